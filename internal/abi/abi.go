@@ -1,0 +1,189 @@
+// Package abi is the single definition of the host–guest ABI: the guest memory map, the I/O
+// ports the guest exits on, the shared mailbox layout, the call protocol's states, operations,
+// status codes and trap kinds. wasmguest/include/abi.h is generated from this file by
+// `go generate ./internal/abi` (see genabi); TestHeaderUpToDate fails if the two drift, and the
+// guest's _Static_asserts check the generated struct offsets on the C side.
+package abi
+
+//go:generate go run ./genabi -o ../../wasmguest/include/abi.h
+
+// Version is bumped whenever anything below changes meaning.
+const Version = 1
+
+// Magic identifies a mailbox the host initialised ("HLWM").
+const Magic = 0x4d574c48
+
+// Guest memory map. Guest physical addresses equal guest virtual addresses (identity map).
+// The first 4 MiB are mapped with 4 KiB pages so each region gets its own permissions;
+// the rest of guest memory is mapped with 2 MiB user read/write no-execute pages.
+const (
+	GDTAddr        = 0x1000 // supervisor: null, kernel code/data, user code/data, TSS
+	IDTAddr        = 0x2000 // supervisor: 32 exception gates
+	TSSAddr        = 0x3000 // supervisor: 64-bit TSS, I/O bitmap at TSSAddr+0x68
+	TSSIOMapOffset = 0x68
+	TSSLimit       = 0x2fff // TSS + 8 KiB I/O bitmap + terminating 0xff byte
+	KStackGuard    = 0x6000 // not present
+	KStackBase     = 0x7000 // supervisor: exception stack (one page)
+	KStackTop      = 0x8000
+	FaultAddr      = 0x8000 // supervisor: exception report written by the CPL0 handlers
+	PML4Addr       = 0x9000 // supervisor page tables
+	PDPTAddr       = 0xa000
+	PDAddr         = 0xb000 // first PD; further PDs follow at PDAddr+0x1000*i after the PTs
+	PT0Addr        = 0xc000 // 4 KiB mappings of 0..2 MiB
+	PT1Addr        = 0xd000 // 4 KiB mappings of 2..4 MiB
+	PDMoreAddr     = 0xe000 // PDs for 1 GiB and up (one page per GiB)
+	PDMoreMax      = 16     // so guest memory is at most 17 GiB
+	MailboxAddr    = 0x20000
+	MailboxSize    = 0x1000
+	ImageBase      = 0x100000 // guest image: text (user RX), rodata (user R), data+bss (user RW)
+	ImageMax       = 0x100000
+	UStackGuard    = 0x200000 // not present
+	UStackBase     = 0x201000 // user stack for the engine (CPL3)
+	UStackTop      = 0x400000
+	XferAddr       = 0x400000 // bulk transfer window (module bytes, names); then the heap
+	SmallMapEnd    = 0x400000 // end of the 4 KiB-mapped region
+)
+
+// Guest image header: the first bytes of the image at ImageBase.
+const (
+	ImageMagic = 0x474d4c48 // "HLMG"
+	// Offsets of u32 fields in the image header.
+	ImgOffMagic     = 0x00
+	ImgOffVersion   = 0x04 // must equal Version
+	ImgOffEntry     = 0x08 // CPL3 entry point, absolute
+	ImgOffTextEnd   = 0x0c // end of text (page aligned), absolute
+	ImgOffRodataEnd = 0x10 // end of rodata (page aligned), absolute
+	ImgOffDataEnd   = 0x14 // end of data+bss (page aligned), absolute
+	ImgOffFaultEnt  = 0x18 // CPL0 exception entry table: 32 stubs, FaultStubSize bytes apart
+	ImgHeaderSize   = 0x20
+	FaultStubSize   = 16
+)
+
+// I/O ports the guest exits on with `out imm8, al`.
+const (
+	PortPark     = 0x10 // guest idle and parked: the host writes a request, sets StateRequest, resumes
+	PortHostCall = 0x11 // guest needs a host function: request in the host-call area
+	PortFault    = 0x12 // CPL0 exception handler: report at FaultAddr; the guest is dead
+	PortPanic    = 0x13 // guest runtime detected an internal error: message in Msg; dead
+)
+
+// Mailbox states (u32 at MbState). The guest waits for a state by spinning for SpinCycles TSC
+// cycles, then moves the waiting state to its parked twin with a compare-and-swap and exits;
+// the host posts with a compare-and-swap from the waiting state and, if it finds the parked
+// twin instead, collects the exit and resumes the vCPU.
+const (
+	StateBooting         = 0
+	StateIdle            = 1 // guest waits for a request; the previous reply (if any) is complete
+	StateParked          = 2 // guest waited too long and exits (PortPark)
+	StateRequest         = 3 // host posted a request
+	StateHostCall        = 4 // guest posted a host-function call and waits for StateHostReturn
+	StateHostCallParked  = 5 // guest waited too long and exits (PortHostCall)
+	StateHostCallClaimed = 6 // a host thread serves the host call
+	StateHostReturn      = 7 // host wrote the results of the host call
+)
+
+// Mailbox field offsets (bytes from MailboxAddr).
+const (
+	MbMagic        = 0x000 // u32, host
+	MbVersion      = 0x004 // u32, host
+	MbState        = 0x008 // u32, atomic
+	MbHostWaiting  = 0x00c // u32, atomic: a host thread blocks (not spinning) on the reply
+	MbSpinCycles   = 0x010 // u64, host: how long the guest spins before it parks
+	MbHeapAddr     = 0x018 // u64, host
+	MbHeapSize     = 0x020 // u64, host
+	MbXferAddr     = 0x028 // u64, host
+	MbXferSize     = 0x030 // u64, host
+	MbMaxPages     = 0x038 // u32, host: cap on any linear memory, in 64 KiB pages
+	MbMaxDepth     = 0x03c // u32, host: Wasm call depth limit
+	MbGuestReady   = 0x040 // u32, guest: Version once booted
+	MbReqOp        = 0x100 // u32
+	MbReqInst      = 0x104 // u32: instance id
+	MbReqIndex     = 0x108 // u32: export index
+	MbReqNParams   = 0x10c // u32
+	MbReqXferLen   = 0x110 // u64: payload bytes at XferAddr
+	MbReqParams    = 0x140 // u64[MaxValues]
+	MbRepStatus    = 0x340 // u32
+	MbRepTrap      = 0x344 // u32
+	MbRepNResults  = 0x348 // u32
+	MbRepValue     = 0x34c // u32: instance id for OpLoad
+	MbRepMsgLen    = 0x350 // u32
+	MbRepResults   = 0x380 // u64[MaxValues]
+	MbHostFunc     = 0x580 // u32: host function id
+	MbHostNParams  = 0x584 // u32
+	MbHostNResults = 0x588 // u32
+	MbHostStatus   = 0x58c // u32: 0 ok; non-zero aborts the call with TrapHost
+	MbHostValues   = 0x5c0 // u64[MaxValues]: params in, results out
+	MbMsg          = 0x800 // char[MsgMax]
+	MbStatCalls    = 0xc00 // u64, guest: requests served
+	MbStatParks    = 0xc08 // u64, guest: times parked
+	MaxValues      = 64
+	MsgMax         = 1024
+)
+
+// Request operations (MbReqOp).
+const (
+	OpNop       = 0 // answers StatusOK: liveness check
+	OpLoad      = 1 // module bytes in xfer: parse, validate, link, instantiate, start; RepValue = instance
+	OpRegister  = 2 // name in xfer: instance ReqInst's exports become importable under that name
+	OpCall      = 3 // call the function export ReqIndex of instance ReqInst with ReqParams
+	OpGlobalGet = 4 // read the global export ReqIndex of instance ReqInst into RepResults[0]
+)
+
+// Reply status codes (MbRepStatus).
+const (
+	StatusOK          = 0
+	StatusMalformed   = 1 // binary cannot be decoded
+	StatusInvalid     = 2 // fails validation
+	StatusUnlinkable  = 3 // imports cannot be satisfied
+	StatusTrap        = 4 // RepTrap says which
+	StatusLimit       = 5 // a documented engine limit was exceeded
+	StatusNoMemory    = 6 // the guest heap is exhausted
+	StatusBadRequest  = 7 // unknown op, instance, export index or argument count
+	StatusUnsupported = 8 // a feature the engine does not implement
+)
+
+// Trap kinds (MbRepTrap), each with the WebAssembly spec's wording (TrapMessages).
+const (
+	TrapNone                 = 0
+	TrapUnreachable          = 1
+	TrapMemoryOutOfBounds    = 2
+	TrapDivideByZero         = 3
+	TrapIntegerOverflow      = 4
+	TrapInvalidConversion    = 5
+	TrapIndirectTypeMismatch = 6
+	TrapUndefinedElement     = 7
+	TrapUninitializedElement = 8
+	TrapCallStackExhausted   = 9
+	TrapTableOutOfBounds     = 10
+	TrapNullReference        = 11
+	TrapHost                 = 12
+	TrapCount                = 13
+)
+
+// TrapMessages maps trap kinds to the spec's wording.
+var TrapMessages = [TrapCount]string{
+	TrapNone:                 "no trap",
+	TrapUnreachable:          "unreachable",
+	TrapMemoryOutOfBounds:    "out of bounds memory access",
+	TrapDivideByZero:         "integer divide by zero",
+	TrapIntegerOverflow:      "integer overflow",
+	TrapInvalidConversion:    "invalid conversion to integer",
+	TrapIndirectTypeMismatch: "indirect call type mismatch",
+	TrapUndefinedElement:     "undefined element",
+	TrapUninitializedElement: "uninitialized element",
+	TrapCallStackExhausted:   "call stack exhausted",
+	TrapTableOutOfBounds:     "out of bounds table access",
+	TrapNullReference:        "null reference",
+	TrapHost:                 "host function error",
+}
+
+// Fault report at FaultAddr, written by the CPL0 handlers (u64 fields).
+const (
+	FaultVector = 0x00
+	FaultError  = 0x08
+	FaultRIP    = 0x10
+	FaultCR2    = 0x18
+	FaultRSP    = 0x20
+	FaultCS     = 0x28
+	FaultValid  = 0x30 // 1 once written
+)
