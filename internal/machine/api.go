@@ -1,0 +1,77 @@
+// Package machine runs the hlwasm guest image in one micro-VM and speaks the mailbox protocol
+// of package abi: load modules into the guest's store, register them for linking, call
+// exports and read globals. It is the layer between vmm (KVM) and the public host API.
+package machine
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/hlwasm/hlwasm/internal/abi"
+)
+
+// Sentinel errors, for errors.Is.
+var (
+	ErrTrap        = errors.New("wasm trap")
+	ErrMalformed   = errors.New("malformed module")
+	ErrInvalid     = errors.New("invalid module")
+	ErrUnlinkable  = errors.New("unlinkable module")
+	ErrLimit       = errors.New("engine limit exceeded")
+	ErrNoMemory    = errors.New("guest memory exhausted")
+	ErrBadRequest  = errors.New("bad request")
+	ErrUnsupported = errors.New("unsupported feature")
+	ErrDeadline    = errors.New("deadline exceeded")
+	ErrCanceled    = errors.New("call canceled")
+	ErrGuestFault  = errors.New("guest fault")
+	ErrClosed      = errors.New("machine closed")
+	ErrUnusable    = errors.New("machine unusable after an earlier failure")
+)
+
+// GuestError is an error reported by the engine inside the guest.
+type GuestError struct {
+	Status uint32 // abi.Status*
+	Trap   uint32 // abi.Trap* when Status == abi.StatusTrap
+	Msg    string // the engine's message (copied out of guest memory, length-checked)
+}
+
+func (e *GuestError) Error() string {
+	if e.Status == abi.StatusTrap {
+		if e.Msg != "" {
+			return "trap: " + e.Msg
+		}
+		return "trap: " + TrapMessage(e.Trap)
+	}
+	return fmt.Sprintf("%v: %s", e.sentinel(), e.Msg)
+}
+
+// Unwrap makes errors.Is(err, ErrTrap) and friends work.
+func (e *GuestError) Unwrap() error { return e.sentinel() }
+
+func (e *GuestError) sentinel() error {
+	switch e.Status {
+	case abi.StatusTrap:
+		return ErrTrap
+	case abi.StatusMalformed:
+		return ErrMalformed
+	case abi.StatusInvalid:
+		return ErrInvalid
+	case abi.StatusUnlinkable:
+		return ErrUnlinkable
+	case abi.StatusLimit:
+		return ErrLimit
+	case abi.StatusNoMemory:
+		return ErrNoMemory
+	case abi.StatusUnsupported:
+		return ErrUnsupported
+	default:
+		return ErrBadRequest
+	}
+}
+
+// TrapMessage is the spec's wording for a trap kind.
+func TrapMessage(kind uint32) string {
+	if kind < abi.TrapCount {
+		return abi.TrapMessages[kind]
+	}
+	return fmt.Sprintf("unknown trap %d", kind)
+}

@@ -1,0 +1,141 @@
+package vmm
+
+import (
+	"os"
+	"testing"
+	"time"
+	"unsafe"
+)
+
+// requireKVM fails (not skips) without /dev/kvm unless HLWASM_SKIP_KVM=1.
+func requireKVM(t testing.TB) *KVM {
+	t.Helper()
+	k, err := Open()
+	if err != nil {
+		if os.Getenv("HLWASM_SKIP_KVM") == "1" {
+			t.Skip("HLWASM_SKIP_KVM=1:", err)
+		}
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { k.Close() })
+	return k
+}
+
+func TestStructSizes(t *testing.T) {
+	// The ioctl numbers encode these sizes (bits 16..29).
+	for _, c := range []struct {
+		name string
+		got  uintptr
+		req  uintptr
+	}{
+		{"kvm_regs", unsafe.Sizeof(Regs{}), kvmSetRegs},
+		{"kvm_sregs", unsafe.Sizeof(Sregs{}), kvmSetSregs},
+	} {
+		if want := c.req >> 16 & 0x3fff; c.got != want {
+			t.Errorf("%s: Go size %d, ioctl encodes %d", c.name, c.got, want)
+		}
+	}
+	if off := unsafe.Offsetof(kvmRunHeader{}.U); off != 32 {
+		t.Errorf("kvm_run exit union at %d, want 32", off)
+	}
+}
+
+const (
+	tPML4, tPDPT, tPD = 0x1000, 0x2000, 0x3000
+	tGDT, tIDT, tTSS  = 0x4000, 0x5000, 0x6000
+	tTSSLimit         = 0x2fff
+	tCode, tHandler   = 0x10000, 0x11000
+	tStack, tKStack   = 0x20000, 0x30000
+	tMemSize          = 4 << 20
+)
+
+// newTinyVM boots a hand-assembled guest: code at tCode (CPL3), an optional #GP handler at
+// tHandler (CPL0), identity-mapped with 2 MiB user pages.
+func newTinyVM(t *testing.T, k *KVM, code, handler []byte, withIDT bool) *VM {
+	t.Helper()
+	vm, err := k.NewVM(tMemSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { vm.Close() })
+	m := vm.Mem()
+	SetPTE(m, tPML4, 0, tPDPT, PTEPresent|PTEWrite|PTEUser)
+	SetPTE(m, tPDPT, 0, tPD, PTEPresent|PTEWrite|PTEUser)
+	for i := 0; i < tMemSize>>21; i++ {
+		SetPTE(m, tPD, i, uint64(i)<<21, PTEPresent|PTEWrite|PTEUser|PTEHuge)
+	}
+	WriteGDT(m, tGDT, tTSS, tTSSLimit)
+	WriteTSS(m, tTSS, tKStack, 0x68, tTSSLimit)
+	if withIDT {
+		WriteIDT(m, tIDT, 32, func(int) uint64 { return tHandler })
+	}
+	copy(m[tCode:], code)
+	copy(m[tHandler:], handler)
+	if err := vm.VCPU().EnterUserMode(tPML4, tGDT, tIDT, tTSS, tTSSLimit, tCode, tStack); err != nil {
+		t.Fatal(err)
+	}
+	return vm
+}
+
+func TestOutThenFaultToHandler(t *testing.T) {
+	k := requireKVM(t)
+	code := []byte{0xb0, 0x2a, 0xe6, 0x10, 0xf4} // mov al,42; out 0x10,al; hlt (→ #GP at CPL3)
+	handler := []byte{0xe6, 0x11, 0xf4}          // out 0x11,al; hlt (CPL0)
+	vm := newTinyVM(t, k, code, handler, true)
+	c := vm.VCPU()
+	e := c.Run()
+	if e.Reason != ExitIO || e.Port != 0x10 || !e.Out || e.Size != 1 || byte(e.Data) != 42 {
+		t.Fatalf("first exit: %v data=%d", e, e.Data)
+	}
+	e = c.Run()
+	if e.Reason != ExitIO || e.Port != 0x11 {
+		t.Fatalf("#GP handler exit: %v", e)
+	}
+	var r Regs
+	if err := c.GetRegs(&r); err != nil {
+		t.Fatal(err)
+	}
+	if r.RSP > tKStack || r.RSP < tKStack-64 {
+		t.Errorf("handler stack %#x, want just below RSP0 %#x", r.RSP, tKStack)
+	}
+	if e = c.Run(); e.Reason != ExitHLT {
+		t.Fatalf("CPL0 hlt: %v", e)
+	}
+}
+
+func TestTripleFaultIsShutdown(t *testing.T) {
+	k := requireKVM(t)
+	vm := newTinyVM(t, k, []byte{0x0f, 0x0b}, nil, false) // ud2 with no IDT → triple fault
+	if e := vm.VCPU().Run(); e.Reason != ExitShutdown {
+		t.Fatalf("got %v, want KVM_EXIT_SHUTDOWN", e)
+	}
+}
+
+func TestKickStopsSpinningGuest(t *testing.T) {
+	k := requireKVM(t)
+	vm := newTinyVM(t, k, []byte{0xeb, 0xfe}, nil, false) // jmp .
+	c := vm.VCPU()
+	c.Resume()
+	time.Sleep(5 * time.Millisecond)
+	start := time.Now()
+	c.Kick()
+	select {
+	case e := <-c.Exits():
+		if !e.Interrupted {
+			t.Fatalf("got %v, want interrupted", e)
+		}
+		t.Logf("kick latency %v", time.Since(start))
+	case <-time.After(5 * time.Second):
+		t.Fatal("kick did not stop the guest")
+	}
+}
+
+func TestCloseWhileRunning(t *testing.T) {
+	k := requireKVM(t)
+	vm := newTinyVM(t, k, []byte{0xeb, 0xfe}, nil, false)
+	vm.VCPU().Resume()
+	time.Sleep(2 * time.Millisecond)
+	if err := vm.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
