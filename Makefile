@@ -1,0 +1,60 @@
+# hlwasm build. `make` rebuilds the guest image (committed, embedded with go:embed) and the CLI;
+# `make test` runs everything CI runs. The guest image must rebuild byte-identically.
+GO        ?= go
+GUEST_CC  ?= clang-19
+GUEST_LD  ?= ld.lld-19
+OBJCOPY   ?= llvm-objcopy-19
+BUILD     := build
+GUEST_BIN := wasmguest/guest.bin
+
+ENGINE_DIR := wasmguest/engine
+-include $(ENGINE_DIR)/engine.mk
+ENGINE_SRCS ?= $(wildcard $(ENGINE_DIR)/*.c)
+RT_SRCS   := wasmguest/rt/main.c wasmguest/rt/alloc.c wasmguest/rt/string.c
+RT_ASM    := wasmguest/rt/start.S
+
+# Freestanding, position-dependent code for CPL3; no red zone, no unwind tables, no stack
+# protector (there is no TLS), reproducible (no build ids, no absolute paths in output).
+GUEST_CFLAGS := --target=x86_64-unknown-none-elf -std=c11 -O2 -ffreestanding -nostdlib -fno-pic \
+  -fno-pie -mno-red-zone -mcmodel=small -fno-stack-protector -fno-asynchronous-unwind-tables \
+  -fno-unwind-tables -fno-math-errno -fcf-protection=none -fno-ident -Wall -Wextra -Werror \
+  -ffile-prefix-map=$(CURDIR)=. -I wasmguest/include -I $(ENGINE_DIR) $(GUEST_EXTRA_CFLAGS)
+
+GUEST_OBJS := $(patsubst %.c,$(BUILD)/guest/%.o,$(RT_SRCS) $(ENGINE_SRCS)) \
+              $(patsubst %.S,$(BUILD)/guest/%.o,$(RT_ASM))
+
+.PHONY: all guest cli test check-guest clean
+all: guest cli
+
+guest: $(GUEST_BIN)
+
+$(BUILD)/guest/%.o: %.c $(wildcard wasmguest/include/*.h $(ENGINE_DIR)/*.h wasmguest/rt/*.h)
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/guest/%.o: %.S wasmguest/include/abi.h
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/guest/guest.elf: $(GUEST_OBJS) wasmguest/rt/link.ld
+	$(GUEST_LD) -nostdlib -static --build-id=none -z max-page-size=4096 -z norelro \
+	  -T wasmguest/rt/link.ld -o $@ $(GUEST_OBJS)
+
+$(GUEST_BIN): $(BUILD)/guest/guest.elf
+	$(OBJCOPY) -O binary $< $@
+
+# CI: the committed image must equal a fresh build.
+check-guest:
+	@rm -rf $(BUILD)/guest && cp $(GUEST_BIN) $(BUILD)/guest.bin.committed 2>/dev/null || true
+	$(MAKE) --no-print-directory -B $(GUEST_BIN)
+	cmp $(GUEST_BIN) $(BUILD)/guest.bin.committed
+
+cli:
+	$(GO) build -o $(BUILD)/hlwasm ./cmd/hlwasm
+
+test:
+	$(GO) vet ./...
+	$(GO) test ./...
+
+clean:
+	rm -rf $(BUILD)

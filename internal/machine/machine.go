@@ -1,0 +1,526 @@
+package machine
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/hlwasm/hlwasm/internal/abi"
+	"github.com/hlwasm/hlwasm/vmm"
+	"github.com/hlwasm/hlwasm/wasmguest"
+)
+
+// Config sizes one micro-VM. Zero fields take the defaults below.
+type Config struct {
+	KVM          *vmm.KVM      // shared /dev/kvm handle; required
+	MaxPages     uint32        // cap on each linear memory, in 64 KiB pages (default 16384 = 1 GiB)
+	MaxCallDepth uint32        // Wasm call depth (default 10000)
+	XferBytes    uint64        // transfer window for modules and names (default 16 MiB)
+	HeapBytes    uint64        // engine heap besides linear memories (default 64 MiB)
+	MemoryBytes  uint64        // total guest memory; default fits one memory of MaxPages
+	GuestSpin    time.Duration // how long an idle guest spins on the mailbox before it parks
+	HostSpin     time.Duration // how long a caller spins on the reply before it blocks (default 250µs: longer than a VM entry on PVM, so a resumed guest is not told to park at once)
+	Image        []byte        // guest image (default wasmguest.Image)
+}
+
+const (
+	defaultMaxPages  = 16384
+	defaultMaxDepth  = 10000
+	defaultXfer      = 16 << 20
+	defaultHeap      = 64 << 20
+	defaultHostSpin  = 250 * time.Microsecond
+	maxGuestMemory   = (abi.PDMoreMax + 1) << 30
+	wasmPage         = 65536
+	bootTimeout      = 5 * time.Second
+	ctxCheckInterval = 256
+)
+
+func (c *Config) fill() error {
+	if c.KVM == nil {
+		return errors.New("machine: Config.KVM is required")
+	}
+	if c.MaxPages == 0 {
+		c.MaxPages = defaultMaxPages
+	}
+	if c.MaxPages > 65536 {
+		return fmt.Errorf("machine: MaxPages %d exceeds 65536", c.MaxPages)
+	}
+	if c.MaxCallDepth == 0 {
+		c.MaxCallDepth = defaultMaxDepth
+	}
+	if c.XferBytes == 0 {
+		c.XferBytes = defaultXfer
+	}
+	c.XferBytes = roundUp(c.XferBytes, hugePage)
+	if c.HeapBytes == 0 {
+		c.HeapBytes = defaultHeap
+	}
+	if c.MemoryBytes == 0 {
+		c.MemoryBytes = abi.XferAddr + c.XferBytes + c.HeapBytes + uint64(c.MaxPages)*wasmPage
+	}
+	c.MemoryBytes = roundUp(c.MemoryBytes, hugePage)
+	if c.MemoryBytes < abi.XferAddr+c.XferBytes+hugePage || c.MemoryBytes > maxGuestMemory {
+		return fmt.Errorf("machine: guest memory %d bytes out of range (transfer window %d, max %d)",
+			c.MemoryBytes, c.XferBytes, uint64(maxGuestMemory))
+	}
+	if c.HostSpin == 0 {
+		c.HostSpin = defaultHostSpin
+	}
+	if c.Image == nil {
+		c.Image = wasmguest.Image
+	}
+	return nil
+}
+
+func roundUp(v, to uint64) uint64 { return (v + to - 1) / to * to }
+
+// Machine is one booted micro-VM running the guest image. Its methods serialize: one request
+// is in flight at a time. After a fault, deadline or protocol violation the machine is unusable
+// (every later call returns ErrUnusable); Close releases it.
+type Machine struct {
+	cfg  Config
+	vm   *vmm.VM
+	cpu  *vmm.VCPU
+	mem  []byte
+	mb   []byte // the mailbox page
+	xfer []byte // the transfer window
+
+	mu      sync.Mutex
+	running bool  // a Resume is outstanding: its exit has not been collected
+	broken  error // sticky failure
+	closed  bool
+}
+
+// New creates a VM, lays out the guest, enters it at CPL3 and waits until the guest is idle.
+func New(ctx context.Context, cfg Config) (*Machine, error) {
+	if err := cfg.fill(); err != nil {
+		return nil, err
+	}
+	im, err := parseImage(cfg.Image)
+	if err != nil {
+		return nil, err
+	}
+	vm, err := cfg.KVM.NewVM(cfg.MemoryBytes)
+	if err != nil {
+		return nil, err
+	}
+	m := &Machine{cfg: cfg, vm: vm, cpu: vm.VCPU(), mem: vm.Mem()}
+	m.mb = m.mem[abi.MailboxAddr : abi.MailboxAddr+abi.MailboxSize]
+	m.xfer = m.mem[abi.XferAddr : abi.XferAddr+cfg.XferBytes]
+	writeLayout(m.mem, im)
+	heap := abi.XferAddr + cfg.XferBytes
+	m.put32(abi.MbMagic, abi.Magic)
+	m.put32(abi.MbVersion, abi.Version)
+	m.put64(abi.MbSpinCycles, cyclesFor(cfg.GuestSpin))
+	m.put64(abi.MbHeapAddr, heap)
+	m.put64(abi.MbHeapSize, cfg.MemoryBytes-heap)
+	m.put64(abi.MbXferAddr, abi.XferAddr)
+	m.put64(abi.MbXferSize, cfg.XferBytes)
+	m.put32(abi.MbMaxPages, cfg.MaxPages)
+	m.put32(abi.MbMaxDepth, cfg.MaxCallDepth)
+	if err := m.cpu.EnterUserMode(abi.PML4Addr, abi.GDTAddr, abi.IDTAddr, abi.TSSAddr, abi.TSSLimit,
+		im.entry, abi.UStackTop); err != nil {
+		vm.Close()
+		return nil, err
+	}
+	if err := m.boot(ctx); err != nil {
+		vm.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *Machine) boot(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, bootTimeout)
+	defer cancel()
+	m.waiting().Store(1) // park as soon as booted
+	defer m.waiting().Store(0)
+	m.running = true
+	m.cpu.Resume()
+	for {
+		select {
+		case e := <-m.cpu.Exits():
+			m.running = false
+			if err := m.exitError(e); err != nil {
+				return fmt.Errorf("machine: booting the guest: %w", err)
+			}
+			if s := m.state().Load(); s != abi.StateParked || m.get32(abi.MbGuestReady) != abi.Version {
+				return fmt.Errorf("%w: guest did not come up (state %d)", ErrGuestFault, s)
+			}
+			return nil
+		case <-ctx.Done():
+			m.stop()
+			return fmt.Errorf("machine: booting the guest: %w", ErrDeadline)
+		}
+	}
+}
+
+// Mailbox accessors. The mailbox is shared with a running guest, so the state words are
+// accessed atomically; the other fields are ordered by the state transitions.
+func (m *Machine) state() *atomic.Uint32 {
+	return (*atomic.Uint32)(unsafe.Pointer(&m.mb[abi.MbState]))
+}
+func (m *Machine) waiting() *atomic.Uint32 {
+	return (*atomic.Uint32)(unsafe.Pointer(&m.mb[abi.MbHostWaiting]))
+}
+func (m *Machine) put32(off int, v uint32) { binary.LittleEndian.PutUint32(m.mb[off:], v) }
+func (m *Machine) put64(off int, v uint64) { binary.LittleEndian.PutUint64(m.mb[off:], v) }
+func (m *Machine) get32(off int) uint32    { return binary.LittleEndian.Uint32(m.mb[off:]) }
+func (m *Machine) get64(off int) uint64    { return binary.LittleEndian.Uint64(m.mb[off:]) }
+
+// Stats are the guest's own counters (untrusted, for diagnostics and benchmarks).
+type Stats struct{ Calls, Parks uint64 }
+
+// Stats reads the guest's counters.
+func (m *Machine) Stats() Stats {
+	return Stats{Calls: m.get64(abi.MbStatCalls), Parks: m.get64(abi.MbStatParks)}
+}
+
+// Load sends a module to the guest, which parses, validates, links and instantiates it.
+func (m *Machine) Load(ctx context.Context, wasm []byte) (uint32, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.usable(); err != nil {
+		return 0, err
+	}
+	if uint64(len(wasm)) > uint64(len(m.xfer)) {
+		return 0, fmt.Errorf("%w: module is %d bytes, the transfer window %d", ErrLimit, len(wasm), len(m.xfer))
+	}
+	copy(m.xfer, wasm)
+	m.request(abi.OpLoad, 0, 0, nil, uint64(len(wasm)))
+	if err := m.roundTrip(ctx); err != nil {
+		return 0, err
+	}
+	if err := m.replyError(); err != nil {
+		return 0, err
+	}
+	return m.get32(abi.MbRepValue), nil
+}
+
+// Register makes instance inst's exports importable by later modules under name.
+func (m *Machine) Register(ctx context.Context, inst uint32, name string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.usable(); err != nil {
+		return err
+	}
+	if len(name) > abi.MsgMax {
+		return fmt.Errorf("%w: module name longer than %d bytes", ErrLimit, abi.MsgMax)
+	}
+	copy(m.xfer, name)
+	m.request(abi.OpRegister, inst, 0, nil, uint64(len(name)))
+	if err := m.roundTrip(ctx); err != nil {
+		return err
+	}
+	return m.replyError()
+}
+
+// Call calls function export exportIndex of instance inst. nresults is the number of result
+// slots the caller expects (from the export's signature); a guest that answers otherwise is
+// a protocol violation.
+func (m *Machine) Call(ctx context.Context, inst, exportIndex uint32, params []uint64, nresults int) ([]uint64, error) {
+	if len(params) > abi.MaxValues || nresults > abi.MaxValues || nresults < 0 {
+		return nil, fmt.Errorf("%w: at most %d parameters and results", ErrLimit, abi.MaxValues)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.usable(); err != nil {
+		return nil, err
+	}
+	m.request(abi.OpCall, inst, exportIndex, params, 0)
+	if err := m.roundTrip(ctx); err != nil {
+		return nil, err
+	}
+	if err := m.replyError(); err != nil {
+		return nil, err
+	}
+	return m.results(nresults)
+}
+
+// GlobalGet reads global export exportIndex of instance inst (two slots for v128).
+func (m *Machine) GlobalGet(ctx context.Context, inst, exportIndex uint32) ([]uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.usable(); err != nil {
+		return nil, err
+	}
+	m.request(abi.OpGlobalGet, inst, exportIndex, nil, 0)
+	if err := m.roundTrip(ctx); err != nil {
+		return nil, err
+	}
+	if err := m.replyError(); err != nil {
+		return nil, err
+	}
+	n := int(m.get32(abi.MbRepNResults))
+	if n != 1 && n != 2 {
+		return nil, m.fail(fmt.Errorf("%w: global read returned %d slots", ErrGuestFault, n))
+	}
+	return m.results(n)
+}
+
+// Ping round-trips an empty request (used by benchmarks as the floor of a call).
+func (m *Machine) Ping(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.usable(); err != nil {
+		return err
+	}
+	m.request(abi.OpNop, 0, 0, nil, 0)
+	if err := m.roundTrip(ctx); err != nil {
+		return err
+	}
+	return m.replyError()
+}
+
+func (m *Machine) usable() error {
+	if m.closed {
+		return ErrClosed
+	}
+	if m.broken != nil {
+		return fmt.Errorf("%w: %w", ErrUnusable, m.broken)
+	}
+	return nil
+}
+
+// fail marks the machine unusable with err and returns it.
+func (m *Machine) fail(err error) error {
+	if m.broken == nil {
+		m.broken = err
+	}
+	return err
+}
+
+func (m *Machine) request(op, inst, index uint32, params []uint64, xferLen uint64) {
+	m.put32(abi.MbReqOp, op)
+	m.put32(abi.MbReqInst, inst)
+	m.put32(abi.MbReqIndex, index)
+	m.put32(abi.MbReqNParams, uint32(len(params)))
+	m.put64(abi.MbReqXferLen, xferLen)
+	for i, p := range params {
+		m.put64(abi.MbReqParams+8*i, p)
+	}
+}
+
+// replyError turns a non-OK reply into a *GuestError, copying the message out with its length
+// checked: nothing the guest wrote is trusted.
+func (m *Machine) replyError() error {
+	st := m.get32(abi.MbRepStatus)
+	if st == abi.StatusOK {
+		return nil
+	}
+	n := m.get32(abi.MbRepMsgLen)
+	if n > abi.MsgMax {
+		n = abi.MsgMax
+	}
+	msg := string(m.mb[abi.MbMsg : abi.MbMsg+int(n)])
+	trap := m.get32(abi.MbRepTrap)
+	if st > abi.StatusUnsupported || (st == abi.StatusTrap && (trap == abi.TrapNone || trap >= abi.TrapCount)) {
+		return m.fail(fmt.Errorf("%w: malformed reply (status %d, trap %d)", ErrGuestFault, st, trap))
+	}
+	return &GuestError{Status: st, Trap: trap, Msg: msg}
+}
+
+func (m *Machine) results(want int) ([]uint64, error) {
+	if n := int(m.get32(abi.MbRepNResults)); n != want {
+		return nil, m.fail(fmt.Errorf("%w: guest returned %d results, the signature has %d", ErrGuestFault, n, want))
+	}
+	out := make([]uint64, want)
+	for i := range out {
+		out[i] = m.get64(abi.MbRepResults + 8*i)
+	}
+	return out, nil
+}
+
+// roundTrip posts the request written to the mailbox and waits for the reply.
+//
+// If the guest is spinning (state Idle, vCPU inside KVM_RUN) a compare-and-swap to Request hands
+// it over without any VM exit. Otherwise the guest is parked or parking: the host collects the
+// park exit if it has not yet, sets Request and resumes the vCPU — one exit per call, and no
+// register writes.
+func (m *Machine) roundTrip(ctx context.Context) error {
+	st := m.state()
+	if m.running {
+		if st.CompareAndSwap(abi.StateIdle, abi.StateRequest) {
+			return m.await(ctx)
+		}
+		if err := m.collectPark(ctx); err != nil {
+			return err
+		}
+	}
+	if s := st.Load(); s != abi.StateParked {
+		return m.fail(fmt.Errorf("%w: guest parked in state %d", ErrGuestFault, s))
+	}
+	st.Store(abi.StateRequest)
+	m.running = true
+	m.cpu.Resume()
+	return m.await(ctx)
+}
+
+// collectPark waits for the exit of a guest that moved to Parked.
+func (m *Machine) collectPark(ctx context.Context) error {
+	select {
+	case e := <-m.cpu.Exits():
+		m.running = false
+		return m.expectPark(e)
+	case <-ctx.Done():
+		m.stop()
+		return m.fail(ctxError(ctx))
+	}
+}
+
+func (m *Machine) expectPark(e vmm.Exit) error {
+	if err := m.exitError(e); err != nil {
+		return m.fail(err)
+	}
+	return nil
+}
+
+// await waits until the guest has replied: first by spinning on the mailbox (the reply of a
+// short call arrives in well under a microsecond), then by blocking on the vCPU's exits with
+// MbHostWaiting set, which makes the guest park as soon as it has replied.
+func (m *Machine) await(ctx context.Context) error {
+	st := m.state()
+	done := func(s uint32) bool { return s == abi.StateIdle || s == abi.StateParked }
+	deadline := time.Now().Add(m.cfg.HostSpin)
+	for i := 1; ; i++ {
+		if done(st.Load()) {
+			return nil
+		}
+		if i%ctxCheckInterval == 0 {
+			if ctx.Err() != nil || time.Now().After(deadline) {
+				break
+			}
+		}
+	}
+	m.waiting().Store(1)
+	defer m.waiting().Store(0)
+	for {
+		if done(st.Load()) {
+			return nil
+		}
+		select {
+		case e := <-m.cpu.Exits():
+			m.running = false
+			if err := m.expectPark(e); err != nil {
+				return err
+			}
+			if !done(st.Load()) {
+				return m.fail(fmt.Errorf("%w: guest parked in state %d without replying", ErrGuestFault, st.Load()))
+			}
+			return nil
+		case <-ctx.Done():
+			m.stop()
+			if done(st.Load()) && m.broken == nil {
+				return nil // the reply won the race against the deadline
+			}
+			return m.fail(ctxError(ctx))
+		}
+	}
+}
+
+func ctxError(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%w: the guest was stopped", ErrDeadline)
+	}
+	return fmt.Errorf("%w: the guest was stopped", ErrCanceled)
+}
+
+// stop interrupts a running vCPU and collects its exit; the guest's state is then undefined,
+// so the machine is marked unusable.
+func (m *Machine) stop() {
+	if !m.running {
+		return
+	}
+	m.cpu.Kick()
+	<-m.cpu.Exits()
+	m.running = false
+	if m.broken == nil {
+		m.broken = ErrDeadline
+	}
+}
+
+// exitError accepts a park exit and turns every other exit into an error naming it.
+func (m *Machine) exitError(e vmm.Exit) error {
+	switch {
+	case e.Err != nil:
+		return fmt.Errorf("%w: %v", ErrGuestFault, e)
+	case e.Interrupted:
+		return fmt.Errorf("%w: vCPU interrupted", ErrGuestFault)
+	case e.Reason == vmm.ExitIO && e.Out && e.Port == abi.PortPark:
+		return nil
+	case e.Reason == vmm.ExitIO && e.Out && e.Port == abi.PortFault:
+		return m.faultError()
+	case e.Reason == vmm.ExitIO && e.Out && e.Port == abi.PortPanic:
+		n := min(m.get32(abi.MbRepMsgLen), abi.MsgMax)
+		return fmt.Errorf("%w: guest runtime panic: %s", ErrGuestFault, m.mb[abi.MbMsg:abi.MbMsg+int(n)])
+	case e.Reason == vmm.ExitShutdown:
+		return fmt.Errorf("%w: triple fault (KVM_EXIT_SHUTDOWN)", ErrGuestFault)
+	}
+	return fmt.Errorf("%w: unexpected exit %v", ErrGuestFault, e)
+}
+
+var vectorNames = [32]string{0: "#DE divide error", 1: "#DB debug", 2: "NMI", 3: "#BP breakpoint",
+	4: "#OF overflow", 5: "#BR bound range", 6: "#UD invalid opcode", 7: "#NM device not available",
+	8: "#DF double fault", 10: "#TS invalid TSS", 11: "#NP segment not present", 12: "#SS stack fault",
+	13: "#GP general protection", 14: "#PF page fault", 16: "#MF x87 error", 17: "#AC alignment check",
+	18: "#MC machine check", 19: "#XM SIMD exception", 20: "#VE virtualization", 21: "#CP control protection"}
+
+// FaultInfo is the CPU exception that killed a guest, as its CPL0 handler reported it.
+type FaultInfo struct {
+	Vector, ErrorCode, RIP, CR2, RSP uint64
+}
+
+func (f FaultInfo) String() string {
+	name := fmt.Sprintf("vector %d", f.Vector)
+	if f.Vector < 32 && vectorNames[f.Vector] != "" {
+		name = vectorNames[f.Vector]
+	}
+	s := fmt.Sprintf("%s at rip=%#x error=%#x rsp=%#x", name, f.RIP, f.ErrorCode, f.RSP)
+	if f.Vector == 14 {
+		s += fmt.Sprintf(" address=%#x", f.CR2)
+		if f.CR2 >= abi.UStackGuard && f.CR2 < abi.UStackBase {
+			s += " (guest stack overflow)"
+		}
+	}
+	return s
+}
+
+// FaultError is a guest CPU exception; errors.Is(err, ErrGuestFault) holds.
+type FaultError struct{ Fault FaultInfo }
+
+func (e *FaultError) Error() string { return "guest fault: " + e.Fault.String() }
+func (e *FaultError) Unwrap() error { return ErrGuestFault }
+
+func (m *Machine) faultError() error {
+	r := m.mem[abi.FaultAddr:]
+	g := func(off int) uint64 { return binary.LittleEndian.Uint64(r[off:]) }
+	if g(abi.FaultValid) != 1 {
+		return fmt.Errorf("%w: fault exit without a report", ErrGuestFault)
+	}
+	return &FaultError{FaultInfo{Vector: g(abi.FaultVector), ErrorCode: g(abi.FaultError),
+		RIP: g(abi.FaultRIP), CR2: g(abi.FaultCR2), RSP: g(abi.FaultRSP)}}
+}
+
+// Close stops the guest and releases the VM.
+func (m *Machine) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil
+	}
+	m.closed = true
+	if m.running {
+		m.cpu.Kick()
+		<-m.cpu.Exits()
+		m.running = false
+	}
+	return m.vm.Close()
+}
+
+// Mem exposes guest memory for tests and diagnostics.
+func (m *Machine) Mem() []byte { return m.mem }

@@ -1,0 +1,69 @@
+package wasmbin
+
+// Opcodes that may appear in a constant expression (MVP, reference types, SIMD,
+// extended constant expressions).
+const (
+	opEnd       = 0x0b
+	opGlobalGet = 0x23
+	opI32Const  = 0x41
+	opI64Const  = 0x42
+	opF32Const  = 0x43
+	opF64Const  = 0x44
+	opI32Add    = 0x6a
+	opI32Sub    = 0x6b
+	opI32Mul    = 0x6c
+	opI64Add    = 0x7c
+	opI64Sub    = 0x7d
+	opI64Mul    = 0x7e
+	opRefNull   = 0xd0
+	opRefFunc   = 0xd2
+	opSIMD      = 0xfd
+	simdV128Cst = 12
+)
+
+// maxConstExprOps bounds the work spent on one expression (each op takes at least a byte,
+// so this only matters for absurd inputs).
+const maxConstExprOps = 1 << 16
+
+// skipConstExpr skips a constant expression up to and including its end opcode. It decodes
+// instructions rather than scanning for 0x0b, because immediates may contain that byte.
+// Typing is the engine's job.
+func skipConstExpr(r *reader) error {
+	for i := 0; i < maxConstExprOps; i++ {
+		op, err := r.byte()
+		if err != nil {
+			return err
+		}
+		switch op {
+		case opEnd:
+			return nil
+		case opI32Const:
+			_, err = r.sleb(32)
+		case opI64Const:
+			_, err = r.sleb(64)
+		case opF32Const:
+			_, err = r.bytes(4)
+		case opF64Const:
+			_, err = r.bytes(8)
+		case opGlobalGet, opRefFunc:
+			_, err = r.u32()
+		case opRefNull:
+			_, err = r.refType()
+		case opI32Add, opI32Sub, opI32Mul, opI64Add, opI64Sub, opI64Mul:
+		case opSIMD:
+			var sub uint32
+			if sub, err = r.u32(); err == nil {
+				if sub != simdV128Cst {
+					return r.errorf("unsupported opcode 0xfd %d in constant expression", sub)
+				}
+				_, err = r.bytes(16)
+			}
+		default:
+			return r.errorf("unsupported opcode 0x%02x in constant expression", op)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return r.errorf("constant expression too long")
+}

@@ -1,0 +1,200 @@
+package wasmbin
+
+import "fmt"
+
+func (p *parser) types(r *reader) error {
+	n, err := r.count(3) // 0x60, params, results
+	if err != nil {
+		return err
+	}
+	p.m.Types = make([]FuncType, 0, n)
+	for i := uint32(0); i < n; i++ {
+		form, err := r.byte()
+		if err != nil {
+			return err
+		}
+		if form != 0x60 {
+			return r.errorf("type %d: malformed function type 0x%02x", i, form)
+		}
+		var ft FuncType
+		if ft.Params, err = valTypes(r); err != nil {
+			return fmt.Errorf("type %d: %w", i, err)
+		}
+		if ft.Results, err = valTypes(r); err != nil {
+			return fmt.Errorf("type %d: %w", i, err)
+		}
+		p.m.Types = append(p.m.Types, ft)
+	}
+	return nil
+}
+
+func valTypes(r *reader) ([]ValType, error) {
+	n, err := r.count(1)
+	if err != nil {
+		return nil, err
+	}
+	ts := make([]ValType, n)
+	for i := range ts {
+		if ts[i], err = r.valType(); err != nil {
+			return nil, err
+		}
+	}
+	return ts, nil
+}
+
+func (p *parser) imports(r *reader) error {
+	n, err := r.count(4) // two names, kind, descriptor
+	if err != nil {
+		return err
+	}
+	m := p.m
+	m.Imports = make([]Import, 0, n)
+	for i := uint32(0); i < n; i++ {
+		var im Import
+		if im.Module, err = r.name(); err != nil {
+			return fmt.Errorf("import %d: %w", i, err)
+		}
+		if im.Name, err = r.name(); err != nil {
+			return fmt.Errorf("import %d: %w", i, err)
+		}
+		kind, err := r.byte()
+		if err != nil {
+			return err
+		}
+		im.Kind = ExternKind(kind)
+		switch im.Kind {
+		case KindFunc:
+			if im.TypeIndex, err = r.u32(); err != nil {
+				return err
+			}
+			if int64(im.TypeIndex) >= int64(len(m.Types)) {
+				return fmt.Errorf("%w: import %d: unknown type %d", ErrInvalid, i, im.TypeIndex)
+			}
+			im.FuncType = m.Types[im.TypeIndex]
+			m.importedFuncs = append(m.importedFuncs, im.TypeIndex)
+		case KindTable:
+			if im.TableType, err = tableType(r); err != nil {
+				return fmt.Errorf("import %d: %w", i, err)
+			}
+		case KindMemory:
+			if im.MemType.Limits, err = r.limits(); err != nil {
+				return fmt.Errorf("import %d: %w", i, err)
+			}
+		case KindGlobal:
+			if im.GlobalType, err = r.globalType(); err != nil {
+				return fmt.Errorf("import %d: %w", i, err)
+			}
+			m.importedGlobals = append(m.importedGlobals, im.GlobalType)
+		case 4:
+			return fmt.Errorf("%w: import %d: tag import (exception handling)", ErrUnsupported, i)
+		default:
+			return r.errorf("import %d: malformed import kind 0x%02x", i, kind)
+		}
+		m.numImported[im.Kind]++
+		m.Imports = append(m.Imports, im)
+	}
+	return nil
+}
+
+func tableType(r *reader) (TableType, error) {
+	t, err := r.refType()
+	if err != nil {
+		return TableType{}, err
+	}
+	l, err := r.limits()
+	return TableType{Elem: t, Limits: l}, err
+}
+
+func (p *parser) functions(r *reader) error {
+	n, err := r.count(1)
+	if err != nil {
+		return err
+	}
+	p.m.Funcs = make([]uint32, n)
+	for i := range p.m.Funcs {
+		if p.m.Funcs[i], err = r.u32(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *parser) tables(r *reader) error {
+	n, err := r.count(3)
+	if err != nil {
+		return err
+	}
+	p.m.Tables = make([]TableType, n)
+	for i := range p.m.Tables {
+		if p.m.Tables[i], err = tableType(r); err != nil {
+			return fmt.Errorf("table %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+func (p *parser) memories(r *reader) error {
+	n, err := r.count(2)
+	if err != nil {
+		return err
+	}
+	p.m.Memories = make([]MemType, n)
+	for i := range p.m.Memories {
+		if p.m.Memories[i].Limits, err = r.limits(); err != nil {
+			return fmt.Errorf("memory %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+func (p *parser) globals(r *reader) error {
+	n, err := r.count(3) // type, mutability, end
+	if err != nil {
+		return err
+	}
+	p.m.Globals = make([]GlobalType, n)
+	for i := range p.m.Globals {
+		if p.m.Globals[i], err = r.globalType(); err != nil {
+			return fmt.Errorf("global %d: %w", i, err)
+		}
+		if err = skipConstExpr(r); err != nil {
+			return fmt.Errorf("global %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+func (p *parser) exports(r *reader) error {
+	n, err := r.count(3) // name, kind, index
+	if err != nil {
+		return err
+	}
+	p.m.Exports = make([]Export, n)
+	for i := range p.m.Exports {
+		e := &p.m.Exports[i]
+		if e.Name, err = r.name(); err != nil {
+			return fmt.Errorf("export %d: %w", i, err)
+		}
+		kind, err := r.byte()
+		if err != nil {
+			return err
+		}
+		if kind > byte(KindGlobal) {
+			if kind == 4 {
+				return fmt.Errorf("%w: export %d: tag export (exception handling)", ErrUnsupported, i)
+			}
+			return r.errorf("export %d: malformed export kind 0x%02x", i, kind)
+		}
+		e.Kind = ExternKind(kind)
+		if e.Index, err = r.u32(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *parser) start(r *reader) error {
+	idx, err := r.u32()
+	p.m.Start, p.m.HasStart = idx, err == nil
+	return err
+}

@@ -1,0 +1,10 @@
+(module
+  (memory (export "memory") 1 2)
+  (func (export "add") (param i32 i32) (result i32)
+    local.get 0 local.get 1 i32.add)
+  (func (export "swap") (param f32 i64) (result i64 f32)
+    local.get 1 local.get 0)
+  (func (export "nothing"))
+  (global (export "pi") f64 (f64.const 3.14159))
+  (global (export "big") i64 (i64.const -9223372036854775808))
+  (global (export "ext") i32 (i32.add (i32.const 11) (i32.const 0x7fffffff))))

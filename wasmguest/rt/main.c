@@ -1,0 +1,148 @@
+// main.c — the guest's dispatch loop (CPL3). The guest waits for a request in the shared
+// mailbox, serves it with the engine and writes the reply. Waiting spins on the mailbox for
+// HL_MB_SPIN_CYCLES TSC cycles (a request that arrives meanwhile costs no VM exit), then parks
+// with one `out` (the host resumes the vCPU once it has posted the next request).
+#include "../engine/engine.h"
+#include "rt.h"
+
+static eng_store *store;
+
+static inline uint64_t rdtsc(void) {
+  uint32_t lo, hi;
+  __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+  return (uint64_t)hi << 32 | lo;
+}
+
+static inline void outb(uint16_t port) {
+  __asm__ volatile("outb %%al, %%dx" : : "a"(0), "d"(port) : "memory");
+}
+
+static uint32_t *state_word(void) { return (uint32_t *)MB_ADDR(HL_MB_STATE); }
+
+// wait_while waits until the state is no longer `waiting` and returns the new state. After the
+// spin budget (or at once when a host thread blocks rather than spins) it moves the state to
+// `parked` and exits on `port`; the host changes the state before it resumes the vCPU.
+static uint32_t wait_while(uint32_t waiting, uint32_t parked, uint16_t port) {
+  uint64_t start = rdtsc(), budget = MB_U64(HL_MB_SPIN_CYCLES);
+  for (;;) {
+    uint32_t s = __atomic_load_n(state_word(), __ATOMIC_ACQUIRE);
+    if (s != waiting) return s;
+    if (__atomic_load_n((uint32_t *)MB_ADDR(HL_MB_HOST_WAITING), __ATOMIC_SEQ_CST) ||
+        rdtsc() - start >= budget) {
+      uint32_t expect = waiting;
+      if (__atomic_compare_exchange_n(state_word(), &expect, parked, false, __ATOMIC_SEQ_CST,
+                                      __ATOMIC_SEQ_CST)) {
+        MB_U64(HL_MB_STAT_PARKS)++;
+        outb(port);
+        start = rdtsc();
+      }
+      continue;
+    }
+    __builtin_ia32_pause();
+  }
+}
+
+_Noreturn void rt_panic(const char *msg) {
+  size_t n = 0;
+  volatile char *dst = (volatile char *)MB_ADDR(HL_MB_MSG);
+  while (msg[n] && n < HL_MSG_MAX - 1) {
+    dst[n] = msg[n];
+    n++;
+  }
+  MB_U32(HL_MB_REP_MSG_LEN) = (uint32_t)n;
+  for (;;) outb(HL_PORT_PANIC);
+}
+
+static void reply_error(const eng_error *err, uint32_t status) {
+  MB_U32(HL_MB_REP_STATUS) = status;
+  MB_U32(HL_MB_REP_TRAP) = status == HL_STATUS_TRAP ? err->trap : 0;
+  size_t n = 0;
+  volatile char *dst = (volatile char *)MB_ADDR(HL_MB_MSG);
+  while (n < sizeof err->msg && err->msg[n] && n < HL_MSG_MAX) {
+    dst[n] = err->msg[n];
+    n++;
+  }
+  MB_U32(HL_MB_REP_MSG_LEN) = (uint32_t)n;
+}
+
+static void bad_request(const char *why) {
+  eng_error e = {.status = HL_STATUS_BAD_REQUEST};
+  size_t i = 0;
+  for (; why[i] && i < sizeof e.msg - 1; i++) e.msg[i] = why[i];
+  reply_error(&e, HL_STATUS_BAD_REQUEST);
+}
+
+static void serve(void) {
+  uint32_t op = MB_U32(HL_MB_REQ_OP), inst = MB_U32(HL_MB_REQ_INST);
+  uint32_t index = MB_U32(HL_MB_REQ_INDEX), nparams = MB_U32(HL_MB_REQ_N_PARAMS);
+  uint64_t xlen = MB_U64(HL_MB_REQ_XFER_LEN);
+  const uint8_t *xfer = (const uint8_t *)(uintptr_t)MB_U64(HL_MB_XFER_ADDR);
+  eng_error err = {0};
+  uint32_t st;
+  MB_U32(HL_MB_REP_N_RESULTS) = 0;
+  MB_U32(HL_MB_REP_MSG_LEN) = 0;
+  MB_U32(HL_MB_REP_TRAP) = 0;
+  if (xlen > MB_U64(HL_MB_XFER_SIZE)) return bad_request("transfer length exceeds the window");
+  switch (op) {
+  case HL_OP_NOP:
+    st = HL_STATUS_OK;
+    break;
+  case HL_OP_LOAD: {
+    uint32_t id = 0;
+    st = eng_instantiate(store, xfer, (size_t)xlen, &id, &err);
+    MB_U32(HL_MB_REP_VALUE) = id;
+    break;
+  }
+  case HL_OP_REGISTER:
+    st = eng_register(store, inst, (const char *)xfer, (size_t)xlen, &err);
+    break;
+  case HL_OP_CALL: {
+    if (nparams > HL_MAX_VALUES) return bad_request("too many parameters");
+    uint64_t params[HL_MAX_VALUES], results[HL_MAX_VALUES];
+    for (uint32_t i = 0; i < nparams; i++) params[i] = MB_U64(HL_MB_REQ_PARAMS + 8 * i);
+    uint32_t nres = 0;
+    st = eng_call(store, inst, index, params, nparams, results, &nres, &err);
+    if (st == HL_STATUS_OK) {
+      if (nres > HL_MAX_VALUES) rt_panic("engine returned too many results");
+      for (uint32_t i = 0; i < nres; i++) MB_U64(HL_MB_REP_RESULTS + 8 * i) = results[i];
+      MB_U32(HL_MB_REP_N_RESULTS) = nres;
+    }
+    break;
+  }
+  case HL_OP_GLOBAL_GET: {
+    uint64_t v[2] = {0, 0};
+    uint8_t type = 0;
+    st = eng_global_get(store, inst, index, v, &type, &err);
+    if (st == HL_STATUS_OK) {
+      MB_U64(HL_MB_REP_RESULTS) = v[0];
+      MB_U64(HL_MB_REP_RESULTS + 8) = v[1];
+      MB_U32(HL_MB_REP_N_RESULTS) = type == ENG_V128 ? 2 : 1;
+      MB_U32(HL_MB_REP_VALUE) = type;
+    }
+    break;
+  }
+  default:
+    return bad_request("unknown operation");
+  }
+  if (st != HL_STATUS_OK) return reply_error(&err, st);
+  MB_U32(HL_MB_REP_STATUS) = HL_STATUS_OK;
+}
+
+_Noreturn void rt_main(void) {
+  if (MB_U32(HL_MB_MAGIC) != HL_MAGIC || MB_U32(HL_MB_VERSION) != HL_VERSION)
+    rt_panic("mailbox magic or ABI version mismatch");
+  heap_init(MB_U64(HL_MB_HEAP_ADDR), MB_U64(HL_MB_HEAP_SIZE));
+  eng_limits lim = {.max_memory_pages = MB_U32(HL_MB_MAX_PAGES),
+                    .max_call_depth = MB_U32(HL_MB_MAX_DEPTH)};
+  store = eng_store_new(&lim);
+  if (!store) rt_panic("out of memory creating the store");
+  MB_U32(HL_MB_GUEST_READY) = HL_VERSION;
+  __atomic_store_n(state_word(), HL_STATE_IDLE, __ATOMIC_SEQ_CST);
+  for (;;) {
+    uint32_t s = wait_while(HL_STATE_IDLE, HL_STATE_PARKED, HL_PORT_PARK);
+    if (s != HL_STATE_REQUEST) rt_panic("unexpected mailbox state while idle");
+    serve();
+    MB_U64(HL_MB_STAT_CALLS)++;
+    __atomic_store_n(state_word(), HL_STATE_IDLE, __ATOMIC_SEQ_CST);
+  }
+}
