@@ -40,40 +40,24 @@ func TestStructSizes(t *testing.T) {
 	}
 }
 
-const (
-	tPML4, tPDPT, tPD = 0x1000, 0x2000, 0x3000
-	tGDT, tIDT, tTSS  = 0x4000, 0x5000, 0x6000
-	tTSSLimit         = 0x2fff
-	tCode, tHandler   = 0x10000, 0x11000
-	tStack, tKStack   = 0x20000, 0x30000
-	tMemSize          = 4 << 20
-)
+const tHandler = 0x11000
 
-// newTinyVM boots a hand-assembled guest: code at tCode (CPL3), an optional #GP handler at
-// tHandler (CPL0), identity-mapped with 2 MiB user pages.
+// newTinyVM boots a hand-assembled guest at FlatCode with an optional CPL0 handler for every
+// exception at tHandler.
 func newTinyVM(t *testing.T, k *KVM, code, handler []byte, withIDT bool) *VM {
 	t.Helper()
-	vm, err := k.NewVM(tMemSize)
+	var h func(int) uint64
+	if withIDT {
+		h = func(int) uint64 { return tHandler }
+		code = append(append(make([]byte, 0, tHandler-FlatCode+len(handler)), code...),
+			make([]byte, tHandler-FlatCode-len(code))...)
+		code = append(code, handler...)
+	}
+	vm, err := k.NewFlatVM(4<<20, code, h)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { vm.Close() })
-	m := vm.Mem()
-	SetPTE(m, tPML4, 0, tPDPT, PTEPresent|PTEWrite|PTEUser)
-	SetPTE(m, tPDPT, 0, tPD, PTEPresent|PTEWrite|PTEUser)
-	for i := 0; i < tMemSize>>21; i++ {
-		SetPTE(m, tPD, i, uint64(i)<<21, PTEPresent|PTEWrite|PTEUser|PTEHuge)
-	}
-	WriteGDT(m, tGDT, tTSS, tTSSLimit)
-	WriteTSS(m, tTSS, tKStack, 0x68, tTSSLimit)
-	if withIDT {
-		WriteIDT(m, tIDT, 32, func(int) uint64 { return tHandler })
-	}
-	copy(m[tCode:], code)
-	copy(m[tHandler:], handler)
-	if err := vm.VCPU().EnterUserMode(tPML4, tGDT, tIDT, tTSS, tTSSLimit, tCode, tStack); err != nil {
-		t.Fatal(err)
-	}
 	return vm
 }
 
@@ -95,8 +79,8 @@ func TestOutThenFaultToHandler(t *testing.T) {
 	if err := c.GetRegs(&r); err != nil {
 		t.Fatal(err)
 	}
-	if r.RSP > tKStack || r.RSP < tKStack-64 {
-		t.Errorf("handler stack %#x, want just below RSP0 %#x", r.RSP, tKStack)
+	if r.RSP > flatKStack || r.RSP < flatKStack-64 {
+		t.Errorf("handler stack %#x, want just below RSP0 %#x", r.RSP, flatKStack)
 	}
 	if e = c.Run(); e.Reason != ExitHLT {
 		t.Fatalf("CPL0 hlt: %v", e)

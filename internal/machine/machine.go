@@ -24,8 +24,12 @@ type Config struct {
 	HeapBytes    uint64        // engine heap besides linear memories (default 64 MiB)
 	MemoryBytes  uint64        // total guest memory; default fits one memory of MaxPages
 	GuestSpin    time.Duration // how long an idle guest spins on the mailbox before it parks
-	HostSpin     time.Duration // how long a caller spins on the reply before it blocks (default 250µs: longer than a VM entry on PVM, so a resumed guest is not told to park at once)
-	Image        []byte        // guest image (default wasmguest.Image)
+	// HostSpin is how long a caller spins on the reply before it blocks on the vCPU's exits.
+	// Default: 250µs when GuestSpin > 0 (longer than a VM entry on PVM, so a resumed guest is
+	// not told to park at once), none otherwise: spinning while a parked guest is resumed
+	// slows the resume down (measured: 63µs → 237µs per parked call on PVM). Negative: never.
+	HostSpin time.Duration
+	Image    []byte // guest image (default wasmguest.Image)
 }
 
 const (
@@ -68,7 +72,7 @@ func (c *Config) fill() error {
 		return fmt.Errorf("machine: guest memory %d bytes out of range (transfer window %d, max %d)",
 			c.MemoryBytes, c.XferBytes, uint64(maxGuestMemory))
 	}
-	if c.HostSpin == 0 {
+	if c.HostSpin == 0 && c.GuestSpin > 0 {
 		c.HostSpin = defaultHostSpin
 	}
 	if c.Image == nil {
@@ -387,7 +391,7 @@ func (m *Machine) await(ctx context.Context) error {
 	st := m.state()
 	done := func(s uint32) bool { return s == abi.StateIdle || s == abi.StateParked }
 	deadline := time.Now().Add(m.cfg.HostSpin)
-	for i := 1; ; i++ {
+	for i := 1; m.cfg.HostSpin > 0; i++ {
 		if done(st.Load()) {
 			return nil
 		}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hlwasm/hlwasm/host"
+	"github.com/hlwasm/hlwasm/internal/values"
+)
+
+func cmdCall(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("call", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	timeout := fs.Duration("timeout", 10*time.Second, "stop the call after this long (0: no limit)")
+	maxMem := fs.String("max-memory", "", "cap on the module's linear memory, e.g. 64MiB (default 1GiB)")
+	if err := fs.Parse(args); err != nil {
+		return usagef("call: %v", err)
+	}
+	if fs.NArg() < 2 {
+		return usagef("call: need MODULE.wasm and FUNC")
+	}
+	path, fn, fargs := fs.Arg(0), fs.Arg(1), fs.Args()[2:]
+	cfg := host.Config{}
+	if *maxMem != "" {
+		pages, err := parsePages(*maxMem)
+		if err != nil {
+			return usagef("call: --max-memory: %v", err)
+		}
+		cfg.MaxMemoryPages = pages
+	}
+	wasm, err := os.ReadFile(path)
+	if err != nil {
+		return usagef("call: %v", err)
+	}
+	if *timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *timeout)
+		defer cancel()
+	}
+	rt, err := host.NewRuntime(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer rt.Close(ctx)
+	mod, err := rt.LoadModule(ctx, wasm)
+	if err != nil {
+		return fmt.Errorf("loading %s: %w", path, err)
+	}
+	defer mod.Close(ctx)
+	def, ok := mod.ExportedFunction(fn)
+	if !ok {
+		return usagef("call: %s has no exported function %q (exports: %s)", path, fn, exportList(mod))
+	}
+	if len(fargs) != len(def.ParamTypes) {
+		return usagef("call: %s takes %d arguments %v, got %d", fn, len(def.ParamTypes), def.ParamTypes, len(fargs))
+	}
+	params := make([]uint64, 0, len(fargs))
+	for i, a := range fargs {
+		v, err := values.Parse(def.ParamTypes[i], a)
+		if err != nil {
+			return usagef("call: argument %d (%s): %v", i+1, def.ParamTypes[i], err)
+		}
+		params = append(params, v)
+	}
+	sb, err := mod.NewSandbox(ctx)
+	if err != nil {
+		return err
+	}
+	defer sb.Close(ctx)
+	res, err := sb.Call(ctx, fn, params...)
+	if err != nil {
+		if errors.Is(err, host.ErrDeadline) {
+			return fmt.Errorf("call timed out after %v: %w", *timeout, err)
+		}
+		return err
+	}
+	for i, v := range res {
+		fmt.Fprintln(stdout, values.Format(def.ResultTypes[i], v))
+	}
+	return nil
+}
+
+func exportList(mod *host.Module) string {
+	var names []string
+	for n := range mod.ExportedFunctions() {
+		names = append(names, n)
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+// parsePages parses a byte size (plain bytes or with KiB/MiB/GiB, KB/MB/GB, K/M/G suffixes)
+// and returns it in 64 KiB pages, rounded down.
+func parsePages(s string) (uint32, error) {
+	mult := uint64(1)
+	num := strings.TrimSpace(s)
+	for _, u := range []struct {
+		suffix string
+		mult   uint64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1000}, {"MB", 1000_000},
+		{"GB", 1000_000_000}, {"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"B", 1}} {
+		if strings.HasSuffix(num, u.suffix) {
+			num, mult = strings.TrimSuffix(num, u.suffix), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(num), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("bad size %q", s)
+	}
+	if n > (4<<30)/mult {
+		return 0, fmt.Errorf("size %q exceeds 4GiB", s)
+	}
+	pages := n * mult / 65536
+	if pages == 0 {
+		return 0, fmt.Errorf("size %q is less than one 64KiB page", s)
+	}
+	return uint32(pages), nil
+}

@@ -1,0 +1,60 @@
+// Command hlwasm runs WebAssembly inside KVM micro-VMs.
+//
+//	hlwasm call [--timeout D] [--max-memory SIZE] MODULE.wasm FUNC [ARGS...]
+//	hlwasm bench [--json] [--runs N]
+//
+// Exit status: 0 on success, 1 on a trap or guest error, 2 on a usage error.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `usage:
+  hlwasm call [--timeout D] [--max-memory SIZE] MODULE.wasm FUNC [ARGS...]
+  hlwasm bench [--json] [--runs N] [--module M.wasm --func F]
+`
+
+// usageError is a command-line mistake: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "call":
+		err = cmdCall(ctx, args[1:], stdout)
+	case "bench":
+		err = cmdBench(ctx, args[1:], stdout)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		err = usagef("unknown command %q", args[0])
+	}
+	if err == nil {
+		return 0
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "hlwasm: %v\n%s", err, usage)
+		return 2
+	}
+	fmt.Fprintf(stderr, "hlwasm: %v\n", err)
+	return 1
+}

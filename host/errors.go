@@ -1,0 +1,102 @@
+package host
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/hlwasm/hlwasm/internal/machine"
+)
+
+// Sentinel errors; every error the API returns wraps one of them (errors.Is).
+var (
+	// ErrTrap: the Wasm code trapped. errors.As(err, *TrapError) gives the kind.
+	ErrTrap = machine.ErrTrap
+	// ErrDeadline: the context's deadline expired and the guest was stopped.
+	ErrDeadline = machine.ErrDeadline
+	// ErrCanceled: the context was canceled and the guest was stopped.
+	ErrCanceled = machine.ErrCanceled
+	// ErrGuestFault: the guest misbehaved at the machine level (CPU exception, protocol violation).
+	ErrGuestFault = machine.ErrGuestFault
+	// ErrInvalidModule: the module is malformed, fails validation, or cannot be instantiated.
+	ErrInvalidModule = errors.New("invalid module")
+	// ErrImportNotAllowed: the module imports something the host did not allow.
+	ErrImportNotAllowed = errors.New("import not allowed")
+	// ErrNoExport: no function export of that name.
+	ErrNoExport = errors.New("no such exported function")
+	// ErrArguments: wrong number of arguments for the export's signature.
+	ErrArguments = errors.New("wrong arguments")
+	// ErrLimit: a configured or engine limit was exceeded.
+	ErrLimit = machine.ErrLimit
+	// ErrUnusable: the sandbox failed earlier (trap-free failures: fault, deadline) and must be closed.
+	ErrUnusable = machine.ErrUnusable
+	// ErrClosed: the sandbox, module or runtime is closed.
+	ErrClosed = errors.New("closed")
+	// ErrNoKVM: /dev/kvm cannot be used.
+	ErrNoKVM = errors.New("KVM is not available")
+)
+
+// TrapKind says why Wasm code trapped.
+type TrapKind uint32
+
+// Trap kinds (the spec's wording is TrapKind.String()).
+const (
+	TrapUnreachable          TrapKind = 1
+	TrapMemoryOutOfBounds    TrapKind = 2
+	TrapDivideByZero         TrapKind = 3
+	TrapIntegerOverflow      TrapKind = 4
+	TrapInvalidConversion    TrapKind = 5
+	TrapIndirectTypeMismatch TrapKind = 6
+	TrapUndefinedElement     TrapKind = 7
+	TrapUninitializedElement TrapKind = 8
+	TrapCallStackExhausted   TrapKind = 9
+	TrapTableOutOfBounds     TrapKind = 10
+	TrapNullReference        TrapKind = 11
+	TrapHost                 TrapKind = 12
+)
+
+func (k TrapKind) String() string { return machine.TrapMessage(uint32(k)) }
+
+// TrapError is a Wasm trap. errors.Is(err, ErrTrap) holds.
+type TrapError struct {
+	Kind TrapKind
+	Msg  string // the engine's message (starts with the spec's wording)
+}
+
+func (e *TrapError) Error() string {
+	if e.Msg != "" {
+		return "trap: " + e.Msg
+	}
+	return "trap: " + e.Kind.String()
+}
+
+func (e *TrapError) Unwrap() error { return ErrTrap }
+
+// ImportError lists the imports a module may not have.
+type ImportError struct {
+	Imports []string // "module.name (kind signature)"
+}
+
+func (e *ImportError) Error() string {
+	s := "module imports what the host does not allow:"
+	for _, i := range e.Imports {
+		s += " " + i + ";"
+	}
+	return s[:len(s)-1]
+}
+
+func (e *ImportError) Unwrap() error { return ErrImportNotAllowed }
+
+// translate maps errors from the machine layer to the public API's.
+func translate(err error) error {
+	var ge *machine.GuestError
+	if errors.As(err, &ge) {
+		switch {
+		case errors.Is(err, machine.ErrTrap):
+			return &TrapError{Kind: TrapKind(ge.Trap), Msg: ge.Msg}
+		case errors.Is(err, machine.ErrMalformed), errors.Is(err, machine.ErrInvalid),
+			errors.Is(err, machine.ErrUnlinkable), errors.Is(err, machine.ErrUnsupported):
+			return fmt.Errorf("%w: %w", ErrInvalidModule, err)
+		}
+	}
+	return err
+}

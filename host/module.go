@@ -1,0 +1,162 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/hlwasm/hlwasm/internal/machine"
+	"github.com/hlwasm/hlwasm/internal/wasmbin"
+)
+
+// ValueType is a WebAssembly value type (binary encoding: 0x7f i32, 0x7e i64, 0x7d f32,
+// 0x7c f64, 0x7b v128, 0x70 funcref, 0x6f externref).
+type ValueType = wasmbin.ValType
+
+// Value types.
+const (
+	ValueTypeI32       = wasmbin.I32
+	ValueTypeI64       = wasmbin.I64
+	ValueTypeF32       = wasmbin.F32
+	ValueTypeF64       = wasmbin.F64
+	ValueTypeV128      = wasmbin.V128
+	ValueTypeFuncref   = wasmbin.FuncRef
+	ValueTypeExternref = wasmbin.ExternRef
+)
+
+// FunctionDefinition describes an exported function, known before any call.
+type FunctionDefinition struct {
+	Name        string
+	ParamTypes  []ValueType
+	ResultTypes []ValueType
+	exportIndex uint32
+}
+
+// Module is a loaded, validated module. Sandboxes are created from it.
+type Module struct {
+	rt    *Runtime
+	wasm  []byte
+	info  *wasmbin.Module
+	funcs map[string]FunctionDefinition
+
+	mu     sync.Mutex
+	spare  *Sandbox // the sandbox that validated the module, handed out by the first NewSandbox
+	closed bool
+}
+
+// LoadModule checks a module and prepares sandboxes for it. The host reads the module's
+// signatures and imports itself (an import the host does not allow is refused here, naming
+// each one, before anything reaches a VM); parsing, validation and instantiation happen
+// inside a micro-VM, which is kept for the first sandbox.
+func (r *Runtime) LoadModule(ctx context.Context, wasm []byte) (*Module, error) {
+	r.mu.Lock()
+	closed := r.closed
+	r.mu.Unlock()
+	if closed {
+		return nil, ErrClosed
+	}
+	if uint64(len(wasm)) > r.cfg.MaxModuleBytes {
+		return nil, fmt.Errorf("%w: module is %d bytes, the limit is %d", ErrLimit, len(wasm), r.cfg.MaxModuleBytes)
+	}
+	info, err := wasmbin.Parse(wasm)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidModule, err)
+	}
+	if len(info.Imports) > 0 {
+		ie := &ImportError{}
+		for _, im := range info.Imports {
+			ie.Imports = append(ie.Imports, describeImport(im))
+		}
+		return nil, ie
+	}
+	m := &Module{rt: r, wasm: append([]byte(nil), wasm...), info: info, funcs: map[string]FunctionDefinition{}}
+	for i, e := range info.Exports {
+		if e.Kind != wasmbin.KindFunc {
+			continue
+		}
+		ft, ok := info.FuncTypeOf(e.Index)
+		if !ok {
+			return nil, fmt.Errorf("%w: export %q names function %d, which does not exist", ErrInvalidModule, e.Name, e.Index)
+		}
+		m.funcs[e.Name] = FunctionDefinition{Name: e.Name, ParamTypes: ft.Params, ResultTypes: ft.Results, exportIndex: uint32(i)}
+	}
+	sb, err := m.newSandbox(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m.spare = sb
+	return m, nil
+}
+
+func describeImport(im wasmbin.Import) string {
+	var t string
+	switch im.Kind {
+	case wasmbin.KindFunc:
+		t = "func " + im.FuncType.String()
+	case wasmbin.KindTable:
+		t = "table"
+	case wasmbin.KindMemory:
+		t = "memory"
+	case wasmbin.KindGlobal:
+		t = "global"
+	}
+	return fmt.Sprintf("%s.%s (%s)", im.Module, im.Name, t)
+}
+
+// ExportedFunctions lists the module's function exports by name.
+func (m *Module) ExportedFunctions() map[string]FunctionDefinition {
+	out := make(map[string]FunctionDefinition, len(m.funcs))
+	for k, v := range m.funcs {
+		out[k] = v
+	}
+	return out
+}
+
+// ExportedFunction returns one export's definition.
+func (m *Module) ExportedFunction(name string) (FunctionDefinition, bool) {
+	f, ok := m.funcs[name]
+	return f, ok
+}
+
+// NewSandbox creates a sandbox: a micro-VM with a fresh instance of the module.
+func (m *Module) NewSandbox(ctx context.Context) (*Sandbox, error) {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil, ErrClosed
+	}
+	if sb := m.spare; sb != nil {
+		m.spare = nil
+		m.mu.Unlock()
+		return sb, nil
+	}
+	m.mu.Unlock()
+	return m.newSandbox(ctx)
+}
+
+func (m *Module) newSandbox(ctx context.Context) (*Sandbox, error) {
+	mach, err := machine.New(ctx, m.rt.machineConfig())
+	if err != nil {
+		return nil, err
+	}
+	inst, err := mach.Load(ctx, m.wasm)
+	if err != nil {
+		mach.Close()
+		return nil, translate(err)
+	}
+	return &Sandbox{mod: m, mach: mach, inst: inst}, nil
+}
+
+// Close releases the module's spare sandbox. Sandboxes already created keep working.
+func (m *Module) Close(ctx context.Context) error {
+	_ = ctx
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.closed = true
+	if m.spare != nil {
+		err := m.spare.Close(ctx)
+		m.spare = nil
+		return err
+	}
+	return nil
+}

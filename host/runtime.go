@@ -1,0 +1,92 @@
+// Package host is hlwasm's public Go API: a Runtime loads WebAssembly modules and creates
+// sandboxes, each a KVM micro-VM running hlwasm's Wasm engine at CPL3, and calls their exports.
+// Two sandboxes hold each guest: the engine (Wasm semantics) and the VM (hardware). The host
+// trusts nothing a guest writes.
+//
+//	rt, err := host.NewRuntime(ctx, host.Config{})
+//	mod, err := rt.LoadModule(ctx, wasmBytes)
+//	sb, err := mod.NewSandbox(ctx)
+//	results, err := sb.Call(ctx, "add", 2, 3)
+package host
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/hlwasm/hlwasm/internal/machine"
+	"github.com/hlwasm/hlwasm/vmm"
+)
+
+// Config configures a Runtime. The zero value is usable.
+type Config struct {
+	// MaxMemoryPages caps every linear memory, in 64 KiB pages: a module whose initial memory
+	// is larger fails to load and memory.grow past it returns -1. Default 16384 (1 GiB).
+	MaxMemoryPages uint32
+	// MaxCallDepth caps nested Wasm calls; deeper calls trap "call stack exhausted". Default 10000.
+	MaxCallDepth uint32
+	// MaxModuleBytes caps the size of a module. Default 16 MiB.
+	MaxModuleBytes uint64
+	// Spin is how long an idle sandbox keeps its vCPU spinning on the shared mailbox after a
+	// call: a call that arrives meanwhile costs no VM exit (well under a microsecond instead of
+	// one exit), at the price of a busy host core for that time. Zero parks at once (one exit
+	// per call). Default 0.
+	Spin time.Duration
+	// Logger receives diagnostics. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Runtime holds the shared /dev/kvm handle and creates modules and sandboxes. Safe for
+// concurrent use.
+type Runtime struct {
+	kvm *vmm.KVM
+	cfg Config
+	log *slog.Logger
+
+	mu     sync.Mutex
+	closed bool
+}
+
+// NewRuntime opens /dev/kvm. It fails with ErrNoKVM on machines without usable KVM.
+func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
+	_ = ctx
+	k, err := vmm.Open()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNoKVM, err)
+	}
+	if cfg.MaxModuleBytes == 0 {
+		cfg.MaxModuleBytes = 16 << 20
+	}
+	if cfg.MaxMemoryPages > 65536 {
+		return nil, fmt.Errorf("%w: MaxMemoryPages %d exceeds 65536", ErrLimit, cfg.MaxMemoryPages)
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Runtime{kvm: k, cfg: cfg, log: log}, nil
+}
+
+func (r *Runtime) machineConfig() machine.Config {
+	return machine.Config{
+		KVM:          r.kvm,
+		MaxPages:     r.cfg.MaxMemoryPages,
+		MaxCallDepth: r.cfg.MaxCallDepth,
+		XferBytes:    r.cfg.MaxModuleBytes,
+		GuestSpin:    r.cfg.Spin,
+	}
+}
+
+// Close releases /dev/kvm. Sandboxes already created keep working until closed.
+func (r *Runtime) Close(ctx context.Context) error {
+	_ = ctx
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	return r.kvm.Close()
+}

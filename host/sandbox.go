@@ -1,0 +1,59 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hlwasm/hlwasm/internal/machine"
+)
+
+// Sandbox is one instance of a module in its own micro-VM. Calls on one sandbox are
+// serialized. After a trap the sandbox stays usable (Wasm state is whatever the trapping call
+// left, as in any engine); after a deadline, cancellation or guest fault it is unusable and
+// must be closed.
+type Sandbox struct {
+	mod  *Module
+	mach *machine.Machine
+	inst uint32
+}
+
+// Call calls an exported function. Parameters and results are encoded as in wazero: i32 and
+// i64 as their bits, f32/f64 via math.Float32bits/Float64bits. The name, arity and parameter
+// count are checked on the host before anything enters the VM. The context's deadline or
+// cancellation stops a running guest.
+func (s *Sandbox) Call(ctx context.Context, name string, params ...uint64) ([]uint64, error) {
+	f, ok := s.mod.funcs[name]
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrNoExport, name)
+	}
+	if slots(f.ParamTypes) != len(params) {
+		return nil, fmt.Errorf("%w: %s takes %d parameters %v, got %d", ErrArguments, name, len(f.ParamTypes), f.ParamTypes, len(params))
+	}
+	res, err := s.mach.Call(ctx, s.inst, f.exportIndex, params, slots(f.ResultTypes))
+	if err != nil {
+		err = translate(err)
+		if !errors.Is(err, ErrTrap) {
+			err = fmt.Errorf("calling %s: %w", name, err)
+		}
+		return nil, err
+	}
+	return res, nil
+}
+
+func slots(ts []ValueType) int {
+	n := 0
+	for _, t := range ts {
+		n += t.Slots()
+	}
+	return n
+}
+
+// Module is the module this sandbox runs.
+func (s *Sandbox) Module() *Module { return s.mod }
+
+// Close stops the sandbox's VM and releases it.
+func (s *Sandbox) Close(ctx context.Context) error {
+	_ = ctx
+	return s.mach.Close()
+}

@@ -1,0 +1,136 @@
+// Package bench measures hlwasm against the raw KVM floors, in one run: the cost of creating a
+// VM to its first exit, of one `out` round trip from CPL3, and of an exit-less mailbox round
+// trip (what ../shared/probes/floor.c measures in C), and hlwasm's own scenarios.
+package bench
+
+import (
+	"fmt"
+	"runtime"
+	"sort"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/hlwasm/hlwasm/vmm"
+)
+
+// Result is one scenario on one engine.
+type Result struct {
+	Scenario  string  `json:"scenario"`
+	Engine    string  `json:"engine"`
+	P50       int64   `json:"p50_ns"`
+	P99       int64   `json:"p99_ns"`
+	OpsPerSec float64 `json:"ops_per_sec"`
+}
+
+// Summarize turns samples (and the wall time they took) into a Result.
+func Summarize(scenario, engine string, samples []time.Duration, wall time.Duration) Result {
+	s := append([]time.Duration(nil), samples...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	r := Result{Scenario: scenario, Engine: engine}
+	if len(s) == 0 {
+		return r
+	}
+	r.P50 = int64(s[len(s)/2])
+	r.P99 = int64(s[min(len(s)-1, len(s)*99/100)])
+	if wall > 0 {
+		r.OpsPerSec = float64(len(s)) / wall.Seconds()
+	}
+	return r
+}
+
+// Time runs f n times and returns the samples and the wall time.
+func Time(n int, f func() error) ([]time.Duration, time.Duration, error) {
+	samples := make([]time.Duration, 0, n)
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		t0 := time.Now()
+		if err := f(); err != nil {
+			return nil, 0, err
+		}
+		samples = append(samples, time.Since(t0))
+	}
+	return samples, time.Since(start), nil
+}
+
+var (
+	outLoop = []byte{0xe6, 0x10, 0xeb, 0xfc} // out 0x10,al ; jmp back
+	// mov rax,[rsi]; cmp rax,rdx; jne answer; pause; jmp top; answer: mov rdx,rax; mov [rsi+8],rax; jmp top
+	mailboxLoop = []byte{0x48, 0x8b, 0x06, 0x48, 0x39, 0xd0, 0x75, 0x04, 0xf3, 0x90, 0xeb,
+		0xf4, 0x48, 0x89, 0xc2, 0x48, 0x89, 0x46, 0x08, 0xeb, 0xeb}
+)
+
+const floorMem = 64 << 20
+
+func expectOut(e vmm.Exit) error {
+	if e.Reason != vmm.ExitIO || e.Port != 0x10 {
+		return fmt.Errorf("raw floor guest: unexpected exit %v", e)
+	}
+	return nil
+}
+
+// FloorCreate: KVM_CREATE_VM + memory slot + vCPU + registers → first exit (close not timed).
+func FloorCreate(k *vmm.KVM, n int) ([]time.Duration, time.Duration, error) {
+	samples := make([]time.Duration, 0, n)
+	start := time.Now()
+	var closing time.Duration
+	for i := 0; i < n; i++ {
+		t0 := time.Now()
+		vm, err := k.NewFlatVM(floorMem, outLoop, nil)
+		if err != nil {
+			return nil, 0, err
+		}
+		err = expectOut(vm.VCPU().Run())
+		samples = append(samples, time.Since(t0))
+		t1 := time.Now()
+		vm.Close()
+		closing += time.Since(t1)
+		if err != nil {
+			return nil, 0, err
+		}
+	}
+	return samples, time.Since(start) - closing, nil
+}
+
+// FloorExit: one `out` round trip from CPL3 (KVM_RUN → guest → exit), as seen from Go.
+func FloorExit(k *vmm.KVM, n int) ([]time.Duration, time.Duration, error) {
+	vm, err := k.NewFlatVM(floorMem, outLoop, nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer vm.Close()
+	c := vm.VCPU()
+	if err := expectOut(c.Run()); err != nil {
+		return nil, 0, err
+	}
+	return Time(n, func() error { return expectOut(c.Run()) })
+}
+
+// FloorMailbox: exit-less round trip: the host writes a request word into guest memory, the
+// guest (spinning inside KVM_RUN) answers in shared memory, the host spins on the answer.
+func FloorMailbox(k *vmm.KVM, n int) ([]time.Duration, time.Duration, error) {
+	vm, err := k.NewFlatVM(floorMem, mailboxLoop, nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer vm.Close()
+	c := vm.VCPU()
+	c.Resume() // spins until Close kicks it
+	mem := vm.Mem()
+	req := (*atomic.Uint64)(unsafe.Pointer(&mem[vmm.FlatMailbox]))
+	rep := (*atomic.Uint64)(unsafe.Pointer(&mem[vmm.FlatMailbox+8]))
+	seq := uint64(0)
+	deadline := time.Now().Add(10 * time.Second)
+	s, wall, err := Time(n, func() error {
+		seq++
+		req.Store(seq)
+		for i := 0; rep.Load() != seq; i++ {
+			if i%4096 == 0 && time.Now().After(deadline) {
+				return fmt.Errorf("raw mailbox guest never answered")
+			}
+		}
+		return nil
+	})
+	runtime.KeepAlive(mem)
+	return s, wall, err
+}
