@@ -129,6 +129,8 @@ type VCPU struct {
 	done   chan struct{}
 	closed atomic.Bool
 	kickMu sync.Mutex // orders Kick against close's unmapping of kvm_run
+	// syncRegs: KVM_CAP_SYNC_REGS lets RestoreUserState pass registers through kvm_run.
+	syncRegs bool
 }
 
 func newVCPU(k *KVM, vm *VM) (*VCPU, error) {
@@ -159,6 +161,10 @@ func (c *VCPU) thread(k *KVM, vm *VM, started chan<- error) {
 		return
 	}
 	c.hdr = (*kvmRunHeader)(unsafe.Pointer(&c.run[0]))
+	if caps, err := ioctl(k.fd, kvmCheckExtension, kvmCapSyncRegs); err == nil &&
+		caps&(syncRegsRegs|syncRegsSregs) == syncRegsRegs|syncRegsSregs && len(c.run) >= syncRegsAreaLimit {
+		c.syncRegs = true
+	}
 	if _, err := ioctl(fd, kvmSetCPUID2, uintptr(unsafe.Pointer(&k.cpuid[0]))); err != nil {
 		c.release()
 		started <- fmt.Errorf("KVM_SET_CPUID2: %w", err)

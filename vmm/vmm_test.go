@@ -123,3 +123,32 @@ func TestCloseWhileRunning(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A vCPU state saved at one exit and restored later makes the guest repeat itself exactly.
+func TestSaveRestoreState(t *testing.T) {
+	k := requireKVM(t)
+	// inc rax; out 0x10,al; jmp back: every run reports a larger al unless state is restored.
+	vm := newTinyVM(t, k, []byte{0x48, 0xff, 0xc0, 0xe6, 0x10, 0xeb, 0xf9}, nil, false)
+	c := vm.VCPU()
+	if e := c.Run(); byte(e.Data) != 1 {
+		t.Fatalf("first run: %v al=%d", e, byte(e.Data))
+	}
+	s, err := c.SaveState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, restore := range []func(*State) error{c.RestoreState, c.RestoreUserState} {
+		for i := 0; i < 3; i++ {
+			c.Run()
+		}
+		if err := restore(s); err != nil {
+			t.Fatal(err)
+		}
+		if e := c.Run(); byte(e.Data) != 2 {
+			t.Fatalf("after restore: al=%d, want 2", byte(e.Data))
+		}
+		if err := c.RestoreState(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hlwasm/hlwasm/vmm"
+)
+
+var binary string
+
+// TestMain builds the real binary once; the tests exec it as a user would.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "hlwasm-cli")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "hlwasm")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		panic(string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func requireKVM(t *testing.T) {
+	if !vmm.Available() {
+		if os.Getenv("HLWASM_SKIP_KVM") == "1" {
+			t.Skip("HLWASM_SKIP_KVM=1 and /dev/kvm is not usable")
+		}
+		t.Fatal("/dev/kvm is not usable (set HLWASM_SKIP_KVM=1 to skip)")
+	}
+}
+
+func hlwasm(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+const td = "../../tests/testdata/"
+
+func TestCall(t *testing.T) {
+	requireKVM(t)
+	for _, c := range []struct {
+		args   []string
+		stdout string
+		stderr string
+		code   int
+	}{
+		{[]string{td + "arith.wasm", "i32_add", "2", "3"}, "5\n", "", 0},
+		{[]string{td + "arith.wasm", "i32_sub", "2", "3"}, "-1\n", "", 0},
+		{[]string{td + "arith.wasm", "i32_add", "0xffffffff", "1"}, "0\n", "", 0},
+		{[]string{td + "arith.wasm", "i64_mul", "-3", "0x10"}, "-48\n", "", 0},
+		{[]string{td + "arith.wasm", "f64_add", "0.1", "0.2"}, "0.30000000000000004\n", "", 0},
+		{[]string{td + "arith.wasm", "f32_add", "inf", "-inf"}, "NaN\n", "", 0},
+		{[]string{td + "arith.wasm", "f64_mul", "-inf", "2"}, "-Inf\n", "", 0},
+		{[]string{td + "arith.wasm", "f32_add", "0.1", "0.2"}, "0.3\n", "", 0},
+		{[]string{td + "arith.wasm", "divmod", "7", "2"}, "3\n1\n", "", 0},
+		{[]string{td + "arith.wasm", "swap", "9", "2.5"}, "2.5\n9\n", "", 0},
+		{[]string{td + "c_basic.wasm", "fib", "20"}, "6765\n", "", 0},
+		{[]string{td + "traps.wasm", "div_zero", "1"}, "", "trap: integer divide by zero", 1},
+		{[]string{td + "traps.wasm", "unreachable"}, "", "trap: unreachable", 1},
+		{[]string{"--timeout", "100ms", td + "traps.wasm", "spin"}, "", "timed out", 1},
+		{[]string{"--max-memory", "128KiB", td + "traps.wasm", "grow", "1"}, "1\n", "", 0},
+		{[]string{"--max-memory", "128KiB", td + "traps.wasm", "grow", "2"}, "-1\n", "", 0},
+		{[]string{td + "arith.wasm", "nope"}, "", "no exported function \"nope\"", 2},
+		{[]string{td + "arith.wasm", "i32_add", "1"}, "", "takes 2 arguments", 2},
+		{[]string{td + "arith.wasm", "i32_add", "1", "x"}, "", "argument 2 (i32)", 2},
+		{[]string{td + "arith.wasm"}, "", "need MODULE.wasm and FUNC", 2},
+		{[]string{"--max-memory", "lots", td + "arith.wasm", "i32_add", "1", "2"}, "", "--max-memory", 2},
+		{[]string{td + "missing.wasm", "f"}, "", "no such file", 2},
+		{[]string{td + "malformed/bad_magic.wasm", "f"}, "", "invalid module", 1},
+		{[]string{td + "malformed/truncated_code.wasm", "f"}, "", "invalid module", 1},
+	} {
+		out, errOut, code := hlwasm(t, append([]string{"call"}, c.args...)...)
+		name := strings.Join(c.args, " ")
+		if code != c.code || out != c.stdout || !strings.Contains(errOut, c.stderr) {
+			t.Errorf("hlwasm call %s:\n got code %d stdout %q stderr %q\nwant code %d stdout %q stderr containing %q",
+				name, code, out, errOut, c.code, c.stdout, c.stderr)
+		}
+	}
+}
+
+func TestUsage(t *testing.T) {
+	_, errOut, code := hlwasm(t)
+	if code != 2 || !strings.Contains(errOut, "usage:") {
+		t.Fatalf("no args: code %d stderr %q", code, errOut)
+	}
+	_, _, code = hlwasm(t, "frobnicate")
+	if code != 2 {
+		t.Fatalf("unknown command: code %d", code)
+	}
+}
+
+func TestBenchJSON(t *testing.T) {
+	requireKVM(t)
+	out, errOut, code := hlwasm(t, "bench", "--json", "--runs", "20", "--cold-runs", "3")
+	if code != 0 {
+		t.Fatalf("bench: code %d stderr %s", code, errOut)
+	}
+	want := []string{"floor-create", "floor-exit", "floor-mailbox", "cold", "warm-call", "hot-call"}
+	for _, s := range want {
+		if !strings.Contains(out, `"scenario":"`+s+`"`) {
+			t.Errorf("missing scenario %s in %s", s, out)
+		}
+	}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if !strings.HasPrefix(line, `{"scenario":`) || !strings.Contains(line, `"p50_ns":`) ||
+			!strings.Contains(line, `"p99_ns":`) || !strings.Contains(line, `"ops_per_sec":`) {
+			t.Errorf("bad JSON line %q", line)
+		}
+	}
+}
