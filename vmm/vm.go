@@ -19,6 +19,8 @@ type VM struct {
 	vcpu *VCPU
 	once sync.Once
 	err  error
+
+	dirtyBitmap []uint64 // KVM_GET_DIRTY_LOG output, when dirty logging is on
 }
 
 // NewVM creates a VM with memSize bytes of guest memory (anonymous, MAP_NORESERVE: untouched

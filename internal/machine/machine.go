@@ -94,6 +94,10 @@ type Machine struct {
 	mb   []byte // the mailbox page
 	xfer []byte // the transfer window
 
+	img          *image
+	mincoreBuf   []byte
+	dirtyLogging bool
+
 	mu      sync.Mutex
 	running bool  // a Resume is outstanding: its exit has not been collected
 	broken  error // sticky failure
@@ -113,7 +117,7 @@ func New(ctx context.Context, cfg Config) (*Machine, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Machine{cfg: cfg, vm: vm, cpu: vm.VCPU(), mem: vm.Mem()}
+	m := &Machine{cfg: cfg, vm: vm, cpu: vm.VCPU(), mem: vm.Mem(), img: im}
 	m.mb = m.mem[abi.MailboxAddr : abi.MailboxAddr+abi.MailboxSize]
 	m.xfer = m.mem[abi.XferAddr : abi.XferAddr+cfg.XferBytes]
 	writeLayout(m.mem, im)
