@@ -112,6 +112,8 @@ const (
 	MbHostNParams  = 0x584 // u32
 	MbHostNResults = 0x588 // u32
 	MbHostStatus   = 0x58c // u32: 0 ok; non-zero aborts the call with TrapHost
+	MbHostMemBase  = 0x590 // u64: the calling instance's memory 0 (0 if none)
+	MbHostMemSize  = 0x598 // u64: its size in bytes
 	MbHostValues   = 0x5c0 // u64[MaxValues]: params in, results out
 	MbMsg          = 0x800 // char[MsgMax]
 	MbStatCalls    = 0xc00 // u64, guest: requests served
@@ -127,6 +129,10 @@ const (
 	OpRegister  = 2 // name in xfer: instance ReqInst's exports become importable under that name
 	OpCall      = 3 // call the function export ReqIndex of instance ReqInst with ReqParams
 	OpGlobalGet = 4 // read the global export ReqIndex of instance ReqInst into RepResults[0]
+	// OpDefineHost declares ReqNParams host functions that later modules may import. Payload
+	// in xfer, per function: u32 id, u16 module length, module, u16 name length, name,
+	// u8 param count, param types, u8 result count, result types.
+	OpDefineHost = 5
 )
 
 // Reply status codes (MbRepStatus).

@@ -95,6 +95,8 @@ type Machine struct {
 	xfer []byte // the transfer window
 
 	img          *image
+	hostFuncs    []HostFuncDef // by id, as declared to the guest
+	hostErr      error         // why the last host call failed
 	mincoreBuf   []byte
 	dirtyLogging bool
 
@@ -241,10 +243,16 @@ func (m *Machine) Call(ctx context.Context, inst, exportIndex uint32, params []u
 		return nil, err
 	}
 	m.request(abi.OpCall, inst, exportIndex, params, 0)
+	m.hostErr = nil
 	if err := m.roundTrip(ctx); err != nil {
 		return nil, err
 	}
 	if err := m.replyError(); err != nil {
+		if m.hostErr != nil {
+			// A host function failed (or the guest misused one): the call ends with that error
+			// and the machine is unusable.
+			return nil, m.fail(m.hostErr)
+		}
 		return nil, err
 	}
 	return m.results(nresults)
@@ -369,6 +377,24 @@ func (m *Machine) roundTrip(ctx context.Context) error {
 	return m.await(ctx)
 }
 
+// collectHostCallExit waits for the exit of a guest that parked during a host call.
+func (m *Machine) collectHostCallExit(ctx context.Context) error {
+	select {
+	case e := <-m.cpu.Exits():
+		m.running = false
+		if e.Reason == vmm.ExitIO && e.Out && e.Port == abi.PortHostCall {
+			return nil
+		}
+		if err := m.exitError(e); err != nil {
+			return m.fail(err)
+		}
+		return m.fail(fmt.Errorf("%w: expected a host-call exit, got %v", ErrGuestFault, e))
+	case <-ctx.Done():
+		m.stop()
+		return m.fail(ctxError(ctx))
+	}
+}
+
 // collectPark waits for the exit of a guest that moved to Parked.
 func (m *Machine) collectPark(ctx context.Context) error {
 	select {
@@ -396,8 +422,24 @@ func (m *Machine) await(ctx context.Context) error {
 	done := func(s uint32) bool { return s == abi.StateIdle || s == abi.StateParked }
 	deadline := time.Now().Add(m.cfg.HostSpin)
 	for i := 1; m.cfg.HostSpin > 0; i++ {
-		if done(st.Load()) {
+		s := st.Load()
+		if done(s) {
 			return nil
+		}
+		if s == abi.StateHostCall && st.CompareAndSwap(abi.StateHostCall, abi.StateHostCallClaimed) {
+			// Served without an exit: the guest spins on the mailbox meanwhile.
+			m.serveHostCall(ctx)
+			if !st.CompareAndSwap(abi.StateHostCallClaimed, abi.StateHostReturn) {
+				// The guest gave up spinning and parked: collect its exit, then resume it.
+				if err := m.collectHostCallExit(ctx); err != nil {
+					return err
+				}
+				st.Store(abi.StateHostReturn)
+				m.running = true
+				m.cpu.Resume()
+			}
+			deadline = time.Now().Add(m.cfg.HostSpin)
+			continue
 		}
 		if i%ctxCheckInterval == 0 {
 			if ctx.Err() != nil || time.Now().After(deadline) {
@@ -414,6 +456,16 @@ func (m *Machine) await(ctx context.Context) error {
 		select {
 		case e := <-m.cpu.Exits():
 			m.running = false
+			if e.Reason == vmm.ExitIO && e.Out && e.Port == abi.PortHostCall {
+				if s := st.Load(); s != abi.StateHostCallParked {
+					return m.fail(fmt.Errorf("%w: host-call exit in state %d", ErrGuestFault, s))
+				}
+				m.serveHostCall(ctx)
+				st.Store(abi.StateHostReturn)
+				m.running = true
+				m.cpu.Resume()
+				continue
+			}
 			if err := m.expectPark(e); err != nil {
 				return err
 			}

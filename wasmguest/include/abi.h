@@ -91,6 +91,8 @@
 #define HL_MB_HOST_N_PARAMS HL_U(0x584)
 #define HL_MB_HOST_N_RESULTS HL_U(0x588)
 #define HL_MB_HOST_STATUS HL_U(0x58c)
+#define HL_MB_HOST_MEM_BASE HL_U(0x590)
+#define HL_MB_HOST_MEM_SIZE HL_U(0x598)
 #define HL_MB_HOST_VALUES HL_U(0x5c0)
 #define HL_MB_MSG HL_U(0x800)
 #define HL_MB_STAT_CALLS HL_U(0xc00)
@@ -103,6 +105,7 @@
 #define HL_OP_REGISTER HL_U(0x2)
 #define HL_OP_CALL HL_U(0x3)
 #define HL_OP_GLOBAL_GET HL_U(0x4)
+#define HL_OP_DEFINE_HOST HL_U(0x5)
 
 #define HL_STATUS_OK HL_U(0x0)
 #define HL_STATUS_MALFORMED HL_U(0x1)

@@ -1,0 +1,106 @@
+// Package api holds the types shared by hlwasm's host API, its host functions (WASI among them)
+// and its engines: value types, the bounded view of a guest's linear memory that host
+// functions get, and host-function definitions (raw or typed by reflection).
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ValueType is a WebAssembly value type in its binary encoding.
+type ValueType byte
+
+// Value types.
+const (
+	ValueTypeI32       ValueType = 0x7f
+	ValueTypeI64       ValueType = 0x7e
+	ValueTypeF32       ValueType = 0x7d
+	ValueTypeF64       ValueType = 0x7c
+	ValueTypeV128      ValueType = 0x7b
+	ValueTypeFuncref   ValueType = 0x70
+	ValueTypeExternref ValueType = 0x6f
+)
+
+func (t ValueType) String() string {
+	switch t {
+	case ValueTypeI32:
+		return "i32"
+	case ValueTypeI64:
+		return "i64"
+	case ValueTypeF32:
+		return "f32"
+	case ValueTypeF64:
+		return "f64"
+	case ValueTypeV128:
+		return "v128"
+	case ValueTypeFuncref:
+		return "funcref"
+	case ValueTypeExternref:
+		return "externref"
+	}
+	return fmt.Sprintf("valtype(%#x)", byte(t))
+}
+
+// Signature renders "(i32, i64) -> (f32)".
+func Signature(params, results []ValueType) string {
+	join := func(ts []ValueType) string {
+		s := make([]string, len(ts))
+		for i, t := range ts {
+			s[i] = t.String()
+		}
+		return "(" + strings.Join(s, ", ") + ")"
+	}
+	return join(params) + " -> " + join(results)
+}
+
+// Memory is a bounded view of the calling instance's linear memory. Every method checks its
+// offset and length against the memory's current size and reports false when out of range;
+// reads return copies, so no reference into guest memory outlives the call.
+type Memory interface {
+	// Size is the memory's size in bytes.
+	Size() uint32
+	// Read copies length bytes at offset.
+	Read(offset, length uint32) ([]byte, bool)
+	// Write copies data to offset.
+	Write(offset uint32, data []byte) bool
+	// ReadString copies length bytes at offset as a string.
+	ReadString(offset, length uint32) (string, bool)
+	ReadUint8(offset uint32) (byte, bool)
+	ReadUint16Le(offset uint32) (uint16, bool)
+	ReadUint32Le(offset uint32) (uint32, bool)
+	ReadUint64Le(offset uint32) (uint64, bool)
+	WriteUint8(offset uint32, v byte) bool
+	WriteUint16Le(offset uint32, v uint16) bool
+	WriteUint32Le(offset uint32, v uint32) bool
+	WriteUint64Le(offset uint32, v uint64) bool
+}
+
+// GoFunction is the raw form of a host function: parameters arrive in stack[:len(params)]
+// (encoded as in wazero: i32 zero-extended, floats as their bits) and results are written to
+// stack[:len(results)] (stack has room for both). mem is nil when the caller has no memory.
+// A returned error aborts the Wasm call with that error (errors.Is works on it).
+type GoFunction func(ctx context.Context, mem Memory, stack []uint64) error
+
+// HostFunction is one allow-listed function a module may import as ModuleName.Name.
+type HostFunction struct {
+	ModuleName, Name string
+	ParamTypes       []ValueType
+	ResultTypes      []ValueType
+	Fn               GoFunction
+}
+
+// String renders "module.name (i32) -> (i32)".
+func (h HostFunction) String() string {
+	return fmt.Sprintf("%s.%s %s", h.ModuleName, h.Name, Signature(h.ParamTypes, h.ResultTypes))
+}
+
+// ErrBadHostFunction: a typed host function has a Go signature that cannot be mapped.
+var ErrBadHostFunction = errors.New("api: unsupported host function signature")
+
+// ExitError is returned by a host function (WASI proc_exit) to end the program with a code.
+type ExitError struct{ Code uint32 }
+
+func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }

@@ -1,0 +1,96 @@
+package api
+
+import "encoding/binary"
+
+// ByteMemory is a Memory over a byte slice (the linear memory as the host sees it: a window of
+// guest memory for a micro-VM, the engine's buffer for wazero). Bounds are checked with 64-bit
+// arithmetic so offset+length cannot wrap.
+type ByteMemory []byte
+
+func (m ByteMemory) Size() uint32 { return uint32(len(m)) }
+
+func (m ByteMemory) in(offset, length uint32) bool {
+	return uint64(offset)+uint64(length) <= uint64(len(m))
+}
+
+func (m ByteMemory) Read(offset, length uint32) ([]byte, bool) {
+	if !m.in(offset, length) {
+		return nil, false
+	}
+	return append([]byte(nil), m[offset:offset+length]...), true
+}
+
+func (m ByteMemory) Write(offset uint32, data []byte) bool {
+	if uint64(len(data)) > 1<<32 || !m.in(offset, uint32(len(data))) {
+		return false
+	}
+	copy(m[offset:], data)
+	return true
+}
+
+func (m ByteMemory) ReadString(offset, length uint32) (string, bool) {
+	if !m.in(offset, length) {
+		return "", false
+	}
+	return string(m[offset : offset+length]), true
+}
+
+func (m ByteMemory) ReadUint8(offset uint32) (byte, bool) {
+	if !m.in(offset, 1) {
+		return 0, false
+	}
+	return m[offset], true
+}
+
+func (m ByteMemory) ReadUint16Le(offset uint32) (uint16, bool) {
+	if !m.in(offset, 2) {
+		return 0, false
+	}
+	return binary.LittleEndian.Uint16(m[offset:]), true
+}
+
+func (m ByteMemory) ReadUint32Le(offset uint32) (uint32, bool) {
+	if !m.in(offset, 4) {
+		return 0, false
+	}
+	return binary.LittleEndian.Uint32(m[offset:]), true
+}
+
+func (m ByteMemory) ReadUint64Le(offset uint32) (uint64, bool) {
+	if !m.in(offset, 8) {
+		return 0, false
+	}
+	return binary.LittleEndian.Uint64(m[offset:]), true
+}
+
+func (m ByteMemory) WriteUint8(offset uint32, v byte) bool {
+	if !m.in(offset, 1) {
+		return false
+	}
+	m[offset] = v
+	return true
+}
+
+func (m ByteMemory) WriteUint16Le(offset uint32, v uint16) bool {
+	if !m.in(offset, 2) {
+		return false
+	}
+	binary.LittleEndian.PutUint16(m[offset:], v)
+	return true
+}
+
+func (m ByteMemory) WriteUint32Le(offset uint32, v uint32) bool {
+	if !m.in(offset, 4) {
+		return false
+	}
+	binary.LittleEndian.PutUint32(m[offset:], v)
+	return true
+}
+
+func (m ByteMemory) WriteUint64Le(offset uint32, v uint64) bool {
+	if !m.in(offset, 8) {
+		return false
+	}
+	binary.LittleEndian.PutUint64(m[offset:], v)
+	return true
+}

@@ -1,0 +1,123 @@
+package machine
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/hlwasm/hlwasm/api"
+	"github.com/hlwasm/hlwasm/internal/abi"
+)
+
+// HostFunc serves one host-function call from the guest: params in stack[:n], results to
+// stack[:m]. mem is the calling instance's memory 0 (nil if it has none).
+type HostFunc func(ctx context.Context, mem api.Memory, stack []uint64) error
+
+// HostFuncDef declares a host function to the guest's linker.
+type HostFuncDef struct {
+	Module, Name    string
+	Params, Results []api.ValueType
+	Fn              HostFunc
+}
+
+// HostError is a host function's failure that ended a call; errors.As/Is see the cause.
+type HostError struct {
+	Func string
+	Err  error
+}
+
+func (e *HostError) Error() string { return fmt.Sprintf("host function %s: %v", e.Func, e.Err) }
+func (e *HostError) Unwrap() error { return e.Err }
+
+// DefineHost declares host functions that modules loaded afterwards may import. The guest
+// links an import to one only if module, name and signature all match.
+func (m *Machine) DefineHost(ctx context.Context, defs []HostFuncDef) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.usable(); err != nil {
+		return err
+	}
+	var b []byte
+	for _, d := range defs {
+		if len(d.Module) > 0xffff || len(d.Name) > 0xffff || len(d.Params) > 255 || len(d.Results) > 255 {
+			return fmt.Errorf("%w: host function %s.%s: name or signature too long", ErrLimit, d.Module, d.Name)
+		}
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(m.hostFuncs)))
+		b = binary.LittleEndian.AppendUint16(b, uint16(len(d.Module)))
+		b = append(b, d.Module...)
+		b = binary.LittleEndian.AppendUint16(b, uint16(len(d.Name)))
+		b = append(b, d.Name...)
+		b = append(b, byte(len(d.Params)))
+		for _, t := range d.Params {
+			b = append(b, byte(t))
+		}
+		b = append(b, byte(len(d.Results)))
+		for _, t := range d.Results {
+			b = append(b, byte(t))
+		}
+		m.hostFuncs = append(m.hostFuncs, d)
+	}
+	if len(b) > len(m.xfer) {
+		return fmt.Errorf("%w: host function table exceeds the transfer window", ErrLimit)
+	}
+	copy(m.xfer, b)
+	m.request(abi.OpDefineHost, 0, 0, nil, uint64(len(b)))
+	m.put32(abi.MbReqNParams, uint32(len(defs)))
+	if err := m.roundTrip(ctx); err != nil {
+		return err
+	}
+	return m.replyError()
+}
+
+// serveHostCall runs the host function the guest asked for and writes its results. Everything
+// read from the mailbox is checked: the function id, the value counts against the declared
+// signature, and the memory window against the guest's heap.
+func (m *Machine) serveHostCall(ctx context.Context) {
+	status := uint32(1)
+	defer func() { m.put32(abi.MbHostStatus, status) }()
+	id := m.get32(abi.MbHostFunc)
+	if id >= uint32(len(m.hostFuncs)) {
+		m.hostErr = fmt.Errorf("%w: guest called unknown host function %d", ErrGuestFault, id)
+		return
+	}
+	d := m.hostFuncs[id]
+	name := d.Module + "." + d.Name
+	np, nr := int(m.get32(abi.MbHostNParams)), int(m.get32(abi.MbHostNResults))
+	if np != len(d.Params) || nr != len(d.Results) {
+		m.hostErr = fmt.Errorf("%w: guest called %s with %d params/%d results", ErrGuestFault, name, np, nr)
+		return
+	}
+	var mem api.Memory
+	base, size := m.get64(abi.MbHostMemBase), m.get64(abi.MbHostMemSize)
+	heap := abi.XferAddr + m.cfg.XferBytes
+	if base != 0 || size != 0 {
+		if base < heap || size > uint64(len(m.mem)) || base > uint64(len(m.mem))-size || size > 1<<32 {
+			m.hostErr = fmt.Errorf("%w: guest reported memory [%#x, +%#x) outside its heap", ErrGuestFault, base, size)
+			return
+		}
+		mem = api.ByteMemory(m.mem[base : base+size : base+size])
+	}
+	stack := make([]uint64, max(np, nr))
+	for i := 0; i < np; i++ {
+		stack[i] = m.get64(abi.MbHostValues + 8*i)
+	}
+	if err := callHost(ctx, d.Fn, mem, stack); err != nil {
+		m.hostErr = &HostError{Func: name, Err: err}
+		return
+	}
+	for i := 0; i < nr; i++ {
+		m.put64(abi.MbHostValues+8*i, stack[i])
+	}
+	status = 0
+}
+
+// callHost runs a host function, turning a panic into an error.
+func callHost(ctx context.Context, f HostFunc, mem api.Memory, stack []uint64) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return f(ctx, mem, stack)
+}
