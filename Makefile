@@ -8,8 +8,8 @@ BUILD     := build
 GUEST_BIN := wasmguest/guest.bin
 
 ENGINE_DIR := wasmguest/engine
--include $(ENGINE_DIR)/engine.mk
-ENGINE_SRCS ?= $(wildcard $(ENGINE_DIR)/*.c)
+include $(ENGINE_DIR)/engine.mk
+ENGINE_PATHS := $(addprefix $(ENGINE_DIR)/,$(ENGINE_SRCS))
 RT_SRCS   := wasmguest/rt/main.c wasmguest/rt/alloc.c wasmguest/rt/string.c
 RT_ASM    := wasmguest/rt/start.S
 
@@ -18,9 +18,9 @@ RT_ASM    := wasmguest/rt/start.S
 GUEST_CFLAGS := --target=x86_64-unknown-none-elf -std=c11 -O2 -ffreestanding -nostdlib -fno-pic \
   -fno-pie -mno-red-zone -mcmodel=small -fno-stack-protector -fno-asynchronous-unwind-tables \
   -fno-unwind-tables -fno-math-errno -fcf-protection=none -fno-ident -Wall -Wextra -Werror \
-  -ffile-prefix-map=$(CURDIR)=. -I wasmguest/include -I $(ENGINE_DIR) $(GUEST_EXTRA_CFLAGS)
+  -ffile-prefix-map=$(CURDIR)=. -I wasmguest/include -I $(ENGINE_DIR) $(ENGINE_CFLAGS)
 
-GUEST_OBJS := $(patsubst %.c,$(BUILD)/guest/%.o,$(RT_SRCS) $(ENGINE_SRCS)) \
+GUEST_OBJS := $(patsubst %.c,$(BUILD)/guest/%.o,$(RT_SRCS) $(ENGINE_PATHS)) \
               $(patsubst %.S,$(BUILD)/guest/%.o,$(RT_ASM))
 
 .PHONY: all guest cli test check-guest clean

@@ -103,7 +103,7 @@ func TestEveryTrapKind(t *testing.T) {
 		require.True(t, strings.HasPrefix(te.Error(), "trap: "+c.kind.String()), te.Error())
 	}
 	// A trap leaves the sandbox usable.
-	r, err := sb.Call(ctx, "indirect_ok", 0)
+	r, err := sb.Call(ctx, "indirect_ok")
 	require.NoError(t, err)
 	require.Len(t, r, 1)
 }
@@ -191,12 +191,7 @@ func TestMalformedModules(t *testing.T) {
 }
 
 func TestImportsRefusedNamingEach(t *testing.T) {
-	// (module (import "env" "f" (func (param i32))) (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32))))
-	wasm := []byte{0, 'a', 's', 'm', 1, 0, 0, 0,
-		1, 0x0d, 2, 0x60, 1, 0x7f, 0, 0x60, 4, 0x7f, 0x7f, 0x7f, 0x7f, 1, 0x7f,
-		2, 0x29, 2, 3, 'e', 'n', 'v', 1, 'f', 0, 0,
-		22, 'w', 'a', 's', 'i', '_', 's', 'n', 'a', 'p', 's', 'h', 'o', 't', '_', 'p', 'r', 'e', 'v', 'i', 'e', 'w', '1',
-		8, 'f', 'd', '_', 'w', 'r', 'i', 't', 'e', 0, 1}
+	wasm := fixture(t, "imports.wasm")
 	_, err := newRuntime(t, host.Config{}).LoadModule(context.Background(), wasm)
 	require.ErrorIs(t, err, host.ErrImportNotAllowed)
 	require.Contains(t, err.Error(), "env.f (func (i32) -> ())")

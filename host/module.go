@@ -39,6 +39,8 @@ type Module struct {
 	info  *wasmbin.Module
 	funcs map[string]FunctionDefinition
 
+	pool *pool // sandboxes for Call (fresh state per call)
+
 	mu     sync.Mutex
 	spare  *Sandbox // the sandbox that validated the module, handed out by the first NewSandbox
 	closed bool
@@ -70,6 +72,7 @@ func (r *Runtime) LoadModule(ctx context.Context, wasm []byte) (*Module, error) 
 		return nil, ie
 	}
 	m := &Module{rt: r, wasm: append([]byte(nil), wasm...), info: info, funcs: map[string]FunctionDefinition{}}
+	m.pool = newPool(m, r.cfg.PoolSize)
 	for i, e := range info.Exports {
 		if e.Kind != wasmbin.KindFunc {
 			continue
@@ -144,12 +147,19 @@ func (m *Module) newSandbox(ctx context.Context) (*Sandbox, error) {
 		mach.Close()
 		return nil, translate(err)
 	}
-	return &Sandbox{mod: m, mach: mach, inst: inst}, nil
+	snap, err := mach.Snapshot(ctx, m.rt.cfg.ResetMode)
+	if err != nil {
+		mach.Close()
+		return nil, err
+	}
+	return &Sandbox{mod: m, mach: mach, inst: inst, snap: snap}, nil
 }
 
-// Close releases the module's spare sandbox. Sandboxes already created keep working.
+// Close releases the module's pooled and spare sandboxes. Sandboxes made by NewSandbox keep
+// working until closed.
 func (m *Module) Close(ctx context.Context) error {
 	_ = ctx
+	m.pool.close()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.closed = true

@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -34,6 +35,11 @@ type Config struct {
 	// one exit), at the price of a busy host core for that time. Zero parks at once (one exit
 	// per call). Default 0.
 	Spin time.Duration
+	// PoolSize bounds the sandboxes Module.Call keeps per module. Default runtime.NumCPU().
+	PoolSize int
+	// ResetMode chooses how a sandbox finds the memory pages to restore on Reset.
+	// Default ResetCompare; see machine.ResetMode and docs/ARCHITECTURE.md for measurements.
+	ResetMode ResetMode
 	// Logger receives diagnostics. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -55,6 +61,9 @@ func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 	k, err := vmm.Open()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNoKVM, err)
+	}
+	if cfg.PoolSize <= 0 {
+		cfg.PoolSize = runtime.NumCPU()
 	}
 	if cfg.MaxModuleBytes == 0 {
 		cfg.MaxModuleBytes = 16 << 20
@@ -90,3 +99,15 @@ func (r *Runtime) Close(ctx context.Context) error {
 	r.closed = true
 	return r.kvm.Close()
 }
+
+// ResetMode chooses how Reset finds the guest memory pages that changed. Neither mode relies on
+// anything the guest reports.
+type ResetMode = machine.ResetMode
+
+// Reset modes.
+const (
+	// ResetCompare compares each resident guest-writable page with the snapshot.
+	ResetCompare = machine.ResetCompare
+	// ResetDirtyLog uses KVM's dirty-page log.
+	ResetDirtyLog = machine.ResetDirtyLog
+)

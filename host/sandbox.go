@@ -16,6 +16,7 @@ type Sandbox struct {
 	mod  *Module
 	mach *machine.Machine
 	inst uint32
+	snap *machine.Snapshot // state right after instantiation, for Reset
 }
 
 // Call calls an exported function. Parameters and results are encoded as in wazero: i32 and
@@ -25,7 +26,7 @@ type Sandbox struct {
 func (s *Sandbox) Call(ctx context.Context, name string, params ...uint64) ([]uint64, error) {
 	f, ok := s.mod.funcs[name]
 	if !ok {
-		return nil, fmt.Errorf("%w: %q", ErrNoExport, name)
+		return nil, errNoExport(name)
 	}
 	if slots(f.ParamTypes) != len(params) {
 		return nil, fmt.Errorf("%w: %s takes %d parameters %v, got %d", ErrArguments, name, len(f.ParamTypes), f.ParamTypes, len(params))
@@ -57,3 +58,5 @@ func (s *Sandbox) Close(ctx context.Context) error {
 	_ = ctx
 	return s.mach.Close()
 }
+
+func errNoExport(name string) error { return fmt.Errorf("%w: %q", ErrNoExport, name) }

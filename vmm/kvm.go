@@ -124,10 +124,27 @@ func Available() bool {
 	return true
 }
 
+// ioctl issues an ioctl, retrying when a signal interrupts it (Go's runtime preempts threads
+// with SIGURG; slow ioctls such as KVM_CREATE_VM see EINTR). KVM_RUN does not come through
+// here: its EINTR means a kick (see VCPU.runOnce).
 func ioctl(fd int, req, arg uintptr) (int, error) {
-	r, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), req, arg)
-	if e != 0 {
-		return int(r), e
+	for {
+		r, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), req, arg)
+		if e == unix.EINTR {
+			continue
+		}
+		if e != 0 {
+			return int(r), e
+		}
+		return int(r), nil
 	}
-	return int(r), nil
+}
+
+// ioctlRun issues KVM_RUN once: EINTR is reported, not retried.
+func ioctlRun(fd int) error {
+	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), kvmRun, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
 }

@@ -236,7 +236,7 @@ func (c *VCPU) Run() Exit {
 
 func (c *VCPU) runOnce() {
 	for {
-		_, err := ioctl(c.fd, kvmRun, 0)
+		err := ioctlRun(c.fd)
 		if err == unix.EINTR || err == unix.EAGAIN {
 			if c.kicked.Swap(false) {
 				c.hdr.ImmediateExit = 0

@@ -1,0 +1,106 @@
+package host_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hlwasm/hlwasm/host"
+	"github.com/stretchr/testify/require"
+)
+
+// Fresh state per call: a module that increments a global and a memory cell sees 1 and 1
+// (1001) on every call, across thousands of calls and concurrent callers, and a call that
+// traps or times out after dirtying state leaves no trace in the next.
+func TestFreshStatePerCall(t *testing.T) {
+	for _, mode := range []host.ResetMode{host.ResetCompare, host.ResetDirtyLog} {
+		t.Run(mode.String(), func(t *testing.T) {
+			ctx := context.Background()
+			rt := newRuntime(t, host.Config{PoolSize: 3, ResetMode: mode})
+			mod, err := rt.LoadModule(ctx, fixture(t, "fresh.wasm"))
+			require.NoError(t, err)
+			defer mod.Close(ctx)
+			calls := 2000
+			if testing.Short() {
+				calls = 200
+			}
+			var wg sync.WaitGroup
+			errs := make(chan error, 4)
+			for g := 0; g < 4; g++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; i < calls/4; i++ {
+						r, err := mod.Call(ctx, "incr")
+						if err != nil {
+							errs <- err
+							return
+						}
+						if r[0] != 1001 {
+							errs <- &leak{r[0]}
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			_, err = mod.Call(ctx, "dirty_then_trap")
+			require.ErrorIs(t, err, host.ErrTrap)
+			tctx, cancel := context.WithTimeout(ctx, 30*time.Millisecond)
+			_, err = mod.Call(tctx, "dirty_then_spin")
+			cancel()
+			require.ErrorIs(t, err, host.ErrDeadline)
+			for i := 0; i < 10; i++ {
+				r, err := mod.Call(ctx, "peek")
+				require.NoError(t, err)
+				require.Equal(t, uint64(0), r[0], "state leaked into a fresh call")
+			}
+		})
+	}
+}
+
+type leak struct{ got uint64 }
+
+func (l *leak) Error() string { return "state leaked between calls: incr returned " + itoa(l.got) }
+
+func itoa(v uint64) string {
+	if v == 0 {
+		return "0"
+	}
+	var b []byte
+	for ; v > 0; v /= 10 {
+		b = append([]byte{byte('0' + v%10)}, b...)
+	}
+	return string(b)
+}
+
+// A long-lived sandbox keeps its state across calls until Reset; Reset also revives a sandbox
+// that faulted or timed out.
+func TestSandboxReset(t *testing.T) {
+	ctx := context.Background()
+	sb := sandbox(t, newRuntime(t, host.Config{}), fixture(t, "fresh.wasm"))
+	for want := uint64(1001); want <= 3003; want += 1001 {
+		r, err := sb.Call(ctx, "incr")
+		require.NoError(t, err)
+		require.Equal(t, want, r[0])
+	}
+	require.NoError(t, sb.Reset(ctx))
+	r, err := sb.Call(ctx, "peek")
+	require.NoError(t, err)
+	require.Equal(t, uint64(0), r[0])
+	tctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	_, err = sb.Call(tctx, "dirty_then_spin")
+	cancel()
+	require.ErrorIs(t, err, host.ErrDeadline)
+	_, err = sb.Call(ctx, "peek")
+	require.ErrorIs(t, err, host.ErrUnusable)
+	require.NoError(t, sb.Reset(ctx))
+	r, err = sb.Call(ctx, "incr")
+	require.NoError(t, err)
+	require.Equal(t, uint64(1001), r[0])
+}
