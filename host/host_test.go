@@ -103,7 +103,8 @@ func TestEveryTrapKind(t *testing.T) {
 		require.True(t, strings.HasPrefix(te.Error(), "trap: "+c.kind.String()), te.Error())
 	}
 	// A trap leaves the sandbox usable.
-	r, err := sb.Call(ctx, "indirect_ok")
+	def, _ := sb.Module().ExportedFunction("indirect_ok")
+	r, err := sb.Call(ctx, "indirect_ok", make([]uint64, len(def.ParamTypes))...)
 	require.NoError(t, err)
 	require.Len(t, r, 1)
 }

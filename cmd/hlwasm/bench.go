@@ -7,37 +7,44 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
+
+	"github.com/tetratelabs/wazero"
 
 	"github.com/hlwasm/hlwasm/host"
 	"github.com/hlwasm/hlwasm/internal/bench"
 	"github.com/hlwasm/hlwasm/vmm"
 )
 
-// addWasm is (module (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)).
-var addWasm = []byte{
-	0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x07, 0x01, 0x60,
-	0x02, 0x7f, 0x7f, 0x01, 0x7f, 0x03, 0x02, 0x01, 0x00, 0x07, 0x07, 0x01,
-	0x03, 0x61, 0x64, 0x64, 0x00, 0x00, 0x0a, 0x09, 0x01, 0x07, 0x00, 0x20,
-	0x00, 0x20, 0x01, 0x6a, 0x0b,
+type benchOpts struct {
+	runs, coldRuns int
+	spin           time.Duration
+	dirty          uint64
+	duration       time.Duration
+	wasm           []byte
+	loadWasm       []byte
 }
 
 func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	asJSON := fs.Bool("json", false, "print one JSON object per line")
-	runs := fs.Int("runs", 2000, "samples per call scenario")
-	coldRuns := fs.Int("cold-runs", 50, "samples per create scenario")
-	modPath := fs.String("module", "", "module to call (default: a built-in add(i32,i32))")
-	fn := fs.String("func", "add", "export to call; it must take only i32/i64 parameters (passed as 1)")
-	spin := fs.Duration("spin", time.Millisecond, "guest spin window for hot-call")
+	o := benchOpts{}
+	fs.IntVar(&o.runs, "runs", 2000, "samples per call scenario")
+	fs.IntVar(&o.coldRuns, "cold-runs", 50, "samples per create scenario")
+	fs.DurationVar(&o.spin, "spin", time.Millisecond, "guest spin window for hot-call")
+	fs.Uint64Var(&o.dirty, "dirty", 4, "pages the fresh-call module dirties per call")
+	fs.DurationVar(&o.duration, "duration", time.Second, "length of each throughput run")
+	loadPath := fs.String("load-module", "", "module for the load scenario (default: the built-in bench module)")
+	resets := fs.Bool("resets", false, "also measure reset+call per reset mode for 1, 16 and 256 dirtied pages")
 	if err := fs.Parse(args); err != nil {
 		return usagef("bench: %v", err)
 	}
-	wasm := addWasm
-	if *modPath != "" {
+	o.wasm, o.loadWasm = bench.Module, bench.Module
+	if *loadPath != "" {
 		var err error
-		if wasm, err = os.ReadFile(*modPath); err != nil {
+		if o.loadWasm, err = os.ReadFile(*loadPath); err != nil {
 			return usagef("bench: %v", err)
 		}
 	}
@@ -48,108 +55,34 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	defer k.Close()
 
 	var results []bench.Result
-	emit := func(r bench.Result) {
-		results = append(results, r)
-		if *asJSON {
-			b, _ := json.Marshal(r)
-			fmt.Fprintln(stdout, string(b))
-		}
-	}
-	measure := func(scenario, engine string) func([]time.Duration, time.Duration, error) error {
+	record := func(scenario, engine string) func([]time.Duration, time.Duration, error) error {
 		return func(samples []time.Duration, wall time.Duration, err error) error {
 			if err != nil {
 				return fmt.Errorf("bench %s/%s: %w", scenario, engine, err)
 			}
-			emit(bench.Summarize(scenario, engine, samples, wall))
+			r := bench.Summarize(scenario, engine, samples, wall)
+			results = append(results, r)
+			if *asJSON {
+				b, _ := json.Marshal(r)
+				fmt.Fprintln(stdout, string(b))
+			}
 			return nil
 		}
 	}
-	if err := measure("floor-create", "raw")((bench.FloorCreate(k, *coldRuns))); err != nil {
-		return err
+	steps := []func() error{
+		func() error { return record("floor-create", "raw")(bench.FloorCreate(k, o.coldRuns)) },
+		func() error { return record("floor-exit", "raw")(bench.FloorExit(k, o.runs)) },
+		func() error { return record("floor-mailbox", "raw")(bench.FloorMailbox(k, o.runs*10)) },
+		func() error { return benchMicroVM(ctx, o, record) },
+		func() error { return benchWazero(ctx, o, record) },
 	}
-	if err := measure("floor-exit", "raw")((bench.FloorExit(k, *runs))); err != nil {
-		return err
+	if *resets {
+		steps = append(steps, func() error { return benchResets(ctx, o, record) })
 	}
-	if err := measure("floor-mailbox", "raw")((bench.FloorMailbox(k, *runs*10))); err != nil {
-		return err
-	}
-
-	call := func(spin time.Duration) (*host.Runtime, *host.Module, []uint64, error) {
-		rt, err := host.NewRuntime(ctx, host.Config{Spin: spin})
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		mod, err := rt.LoadModule(ctx, wasm)
-		if err != nil {
-			rt.Close(ctx)
-			return nil, nil, nil, err
-		}
-		def, ok := mod.ExportedFunction(*fn)
-		if !ok {
-			rt.Close(ctx)
-			return nil, nil, nil, usagef("bench: no export %q", *fn)
-		}
-		params := make([]uint64, len(def.ParamTypes))
-		for i := range params {
-			params[i] = 1
-		}
-		return rt, mod, params, nil
-	}
-
-	// cold: new sandbox (VM create, guest boot, module load and instantiate) to first result.
-	rt, mod, params, err := call(0)
-	if err != nil {
-		return err
-	}
-	var closing time.Duration
-	samples, wall, err := bench.Time(*coldRuns, func() error {
-		sb, err := mod.NewSandbox(ctx)
-		if err != nil {
+	for _, step := range steps {
+		if err := step(); err != nil {
 			return err
 		}
-		_, err = sb.Call(ctx, *fn, params...)
-		t0 := time.Now()
-		sb.Close(ctx)
-		closing += time.Since(t0)
-		return err
-	})
-	if err := measure("cold", "microvm")(samples, wall-closing, err); err != nil {
-		return err
-	}
-	// warm-call: a parked sandbox, one exit per call.
-	sb, err := mod.NewSandbox(ctx)
-	if err != nil {
-		return err
-	}
-	err = measure("warm-call", "microvm")((bench.Time(*runs, func() error {
-		_, err := sb.Call(ctx, *fn, params...)
-		return err
-	})))
-	sb.Close(ctx)
-	mod.Close(ctx)
-	rt.Close(ctx)
-	if err != nil {
-		return err
-	}
-	// hot-call: the guest spins on the mailbox between calls, no exits.
-	rt, mod, params, err = call(*spin)
-	if err != nil {
-		return err
-	}
-	sb, err = mod.NewSandbox(ctx)
-	if err != nil {
-		return err
-	}
-	sb.Call(ctx, *fn, params...) // enter the spinning state
-	err = measure("hot-call", "microvm")((bench.Time(*runs*10, func() error {
-		_, err := sb.Call(ctx, *fn, params...)
-		return err
-	})))
-	sb.Close(ctx)
-	mod.Close(ctx)
-	rt.Close(ctx)
-	if err != nil {
-		return err
 	}
 	if !*asJSON {
 		printTable(stdout, results)
@@ -157,8 +90,233 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
+type recorder func(scenario, engine string) func([]time.Duration, time.Duration, error) error
+
+func benchMicroVM(ctx context.Context, o benchOpts, record recorder) error {
+	rt, err := host.NewRuntime(ctx, host.Config{PoolSize: 2})
+	if err != nil {
+		return err
+	}
+	defer rt.Close(ctx)
+	mod, err := rt.LoadModule(ctx, o.wasm)
+	if err != nil {
+		return err
+	}
+	defer mod.Close(ctx)
+	// cold: new sandbox (VM create, guest boot, module load and instantiate) to first result.
+	var closing time.Duration
+	samples, wall, err := bench.Time(o.coldRuns, func() error {
+		sb, err := mod.NewSandbox(ctx)
+		if err != nil {
+			return err
+		}
+		_, err = sb.Call(ctx, "add", 1, 2)
+		t0 := time.Now()
+		sb.Close(ctx)
+		closing += time.Since(t0)
+		return err
+	})
+	if err := record("cold", "microvm")(samples, wall-closing, err); err != nil {
+		return err
+	}
+	if err := record("load", "microvm")(bench.Time(max(3, o.coldRuns/5), func() error {
+		m, err := rt.LoadModule(ctx, o.loadWasm)
+		if err == nil {
+			m.Close(ctx)
+		}
+		return err
+	})); err != nil {
+		return err
+	}
+	// warm-call: a parked sandbox, one exit per call.
+	sb, err := mod.NewSandbox(ctx)
+	if err != nil {
+		return err
+	}
+	err = record("warm-call", "microvm")(bench.Time(o.runs, func() error {
+		_, err := sb.Call(ctx, "add", 1, 2)
+		return err
+	}))
+	sb.Close(ctx)
+	if err != nil {
+		return err
+	}
+	// fresh-call: Module.Call, each call on a sandbox in its snapshot state (reset in the
+	// background after each call).
+	if err := record("fresh-call", "microvm")(bench.Time(o.runs, func() error {
+		_, err := mod.Call(ctx, "dirty", o.dirty)
+		return err
+	})); err != nil {
+		return err
+	}
+	for _, callers := range []int{1, 2} {
+		if err := record(fmt.Sprintf("throughput-%d", callers), "microvm")(throughput(callers, o.duration, func() error {
+			_, err := mod.Call(ctx, "dirty", o.dirty)
+			return err
+		})); err != nil {
+			return err
+		}
+	}
+	// hot-call: the guest spins on the mailbox between calls, no exits.
+	hot, err := host.NewRuntime(ctx, host.Config{Spin: o.spin})
+	if err != nil {
+		return err
+	}
+	defer hot.Close(ctx)
+	hmod, err := hot.LoadModule(ctx, o.wasm)
+	if err != nil {
+		return err
+	}
+	defer hmod.Close(ctx)
+	hsb, err := hmod.NewSandbox(ctx)
+	if err != nil {
+		return err
+	}
+	defer hsb.Close(ctx)
+	hsb.Call(ctx, "add", 1, 2) // enter the spinning state
+	return record("hot-call", "microvm")(bench.Time(o.runs*10, func() error {
+		_, err := hsb.Call(ctx, "add", 1, 2)
+		return err
+	}))
+}
+
+// throughput runs f from n goroutines for d and returns per-call samples and the wall time.
+func throughput(n int, d time.Duration, f func() error) ([]time.Duration, time.Duration, error) {
+	var mu sync.Mutex
+	var all []time.Duration
+	var firstErr error
+	var wg sync.WaitGroup
+	start := time.Now()
+	for g := 0; g < n; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var local []time.Duration
+			for time.Since(start) < d {
+				t0 := time.Now()
+				if err := f(); err != nil {
+					mu.Lock()
+					firstErr = err
+					mu.Unlock()
+					return
+				}
+				local = append(local, time.Since(t0))
+			}
+			mu.Lock()
+			all = append(all, local...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return all, time.Since(start), firstErr
+}
+
+// benchWazero measures wazero (its compiler, the default on amd64) in the same run.
+func benchWazero(ctx context.Context, o benchOpts, record recorder) error {
+	r := wazero.NewRuntime(ctx)
+	defer r.Close(ctx)
+	if err := record("load", "wazero")(bench.Time(max(3, o.coldRuns/5), func() error {
+		cm, err := r.CompileModule(ctx, o.loadWasm)
+		if err == nil {
+			cm.Close(ctx)
+		}
+		return err
+	})); err != nil {
+		return err
+	}
+	cm, err := r.CompileModule(ctx, o.wasm)
+	if err != nil {
+		return err
+	}
+	cfg := wazero.NewModuleConfig().WithName("")
+	if err := record("cold", "wazero")(bench.Time(o.coldRuns, func() error {
+		rr := wazero.NewRuntime(ctx)
+		defer rr.Close(ctx)
+		m, err := rr.Instantiate(ctx, o.wasm)
+		if err != nil {
+			return err
+		}
+		_, err = m.ExportedFunction("add").Call(ctx, 1, 2)
+		return err
+	})); err != nil {
+		return err
+	}
+	inst, err := r.InstantiateModule(ctx, cm, cfg)
+	if err != nil {
+		return err
+	}
+	add := inst.ExportedFunction("add")
+	if err := record("warm-call", "wazero")(bench.Time(o.runs*10, func() error {
+		_, err := add.Call(ctx, 1, 2)
+		return err
+	})); err != nil {
+		return err
+	}
+	inst.Close(ctx)
+	// fresh-call: instantiate, call, close per invocation.
+	fresh := func() error {
+		m, err := r.InstantiateModule(ctx, cm, cfg)
+		if err != nil {
+			return err
+		}
+		_, err = m.ExportedFunction("dirty").Call(ctx, o.dirty)
+		m.Close(ctx)
+		return err
+	}
+	if err := record("fresh-call", "wazero")(bench.Time(o.runs, fresh)); err != nil {
+		return err
+	}
+	for _, callers := range []int{1, 2} {
+		if err := record(fmt.Sprintf("throughput-%d", callers), "wazero")(throughput(callers, o.duration, fresh)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// benchResets measures reset + call on one long-lived sandbox per reset mode, for calls that
+// dirty 1, 16 and 256 pages: the data behind the default reset mode.
+func benchResets(ctx context.Context, o benchOpts, record recorder) error {
+	for _, mode := range []host.ResetMode{host.ResetCompare, host.ResetDirtyLog} {
+		rt, err := host.NewRuntime(ctx, host.Config{ResetMode: mode})
+		if err != nil {
+			return err
+		}
+		mod, err := rt.LoadModule(ctx, o.wasm)
+		if err != nil {
+			rt.Close(ctx)
+			return err
+		}
+		sb, err := mod.NewSandbox(ctx)
+		if err != nil {
+			rt.Close(ctx)
+			return err
+		}
+		for _, pages := range []uint64{1, 16, 256} {
+			err = record(fmt.Sprintf("reset-call-%s-%d", mode, pages), "microvm")(bench.Time(max(20, o.runs/10), func() error {
+				if err := sb.Reset(ctx); err != nil {
+					return err
+				}
+				_, err := sb.Call(ctx, "dirty", pages)
+				return err
+			}))
+			if err != nil {
+				break
+			}
+		}
+		sb.Close(ctx)
+		mod.Close(ctx)
+		rt.Close(ctx)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // floorOf names the raw floor each scenario is held against.
-var floorOf = map[string]string{"cold": "floor-create", "warm-call": "floor-exit", "hot-call": "floor-mailbox"}
+var floorOf = map[string]string{"cold": "floor-create", "warm-call": "floor-exit", "hot-call": "floor-mailbox",
+	"fresh-call": "floor-exit"}
 
 func printTable(w io.Writer, rs []bench.Result) {
 	p50 := map[string]int64{}
@@ -167,13 +325,17 @@ func printTable(w io.Writer, rs []bench.Result) {
 			p50[r.Scenario] = r.P50
 		}
 	}
-	fmt.Fprintf(w, "%-14s %-8s %12s %12s %14s  %s\n", "scenario", "engine", "p50", "p99", "ops/s", "p50 vs floor")
+	fmt.Fprintf(w, "%-24s %-8s %12s %12s %12s  %s\n", "scenario", "engine", "p50", "p99", "ops/s", "p50 vs floor")
 	for _, r := range rs {
 		ratio := ""
-		if f, ok := floorOf[r.Scenario]; ok && p50[f] > 0 {
+		f, ok := floorOf[r.Scenario]
+		if !ok && len(r.Scenario) > 10 && r.Scenario[:10] == "reset-call" {
+			f, ok = "floor-exit", true
+		}
+		if ok && p50[f] > 0 {
 			ratio = fmt.Sprintf("%.2fx %s", float64(r.P50)/float64(p50[f]), f)
 		}
-		fmt.Fprintf(w, "%-14s %-8s %12v %12v %14.0f  %s\n", r.Scenario, r.Engine,
+		fmt.Fprintf(w, "%-24s %-8s %12v %12v %12.0f  %s\n", r.Scenario, r.Engine,
 			time.Duration(r.P50), time.Duration(r.P99), r.OpsPerSec, ratio)
 	}
 }

@@ -192,4 +192,8 @@ const (
 	FaultRSP    = 0x20
 	FaultCS     = 0x28
 	FaultValid  = 0x30 // 1 once written
+	// FaultResume: the host sets 1 before resuming a faulted guest whose fault it fixed (a
+	// page of the heap mapped on first touch); the stub then returns to the faulting
+	// instruction. Otherwise the stub stays stopped.
+	FaultResume = 0x38
 )

@@ -61,7 +61,11 @@ func pdFor(g uint64) uint64 {
 // mailbox's boot fields. Guest physical equals guest virtual. The first 4 MiB use 4 KiB pages
 // so each region gets its own permissions; page tables, descriptor tables and the fault page
 // are supervisor-only, so the engine at CPL3 cannot touch them.
-func writeLayout(mem []byte, im *image) {
+//
+// Only [SmallMapEnd, eagerEnd) — the transfer window — is mapped above 4 MiB; the heap's 2 MiB
+// regions are mapped when the guest first touches them (Machine.serveLazyMap), so the host
+// knows exactly which regions a guest can have written.
+func writeLayout(mem []byte, im *image, eagerEnd uint64) {
 	size := uint64(len(mem))
 	vmm.WriteGDT(mem, abi.GDTAddr, abi.TSSAddr, abi.TSSLimit)
 	vmm.WriteIDT(mem, abi.IDTAddr, 32, func(i int) uint64 { return im.faultStubs + uint64(i)*abi.FaultStubSize })
@@ -74,8 +78,8 @@ func writeLayout(mem []byte, im *image) {
 	}
 	vmm.SetPTE(mem, abi.PDAddr, 0, abi.PT0Addr, tableRef)
 	vmm.SetPTE(mem, abi.PDAddr, 1, abi.PT1Addr, tableRef)
-	for a := uint64(abi.SmallMapEnd); a < size; a += hugePage {
-		vmm.SetPTE(mem, pdFor(a/gib), int(a%gib/hugePage), a, userRW|vmm.PTEHuge)
+	for a := uint64(abi.SmallMapEnd); a < eagerEnd; a += hugePage {
+		mapRegion(mem, a)
 	}
 
 	page := func(a, flags uint64) {
@@ -100,4 +104,9 @@ func writeLayout(mem []byte, im *image) {
 	span(im.rodataEnd, im.dataEnd, userRW)
 	span(abi.UStackBase, abi.UStackTop, userRW)
 	copy(mem[abi.ImageBase:], im.bytes)
+}
+
+// mapRegion maps the 2 MiB region at a (user read/write, no-execute).
+func mapRegion(mem []byte, a uint64) {
+	vmm.SetPTE(mem, pdFor(a/gib), int(a%gib/hugePage), a, userRW|vmm.PTEHuge)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -95,6 +96,8 @@ type Machine struct {
 	xfer []byte // the transfer window
 
 	img          *image
+	heapStart    uint64        // first byte of the lazily mapped heap
+	mapped       []uint64      // heap regions (2 MiB) mapped so far, in mapping order
 	hostFuncs    []HostFuncDef // by id, as declared to the guest
 	hostErr      error         // why the last host call failed
 	mincoreBuf   []byte
@@ -122,8 +125,9 @@ func New(ctx context.Context, cfg Config) (*Machine, error) {
 	m := &Machine{cfg: cfg, vm: vm, cpu: vm.VCPU(), mem: vm.Mem(), img: im}
 	m.mb = m.mem[abi.MailboxAddr : abi.MailboxAddr+abi.MailboxSize]
 	m.xfer = m.mem[abi.XferAddr : abi.XferAddr+cfg.XferBytes]
-	writeLayout(m.mem, im)
 	heap := abi.XferAddr + cfg.XferBytes
+	writeLayout(m.mem, im, heap)
+	m.heapStart = heap
 	m.put32(abi.MbMagic, abi.Magic)
 	m.put32(abi.MbVersion, abi.Version)
 	m.put64(abi.MbSpinCycles, cyclesFor(cfg.GuestSpin))
@@ -155,6 +159,9 @@ func (m *Machine) boot(ctx context.Context) error {
 	for {
 		select {
 		case e := <-m.cpu.Exits():
+			if m.serveLazyMap(e) {
+				continue
+			}
 			m.running = false
 			if err := m.exitError(e); err != nil {
 				return fmt.Errorf("machine: booting the guest: %w", err)
@@ -379,31 +386,41 @@ func (m *Machine) roundTrip(ctx context.Context) error {
 
 // collectHostCallExit waits for the exit of a guest that parked during a host call.
 func (m *Machine) collectHostCallExit(ctx context.Context) error {
-	select {
-	case e := <-m.cpu.Exits():
-		m.running = false
-		if e.Reason == vmm.ExitIO && e.Out && e.Port == abi.PortHostCall {
-			return nil
+	for {
+		select {
+		case e := <-m.cpu.Exits():
+			if m.serveLazyMap(e) {
+				continue
+			}
+			m.running = false
+			if e.Reason == vmm.ExitIO && e.Out && e.Port == abi.PortHostCall {
+				return nil
+			}
+			if err := m.exitError(e); err != nil {
+				return m.fail(err)
+			}
+			return m.fail(fmt.Errorf("%w: expected a host-call exit, got %v", ErrGuestFault, e))
+		case <-ctx.Done():
+			m.stop()
+			return m.fail(ctxError(ctx))
 		}
-		if err := m.exitError(e); err != nil {
-			return m.fail(err)
-		}
-		return m.fail(fmt.Errorf("%w: expected a host-call exit, got %v", ErrGuestFault, e))
-	case <-ctx.Done():
-		m.stop()
-		return m.fail(ctxError(ctx))
 	}
 }
 
 // collectPark waits for the exit of a guest that moved to Parked.
 func (m *Machine) collectPark(ctx context.Context) error {
-	select {
-	case e := <-m.cpu.Exits():
-		m.running = false
-		return m.expectPark(e)
-	case <-ctx.Done():
-		m.stop()
-		return m.fail(ctxError(ctx))
+	for {
+		select {
+		case e := <-m.cpu.Exits():
+			if m.serveLazyMap(e) {
+				continue
+			}
+			m.running = false
+			return m.expectPark(e)
+		case <-ctx.Done():
+			m.stop()
+			return m.fail(ctxError(ctx))
+		}
 	}
 }
 
@@ -455,6 +472,9 @@ func (m *Machine) await(ctx context.Context) error {
 		}
 		select {
 		case e := <-m.cpu.Exits():
+			if m.serveLazyMap(e) {
+				continue
+			}
 			m.running = false
 			if e.Reason == vmm.ExitIO && e.Out && e.Port == abi.PortHostCall {
 				if s := st.Load(); s != abi.StateHostCallParked {
@@ -555,6 +575,33 @@ type FaultError struct{ Fault FaultInfo }
 
 func (e *FaultError) Error() string { return "guest fault: " + e.Fault.String() }
 func (e *FaultError) Unwrap() error { return ErrGuestFault }
+
+// serveLazyMap handles the first touch of an unmapped heap region: a not-present page fault
+// from user mode inside the heap. It maps the region, tells the stub to return to the faulting
+// instruction and resumes the vCPU. Any other exit is left to the caller.
+func (m *Machine) serveLazyMap(e vmm.Exit) bool {
+	if e.Reason != vmm.ExitIO || !e.Out || e.Port != abi.PortFault {
+		return false
+	}
+	r := m.mem[abi.FaultAddr : abi.FaultAddr+pageSize]
+	g := func(off int) uint64 { return binary.LittleEndian.Uint64(r[off:]) }
+	const pfPresent, pfUser = 1, 4
+	cr2 := g(abi.FaultCR2)
+	if g(abi.FaultValid) != 1 || g(abi.FaultVector) != 14 || g(abi.FaultError)&(pfPresent|pfUser) != pfUser ||
+		cr2 < m.heapStart || cr2 >= uint64(len(m.mem)) {
+		return false
+	}
+	region := cr2 &^ (hugePage - 1)
+	if slices.Contains(m.mapped, region) {
+		return false // a not-present fault in a mapped region: not ours to fix
+	}
+	mapRegion(m.mem, region)
+	m.mapped = append(m.mapped, region)
+	binary.LittleEndian.PutUint64(r[abi.FaultValid:], 0)
+	binary.LittleEndian.PutUint64(r[abi.FaultResume:], 1)
+	m.cpu.Resume()
+	return true
+}
 
 func (m *Machine) faultError() error {
 	r := m.mem[abi.FaultAddr:]

@@ -3,6 +3,7 @@ package machine
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/bits"
@@ -54,16 +55,22 @@ type Snapshot struct {
 func (s *Snapshot) Pages() int { return len(s.pages) }
 
 // writableRanges lists the guest-physical ranges anything but the host may write: the guest at
-// CPL3 (mailbox, image data, stack, transfer window and heap) and the CPL0 stubs (their stack,
-// the fault page). Page tables and descriptor tables are included too: the CPU sets accessed
-// bits in them.
+// CPL3 (mailbox, image data, stack, transfer window and the heap regions mapped so far) and the
+// CPL0 stubs (their stack, the fault page). Page tables and descriptor tables are left out: only
+// the host writes them (the CPU's accessed bits aside), and the heap mappings the host added
+// since the snapshot must stay (unmapping behind KVM's back could leave stale translations).
 func (m *Machine) writableRanges() [][2]uint64 {
-	return [][2]uint64{
-		{abi.GDTAddr, abi.MailboxAddr + abi.MailboxSize},
+	r := [][2]uint64{
+		{abi.KStackBase, abi.FaultAddr + pageSize},
+		{abi.MailboxAddr, abi.MailboxAddr + abi.MailboxSize},
 		{m.img.rodataEnd, m.img.dataEnd},
 		{abi.UStackBase, abi.UStackTop},
-		{abi.XferAddr, uint64(len(m.mem))},
+		{abi.XferAddr, m.heapStart},
 	}
+	for _, a := range m.mapped {
+		r = append(r, [2]uint64{a, a + hugePage})
+	}
+	return r
 }
 
 // residentPages calls f for every resident page in [from, to) (mincore: pages nobody touched
@@ -80,10 +87,16 @@ func (m *Machine) residentPages(from, to uint64, f func(page uint32)) error {
 		if err := mincore(m.mem[lo:hi], vec); err != nil {
 			return err
 		}
-		for i, b := range vec {
-			if b&1 != 0 {
+		// Most of the vector is zero (untouched address space): skip it eight pages at a time.
+		for i := 0; i < n; {
+			if i+8 <= n && binary.LittleEndian.Uint64(vec[i:]) == 0 {
+				i += 8
+				continue
+			}
+			if vec[i]&1 != 0 {
 				f(uint32(lo/pageSize) + uint32(i))
 			}
+			i++
 		}
 	}
 	return nil
@@ -204,16 +217,25 @@ func (m *Machine) Reset(ctx context.Context, s *Snapshot) (ResetStats, error) {
 		if err != nil {
 			return st, m.fail(err)
 		}
-		for w, word := range bitmap {
-			for word != 0 {
-				b := bits.TrailingZeros64(word)
-				word &^= 1 << b
-				restore(uint32(w*64 + b))
+		// Only pages in the writable ranges: the log also has page-table pages (the CPU sets
+		// accessed and dirty bits), which are the host's to keep.
+		for _, r := range m.writableRanges() {
+			for p := r[0] / pageSize; p < r[1]/pageSize; {
+				w := bitmap[p/64] >> (p % 64)
+				if w == 0 {
+					p += 64 - p%64
+					continue
+				}
+				p += uint64(bits.TrailingZeros64(w))
+				if p < r[1]/pageSize {
+					restore(uint32(p))
+				}
+				p++
 			}
 		}
-		// Pages the host wrote (the mailbox; the transfer window is not written after a
-		// snapshot) and pages the CPL0 stubs wrote are not in KVM's log.
-		for _, p := range []uint32{abi.MailboxAddr / pageSize, abi.KStackBase / pageSize, abi.FaultAddr / pageSize} {
+		// The host's own writes are not in KVM's log: the mailbox (the transfer window is not
+		// written after a snapshot) and the fault page (resume flag).
+		for _, p := range []uint32{abi.MailboxAddr / pageSize, abi.FaultAddr / pageSize} {
 			restore(p)
 		}
 	}

@@ -1,5 +1,7 @@
 package wasmbin
 
+import "fmt"
+
 // Opcodes that may appear in a constant expression (MVP, reference types, SIMD,
 // extended constant expressions).
 const (
@@ -24,6 +26,13 @@ const (
 // maxConstExprOps bounds the work spent on one expression (each op takes at least a byte,
 // so this only matters for absurd inputs).
 const maxConstExprOps = 1 << 16
+
+// nonConstant reports an instruction that may not appear in a constant expression. Its
+// immediates cannot be skipped without decoding it, so the reader stops; it calls the module
+// invalid ("constant expression required") even if the opcode does not exist at all.
+func nonConstant(r *reader, op string) error {
+	return fmt.Errorf("%w: at offset %d: constant expression required (opcode %s)", ErrInvalid, r.off+r.pos-1, op)
+}
 
 // skipConstExpr skips a constant expression up to and including its end opcode. It decodes
 // instructions rather than scanning for 0x0b, because immediates may contain that byte.
@@ -54,12 +63,12 @@ func skipConstExpr(r *reader) error {
 			var sub uint32
 			if sub, err = r.u32(); err == nil {
 				if sub != simdV128Cst {
-					return r.errorf("unsupported opcode 0xfd %d in constant expression", sub)
+					return nonConstant(r, fmt.Sprintf("0xfd %d", sub))
 				}
 				_, err = r.bytes(16)
 			}
 		default:
-			return r.errorf("unsupported opcode 0x%02x in constant expression", op)
+			return nonConstant(r, fmt.Sprintf("0x%02x", op))
 		}
 		if err != nil {
 			return err

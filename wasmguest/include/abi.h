@@ -139,6 +139,7 @@
 #define HL_FAULT_RSP HL_U(0x20)
 #define HL_FAULT_CS HL_U(0x28)
 #define HL_FAULT_VALID HL_U(0x30)
+#define HL_FAULT_RESUME HL_U(0x38)
 
 #ifndef __ASSEMBLER__
 #define HL_TRAP_MESSAGES { \

@@ -46,21 +46,30 @@ hl_fault_stubs:
         .endr
 
 // Frame: vector, error code, RIP, CS, RFLAGS, RSP, SS. Write the report to the supervisor-only
-// fault page, exit to the host and never return: a faulted guest is dead.
+// fault page and exit to the host. The guest is dead unless the host fixed the cause (it maps
+// heap regions on first touch) and set the resume flag: then return to the faulting instruction.
 fault_common:
-        movq 0(%rsp), %rax
-        movq %rax, HL_FAULT_ADDR + HL_FAULT_VECTOR
+        pushq %rax
         movq 8(%rsp), %rax
-        movq %rax, HL_FAULT_ADDR + HL_FAULT_ERROR
+        movq %rax, HL_FAULT_ADDR + HL_FAULT_VECTOR
         movq 16(%rsp), %rax
-        movq %rax, HL_FAULT_ADDR + HL_FAULT_RIP
+        movq %rax, HL_FAULT_ADDR + HL_FAULT_ERROR
         movq 24(%rsp), %rax
+        movq %rax, HL_FAULT_ADDR + HL_FAULT_RIP
+        movq 32(%rsp), %rax
         movq %rax, HL_FAULT_ADDR + HL_FAULT_CS
-        movq 40(%rsp), %rax
+        movq 48(%rsp), %rax
         movq %rax, HL_FAULT_ADDR + HL_FAULT_RSP
         movq %cr2, %rax
         movq %rax, HL_FAULT_ADDR + HL_FAULT_CR2
         movq $1, HL_FAULT_ADDR + HL_FAULT_VALID
+        outb %al, $HL_PORT_FAULT
+        cmpq $1, HL_FAULT_ADDR + HL_FAULT_RESUME
+        jne 2f
+        movq $0, HL_FAULT_ADDR + HL_FAULT_RESUME
+        popq %rax
+        addq $16, %rsp          // vector and error code
+        iretq
 2:      outb %al, $HL_PORT_FAULT
         hlt
         jmp 2b

@@ -1,0 +1,201 @@
+package wazeroengine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/tetratelabs/wazero"
+	wapi "github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/hlwasm/hlwasm/api"
+)
+
+// Config tunes the wazero runtime of a Module.
+type Config struct {
+	// MaxMemoryPages caps every linear memory (64 KiB pages); 0 keeps wazero's limit (65536).
+	MaxMemoryPages uint32
+	// Compiler selects wazero's compiler where the platform supports it (the interpreter
+	// elsewhere); false always interprets.
+	Compiler bool
+}
+
+// Module is a compiled guest together with its host functions, in its own wazero runtime.
+type Module struct {
+	rt       wazero.Runtime
+	compiled wazero.CompiledModule
+}
+
+// Load compiles wasm and registers funcs as host modules. Every function the module imports
+// must be in funcs with the same signature; memory imports are refused.
+func Load(ctx context.Context, wasm []byte, funcs []api.HostFunction, cfg Config) (*Module, error) {
+	if cfg.MaxMemoryPages > 65536 {
+		return nil, fmt.Errorf("%w: MaxMemoryPages %d > 65536", ErrConfig, cfg.MaxMemoryPages)
+	}
+	rc := wazero.NewRuntimeConfigInterpreter()
+	if cfg.Compiler {
+		rc = wazero.NewRuntimeConfig() // compiler when supported
+	}
+	rc = rc.WithCloseOnContextDone(true)
+	if cfg.MaxMemoryPages > 0 {
+		rc = rc.WithMemoryLimitPages(cfg.MaxMemoryPages)
+	}
+	rt := wazero.NewRuntimeWithConfig(ctx, rc)
+	m, err := load(ctx, rt, wasm, funcs)
+	if err != nil {
+		_ = rt.Close(ctx)
+		return nil, err
+	}
+	return m, nil
+}
+
+func load(ctx context.Context, rt wazero.Runtime, wasm []byte, funcs []api.HostFunction) (*Module, error) {
+	compiled, err := rt.CompileModule(ctx, wasm)
+	if err != nil {
+		return nil, fmt.Errorf("wazeroengine: compile: %w", err)
+	}
+	byName := map[[2]string]api.HostFunction{}
+	var order []string // module names in first-seen order
+	for _, f := range funcs {
+		key := [2]string{f.ModuleName, f.Name}
+		if _, dup := byName[key]; dup {
+			return nil, fmt.Errorf("%w: %s.%s", ErrDuplicate, f.ModuleName, f.Name)
+		}
+		if f.Fn == nil {
+			return nil, fmt.Errorf("%w: %s.%s has no Fn", ErrConfig, f.ModuleName, f.Name)
+		}
+		if !slices.Contains(order, f.ModuleName) {
+			order = append(order, f.ModuleName)
+		}
+		byName[key] = f
+	}
+	for _, imp := range compiled.ImportedFunctions() {
+		mod, name, _ := imp.Import()
+		f, ok := byName[[2]string{mod, name}]
+		if !ok {
+			return nil, fmt.Errorf("%w: function %s.%s %s is not allowed", ErrImport, mod, name,
+				api.Signature(valueTypes(imp.ParamTypes()), valueTypes(imp.ResultTypes())))
+		}
+		if !slices.Equal(valueTypes(imp.ParamTypes()), f.ParamTypes) || !slices.Equal(valueTypes(imp.ResultTypes()), f.ResultTypes) {
+			return nil, fmt.Errorf("%w: function %s.%s imported as %s, provided as %s", ErrImport, mod, name,
+				api.Signature(valueTypes(imp.ParamTypes()), valueTypes(imp.ResultTypes())), api.Signature(f.ParamTypes, f.ResultTypes))
+		}
+	}
+	for _, mem := range compiled.ImportedMemories() {
+		mod, name, _ := mem.Import()
+		return nil, fmt.Errorf("%w: memory %s.%s (memory imports are not supported)", ErrImport, mod, name)
+	}
+	for _, modName := range order {
+		b := rt.NewHostModuleBuilder(modName)
+		for _, f := range funcs {
+			if f.ModuleName == modName {
+				b.NewFunctionBuilder().
+					WithGoModuleFunction(goModuleFunc(f), wazeroTypes(f.ParamTypes), wazeroTypes(f.ResultTypes)).
+					WithName(f.Name).
+					Export(f.Name)
+			}
+		}
+		if _, err := b.Instantiate(ctx); err != nil {
+			return nil, fmt.Errorf("wazeroengine: host module %q: %w", modName, err)
+		}
+	}
+	return &Module{rt: rt, compiled: compiled}, nil
+}
+
+// goModuleFunc adapts an api.GoFunction: the stack conventions match; an error aborts the call
+// by panicking, which wazero recovers and returns from Call.
+func goModuleFunc(f api.HostFunction) wapi.GoModuleFunc {
+	return func(ctx context.Context, mod wapi.Module, stack []uint64) {
+		var mem api.Memory
+		if m := mod.Memory(); m != nil {
+			mem = memory{m}
+		}
+		if err := f.Fn(ctx, mem, stack); err != nil {
+			panic(&HostError{Module: f.ModuleName, Name: f.Name, Err: err})
+		}
+	}
+}
+
+func valueTypes(ts []wapi.ValueType) []api.ValueType {
+	out := make([]api.ValueType, len(ts))
+	for i, t := range ts {
+		out[i] = api.ValueType(t)
+	}
+	return out
+}
+
+func wazeroTypes(ts []api.ValueType) []wapi.ValueType {
+	out := make([]wapi.ValueType, len(ts))
+	for i, t := range ts {
+		out[i] = wapi.ValueType(t)
+	}
+	return out
+}
+
+// Instance is one instantiation of a Module.
+type Instance struct {
+	mod wapi.Module
+}
+
+// Instantiate creates an instance without running any start or _initialize function (the
+// Wasm start section, if any, still runs as the spec requires): the caller decides what to
+// call. Instances of one Module share its host functions.
+func (m *Module) Instantiate(ctx context.Context) (*Instance, error) {
+	cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions()
+	mod, err := m.rt.InstantiateModule(ctx, m.compiled, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("wazeroengine: instantiate: %w", callError(ctx, err))
+	}
+	return &Instance{mod: mod}, nil
+}
+
+// Close releases the runtime and every instance of the module.
+func (m *Module) Close() error { return m.rt.Close(context.Background()) }
+
+// Call runs the exported function name. A host function's error comes back wrapped in
+// *HostError, except *api.ExitError (proc_exit), which is returned as is; when ctx ends the
+// error wraps ctx.Err(); traps can be classified with TrapKind.
+func (in *Instance) Call(ctx context.Context, name string, params []uint64) ([]uint64, error) {
+	fn := in.mod.ExportedFunction(name)
+	if fn == nil {
+		return nil, fmt.Errorf("%w: %q", ErrNoExport, name)
+	}
+	if n := len(fn.Definition().ParamTypes()); n != len(params) {
+		return nil, fmt.Errorf("%w: %s takes %d, got %d", ErrParams, name, n, len(params))
+	}
+	res, err := fn.Call(ctx, params...)
+	if err != nil {
+		return nil, callError(ctx, err)
+	}
+	return res, nil
+}
+
+func callError(ctx context.Context, err error) error {
+	var exit *api.ExitError
+	if errors.As(err, &exit) {
+		return exit
+	}
+	var sysExit *sys.ExitError
+	if errors.As(err, &sysExit) {
+		switch sysExit.ExitCode() {
+		case sys.ExitCodeDeadlineExceeded, sys.ExitCodeContextCanceled:
+			if ctx.Err() != nil {
+				return fmt.Errorf("wazeroengine: interrupted: %w", ctx.Err())
+			}
+		}
+	}
+	return err
+}
+
+// Memory is the instance's linear memory (nil when it has none).
+func (in *Instance) Memory() api.Memory {
+	if m := in.mod.Memory(); m != nil {
+		return memory{m}
+	}
+	return nil
+}
+
+// Close closes the instance.
+func (in *Instance) Close() error { return in.mod.Close(context.Background()) }
