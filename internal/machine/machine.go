@@ -41,7 +41,6 @@ const (
 	defaultHostSpin  = 250 * time.Microsecond
 	maxGuestMemory   = (abi.PDMoreMax + 1) << 30
 	wasmPage         = 65536
-	bootTimeout      = 5 * time.Second
 	ctxCheckInterval = 256
 )
 
@@ -100,16 +99,20 @@ type Machine struct {
 	mapped       []uint64      // heap regions (2 MiB) mapped so far, in mapping order
 	hostFuncs    []HostFuncDef // by id, as declared to the guest
 	hostErr      error         // why the last host call failed
+	mapErr       error         // why the last first-touch mapping failed
 	mincoreBuf   []byte
 	dirtyLogging bool
 
 	mu      sync.Mutex
 	running bool  // a Resume is outstanding: its exit has not been collected
+	booted  bool  // the first request (which boots the guest) has been posted
 	broken  error // sticky failure
 	closed  bool
 }
 
-// New creates a VM, lays out the guest, enters it at CPL3 and waits until the guest is idle.
+// New creates a VM, lays out the guest and sets the vCPU's registers for its CPL3 entry. The
+// guest boots with the first request: it finds the request posted when it comes up, so a cold
+// start costs no extra exit.
 func New(ctx context.Context, cfg Config) (*Machine, error) {
 	if err := cfg.fill(); err != nil {
 		return nil, err
@@ -118,14 +121,16 @@ func New(ctx context.Context, cfg Config) (*Machine, error) {
 	if err != nil {
 		return nil, err
 	}
-	vm, err := cfg.KVM.NewVM(cfg.MemoryBytes)
+	// The first memory slot covers the fixed layout, the transfer window and the start of the
+	// heap; chunks beyond are registered when the guest first touches them (serveLazyMap).
+	heap := abi.XferAddr + cfg.XferBytes
+	vm, err := cfg.KVM.NewVM(cfg.MemoryBytes, roundUp(heap+hugePage, vmm.SlotChunk))
 	if err != nil {
 		return nil, err
 	}
 	m := &Machine{cfg: cfg, vm: vm, cpu: vm.VCPU(), mem: vm.Mem(), img: im}
 	m.mb = m.mem[abi.MailboxAddr : abi.MailboxAddr+abi.MailboxSize]
 	m.xfer = m.mem[abi.XferAddr : abi.XferAddr+cfg.XferBytes]
-	heap := abi.XferAddr + cfg.XferBytes
 	writeLayout(m.mem, im, heap)
 	m.heapStart = heap
 	m.put32(abi.MbMagic, abi.Magic)
@@ -142,39 +147,7 @@ func New(ctx context.Context, cfg Config) (*Machine, error) {
 		vm.Close()
 		return nil, err
 	}
-	if err := m.boot(ctx); err != nil {
-		vm.Close()
-		return nil, err
-	}
 	return m, nil
-}
-
-func (m *Machine) boot(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, bootTimeout)
-	defer cancel()
-	m.waiting().Store(1) // park as soon as booted
-	defer m.waiting().Store(0)
-	m.running = true
-	m.cpu.Resume()
-	for {
-		select {
-		case e := <-m.cpu.Exits():
-			if m.serveLazyMap(e) {
-				continue
-			}
-			m.running = false
-			if err := m.exitError(e); err != nil {
-				return fmt.Errorf("machine: booting the guest: %w", err)
-			}
-			if s := m.state().Load(); s != abi.StateParked || m.get32(abi.MbGuestReady) != abi.Version {
-				return fmt.Errorf("%w: guest did not come up (state %d)", ErrGuestFault, s)
-			}
-			return nil
-		case <-ctx.Done():
-			m.stop()
-			return fmt.Errorf("machine: booting the guest: %w", ErrDeadline)
-		}
-	}
 }
 
 // Mailbox accessors. The mailbox is shared with a running guest, so the state words are
@@ -367,6 +340,19 @@ func (m *Machine) results(want int) ([]uint64, error) {
 // register writes.
 func (m *Machine) roundTrip(ctx context.Context) error {
 	st := m.state()
+	if !m.booted {
+		m.booted = true
+		st.Store(abi.StateRequest)
+		m.running = true
+		m.cpu.Resume()
+		if err := m.await(ctx); err != nil {
+			return err
+		}
+		if m.get32(abi.MbGuestReady) != abi.Version {
+			return m.fail(fmt.Errorf("%w: guest did not come up", ErrGuestFault))
+		}
+		return nil
+	}
 	if m.running {
 		if st.CompareAndSwap(abi.StateIdle, abi.StateRequest) {
 			return m.await(ctx)
@@ -534,6 +520,9 @@ func (m *Machine) exitError(e vmm.Exit) error {
 	case e.Reason == vmm.ExitIO && e.Out && e.Port == abi.PortPark:
 		return nil
 	case e.Reason == vmm.ExitIO && e.Out && e.Port == abi.PortFault:
+		if m.mapErr != nil {
+			return fmt.Errorf("%w (%w)", m.faultError(), m.mapErr)
+		}
 		return m.faultError()
 	case e.Reason == vmm.ExitIO && e.Out && e.Port == abi.PortPanic:
 		n := min(m.get32(abi.MbRepMsgLen), abi.MsgMax)
@@ -594,6 +583,10 @@ func (m *Machine) serveLazyMap(e vmm.Exit) bool {
 	region := cr2 &^ (hugePage - 1)
 	if slices.Contains(m.mapped, region) {
 		return false // a not-present fault in a mapped region: not ours to fix
+	}
+	if err := m.vm.AddMemory(region); err != nil {
+		m.mapErr = err // reported with the fault that follows
+		return false
 	}
 	mapRegion(m.mem, region)
 	m.mapped = append(m.mapped, region)

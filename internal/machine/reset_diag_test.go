@@ -50,3 +50,36 @@ func TestResetDiag(t *testing.T) {
 		m.Close()
 	}
 }
+
+func TestColdDiag(t *testing.T) {
+	if os.Getenv("HLWASM_DIAG") == "" {
+		t.Skip("diagnostic: set HLWASM_DIAG=1")
+	}
+	k, _ := vmm.Open()
+	ctx := context.Background()
+	var tn, tl, ts, tc []time.Duration
+	for i := 0; i < 30; i++ {
+		t0 := time.Now()
+		m, err := New(ctx, Config{KVM: k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t1 := time.Now()
+		inst, err := m.Load(ctx, bench.Module)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t2 := time.Now()
+		if _, err := m.Snapshot(ctx, ResetCompare); err != nil {
+			t.Fatal(err)
+		}
+		t3 := time.Now()
+		if _, err := m.Call(ctx, inst, 1, []uint64{1, 2}, 1); err != nil {
+			t.Fatal(err)
+		}
+		t4 := time.Now()
+		tn, tl, ts, tc = append(tn, t1.Sub(t0)), append(tl, t2.Sub(t1)), append(ts, t3.Sub(t2)), append(tc, t4.Sub(t3))
+		m.Close()
+	}
+	t.Logf("new %v boot+load %v snapshot %v first call %v", med(tn), med(tl), med(ts), med(tc))
+}

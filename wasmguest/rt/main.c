@@ -137,7 +137,11 @@ _Noreturn void rt_main(void) {
   store = eng_store_new(&lim);
   if (!store) rt_panic("out of memory creating the store");
   MB_U32(HL_MB_GUEST_READY) = HL_VERSION;
-  __atomic_store_n(state_word(), HL_STATE_IDLE, __ATOMIC_SEQ_CST);
+  // The host may post the first request before the guest has booted (it saves an exit on a
+  // cold start): then the state is already Request and stays so.
+  uint32_t booting = HL_STATE_BOOTING;
+  __atomic_compare_exchange_n(state_word(), &booting, HL_STATE_IDLE, false, __ATOMIC_SEQ_CST,
+                              __ATOMIC_SEQ_CST);
   for (;;) {
     uint32_t s = wait_while(HL_STATE_IDLE, HL_STATE_PARKED, HL_PORT_PARK);
     if (s != HL_STATE_REQUEST) rt_panic("unexpected mailbox state while idle");
