@@ -55,6 +55,10 @@ type KVM struct {
 
 	mu     sync.Mutex
 	closed bool
+
+	templateOnce sync.Once
+	template     *State // CPL0-only vCPU state as KVM creates it (see SaveState)
+	templateErr  error
 }
 
 // Open opens /dev/kvm and checks the API version and the capabilities hlwasm relies on.

@@ -62,7 +62,34 @@ func msrBuffer() []byte {
 }
 
 // SaveState reads the complete vCPU state.
+//
+// XCR0, debug registers, pending events and the MSRs above are only changed at CPL0, and
+// hlwasm's CPL0 code (the exception stubs) changes none of them, so they equal what KVM set at
+// vCPU creation: they are read once per KVM handle and shared (3 ioctls instead of 7).
 func (c *VCPU) SaveState() (*State, error) {
+	c.kvm.templateOnce.Do(func() { c.kvm.template, c.kvm.templateErr = c.saveFull() })
+	if c.kvm.templateErr != nil {
+		return nil, c.kvm.templateErr
+	}
+	s := &State{XCRS: c.kvm.template.XCRS, Debug: c.kvm.template.Debug, Events: c.kvm.template.Events,
+		MSRs: c.kvm.template.MSRs}
+	err := c.Do(func(fd int) error {
+		if err := wrapIoctl("KVM_GET_REGS", fd, kvmGetRegs, unsafe.Pointer(&s.Regs)); err != nil {
+			return err
+		}
+		if err := wrapIoctl("KVM_GET_SREGS", fd, kvmGetSregs, unsafe.Pointer(&s.Sregs)); err != nil {
+			return err
+		}
+		return wrapIoctl("KVM_GET_FPU", fd, kvmGetFPU, unsafe.Pointer(&s.FPU))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// saveFull reads every part of the vCPU state with its own ioctl.
+func (c *VCPU) saveFull() (*State, error) {
 	s := &State{MSRs: msrBuffer()}
 	err := c.Do(func(fd int) error {
 		for _, x := range []struct {

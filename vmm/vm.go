@@ -165,6 +165,7 @@ func (e Exit) String() string {
 // VCPU is a vCPU whose ioctls all come from one locked OS thread. Register access goes through
 // Do; runs are asynchronous: Resume starts KVM_RUN and the exit arrives on Exits.
 type VCPU struct {
+	kvm    *KVM
 	fd     int
 	run    []byte
 	hdr    *kvmRunHeader
@@ -180,7 +181,7 @@ type VCPU struct {
 }
 
 func newVCPU(k *KVM, vm *VM) (*VCPU, error) {
-	c := &VCPU{cmds: make(chan func()), exits: make(chan Exit, 1), done: make(chan struct{})}
+	c := &VCPU{kvm: k, cmds: make(chan func()), exits: make(chan Exit, 1), done: make(chan struct{})}
 	started := make(chan error)
 	go c.thread(k, vm, started)
 	if err := <-started; err != nil {

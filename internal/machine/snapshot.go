@@ -2,11 +2,13 @@ package machine
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/bits"
+	"slices"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -73,12 +75,19 @@ func (m *Machine) writableRanges() [][2]uint64 {
 	return r
 }
 
-// residentPages calls f for every resident page in [from, to) (mincore: pages nobody touched
-// are not resident and read as zero).
-func (m *Machine) residentPages(from, to uint64, f func(page uint32)) error {
-	const chunk = 1 << 30 // bound the mincore vector
-	for lo := from; lo < to; lo += chunk {
-		hi := min(to, lo+chunk)
+// residentWritable calls f for every resident page in the writable ranges, in address order
+// (mincore: pages nobody touched are not resident and read as zero). Ranges less than
+// mergeGap apart share one mincore call: on a nested VM each system call costs microseconds.
+func (m *Machine) residentWritable(f func(page uint32)) error {
+	const mergeGap = 32 << 20
+	ranges := m.writableRanges()
+	slices.SortFunc(ranges, func(a, b [2]uint64) int { return cmp.Compare(a[0], b[0]) })
+	for i := 0; i < len(ranges); {
+		j := i + 1
+		for j < len(ranges) && ranges[j][0]-ranges[j-1][1] < mergeGap {
+			j++
+		}
+		lo, hi := ranges[i][0], ranges[j-1][1]
 		n := int((hi - lo) / pageSize)
 		if cap(m.mincoreBuf) < n {
 			m.mincoreBuf = make([]byte, n)
@@ -87,17 +96,21 @@ func (m *Machine) residentPages(from, to uint64, f func(page uint32)) error {
 		if err := mincore(m.mem[lo:hi], vec); err != nil {
 			return err
 		}
-		// Most of the vector is zero (untouched address space): skip it eight pages at a time.
-		for i := 0; i < n; {
-			if i+8 <= n && binary.LittleEndian.Uint64(vec[i:]) == 0 {
-				i += 8
-				continue
+		for _, r := range ranges[i:j] {
+			first, last := int((r[0]-lo)/pageSize), int((r[1]-lo)/pageSize)
+			for k := first; k < last; {
+				// Most of the vector is zero (untouched address space): skip eight at a time.
+				if k+8 <= last && binary.LittleEndian.Uint64(vec[k:]) == 0 {
+					k += 8
+					continue
+				}
+				if vec[k]&1 != 0 {
+					f(uint32(lo/pageSize) + uint32(k))
+				}
+				k++
 			}
-			if vec[i]&1 != 0 {
-				f(uint32(lo/pageSize) + uint32(i))
-			}
-			i++
 		}
+		i = j
 	}
 	return nil
 }
@@ -130,14 +143,12 @@ func (m *Machine) Snapshot(ctx context.Context, mode ResetMode) (*Snapshot, erro
 		return nil, m.fail(err)
 	}
 	s := &Snapshot{mode: mode, cpu: cpu, index: map[uint32]int{}}
-	for _, r := range m.writableRanges() {
-		if err := m.residentPages(r[0], r[1], func(p uint32) {
-			s.index[p] = len(s.pages)
-			s.pages = append(s.pages, p)
-			s.data = append(s.data, m.page(p)...)
-		}); err != nil {
-			return nil, err
-		}
+	if err := m.residentWritable(func(p uint32) {
+		s.index[p] = len(s.pages)
+		s.pages = append(s.pages, p)
+		s.data = append(s.data, m.page(p)...)
+	}); err != nil {
+		return nil, err
 	}
 	if mode == ResetDirtyLog {
 		if !m.dirtyLogging {
@@ -207,10 +218,8 @@ func (m *Machine) Reset(ctx context.Context, s *Snapshot) (ResetStats, error) {
 	}
 	switch s.mode {
 	case ResetCompare:
-		for _, r := range m.writableRanges() {
-			if err := m.residentPages(r[0], r[1], restore); err != nil {
-				return st, m.fail(err)
-			}
+		if err := m.residentWritable(restore); err != nil {
+			return st, m.fail(err)
 		}
 	case ResetDirtyLog:
 		bitmap, err := m.vm.DirtyPages()
