@@ -9,6 +9,7 @@ GUEST_BIN := wasmguest/guest.bin
 
 ENGINE_DIR := wasmguest/engine
 include $(ENGINE_DIR)/engine.mk
+include mk/testdata.mk
 ENGINE_PATHS := $(addprefix $(ENGINE_DIR)/,$(ENGINE_SRCS))
 RT_SRCS   := wasmguest/rt/main.c wasmguest/rt/alloc.c wasmguest/rt/string.c
 RT_ASM    := wasmguest/rt/start.S

@@ -475,6 +475,13 @@ func (m *Machine) await(ctx context.Context) error {
 			if err := m.expectPark(e); err != nil {
 				return err
 			}
+			if st.Load() == abi.StateRequest {
+				// A vCPU state restored to its park point re-executes the park `out` once
+				// (KVM only skips it when the exit is still pending): resume it.
+				m.running = true
+				m.cpu.Resume()
+				continue
+			}
 			if !done(st.Load()) {
 				return m.fail(fmt.Errorf("%w: guest parked in state %d without replying", ErrGuestFault, st.Load()))
 			}
@@ -624,3 +631,5 @@ func (m *Machine) Close() error {
 
 // Mem exposes guest memory for tests and diagnostics.
 func (m *Machine) Mem() []byte { return m.mem }
+
+func defaultImage() []byte { return wasmguest.Image }

@@ -51,6 +51,10 @@ type Snapshot struct {
 	pages []uint32 // sorted guest page numbers with a copy in data
 	data  []byte
 	index map[uint32]int // page → position in pages
+	// mapped is the heap regions mapped when the snapshot was taken.
+	mapped []uint64
+	// backing, when the snapshot came from a file, is the file's page data mapping.
+	backing []byte
 }
 
 // Pages is the number of guest pages the snapshot holds.
@@ -142,7 +146,7 @@ func (m *Machine) Snapshot(ctx context.Context, mode ResetMode) (*Snapshot, erro
 	if err != nil {
 		return nil, m.fail(err)
 	}
-	s := &Snapshot{mode: mode, cpu: cpu, index: map[uint32]int{}}
+	s := &Snapshot{mode: mode, cpu: cpu, index: map[uint32]int{}, mapped: slices.Clone(m.mapped)}
 	if err := m.residentWritable(func(p uint32) {
 		s.index[p] = len(s.pages)
 		s.pages = append(s.pages, p)

@@ -1,0 +1,131 @@
+package machine
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/hlwasm/hlwasm/internal/bench"
+	"github.com/hlwasm/hlwasm/vmm"
+)
+
+func requireKVM(t testing.TB) *vmm.KVM {
+	t.Helper()
+	k, err := vmm.Open()
+	if err != nil {
+		if os.Getenv("HLWASM_SKIP_KVM") == "1" {
+			t.Skip(err)
+		}
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { k.Close() })
+	return k
+}
+
+// Export indices of bench.Module: 0 memory, 1 add, 2 dirty.
+const benchAdd, benchDirty = 1, 2
+
+func TestSnapshotFileRoundTrip(t *testing.T) {
+	k := requireKVM(t)
+	ctx := context.Background()
+	m, err := New(ctx, Config{KVM: k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	inst, err := m.Load(ctx, bench.Module)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := m.Snapshot(ctx, ResetCompare)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "bench.snap")
+	var buf bytes.Buffer
+	if err := m.WriteSnapshot(&buf, s, []byte("payload")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sf, err := OpenSnapshotFile(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sf.Close()
+	if string(sf.Payload) != "payload" {
+		t.Fatalf("payload %q", sf.Payload)
+	}
+	for i := 0; i < 3; i++ {
+		t0 := time.Now()
+		m2, snap, err := NewFromSnapshot(ctx, Config{KVM: k}, sf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := m2.Call(ctx, inst, benchAdd, []uint64{40, 2}, 1)
+		t.Logf("start from file + first call: %v", time.Since(t0))
+		if err != nil || r[0] != 42 {
+			t.Fatalf("call after start from file: %v %v", r, err)
+		}
+		if _, err := m2.Call(ctx, inst, benchDirty, []uint64{3}, 1); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m2.Reset(ctx, snap); err != nil {
+			t.Fatal(err)
+		}
+		if r, err = m2.Call(ctx, inst, benchAdd, []uint64{1, 2}, 1); err != nil || r[0] != 3 {
+			t.Fatalf("after reset: %v %v", r, err)
+		}
+		m2.Close()
+	}
+}
+
+func TestSnapshotFileRefusesBadFiles(t *testing.T) {
+	k := requireKVM(t)
+	ctx := context.Background()
+	m, err := New(ctx, Config{KVM: k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if _, err := m.Load(ctx, bench.Module); err != nil {
+		t.Fatal(err)
+	}
+	s, err := m.Snapshot(ctx, ResetCompare)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := m.WriteSnapshot(&buf, s, nil); err != nil {
+		t.Fatal(err)
+	}
+	good := buf.Bytes()
+	dir := t.TempDir()
+	try := func(name string, b []byte, image []byte, want error) {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, b, 0o644)
+		sf, err := OpenSnapshotFile(p, image)
+		if err == nil {
+			sf.Close()
+			t.Fatalf("%s: accepted", name)
+		}
+		if !errors.Is(err, want) {
+			t.Fatalf("%s: %v, want %v", name, err, want)
+		}
+		t.Logf("%s: %v", name, err)
+	}
+	flipped := bytes.Clone(good)
+	flipped[len(flipped)/2] ^= 1
+	try("flipped", flipped, nil, ErrSnapshotCorrupt)
+	for _, n := range []int{0, 7, 100, len(good) / 2, len(good) - 1} {
+		try("truncated", good[:n], nil, ErrSnapshotCorrupt)
+	}
+	try("foreign", good, []byte("another guest image"), ErrSnapshotForeign)
+	try("not a snapshot", bench.Module, nil, ErrSnapshotCorrupt)
+}
