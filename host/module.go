@@ -41,6 +41,9 @@ type Module struct {
 
 	pool *pool // sandboxes for Call (fresh state per call)
 
+	snapFile *machine.SnapshotFile // when loaded from a snapshot file
+	snapInst uint32
+
 	mu     sync.Mutex
 	spare  *Sandbox // the sandbox that validated the module, handed out by the first NewSandbox
 	closed bool
@@ -71,17 +74,9 @@ func (r *Runtime) LoadModule(ctx context.Context, wasm []byte) (*Module, error) 
 		}
 		return nil, ie
 	}
-	m := &Module{rt: r, wasm: append([]byte(nil), wasm...), info: info, funcs: map[string]FunctionDefinition{}}
-	m.pool = newPool(m, r.cfg.PoolSize)
-	for i, e := range info.Exports {
-		if e.Kind != wasmbin.KindFunc {
-			continue
-		}
-		ft, ok := info.FuncTypeOf(e.Index)
-		if !ok {
-			return nil, fmt.Errorf("%w: export %q names function %d, which does not exist", ErrInvalidModule, e.Name, e.Index)
-		}
-		m.funcs[e.Name] = FunctionDefinition{Name: e.Name, ParamTypes: ft.Params, ResultTypes: ft.Results, exportIndex: uint32(i)}
+	m, err := r.newModule(wasm, info)
+	if err != nil {
+		return nil, err
 	}
 	sb, err := m.newSandbox(ctx)
 	if err != nil {
@@ -138,6 +133,13 @@ func (m *Module) NewSandbox(ctx context.Context) (*Sandbox, error) {
 }
 
 func (m *Module) newSandbox(ctx context.Context) (*Sandbox, error) {
+	if m.snapFile != nil {
+		mach, snap, err := machine.NewFromSnapshot(ctx, m.rt.machineConfig(), m.snapFile)
+		if err != nil {
+			return nil, err
+		}
+		return &Sandbox{mod: m, mach: mach, inst: m.snapInst, snap: snap}, nil
+	}
 	mach, err := machine.New(ctx, m.rt.machineConfig())
 	if err != nil {
 		return nil, err
@@ -163,10 +165,30 @@ func (m *Module) Close(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.closed = true
+	if m.snapFile != nil {
+		defer m.snapFile.Close()
+	}
 	if m.spare != nil {
 		err := m.spare.Close(ctx)
 		m.spare = nil
 		return err
 	}
 	return nil
+}
+
+// newModule builds a Module from checked bytes and their signatures.
+func (r *Runtime) newModule(wasm []byte, info *wasmbin.Module) (*Module, error) {
+	m := &Module{rt: r, wasm: append([]byte(nil), wasm...), info: info, funcs: map[string]FunctionDefinition{}}
+	m.pool = newPool(m, r.cfg.PoolSize)
+	for i, e := range info.Exports {
+		if e.Kind != wasmbin.KindFunc {
+			continue
+		}
+		ft, ok := info.FuncTypeOf(e.Index)
+		if !ok {
+			return nil, fmt.Errorf("%w: export %q names function %d, which does not exist", ErrInvalidModule, e.Name, e.Index)
+		}
+		m.funcs[e.Name] = FunctionDefinition{Name: e.Name, ParamTypes: ft.Params, ResultTypes: ft.Results, exportIndex: uint32(i)}
+	}
+	return m, nil
 }

@@ -1,0 +1,71 @@
+package host
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"os"
+
+	"github.com/hlwasm/hlwasm/internal/machine"
+	"github.com/hlwasm/hlwasm/internal/wasmbin"
+)
+
+// SaveSnapshot writes the module's instantiated state (start function and everything before
+// it done) to a snapshot file: guest memory pages, the vCPU state and the module itself.
+// Runtime.LoadSnapshot starts sandboxes from it without parsing, validating or instantiating.
+// The file is versioned and checksummed and only loads into the same hlwasm build.
+func (m *Module) SaveSnapshot(ctx context.Context, path string) error {
+	sb, err := m.newSandbox(ctx)
+	if err != nil {
+		return err
+	}
+	defer sb.Close(ctx)
+	payload := binary.LittleEndian.AppendUint32(nil, sb.inst)
+	payload = append(payload, m.wasm...)
+	var b bytes.Buffer
+	if err := sb.mach.WriteSnapshot(&b, sb.snap, payload); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b.Bytes(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// LoadSnapshot opens a snapshot file written by Module.SaveSnapshot and returns a module whose
+// sandboxes start in the saved state. Memory pages are mapped from the file copy-on-write, so
+// sandboxes of one file share the pages they never write. A corrupt, truncated or foreign
+// file is refused with an error wrapping machine.ErrSnapshotCorrupt or ErrSnapshotForeign.
+func (r *Runtime) LoadSnapshot(ctx context.Context, path string) (*Module, error) {
+	_ = ctx
+	sf, err := machine.OpenSnapshotFile(path, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(sf.Payload) < 4 {
+		sf.Close()
+		return nil, fmt.Errorf("%s: %w: no module in the snapshot", path, machine.ErrSnapshotCorrupt)
+	}
+	inst := binary.LittleEndian.Uint32(sf.Payload)
+	wasm := sf.Payload[4:]
+	info, err := wasmbin.Parse(wasm)
+	if err != nil {
+		sf.Close()
+		return nil, fmt.Errorf("%s: %w: %w", path, machine.ErrSnapshotCorrupt, err)
+	}
+	m, err := r.newModule(wasm, info)
+	if err != nil {
+		sf.Close()
+		return nil, err
+	}
+	m.snapFile, m.snapInst = sf, inst
+	return m, nil
+}
+
+// Errors for snapshot files (errors.Is).
+var (
+	ErrSnapshotCorrupt = machine.ErrSnapshotCorrupt
+	ErrSnapshotForeign = machine.ErrSnapshotForeign
+)

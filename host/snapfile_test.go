@@ -1,0 +1,98 @@
+package host_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/hlwasm/hlwasm/host"
+	"github.com/stretchr/testify/require"
+)
+
+func TestSnapshotFile(t *testing.T) {
+	ctx := context.Background()
+	rt := newRuntime(t, host.Config{PoolSize: 2})
+	mod, err := rt.LoadModule(ctx, fixture(t, "fresh.wasm"))
+	require.NoError(t, err)
+	defer mod.Close(ctx)
+	path := filepath.Join(t.TempDir(), "fresh.snap")
+	require.NoError(t, mod.SaveSnapshot(ctx, path))
+
+	loaded, err := rt.LoadSnapshot(ctx, path)
+	require.NoError(t, err)
+	defer loaded.Close(ctx)
+	for i := 0; i < 50; i++ {
+		r, err := loaded.Call(ctx, "incr")
+		require.NoError(t, err)
+		require.Equal(t, uint64(1001), r[0])
+	}
+	sb, err := loaded.NewSandbox(ctx)
+	require.NoError(t, err)
+	defer sb.Close(ctx)
+	for want := uint64(1001); want <= 2002; want += 1001 {
+		r, err := sb.Call(ctx, "incr")
+		require.NoError(t, err)
+		require.Equal(t, want, r[0])
+	}
+
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	bad := filepath.Join(t.TempDir(), "bad.snap")
+	require.NoError(t, os.WriteFile(bad, b[:len(b)-100], 0o644))
+	_, err = rt.LoadSnapshot(ctx, bad)
+	require.ErrorIs(t, err, host.ErrSnapshotCorrupt)
+}
+
+func rssBytes(t testing.TB) int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	require.NoError(t, err)
+	f := strings.Fields(string(b))
+	pages, err := strconv.ParseInt(f[1], 10, 64)
+	require.NoError(t, err)
+	return pages * int64(os.Getpagesize())
+}
+
+// Density: many live sandboxes of a small module started from one snapshot file share its
+// pages. The goal is 1,000 sandboxes within 2 GiB RSS; the test checks 1,000 (200
+// with -short) and logs the figure.
+func TestDensity(t *testing.T) {
+	n := 1000
+	if testing.Short() {
+		n = 200
+	}
+	ctx := context.Background()
+	rt := newRuntime(t, host.Config{})
+	mod, err := rt.LoadModule(ctx, fixture(t, "arith.wasm"))
+	require.NoError(t, err)
+	defer mod.Close(ctx)
+	path := filepath.Join(t.TempDir(), "arith.snap")
+	require.NoError(t, mod.SaveSnapshot(ctx, path))
+	loaded, err := rt.LoadSnapshot(ctx, path)
+	require.NoError(t, err)
+	defer loaded.Close(ctx)
+	runtime.GC()
+	before := rssBytes(t)
+	sbs := make([]*host.Sandbox, 0, n)
+	defer func() {
+		for _, sb := range sbs {
+			sb.Close(ctx)
+		}
+	}()
+	for i := 0; i < n; i++ {
+		sb, err := loaded.NewSandbox(ctx)
+		require.NoError(t, err, "sandbox %d", i)
+		r, err := sb.Call(ctx, "i32_add", uint64(i), 1)
+		require.NoError(t, err)
+		require.Equal(t, uint64(i+1), r[0])
+		sbs = append(sbs, sb)
+	}
+	runtime.GC()
+	after := rssBytes(t)
+	per := (after - before) / int64(n)
+	t.Logf("%d live sandboxes: RSS %d MiB → %d MiB (%d KiB each)", n, before>>20, after>>20, per>>10)
+	require.Less(t, after-before, int64(2)<<30*int64(n)/1000, "goal: 1,000 sandboxes within 2 GiB")
+}
