@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hlwasm/hlwasm/api"
 	"github.com/hlwasm/hlwasm/host"
 	"github.com/stretchr/testify/require"
 )
@@ -195,8 +196,14 @@ func TestImportsRefusedNamingEach(t *testing.T) {
 	wasm := fixture(t, "imports.wasm")
 	_, err := newRuntime(t, host.Config{}).LoadModule(context.Background(), wasm)
 	require.ErrorIs(t, err, host.ErrImportNotAllowed)
-	require.Contains(t, err.Error(), "env.f (func (i32) -> ())")
-	require.Contains(t, err.Error(), "wasi_snapshot_preview1.fd_write")
+	require.Contains(t, err.Error(), "env.f (i32) -> (): not allowed by the host")
+	require.Contains(t, err.Error(), "wasi_snapshot_preview1.fd_write (i32, i32, i32, i32) -> (i32): not allowed")
+	// A registered function with another signature is named with both signatures.
+	f, err := api.Func("env", "f", func(int64) {})
+	require.NoError(t, err)
+	_, err = newRuntime(t, host.Config{HostFunctions: []api.HostFunction{f}}).LoadModule(context.Background(), wasm)
+	require.ErrorIs(t, err, host.ErrImportNotAllowed)
+	require.Contains(t, err.Error(), "env.f: the module expects (i32) -> (), the host provides (i64) -> ()")
 }
 
 func TestCBuiltModule(t *testing.T) {

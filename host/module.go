@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/hlwasm/hlwasm/api"
 	"github.com/hlwasm/hlwasm/internal/machine"
 	"github.com/hlwasm/hlwasm/internal/wasmbin"
 )
@@ -41,6 +42,8 @@ type Module struct {
 
 	pool *pool // sandboxes for Call (fresh state per call)
 
+	hostFuncs []api.HostFunction // the allowed host functions the module imports
+
 	snapFile *machine.SnapshotFile // when loaded from a snapshot file
 	snapInst uint32
 
@@ -67,17 +70,15 @@ func (r *Runtime) LoadModule(ctx context.Context, wasm []byte) (*Module, error) 
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidModule, err)
 	}
-	if len(info.Imports) > 0 {
-		ie := &ImportError{}
-		for _, im := range info.Imports {
-			ie.Imports = append(ie.Imports, describeImport(im))
-		}
-		return nil, ie
+	funcs, err := r.allowed().link(info)
+	if err != nil {
+		return nil, err
 	}
 	m, err := r.newModule(wasm, info)
 	if err != nil {
 		return nil, err
 	}
+	m.hostFuncs = funcs
 	sb, err := m.newSandbox(ctx)
 	if err != nil {
 		return nil, err
@@ -143,6 +144,12 @@ func (m *Module) newSandbox(ctx context.Context) (*Sandbox, error) {
 	mach, err := machine.New(ctx, m.rt.machineConfig())
 	if err != nil {
 		return nil, err
+	}
+	if len(m.hostFuncs) > 0 {
+		if err := mach.DefineHost(ctx, machineDefs(m.hostFuncs)); err != nil {
+			mach.Close()
+			return nil, err
+		}
 	}
 	inst, err := mach.Load(ctx, m.wasm)
 	if err != nil {

@@ -12,11 +12,13 @@ package host
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"runtime"
 	"sync"
 	"time"
 
+	"github.com/hlwasm/hlwasm/api"
 	"github.com/hlwasm/hlwasm/internal/machine"
 	"github.com/hlwasm/hlwasm/vmm"
 )
@@ -35,6 +37,13 @@ type Config struct {
 	// one exit), at the price of a busy host core for that time. Zero parks at once (one exit
 	// per call). Default 0.
 	Spin time.Duration
+	// HostFunctions are the functions modules may import, beyond the default hlwasm.log (the
+	// allow-list: a module importing anything else is refused at load, naming each import).
+	HostFunctions []api.HostFunction
+	// Log receives what guests write with hlwasm.log(ptr, len). Nil discards it.
+	Log io.Writer
+	// NoDefaultLog removes hlwasm.log from the allow-list.
+	NoDefaultLog bool
 	// PoolSize bounds the sandboxes Module.Call keeps per module. Default runtime.NumCPU().
 	PoolSize int
 	// ResetMode chooses how a sandbox finds the memory pages to restore on Reset.

@@ -1,0 +1,109 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/hlwasm/hlwasm/api"
+	"github.com/hlwasm/hlwasm/internal/machine"
+	"github.com/hlwasm/hlwasm/internal/wasmbin"
+)
+
+// LogModule and LogName name the one host function every runtime allows by default:
+// hlwasm.log(ptr i32, len i32) writes that byte range of the caller's memory to Config.Log.
+const (
+	LogModule = "hlwasm"
+	LogName   = "log"
+)
+
+// maxLogBytes caps one log call; longer ranges are refused (the call fails).
+const maxLogBytes = 1 << 20
+
+func logFunction(w io.Writer) api.HostFunction {
+	return api.HostFunction{
+		ModuleName: LogModule, Name: LogName,
+		ParamTypes: []api.ValueType{api.ValueTypeI32, api.ValueTypeI32},
+		Fn: func(ctx context.Context, mem api.Memory, stack []uint64) error {
+			ptr, n := uint32(stack[0]), uint32(stack[1])
+			if mem == nil {
+				return fmt.Errorf("hlwasm.log: the caller has no memory")
+			}
+			if n > maxLogBytes {
+				return fmt.Errorf("hlwasm.log: %d bytes exceeds the %d-byte limit", n, maxLogBytes)
+			}
+			b, ok := mem.Read(ptr, n)
+			if !ok {
+				return fmt.Errorf("hlwasm.log: range [%d, +%d) is outside memory (%d bytes)", ptr, n, mem.Size())
+			}
+			if w != nil {
+				_, err := w.Write(b)
+				return err
+			}
+			return nil
+		},
+	}
+}
+
+// allowList is what modules of a runtime may import.
+type allowList map[[2]string]api.HostFunction
+
+func (r *Runtime) allowed() allowList {
+	a := allowList{}
+	if !r.cfg.NoDefaultLog {
+		a[[2]string{LogModule, LogName}] = logFunction(r.cfg.Log)
+	}
+	for _, f := range r.cfg.HostFunctions {
+		a[[2]string{f.ModuleName, f.Name}] = f
+	}
+	return a
+}
+
+func convTypes(ts []wasmbin.ValType) []api.ValueType {
+	out := make([]api.ValueType, len(ts))
+	for i, t := range ts {
+		out[i] = api.ValueType(t)
+	}
+	return out
+}
+
+// link resolves a module's imports against the allow-list, in import order. Every import that
+// is missing, of the wrong kind or of the wrong signature is named in one ImportError.
+func (a allowList) link(info *wasmbin.Module) ([]api.HostFunction, error) {
+	var funcs []api.HostFunction
+	ie := &ImportError{}
+	for _, im := range info.Imports {
+		name := im.Module + "." + im.Name
+		if im.Kind != wasmbin.KindFunc {
+			ie.Imports = append(ie.Imports, describeImport(im)+": only functions can be imported")
+			continue
+		}
+		f, ok := a[[2]string{im.Module, im.Name}]
+		want := api.Signature(convTypes(im.FuncType.Params), convTypes(im.FuncType.Results))
+		switch {
+		case !ok:
+			ie.Imports = append(ie.Imports, fmt.Sprintf("%s %s: not allowed by the host", name, want))
+		case !slices.Equal(f.ParamTypes, convTypes(im.FuncType.Params)) || !slices.Equal(f.ResultTypes, convTypes(im.FuncType.Results)):
+			ie.Imports = append(ie.Imports, fmt.Sprintf("%s: the module expects %s, the host provides %s",
+				name, want, api.Signature(f.ParamTypes, f.ResultTypes)))
+		default:
+			if !slices.ContainsFunc(funcs, func(g api.HostFunction) bool { return g.ModuleName == f.ModuleName && g.Name == f.Name }) {
+				funcs = append(funcs, f)
+			}
+		}
+	}
+	if len(ie.Imports) > 0 {
+		return nil, ie
+	}
+	return funcs, nil
+}
+
+func machineDefs(funcs []api.HostFunction) []machine.HostFuncDef {
+	defs := make([]machine.HostFuncDef, len(funcs))
+	for i, f := range funcs {
+		defs[i] = machine.HostFuncDef{Module: f.ModuleName, Name: f.Name, Params: f.ParamTypes,
+			Results: f.ResultTypes, Fn: machine.HostFunc(f.Fn)}
+	}
+	return defs
+}
