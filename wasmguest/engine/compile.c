@@ -1,0 +1,983 @@
+// compile.c — module-level validation, and one-pass validation + compilation of function bodies
+// into the engine's pre-decoded code (uint32_t words: opcode, immediates; branch targets resolved).
+// Validation follows the algorithm of the spec appendix with explicit value/control stacks (no
+// recursion on the C stack).
+#include "internal.h"
+#include "reader.h"
+
+// ---------------------------------------------------------------- tables from opcodes.h
+enum { K_NONE = 0, K_UN, K_BIN, K_LOAD, K_STORE, K_SPECIAL };
+#define VT_I VT_I32
+#define VT_L VT_I64
+#define VT_F VT_F32
+#define VT_D VT_F64
+
+#define Z(...)
+#define BM_N1(n, b, ...) [b] = OP_##n + 1,
+#define BM_S(n, b) [b] = OP_##n + 1,
+static const uint16_t byte_map[256] = {HL_OPCODES(BM_N1, BM_N1, BM_N1, BM_N1, BM_N1, BM_N1, BM_S, Z, Z, Z)};
+#define FM(n, b, ...) [b] = OP_##n + 1,
+static const uint16_t fc_map[32] = {HL_OPCODES(Z, Z, Z, Z, Z, Z, Z, FM, FM, Z)};
+
+#define SG_N1(n, b, in, out, e) [OP_##n] = {K_UN, VT_##in, 0, VT_##out},
+#define SG_N2(n, b, i1, i2, out, e) [OP_##n] = {K_BIN, VT_##i1, VT_##i2, VT_##out},
+#define SG_T1(n, b, in, out) [OP_##n] = {K_UN, VT_##in, 0, VT_##out},
+#define SG_T2(n, b, i1, i2, out) [OP_##n] = {K_BIN, VT_##i1, VT_##i2, VT_##out},
+#define SG_LD(n, b, t, al) [OP_##n] = {K_LOAD, VT_##t, al, 0},
+#define SG_ST(n, b, t, al) [OP_##n] = {K_STORE, VT_##t, al, 0},
+#define SG_S(n, b) [OP_##n] = {K_SPECIAL, 0, 0, 0},
+#define SG_FN1(n, b, in, out, e) [OP_##n] = {K_UN, VT_##in, 0, VT_##out},
+static const uint8_t sigs[OP_COUNT][4] = {
+    HL_OPCODES(SG_N1, SG_N2, SG_T1, SG_T2, SG_LD, SG_ST, SG_S, SG_FN1, SG_S, Z)};
+
+bool eng_is_opcode(uint8_t b) { return b == 0xfc || byte_map[b] != 0; }
+
+// ---------------------------------------------------------------- module validation
+static uint32_t verr(eng_error *err, const char *msg) {
+  eng_set_error(err, HL_STATUS_INVALID, msg);
+  return HL_STATUS_INVALID;
+}
+
+static bool limits_ok(const eng_limits_t *l, uint64_t bound) {
+  if (l->min > bound) return false;
+  if (l->has_max && l->max > bound) return false;
+  return true;
+}
+
+static uint32_t check_const(eng_module *m, const eng_constexpr *e, uint8_t want, eng_error *err) {
+  uint8_t t = e->type;
+  if (e->op == OP_GLOBAL_GET) {
+    if (e->idx >= m->nglobal_imports) return verr(err, "unknown global");
+    if (m->globals[e->idx].mut) return verr(err, "constant expression required");
+    t = m->globals[e->idx].type;
+  } else if (e->op == OP_REF_FUNC) {
+    if (e->idx >= m->nfuncs) return verr(err, "unknown function");
+    m->declared_refs[e->idx >> 3] |= (uint8_t)(1u << (e->idx & 7));
+  }
+  if (t != want) return verr(err, "type mismatch");
+  return HL_STATUS_OK;
+}
+
+uint32_t eng_validate_module(const eng_module *cm, eng_error *err) {
+  eng_module *m = (eng_module *)cm;
+  uint32_t st;
+  if (!(m->declared_refs = eng_xalloc(m->nfuncs / 8 + 1))) {
+    eng_set_error(err, HL_STATUS_NO_MEMORY, "out of memory");
+    return HL_STATUS_NO_MEMORY;
+  }
+  for (uint32_t i = 0; i < m->nfuncs; i++)
+    if (m->func_types[i] >= m->ntypes) return verr(err, "unknown type");
+  for (uint32_t i = 0; i < m->ntables; i++) {
+    const eng_limits_t *l = &m->tables[i].lim;
+    if (l->has_max && l->min > l->max) return verr(err, "size minimum must not be greater than maximum");
+  }
+  if (m->nmems > 1) return verr(err, "multiple memories");
+  for (uint32_t i = 0; i < m->nmems; i++) {
+    const eng_limits_t *l = &m->mems[i];
+    if (!limits_ok(l, 65536)) return verr(err, "memory size must be at most 65536 pages (4GiB)");
+    if (l->has_max && l->min > l->max) return verr(err, "size minimum must not be greater than maximum");
+  }
+  for (uint32_t i = m->nglobal_imports; i < m->nglobals; i++)
+    if ((st = check_const(m, &m->global_inits[i], m->globals[i].type, err))) return st;
+  for (uint32_t i = 0; i < m->nexports; i++) {
+    const eng_export *e = &m->exports[i];
+    switch (e->kind) {
+    case EXT_FUNC:
+      if (e->idx >= m->nfuncs) return verr(err, "unknown function");
+      m->declared_refs[e->idx >> 3] |= (uint8_t)(1u << (e->idx & 7));
+      break;
+    case EXT_TABLE: if (e->idx >= m->ntables) return verr(err, "unknown table"); break;
+    case EXT_MEM: if (e->idx >= m->nmems) return verr(err, "unknown memory"); break;
+    case EXT_GLOBAL: if (e->idx >= m->nglobals) return verr(err, "unknown global"); break;
+    }
+    for (uint32_t k = 0; k < i; k++)
+      if (m->exports[k].name_len == e->name_len && memcmp(m->exports[k].name, e->name, e->name_len) == 0)
+        return verr(err, "duplicate export name");
+  }
+  if (m->has_start) {
+    if (m->start >= m->nfuncs) return verr(err, "unknown function");
+    const eng_functype *t = &m->types[m->func_types[m->start]];
+    if (t->nparams || t->nresults) return verr(err, "start function");
+  }
+  for (uint32_t i = 0; i < m->nelems; i++) {
+    const eng_elemseg *s = &m->elems[i];
+    if (s->mode == SEG_ACTIVE) {
+      if (s->table >= m->ntables) return verr(err, "unknown table");
+      if ((st = check_const(m, &s->offset, VT_I32, err))) return st;
+      if (m->tables[s->table].elemtype != s->type) return verr(err, "type mismatch");
+    }
+    for (uint32_t k = 0; k < s->count; k++)
+      if ((st = check_const(m, &s->items[k], s->type, err))) return st;
+  }
+  for (uint32_t i = 0; i < m->ndatas; i++) {
+    const eng_dataseg *d = &m->datas[i];
+    if (d->mode == SEG_ACTIVE) {
+      if (m->nmems == 0) return verr(err, "unknown memory");
+      if ((st = check_const(m, &d->offset, VT_I32, err))) return st;
+    }
+  }
+  return HL_STATUS_OK;
+}
+
+// ---------------------------------------------------------------- function compiler
+// Output form ("operand slots"): every operand-stack position has a fixed frame slot (its
+// natural slot: nlocals + depth), known statically from validation. Instructions name their
+// source and destination slots, so local.get/drop need no code (the compiler keeps a virtual
+// stack whose entries may still live in a local's slot), and "op; local.set x" writes x directly.
+// All pending entries are materialized (flushed) at every control instruction and call, so
+// labels, calls and returns always see values in their natural slots.
+enum { CK_FUNC, CK_BLOCK, CK_LOOP, CK_IF, CK_ELSE };
+#define NOFIX UINT32_MAX
+
+typedef struct {
+  uint8_t kind;
+  bool unreachable;
+  uint32_t height; // validator operand height at entry (params excluded)
+  uint32_t nparams, nresults;
+  const uint8_t *params, *results;
+  uint32_t loop_pc;
+  uint32_t fixups;
+  uint32_t else_fix;
+  uint32_t fuel_pos;
+  uint32_t ninstr0;
+} ctl;
+
+typedef struct {
+  eng_store *s;
+  const eng_module *m;
+  const uint32_t *type_ids;
+  rd r;
+  uint8_t *vals; uint32_t nvals, cap_vals;
+  uint32_t *srcs; uint32_t cap_srcs; // slot holding each operand-stack entry
+  uint32_t npend;                    // entries not in their natural slot
+  ctl *ctls; uint32_t nctls, cap_ctls;
+  uint32_t *code; uint32_t ncode, cap_code;
+  uint8_t *locals; uint32_t nlocals;
+  uint32_t max_height;
+  uint32_t last_dst, last_end, last_pos; // retargetable destination of the last instruction
+  bool fuel;
+} C;
+
+static const uint8_t vt_single[] = {VT_I32, VT_I64, VT_F32, VT_F64, VT_V128, VT_FUNCREF, VT_EXTERNREF};
+static const uint8_t *single(uint8_t t) {
+  for (unsigned i = 0; i < sizeof vt_single; i++)
+    if (vt_single[i] == t) return &vt_single[i];
+  return NULL;
+}
+
+static bool cerr(C *c, uint32_t status, const char *msg) { return fail(&c->r, status, msg); }
+#define INVALID(c, msg) cerr((c), HL_STATUS_INVALID, (msg))
+
+static bool grow(C *c, void **arr, uint32_t *cap, uint32_t need, size_t elem, uint32_t limit) {
+  if (need <= *cap) return true;
+  if (need > limit) return cerr(c, HL_STATUS_LIMIT, "function too complex (engine limit)");
+  uint32_t nc = *cap ? *cap * 2 : 64;
+  while (nc < need) nc *= 2;
+  if (nc > limit) nc = limit;
+  void *p = eng_xrealloc(*arr, (size_t)*cap * elem, (size_t)nc * elem);
+  if (!p) return cerr(c, HL_STATUS_NO_MEMORY, "out of memory");
+  *arr = p;
+  *cap = nc;
+  return true;
+}
+
+static inline uint32_t natural(const C *c, uint32_t pos) { return c->nlocals + pos; }
+
+// ---- operand stack (types + slots)
+static bool push_at(C *c, uint8_t t, uint32_t slot) {
+  if (c->nvals >= c->cap_vals) {
+    uint32_t cap = c->cap_vals;
+    if (!grow(c, (void **)&c->vals, &c->cap_vals, c->nvals + 1, 1, ENG_MAX_OPERANDS)) return false;
+    uint32_t cap2 = cap;
+    if (!grow(c, (void **)&c->srcs, &cap2, c->cap_vals, 4, ENG_MAX_OPERANDS)) return false;
+  }
+  c->vals[c->nvals] = t;
+  c->srcs[c->nvals] = slot;
+  if (slot != natural(c, c->nvals)) c->npend++;
+  c->nvals++;
+  if (c->nvals > c->max_height) c->max_height = c->nvals;
+  return true;
+}
+static bool push(C *c, uint8_t t) { return push_at(c, t, natural(c, c->nvals)); }
+
+static bool pop_s(C *c, uint8_t want, uint8_t *got, uint32_t *slot) {
+  ctl *f = &c->ctls[c->nctls - 1];
+  if (c->nvals == f->height) {
+    if (f->unreachable) {
+      if (got) *got = want;
+      if (slot) *slot = natural(c, c->nvals);
+      return true;
+    }
+    return INVALID(c, "type mismatch");
+  }
+  uint8_t t = c->vals[--c->nvals];
+  uint32_t s = c->srcs[c->nvals];
+  if (s != natural(c, c->nvals)) c->npend--;
+  if (want && t && t != want) return INVALID(c, "type mismatch");
+  if (got) *got = t ? t : want;
+  if (slot) *slot = s;
+  return true;
+}
+static bool pop(C *c, uint8_t want, uint8_t *got) { return pop_s(c, want, got, NULL); }
+
+static bool pop_n(C *c, const uint8_t *ts, uint32_t n) {
+  for (uint32_t i = n; i-- > 0;)
+    if (!pop(c, ts[i], NULL)) return false;
+  return true;
+}
+
+static bool push_n(C *c, const uint8_t *ts, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++)
+    if (!push(c, ts[i])) return false;
+  return true;
+}
+
+// ---- code emission
+static bool emit(C *c, uint32_t w) {
+  if (c->ncode >= c->cap_code &&
+      !grow(c, (void **)&c->code, &c->cap_code, c->ncode + 1, 4, ENG_MAX_BODY_BYTES / 4))
+    return false;
+  c->code[c->ncode++] = w;
+  return true;
+}
+static bool emit64(C *c, uint64_t v) { return emit(c, (uint32_t)v) && emit(c, (uint32_t)(v >> 32)); }
+
+// Emits `op dst` and pushes a result of type t in its natural slot; records dst for retargeting.
+static bool emit_dst(C *c, uint32_t op, uint8_t t) {
+  uint32_t pos = c->nvals;
+  if (!emit(c, op)) return false;
+  c->last_dst = c->ncode;
+  c->last_pos = pos;
+  if (!emit(c, natural(c, pos))) return false;
+  return push(c, t);
+}
+static void mark_end(C *c) { c->last_end = c->ncode; }
+static void no_retarget(C *c) { c->last_dst = NOFIX; }
+
+// Moves every pending entry into its natural slot.
+static bool flush(C *c) {
+  no_retarget(c);
+  if (!c->npend) return true;
+  for (uint32_t i = 0; i < c->nvals; i++) {
+    uint32_t nat = natural(c, i);
+    if (c->srcs[i] != nat) {
+      if (!emit(c, OP_COPY) || !emit(c, nat) || !emit(c, c->srcs[i])) return false;
+      c->srcs[i] = nat;
+    }
+  }
+  c->npend = 0;
+  return true;
+}
+
+// Before local x is written: entries still reading x get their own copy.
+static bool protect_local(C *c, uint32_t x) {
+  if (!c->npend) return true;
+  for (uint32_t i = 0; i < c->nvals; i++) {
+    if (c->srcs[i] == x) {
+      uint32_t nat = natural(c, i);
+      if (!emit(c, OP_COPY) || !emit(c, nat) || !emit(c, x)) return false;
+      c->srcs[i] = nat;
+      c->npend--;
+      no_retarget(c);
+    }
+  }
+  return true;
+}
+
+static bool push_ctl(C *c, uint8_t kind, uint32_t np, const uint8_t *p, uint32_t nr, const uint8_t *r) {
+  if (c->nctls >= c->cap_ctls &&
+      !grow(c, (void **)&c->ctls, &c->cap_ctls, c->nctls + 1, sizeof(ctl), ENG_MAX_NESTING))
+    return false;
+  ctl *f = &c->ctls[c->nctls++];
+  f->kind = kind;
+  f->unreachable = false;
+  f->height = c->nvals;
+  f->nparams = np; f->params = p;
+  f->nresults = nr; f->results = r;
+  f->loop_pc = 0;
+  f->fixups = NOFIX;
+  f->else_fix = NOFIX;
+  f->fuel_pos = NOFIX;
+  f->ninstr0 = 0;
+  return push_n(c, p, np);
+}
+
+static void set_unreachable(C *c) {
+  ctl *f = &c->ctls[c->nctls - 1];
+  while (c->nvals > f->height) pop(c, VT_UNKNOWN, NULL);
+  f->unreachable = true;
+}
+
+static void patch(C *c, uint32_t list, uint32_t target) {
+  while (list != NOFIX) {
+    uint32_t next = c->code[list];
+    c->code[list] = target;
+    list = next;
+  }
+}
+
+// label arity/types of ctl
+static uint32_t label_n(const ctl *f) { return f->kind == CK_LOOP ? f->nparams : f->nresults; }
+static const uint8_t *label_t(const ctl *f) { return f->kind == CK_LOOP ? f->params : f->results; }
+
+// Emits a branch target word for label f.
+static bool emit_target(C *c, ctl *f) {
+  if (f->kind == CK_LOOP) return emit(c, f->loop_pc);
+  uint32_t pos = c->ncode;
+  if (!emit(c, f->fixups)) return false;
+  f->fixups = pos;
+  return true;
+}
+
+static bool read_blocktype(C *c, uint32_t *np, const uint8_t **p, uint32_t *nr, const uint8_t **r) {
+  if (c->r.p >= c->r.end) return cerr(c, HL_STATUS_MALFORMED, "unexpected end");
+  uint8_t b = *c->r.p;
+  *np = 0; *p = NULL; *nr = 0; *r = NULL;
+  if (b == 0x40) { c->r.p++; return true; }
+  if (is_valtype(b)) { c->r.p++; *nr = 1; *r = single(b); return true; }
+  if (b == VT_V128) return cerr(c, HL_STATUS_UNSUPPORTED, "v128 (SIMD) is not supported");
+  int64_t idx;
+  if (!rd_sleb(&c->r, 33, &idx)) return false;
+  if (idx < 0) return cerr(c, HL_STATUS_MALFORMED, "malformed value type");
+  if ((uint64_t)idx >= c->m->ntypes) return INVALID(c, "unknown type");
+  const eng_functype *t = &c->m->types[idx];
+  *np = t->nparams; *p = t->types;
+  *nr = t->nresults; *r = t->types + t->nparams;
+  return true;
+}
+
+static bool read_memarg(C *c, uint32_t natural_align, uint32_t *offset) {
+  uint32_t align;
+  if (!rd_u32(&c->r, &align) || !rd_u32(&c->r, offset)) return false;
+  if (align >= 32) return cerr(c, HL_STATUS_MALFORMED, "malformed memop flags");
+  if (c->m->nmems == 0) return INVALID(c, "unknown memory");
+  if (align > natural_align) return INVALID(c, "alignment must not be larger than natural");
+  return true;
+}
+
+static bool need_mem(C *c) {
+  if (c->m->nmems == 0) return INVALID(c, "unknown memory");
+  return true;
+}
+
+static bool is_num(uint8_t t) { return t == VT_I32 || t == VT_I64 || t == VT_F32 || t == VT_F64 || t == VT_V128; }
+static bool is_ref(uint8_t t) { return t == VT_FUNCREF || t == VT_EXTERNREF; }
+
+static bool rd_zero_r(rd *r) {
+  uint8_t b;
+  if (!rd_byte(r, &b)) return false;
+  if (b != 0) return fail(r, HL_STATUS_MALFORMED, "zero byte expected");
+  return true;
+}
+
+static bool rd_zero(C *c) { return rd_zero_r(&c->r); }
+
+static bool table_idx(C *c, uint32_t *t) {
+  if (!rd_u32(&c->r, t)) return false;
+  if (*t >= c->m->ntables) return INVALID(c, "unknown table");
+  return true;
+}
+
+// Pops three i32 operands (d, s, n order on the stack) and returns their slots.
+static bool pop3_i32(C *c, uint32_t *d, uint32_t *s, uint32_t *n) {
+  return pop_s(c, VT_I32, NULL, n) && pop_s(c, VT_I32, NULL, s) && pop_s(c, VT_I32, NULL, d);
+}
+
+#define E(w) do { if (!emit(c, (w))) return false; } while (0)
+
+static bool compile_body(C *c, const eng_functype *ft) {
+  const eng_module *m = c->m;
+  c->last_dst = NOFIX;
+  if (!push_ctl(c, CK_FUNC, 0, NULL, ft->nresults, ft->types + ft->nparams)) return false;
+  if (c->fuel) {
+    E(OP_FUEL); E(1);
+    c->ctls[0].fuel_pos = c->ncode - 1;
+  }
+  uint32_t ninstr = 0;
+  for (;;) {
+    uint8_t b;
+    uint32_t op;
+    if (!rd_byte(&c->r, &b)) return cerr(c, HL_STATUS_MALFORMED, "unexpected end of section or function");
+    ninstr++;
+    if (b == 0xfc) {
+      uint32_t sub;
+      if (!rd_u32(&c->r, &sub)) return false;
+      op = sub < 32 ? fc_map[sub] : 0;
+    } else {
+      op = byte_map[b];
+    }
+    if (!op) return cerr(c, HL_STATUS_MALFORMED, "illegal opcode");
+    op--;
+    ctl *top = &c->ctls[c->nctls - 1];
+    const bool live = !top->unreachable;
+    const uint8_t *sg = sigs[op];
+    uint32_t s1, s2, s3;
+    switch (sg[0]) {
+    case K_UN:
+      if (!pop_s(c, sg[1], NULL, &s1)) return false;
+      if (!live) { if (!push(c, sg[3])) return false; continue; }
+      if (!emit_dst(c, op, sg[3])) return false;
+      E(s1);
+      mark_end(c);
+      continue;
+    case K_BIN:
+      if (!pop_s(c, sg[2], NULL, &s2) || !pop_s(c, sg[1], NULL, &s1)) return false;
+      if (!live) { if (!push(c, sg[3])) return false; continue; }
+      if (!emit_dst(c, op, sg[3])) return false;
+      E(s1); E(s2);
+      mark_end(c);
+      continue;
+    case K_LOAD: {
+      uint32_t off;
+      if (!read_memarg(c, sg[2], &off)) return false;
+      if (!pop_s(c, VT_I32, NULL, &s1)) return false;
+      if (!live) { if (!push(c, sg[1])) return false; continue; }
+      if (!emit_dst(c, op, sg[1])) return false;
+      E(s1); E(off);
+      mark_end(c);
+      continue;
+    }
+    case K_STORE: {
+      uint32_t off;
+      if (!read_memarg(c, sg[2], &off)) return false;
+      if (!pop_s(c, sg[1], NULL, &s2) || !pop_s(c, VT_I32, NULL, &s1)) return false;
+      if (live) { E(op); E(s1); E(s2); E(off); no_retarget(c); }
+      continue;
+    }
+    default: break;
+    }
+    switch (op) {
+    case OP_UNREACHABLE:
+      if (live) E(OP_UNREACHABLE);
+      no_retarget(c);
+      set_unreachable(c);
+      break;
+    case OP_NOP: break;
+    case OP_BLOCK: case OP_LOOP: case OP_IF: {
+      uint32_t np, nr;
+      const uint8_t *p, *r;
+      if (!read_blocktype(c, &np, &p, &nr, &r)) return false;
+      if (op == OP_IF && !pop_s(c, VT_I32, NULL, &s1)) return false;
+      if (!flush(c)) return false; // block params stay in their natural slots
+      if (!pop_n(c, p, np)) return false;
+      uint32_t else_pos = NOFIX;
+      if (op == OP_IF && live) {
+        E(OP_BR_UNLESS); E(NOFIX); E(s1);
+        else_pos = c->ncode - 2;
+      }
+      if (!push_ctl(c, op == OP_BLOCK ? CK_BLOCK : op == OP_LOOP ? CK_LOOP : CK_IF, np, p, nr, r))
+        return false;
+      ctl *f = &c->ctls[c->nctls - 1];
+      f->else_fix = else_pos;
+      if (op == OP_LOOP) {
+        f->loop_pc = c->ncode; // the loop's FUEL op (if any) runs on every iteration
+        f->ninstr0 = ninstr;
+        if (c->fuel) {
+          E(OP_FUEL); E(1);
+          f->fuel_pos = c->ncode - 1;
+        }
+      }
+      break;
+    }
+    case OP_ELSE: {
+      if (top->kind != CK_IF) return INVALID(c, "else without if");
+      if (!flush(c)) return false;
+      if (!pop_n(c, top->results, top->nresults)) return false;
+      if (c->nvals != top->height) return INVALID(c, "type mismatch");
+      if (live) {
+        uint32_t pos = c->ncode + 1;
+        E(OP_JMP); E(top->fixups);
+        top->fixups = pos;
+      }
+      if (top->else_fix != NOFIX) c->code[top->else_fix] = c->ncode;
+      top->else_fix = NOFIX;
+      top->kind = CK_ELSE;
+      top->unreachable = false;
+      if (!push_n(c, top->params, top->nparams)) return false;
+      break;
+    }
+    case OP_END: {
+      if (!flush(c)) return false;
+      if (!pop_n(c, top->results, top->nresults)) return false;
+      if (c->nvals != top->height) return INVALID(c, "type mismatch");
+      if (top->kind == CK_IF) {
+        if (top->nparams != top->nresults || memcmp(top->params, top->results, top->nparams) != 0)
+          return INVALID(c, "type mismatch");
+      }
+      if (top->else_fix != NOFIX) c->code[top->else_fix] = c->ncode;
+      if (top->fuel_pos != NOFIX) c->code[top->fuel_pos] = ninstr - top->ninstr0 + 1;
+      patch(c, top->fixups, c->ncode);
+      if (top->kind == CK_FUNC) {
+        E(OP_RETURN_X); E(top->nresults); E(c->nlocals);
+        if (c->r.p != c->r.end) return cerr(c, HL_STATUS_MALFORMED, "section size mismatch");
+        return true;
+      }
+      uint32_t nr = top->nresults;
+      const uint8_t *r = top->results;
+      c->nctls--;
+      if (!push_n(c, r, nr)) return false;
+      break;
+    }
+    case OP_BR: case OP_BR_IF: {
+      uint32_t l;
+      if (!rd_u32(&c->r, &l)) return false;
+      if (l >= c->nctls) return INVALID(c, "unknown label");
+      if (op == OP_BR_IF && !pop_s(c, VT_I32, NULL, &s1)) return false;
+      if (!flush(c)) return false;
+      ctl *f = &c->ctls[c->nctls - 1 - l];
+      uint32_t n = label_n(f);
+      uint32_t cur = c->nlocals + c->nvals, h = c->nlocals + f->height;
+      if (!pop_n(c, label_t(f), n)) return false;
+      if (live) {
+        bool plain = cur - n == h || n == 0;
+        if (op == OP_BR) {
+          E(plain ? OP_JMP : OP_BR_MOVE);
+          if (!emit_target(c, f)) return false;
+        } else {
+          E(plain ? OP_BR_IF_NZ : OP_BR_IF_MOVE);
+          if (!emit_target(c, f)) return false;
+          E(s1);
+        }
+        if (!plain) { E(h); E(cur - n); E(n); }
+      }
+      if (op == OP_BR) set_unreachable(c);
+      else if (!push_n(c, label_t(f), n)) return false;
+      break;
+    }
+    case OP_BR_TABLE: {
+      uint32_t n;
+      if (!rd_u32(&c->r, &n)) return false;
+      if (n > (uint32_t)(c->r.end - c->r.p)) return cerr(c, HL_STATUS_MALFORMED, "unexpected end");
+      const uint8_t *labels = c->r.p;
+      uint32_t ldef;
+      for (uint32_t i = 0; i < n; i++) { uint32_t l; if (!rd_u32(&c->r, &l)) return false; }
+      if (!rd_u32(&c->r, &ldef)) return false;
+      if (!pop_s(c, VT_I32, NULL, &s1)) return false;
+      if (!flush(c)) return false;
+      if (ldef >= c->nctls) return INVALID(c, "unknown label");
+      uint32_t arity = label_n(&c->ctls[c->nctls - 1 - ldef]);
+      uint32_t src = c->nlocals + c->nvals - arity;
+      if (live) { E(OP_BR_TABLE_X); E(s1); E(n); E(arity); E(src); }
+      rd lr = {labels, c->r.end, c->r.err, 0};
+      for (uint32_t i = 0; i <= n; i++) {
+        uint32_t l;
+        if (i < n) { if (!rd_u32(&lr, &l)) return false; } else l = ldef;
+        if (l >= c->nctls) return INVALID(c, "unknown label");
+        ctl *f = &c->ctls[c->nctls - 1 - l];
+        if (label_n(f) != arity) return INVALID(c, "type mismatch");
+        // check operand types against this label without consuming them
+        uint32_t save = c->nvals, savep = c->npend;
+        if (!pop_n(c, label_t(f), arity)) return false;
+        c->nvals = save;
+        c->npend = savep;
+        if (live) {
+          if (!emit_target(c, f)) return false;
+          E(c->nlocals + f->height);
+        }
+      }
+      if (!pop_n(c, label_t(&c->ctls[c->nctls - 1 - ldef]), arity)) return false;
+      set_unreachable(c);
+      break;
+    }
+    case OP_RETURN: {
+      ctl *f = &c->ctls[0];
+      if (!flush(c)) return false;
+      uint32_t src = c->nlocals + c->nvals - f->nresults;
+      if (!pop_n(c, f->results, f->nresults)) return false;
+      if (live) { E(OP_RETURN_X); E(f->nresults); E(src); }
+      set_unreachable(c);
+      break;
+    }
+    case OP_CALL: {
+      uint32_t fi;
+      if (!rd_u32(&c->r, &fi)) return false;
+      if (fi >= m->nfuncs) return INVALID(c, "unknown function");
+      const eng_functype *t = &m->types[m->func_types[fi]];
+      if (!flush(c)) return false;
+      if (!pop_n(c, t->types, t->nparams)) return false;
+      if (live) { E(OP_CALL); E(fi); E(c->nlocals + c->nvals); }
+      if (!push_n(c, t->types + t->nparams, t->nresults)) return false;
+      break;
+    }
+    case OP_CALL_INDIRECT: {
+      uint32_t ti, tab;
+      if (!rd_u32(&c->r, &ti) || !rd_u32(&c->r, &tab)) return false;
+      if (tab >= m->ntables) return INVALID(c, "unknown table");
+      if (ti >= m->ntypes) return INVALID(c, "unknown type");
+      if (m->tables[tab].elemtype != VT_FUNCREF) return INVALID(c, "type mismatch");
+      const eng_functype *t = &m->types[ti];
+      if (!pop_s(c, VT_I32, NULL, &s1)) return false;
+      if (!flush(c)) return false;
+      if (!pop_n(c, t->types, t->nparams)) return false;
+      if (live) { E(OP_CALL_INDIRECT); E(tab); E(c->type_ids[ti]); E(s1); E(c->nlocals + c->nvals); }
+      if (!push_n(c, t->types + t->nparams, t->nresults)) return false;
+      break;
+    }
+    case OP_DROP:
+      if (!pop(c, VT_UNKNOWN, NULL)) return false;
+      no_retarget(c);
+      break;
+    case OP_SELECT: case OP_SELECT_T: {
+      uint8_t t = VT_UNKNOWN, t1, t2;
+      if (op == OP_SELECT_T) {
+        uint32_t n;
+        if (!rd_u32(&c->r, &n)) return false;
+        if (n != 1) return INVALID(c, "invalid result arity");
+        if (!rd_valtype(&c->r, &t)) return false;
+      }
+      if (!pop_s(c, VT_I32, NULL, &s3)) return false;
+      if (!pop_s(c, t, &t1, &s2) || !pop_s(c, t, &t2, &s1)) return false;
+      if (op == OP_SELECT) {
+        if ((t1 && !is_num(t1)) || (t2 && !is_num(t2))) return INVALID(c, "type mismatch");
+        if (t1 && t2 && t1 != t2) return INVALID(c, "type mismatch");
+        t = t1 ? t1 : t2;
+      }
+      if (!live) { if (!push(c, t)) return false; break; }
+      if (!emit_dst(c, OP_SELECT, t)) return false;
+      E(s1); E(s2); E(s3);
+      mark_end(c);
+      break;
+    }
+    case OP_LOCAL_GET: case OP_LOCAL_SET: case OP_LOCAL_TEE: {
+      uint32_t i;
+      if (!rd_u32(&c->r, &i)) return false;
+      if (i >= c->nlocals) return INVALID(c, "unknown local");
+      uint8_t t = c->locals[i];
+      if (op == OP_LOCAL_GET) {
+        if (!push_at(c, t, live ? i : natural(c, c->nvals))) return false;
+        break;
+      }
+      uint32_t pos = c->nvals - 1;
+      bool retarget = live && c->nvals > top->height && c->last_dst != NOFIX &&
+                      c->last_end == c->ncode && c->last_pos == pos && c->srcs[pos] == natural(c, pos);
+      if (!pop_s(c, t, NULL, &s1)) return false;
+      if (live) {
+        // entries still reading local i need their own copy first (they are below the top)
+        uint32_t pend_before = c->npend;
+        if (!protect_local(c, i)) return false;
+        if (c->npend != pend_before) retarget = false;
+        if (retarget) {
+          c->code[c->last_dst] = i;
+        } else if (s1 != i) {
+          E(OP_COPY); E(i); E(s1);
+        }
+      }
+      no_retarget(c);
+      if (op == OP_LOCAL_TEE && !push_at(c, t, !live ? natural(c, c->nvals) : retarget ? i : s1)) return false;
+      break;
+    }
+    case OP_GLOBAL_GET: case OP_GLOBAL_SET: {
+      uint32_t i;
+      if (!rd_u32(&c->r, &i)) return false;
+      if (i >= m->nglobals) return INVALID(c, "unknown global");
+      uint8_t t = m->globals[i].type;
+      if (op == OP_GLOBAL_GET) {
+        if (!live) { if (!push(c, t)) return false; break; }
+        if (!emit_dst(c, op, t)) return false;
+        E(i);
+        mark_end(c);
+      } else {
+        if (!m->globals[i].mut) return INVALID(c, "global is immutable");
+        if (!pop_s(c, t, NULL, &s1)) return false;
+        if (live) { E(op); E(s1); E(i); }
+        no_retarget(c);
+      }
+      break;
+    }
+    case OP_TABLE_GET: case OP_TABLE_SET: {
+      uint32_t ti;
+      if (!table_idx(c, &ti)) return false;
+      uint8_t t = m->tables[ti].elemtype;
+      if (op == OP_TABLE_GET) {
+        if (!pop_s(c, VT_I32, NULL, &s1)) return false;
+        if (!live) { if (!push(c, t)) return false; break; }
+        if (!emit_dst(c, op, t)) return false;
+        E(s1); E(ti);
+        mark_end(c);
+      } else {
+        if (!pop_s(c, t, NULL, &s2) || !pop_s(c, VT_I32, NULL, &s1)) return false;
+        if (live) { E(op); E(s1); E(s2); E(ti); }
+        no_retarget(c);
+      }
+      break;
+    }
+    case OP_MEMORY_SIZE: case OP_MEMORY_GROW:
+      if (!rd_zero(c) || !need_mem(c)) return false;
+      if (op == OP_MEMORY_GROW && !pop_s(c, VT_I32, NULL, &s1)) return false;
+      if (!live) { if (!push(c, VT_I32)) return false; break; }
+      if (!emit_dst(c, op, VT_I32)) return false;
+      if (op == OP_MEMORY_GROW) E(s1);
+      mark_end(c);
+      break;
+    case OP_I32_CONST: case OP_F32_CONST: case OP_I64_CONST: case OP_F64_CONST: {
+      uint64_t v;
+      uint8_t t;
+      if (op == OP_I32_CONST) { int64_t x; if (!rd_sleb(&c->r, 32, &x)) return false; v = (uint32_t)x; t = VT_I32; }
+      else if (op == OP_I64_CONST) { int64_t x; if (!rd_sleb(&c->r, 64, &x)) return false; v = (uint64_t)x; t = VT_I64; }
+      else if (op == OP_F32_CONST) { const uint8_t *p; uint32_t x; if (!rd_bytes(&c->r, 4, &p)) return false;
+        memcpy(&x, p, 4); v = x; t = VT_F32; }
+      else { const uint8_t *p; if (!rd_bytes(&c->r, 8, &p)) return false; memcpy(&v, p, 8); t = VT_F64; }
+      if (!live) { if (!push(c, t)) return false; break; }
+      bool wide = v > UINT32_MAX;
+      if (!emit_dst(c, wide ? OP_I64_CONST : OP_I32_CONST, t)) return false;
+      if (wide) { if (!emit64(c, v)) return false; } else E((uint32_t)v);
+      mark_end(c);
+      break;
+    }
+    case OP_REF_NULL: { uint8_t t; if (!rd_reftype(&c->r, &t)) return false;
+      if (!live) { if (!push(c, t)) return false; break; }
+      if (!emit_dst(c, op, t)) return false;
+      mark_end(c);
+      break; }
+    case OP_REF_IS_NULL: { uint8_t t;
+      if (!pop_s(c, VT_UNKNOWN, &t, &s1)) return false;
+      if (t && !is_ref(t)) return INVALID(c, "type mismatch");
+      if (!live) { if (!push(c, VT_I32)) return false; break; }
+      if (!emit_dst(c, op, VT_I32)) return false;
+      E(s1);
+      mark_end(c);
+      break; }
+    case OP_REF_FUNC: { uint32_t fi; if (!rd_u32(&c->r, &fi)) return false;
+      if (fi >= m->nfuncs) return INVALID(c, "unknown function");
+      if (!(m->declared_refs[fi >> 3] & (1u << (fi & 7)))) return INVALID(c, "undeclared function reference");
+      if (!live) { if (!push(c, VT_FUNCREF)) return false; break; }
+      if (!emit_dst(c, op, VT_FUNCREF)) return false;
+      E(fi);
+      mark_end(c);
+      break; }
+    case OP_MEMORY_INIT: case OP_DATA_DROP: {
+      uint32_t seg;
+      if (!rd_u32(&c->r, &seg)) return false;
+      if (op == OP_MEMORY_INIT && !rd_zero(c)) return false;
+      if (!m->has_datacount && m->ndatas) return cerr(c, HL_STATUS_MALFORMED, "data count section required");
+      if (op == OP_MEMORY_INIT && !need_mem(c)) return false;
+      if (seg >= m->ndatas) return INVALID(c, "unknown data segment");
+      if (op == OP_MEMORY_INIT) {
+        if (!pop3_i32(c, &s1, &s2, &s3)) return false;
+        if (live) { E(op); E(seg); E(s1); E(s2); E(s3); }
+      } else if (live) { E(op); E(seg); }
+      no_retarget(c);
+      break;
+    }
+    case OP_MEMORY_COPY: case OP_MEMORY_FILL:
+      if (!rd_zero(c) || (op == OP_MEMORY_COPY && !rd_zero(c)) || !need_mem(c)) return false;
+      if (!pop3_i32(c, &s1, &s2, &s3)) return false;
+      if (live) { E(op); E(s1); E(s2); E(s3); }
+      no_retarget(c);
+      break;
+    case OP_TABLE_INIT: {
+      uint32_t seg, ti;
+      if (!rd_u32(&c->r, &seg) || !table_idx(c, &ti)) return false;
+      if (seg >= m->nelems) return INVALID(c, "unknown elem segment");
+      if (m->elems[seg].type != m->tables[ti].elemtype) return INVALID(c, "type mismatch");
+      if (!pop3_i32(c, &s1, &s2, &s3)) return false;
+      if (live) { E(op); E(seg); E(ti); E(s1); E(s2); E(s3); }
+      no_retarget(c);
+      break;
+    }
+    case OP_ELEM_DROP: {
+      uint32_t seg;
+      if (!rd_u32(&c->r, &seg)) return false;
+      if (seg >= m->nelems) return INVALID(c, "unknown elem segment");
+      if (live) { E(op); E(seg); }
+      break;
+    }
+    case OP_TABLE_COPY: {
+      uint32_t d, s;
+      if (!table_idx(c, &d) || !table_idx(c, &s)) return false;
+      if (m->tables[d].elemtype != m->tables[s].elemtype) return INVALID(c, "type mismatch");
+      if (!pop3_i32(c, &s1, &s2, &s3)) return false;
+      if (live) { E(op); E(d); E(s); E(s1); E(s2); E(s3); }
+      no_retarget(c);
+      break;
+    }
+    case OP_TABLE_GROW: case OP_TABLE_SIZE: case OP_TABLE_FILL: {
+      uint32_t ti;
+      if (!table_idx(c, &ti)) return false;
+      uint8_t t = m->tables[ti].elemtype;
+      if (op == OP_TABLE_GROW) {
+        if (!pop_s(c, VT_I32, NULL, &s2) || !pop_s(c, t, NULL, &s1)) return false;
+        if (!live) { if (!push(c, VT_I32)) return false; break; }
+        if (!emit_dst(c, op, VT_I32)) return false;
+        E(ti); E(s1); E(s2);
+        mark_end(c);
+      } else if (op == OP_TABLE_SIZE) {
+        if (!live) { if (!push(c, VT_I32)) return false; break; }
+        if (!emit_dst(c, op, VT_I32)) return false;
+        E(ti);
+        mark_end(c);
+      } else {
+        if (!pop_s(c, VT_I32, NULL, &s3) || !pop_s(c, t, NULL, &s2) || !pop_s(c, VT_I32, NULL, &s1))
+          return false;
+        if (live) { E(op); E(ti); E(s1); E(s2); E(s3); }
+        no_retarget(c);
+      }
+      break;
+    }
+    default:
+      return cerr(c, HL_STATUS_MALFORMED, "illegal opcode");
+    }
+  }
+}
+
+// ---------------------------------------------------------------- decode-only pre-scan
+// The spec decodes a whole module before validating it, so a malformed body must be reported as
+// MALFORMED even when an earlier instruction is invalid. This pass checks the binary structure of
+// every body (opcodes, immediates, nesting, exact end) without validating types.
+static bool scan_blocktype(rd *r) {
+  if (r->p >= r->end) return fail(r, HL_STATUS_MALFORMED, "unexpected end");
+  uint8_t b = *r->p;
+  if (b == 0x40 || is_valtype(b)) { r->p++; return true; }
+  if (b == VT_V128) return fail(r, HL_STATUS_UNSUPPORTED, "v128 (SIMD) is not supported");
+  int64_t idx;
+  if (!rd_sleb(r, 33, &idx)) return false;
+  if (idx < 0) return fail(r, HL_STATUS_MALFORMED, "malformed value type");
+  return true;
+}
+
+static bool scan_body(const eng_module *m, const eng_code *code, eng_error *err) {
+  rd rr = {code->body, code->body + code->body_len, err, 0}, *r = &rr;
+  uint32_t ngroups, n, x;
+  uint64_t total = 0;
+  uint8_t t, b;
+  int64_t v;
+  const uint8_t *p;
+  if (!rd_u32(r, &ngroups)) return false;
+  for (uint32_t g = 0; g < ngroups; g++) {
+    if (!rd_u32(r, &n) || !rd_valtype(r, &t)) return false;
+    total += n;
+    if (total > UINT32_MAX) return fail(r, HL_STATUS_MALFORMED, "too many locals");
+  }
+  uint64_t depth = 1;
+  while (depth) {
+    if (!rd_byte(r, &b)) return fail(r, HL_STATUS_MALFORMED, "unexpected end of section or function");
+    uint32_t op;
+    if (b == 0xfc) {
+      if (!rd_u32(r, &x)) return false;
+      op = x < 32 ? fc_map[x] : 0;
+    } else {
+      op = byte_map[b];
+    }
+    if (!op) return fail(r, HL_STATUS_MALFORMED, "illegal opcode");
+    op--;
+    uint8_t k = sigs[op][0];
+    if (k == K_UN || k == K_BIN) continue;
+    if (k == K_LOAD || k == K_STORE) {
+      if (!rd_u32(r, &x)) return false;
+      if (x >= 32) return fail(r, HL_STATUS_MALFORMED, "malformed memop flags");
+      if (!rd_u32(r, &x)) return false;
+      continue;
+    }
+    bool ok = true;
+    switch (op) {
+    case OP_BLOCK: case OP_LOOP: case OP_IF: ok = scan_blocktype(r); depth++; break;
+    case OP_END: depth--; break;
+    case OP_BR: case OP_BR_IF: case OP_CALL: case OP_LOCAL_GET: case OP_LOCAL_SET: case OP_LOCAL_TEE:
+    case OP_GLOBAL_GET: case OP_GLOBAL_SET: case OP_TABLE_GET: case OP_TABLE_SET: case OP_REF_FUNC:
+    case OP_DATA_DROP: case OP_ELEM_DROP: case OP_TABLE_GROW: case OP_TABLE_SIZE: case OP_TABLE_FILL:
+      ok = rd_u32(r, &x);
+      if (ok && op == OP_DATA_DROP && !m->has_datacount && m->ndatas)
+        return fail(r, HL_STATUS_MALFORMED, "data count section required");
+      break;
+    case OP_BR_TABLE:
+      ok = rd_u32(r, &n);
+      for (uint64_t i = 0; ok && i <= n; i++) ok = rd_u32(r, &x);
+      break;
+    case OP_CALL_INDIRECT: case OP_TABLE_INIT: case OP_TABLE_COPY:
+      ok = rd_u32(r, &x) && rd_u32(r, &x);
+      break;
+    case OP_SELECT_T:
+      ok = rd_u32(r, &n);
+      for (uint32_t i = 0; ok && i < n; i++) ok = rd_valtype(r, &t);
+      break;
+    case OP_MEMORY_SIZE: case OP_MEMORY_GROW: case OP_MEMORY_FILL: ok = rd_zero_r(r); break;
+    case OP_MEMORY_COPY: ok = rd_zero_r(r) && rd_zero_r(r); break;
+    case OP_MEMORY_INIT:
+      ok = rd_u32(r, &x) && rd_zero_r(r);
+      if (ok && !m->has_datacount && m->ndatas)
+        return fail(r, HL_STATUS_MALFORMED, "data count section required");
+      break;
+    case OP_I32_CONST: ok = rd_sleb(r, 32, &v); break;
+    case OP_I64_CONST: ok = rd_sleb(r, 64, &v); break;
+    case OP_F32_CONST: ok = rd_bytes(r, 4, &p); break;
+    case OP_F64_CONST: ok = rd_bytes(r, 8, &p); break;
+    case OP_REF_NULL: ok = rd_reftype(r, &t); break;
+    default: break;
+    }
+    if (!ok) return false;
+  }
+  if (r->p != r->end) return fail(r, HL_STATUS_MALFORMED, "section size mismatch");
+  return true;
+}
+
+uint32_t eng_scan_module(const eng_module *m, eng_error *err) {
+  for (uint32_t i = 0; i < m->ncodes; i++) {
+    if (!scan_body(m, &m->codes[i], err)) return err && err->status ? err->status : HL_STATUS_MALFORMED;
+  }
+  return HL_STATUS_OK;
+}
+
+uint32_t eng_compile_func(eng_store *s, const eng_module *m, const uint32_t *type_ids, uint32_t i,
+                          eng_func *out, eng_error *err) {
+  C c;
+  memset(&c, 0, sizeof c);
+  c.s = s;
+  c.m = m;
+  c.type_ids = type_ids;
+  c.fuel = s->limits.fuel != 0;
+  const eng_code *code = &m->codes[i];
+  c.r = (rd){code->body, code->body + code->body_len, err, 0};
+  uint32_t fidx = m->nfunc_imports + i;
+  const eng_functype *ft = &m->types[m->func_types[fidx]];
+  // locals
+  uint32_t ngroups;
+  uint64_t total = ft->nparams;
+  bool ok = rd_u32(&c.r, &ngroups);
+  const uint8_t *groups = c.r.p;
+  for (uint32_t g = 0; ok && g < ngroups; g++) {
+    uint32_t n;
+    uint8_t t;
+    ok = rd_u32(&c.r, &n) && rd_valtype(&c.r, &t);
+    total += n;
+    if (ok && total > UINT32_MAX) ok = cerr(&c, HL_STATUS_MALFORMED, "too many locals");
+  }
+  if (ok && total > ENG_MAX_LOCALS) ok = cerr(&c, HL_STATUS_LIMIT, "too many locals (engine limit)");
+  if (ok) {
+    c.nlocals = (uint32_t)total;
+    c.locals = eng_xalloc(total + 1);
+    if (!c.locals) ok = cerr(&c, HL_STATUS_NO_MEMORY, "out of memory");
+  }
+  if (ok) {
+    memcpy(c.locals, ft->types, ft->nparams);
+    rd g = {groups, c.r.end, err, 0};
+    uint32_t at = ft->nparams;
+    for (uint32_t k = 0; k < ngroups; k++) {
+      uint32_t n = 0;
+      uint8_t t = 0;
+      if (!rd_u32(&g, &n) || !rd_valtype(&g, &t)) break; // cannot fail: checked above
+      memset(c.locals + at, t, n);
+      at += n;
+    }
+    ok = compile_body(&c, ft);
+  }
+  if (ok) {
+    out->nparams = ft->nparams;
+    out->nresults = ft->nresults;
+    out->nlocals = c.nlocals;
+    out->max_stack = c.nlocals + c.max_height + 2;
+    out->type = ft;
+    out->type_id = type_ids[m->func_types[fidx]];
+    out->code = eng_xalloc((size_t)c.ncode * 4);
+    if (!out->code) ok = cerr(&c, HL_STATUS_NO_MEMORY, "out of memory");
+    else {
+      memcpy(out->code, c.code, (size_t)c.ncode * 4);
+      out->code_len = c.ncode;
+    }
+  }
+  eng_xfree(c.vals);
+  eng_xfree(c.srcs);
+  eng_xfree(c.ctls);
+  eng_xfree(c.code);
+  eng_xfree(c.locals);
+  return ok ? HL_STATUS_OK : (c.r.status ? c.r.status : HL_STATUS_INVALID);
+}

@@ -1,0 +1,232 @@
+// internal.h — engine-private data structures shared by decode.c, compile.c, interp.c, store.c.
+#ifndef HL_ENGINE_INTERNAL_H
+#define HL_ENGINE_INTERNAL_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "opcodes.h"
+
+// The runtime provides these four (engine.h contract); declared here so no libc header is needed.
+void *memcpy(void *restrict d, const void *restrict s, size_t n);
+void *memmove(void *d, const void *s, size_t n);
+void *memset(void *d, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+
+// ---- limits (documented in LIMITS.md) ----
+#define ENG_MAX_MODULE_BYTES (256u << 20)  // module binary size
+#define ENG_MAX_TYPES 100000u              // type section entries
+#define ENG_MAX_FUNC_PARAMS 1000u          // params (and results) of one function type
+#define ENG_MAX_FUNCS 1000000u             // functions (imported + defined)
+#define ENG_MAX_IMPORTS 100000u
+#define ENG_MAX_EXPORTS 100000u
+#define ENG_MAX_GLOBALS 1000000u
+#define ENG_MAX_TABLES 100000u
+#define ENG_MAX_SEGMENTS 100000u           // element segments, data segments
+#define ENG_MAX_LOCALS 50000u              // params + locals of one function
+#define ENG_MAX_NESTING 65536u             // nested blocks in one function
+#define ENG_MAX_OPERANDS 65536u            // operand stack height within one function
+#define ENG_MAX_TABLE_ELEMS 10000000u      // table size (initial and growth)
+#define ENG_MAX_BODY_BYTES (64u << 20)     // compiled code of one function, bytes
+#define ENG_STACK_SLOTS (1u << 19)         // value stack of a store, 8-byte slots (4 MiB)
+#define ENG_PAGE 65536u
+
+// value types used by the validator (0 = unknown / bottom)
+enum { VT_UNKNOWN = 0, VT_I32 = 0x7f, VT_I64 = 0x7e, VT_F32 = 0x7d, VT_F64 = 0x7c, VT_V128 = 0x7b,
+       VT_FUNCREF = 0x70, VT_EXTERNREF = 0x6f };
+
+enum { EXT_FUNC = 0, EXT_TABLE = 1, EXT_MEM = 2, EXT_GLOBAL = 3 };
+
+// internal opcodes
+enum {
+#define E_N1(n, ...) OP_##n,
+#define E_S(n, ...) OP_##n,
+  HL_OPCODES(E_N1, E_N1, E_N1, E_N1, E_N1, E_N1, E_N1, E_N1, E_N1, E_N1) OP_COUNT
+#undef E_N1
+#undef E_S
+};
+
+// ---- allocation with size header ----
+void *eng_xalloc(size_t n);  // zeroed, NULL when exhausted or n too large
+void eng_xfree(void *p);
+void *eng_xrealloc(void *p, size_t old_n, size_t new_n); // zero-fills the tail
+
+// ---- module (decoded) ----
+typedef struct {
+  uint32_t nparams, nresults;
+  uint8_t *types; // params then results
+  uint32_t id;    // store-wide canonical id (structural)
+} eng_functype;
+
+typedef struct {
+  uint8_t op;     // OP_I32_CONST... OP_REF_NULL, OP_REF_FUNC, OP_GLOBAL_GET
+  uint8_t type;   // result value type
+  uint32_t idx;   // func or global index
+  uint64_t val;   // constant bits
+} eng_constexpr;
+
+typedef struct { uint32_t min, max; bool has_max; } eng_limits_t;
+typedef struct { uint8_t elemtype; eng_limits_t lim; } eng_tabletype;
+typedef struct { uint8_t type; uint8_t mut; } eng_globaltype;
+
+typedef struct {
+  const uint8_t *module; uint32_t module_len; // point into the module's owned name buffer
+  const uint8_t *name; uint32_t name_len;
+  uint8_t kind;
+  uint32_t typeidx;       // EXT_FUNC
+  eng_tabletype table;    // EXT_TABLE
+  eng_limits_t mem;       // EXT_MEM
+  eng_globaltype global;  // EXT_GLOBAL
+} eng_import;
+
+typedef struct {
+  const uint8_t *name; uint32_t name_len;
+  uint8_t kind;
+  uint32_t idx;
+} eng_export;
+
+enum { SEG_ACTIVE = 0, SEG_PASSIVE = 1, SEG_DECLARATIVE = 2 };
+
+typedef struct {
+  uint8_t mode, type;
+  uint32_t table;
+  eng_constexpr offset;
+  uint32_t count;
+  eng_constexpr *items;
+} eng_elemseg;
+
+typedef struct {
+  uint8_t mode;
+  eng_constexpr offset;
+  uint32_t len;
+  uint8_t *bytes; // owned copy
+} eng_dataseg;
+
+typedef struct {
+  const uint8_t *body; // points into the caller's bytes; valid only during instantiation
+  uint32_t body_len;
+} eng_code;
+
+typedef struct {
+  uint32_t ntypes; eng_functype *types;
+  uint32_t nimports; eng_import *imports;
+  uint32_t nfuncs, nfunc_imports; uint32_t *func_types; // all functions' type indices
+  uint32_t ntables, ntable_imports; eng_tabletype *tables;
+  uint32_t nmems, nmem_imports; eng_limits_t *mems;
+  uint32_t nglobals, nglobal_imports; eng_globaltype *globals; eng_constexpr *global_inits;
+  uint32_t nexports; eng_export *exports;
+  bool has_start; uint32_t start;
+  uint32_t nelems; eng_elemseg *elems;
+  bool has_datacount; uint32_t datacount;
+  uint32_t ndatas; eng_dataseg *datas;
+  uint32_t ncodes; eng_code *codes;
+  uint8_t *names; size_t names_len; // owned copy of all import/export names
+  uint8_t *declared_refs; // bitmap over functions: referenced outside function bodies
+} eng_module;
+
+// ---- runtime objects ----
+typedef struct eng_inst eng_inst;
+
+typedef struct eng_func {
+  eng_inst *inst;
+  uint32_t type_id;
+  uint32_t nparams, nresults, nlocals; // nlocals includes params
+  uint32_t max_stack;                  // slots: locals + operand stack maximum
+  uint32_t code_len;
+  uint32_t *code;
+  const eng_functype *type;
+} eng_func;
+
+typedef struct {
+  uint64_t *elems;
+  uint32_t size, cap_elems; // allocated length of elems
+  uint32_t max;             // effective maximum (declared max, capped by ENG_MAX_TABLE_ELEMS)
+  eng_limits_t decl;        // declared limits (decl.min updated on growth for import matching)
+  uint8_t type;
+} eng_table;
+
+typedef struct {
+  uint8_t *base;
+  uint64_t size;       // bytes
+  uint32_t pages;
+  uint32_t cap_pages;  // reserved pages: min(declared max, limits.max_memory_pages)
+  uint64_t reserved;   // bytes reserved with plat_mem_reserve (0 if none)
+  eng_limits_t decl;
+} eng_mem;
+
+typedef struct {
+  uint64_t val;
+  uint8_t type, mut;
+} eng_global;
+
+typedef struct {
+  uint64_t *items; uint32_t count; uint8_t type;
+} eng_relem;
+
+typedef struct {
+  const uint8_t *bytes; uint32_t len;
+} eng_rdata;
+
+struct eng_inst {
+  eng_store *store;
+  eng_module *mod;
+  eng_func **funcs; uint32_t nfuncs;
+  eng_func *own_funcs; uint32_t nown_funcs;
+  eng_table **tables; uint32_t ntables;
+  eng_mem *mem; // memory 0 or NULL
+  eng_global **globals; uint32_t nglobals;
+  eng_relem *elems; uint32_t nelems;
+  eng_rdata *datas; uint32_t ndatas;
+  uint32_t *type_ids; // module type index -> store id
+  // objects owned (defined) by this instance, freed with the store
+  eng_table *own_tables; uint32_t nown_tables;
+  eng_mem *own_mem;
+  eng_global *own_globals; uint32_t nown_globals;
+  bool code_ok; // instantiation completed (exports usable, registrable)
+};
+
+typedef struct {
+  const uint32_t *ip;
+  uint64_t *fp;
+  eng_func *fn;
+} eng_frame;
+
+typedef struct {
+  uint8_t *name; uint32_t len; uint32_t inst;
+} eng_reg;
+
+struct eng_store {
+  eng_limits limits;
+  eng_inst **insts; uint32_t ninsts, cap_insts;
+  eng_reg *regs; uint32_t nregs, cap_regs;
+  eng_functype *types; uint32_t ntypes, cap_types; // interned function types
+  uint64_t *stack; uint32_t stack_slots;
+  eng_frame *frames; uint32_t max_frames;
+  bool running;
+};
+
+// ---- cross-file functions ----
+void eng_set_error(eng_error *err, uint32_t status, const char *msg);
+void eng_set_error2(eng_error *err, uint32_t status, const char *msg, const uint8_t *name,
+                    size_t name_len, const uint8_t *name2, size_t name2_len);
+void eng_set_trap(eng_error *err, uint32_t trap);
+
+uint32_t eng_decode(const uint8_t *bytes, size_t len, eng_module *m, eng_error *err);
+void eng_module_free(eng_module *m);
+
+// Validates and compiles defined function `i` (index among defined functions) of module m.
+uint32_t eng_compile_func(eng_store *s, const eng_module *m, const uint32_t *type_ids, uint32_t i,
+                          eng_func *out, eng_error *err);
+bool eng_is_opcode(uint8_t b);
+// Checks the binary structure of every function body (decode-only; no types).
+uint32_t eng_scan_module(const eng_module *m, eng_error *err);
+// Validates a constant expression's type/rules after decoding (module-level validation).
+uint32_t eng_validate_module(const eng_module *m, eng_error *err);
+
+// Runs f with its nparams arguments already at s->stack[0..]; results left at s->stack[0..].
+uint32_t eng_invoke(eng_store *s, eng_func *f, eng_error *err);
+
+#endif

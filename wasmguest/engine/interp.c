@@ -1,0 +1,489 @@
+// interp.c — the interpreter: computed-goto dispatch over the pre-decoded "operand slot" code
+// produced by compile.c (each instruction names its source/destination slots relative to the
+// frame pointer). Wasm calls never recurse on the C stack: frames live in s->frames, values and
+// locals in s->stack (one contiguous slot array; a frame's locals are followed by its operand
+// slots, and a callee's frame starts at the caller's argument slots).
+#include "internal.h"
+#include "numeric.h"
+
+#define CT_I uint32_t
+#define CT_L uint64_t
+#define CT_F float
+#define CT_D double
+#define LD_I(x) ((uint32_t)(x))
+#define LD_L(x) ((uint64_t)(x))
+#define LD_F(x) f32_from((uint32_t)(x))
+#define LD_D(x) f64_from((uint64_t)(x))
+#define ST_I(v) ((uint64_t)(uint32_t)(v))
+#define ST_L(v) ((uint64_t)(v))
+#define ST_F(v) ((uint64_t)f32_bits(v))
+#define ST_D(v) f64_bits(v)
+
+static uint32_t mem_grow(eng_mem *m, uint32_t delta) {
+  uint32_t old = m->pages;
+  if (delta > m->cap_pages - old) return UINT32_MAX;
+  m->pages = old + delta;
+  m->size = (uint64_t)m->pages * ENG_PAGE;
+  return old;
+}
+
+static uint32_t table_grow(eng_table *t, uint32_t n, uint64_t v) {
+  uint32_t old = t->size;
+  if (n > t->max - old) return UINT32_MAX;
+  uint32_t ns = old + n;
+  if (ns > t->cap_elems) {
+    uint64_t nc = (uint64_t)t->cap_elems * 2;
+    if (nc < ns) nc = ns;
+    if (nc > t->max) nc = t->max;
+    uint64_t *e = eng_xrealloc(t->elems, (size_t)t->cap_elems * 8, (size_t)nc * 8);
+    if (!e) return UINT32_MAX;
+    t->elems = e;
+    t->cap_elems = (uint32_t)nc;
+  }
+  for (uint32_t i = old; i < ns; i++) t->elems[i] = v;
+  t->size = ns;
+  return old;
+}
+
+uint32_t eng_invoke(eng_store *s, eng_func *entry, eng_error *err) {
+#define LBL_N(n, ...) &&L_##n,
+  static const void *const labels[OP_COUNT] = {
+      HL_OPCODES(LBL_N, LBL_N, LBL_N, LBL_N, LBL_N, LBL_N, LBL_N, LBL_N, LBL_N, LBL_N)};
+#undef LBL_N
+  uint64_t *const stack = s->stack;
+  uint64_t *const stack_end = stack + s->stack_slots;
+  eng_frame *const frames = s->frames;
+  const uint32_t max_depth = s->max_frames;
+  uint32_t depth = 0;
+  const bool fuel_on = s->limits.fuel != 0;
+  uint64_t fuel = s->limits.fuel;
+  uint32_t trap = 0, trap_idx = UINT32_MAX;
+
+  eng_func *fn = entry;
+  eng_inst *inst;
+  const uint32_t *cb, *ip;
+  uint64_t *fp = stack;
+  uint8_t *mem_base;
+  uint64_t mem_size;
+  eng_func *callee;
+  uint32_t call_base;
+
+#define RELOAD()                                                                                \
+  do {                                                                                          \
+    inst = fn->inst;                                                                            \
+    eng_mem *m_ = inst->mem;                                                                    \
+    mem_base = m_ ? m_->base : NULL;                                                            \
+    mem_size = m_ ? m_->size : 0;                                                               \
+  } while (0)
+#define NEXT() goto *labels[*ip++]
+#define TRAP(t)                                                                                 \
+  do {                                                                                          \
+    trap = (t);                                                                                 \
+    goto trap_out;                                                                              \
+  } while (0)
+#define R(k) fp[ip[k]]
+
+  if (entry->max_stack > s->stack_slots) TRAP(HL_TRAP_CALL_STACK_EXHAUSTED);
+  for (uint32_t k = entry->nparams; k < entry->nlocals; k++) fp[k] = 0;
+  cb = ip = fn->code;
+  RELOAD();
+  NEXT();
+
+  // ---------------------------------------------------------------- generated numeric handlers
+#define H_N1(n, byte_, in, out, e)                                                             \
+  L_##n : {                                                                                     \
+    CT_##in a = LD_##in(R(1));                                                                  \
+    R(0) = ST_##out(e);                                                                         \
+    ip += 2;                                                                                    \
+    NEXT();                                                                                     \
+  }
+#define H_N2(n, byte_, i1, i2, out, e)                                                         \
+  L_##n : {                                                                                     \
+    CT_##i1 a = LD_##i1(R(1));                                                                  \
+    CT_##i2 b = LD_##i2(R(2));                                                                  \
+    R(0) = ST_##out(e);                                                                         \
+    ip += 3;                                                                                    \
+    NEXT();                                                                                     \
+  }
+#define H_FN1(n, sub_, in, out, e) H_N1(n, sub_, in, out, e)
+#define H_Z(...)
+  HL_OPCODES(H_N1, H_N2, H_Z, H_Z, H_Z, H_Z, H_Z, H_FN1, H_Z, H_Z)
+#undef H_N1
+#undef H_N2
+#undef H_FN1
+
+  // ---------------------------------------------------------------- control
+L_NOP:
+L_BLOCK:
+L_LOOP:
+L_IF:
+L_ELSE:
+L_END:
+L_BR:
+L_BR_IF:
+L_BR_TABLE:
+L_RETURN:
+L_SELECT_T:
+L_DROP:
+L_LOCAL_GET:
+L_LOCAL_SET:
+L_LOCAL_TEE:
+  // never emitted by the compiler
+  TRAP(HL_TRAP_HOST);
+
+L_UNREACHABLE:
+  TRAP(HL_TRAP_UNREACHABLE);
+
+L_FUEL: {
+  uint32_t amt = *ip++;
+  if (fuel_on) {
+    if (fuel < amt) TRAP(HL_TRAP_HOST);
+    fuel -= amt;
+  }
+  NEXT();
+}
+
+L_COPY:
+  R(0) = R(1);
+  ip += 2;
+  NEXT();
+
+L_JMP:
+  ip = cb + ip[0];
+  NEXT();
+
+L_BR_MOVE: {
+  uint64_t *d = fp + ip[1], *src = fp + ip[2];
+  uint32_t n = ip[3];
+  for (uint32_t k = 0; k < n; k++) d[k] = src[k];
+  ip = cb + ip[0];
+  NEXT();
+}
+
+L_BR_IF_NZ:
+  ip = (uint32_t)R(1) ? cb + ip[0] : ip + 2;
+  NEXT();
+
+L_BR_IF_MOVE:
+  if ((uint32_t)R(1)) {
+    uint64_t *d = fp + ip[2], *src = fp + ip[3];
+    uint32_t n = ip[4];
+    for (uint32_t k = 0; k < n; k++) d[k] = src[k];
+    ip = cb + ip[0];
+  } else {
+    ip += 5;
+  }
+  NEXT();
+
+L_BR_UNLESS:
+  ip = (uint32_t)R(1) ? ip + 2 : cb + ip[0];
+  NEXT();
+
+L_BR_TABLE_X: {
+  uint32_t i = (uint32_t)R(0), n = ip[1], ar = ip[2];
+  uint64_t *src = fp + ip[3];
+  if (i > n) i = n;
+  const uint32_t *e = ip + 4 + 2 * (size_t)i;
+  uint64_t *d = fp + e[1];
+  if (d != src)
+    for (uint32_t k = 0; k < ar; k++) d[k] = src[k];
+  ip = cb + e[0];
+  NEXT();
+}
+
+L_RETURN_X: {
+  uint32_t n = ip[0];
+  uint64_t *src = fp + ip[1];
+  if (src != fp)
+    for (uint32_t k = 0; k < n; k++) fp[k] = src[k];
+  if (depth == 0) goto done;
+  depth--;
+  ip = frames[depth].ip;
+  fp = frames[depth].fp;
+  fn = frames[depth].fn;
+  cb = fn->code;
+  RELOAD();
+  NEXT();
+}
+
+L_CALL:
+  callee = inst->funcs[ip[0]];
+  call_base = ip[1];
+  ip += 2;
+  goto do_call;
+
+L_CALL_INDIRECT: {
+  eng_table *t = inst->tables[ip[0]];
+  uint32_t tid = ip[1];
+  uint32_t i = (uint32_t)R(2);
+  call_base = ip[3];
+  ip += 4;
+  trap_idx = i;
+  if (i >= t->size) TRAP(HL_TRAP_UNDEFINED_ELEMENT);
+  uint64_t r = t->elems[i];
+  if (!r) TRAP(HL_TRAP_UNINITIALIZED_ELEMENT);
+  callee = (eng_func *)(uintptr_t)r;
+  if (callee->type_id != tid) TRAP(HL_TRAP_INDIRECT_TYPE_MISMATCH);
+  goto do_call;
+}
+
+do_call: {
+  if (depth + 1 >= max_depth) TRAP(HL_TRAP_CALL_STACK_EXHAUSTED);
+  uint64_t *nfp = fp + call_base;
+  if ((size_t)(stack_end - nfp) < callee->max_stack) TRAP(HL_TRAP_CALL_STACK_EXHAUSTED);
+  frames[depth].ip = ip;
+  frames[depth].fp = fp;
+  frames[depth].fn = fn;
+  depth++;
+  fp = nfp;
+  for (uint32_t k = callee->nparams; k < callee->nlocals; k++) fp[k] = 0;
+  fn = callee;
+  cb = ip = fn->code;
+  if (fn->inst != inst) RELOAD();
+  NEXT();
+}
+
+  // ---------------------------------------------------------------- parametric / variables
+L_SELECT:
+  R(0) = (uint32_t)R(3) ? R(1) : R(2);
+  ip += 4;
+  NEXT();
+
+L_GLOBAL_GET:
+  R(0) = inst->globals[ip[1]]->val;
+  ip += 2;
+  NEXT();
+L_GLOBAL_SET:
+  inst->globals[ip[1]]->val = R(0);
+  ip += 2;
+  NEXT();
+
+L_TABLE_GET: {
+  eng_table *t = inst->tables[ip[2]];
+  uint32_t i = (uint32_t)R(1);
+  if (i >= t->size) TRAP(HL_TRAP_TABLE_OUT_OF_BOUNDS);
+  R(0) = t->elems[i];
+  ip += 3;
+  NEXT();
+}
+L_TABLE_SET: {
+  eng_table *t = inst->tables[ip[2]];
+  uint32_t i = (uint32_t)R(0);
+  if (i >= t->size) TRAP(HL_TRAP_TABLE_OUT_OF_BOUNDS);
+  t->elems[i] = R(1);
+  ip += 3;
+  NEXT();
+}
+
+  // ---------------------------------------------------------------- memory
+#define LOADOP(name, T, N, conv)                                                                \
+  L_##name : {                                                                                  \
+    uint64_t ea = (uint64_t)(uint32_t)R(1) + ip[2];                                             \
+    if (ea + (N) > mem_size) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);                                \
+    T v;                                                                                        \
+    __builtin_memcpy(&v, mem_base + ea, N);                                                     \
+    R(0) = (conv);                                                                              \
+    ip += 3;                                                                                    \
+    NEXT();                                                                                     \
+  }
+  LOADOP(I32_LOAD, uint32_t, 4, v)
+  LOADOP(I64_LOAD, uint64_t, 8, v)
+  LOADOP(F32_LOAD, uint32_t, 4, v)
+  LOADOP(F64_LOAD, uint64_t, 8, v)
+  LOADOP(I32_LOAD8_S, int8_t, 1, (uint32_t)(int32_t)v)
+  LOADOP(I32_LOAD8_U, uint8_t, 1, v)
+  LOADOP(I32_LOAD16_S, int16_t, 2, (uint32_t)(int32_t)v)
+  LOADOP(I32_LOAD16_U, uint16_t, 2, v)
+  LOADOP(I64_LOAD8_S, int8_t, 1, (uint64_t)(int64_t)v)
+  LOADOP(I64_LOAD8_U, uint8_t, 1, v)
+  LOADOP(I64_LOAD16_S, int16_t, 2, (uint64_t)(int64_t)v)
+  LOADOP(I64_LOAD16_U, uint16_t, 2, v)
+  LOADOP(I64_LOAD32_S, int32_t, 4, (uint64_t)(int64_t)v)
+  LOADOP(I64_LOAD32_U, uint32_t, 4, v)
+#define STOREOP(name, T, N)                                                                     \
+  L_##name : {                                                                                  \
+    uint64_t ea = (uint64_t)(uint32_t)R(0) + ip[2];                                             \
+    if (ea + (N) > mem_size) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);                                \
+    T v = (T)R(1);                                                                              \
+    __builtin_memcpy(mem_base + ea, &v, N);                                                     \
+    ip += 3;                                                                                    \
+    NEXT();                                                                                     \
+  }
+  STOREOP(I32_STORE, uint32_t, 4)
+  STOREOP(I64_STORE, uint64_t, 8)
+  STOREOP(F32_STORE, uint32_t, 4)
+  STOREOP(F64_STORE, uint64_t, 8)
+  STOREOP(I32_STORE8, uint8_t, 1)
+  STOREOP(I32_STORE16, uint16_t, 2)
+  STOREOP(I64_STORE8, uint8_t, 1)
+  STOREOP(I64_STORE16, uint16_t, 2)
+  STOREOP(I64_STORE32, uint32_t, 4)
+
+L_MEMORY_SIZE:
+  R(0) = inst->mem->pages;
+  ip += 1;
+  NEXT();
+L_MEMORY_GROW:
+  R(0) = mem_grow(inst->mem, (uint32_t)R(1));
+  ip += 2;
+  RELOAD();
+  NEXT();
+
+L_MEMORY_INIT: {
+  const eng_rdata *ds = &inst->datas[ip[0]];
+  uint32_t d = (uint32_t)R(1), src = (uint32_t)R(2), n = (uint32_t)R(3);
+  ip += 4;
+  if ((uint64_t)src + n > ds->len || (uint64_t)d + n > mem_size) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);
+  if (n) memcpy(mem_base + d, ds->bytes + src, n);
+  NEXT();
+}
+L_DATA_DROP:
+  inst->datas[ip[0]].len = 0;
+  ip += 1;
+  NEXT();
+L_MEMORY_COPY: {
+  uint32_t d = (uint32_t)R(0), src = (uint32_t)R(1), n = (uint32_t)R(2);
+  ip += 3;
+  if ((uint64_t)src + n > mem_size || (uint64_t)d + n > mem_size) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);
+  if (n) memmove(mem_base + d, mem_base + src, n);
+  NEXT();
+}
+L_MEMORY_FILL: {
+  uint32_t d = (uint32_t)R(0), v = (uint32_t)R(1), n = (uint32_t)R(2);
+  ip += 3;
+  if ((uint64_t)d + n > mem_size) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);
+  if (n) memset(mem_base + d, (int)(v & 0xff), n);
+  NEXT();
+}
+
+  // ---------------------------------------------------------------- constants, references
+L_I32_CONST:
+L_F32_CONST:
+  R(0) = ip[1];
+  ip += 2;
+  NEXT();
+L_I64_CONST:
+L_F64_CONST:
+  R(0) = (uint64_t)ip[1] | ((uint64_t)ip[2] << 32);
+  ip += 3;
+  NEXT();
+L_REF_NULL:
+  R(0) = 0;
+  ip += 1;
+  NEXT();
+L_REF_IS_NULL:
+  R(0) = R(1) == 0;
+  ip += 2;
+  NEXT();
+L_REF_FUNC:
+  R(0) = (uint64_t)(uintptr_t)inst->funcs[ip[1]];
+  ip += 2;
+  NEXT();
+
+  // ---------------------------------------------------------------- tables
+L_TABLE_INIT: {
+  const eng_relem *e = &inst->elems[ip[0]];
+  eng_table *t = inst->tables[ip[1]];
+  uint32_t d = (uint32_t)R(2), src = (uint32_t)R(3), n = (uint32_t)R(4);
+  ip += 5;
+  if ((uint64_t)src + n > e->count || (uint64_t)d + n > t->size) TRAP(HL_TRAP_TABLE_OUT_OF_BOUNDS);
+  if (n) memcpy(t->elems + d, e->items + src, (size_t)n * 8);
+  NEXT();
+}
+L_ELEM_DROP:
+  inst->elems[ip[0]].count = 0;
+  ip += 1;
+  NEXT();
+L_TABLE_COPY: {
+  eng_table *td = inst->tables[ip[0]], *ts = inst->tables[ip[1]];
+  uint32_t d = (uint32_t)R(2), src = (uint32_t)R(3), n = (uint32_t)R(4);
+  ip += 5;
+  if ((uint64_t)src + n > ts->size || (uint64_t)d + n > td->size) TRAP(HL_TRAP_TABLE_OUT_OF_BOUNDS);
+  if (n) memmove(td->elems + d, ts->elems + src, (size_t)n * 8);
+  NEXT();
+}
+L_TABLE_GROW: {
+  eng_table *t = inst->tables[ip[1]];
+  uint64_t v = R(2);
+  uint32_t n = (uint32_t)R(3);
+  R(0) = table_grow(t, n, v);
+  ip += 4;
+  NEXT();
+}
+L_TABLE_SIZE:
+  R(0) = inst->tables[ip[1]]->size;
+  ip += 2;
+  NEXT();
+L_TABLE_FILL: {
+  eng_table *t = inst->tables[ip[0]];
+  uint32_t d = (uint32_t)R(1), n = (uint32_t)R(3);
+  uint64_t v = R(2);
+  ip += 4;
+  if ((uint64_t)d + n > t->size) TRAP(HL_TRAP_TABLE_OUT_OF_BOUNDS);
+  for (uint32_t k = 0; k < n; k++) t->elems[d + k] = v;
+  NEXT();
+}
+
+  // ---------------------------------------------------------------- trapping arithmetic
+#define DIVOP(name, T, UT, body)                                                                \
+  L_##name : {                                                                                  \
+    T a = (T)(UT)R(1), b = (T)(UT)R(2);                                                         \
+    if (b == 0) TRAP(HL_TRAP_DIVIDE_BY_ZERO);                                                   \
+    body;                                                                                       \
+    ip += 3;                                                                                    \
+    NEXT();                                                                                     \
+  }
+  DIVOP(I32_DIV_S, int32_t, uint32_t,
+        if (a == INT32_MIN && b == -1) TRAP(HL_TRAP_INTEGER_OVERFLOW); R(0) = (uint32_t)(a / b))
+  DIVOP(I32_DIV_U, uint32_t, uint32_t, R(0) = a / b)
+  DIVOP(I32_REM_S, int32_t, uint32_t, R(0) = b == -1 ? 0 : (uint32_t)(a % b))
+  DIVOP(I32_REM_U, uint32_t, uint32_t, R(0) = a % b)
+  DIVOP(I64_DIV_S, int64_t, uint64_t,
+        if (a == INT64_MIN && b == -1) TRAP(HL_TRAP_INTEGER_OVERFLOW); R(0) = (uint64_t)(a / b))
+  DIVOP(I64_DIV_U, uint64_t, uint64_t, R(0) = a / b)
+  DIVOP(I64_REM_S, int64_t, uint64_t, R(0) = b == -1 ? 0 : (uint64_t)(a % b))
+  DIVOP(I64_REM_U, uint64_t, uint64_t, R(0) = a % b)
+#define TRUNCOP(name, in, fits, conv)                                                           \
+  L_##name : {                                                                                  \
+    CT_##in a = LD_##in(R(1));                                                                  \
+    if (a != a) TRAP(HL_TRAP_INVALID_CONVERSION);                                               \
+    if (!fits(a)) TRAP(HL_TRAP_INTEGER_OVERFLOW);                                               \
+    R(0) = (conv);                                                                              \
+    ip += 2;                                                                                    \
+    NEXT();                                                                                     \
+  }
+  TRUNCOP(I32_TRUNC_F32_S, F, f32_fits_i32_s, (uint32_t)(int32_t)a)
+  TRUNCOP(I32_TRUNC_F32_U, F, f32_fits_i32_u, (uint32_t)a)
+  TRUNCOP(I32_TRUNC_F64_S, D, f64_fits_i32_s, (uint32_t)(int32_t)a)
+  TRUNCOP(I32_TRUNC_F64_U, D, f64_fits_i32_u, (uint32_t)a)
+  TRUNCOP(I64_TRUNC_F32_S, F, f32_fits_i64_s, (uint64_t)(int64_t)a)
+  TRUNCOP(I64_TRUNC_F32_U, F, f32_fits_i64_u, (uint64_t)a)
+  TRUNCOP(I64_TRUNC_F64_S, D, f64_fits_i64_s, (uint64_t)(int64_t)a)
+  TRUNCOP(I64_TRUNC_F64_U, D, f64_fits_i64_u, (uint64_t)a)
+
+trap_out:
+  eng_set_trap(err, trap);
+  if (trap == HL_TRAP_HOST && err) {
+    const char *m = "fuel exhausted";
+    size_t i = 0;
+    for (; m[i]; i++) err->msg[i] = m[i];
+    err->msg[i] = 0;
+  }
+  if ((trap == HL_TRAP_UNDEFINED_ELEMENT || trap == HL_TRAP_UNINITIALIZED_ELEMENT) && err) {
+    // the reference interpreter names the element index: "uninitialized element 2"
+    char d[12];
+    int nd = 0;
+    uint32_t v = trap_idx;
+    do { d[nd++] = (char)('0' + v % 10); v /= 10; } while (v && nd < 11);
+    size_t at = 0;
+    while (err->msg[at]) at++;
+    if (at + (size_t)nd + 2 < sizeof err->msg) {
+      err->msg[at++] = ' ';
+      while (nd) err->msg[at++] = d[--nd];
+      err->msg[at] = 0;
+    }
+  }
+  return HL_STATUS_TRAP;
+done:
+  return HL_STATUS_OK;
+}

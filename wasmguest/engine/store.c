@@ -1,0 +1,436 @@
+// store.c — stores, instantiation (linking, segment initialization, start) and the host-facing API.
+#include "internal.h"
+
+#define DEFAULT_CALL_DEPTH 10000u
+#define MAX_CALL_DEPTH_CAP 1000000u
+
+static uint8_t empty_memory[16]; // base for zero-sized memories (never written: size 0)
+
+eng_store *eng_store_new(const eng_limits *limits) {
+  eng_store *s = eng_xalloc(sizeof *s);
+  if (!s) return NULL;
+  if (limits) s->limits = *limits;
+  if (s->limits.max_memory_pages == 0 || s->limits.max_memory_pages > 65536)
+    s->limits.max_memory_pages = 65536;
+  if (s->limits.max_call_depth == 0) s->limits.max_call_depth = DEFAULT_CALL_DEPTH;
+  if (s->limits.max_call_depth > MAX_CALL_DEPTH_CAP) s->limits.max_call_depth = MAX_CALL_DEPTH_CAP;
+  s->stack_slots = ENG_STACK_SLOTS;
+  s->stack = eng_xalloc((size_t)s->stack_slots * 8);
+  s->max_frames = s->limits.max_call_depth;
+  s->frames = eng_xalloc((size_t)s->max_frames * sizeof(eng_frame));
+  if (!s->stack || !s->frames) {
+    eng_store_free(s);
+    return NULL;
+  }
+  return s;
+}
+
+static void inst_free(eng_inst *in) {
+  if (!in) return;
+  for (uint32_t i = 0; i < in->nown_funcs; i++) eng_xfree(in->own_funcs[i].code);
+  eng_xfree(in->own_funcs);
+  eng_xfree(in->funcs);
+  for (uint32_t i = 0; i < in->nown_tables; i++) eng_xfree(in->own_tables[i].elems);
+  eng_xfree(in->own_tables);
+  eng_xfree(in->tables);
+  if (in->own_mem) {
+    if (in->own_mem->reserved) plat_mem_release(in->own_mem->base, in->own_mem->reserved);
+    eng_xfree(in->own_mem);
+  }
+  eng_xfree(in->own_globals);
+  eng_xfree(in->globals);
+  for (uint32_t i = 0; i < in->nelems && in->elems; i++) eng_xfree(in->elems[i].items);
+  eng_xfree(in->elems);
+  eng_xfree(in->datas);
+  eng_xfree(in->type_ids);
+  if (in->mod) {
+    eng_module_free(in->mod);
+    eng_xfree(in->mod);
+  }
+  eng_xfree(in);
+}
+
+void eng_store_free(eng_store *s) {
+  if (!s) return;
+  for (uint32_t i = 0; i < s->ninsts; i++) inst_free(s->insts[i]);
+  eng_xfree(s->insts);
+  for (uint32_t i = 0; i < s->nregs; i++) eng_xfree(s->regs[i].name);
+  eng_xfree(s->regs);
+  for (uint32_t i = 0; i < s->ntypes; i++) eng_xfree(s->types[i].types);
+  eng_xfree(s->types);
+  eng_xfree(s->stack);
+  eng_xfree(s->frames);
+  eng_xfree(s);
+}
+
+// Interns a function type store-wide; returns its id or UINT32_MAX when out of memory.
+static uint32_t intern_type(eng_store *s, const eng_functype *t) {
+  uint32_t n = t->nparams + t->nresults;
+  for (uint32_t i = 0; i < s->ntypes; i++) {
+    const eng_functype *u = &s->types[i];
+    if (u->nparams == t->nparams && u->nresults == t->nresults && memcmp(u->types, t->types, n) == 0)
+      return i;
+  }
+  if (s->ntypes == s->cap_types) {
+    uint32_t nc = s->cap_types ? s->cap_types * 2 : 32;
+    eng_functype *p = eng_xrealloc(s->types, (size_t)s->cap_types * sizeof *p, (size_t)nc * sizeof *p);
+    if (!p) return UINT32_MAX;
+    s->types = p;
+    s->cap_types = nc;
+  }
+  uint8_t *ty = eng_xalloc(n + 1);
+  if (!ty) return UINT32_MAX;
+  memcpy(ty, t->types, n);
+  s->types[s->ntypes] = (eng_functype){t->nparams, t->nresults, ty, s->ntypes};
+  return s->ntypes++;
+}
+
+static eng_inst *find_registered(eng_store *s, const uint8_t *name, uint32_t len) {
+  for (uint32_t i = 0; i < s->nregs; i++)
+    if (s->regs[i].len == len && memcmp(s->regs[i].name, name, len) == 0) return s->insts[s->regs[i].inst];
+  return NULL;
+}
+
+static const eng_export *find_export(const eng_inst *in, const uint8_t *name, uint32_t len) {
+  const eng_module *m = in->mod;
+  for (uint32_t i = 0; i < m->nexports; i++)
+    if (m->exports[i].name_len == len && memcmp(m->exports[i].name, name, len) == 0) return &m->exports[i];
+  return NULL;
+}
+
+static bool limits_match(uint64_t cur_min, bool has_max, uint64_t max, const eng_limits_t *want) {
+  if (cur_min < want->min) return false;
+  if (want->has_max) {
+    if (!has_max) return false;
+    if (max > want->max) return false;
+  }
+  return true;
+}
+
+static uint64_t eval_const(const eng_inst *in, const eng_constexpr *e) {
+  switch (e->op) {
+  case OP_GLOBAL_GET: return in->globals[e->idx]->val;
+  case OP_REF_FUNC: return (uint64_t)(uintptr_t)in->funcs[e->idx];
+  case OP_REF_NULL: return 0;
+  default: return e->val;
+  }
+}
+
+static uint32_t oom(eng_error *err) {
+  eng_set_error(err, HL_STATUS_NO_MEMORY, "out of memory");
+  return HL_STATUS_NO_MEMORY;
+}
+
+static uint32_t add_instance(eng_store *s, eng_inst *in, uint32_t *id) {
+  if (s->ninsts == s->cap_insts) {
+    uint32_t nc = s->cap_insts ? s->cap_insts * 2 : 16;
+    eng_inst **p = eng_xrealloc(s->insts, (size_t)s->cap_insts * sizeof *p, (size_t)nc * sizeof *p);
+    if (!p) return HL_STATUS_NO_MEMORY;
+    s->insts = p;
+    s->cap_insts = nc;
+  }
+  *id = s->ninsts;
+  s->insts[s->ninsts++] = in;
+  return HL_STATUS_OK;
+}
+
+uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_t *inst_out,
+                         eng_error *err) {
+  uint32_t st;
+  if (err) { err->status = 0; err->trap = 0; err->msg[0] = 0; }
+  if (!s || (!bytes && len)) { eng_set_error(err, HL_STATUS_BAD_REQUEST, "bad arguments"); return HL_STATUS_BAD_REQUEST; }
+  if (s->running) { eng_set_error(err, HL_STATUS_BAD_REQUEST, "store busy"); return HL_STATUS_BAD_REQUEST; }
+  eng_inst *in = eng_xalloc(sizeof *in);
+  if (!in) return oom(err);
+  in->store = s;
+  in->mod = eng_xalloc(sizeof *in->mod);
+  if (!in->mod) { inst_free(in); return oom(err); }
+  eng_module *m = in->mod;
+  if ((st = eng_decode(bytes ? bytes : (const uint8_t *)"", len, m, err))) goto fail;
+  if ((st = eng_scan_module(m, err))) goto fail;
+  if ((st = eng_validate_module(m, err))) goto fail;
+  // store-wide type ids
+  in->type_ids = eng_xalloc((size_t)m->ntypes * 4 + 4);
+  if (!in->type_ids) { st = oom(err); goto fail; }
+  for (uint32_t i = 0; i < m->ntypes; i++) {
+    m->types[i].id = in->type_ids[i] = intern_type(s, &m->types[i]);
+    if (in->type_ids[i] == UINT32_MAX) { st = oom(err); goto fail; }
+  }
+  // compile
+  in->own_funcs = eng_xalloc((size_t)m->ncodes * sizeof(eng_func) + 1);
+  if (!in->own_funcs) { st = oom(err); goto fail; }
+  for (uint32_t i = 0; i < m->ncodes; i++) {
+    if ((st = eng_compile_func(s, m, in->type_ids, i, &in->own_funcs[i], err))) goto fail;
+    in->nown_funcs = i + 1;
+    in->own_funcs[i].inst = in;
+  }
+  // resolve imports
+  in->funcs = eng_xalloc((size_t)m->nfuncs * sizeof(eng_func *) + 1);
+  in->tables = eng_xalloc((size_t)m->ntables * sizeof(eng_table *) + 1);
+  in->globals = eng_xalloc((size_t)m->nglobals * sizeof(eng_global *) + 1);
+  if (!in->funcs || !in->tables || !in->globals) { st = oom(err); goto fail; }
+  in->nfuncs = m->nfuncs;
+  in->ntables = m->ntables;
+  in->nglobals = m->nglobals;
+  {
+    uint32_t nf = 0, nt = 0, ng = 0;
+    for (uint32_t i = 0; i < m->nimports; i++) {
+      const eng_import *im = &m->imports[i];
+      eng_inst *src = find_registered(s, im->module, im->module_len);
+      const eng_export *ex = src ? find_export(src, im->name, im->name_len) : NULL;
+      if (!ex) {
+        eng_set_error2(err, HL_STATUS_UNLINKABLE, "unknown import", im->module, im->module_len, im->name,
+                       im->name_len);
+        st = HL_STATUS_UNLINKABLE;
+        goto fail;
+      }
+      bool ok = ex->kind == im->kind;
+      if (ok) {
+        switch (im->kind) {
+        case EXT_FUNC: {
+          eng_func *f = src->funcs[ex->idx];
+          ok = f->type_id == in->type_ids[im->typeidx];
+          in->funcs[nf++] = f;
+          break;
+        }
+        case EXT_TABLE: {
+          eng_table *t = src->tables[ex->idx];
+          ok = t->type == im->table.elemtype &&
+               limits_match(t->size, t->decl.has_max, t->decl.max, &im->table.lim);
+          in->tables[nt++] = t;
+          break;
+        }
+        case EXT_MEM: {
+          eng_mem *mm = src->mem;
+          ok = limits_match(mm->pages, mm->decl.has_max, mm->decl.max, &im->mem);
+          in->mem = mm;
+          break;
+        }
+        case EXT_GLOBAL: {
+          eng_global *g = src->globals[ex->idx];
+          ok = g->type == im->global.type && g->mut == im->global.mut;
+          in->globals[ng++] = g;
+          break;
+        }
+        }
+      }
+      if (!ok) {
+        eng_set_error2(err, HL_STATUS_UNLINKABLE, "incompatible import type", im->module, im->module_len,
+                       im->name, im->name_len);
+        st = HL_STATUS_UNLINKABLE;
+        goto fail;
+      }
+    }
+    for (uint32_t i = 0; i < m->ncodes; i++) in->funcs[nf + i] = &in->own_funcs[i];
+    // own tables
+    in->nown_tables = m->ntables - nt;
+    in->own_tables = eng_xalloc((size_t)in->nown_tables * sizeof(eng_table) + 1);
+    if (!in->own_tables) { st = oom(err); goto fail; }
+    for (uint32_t i = 0; i < in->nown_tables; i++) {
+      const eng_tabletype *tt = &m->tables[nt + i];
+      eng_table *t = &in->own_tables[i];
+      t->type = tt->elemtype;
+      t->decl = tt->lim;
+      t->max = tt->lim.has_max && tt->lim.max < ENG_MAX_TABLE_ELEMS ? tt->lim.max : ENG_MAX_TABLE_ELEMS;
+      if (tt->lim.min > t->max) {
+        eng_set_error(err, HL_STATUS_LIMIT, "table too large (engine limit)");
+        st = HL_STATUS_LIMIT;
+        goto fail;
+      }
+      t->size = t->cap_elems = tt->lim.min;
+      t->elems = eng_xalloc((size_t)t->size * 8 + 8);
+      if (!t->elems) { st = oom(err); goto fail; }
+      in->tables[nt + i] = t;
+    }
+    // own memory
+    if (m->nmems > m->nmem_imports) {
+      const eng_limits_t *l = &m->mems[m->nmem_imports];
+      eng_mem *mm = in->own_mem = eng_xalloc(sizeof *mm);
+      if (!mm) { st = oom(err); goto fail; }
+      mm->decl = *l;
+      uint32_t cap = l->has_max ? l->max : 65536;
+      if (cap > s->limits.max_memory_pages) cap = s->limits.max_memory_pages;
+      if (l->min > cap) {
+        eng_set_error(err, HL_STATUS_LIMIT, "memory too large (engine limit)");
+        st = HL_STATUS_LIMIT;
+        goto fail;
+      }
+      mm->cap_pages = cap;
+      mm->pages = l->min;
+      mm->size = (uint64_t)l->min * ENG_PAGE;
+      if (cap) {
+        mm->reserved = (uint64_t)cap * ENG_PAGE;
+        mm->base = plat_mem_reserve(mm->reserved);
+        if (!mm->base) { mm->reserved = 0; st = oom(err); goto fail; }
+      } else {
+        mm->base = empty_memory;
+      }
+      in->mem = mm;
+    }
+    // own globals
+    in->nown_globals = m->nglobals - ng;
+    in->own_globals = eng_xalloc((size_t)in->nown_globals * sizeof(eng_global) + 1);
+    if (!in->own_globals) { st = oom(err); goto fail; }
+    for (uint32_t i = 0; i < in->nown_globals; i++) {
+      eng_global *g = &in->own_globals[i];
+      g->type = m->globals[ng + i].type;
+      g->mut = m->globals[ng + i].mut;
+      g->val = eval_const(in, &m->global_inits[ng + i]);
+      in->globals[ng + i] = g;
+    }
+  }
+  // runtime segments
+  in->elems = eng_xalloc((size_t)m->nelems * sizeof(eng_relem) + 1);
+  in->datas = eng_xalloc((size_t)m->ndatas * sizeof(eng_rdata) + 1);
+  if (!in->elems || !in->datas) { st = oom(err); goto fail; }
+  in->nelems = m->nelems;
+  in->ndatas = m->ndatas;
+  for (uint32_t i = 0; i < m->nelems; i++) {
+    const eng_elemseg *es = &m->elems[i];
+    eng_relem *re = &in->elems[i];
+    re->type = es->type;
+    re->items = eng_xalloc((size_t)es->count * 8 + 8);
+    if (!re->items) { st = oom(err); goto fail; }
+    re->count = es->count;
+    for (uint32_t k = 0; k < es->count; k++) re->items[k] = eval_const(in, &es->items[k]);
+  }
+  for (uint32_t i = 0; i < m->ndatas; i++) {
+    in->datas[i].bytes = m->datas[i].bytes;
+    in->datas[i].len = m->datas[i].len;
+  }
+  // From here on the instance is part of the store (its functions may end up in shared tables
+  // even if initialization traps).
+  uint32_t id;
+  if (add_instance(s, in, &id)) { st = oom(err); goto fail; }
+  for (uint32_t i = 0; i < m->nelems; i++) {
+    const eng_elemseg *es = &m->elems[i];
+    eng_relem *re = &in->elems[i];
+    if (es->mode == SEG_ACTIVE) {
+      eng_table *t = in->tables[es->table];
+      uint32_t d = (uint32_t)eval_const(in, &es->offset);
+      if ((uint64_t)d + re->count > t->size) {
+        eng_set_trap(err, HL_TRAP_TABLE_OUT_OF_BOUNDS);
+        return HL_STATUS_TRAP;
+      }
+      if (re->count) memcpy(t->elems + d, re->items, (size_t)re->count * 8);
+    }
+    if (es->mode != SEG_PASSIVE) re->count = 0;
+  }
+  for (uint32_t i = 0; i < m->ndatas; i++) {
+    const eng_dataseg *ds = &m->datas[i];
+    eng_rdata *rdd = &in->datas[i];
+    if (ds->mode != SEG_ACTIVE) continue;
+    uint32_t d = (uint32_t)eval_const(in, &ds->offset);
+    if ((uint64_t)d + rdd->len > in->mem->size) {
+      eng_set_trap(err, HL_TRAP_MEMORY_OUT_OF_BOUNDS);
+      return HL_STATUS_TRAP;
+    }
+    if (rdd->len) memcpy(in->mem->base + d, rdd->bytes, rdd->len);
+    rdd->len = 0;
+  }
+  if (m->has_start) {
+    s->running = true;
+    st = eng_invoke(s, in->funcs[m->start], err);
+    s->running = false;
+    if (st) return st;
+  }
+  in->code_ok = true;
+  if (inst_out) *inst_out = id;
+  return HL_STATUS_OK;
+fail:
+  inst_free(in);
+  return st;
+}
+
+uint32_t eng_register(eng_store *s, uint32_t inst, const char *name, size_t name_len, eng_error *err) {
+  if (!s || inst >= s->ninsts || !s->insts[inst]->code_ok || (!name && name_len) || name_len > UINT32_MAX) {
+    eng_set_error(err, HL_STATUS_BAD_REQUEST, "bad instance");
+    return HL_STATUS_BAD_REQUEST;
+  }
+  for (uint32_t i = 0; i < s->nregs; i++) {
+    if (s->regs[i].len == name_len && memcmp(s->regs[i].name, name, name_len) == 0) {
+      s->regs[i].inst = inst;
+      return HL_STATUS_OK;
+    }
+  }
+  if (s->nregs == s->cap_regs) {
+    uint32_t nc = s->cap_regs ? s->cap_regs * 2 : 8;
+    eng_reg *p = eng_xrealloc(s->regs, (size_t)s->cap_regs * sizeof *p, (size_t)nc * sizeof *p);
+    if (!p) return oom(err);
+    s->regs = p;
+    s->cap_regs = nc;
+  }
+  uint8_t *nm = eng_xalloc(name_len + 1);
+  if (!nm) return oom(err);
+  if (name_len) memcpy(nm, name, name_len);
+  s->regs[s->nregs++] = (eng_reg){nm, (uint32_t)name_len, inst};
+  return HL_STATUS_OK;
+}
+
+static bool is_store_func(eng_store *s, uint64_t v) {
+  for (uint32_t i = 0; i < s->ninsts; i++) {
+    const eng_inst *in = s->insts[i];
+    uintptr_t lo = (uintptr_t)in->own_funcs, hi = lo + (uintptr_t)in->nown_funcs * sizeof(eng_func);
+    if (v >= lo && v < hi && (v - lo) % sizeof(eng_func) == 0) return true;
+  }
+  return false;
+}
+
+static uint32_t bad(eng_error *err, const char *msg) {
+  eng_set_error(err, HL_STATUS_BAD_REQUEST, msg);
+  return HL_STATUS_BAD_REQUEST;
+}
+
+static const eng_export *get_export(eng_store *s, uint32_t inst, uint32_t idx, uint8_t kind,
+                                    eng_inst **in_out) {
+  if (!s || inst >= s->ninsts || !s->insts[inst]->code_ok) return NULL;
+  eng_inst *in = s->insts[inst];
+  if (idx >= in->mod->nexports || in->mod->exports[idx].kind != kind) return NULL;
+  *in_out = in;
+  return &in->mod->exports[idx];
+}
+
+uint32_t eng_call(eng_store *s, uint32_t inst, uint32_t export_index, const uint64_t *params,
+                  uint32_t nparams, uint64_t *results, uint32_t *nresults, eng_error *err) {
+  eng_inst *in;
+  if (err) { err->status = 0; err->trap = 0; err->msg[0] = 0; }
+  const eng_export *ex = get_export(s, inst, export_index, EXT_FUNC, &in);
+  if (!ex) return bad(err, "no such function export");
+  if (s->running) return bad(err, "store busy");
+  eng_func *f = in->funcs[ex->idx];
+  const eng_functype *t = f->type;
+  if (nparams != t->nparams || (nparams && !params)) return bad(err, "wrong number of parameters");
+  if (t->nparams > HL_MAX_VALUES || t->nresults > HL_MAX_VALUES) {
+    eng_set_error(err, HL_STATUS_LIMIT, "too many parameters or results for the host boundary");
+    return HL_STATUS_LIMIT;
+  }
+  for (uint32_t i = 0; i < nparams; i++) {
+    uint64_t v = params[i];
+    switch (t->types[i]) {
+    case VT_I32: case VT_F32: v &= 0xffffffffu; break;
+    case VT_FUNCREF: if (v && !is_store_func(s, v)) return bad(err, "invalid funcref parameter"); break;
+    default: break;
+    }
+    s->stack[i] = v;
+  }
+  s->running = true;
+  uint32_t st = eng_invoke(s, f, err);
+  s->running = false;
+  if (st) return st;
+  for (uint32_t i = 0; i < t->nresults; i++) results[i] = s->stack[i];
+  if (nresults) *nresults = t->nresults;
+  return HL_STATUS_OK;
+}
+
+uint32_t eng_global_get(eng_store *s, uint32_t inst, uint32_t export_index, uint64_t out[2],
+                        uint8_t *type, eng_error *err) {
+  eng_inst *in;
+  if (err) { err->status = 0; err->trap = 0; err->msg[0] = 0; }
+  const eng_export *ex = get_export(s, inst, export_index, EXT_GLOBAL, &in);
+  if (!ex) return bad(err, "no such global export");
+  const eng_global *g = in->globals[ex->idx];
+  out[0] = g->val;
+  out[1] = 0;
+  if (type) *type = g->type;
+  return HL_STATUS_OK;
+}
