@@ -38,6 +38,7 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.DurationVar(&o.duration, "duration", time.Second, "length of each throughput run")
 	loadPath := fs.String("load-module", "", "module for the load scenario (default: the built-in bench module)")
 	resets := fs.Bool("resets", false, "also measure reset+call per reset mode for 1, 16 and 256 dirtied pages")
+	chart := fs.String("chart", "", "write box plots of the latency distributions to this .svg or .png file")
 	if err := fs.Parse(args); err != nil {
 		return usagef("bench: %v", err)
 	}
@@ -55,11 +56,13 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	defer k.Close()
 
 	var results []bench.Result
+	var series []bench.Series
 	record := func(scenario, engine string) func([]time.Duration, time.Duration, error) error {
 		return func(samples []time.Duration, wall time.Duration, err error) error {
 			if err != nil {
 				return fmt.Errorf("bench %s/%s: %w", scenario, engine, err)
 			}
+			series = append(series, bench.Series{Scenario: scenario, Engine: engine, Samples: samples})
 			r := bench.Summarize(scenario, engine, samples, wall)
 			results = append(results, r)
 			if *asJSON {
@@ -86,6 +89,11 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if !*asJSON {
 		printTable(stdout, results)
+	}
+	if *chart != "" {
+		if err := bench.Chart(*chart, series); err != nil {
+			return fmt.Errorf("bench: chart: %w", err)
+		}
 	}
 	return nil
 }
