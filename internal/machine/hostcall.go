@@ -112,11 +112,19 @@ func (m *Machine) serveHostCall(ctx context.Context) {
 	status = 0
 }
 
-// callHost runs a host function, turning a panic into an error.
+// PanicError is a panic in a host function, recovered; Stack is where it happened.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
+
+// callHost runs a host function, turning a panic into a *PanicError.
 func callHost(ctx context.Context, f HostFunc, mem api.Memory, stack []uint64) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+			err = &PanicError{Value: r, Stack: debug.Stack()}
 		}
 	}()
 	return f(ctx, mem, stack)

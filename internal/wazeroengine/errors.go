@@ -66,12 +66,12 @@ func TrapKind(err error) (kind uint32, ok bool) {
 	if errors.As(err, &host) {
 		return abi.TrapHost, true
 	}
-	msg := err.Error()
-	i := strings.Index(msg, "wasm error: ")
-	if i < 0 {
-		return 0, false
+	// wazero words traps as "wasm error: <message>\nwasm stack trace: ...", except stack
+	// overflow, which comes bare.
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	if i := strings.Index(msg, "wasm error: "); i >= 0 {
+		msg = msg[i+len("wasm error: "):]
 	}
-	msg, _, _ = strings.Cut(msg[i+len("wasm error: "):], "\n")
 	kind, ok = wazeroTraps[msg]
 	return kind, ok
 }

@@ -79,6 +79,14 @@ uint32_t eng_validate_module(const eng_module *cm, eng_error *err) {
   }
   for (uint32_t i = m->nglobal_imports; i < m->nglobals; i++)
     if ((st = check_const(m, &m->global_inits[i], m->globals[i].type, err))) return st;
+  uint32_t hcap = 8;
+  while (hcap < 2 * (uint64_t)m->nexports) hcap *= 2;
+  if (!(m->export_hash = eng_xalloc((size_t)hcap * 4))) {
+    eng_set_error(err, HL_STATUS_NO_MEMORY, "out of memory");
+    return HL_STATUS_NO_MEMORY;
+  }
+  memset(m->export_hash, 0xff, (size_t)hcap * 4);
+  m->export_hash_mask = hcap - 1;
   for (uint32_t i = 0; i < m->nexports; i++) {
     const eng_export *e = &m->exports[i];
     switch (e->kind) {
@@ -90,9 +98,10 @@ uint32_t eng_validate_module(const eng_module *cm, eng_error *err) {
     case EXT_MEM: if (e->idx >= m->nmems) return verr(err, "unknown memory"); break;
     case EXT_GLOBAL: if (e->idx >= m->nglobals) return verr(err, "unknown global"); break;
     }
-    for (uint32_t k = 0; k < i; k++)
-      if (m->exports[k].name_len == e->name_len && memcmp(m->exports[k].name, e->name, e->name_len) == 0)
-        return verr(err, "duplicate export name");
+    if (eng_find_export(m, e->name, e->name_len)) return verr(err, "duplicate export name");
+    uint32_t h = eng_hash(e->name, e->name_len) & m->export_hash_mask;
+    while (m->export_hash[h] != UINT32_MAX) h = (h + 1) & m->export_hash_mask;
+    m->export_hash[h] = i;
   }
   if (m->has_start) {
     if (m->start >= m->nfuncs) return verr(err, "unknown function");
@@ -128,6 +137,7 @@ uint32_t eng_validate_module(const eng_module *cm, eng_error *err) {
 // labels, calls and returns always see values in their natural slots.
 enum { CK_FUNC, CK_BLOCK, CK_LOOP, CK_IF, CK_ELSE };
 #define NOFIX UINT32_MAX
+#define MAX_PENDING 32 // bounds the work of flush/protect_local (no quadratic compile time)
 
 typedef struct {
   uint8_t kind;
@@ -149,7 +159,8 @@ typedef struct {
   rd r;
   uint8_t *vals; uint32_t nvals, cap_vals;
   uint32_t *srcs; uint32_t cap_srcs; // slot holding each operand-stack entry
-  uint32_t npend;                    // entries not in their natural slot
+  uint32_t npend;                    // entries not in their natural slot...
+  uint32_t pend[MAX_PENDING];        // ...their positions, ascending
   ctl *ctls; uint32_t nctls, cap_ctls;
   uint32_t *code; uint32_t ncode, cap_code;
   uint8_t *locals; uint32_t nlocals;
@@ -183,6 +194,8 @@ static bool grow(C *c, void **arr, uint32_t *cap, uint32_t need, size_t elem, ui
 
 static inline uint32_t natural(const C *c, uint32_t pos) { return c->nlocals + pos; }
 
+static bool emit(C *c, uint32_t w);
+
 // ---- operand stack (types + slots)
 static bool push_at(C *c, uint8_t t, uint32_t slot) {
   if (c->nvals >= c->cap_vals) {
@@ -191,9 +204,17 @@ static bool push_at(C *c, uint8_t t, uint32_t slot) {
     uint32_t cap2 = cap;
     if (!grow(c, (void **)&c->srcs, &cap2, c->cap_vals, 4, ENG_MAX_OPERANDS)) return false;
   }
+  uint32_t nat = natural(c, c->nvals);
+  if (slot != nat) {
+    if (c->npend == MAX_PENDING) { // materialize now
+      if (!emit(c, OP_COPY) || !emit(c, nat) || !emit(c, slot)) return false;
+      slot = nat;
+    } else {
+      c->pend[c->npend++] = c->nvals;
+    }
+  }
   c->vals[c->nvals] = t;
   c->srcs[c->nvals] = slot;
-  if (slot != natural(c, c->nvals)) c->npend++;
   c->nvals++;
   if (c->nvals > c->max_height) c->max_height = c->nvals;
   return true;
@@ -212,7 +233,7 @@ static bool pop_s(C *c, uint8_t want, uint8_t *got, uint32_t *slot) {
   }
   uint8_t t = c->vals[--c->nvals];
   uint32_t s = c->srcs[c->nvals];
-  if (s != natural(c, c->nvals)) c->npend--;
+  if (s != natural(c, c->nvals)) c->npend--; // it is pend[npend - 1]: pending positions are a stack
   if (want && t && t != want) return INVALID(c, "type mismatch");
   if (got) *got = t ? t : want;
   if (slot) *slot = s;
@@ -257,13 +278,10 @@ static void no_retarget(C *c) { c->last_dst = NOFIX; }
 // Moves every pending entry into its natural slot.
 static bool flush(C *c) {
   no_retarget(c);
-  if (!c->npend) return true;
-  for (uint32_t i = 0; i < c->nvals; i++) {
-    uint32_t nat = natural(c, i);
-    if (c->srcs[i] != nat) {
-      if (!emit(c, OP_COPY) || !emit(c, nat) || !emit(c, c->srcs[i])) return false;
-      c->srcs[i] = nat;
-    }
+  for (uint32_t k = 0; k < c->npend; k++) {
+    uint32_t i = c->pend[k], nat = natural(c, i);
+    if (!emit(c, OP_COPY) || !emit(c, nat) || !emit(c, c->srcs[i])) return false;
+    c->srcs[i] = nat;
   }
   c->npend = 0;
   return true;
@@ -271,16 +289,19 @@ static bool flush(C *c) {
 
 // Before local x is written: entries still reading x get their own copy.
 static bool protect_local(C *c, uint32_t x) {
-  if (!c->npend) return true;
-  for (uint32_t i = 0; i < c->nvals; i++) {
+  uint32_t keep = 0;
+  for (uint32_t k = 0; k < c->npend; k++) {
+    uint32_t i = c->pend[k];
     if (c->srcs[i] == x) {
       uint32_t nat = natural(c, i);
       if (!emit(c, OP_COPY) || !emit(c, nat) || !emit(c, x)) return false;
       c->srcs[i] = nat;
-      c->npend--;
       no_retarget(c);
+    } else {
+      c->pend[keep++] = i;
     }
   }
+  c->npend = keep;
   return true;
 }
 

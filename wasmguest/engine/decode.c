@@ -28,6 +28,22 @@ void *eng_xrealloc(void *p, size_t old_n, size_t new_n) {
   return q;
 }
 
+uint32_t eng_hash(const uint8_t *p, size_t n) {
+  uint32_t h = 2166136261u;
+  for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 16777619u;
+  return h;
+}
+
+const eng_export *eng_find_export(const eng_module *m, const uint8_t *name, uint32_t len) {
+  if (!m->export_hash) return NULL;
+  for (uint32_t h = eng_hash(name, len) & m->export_hash_mask;; h = (h + 1) & m->export_hash_mask) {
+    uint32_t i = m->export_hash[h];
+    if (i == UINT32_MAX) return NULL;
+    const eng_export *e = &m->exports[i];
+    if (e->name_len == len && memcmp(e->name, name, len) == 0) return e;
+  }
+}
+
 // ---------------------------------------------------------------- errors
 static size_t str_copy(char *dst, size_t cap, size_t at, const char *s, size_t n) {
   for (size_t i = 0; i < n && s[i] && at + 1 < cap; i++) dst[at++] = s[i];
@@ -391,5 +407,6 @@ void eng_module_free(eng_module *m) {
   eng_xfree(m->codes);
   eng_xfree(m->names);
   eng_xfree(m->declared_refs);
+  eng_xfree(m->export_hash);
   memset(m, 0, sizeof *m);
 }

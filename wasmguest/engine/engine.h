@@ -73,4 +73,18 @@ uint32_t eng_call(eng_store *s, uint32_t inst, uint32_t export_index, const uint
 uint32_t eng_global_get(eng_store *s, uint32_t inst, uint32_t export_index, uint64_t out[2],
                         uint8_t *type, eng_error *err);
 
+// ---- host functions ----
+// Turns the n functions defined by instance inst (in order) into host functions: a call to
+// defined function i runs plat_host_call(ids[i], ...) instead of its body. The guest runtime
+// uses it on a module it synthesizes from the host's allow-list and registers under the host
+// module's name, so imports link to host functions with the ordinary checks.
+uint32_t eng_bind_host(eng_store *s, uint32_t inst, const uint32_t *ids, uint32_t n, eng_error *err);
+
+// Provided by the embedder (a weak default that always fails exists for hosted builds): runs
+// host function id. slots holds nparams parameters on entry and receives nresults results.
+// mem/mem_size: the calling instance's memory 0 (NULL, 0 if it has none). Non-zero aborts the
+// Wasm call with HL_TRAP_HOST ("host function error").
+uint32_t plat_host_call(uint32_t id, uint64_t *slots, uint32_t nparams, uint32_t nresults,
+                        uint8_t *mem, uint64_t mem_size);
+
 #endif

@@ -125,6 +125,8 @@ typedef struct {
   uint32_t ncodes; eng_code *codes;
   uint8_t *names; size_t names_len; // owned copy of all import/export names
   uint8_t *declared_refs; // bitmap over functions: referenced outside function bodies
+  uint32_t *export_hash;  // open-addressing index of exports by name (UINT32_MAX = empty)
+  uint32_t export_hash_mask;
 } eng_module;
 
 // ---- runtime objects ----
@@ -138,6 +140,8 @@ typedef struct eng_func {
   uint32_t code_len;
   uint32_t *code;
   const eng_functype *type;
+  uint32_t host_id; // is_host: the embedder's id for plat_host_call
+  bool is_host;     // calls go to plat_host_call instead of code (see eng_bind_host)
 } eng_func;
 
 typedef struct {
@@ -203,6 +207,7 @@ struct eng_store {
   eng_inst **insts; uint32_t ninsts, cap_insts;
   eng_reg *regs; uint32_t nregs, cap_regs;
   eng_functype *types; uint32_t ntypes, cap_types; // interned function types
+  uint32_t *type_hash; uint32_t type_hash_mask;     // index of types (UINT32_MAX = empty)
   uint64_t *stack; uint32_t stack_slots;
   eng_frame *frames; uint32_t max_frames;
   bool running;
@@ -213,6 +218,10 @@ void eng_set_error(eng_error *err, uint32_t status, const char *msg);
 void eng_set_error2(eng_error *err, uint32_t status, const char *msg, const uint8_t *name,
                     size_t name_len, const uint8_t *name2, size_t name2_len);
 void eng_set_trap(eng_error *err, uint32_t trap);
+
+uint32_t eng_hash(const uint8_t *p, size_t n);
+// Finds export `name` of module m (by its hash index), or NULL.
+const eng_export *eng_find_export(const eng_module *m, const uint8_t *name, uint32_t len);
 
 uint32_t eng_decode(const uint8_t *bytes, size_t len, eng_module *m, eng_error *err);
 void eng_module_free(eng_module *m);

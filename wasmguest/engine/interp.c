@@ -83,6 +83,14 @@ uint32_t eng_invoke(eng_store *s, eng_func *entry, eng_error *err) {
   } while (0)
 #define R(k) fp[ip[k]]
 
+  bool host_failed = false;
+  if (entry->is_host) { // a host function exported directly: no calling instance, no memory
+    if (plat_host_call(entry->host_id, stack, entry->nparams, entry->nresults, NULL, 0) != 0) {
+      host_failed = true;
+      TRAP(HL_TRAP_HOST);
+    }
+    goto done;
+  }
   if (entry->max_stack > s->stack_slots) TRAP(HL_TRAP_CALL_STACK_EXHAUSTED);
   for (uint32_t k = entry->nparams; k < entry->nlocals; k++) fp[k] = 0;
   cb = ip = fn->code;
@@ -228,6 +236,17 @@ L_CALL_INDIRECT: {
 }
 
 do_call: {
+  if (callee->is_host) {
+    // Parameters sit at the callee's frame base; the results go to the same slots.
+    uint64_t *hfp = fp + call_base;
+    uint32_t need = callee->nparams > callee->nresults ? callee->nparams : callee->nresults;
+    if ((size_t)(stack_end - hfp) < need) TRAP(HL_TRAP_CALL_STACK_EXHAUSTED);
+    if (plat_host_call(callee->host_id, hfp, callee->nparams, callee->nresults, mem_base, mem_size) != 0) {
+      host_failed = true;
+      TRAP(HL_TRAP_HOST);
+    }
+    NEXT();
+  }
   if (depth + 1 >= max_depth) TRAP(HL_TRAP_CALL_STACK_EXHAUSTED);
   uint64_t *nfp = fp + call_base;
   if ((size_t)(stack_end - nfp) < callee->max_stack) TRAP(HL_TRAP_CALL_STACK_EXHAUSTED);
@@ -463,7 +482,7 @@ L_TABLE_FILL: {
 
 trap_out:
   eng_set_trap(err, trap);
-  if (trap == HL_TRAP_HOST && err) {
+  if (trap == HL_TRAP_HOST && err && !host_failed) {
     const char *m = "fuel exhausted";
     size_t i = 0;
     for (; m[i]; i++) err->msg[i] = m[i];

@@ -58,18 +58,47 @@ void eng_store_free(eng_store *s) {
   eng_xfree(s->regs);
   for (uint32_t i = 0; i < s->ntypes; i++) eng_xfree(s->types[i].types);
   eng_xfree(s->types);
+  eng_xfree(s->type_hash);
   eng_xfree(s->stack);
   eng_xfree(s->frames);
   eng_xfree(s);
 }
 
 // Interns a function type store-wide; returns its id or UINT32_MAX when out of memory.
+static uint32_t type_hash(const eng_functype *t) {
+  return eng_hash(t->types, t->nparams + t->nresults) ^ (t->nparams * 0x9e3779b9u);
+}
+
+static bool rehash_types(eng_store *s, uint32_t cap) {
+  uint32_t *h = eng_xalloc((size_t)cap * 4);
+  if (!h) return false;
+  memset(h, 0xff, (size_t)cap * 4);
+  for (uint32_t i = 0; i < s->ntypes; i++) {
+    uint32_t k = type_hash(&s->types[i]) & (cap - 1);
+    while (h[k] != UINT32_MAX) k = (k + 1) & (cap - 1);
+    h[k] = i;
+  }
+  eng_xfree(s->type_hash);
+  s->type_hash = h;
+  s->type_hash_mask = cap - 1;
+  return true;
+}
+
 static uint32_t intern_type(eng_store *s, const eng_functype *t) {
   uint32_t n = t->nparams + t->nresults;
-  for (uint32_t i = 0; i < s->ntypes; i++) {
+  if (!s->type_hash && !rehash_types(s, 64)) return UINT32_MAX;
+  uint32_t k = type_hash(t) & s->type_hash_mask;
+  for (;; k = (k + 1) & s->type_hash_mask) {
+    uint32_t i = s->type_hash[k];
+    if (i == UINT32_MAX) break;
     const eng_functype *u = &s->types[i];
     if (u->nparams == t->nparams && u->nresults == t->nresults && memcmp(u->types, t->types, n) == 0)
       return i;
+  }
+  if ((uint64_t)(s->ntypes + 1) * 2 > (uint64_t)s->type_hash_mask + 1) {
+    if (s->type_hash_mask >= (1u << 30) || !rehash_types(s, (s->type_hash_mask + 1) * 2)) return UINT32_MAX;
+    k = type_hash(t) & s->type_hash_mask;
+    while (s->type_hash[k] != UINT32_MAX) k = (k + 1) & s->type_hash_mask;
   }
   if (s->ntypes == s->cap_types) {
     uint32_t nc = s->cap_types ? s->cap_types * 2 : 32;
@@ -82,6 +111,7 @@ static uint32_t intern_type(eng_store *s, const eng_functype *t) {
   if (!ty) return UINT32_MAX;
   memcpy(ty, t->types, n);
   s->types[s->ntypes] = (eng_functype){t->nparams, t->nresults, ty, s->ntypes};
+  s->type_hash[k] = s->ntypes;
   return s->ntypes++;
 }
 
@@ -92,10 +122,7 @@ static eng_inst *find_registered(eng_store *s, const uint8_t *name, uint32_t len
 }
 
 static const eng_export *find_export(const eng_inst *in, const uint8_t *name, uint32_t len) {
-  const eng_module *m = in->mod;
-  for (uint32_t i = 0; i < m->nexports; i++)
-    if (m->exports[i].name_len == len && memcmp(m->exports[i].name, name, len) == 0) return &m->exports[i];
-  return NULL;
+  return eng_find_export(in->mod, name, len);
 }
 
 static bool limits_match(uint64_t cur_min, bool has_max, uint64_t max, const eng_limits_t *want) {

@@ -22,7 +22,7 @@ static uint32_t *state_word(void) { return (uint32_t *)MB_ADDR(HL_MB_STATE); }
 // wait_while waits until the state is no longer `waiting` and returns the new state. After the
 // spin budget (or at once when a host thread blocks rather than spins) it moves the state to
 // `parked` and exits on `port`; the host changes the state before it resumes the vCPU.
-static uint32_t wait_while(uint32_t waiting, uint32_t parked, uint16_t port) {
+uint32_t wait_while(uint32_t waiting, uint32_t parked, uint16_t port) {
   uint64_t start = rdtsc(), budget = MB_U64(HL_MB_SPIN_CYCLES);
   for (;;) {
     uint32_t s = __atomic_load_n(state_word(), __ATOMIC_ACQUIRE);
@@ -40,6 +40,29 @@ static uint32_t wait_while(uint32_t waiting, uint32_t parked, uint16_t port) {
     }
     __builtin_ia32_pause();
   }
+}
+
+// plat_host_call runs a host function: the request goes into the mailbox's host-call area and
+// the guest waits for the answer the same way it waits for requests (spinning, then parked on
+// one `out`). A host thread that claimed the call keeps the guest spinning until it answers.
+uint32_t plat_host_call(uint32_t id, uint64_t *slots, uint32_t nparams, uint32_t nresults,
+                        uint8_t *mem, uint64_t mem_size) {
+  if (nparams > HL_MAX_VALUES || nresults > HL_MAX_VALUES) return 1;
+  MB_U32(HL_MB_HOST_FUNC) = id;
+  MB_U32(HL_MB_HOST_N_PARAMS) = nparams;
+  MB_U32(HL_MB_HOST_N_RESULTS) = nresults;
+  MB_U64(HL_MB_HOST_MEM_BASE) = (uint64_t)(uintptr_t)mem;
+  MB_U64(HL_MB_HOST_MEM_SIZE) = mem ? mem_size : 0;
+  for (uint32_t i = 0; i < nparams; i++) MB_U64(HL_MB_HOST_VALUES + 8 * i) = slots[i];
+  __atomic_store_n(state_word(), HL_STATE_HOST_CALL, __ATOMIC_SEQ_CST);
+  uint32_t s = wait_while(HL_STATE_HOST_CALL, HL_STATE_HOST_CALL_PARKED, HL_PORT_HOST_CALL);
+  while (s == HL_STATE_HOST_CALL_CLAIMED)
+    s = wait_while(HL_STATE_HOST_CALL_CLAIMED, HL_STATE_HOST_CALL_PARKED, HL_PORT_HOST_CALL);
+  if (s != HL_STATE_HOST_RETURN) rt_panic("unexpected mailbox state during a host call");
+  uint32_t status = MB_U32(HL_MB_HOST_STATUS);
+  for (uint32_t i = 0; i < nresults; i++) slots[i] = MB_U64(HL_MB_HOST_VALUES + 8 * i);
+  __atomic_store_n(state_word(), HL_STATE_REQUEST, __ATOMIC_SEQ_CST); // serving the request again
+  return status;
 }
 
 _Noreturn void rt_panic(const char *msg) {
@@ -121,6 +144,9 @@ static void serve(void) {
     }
     break;
   }
+  case HL_OP_DEFINE_HOST:
+    st = rt_define_host(store, xfer, (size_t)xlen, nparams, &err);
+    break;
   default:
     return bad_request("unknown operation");
   }

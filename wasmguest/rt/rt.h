@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "../include/abi.h"
+#include "../engine/engine.h"
 
 #define MB_ADDR(off) ((uintptr_t)(HL_MAILBOX_ADDR + (off)))
 #define MB_U32(off) (*(volatile uint32_t *)MB_ADDR(off))
@@ -17,6 +18,11 @@ void *memmove(void *dst, const void *src, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 
 void heap_init(uint64_t base, uint64_t size);
+
+// rt_define_host serves OpDefineHost (hostmod.c).
+uint32_t rt_define_host(eng_store *store, const uint8_t *p, size_t len, uint32_t count, eng_error *err);
+// wait_while and outb are the mailbox primitives (main.c).
+uint32_t wait_while(uint32_t waiting, uint32_t parked, uint16_t port);
 _Noreturn void rt_panic(const char *msg);
 
 #endif

@@ -1,0 +1,192 @@
+// wasm_info.c — see wasm_info.h.
+#include "wasm_info.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  const uint8_t *p, *end;
+  bool bad;
+} reader;
+
+static uint8_t rd_u8(reader *r) {
+  if (r->p >= r->end) {
+    r->bad = true;
+    return 0;
+  }
+  return *r->p++;
+}
+
+static uint64_t rd_leb(reader *r, unsigned max_bits) {
+  uint64_t v = 0;
+  for (unsigned shift = 0; shift < max_bits + 7; shift += 7) {
+    uint8_t b = rd_u8(r);
+    if (r->bad) return 0;
+    if (shift < 64) v |= (uint64_t)(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) return v;
+  }
+  r->bad = true;
+  return 0;
+}
+
+static uint32_t rd_u32(reader *r) { return (uint32_t)rd_leb(r, 32); }
+
+static void rd_skip(reader *r, uint64_t n) {
+  if (n > (uint64_t)(r->end - r->p)) {
+    r->bad = true;
+    r->p = r->end;
+    return;
+  }
+  r->p += n;
+}
+
+// Value type -> uint64_t slots, or -1 for a type this reader does not know.
+static int slots_of(uint8_t t) {
+  switch (t) {
+  case 0x7f: case 0x7e: case 0x7d: case 0x7c: case 0x70: case 0x6f: return 1;
+  case 0x7b: return 2;
+  default: return -1;
+  }
+}
+
+static void rd_limits(reader *r) {
+  uint8_t flags = rd_u8(r);
+  rd_leb(r, 64);
+  if (flags & 1) rd_leb(r, 64);
+}
+
+typedef struct {
+  int32_t params, results;
+} sig;
+
+static int32_t rd_valtypes(reader *r) {
+  uint32_t n = rd_u32(r);
+  int32_t slots = 0;
+  for (uint32_t i = 0; i < n && !r->bad; i++) {
+    int s = slots_of(rd_u8(r));
+    if (s < 0 || slots < 0) slots = -1;
+    else if (slots < INT32_MAX - 2) slots += s;
+  }
+  return slots;
+}
+
+bool wasm_info_read(const uint8_t *bytes, size_t len, wasm_info *info) {
+  memset(info, 0, sizeof *info);
+  reader r = {bytes, bytes + len, false};
+  if (len < 8 || memcmp(bytes, "\0asm\1\0\0\0", 8) != 0) return false;
+  r.p += 8;
+
+  sig *types = NULL;
+  uint32_t ntypes = 0;
+  uint32_t *func_types = NULL; // type index of every function, imports first
+  uint32_t nfuncs = 0, funcs_cap = 0;
+  bool ok = false;
+
+  while (r.p < r.end && !r.bad) {
+    uint8_t id = rd_u8(&r);
+    uint32_t size = rd_u32(&r);
+    if (r.bad || size > (size_t)(r.end - r.p)) goto out;
+    reader s = {r.p, r.p + size, false};
+    r.p += size;
+    if (id == 1) { // types
+      uint32_t n = rd_u32(&s);
+      if (n > size) goto out;
+      free(types);
+      types = calloc(n ? n : 1, sizeof *types);
+      if (types == NULL) goto out;
+      ntypes = n;
+      for (uint32_t i = 0; i < n && !s.bad; i++) {
+        if (rd_u8(&s) != 0x60) goto out;
+        types[i].params = rd_valtypes(&s);
+        types[i].results = rd_valtypes(&s);
+      }
+    } else if (id == 2 || id == 3) { // imports, functions
+      uint32_t n = rd_u32(&s);
+      if (n > size) goto out;
+      for (uint32_t i = 0; i < n && !s.bad; i++) {
+        bool is_func = true;
+        if (id == 2) {
+          rd_skip(&s, rd_u32(&s)); // module
+          rd_skip(&s, rd_u32(&s)); // field
+          uint8_t kind = rd_u8(&s);
+          is_func = kind == WASM_EXTERN_FUNC;
+          if (kind == WASM_EXTERN_TABLE) {
+            rd_u8(&s);
+            rd_limits(&s);
+            continue;
+          } else if (kind == WASM_EXTERN_MEMORY) {
+            rd_limits(&s);
+            continue;
+          } else if (kind == WASM_EXTERN_GLOBAL) {
+            rd_u8(&s);
+            rd_u8(&s);
+            continue;
+          } else if (!is_func) {
+            goto out;
+          }
+        }
+        uint32_t t = rd_u32(&s);
+        if (nfuncs == funcs_cap) {
+          funcs_cap = funcs_cap ? funcs_cap * 2 : 16;
+          uint32_t *nf = realloc(func_types, funcs_cap * sizeof *nf);
+          if (nf == NULL) goto out;
+          func_types = nf;
+        }
+        func_types[nfuncs++] = t;
+      }
+    } else if (id == 7) { // exports
+      uint32_t n = rd_u32(&s);
+      if (n > size) goto out;
+      wasm_info_free(info);
+      info->exports = calloc(n ? n : 1, sizeof *info->exports);
+      if (info->exports == NULL) goto out;
+      for (uint32_t i = 0; i < n && !s.bad; i++) {
+        wasm_export *e = &info->exports[i];
+        uint32_t nl = rd_u32(&s);
+        const uint8_t *name = s.p;
+        rd_skip(&s, nl);
+        if (s.bad) break;
+        e->name = malloc((size_t)nl + 1);
+        if (e->name == NULL) goto out;
+        memcpy(e->name, name, nl);
+        e->name[nl] = 0;
+        e->name_len = nl;
+        info->n = i + 1;
+        e->kind = rd_u8(&s);
+        e->index = rd_u32(&s);
+        e->param_slots = e->result_slots = -1;
+      }
+    }
+    if (s.bad) goto out;
+  }
+  if (r.bad) goto out;
+  for (uint32_t i = 0; i < info->n; i++) {
+    wasm_export *e = &info->exports[i];
+    if (e->kind == WASM_EXTERN_FUNC && e->index < nfuncs && func_types[e->index] < ntypes) {
+      e->param_slots = types[func_types[e->index]].params;
+      e->result_slots = types[func_types[e->index]].results;
+    }
+  }
+  ok = true;
+out:
+  free(types);
+  free(func_types);
+  if (!ok) wasm_info_free(info);
+  return ok;
+}
+
+void wasm_info_free(wasm_info *info) {
+  for (uint32_t i = 0; i < info->n; i++) free(info->exports[i].name);
+  free(info->exports);
+  info->exports = NULL;
+  info->n = 0;
+}
+
+int64_t wasm_info_find(const wasm_info *info, const char *name, size_t name_len, uint8_t kind) {
+  for (uint32_t i = 0; i < info->n; i++) {
+    const wasm_export *e = &info->exports[i];
+    if (e->kind == kind && e->name_len == name_len && memcmp(e->name, name, name_len) == 0)
+      return i;
+  }
+  return -1;
+}
