@@ -1,0 +1,42 @@
+package spectest
+
+import (
+	"fmt"
+	"os"
+	"sort"
+
+	"github.com/tetratelabs/wazero/api"
+)
+
+// backends maps HLWASM_SPEC_BACKEND values to constructors; suite is "v1" or "v2".
+// microvm_backend.go adds "microvm" when it is built.
+var backends = map[string]func(suite string) Backend{
+	"wazero": func(suite string) Backend {
+		if suite == "v1" {
+			return WazeroBackend{Features: api.CoreFeaturesV1}
+		}
+		return WazeroBackend{Features: api.CoreFeaturesV2}
+	},
+}
+
+// defaultBackend is used when HLWASM_SPEC_BACKEND is unset; microvm_backend.go makes it
+// "microvm" where KVM is available.
+var defaultBackend = "wazero"
+
+// BackendFor returns the backend named by HLWASM_SPEC_BACKEND for a suite, or the default.
+func BackendFor(suite string) (Backend, error) {
+	name := os.Getenv("HLWASM_SPEC_BACKEND")
+	if name == "" {
+		name = defaultBackend
+	}
+	mk, ok := backends[name]
+	if !ok {
+		var names []string
+		for n := range backends {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return nil, fmt.Errorf("unknown HLWASM_SPEC_BACKEND %q (have %v)", name, names)
+	}
+	return mk(suite), nil
+}

@@ -1,0 +1,19 @@
+// Package spectest runs the official WebAssembly spec test suite, in the wast2json form that
+// ships in the wazero module (internal/integration_test/spectest/{v1,v2}/testdata), against a
+// Backend: wazero's interpreter, which validates the runner itself, or the hlwasm micro-VM.
+//
+//	go test ./tests/spectest -run TestSpec/v1
+//	HLWASM_SPEC_BACKEND=microvm go test ./tests/spectest -run TestSpec/v2 -v
+//
+// Every JSON file gets a fresh Store (for the micro-VM backend a fresh micro-VM) with the
+// `spectest` module (spectest.wat) instantiated and registered in it.
+package spectest
+
+//go:generate wat2wasm spectest.wat -o spectest.wasm
+
+import _ "embed"
+
+// spectestWasm is the module the suite imports as "spectest".
+//
+//go:embed spectest.wasm
+var spectestWasm []byte

@@ -1,0 +1,54 @@
+package spectest
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+)
+
+// testFile is one wast2json output file.
+type testFile struct {
+	SourceFile string    `json:"source_filename"`
+	Commands   []command `json:"commands"`
+}
+
+// command is one script command; which fields are set depends on Type.
+type command struct {
+	Type       string  `json:"type"`
+	Line       int     `json:"line"`
+	Name       string  `json:"name"`        // module, register: the module's $name
+	Filename   string  `json:"filename"`    // module, assert_{malformed,invalid,unlinkable,uninstantiable}
+	As         string  `json:"as"`          // register
+	Action     action  `json:"action"`      // action, assert_{return,trap,exhaustion}
+	Expected   []value `json:"expected"`    // assert_return results (types only for traps)
+	ModuleType string  `json:"module_type"` // "binary" or "text"
+	Text       string  `json:"text"`        // expected error text
+}
+
+type action struct {
+	Type   string  `json:"type"` // "invoke" or "get"
+	Module string  `json:"module"`
+	Field  string  `json:"field"`
+	Args   []value `json:"args"`
+}
+
+// value is a typed constant; Value is a decimal string (bits for floats), "null",
+// "nan:canonical", "nan:arithmetic", absent (any non-null reference), or for v128 an array
+// of lane strings.
+type value struct {
+	Type     string          `json:"type"`
+	LaneType string          `json:"lane_type"`
+	Value    json.RawMessage `json:"value"`
+}
+
+func loadTestFile(path string) (*testFile, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var f testFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &f, nil
+}

@@ -1,0 +1,196 @@
+package spectest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/hlwasm/hlwasm/internal/machine"
+	"github.com/hlwasm/hlwasm/internal/wasmbin"
+	"github.com/hlwasm/hlwasm/vmm"
+)
+
+// This file is microvm_backend.go once internal/machine has New, Load, Register, Call,
+// GlobalGet and Close; with it built in, the micro-VM becomes the default backend wherever
+// KVM is available.
+
+func init() {
+	backends["microvm"] = func(suite string) Backend { return MicroVMBackend{Suite: suite} }
+	if vmm.Available() {
+		defaultBackend = "microvm"
+	}
+}
+
+// MicroVMBackend runs the suite in hlwasm micro-VMs: one machine per Store, that is per file.
+// Exports are addressed by their index in the export section, found with internal/wasmbin,
+// which also gives the result counts.
+type MicroVMBackend struct {
+	// Config for each machine. KVM nil: /dev/kvm opened once per process. MaxPages and
+	// MemoryBytes both zero: suiteMaxPages and suiteMemoryBytes.
+	Config machine.Config
+	Suite  string // "v1" or "v2": the engine implements 2.0, see Deviation
+}
+
+// The engine reserves address space for each memory up to its maximum (or MaxPages), and the
+// instances of a file stay alive, so the machine default (one memory of 1 GiB) runs out after
+// the first memory of a file. The suite never needs large memories but some files need dozens.
+const (
+	suiteMaxPages    = 4096     // 256 MiB per memory
+	suiteMemoryBytes = 16 << 30 // address space only: guest memory is mapped NORESERVE
+)
+
+// openKVM opens /dev/kvm once for all stores of the process.
+var openKVM = sync.OnceValues(vmm.Open)
+
+// Name implements Backend.
+func (b MicroVMBackend) Name() string { return "microvm" }
+
+// NewStore implements Backend.
+func (b MicroVMBackend) NewStore(ctx context.Context) (Store, error) {
+	cfg := b.Config
+	if cfg.MaxPages == 0 && cfg.MemoryBytes == 0 {
+		cfg.MaxPages, cfg.MemoryBytes = suiteMaxPages, suiteMemoryBytes
+	}
+	if cfg.KVM == nil {
+		kvm, err := openKVM()
+		if err != nil {
+			return nil, fmt.Errorf("open /dev/kvm: %w", err)
+		}
+		cfg.KVM = kvm
+	}
+	m, err := machine.New(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &microVMStore{m: m, mods: map[Instance]*wasmbin.Module{}}, nil
+}
+
+// Deviation implements Deviator. The engine implements Wasm 2.0; the 1.0 suite expects 1.0
+// behaviour where 2.0 changed it: segments that do not fit made a module unlinkable (2.0:
+// they trap during instantiation), and multiple results, multiple tables and non-zero table
+// index bytes were errors.
+func (b MicroVMBackend) Deviation(cmd, text string, err error) string {
+	if b.Suite != "v1" {
+		return ""
+	}
+	const why = "Wasm 2.0 semantics: "
+	switch {
+	case cmd == "assert_unlinkable" && strings.HasSuffix(text, "segment does not fit") && errors.Is(err, machine.ErrTrap):
+		return why + "an out-of-bounds segment traps at instantiation"
+	case cmd == "assert_invalid" && text == "invalid result arity" && err == nil:
+		return why + "functions and blocks may have several results"
+	case cmd == "assert_invalid" && text == "multiple tables" && (err == nil || errors.Is(err, machine.ErrUnlinkable)):
+		return why + "a module may have several tables"
+	case cmd == "assert_malformed" && text == "zero flag expected" && errors.Is(err, machine.ErrInvalid):
+		return why + "the byte is a table index"
+	}
+	return ""
+}
+
+// v1LineDeviations are 1.0-suite commands whose outcome depends on 1.0 behaviour that 2.0
+// changed, beyond what Deviation recognises from the command alone.
+var v1LineDeviations = map[string]string{
+	"linking.json:236":           "Wasm 2.0 semantics: segments written before a failed instantiation stay written",
+	"linking.json:248":           "Wasm 2.0 semantics: segments written before a failed instantiation stay written",
+	"linking.json:342":           "Wasm 2.0 semantics: segments written before a failed instantiation stay written",
+	"linking.json:354":           "Wasm 2.0 semantics: segments written before a failed instantiation stay written",
+	"unreached-invalid.json:539": "Wasm 2.0 semantics: br_table after unreachable checks each label against the bottom type (the 2.0 suite dropped this assertion)",
+}
+
+// LineDeviation implements LineDeviator for the 1.0 suite.
+func (b MicroVMBackend) LineDeviation(file string, line int) string {
+	if b.Suite != "v1" {
+		return ""
+	}
+	return v1LineDeviations[fmt.Sprintf("%s:%d", file, line)]
+}
+
+type microVMStore struct {
+	m    *machine.Machine
+	mods map[Instance]*wasmbin.Module
+}
+
+// backendErr marks the engine's unsupported features and documented limits as skips.
+func backendErr(err error) error {
+	if errors.Is(err, machine.ErrUnsupported) || errors.Is(err, machine.ErrLimit) {
+		return fmt.Errorf("%w: %w", ErrBackendUnsupported, err)
+	}
+	return err
+}
+
+// Instantiate loads the module into the guest first, so the engine's own classification of a
+// bad module is what the suite checks; the host-side reader must then accept it too.
+func (s *microVMStore) Instantiate(ctx context.Context, wasm []byte) (Instance, error) {
+	id, err := s.m.Load(ctx, wasm)
+	if err != nil {
+		return 0, backendErr(err)
+	}
+	mod, err := wasmbin.Parse(wasm)
+	if err != nil {
+		return 0, fmt.Errorf("the engine accepted a module that wasmbin rejects: %w", err)
+	}
+	s.mods[Instance(id)] = mod
+	return Instance(id), nil
+}
+
+func (s *microVMStore) module(inst Instance) (*wasmbin.Module, error) {
+	mod, ok := s.mods[inst]
+	if !ok {
+		return nil, fmt.Errorf("unknown instance %d", inst)
+	}
+	return mod, nil
+}
+
+func (s *microVMStore) Register(ctx context.Context, inst Instance, name string) error {
+	if _, err := s.module(inst); err != nil {
+		return err
+	}
+	return backendErr(s.m.Register(ctx, uint32(inst), name))
+}
+
+func slotCount(ts []wasmbin.ValType) int {
+	n := 0
+	for _, t := range ts {
+		n += t.Slots()
+	}
+	return n
+}
+
+func (s *microVMStore) Invoke(ctx context.Context, inst Instance, export string, params []uint64) ([]uint64, error) {
+	mod, err := s.module(inst)
+	if err != nil {
+		return nil, err
+	}
+	idx, ft, ok := mod.ExportedFunc(export)
+	if !ok {
+		return nil, fmt.Errorf("%w: function %q", ErrNoExport, export)
+	}
+	if n := slotCount(ft.Params); n != len(params) {
+		return nil, fmt.Errorf("%q %s: %d parameter slots given, want %d", export, ft, len(params), n)
+	}
+	res, err := s.m.Call(ctx, uint32(inst), uint32(idx), params, slotCount(ft.Results))
+	return res, backendErr(err)
+}
+
+func (s *microVMStore) GetGlobal(ctx context.Context, inst Instance, export string) ([]uint64, error) {
+	mod, err := s.module(inst)
+	if err != nil {
+		return nil, err
+	}
+	idx, gt, ok := mod.ExportedGlobal(export)
+	if !ok {
+		return nil, fmt.Errorf("%w: global %q", ErrNoExport, export)
+	}
+	res, err := s.m.GlobalGet(ctx, uint32(inst), uint32(idx))
+	if err != nil {
+		return nil, backendErr(err)
+	}
+	if len(res) < gt.Type.Slots() {
+		return nil, fmt.Errorf("global %q: %d slots for a %s", export, len(res), gt.Type)
+	}
+	return res[:gt.Type.Slots()], nil
+}
+
+func (s *microVMStore) Close() error { return s.m.Close() }
