@@ -31,6 +31,8 @@ var (
 	ErrUnusable = machine.ErrUnusable
 	// ErrClosed: the sandbox, module or runtime is closed.
 	ErrClosed = errors.New("closed")
+	// ErrUnsupportedEngine: the operation needs another engine.
+	ErrUnsupportedEngine = errors.New("not supported by this engine")
 	// ErrNoKVM: /dev/kvm cannot be used.
 	ErrNoKVM = errors.New("KVM is not available")
 )

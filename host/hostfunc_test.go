@@ -28,9 +28,13 @@ func hostcallRuntime(t *testing.T, cfg host.Config) (*host.Runtime, *bytes.Buffe
 }
 
 func TestHostFunctions(t *testing.T) {
+	engines(t, testHostFunctions)
+}
+
+func testHostFunctions(t *testing.T, e host.Engine) {
 	for _, spin := range []bool{false, true} {
 		name := "parked"
-		cfg := host.Config{}
+		cfg := host.Config{Engine: e}
 		if spin {
 			name, cfg.Spin = "spinning", 1e6 // 1ms
 		}

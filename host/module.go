@@ -8,6 +8,7 @@ import (
 	"github.com/hlwasm/hlwasm/api"
 	"github.com/hlwasm/hlwasm/internal/machine"
 	"github.com/hlwasm/hlwasm/internal/wasmbin"
+	"github.com/hlwasm/hlwasm/internal/wazeroengine"
 )
 
 // ValueType is a WebAssembly value type (binary encoding: 0x7f i32, 0x7e i64, 0x7d f32,
@@ -44,6 +45,8 @@ type Module struct {
 
 	hostFuncs []api.HostFunction // the allowed host functions the module imports
 
+	wz *wazeroengine.Module // EngineWazero: the compiled module
+
 	snapFile *machine.SnapshotFile // when loaded from a snapshot file
 	snapInst uint32
 
@@ -79,6 +82,12 @@ func (r *Runtime) LoadModule(ctx context.Context, wasm []byte) (*Module, error) 
 		return nil, err
 	}
 	m.hostFuncs = funcs
+	if r.cfg.Engine == EngineWazero {
+		m.wz, err = wazeroengine.Load(ctx, m.wasm, funcs, wazeroengine.Config{MaxMemoryPages: r.cfg.MaxMemoryPages, Compiler: true})
+		if err != nil {
+			return nil, translateWazeroLoad(err)
+		}
+	}
 	sb, err := m.newSandbox(ctx)
 	if err != nil {
 		return nil, err
@@ -134,12 +143,19 @@ func (m *Module) NewSandbox(ctx context.Context) (*Sandbox, error) {
 }
 
 func (m *Module) newSandbox(ctx context.Context) (*Sandbox, error) {
+	if m.wz != nil {
+		inst, err := m.wz.Instantiate(ctx)
+		if err != nil {
+			return nil, translateWazeroLoad(err)
+		}
+		return &Sandbox{mod: m, in: &wazeroInstance{mod: m.wz, inst: inst}}, nil
+	}
 	if m.snapFile != nil {
 		mach, snap, err := machine.NewFromSnapshot(ctx, m.rt.machineConfig(), m.snapFile)
 		if err != nil {
 			return nil, err
 		}
-		return &Sandbox{mod: m, mach: mach, inst: m.snapInst, snap: snap}, nil
+		return &Sandbox{mod: m, in: &vmInstance{mach: mach, inst: m.snapInst, snap: snap}}, nil
 	}
 	mach, err := machine.New(ctx, m.rt.machineConfig())
 	if err != nil {
@@ -161,7 +177,7 @@ func (m *Module) newSandbox(ctx context.Context) (*Sandbox, error) {
 		mach.Close()
 		return nil, err
 	}
-	return &Sandbox{mod: m, mach: mach, inst: inst, snap: snap}, nil
+	return &Sandbox{mod: m, in: &vmInstance{mach: mach, inst: inst, snap: snap}}, nil
 }
 
 // Close releases the module's pooled and spare sandboxes. Sandboxes made by NewSandbox keep
@@ -174,6 +190,9 @@ func (m *Module) Close(ctx context.Context) error {
 	m.closed = true
 	if m.snapFile != nil {
 		defer m.snapFile.Close()
+	}
+	if m.wz != nil {
+		defer m.wz.Close()
 	}
 	if m.spare != nil {
 		err := m.spare.Close(ctx)

@@ -14,10 +14,16 @@ import (
 // (1001) on every call, across thousands of calls and concurrent callers, and a call that
 // traps or times out after dirtying state leaves no trace in the next.
 func TestFreshStatePerCall(t *testing.T) {
-	for _, mode := range []host.ResetMode{host.ResetCompare, host.ResetDirtyLog} {
-		t.Run(mode.String(), func(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		engine host.Engine
+		mode   host.ResetMode
+	}{{"microvm-compare", host.EngineMicroVM, host.ResetCompare}, {"microvm-dirtylog", host.EngineMicroVM, host.ResetDirtyLog},
+		{"wazero", host.EngineWazero, 0}} {
+		mode := c.mode
+		t.Run(c.name, func(t *testing.T) {
 			ctx := context.Background()
-			rt := newRuntime(t, host.Config{PoolSize: 3, ResetMode: mode})
+			rt := newRuntime(t, host.Config{Engine: c.engine, PoolSize: 3, ResetMode: mode})
 			mod, err := rt.LoadModule(ctx, fixture(t, "fresh.wasm"))
 			require.NoError(t, err)
 			defer mod.Close(ctx)

@@ -25,6 +25,8 @@ import (
 
 // Config configures a Runtime. The zero value is usable.
 type Config struct {
+	// Engine chooses micro-VMs (the default) or in-process wazero (reduced isolation).
+	Engine Engine
 	// MaxMemoryPages caps every linear memory, in 64 KiB pages: a module whose initial memory
 	// is larger fails to load and memory.grow past it returns -1. Default 16384 (1 GiB).
 	MaxMemoryPages uint32
@@ -67,9 +69,16 @@ type Runtime struct {
 // NewRuntime opens /dev/kvm. It fails with ErrNoKVM on machines without usable KVM.
 func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 	_ = ctx
-	k, err := vmm.Open()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrNoKVM, err)
+	var k *vmm.KVM
+	switch cfg.Engine {
+	case EngineMicroVM:
+		var err error
+		if k, err = vmm.Open(); err != nil {
+			return nil, fmt.Errorf("%w: %w (EngineWazero runs without KVM, with reduced isolation)", ErrNoKVM, err)
+		}
+	case EngineWazero:
+	default:
+		return nil, fmt.Errorf("%w: unknown engine %v", ErrUnsupportedEngine, cfg.Engine)
 	}
 	if cfg.PoolSize <= 0 {
 		cfg.PoolSize = runtime.NumCPU()
@@ -106,6 +115,9 @@ func (r *Runtime) Close(ctx context.Context) error {
 		return nil
 	}
 	r.closed = true
+	if r.kvm == nil {
+		return nil
+	}
 	return r.kvm.Close()
 }
 

@@ -4,19 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
-	"github.com/hlwasm/hlwasm/internal/machine"
 )
 
-// Sandbox is one instance of a module in its own micro-VM. Calls on one sandbox are
+// Sandbox is one instance of a module in its own micro-VM (or, with EngineWazero, in-process). Calls on one sandbox are
 // serialized. After a trap the sandbox stays usable (Wasm state is whatever the trapping call
 // left, as in any engine); after a deadline, cancellation or guest fault it is unusable and
 // must be closed.
 type Sandbox struct {
-	mod  *Module
-	mach *machine.Machine
-	inst uint32
-	snap *machine.Snapshot // state right after instantiation, for Reset
+	mod *Module
+	in  instance
 }
 
 // Call calls an exported function. Parameters and results are encoded as in wazero: i32 and
@@ -31,9 +27,8 @@ func (s *Sandbox) Call(ctx context.Context, name string, params ...uint64) ([]ui
 	if slots(f.ParamTypes) != len(params) {
 		return nil, fmt.Errorf("%w: %s takes %d parameters %v, got %d", ErrArguments, name, len(f.ParamTypes), f.ParamTypes, len(params))
 	}
-	res, err := s.mach.Call(ctx, s.inst, f.exportIndex, params, slots(f.ResultTypes))
+	res, err := s.in.call(ctx, f, params)
 	if err != nil {
-		err = translate(err)
 		if !errors.Is(err, ErrTrap) {
 			err = fmt.Errorf("calling %s: %w", name, err)
 		}
@@ -56,7 +51,7 @@ func (s *Sandbox) Module() *Module { return s.mod }
 // Close stops the sandbox's VM and releases it.
 func (s *Sandbox) Close(ctx context.Context) error {
 	_ = ctx
-	return s.mach.Close()
+	return s.in.close()
 }
 
 func errNoExport(name string) error { return fmt.Errorf("%w: %q", ErrNoExport, name) }

@@ -16,15 +16,19 @@ import (
 // Runtime.LoadSnapshot starts sandboxes from it without parsing, validating or instantiating.
 // The file is versioned and checksummed and only loads into the same hlwasm build.
 func (m *Module) SaveSnapshot(ctx context.Context, path string) error {
+	if m.rt.cfg.Engine != EngineMicroVM {
+		return fmt.Errorf("%w: snapshot files need the micro-VM engine", ErrUnsupportedEngine)
+	}
 	sb, err := m.newSandbox(ctx)
 	if err != nil {
 		return err
 	}
 	defer sb.Close(ctx)
-	payload := binary.LittleEndian.AppendUint32(nil, sb.inst)
+	vi := sb.in.(*vmInstance)
+	payload := binary.LittleEndian.AppendUint32(nil, vi.inst)
 	payload = append(payload, m.wasm...)
 	var b bytes.Buffer
-	if err := sb.mach.WriteSnapshot(&b, sb.snap, payload); err != nil {
+	if err := vi.mach.WriteSnapshot(&b, vi.snap, payload); err != nil {
 		return err
 	}
 	tmp := path + ".tmp"
@@ -40,6 +44,9 @@ func (m *Module) SaveSnapshot(ctx context.Context, path string) error {
 // file is refused with an error wrapping machine.ErrSnapshotCorrupt or ErrSnapshotForeign.
 func (r *Runtime) LoadSnapshot(ctx context.Context, path string) (*Module, error) {
 	_ = ctx
+	if r.cfg.Engine != EngineMicroVM {
+		return nil, fmt.Errorf("%w: snapshot files need the micro-VM engine", ErrUnsupportedEngine)
+	}
 	sf, err := machine.OpenSnapshotFile(path, nil)
 	if err != nil {
 		return nil, err

@@ -20,6 +20,7 @@ func cmdCall(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.SetOutput(io.Discard)
 	timeout := fs.Duration("timeout", 10*time.Second, "stop the call after this long (0: no limit)")
 	maxMem := fs.String("max-memory", "", "cap on the module's linear memory, e.g. 64MiB (default 1GiB)")
+	engine := fs.String("engine", "microvm", "microvm, or wazero (in-process: no hardware isolation)")
 	if err := fs.Parse(args); err != nil {
 		return usagef("call: %v", err)
 	}
@@ -28,6 +29,10 @@ func cmdCall(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	path, fn, fargs := fs.Arg(0), fs.Arg(1), fs.Args()[2:]
 	cfg := host.Config{}
+	var err error
+	if cfg.Engine, err = host.ParseEngine(*engine); err != nil {
+		return usagef("call: --engine: %v", err)
+	}
 	if *maxMem != "" {
 		pages, err := parsePages(*maxMem)
 		if err != nil {

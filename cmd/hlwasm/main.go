@@ -1,6 +1,6 @@
 // Command hlwasm runs WebAssembly inside KVM micro-VMs.
 //
-//	hlwasm call [--timeout D] [--max-memory SIZE] MODULE.wasm FUNC [ARGS...]
+//	hlwasm call [--timeout D] [--max-memory SIZE] [--engine microvm|wazero] MODULE.wasm FUNC [ARGS...]
 //	hlwasm bench [--json] [--runs N]
 //
 // Exit status: 0 on success, 1 on a trap or guest error, 2 on a usage error.
@@ -15,7 +15,7 @@ import (
 )
 
 const usage = `usage:
-  hlwasm call [--timeout D] [--max-memory SIZE] MODULE.wasm FUNC [ARGS...]
+  hlwasm call [--timeout D] [--max-memory SIZE] [--engine microvm|wazero] MODULE.wasm FUNC [ARGS...]
   hlwasm bench [--json] [--runs N] [--module M.wasm --func F]
 `
 

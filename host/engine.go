@@ -1,0 +1,128 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hlwasm/hlwasm/api"
+	"github.com/hlwasm/hlwasm/internal/machine"
+	"github.com/hlwasm/hlwasm/internal/wazeroengine"
+)
+
+// Engine chooses where sandboxes run.
+type Engine int
+
+const (
+	// EngineMicroVM runs every sandbox in its own KVM micro-VM: two sandboxes, the Wasm engine
+	// and the hardware. The default.
+	EngineMicroVM Engine = iota
+	// EngineWazero runs sandboxes in-process on wazero, for machines without /dev/kvm and for
+	// differential testing. Isolation is reduced to the Wasm engine's alone; hlwasm never
+	// falls back to it silently: it must be asked for.
+	EngineWazero
+)
+
+func (e Engine) String() string {
+	switch e {
+	case EngineMicroVM:
+		return "microvm"
+	case EngineWazero:
+		return "wazero"
+	}
+	return fmt.Sprintf("Engine(%d)", int(e))
+}
+
+// ParseEngine parses "microvm" or "wazero".
+func ParseEngine(s string) (Engine, error) {
+	switch s {
+	case "microvm":
+		return EngineMicroVM, nil
+	case "wazero":
+		return EngineWazero, nil
+	}
+	return 0, fmt.Errorf("unknown engine %q (want microvm or wazero)", s)
+}
+
+// instance is one sandbox's engine-specific half.
+type instance interface {
+	call(ctx context.Context, f FunctionDefinition, params []uint64) ([]uint64, error)
+	reset(ctx context.Context) error
+	close() error
+}
+
+// vmInstance is a module instance inside a micro-VM.
+type vmInstance struct {
+	mach *machine.Machine
+	inst uint32
+	snap *machine.Snapshot // state right after instantiation
+}
+
+func (v *vmInstance) call(ctx context.Context, f FunctionDefinition, params []uint64) ([]uint64, error) {
+	res, err := v.mach.Call(ctx, v.inst, f.exportIndex, params, slots(f.ResultTypes))
+	return res, translate(err)
+}
+
+func (v *vmInstance) reset(ctx context.Context) error {
+	_, err := v.mach.Reset(ctx, v.snap)
+	return err
+}
+
+func (v *vmInstance) close() error { return v.mach.Close() }
+
+// wazeroInstance is a module instance on wazero, in this process.
+type wazeroInstance struct {
+	mod    *wazeroengine.Module
+	inst   *wazeroengine.Instance
+	broken bool // a deadline or host failure ended a call: like a micro-VM, unusable until reset
+}
+
+func (w *wazeroInstance) call(ctx context.Context, f FunctionDefinition, params []uint64) ([]uint64, error) {
+	if w.broken {
+		return nil, fmt.Errorf("%w: an earlier call failed", ErrUnusable)
+	}
+	res, err := w.inst.Call(ctx, f.Name, params)
+	if err == nil {
+		return res, nil
+	}
+	var exit *api.ExitError
+	var he *wazeroengine.HostError
+	switch {
+	case errors.As(err, &exit):
+		w.broken = true
+		return nil, err
+	case errors.Is(err, context.DeadlineExceeded):
+		w.broken = true
+		return nil, fmt.Errorf("%w: %w", ErrDeadline, err)
+	case errors.Is(err, context.Canceled):
+		w.broken = true
+		return nil, fmt.Errorf("%w: %w", ErrCanceled, err)
+	case errors.As(err, &he):
+		w.broken = true
+		return nil, &machine.HostError{Func: he.Module + "." + he.Name, Err: he.Err}
+	}
+	if kind, ok := wazeroengine.TrapKind(err); ok {
+		return nil, &TrapError{Kind: TrapKind(kind), Msg: TrapKind(kind).String()}
+	}
+	return nil, err
+}
+
+// reset replaces the instance with a fresh one: the same guarantee as a micro-VM reset.
+func (w *wazeroInstance) reset(ctx context.Context) error {
+	w.inst.Close()
+	inst, err := w.mod.Instantiate(ctx)
+	if err != nil {
+		return translateWazeroLoad(err)
+	}
+	w.inst, w.broken = inst, false
+	return nil
+}
+
+func (w *wazeroInstance) close() error { return w.inst.Close() }
+
+func translateWazeroLoad(err error) error {
+	if kind, ok := wazeroengine.TrapKind(err); ok {
+		return &TrapError{Kind: TrapKind(kind), Msg: TrapKind(kind).String()}
+	}
+	return fmt.Errorf("%w: %w", ErrInvalidModule, err)
+}
