@@ -12,6 +12,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 
+	"github.com/hlwasm/hlwasm/api"
 	"github.com/hlwasm/hlwasm/host"
 	"github.com/hlwasm/hlwasm/internal/bench"
 	"github.com/hlwasm/hlwasm/vmm"
@@ -101,7 +102,8 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 type recorder func(scenario, engine string) func([]time.Duration, time.Duration, error) error
 
 func benchMicroVM(ctx context.Context, o benchOpts, record recorder) error {
-	rt, err := host.NewRuntime(ctx, host.Config{PoolSize: 2})
+	hostFuncs := []api.HostFunction{bench.HostAdd}
+	rt, err := host.NewRuntime(ctx, host.Config{PoolSize: 2, HostFunctions: hostFuncs})
 	if err != nil {
 		return err
 	}
@@ -145,6 +147,17 @@ func benchMicroVM(ctx context.Context, o benchOpts, record recorder) error {
 		_, err := sb.Call(ctx, "add", 1, 2)
 		return err
 	}))
+	if err != nil {
+		sb.Close(ctx)
+		return err
+	}
+	// host-call: a guest-to-host call from a parked sandbox: one exit each. Each sample is the
+	// mean of hostLoop calls made by one Wasm call.
+	const hostLoop = 16
+	err = record("host-call", "microvm")(perCall(o.runs/4, hostLoop, func() error {
+		_, err := sb.Call(ctx, "host_loop", hostLoop)
+		return err
+	}))
 	sb.Close(ctx)
 	if err != nil {
 		return err
@@ -166,7 +179,7 @@ func benchMicroVM(ctx context.Context, o benchOpts, record recorder) error {
 		}
 	}
 	// hot-call: the guest spins on the mailbox between calls, no exits.
-	hot, err := host.NewRuntime(ctx, host.Config{Spin: o.spin})
+	hot, err := host.NewRuntime(ctx, host.Config{Spin: o.spin, HostFunctions: hostFuncs})
 	if err != nil {
 		return err
 	}
@@ -182,10 +195,26 @@ func benchMicroVM(ctx context.Context, o benchOpts, record recorder) error {
 	}
 	defer hsb.Close(ctx)
 	hsb.Call(ctx, "add", 1, 2) // enter the spinning state
-	return record("hot-call", "microvm")(bench.Time(o.runs*10, func() error {
+	if err := record("hot-call", "microvm")(bench.Time(o.runs*10, func() error {
 		_, err := hsb.Call(ctx, "add", 1, 2)
 		return err
+	})); err != nil {
+		return err
+	}
+	// host-call-hot: guest-to-host calls while the caller spins: served without exits.
+	return record("host-call-hot", "microvm")(perCall(o.runs, hostLoop, func() error {
+		_, err := hsb.Call(ctx, "host_loop", hostLoop)
+		return err
 	}))
+}
+
+// perCall times n runs of f, each making k inner calls, and reports per-inner-call samples.
+func perCall(n, k int, f func() error) ([]time.Duration, time.Duration, error) {
+	s, wall, err := bench.Time(n, f)
+	for i := range s {
+		s[i] /= time.Duration(k)
+	}
+	return s, wall, err
 }
 
 // throughput runs f from n goroutines for d and returns per-call samples and the wall time.
@@ -223,6 +252,10 @@ func throughput(n int, d time.Duration, f func() error) ([]time.Duration, time.D
 func benchWazero(ctx context.Context, o benchOpts, record recorder) error {
 	r := wazero.NewRuntime(ctx)
 	defer r.Close(ctx)
+	if _, err := r.NewHostModuleBuilder("env").NewFunctionBuilder().
+		WithFunc(func(a, b int32) int32 { return a + b }).Export("add").Instantiate(ctx); err != nil {
+		return err
+	}
 	if err := record("load", "wazero")(bench.Time(max(3, o.coldRuns/5), func() error {
 		cm, err := r.CompileModule(ctx, o.loadWasm)
 		if err == nil {
@@ -240,6 +273,10 @@ func benchWazero(ctx context.Context, o benchOpts, record recorder) error {
 	if err := record("cold", "wazero")(bench.Time(o.coldRuns, func() error {
 		rr := wazero.NewRuntime(ctx)
 		defer rr.Close(ctx)
+		if _, err := rr.NewHostModuleBuilder("env").NewFunctionBuilder().
+			WithFunc(func(a, b int32) int32 { return a + b }).Export("add").Instantiate(ctx); err != nil {
+			return err
+		}
 		m, err := rr.Instantiate(ctx, o.wasm)
 		if err != nil {
 			return err
@@ -256,6 +293,13 @@ func benchWazero(ctx context.Context, o benchOpts, record recorder) error {
 	add := inst.ExportedFunction("add")
 	if err := record("warm-call", "wazero")(bench.Time(o.runs*10, func() error {
 		_, err := add.Call(ctx, 1, 2)
+		return err
+	})); err != nil {
+		return err
+	}
+	hl := inst.ExportedFunction("host_loop")
+	if err := record("host-call", "wazero")(perCall(o.runs, 16, func() error {
+		_, err := hl.Call(ctx, 16)
 		return err
 	})); err != nil {
 		return err
@@ -286,7 +330,7 @@ func benchWazero(ctx context.Context, o benchOpts, record recorder) error {
 // dirty 1, 16 and 256 pages: the data behind the default reset mode.
 func benchResets(ctx context.Context, o benchOpts, record recorder) error {
 	for _, mode := range []host.ResetMode{host.ResetCompare, host.ResetDirtyLog} {
-		rt, err := host.NewRuntime(ctx, host.Config{ResetMode: mode})
+		rt, err := host.NewRuntime(ctx, host.Config{ResetMode: mode, HostFunctions: []api.HostFunction{bench.HostAdd}})
 		if err != nil {
 			return err
 		}
@@ -324,7 +368,7 @@ func benchResets(ctx context.Context, o benchOpts, record recorder) error {
 
 // floorOf names the raw floor each scenario is held against.
 var floorOf = map[string]string{"cold": "floor-create", "warm-call": "floor-exit", "hot-call": "floor-mailbox",
-	"fresh-call": "floor-exit"}
+	"fresh-call": "floor-exit", "host-call": "floor-exit", "host-call-hot": "floor-mailbox"}
 
 func printTable(w io.Writer, rs []bench.Result) {
 	p50 := map[string]int64{}
