@@ -130,3 +130,18 @@ func TestBenchJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestInspect(t *testing.T) {
+	out, errOut, code := hlwasm(t, "inspect", td+"hostcall.wasm")
+	if code != 0 {
+		t.Fatalf("inspect: %d %s", code, errOut)
+	}
+	for _, want := range []string{"env.add: func (i32, i32) -> (i32)", "hlwasm.log: func (i32, i32) -> ()", "add_loop: func (i32) -> (i32)", "memory: memory 0"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("inspect output lacks %q:\n%s", want, out)
+		}
+	}
+	if _, errOut, code = hlwasm(t, "inspect", td+"malformed/bad_magic.wasm"); code != 1 || errOut == "" {
+		t.Errorf("inspect of a malformed module: code %d stderr %q", code, errOut)
+	}
+}

@@ -1,7 +1,8 @@
 // Command hlwasm runs WebAssembly inside KVM micro-VMs.
 //
 //	hlwasm call [--timeout D] [--max-memory SIZE] [--engine microvm|wazero] MODULE.wasm FUNC [ARGS...]
-//	hlwasm bench [--json] [--runs N]
+//	hlwasm bench [--json] [--chart FILE] [--runs N] [--resets]
+//	hlwasm inspect MODULE.wasm
 //
 // Exit status: 0 on success, 1 on a trap or guest error, 2 on a usage error.
 package main
@@ -16,7 +17,8 @@ import (
 
 const usage = `usage:
   hlwasm call [--timeout D] [--max-memory SIZE] [--engine microvm|wazero] MODULE.wasm FUNC [ARGS...]
-  hlwasm bench [--json] [--runs N] [--module M.wasm --func F]
+  hlwasm bench [--json] [--chart FILE] [--runs N] [--resets]
+  hlwasm inspect MODULE.wasm
 `
 
 // usageError is a command-line mistake: exit status 2.
@@ -41,6 +43,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdCall(ctx, args[1:], stdout)
 	case "bench":
 		err = cmdBench(ctx, args[1:], stdout)
+	case "inspect":
+		err = cmdInspect(ctx, args[1:], stdout)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
