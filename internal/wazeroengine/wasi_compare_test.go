@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,11 +59,41 @@ type progCase struct {
 	// compiler runs both sides with wazero's compiler (slow to compile Go binaries) instead of
 	// the interpreter.
 	compiler bool
+	// writable mounts a fresh empty host directory at /w, writable (wazero: WithDirMount;
+	// hlwasm: wasi.RootFS), and the test compares what is left in it.
+	writable bool
+	wguest   string // guest path of the writable directory when not /w
+}
+
+func (c progCase) writableGuest() string {
+	if c.wguest != "" {
+		return c.wguest
+	}
+	return "/w"
 }
 
 type result struct {
 	stdout, stderr string
 	code           uint32
+	files          map[string]string // what the guest left in /w
+}
+
+// snapshot lists dir: relative path -> content ("<dir>" for directories).
+func snapshot(t *testing.T, dir string) map[string]string {
+	out := map[string]string{}
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		require.NoError(t, err)
+		rel, _ := filepath.Rel(dir, p)
+		if d.IsDir() {
+			out[rel] = "<dir>"
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		require.NoError(t, err)
+		out[rel] = string(b)
+		return nil
+	}))
+	return out
 }
 
 func wazeroDir(t *testing.T) string {
@@ -89,6 +120,10 @@ func runReference(t *testing.T, c progCase, wasm []byte) result {
 	for _, m := range c.mounts {
 		fsc = fsc.WithReadOnlyDirMount(m.host, m.guest)
 	}
+	wdir := t.TempDir()
+	if c.writable {
+		fsc = fsc.WithDirMount(wdir, c.writableGuest())
+	}
 	cfg := wazero.NewModuleConfig().WithArgs(c.args...).WithStdout(&stdout).WithStderr(&stderr).
 		WithStdin(strings.NewReader(c.stdin)).WithFSConfig(fsc).WithRandSource(&detRand{}).
 		WithSysWalltime().WithSysNanotime().WithSysNanosleep().WithName("")
@@ -97,7 +132,7 @@ func runReference(t *testing.T, c progCase, wasm []byte) result {
 		cfg = cfg.WithEnv(k, v)
 	}
 	_, err := rt.InstantiateWithConfig(ctx, wasm, cfg)
-	res := result{stdout: stdout.String(), stderr: stderr.String()}
+	res := result{stdout: stdout.String(), stderr: stderr.String(), files: snapshot(t, wdir)}
 	var exit *sys.ExitError
 	if errors.As(err, &exit) {
 		res.code = exit.ExitCode()
@@ -123,6 +158,13 @@ func runOurs(t *testing.T, c progCase, wasm []byte) result {
 		}
 		cfg.Preopens = append(cfg.Preopens, wasi.Preopen{GuestPath: m.guest, FS: fsys})
 	}
+	wdir := t.TempDir()
+	if c.writable {
+		root, err := os.OpenRoot(wdir)
+		require.NoError(t, err)
+		defer root.Close()
+		cfg.Preopens = append(cfg.Preopens, wasi.Preopen{GuestPath: c.writableGuest(), FS: wasi.RootFS(root), Writable: true})
+	}
 	funcs, err := wasi.New(cfg)
 	require.NoError(t, err)
 	mod, err := wazeroengine.Load(ctx, wasm, funcs, wazeroengine.Config{Compiler: c.compiler})
@@ -132,7 +174,7 @@ func runOurs(t *testing.T, c progCase, wasm []byte) result {
 	require.NoError(t, err)
 	defer inst.Close()
 	_, err = inst.Call(ctx, "_start", nil)
-	res := result{stdout: stdout.String(), stderr: stderr.String()}
+	res := result{stdout: stdout.String(), stderr: stderr.String(), files: snapshot(t, wdir)}
 	var exit *api.ExitError
 	if errors.As(err, &exit) {
 		res.code = exit.Code
@@ -159,7 +201,8 @@ func compare(t *testing.T, cases []progCase) {
 			require.Equal(t, want.stdout, got.stdout, "stdout")
 			require.Equal(t, want.code, got.code, "exit code")
 			require.Equal(t, want.stderr, got.stderr, "stderr")
-			t.Logf("exit %d, %d bytes of stdout", got.code, len(got.stdout))
+			require.Equal(t, want.files, got.files, "files left in /w")
+			t.Logf("exit %d, %d bytes of stdout:\n%s", got.code, len(got.stdout), got.stdout[:min(len(got.stdout), 600)])
 		})
 	}
 }
@@ -180,6 +223,8 @@ func TestWASIOwnPrograms(t *testing.T) {
 		{name: "c-prog", wasm: ourData + "/cprog.wasm", env: env, mounts: data, args: []string{"cprog",
 			"/data/hello.txt", "/data/sub/nested.txt", "/data/big.txt", "/data/missing", "/data/../../etc/passwd",
 			"-ls", "/data", "-ls", "/data/sub", "-ls", "/data/hello.txt", "-hostile", "/data"}},
+		{name: "go-write", wasm: ourData + "/stdlib-go.wasm", args: []string{"stdlib", "-write", "/w"}, writable: true},
+		{name: "c-write", wasm: ourData + "/cprog.wasm", args: []string{"cprog", "-write", "/w"}, writable: true},
 		{name: "c-exit", wasm: ourData + "/cprog.wasm", args: []string{"cprog", "exit", "7"}},
 		{name: "c-prog-compiler", wasm: ourData + "/cprog.wasm", env: env, mounts: data, compiler: true,
 			args: []string{"cprog", "/data/hello.txt", "-ls", "/data"}},
@@ -215,6 +260,8 @@ func TestWASIWazeroTestdata(t *testing.T) {
 			mounts: []mount{{fsDir, "/"}, {filepath.Join(fsDir, "fish"), "/tmp"}}},
 		progCase{name: "zig-cc-sleepmillis", wasm: filepath.Join(p, "zig-cc/wasi.wasm"), args: []string{"wasi", "sleepmillis", "20"}},
 		progCase{name: "zig-cc-poll", wasm: filepath.Join(p, "zig-cc/wasi.wasm"), args: []string{"wasi", "poll", "0", "10"}, stdin: "input"},
+		progCase{name: "zig-cc-open-rdonly-writable", wasm: filepath.Join(p, "zig-cc/wasi.wasm"), args: []string{"wasi", "open-rdonly"}, writable: true, wguest: "/"},
+		progCase{name: "zig-cc-open-wronly-writable", wasm: filepath.Join(p, "zig-cc/wasi.wasm"), args: []string{"wasi", "open-wronly"}, writable: true, wguest: "/"},
 		progCase{name: "print_args", wasm: filepath.Join(p, "print_args.wasm"), args: []string{"a", "bc", ""}},
 		progCase{name: "print_prestat_dirname", wasm: filepath.Join(p, "print_prestat_dirname.wasm"), mounts: []mount{{fsDir, "/data"}}},
 		progCase{name: "exit_on_start", wasm: filepath.Join(p, "exit_on_start.wasm")},

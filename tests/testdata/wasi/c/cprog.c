@@ -99,6 +99,35 @@ static void hostile(const char *dir) {
   printf("create: %s\n", fd < 0 ? "refused" : "created");
 }
 
+static void writes(const char *dir) {
+  char p[512], q[512];
+  snprintf(p, sizeof p, "%s/c.txt", dir);
+  FILE *f = fopen(p, "w");
+  if (!f) {
+    printf("fopen w: %s\n", strerror(errno));
+    return;
+  }
+  for (int i = 0; i < 3; i++) fprintf(f, "line %d %.2f\n", i, i * 1.25);
+  fclose(f);
+  f = fopen(p, "a");
+  fputs("appended\n", f);
+  fclose(f);
+  cat(p);
+  int fd = open(p, O_RDWR);
+  printf("pwrite=%zd ftruncate=%d\n", pwrite(fd, "LINE", 4, 0), ftruncate(fd, 12));
+  close(fd);
+  cat(p);
+  snprintf(q, sizeof q, "%s/sub", dir);
+  printf("mkdir=%d\n", mkdir(q, 0755));
+  snprintf(q, sizeof q, "%s/sub/renamed.txt", dir);
+  printf("rename=%d\n", rename(p, q));
+  ls(dir);
+  snprintf(p, sizeof p, "%s/sub", dir);
+  printf("rmdir non-empty=%d\n", rmdir(p));
+  printf("unlink=%d rmdir=%d\n", unlink(q), rmdir(p));
+  ls(dir);
+}
+
 int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "exit") == 0) {
     printf("exiting with %d\n", argc > 2 ? atoi(argv[2]) : 0);
@@ -109,6 +138,8 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "-ls") == 0 && i + 1 < argc) {
       ls(argv[++i]);
+    } else if (strcmp(argv[i], "-write") == 0 && i + 1 < argc) {
+      writes(argv[++i]);
     } else if (strcmp(argv[i], "-hostile") == 0 && i + 1 < argc) {
       hostile(argv[++i]);
     } else {

@@ -24,6 +24,10 @@ type record struct {
 }
 
 func main() {
+	if len(os.Args) > 2 && os.Args[1] == "-write" {
+		writeFiles(os.Args[2])
+		return
+	}
 	// Goroutines and channels: a pipeline summing squares.
 	in, out := make(chan int), make(chan int)
 	var wg sync.WaitGroup
@@ -118,6 +122,49 @@ func main() {
 		_, err = os.Stat(root + "/missing")
 		fmt.Println("missing:", os.IsNotExist(err))
 	}
+}
+
+// writeFiles creates, appends, truncates, renames and removes files and directories in dir.
+func writeFiles(dir string) {
+	p := dir + "/out.txt"
+	check(os.WriteFile(p, []byte("first line\n"), 0o644))
+	f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+	check(err)
+	_, err = f.WriteString("appended\n")
+	check(err)
+	check(f.Close())
+	data, err := os.ReadFile(p)
+	check(err)
+	fmt.Printf("read back %q\n", data)
+	f, err = os.OpenFile(p, os.O_RDWR, 0)
+	check(err)
+	_, err = f.WriteAt([]byte("FIRST"), 0)
+	check(err)
+	check(f.Truncate(8))
+	fi, err := f.Stat()
+	check(err)
+	fmt.Println("size after truncate:", fi.Size())
+	check(f.Close())
+	data, err = os.ReadFile(p)
+	check(err)
+	fmt.Printf("now %q\n", data)
+	check(os.Mkdir(dir+"/d", 0o755))
+	check(os.Rename(p, dir+"/d/moved.txt"))
+	_, err = os.Stat(p)
+	fmt.Println("old name gone:", os.IsNotExist(err))
+	entries, err := os.ReadDir(dir + "/d")
+	check(err)
+	for _, e := range entries {
+		fmt.Println("entry", e.Name(), e.IsDir())
+	}
+	fmt.Println("remove non-empty dir fails:", os.Remove(dir+"/d") != nil)
+	check(os.Remove(dir + "/d/moved.txt"))
+	check(os.Remove(dir + "/d"))
+	_, err = os.Create(dir + "/../outside.txt")
+	fmt.Println("create outside fails:", err != nil)
+	entries, err = os.ReadDir(dir)
+	check(err)
+	fmt.Println("left:", len(entries))
 }
 
 func check(err error) {

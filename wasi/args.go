@@ -1,0 +1,57 @@
+package wasi
+
+import (
+	"context"
+
+	"github.com/hlwasm/hlwasm/api"
+)
+
+func argsGet(in *Instance, _ context.Context, m api.Memory, p []uint64) Errno {
+	return writeStrings(m, in.cfg.Args, uint32(p[0]), uint32(p[1]))
+}
+
+func argsSizesGet(in *Instance, _ context.Context, m api.Memory, p []uint64) Errno {
+	return writeSizes(m, in.cfg.Args, uint32(p[0]), uint32(p[1]))
+}
+
+func environGet(in *Instance, _ context.Context, m api.Memory, p []uint64) Errno {
+	return writeStrings(m, in.cfg.Env, uint32(p[0]), uint32(p[1]))
+}
+
+func environSizesGet(in *Instance, _ context.Context, m api.Memory, p []uint64) Errno {
+	return writeSizes(m, in.cfg.Env, uint32(p[0]), uint32(p[1]))
+}
+
+// writeSizes stores the count of strs and their total size with NUL terminators.
+func writeSizes(m api.Memory, strs []string, countPtr, sizePtr uint32) Errno {
+	size := uint64(0)
+	for _, s := range strs {
+		size += uint64(len(s)) + 1
+	}
+	if size > 1<<32-1 {
+		return Errno2big
+	}
+	if !m.WriteUint32Le(countPtr, uint32(len(strs))) || !m.WriteUint32Le(sizePtr, uint32(size)) {
+		return ErrnoFault
+	}
+	return ErrnoSuccess
+}
+
+// writeStrings stores pointers to strs at ptrs and the NUL-terminated strings at buf.
+func writeStrings(m api.Memory, strs []string, ptrs, buf uint32) Errno {
+	// Check both ranges up front so nothing is written on a fault.
+	size := uint64(0)
+	for _, s := range strs {
+		size += uint64(len(s)) + 1
+	}
+	if uint64(ptrs)+4*uint64(len(strs)) > uint64(m.Size()) || uint64(buf)+size > uint64(m.Size()) {
+		return ErrnoFault
+	}
+	for i, s := range strs {
+		if !m.WriteUint32Le(ptrs+4*uint32(i), buf) || !m.Write(buf, append([]byte(s), 0)) {
+			return ErrnoFault
+		}
+		buf += uint32(len(s)) + 1
+	}
+	return ErrnoSuccess
+}

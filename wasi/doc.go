@@ -1,0 +1,22 @@
+// Package wasi implements WASI preview1 (module "wasi_snapshot_preview1") as hlwasm host
+// functions ([api.HostFunction]) usable by every engine.
+//
+// The implementation trusts nothing the guest writes: every pointer and length goes through
+// [api.Memory] bounds checks (a bad pointer answers EFAULT), guest-chosen sizes are capped or
+// processed in bounded chunks, and path lookups never leave a preopened directory ("..", absolute
+// paths and symlinks leading out are refused with ENOTCAPABLE).
+//
+// Preopened directories are [fs.FS] values, read-only by default: any attempt to create,
+// truncate, write or remove answers EROFS. A preopen marked Writable must implement
+// [WritableFS]; [RootFS] adapts an [os.Root], whose kernel-backed confinement also holds against
+// a host directory changing under the guest. Not supported: sockets (sock_* answer ENOSYS),
+// proc_raise (ENOSYS), creating links and symlinks, setting file times and rights (ENOTSUP).
+//
+// Standard streams are reported as wazero reports non-terminal streams (a block device), so
+// that guests behave identically on both; poll_oneoff reports them, files and directories as
+// always ready and only sleeps for clock subscriptions.
+//
+// A [Instance] holds the per-guest state (the file-descriptor table: 0, 1, 2 are stdio, 3... the
+// preopens, then files the guest opens); [Instance.Reset] returns it to its initial state for a
+// sandbox reset.
+package wasi

@@ -1,0 +1,202 @@
+package wasi
+
+import (
+	"context"
+	"io/fs"
+	"strings"
+
+	"github.com/hlwasm/hlwasm/api"
+)
+
+// Limits on path lookups.
+const (
+	maxPathLen  = 4096
+	maxSymlinks = 32
+)
+
+// readPath copies a guest path, refusing huge, empty and NUL-containing ones.
+func readPath(m api.Memory, ptr, n uint32) (string, Errno) {
+	if n > maxPathLen {
+		return "", ErrnoNametoolong
+	}
+	s, ok := m.ReadString(ptr, n)
+	switch {
+	case !ok:
+		return "", ErrnoFault
+	case s == "":
+		return "", ErrnoNoent
+	case strings.IndexByte(s, 0) >= 0:
+		return "", ErrnoInval
+	}
+	return s, ErrnoSuccess
+}
+
+// dirEntry returns the directory descriptor fd.
+func (in *Instance) dirEntry(fd uint32) (*fdEntry, Errno) {
+	e := in.lookup(fd)
+	switch {
+	case e == nil:
+		return nil, ErrnoBadf
+	case e.kind != kindDir:
+		return nil, ErrnoNotdir
+	}
+	return e, ErrnoSuccess
+}
+
+// resolve turns name, relative to the directory dir of preopen pre, into a path inside that
+// preopen's FS ("." for its root). Absolute names, ".." above the root and symlinks that are
+// absolute or lead above the root answer ENOTCAPABLE. Symlinks are followed (inside the FS) in
+// every component except a final one when follow is false; this needs the FS to implement
+// fs.ReadLinkFS, otherwise the FS itself must not contain symlinks leading out.
+func (in *Instance) resolve(pre int, dir, name string, follow bool) (string, Errno) {
+	if strings.HasPrefix(name, "/") {
+		return "", ErrnoPerm
+	}
+	rl, _ := in.cfg.Preopens[pre].FS.(fs.ReadLinkFS)
+	var stack []string
+	if dir != "." {
+		stack = strings.Split(dir, "/")
+	}
+	todo := strings.Split(name, "/")
+	hops := 0
+	for len(todo) > 0 {
+		c := todo[0]
+		todo = todo[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			if len(stack) == 0 {
+				return "", ErrnoPerm
+			}
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		stack = append(stack, c)
+		if rl == nil || (!follow && onlyDots(todo)) {
+			continue
+		}
+		p := strings.Join(stack, "/")
+		if !fs.ValidPath(p) {
+			return "", ErrnoNoent
+		}
+		fi, err := rl.Lstat(p)
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			continue
+		}
+		if hops++; hops > maxSymlinks {
+			return "", ErrnoLoop
+		}
+		target, err := rl.ReadLink(p)
+		switch {
+		case err != nil:
+			return "", errnoOf(err)
+		case target == "":
+			return "", ErrnoNoent
+		case strings.HasPrefix(target, "/"):
+			return "", ErrnoPerm
+		}
+		stack = stack[:len(stack)-1]
+		todo = append(strings.Split(target, "/"), todo...)
+	}
+	if len(stack) == 0 {
+		return ".", ErrnoSuccess
+	}
+	p := strings.Join(stack, "/")
+	if !fs.ValidPath(p) {
+		return "", ErrnoNoent
+	}
+	return p, ErrnoSuccess
+}
+
+func onlyDots(cs []string) bool {
+	for _, c := range cs {
+		if c != "" && c != "." {
+			return false
+		}
+	}
+	return true
+}
+
+// statPath stats a resolved path, without following a final symlink unless follow.
+func (in *Instance) statPath(pre int, p string, follow bool) (stat, Errno) {
+	fsys := in.cfg.Preopens[pre].FS
+	var fi fs.FileInfo
+	var err error
+	if rl, ok := fsys.(fs.ReadLinkFS); ok && !follow {
+		fi, err = rl.Lstat(p)
+	} else {
+		fi, err = fs.Stat(fsys, p)
+	}
+	if err != nil {
+		return stat{}, errnoOf(err)
+	}
+	return statOf(fi), ErrnoSuccess
+}
+
+func pathFilestatGet(in *Instance, _ context.Context, m api.Memory, p []uint64) Errno {
+	dir, errno := in.dirEntry(uint32(p[0]))
+	if errno != ErrnoSuccess {
+		return errno
+	}
+	name, errno := readPath(m, uint32(p[2]), uint32(p[3]))
+	if errno != ErrnoSuccess {
+		return errno
+	}
+	follow := uint32(p[1])&lookupSymlinkFollow != 0
+	rp, errno := in.resolve(dir.preopen, dir.path, name, follow)
+	if errno != ErrnoSuccess {
+		return errno
+	}
+	st, errno := in.statPath(dir.preopen, rp, follow)
+	if errno != ErrnoSuccess {
+		return errno
+	}
+	if !m.Write(uint32(p[4]), st.bytes()) {
+		return ErrnoFault
+	}
+	return ErrnoSuccess
+}
+
+func pathReadlink(in *Instance, _ context.Context, m api.Memory, p []uint64) Errno {
+	dir, errno := in.dirEntry(uint32(p[0]))
+	if errno != ErrnoSuccess {
+		return errno
+	}
+	buf, bufLen, usedPtr := uint32(p[3]), uint32(p[4]), uint32(p[5])
+	if uint64(buf)+uint64(bufLen) > uint64(m.Size()) {
+		return ErrnoFault
+	}
+	if _, ok := m.ReadUint32Le(usedPtr); !ok {
+		return ErrnoFault
+	}
+	name, errno := readPath(m, uint32(p[1]), uint32(p[2]))
+	if errno != ErrnoSuccess {
+		return errno
+	}
+	rp, errno := in.resolve(dir.preopen, dir.path, name, false)
+	if errno != ErrnoSuccess {
+		return errno
+	}
+	rl, ok := in.cfg.Preopens[dir.preopen].FS.(fs.ReadLinkFS)
+	if !ok {
+		return ErrnoInval
+	}
+	fi, err := rl.Lstat(rp)
+	if err != nil {
+		return errnoOf(err)
+	}
+	if fi.Mode()&fs.ModeSymlink == 0 {
+		return ErrnoInval
+	}
+	target, err := rl.ReadLink(rp)
+	if err != nil {
+		return errnoOf(err)
+	}
+	if uint32(len(target)) > bufLen {
+		target = target[:bufLen]
+	}
+	m.Write(buf, []byte(target))
+	m.WriteUint32Le(usedPtr, uint32(len(target)))
+	return ErrnoSuccess
+}

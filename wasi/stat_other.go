@@ -1,0 +1,7 @@
+//go:build !linux
+
+package wasi
+
+import "io/fs"
+
+func sysStat(fs.FileInfo, *stat) {}
