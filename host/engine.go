@@ -72,9 +72,11 @@ func (v *vmInstance) close() error { return v.mach.Close() }
 
 // wazeroInstance is a module instance on wazero, in this process.
 type wazeroInstance struct {
-	mod    *wazeroengine.Module
-	inst   *wazeroengine.Instance
-	broken bool // a deadline or host failure ended a call: like a micro-VM, unusable until reset
+	mod     *wazeroengine.Module
+	ownsMod bool // the module (and its runtime) belongs to this sandbox alone
+	inst    *wazeroengine.Instance
+	init    *FunctionDefinition // _initialize, run again after each reset
+	broken  bool                // a deadline or host failure ended a call: unusable until reset
 }
 
 func (w *wazeroInstance) call(ctx context.Context, f FunctionDefinition, params []uint64) ([]uint64, error) {
@@ -115,10 +117,21 @@ func (w *wazeroInstance) reset(ctx context.Context) error {
 		return translateWazeroLoad(err)
 	}
 	w.inst, w.broken = inst, false
+	if w.init != nil {
+		if _, err := w.call(ctx, *w.init, nil); err != nil {
+			return fmt.Errorf("_initialize: %w", err)
+		}
+	}
 	return nil
 }
 
-func (w *wazeroInstance) close() error { return w.inst.Close() }
+func (w *wazeroInstance) close() error {
+	err := w.inst.Close()
+	if w.ownsMod {
+		w.mod.Close()
+	}
+	return err
+}
 
 func translateWazeroLoad(err error) error {
 	if kind, ok := wazeroengine.TrapKind(err); ok {

@@ -9,6 +9,7 @@ import (
 	"github.com/hlwasm/hlwasm/api"
 	"github.com/hlwasm/hlwasm/internal/machine"
 	"github.com/hlwasm/hlwasm/internal/wasmbin"
+	"github.com/hlwasm/hlwasm/wasi"
 )
 
 // LogModule and LogName name the one host function every runtime allows by default:
@@ -54,10 +55,42 @@ func (r *Runtime) allowed() allowList {
 	if !r.cfg.NoDefaultLog {
 		a[[2]string{LogModule, LogName}] = logFunction(r.cfg.Log)
 	}
+	if r.cfg.WASI != nil {
+		funcs, _ := wasi.New(*r.cfg.WASI) // validated by NewRuntime; per-sandbox state comes later
+		for _, f := range funcs {
+			a[[2]string{f.ModuleName, f.Name}] = f
+		}
+	}
 	for _, f := range r.cfg.HostFunctions {
 		a[[2]string{f.ModuleName, f.Name}] = f
 	}
 	return a
+}
+
+// wasiModule is the module name of WASI preview1 imports.
+const wasiModule = "wasi_snapshot_preview1"
+
+// sandboxFuncs returns the host functions one sandbox links: the module's imports, with the
+// WASI ones bound to a WASI instance of the sandbox's own (nil if the module imports no WASI).
+func (m *Module) sandboxFuncs() ([]api.HostFunction, *wasi.Instance, error) {
+	if m.rt.cfg.WASI == nil || !slices.ContainsFunc(m.hostFuncs, func(f api.HostFunction) bool { return f.ModuleName == wasiModule }) {
+		return m.hostFuncs, nil, nil
+	}
+	wi, err := wasi.NewInstance(*m.rt.cfg.WASI)
+	if err != nil {
+		return nil, nil, err
+	}
+	own := map[string]api.HostFunction{}
+	for _, f := range wi.Functions() {
+		own[f.Name] = f
+	}
+	funcs := slices.Clone(m.hostFuncs)
+	for i, f := range funcs {
+		if f.ModuleName == wasiModule {
+			funcs[i] = own[f.Name]
+		}
+	}
+	return funcs, wi, nil
 }
 
 func convTypes(ts []wasmbin.ValType) []api.ValueType {

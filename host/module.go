@@ -83,7 +83,7 @@ func (r *Runtime) LoadModule(ctx context.Context, wasm []byte) (*Module, error) 
 	}
 	m.hostFuncs = funcs
 	if r.cfg.Engine == EngineWazero {
-		m.wz, err = wazeroengine.Load(ctx, m.wasm, funcs, wazeroengine.Config{MaxMemoryPages: r.cfg.MaxMemoryPages, Compiler: true})
+		m.wz, err = wazeroengine.Load(ctx, m.wasm, funcs, m.wazeroConfig())
 		if err != nil {
 			return nil, translateWazeroLoad(err)
 		}
@@ -143,41 +143,90 @@ func (m *Module) NewSandbox(ctx context.Context) (*Sandbox, error) {
 }
 
 func (m *Module) newSandbox(ctx context.Context) (*Sandbox, error) {
-	if m.wz != nil {
-		inst, err := m.wz.Instantiate(ctx)
+	funcs, wi, err := m.sandboxFuncs()
+	if err != nil {
+		return nil, err
+	}
+	in, err := m.newInstance(ctx, funcs, wi != nil)
+	if err != nil {
+		if wi != nil {
+			wi.Close()
+		}
+		return nil, err
+	}
+	return &Sandbox{mod: m, in: in, wasi: wi}, nil
+}
+
+// newInstance makes the engine half of a sandbox: instantiated, `_initialize` run (reactor
+// modules), and for micro-VMs snapshotted in that state.
+func (m *Module) newInstance(ctx context.Context, funcs []api.HostFunction, ownWASI bool) (instance, error) {
+	init, hasInit := m.funcs["_initialize"]
+	if m.rt.cfg.Engine == EngineWazero {
+		wz, owns := m.wz, false
+		if ownWASI { // WASI state is per sandbox: a wazero module of its own, compiled code shared
+			var err error
+			wz, err = wazeroengine.Load(ctx, m.wasm, funcs, m.wazeroConfig())
+			if err != nil {
+				return nil, translateWazeroLoad(err)
+			}
+			owns = true
+		}
+		inst, err := wz.Instantiate(ctx)
 		if err != nil {
+			if owns {
+				wz.Close()
+			}
 			return nil, translateWazeroLoad(err)
 		}
-		return &Sandbox{mod: m, in: &wazeroInstance{mod: m.wz, inst: inst}}, nil
+		w := &wazeroInstance{mod: wz, inst: inst, ownsMod: owns}
+		if hasInit {
+			w.init = &init
+			if _, err := w.call(ctx, init, nil); err != nil {
+				w.close()
+				return nil, fmt.Errorf("_initialize: %w", err)
+			}
+		}
+		return w, nil
 	}
 	if m.snapFile != nil {
 		mach, snap, err := machine.NewFromSnapshot(ctx, m.rt.machineConfig(), m.snapFile)
 		if err != nil {
 			return nil, err
 		}
-		return &Sandbox{mod: m, in: &vmInstance{mach: mach, inst: m.snapInst, snap: snap}}, nil
+		mach.BindHostFuncs(machineDefs(funcs))
+		return &vmInstance{mach: mach, inst: m.snapInst, snap: snap}, nil
 	}
 	mach, err := machine.New(ctx, m.rt.machineConfig())
 	if err != nil {
 		return nil, err
 	}
-	if len(m.hostFuncs) > 0 {
-		if err := mach.DefineHost(ctx, machineDefs(m.hostFuncs)); err != nil {
-			mach.Close()
-			return nil, err
+	fail := func(err error) (instance, error) {
+		mach.Close()
+		return nil, err
+	}
+	if len(funcs) > 0 {
+		if err := mach.DefineHost(ctx, machineDefs(funcs)); err != nil {
+			return fail(err)
 		}
 	}
 	inst, err := mach.Load(ctx, m.wasm)
 	if err != nil {
-		mach.Close()
-		return nil, translate(err)
+		return fail(translate(err))
 	}
-	snap, err := mach.Snapshot(ctx, m.rt.cfg.ResetMode)
-	if err != nil {
-		mach.Close()
-		return nil, err
+	v := &vmInstance{mach: mach, inst: inst}
+	if hasInit {
+		if _, err := v.call(ctx, init, nil); err != nil {
+			return fail(fmt.Errorf("_initialize: %w", err))
+		}
 	}
-	return &Sandbox{mod: m, in: &vmInstance{mach: mach, inst: inst, snap: snap}}, nil
+	if v.snap, err = mach.Snapshot(ctx, m.rt.cfg.ResetMode); err != nil {
+		return fail(err)
+	}
+	return v, nil
+}
+
+func (m *Module) wazeroConfig() wazeroengine.Config {
+	return wazeroengine.Config{MaxMemoryPages: m.rt.cfg.MaxMemoryPages, Compiler: true, Cache: m.rt.wzCache}
 }
 
 // Close releases the module's pooled and spare sandboxes. Sandboxes made by NewSandbox keep

@@ -132,5 +132,10 @@ func (m *Module) Call(ctx context.Context, name string, params ...uint64) ([]uin
 // are restored from the snapshot taken then, and so is the complete vCPU state. A sandbox that
 // trapped, faulted or timed out is usable again afterwards.
 func (s *Sandbox) Reset(ctx context.Context) error {
+	if s.wasi != nil {
+		if err := s.wasi.Reset(*s.mod.rt.cfg.WASI); err != nil {
+			return err
+		}
+	}
 	return s.in.reset(ctx)
 }

@@ -18,9 +18,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tetratelabs/wazero"
+
 	"github.com/hlwasm/hlwasm/api"
 	"github.com/hlwasm/hlwasm/internal/machine"
 	"github.com/hlwasm/hlwasm/vmm"
+	"github.com/hlwasm/hlwasm/wasi"
 )
 
 // Config configures a Runtime. The zero value is usable.
@@ -42,6 +45,10 @@ type Config struct {
 	// HostFunctions are the functions modules may import, beyond the default hlwasm.log (the
 	// allow-list: a module importing anything else is refused at load, naming each import).
 	HostFunctions []api.HostFunction
+	// WASI, when set, allows modules to import wasi_snapshot_preview1 (all 46 functions) with
+	// this configuration: arguments, environment, stdio, preopened directories. Each sandbox
+	// gets its own WASI state (descriptor table), returned to this configuration by Reset.
+	WASI *wasi.Config
 	// Log receives what guests write with hlwasm.log(ptr, len). Nil discards it.
 	Log io.Writer
 	// NoDefaultLog removes hlwasm.log from the allow-list.
@@ -58,9 +65,10 @@ type Config struct {
 // Runtime holds the shared /dev/kvm handle and creates modules and sandboxes. Safe for
 // concurrent use.
 type Runtime struct {
-	kvm *vmm.KVM
-	cfg Config
-	log *slog.Logger
+	kvm     *vmm.KVM
+	wzCache wazero.CompilationCache // EngineWazero: compiled code shared by its modules
+	cfg     Config
+	log     *slog.Logger
 
 	mu     sync.Mutex
 	closed bool
@@ -89,11 +97,20 @@ func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 	if cfg.MaxMemoryPages > 65536 {
 		return nil, fmt.Errorf("%w: MaxMemoryPages %d exceeds 65536", ErrLimit, cfg.MaxMemoryPages)
 	}
+	if cfg.WASI != nil {
+		if _, err := wasi.New(*cfg.WASI); err != nil {
+			return nil, fmt.Errorf("WASI configuration: %w", err)
+		}
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Runtime{kvm: k, cfg: cfg, log: log}, nil
+	r := &Runtime{kvm: k, cfg: cfg, log: log}
+	if cfg.Engine == EngineWazero {
+		r.wzCache = wazero.NewCompilationCache()
+	}
+	return r, nil
 }
 
 func (r *Runtime) machineConfig() machine.Config {
@@ -108,13 +125,15 @@ func (r *Runtime) machineConfig() machine.Config {
 
 // Close releases /dev/kvm. Sandboxes already created keep working until closed.
 func (r *Runtime) Close(ctx context.Context) error {
-	_ = ctx
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
 		return nil
 	}
 	r.closed = true
+	if r.wzCache != nil {
+		r.wzCache.Close(ctx)
+	}
 	if r.kvm == nil {
 		return nil
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/hlwasm/hlwasm/wasi"
 )
 
 // Sandbox is one instance of a module in its own micro-VM (or, with EngineWazero, in-process). Calls on one sandbox are
@@ -11,8 +13,9 @@ import (
 // left, as in any engine); after a deadline, cancellation or guest fault it is unusable and
 // must be closed.
 type Sandbox struct {
-	mod *Module
-	in  instance
+	mod  *Module
+	in   instance
+	wasi *wasi.Instance // the sandbox's own WASI state, if the module imports WASI
 }
 
 // Call calls an exported function. Parameters and results are encoded as in wazero: i32 and
@@ -51,7 +54,11 @@ func (s *Sandbox) Module() *Module { return s.mod }
 // Close stops the sandbox's VM and releases it.
 func (s *Sandbox) Close(ctx context.Context) error {
 	_ = ctx
-	return s.in.close()
+	err := s.in.close()
+	if s.wasi != nil {
+		s.wasi.Close()
+	}
+	return err
 }
 
 func errNoExport(name string) error { return fmt.Errorf("%w: %q", ErrNoExport, name) }

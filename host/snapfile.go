@@ -62,11 +62,17 @@ func (r *Runtime) LoadSnapshot(ctx context.Context, path string) (*Module, error
 		sf.Close()
 		return nil, fmt.Errorf("%s: %w: %w", path, machine.ErrSnapshotCorrupt, err)
 	}
+	funcs, err := r.allowed().link(info)
+	if err != nil {
+		sf.Close()
+		return nil, err
+	}
 	m, err := r.newModule(wasm, info)
 	if err != nil {
 		sf.Close()
 		return nil, err
 	}
+	m.hostFuncs = funcs
 	m.snapFile, m.snapInst = sf, inst
 	return m, nil
 }

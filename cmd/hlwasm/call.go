@@ -7,15 +7,17 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hlwasm/hlwasm/host"
 	"github.com/hlwasm/hlwasm/internal/values"
+	"github.com/hlwasm/hlwasm/wasi"
 )
 
-func cmdCall(ctx context.Context, args []string, stdout io.Writer) error {
+func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("call", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	timeout := fs.Duration("timeout", 10*time.Second, "stop the call after this long (0: no limit)")
@@ -28,7 +30,8 @@ func cmdCall(ctx context.Context, args []string, stdout io.Writer) error {
 		return usagef("call: need MODULE.wasm and FUNC")
 	}
 	path, fn, fargs := fs.Arg(0), fs.Arg(1), fs.Args()[2:]
-	cfg := host.Config{}
+	// WASI is linked for modules that import it: no arguments, stdio passed through.
+	cfg := host.Config{WASI: &wasi.Config{Args: []string{filepath.Base(path)}, Stdin: stdin, Stdout: stdout, Stderr: stderr}}
 	var err error
 	if cfg.Engine, err = host.ParseEngine(*engine); err != nil {
 		return usagef("call: --engine: %v", err)

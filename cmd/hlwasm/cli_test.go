@@ -145,3 +145,26 @@ func TestInspect(t *testing.T) {
 		t.Errorf("inspect of a malformed module: code %d stderr %q", code, errOut)
 	}
 }
+
+func TestRun(t *testing.T) {
+	requireKVM(t)
+	wd := td + "wasi/"
+	out, errOut, code := hlwasm(t, "run", "--env", "GREETING=hi", wd+"hello-go.wasm", "a")
+	if code != 0 || !strings.Contains(out, "hello, world") || !strings.Contains(out, `arg[1]="a"`) ||
+		!strings.Contains(out, `env GREETING="hi" true`) || !strings.Contains(errOut, "to stderr") {
+		t.Fatalf("hello-go: code %d\nstdout %s\nstderr %s", code, out, errOut)
+	}
+	if _, _, code = hlwasm(t, "run", wd+"hello-go.wasm", "exit3"); code != 3 {
+		t.Fatalf("exit3: code %d, want the guest's 3", code)
+	}
+	out, _, code = hlwasm(t, "run", "--dir", wd+"files:/data", wd+"cprog.wasm", "/data/hello.txt")
+	if code != 0 || !strings.Contains(out, "hello") {
+		t.Fatalf("cprog with a preopen: code %d stdout %s", code, out)
+	}
+	if _, errOut, code = hlwasm(t, "run", "--timeout", "200ms", td+"traps.wasm"); code != 2 || !strings.Contains(errOut, "no _start") {
+		t.Fatalf("module without _start: code %d stderr %s", code, errOut)
+	}
+	if _, errOut, code = hlwasm(t, "run", "--dir", "/nonexistent-dir", wd+"cprog.wasm"); code != 2 {
+		t.Fatalf("bad --dir: code %d stderr %s", code, errOut)
+	}
+}

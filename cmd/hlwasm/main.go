@@ -1,10 +1,12 @@
 // Command hlwasm runs WebAssembly inside KVM micro-VMs.
 //
+//	hlwasm run [--dir HOST[:GUEST]] [--env K=V] [--timeout D] [--max-memory SIZE] PROG.wasm [ARGS...]
 //	hlwasm call [--timeout D] [--max-memory SIZE] [--engine microvm|wazero] MODULE.wasm FUNC [ARGS...]
 //	hlwasm bench [--json] [--chart FILE] [--runs N] [--resets]
 //	hlwasm inspect MODULE.wasm
 //
-// Exit status: 0 on success, 1 on a trap or guest error, 2 on a usage error.
+// Exit status: 0 on success, 1 on a trap or guest error, 2 on a usage error; `run` exits with
+// the guest's own exit code.
 package main
 
 import (
@@ -16,6 +18,8 @@ import (
 )
 
 const usage = `usage:
+  hlwasm run [--dir HOST[:GUEST]] [--dir-rw HOST[:GUEST]] [--env K=V] [--timeout D] [--max-memory SIZE]
+             [--engine microvm|wazero] PROG.wasm [ARGS...]
   hlwasm call [--timeout D] [--max-memory SIZE] [--engine microvm|wazero] MODULE.wasm FUNC [ARGS...]
   hlwasm bench [--json] [--chart FILE] [--runs N] [--resets]
   hlwasm inspect MODULE.wasm
@@ -29,10 +33,10 @@ func (e *usageError) Error() string { return e.msg }
 func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
 
 func main() {
-	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -40,7 +44,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch args[0] {
 	case "call":
-		err = cmdCall(ctx, args[1:], stdout)
+		err = cmdCall(ctx, args[1:], stdin, stdout, stderr)
+	case "run":
+		err = cmdRun(ctx, args[1:], stdin, stdout, stderr)
 	case "bench":
 		err = cmdBench(ctx, args[1:], stdout)
 	case "inspect":
@@ -55,6 +61,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	var ue *usageError
+	var status exitStatus
+	if errors.As(err, &status) {
+		return int(status)
+	}
 	if errors.As(err, &ue) {
 		fmt.Fprintf(stderr, "hlwasm: %v\n%s", err, usage)
 		return 2

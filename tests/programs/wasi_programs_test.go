@@ -1,4 +1,7 @@
-package wazeroengine_test
+// Package programs runs real WASI programs (Go, C, TinyGo, Rust, Zig) on hlwasm — in micro-VMs
+// and on the wazero engine, both with hlwasm's WASI — and requires output identical to
+// wazero's own WASI implementation on the same program.
+package programs_test
 
 import (
 	"bytes"
@@ -21,6 +24,7 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/hlwasm/hlwasm/api"
+	"github.com/hlwasm/hlwasm/host"
 	"github.com/hlwasm/hlwasm/internal/wazeroengine"
 	"github.com/hlwasm/hlwasm/wasi"
 )
@@ -184,6 +188,48 @@ func runOurs(t *testing.T, c progCase, wasm []byte) result {
 	return res
 }
 
+// runMicroVM runs c through the public API in a micro-VM with hlwasm's WASI.
+func runMicroVM(t *testing.T, c progCase, wasm []byte) result {
+	ctx := context.Background()
+	var stdout, stderr bytes.Buffer
+	cfg := wasi.Config{Args: c.args, Env: c.env, Stdin: strings.NewReader(c.stdin), Stdout: &stdout,
+		Stderr: &stderr, Rand: &detRand{}}
+	for _, m := range c.mounts {
+		root, err := os.OpenRoot(m.host)
+		require.NoError(t, err)
+		defer root.Close()
+		cfg.Preopens = append(cfg.Preopens, wasi.Preopen{GuestPath: m.guest, FS: root.FS()})
+	}
+	wdir := t.TempDir()
+	if c.writable {
+		root, err := os.OpenRoot(wdir)
+		require.NoError(t, err)
+		defer root.Close()
+		cfg.Preopens = append(cfg.Preopens, wasi.Preopen{GuestPath: c.writableGuest(), FS: wasi.RootFS(root), Writable: true})
+	}
+	rt, err := host.NewRuntime(ctx, host.Config{WASI: &cfg})
+	if err != nil && os.Getenv("HLWASM_SKIP_KVM") == "1" {
+		t.Skip(err)
+	}
+	require.NoError(t, err)
+	defer rt.Close(ctx)
+	mod, err := rt.LoadModule(ctx, wasm)
+	require.NoError(t, err)
+	defer mod.Close(ctx)
+	sb, err := mod.NewSandbox(ctx)
+	require.NoError(t, err)
+	defer sb.Close(ctx)
+	_, err = sb.Call(ctx, "_start")
+	res := result{stdout: stdout.String(), stderr: stderr.String(), files: snapshot(t, wdir)}
+	var exit *api.ExitError
+	if errors.As(err, &exit) {
+		res.code = exit.Code
+	} else {
+		require.NoError(t, err, "hlwasm run (micro-VM)")
+	}
+	return res
+}
+
 func compare(t *testing.T, cases []progCase) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -203,11 +249,18 @@ func compare(t *testing.T, cases []progCase) {
 			require.Equal(t, want.stderr, got.stderr, "stderr")
 			require.Equal(t, want.files, got.files, "files left in /w")
 			t.Logf("exit %d, %d bytes of stdout:\n%s", got.code, len(got.stdout), got.stdout[:min(len(got.stdout), 600)])
+			t2 := time.Now()
+			vm := runMicroVM(t, c, wasm)
+			t.Logf("micro-VM %v", time.Since(t2).Round(time.Millisecond))
+			require.Equal(t, want.stdout, vm.stdout, "micro-VM stdout")
+			require.Equal(t, want.code, vm.code, "micro-VM exit code")
+			require.Equal(t, want.stderr, vm.stderr, "micro-VM stderr")
+			require.Equal(t, want.files, vm.files, "micro-VM: files left in /w")
 		})
 	}
 }
 
-const ourData = "../../tests/testdata/wasi"
+const ourData = "../testdata/wasi"
 
 func TestWASIOwnPrograms(t *testing.T) {
 	files, err := filepath.Abs(filepath.Join(ourData, "files"))

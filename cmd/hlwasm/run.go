@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hlwasm/hlwasm/api"
+	"github.com/hlwasm/hlwasm/host"
+	"github.com/hlwasm/hlwasm/wasi"
+)
+
+// exitStatus ends hlwasm with the guest's own exit code.
+type exitStatus int
+
+func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// listFlag collects a repeatable flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// cmdRun runs a WASI command (its _start) with stdio passed through.
+func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var dirs, rwDirs, env listFlag
+	fs.Var(&dirs, "dir", "preopen a host directory read-only: HOST[:GUEST] (repeatable)")
+	fs.Var(&rwDirs, "dir-rw", "preopen a host directory read-write: HOST[:GUEST] (repeatable)")
+	fs.Var(&env, "env", "set an environment variable for the guest: K=V (repeatable)")
+	timeout := fs.Duration("timeout", 0, "stop the program after this long (0: no limit)")
+	maxMem := fs.String("max-memory", "", "cap on the program's linear memory, e.g. 256MiB")
+	engine := fs.String("engine", "microvm", "microvm, or wazero (in-process: no hardware isolation)")
+	if err := fs.Parse(args); err != nil {
+		return usagef("run: %v", err)
+	}
+	if fs.NArg() < 1 {
+		return usagef("run: need PROG.wasm")
+	}
+	path := fs.Arg(0)
+	wc := &wasi.Config{
+		Args:   append([]string{filepath.Base(path)}, fs.Args()[1:]...),
+		Stdin:  stdin,
+		Stdout: stdout,
+		Stderr: stderr,
+	}
+	for _, kv := range env {
+		if !strings.Contains(kv, "=") {
+			return usagef("run: --env %q: want K=V", kv)
+		}
+		wc.Env = append(wc.Env, kv)
+	}
+	for _, d := range []struct {
+		specs    []string
+		writable bool
+	}{{dirs, false}, {rwDirs, true}} {
+		writable := d.writable
+		for _, spec := range d.specs {
+			hostDir, guestDir, ok := strings.Cut(spec, ":")
+			if !ok {
+				guestDir = hostDir
+			}
+			root, err := os.OpenRoot(hostDir)
+			if err != nil {
+				return usagef("run: --dir %s: %v", spec, err)
+			}
+			defer root.Close()
+			p := wasi.Preopen{GuestPath: guestDir, FS: root.FS()}
+			if writable {
+				p.FS, p.Writable = wasi.RootFS(root), true
+			}
+			wc.Preopens = append(wc.Preopens, p)
+		}
+	}
+	cfg := host.Config{WASI: wc}
+	var err error
+	if cfg.Engine, err = host.ParseEngine(*engine); err != nil {
+		return usagef("run: --engine: %v", err)
+	}
+	if *maxMem != "" {
+		if cfg.MaxMemoryPages, err = parsePages(*maxMem); err != nil {
+			return usagef("run: --max-memory: %v", err)
+		}
+	}
+	wasm, err := os.ReadFile(path)
+	if err != nil {
+		return usagef("run: %v", err)
+	}
+	if *timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *timeout)
+		defer cancel()
+	}
+	rt, err := host.NewRuntime(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer rt.Close(ctx)
+	mod, err := rt.LoadModule(ctx, wasm)
+	if err != nil {
+		return exitCodeOf(fmt.Errorf("loading %s: %w", path, err), *timeout)
+	}
+	defer mod.Close(ctx)
+	if _, ok := mod.ExportedFunction("_start"); !ok {
+		return usagef("run: %s has no _start (a reactor module? use hlwasm call)", path)
+	}
+	sb, err := mod.NewSandbox(ctx)
+	if err != nil {
+		return exitCodeOf(err, *timeout)
+	}
+	defer sb.Close(ctx)
+	_, err = sb.Call(ctx, "_start")
+	return exitCodeOf(err, *timeout)
+}
+
+// exitCodeOf turns a WASI exit into hlwasm's exit status and names timeouts.
+func exitCodeOf(err error, timeout time.Duration) error {
+	var exit *api.ExitError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &exit):
+		if exit.Code == 0 {
+			return nil
+		}
+		return exitStatus(int(exit.Code))
+	case errors.Is(err, host.ErrDeadline) && timeout > 0:
+		return fmt.Errorf("timed out after %v: %w", timeout, err)
+	}
+	return err
+}
