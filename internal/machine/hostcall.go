@@ -70,6 +70,15 @@ func (m *Machine) DefineHost(ctx context.Context, defs []HostFuncDef) error {
 	return m.replyError()
 }
 
+// BindHostFuncs sets the host side of host functions the guest already knows (a machine
+// started from a snapshot file whose guest memory holds the synthesized host modules): defs
+// must be what DefineHost was given when the snapshot's machine was set up, in that order.
+func (m *Machine) BindHostFuncs(defs []HostFuncDef) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.hostFuncs = append([]HostFuncDef(nil), defs...)
+}
+
 // serveHostCall runs the host function the guest asked for and writes its results. Everything
 // read from the mailbox is checked: the function id, the value counts against the declared
 // signature, and the memory window against the guest's heap.

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hlwasm/hlwasm/internal/bench"
 	"github.com/hlwasm/hlwasm/vmm"
 )
 
@@ -27,7 +26,7 @@ func TestResetDiag(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		inst, err := m.Load(ctx, bench.Module)
+		inst, err := loadBench(ctx, m)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,7 +64,7 @@ func TestColdDiag(t *testing.T) {
 			t.Fatal(err)
 		}
 		t1 := time.Now()
-		inst, err := m.Load(ctx, bench.Module)
+		inst, err := loadBench(ctx, m)
 		if err != nil {
 			t.Fatal(err)
 		}

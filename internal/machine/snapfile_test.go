@@ -26,6 +26,16 @@ func requireKVM(t testing.TB) *vmm.KVM {
 	return k
 }
 
+// loadBench defines the bench module's host import (env.add) and loads it.
+func loadBench(ctx context.Context, m *Machine) (uint32, error) {
+	f := bench.HostAdd
+	if err := m.DefineHost(ctx, []HostFuncDef{{Module: f.ModuleName, Name: f.Name, Params: f.ParamTypes,
+		Results: f.ResultTypes, Fn: HostFunc(f.Fn)}}); err != nil {
+		return 0, err
+	}
+	return m.Load(ctx, bench.Module)
+}
+
 // Export indices of bench.Module: 0 memory, 1 add, 2 dirty.
 const benchAdd, benchDirty = 1, 2
 
@@ -37,7 +47,7 @@ func TestSnapshotFileRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	inst, err := m.Load(ctx, bench.Module)
+	inst, err := loadBench(ctx, m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +103,7 @@ func TestSnapshotFileRefusesBadFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	if _, err := m.Load(ctx, bench.Module); err != nil {
+	if _, err := loadBench(ctx, m); err != nil {
 		t.Fatal(err)
 	}
 	s, err := m.Snapshot(ctx, ResetCompare)
