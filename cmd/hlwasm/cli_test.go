@@ -74,6 +74,8 @@ func TestCall(t *testing.T) {
 		{[]string{td + "arith.wasm", "divmod", "7", "2"}, "3\n1\n", "", 0},
 		{[]string{td + "arith.wasm", "swap", "9", "2.5"}, "2.5\n9\n", "", 0},
 		{[]string{td + "c_basic.wasm", "fib", "20"}, "6765\n", "", 0},
+		{[]string{td + "wasi/reactor-go.wasm", "add", "2", "3"}, "5\n", "", 0},
+		{[]string{td + "wasi/reactor-go.wasm", "shout", "2"}, "hey hey\n8\n", "", 0},
 		{[]string{td + "traps.wasm", "div_zero"}, "", "trap: integer divide by zero", 1},
 		{[]string{td + "traps.wasm", "unreachable"}, "", "trap: unreachable", 1},
 		{[]string{"--timeout", "100ms", td + "traps.wasm", "spin"}, "", "timed out", 1},
