@@ -53,9 +53,15 @@ check-guest:
 cli:
 	$(GO) build -o $(BUILD)/hlwasm ./cmd/hlwasm
 
-test:
+# What CI runs (.ci/run installs the toolchain first): the committed guest image matches a fresh
+# build, Go vet and tests (the spec suite through micro-VMs, real programs, host API, CLI), and
+# the engine built hosted under ASan+UBSan: unit tests, the spec suite, a short fuzz run.
+test: check-guest
 	$(GO) vet ./...
-	$(GO) test ./...
+	$(GO) test -timeout 30m ./...
+	$(MAKE) -C wasmguest/hosted ci FUZZ_TIME=$(FUZZ_TIME)
+
+FUZZ_TIME ?= 60
 
 clean:
 	rm -rf $(BUILD)
