@@ -24,7 +24,7 @@ GUEST_CFLAGS := --target=x86_64-unknown-none-elf -std=c11 -O2 -ffreestanding -no
 GUEST_OBJS := $(patsubst %.c,$(BUILD)/guest/%.o,$(RT_SRCS) $(ENGINE_PATHS)) \
               $(patsubst %.S,$(BUILD)/guest/%.o,$(RT_ASM))
 
-.PHONY: all guest cli test check-guest clean
+.PHONY: all guest cli test check-guest clean bench
 all: guest cli
 
 guest: $(GUEST_BIN)
@@ -62,6 +62,12 @@ test: check-guest
 	$(MAKE) -C wasmguest/hosted ci FUZZ_TIME=$(FUZZ_TIME)
 
 FUZZ_TIME ?= 60
+
+# The benchmark table: hlwasm, the raw KVM floors, wazero and Wasmtime (built from its own
+# module so cgo stays out of hlwasm) in one run, with a chart.
+bench: cli
+	cd bench/wasmtime && $(GO) build -o $(CURDIR)/$(BUILD)/wasmtime-bench ./cmd/wasmtime-bench
+	$(BUILD)/hlwasm bench --resets --wasmtime $(BUILD)/wasmtime-bench --chart $(BUILD)/bench.svg
 
 clean:
 	rm -rf $(BUILD)

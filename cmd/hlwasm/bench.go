@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,6 +42,7 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	loadPath := fs.String("load-module", "", "module for the load scenario (default: the built-in bench module)")
 	resets := fs.Bool("resets", false, "also measure reset+call per reset mode for 1, 16 and 256 dirtied pages")
 	chart := fs.String("chart", "", "write box plots of the latency distributions to this .svg or .png file")
+	wasmtimeBin := fs.String("wasmtime", "", "also run this wasmtime-bench binary (bench/wasmtime/cmd/wasmtime-bench) in the same run")
 	if err := fs.Parse(args); err != nil {
 		return usagef("bench: %v", err)
 	}
@@ -79,6 +82,19 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 		func() error { return record("floor-mailbox", "raw")(bench.FloorMailbox(k, o.runs*10)) },
 		func() error { return benchMicroVM(ctx, o, record) },
 		func() error { return benchWazero(ctx, o, record) },
+	}
+	if *wasmtimeBin != "" {
+		steps = append(steps, func() error {
+			rs, err := runWasmtime(ctx, *wasmtimeBin, o)
+			for _, r := range rs {
+				results = append(results, r)
+				if *asJSON {
+					b, _ := json.Marshal(r)
+					fmt.Fprintln(stdout, string(b))
+				}
+			}
+			return err
+		})
 	}
 	if *resets {
 		steps = append(steps, func() error { return benchResets(ctx, o, record) })
@@ -390,4 +406,34 @@ func printTable(w io.Writer, rs []bench.Result) {
 		fmt.Fprintf(w, "%-24s %-8s %12v %12v %12.0f  %s\n", r.Scenario, r.Engine,
 			time.Duration(r.P50), time.Duration(r.P99), r.OpsPerSec, ratio)
 	}
+}
+
+// runWasmtime runs the wasmtime-bench helper (a separate module: cgo stays out of hlwasm) with
+// the same parameters and reads its JSON lines.
+func runWasmtime(ctx context.Context, bin string, o benchOpts) ([]bench.Result, error) {
+	mod, err := os.CreateTemp("", "hlwasm-bench-*.wasm")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(mod.Name())
+	if _, err := mod.Write(o.wasm); err != nil {
+		return nil, err
+	}
+	mod.Close()
+	cmd := exec.CommandContext(ctx, bin, "-module", mod.Name(), "-runs", fmt.Sprint(o.runs),
+		"-cold-runs", fmt.Sprint(o.coldRuns), "-dirty", fmt.Sprint(o.dirty), "-duration", o.duration.String())
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("bench: %s: %w", bin, err)
+	}
+	var rs []bench.Result
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		var r bench.Result
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			return rs, fmt.Errorf("bench: %s printed %q: %w", bin, line, err)
+		}
+		rs = append(rs, r)
+	}
+	return rs, nil
 }
