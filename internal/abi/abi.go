@@ -133,6 +133,10 @@ const (
 	// in xfer, per function: u32 id, u16 module length, module, u16 name length, name,
 	// u8 param count, param types, u8 result count, result types.
 	OpDefineHost = 5
+	// OpFault makes the guest raise a CPU exception on purpose (ReqIndex: FaultUD, FaultPF,
+	// FaultDE, FaultStack): how tests check that a misbehaving guest is torn down cleanly. The
+	// guest can only hurt itself with it.
+	OpFault = 6
 )
 
 // Reply status codes (MbRepStatus).
@@ -182,6 +186,14 @@ var TrapMessages = [TrapCount]string{
 	TrapNullReference:        "null reference",
 	TrapHost:                 "host function error",
 }
+
+// OpFault kinds.
+const (
+	FaultUD    = 0 // ud2
+	FaultPF    = 1 // write to the unmapped null page
+	FaultDE    = 2 // integer divide by zero
+	FaultStack = 3 // unbounded recursion into the stack guard page
+)
 
 // Fault report at FaultAddr, written by the CPL0 handlers (u64 fields).
 const (

@@ -633,3 +633,18 @@ func (m *Machine) Close() error {
 func (m *Machine) Mem() []byte { return m.mem }
 
 func defaultImage() []byte { return wasmguest.Image }
+
+// Fault makes the guest raise a CPU exception on purpose (abi.Fault* kinds), for tests of how
+// a misbehaving guest is torn down.
+func (m *Machine) Fault(ctx context.Context, kind uint32) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.usable(); err != nil {
+		return err
+	}
+	m.request(abi.OpFault, 0, kind, nil, 0)
+	if err := m.roundTrip(ctx); err != nil {
+		return err
+	}
+	return m.replyError()
+}

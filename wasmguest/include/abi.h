@@ -106,6 +106,7 @@
 #define HL_OP_CALL HL_U(0x3)
 #define HL_OP_GLOBAL_GET HL_U(0x4)
 #define HL_OP_DEFINE_HOST HL_U(0x5)
+#define HL_OP_FAULT HL_U(0x6)
 
 #define HL_STATUS_OK HL_U(0x0)
 #define HL_STATUS_MALFORMED HL_U(0x1)
@@ -131,6 +132,11 @@
 #define HL_TRAP_NULL_REFERENCE HL_U(0xb)
 #define HL_TRAP_HOST HL_U(0xc)
 #define HL_TRAP_COUNT HL_U(0xd)
+
+#define HL_FAULT_UD HL_U(0x0)
+#define HL_FAULT_PF HL_U(0x1)
+#define HL_FAULT_DE HL_U(0x2)
+#define HL_FAULT_STACK HL_U(0x3)
 
 #define HL_FAULT_VECTOR HL_U(0x0)
 #define HL_FAULT_ERROR HL_U(0x8)

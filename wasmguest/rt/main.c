@@ -95,6 +95,33 @@ static void bad_request(const char *why) {
   reply_error(&e, HL_STATUS_BAD_REQUEST);
 }
 
+// recurse takes a page of stack per frame; with depth beyond the stack it hits the guard page.
+static __attribute__((noinline)) uint64_t recurse(volatile uint8_t *prev, uint64_t depth) {
+  volatile uint8_t frame[4096];
+  frame[0] = prev ? prev[0] + 1 : 1;
+  if (depth == 0) return frame[0];
+  return recurse(frame, depth - 1) + frame[4095];
+}
+
+static void fault(uint32_t kind) {
+  switch (kind) {
+  case HL_FAULT_UD:
+    __asm__ volatile("ud2");
+    break;
+  case HL_FAULT_PF:
+    __asm__ volatile("movq $1, 0" ::: "memory");
+    break;
+  case HL_FAULT_DE: {
+    uint32_t zero = 0;
+    __asm__ volatile("xorl %%edx, %%edx\n\tmovl $1, %%eax\n\tdivl %0" : : "r"(zero) : "eax", "edx");
+    break;
+  }
+  case HL_FAULT_STACK:
+    recurse(0, UINT64_MAX);
+    break;
+  }
+}
+
 static void serve(void) {
   uint32_t op = MB_U32(HL_MB_REQ_OP), inst = MB_U32(HL_MB_REQ_INST);
   uint32_t index = MB_U32(HL_MB_REQ_INDEX), nparams = MB_U32(HL_MB_REQ_N_PARAMS);
@@ -144,6 +171,9 @@ static void serve(void) {
     }
     break;
   }
+  case HL_OP_FAULT:
+    fault(index);
+    return bad_request("unknown fault kind");
   case HL_OP_DEFINE_HOST:
     st = rt_define_host(store, xfer, (size_t)xlen, nparams, &err);
     break;
