@@ -30,6 +30,16 @@ static const uint16_t fc_map[32] = {HL_OPCODES(Z, Z, Z, Z, Z, Z, Z, FM, FM, Z)};
 static const uint8_t sigs[OP_COUNT][4] = {
     HL_OPCODES(SG_N1, SG_N2, SG_T1, SG_T2, SG_LD, SG_ST, SG_S, SG_FN1, SG_S, Z)};
 
+#define IM(n, ...) [OP_##n] = OP_##n##_IMM,
+static const uint16_t imm_of[OP_COUNT] = {HL_OPCODES(Z, IM, Z, Z, Z, Z, Z, Z, Z, Z)};
+#define FZ(n, e) [OP_##n] = OP_BRIF_##n,
+#define FZI(n, e) [OP_##n##_IMM] = OP_BRIF_##n##_IMM,
+static const uint16_t brif_of[OP_COUNT] = {HL_FUSED_CMP(FZ) HL_FUSED_CMP(FZI)[OP_I32_EQZ] = OP_BRIF_I32_EQZ};
+#define NEG(a, b) [OP_I32_##a] = OP_I32_##b, [OP_I32_##b] = OP_I32_##a, \
+                  [OP_I32_##a##_IMM] = OP_I32_##b##_IMM, [OP_I32_##b##_IMM] = OP_I32_##a##_IMM,
+static const uint16_t neg_cmp[OP_COUNT] = {NEG(EQ, NE) NEG(LT_S, GE_S) NEG(LT_U, GE_U) NEG(GT_S, LE_S)
+                                               NEG(GT_U, LE_U)};
+
 bool eng_is_opcode(uint8_t b) { return b == 0xfc || byte_map[b] != 0; }
 
 // ---------------------------------------------------------------- module validation
@@ -138,6 +148,7 @@ uint32_t eng_validate_module(const eng_module *cm, eng_error *err) {
 enum { CK_FUNC, CK_BLOCK, CK_LOOP, CK_IF, CK_ELSE };
 #define NOFIX UINT32_MAX
 #define MAX_PENDING 32 // bounds the work of flush/protect_local (no quadratic compile time)
+#define KSLOT UINT32_MAX // srcs[] value of a pending constant (its value is in kv[])
 
 typedef struct {
   uint8_t kind;
@@ -158,7 +169,8 @@ typedef struct {
   const uint32_t *type_ids;
   rd r;
   uint8_t *vals; uint32_t nvals, cap_vals;
-  uint32_t *srcs; uint32_t cap_srcs; // slot holding each operand-stack entry
+  uint32_t *srcs; uint32_t cap_srcs; // slot holding each operand-stack entry (or KSLOT)
+  uint64_t *kv;                      // value of each pending-constant entry
   uint32_t npend;                    // entries not in their natural slot...
   uint32_t pend[MAX_PENDING];        // ...their positions, ascending
   ctl *ctls; uint32_t nctls, cap_ctls;
@@ -196,32 +208,51 @@ static inline uint32_t natural(const C *c, uint32_t pos) { return c->nlocals + p
 
 static bool emit(C *c, uint32_t w);
 
-// ---- operand stack (types + slots)
-static bool push_at(C *c, uint8_t t, uint32_t slot) {
-  if (c->nvals >= c->cap_vals) {
-    uint32_t cap = c->cap_vals;
-    if (!grow(c, (void **)&c->vals, &c->cap_vals, c->nvals + 1, 1, ENG_MAX_OPERANDS)) return false;
-    uint32_t cap2 = cap;
-    if (!grow(c, (void **)&c->srcs, &cap2, c->cap_vals, 4, ENG_MAX_OPERANDS)) return false;
+static bool emit64(C *c, uint64_t v);
+
+static bool emit_const(C *c, uint32_t dst, uint64_t v) {
+  if (v > UINT32_MAX) return emit(c, OP_I64_CONST) && emit(c, dst) && emit64(c, v);
+  return emit(c, OP_I32_CONST) && emit(c, dst) && emit(c, (uint32_t)v);
+}
+
+// Emits the code moving entry pos (pending: a local's slot or a constant) to its natural slot.
+static bool materialize(C *c, uint32_t pos) {
+  uint32_t nat = natural(c, pos), s = c->srcs[pos];
+  if (s == KSLOT) {
+    if (!emit_const(c, nat, c->kv[pos])) return false;
+  } else if (!emit(c, OP_COPY) || !emit(c, nat) || !emit(c, s)) {
+    return false;
   }
-  uint32_t nat = natural(c, c->nvals);
-  if (slot != nat) {
-    if (c->npend == MAX_PENDING) { // materialize now
-      if (!emit(c, OP_COPY) || !emit(c, nat) || !emit(c, slot)) return false;
-      slot = nat;
-    } else {
-      c->pend[c->npend++] = c->nvals;
-    }
-  }
-  c->vals[c->nvals] = t;
-  c->srcs[c->nvals] = slot;
-  c->nvals++;
-  if (c->nvals > c->max_height) c->max_height = c->nvals;
+  c->srcs[pos] = nat;
   return true;
 }
+
+// ---- operand stack (types + slots)
+static bool push_x(C *c, uint8_t t, uint32_t slot, uint64_t k) {
+  if (c->nvals >= c->cap_vals) {
+    uint32_t cap = c->cap_vals, cap2 = cap;
+    if (!grow(c, (void **)&c->vals, &c->cap_vals, c->nvals + 1, 1, ENG_MAX_OPERANDS)) return false;
+    if (!grow(c, (void **)&c->srcs, &cap2, c->cap_vals, 4, ENG_MAX_OPERANDS)) return false;
+    cap2 = cap;
+    if (!grow(c, (void **)&c->kv, &cap2, c->cap_vals, 8, ENG_MAX_OPERANDS)) return false;
+  }
+  uint32_t pos = c->nvals, nat = natural(c, pos);
+  c->vals[pos] = t;
+  c->srcs[pos] = slot;
+  c->kv[pos] = k;
+  c->nvals++;
+  if (c->nvals > c->max_height) c->max_height = c->nvals;
+  if (slot != nat) {
+    if (c->npend == MAX_PENDING) return materialize(c, pos);
+    c->pend[c->npend++] = pos;
+  }
+  return true;
+}
+static bool push_at(C *c, uint8_t t, uint32_t slot) { return push_x(c, t, slot, 0); }
 static bool push(C *c, uint8_t t) { return push_at(c, t, natural(c, c->nvals)); }
 
-static bool pop_s(C *c, uint8_t want, uint8_t *got, uint32_t *slot) {
+// Pops an entry without materializing it: *slot is its slot, or KSLOT with *k its constant.
+static bool pop_k(C *c, uint8_t want, uint8_t *got, uint32_t *slot, uint64_t *k) {
   ctl *f = &c->ctls[c->nctls - 1];
   if (c->nvals == f->height) {
     if (f->unreachable) {
@@ -236,6 +267,19 @@ static bool pop_s(C *c, uint8_t want, uint8_t *got, uint32_t *slot) {
   if (s != natural(c, c->nvals)) c->npend--; // it is pend[npend - 1]: pending positions are a stack
   if (want && t && t != want) return INVALID(c, "type mismatch");
   if (got) *got = t ? t : want;
+  if (slot) *slot = s;
+  if (k) *k = c->kv[c->nvals];
+  return true;
+}
+
+// Pops an entry; a pending constant is first written to its natural slot.
+static bool pop_s(C *c, uint8_t want, uint8_t *got, uint32_t *slot) {
+  uint32_t s;
+  if (!pop_k(c, want, got, &s, NULL)) return false;
+  if (s == KSLOT) {
+    if (!materialize(c, c->nvals)) return false;
+    s = natural(c, c->nvals);
+  }
   if (slot) *slot = s;
   return true;
 }
@@ -278,11 +322,8 @@ static void no_retarget(C *c) { c->last_dst = NOFIX; }
 // Moves every pending entry into its natural slot.
 static bool flush(C *c) {
   no_retarget(c);
-  for (uint32_t k = 0; k < c->npend; k++) {
-    uint32_t i = c->pend[k], nat = natural(c, i);
-    if (!emit(c, OP_COPY) || !emit(c, nat) || !emit(c, c->srcs[i])) return false;
-    c->srcs[i] = nat;
-  }
+  for (uint32_t k = 0; k < c->npend; k++)
+    if (!materialize(c, c->pend[k])) return false;
   c->npend = 0;
   return true;
 }
@@ -325,7 +366,7 @@ static bool push_ctl(C *c, uint8_t kind, uint32_t np, const uint8_t *p, uint32_t
 
 static void set_unreachable(C *c) {
   ctl *f = &c->ctls[c->nctls - 1];
-  while (c->nvals > f->height) pop(c, VT_UNKNOWN, NULL);
+  while (c->nvals > f->height) pop_k(c, VT_UNKNOWN, NULL, NULL, NULL);
   f->unreachable = true;
 }
 
@@ -340,6 +381,16 @@ static void patch(C *c, uint32_t list, uint32_t target) {
 // label arity/types of ctl
 static uint32_t label_n(const ctl *f) { return f->kind == CK_LOOP ? f->nparams : f->nresults; }
 static const uint8_t *label_t(const ctl *f) { return f->kind == CK_LOOP ? f->params : f->results; }
+
+// Makes the word at pos a branch target for label f.
+static void set_target(C *c, ctl *f, uint32_t pos) {
+  if (f->kind == CK_LOOP) {
+    c->code[pos] = f->loop_pc;
+  } else {
+    c->code[pos] = f->fixups;
+    f->fixups = pos;
+  }
+}
 
 // Emits a branch target word for label f.
 static bool emit_target(C *c, ctl *f) {
@@ -404,6 +455,18 @@ static bool pop3_i32(C *c, uint32_t *d, uint32_t *s, uint32_t *n) {
   return pop_s(c, VT_I32, NULL, n) && pop_s(c, VT_I32, NULL, s) && pop_s(c, VT_I32, NULL, d);
 }
 
+// If the last instruction is a fusable i32 compare whose result (in slot cond) is the branch
+// condition, returns the position of its opcode word (and *end the code length after it).
+static uint32_t fusable(C *c, uint32_t cond, uint32_t *end) {
+  if (c->last_dst == NOFIX || c->last_end != c->ncode || c->code[c->last_dst] != cond ||
+      cond != natural(c, c->nvals))
+    return NOFIX;
+  uint32_t op = c->code[c->last_dst - 1];
+  if (!brif_of[op]) return NOFIX;
+  *end = c->ncode;
+  return c->last_dst - 1;
+}
+
 #define E(w) do { if (!emit(c, (w))) return false; } while (0)
 
 static bool compile_body(C *c, const eng_functype *ft) {
@@ -441,13 +504,23 @@ static bool compile_body(C *c, const eng_functype *ft) {
       E(s1);
       mark_end(c);
       continue;
-    case K_BIN:
-      if (!pop_s(c, sg[2], NULL, &s2) || !pop_s(c, sg[1], NULL, &s1)) return false;
+    case K_BIN: {
+      uint64_t k = 0;
+      bool use_imm = imm_of[op] && c->nvals > top->height && c->srcs[c->nvals - 1] == KSLOT;
+      if (!(use_imm ? pop_k(c, sg[2], NULL, &s2, &k) : pop_s(c, sg[2], NULL, &s2))) return false;
+      if (!pop_s(c, sg[1], NULL, &s1)) return false;
       if (!live) { if (!push(c, sg[3])) return false; continue; }
-      if (!emit_dst(c, op, sg[3])) return false;
-      E(s1); E(s2);
+      if (s2 == KSLOT) { // constant right operand: the _IMM form
+        if (!emit_dst(c, imm_of[op], sg[3])) return false;
+        E(s1);
+        if (sg[2] == VT_I64 || sg[2] == VT_F64) { if (!emit64(c, k)) return false; } else E((uint32_t)k);
+      } else {
+        if (!emit_dst(c, op, sg[3])) return false;
+        E(s1); E(s2);
+      }
       mark_end(c);
       continue;
+    }
     case K_LOAD: {
       uint32_t off;
       if (!read_memarg(c, sg[2], &off)) return false;
@@ -478,13 +551,24 @@ static bool compile_body(C *c, const eng_functype *ft) {
       uint32_t np, nr;
       const uint8_t *p, *r;
       if (!read_blocktype(c, &np, &p, &nr, &r)) return false;
-      if (op == OP_IF && !pop_s(c, VT_I32, NULL, &s1)) return false;
+      uint32_t fuse = NOFIX, fuse_end = 0;
+      if (op == OP_IF) {
+        if (!pop_s(c, VT_I32, NULL, &s1)) return false;
+        fuse = fusable(c, s1, &fuse_end);
+      }
       if (!flush(c)) return false; // block params stay in their natural slots
       if (!pop_n(c, p, np)) return false;
       uint32_t else_pos = NOFIX;
       if (op == OP_IF && live) {
-        E(OP_BR_UNLESS); E(NOFIX); E(s1);
-        else_pos = c->ncode - 2;
+        uint32_t cmp = fuse != NOFIX && c->ncode == fuse_end ? c->code[fuse] : 0;
+        if (cmp == OP_I32_EQZ || (cmp && neg_cmp[cmp])) { // the compare becomes the branch
+          c->code[fuse] = cmp == OP_I32_EQZ ? OP_BR_IF_NZ : brif_of[neg_cmp[cmp]];
+          else_pos = fuse + 1;
+          c->code[else_pos] = NOFIX;
+        } else {
+          E(OP_BR_UNLESS); E(NOFIX); E(s1);
+          else_pos = c->ncode - 2;
+        }
       }
       if (!push_ctl(c, op == OP_BLOCK ? CK_BLOCK : op == OP_LOOP ? CK_LOOP : CK_IF, np, p, nr, r))
         return false;
@@ -543,7 +627,11 @@ static bool compile_body(C *c, const eng_functype *ft) {
       uint32_t l;
       if (!rd_u32(&c->r, &l)) return false;
       if (l >= c->nctls) return INVALID(c, "unknown label");
-      if (op == OP_BR_IF && !pop_s(c, VT_I32, NULL, &s1)) return false;
+      uint32_t fuse = NOFIX, fuse_end = 0;
+      if (op == OP_BR_IF) {
+        if (!pop_s(c, VT_I32, NULL, &s1)) return false;
+        fuse = fusable(c, s1, &fuse_end);
+      }
       if (!flush(c)) return false;
       ctl *f = &c->ctls[c->nctls - 1 - l];
       uint32_t n = label_n(f);
@@ -554,6 +642,9 @@ static bool compile_body(C *c, const eng_functype *ft) {
         if (op == OP_BR) {
           E(plain ? OP_JMP : OP_BR_MOVE);
           if (!emit_target(c, f)) return false;
+        } else if (plain && fuse != NOFIX && c->ncode == fuse_end && brif_of[c->code[fuse]]) {
+          c->code[fuse] = brif_of[c->code[fuse]]; // compare + br_if in one instruction
+          set_target(c, f, fuse + 1);
         } else {
           E(plain ? OP_BR_IF_NZ : OP_BR_IF_MOVE);
           if (!emit_target(c, f)) return false;
@@ -635,7 +726,7 @@ static bool compile_body(C *c, const eng_functype *ft) {
       break;
     }
     case OP_DROP:
-      if (!pop(c, VT_UNKNOWN, NULL)) return false;
+      if (!pop_k(c, VT_UNKNOWN, NULL, NULL, NULL)) return false;
       no_retarget(c);
       break;
     case OP_SELECT: case OP_SELECT_T: {
@@ -671,7 +762,14 @@ static bool compile_body(C *c, const eng_functype *ft) {
       uint32_t pos = c->nvals - 1;
       bool retarget = live && c->nvals > top->height && c->last_dst != NOFIX &&
                       c->last_end == c->ncode && c->last_pos == pos && c->srcs[pos] == natural(c, pos);
-      if (!pop_s(c, t, NULL, &s1)) return false;
+      uint64_t k = 0;
+      if (!pop_k(c, t, NULL, &s1, &k)) return false;
+      if (live && s1 == KSLOT) { // constant straight into the local
+        if (!protect_local(c, i) || !emit_const(c, i, k)) return false;
+        no_retarget(c);
+        if (op == OP_LOCAL_TEE && !push_x(c, t, KSLOT, k)) return false;
+        break;
+      }
       if (live) {
         // entries still reading local i need their own copy first (they are below the top)
         uint32_t pend_before = c->npend;
@@ -738,11 +836,7 @@ static bool compile_body(C *c, const eng_functype *ft) {
       else if (op == OP_F32_CONST) { const uint8_t *p; uint32_t x; if (!rd_bytes(&c->r, 4, &p)) return false;
         memcpy(&x, p, 4); v = x; t = VT_F32; }
       else { const uint8_t *p; if (!rd_bytes(&c->r, 8, &p)) return false; memcpy(&v, p, 8); t = VT_F64; }
-      if (!live) { if (!push(c, t)) return false; break; }
-      bool wide = v > UINT32_MAX;
-      if (!emit_dst(c, wide ? OP_I64_CONST : OP_I32_CONST, t)) return false;
-      if (wide) { if (!emit64(c, v)) return false; } else E((uint32_t)v);
-      mark_end(c);
+      if (!(live ? push_x(c, t, KSLOT, v) : push(c, t))) return false; // pending constant
       break;
     }
     case OP_REF_NULL: { uint8_t t; if (!rd_reftype(&c->r, &t)) return false;
@@ -997,6 +1091,7 @@ uint32_t eng_compile_func(eng_store *s, const eng_module *m, const uint32_t *typ
   }
   eng_xfree(c.vals);
   eng_xfree(c.srcs);
+  eng_xfree(c.kv);
   eng_xfree(c.ctls);
   eng_xfree(c.code);
   eng_xfree(c.locals);

@@ -41,12 +41,21 @@ enum { VT_UNKNOWN = 0, VT_I32 = 0x7f, VT_I64 = 0x7e, VT_F32 = 0x7d, VT_F64 = 0x7
 enum { EXT_FUNC = 0, EXT_TABLE = 1, EXT_MEM = 2, EXT_GLOBAL = 3 };
 
 // internal opcodes
+#define E_NONE(...)
 enum {
 #define E_N1(n, ...) OP_##n,
-#define E_S(n, ...) OP_##n,
-  HL_OPCODES(E_N1, E_N1, E_N1, E_N1, E_N1, E_N1, E_N1, E_N1, E_N1, E_N1) OP_COUNT
+#define E_IMM(n, ...) OP_##n##_IMM,
+#define E_BRIF(n, ...) OP_BRIF_##n,
+#define E_BRIF_IMM(n, ...) OP_BRIF_##n##_IMM,
+  HL_OPCODES(E_N1, E_N1, E_N1, E_N1, E_N1, E_N1, E_N1, E_N1, E_N1, E_N1)
+  HL_OPCODES(E_NONE, E_IMM, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE)
+  HL_FUSED_CMP(E_BRIF)
+  HL_FUSED_CMP(E_BRIF_IMM)
+  OP_COUNT
 #undef E_N1
-#undef E_S
+#undef E_IMM
+#undef E_BRIF
+#undef E_BRIF_IMM
 };
 
 // ---- allocation with size header ----

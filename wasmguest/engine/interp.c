@@ -47,9 +47,18 @@ static uint32_t table_grow(eng_table *t, uint32_t n, uint64_t v) {
 
 uint32_t eng_invoke(eng_store *s, eng_func *entry, eng_error *err) {
 #define LBL_N(n, ...) &&L_##n,
+#define LBL_IMM(n, ...) &&L_##n##_IMM,
+#define LBL_BRIF(n, ...) &&L_BRIF_##n,
+#define LBL_BRIF_IMM(n, ...) &&L_BRIF_##n##_IMM,
   static const void *const labels[OP_COUNT] = {
-      HL_OPCODES(LBL_N, LBL_N, LBL_N, LBL_N, LBL_N, LBL_N, LBL_N, LBL_N, LBL_N, LBL_N)};
+      HL_OPCODES(LBL_N, LBL_N, LBL_N, LBL_N, LBL_N, LBL_N, LBL_N, LBL_N, LBL_N, LBL_N)
+      HL_OPCODES(E_NONE, LBL_IMM, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE)
+      HL_FUSED_CMP(LBL_BRIF)
+      HL_FUSED_CMP(LBL_BRIF_IMM)};
 #undef LBL_N
+#undef LBL_IMM
+#undef LBL_BRIF
+#undef LBL_BRIF_IMM
   uint64_t *const stack = s->stack;
   uint64_t *const stack_end = stack + s->stack_slots;
   eng_frame *const frames = s->frames;
@@ -113,9 +122,44 @@ uint32_t eng_invoke(eng_store *s, eng_func *entry, eng_error *err) {
     ip += 3;                                                                                    \
     NEXT();                                                                                     \
   }
+#define IMM_I ((uint64_t)ip[2])
+#define IMM_F ((uint64_t)ip[2])
+#define IMM_L ((uint64_t)ip[2] | ((uint64_t)ip[3] << 32))
+#define IMM_D IMM_L
+#define IMMW_I 1
+#define IMMW_F 1
+#define IMMW_L 2
+#define IMMW_D 2
+#define H_IMM(n, byte_, i1, i2, out, e)                                                        \
+  L_##n##_IMM : {                                                                               \
+    CT_##i1 a = LD_##i1(R(1));                                                                  \
+    CT_##i2 b = LD_##i2(IMM_##i2);                                                              \
+    R(0) = ST_##out(e);                                                                         \
+    ip += 2 + IMMW_##i2;                                                                        \
+    NEXT();                                                                                     \
+  }
+#define H_BRIF(n, e)                                                                            \
+  L_BRIF_##n : {                                                                                \
+    uint32_t a = (uint32_t)R(1), b = (uint32_t)R(2);                                            \
+    ip = (e) ? cb + ip[0] : ip + 3;                                                             \
+    NEXT();                                                                                     \
+  }
 #define H_FN1(n, sub_, in, out, e) H_N1(n, sub_, in, out, e)
 #define H_Z(...)
   HL_OPCODES(H_N1, H_N2, H_Z, H_Z, H_Z, H_Z, H_Z, H_FN1, H_Z, H_Z)
+  HL_OPCODES(H_Z, H_IMM, H_Z, H_Z, H_Z, H_Z, H_Z, H_Z, H_Z, H_Z)
+#define H_BRIF_IMM(n, e)                                                                        \
+  L_BRIF_##n##_IMM : {                                                                          \
+    uint32_t a = (uint32_t)R(1), b = ip[2];                                                     \
+    ip = (e) ? cb + ip[0] : ip + 3;                                                             \
+    NEXT();                                                                                     \
+  }
+  HL_FUSED_CMP(H_BRIF)
+  HL_FUSED_CMP(H_BRIF_IMM)
+
+L_BRIF_I32_EQZ:
+  ip = (uint32_t)R(1) == 0 ? cb + ip[0] : ip + 2;
+  NEXT();
 #undef H_N1
 #undef H_N2
 #undef H_FN1

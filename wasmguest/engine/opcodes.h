@@ -231,7 +231,25 @@
   XI(BR_UNLESS)   /* target, cond: jump if cond == 0 */                                      \
   XI(BR_TABLE_X)  /* idx, n, arity, src, then n+1 x (target, dst) */                         \
   XI(RETURN_X)    /* n, src: copy n slots src -> 0, return */                                \
-  XI(FUEL)        /* amount */
+  XI(FUEL)        /* amount */                                                               \
+  XI(BRIF_I32_EQZ) /* target, a: jump if a == 0 (fused i32.eqz + br_if) */
+
+// Derived internal opcodes (enum order: HL_OPCODES, then one _IMM variant per XN2 entry, then
+// the fused compare-and-branch ops below):
+//   <name>_IMM    for every XN2: dst, a, imm (1 word for I/F operands, 2 for L/D): b is a constant
+//   BRIF_<name>   for every XF below: target, a, b: jump if the i32 comparison holds
+//   BRIF_<name>_IMM  the same with b a constant: target, a, imm
+#define HL_FUSED_CMP(XF)                                                                        \
+  XF(I32_EQ, a == b)                                                                            \
+  XF(I32_NE, a != b)                                                                            \
+  XF(I32_LT_S, (int32_t)a < (int32_t)b)                                                         \
+  XF(I32_LT_U, a < b)                                                                           \
+  XF(I32_GT_S, (int32_t)a > (int32_t)b)                                                         \
+  XF(I32_GT_U, a > b)                                                                           \
+  XF(I32_LE_S, (int32_t)a <= (int32_t)b)                                                        \
+  XF(I32_LE_U, a <= b)                                                                          \
+  XF(I32_GE_S, (int32_t)a >= (int32_t)b)                                                        \
+  XF(I32_GE_U, a >= b)
 
 // Helper no-op expansions.
 #define HL_OP_IGNORE1(...)
