@@ -46,9 +46,9 @@ $(GUEST_BIN): $(BUILD)/guest/guest.elf
 
 # CI: the committed image must equal a fresh build.
 check-guest:
-	@rm -rf $(BUILD)/guest && cp $(GUEST_BIN) $(BUILD)/guest.bin.committed 2>/dev/null || true
-	$(MAKE) --no-print-directory -B $(GUEST_BIN)
-	cmp $(GUEST_BIN) $(BUILD)/guest.bin.committed
+	@rm -rf $(BUILD)/guest && mkdir -p $(BUILD) && cp $(GUEST_BIN) $(BUILD)/guest.bin.committed
+	@$(MAKE) --no-print-directory -B $(GUEST_BIN) >/dev/null
+	@cmp $(GUEST_BIN) $(BUILD)/guest.bin.committed && echo 'guest image: committed = fresh build'
 
 cli:
 	$(GO) build -o $(BUILD)/hlwasm ./cmd/hlwasm
