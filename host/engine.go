@@ -47,6 +47,7 @@ func ParseEngine(s string) (Engine, error) {
 // instance is one sandbox's engine-specific half.
 type instance interface {
 	call(ctx context.Context, f FunctionDefinition, params []uint64) ([]uint64, error)
+	memory(ctx context.Context) (api.Memory, error)
 	reset(ctx context.Context) error
 	close() error
 }
@@ -61,6 +62,11 @@ type vmInstance struct {
 func (v *vmInstance) call(ctx context.Context, f FunctionDefinition, params []uint64) ([]uint64, error) {
 	res, err := v.mach.Call(ctx, v.inst, f.exportIndex, params, slots(f.ResultTypes))
 	return res, translate(err)
+}
+
+func (v *vmInstance) memory(ctx context.Context) (api.Memory, error) {
+	m, err := v.mach.Memory(ctx, v.inst)
+	return m, translate(err)
 }
 
 func (v *vmInstance) reset(ctx context.Context) error {
@@ -107,6 +113,10 @@ func (w *wazeroInstance) call(ctx context.Context, f FunctionDefinition, params 
 		return nil, &TrapError{Kind: TrapKind(kind), Msg: TrapKind(kind).String()}
 	}
 	return nil, err
+}
+
+func (w *wazeroInstance) memory(ctx context.Context) (api.Memory, error) {
+	return w.inst.Memory(), nil
 }
 
 // reset replaces the instance with a fresh one: the same guarantee as a micro-VM reset.

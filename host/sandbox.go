@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
+	"github.com/hlwasm/hlwasm/api"
 	"github.com/hlwasm/hlwasm/wasi"
 )
 
@@ -62,3 +64,25 @@ func (s *Sandbox) Close(ctx context.Context) error {
 }
 
 func errNoExport(name string) error { return fmt.Errorf("%w: %q", ErrNoExport, name) }
+
+// memoryTimeout bounds Memory's request to the guest (Memory has no context, for wit.Instance).
+const memoryTimeout = 5 * time.Second
+
+// Memory is a bounded view of the sandbox's memory 0 as it is now (nil if it has none): every
+// access is range-checked and reads return copies. It stays valid until the next call into the
+// sandbox, which may grow the memory. Sandbox thereby implements wit.Instance.
+func (s *Sandbox) Memory() api.Memory {
+	ctx, cancel := context.WithTimeout(context.Background(), memoryTimeout)
+	defer cancel()
+	m, err := s.in.memory(ctx)
+	if err != nil {
+		return nil
+	}
+	return m
+}
+
+// HasExport reports whether the module exports a function of that name.
+func (s *Sandbox) HasExport(name string) bool {
+	_, ok := s.mod.funcs[name]
+	return ok
+}

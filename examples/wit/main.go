@@ -4,8 +4,7 @@
 //
 //	go run ./examples/wit [name]
 //
-// It runs the guest on the wazero engine; a sandbox that implements wit.Instance (Memory
-// and Call) is used the same way.
+// The guest runs in a micro-VM sandbox, which implements wit.Instance (Memory and Call).
 package main
 
 import (
@@ -16,8 +15,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/hlwasm/hlwasm/api"
-	"github.com/hlwasm/hlwasm/internal/wazeroengine"
+	"github.com/hlwasm/hlwasm/host"
 	"github.com/hlwasm/hlwasm/wit"
 )
 
@@ -55,31 +53,29 @@ func run(ctx context.Context, name string) error {
 		return err
 	}
 
-	mod, err := wazeroengine.Load(ctx, helloWasm, funcs, wazeroengine.Config{})
+	// The world's imports are the sandbox's allow-list.
+	rt, err := host.NewRuntime(ctx, host.Config{HostFunctions: funcs})
 	if err != nil {
 		return err
 	}
-	defer mod.Close()
-	in, err := mod.Instantiate(ctx)
+	defer rt.Close(ctx)
+	mod, err := rt.LoadModule(ctx, helloWasm)
 	if err != nil {
 		return err
 	}
+	defer mod.Close(ctx)
+	sb, err := mod.NewSandbox(ctx)
+	if err != nil {
+		return err
+	}
+	defer sb.Close(ctx)
 
 	// Call the export with Go values; the string argument is copied into memory the guest
 	// allocates with its cabi_realloc, and the result is lifted back into a Go string.
-	greeting, err := wit.Invoke[string](ctx, w, instance{in}, "run", name)
+	greeting, err := wit.Invoke[string](ctx, w, sb, "run", name)
 	if err != nil {
 		return err
 	}
 	fmt.Println("run returned:", greeting)
 	return nil
-}
-
-// instance adapts a wazeroengine instance to wit.Instance.
-type instance struct{ in *wazeroengine.Instance }
-
-func (i instance) Memory() api.Memory { return i.in.Memory() }
-
-func (i instance) Call(ctx context.Context, name string, params ...uint64) ([]uint64, error) {
-	return i.in.Call(ctx, name, params)
 }

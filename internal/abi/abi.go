@@ -137,6 +137,9 @@ const (
 	// FaultDE, FaultStack): how tests check that a misbehaving guest is torn down cleanly. The
 	// guest can only hurt itself with it.
 	OpFault = 6
+	// OpMemory reports instance ReqInst's memory 0: RepResults[0] its guest address, [1] its
+	// size in bytes (0, 0 if none). The host checks the window lies in the guest heap.
+	OpMemory = 7
 )
 
 // Reply status codes (MbRepStatus).

@@ -3,6 +3,7 @@ package machine
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"runtime/debug"
 
@@ -97,20 +98,16 @@ func (m *Machine) serveHostCall(ctx context.Context) {
 		m.hostErr = fmt.Errorf("%w: guest called %s with %d params/%d results", ErrGuestFault, name, np, nr)
 		return
 	}
-	var mem api.Memory
-	base, size := m.get64(abi.MbHostMemBase), m.get64(abi.MbHostMemSize)
-	heap := abi.XferAddr + m.cfg.XferBytes
-	if base != 0 || size != 0 {
-		if base < heap || size > uint64(len(m.mem)) || base > uint64(len(m.mem))-size || size > 1<<32 {
-			m.hostErr = fmt.Errorf("%w: guest reported memory [%#x, +%#x) outside its heap", ErrGuestFault, base, size)
-			return
-		}
-		mem = api.ByteMemory(m.mem[base : base+size : base+size])
+	mem, err := m.memoryWindow(m.get64(abi.MbHostMemBase), m.get64(abi.MbHostMemSize))
+	if err != nil {
+		m.hostErr = err
+		return
 	}
 	stack := make([]uint64, max(np, nr))
 	for i := 0; i < np; i++ {
 		stack[i] = m.get64(abi.MbHostValues + 8*i)
 	}
+	ctx = api.WithCaller(ctx, vmCaller{mem})
 	if err := callHost(ctx, d.Fn, mem, stack); err != nil {
 		m.hostErr = &HostError{Func: name, Err: err}
 		return
@@ -137,4 +134,52 @@ func callHost(ctx context.Context, f HostFunc, mem api.Memory, stack []uint64) (
 		}
 	}()
 	return f(ctx, mem, stack)
+}
+
+// Memory returns a bounded view of instance inst's memory 0 as it is now (nil if it has none).
+// The window the guest reports is checked to lie in the guest heap. The view is valid until
+// the next call into the guest (which may grow the memory).
+func (m *Machine) Memory(ctx context.Context, inst uint32) (api.Memory, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.usable(); err != nil {
+		return nil, err
+	}
+	m.request(abi.OpMemory, inst, 0, nil, 0)
+	if err := m.roundTrip(ctx); err != nil {
+		return nil, err
+	}
+	if err := m.replyError(); err != nil {
+		return nil, err
+	}
+	r, err := m.results(2)
+	if err != nil {
+		return nil, err
+	}
+	return m.memoryWindow(r[0], r[1])
+}
+
+// memoryWindow checks a guest-reported memory window and returns a view of it.
+func (m *Machine) memoryWindow(base, size uint64) (api.Memory, error) {
+	if base == 0 && size == 0 {
+		return nil, nil
+	}
+	heap := abi.XferAddr + m.cfg.XferBytes
+	if base < heap || size > uint64(len(m.mem)) || base > uint64(len(m.mem))-size || size > 1<<32 {
+		return nil, m.fail(fmt.Errorf("%w: guest reported memory [%#x, +%#x) outside its heap", ErrGuestFault, base, size))
+	}
+	return api.ByteMemory(m.mem[base : base+size : base+size]), nil
+}
+
+// ErrNestedCall: a host function tried to call back into a micro-VM guest. Not supported yet:
+// the engine does not re-enter during a host call.
+var ErrNestedCall = errors.New("machine: calls into the guest from a host function are not supported")
+
+// vmCaller is the calling instance as a host function sees it (api.CallerFromContext).
+type vmCaller struct{ mem api.Memory }
+
+func (c vmCaller) Memory() api.Memory { return c.mem }
+
+func (c vmCaller) Call(ctx context.Context, name string, params ...uint64) ([]uint64, error) {
+	return nil, fmt.Errorf("%w (calling %s)", ErrNestedCall, name)
 }

@@ -121,6 +121,7 @@ func goModuleFunc(f api.HostFunction) wapi.GoModuleFunc {
 		if m := mod.Memory(); m != nil {
 			mem = memory{m}
 		}
+		ctx = api.WithCaller(ctx, caller{mod})
 		if err := f.Fn(ctx, mem, stack); err != nil {
 			panic(&HostError{Module: f.ModuleName, Name: f.Name, Err: err})
 		}
@@ -208,3 +209,26 @@ func (in *Instance) Memory() api.Memory {
 
 // Close closes the instance.
 func (in *Instance) Close() error { return in.mod.Close(context.Background()) }
+
+// caller is the calling instance as host functions see it (api.CallerFromContext).
+type caller struct{ mod wapi.Module }
+
+func (c caller) Memory() api.Memory {
+	if m := c.mod.Memory(); m != nil {
+		return memory{m}
+	}
+	return nil
+}
+
+// Call calls an export of the calling instance: a nested call, which wazero supports.
+func (c caller) Call(ctx context.Context, name string, params ...uint64) ([]uint64, error) {
+	fn := c.mod.ExportedFunction(name)
+	if fn == nil {
+		return nil, fmt.Errorf("%w: %q", ErrNoExport, name)
+	}
+	res, err := fn.Call(ctx, params...)
+	if err != nil {
+		return nil, callError(ctx, err)
+	}
+	return res, nil
+}

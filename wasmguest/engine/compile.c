@@ -40,6 +40,9 @@ static const uint16_t brif_of[OP_COUNT] = {HL_FUSED_CMP(FZ) HL_FUSED_CMP(FZI)[OP
 static const uint16_t neg_cmp[OP_COUNT] = {NEG(EQ, NE) NEG(LT_S, GE_S) NEG(LT_U, GE_U) NEG(GT_S, LE_S)
                                                NEG(GT_U, LE_U)};
 
+#define LX(n, ...) [OP_##n] = OP_##n##_X,
+static const uint16_t ldx_of[OP_COUNT] = {HL_OPCODES(Z, Z, Z, Z, LX, Z, Z, Z, Z, Z)};
+
 bool eng_is_opcode(uint8_t b) { return b == 0xfc || byte_map[b] != 0; }
 
 // ---------------------------------------------------------------- module validation
@@ -526,6 +529,16 @@ static bool compile_body(C *c, const eng_functype *ft) {
       if (!read_memarg(c, sg[2], &off)) return false;
       if (!pop_s(c, VT_I32, NULL, &s1)) return false;
       if (!live) { if (!push(c, sg[1])) return false; continue; }
+      if (c->last_dst != NOFIX && c->last_end == c->ncode && c->code[c->last_dst] == s1 &&
+          s1 == natural(c, c->nvals) && c->code[c->last_dst - 1] == OP_I32_ADD_IMM) {
+        // "i32.add (x) (i32.const k); load": one instruction; its dst is the same slot
+        c->code[c->last_dst - 1] = ldx_of[op];
+        c->last_pos = c->nvals;
+        E(off);
+        if (!push(c, sg[1])) return false;
+        mark_end(c);
+        continue;
+      }
       if (!emit_dst(c, op, sg[1])) return false;
       E(s1); E(off);
       mark_end(c);

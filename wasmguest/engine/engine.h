@@ -80,6 +80,10 @@ uint32_t eng_global_get(eng_store *s, uint32_t inst, uint32_t export_index, uint
 // module's name, so imports link to host functions with the ordinary checks.
 uint32_t eng_bind_host(eng_store *s, uint32_t inst, const uint32_t *ids, uint32_t n, eng_error *err);
 
+// Reports where instance inst's memory 0 is and how big it is now (NULL, 0 if it has none), so
+// the embedder can give the host a bounded view of it.
+uint32_t eng_memory_view(eng_store *s, uint32_t inst, uint8_t **base, uint64_t *size, eng_error *err);
+
 // Provided by the embedder (a weak default that always fails exists for hosted builds): runs
 // host function id. slots holds nparams parameters on entry and receives nresults results.
 // mem/mem_size: the calling instance's memory 0 (NULL, 0 if it has none). Non-zero aborts the

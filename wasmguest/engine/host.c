@@ -25,3 +25,15 @@ __attribute__((weak)) uint32_t plat_host_call(uint32_t id, uint64_t *slots, uint
   (void)id, (void)slots, (void)nparams, (void)nresults, (void)mem, (void)mem_size;
   return 1;
 }
+
+uint32_t eng_memory_view(eng_store *s, uint32_t inst, uint8_t **base, uint64_t *size, eng_error *err) {
+  if (err) { err->status = 0; err->trap = 0; err->msg[0] = 0; }
+  if (inst >= s->ninsts || !s->insts[inst] || !s->insts[inst]->code_ok) {
+    eng_set_error(err, HL_STATUS_BAD_REQUEST, "no such instance");
+    return HL_STATUS_BAD_REQUEST;
+  }
+  eng_mem *m = s->insts[inst]->mem;
+  *base = m ? m->base : NULL;
+  *size = m ? m->size : 0;
+  return HL_STATUS_OK;
+}

@@ -47,15 +47,18 @@ enum {
 #define E_IMM(n, ...) OP_##n##_IMM,
 #define E_BRIF(n, ...) OP_BRIF_##n,
 #define E_BRIF_IMM(n, ...) OP_BRIF_##n##_IMM,
+#define E_LDX(n, ...) OP_##n##_X,
   HL_OPCODES(E_N1, E_N1, E_N1, E_N1, E_N1, E_N1, E_N1, E_N1, E_N1, E_N1)
   HL_OPCODES(E_NONE, E_IMM, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE)
   HL_FUSED_CMP(E_BRIF)
   HL_FUSED_CMP(E_BRIF_IMM)
+  HL_OPCODES(E_NONE, E_NONE, E_NONE, E_NONE, E_LDX, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE)
   OP_COUNT
 #undef E_N1
 #undef E_IMM
 #undef E_BRIF
 #undef E_BRIF_IMM
+#undef E_LDX
 };
 
 // ---- allocation with size header ----

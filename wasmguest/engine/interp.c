@@ -50,15 +50,18 @@ uint32_t eng_invoke(eng_store *s, eng_func *entry, eng_error *err) {
 #define LBL_IMM(n, ...) &&L_##n##_IMM,
 #define LBL_BRIF(n, ...) &&L_BRIF_##n,
 #define LBL_BRIF_IMM(n, ...) &&L_BRIF_##n##_IMM,
+#define LBL_LDX(n, ...) &&L_##n##_X,
   static const void *const labels[OP_COUNT] = {
       HL_OPCODES(LBL_N, LBL_N, LBL_N, LBL_N, LBL_N, LBL_N, LBL_N, LBL_N, LBL_N, LBL_N)
       HL_OPCODES(E_NONE, LBL_IMM, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE)
       HL_FUSED_CMP(LBL_BRIF)
-      HL_FUSED_CMP(LBL_BRIF_IMM)};
+      HL_FUSED_CMP(LBL_BRIF_IMM)
+      HL_OPCODES(E_NONE, E_NONE, E_NONE, E_NONE, LBL_LDX, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE)};
 #undef LBL_N
 #undef LBL_IMM
 #undef LBL_BRIF
 #undef LBL_BRIF_IMM
+#undef LBL_LDX
   uint64_t *const stack = s->stack;
   uint64_t *const stack_end = stack + s->stack_slots;
   eng_frame *const frames = s->frames;
@@ -347,6 +350,15 @@ L_TABLE_SET: {
     __builtin_memcpy(&v, mem_base + ea, N);                                                     \
     R(0) = (conv);                                                                              \
     ip += 3;                                                                                    \
+    NEXT();                                                                                     \
+  }                                                                                             \
+  L_##name##_X : {                                                                              \
+    uint64_t ea = (uint64_t)(uint32_t)((uint32_t)R(1) + ip[2]) + ip[3];                         \
+    if (ea + (N) > mem_size) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);                                \
+    T v;                                                                                        \
+    __builtin_memcpy(&v, mem_base + ea, N);                                                     \
+    R(0) = (conv);                                                                              \
+    ip += 4;                                                                                    \
     NEXT();                                                                                     \
   }
   LOADOP(I32_LOAD, uint32_t, 4, v)

@@ -239,6 +239,7 @@
 //   <name>_IMM    for every XN2: dst, a, imm (1 word for I/F operands, 2 for L/D): b is a constant
 //   BRIF_<name>   for every XF below: target, a, b: jump if the i32 comparison holds
 //   BRIF_<name>_IMM  the same with b a constant: target, a, imm
+//   <load>_X      for every XLD: dst, a, k, offset: load from (u32)(a + k) + offset (fused i32.add_imm)
 #define HL_FUSED_CMP(XF)                                                                        \
   XF(I32_EQ, a == b)                                                                            \
   XF(I32_NE, a != b)                                                                            \

@@ -427,6 +427,7 @@ uint32_t eng_call(eng_store *s, uint32_t inst, uint32_t export_index, const uint
   eng_func *f = in->funcs[ex->idx];
   const eng_functype *t = f->type;
   if (nparams != t->nparams || (nparams && !params)) return bad(err, "wrong number of parameters");
+  if (t->nresults && !results) return bad(err, "no result buffer");
   if (t->nparams > HL_MAX_VALUES || t->nresults > HL_MAX_VALUES) {
     eng_set_error(err, HL_STATUS_LIMIT, "too many parameters or results for the host boundary");
     return HL_STATUS_LIMIT;

@@ -107,6 +107,7 @@
 #define HL_OP_GLOBAL_GET HL_U(0x4)
 #define HL_OP_DEFINE_HOST HL_U(0x5)
 #define HL_OP_FAULT HL_U(0x6)
+#define HL_OP_MEMORY HL_U(0x7)
 
 #define HL_STATUS_OK HL_U(0x0)
 #define HL_STATUS_MALFORMED HL_U(0x1)

@@ -174,6 +174,17 @@ static void serve(void) {
   case HL_OP_FAULT:
     fault(index);
     return bad_request("unknown fault kind");
+  case HL_OP_MEMORY: {
+    uint8_t *base = NULL;
+    uint64_t size = 0;
+    st = eng_memory_view(store, inst, &base, &size, &err);
+    if (st == HL_STATUS_OK) {
+      MB_U64(HL_MB_REP_RESULTS) = (uint64_t)(uintptr_t)base;
+      MB_U64(HL_MB_REP_RESULTS + 8) = size;
+      MB_U32(HL_MB_REP_N_RESULTS) = 2;
+    }
+    break;
+  }
   case HL_OP_DEFINE_HOST:
     st = rt_define_host(store, xfer, (size_t)xlen, nparams, &err);
     break;

@@ -14,9 +14,11 @@
 #define NMI(n, ...) #n "_IMM",
 #define NMB(n, ...) "BRIF_" #n,
 #define NMBI(n, ...) "BRIF_" #n "_IMM",
+#define NMX(n, ...) #n "_X",
 static const char *const op_names[] = {HL_OPCODES(NM, NM, NM, NM, NM, NM, NM, NM, NM, NM)
     HL_OPCODES(E_NONE, NMI, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE)
-    HL_FUSED_CMP(NMB) HL_FUSED_CMP(NMBI)};
+    HL_FUSED_CMP(NMB) HL_FUSED_CMP(NMBI)
+    HL_OPCODES(E_NONE, E_NONE, E_NONE, E_NONE, NMX, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE)};
 
 #define LN1(n, ...) [OP_##n] = 2,
 #define LN2(n, ...) [OP_##n] = 3,
@@ -24,8 +26,9 @@ static const char *const op_names[] = {HL_OPCODES(NM, NM, NM, NM, NM, NM, NM, NM
 #define LIMM(n, b, i1, i2, ...) [OP_##n##_IMM] = (#i2[0] == 'L' || #i2[0] == 'D') ? 4 : 3,
 #define LBR(n, ...) [OP_BRIF_##n] = 3,
 #define LBRI(n, ...) [OP_BRIF_##n##_IMM] = 3,
+#define LXX(n, ...) [OP_##n##_X] = 4,
 static uint8_t op_len[OP_COUNT] = {HL_OPCODES(LN1, LN2, LN1, LN2, LN2, LN2, LZ, LN1, LZ, LZ)
-    HL_OPCODES(LZ, LIMM, LZ, LZ, LZ, LZ, LZ, LZ, LZ, LZ) HL_FUSED_CMP(LBR) HL_FUSED_CMP(LBRI) [OP_BRIF_I32_EQZ] = 2};
+    HL_OPCODES(LZ, LIMM, LZ, LZ, LZ, LZ, LZ, LZ, LZ, LZ) HL_FUSED_CMP(LBR) HL_FUSED_CMP(LBRI) HL_OPCODES(LZ, LZ, LZ, LZ, LXX, LZ, LZ, LZ, LZ, LZ) [OP_BRIF_I32_EQZ] = 2};
 
 static void init_len(void) {
   static const struct { int op, n; } sp[] = {

@@ -27,6 +27,37 @@ static uint8_t *readf(const char *path, size_t *n) {
   return buf;
 }
 
+// A module "(func (export "f") BODY)" with one function of type [] -> [], built in memory.
+static size_t leb(uint8_t *o, uint64_t v) {
+  size_t n = 0;
+  do { uint8_t c = v & 0x7f; v >>= 7; o[n++] = (uint8_t)(c | (v ? 0x80 : 0)); } while (v);
+  return n;
+}
+static uint8_t *build(const uint8_t *locals, size_t nl, const uint8_t *body, size_t nb, size_t *len) {
+  size_t cap = nl + nb + 64;
+  uint8_t *m = malloc(cap), *p = m;
+  static const uint8_t head[] = {0, 'a', 's', 'm', 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0,
+                                 7, 5, 1, 1, 'f', 0, 0};
+  memcpy(p, head, sizeof head); p += sizeof head;
+  size_t code = nl + nb;
+  uint8_t tmp[16];
+  size_t a = leb(tmp, code), sec = 1 + a + code;
+  *p++ = 10; p += leb(p, sec); *p++ = 1; p += leb(p, code);
+  memcpy(p, locals, nl); p += nl;
+  memcpy(p, body, nb); p += nb;
+  *len = (size_t)(p - m);
+  return m;
+}
+static uint8_t *nested(uint32_t depth, size_t *len) {
+  size_t nb = (size_t)depth * 3 + 1;
+  uint8_t *body = malloc(nb);
+  for (uint32_t i = 0; i < depth; i++) { body[2 * i] = 0x02; body[2 * i + 1] = 0x40; }
+  memset(body + 2 * (size_t)depth, 0x0b, depth + 1);
+  uint8_t *m = build((const uint8_t *)"\0", 1, body, nb, len);
+  free(body);
+  return m;
+}
+
 static uint32_t exp_idx(eng_store *s, uint32_t inst, const char *name) {
   const eng_export *e = eng_find_export(s->insts[inst]->mod, (const uint8_t *)name, (uint32_t)strlen(name));
   return e ? (uint32_t)(e - s->insts[inst]->mod->exports) : UINT32_MAX;
@@ -104,6 +135,45 @@ int main(int argc, char **argv) {
     CHECK(st == HL_STATUS_OK && r[0] == 3, "hazard: %llu", (unsigned long long)r[0]);
     eng_store_free(s);
   }
+  // the operand-slot compiler: pending locals/constants, retargeting, fusion
+  {
+    eng_limits lim = {10, 100, 0};
+    eng_store *s = eng_store_new(&lim);
+    snprintf(path, sizeof path, "%s/slots.wasm", dir);
+    b = readf(path, &n);
+    st = eng_instantiate(s, b, n, &inst, &err);
+    CHECK(st == HL_STATUS_OK, "instantiate slots: %u %s", st, err.msg);
+    struct { const char *f; uint32_t np; uint64_t p[3]; uint32_t nr; uint64_t r[2]; } t[] = {
+        {"hz2", 1, {21}, 1, {42}},
+        {"brv", 3, {1, 5, 6}, 1, {5}},
+        {"brv", 3, {0, 5, 6}, 1, {6}},
+        {"teecall", 1, {4}, 1, {10}},
+        {"brt", 2, {0, 1}, 1, {11}},
+        {"brt", 2, {1, 1}, 1, {21}},
+        {"brt", 2, {2, 1}, 1, {31}},
+        {"brt", 2, {9, 1}, 1, {31}},
+        {"loopsum", 1, {10}, 1, {55}},
+        {"ifp", 2, {1, 9}, 2, {9, 1}},
+        {"ifp", 2, {0, 9}, 2, {9, 2}},
+        {"sel", 3, {1, 2, 1}, 1, {1}},
+        {"sel", 3, {1, 2, 0}, 1, {2}},
+        {"konst", 1, {90}, 1, {33}},
+        {"k64", 1, {5}, 1, {0x300000005ull}},
+        {"cmpif", 2, {1, 2}, 1, {0xffffffffu}},
+        {"cmpif", 2, {2, 2}, 1, {0}},
+        {"cmpif", 2, {3, 2}, 1, {1}},
+        {"ldx", 1, {0}, 1, {10}},
+        {"ldx", 1, {0xfffffff8u}, 1, {2}},
+        {"rt", 1, {5}, 1, {25}},
+    };
+    for (unsigned i = 0; i < sizeof t / sizeof t[0]; i++) {
+      st = call(s, inst, t[i].f, t[i].p, t[i].np, r, &nr, &err);
+      CHECK(st == HL_STATUS_OK && nr == t[i].nr && r[0] == t[i].r[0] && (nr < 2 || r[1] == t[i].r[1]),
+            "%s(%llu, %llu): st %u nr %u got %llu %llu", t[i].f, (unsigned long long)t[i].p[0],
+            (unsigned long long)t[i].p[1], st, nr, (unsigned long long)r[0], (unsigned long long)r[1]);
+    }
+    eng_store_free(s);
+  }
   // memory larger than the engine cap
   {
     eng_limits lim = {1, 100, 0};
@@ -121,22 +191,33 @@ int main(int argc, char **argv) {
   {
     eng_limits lim = {10, 1000000, 0};
     eng_store *s = eng_store_new(&lim);
-    snprintf(path, sizeof path, "%s/nest.wasm", dir);
-    b = readf(path, &n);
-    st = eng_instantiate(s, b, n, &inst, &err);
+    uint8_t *m = nested(70000, &n);
+    st = eng_instantiate(s, m, n, &inst, &err);
     CHECK(st == HL_STATUS_LIMIT, "nest 70000: %u %s", st, err.msg);
-    snprintf(path, sizeof path, "%s/nest_ok.wasm", dir);
-    b = readf(path, &n);
-    st = eng_instantiate(s, b, n, &inst, &err);
+    free(m);
+    m = nested(60000, &n);
+    st = eng_instantiate(s, m, n, &inst, &err);
     CHECK(st == HL_STATUS_OK, "nest 60000: %u %s", st, err.msg);
+    free(m);
     st = eng_call(s, inst, 0, NULL, 0, r, &nr, &err);
     CHECK(st == HL_STATUS_OK, "run nest 60000: %u %s", st, err.msg);
-    snprintf(path, sizeof path, "%s/biglocals.wasm", dir);
-    b = readf(path, &n);
-    st = eng_instantiate(s, b, n, &inst, &err);
+    static const uint8_t biglocals[] = {1, 0xc0, 0xb8, 0x02, 0x7f}; // 40000 x i32
+    m = build(biglocals, sizeof biglocals, (const uint8_t *)"\x10\x00\x0b", 3, &n); // call 0
+    st = eng_instantiate(s, m, n, &inst, &err);
     CHECK(st == HL_STATUS_OK, "biglocals: %u %s", st, err.msg);
+    free(m);
     st = eng_call(s, inst, 0, NULL, 0, r, &nr, &err);
     CHECK(st == HL_STATUS_TRAP && err.trap == HL_TRAP_CALL_STACK_EXHAUSTED, "biglocals recursion: %u %s", st, err.msg);
+    static const uint8_t toomany[] = {2, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x7f, 2, 0x7e};
+    m = build(toomany, sizeof toomany, (const uint8_t *)"\x0b", 1, &n);
+    st = eng_instantiate(s, m, n, &inst, &err);
+    CHECK(st == HL_STATUS_MALFORMED, "2^32+1 locals: %u %s", st, err.msg);
+    free(m);
+    static const uint8_t limit[] = {1, 0xe0, 0xd4, 0x03, 0x7f}; // 60000 locals
+    m = build(limit, sizeof limit, (const uint8_t *)"\x0b", 1, &n);
+    st = eng_instantiate(s, m, n, &inst, &err);
+    CHECK(st == HL_STATUS_LIMIT, "60000 locals: %u %s", st, err.msg);
+    free(m);
     eng_store_free(s);
   }
   // garbage and truncations of a valid module never crash
@@ -148,8 +229,7 @@ int main(int argc, char **argv) {
     static uint8_t copy[1 << 16];
     for (size_t k = 0; k < n; k++) {
       memcpy(copy, b, n);
-      st = eng_instantiate(s, copy, k, &inst, &err); // truncated
-      CHECK(st != HL_STATUS_OK || k == n, "truncated at %zu accepted", k);
+      (void)eng_instantiate(s, copy, k, &inst, &err); // truncated: must not crash
       for (int bit = 0; bit < 8; bit++) {
         memcpy(copy, b, n);
         copy[k] ^= (uint8_t)(1u << bit);
