@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hlwasm/hlwasm/components"
 	"github.com/hlwasm/hlwasm/host"
 	"github.com/hlwasm/hlwasm/internal/values"
 	"github.com/hlwasm/hlwasm/wasi"
@@ -23,6 +24,8 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	timeout := fs.Duration("timeout", 10*time.Second, "stop the call after this long (0: no limit)")
 	maxMem := fs.String("max-memory", "", "cap on the module's linear memory, e.g. 64MiB (default 1GiB)")
 	engine := fs.String("engine", "microvm", "microvm, or wazero (in-process: no hardware isolation)")
+	witPath := fs.String("wit", "", "WIT file or directory declaring the module's world: arguments and results in WAVE")
+	world := fs.String("world", "", "with --wit: the world (default: the only one)")
 	if err := fs.Parse(args); err != nil {
 		return usagef("call: %v", err)
 	}
@@ -51,6 +54,13 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, *timeout)
 		defer cancel()
+	}
+	if *witPath != "" || components.Detect(wasm) == components.KindComponent {
+		err := callWIT(ctx, cfg, *witPath, *world, path, wasm, fn, fargs, stdout, stderr)
+		if errors.Is(err, host.ErrDeadline) {
+			return fmt.Errorf("call timed out after %v: %w", *timeout, err)
+		}
+		return err
 	}
 	rt, err := host.NewRuntime(ctx, cfg)
 	if err != nil {

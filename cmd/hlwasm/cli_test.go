@@ -170,3 +170,26 @@ func TestRun(t *testing.T) {
 		t.Fatalf("bad --dir: code %d stderr %s", code, errOut)
 	}
 }
+
+func TestCallWIT(t *testing.T) {
+	requireKVM(t)
+	out, errOut, code := hlwasm(t, "call", "--wit", "../../examples/wit/hello.wit", "../../examples/wit/hello.wasm", "run", `"micro-VM"`)
+	if code != 0 || out != "\"Hello, micro-VM!\"\n" || !strings.Contains(errOut, `import log("run called")`) {
+		t.Fatalf("--wit: code %d stdout %q stderr %q", code, out, errOut)
+	}
+	// A component carries its world: no --wit needed.
+	out, errOut, code = hlwasm(t, "call", td+"wit/rt.component.wasm", "test:rt/guest@0.1.0#echo-point", "{x: 1, y: -2}")
+	if code != 0 || out != "{x: 0, y: 0}\n" || !strings.Contains(errOut, "echo-point({x: 1, y: -2})") {
+		t.Fatalf("component: code %d stdout %q stderr %q", code, out, errOut)
+	}
+	if _, errOut, code = hlwasm(t, "call", "--wit", "../../examples/wit/hello.wit", "../../examples/wit/hello.wasm", "run", "not-wave"); code == 0 {
+		t.Fatalf("bad WAVE accepted: %s", errOut)
+	}
+}
+
+func TestWITBindgen(t *testing.T) {
+	out, errOut, code := hlwasm(t, "wit", "bindgen", "--package", "hello", "../../examples/wit/hello.wit")
+	if code != 0 || !strings.Contains(out, "package hello") {
+		t.Fatalf("bindgen: code %d stderr %s", code, errOut)
+	}
+}

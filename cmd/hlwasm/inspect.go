@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/hlwasm/hlwasm/components"
 	"github.com/hlwasm/hlwasm/internal/wasmbin"
 )
 
@@ -25,6 +26,16 @@ func cmdInspect(ctx context.Context, args []string, stdout io.Writer) error {
 	b, err := os.ReadFile(fs.Arg(0))
 	if err != nil {
 		return usagef("inspect: %v", err)
+	}
+	if components.Detect(b) == components.KindComponent {
+		privateTempDir()
+		c, err := components.Decode(b, "")
+		if err != nil {
+			return fmt.Errorf("inspect %s: %w", fs.Arg(0), err)
+		}
+		fmt.Fprintf(stdout, "component: %d core module(s); the world:\n%s", len(c.Modules), c.World)
+		fmt.Fprintln(stdout, "core module:")
+		b = c.Core
 	}
 	m, err := wasmbin.Parse(b)
 	if err != nil {

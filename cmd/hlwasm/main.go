@@ -4,6 +4,7 @@
 //	hlwasm call [--timeout D] [--max-memory SIZE] [--engine microvm|wazero] MODULE.wasm FUNC [ARGS...]
 //	hlwasm bench [--json] [--chart FILE] [--runs N] [--resets]
 //	hlwasm inspect MODULE.wasm
+//	hlwasm wit bindgen [--world NAME] [--package P] [-o FILE] WORLD.wit
 //
 // Exit status: 0 on success, 1 on a trap or guest error, 2 on a usage error; `run` exits with
 // the guest's own exit code.
@@ -20,9 +21,11 @@ import (
 const usage = `usage:
   hlwasm run [--dir HOST[:GUEST]] [--dir-rw HOST[:GUEST]] [--env K=V] [--timeout D] [--max-memory SIZE]
              [--engine microvm|wazero] PROG.wasm [ARGS...]
-  hlwasm call [--timeout D] [--max-memory SIZE] [--engine microvm|wazero] MODULE.wasm FUNC [ARGS...]
+  hlwasm call [--timeout D] [--max-memory SIZE] [--engine microvm|wazero]
+              [--wit WORLD.wit [--world NAME]] MODULE.wasm FUNC [ARGS...]
   hlwasm bench [--json] [--chart FILE] [--runs N] [--resets]
   hlwasm inspect MODULE.wasm
+  hlwasm wit bindgen [--world NAME] [--package P] [-o FILE] WORLD.wit
 `
 
 // usageError is a command-line mistake: exit status 2.
@@ -51,6 +54,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdBench(ctx, args[1:], stdout)
 	case "inspect":
 		err = cmdInspect(ctx, args[1:], stdout)
+	case "wit":
+		err = cmdWIT(ctx, args[1:], stdout)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
