@@ -194,6 +194,7 @@ func (m *Module) newInstance(ctx context.Context, funcs []api.HostFunction, ownW
 			return nil, err
 		}
 		mach.BindHostFuncs(machineDefs(funcs))
+		mach.SetExportResolver(m.exportResolver)
 		return &vmInstance{mach: mach, inst: m.snapInst, snap: snap}, nil
 	}
 	mach, err := machine.New(ctx, m.rt.machineConfig())
@@ -213,6 +214,7 @@ func (m *Module) newInstance(ctx context.Context, funcs []api.HostFunction, ownW
 	if err != nil {
 		return fail(translate(err))
 	}
+	mach.SetExportResolver(m.exportResolver)
 	v := &vmInstance{mach: mach, inst: inst}
 	if hasInit {
 		if _, err := v.call(ctx, init, nil); err != nil {
@@ -266,4 +268,13 @@ func (r *Runtime) newModule(wasm []byte, info *wasmbin.Module) (*Module, error) 
 		m.funcs[e.Name] = FunctionDefinition{Name: e.Name, ParamTypes: ft.Params, ResultTypes: ft.Results, exportIndex: uint32(i)}
 	}
 	return m, nil
+}
+
+// exportResolver lets host functions call the module's exports (api.Caller.Call).
+func (m *Module) exportResolver(name string) (uint32, int, bool) {
+	f, ok := m.funcs[name]
+	if !ok {
+		return 0, 0, false
+	}
+	return f.exportIndex, slots(f.ResultTypes), true
 }

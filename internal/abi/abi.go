@@ -80,6 +80,12 @@ const (
 	StateHostCallParked  = 5 // guest waited too long and exits (PortHostCall)
 	StateHostCallClaimed = 6 // a host thread serves the host call
 	StateHostReturn      = 7 // host wrote the results of the host call
+	// During a host call the host may call back into the guest (a nested request: the
+	// canonical ABI's cabi_realloc): it posts StateRequest over HostCallClaimed or NestedReply;
+	// the guest serves it and answers NestedReply, then waits for the next nested request or
+	// HostReturn, parking as NestedParked.
+	StateNestedReply  = 8
+	StateNestedParked = 9
 )
 
 // Mailbox field offsets (bytes from MailboxAddr).

@@ -107,7 +107,7 @@ func (m *Machine) serveHostCall(ctx context.Context) {
 	for i := 0; i < np; i++ {
 		stack[i] = m.get64(abi.MbHostValues + 8*i)
 	}
-	ctx = api.WithCaller(ctx, vmCaller{mem})
+	ctx = api.WithCaller(ctx, vmCaller{m: m, mem: mem})
 	if err := callHost(ctx, d.Fn, mem, stack); err != nil {
 		m.hostErr = &HostError{Func: name, Err: err}
 		return
@@ -171,15 +171,56 @@ func (m *Machine) memoryWindow(base, size uint64) (api.Memory, error) {
 	return api.ByteMemory(m.mem[base : base+size : base+size]), nil
 }
 
-// ErrNestedCall: a host function tried to call back into a micro-VM guest. Not supported yet:
-// the engine does not re-enter during a host call.
-var ErrNestedCall = errors.New("machine: calls into the guest from a host function are not supported")
+// ExportResolver maps an export name of the module a machine runs to its export index and
+// result slot count, for host functions that call back into the guest.
+type ExportResolver func(name string) (index uint32, nresults int, ok bool)
 
-// vmCaller is the calling instance as a host function sees it (api.CallerFromContext).
-type vmCaller struct{ mem api.Memory }
+// SetExportResolver enables nested calls (api.Caller.Call) from host functions.
+func (m *Machine) SetExportResolver(r ExportResolver) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.exports = r
+}
+
+// ErrNestedCall: a host function's call back into the guest could not be made.
+var ErrNestedCall = errors.New("machine: nested call into the guest failed")
+
+// vmCaller is the calling instance as a host function sees it (api.CallerFromContext). It runs
+// on the goroutine that holds the machine's lock, inside serveHostCall.
+type vmCaller struct {
+	m   *Machine
+	mem api.Memory
+}
 
 func (c vmCaller) Memory() api.Memory { return c.mem }
 
+// Call makes a nested call: the guest, waiting for its host call's results, serves it first.
 func (c vmCaller) Call(ctx context.Context, name string, params ...uint64) ([]uint64, error) {
-	return nil, fmt.Errorf("%w (calling %s)", ErrNestedCall, name)
+	m := c.m
+	if m.exports == nil {
+		return nil, fmt.Errorf("%w: no export resolver (calling %s)", ErrNestedCall, name)
+	}
+	idx, nres, ok := m.exports(name)
+	if !ok {
+		return nil, fmt.Errorf("%w: no function export %q", ErrNestedCall, name)
+	}
+	if len(params) > abi.MaxValues || nres > abi.MaxValues {
+		return nil, fmt.Errorf("%w: at most %d parameters and results", ErrLimit, abi.MaxValues)
+	}
+	if m.broken != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnusable, m.broken)
+	}
+	m.request(abi.OpCall, m.callInst, idx, params, 0)
+	if err := m.post(ctx, abi.StateRequest); err != nil {
+		return nil, err
+	}
+	if err := m.await(ctx, nestedDone); err != nil {
+		return nil, err
+	}
+	if err := m.replyError(); err != nil {
+		return nil, err
+	}
+	return m.results(nres)
 }
+
+func nestedDone(s uint32) bool { return s == abi.StateNestedReply || s == abi.StateNestedParked }

@@ -100,6 +100,8 @@ type Machine struct {
 	hostFuncs    []HostFuncDef // by id, as declared to the guest
 	hostErr      error         // why the last host call failed
 	mapErr       error         // why the last first-touch mapping failed
+	callInst     uint32        // the instance of the call in progress (host functions' caller)
+	exports      ExportResolver
 	mincoreBuf   []byte
 	dirtyLogging bool
 
@@ -224,6 +226,7 @@ func (m *Machine) Call(ctx context.Context, inst, exportIndex uint32, params []u
 	}
 	m.request(abi.OpCall, inst, exportIndex, params, 0)
 	m.hostErr = nil
+	m.callInst = inst
 	if err := m.roundTrip(ctx); err != nil {
 		return nil, err
 	}
@@ -345,7 +348,7 @@ func (m *Machine) roundTrip(ctx context.Context) error {
 		st.Store(abi.StateRequest)
 		m.running = true
 		m.cpu.Resume()
-		if err := m.await(ctx); err != nil {
+		if err := m.await(ctx, idleDone); err != nil {
 			return err
 		}
 		if m.get32(abi.MbGuestReady) != abi.Version {
@@ -353,25 +356,44 @@ func (m *Machine) roundTrip(ctx context.Context) error {
 		}
 		return nil
 	}
-	if m.running {
-		if st.CompareAndSwap(abi.StateIdle, abi.StateRequest) {
-			return m.await(ctx)
-		}
-		if err := m.collectPark(ctx); err != nil {
-			return err
-		}
+	if err := m.post(ctx, abi.StateRequest); err != nil {
+		return err
 	}
-	if s := st.Load(); s != abi.StateParked {
-		return m.fail(fmt.Errorf("%w: guest parked in state %d", ErrGuestFault, s))
-	}
-	st.Store(abi.StateRequest)
-	m.running = true
-	m.cpu.Resume()
-	return m.await(ctx)
+	return m.await(ctx, idleDone)
 }
 
-// collectHostCallExit waits for the exit of a guest that parked during a host call.
-func (m *Machine) collectHostCallExit(ctx context.Context) error {
+func idleDone(s uint32) bool { return s == abi.StateIdle || s == abi.StateParked }
+
+// post hands the guest a new state: the guest waits for it either spinning on the mailbox (a
+// compare-and-swap from the state it waits in; no exit) or parked at an exit (set the state,
+// resume the vCPU).
+func (m *Machine) post(ctx context.Context, to uint32) error {
+	st := m.state()
+	for {
+		if !m.running {
+			st.Store(to)
+			m.running = true
+			m.cpu.Resume()
+			return nil
+		}
+		switch s := st.Load(); s {
+		case abi.StateIdle, abi.StateHostCallClaimed, abi.StateNestedReply:
+			if st.CompareAndSwap(s, to) {
+				return nil
+			}
+		case abi.StateParked, abi.StateNestedParked:
+			if err := m.collectExit(ctx); err != nil {
+				return err
+			}
+		default:
+			return m.fail(fmt.Errorf("%w: cannot post state %d over state %d", ErrGuestFault, to, s))
+		}
+	}
+}
+
+// collectExit waits for the exit of a guest that moved to a parked state: a park or host-call
+// port exit is expected; anything else fails the machine.
+func (m *Machine) collectExit(ctx context.Context) error {
 	for {
 		select {
 		case e := <-m.cpu.Exits():
@@ -379,30 +401,13 @@ func (m *Machine) collectHostCallExit(ctx context.Context) error {
 				continue
 			}
 			m.running = false
-			if e.Reason == vmm.ExitIO && e.Out && e.Port == abi.PortHostCall {
+			if e.Reason == vmm.ExitIO && e.Out && (e.Port == abi.PortPark || e.Port == abi.PortHostCall) {
 				return nil
 			}
 			if err := m.exitError(e); err != nil {
 				return m.fail(err)
 			}
-			return m.fail(fmt.Errorf("%w: expected a host-call exit, got %v", ErrGuestFault, e))
-		case <-ctx.Done():
-			m.stop()
-			return m.fail(ctxError(ctx))
-		}
-	}
-}
-
-// collectPark waits for the exit of a guest that moved to Parked.
-func (m *Machine) collectPark(ctx context.Context) error {
-	for {
-		select {
-		case e := <-m.cpu.Exits():
-			if m.serveLazyMap(e) {
-				continue
-			}
-			m.running = false
-			return m.expectPark(e)
+			return m.fail(fmt.Errorf("%w: unexpected exit %v", ErrGuestFault, e))
 		case <-ctx.Done():
 			m.stop()
 			return m.fail(ctxError(ctx))
@@ -417,12 +422,12 @@ func (m *Machine) expectPark(e vmm.Exit) error {
 	return nil
 }
 
-// await waits until the guest has replied: first by spinning on the mailbox (the reply of a
-// short call arrives in well under a microsecond), then by blocking on the vCPU's exits with
-// MbHostWaiting set, which makes the guest park as soon as it has replied.
-func (m *Machine) await(ctx context.Context) error {
+// await waits until done(state) — the guest's reply — serving the host calls the guest makes
+// meanwhile: first by spinning on the mailbox (the reply of a short call arrives in well under
+// a microsecond), then by blocking on the vCPU's exits with MbHostWaiting set, which makes the
+// guest park as soon as it has replied.
+func (m *Machine) await(ctx context.Context, done func(uint32) bool) error {
 	st := m.state()
-	done := func(s uint32) bool { return s == abi.StateIdle || s == abi.StateParked }
 	deadline := time.Now().Add(m.cfg.HostSpin)
 	for i := 1; m.cfg.HostSpin > 0; i++ {
 		s := st.Load()
@@ -431,15 +436,8 @@ func (m *Machine) await(ctx context.Context) error {
 		}
 		if s == abi.StateHostCall && st.CompareAndSwap(abi.StateHostCall, abi.StateHostCallClaimed) {
 			// Served without an exit: the guest spins on the mailbox meanwhile.
-			m.serveHostCall(ctx)
-			if !st.CompareAndSwap(abi.StateHostCallClaimed, abi.StateHostReturn) {
-				// The guest gave up spinning and parked: collect its exit, then resume it.
-				if err := m.collectHostCallExit(ctx); err != nil {
-					return err
-				}
-				st.Store(abi.StateHostReturn)
-				m.running = true
-				m.cpu.Resume()
+			if err := m.hostCall(ctx); err != nil {
+				return err
 			}
 			deadline = time.Now().Add(m.cfg.HostSpin)
 			continue
@@ -454,7 +452,7 @@ func (m *Machine) await(ctx context.Context) error {
 	defer m.waiting().Store(0)
 	for {
 		if done(st.Load()) {
-			return nil
+			return nil // a pending park exit is collected by the next post
 		}
 		select {
 		case e := <-m.cpu.Exits():
@@ -462,28 +460,31 @@ func (m *Machine) await(ctx context.Context) error {
 				continue
 			}
 			m.running = false
+			s := st.Load()
 			if e.Reason == vmm.ExitIO && e.Out && e.Port == abi.PortHostCall {
-				if s := st.Load(); s != abi.StateHostCallParked {
-					return m.fail(fmt.Errorf("%w: host-call exit in state %d", ErrGuestFault, s))
+				switch {
+				case s == abi.StateHostCallParked:
+					if err := m.hostCall(ctx); err != nil {
+						return err
+					}
+					continue
+				case done(s):
+					return nil
 				}
-				m.serveHostCall(ctx)
-				st.Store(abi.StateHostReturn)
-				m.running = true
-				m.cpu.Resume()
-				continue
+				return m.fail(fmt.Errorf("%w: host-call exit in state %d", ErrGuestFault, s))
 			}
 			if err := m.expectPark(e); err != nil {
 				return err
 			}
-			if st.Load() == abi.StateRequest {
+			if s == abi.StateRequest {
 				// A vCPU state restored to its park point re-executes the park `out` once
 				// (KVM only skips it when the exit is still pending): resume it.
 				m.running = true
 				m.cpu.Resume()
 				continue
 			}
-			if !done(st.Load()) {
-				return m.fail(fmt.Errorf("%w: guest parked in state %d without replying", ErrGuestFault, st.Load()))
+			if !done(s) {
+				return m.fail(fmt.Errorf("%w: guest parked in state %d without replying", ErrGuestFault, s))
 			}
 			return nil
 		case <-ctx.Done():
@@ -494,6 +495,15 @@ func (m *Machine) await(ctx context.Context) error {
 			return m.fail(ctxError(ctx))
 		}
 	}
+}
+
+// hostCall serves the host call the guest posted and hands it the results.
+func (m *Machine) hostCall(ctx context.Context) error {
+	m.serveHostCall(ctx)
+	if m.broken != nil {
+		return m.broken
+	}
+	return m.post(ctx, abi.StateHostReturn)
 }
 
 func ctxError(ctx context.Context) error {

@@ -126,7 +126,7 @@ func (m *Machine) park(ctx context.Context) error {
 	}
 	m.waiting().Store(1)
 	defer m.waiting().Store(0)
-	return m.collectPark(ctx)
+	return m.collectExit(ctx)
 }
 
 // Snapshot records the machine's state. The guest must be idle; a spinning guest is parked.

@@ -223,6 +223,12 @@ struct eng_store {
   uint64_t *stack; uint32_t stack_slots;
   eng_frame *frames; uint32_t max_frames;
   bool running;
+  // Nested calls: while a host function runs, the host may call back into the store (the
+  // canonical ABI's cabi_realloc). Such a call uses the value stack from nest_base and the
+  // frames from nest_frames, above everything the suspended call uses.
+  uint32_t in_host;     // host calls in progress
+  uint32_t nest_base;   // first free value-stack slot for a nested call
+  uint32_t nest_frames; // first free frame for a nested call
 };
 
 // ---- cross-file functions ----

@@ -62,10 +62,12 @@ uint32_t eng_invoke(eng_store *s, eng_func *entry, eng_error *err) {
 #undef LBL_BRIF
 #undef LBL_BRIF_IMM
 #undef LBL_LDX
-  uint64_t *const stack = s->stack;
-  uint64_t *const stack_end = stack + s->stack_slots;
-  eng_frame *const frames = s->frames;
-  const uint32_t max_depth = s->max_frames;
+  // A nested call (made by the host during a host call) runs above the suspended call's slots
+  // and frames; an outermost call starts at 0.
+  uint64_t *const stack = s->stack + s->nest_base;
+  uint64_t *const stack_end = s->stack + s->stack_slots;
+  eng_frame *const frames = s->frames + s->nest_frames;
+  const uint32_t max_depth = s->max_frames - s->nest_frames;
   uint32_t depth = 0;
   const bool fuel_on = s->limits.fuel != 0;
   uint64_t fuel = s->limits.fuel;
@@ -97,13 +99,21 @@ uint32_t eng_invoke(eng_store *s, eng_func *entry, eng_error *err) {
 
   bool host_failed = false;
   if (entry->is_host) { // a host function exported directly: no calling instance, no memory
-    if (plat_host_call(entry->host_id, stack, entry->nparams, entry->nresults, NULL, 0) != 0) {
+    uint32_t need = entry->nparams > entry->nresults ? entry->nparams : entry->nresults;
+    if ((size_t)(stack_end - stack) < need) TRAP(HL_TRAP_CALL_STACK_EXHAUSTED);
+    uint32_t saved_base = s->nest_base;
+    s->nest_base += need;
+    s->in_host++;
+    uint32_t hst = plat_host_call(entry->host_id, stack, entry->nparams, entry->nresults, NULL, 0);
+    s->in_host--;
+    s->nest_base = saved_base;
+    if (hst != 0) {
       host_failed = true;
       TRAP(HL_TRAP_HOST);
     }
     goto done;
   }
-  if (entry->max_stack > s->stack_slots) TRAP(HL_TRAP_CALL_STACK_EXHAUSTED);
+  if (max_depth < 2 || entry->max_stack > (size_t)(stack_end - stack)) TRAP(HL_TRAP_CALL_STACK_EXHAUSTED);
   for (uint32_t k = entry->nparams; k < entry->nlocals; k++) fp[k] = 0;
   cb = ip = fn->code;
   RELOAD();
@@ -288,10 +298,19 @@ do_call: {
     uint64_t *hfp = fp + call_base;
     uint32_t need = callee->nparams > callee->nresults ? callee->nparams : callee->nresults;
     if ((size_t)(stack_end - hfp) < need) TRAP(HL_TRAP_CALL_STACK_EXHAUSTED);
-    if (plat_host_call(callee->host_id, hfp, callee->nparams, callee->nresults, mem_base, mem_size) != 0) {
+    uint32_t saved_base = s->nest_base, saved_frames = s->nest_frames;
+    s->nest_base = (uint32_t)(hfp - s->stack) + need;
+    s->nest_frames += depth + 1;
+    s->in_host++;
+    uint32_t hst = plat_host_call(callee->host_id, hfp, callee->nparams, callee->nresults, mem_base, mem_size);
+    s->in_host--;
+    s->nest_base = saved_base;
+    s->nest_frames = saved_frames;
+    if (hst != 0) {
       host_failed = true;
       TRAP(HL_TRAP_HOST);
     }
+    RELOAD(); // a nested call may have grown the memory
     NEXT();
   }
   if (depth + 1 >= max_depth) TRAP(HL_TRAP_CALL_STACK_EXHAUSTED);

@@ -423,7 +423,7 @@ uint32_t eng_call(eng_store *s, uint32_t inst, uint32_t export_index, const uint
   if (err) { err->status = 0; err->trap = 0; err->msg[0] = 0; }
   const eng_export *ex = get_export(s, inst, export_index, EXT_FUNC, &in);
   if (!ex) return bad(err, "no such function export");
-  if (s->running) return bad(err, "store busy");
+  if (s->running && !s->in_host) return bad(err, "store busy");
   eng_func *f = in->funcs[ex->idx];
   const eng_functype *t = f->type;
   if (nparams != t->nparams || (nparams && !params)) return bad(err, "wrong number of parameters");
@@ -439,13 +439,15 @@ uint32_t eng_call(eng_store *s, uint32_t inst, uint32_t export_index, const uint
     case VT_FUNCREF: if (v && !is_store_func(s, v)) return bad(err, "invalid funcref parameter"); break;
     default: break;
     }
-    s->stack[i] = v;
+    if (s->nest_base + i >= s->stack_slots) return bad(err, "value stack exhausted");
+    s->stack[s->nest_base + i] = v;
   }
+  bool was_running = s->running;
   s->running = true;
   uint32_t st = eng_invoke(s, f, err);
-  s->running = false;
+  s->running = was_running;
   if (st) return st;
-  for (uint32_t i = 0; i < t->nresults; i++) results[i] = s->stack[i];
+  for (uint32_t i = 0; i < t->nresults; i++) results[i] = s->stack[s->nest_base + i];
   if (nresults) *nresults = t->nresults;
   return HL_STATUS_OK;
 }

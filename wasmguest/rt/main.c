@@ -42,6 +42,8 @@ uint32_t wait_while(uint32_t waiting, uint32_t parked, uint16_t port) {
   }
 }
 
+static void serve(void);
+
 // plat_host_call runs a host function: the request goes into the mailbox's host-call area and
 // the guest waits for the answer the same way it waits for requests (spinning, then parked on
 // one `out`). A host thread that claimed the call keeps the guest spinning until it answers.
@@ -56,9 +58,19 @@ uint32_t plat_host_call(uint32_t id, uint64_t *slots, uint32_t nparams, uint32_t
   for (uint32_t i = 0; i < nparams; i++) MB_U64(HL_MB_HOST_VALUES + 8 * i) = slots[i];
   __atomic_store_n(state_word(), HL_STATE_HOST_CALL, __ATOMIC_SEQ_CST);
   uint32_t s = wait_while(HL_STATE_HOST_CALL, HL_STATE_HOST_CALL_PARKED, HL_PORT_HOST_CALL);
-  while (s == HL_STATE_HOST_CALL_CLAIMED)
-    s = wait_while(HL_STATE_HOST_CALL_CLAIMED, HL_STATE_HOST_CALL_PARKED, HL_PORT_HOST_CALL);
-  if (s != HL_STATE_HOST_RETURN) rt_panic("unexpected mailbox state during a host call");
+  for (;;) {
+    if (s == HL_STATE_HOST_CALL_CLAIMED || s == HL_STATE_NESTED_REPLY) {
+      s = wait_while(s, HL_STATE_NESTED_PARKED, HL_PORT_HOST_CALL);
+    } else if (s == HL_STATE_REQUEST) { // the host calls back into the guest
+      serve();
+      __atomic_store_n(state_word(), HL_STATE_NESTED_REPLY, __ATOMIC_SEQ_CST);
+      s = HL_STATE_NESTED_REPLY;
+    } else if (s == HL_STATE_HOST_RETURN) {
+      break;
+    } else {
+      rt_panic("unexpected mailbox state during a host call");
+    }
+  }
   uint32_t status = MB_U32(HL_MB_HOST_STATUS);
   for (uint32_t i = 0; i < nresults; i++) slots[i] = MB_U64(HL_MB_HOST_VALUES + 8 * i);
   __atomic_store_n(state_word(), HL_STATE_REQUEST, __ATOMIC_SEQ_CST); // serving the request again
