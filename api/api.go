@@ -41,7 +41,18 @@ func (t ValueType) String() string {
 	case ValueTypeExternref:
 		return "externref"
 	}
-	return fmt.Sprintf("valtype(%#x)", byte(t))
+	return fmt.Sprintf("valtype(0x%02x)", byte(t))
+}
+
+// IsRef reports whether t is a reference type.
+func (t ValueType) IsRef() bool { return t == ValueTypeFuncref || t == ValueTypeExternref }
+
+// Slots is how many uint64 slots a value of type t takes in a call (2 for v128, else 1).
+func (t ValueType) Slots() int {
+	if t == ValueTypeV128 {
+		return 2
+	}
+	return 1
 }
 
 // Signature renders "(i32, i64) -> (f32)".

@@ -93,14 +93,6 @@ func (m *Module) sandboxFuncs() ([]api.HostFunction, *wasi.Instance, error) {
 	return funcs, wi, nil
 }
 
-func convTypes(ts []wasmbin.ValType) []api.ValueType {
-	out := make([]api.ValueType, len(ts))
-	for i, t := range ts {
-		out[i] = api.ValueType(t)
-	}
-	return out
-}
-
 // link resolves a module's imports against the allow-list, in import order. Every import that
 // is missing, of the wrong kind or of the wrong signature is named in one ImportError.
 func (a allowList) link(info *wasmbin.Module) ([]api.HostFunction, error) {
@@ -113,11 +105,11 @@ func (a allowList) link(info *wasmbin.Module) ([]api.HostFunction, error) {
 			continue
 		}
 		f, ok := a[[2]string{im.Module, im.Name}]
-		want := api.Signature(convTypes(im.FuncType.Params), convTypes(im.FuncType.Results))
+		want := api.Signature(im.FuncType.Params, im.FuncType.Results)
 		switch {
 		case !ok:
 			ie.Imports = append(ie.Imports, fmt.Sprintf("%s %s: not allowed by the host", name, want))
-		case !slices.Equal(f.ParamTypes, convTypes(im.FuncType.Params)) || !slices.Equal(f.ResultTypes, convTypes(im.FuncType.Results)):
+		case !slices.Equal(f.ParamTypes, im.FuncType.Params) || !slices.Equal(f.ResultTypes, im.FuncType.Results):
 			ie.Imports = append(ie.Imports, fmt.Sprintf("%s: the module expects %s, the host provides %s",
 				name, want, api.Signature(f.ParamTypes, f.ResultTypes)))
 		default:

@@ -62,16 +62,12 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 		return err
 	}
-	rt, err := host.NewRuntime(ctx, cfg)
+	l, err := load(ctx, cfg, path, wasm)
 	if err != nil {
 		return err
 	}
-	defer rt.Close(ctx)
-	mod, err := rt.LoadModule(ctx, wasm)
-	if err != nil {
-		return fmt.Errorf("loading %s: %w", path, err)
-	}
-	defer mod.Close(ctx)
+	defer l.close(ctx)
+	mod := l.mod
 	def, ok := mod.ExportedFunction(fn)
 	if !ok {
 		return usagef("call: %s has no exported function %q (exports: %s)", path, fn, exportList(mod))

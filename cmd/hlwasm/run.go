@@ -98,16 +98,12 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		ctx, cancel = context.WithTimeout(ctx, *timeout)
 		defer cancel()
 	}
-	rt, err := host.NewRuntime(ctx, cfg)
+	l, err := load(ctx, cfg, path, wasm)
 	if err != nil {
-		return err
+		return exitCodeOf(err, *timeout)
 	}
-	defer rt.Close(ctx)
-	mod, err := rt.LoadModule(ctx, wasm)
-	if err != nil {
-		return exitCodeOf(fmt.Errorf("loading %s: %w", path, err), *timeout)
-	}
-	defer mod.Close(ctx)
+	defer l.close(ctx)
+	mod := l.mod
 	if _, ok := mod.ExportedFunction("_start"); !ok {
 		return usagef("run: %s has no _start (a reactor module? use hlwasm call)", path)
 	}

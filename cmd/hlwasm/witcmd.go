@@ -59,17 +59,12 @@ func callWIT(ctx context.Context, cfg host.Config, witPath, world, path string, 
 		return err
 	}
 	cfg.HostFunctions = append(cfg.HostFunctions, funcs...)
-	rt, err := host.NewRuntime(ctx, cfg)
+	l, err := load(ctx, cfg, path, wasm)
 	if err != nil {
 		return err
 	}
-	defer rt.Close(ctx)
-	mod, err := rt.LoadModule(ctx, wasm)
-	if err != nil {
-		return fmt.Errorf("loading %s: %w", path, err)
-	}
-	defer mod.Close(ctx)
-	sb, err := mod.NewSandbox(ctx)
+	defer l.close(ctx)
+	sb, err := l.mod.NewSandbox(ctx)
 	if err != nil {
 		return err
 	}

@@ -3,53 +3,24 @@ package wasmbin
 import (
 	"fmt"
 	"strings"
+
+	"github.com/hlwasm/hlwasm/api"
 )
 
-// ValType is a WebAssembly value type, encoded as in the binary format.
-type ValType byte
+// ValType is a WebAssembly value type, encoded as in the binary format (api.ValueType: one
+// definition for the host API, host functions and this reader).
+type ValType = api.ValueType
 
 // Value types.
 const (
-	I32       ValType = 0x7f
-	I64       ValType = 0x7e
-	F32       ValType = 0x7d
-	F64       ValType = 0x7c
-	V128      ValType = 0x7b
-	FuncRef   ValType = 0x70
-	ExternRef ValType = 0x6f
+	I32       = api.ValueTypeI32
+	I64       = api.ValueTypeI64
+	F32       = api.ValueTypeF32
+	F64       = api.ValueTypeF64
+	V128      = api.ValueTypeV128
+	FuncRef   = api.ValueTypeFuncref
+	ExternRef = api.ValueTypeExternref
 )
-
-// String returns the text-format name ("i32", "funcref", ...).
-func (t ValType) String() string {
-	switch t {
-	case I32:
-		return "i32"
-	case I64:
-		return "i64"
-	case F32:
-		return "f32"
-	case F64:
-		return "f64"
-	case V128:
-		return "v128"
-	case FuncRef:
-		return "funcref"
-	case ExternRef:
-		return "externref"
-	}
-	return fmt.Sprintf("valtype(0x%02x)", byte(t))
-}
-
-// IsRef reports whether t is a reference type.
-func (t ValType) IsRef() bool { return t == FuncRef || t == ExternRef }
-
-// Slots is how many uint64 slots a value of type t takes in a call (2 for v128, else 1).
-func (t ValType) Slots() int {
-	if t == V128 {
-		return 2
-	}
-	return 1
-}
 
 func validValType(b byte) bool {
 	switch ValType(b) {

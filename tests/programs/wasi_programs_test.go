@@ -146,18 +146,17 @@ func runReference(t *testing.T, c progCase, wasm []byte) result {
 	return res
 }
 
-// runOurs runs c on wazeroengine with hlwasm's wasi package.
-func runOurs(t *testing.T, c progCase, wasm []byte) result {
-	ctx := context.Background()
-	var stdout, stderr bytes.Buffer
-	cfg := wasi.Config{Args: c.args, Env: c.env, Stdin: strings.NewReader(c.stdin), Stdout: &stdout,
-		Stderr: &stderr, Rand: &detRand{}}
+// wasiConfig is the hlwasm WASI configuration for c, writing to stdout and stderr, and the
+// host directory behind the writable preopen.
+func wasiConfig(t *testing.T, c progCase, stdout, stderr *bytes.Buffer) (wasi.Config, string) {
+	cfg := wasi.Config{Args: c.args, Env: c.env, Stdin: strings.NewReader(c.stdin), Stdout: stdout,
+		Stderr: stderr, Rand: &detRand{}}
 	for i, m := range c.mounts {
 		fsys := os.DirFS(m.host)
 		if i%2 == 1 { // exercise both kinds of host directory
 			root, err := os.OpenRoot(m.host)
 			require.NoError(t, err)
-			defer root.Close()
+			t.Cleanup(func() { root.Close() })
 			fsys = root.FS()
 		}
 		cfg.Preopens = append(cfg.Preopens, wasi.Preopen{GuestPath: m.guest, FS: fsys})
@@ -166,9 +165,28 @@ func runOurs(t *testing.T, c progCase, wasm []byte) result {
 	if c.writable {
 		root, err := os.OpenRoot(wdir)
 		require.NoError(t, err)
-		defer root.Close()
+		t.Cleanup(func() { root.Close() })
 		cfg.Preopens = append(cfg.Preopens, wasi.Preopen{GuestPath: c.writableGuest(), FS: wasi.RootFS(root), Writable: true})
 	}
+	return cfg, wdir
+}
+
+// exited fills res.code from a WASI exit, or requires err to be nil.
+func exited(t *testing.T, res result, err error, what string) result {
+	var exit *api.ExitError
+	if errors.As(err, &exit) {
+		res.code = exit.Code
+	} else {
+		require.NoError(t, err, what)
+	}
+	return res
+}
+
+// runOurs runs c on wazeroengine with hlwasm's wasi package.
+func runOurs(t *testing.T, c progCase, wasm []byte) result {
+	ctx := context.Background()
+	var stdout, stderr bytes.Buffer
+	cfg, wdir := wasiConfig(t, c, &stdout, &stderr)
 	funcs, err := wasi.New(cfg)
 	require.NoError(t, err)
 	mod, err := wazeroengine.Load(ctx, wasm, funcs, wazeroengine.Config{Compiler: c.compiler})
@@ -178,35 +196,14 @@ func runOurs(t *testing.T, c progCase, wasm []byte) result {
 	require.NoError(t, err)
 	defer inst.Close()
 	_, err = inst.Call(ctx, "_start", nil)
-	res := result{stdout: stdout.String(), stderr: stderr.String(), files: snapshot(t, wdir)}
-	var exit *api.ExitError
-	if errors.As(err, &exit) {
-		res.code = exit.Code
-	} else {
-		require.NoError(t, err, "hlwasm run")
-	}
-	return res
+	return exited(t, result{stdout: stdout.String(), stderr: stderr.String(), files: snapshot(t, wdir)}, err, "hlwasm run")
 }
 
 // runMicroVM runs c through the public API in a micro-VM with hlwasm's WASI.
 func runMicroVM(t *testing.T, c progCase, wasm []byte) result {
 	ctx := context.Background()
 	var stdout, stderr bytes.Buffer
-	cfg := wasi.Config{Args: c.args, Env: c.env, Stdin: strings.NewReader(c.stdin), Stdout: &stdout,
-		Stderr: &stderr, Rand: &detRand{}}
-	for _, m := range c.mounts {
-		root, err := os.OpenRoot(m.host)
-		require.NoError(t, err)
-		defer root.Close()
-		cfg.Preopens = append(cfg.Preopens, wasi.Preopen{GuestPath: m.guest, FS: root.FS()})
-	}
-	wdir := t.TempDir()
-	if c.writable {
-		root, err := os.OpenRoot(wdir)
-		require.NoError(t, err)
-		defer root.Close()
-		cfg.Preopens = append(cfg.Preopens, wasi.Preopen{GuestPath: c.writableGuest(), FS: wasi.RootFS(root), Writable: true})
-	}
+	cfg, wdir := wasiConfig(t, c, &stdout, &stderr)
 	rt, err := host.NewRuntime(ctx, host.Config{WASI: &cfg})
 	if err != nil && os.Getenv("HLWASM_SKIP_KVM") == "1" {
 		t.Skip(err)
@@ -220,14 +217,7 @@ func runMicroVM(t *testing.T, c progCase, wasm []byte) result {
 	require.NoError(t, err)
 	defer sb.Close(ctx)
 	_, err = sb.Call(ctx, "_start")
-	res := result{stdout: stdout.String(), stderr: stderr.String(), files: snapshot(t, wdir)}
-	var exit *api.ExitError
-	if errors.As(err, &exit) {
-		res.code = exit.Code
-	} else {
-		require.NoError(t, err, "hlwasm run (micro-VM)")
-	}
-	return res
+	return exited(t, result{stdout: stdout.String(), stderr: stderr.String(), files: snapshot(t, wdir)}, err, "hlwasm run (micro-VM)")
 }
 
 func compare(t *testing.T, cases []progCase) {
