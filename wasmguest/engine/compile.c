@@ -486,6 +486,7 @@ static bool compile_body(C *c, const eng_functype *ft) {
     uint32_t op;
     if (!rd_byte(&c->r, &b)) return cerr(c, HL_STATUS_MALFORMED, "unexpected end of section or function");
     ninstr++;
+    if (b == 0xfd) return cerr(c, HL_STATUS_UNSUPPORTED, "SIMD (0xfd prefix) is not supported");
     if (b == 0xfc) {
       uint32_t sub;
       if (!rd_u32(&c->r, &sub)) return false;
@@ -619,7 +620,8 @@ static bool compile_body(C *c, const eng_functype *ft) {
       if (!pop_n(c, top->results, top->nresults)) return false;
       if (c->nvals != top->height) return INVALID(c, "type mismatch");
       if (top->kind == CK_IF) {
-        if (top->nparams != top->nresults || memcmp(top->params, top->results, top->nparams) != 0)
+        if (top->nparams != top->nresults ||
+            (top->nparams && memcmp(top->params, top->results, top->nparams) != 0))
           return INVALID(c, "type mismatch");
       }
       if (top->else_fix != NOFIX) c->code[top->else_fix] = c->ncode;
@@ -980,6 +982,7 @@ static bool scan_body(const eng_module *m, const eng_code *code, eng_error *err)
   while (depth) {
     if (!rd_byte(r, &b)) return fail(r, HL_STATUS_MALFORMED, "unexpected end of section or function");
     uint32_t op;
+    if (b == 0xfd) return fail(r, HL_STATUS_UNSUPPORTED, "SIMD (0xfd prefix) is not supported");
     if (b == 0xfc) {
       if (!rd_u32(r, &x)) return false;
       op = x < 32 ? fc_map[x] : 0;

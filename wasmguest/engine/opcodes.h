@@ -252,7 +252,4 @@
   XF(I32_GE_S, (int32_t)a >= (int32_t)b)                                                        \
   XF(I32_GE_U, a >= b)
 
-// Helper no-op expansions.
-#define HL_OP_IGNORE1(...)
-
 #endif

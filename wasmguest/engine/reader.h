@@ -179,6 +179,7 @@ static inline bool rd_constexpr(rd *r, eng_constexpr *e) {
     e->op = OP_GLOBAL_GET; e->type = VT_UNKNOWN; break; }
   case 0x0b: return fail(r, HL_STATUS_INVALID, "type mismatch");
   default:
+    if (op == 0xfd) return fail(r, HL_STATUS_UNSUPPORTED, "SIMD (0xfd prefix) is not supported");
     if (!eng_is_opcode(op)) return MALF(r, "illegal opcode");
     return fail(r, HL_STATUS_INVALID, "constant expression required");
   }

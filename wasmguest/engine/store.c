@@ -375,7 +375,7 @@ uint32_t eng_register(eng_store *s, uint32_t inst, const char *name, size_t name
     return HL_STATUS_BAD_REQUEST;
   }
   for (uint32_t i = 0; i < s->nregs; i++) {
-    if (s->regs[i].len == name_len && memcmp(s->regs[i].name, name, name_len) == 0) {
+    if (s->regs[i].len == name_len && (!name_len || memcmp(s->regs[i].name, name, name_len) == 0)) {
       s->regs[i].inst = inst;
       return HL_STATUS_OK;
     }

@@ -8,29 +8,22 @@
 #include <string.h>
 
 #include "../engine/engine.h"
+#include "spectest_host.h"
 
 // Small memories and fuel keep every input fast; the depth is deep enough to exercise the
 // call stack limit.
 #define FUZZ_LIMITS {.max_memory_pages = 256, .max_call_depth = 1000, .fuel = 200000}
-
-static const uint8_t fuzz_spectest_wasm[] = {
-#include "spectest_wasm.inc"
-};
 
 static inline void fuzz_die(const char *what, uint32_t st, const eng_error *err) {
   fprintf(stderr, "fuzz: %s (status %u, trap %u)\n", what, st, err->trap);
   abort();
 }
 
-// Instantiates and registers the spectest module, so inputs can import from it.
+// The spectest module, registered, with host print functions, so inputs can import from it.
 static inline void fuzz_add_spectest(eng_store *s) {
-  uint32_t inst;
   eng_error err;
-  memset(&err, 0, sizeof err);
-  uint32_t st = eng_instantiate(s, fuzz_spectest_wasm, sizeof fuzz_spectest_wasm, &inst, &err);
-  if (st != HL_STATUS_OK) fuzz_die("the spectest module does not instantiate", st, &err);
-  st = eng_register(s, inst, "spectest", 8, &err);
-  if (st != HL_STATUS_OK) fuzz_die("eng_register(spectest) failed", st, &err);
+  uint32_t st = spectest_setup(s, true, &err);
+  if (st != HL_STATUS_OK) fuzz_die(err.msg, st, &err);
 }
 
 // A status must be known, a trap must have a code and every message must be a C string.

@@ -1,5 +1,6 @@
 // plat_hosted.c — the engine's platform services (engine.h, plat_*) on Linux libc, for the hosted
-// builds: the spec test runner, unit tests and fuzz targets.
+// builds: the spec test runner, unit tests and fuzz targets. plat_host_call dispatches to a
+// handler the program installs (plat_hosted.h).
 #define _DEFAULT_SOURCE // MAP_ANONYMOUS, MAP_NORESERVE
 #include <stdint.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include <sys/mman.h>
 
 #include "../engine/engine.h"
+#include "plat_hosted.h"
 
 void *plat_alloc(size_t size) {
   if (size == 0) size = 1; // a unique, freeable pointer, like the guest allocator
@@ -38,4 +40,15 @@ void plat_mem_release(void *base, uint64_t max_bytes) {
   if (base == NULL) return;
   if (max_bytes == 0) max_bytes = 1;
   munmap(base, (size_t)max_bytes);
+}
+
+static plat_hosted_host_fn host_call;
+
+void plat_hosted_set_host_call(plat_hosted_host_fn fn) { host_call = fn; }
+
+// Overrides the engine's weak default, which fails every call.
+uint32_t plat_host_call(uint32_t id, uint64_t *slots, uint32_t nparams, uint32_t nresults,
+                        uint8_t *mem, uint64_t mem_size) {
+  if (host_call == NULL) return 1;
+  return host_call(id, slots, nparams, nresults, mem, mem_size);
 }

@@ -4,7 +4,7 @@
 //   spectest_runner [options] FILE.json|DIR ...
 //
 // Every JSON file runs in a fresh store that holds the `spectest` host module (spectest.wat),
-// registered as "spectest". Each file runs in a forked child (unless -nofork) on a thread with
+// registered as "spectest", its print functions bound as host functions (spectest_host.c). Each file runs in a forked child (unless -nofork) on a thread with
 // a stack of -stack KiB. An engine crash, a sanitizer report or a hang (-timeout) fails the
 // command it happened in, and the file runs again without that command. See usage().
 //
@@ -28,11 +28,8 @@
 #include "../engine/engine.h"
 #include "json.h"
 #include "spec_value.h"
+#include "spectest_host.h"
 #include "wasm_info.h"
-
-static const uint8_t spectest_wasm[] = {
-#include "spectest_wasm.inc"
-};
 
 // ---- options ----
 
@@ -45,6 +42,7 @@ static struct {
   bool verbose;
   bool strict_text; // also compare messages of assert_invalid/_malformed/_unlinkable
   bool fork;
+  bool host_funcs; // spectest's print functions as host functions (eng_bind_host)
   unsigned max_failures; // failures printed in full per file
   unsigned timeout;      // seconds per command, 0 = none (forked runs only)
   size_t stack_kib;
@@ -53,9 +51,12 @@ static struct {
   size_t nskips;
 } opt = {
     .fork = true,
+    .host_funcs = true,
     .max_failures = 5,
     .timeout = 30,
-    .stack_kib = 16 * 1024,
+    // The guest's user stack is ~2 MiB (HL_U_STACK_BASE..HL_U_STACK_TOP); half of it under ASan
+    // flags native recursion that would not fit there.
+    .stack_kib = 1024,
     .limits = {.max_memory_pages = 65536, .max_call_depth = 10000, .fuel = 0},
 };
 
@@ -597,13 +598,11 @@ static void run_file(const char *path, counts *c) {
     goto out;
   }
   eng_error err;
-  memset(&err, 0, sizeof err);
-  uint32_t inst;
-  uint32_t st = eng_instantiate(f.store, spectest_wasm, sizeof spectest_wasm, &inst, &err);
-  if (st == HL_STATUS_OK) st = eng_register(f.store, inst, "spectest", 8, &err);
-  err.msg[sizeof err.msg - 1] = 0;
-  if (st != HL_STATUS_OK) // keep going: modules that do not import spectest can still pass
-    printf("  FAIL %s: the spectest module: %s: %s\n", f.base, status_name(st), err.msg);
+  uint32_t st = spectest_setup(f.store, opt.host_funcs, &err);
+  if (st != HL_STATUS_OK) { // keep going: modules that do not import spectest can still pass
+    c->failed++;
+    printf("  FAIL %s: %s: %s\n", f.base, status_name(st), err.msg);
+  }
 
   for (size_t i = 0; i < cmds->n; i++) run_command(&f, cmds->items[i]);
   c->line = 0; // a crash from here on is in teardown
@@ -636,8 +635,8 @@ static void *file_thread(void *p) {
   return NULL;
 }
 
-// Runs run_file on a thread with opt.stack_kib of stack: hosted stacks differ from the guest's,
-// and a fixed size keeps deep-recursion results reproducible.
+// Runs run_file on a thread with opt.stack_kib of stack: a fixed size, near the guest's, so that
+// native stack use the guest could not afford shows up here, reproducibly.
 static void run_file_on_thread(const char *path, counts *c) {
   pthread_attr_t attr;
   pthread_t t;
@@ -813,10 +812,12 @@ static void usage(void) {
           "  -skiplist FILE  read -skip rules from FILE, one per line, # comments\n"
           "  -text           also require the expected message (as a prefix) for\n"
           "                  assert_invalid, assert_malformed and assert_unlinkable\n"
+          "  -no-host        spectest's print functions stay Wasm functions (default: host\n"
+          "                  functions through eng_bind_host and plat_host_call)\n"
           "  -nofork         run files in this process (for debuggers)\n"
           "  -timeout S      seconds a command may run before it fails as hung (default 30,\n"
           "                  0 none; not with -nofork)\n"
-          "  -stack KIB      native stack for the engine (default 16384)\n"
+          "  -stack KIB      native stack for the engine (default 1024)\n"
           "  -pages N        eng_limits.max_memory_pages (default 65536)\n"
           "  -depth N        eng_limits.max_call_depth (default 10000)\n"
           "  -fuel N         eng_limits.fuel (default 0, unlimited)\n");
@@ -841,6 +842,7 @@ int main(int argc, char **argv) {
     if (strcmp(a, "-v") == 0) opt.verbose = true;
     else if (strcmp(a, "-nofork") == 0) opt.fork = false;
     else if (strcmp(a, "-text") == 0) opt.strict_text = true;
+    else if (strcmp(a, "-no-host") == 0) opt.host_funcs = false;
     else if (strcmp(a, "-failures") == 0) opt.max_failures = (unsigned)num_arg(argc, argv, &i);
     else if (strcmp(a, "-timeout") == 0) opt.timeout = (unsigned)num_arg(argc, argv, &i);
     else if (strcmp(a, "-stack") == 0) opt.stack_kib = (size_t)num_arg(argc, argv, &i);

@@ -7,11 +7,9 @@
 #include "../engine/engine.h"
 #include "json.h"
 #include "spec_value.h"
+#include "spectest_host.h"
 #include "wasm_info.h"
 
-static const uint8_t spectest_wasm[] = {
-#include "spectest_wasm.inc"
-};
 
 static int failures;
 
@@ -71,7 +69,7 @@ static void test_json(void) {
 
 static void test_wasm_info(void) {
   wasm_info info;
-  CHECK(wasm_info_read(spectest_wasm, sizeof spectest_wasm, &info));
+  CHECK(wasm_info_read(spectest_wasm, spectest_wasm_len, &info));
   CHECK(info.n == 13);
   CHECK(wasm_info_find(&info, "global_i32", 10, WASM_EXTERN_GLOBAL) == 0);
   CHECK(wasm_info_find(&info, "global_i32", 10, WASM_EXTERN_FUNC) == -1);
@@ -82,7 +80,7 @@ static void test_wasm_info(void) {
   if (i >= 0) CHECK(info.exports[i].param_slots == 2 && info.exports[i].result_slots == 0);
   wasm_info_free(&info);
   // Every truncation of a valid module is refused or read without overrunning (ASan checks).
-  for (size_t n = 0; n < sizeof spectest_wasm; n++) {
+  for (size_t n = 0; n < spectest_wasm_len; n++) {
     if (wasm_info_read(spectest_wasm, n, &info)) wasm_info_free(&info);
   }
   CHECK(!wasm_info_read((const uint8_t *)"\0asm\2\0\0\0", 8, &info));

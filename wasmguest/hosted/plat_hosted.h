@@ -1,0 +1,15 @@
+// plat_hosted.h — hosted extras of plat_hosted.c beyond engine.h's plat_* services.
+#ifndef HL_HOSTED_PLAT_HOSTED_H
+#define HL_HOSTED_PLAT_HOSTED_H
+
+#include <stdint.h>
+
+// A handler for plat_host_call (engine.h): host functions bound with eng_bind_host call it.
+// Returns 0 on success; non-zero makes the Wasm call trap with HL_TRAP_HOST.
+typedef uint32_t (*plat_hosted_host_fn)(uint32_t id, uint64_t *slots, uint32_t nparams,
+                                        uint32_t nresults, uint8_t *mem, uint64_t mem_size);
+
+// Installs the handler (NULL: every host call fails). Not thread-safe: set it before running.
+void plat_hosted_set_host_call(plat_hosted_host_fn fn);
+
+#endif
