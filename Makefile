@@ -59,6 +59,8 @@ cli:
 test: check-guest
 	$(GO) vet ./...
 	$(GO) test -timeout 30m ./...
+	@mkdir -p $(BUILD) && $(GO) test -count=1 -v -run TestSpec ./tests/spectest > $(BUILD)/spectest.log; \
+	  status=$$?; grep -E '^[A-Za-z0-9_.-]+\.json: |^spectest: ' $(BUILD)/spectest.log; exit $$status
 	$(MAKE) -C wasmguest/hosted ci FUZZ_TIME=$(FUZZ_TIME)
 
 FUZZ_TIME ?= 60
