@@ -8,30 +8,23 @@ import (
 )
 
 // pool keeps sandboxes of one module in their snapshot state for Module.Call: a call takes a
-// ready sandbox, and a background goroutine resets it after the call, off the caller's path.
+// ready sandbox, which is reset in the background after the call, off the caller's path.
 type pool struct {
 	mod   *Module
 	size  int
 	ready chan *Sandbox
-	dirty chan *Sandbox
 	live  atomic.Int32
-	once  sync.Once
 	quit  chan struct{}
-	wg    sync.WaitGroup
+	wg    sync.WaitGroup // background resets
 }
 
 func newPool(m *Module, size int) *pool {
-	return &pool{mod: m, size: size, ready: make(chan *Sandbox, size), dirty: make(chan *Sandbox, size),
-		quit: make(chan struct{})}
+	return &pool{mod: m, size: size, ready: make(chan *Sandbox, size), quit: make(chan struct{})}
 }
 
 // get returns a sandbox in its snapshot state: a ready one, a new one while the pool is below
-// its size, or the next one the resetter finishes.
+// its size, or the next one a background reset finishes.
 func (p *pool) get(ctx context.Context) (*Sandbox, error) {
-	p.once.Do(func() {
-		p.wg.Add(1)
-		go p.resetter()
-	})
 	select {
 	case sb := <-p.ready:
 		return sb, nil
@@ -63,32 +56,32 @@ func ctxErr(ctx context.Context) error {
 	return ErrCanceled
 }
 
-// put hands a used sandbox to the resetter.
+// put resets a used sandbox in the background (one goroutine per sandbox, so concurrent
+// callers' resets run in parallel) and makes it ready again; one that fails to reset is dropped.
 func (p *pool) put(sb *Sandbox) {
 	select {
-	case p.dirty <- sb:
 	case <-p.quit:
 		sb.Close(context.Background())
 		p.live.Add(-1)
+		return
+	default:
 	}
-}
-
-func (p *pool) resetter() {
-	defer p.wg.Done()
-	for {
-		select {
-		case sb := <-p.dirty:
-			if err := sb.Reset(context.Background()); err != nil {
-				p.mod.rt.log.Warn("hlwasm: dropping a pooled sandbox that failed to reset", "err", err)
-				sb.Close(context.Background())
-				p.live.Add(-1)
-				continue
-			}
-			p.ready <- sb
-		case <-p.quit:
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		if err := sb.Reset(context.Background()); err != nil {
+			p.mod.rt.log.Warn("hlwasm: dropping a pooled sandbox that failed to reset", "err", err)
+			sb.Close(context.Background())
+			p.live.Add(-1)
 			return
 		}
-	}
+		select {
+		case p.ready <- sb:
+		case <-p.quit:
+			sb.Close(context.Background())
+			p.live.Add(-1)
+		}
+	}()
 }
 
 func (p *pool) close() {
@@ -102,8 +95,6 @@ func (p *pool) close() {
 	for {
 		select {
 		case sb := <-p.ready:
-			sb.Close(context.Background())
-		case sb := <-p.dirty:
 			sb.Close(context.Background())
 		default:
 			return
