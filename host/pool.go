@@ -15,6 +15,7 @@ type pool struct {
 	ready chan *Sandbox
 	live  atomic.Int32
 	quit  chan struct{}
+	mu    sync.Mutex     // orders put's wg.Add against close
 	wg    sync.WaitGroup // background resets
 }
 
@@ -59,14 +60,17 @@ func ctxErr(ctx context.Context) error {
 // put resets a used sandbox in the background (one goroutine per sandbox, so concurrent
 // callers' resets run in parallel) and makes it ready again; one that fails to reset is dropped.
 func (p *pool) put(sb *Sandbox) {
+	p.mu.Lock()
 	select {
 	case <-p.quit:
+		p.mu.Unlock()
 		sb.Close(context.Background())
 		p.live.Add(-1)
 		return
 	default:
 	}
 	p.wg.Add(1)
+	p.mu.Unlock()
 	go func() {
 		defer p.wg.Done()
 		if err := sb.Reset(context.Background()); err != nil {
@@ -85,12 +89,15 @@ func (p *pool) put(sb *Sandbox) {
 }
 
 func (p *pool) close() {
+	p.mu.Lock()
 	select {
 	case <-p.quit:
+		p.mu.Unlock()
 		return
 	default:
 	}
 	close(p.quit)
+	p.mu.Unlock()
 	p.wg.Wait()
 	for {
 		select {
