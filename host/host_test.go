@@ -137,11 +137,20 @@ func TestDeadlineStopsInfiniteLoop(t *testing.T) {
 		_, err = sb.Call(context.Background(), "size")
 		require.ErrorIs(t, err, host.ErrUnusable)
 	}
+	// A guest that spins on the mailbox between calls (Spin) is stopped the same way.
+	hot := newRuntime(t, host.Config{Spin: 5 * time.Millisecond})
+	sbh := sandbox(t, hot, fixture(t, "traps.wasm"))
+	_, err := sbh.Call(context.Background(), "size") // now spinning in the guest
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	_, err = sbh.Call(ctx, "spin")
+	cancel()
+	require.ErrorIs(t, err, host.ErrDeadline)
 	// Cancellation too.
 	sb := sandbox(t, rt, fixture(t, "traps.wasm"))
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel = context.WithCancel(context.Background())
 	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
-	_, err := sb.Call(ctx, "spin")
+	_, err = sb.Call(ctx, "spin")
 	require.ErrorIs(t, err, host.ErrCanceled)
 	// The runtime carries on.
 	sb2 := sandbox(t, rt, fixture(t, "traps.wasm"))
