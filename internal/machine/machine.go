@@ -165,6 +165,9 @@ func (m *Machine) put64(off int, v uint64) { binary.LittleEndian.PutUint64(m.mb[
 func (m *Machine) get32(off int) uint32    { return binary.LittleEndian.Uint32(m.mb[off:]) }
 func (m *Machine) get64(off int) uint64    { return binary.LittleEndian.Uint64(m.mb[off:]) }
 
+// tamperReply, set only by tests, rewrites the mailbox before the host reads a reply.
+var tamperReply func(mb []byte)
+
 // Stats are the guest's own counters (untrusted, for diagnostics and benchmarks).
 type Stats struct{ Calls, Parks uint64 }
 
@@ -308,6 +311,9 @@ func (m *Machine) request(op, inst, index uint32, params []uint64, xferLen uint6
 // replyError turns a non-OK reply into a *GuestError, copying the message out with its length
 // checked: nothing the guest wrote is trusted.
 func (m *Machine) replyError() error {
+	if tamperReply != nil { // tests: play a compromised guest that writes a bogus reply
+		tamperReply(m.mb)
+	}
 	st := m.get32(abi.MbRepStatus)
 	if st == abi.StatusOK {
 		return nil
