@@ -281,3 +281,18 @@ func TestNoLeakAcrossSandboxes(t *testing.T) {
 	require.LessOrEqual(t, fd1, fd0+2)
 	require.Less(t, rss1, rss0+64<<20)
 }
+
+// Huge inputs are refused with a clear error before anything large is allocated in a VM.
+func TestHugeModuleRefused(t *testing.T) {
+	rt := newRuntime(t, host.Config{MaxModuleBytes: 1 << 20})
+	huge := make([]byte, 2<<20)
+	copy(huge, []byte{0, 'a', 's', 'm', 1, 0, 0, 0})
+	_, err := rt.LoadModule(context.Background(), huge)
+	require.ErrorIs(t, err, host.ErrLimit)
+	// A module declaring a huge memory is refused by the engine's limit, not allocated.
+	// (module (memory 65536))
+	bigMem := []byte{0, 'a', 's', 'm', 1, 0, 0, 0, 5, 5, 1, 0, 0x80, 0x80, 0x04}
+	_, err = newRuntime(t, host.Config{MaxMemoryPages: 16}).LoadModule(context.Background(), bigMem)
+	require.ErrorIs(t, err, host.ErrLimit)
+	t.Log(err)
+}
