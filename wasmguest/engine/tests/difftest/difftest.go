@@ -81,7 +81,11 @@ func main() {
 					case api.ValueTypeI32:
 						fmt.Printf(" %x", uint32(r))
 					case api.ValueTypeExternref, 0x70:
-						if r == 0 { fmt.Printf(" null") } else { fmt.Printf(" ref") }
+						if r == 0 {
+							fmt.Printf(" null")
+						} else {
+							fmt.Printf(" ref")
+						}
 					default:
 						fmt.Printf(" %x", r)
 					}
