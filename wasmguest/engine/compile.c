@@ -4,6 +4,7 @@
 // recursion on the C stack).
 #include "internal.h"
 #include "reader.h"
+#include "simd.h"
 
 // ---------------------------------------------------------------- tables from opcodes.h
 enum { K_NONE = 0, K_UN, K_BIN, K_LOAD, K_STORE, K_SPECIAL };
@@ -42,6 +43,11 @@ static const uint16_t neg_cmp[OP_COUNT] = {NEG(EQ, NE) NEG(LT_S, GE_S) NEG(LT_U,
 
 #define LX(n, ...) [OP_##n] = OP_##n##_X,
 static const uint16_t ldx_of[OP_COUNT] = {HL_OPCODES(Z, Z, Z, Z, LX, Z, Z, Z, Z, Z)};
+
+#define FBT(o, i, ty, imm, comm, ...) {OP_##o, OP_##i, OP_##o##__##i, comm},
+#define FLT(o, l, ty, T, n, comm, ...) {OP_##o, OP_##l, OP_##o##__##l, comm}, {OP_##o, OP_##l##_X, OP_##o##__##l##_X, comm},
+static const struct { uint16_t outer, inner, fused; uint8_t comm; } fused_bin[] = {
+    HL_FUSED_BIN(FBT) HL_FUSED_LD(FLT)};
 
 bool eng_is_opcode(uint8_t b) { return b == 0xfc || byte_map[b] != 0; }
 
@@ -179,8 +185,12 @@ typedef struct {
   ctl *ctls; uint32_t nctls, cap_ctls;
   uint32_t *code; uint32_t ncode, cap_code;
   uint8_t *locals; uint32_t nlocals;
-  uint32_t max_height;
+  uint32_t max_height;               // slots
+  // Slots (a v128 takes two): locals' slots, and each operand position's slot offset above them.
+  uint32_t *lslot; uint32_t nlslots; // slot of each local; slots of all locals
+  uint32_t *noff; uint32_t cap_noff; // noff[pos]: slot offset of position pos (valid to nvals)
   uint32_t last_dst, last_end, last_pos; // retargetable destination of the last instruction
+  uint32_t copy_pos; // the last COPY, if it ends at ncode and no label is in between (else NOFIX)
   bool fuel;
 } C;
 
@@ -207,11 +217,32 @@ static bool grow(C *c, void **arr, uint32_t *cap, uint32_t need, size_t elem, ui
   return true;
 }
 
-static inline uint32_t natural(const C *c, uint32_t pos) { return c->nlocals + pos; }
+static inline uint32_t natural(const C *c, uint32_t pos) { return c->nlslots + c->noff[pos]; }
+static inline uint32_t vt_slots(uint8_t t) { return t == VT_V128 ? 2 : 1; }
+static uint32_t types_slots(const uint8_t *ts, uint32_t n) {
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < n; i++) k += vt_slots(ts[i]);
+  return k;
+}
 
 static bool emit(C *c, uint32_t w);
 
 static bool emit64(C *c, uint64_t v);
+
+// Copies a value of type t (v128: two slots) from slot src to slot dst. A COPY right after
+// another COPY (no label in between: see copy_pos) turns the two into one COPY2.
+static bool emit_copy(C *c, uint32_t dst, uint32_t src, uint8_t t) {
+  if (t == VT_V128)
+    return emit(c, OP_SIMD) && emit(c, dst) && emit(c, SIMD_V128_COPY) && emit(c, src) && emit(c, src) &&
+           emit(c, 0) && emit(c, 0) && emit(c, 0);
+  if (c->copy_pos != NOFIX && c->copy_pos + 3 == c->ncode && c->code[c->copy_pos] == OP_COPY) {
+    c->code[c->copy_pos] = OP_COPY2;
+    c->copy_pos = NOFIX;
+    return emit(c, dst) && emit(c, src);
+  }
+  c->copy_pos = c->ncode;
+  return emit(c, OP_COPY) && emit(c, dst) && emit(c, src);
+}
 
 static bool emit_const(C *c, uint32_t dst, uint64_t v) {
   if (v > UINT32_MAX) return emit(c, OP_I64_CONST) && emit(c, dst) && emit64(c, v);
@@ -223,7 +254,7 @@ static bool materialize(C *c, uint32_t pos) {
   uint32_t nat = natural(c, pos), s = c->srcs[pos];
   if (s == KSLOT) {
     if (!emit_const(c, nat, c->kv[pos])) return false;
-  } else if (!emit(c, OP_COPY) || !emit(c, nat) || !emit(c, s)) {
+  } else if (!emit_copy(c, nat, s, c->vals[pos])) {
     return false;
   }
   c->srcs[pos] = nat;
@@ -238,13 +269,15 @@ static bool push_x(C *c, uint8_t t, uint32_t slot, uint64_t k) {
     if (!grow(c, (void **)&c->srcs, &cap2, c->cap_vals, 4, ENG_MAX_OPERANDS)) return false;
     cap2 = cap;
     if (!grow(c, (void **)&c->kv, &cap2, c->cap_vals, 8, ENG_MAX_OPERANDS)) return false;
+    if (!grow(c, (void **)&c->noff, &c->cap_noff, c->cap_vals + 1, 4, ENG_MAX_OPERANDS + 1)) return false;
   }
   uint32_t pos = c->nvals, nat = natural(c, pos);
   c->vals[pos] = t;
   c->srcs[pos] = slot;
   c->kv[pos] = k;
+  c->noff[pos + 1] = c->noff[pos] + vt_slots(t);
   c->nvals++;
-  if (c->nvals > c->max_height) c->max_height = c->nvals;
+  if (c->noff[c->nvals] > c->max_height) c->max_height = c->noff[c->nvals];
   if (slot != nat) {
     if (c->npend == MAX_PENDING) return materialize(c, pos);
     c->pend[c->npend++] = pos;
@@ -338,7 +371,7 @@ static bool protect_local(C *c, uint32_t x) {
     uint32_t i = c->pend[k];
     if (c->srcs[i] == x) {
       uint32_t nat = natural(c, i);
-      if (!emit(c, OP_COPY) || !emit(c, nat) || !emit(c, x)) return false;
+      if (!emit_copy(c, nat, x, c->vals[i])) return false;
       c->srcs[i] = nat;
       no_retarget(c);
     } else {
@@ -410,7 +443,6 @@ static bool read_blocktype(C *c, uint32_t *np, const uint8_t **p, uint32_t *nr, 
   *np = 0; *p = NULL; *nr = 0; *r = NULL;
   if (b == 0x40) { c->r.p++; return true; }
   if (is_valtype(b)) { c->r.p++; *nr = 1; *r = single(b); return true; }
-  if (b == VT_V128) return cerr(c, HL_STATUS_UNSUPPORTED, "v128 (SIMD) is not supported");
   int64_t idx;
   if (!rd_sleb(&c->r, 33, &idx)) return false;
   if (idx < 0) return cerr(c, HL_STATUS_MALFORMED, "malformed value type");
@@ -470,23 +502,116 @@ static uint32_t fusable(C *c, uint32_t cond, uint32_t *end) {
   return c->last_dst - 1;
 }
 
+// If the last instruction is an inner op of HL_FUSED_BIN/HL_FUSED_LD whose result (a temporary)
+// is operand s2 (or s1, for a commutative outer op) of binary op `op`, returns the fused opcode and
+// the other operand's slot in *a; else 0. (The operands are popped: s1's position is c->nvals.)
+static uint32_t fuse_bin(C *c, uint32_t op, uint32_t s1, uint32_t s2, uint32_t *a) {
+  if (c->last_dst == NOFIX || c->last_end != c->ncode) return 0;
+  uint32_t prev = c->code[c->last_dst], inner = c->code[c->last_dst - 1];
+  bool right = prev == s2 && c->last_pos == c->nvals + 1 && s2 == natural(c, c->nvals + 1);
+  bool left = !right && prev == s1 && c->last_pos == c->nvals && s1 == natural(c, c->nvals);
+  if (!right && !left) return 0;
+  for (unsigned k = 0; k < sizeof fused_bin / sizeof fused_bin[0]; k++)
+    if (fused_bin[k].outer == op && fused_bin[k].inner == inner && (right || fused_bin[k].comm)) {
+      *a = right ? s1 : s2;
+      return fused_bin[k].fused;
+    }
+  return 0;
+}
+
 #define E(w) do { if (!emit(c, (w))) return false; } while (0)
+
+// One 0xFD-prefixed instruction (the prefix byte is consumed): validation and emission of
+// OP_SIMD dst sub a b c x y [data] (simd.h), driven by the HL_SIMD_OPS table's kinds.
+static bool compile_simd(C *c) {
+  const bool live = !c->ctls[c->nctls - 1].unreachable;
+  uint32_t sub, a = 0, s1 = 0, s2 = 0, s3 = 0, x = 0, y = 0;
+  if (!rd_u32(&c->r, &sub)) return false;
+  uint8_t k = eng_simd_kind(sub, &a);
+  if (!k) return cerr(c, HL_STATUS_MALFORMED, "illegal opcode");
+  uint8_t out = VT_V128, lt = (uint8_t)(a >> 8), l;
+  const uint8_t *data = NULL;
+  switch (k) {
+  case SK_LOAD: case SK_STORE: case SK_LOADLANE: case SK_STORELANE:
+    if (!read_memarg(c, a, &x)) return false;
+    if (k == SK_LOADLANE || k == SK_STORELANE) {
+      if (!rd_byte(&c->r, &l)) return false;
+      if (l >= (16u >> a)) return INVALID(c, "invalid lane index");
+      y = l;
+    }
+    if (k != SK_LOAD && !pop_s(c, VT_V128, NULL, &s2)) return false;
+    if (!pop_s(c, VT_I32, NULL, &s1)) return false;
+    if (k == SK_STORE || k == SK_STORELANE) out = VT_UNKNOWN;
+    break;
+  case SK_CONST: if (!rd_bytes(&c->r, 16, &data)) return false; break;
+  case SK_SHUFFLE:
+    if (!rd_bytes(&c->r, 16, &data)) return false;
+    for (int i = 0; i < 16; i++)
+      if (data[i] >= 32) return INVALID(c, "invalid lane index");
+    if (!pop_s(c, VT_V128, NULL, &s2) || !pop_s(c, VT_V128, NULL, &s1)) return false;
+    break;
+  case SK_EXTRACT: case SK_REPLACE:
+    if (!rd_byte(&c->r, &l)) return false;
+    if (l >= (a & 0xff)) return INVALID(c, "invalid lane index");
+    x = l;
+    if (k == SK_REPLACE && !pop_s(c, lt, NULL, &s2)) return false;
+    if (!pop_s(c, VT_V128, NULL, &s1)) return false;
+    if (k == SK_EXTRACT) out = lt;
+    break;
+  case SK_SPLAT: if (!pop_s(c, lt, NULL, &s1)) return false; break;
+  case SK_UN: case SK_TEST:
+    if (!pop_s(c, VT_V128, NULL, &s1)) return false;
+    s2 = s1;
+    if (k == SK_TEST) out = VT_I32;
+    break;
+  case SK_BIN: if (!pop_s(c, VT_V128, NULL, &s2) || !pop_s(c, VT_V128, NULL, &s1)) return false; break;
+  case SK_TERN:
+    if (!pop_s(c, VT_V128, NULL, &s3) || !pop_s(c, VT_V128, NULL, &s2) || !pop_s(c, VT_V128, NULL, &s1))
+      return false;
+    break;
+  case SK_SHIFT: if (!pop_s(c, VT_I32, NULL, &s2) || !pop_s(c, VT_V128, NULL, &s1)) return false; break;
+  default: return cerr(c, HL_STATUS_MALFORMED, "illegal opcode");
+  }
+  if (!live) return out == VT_UNKNOWN || push(c, out);
+  if (out == VT_UNKNOWN) {
+    E(OP_SIMD); E(0);
+    no_retarget(c);
+  } else if (!emit_dst(c, OP_SIMD, out)) {
+    return false;
+  }
+  E(sub); E(s1); E(s2); E(s3); E(x); E(y);
+  if (data) {
+    for (int i = 0; i < 4; i++) {
+      uint32_t w;
+      memcpy(&w, data + 4 * i, 4);
+      E(w);
+    }
+  }
+  if (out != VT_UNKNOWN) mark_end(c);
+  return true;
+}
+
 
 static bool compile_body(C *c, const eng_functype *ft) {
   const eng_module *m = c->m;
   c->last_dst = NOFIX;
+  c->copy_pos = NOFIX;
   if (!push_ctl(c, CK_FUNC, 0, NULL, ft->nresults, ft->types + ft->nparams)) return false;
   if (c->fuel) {
     E(OP_FUEL); E(1);
     c->ctls[0].fuel_pos = c->ncode - 1;
   }
+  const uint32_t code0 = c->ncode; // nothing has run while ncode == code0
   uint32_t ninstr = 0;
   for (;;) {
     uint8_t b;
     uint32_t op;
     if (!rd_byte(&c->r, &b)) return cerr(c, HL_STATUS_MALFORMED, "unexpected end of section or function");
     ninstr++;
-    if (b == 0xfd) return cerr(c, HL_STATUS_UNSUPPORTED, "SIMD (0xfd prefix) is not supported");
+    if (b == 0xfd) {
+      if (!compile_simd(c)) return false;
+      continue;
+    }
     if (b == 0xfc) {
       uint32_t sub;
       if (!rd_u32(&c->r, &sub)) return false;
@@ -519,8 +644,17 @@ static bool compile_body(C *c, const eng_functype *ft) {
         E(s1);
         if (sg[2] == VT_I64 || sg[2] == VT_F64) { if (!emit64(c, k)) return false; } else E((uint32_t)k);
       } else {
-        if (!emit_dst(c, op, sg[3])) return false;
-        E(s1); E(s2);
+        uint32_t a = 0, fz = fuse_bin(c, op, s1, s2, &a);
+        if (fz) { // "inner; op": one instruction writing op's natural slot (the temporary dies)
+          c->code[c->last_dst - 1] = fz;
+          c->code[c->last_dst] = natural(c, c->nvals);
+          c->last_pos = c->nvals;
+          E(a);
+          if (!push(c, sg[3])) return false;
+        } else {
+          if (!emit_dst(c, op, sg[3])) return false;
+          E(s1); E(s2);
+        }
       }
       mark_end(c);
       continue;
@@ -628,7 +762,7 @@ static bool compile_body(C *c, const eng_functype *ft) {
       if (top->fuel_pos != NOFIX) c->code[top->fuel_pos] = ninstr - top->ninstr0 + 1;
       patch(c, top->fixups, c->ncode);
       if (top->kind == CK_FUNC) {
-        E(OP_RETURN_X); E(top->nresults); E(c->nlocals);
+        E(OP_RETURN_X); E(types_slots(top->results, top->nresults)); E(c->nlslots);
         if (c->r.p != c->r.end) return cerr(c, HL_STATUS_MALFORMED, "section size mismatch");
         return true;
       }
@@ -650,10 +784,11 @@ static bool compile_body(C *c, const eng_functype *ft) {
       if (!flush(c)) return false;
       ctl *f = &c->ctls[c->nctls - 1 - l];
       uint32_t n = label_n(f);
-      uint32_t cur = c->nlocals + c->nvals, h = c->nlocals + f->height;
+      uint32_t cur = natural(c, c->nvals), h = natural(c, f->height);
       if (!pop_n(c, label_t(f), n)) return false;
       if (live) {
-        bool plain = cur - n == h || n == 0;
+        uint32_t ns = cur - natural(c, c->nvals); // slots
+        bool plain = cur - ns == h || ns == 0;
         if (op == OP_BR) {
           E(plain ? OP_JMP : OP_BR_MOVE);
           if (!emit_target(c, f)) return false;
@@ -665,7 +800,7 @@ static bool compile_body(C *c, const eng_functype *ft) {
           if (!emit_target(c, f)) return false;
           E(s1);
         }
-        if (!plain) { E(h); E(cur - n); E(n); }
+        if (!plain) { E(h); E(cur - ns); E(ns); }
       }
       if (op == OP_BR) set_unreachable(c);
       else if (!push_n(c, label_t(f), n)) return false;
@@ -683,8 +818,9 @@ static bool compile_body(C *c, const eng_functype *ft) {
       if (!flush(c)) return false;
       if (ldef >= c->nctls) return INVALID(c, "unknown label");
       uint32_t arity = label_n(&c->ctls[c->nctls - 1 - ldef]);
-      uint32_t src = c->nlocals + c->nvals - arity;
-      if (live) { E(OP_BR_TABLE_X); E(s1); E(n); E(arity); E(src); }
+      uint32_t src = arity <= c->nvals ? natural(c, c->nvals - arity) : 0;
+      uint32_t arity_slots = natural(c, c->nvals) - src;
+      if (live) { E(OP_BR_TABLE_X); E(s1); E(n); E(arity_slots); E(src); }
       rd lr = {labels, c->r.end, c->r.err, 0};
       for (uint32_t i = 0; i <= n; i++) {
         uint32_t l;
@@ -699,7 +835,7 @@ static bool compile_body(C *c, const eng_functype *ft) {
         c->npend = savep;
         if (live) {
           if (!emit_target(c, f)) return false;
-          E(c->nlocals + f->height);
+          E(natural(c, f->height));
         }
       }
       if (!pop_n(c, label_t(&c->ctls[c->nctls - 1 - ldef]), arity)) return false;
@@ -709,9 +845,10 @@ static bool compile_body(C *c, const eng_functype *ft) {
     case OP_RETURN: {
       ctl *f = &c->ctls[0];
       if (!flush(c)) return false;
-      uint32_t src = c->nlocals + c->nvals - f->nresults;
+      uint32_t cur = natural(c, c->nvals);
       if (!pop_n(c, f->results, f->nresults)) return false;
-      if (live) { E(OP_RETURN_X); E(f->nresults); E(src); }
+      uint32_t src = natural(c, c->nvals);
+      if (live) { E(OP_RETURN_X); E(cur - src); E(src); }
       set_unreachable(c);
       break;
     }
@@ -722,7 +859,7 @@ static bool compile_body(C *c, const eng_functype *ft) {
       const eng_functype *t = &m->types[m->func_types[fi]];
       if (!flush(c)) return false;
       if (!pop_n(c, t->types, t->nparams)) return false;
-      if (live) { E(OP_CALL); E(fi); E(c->nlocals + c->nvals); }
+      if (live) { E(OP_CALL); E(fi); E(natural(c, c->nvals)); }
       if (!push_n(c, t->types + t->nparams, t->nresults)) return false;
       break;
     }
@@ -736,7 +873,7 @@ static bool compile_body(C *c, const eng_functype *ft) {
       if (!pop_s(c, VT_I32, NULL, &s1)) return false;
       if (!flush(c)) return false;
       if (!pop_n(c, t->types, t->nparams)) return false;
-      if (live) { E(OP_CALL_INDIRECT); E(tab); E(c->type_ids[ti]); E(s1); E(c->nlocals + c->nvals); }
+      if (live) { E(OP_CALL_INDIRECT); E(tab); E(c->type_ids[ti]); E(s1); E(natural(c, c->nvals)); }
       if (!push_n(c, t->types + t->nparams, t->nresults)) return false;
       break;
     }
@@ -760,8 +897,13 @@ static bool compile_body(C *c, const eng_functype *ft) {
         t = t1 ? t1 : t2;
       }
       if (!live) { if (!push(c, t)) return false; break; }
-      if (!emit_dst(c, OP_SELECT, t)) return false;
-      E(s1); E(s2); E(s3);
+      if (t == VT_V128) {
+        if (!emit_dst(c, OP_SIMD, t)) return false;
+        E(SIMD_V128_SELECT); E(s1); E(s2); E(s3); E(0); E(0);
+      } else {
+        if (!emit_dst(c, OP_SELECT, t)) return false;
+        E(s1); E(s2); E(s3);
+      }
       mark_end(c);
       break;
     }
@@ -770,8 +912,9 @@ static bool compile_body(C *c, const eng_functype *ft) {
       if (!rd_u32(&c->r, &i)) return false;
       if (i >= c->nlocals) return INVALID(c, "unknown local");
       uint8_t t = c->locals[i];
+      const uint32_t ls = c->lslot[i];
       if (op == OP_LOCAL_GET) {
-        if (!push_at(c, t, live ? i : natural(c, c->nvals))) return false;
+        if (!push_at(c, t, live ? ls : natural(c, c->nvals))) return false;
         break;
       }
       uint32_t pos = c->nvals - 1;
@@ -780,7 +923,10 @@ static bool compile_body(C *c, const eng_functype *ft) {
       uint64_t k = 0;
       if (!pop_k(c, t, NULL, &s1, &k)) return false;
       if (live && s1 == KSLOT) { // constant straight into the local
-        if (!protect_local(c, i) || !emit_const(c, i, k)) return false;
+        // Declared locals start at 0: a zero written before any code ran, outside every block
+        // (so no loop can come back to it), changes nothing.
+        bool still_zero = k == 0 && t != VT_V128 && i >= ft->nparams && c->ncode == code0 && c->nctls == 1;
+        if (!still_zero && (!protect_local(c, ls) || !emit_const(c, ls, k))) return false;
         no_retarget(c);
         if (op == OP_LOCAL_TEE && !push_x(c, t, KSLOT, k)) return false;
         break;
@@ -788,16 +934,16 @@ static bool compile_body(C *c, const eng_functype *ft) {
       if (live) {
         // entries still reading local i need their own copy first (they are below the top)
         uint32_t pend_before = c->npend;
-        if (!protect_local(c, i)) return false;
+        if (!protect_local(c, ls)) return false;
         if (c->npend != pend_before) retarget = false;
         if (retarget) {
-          c->code[c->last_dst] = i;
-        } else if (s1 != i) {
-          E(OP_COPY); E(i); E(s1);
+          c->code[c->last_dst] = ls;
+        } else if (s1 != ls) {
+          if (!emit_copy(c, ls, s1, t)) return false;
         }
       }
       no_retarget(c);
-      if (op == OP_LOCAL_TEE && !push_at(c, t, !live ? natural(c, c->nvals) : retarget ? i : s1)) return false;
+      if (op == OP_LOCAL_TEE && !push_at(c, t, !live ? natural(c, c->nvals) : retarget ? ls : s1)) return false;
       break;
     }
     case OP_GLOBAL_GET: case OP_GLOBAL_SET: {
@@ -807,13 +953,19 @@ static bool compile_body(C *c, const eng_functype *ft) {
       uint8_t t = m->globals[i].type;
       if (op == OP_GLOBAL_GET) {
         if (!live) { if (!push(c, t)) return false; break; }
-        if (!emit_dst(c, op, t)) return false;
-        E(i);
+        if (t == VT_V128) {
+          if (!emit_dst(c, OP_SIMD, t)) return false;
+          E(SIMD_V128_GLOBAL_GET); E(0); E(0); E(0); E(i); E(0);
+        } else {
+          if (!emit_dst(c, op, t)) return false;
+          E(i);
+        }
         mark_end(c);
       } else {
         if (!m->globals[i].mut) return INVALID(c, "global is immutable");
         if (!pop_s(c, t, NULL, &s1)) return false;
-        if (live) { E(op); E(s1); E(i); }
+        if (live && t == VT_V128) { E(OP_SIMD); E(0); E(SIMD_V128_GLOBAL_SET); E(s1); E(s1); E(0); E(i); E(0); }
+        else if (live) { E(op); E(s1); E(i); }
         no_retarget(c);
       }
       break;
@@ -947,6 +1099,10 @@ static bool compile_body(C *c, const eng_functype *ft) {
     default:
       return cerr(c, HL_STATUS_MALFORMED, "illegal opcode");
     }
+    // a COPY may merge with the next one only across local.get/set/tee, drop and nop (no label
+    // may fall between the two)
+    if (op != OP_LOCAL_SET && op != OP_LOCAL_TEE && op != OP_LOCAL_GET && op != OP_DROP && op != OP_NOP)
+      c->copy_pos = NOFIX;
   }
 }
 
@@ -958,7 +1114,6 @@ static bool scan_blocktype(rd *r) {
   if (r->p >= r->end) return fail(r, HL_STATUS_MALFORMED, "unexpected end");
   uint8_t b = *r->p;
   if (b == 0x40 || is_valtype(b)) { r->p++; return true; }
-  if (b == VT_V128) return fail(r, HL_STATUS_UNSUPPORTED, "v128 (SIMD) is not supported");
   int64_t idx;
   if (!rd_sleb(r, 33, &idx)) return false;
   if (idx < 0) return fail(r, HL_STATUS_MALFORMED, "malformed value type");
@@ -982,7 +1137,24 @@ static bool scan_body(const eng_module *m, const eng_code *code, eng_error *err)
   while (depth) {
     if (!rd_byte(r, &b)) return fail(r, HL_STATUS_MALFORMED, "unexpected end of section or function");
     uint32_t op;
-    if (b == 0xfd) return fail(r, HL_STATUS_UNSUPPORTED, "SIMD (0xfd prefix) is not supported");
+    if (b == 0xfd) { // SIMD: sub-opcode and immediates by kind (simd.h)
+      uint32_t a;
+      if (!rd_u32(r, &x)) return false;
+      uint8_t sk = eng_simd_kind(x, &a);
+      if (!sk) return fail(r, HL_STATUS_MALFORMED, "illegal opcode");
+      bool ok = true;
+      if (sk == SK_LOAD || sk == SK_STORE || sk == SK_LOADLANE || sk == SK_STORELANE) {
+        ok = rd_u32(r, &x);
+        if (ok && x >= 32) return fail(r, HL_STATUS_MALFORMED, "malformed memop flags");
+        ok = ok && rd_u32(r, &x) && ((sk != SK_LOADLANE && sk != SK_STORELANE) || rd_byte(r, &b));
+      } else if (sk == SK_CONST || sk == SK_SHUFFLE) {
+        ok = rd_bytes(r, 16, &p);
+      } else if (sk == SK_EXTRACT || sk == SK_REPLACE) {
+        ok = rd_byte(r, &b);
+      }
+      if (!ok) return false;
+      continue;
+    }
     if (b == 0xfc) {
       if (!rd_u32(r, &x)) return false;
       op = x < 32 ? fc_map[x] : 0;
@@ -1089,13 +1261,23 @@ uint32_t eng_compile_func(eng_store *s, const eng_module *m, const uint32_t *typ
       memset(c.locals + at, t, n);
       at += n;
     }
-    ok = compile_body(&c, ft);
+    // slots: a v128 local takes two
+    c.lslot = eng_xalloc((size_t)c.nlocals * 4 + 4);
+    if (!c.lslot || !grow(&c, (void **)&c.noff, &c.cap_noff, 65, 4, ENG_MAX_OPERANDS + 1)) {
+      ok = c.lslot ? false : cerr(&c, HL_STATUS_NO_MEMORY, "out of memory");
+    } else {
+      for (uint32_t k = 0; k < c.nlocals; k++) {
+        c.lslot[k] = c.nlslots;
+        c.nlslots += vt_slots(c.locals[k]);
+      }
+      ok = compile_body(&c, ft);
+    }
   }
   if (ok) {
-    out->nparams = ft->nparams;
-    out->nresults = ft->nresults;
-    out->nlocals = c.nlocals;
-    out->max_stack = c.nlocals + c.max_height + 2;
+    out->nparams = types_slots(ft->types, ft->nparams); // slots
+    out->nresults = types_slots(ft->types + ft->nparams, ft->nresults);
+    out->nlocals = c.nlslots;
+    out->max_stack = c.nlslots + c.max_height + 2;
     out->type = ft;
     out->type_id = type_ids[m->func_types[fidx]];
     out->code = eng_xalloc((size_t)c.ncode * 4);
@@ -1111,5 +1293,7 @@ uint32_t eng_compile_func(eng_store *s, const eng_module *m, const uint32_t *typ
   eng_xfree(c.ctls);
   eng_xfree(c.code);
   eng_xfree(c.locals);
+  eng_xfree(c.lslot);
+  eng_xfree(c.noff);
   return ok ? HL_STATUS_OK : (c.r.status ? c.r.status : HL_STATUS_INVALID);
 }

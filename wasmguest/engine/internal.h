@@ -53,6 +53,13 @@ enum {
   HL_FUSED_CMP(E_BRIF)
   HL_FUSED_CMP(E_BRIF_IMM)
   HL_OPCODES(E_NONE, E_NONE, E_NONE, E_NONE, E_LDX, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE)
+#define E_FB(o, i, ...) OP_##o##__##i,
+  HL_FUSED_BIN(E_FB)
+#undef E_FB
+#define E_FL(o, l, ...) OP_##o##__##l, OP_##o##__##l##_X,
+  HL_FUSED_LD(E_FL)
+#undef E_FL
+  OP_COPY2, // dst1, src1, dst2, src2: two COPYs in one (compile.c merges adjacent COPYs)
   OP_COUNT
 #undef E_N1
 #undef E_IMM
@@ -78,6 +85,7 @@ typedef struct {
   uint8_t type;   // result value type
   uint32_t idx;   // func or global index
   uint64_t val;   // constant bits
+  uint64_t val_hi; // v128.const: the high 64 bits
 } eng_constexpr;
 
 typedef struct { uint32_t min, max; bool has_max; } eng_limits_t;
@@ -175,6 +183,7 @@ typedef struct {
 
 typedef struct {
   uint64_t val;
+  uint64_t val_hi; // v128: the high 64 bits
   uint8_t type, mut;
 } eng_global;
 

@@ -5,6 +5,7 @@
 // slots, and a callee's frame starts at the caller's argument slots).
 #include "internal.h"
 #include "numeric.h"
+#include "simd.h"
 
 #define CT_I uint32_t
 #define CT_L uint64_t
@@ -56,7 +57,14 @@ uint32_t eng_invoke(eng_store *s, eng_func *entry, eng_error *err) {
       HL_OPCODES(E_NONE, LBL_IMM, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE)
       HL_FUSED_CMP(LBL_BRIF)
       HL_FUSED_CMP(LBL_BRIF_IMM)
-      HL_OPCODES(E_NONE, E_NONE, E_NONE, E_NONE, LBL_LDX, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE)};
+      HL_OPCODES(E_NONE, E_NONE, E_NONE, E_NONE, LBL_LDX, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE)
+#define LBL_FB(o, i, ...) &&L_##o##__##i,
+      HL_FUSED_BIN(LBL_FB)
+#undef LBL_FB
+#define LBL_FL(o, l, ...) &&L_##o##__##l, &&L_##o##__##l##_X,
+      HL_FUSED_LD(LBL_FL)
+#undef LBL_FL
+      &&L_COPY2};
 #undef LBL_N
 #undef LBL_IMM
 #undef LBL_BRIF
@@ -173,6 +181,50 @@ uint32_t eng_invoke(eng_store *s, eng_func *entry, eng_error *err) {
 L_BRIF_I32_EQZ:
   ip = (uint32_t)R(1) == 0 ? cb + ip[0] : ip + 2;
   NEXT();
+
+L_SIMD: { // simd.c; 0 = out-of-bounds access
+  uint32_t n_ = eng_simd_exec(ip, fp, mem_base, mem_size, inst);
+  if (!n_) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);
+  ip += n_;
+  NEXT();
+}
+
+  // fused "inner; outer" pairs (opcodes.h HL_FUSED_BIN): dst, x, y, a
+#define H_FB(o, i, ty, imm, comm, ie, oe)                                                       \
+  L_##o##__##i : {                                                                              \
+    CT_##ty x = LD_##ty(R(1));                                                                  \
+    CT_##ty y = (imm) ? LD_##ty(ip[2]) : LD_##ty(R(2));                                         \
+    CT_##ty a = LD_##ty(R(3));                                                                  \
+    CT_##ty t = ie;                                                                             \
+    R(0) = ST_##ty(oe);                                                                         \
+    ip += 4;                                                                                    \
+    NEXT();                                                                                     \
+  }
+  HL_FUSED_BIN(H_FB)
+#undef H_FB
+#define H_FL(o, l, ty, T, N, comm, oe)                                                          \
+  L_##o##__##l : {                                                                              \
+    uint64_t ea = (uint64_t)(uint32_t)R(1) + ip[2];                                             \
+    if (ea + (N) > mem_size) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);                                \
+    T v;                                                                                        \
+    __builtin_memcpy(&v, mem_base + ea, N);                                                     \
+    CT_##ty t = LD_##ty(v), a = LD_##ty(R(3));                                                  \
+    R(0) = ST_##ty(oe);                                                                         \
+    ip += 4;                                                                                    \
+    NEXT();                                                                                     \
+  }                                                                                             \
+  L_##o##__##l##_X : {                                                                          \
+    uint64_t ea = (uint64_t)(uint32_t)((uint32_t)R(1) + ip[2]) + ip[3];                         \
+    if (ea + (N) > mem_size) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);                                \
+    T v;                                                                                        \
+    __builtin_memcpy(&v, mem_base + ea, N);                                                     \
+    CT_##ty t = LD_##ty(v), a = LD_##ty(R(4));                                                  \
+    R(0) = ST_##ty(oe);                                                                         \
+    ip += 5;                                                                                    \
+    NEXT();                                                                                     \
+  }
+  HL_FUSED_LD(H_FL)
+#undef H_FL
 #undef H_N1
 #undef H_N2
 #undef H_FN1
@@ -211,6 +263,12 @@ L_FUEL: {
 L_COPY:
   R(0) = R(1);
   ip += 2;
+  NEXT();
+
+L_COPY2:
+  R(0) = R(1);
+  R(2) = R(3);
+  ip += 4;
   NEXT();
 
 L_JMP:

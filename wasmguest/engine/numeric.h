@@ -20,10 +20,11 @@ static inline uint64_t popcnt64(uint64_t x) {
 }
 static inline uint32_t popcnt32(uint32_t x) { return (uint32_t)popcnt64(x); }
 
-static inline uint32_t rotl32(uint32_t a, uint32_t b) { b &= 31; return b ? (a << b) | (a >> (32 - b)) : a; }
-static inline uint32_t rotr32(uint32_t a, uint32_t b) { b &= 31; return b ? (a >> b) | (a << (32 - b)) : a; }
-static inline uint64_t rotl64(uint64_t a, uint64_t b) { b &= 63; return b ? (a << b) | (a >> (64 - b)) : a; }
-static inline uint64_t rotr64(uint64_t a, uint64_t b) { b &= 63; return b ? (a >> b) | (a << (64 - b)) : a; }
+// Branch-free forms (no shift by the full width: b = 0 gives a | a): compilers emit one rol/ror.
+static inline uint32_t rotl32(uint32_t a, uint32_t b) { return (a << (b & 31)) | (a >> ((32 - b) & 31)); }
+static inline uint32_t rotr32(uint32_t a, uint32_t b) { return (a >> (b & 31)) | (a << ((32 - b) & 31)); }
+static inline uint64_t rotl64(uint64_t a, uint64_t b) { return (a << (b & 63)) | (a >> ((64 - b) & 63)); }
+static inline uint64_t rotr64(uint64_t a, uint64_t b) { return (a >> (b & 63)) | (a << ((64 - b) & 63)); }
 
 static inline float f32_abs(float a) { return f32_from(f32_bits(a) & 0x7fffffffu); }
 static inline float f32_neg(float a) { return f32_from(f32_bits(a) ^ 0x80000000u); }

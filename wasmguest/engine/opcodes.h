@@ -232,7 +232,8 @@
   XI(BR_TABLE_X)  /* idx, n, arity, src, then n+1 x (target, dst) */                         \
   XI(RETURN_X)    /* n, src: copy n slots src -> 0, return */                                \
   XI(FUEL)        /* amount */                                                               \
-  XI(BRIF_I32_EQZ) /* target, a: jump if a == 0 (fused i32.eqz + br_if) */
+  XI(BRIF_I32_EQZ) /* target, a: jump if a == 0 (fused i32.eqz + br_if) */                \
+  XI(SIMD)        /* dst, sub, a, b, c, x, y [, 4 data words]: simd.h */
 
 // Derived internal opcodes (enum order: HL_OPCODES, then one _IMM variant per XN2 entry, then
 // the fused compare-and-branch ops below):
@@ -251,5 +252,68 @@
   XF(I32_LE_U, a <= b)                                                                          \
   XF(I32_GE_S, (int32_t)a >= (int32_t)b)                                                        \
   XF(I32_GE_U, a >= b)
+
+// Fused pairs "inner; outer" where one operand of the outer binary op is the inner op's result (a
+// temporary used once): XB(outer, inner, type, imm, commutative, inner expr(x, y) -> t,
+// outer expr(a, t)). Opcode OP_<outer>__<inner>, words: dst, x, y, a (y is the inner op's
+// immediate when imm = 1). Only commutative outer ops fuse when the temporary is the LEFT operand.
+// Each op rounds separately (no fused multiply-add): the same results as the two instructions.
+#define HL_FUSED_BIN(XB) \
+  XB(I32_ADD, I32_ROTL_IMM, I, 1, 1, rotl32(x, y), a + t)                                      \
+  XB(I32_ADD, I32_SHR_U_IMM, I, 1, 1, x >> (y & 31), a + t)                                    \
+  XB(I32_ADD, I32_SHL_IMM, I, 1, 1, x << (y & 31), a + t)                                      \
+  XB(I32_ADD, I32_XOR_IMM, I, 1, 1, x ^ y, a + t)                                              \
+  XB(I32_ADD, I32_AND_IMM, I, 1, 1, x & y, a + t)                                              \
+  XB(I32_ADD, I32_ADD, I, 0, 1, x + y, a + t)                                                  \
+  XB(I32_ADD, I32_XOR, I, 0, 1, x ^ y, a + t)                                                  \
+  XB(I32_ADD, I32_AND, I, 0, 1, x & y, a + t)                                                  \
+  XB(I32_ADD, I32_OR, I, 0, 1, x | y, a + t)                                                   \
+  XB(I32_XOR, I32_ROTL_IMM, I, 1, 1, rotl32(x, y), a ^ t)                                      \
+  XB(I32_XOR, I32_SHR_U_IMM, I, 1, 1, x >> (y & 31), a ^ t)                                    \
+  XB(I32_XOR, I32_SHL_IMM, I, 1, 1, x << (y & 31), a ^ t)                                      \
+  XB(I32_XOR, I32_XOR_IMM, I, 1, 1, x ^ y, a ^ t)                                              \
+  XB(I32_XOR, I32_AND_IMM, I, 1, 1, x & y, a ^ t)                                              \
+  XB(I32_XOR, I32_ADD, I, 0, 1, x + y, a ^ t)                                                  \
+  XB(I32_XOR, I32_XOR, I, 0, 1, x ^ y, a ^ t)                                                  \
+  XB(I32_XOR, I32_AND, I, 0, 1, x & y, a ^ t)                                                  \
+  XB(I32_XOR, I32_OR, I, 0, 1, x | y, a ^ t)                                                   \
+  XB(I32_OR, I32_ROTL_IMM, I, 1, 1, rotl32(x, y), a | t)                                       \
+  XB(I32_OR, I32_SHR_U_IMM, I, 1, 1, x >> (y & 31), a | t)                                     \
+  XB(I32_OR, I32_SHL_IMM, I, 1, 1, x << (y & 31), a | t)                                       \
+  XB(I32_OR, I32_XOR_IMM, I, 1, 1, x ^ y, a | t)                                               \
+  XB(I32_OR, I32_AND_IMM, I, 1, 1, x & y, a | t)                                               \
+  XB(I32_OR, I32_ADD, I, 0, 1, x + y, a | t)                                                   \
+  XB(I32_OR, I32_XOR, I, 0, 1, x ^ y, a | t)                                                   \
+  XB(I32_OR, I32_AND, I, 0, 1, x & y, a | t)                                                   \
+  XB(I32_OR, I32_OR, I, 0, 1, x | y, a | t)                                                    \
+  XB(I32_AND, I32_ROTL_IMM, I, 1, 1, rotl32(x, y), a & t)                                      \
+  XB(I32_AND, I32_SHR_U_IMM, I, 1, 1, x >> (y & 31), a & t)                                    \
+  XB(I32_AND, I32_SHL_IMM, I, 1, 1, x << (y & 31), a & t)                                      \
+  XB(I32_AND, I32_XOR_IMM, I, 1, 1, x ^ y, a & t)                                              \
+  XB(I32_AND, I32_AND_IMM, I, 1, 1, x & y, a & t)                                              \
+  XB(I32_AND, I32_ADD, I, 0, 1, x + y, a & t)                                                  \
+  XB(I32_AND, I32_XOR, I, 0, 1, x ^ y, a & t)                                                  \
+  XB(I32_AND, I32_AND, I, 0, 1, x & y, a & t)                                                  \
+  XB(I32_AND, I32_OR, I, 0, 1, x | y, a & t)                                                   \
+  XB(F64_ADD, F64_MUL, D, 0, 0, x * y, a + t)                                                  \
+  XB(F64_ADD, F64_ADD, D, 0, 0, x + y, a + t)                                                  \
+  XB(F64_ADD, F64_SUB, D, 0, 0, x - y, a + t)                                                  \
+  XB(F64_SUB, F64_MUL, D, 0, 0, x * y, a - t)                                                  \
+  XB(F64_SUB, F64_ADD, D, 0, 0, x + y, a - t)                                                  \
+  XB(F64_SUB, F64_SUB, D, 0, 0, x - y, a - t)                                                  \
+  XB(F64_MUL, F64_MUL, D, 0, 0, x * y, a * t)                                                  \
+  XB(F64_MUL, F64_ADD, D, 0, 0, x + y, a * t)                                                  \
+  XB(F64_MUL, F64_SUB, D, 0, 0, x - y, a * t)
+
+// Fused "load; outer" pairs, the same way: XL(outer, load, type, C type loaded, bytes, commutative,
+// outer expr(a, t)) with t the loaded value. OP_<outer>__<load>: dst, addr, offset, a;
+// OP_<outer>__<load>_X (the load fused with i32.add_imm): dst, addr, k, offset, a.
+#define HL_FUSED_LD(XL)                                                                          \
+  XL(I32_ADD, I32_LOAD, I, uint32_t, 4, 1, a + t)                                               \
+  XL(I32_XOR, I32_LOAD, I, uint32_t, 4, 1, a ^ t)                                               \
+  XL(I64_ADD, I64_LOAD, L, uint64_t, 8, 1, a + t)                                               \
+  XL(F64_ADD, F64_LOAD, D, uint64_t, 8, 0, a + t)                                               \
+  XL(F64_SUB, F64_LOAD, D, uint64_t, 8, 0, a - t)                                               \
+  XL(F64_MUL, F64_LOAD, D, uint64_t, 8, 0, a * t)
 
 #endif

@@ -2,6 +2,7 @@
 #ifndef HL_ENGINE_READER_H
 #define HL_ENGINE_READER_H
 #include "internal.h"
+#include "simd.h"
 
 // ---------------------------------------------------------------- reader
 typedef struct {
@@ -108,13 +109,12 @@ static inline bool rd_name(rd *r, const uint8_t **s, uint32_t *n) {
 }
 
 static inline bool is_valtype(uint8_t b) {
-  return b == VT_I32 || b == VT_I64 || b == VT_F32 || b == VT_F64 || b == VT_FUNCREF ||
-         b == VT_EXTERNREF;
+  return b == VT_I32 || b == VT_I64 || b == VT_F32 || b == VT_F64 || b == VT_V128 ||
+         b == VT_FUNCREF || b == VT_EXTERNREF;
 }
 
 static inline bool rd_valtype(rd *r, uint8_t *t) {
   if (!rd_byte(r, t)) return false;
-  if (*t == VT_V128) return fail(r, HL_STATUS_UNSUPPORTED, "v128 (SIMD) is not supported");
   if (!is_valtype(*t)) return MALF(r, "malformed value type");
   return true;
 }
@@ -162,6 +162,7 @@ static inline bool rd_constexpr(rd *r, eng_constexpr *e) {
   if (!rd_byte(r, &op)) return false;
   e->idx = 0;
   e->val = 0;
+  e->val_hi = 0;
   switch (op) {
   case 0x41: { int64_t v; if (!rd_sleb(r, 32, &v)) return false;
     e->op = OP_I32_CONST; e->type = VT_I32; e->val = (uint32_t)v; break; }
@@ -177,9 +178,18 @@ static inline bool rd_constexpr(rd *r, eng_constexpr *e) {
     e->op = OP_REF_FUNC; e->type = VT_FUNCREF; break; }
   case 0x23: { if (!rd_u32(r, &e->idx)) return false;
     e->op = OP_GLOBAL_GET; e->type = VT_UNKNOWN; break; }
+  case 0xfd: { uint32_t sub; const uint8_t *b; // v128.const
+    if (!rd_u32(r, &sub)) return false;
+    if (sub != 12) {
+      uint32_t a;
+      if (!eng_simd_kind(sub, &a)) return MALF(r, "illegal opcode");
+      return fail(r, HL_STATUS_INVALID, "constant expression required");
+    }
+    if (!rd_bytes(r, 16, &b)) return false;
+    memcpy(&e->val, b, 8); memcpy(&e->val_hi, b + 8, 8);
+    e->op = OP_SIMD; e->type = VT_V128; break; }
   case 0x0b: return fail(r, HL_STATUS_INVALID, "type mismatch");
   default:
-    if (op == 0xfd) return fail(r, HL_STATUS_UNSUPPORTED, "SIMD (0xfd prefix) is not supported");
     if (!eng_is_opcode(op)) return MALF(r, "illegal opcode");
     return fail(r, HL_STATUS_INVALID, "constant expression required");
   }
@@ -187,7 +197,7 @@ static inline bool rd_constexpr(rd *r, eng_constexpr *e) {
   if (op != 0x0b) {
     // another instruction before end: a non-constant or a stack mismatch
     if (op == 0x41 || op == 0x42 || op == 0x43 || op == 0x44 || op == 0xd0 || op == 0xd2 ||
-        op == 0x23)
+        op == 0x23 || op == 0xfd)
       return fail(r, HL_STATUS_INVALID, "type mismatch");
     return fail(r, HL_STATUS_INVALID, "constant expression required");
   }

@@ -302,7 +302,9 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
       eng_global *g = &in->own_globals[i];
       g->type = m->globals[ng + i].type;
       g->mut = m->globals[ng + i].mut;
-      g->val = eval_const(in, &m->global_inits[ng + i]);
+      const eng_constexpr *ge = &m->global_inits[ng + i];
+      g->val = eval_const(in, ge);
+      g->val_hi = ge->op == OP_GLOBAL_GET ? in->globals[ge->idx]->val_hi : ge->val_hi; // v128
       in->globals[ng + i] = g;
     }
   }
@@ -426,15 +428,21 @@ uint32_t eng_call(eng_store *s, uint32_t inst, uint32_t export_index, const uint
   if (s->running && !s->in_host) return bad(err, "store busy");
   eng_func *f = in->funcs[ex->idx];
   const eng_functype *t = f->type;
-  if (nparams != t->nparams || (nparams && !params)) return bad(err, "wrong number of parameters");
-  if (t->nresults && !results) return bad(err, "no result buffer");
-  if (t->nparams > HL_MAX_VALUES || t->nresults > HL_MAX_VALUES) {
+  // slots: a v128 takes two (f->nparams/nresults count slots)
+  if (nparams != f->nparams || (nparams && !params)) return bad(err, "wrong number of parameters");
+  if (f->nresults && !results) return bad(err, "no result buffer");
+  if (f->nparams > HL_MAX_VALUES || f->nresults > HL_MAX_VALUES) {
     eng_set_error(err, HL_STATUS_LIMIT, "too many parameters or results for the host boundary");
     return HL_STATUS_LIMIT;
   }
-  for (uint32_t i = 0; i < nparams; i++) {
+  for (uint32_t i = 0, ti = 0; i < nparams; i++, ti++) {
     uint64_t v = params[i];
-    switch (t->types[i]) {
+    if (t->types[ti] == VT_V128) {
+      if (s->nest_base + i >= s->stack_slots) return bad(err, "value stack exhausted");
+      s->stack[s->nest_base + i++] = v;
+      v = params[i];
+    }
+    switch (t->types[ti]) {
     case VT_I32: case VT_F32: v &= 0xffffffffu; break;
     case VT_FUNCREF: if (v && !is_store_func(s, v)) return bad(err, "invalid funcref parameter"); break;
     default: break;
@@ -447,8 +455,8 @@ uint32_t eng_call(eng_store *s, uint32_t inst, uint32_t export_index, const uint
   uint32_t st = eng_invoke(s, f, err);
   s->running = was_running;
   if (st) return st;
-  for (uint32_t i = 0; i < t->nresults; i++) results[i] = s->stack[s->nest_base + i];
-  if (nresults) *nresults = t->nresults;
+  for (uint32_t i = 0; i < f->nresults; i++) results[i] = s->stack[s->nest_base + i];
+  if (nresults) *nresults = f->nresults;
   return HL_STATUS_OK;
 }
 
@@ -460,7 +468,7 @@ uint32_t eng_global_get(eng_store *s, uint32_t inst, uint32_t export_index, uint
   if (!ex) return bad(err, "no such global export");
   const eng_global *g = in->globals[ex->idx];
   out[0] = g->val;
-  out[1] = 0;
+  out[1] = g->type == VT_V128 ? g->val_hi : 0;
   if (type) *type = g->type;
   return HL_STATUS_OK;
 }

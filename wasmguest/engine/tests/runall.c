@@ -46,12 +46,13 @@ int main(int argc, char **argv) {
       uint64_t p[HL_MAX_VALUES] = {0}, r[HL_MAX_VALUES];
       uint32_t nr;
       printf("%s \"%.*s\" ", argv[a], (int)m->exports[e].name_len, (const char *)m->exports[e].name);
-      st = eng_call(s, inst, e, p, fn->type->nparams, r, &nr, &err);
+      st = eng_call(s, inst, e, p, fn->nparams, r, &nr, &err); // slots (v128: two)
       if (st == HL_STATUS_TRAP && err.trap == HL_TRAP_HOST) { printf("fuel\n"); continue; }
       if (st) { printf("trap\n"); continue; }
       printf("ok");
-      for (uint32_t i = 0; i < nr; i++) {
-        uint8_t t = fn->type->types[fn->type->nparams + i];
+      for (uint32_t i = 0, ti = 0; i < nr; i++, ti++) {
+        uint8_t t = fn->type->types[fn->type->nparams + ti];
+        if (t == VT_V128) { printf(" %llx", (unsigned long long)r[i++]); } // low half; high below
         if (t == VT_F32 && (r[i] & 0x7fffffffu) > 0x7f800000u) printf(" nan");
         else if (t == VT_F64 && (r[i] & 0x7fffffffffffffffull) > 0x7ff0000000000000ull) printf(" nan");
         else if (t == VT_FUNCREF || t == VT_EXTERNREF) printf(" %s", r[i] ? "ref" : "null");

@@ -1,0 +1,57 @@
+// perf.c — hosted driver for profiling the interpreter on the bench/ kernels (no sanitizers).
+//   perf KERNEL [SCALE]   KERNEL = fib|sha256|nbody|qsort|gemm; SCALE divides the size used by
+//   bench/bench_test.go (default 1 = the benchmark's own arguments; e.g. 8 for callgrind runs).
+// Prints the result and the wall time of the call (instantiation excluded).
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../../engine.h"
+#include "../../internal.h"
+
+int main(int argc, char **argv) {
+  if (argc < 2) { fprintf(stderr, "usage: perf KERNEL [SCALE] [DIR]\n"); return 2; }
+  const char *k = argv[1];
+  unsigned scale = argc > 2 ? (unsigned)atoi(argv[2]) : 1;
+  const char *dir = argc > 3 ? argv[3] : PERF_BENCH_DIR;
+  if (!scale) scale = 1;
+  uint64_t params[2] = {0, 0};
+  uint32_t np = 1;
+  if (!strcmp(k, "fib")) params[0] = scale == 1 ? 30 : 30 - 2 * (scale > 4 ? 2 : 1);
+  else if (!strcmp(k, "sha256")) params[0] = 16 / scale ? 16 / scale : 1;
+  else if (!strcmp(k, "nbody")) params[0] = 200000 / scale;
+  else if (!strcmp(k, "qsort")) { params[0] = 1000000 / scale; params[1] = 1; np = 2; }
+  else if (!strcmp(k, "gemm")) params[0] = scale == 1 ? 256 : 128;
+  else { fprintf(stderr, "unknown kernel %s\n", k); return 2; }
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s.wasm", dir, k);
+  FILE *f = fopen(path, "rb");
+  if (!f) { perror(path); return 1; }
+  static uint8_t buf[16 << 20];
+  size_t n = fread(buf, 1, sizeof buf, f);
+  fclose(f);
+  eng_limits lim = {65536, 10000, 0};
+  eng_store *s = eng_store_new(&lim);
+  eng_error err;
+  uint32_t inst;
+  uint32_t st = eng_instantiate(s, buf, n, &inst, &err);
+  if (st) { fprintf(stderr, "instantiate: %u %s\n", st, err.msg); return 1; }
+  eng_inst *in = s->insts[inst];
+  uint32_t idx = UINT32_MAX;
+  for (uint32_t i = 0; i < in->mod->nexports; i++)
+    if (in->mod->exports[i].name_len == 3 && memcmp(in->mod->exports[i].name, "run", 3) == 0) idx = i;
+  if (idx == UINT32_MAX) { fprintf(stderr, "no export run\n"); return 1; }
+  uint64_t results[4];
+  uint32_t nr = 0;
+  struct timespec t1, t2;
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  st = eng_call(s, inst, idx, params, np, results, &nr, &err);
+  clock_gettime(CLOCK_MONOTONIC, &t2);
+  if (st) { fprintf(stderr, "call: %u %s\n", st, err.msg); return 1; }
+  double ms = (double)(t2.tv_sec - t1.tv_sec) * 1e3 + (double)(t2.tv_nsec - t1.tv_nsec) / 1e6;
+  printf("%s(%llu): %#llx %.1f ms\n", k, (unsigned long long)params[0], (unsigned long long)results[0], ms);
+  eng_store_free(s);
+  return 0;
+}
