@@ -375,3 +375,24 @@ func (c *VCPU) close() {
 	c.kickMu.Unlock()
 	c.release()
 }
+
+// RunLoop runs the vCPU n times on its own thread, timing each KVM_RUN round trip there: the
+// raw exit cost without any cross-thread handoff (the floor hlwasm's calls are held against).
+// check validates each exit.
+func (c *VCPU) RunLoop(n int, check func(Exit) error) ([]time.Duration, error) {
+	samples := make([]time.Duration, 0, n)
+	err := c.Do(func(fd int) error {
+		for i := 0; i < n; i++ {
+			t0 := time.Now()
+			if err := ioctlRun(fd); err != nil {
+				return fmt.Errorf("KVM_RUN: %w", err)
+			}
+			samples = append(samples, time.Since(t0))
+			if err := check(c.decode()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return samples, err
+}

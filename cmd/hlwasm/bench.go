@@ -79,6 +79,7 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	steps := []func() error{
 		func() error { return record("floor-create", "raw")(bench.FloorCreate(k, o.coldRuns)) },
 		func() error { return record("floor-exit", "raw")(bench.FloorExit(k, o.runs)) },
+		func() error { return record("floor-exit-handoff", "raw")(bench.FloorExitHandoff(k, o.runs)) },
 		func() error { return record("floor-mailbox", "raw")(bench.FloorMailbox(k, o.runs*10)) },
 		func() error { return benchMicroVM(ctx, o, record) },
 		func() error { return benchWazero(ctx, o, record) },

@@ -92,8 +92,26 @@ func FloorCreate(k *vmm.KVM, n int) ([]time.Duration, time.Duration, error) {
 	return samples, time.Since(start) - closing, nil
 }
 
-// FloorExit: one `out` round trip from CPL3 (KVM_RUN → guest → exit), as seen from Go.
+// FloorExit: one `out` round trip from CPL3 (KVM_RUN → guest → exit), timed on the vCPU's own
+// thread as ../shared/probes/floor.c does: no Go scheduling or cross-thread handoff included.
 func FloorExit(k *vmm.KVM, n int) ([]time.Duration, time.Duration, error) {
+	vm, err := k.NewFlatVM(floorMem, outLoop, nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer vm.Close()
+	c := vm.VCPU()
+	if err := expectOut(c.Run()); err != nil {
+		return nil, 0, err
+	}
+	start := time.Now()
+	s, err := c.RunLoop(n, expectOut)
+	return s, time.Since(start), err
+}
+
+// FloorExitHandoff: the same round trip driven from another goroutine, as every hlwasm call is
+// (the vCPU's ioctls must come from its own locked thread): the exit plus two thread handoffs.
+func FloorExitHandoff(k *vmm.KVM, n int) ([]time.Duration, time.Duration, error) {
 	vm, err := k.NewFlatVM(floorMem, outLoop, nil)
 	if err != nil {
 		return nil, 0, err
