@@ -130,8 +130,11 @@ const (
 
 // Request operations (MbReqOp).
 const (
-	OpNop       = 0 // answers StatusOK: liveness check
-	OpLoad      = 1 // module bytes in xfer: parse, validate, link, instantiate, start; RepValue = instance
+	OpNop = 0 // answers StatusOK: liveness check
+	// OpLoad: module bytes in xfer: parse, validate, link, instantiate, start; RepValue = the
+	// instance. If ReqNParams > 0, the first ReqIndex bytes of xfer are a host function table
+	// (OpDefineHost's format, ReqNParams entries) defined first: one round trip for both.
+	OpLoad      = 1
 	OpRegister  = 2 // name in xfer: instance ReqInst's exports become importable under that name
 	OpCall      = 3 // call the function export ReqIndex of instance ReqInst with ReqParams
 	OpGlobalGet = 4 // read the global export ReqIndex of instance ReqInst into RepResults[0]

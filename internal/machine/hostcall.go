@@ -32,14 +32,16 @@ func (e *HostError) Error() string { return fmt.Sprintf("host function %s: %v", 
 func (e *HostError) Unwrap() error { return e.Err }
 
 // DefineHost declares host functions that modules loaded afterwards may import. The guest
-// links an import to one only if module, name and signature all match.
+// links an import to one only if module, name and signature all match. The table travels with
+// the next Load (no round trip of its own).
 func (m *Machine) DefineHost(ctx context.Context, defs []HostFuncDef) error {
+	_ = ctx
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err := m.usable(); err != nil {
 		return err
 	}
-	var b []byte
+	b := m.pendingHost
 	for _, d := range defs {
 		if len(d.Module) > 0xffff || len(d.Name) > 0xffff || len(d.Params) > 255 || len(d.Results) > 255 {
 			return fmt.Errorf("%w: host function %s.%s: name or signature too long", ErrLimit, d.Module, d.Name)
@@ -62,13 +64,8 @@ func (m *Machine) DefineHost(ctx context.Context, defs []HostFuncDef) error {
 	if len(b) > len(m.xfer) {
 		return fmt.Errorf("%w: host function table exceeds the transfer window", ErrLimit)
 	}
-	copy(m.xfer, b)
-	m.request(abi.OpDefineHost, 0, 0, nil, uint64(len(b)))
-	m.put32(abi.MbReqNParams, uint32(len(defs)))
-	if err := m.roundTrip(ctx); err != nil {
-		return err
-	}
-	return m.replyError()
+	m.pendingHost, m.pendingCount = b, m.pendingCount+len(defs)
+	return nil
 }
 
 // BindHostFuncs sets the host side of host functions the guest already knows (a machine

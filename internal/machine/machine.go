@@ -100,7 +100,9 @@ type Machine struct {
 	hostFuncs    []HostFuncDef // by id, as declared to the guest
 	hostErr      error         // why the last host call failed
 	mapErr       error         // why the last first-touch mapping failed
-	callInst     uint32        // the instance of the call in progress (host functions' caller)
+	pendingHost  []byte        // host function table not yet sent (it goes with the next Load)
+	pendingCount int
+	callInst     uint32 // the instance of the call in progress (host functions' caller)
 	exports      ExportResolver
 	mincoreBuf   []byte
 	dirtyLogging bool
@@ -183,11 +185,15 @@ func (m *Machine) Load(ctx context.Context, wasm []byte) (uint32, error) {
 	if err := m.usable(); err != nil {
 		return 0, err
 	}
-	if uint64(len(wasm)) > uint64(len(m.xfer)) {
+	table := m.pendingHost
+	if uint64(len(table))+uint64(len(wasm)) > uint64(len(m.xfer)) {
 		return 0, fmt.Errorf("%w: module is %d bytes, the transfer window %d", ErrLimit, len(wasm), len(m.xfer))
 	}
-	copy(m.xfer, wasm)
-	m.request(abi.OpLoad, 0, 0, nil, uint64(len(wasm)))
+	copy(m.xfer, table)
+	copy(m.xfer[len(table):], wasm)
+	m.request(abi.OpLoad, 0, uint32(len(table)), nil, uint64(len(table)+len(wasm)))
+	m.put32(abi.MbReqNParams, uint32(m.pendingCount))
+	m.pendingHost, m.pendingCount = nil, 0
 	if err := m.roundTrip(ctx); err != nil {
 		return 0, err
 	}

@@ -150,8 +150,13 @@ static void serve(void) {
     st = HL_STATUS_OK;
     break;
   case HL_OP_LOAD: {
+    // The host function table (ReqNParams entries, ReqIndex bytes) may come first in the
+    // transfer window, saving a round trip: define those, then instantiate the module.
     uint32_t id = 0;
-    st = eng_instantiate(store, xfer, (size_t)xlen, &id, &err);
+    if (index > xlen) return bad_request("host function table exceeds the transfer length");
+    st = HL_STATUS_OK;
+    if (nparams) st = rt_define_host(store, xfer, index, nparams, &err);
+    if (st == HL_STATUS_OK) st = eng_instantiate(store, xfer + index, (size_t)(xlen - index), &id, &err);
     MB_U32(HL_MB_REP_VALUE) = id;
     break;
   }
