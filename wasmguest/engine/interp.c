@@ -46,6 +46,19 @@ static uint32_t table_grow(eng_table *t, uint32_t n, uint64_t v) {
   return old;
 }
 
+// BOUNDS_CHECK is the explicit linear-memory bounds check of every load and store.
+// HL_MEASURE_NO_BOUNDS_CHECKS removes it in the profiling build only (tests/perf `make bounds`)
+// to measure what guard regions — unmapped pages after each memory, turning an out-of-bounds
+// access into a page fault — could save at best. Never set it in the guest or hosted builds.
+#ifdef HL_MEASURE_NO_BOUNDS_CHECKS
+#define BOUNDS_CHECK(oob) ((void)0)
+#else
+#define BOUNDS_CHECK(oob)                                                                         \
+  do {                                                                                            \
+    if (oob) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);                                                  \
+  } while (0)
+#endif
+
 uint32_t eng_invoke(eng_store *s, eng_func *entry, eng_error *err) {
 #define LBL_N(n, ...) &&L_##n,
 #define LBL_IMM(n, ...) &&L_##n##_IMM,
@@ -205,7 +218,7 @@ L_SIMD: { // simd.c; 0 = out-of-bounds access
 #define H_FL(o, l, ty, T, N, comm, oe)                                                          \
   L_##o##__##l : {                                                                              \
     uint64_t ea = (uint64_t)(uint32_t)R(1) + ip[2];                                             \
-    if (ea + (N) > mem_size) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);                                \
+    BOUNDS_CHECK(ea + (N) > mem_size);                                \
     T v;                                                                                        \
     __builtin_memcpy(&v, mem_base + ea, N);                                                     \
     CT_##ty t = LD_##ty(v), a = LD_##ty(R(3));                                                  \
@@ -215,7 +228,7 @@ L_SIMD: { // simd.c; 0 = out-of-bounds access
   }                                                                                             \
   L_##o##__##l##_X : {                                                                          \
     uint64_t ea = (uint64_t)(uint32_t)((uint32_t)R(1) + ip[2]) + ip[3];                         \
-    if (ea + (N) > mem_size) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);                                \
+    BOUNDS_CHECK(ea + (N) > mem_size);                                \
     T v;                                                                                        \
     __builtin_memcpy(&v, mem_base + ea, N);                                                     \
     CT_##ty t = LD_##ty(v), a = LD_##ty(R(4));                                                  \
@@ -422,7 +435,7 @@ L_TABLE_SET: {
 #define LOADOP(name, T, N, conv)                                                                \
   L_##name : {                                                                                  \
     uint64_t ea = (uint64_t)(uint32_t)R(1) + ip[2];                                             \
-    if (ea + (N) > mem_size) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);                                \
+    BOUNDS_CHECK(ea + (N) > mem_size);                                \
     T v;                                                                                        \
     __builtin_memcpy(&v, mem_base + ea, N);                                                     \
     R(0) = (conv);                                                                              \
@@ -431,7 +444,7 @@ L_TABLE_SET: {
   }                                                                                             \
   L_##name##_X : {                                                                              \
     uint64_t ea = (uint64_t)(uint32_t)((uint32_t)R(1) + ip[2]) + ip[3];                         \
-    if (ea + (N) > mem_size) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);                                \
+    BOUNDS_CHECK(ea + (N) > mem_size);                                \
     T v;                                                                                        \
     __builtin_memcpy(&v, mem_base + ea, N);                                                     \
     R(0) = (conv);                                                                              \
@@ -455,7 +468,7 @@ L_TABLE_SET: {
 #define STOREOP(name, T, N)                                                                     \
   L_##name : {                                                                                  \
     uint64_t ea = (uint64_t)(uint32_t)R(0) + ip[2];                                             \
-    if (ea + (N) > mem_size) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);                                \
+    BOUNDS_CHECK(ea + (N) > mem_size);                                \
     T v = (T)R(1);                                                                              \
     __builtin_memcpy(mem_base + ea, &v, N);                                                     \
     ip += 3;                                                                                    \
