@@ -33,18 +33,8 @@ func (k *KVM) NewFlatVM(memSize uint64, code []byte, handler func(int) uint64) (
 		WriteIDT(m, flatIDT, 32, handler)
 	}
 	copy(m[FlatCode:], code)
-	c := vm.VCPU()
-	if err := c.EnterUserMode(flatPML4, flatGDT, flatIDT, flatTSS, flatTSSLimit, FlatCode, FlatStack); err != nil {
-		vm.Close()
-		return nil, err
-	}
-	var r Regs
-	if err := c.GetRegs(&r); err != nil {
-		vm.Close()
-		return nil, err
-	}
-	r.RSI = FlatMailbox
-	if err := c.SetRegs(&r); err != nil {
+	if err := vm.VCPU().enterUserMode(flatPML4, flatGDT, flatIDT, flatTSS, flatTSSLimit,
+		Regs{RIP: FlatCode, RSP: FlatStack, RSI: FlatMailbox}); err != nil {
 		vm.Close()
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package vmm
 import (
 	"encoding/binary"
 	"fmt"
+	"unsafe"
 )
 
 // x86-64 long-mode building blocks: the host writes these structures into guest memory and
@@ -115,16 +116,24 @@ func UserModeSregs(base Sregs, cr3, gdt, idt, tss uint64, tssLimit uint32) Sregs
 }
 
 // EnterUserMode sets the vCPU's special and general registers so that the next run starts at
-// rip with stack rsp, at CPL3 with IOPL 3.
+// rip with stack rsp, at CPL3 with IOPL 3. The three ioctls run in one trip to the vCPU thread
+// (each trip costs a thread wake-up).
 func (c *VCPU) EnterUserMode(cr3, gdt, idt, tss uint64, tssLimit uint32, rip, rsp uint64) error {
-	var s Sregs
-	if err := c.GetSregs(&s); err != nil {
-		return err
-	}
-	s = UserModeSregs(s, cr3, gdt, idt, tss, tssLimit)
-	if err := c.SetSregs(&s); err != nil {
-		return fmt.Errorf("entering user mode: %w", err)
-	}
-	r := Regs{RIP: rip, RSP: rsp, RFLAGS: RFLAGSReserved | RFLAGSIOPL3}
-	return c.SetRegs(&r)
+	return c.enterUserMode(cr3, gdt, idt, tss, tssLimit, Regs{RIP: rip, RSP: rsp})
+}
+
+// enterUserMode is EnterUserMode with initial general registers r (RFLAGS is set here).
+func (c *VCPU) enterUserMode(cr3, gdt, idt, tss uint64, tssLimit uint32, r Regs) error {
+	return c.Do(func(fd int) error {
+		var s Sregs
+		if err := wrapIoctl("KVM_GET_SREGS", fd, kvmGetSregs, unsafe.Pointer(&s)); err != nil {
+			return err
+		}
+		s = UserModeSregs(s, cr3, gdt, idt, tss, tssLimit)
+		if err := wrapIoctl("KVM_SET_SREGS", fd, kvmSetSregs, unsafe.Pointer(&s)); err != nil {
+			return fmt.Errorf("entering user mode: %w", err)
+		}
+		r.RFLAGS = RFLAGSReserved | RFLAGSIOPL3
+		return wrapIoctl("KVM_SET_REGS", fd, kvmSetRegs, unsafe.Pointer(&r))
+	})
 }
