@@ -2,16 +2,14 @@ package components_test
 
 import (
 	"context"
-	"errors"
 	"os"
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"github.com/tetratelabs/wazero"
-	wapi "github.com/tetratelabs/wazero/api"
 
 	"github.com/hlwasm/hlwasm/api"
 	"github.com/hlwasm/hlwasm/components"
+	"github.com/hlwasm/hlwasm/internal/wazeroengine"
 	"github.com/hlwasm/hlwasm/wit"
 )
 
@@ -143,79 +141,12 @@ func runRT(t *testing.T, c *components.Component) {
 	require.Equal(t, []string{"comp", "from host#log"}, logs)
 }
 
-type mem struct{ m wapi.Memory }
-
-func (m mem) Size() uint32 { return m.m.Size() }
-func (m mem) Read(o, n uint32) ([]byte, bool) {
-	b, ok := m.m.Read(o, n)
-	return append([]byte(nil), b...), ok
-}
-func (m mem) Write(o uint32, b []byte) bool { return m.m.Write(o, b) }
-func (m mem) ReadString(o, n uint32) (string, bool) {
-	b, ok := m.m.Read(o, n)
-	return string(b), ok
-}
-func (m mem) ReadUint8(o uint32) (byte, bool)       { return m.m.ReadByte(o) }
-func (m mem) ReadUint16Le(o uint32) (uint16, bool)  { return m.m.ReadUint16Le(o) }
-func (m mem) ReadUint32Le(o uint32) (uint32, bool)  { return m.m.ReadUint32Le(o) }
-func (m mem) ReadUint64Le(o uint32) (uint64, bool)  { return m.m.ReadUint64Le(o) }
-func (m mem) WriteUint8(o uint32, v byte) bool      { return m.m.WriteByte(o, v) }
-func (m mem) WriteUint16Le(o uint32, v uint16) bool { return m.m.WriteUint16Le(o, v) }
-func (m mem) WriteUint32Le(o uint32, v uint32) bool { return m.m.WriteUint32Le(o, v) }
-func (m mem) WriteUint64Le(o uint32, v uint64) bool { return m.m.WriteUint64Le(o, v) }
-
-type inst struct{ mod wapi.Module }
-
-func (i inst) Memory() api.Memory { return mem{i.mod.Memory()} }
-func (i inst) Call(ctx context.Context, name string, params ...uint64) ([]uint64, error) {
-	fn := i.mod.ExportedFunction(name)
-	if fn == nil {
-		return nil, errors.New("no export " + name)
-	}
-	return fn.Call(ctx, params...)
-}
-
-func instantiate(t *testing.T, wasm []byte, funcs []api.HostFunction) inst {
+func instantiate(t *testing.T, wasm []byte, funcs []api.HostFunction) *wazeroengine.Instance {
 	ctx := context.Background()
-	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
-	t.Cleanup(func() { rt.Close(ctx) })
-	mods := map[string]wazero.HostModuleBuilder{}
-	var order []string
-	for _, f := range funcs {
-		b, ok := mods[f.ModuleName]
-		if !ok {
-			b = rt.NewHostModuleBuilder(f.ModuleName)
-			mods[f.ModuleName], order = b, append(order, f.ModuleName)
-		}
-		fn := f.Fn
-		b.NewFunctionBuilder().WithGoModuleFunction(wapi.GoModuleFunc(func(ctx context.Context, mod wapi.Module, stack []uint64) {
-			in := inst{mod}
-			if err := fn(api.WithCaller(ctx, in), in.Memory(), stack); err != nil {
-				panic(err)
-			}
-		}), vts(f.ParamTypes), vts(f.ResultTypes)).Export(f.Name)
-	}
-	for _, m := range order {
-		_, err := mods[m].Instantiate(ctx)
-		require.NoError(t, err)
-	}
-	mod, err := rt.InstantiateWithConfig(ctx, wasm, wazero.NewModuleConfig().WithName(""))
+	mod, err := wazeroengine.Load(ctx, wasm, funcs, wazeroengine.Config{})
 	require.NoError(t, err)
-	return inst{mod}
-}
-
-func vts(ts []api.ValueType) []wapi.ValueType {
-	out := make([]wapi.ValueType, len(ts))
-	for i, t := range ts {
-		out[i] = wapi.ValueType(t)
-	}
-	return out
-}
-
-func TestImportedResourceComponent(t *testing.T) {
-	c, err := components.Decode(read(t, "res.component.wasm"), "")
+	t.Cleanup(func() { mod.Close() })
+	in, err := mod.Instantiate(ctx)
 	require.NoError(t, err)
-	_, err = c.World.Func("test:res/store#[resource-drop]counter", false)
-	require.NoError(t, err)
-	require.Contains(t, c.Imports, [2]string{"test:res/store", "[resource-drop]counter"})
+	return in
 }

@@ -89,7 +89,7 @@ func (w *wazeroInstance) call(ctx context.Context, f FunctionDefinition, params 
 	if w.broken {
 		return nil, fmt.Errorf("%w: an earlier call failed", ErrUnusable)
 	}
-	res, err := w.inst.Call(ctx, f.Name, params)
+	res, err := w.inst.Call(ctx, f.Name, params...)
 	if err == nil {
 		return res, nil
 	}

@@ -40,11 +40,10 @@ const (
 
 // Sentinel errors.
 var (
-	ErrNoKVM       = errors.New("vmm: /dev/kvm is not available")
-	ErrKVMVersion  = errors.New("vmm: unsupported KVM API version")
-	ErrMissingCap  = errors.New("vmm: KVM lacks a required capability")
-	ErrInterrupted = errors.New("vmm: vCPU run interrupted")
-	ErrClosed      = errors.New("vmm: closed")
+	ErrNoKVM      = errors.New("vmm: /dev/kvm is not available")
+	ErrKVMVersion = errors.New("vmm: unsupported KVM API version")
+	ErrMissingCap = errors.New("vmm: KVM lacks a required capability")
+	ErrClosed     = errors.New("vmm: closed")
 )
 
 // KVM is an open /dev/kvm handle, shared by all VMs of a runtime.

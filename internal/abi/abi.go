@@ -132,16 +132,14 @@ const (
 const (
 	OpNop = 0 // answers StatusOK: liveness check
 	// OpLoad: module bytes in xfer: parse, validate, link, instantiate, start; RepValue = the
-	// instance. If ReqNParams > 0, the first ReqIndex bytes of xfer are a host function table
-	// (OpDefineHost's format, ReqNParams entries) defined first: one round trip for both.
+	// instance. If ReqNParams > 0, the first ReqIndex bytes of xfer are a table of ReqNParams
+	// host functions, defined first (one round trip for both); per function: u32 id, u16
+	// module length, module, u16 name length, name, u8 param count, param types, u8 result
+	// count, result types.
 	OpLoad      = 1
 	OpRegister  = 2 // name in xfer: instance ReqInst's exports become importable under that name
 	OpCall      = 3 // call the function export ReqIndex of instance ReqInst with ReqParams
 	OpGlobalGet = 4 // read the global export ReqIndex of instance ReqInst into RepResults[0]
-	// OpDefineHost declares ReqNParams host functions that later modules may import. Payload
-	// in xfer, per function: u32 id, u16 module length, module, u16 name length, name,
-	// u8 param count, param types, u8 result count, result types.
-	OpDefineHost = 5
 	// OpFault makes the guest raise a CPU exception on purpose (ReqIndex: FaultUD, FaultPF,
 	// FaultDE, FaultStack): how tests check that a misbehaving guest is torn down cleanly. The
 	// guest can only hurt itself with it.

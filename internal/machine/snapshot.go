@@ -265,15 +265,6 @@ func (m *Machine) Reset(ctx context.Context, s *Snapshot) (ResetStats, error) {
 	return st, nil
 }
 
-// PopCount is a helper for diagnostics: the number of set bits in a dirty bitmap.
-func PopCount(bitmap []uint64) int {
-	n := 0
-	for _, w := range bitmap {
-		n += bits.OnesCount64(w)
-	}
-	return n
-}
-
 func mincore(b, vec []byte) error {
 	_, _, e := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)),
 		uintptr(unsafe.Pointer(&vec[0])))

@@ -167,7 +167,7 @@ func (m *Module) Close() error { return m.rt.Close(context.Background()) }
 // Call runs the exported function name. A host function's error comes back wrapped in
 // *HostError, except *api.ExitError (proc_exit), which is returned as is; when ctx ends the
 // error wraps ctx.Err(); traps can be classified with TrapKind.
-func (in *Instance) Call(ctx context.Context, name string, params []uint64) ([]uint64, error) {
+func (in *Instance) Call(ctx context.Context, name string, params ...uint64) ([]uint64, error) {
 	fn := in.mod.ExportedFunction(name)
 	if fn == nil {
 		return nil, fmt.Errorf("%w: %q", ErrNoExport, name)
@@ -206,6 +206,10 @@ func (in *Instance) Memory() api.Memory {
 	}
 	return nil
 }
+
+// HasExport reports whether the instance exports a function of that name (wit.Instance uses it
+// to find cabi_post_* functions).
+func (in *Instance) HasExport(name string) bool { return in.mod.ExportedFunction(name) != nil }
 
 // Close closes the instance.
 func (in *Instance) Close() error { return in.mod.Close(context.Background()) }

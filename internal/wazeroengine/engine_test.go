@@ -59,24 +59,24 @@ func TestHostFunctions(t *testing.T) {
 	for _, compiler := range []bool{false, true} {
 		inst := load(t, "testdata/host.wasm", hostFuncs(t), wazeroengine.Config{Compiler: compiler, MaxMemoryPages: 2})
 		ctx := context.Background()
-		res, err := inst.Call(ctx, "call_add", []uint64{uint64(uint32(0xfffffffe)), 10}) // -2 + 10
+		res, err := inst.Call(ctx, "call_add", uint64(uint32(0xfffffffe)), 10) // -2 + 10
 		require.NoError(t, err)
 		require.Equal(t, []uint64{8}, res)
 
-		res, err = inst.Call(ctx, "call_peek", []uint64{16, 5})
+		res, err = inst.Call(ctx, "call_peek", 16, 5)
 		require.NoError(t, err)
 		require.Equal(t, uint64('h'+'e'+'l'+'l'+'o'), res[0])
 		b, ok := inst.Memory().Read(16, 5)
 		require.True(t, ok)
 		require.Equal(t, "hello", string(b))
-		res, err = inst.Call(ctx, "call_peek", []uint64{65530, 10})
+		res, err = inst.Call(ctx, "call_peek", 65530, 10)
 		require.NoError(t, err)
 		require.Equal(t, uint64(0xffffffff), res[0])
-		res, err = inst.Call(ctx, "call_peek", []uint64{0xffffffff, 2})
+		res, err = inst.Call(ctx, "call_peek", 0xffffffff, 2)
 		require.NoError(t, err)
 		require.Equal(t, uint64(0xffffffff), res[0])
 
-		_, err = inst.Call(ctx, "call_fail", []uint64{0})
+		_, err = inst.Call(ctx, "call_fail", 0)
 		require.ErrorIs(t, err, errBoom)
 		var he *wazeroengine.HostError
 		require.ErrorAs(t, err, &he)
@@ -85,7 +85,7 @@ func TestHostFunctions(t *testing.T) {
 		require.True(t, ok)
 		require.Equal(t, uint32(abi.TrapHost), kind)
 
-		_, err = inst.Call(ctx, "call_fail", []uint64{3})
+		_, err = inst.Call(ctx, "call_fail", 3)
 		var exit *api.ExitError
 		require.ErrorAs(t, err, &exit)
 		require.Equal(t, uint32(3), exit.Code)
@@ -93,16 +93,16 @@ func TestHostFunctions(t *testing.T) {
 		require.False(t, ok)
 
 		// MaxMemoryPages caps growth below the module's own maximum (4).
-		res, err = inst.Call(ctx, "grow", []uint64{1})
+		res, err = inst.Call(ctx, "grow", 1)
 		require.NoError(t, err)
 		require.Equal(t, uint64(1), res[0])
-		res, err = inst.Call(ctx, "grow", []uint64{1})
+		res, err = inst.Call(ctx, "grow", 1)
 		require.NoError(t, err)
 		require.Equal(t, uint64(0xffffffff), res[0])
 
-		_, err = inst.Call(ctx, "nope", nil)
+		_, err = inst.Call(ctx, "nope")
 		require.ErrorIs(t, err, wazeroengine.ErrNoExport)
-		_, err = inst.Call(ctx, "call_add", []uint64{1})
+		_, err = inst.Call(ctx, "call_add", 1)
 		require.ErrorIs(t, err, wazeroengine.ErrParams)
 		require.NoError(t, inst.Close())
 	}
@@ -149,13 +149,13 @@ func TestTraps(t *testing.T) {
 	for _, compiler := range []bool{false, true} {
 		inst := load(t, "../../tests/testdata/traps.wasm", nil, wazeroengine.Config{Compiler: compiler})
 		for name, kinds := range want {
-			_, err := inst.Call(context.Background(), name, nil)
+			_, err := inst.Call(context.Background(), name)
 			require.Error(t, err, name)
 			kind, ok := wazeroengine.TrapKind(err)
 			require.True(t, ok, "%s: %v", name, err)
 			require.Contains(t, kinds, kind, "%s: %s", name, abi.TrapMessages[kind])
 		}
-		res, err := inst.Call(context.Background(), "indirect_ok", []uint64{5})
+		res, err := inst.Call(context.Background(), "indirect_ok", 5)
 		require.NoError(t, err)
 		require.Equal(t, []uint64{4}, res)
 		_, ok := wazeroengine.TrapKind(nil)
@@ -167,7 +167,7 @@ func TestDeadline(t *testing.T) {
 	for _, compiler := range []bool{false, true} {
 		inst := load(t, "../../tests/testdata/traps.wasm", nil, wazeroengine.Config{Compiler: compiler})
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-		_, err := inst.Call(ctx, "spin", nil)
+		_, err := inst.Call(ctx, "spin")
 		cancel()
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		_, ok := wazeroengine.TrapKind(err)
@@ -187,10 +187,10 @@ func TestInstances(t *testing.T) {
 	require.NoError(t, err)
 	b, err := mod.Instantiate(ctx)
 	require.NoError(t, err)
-	_, err = a.Call(ctx, "grow", []uint64{2})
+	_, err = a.Call(ctx, "grow", 2)
 	require.NoError(t, err)
-	sa, _ := a.Call(ctx, "size", nil)
-	sb, _ := b.Call(ctx, "size", nil)
+	sa, _ := a.Call(ctx, "size")
+	sb, _ := b.Call(ctx, "size")
 	require.Equal(t, []uint64{3}, sa)
 	require.Equal(t, []uint64{1}, sb)
 }

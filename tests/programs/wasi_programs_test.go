@@ -195,7 +195,7 @@ func runOurs(t *testing.T, c progCase, wasm []byte) result {
 	inst, err := mod.Instantiate(ctx)
 	require.NoError(t, err)
 	defer inst.Close()
-	_, err = inst.Call(ctx, "_start", nil)
+	_, err = inst.Call(ctx, "_start")
 	return exited(t, result{stdout: stdout.String(), stderr: stderr.String(), files: snapshot(t, wdir)}, err, "hlwasm run")
 }
 
@@ -333,7 +333,7 @@ func TestWASIReadOnly(t *testing.T) {
 	defer mod.Close()
 	inst, err := mod.Instantiate(ctx)
 	require.NoError(t, err)
-	_, err = inst.Call(ctx, "_start", nil)
+	_, err = inst.Call(ctx, "_start")
 	var exit *api.ExitError
 	if err != nil {
 		require.ErrorAs(t, err, &exit)
@@ -371,7 +371,7 @@ func TestWASISleepInterrupted(t *testing.T) {
 	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err = inst.Call(cctx, "_start", nil)
+	_, err = inst.Call(cctx, "_start")
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.Less(t, time.Since(start), 2*time.Second)
 }

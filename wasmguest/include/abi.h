@@ -107,7 +107,6 @@
 #define HL_OP_REGISTER HL_U(0x2)
 #define HL_OP_CALL HL_U(0x3)
 #define HL_OP_GLOBAL_GET HL_U(0x4)
-#define HL_OP_DEFINE_HOST HL_U(0x5)
 #define HL_OP_FAULT HL_U(0x6)
 #define HL_OP_MEMORY HL_U(0x7)
 

@@ -1,5 +1,5 @@
-// hostmod.c — host functions in the guest. The host declares its allow-listed functions with
-// OpDefineHost; for each host module name the runtime synthesizes a Wasm module whose exports
+// hostmod.c — host functions in the guest. The host sends its allow-listed functions with
+// OpLoad; for each host module name the runtime synthesizes a Wasm module whose exports
 // have exactly the declared signatures, instantiates it, binds its functions to the host ids
 // (eng_bind_host) and registers it under that name. Module imports then link to host functions
 // through the engine's ordinary import matching. Calls go out through plat_host_call.

@@ -202,9 +202,6 @@ static void serve(void) {
     }
     break;
   }
-  case HL_OP_DEFINE_HOST:
-    st = rt_define_host(store, xfer, (size_t)xlen, nparams, &err);
-    break;
   default:
     return bad_request("unknown operation");
   }
