@@ -71,8 +71,9 @@ func Signature(params, results []ValueType) string {
 // offset and length against the memory's current size and reports false when out of range;
 // reads return copies, so no reference into guest memory outlives the call.
 type Memory interface {
-	// Size is the memory's size in bytes.
-	Size() uint32
+	// Size is the memory's size in bytes (a 32-bit memory may hold 4 GiB: 2^32 does not fit
+	// in a uint32).
+	Size() uint64
 	// Read copies length bytes at offset.
 	Read(offset, length uint32) ([]byte, bool)
 	// Write copies data to offset.

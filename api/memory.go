@@ -7,7 +7,7 @@ import "encoding/binary"
 // arithmetic so offset+length cannot wrap.
 type ByteMemory []byte
 
-func (m ByteMemory) Size() uint32 { return uint32(len(m)) }
+func (m ByteMemory) Size() uint64 { return uint64(len(m)) }
 
 func (m ByteMemory) in(offset, length uint32) bool {
 	return uint64(offset)+uint64(length) <= uint64(len(m))
@@ -21,7 +21,7 @@ func (m ByteMemory) Read(offset, length uint32) ([]byte, bool) {
 }
 
 func (m ByteMemory) Write(offset uint32, data []byte) bool {
-	if uint64(len(data)) > 1<<32 || !m.in(offset, uint32(len(data))) {
+	if uint64(len(data)) >= 1<<32 || !m.in(offset, uint32(len(data))) {
 		return false
 	}
 	copy(m[offset:], data)

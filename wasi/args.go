@@ -44,7 +44,7 @@ func writeStrings(m api.Memory, strs []string, ptrs, buf uint32) Errno {
 	for _, s := range strs {
 		size += uint64(len(s)) + 1
 	}
-	if uint64(ptrs)+4*uint64(len(strs)) > uint64(m.Size()) || uint64(buf)+size > uint64(m.Size()) {
+	if uint64(ptrs)+4*uint64(len(strs)) > m.Size() || uint64(buf)+size > m.Size() {
 		return ErrnoFault
 	}
 	for i, s := range strs {

@@ -57,7 +57,7 @@ func (in *Instance) now(id uint32) (uint64, Errno) {
 
 func randomGet(in *Instance, _ context.Context, m api.Memory, p []uint64) Errno {
 	buf, n := uint32(p[0]), uint32(p[1])
-	if uint64(buf)+uint64(n) > uint64(m.Size()) {
+	if uint64(buf)+uint64(n) > m.Size() {
 		return ErrnoFault
 	}
 	chunk := make([]byte, min(n, chunkSize))

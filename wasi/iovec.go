@@ -19,7 +19,7 @@ type iovec struct{ buf, len uint32 }
 // readIovecs loads up to maxIovecs iovecs, checking that the whole array and every buffer lie in
 // memory (EFAULT otherwise) before anything is transferred.
 func readIovecs(m api.Memory, iovs, count uint32) ([]iovec, Errno) {
-	size := uint64(m.Size())
+	size := m.Size()
 	if uint64(iovs)+uint64(count)*iovecSize > size {
 		return nil, ErrnoFault
 	}

@@ -164,7 +164,7 @@ func pathReadlink(in *Instance, _ context.Context, m api.Memory, p []uint64) Err
 		return errno
 	}
 	buf, bufLen, usedPtr := uint32(p[3]), uint32(p[4]), uint32(p[5])
-	if uint64(buf)+uint64(bufLen) > uint64(m.Size()) {
+	if uint64(buf)+uint64(bufLen) > m.Size() {
 		return ErrnoFault
 	}
 	if _, ok := m.ReadUint32Le(usedPtr); !ok {

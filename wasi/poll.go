@@ -30,7 +30,7 @@ func (in *Instance) poll(ctx context.Context, m api.Memory, subs, out, n, nevent
 	if n == 0 {
 		return ErrnoInval, nil
 	}
-	size := uint64(m.Size())
+	size := m.Size()
 	if uint64(subs)+uint64(n)*subscriptionSize > size || uint64(out)+uint64(n)*eventSize > size {
 		return ErrnoFault, nil
 	}

@@ -42,7 +42,7 @@ func fdReaddir(in *Instance, _ context.Context, m api.Memory, p []uint64) Errno 
 		return ErrnoBadf // as wazero: Go relies on EBADF for a file opened without O_DIRECTORY
 	}
 	buf, bufLen, cookie, usedPtr := uint32(p[1]), uint32(p[2]), p[3], uint32(p[4])
-	if uint64(buf)+uint64(bufLen) > uint64(m.Size()) {
+	if uint64(buf)+uint64(bufLen) > m.Size() {
 		return ErrnoFault
 	}
 	if _, ok := m.ReadUint32Le(usedPtr); !ok {

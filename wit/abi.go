@@ -74,7 +74,7 @@ func (c *cx) memSize() uint64 {
 	if c.mem == nil {
 		return 0
 	}
-	return uint64(c.mem.Size())
+	return c.mem.Size()
 }
 
 // check verifies that [ptr, ptr+n) lies in memory and ptr is aligned.

@@ -11,7 +11,11 @@ type memory struct{ m wapi.Memory }
 
 var _ api.Memory = memory{}
 
-func (m memory) Size() uint32 { return m.m.Size() }
+// Size counts pages: wazero's Size is a uint32, which a 4 GiB memory wraps to 0.
+func (m memory) Size() uint64 {
+	pages, _ := m.m.Grow(0)
+	return uint64(pages) * 65536
+}
 
 func (m memory) Read(offset, length uint32) ([]byte, bool) {
 	b, ok := m.m.Read(offset, length)
