@@ -104,7 +104,7 @@ type Machine struct {
 	pendingCount int
 	callInst     uint32 // the instance of the call in progress (host functions' caller)
 	exports      ExportResolver
-	mincoreBuf   []byte
+	scan         pageScanner
 	dirtyLogging bool
 
 	mu      sync.Mutex

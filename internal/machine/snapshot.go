@@ -4,14 +4,10 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/bits"
 	"slices"
-	"unsafe"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/hlwasm/hlwasm/internal/abi"
 	"github.com/hlwasm/hlwasm/vmm"
@@ -79,10 +75,11 @@ func (m *Machine) writableRanges() [][2]uint64 {
 	return r
 }
 
-// residentWritable calls f for every resident page in the writable ranges, in address order
-// (mincore: pages nobody touched are not resident and read as zero). Ranges less than
-// mergeGap apart share one mincore call: on a nested VM each system call costs microseconds.
-func (m *Machine) residentWritable(f func(page uint32)) error {
+// changedCandidates calls f for every page in the writable ranges whose content may differ
+// from the snapshot or from zero, in address order: pages that are present or swapped (see
+// pagemap.go; an untouched page cannot have changed). Ranges less than mergeGap apart share one
+// scan: on a nested VM each system call costs microseconds.
+func (m *Machine) changedCandidates(f func(page uint32)) error {
 	const mergeGap = 32 << 20
 	ranges := m.writableRanges()
 	slices.SortFunc(ranges, func(a, b [2]uint64) int { return cmp.Compare(a[0], b[0]) })
@@ -92,27 +89,17 @@ func (m *Machine) residentWritable(f func(page uint32)) error {
 			j++
 		}
 		lo, hi := ranges[i][0], ranges[j-1][1]
-		n := int((hi - lo) / pageSize)
-		if cap(m.mincoreBuf) < n {
-			m.mincoreBuf = make([]byte, n)
-		}
-		vec := m.mincoreBuf[:n]
-		if err := mincore(m.mem[lo:hi], vec); err != nil {
-			return err
-		}
-		for _, r := range ranges[i:j] {
-			first, last := int((r[0]-lo)/pageSize), int((r[1]-lo)/pageSize)
-			for k := first; k < last; {
-				// Most of the vector is zero (untouched address space): skip eight at a time.
-				if k+8 <= last && binary.LittleEndian.Uint64(vec[k:]) == 0 {
-					k += 8
-					continue
+		group := ranges[i:j]
+		err := m.scan.candidates(m.mem[lo:hi], func(first, last int) {
+			a, b := lo+uint64(first)*pageSize, lo+uint64(last)*pageSize
+			for _, r := range group { // runs arrive in order; ranges are few
+				for p := max(a, r[0]); p < min(b, r[1]); p += pageSize {
+					f(uint32(p / pageSize))
 				}
-				if vec[k]&1 != 0 {
-					f(uint32(lo/pageSize) + uint32(k))
-				}
-				k++
 			}
+		})
+		if err != nil {
+			return err
 		}
 		i = j
 	}
@@ -147,7 +134,7 @@ func (m *Machine) Snapshot(ctx context.Context, mode ResetMode) (*Snapshot, erro
 		return nil, m.fail(err)
 	}
 	s := &Snapshot{mode: mode, cpu: cpu, index: map[uint32]int{}, mapped: slices.Clone(m.mapped)}
-	if err := m.residentWritable(func(p uint32) {
+	if err := m.changedCandidates(func(p uint32) {
 		s.index[p] = len(s.pages)
 		s.pages = append(s.pages, p)
 		s.data = append(s.data, m.page(p)...)
@@ -222,7 +209,7 @@ func (m *Machine) Reset(ctx context.Context, s *Snapshot) (ResetStats, error) {
 	}
 	switch s.mode {
 	case ResetCompare:
-		if err := m.residentWritable(restore); err != nil {
+		if err := m.changedCandidates(restore); err != nil {
 			return st, m.fail(err)
 		}
 	case ResetDirtyLog:
@@ -263,13 +250,4 @@ func (m *Machine) Reset(ctx context.Context, s *Snapshot) (ResetStats, error) {
 	}
 	m.broken = nil
 	return st, nil
-}
-
-func mincore(b, vec []byte) error {
-	_, _, e := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)),
-		uintptr(unsafe.Pointer(&vec[0])))
-	if e != 0 {
-		return fmt.Errorf("mincore: %w", e)
-	}
-	return nil
 }

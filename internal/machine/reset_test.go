@@ -1,0 +1,294 @@
+package machine
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/hlwasm/hlwasm/api"
+)
+
+// requireSwap makes sure the system has swap, so that MADV_PAGEOUT really moves anonymous pages
+// out. As root it adds a swap file for the test when there is none.
+func requireSwap(t *testing.T) {
+	t.Helper()
+	if b, err := os.ReadFile("/proc/swaps"); err == nil && strings.Count(strings.TrimSpace(string(b)), "\n") > 0 {
+		return
+	}
+	fail := t.Skipf
+	if os.Getenv("CI") != "" {
+		fail = t.Fatalf // CI runs as root: the test must not silently skip there
+	}
+	if os.Geteuid() != 0 {
+		fail("no swap and not root: cannot test resets under swap")
+		return
+	}
+	path := filepath.Join(os.TempDir(), "hlwasm-test-swap")
+	for _, c := range [][]string{{"dd", "if=/dev/zero", "of=" + path, "bs=1M", "count=64"}, {"chmod", "600", path},
+		{"mkswap", path}, {"swapon", path}} {
+		if out, err := exec.Command(c[0], c[1:]...).CombinedOutput(); err != nil {
+			os.Remove(path)
+			fail("setting up swap (%v): %v %s", c, err, out)
+			return
+		}
+	}
+	t.Cleanup(func() {
+		exec.Command("swapoff", path).Run()
+		os.Remove(path)
+	})
+}
+
+// evict makes the kernel reclaim the given guest pages the way memory pressure does: the test
+// runs in a memory cgroup (see TestResetUnderSwap), pages are pushed out with MADV_PAGEOUT and
+// then more memory than the cgroup's limit is touched, which also drops them from the swap
+// cache (a page still in the swap cache is what mincore called resident). It returns how many
+// of the pages are then neither mapped nor cached: the ones mincore used to miss.
+func evict(t *testing.T, m *Machine, pages []uint32, limit int) int {
+	t.Helper()
+	for _, p := range pages {
+		unix.Madvise(m.page(p), unix.MADV_PAGEOUT)
+	}
+	gone := 0
+	for round := 0; round < 5 && gone == 0; round++ {
+		b, err := unix.Mmap(-1, 0, limit, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < len(b); i += pageSize {
+			b[i] = 1
+		}
+		unix.Munmap(b)
+		gone = 0
+		vec := make([]byte, 1)
+		for _, p := range pages {
+			b := m.page(p)
+			if _, _, e := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&b[0])), pageSize,
+				uintptr(unsafe.Pointer(&vec[0]))); e != 0 {
+				t.Fatal(e)
+			}
+			if vec[0]&1 == 0 {
+				gone++
+			}
+		}
+	}
+	return gone
+}
+
+// checkRestored fails unless every guest-writable page holds its snapshot content (or zeros,
+// for pages the snapshot does not have).
+func checkRestored(t *testing.T, m *Machine, s *Snapshot) {
+	t.Helper()
+	for _, r := range m.writableRanges() {
+		for a := r[0]; a < r[1]; a += pageSize {
+			p := uint32(a / pageSize)
+			want := zeroPage[:]
+			if i, ok := s.index[p]; ok {
+				want = s.data[i*pageSize : (i+1)*pageSize]
+			}
+			if !bytes.Equal(m.page(p), want) {
+				t.Fatalf("page %#x differs from the snapshot after reset", p)
+			}
+		}
+	}
+}
+
+// linearPages returns the guest pages that the bench module's dirty(n) writes.
+func linearPages(t *testing.T, ctx context.Context, m *Machine, inst uint32, n int) []uint32 {
+	t.Helper()
+	mem, err := m.Memory(ctx, inst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := m.guestAddr(mem)
+	var pages []uint32
+	for i := 0; i < n; i++ {
+		pages = append(pages, uint32((base+uint64(i)*65536+64)/pageSize))
+	}
+	return pages
+}
+
+// A call's writes must not survive a reset even when the kernel swapped the pages out
+// meanwhile (mincore called such pages not resident and the reset skipped them).
+//
+// The kernel only drops a page from the swap cache under memory pressure, so the test runs in a
+// child process inside a memory cgroup of its own with a small limit.
+func TestResetUnderSwap(t *testing.T) {
+	if os.Getenv(swapChildEnv) == "" {
+		requireKVM(t)
+		requireSwap(t)
+		runInMemoryCgroup(t, "TestResetUnderSwap")
+		return
+	}
+	k := requireKVM(t)
+	ctx := context.Background()
+	for _, mode := range []scanMode{scanPagemapIoctl, scanPagemapRead, scanAll} {
+		for _, fromFile := range []bool{false, true} {
+			name := mode.String()
+			if fromFile {
+				name += "/from-file"
+			}
+			t.Run(name, func(t *testing.T) {
+				if mode == scanPagemapIoctl && currentScanMode() != scanPagemapIoctl {
+					t.Skip("kernel without PAGEMAP_SCAN")
+				}
+				forceScanMode = mode
+				defer func() { forceScanMode = -1 }()
+				m, err := New(ctx, Config{KVM: k})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer m.Close()
+				inst, err := loadBench(ctx, m)
+				if err != nil {
+					t.Fatal(err)
+				}
+				s, err := m.Snapshot(ctx, ResetCompare)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fromFile {
+					path := filepath.Join(t.TempDir(), "bench.snap")
+					var buf bytes.Buffer
+					if err := m.WriteSnapshot(&buf, s, nil); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+						t.Fatal(err)
+					}
+					sf, err := OpenSnapshotFile(path, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer sf.Close()
+					m2, s2, err := NewFromSnapshot(ctx, Config{KVM: k}, sf)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer m2.Close()
+					m, s = m2, s2
+				}
+				const n = 12
+				pages := linearPages(t, ctx, m, inst, n)
+				evicted := 0
+				defer func() {
+					if evicted == 0 && !t.Failed() {
+						t.Fatalf("none of the written pages left memory under pressure in any round")
+					}
+				}()
+				for round := 0; round < 3; round++ {
+					if _, err := m.Call(ctx, inst, benchDirty, []uint64{n}, 1); err != nil {
+						t.Fatal(err)
+					}
+					if err := m.park(ctx); err != nil {
+						t.Fatal(err)
+					}
+					gone := evict(t, m, pages, swapChildLimit)
+					evicted += gone
+					t.Logf("round %d: %d of %d written pages swapped out and evicted", round, gone, n)
+					st, err := m.Reset(ctx, s)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if st.Restored+st.Cleared < n {
+						t.Fatalf("round %d: reset restored %d and cleared %d pages, the call wrote %d: %+v",
+							round, st.Restored, st.Cleared, n, st)
+					}
+					checkRestored(t, m, s)
+				}
+			})
+		}
+	}
+}
+
+// guestAddr is the guest-physical address of a memory view's first byte.
+func (m *Machine) guestAddr(mem api.Memory) uint64 {
+	b := mem.(api.ByteMemory)
+	return uint64(uintptr(unsafe.Pointer(&b[0])) - uintptr(unsafe.Pointer(&m.mem[0])))
+}
+
+const (
+	swapChildEnv   = "HLWASM_TEST_MEMCG"
+	swapChildLimit = 160 << 20 // the child's cgroup limit; the test touches this much to press
+)
+
+// runInMemoryCgroup runs test in a child test process that first moves itself into a new
+// memory cgroup limited to swapChildLimit (cgroup v1 or v2, as the system has).
+func runInMemoryCgroup(t *testing.T, test string) {
+	t.Helper()
+	fail := t.Skipf
+	if os.Getenv("CI") != "" {
+		fail = t.Fatalf
+	}
+	dir, limitFile, err := newMemoryCgroup(t)
+	if err != nil {
+		fail("cannot make a memory cgroup: %v", err)
+		return
+	}
+	if err := os.WriteFile(filepath.Join(dir, limitFile), []byte(strconv.Itoa(swapChildLimit)), 0); err != nil {
+		fail("setting the cgroup's memory limit: %v", err)
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run", "^"+test+"$", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), swapChildEnv+"="+dir)
+	out, err := cmd.CombinedOutput()
+	t.Logf("child in %s:\n%s", dir, out)
+	if err != nil {
+		t.Fatalf("child: %v", err)
+	}
+}
+
+// newMemoryCgroup creates a child of this process's memory cgroup, removed after the test.
+func newMemoryCgroup(t *testing.T) (dir, limitFile string, err error) {
+	own, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return "", "", err
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(own)), "\n") {
+		f := strings.SplitN(line, ":", 3)
+		if len(f) != 3 {
+			continue
+		}
+		var base string
+		switch {
+		case slices.Contains(strings.Split(f[1], ","), "memory"):
+			base, limitFile = filepath.Join("/sys/fs/cgroup/memory", f[2]), "memory.limit_in_bytes"
+		case f[0] == "0" && f[1] == "":
+			if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err != nil {
+				continue // v2 hierarchy without the memory controller mounted here
+			}
+			base, limitFile = filepath.Join("/sys/fs/cgroup", f[2]), "memory.max"
+		default:
+			continue
+		}
+		dir = filepath.Join(base, fmt.Sprintf("hlwasm-test-%d", os.Getpid()))
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			return "", "", err
+		}
+		t.Cleanup(func() { os.Remove(dir) })
+		return dir, limitFile, nil
+	}
+	return "", "", errors.New("no memory cgroup in /proc/self/cgroup")
+}
+
+// TestMain moves a child test process (runInMemoryCgroup) into its cgroup before anything
+// allocates, so that all of its memory is charged there.
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(swapChildEnv); dir != "" {
+		if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(os.Getpid())), 0); err != nil {
+			fmt.Fprintln(os.Stderr, "joining the memory cgroup:", err)
+			os.Exit(2)
+		}
+	}
+	os.Exit(m.Run())
+}
