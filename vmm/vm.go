@@ -346,6 +346,18 @@ func (c *VCPU) Kick() {
 	}
 }
 
+// Disarm withdraws a kick whose run has ended: a Kick that raced a normal exit would otherwise
+// stay armed (immediate_exit set, kicked true) and interrupt the next, unrelated run. Call it
+// only with no run outstanding, after collecting the exit the kick was meant for.
+func (c *VCPU) Disarm() {
+	c.kickMu.Lock()
+	defer c.kickMu.Unlock()
+	c.kicked.Store(false)
+	if c.hdr != nil {
+		c.hdr.ImmediateExit = 0
+	}
+}
+
 func (c *VCPU) close() {
 	if c.closed.Swap(true) {
 		return

@@ -531,12 +531,19 @@ func (m *Machine) stop() {
 	if !m.running {
 		return
 	}
-	m.cpu.Kick()
-	<-m.cpu.Exits()
-	m.running = false
+	m.interrupt()
 	if m.broken == nil {
 		m.broken = ErrDeadline
 	}
+}
+
+// interrupt kicks the running vCPU, collects its exit (the kick's or a normal one that won the
+// race) and withdraws the kick, so that it cannot outlive the run it was meant for.
+func (m *Machine) interrupt() {
+	m.cpu.Kick()
+	<-m.cpu.Exits()
+	m.cpu.Disarm()
+	m.running = false
 }
 
 // exitError accepts a park exit and turns every other exit into an error naming it.

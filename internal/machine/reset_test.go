@@ -12,11 +12,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/hlwasm/hlwasm/api"
+	"github.com/hlwasm/hlwasm/internal/abi"
 )
 
 // requireSwap makes sure the system has swap, so that MADV_PAGEOUT really moves anonymous pages
@@ -291,4 +293,50 @@ func TestMain(m *testing.M) {
 		}
 	}
 	os.Exit(m.Run())
+}
+
+// A deadline that fires just as the guest exits normally kicks a vCPU that is no longer running;
+// the kick must not outlive that run (it used to interrupt the next call on the reset machine:
+// "vCPU interrupted").
+func TestKickDoesNotOutliveItsRun(t *testing.T) {
+	k := requireKVM(t)
+	ctx := context.Background()
+	m, err := New(ctx, Config{KVM: k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	inst, err := loadBench(ctx, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := m.Snapshot(ctx, ResetCompare)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if _, err := m.Call(ctx, inst, benchAdd, []uint64{1, 2}, 1); err != nil {
+			t.Fatal(err)
+		}
+		// Post a request and let the guest answer and park; its exit waits uncollected when
+		// the deadline's stop arrives.
+		m.mu.Lock()
+		m.request(abi.OpNop, 0, 0, nil, 0)
+		if err := m.post(ctx, abi.StateRequest); err != nil {
+			m.mu.Unlock()
+			t.Fatal(err)
+		}
+		for m.state().Load() != abi.StateParked {
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(10 * time.Millisecond) // the park exit itself
+		m.stop()
+		m.mu.Unlock()
+		if _, err := m.Reset(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		if r, err := m.Call(ctx, inst, benchAdd, []uint64{40, 2}, 1); err != nil || r[0] != 42 {
+			t.Fatalf("call after a stop that raced a normal exit: %v %v", r, err)
+		}
+	}
 }

@@ -184,9 +184,7 @@ func (m *Machine) Reset(ctx context.Context, s *Snapshot) (ResetStats, error) {
 		}
 	}
 	if m.running { // a failed park or a wedged guest: stop the vCPU
-		m.cpu.Kick()
-		<-m.cpu.Exits()
-		m.running = false
+		m.interrupt()
 		clean = false
 	}
 	restore := func(p uint32) {
