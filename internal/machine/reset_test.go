@@ -340,3 +340,55 @@ func TestKickDoesNotOutliveItsRun(t *testing.T) {
 		}
 	}
 }
+
+// spinModule is (module (func (export "spin") (loop (br 0)))).
+var spinModule = []byte{0, 'a', 's', 'm', 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0,
+	7, 8, 1, 4, 's', 'p', 'i', 'n', 0, 0, 0x0a, 9, 1, 7, 0, 3, 0x40, 0x0c, 0, 0x0b, 0x0b}
+
+// A guest that never parks (here: busy in a request the host gave up on, as a compromised
+// engine that ignores the host-waiting flag would be) must not wedge Reset, which the pool runs
+// with no deadline after every Module.Call.
+func TestResetStopsAGuestThatNeverParks(t *testing.T) {
+	k := requireKVM(t)
+	ctx := context.Background()
+	m, err := New(ctx, Config{KVM: k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	inst, err := loadBench(ctx, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spin, err := m.Load(ctx, spinModule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := m.Snapshot(ctx, ResetCompare)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := parkTimeout
+	parkTimeout = 100 * time.Millisecond
+	defer func() { parkTimeout = old }()
+	m.mu.Lock()
+	m.request(abi.OpCall, spin, 0, nil, 0)
+	err = m.post(ctx, abi.StateRequest)
+	m.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := m.Reset(ctx, s); done <- err }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Reset of a guest that never parks did not return")
+	}
+	if r, err := m.Call(ctx, inst, benchAdd, []uint64{40, 2}, 1); err != nil || r[0] != 42 {
+		t.Fatalf("call after the reset: %v %v", r, err)
+	}
+}

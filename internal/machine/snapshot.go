@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/bits"
 	"slices"
+	"time"
 
 	"github.com/hlwasm/hlwasm/internal/abi"
 	"github.com/hlwasm/hlwasm/vmm"
@@ -106,11 +107,17 @@ func (m *Machine) changedCandidates(f func(page uint32)) error {
 	return nil
 }
 
+// parkTimeout bounds how long an idle guest may take to park once asked (microseconds when it
+// follows the protocol): a guest that answers but never parks is stopped, not waited for.
+var parkTimeout = time.Second
+
 // park brings a spinning guest to its park exit.
 func (m *Machine) park(ctx context.Context) error {
 	if !m.running {
 		return nil
 	}
+	ctx, cancel := context.WithTimeout(ctx, parkTimeout)
+	defer cancel()
 	m.waiting().Store(1)
 	defer m.waiting().Store(0)
 	return m.collectExit(ctx)
