@@ -144,6 +144,12 @@ func (w *wazeroInstance) close() error {
 }
 
 func translateWazeroLoad(err error) error {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%w: %w", ErrDeadline, err)
+	case errors.Is(err, context.Canceled):
+		return fmt.Errorf("%w: %w", ErrCanceled, err)
+	}
 	if kind, ok := wazeroengine.TrapKind(err); ok {
 		return &TrapError{Kind: TrapKind(kind), Msg: TrapKind(kind).String()}
 	}

@@ -30,7 +30,7 @@ var (
 	// ErrUnusable: the sandbox failed earlier (trap-free failures: fault, deadline) and must be closed.
 	ErrUnusable = machine.ErrUnusable
 	// ErrClosed: the sandbox, module or runtime is closed.
-	ErrClosed = errors.New("closed")
+	ErrClosed = machine.ErrClosed
 	// ErrUnsupportedEngine: the operation needs another engine.
 	ErrUnsupportedEngine = errors.New("not supported by this engine")
 	// ErrNoKVM: /dev/kvm cannot be used.

@@ -66,6 +66,8 @@ func (r *Runtime) LoadModule(ctx context.Context, wasm []byte) (*Module, error) 
 	if closed {
 		return nil, ErrClosed
 	}
+	ctx, cancel := bounded(ctx, r.cfg.LoadTimeout)
+	defer cancel()
 	if uint64(len(wasm)) > r.cfg.MaxModuleBytes {
 		return nil, fmt.Errorf("%w: module is %d bytes, the limit is %d", ErrLimit, len(wasm), r.cfg.MaxModuleBytes)
 	}
@@ -143,6 +145,8 @@ func (m *Module) NewSandbox(ctx context.Context) (*Sandbox, error) {
 }
 
 func (m *Module) newSandbox(ctx context.Context) (*Sandbox, error) {
+	ctx, cancel := bounded(ctx, m.rt.cfg.LoadTimeout)
+	defer cancel()
 	funcs, wi, err := m.sandboxFuncs()
 	if err != nil {
 		return nil, err

@@ -117,6 +117,8 @@ func (m *Module) Call(ctx context.Context, name string, params ...uint64) ([]uin
 	if _, ok := m.funcs[name]; !ok {
 		return nil, errNoExport(name)
 	}
+	ctx, cancel := bounded(ctx, m.rt.cfg.CallTimeout)
+	defer cancel()
 	sb, err := m.pool.get(ctx)
 	if err != nil {
 		return nil, err

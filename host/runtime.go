@@ -60,6 +60,30 @@ type Config struct {
 	ResetMode ResetMode
 	// Logger receives diagnostics. Default slog.Default().
 	Logger *slog.Logger
+	// CallTimeout bounds every call whose context has no deadline of its own (Sandbox.Call,
+	// Module.Call, including the wait for a pooled sandbox): a guest that loops, or a host
+	// function that blocks, ends with ErrDeadline. Default DefaultCallTimeout; NoTimeout
+	// (any negative value) for none.
+	CallTimeout time.Duration
+	// LoadTimeout bounds making a module's instance when the context has no deadline: loading
+	// (parsing, validation and instantiation in the guest, a start function, a reactor's
+	// _initialize) and every new sandbox. Default DefaultLoadTimeout; NoTimeout for none.
+	LoadTimeout time.Duration
+}
+
+// Default limits, and the value that removes one (only when set explicitly).
+const (
+	DefaultCallTimeout = time.Minute
+	DefaultLoadTimeout = time.Minute
+	NoTimeout          = time.Duration(-1)
+)
+
+// bounded gives ctx the deadline d unless it has one (d < 0: none).
+func bounded(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok || d < 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, d)
 }
 
 // Runtime holds the shared /dev/kvm handle and creates modules and sandboxes. Safe for
@@ -90,6 +114,12 @@ func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 	}
 	if cfg.PoolSize <= 0 {
 		cfg.PoolSize = runtime.NumCPU()
+	}
+	if cfg.CallTimeout == 0 {
+		cfg.CallTimeout = DefaultCallTimeout
+	}
+	if cfg.LoadTimeout == 0 {
+		cfg.LoadTimeout = DefaultLoadTimeout
 	}
 	if cfg.MaxModuleBytes == 0 {
 		cfg.MaxModuleBytes = 16 << 20

@@ -32,6 +32,8 @@ func (s *Sandbox) Call(ctx context.Context, name string, params ...uint64) ([]ui
 	if slots(f.ParamTypes) != len(params) {
 		return nil, fmt.Errorf("%w: %s takes %d parameters %v, got %d", ErrArguments, name, len(f.ParamTypes), f.ParamTypes, len(params))
 	}
+	ctx, cancel := bounded(ctx, s.mod.rt.cfg.CallTimeout)
+	defer cancel()
 	res, err := s.in.call(ctx, f, params)
 	if err != nil {
 		if !errors.Is(err, ErrTrap) {

@@ -35,7 +35,7 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs.Var(&dirs, "dir", "preopen a host directory read-only: HOST[:GUEST] (repeatable)")
 	fs.Var(&rwDirs, "dir-rw", "preopen a host directory read-write: HOST[:GUEST] (repeatable)")
 	fs.Var(&env, "env", "set an environment variable for the guest: K=V (repeatable)")
-	timeout := fs.Duration("timeout", 0, "stop the program after this long (0: no limit)")
+	timeout := fs.Duration("timeout", 10*time.Minute, "stop the program after this long (0: no limit)")
 	maxMem := fs.String("max-memory", "", "cap on the program's linear memory, e.g. 256MiB")
 	engine := fs.String("engine", "microvm", "microvm, or wazero (in-process: no hardware isolation)")
 	if err := fs.Parse(args); err != nil {

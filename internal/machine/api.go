@@ -23,7 +23,7 @@ var (
 	ErrDeadline    = errors.New("deadline exceeded")
 	ErrCanceled    = errors.New("call canceled")
 	ErrGuestFault  = errors.New("guest fault")
-	ErrClosed      = errors.New("machine closed")
+	ErrClosed      = errors.New("closed")
 	ErrUnusable    = errors.New("machine unusable after an earlier failure")
 )
 

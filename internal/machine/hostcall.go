@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"sync"
 
 	"github.com/hlwasm/hlwasm/api"
 	"github.com/hlwasm/hlwasm/internal/abi"
@@ -104,8 +105,34 @@ func (m *Machine) serveHostCall(ctx context.Context) {
 	for i := 0; i < np; i++ {
 		stack[i] = m.get64(abi.MbHostValues + 8*i)
 	}
-	ctx = api.WithCaller(ctx, vmCaller{m: m, mem: mem})
-	if err := callHost(ctx, d.Fn, mem, stack); err != nil {
+	defer m.views.invalidate() // the function's memory view ends with the host call
+	hc := &hostCallState{}
+	cctx := api.WithCaller(ctx, vmCaller{m: m, mem: mem, hc: hc, callCtx: ctx})
+	if ctx.Done() == nil {
+		err = callHost(cctx, d.Fn, mem, stack) // nothing can end the call early: run it here
+	} else {
+		// A host function that ignores its context must not hold the call past its deadline,
+		// nor Close: it runs on a goroutine of its own, which is left to finish on its own if
+		// the call ends first (its memory view is invalidated, its results are dropped).
+		done := make(chan error, 1)
+		go func() { done <- callHost(cctx, d.Fn, mem, stack) }()
+		var gaveUp error
+		select {
+		case err = <-done:
+		case <-ctx.Done():
+			gaveUp = ctxError(ctx)
+		case <-m.abort:
+			gaveUp = ErrClosed
+		}
+		if gaveUp != nil {
+			hc.abandon()
+			m.stop()
+			m.hostErr = &HostError{Func: name, Err: gaveUp}
+			m.fail(gaveUp)
+			return
+		}
+	}
+	if err != nil {
 		m.hostErr = &HostError{Func: name, Err: err}
 		return
 	}
@@ -113,6 +140,20 @@ func (m *Machine) serveHostCall(ctx context.Context) {
 		m.put64(abi.MbHostValues+8*i, stack[i])
 	}
 	status = 0
+}
+
+// hostCallState tells a host function's nested calls whether its host call is still current.
+type hostCallState struct {
+	mu        sync.Mutex // held by a nested call while it runs
+	abandoned bool
+}
+
+// abandon ends the host call for its function: a nested call in progress finishes first (it
+// ends with the same context, or with Close), later ones fail.
+func (h *hostCallState) abandon() {
+	h.mu.Lock()
+	h.abandoned = true
+	h.mu.Unlock()
 }
 
 // PanicError is a panic in a host function, recovered; Stack is where it happened.
@@ -165,7 +206,7 @@ func (m *Machine) memoryWindow(base, size uint64) (api.Memory, error) {
 	if base < heap || size > uint64(len(m.mem)) || base > uint64(len(m.mem))-size || size > 1<<32 {
 		return nil, m.fail(fmt.Errorf("%w: guest reported memory [%#x, +%#x) outside its heap", ErrGuestFault, base, size))
 	}
-	return api.ByteMemory(m.mem[base : base+size : base+size]), nil
+	return m.views.view(m.mem[base : base+size : base+size]), nil
 }
 
 // ExportResolver maps an export name of the module a machine runs to its export index and
@@ -182,16 +223,20 @@ func (m *Machine) SetExportResolver(r ExportResolver) {
 // ErrNestedCall: a host function's call back into the guest could not be made.
 var ErrNestedCall = errors.New("machine: nested call into the guest failed")
 
-// vmCaller is the calling instance as a host function sees it (api.CallerFromContext). It runs
-// on the goroutine that holds the machine's lock, inside serveHostCall.
+// vmCaller is the calling instance as a host function sees it (api.CallerFromContext). The
+// function runs while its host call holds the machine's lock: on that goroutine or, when the
+// call has a deadline, on one of its own (serveHostCall).
 type vmCaller struct {
-	m   *Machine
-	mem api.Memory
+	m       *Machine
+	mem     api.Memory
+	hc      *hostCallState
+	callCtx context.Context // the context of the call the host function serves
 }
 
 func (c vmCaller) Memory() api.Memory { return c.mem }
 
 // Call makes a nested call: the guest, waiting for its host call's results, serves it first.
+// It ends when ctx or the served call's context does.
 func (c vmCaller) Call(ctx context.Context, name string, params ...uint64) ([]uint64, error) {
 	m := c.m
 	if m.exports == nil {
@@ -204,8 +249,20 @@ func (c vmCaller) Call(ctx context.Context, name string, params ...uint64) ([]ui
 	if len(params) > abi.MaxValues || nres > abi.MaxValues {
 		return nil, fmt.Errorf("%w: at most %d parameters and results", ErrLimit, abi.MaxValues)
 	}
+	c.hc.mu.Lock()
+	defer c.hc.mu.Unlock()
+	if c.hc.abandoned {
+		return nil, fmt.Errorf("%w: the host call this function served has ended", ErrUnusable)
+	}
 	if m.broken != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnusable, m.broken)
+	}
+	if c.callCtx != ctx && c.callCtx.Done() != nil {
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(ctx)
+		defer cancel(nil)
+		stop := context.AfterFunc(c.callCtx, func() { cancel(context.Cause(c.callCtx)) })
+		defer stop()
 	}
 	m.request(abi.OpCall, m.callInst, idx, params, 0)
 	if err := m.post(ctx, abi.StateRequest); err != nil {

@@ -107,6 +107,13 @@ type Machine struct {
 	scan         pageScanner
 	dirtyLogging bool
 
+	// abort is closed by Close before it takes mu: a call in progress (a guest that runs on,
+	// a host function that blocks) sees it and gives the machine up, so Close never waits for
+	// either.
+	abort     chan struct{}
+	abortOnce sync.Once
+	views     viewGuard // validity of the api.Memory views handed out
+
 	mu      sync.Mutex
 	running bool  // a Resume is outstanding: its exit has not been collected
 	booted  bool  // the first request (which boots the guest) has been posted
@@ -132,7 +139,7 @@ func New(ctx context.Context, cfg Config) (*Machine, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Machine{cfg: cfg, vm: vm, cpu: vm.VCPU(), mem: vm.Mem(), img: im}
+	m := &Machine{cfg: cfg, vm: vm, cpu: vm.VCPU(), mem: vm.Mem(), img: im, abort: make(chan struct{})}
 	m.mb = m.mem[abi.MailboxAddr : abi.MailboxAddr+abi.MailboxSize]
 	m.xfer = m.mem[abi.XferAddr : abi.XferAddr+cfg.XferBytes]
 	writeLayout(m.mem, im, heap)
@@ -354,6 +361,7 @@ func (m *Machine) results(want int) ([]uint64, error) {
 // park exit if it has not yet, sets Request and resumes the vCPU — one exit per call, and no
 // register writes.
 func (m *Machine) roundTrip(ctx context.Context) error {
+	m.views.invalidate() // views are valid until the next request
 	st := m.state()
 	if !m.booted {
 		m.booted = true
@@ -423,6 +431,9 @@ func (m *Machine) collectExit(ctx context.Context) error {
 		case <-ctx.Done():
 			m.stop()
 			return m.fail(ctxError(ctx))
+		case <-m.abort:
+			m.stop()
+			return m.fail(ErrClosed)
 		}
 	}
 }
@@ -455,7 +466,7 @@ func (m *Machine) await(ctx context.Context, done func(uint32) bool) error {
 			continue
 		}
 		if i%ctxCheckInterval == 0 {
-			if ctx.Err() != nil || time.Now().After(deadline) {
+			if ctx.Err() != nil || m.aborted() || time.Now().After(deadline) {
 				break
 			}
 		}
@@ -505,6 +516,9 @@ func (m *Machine) await(ctx context.Context, done func(uint32) bool) error {
 				return nil // the reply won the race against the deadline
 			}
 			return m.fail(ctxError(ctx))
+		case <-m.abort:
+			m.stop()
+			return m.fail(ErrClosed)
 		}
 	}
 }
@@ -518,8 +532,10 @@ func (m *Machine) hostCall(ctx context.Context) error {
 	return m.post(ctx, abi.StateHostReturn)
 }
 
+// ctxError names why ctx ended; its cause counts (a nested call's context ends with the cause
+// of the call it is nested in).
 func ctxError(ctx context.Context) error {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	if errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
 		return fmt.Errorf("%w: the guest was stopped", ErrDeadline)
 	}
 	return fmt.Errorf("%w: the guest was stopped", ErrCanceled)
@@ -534,6 +550,15 @@ func (m *Machine) stop() {
 	m.interrupt()
 	if m.broken == nil {
 		m.broken = ErrDeadline
+	}
+}
+
+func (m *Machine) aborted() bool {
+	select {
+	case <-m.abort:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -644,12 +669,14 @@ func (m *Machine) faultError() error {
 
 // Close stops the guest and releases the VM.
 func (m *Machine) Close() error {
+	m.abortOnce.Do(func() { close(m.abort) })
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
 		return nil
 	}
 	m.closed = true
+	m.views.close() // before the memory goes: a view kept by anyone now fails, never faults
 	if m.running {
 		m.cpu.Kick()
 		<-m.cpu.Exits()

@@ -215,7 +215,7 @@ func TestResetUnderSwap(t *testing.T) {
 
 // guestAddr is the guest-physical address of a memory view's first byte.
 func (m *Machine) guestAddr(mem api.Memory) uint64 {
-	b := mem.(api.ByteMemory)
+	b := mem.(*guestView).b
 	return uint64(uintptr(unsafe.Pointer(&b[0])) - uintptr(unsafe.Pointer(&m.mem[0])))
 }
 
