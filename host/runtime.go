@@ -58,6 +58,11 @@ type Config struct {
 	// ResetMode chooses how a sandbox finds the memory pages to restore on Reset.
 	// Default ResetCompare; see machine.ResetMode and docs/ARCHITECTURE.md for measurements.
 	ResetMode ResetMode
+	// SnapshotKey, when set, authenticates snapshot files: Module.SaveSnapshot writes an
+	// HMAC-SHA256 with it and Runtime.LoadSnapshot refuses files whose HMAC does not verify
+	// (ErrSnapshotUnauthenticated), unkeyed files included. Without it files are only
+	// checksummed (corruption, not forgery; see docs/ARCHITECTURE.md).
+	SnapshotKey []byte
 	// Logger receives diagnostics. Default slog.Default().
 	Logger *slog.Logger
 }

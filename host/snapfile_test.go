@@ -96,3 +96,31 @@ func TestDensity(t *testing.T) {
 	t.Logf("%d live sandboxes: RSS %d MiB → %d MiB (%d KiB each)", n, before>>20, after>>20, per>>10)
 	require.Less(t, after-before, int64(2)<<30*int64(n)/1000, "goal: 1,000 sandboxes within 2 GiB")
 }
+
+// A sandbox made from a snapshot file outlives its module: Module.Close must not unmap the
+// page data the sandbox's Reset still reads.
+func TestSnapshotSandboxOutlivesModule(t *testing.T) {
+	ctx := context.Background()
+	rt := newRuntime(t, host.Config{PoolSize: 1})
+	mod, err := rt.LoadModule(ctx, fixture(t, "fresh.wasm"))
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "fresh.snap")
+	require.NoError(t, mod.SaveSnapshot(ctx, path))
+	require.NoError(t, mod.Close(ctx))
+
+	loaded, err := rt.LoadSnapshot(ctx, path)
+	require.NoError(t, err)
+	sb, err := loaded.NewSandbox(ctx)
+	require.NoError(t, err)
+	require.NoError(t, loaded.Close(ctx))
+	r, err := sb.Call(ctx, "incr")
+	require.NoError(t, err)
+	require.Equal(t, uint64(1001), r[0])
+	require.NoError(t, sb.Reset(ctx))
+	r, err = sb.Call(ctx, "incr")
+	require.NoError(t, err)
+	require.Equal(t, uint64(1001), r[0])
+	require.NoError(t, sb.Close(ctx))
+	_, err = loaded.NewSandbox(ctx)
+	require.ErrorIs(t, err, host.ErrClosed)
+}

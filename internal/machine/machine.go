@@ -106,6 +106,7 @@ type Machine struct {
 	exports      ExportResolver
 	mincoreBuf   []byte
 	dirtyLogging bool
+	release      func() // drops this machine's reference to its snapshot file
 
 	mu      sync.Mutex
 	running bool  // a Resume is outstanding: its exit has not been collected
@@ -648,7 +649,11 @@ func (m *Machine) Close() error {
 		<-m.cpu.Exits()
 		m.running = false
 	}
-	return m.vm.Close()
+	err := m.vm.Close()
+	if m.release != nil {
+		m.release()
+	}
+	return err
 }
 
 // Mem exposes guest memory for tests and diagnostics.
