@@ -223,7 +223,7 @@ func CheckUserState(s *State, cr3, gdt, idt, tss uint64, tssLimit uint32, textSt
 		{"APIC base", got.APICBase&^apicFlags == apicBase, got.APICBase, uint64(apicBase)},
 	} {
 		if !f.ok {
-			return bad("%s is %+v, the host sets %+v", f.name, f.got, f.want)
+			return bad("%s is %#v, the host sets %#v", f.name, f.got, f.want)
 		}
 	}
 	if r := s.Regs.RIP; r < textStart || r >= textEnd {
