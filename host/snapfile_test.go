@@ -124,3 +124,36 @@ func TestSnapshotSandboxOutlivesModule(t *testing.T) {
 	_, err = loaded.NewSandbox(ctx)
 	require.ErrorIs(t, err, host.ErrClosed)
 }
+
+func TestSnapshotFileKey(t *testing.T) {
+	ctx := context.Background()
+	keyed := newRuntime(t, host.Config{PoolSize: 1, SnapshotKey: []byte("k1")})
+	mod, err := keyed.LoadModule(ctx, fixture(t, "fresh.wasm"))
+	require.NoError(t, err)
+	defer mod.Close(ctx)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "keyed.snap")
+	require.NoError(t, mod.SaveSnapshot(ctx, path))
+	loaded, err := keyed.LoadSnapshot(ctx, path)
+	require.NoError(t, err)
+	r, err := loaded.Call(ctx, "incr")
+	require.NoError(t, err)
+	require.Equal(t, uint64(1001), r[0])
+	require.NoError(t, loaded.Close(ctx))
+
+	other := newRuntime(t, host.Config{PoolSize: 1, SnapshotKey: []byte("k2")})
+	_, err = other.LoadSnapshot(ctx, path)
+	require.ErrorIs(t, err, host.ErrSnapshotUnauthenticated)
+
+	plain := newRuntime(t, host.Config{PoolSize: 1})
+	pm, err := plain.LoadSnapshot(ctx, path) // checksummed as any file
+	require.NoError(t, err)
+	require.NoError(t, pm.Close(ctx))
+	mod2, err := plain.LoadModule(ctx, fixture(t, "fresh.wasm"))
+	require.NoError(t, err)
+	defer mod2.Close(ctx)
+	unkeyed := filepath.Join(dir, "unkeyed.snap")
+	require.NoError(t, mod2.SaveSnapshot(ctx, unkeyed))
+	_, err = keyed.LoadSnapshot(ctx, unkeyed)
+	require.ErrorIs(t, err, host.ErrSnapshotUnauthenticated)
+}
