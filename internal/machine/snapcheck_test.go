@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -94,6 +95,7 @@ func TestSnapshotFileRefusesCrafted(t *testing.T) {
 		{"image rodata", "(image rodata)", func(c *Snapshot) { addPage(c, m.img.textEnd) }},
 		{"unmapped heap", "not guest-writable", func(c *Snapshot) { addPage(c, slices.Max(c.mapped)+hugePage) }},
 		{"mapped region outside heap", "mapped regions", func(c *Snapshot) { c.mapped = append(c.mapped, 0) }},
+		{"mapped region wrapping around", "mapped regions", func(c *Snapshot) { c.mapped = append(c.mapped, math.MaxUint64-hugePage+1) }},
 		{"mapped region twice", "mapped regions", func(c *Snapshot) { c.mapped = append(c.mapped, c.mapped[0]) }},
 		{"CS at CPL0", "CS is", func(c *Snapshot) {
 			c.cpu.Sregs.CS.DPL, c.cpu.Sregs.CS.Selector = 0, vmm.SelKernelCode

@@ -277,7 +277,8 @@ func parseSnapshotMeta(ra io.ReaderAt, end int64, image []byte, keyed bool) (*Sn
 	heap := abi.XferAddr + sf.xferBytes
 	for d = decoder(b); len(d) > 4; {
 		a := d.u64()
-		if a%hugePage != 0 || a < heap || a+hugePage > sf.memoryBytes ||
+		if a%hugePage != 0 || a < heap || a >= sf.memoryBytes || // aligned, so a+hugePage fits
+
 			len(s.mapped) > 0 && a <= s.mapped[len(s.mapped)-1] {
 			return nil, corrupt("mapped regions: %#x is not a new 2 MiB heap region (heap [%#x, %#x), sorted)",
 				a, heap, sf.memoryBytes)
@@ -296,7 +297,9 @@ func parseSnapshotMeta(ra io.ReaderAt, end int64, image []byte, keyed bool) (*Sn
 		s.pages[i] = binary.LittleEndian.Uint32(b[4*i:])
 		s.index[s.pages[i]] = i
 	}
-	if err := checkPages(s.pages, (&Machine{img: im, heapStart: heap, mapped: s.mapped}).writableRanges(), im); err != nil {
+	// The ranges Reset restores, from the same definition.
+	writable := (&Machine{img: im, heapStart: heap, mapped: s.mapped}).writableRanges()
+	if err := checkPages(s.pages, writable, im); err != nil {
 		return nil, err
 	}
 
