@@ -205,6 +205,8 @@ func CheckUserState(s *State, cr3, gdt, idt, tss uint64, tssLimit uint32, textSt
 	for _, seg := range []*Segment{&got.CS, &got.DS, &got.ES, &got.FS, &got.GS, &got.SS} {
 		seg.Type |= segAccess
 	}
+	// SVM reports an unusable segment as usable if present; an LDT of limit 0 is inert either way.
+	got.LDT.Unusable = 1
 	want := UserModeSregs(got, cr3, gdt, idt, tss, tssLimit)
 	for _, f := range []struct {
 		name string

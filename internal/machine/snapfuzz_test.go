@@ -1,6 +1,7 @@
 package machine
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -37,6 +38,7 @@ func FuzzSnapshotFile(f *testing.F) {
 	image := defaultImage()
 	imgSum := sha256.Sum256(image)
 	f.Fuzz(func(t *testing.T, b []byte) {
+		b = bytes.Clone(b) // the engine's input must not be modified
 		const sumOff = len(snapMagic) + 12
 		if len(b) >= sumOff+sha256.Size {
 			binary.LittleEndian.PutUint32(b[len(snapMagic)+8:], abi.Version)
