@@ -42,7 +42,7 @@ func benchSnapshot(t testing.TB, k *vmm.KVM) (*Machine, *Snapshot, uint32) {
 func snapBytes(t testing.TB, m *Machine, s *Snapshot, inst uint32, key []byte) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	if err := m.WriteSnapshot(&b, s, binary.LittleEndian.AppendUint32(nil, inst), key); err != nil {
+	if err := m.writeSnapshot(&b, s, binary.LittleEndian.AppendUint32(nil, inst), key); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()
@@ -288,5 +288,14 @@ func TestSnapshotFileOutlivedByMachines(t *testing.T) {
 	m2.Close()
 	if sf.data != nil || sf.file.Close() == nil {
 		t.Fatal("the last machine's Close did not release the file")
+	}
+}
+
+// The host does not write a file it would refuse to load.
+func TestWriteSnapshotChecksState(t *testing.T) {
+	m, s, _ := benchSnapshot(t, requireKVM(t))
+	bad := craft(s, func(c *Snapshot) { c.cpu.Regs.RFLAGS |= 0x100 })
+	if err := m.WriteSnapshot(io.Discard, bad, nil, nil); !errors.Is(err, vmm.ErrBadState) {
+		t.Fatalf("WriteSnapshot with TF set: %v", err)
 	}
 }

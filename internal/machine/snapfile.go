@@ -59,8 +59,17 @@ var (
 )
 
 // WriteSnapshot writes snapshot s of this machine, with payload, to w. With a key (non-empty)
-// the file carries an HMAC-SHA256 that OpenSnapshotFile with the same key requires.
+// the file carries an HMAC-SHA256 that OpenSnapshotFile with the same key requires. A vCPU
+// state that loading would refuse (a KVM whose reset values differ) fails here, not there.
 func (m *Machine) WriteSnapshot(w io.Writer, s *Snapshot, payload, key []byte) error {
+	if err := checkState(s.cpu, m.img); err != nil {
+		return fmt.Errorf("snapshot not saved: %w", err)
+	}
+	return m.writeSnapshot(w, s, payload, key)
+}
+
+// writeSnapshot is WriteSnapshot without the check (tests write forged files with it).
+func (m *Machine) writeSnapshot(w io.Writer, s *Snapshot, payload, key []byte) error {
 	var b bytes.Buffer
 	b.WriteString(snapMagic)
 	le := binary.LittleEndian
@@ -306,8 +315,7 @@ func parseSnapshotMeta(ra io.ReaderAt, end int64, image []byte, keyed bool) (*Sn
 	if s.cpu, err = decodeState(cpuBytes); err != nil {
 		return nil, err
 	}
-	if err := vmm.CheckUserState(s.cpu, abi.PML4Addr, abi.GDTAddr, abi.IDTAddr, abi.TSSAddr, abi.TSSLimit,
-		abi.ImageBase, im.textEnd); err != nil {
+	if err := checkState(s.cpu, im); err != nil {
 		return nil, fmt.Errorf("%w: vCPU state: %w", ErrSnapshotCorrupt, err)
 	}
 	sf.dataOffset = (r.off + pageSize - 1) / pageSize * pageSize
@@ -316,6 +324,12 @@ func parseSnapshotMeta(ra io.ReaderAt, end int64, image []byte, keyed bool) (*Sn
 	}
 	sf.snap = s
 	return sf, nil
+}
+
+// checkState checks a vCPU state against the one New enters the guest with (EnterUserMode).
+func checkState(s *vmm.State, im *image) error {
+	return vmm.CheckUserState(s, abi.PML4Addr, abi.GDTAddr, abi.IDTAddr, abi.TSSAddr, abi.TSSLimit,
+		abi.ImageBase, im.textEnd)
 }
 
 // checkConfig bounds the machine configuration the way Config.fill does: the file's values
