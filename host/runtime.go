@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -96,6 +97,7 @@ func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 	if cfg.PoolSize <= 0 {
 		cfg.PoolSize = runtime.NumCPU()
 	}
+	cfg.SnapshotKey = slices.Clone(cfg.SnapshotKey) // the caller may reuse its slice
 	if cfg.MaxModuleBytes == 0 {
 		cfg.MaxModuleBytes = 16 << 20
 	}
