@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -58,6 +59,11 @@ type Config struct {
 	// ResetMode chooses how a sandbox finds the memory pages to restore on Reset.
 	// Default ResetCompare; see machine.ResetMode and docs/ARCHITECTURE.md for measurements.
 	ResetMode ResetMode
+	// SnapshotKey, when set, authenticates snapshot files: Module.SaveSnapshot writes an
+	// HMAC-SHA256 with it and Runtime.LoadSnapshot refuses files whose HMAC does not verify
+	// (ErrSnapshotUnauthenticated), unkeyed files included. Without it files are only
+	// checksummed (corruption, not forgery; see docs/ARCHITECTURE.md).
+	SnapshotKey []byte
 	// Logger receives diagnostics. Default slog.Default().
 	Logger *slog.Logger
 	// CallTimeout bounds every call whose context has no deadline of its own (Sandbox.Call,
@@ -121,6 +127,7 @@ func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 	if cfg.LoadTimeout == 0 {
 		cfg.LoadTimeout = DefaultLoadTimeout
 	}
+	cfg.SnapshotKey = slices.Clone(cfg.SnapshotKey) // the caller may reuse its slice
 	if cfg.MaxModuleBytes == 0 {
 		cfg.MaxModuleBytes = 16 << 20
 	}

@@ -14,7 +14,8 @@ import (
 // SaveSnapshot writes the module's instantiated state (start function and everything before
 // it done) to a snapshot file: guest memory pages, the vCPU state and the module itself.
 // Runtime.LoadSnapshot starts sandboxes from it without parsing, validating or instantiating.
-// The file is versioned and checksummed and only loads into the same hlwasm build.
+// The file is versioned and checksummed and only loads into the same hlwasm build; with
+// Config.SnapshotKey it also carries an HMAC made with that key.
 func (m *Module) SaveSnapshot(ctx context.Context, path string) error {
 	if m.rt.cfg.Engine != EngineMicroVM {
 		return fmt.Errorf("%w: snapshot files need the micro-VM engine", ErrUnsupportedEngine)
@@ -28,7 +29,7 @@ func (m *Module) SaveSnapshot(ctx context.Context, path string) error {
 	payload := binary.LittleEndian.AppendUint32(nil, vi.inst)
 	payload = append(payload, m.wasm...)
 	var b bytes.Buffer
-	if err := vi.mach.WriteSnapshot(&b, vi.snap, payload); err != nil {
+	if err := vi.mach.WriteSnapshot(&b, vi.snap, payload, m.rt.cfg.SnapshotKey); err != nil {
 		return err
 	}
 	tmp := path + ".tmp"
@@ -41,13 +42,16 @@ func (m *Module) SaveSnapshot(ctx context.Context, path string) error {
 // LoadSnapshot opens a snapshot file written by Module.SaveSnapshot and returns a module whose
 // sandboxes start in the saved state. Memory pages are mapped from the file copy-on-write, so
 // sandboxes of one file share the pages they never write. A corrupt, truncated or foreign
-// file is refused with an error wrapping machine.ErrSnapshotCorrupt or ErrSnapshotForeign.
+// file is refused with an error wrapping ErrSnapshotCorrupt or ErrSnapshotForeign; with
+// Config.SnapshotKey, a file whose HMAC does not verify with the key (unkeyed files included)
+// with ErrSnapshotUnauthenticated. Every field is checked against what the host itself would
+// produce (docs/ARCHITECTURE.md, "Threat model for snapshot files").
 func (r *Runtime) LoadSnapshot(ctx context.Context, path string) (*Module, error) {
 	_ = ctx
 	if r.cfg.Engine != EngineMicroVM {
 		return nil, fmt.Errorf("%w: snapshot files need the micro-VM engine", ErrUnsupportedEngine)
 	}
-	sf, err := machine.OpenSnapshotFile(path, nil)
+	sf, err := machine.OpenSnapshotFile(path, nil, r.cfg.SnapshotKey)
 	if err != nil {
 		return nil, err
 	}
@@ -81,4 +85,7 @@ func (r *Runtime) LoadSnapshot(ctx context.Context, path string) (*Module, error
 var (
 	ErrSnapshotCorrupt = machine.ErrSnapshotCorrupt
 	ErrSnapshotForeign = machine.ErrSnapshotForeign
+	// ErrSnapshotUnauthenticated: Config.SnapshotKey is set and the file's HMAC does not
+	// verify with it.
+	ErrSnapshotUnauthenticated = machine.ErrSnapshotUnauthenticated
 )

@@ -96,3 +96,64 @@ func TestDensity(t *testing.T) {
 	t.Logf("%d live sandboxes: RSS %d MiB → %d MiB (%d KiB each)", n, before>>20, after>>20, per>>10)
 	require.Less(t, after-before, int64(2)<<30*int64(n)/1000, "goal: 1,000 sandboxes within 2 GiB")
 }
+
+// A sandbox made from a snapshot file outlives its module: Module.Close must not unmap the
+// page data the sandbox's Reset still reads.
+func TestSnapshotSandboxOutlivesModule(t *testing.T) {
+	ctx := context.Background()
+	rt := newRuntime(t, host.Config{PoolSize: 1})
+	mod, err := rt.LoadModule(ctx, fixture(t, "fresh.wasm"))
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "fresh.snap")
+	require.NoError(t, mod.SaveSnapshot(ctx, path))
+	require.NoError(t, mod.Close(ctx))
+
+	loaded, err := rt.LoadSnapshot(ctx, path)
+	require.NoError(t, err)
+	sb, err := loaded.NewSandbox(ctx)
+	require.NoError(t, err)
+	require.NoError(t, loaded.Close(ctx))
+	r, err := sb.Call(ctx, "incr")
+	require.NoError(t, err)
+	require.Equal(t, uint64(1001), r[0])
+	require.NoError(t, sb.Reset(ctx))
+	r, err = sb.Call(ctx, "incr")
+	require.NoError(t, err)
+	require.Equal(t, uint64(1001), r[0])
+	require.NoError(t, sb.Close(ctx))
+	_, err = loaded.NewSandbox(ctx)
+	require.ErrorIs(t, err, host.ErrClosed)
+}
+
+func TestSnapshotFileKey(t *testing.T) {
+	ctx := context.Background()
+	keyed := newRuntime(t, host.Config{PoolSize: 1, SnapshotKey: []byte("k1")})
+	mod, err := keyed.LoadModule(ctx, fixture(t, "fresh.wasm"))
+	require.NoError(t, err)
+	defer mod.Close(ctx)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "keyed.snap")
+	require.NoError(t, mod.SaveSnapshot(ctx, path))
+	loaded, err := keyed.LoadSnapshot(ctx, path)
+	require.NoError(t, err)
+	r, err := loaded.Call(ctx, "incr")
+	require.NoError(t, err)
+	require.Equal(t, uint64(1001), r[0])
+	require.NoError(t, loaded.Close(ctx))
+
+	other := newRuntime(t, host.Config{PoolSize: 1, SnapshotKey: []byte("k2")})
+	_, err = other.LoadSnapshot(ctx, path)
+	require.ErrorIs(t, err, host.ErrSnapshotUnauthenticated)
+
+	plain := newRuntime(t, host.Config{PoolSize: 1})
+	pm, err := plain.LoadSnapshot(ctx, path) // checksummed as any file
+	require.NoError(t, err)
+	require.NoError(t, pm.Close(ctx))
+	mod2, err := plain.LoadModule(ctx, fixture(t, "fresh.wasm"))
+	require.NoError(t, err)
+	defer mod2.Close(ctx)
+	unkeyed := filepath.Join(dir, "unkeyed.snap")
+	require.NoError(t, mod2.SaveSnapshot(ctx, unkeyed))
+	_, err = keyed.LoadSnapshot(ctx, unkeyed)
+	require.ErrorIs(t, err, host.ErrSnapshotUnauthenticated)
+}

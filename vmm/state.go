@@ -1,6 +1,8 @@
 package vmm
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"unsafe"
 )
@@ -30,13 +32,17 @@ const (
 	syncRegsAreaLimit = 304 + 520
 )
 
-// MSRs a vCPU snapshot carries. CPL3 code cannot write any of them; they are captured and
-// restored so that a reset is complete whatever the guest did at CPL0.
-var snapshotMSRs = []uint32{
-	0x174, 0x175, 0x176, // SYSENTER_CS/ESP/EIP
-	0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084, // STAR, LSTAR, CSTAR, SFMASK
-	0xc0000102, // KERNEL_GS_BASE
-	0x277,      // PAT
+// MSRs a vCPU snapshot carries, with the value a vCPU has at reset (the host never writes
+// them). CPL3 code cannot write any of them; they are captured and restored so that a reset
+// is complete whatever the guest did at CPL0.
+var snapshotMSRs = []struct {
+	index uint32
+	reset uint64
+}{
+	{0x174, 0}, {0x175, 0}, {0x176, 0}, // SYSENTER_CS/ESP/EIP (CS 0: sysenter faults)
+	{0xc0000081, 0}, {0xc0000082, 0}, {0xc0000083, 0}, {0xc0000084, 0}, // STAR, LSTAR, CSTAR, SFMASK
+	{0xc0000102, 0},                // KERNEL_GS_BASE
+	{0x277, 0x0007_0406_0007_0406}, // PAT
 }
 
 // State is the complete architectural state of a vCPU that hlwasm uses: general and special
@@ -55,8 +61,8 @@ type State struct {
 func msrBuffer() []byte {
 	b := make([]byte, 8+len(snapshotMSRs)*msrEntrySize)
 	*(*uint32)(unsafe.Pointer(&b[0])) = uint32(len(snapshotMSRs))
-	for i, idx := range snapshotMSRs {
-		*(*uint32)(unsafe.Pointer(&b[8+i*msrEntrySize])) = idx
+	for i, m := range snapshotMSRs {
+		*(*uint32)(unsafe.Pointer(&b[8+i*msrEntrySize])) = m.index
 	}
 	return b
 }
@@ -166,4 +172,134 @@ func (c *VCPU) RestoreUserState(s *State) error {
 		*(*uint64)(unsafe.Pointer(&c.run[runDirtyRegsOff])) = syncRegsRegs | syncRegsSregs
 		return nil
 	})
+}
+
+// ErrBadState: a vCPU state (from a snapshot file) that the host itself would not produce.
+var ErrBadState = errors.New("vmm: vCPU state is not one the host produces")
+
+// Values a vCPU holds from its reset on, for parts of the state only CPL0 code can change.
+const (
+	xcr0Init   = 1 // x87 only; CR4.OSXSAVE is off, so XSETBV faults
+	dr6Init    = 0xffff0ff0
+	dr7Init    = 0x400
+	apicBase   = 0xfee00000 // APIC_DEFAULT_PHYS_BASE; hlwasm creates no in-kernel APIC
+	apicFlags  = 1<<8 | 1<<11
+	segAccess  = 1      // the accessed bit of a code/data segment type, which KVM may clear
+	mxcsrValid = 0xffff // MXCSR bits that exist; LDMXCSR at CPL3 faults on the others
+	// RFLAGS bits CPL3 code may hold: arithmetic flags and DF. IF, TF, NT, RF, AC and the
+	// virtual-8086 bits are never set by the host nor by its guest; IOPL at most what
+	// EnterUserMode sets (PVM reports 0).
+	userFlags = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x400 | 0x800
+)
+
+// CheckUserState checks that s is a state the host itself produces for a guest entered with
+// EnterUserMode(cr3, gdt, idt, tss, tssLimit, ...) that ran at CPL3 since: segments, control
+// registers and descriptor tables exactly as UserModeSregs sets them, RIP in
+// [textStart, textEnd), flags a CPL3 guest can hold, inert debug registers, no pending event,
+// XCR0 and the MSRs at their reset values. Errors wrap ErrBadState and name the field.
+func CheckUserState(s *State, cr3, gdt, idt, tss uint64, tssLimit uint32, textStart, textEnd uint64) error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrBadState}, a...)...)
+	}
+	got := s.Sregs
+	for _, seg := range []*Segment{&got.CS, &got.DS, &got.ES, &got.FS, &got.GS, &got.SS} {
+		seg.Type |= segAccess
+	}
+	// SVM reports an unusable segment as usable if present; an LDT of limit 0 is inert either way.
+	got.LDT.Unusable = 1
+	want := UserModeSregs(got, cr3, gdt, idt, tss, tssLimit)
+	for _, f := range []struct {
+		name string
+		ok   bool
+		got  any
+		want any
+	}{
+		{"CS", got.CS == want.CS, s.Sregs.CS, want.CS}, {"DS", got.DS == want.DS, s.Sregs.DS, want.DS},
+		{"ES", got.ES == want.ES, s.Sregs.ES, want.ES}, {"FS", got.FS == want.FS, s.Sregs.FS, want.FS},
+		{"GS", got.GS == want.GS, s.Sregs.GS, want.GS}, {"SS", got.SS == want.SS, s.Sregs.SS, want.SS},
+		{"TR", got.TR == want.TR, got.TR, want.TR}, {"LDT", got.LDT == want.LDT, got.LDT, want.LDT},
+		{"GDT", got.GDT == want.GDT, got.GDT, want.GDT}, {"IDT", got.IDT == want.IDT, got.IDT, want.IDT},
+		{"CR0", got.CR0 == want.CR0, got.CR0, want.CR0}, {"CR3", got.CR3 == want.CR3, got.CR3, want.CR3},
+		{"CR4", got.CR4 == want.CR4, got.CR4, want.CR4}, {"EFER", got.EFER == want.EFER, got.EFER, want.EFER},
+		{"CR8", got.CR8 == 0, got.CR8, 0}, {"interrupt bitmap", got.InterruptBitmap == [4]uint64{}, got.InterruptBitmap, 0},
+		{"APIC base", got.APICBase&^apicFlags == apicBase, got.APICBase, uint64(apicBase)},
+	} {
+		if !f.ok {
+			return bad("%s is %#v, the host sets %#v", f.name, f.got, f.want)
+		}
+	}
+	if r := s.Regs.RIP; r < textStart || r >= textEnd {
+		return bad("RIP %#x outside the image text [%#x, %#x)", r, textStart, textEnd)
+	}
+	if f := s.Regs.RFLAGS; f&RFLAGSReserved == 0 || f&^(userFlags|RFLAGSIOPL3|RFLAGSReserved) != 0 {
+		return bad("RFLAGS %#x: only arithmetic flags, DF and IOPL may be set", f)
+	}
+	le := binary.LittleEndian
+	if v := le.Uint32(s.FPU[408:]); v&^mxcsrValid != 0 {
+		return bad("MXCSR %#x has reserved bits", v)
+	}
+	// struct kvm_xcrs: nr_xcrs, flags, then {xcr, reserved, value} entries.
+	x := s.XCRS
+	if n := le.Uint32(x[0:]); n > 1 || le.Uint32(x[4:]) != 0 || n == 1 && (le.Uint32(x[8:]) != 0 ||
+		le.Uint32(x[12:]) != 0 || le.Uint64(x[16:]) != xcr0Init) || !zero(x[24:]) {
+		return bad("XCRS: only XCR0 = %#x", xcr0Init)
+	}
+	// struct kvm_debugregs: db[4], dr6, dr7, flags, reserved.
+	d := s.Debug
+	if !zero(d[0:32]) || le.Uint64(d[32:]) != dr6Init || le.Uint64(d[40:]) != dr7Init || !zero(d[48:]) {
+		return bad("debug registers: DR0-3 must be 0, DR6 %#x, DR7 %#x", dr6Init, dr7Init)
+	}
+	// struct kvm_vcpu_events: nothing injected or pending (exception, interrupt, NMI, SMI,
+	// triple fault), no interrupt shadow, not in SMM. Vector numbers without injected or
+	// pending set are stale and inert.
+	e := s.Events
+	for _, off := range []int{0, 3, 8, 11, 12, 13, 14, 15, 16, 17, 18, 19, 24, 25, 26, 27, 28} {
+		if e[off] != 0 {
+			return bad("pending event (vcpu_events byte %d is %#x)", off, e[off])
+		}
+	}
+	const validFlags = 1 | 2 | 4 | 8 // NMI_PENDING, SIPI_VECTOR, SHADOW, SMM: their fields are 0
+	if f := le.Uint32(e[20:]); f&^validFlags != 0 || !zero(e[29:]) {
+		return bad("vcpu_events flags %#x or reserved bytes set", f)
+	}
+	return checkMSRs(s.MSRs, bad)
+}
+
+// checkMSRs checks a struct kvm_msrs: its count matches its length (KVM_SET_MSRS reads as many
+// entries as the count says), each of snapshotMSRs once at its reset value, nothing else.
+func checkMSRs(b []byte, bad func(string, ...any) error) error {
+	le := binary.LittleEndian
+	if len(b) < 8 {
+		return bad("MSR list truncated")
+	}
+	n := uint64(le.Uint32(b))
+	if uint64(len(b)) != 8+n*msrEntrySize || n != uint64(len(snapshotMSRs)) || le.Uint32(b[4:]) != 0 {
+		return bad("MSR count %d with %d bytes of entries, want %d entries", n, len(b)-8, len(snapshotMSRs))
+	}
+	var seen [16]bool
+next:
+	for e := b[8:]; len(e) > 0; e = e[msrEntrySize:] {
+		idx, v := le.Uint32(e), le.Uint64(e[8:])
+		for i, m := range snapshotMSRs {
+			if m.index != idx {
+				continue
+			}
+			if seen[i] || le.Uint32(e[4:]) != 0 || v != m.reset {
+				return bad("MSR %#x: repeated or value %#x, reset value %#x", idx, v, m.reset)
+			}
+			seen[i] = true
+			continue next
+		}
+		return bad("MSR %#x is not one a snapshot carries", idx)
+	}
+	return nil
+}
+
+func zero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }

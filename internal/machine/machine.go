@@ -106,6 +106,7 @@ type Machine struct {
 	exports      ExportResolver
 	scan         pageScanner
 	dirtyLogging bool
+	release      func() // drops this machine's reference to its snapshot file
 
 	// abort is closed by Close before it takes mu: a call in progress (a guest that runs on,
 	// a host function that blocks) sees it and gives the machine up, so Close never waits for
@@ -682,7 +683,11 @@ func (m *Machine) Close() error {
 		<-m.cpu.Exits()
 		m.running = false
 	}
-	return m.vm.Close()
+	err := m.vm.Close()
+	if m.release != nil {
+		m.release()
+	}
+	return err
 }
 
 // Mem exposes guest memory for tests and diagnostics.

@@ -162,13 +162,13 @@ func TestResetUnderSwap(t *testing.T) {
 				if fromFile {
 					path := filepath.Join(t.TempDir(), "bench.snap")
 					var buf bytes.Buffer
-					if err := m.WriteSnapshot(&buf, s, nil); err != nil {
+					if err := m.WriteSnapshot(&buf, s, nil, nil); err != nil {
 						t.Fatal(err)
 					}
 					if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 						t.Fatal(err)
 					}
-					sf, err := OpenSnapshotFile(path, nil)
+					sf, err := OpenSnapshotFile(path, nil, nil)
 					if err != nil {
 						t.Fatal(err)
 					}

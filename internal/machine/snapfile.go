@@ -2,13 +2,18 @@ package machine
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
+	"slices"
+	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -20,31 +25,60 @@ import (
 // Snapshot files let a machine start from a saved snapshot, skipping boot, parse, validation
 // and instantiation. Layout (little endian):
 //
-//	magic "HLWSNAP\x00" | u32 format version | u32 ABI version | [32]byte sha256 of the guest image
+//	magic "HLWSNAP\x00" | u32 format version | u32 flags | u32 ABI version
+//	[32]byte sha256 of the guest image
 //	u64 memory bytes | u64 transfer bytes | u32 max pages | u32 max call depth
 //	u32 len + payload (opaque to this package: the host stores the module there)
-//	u32 len + vCPU state | u32 count + u64 mapped heap regions | u32 count + u32 page numbers
+//	u32 len + vCPU state | u32 count + u64 mapped heap regions (sorted)
+//	u32 count + u32 page numbers (sorted)
 //	zero padding to a 4 KiB boundary | page data, 4 KiB per page (mapped MAP_PRIVATE by loaders)
+//	[32]byte HMAC-SHA256 of everything before (flag snapKeyed only)
 //	[32]byte sha256 of everything before
 //
-// Every field is checked on load; a corrupt, truncated or foreign file is refused.
+// The checksum catches corruption; the HMAC, with a key, forgery. Every field is checked on
+// load against what this build's host would itself produce (see docs/ARCHITECTURE.md, "Threat
+// model for snapshot files"): a corrupt, truncated, forged-out-of-bounds or foreign file is
+// refused.
 const (
 	snapMagic   = "HLWSNAP\x00"
-	snapVersion = 1
+	snapVersion = 2
+	snapKeyed   = 1 // flag: an HMAC-SHA256 precedes the checksum
+	// snapHeader is the fixed part up to and including the payload length.
+	snapHeader = len(snapMagic) + 4 + 4 + 4 + sha256.Size + 8 + 8 + 4 + 4 + 4
 )
 
 // Sentinel errors for snapshot files.
 var (
 	ErrSnapshotCorrupt = errors.New("snapshot file is corrupt or truncated")
 	ErrSnapshotForeign = errors.New("snapshot file was made by a different hlwasm build")
+	// ErrSnapshotUnauthenticated: a key is configured and the file's MAC does not verify
+	// with it (an unkeyed file, another key, or a modified file).
+	ErrSnapshotUnauthenticated = errors.New("snapshot file is not authenticated")
+	// ErrSnapshotClosed: the snapshot file was closed by its owner.
+	ErrSnapshotClosed = errors.New("snapshot file is closed")
 )
 
-// WriteSnapshot writes snapshot s of this machine, with payload, to w.
-func (m *Machine) WriteSnapshot(w io.Writer, s *Snapshot, payload []byte) error {
+// WriteSnapshot writes snapshot s of this machine, with payload, to w. With a key (non-empty)
+// the file carries an HMAC-SHA256 that OpenSnapshotFile with the same key requires. A vCPU
+// state that loading would refuse (a KVM whose reset values differ) fails here, not there.
+func (m *Machine) WriteSnapshot(w io.Writer, s *Snapshot, payload, key []byte) error {
+	if err := checkState(s.cpu, m.img); err != nil {
+		return fmt.Errorf("snapshot not saved: %w", err)
+	}
+	return m.writeSnapshot(w, s, payload, key)
+}
+
+// writeSnapshot is WriteSnapshot without the check (tests write forged files with it).
+func (m *Machine) writeSnapshot(w io.Writer, s *Snapshot, payload, key []byte) error {
 	var b bytes.Buffer
 	b.WriteString(snapMagic)
 	le := binary.LittleEndian
+	var flags uint32
+	if len(key) > 0 {
+		flags |= snapKeyed
+	}
 	b.Write(le.AppendUint32(nil, snapVersion))
+	b.Write(le.AppendUint32(nil, flags))
 	b.Write(le.AppendUint32(nil, abi.Version))
 	img := sha256.Sum256(m.cfg.Image)
 	b.Write(img[:])
@@ -58,7 +92,7 @@ func (m *Machine) WriteSnapshot(w io.Writer, s *Snapshot, payload []byte) error 
 	b.Write(le.AppendUint32(nil, uint32(len(cpu))))
 	b.Write(cpu)
 	b.Write(le.AppendUint32(nil, uint32(len(s.mapped))))
-	for _, r := range s.mapped {
+	for _, r := range slices.Sorted(slices.Values(s.mapped)) { // mapping order is not state
 		b.Write(le.AppendUint64(nil, r))
 	}
 	b.Write(le.AppendUint32(nil, uint32(len(s.pages))))
@@ -67,6 +101,11 @@ func (m *Machine) WriteSnapshot(w io.Writer, s *Snapshot, payload []byte) error 
 	}
 	b.Write(make([]byte, (pageSize-b.Len()%pageSize)%pageSize))
 	b.Write(s.data)
+	if len(key) > 0 {
+		mac := hmac.New(sha256.New, key)
+		mac.Write(b.Bytes())
+		b.Write(mac.Sum(nil))
+	}
 	sum := sha256.Sum256(b.Bytes())
 	b.Write(sum[:])
 	_, err := w.Write(b.Bytes())
@@ -74,7 +113,9 @@ func (m *Machine) WriteSnapshot(w io.Writer, s *Snapshot, payload []byte) error 
 }
 
 // SnapshotFile is a loaded, verified snapshot file. Its page data is mapped once and shared
-// (MAP_PRIVATE) by every machine started from it. Close it when no machine uses it.
+// (MAP_PRIVATE) by every machine started from it. Each such machine holds a reference to it
+// (Reset reads the page data) and Close drops the owner's: the mapping and the file are
+// released with the last one.
 type SnapshotFile struct {
 	Payload     []byte
 	memoryBytes uint64
@@ -85,11 +126,16 @@ type SnapshotFile struct {
 	file        *os.File
 	dataOffset  int64
 	data        []byte // read-only mapping of the page data
+
+	mu     sync.Mutex
+	refs   int // the owner's until Close, plus one per machine started from the file
+	closed bool
 }
 
 // OpenSnapshotFile reads and verifies a snapshot file made by WriteSnapshot with image (the
-// guest image the current build embeds; nil for the default).
-func OpenSnapshotFile(path string, image []byte) (*SnapshotFile, error) {
+// guest image the current build embeds; nil for the default). With a key (non-empty) the file
+// must carry a valid HMAC made with it, which is checked before anything else is read.
+func OpenSnapshotFile(path string, image, key []byte) (*SnapshotFile, error) {
 	if image == nil {
 		image = defaultImage()
 	}
@@ -97,7 +143,7 @@ func OpenSnapshotFile(path string, image []byte) (*SnapshotFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	sf, err := parseSnapshotFile(f, image)
+	sf, err := parseSnapshotFile(f, image, key)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -105,106 +151,268 @@ func OpenSnapshotFile(path string, image []byte) (*SnapshotFile, error) {
 	return sf, nil
 }
 
-func parseSnapshotFile(f *os.File, image []byte) (*SnapshotFile, error) {
+func parseSnapshotFile(f *os.File, image, key []byte) (*SnapshotFile, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return nil, err
 	}
-	size := st.Size()
-	if size < int64(len(snapMagic))+sha256.Size || size > 1<<40 {
-		return nil, fmt.Errorf("%w: %d bytes", ErrSnapshotCorrupt, size)
-	}
-	// Verify the checksum over the whole file first, streaming.
-	h := sha256.New()
-	if _, err := io.Copy(h, io.NewSectionReader(f, 0, size-sha256.Size)); err != nil {
+	end, err := verifySnapshot(f, st.Size(), key)
+	if err != nil {
 		return nil, err
 	}
-	var sum [sha256.Size]byte
-	if _, err := f.ReadAt(sum[:], size-sha256.Size); err != nil {
+	sf, err := parseSnapshotMeta(f, end, image, len(key) > 0)
+	if err != nil {
 		return nil, err
 	}
-	if !bytes.Equal(h.Sum(nil), sum[:]) {
-		if hdr := make([]byte, len(snapMagic)); func() bool { _, e := f.ReadAt(hdr, 0); return e == nil }() &&
-			string(hdr) != snapMagic {
-			return nil, fmt.Errorf("%w: not a snapshot file", ErrSnapshotCorrupt)
-		}
-		return nil, fmt.Errorf("%w: checksum mismatch", ErrSnapshotCorrupt)
-	}
-	// The header is small; read up to the first page boundary after it.
-	r := &snapReader{f: f, limit: size - sha256.Size}
-	if string(r.bytes(len(snapMagic))) != snapMagic {
-		return nil, fmt.Errorf("%w: not a snapshot file", ErrSnapshotCorrupt)
-	}
-	if v := r.u32(); r.err == nil && v != snapVersion {
-		return nil, fmt.Errorf("%w: format version %d, this build reads %d", ErrSnapshotForeign, v, snapVersion)
-	}
-	if v := r.u32(); r.err == nil && v != abi.Version {
-		return nil, fmt.Errorf("%w: guest ABI version %d, this build has %d", ErrSnapshotForeign, v, abi.Version)
-	}
-	want := sha256.Sum256(image)
-	if got := r.bytes(sha256.Size); r.err == nil && !bytes.Equal(got, want[:]) {
-		return nil, fmt.Errorf("%w: guest image differs", ErrSnapshotForeign)
-	}
-	sf := &SnapshotFile{file: f}
-	sf.memoryBytes, sf.xferBytes = r.u64(), r.u64()
-	sf.maxPages, sf.maxDepth = r.u32(), r.u32()
-	sf.Payload = r.bytes(int(r.count(1 << 30)))
-	cpuBytes := r.bytes(int(r.count(1 << 20)))
-	s := &Snapshot{mode: ResetCompare, index: map[uint32]int{}}
-	nmapped := r.count(1 << 20)
-	for i := uint32(0); i < nmapped && r.err == nil; i++ {
-		s.mapped = append(s.mapped, r.u64())
-	}
-	npages := r.count(1 << 28)
-	for i := uint32(0); i < npages && r.err == nil; i++ {
-		p := r.u32()
-		if len(s.pages) > 0 && p <= s.pages[len(s.pages)-1] {
-			return nil, fmt.Errorf("%w: page list not sorted", ErrSnapshotCorrupt)
-		}
-		s.index[p] = len(s.pages)
-		s.pages = append(s.pages, p)
-	}
-	if r.err != nil {
-		return nil, r.err
-	}
-	if sf.memoryBytes%hugePage != 0 || sf.memoryBytes > maxGuestMemory || sf.xferBytes%hugePage != 0 ||
-		abi.XferAddr+sf.xferBytes >= sf.memoryBytes || sf.maxPages > 65536 {
-		return nil, fmt.Errorf("%w: bad machine configuration", ErrSnapshotCorrupt)
-	}
-	heap := abi.XferAddr + sf.xferBytes
-	for _, a := range s.mapped {
-		if a%hugePage != 0 || a < heap || a >= sf.memoryBytes {
-			return nil, fmt.Errorf("%w: bad mapped region %#x", ErrSnapshotCorrupt, a)
-		}
-	}
-	for _, p := range s.pages {
-		if uint64(p)*pageSize >= sf.memoryBytes {
-			return nil, fmt.Errorf("%w: page %d beyond guest memory", ErrSnapshotCorrupt, p)
-		}
-	}
-	if s.cpu, err = decodeState(cpuBytes); err != nil {
-		return nil, err
-	}
-	sf.dataOffset = (r.off + pageSize - 1) / pageSize * pageSize
-	if sf.dataOffset+int64(len(s.pages))*pageSize != size-sha256.Size {
-		return nil, fmt.Errorf("%w: page data is %d bytes, expected %d", ErrSnapshotCorrupt,
-			size-sha256.Size-sf.dataOffset, int64(len(s.pages))*pageSize)
-	}
-	if len(s.pages) > 0 {
-		sf.data, err = unix.Mmap(int(f.Fd()), sf.dataOffset, len(s.pages)*pageSize, unix.PROT_READ, unix.MAP_PRIVATE)
+	sf.file = f
+	if n := len(sf.snap.pages); n > 0 {
+		sf.data, err = unix.Mmap(int(f.Fd()), sf.dataOffset, n*pageSize, unix.PROT_READ, unix.MAP_PRIVATE)
 		if err != nil {
 			return nil, fmt.Errorf("mapping snapshot pages: %w", err)
 		}
 	}
-	s.data = sf.data
-	s.backing = sf.data
+	sf.snap.data = sf.data
+	sf.snap.backing = sf.data
+	sf.refs = 1
+	return sf, nil
+}
+
+// verifySnapshot checks the file's MAC (with a key) or checksum, streaming, and returns where
+// the contents end (trailer excluded; without a key, the MAC a keyed file carries is cut off
+// once the flags are read).
+func verifySnapshot(r io.ReaderAt, size int64, key []byte) (int64, error) {
+	trailer := int64(sha256.Size)
+	if len(key) > 0 {
+		trailer += sha256.Size
+	}
+	if size < int64(snapHeader)+trailer || size > 1<<40 {
+		return 0, fmt.Errorf("%w: %d bytes", ErrSnapshotCorrupt, size)
+	}
+	end := size - trailer
+	var h hash.Hash = sha256.New()
+	if len(key) > 0 {
+		h = hmac.New(sha256.New, key)
+	}
+	if _, err := io.CopyBuffer(h, io.NewSectionReader(r, 0, end), make([]byte, 1<<20)); err != nil {
+		return 0, err
+	}
+	var sum [sha256.Size]byte
+	if _, err := r.ReadAt(sum[:], end); err != nil {
+		return 0, err
+	}
+	if len(key) > 0 {
+		if !hmac.Equal(h.Sum(nil), sum[:]) {
+			return 0, fmt.Errorf("%w: its HMAC does not verify with the configured key (%s)",
+				ErrSnapshotUnauthenticated, unverifiedKind(r))
+		}
+		return end, nil
+	}
+	if !bytes.Equal(h.Sum(nil), sum[:]) {
+		if unverifiedKind(r) == "not a snapshot file" {
+			return 0, fmt.Errorf("%w: not a snapshot file", ErrSnapshotCorrupt)
+		}
+		return 0, fmt.Errorf("%w: checksum mismatch", ErrSnapshotCorrupt)
+	}
+	return end, nil
+}
+
+// unverifiedKind says what an unverified file claims to be, for error messages only.
+func unverifiedKind(r io.ReaderAt) string {
+	var hdr [len(snapMagic) + 8]byte
+	if _, err := r.ReadAt(hdr[:], 0); err != nil || string(hdr[:len(snapMagic)]) != snapMagic {
+		return "not a snapshot file"
+	}
+	if binary.LittleEndian.Uint32(hdr[len(snapMagic)+4:])&snapKeyed == 0 {
+		return "the file has no HMAC"
+	}
+	return "made with another key, or modified"
+}
+
+// parseSnapshotMeta reads and checks everything before the page data in a few reads (fixed
+// header; payload; vCPU state; mapped regions; page list), contents ending at end. keyed says
+// the file was authenticated with a key.
+func parseSnapshotMeta(ra io.ReaderAt, end int64, image []byte, keyed bool) (*SnapshotFile, error) {
+	corrupt := func(format string, a ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrSnapshotCorrupt}, a...)...)
+	}
+	r := &snapReader{r: ra, limit: end}
+	h, err := r.next(int64(snapHeader))
+	if err != nil {
+		return nil, err
+	}
+	if string(h[:len(snapMagic)]) != snapMagic {
+		return nil, corrupt("not a snapshot file")
+	}
+	d := decoder(h[len(snapMagic):])
+	if v := d.u32(); v != snapVersion {
+		return nil, fmt.Errorf("%w: format version %d, this build reads %d", ErrSnapshotForeign, v, snapVersion)
+	}
+	flags := d.u32()
+	if flags&^snapKeyed != 0 || keyed && flags&snapKeyed == 0 {
+		return nil, corrupt("flags %#x", flags)
+	}
+	if flags&snapKeyed != 0 && !keyed { // not checked without a key: skip the HMAC
+		r.limit -= sha256.Size
+	}
+	if v := d.u32(); v != abi.Version {
+		return nil, fmt.Errorf("%w: guest ABI version %d, this build has %d", ErrSnapshotForeign, v, abi.Version)
+	}
+	if want := sha256.Sum256(image); !bytes.Equal(d.bytes(sha256.Size), want[:]) {
+		return nil, fmt.Errorf("%w: guest image differs", ErrSnapshotForeign)
+	}
+	im, err := parseImage(image)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSnapshotForeign, err)
+	}
+	sf := &SnapshotFile{memoryBytes: d.u64(), xferBytes: d.u64(), maxPages: d.u32(), maxDepth: d.u32()}
+	if err := sf.checkConfig(image); err != nil {
+		return nil, err
+	}
+
+	// Each read takes a field and the next field's length.
+	b, err := r.next(int64(d.u32()) + 4)
+	if err != nil {
+		return nil, err
+	}
+	sf.Payload, d = b[:len(b)-4], decoder(b[len(b)-4:])
+	if b, err = r.next(int64(d.u32()) + 4); err != nil {
+		return nil, err
+	}
+	cpuBytes, d := b[:len(b)-4], decoder(b[len(b)-4:])
+	if b, err = r.next(int64(d.u32())*8 + 4); err != nil {
+		return nil, err
+	}
+	s := &Snapshot{mode: ResetCompare, index: map[uint32]int{}}
+	heap := abi.XferAddr + sf.xferBytes
+	for d = decoder(b); len(d) > 4; {
+		a := d.u64()
+		if a%hugePage != 0 || a < heap || a >= sf.memoryBytes || // aligned, so a+hugePage fits
+
+			len(s.mapped) > 0 && a <= s.mapped[len(s.mapped)-1] {
+			return nil, corrupt("mapped regions: %#x is not a new 2 MiB heap region (heap [%#x, %#x), sorted)",
+				a, heap, sf.memoryBytes)
+		}
+		s.mapped = append(s.mapped, a)
+	}
+	npages := int64(d.u32())
+	if npages*pageSize > end { // before allocating the list
+		return nil, corrupt("page list: %d pages in a %d-byte file", npages, end)
+	}
+	if b, err = r.next(npages * 4); err != nil {
+		return nil, err
+	}
+	s.pages = make([]uint32, npages)
+	for i := range s.pages {
+		s.pages[i] = binary.LittleEndian.Uint32(b[4*i:])
+		s.index[s.pages[i]] = i
+	}
+	// The ranges Reset restores, from the same definition.
+	writable := (&Machine{img: im, heapStart: heap, mapped: s.mapped}).writableRanges()
+	if err := checkPages(s.pages, writable, im); err != nil {
+		return nil, err
+	}
+
+	if s.cpu, err = decodeState(cpuBytes); err != nil {
+		return nil, err
+	}
+	if err := checkState(s.cpu, im); err != nil {
+		return nil, fmt.Errorf("%w: vCPU state: %w", ErrSnapshotCorrupt, err)
+	}
+	sf.dataOffset = (r.off + pageSize - 1) / pageSize * pageSize
+	if sf.dataOffset+npages*pageSize != r.limit {
+		return nil, corrupt("page data is %d bytes, expected %d", r.limit-sf.dataOffset, npages*pageSize)
+	}
 	sf.snap = s
 	return sf, nil
 }
 
-// Close unmaps the page data and closes the file. Machines started from it keep their own
-// mappings.
+// checkState checks a vCPU state against the one New enters the guest with (EnterUserMode).
+func checkState(s *vmm.State, im *image) error {
+	return vmm.CheckUserState(s, abi.PML4Addr, abi.GDTAddr, abi.IDTAddr, abi.TSSAddr, abi.TSSLimit,
+		abi.ImageBase, im.textEnd)
+}
+
+// checkConfig bounds the machine configuration the way Config.fill does: the file's values
+// must be ones fill leaves as they are.
+func (sf *SnapshotFile) checkConfig(image []byte) error {
+	in := Config{KVM: new(vmm.KVM), Image: image, MemoryBytes: sf.memoryBytes, XferBytes: sf.xferBytes,
+		MaxPages: sf.maxPages, MaxCallDepth: sf.maxDepth, HeapBytes: 1}
+	c := in
+	if err := c.fill(); err != nil || c.MemoryBytes != in.MemoryBytes || c.XferBytes != in.XferBytes ||
+		c.MaxPages != in.MaxPages || c.MaxCallDepth != in.MaxCallDepth {
+		return fmt.Errorf("%w: machine configuration (memory %d, transfer %d, max pages %d, call depth %d) out of range",
+			ErrSnapshotCorrupt, sf.memoryBytes, sf.xferBytes, sf.maxPages, sf.maxDepth)
+	}
+	return nil
+}
+
+// checkPages refuses a page list that is not sorted or names a page outside the guest-writable
+// ranges (the same ranges Reset restores): a file may set only what the guest could write.
+func checkPages(pages []uint32, ranges [][2]uint64, im *image) error {
+	slices.SortFunc(ranges, func(a, b [2]uint64) int { return cmp.Compare(a[0], b[0]) })
+	i := 0
+	for k, p := range pages {
+		if k > 0 && p <= pages[k-1] {
+			return fmt.Errorf("%w: page list not sorted at page %#x", ErrSnapshotCorrupt, p)
+		}
+		a := uint64(p) * pageSize
+		for i < len(ranges) && ranges[i][1] <= a {
+			i++
+		}
+		if i == len(ranges) || a < ranges[i][0] {
+			return fmt.Errorf("%w: page list: page %#x (%s) is not guest-writable", ErrSnapshotCorrupt, a, regionName(a, im))
+		}
+	}
+	return nil
+}
+
+// regionName names the part of the guest layout at address a, for error messages.
+func regionName(a uint64, im *image) string {
+	for _, r := range []struct {
+		lo, hi uint64
+		name   string
+	}{
+		{abi.GDTAddr, abi.IDTAddr, "GDT"}, {abi.IDTAddr, abi.TSSAddr, "IDT"},
+		{abi.TSSAddr, abi.KStackGuard, "TSS"}, {abi.PML4Addr, abi.PDPTAddr, "PML4"},
+		{abi.PDPTAddr, abi.PDMoreAddr + abi.PDMoreMax*pageSize, "page tables"},
+		{abi.ImageBase, im.textEnd, "image text"}, {im.textEnd, im.rodataEnd, "image rodata"},
+	} {
+		if a >= r.lo && a < r.hi {
+			return r.name
+		}
+	}
+	return "outside the writable ranges"
+}
+
+// Close drops the owner's reference: the page data stays mapped while machines started from
+// the file are open.
 func (sf *SnapshotFile) Close() error {
+	sf.mu.Lock()
+	if sf.closed {
+		sf.mu.Unlock()
+		return nil
+	}
+	sf.closed = true
+	sf.mu.Unlock()
+	return sf.release()
+}
+
+func (sf *SnapshotFile) acquire() error {
+	sf.mu.Lock()
+	defer sf.mu.Unlock()
+	if sf.closed {
+		return ErrSnapshotClosed
+	}
+	sf.refs++
+	return nil
+}
+
+func (sf *SnapshotFile) release() error {
+	sf.mu.Lock()
+	defer sf.mu.Unlock()
+	if sf.refs--; sf.refs > 0 {
+		return nil
+	}
 	if sf.data != nil {
 		unix.Munmap(sf.data)
 		sf.data = nil
@@ -222,13 +430,19 @@ func (sf *SnapshotFile) Config(base Config) Config {
 
 // NewFromSnapshot starts a machine in the state of a snapshot file: its pages are mapped from
 // the file copy-on-write (shared between machines until written), its vCPU state restored.
-// The machine's own Snapshot for Reset is the file's.
+// The machine's own Snapshot for Reset is the file's; the machine holds a reference to the
+// file until it is closed.
 func NewFromSnapshot(ctx context.Context, cfg Config, sf *SnapshotFile) (*Machine, *Snapshot, error) {
+	if err := sf.acquire(); err != nil {
+		return nil, nil, err
+	}
 	cfg = sf.Config(cfg)
 	m, err := New(ctx, cfg)
 	if err != nil {
+		sf.release()
 		return nil, nil, err
 	}
+	m.release = func() { sf.release() }
 	s := sf.snap
 	for _, a := range s.mapped {
 		if err := m.vm.AddMemory(a); err != nil {
@@ -269,52 +483,32 @@ func mmapFixed(addr unsafe.Pointer, length, fd int, off int64) (uintptr, error) 
 	return r, nil
 }
 
+// snapReader reads a snapshot file's fields in sequence, a block at a time.
 type snapReader struct {
-	f     *os.File
+	r     io.ReaderAt
 	off   int64
 	limit int64
-	err   error
 }
 
-func (r *snapReader) bytes(n int) []byte {
-	if r.err != nil {
-		return nil
-	}
-	if n < 0 || r.off+int64(n) > r.limit {
-		r.err = fmt.Errorf("%w: field at offset %d runs past the end", ErrSnapshotCorrupt, r.off)
-		return nil
+// next reads the next n bytes in one read.
+func (r *snapReader) next(n int64) ([]byte, error) {
+	if n < 0 || n > r.limit-r.off {
+		return nil, fmt.Errorf("%w: field at offset %d runs past the end", ErrSnapshotCorrupt, r.off)
 	}
 	b := make([]byte, n)
-	if _, err := r.f.ReadAt(b, r.off); err != nil {
-		r.err = err
-		return nil
+	if _, err := r.r.ReadAt(b, r.off); err != nil {
+		return nil, err
 	}
-	r.off += int64(n)
-	return b
+	r.off += n
+	return b, nil
 }
 
-func (r *snapReader) u32() uint32 {
-	if b := r.bytes(4); b != nil {
-		return binary.LittleEndian.Uint32(b)
-	}
-	return 0
-}
+// decoder takes little-endian fields from a block whose length the caller checked.
+type decoder []byte
 
-func (r *snapReader) u64() uint64 {
-	if b := r.bytes(8); b != nil {
-		return binary.LittleEndian.Uint64(b)
-	}
-	return 0
-}
-
-// count reads a u32 count and refuses one above max.
-func (r *snapReader) count(max uint32) uint32 {
-	n := r.u32()
-	if r.err == nil && n > max {
-		r.err = fmt.Errorf("%w: count %d at offset %d exceeds %d", ErrSnapshotCorrupt, n, r.off-4, max)
-	}
-	return n
-}
+func (d *decoder) bytes(n int) []byte { b := (*d)[:n]; *d = (*d)[n:]; return b }
+func (d *decoder) u32() uint32        { return binary.LittleEndian.Uint32(d.bytes(4)) }
+func (d *decoder) u64() uint64        { return binary.LittleEndian.Uint64(d.bytes(8)) }
 
 func encodeState(s *vmm.State) []byte {
 	var b []byte

@@ -57,13 +57,13 @@ func TestSnapshotFileRoundTrip(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "bench.snap")
 	var buf bytes.Buffer
-	if err := m.WriteSnapshot(&buf, s, []byte("payload")); err != nil {
+	if err := m.WriteSnapshot(&buf, s, []byte("payload"), nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sf, err := OpenSnapshotFile(path, nil)
+	sf, err := OpenSnapshotFile(path, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestSnapshotFileRefusesBadFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := m.WriteSnapshot(&buf, s, nil); err != nil {
+	if err := m.WriteSnapshot(&buf, s, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	good := buf.Bytes()
@@ -120,7 +120,7 @@ func TestSnapshotFileRefusesBadFiles(t *testing.T) {
 		t.Helper()
 		p := filepath.Join(dir, name)
 		os.WriteFile(p, b, 0o644)
-		sf, err := OpenSnapshotFile(p, image)
+		sf, err := OpenSnapshotFile(p, image, nil)
 		if err == nil {
 			sf.Close()
 			t.Fatalf("%s: accepted", name)
