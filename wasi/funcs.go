@@ -63,7 +63,7 @@ var funcDefs = []funcDef{
 	{name: "proc_exit", params: "i", raw: procExit, noRes: true},
 	{name: "proc_raise", params: "i", fn: nosys},
 	{name: "sched_yield", params: "", raw: schedYield},
-	{name: "random_get", params: "ii", fn: randomGet},
+	{name: "random_get", params: "ii", raw: randomGet},
 	{name: "sock_accept", params: "iii", fn: nosys},
 	{name: "sock_recv", params: "iiiiii", fn: nosys},
 	{name: "sock_send", params: "iiiii", fn: nosys},
