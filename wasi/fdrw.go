@@ -84,9 +84,9 @@ func fdWrite(in *Instance, _ context.Context, m api.Memory, p []uint64) Errno {
 	case e.kind == kindStderr:
 		w = in.cfg.Stderr
 	case e.wfile != nil && e.append:
-		w = appendWriter{e}
+		w = appendWriter{e, in.maxFileSize(e.preopen)}
 	case e.wfile != nil:
-		w = offsetWriter{e}
+		w = offsetWriter{e, in.maxFileSize(e.preopen)}
 	default:
 		return ErrnoBadf // stdin, read-only files and directories
 	}
@@ -124,7 +124,7 @@ func fdPwrite(in *Instance, _ context.Context, m api.Memory, p []uint64) Errno {
 	if errno != ErrnoSuccess {
 		return errno
 	}
-	n, errno := writeFrom(m, iovs, &atWriter{f: e.wfile, at: int64(p[3])})
+	n, errno := writeFrom(m, iovs, &atWriter{f: e.wfile, at: int64(p[3]), limit: in.maxFileSize(e.preopen)})
 	if errno != ErrnoSuccess {
 		return errno
 	}
