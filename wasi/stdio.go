@@ -92,16 +92,16 @@ func streamOf(v any, write bool) *stream {
 	if v == nil || v == io.Discard {
 		return nil
 	}
-	s := newStream(v, write)
 	k, ok := comparableKey(v, write)
 	if !ok {
-		return s
+		return newStream(v, write)
 	}
 	streams.mu.Lock()
 	defer streams.mu.Unlock()
 	if old := streams.m[k].Value(); old != nil {
-		return old
+		return old // newStream would clear the deadline of an operation in progress
 	}
+	s := newStream(v, write)
 	if streams.m == nil {
 		streams.m, streams.held = map[streamKey]weak.Pointer[stream]{}, map[*stream]struct{}{}
 	}
