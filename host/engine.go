@@ -61,6 +61,11 @@ type vmInstance struct {
 
 func (v *vmInstance) call(ctx context.Context, f FunctionDefinition, params []uint64) ([]uint64, error) {
 	res, err := v.mach.Call(ctx, v.inst, f.exportIndex, params, slots(f.ResultTypes))
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) && !errors.Is(err, ErrDeadline) && !errors.Is(err, ErrCanceled) {
+		// A host function ended with the call's context (WASI I/O blocked on the host): that is
+		// the call's deadline or cancellation, as on wazero.
+		return nil, fmt.Errorf("%w: %w", ctxErr(ctx), err)
+	}
 	return res, translate(err)
 }
 

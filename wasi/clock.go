@@ -55,24 +55,36 @@ func (in *Instance) now(id uint32) (uint64, Errno) {
 	return 0, ErrnoInval
 }
 
-func randomGet(in *Instance, _ context.Context, m api.Memory, p []uint64) Errno {
-	buf, n := uint32(p[0]), uint32(p[1])
+// randomGet fills the buffer in chunks, so host memory stays bounded whatever the length,
+// and stops with the context's error between chunks: a 1 GiB request cannot outlive its call.
+func randomGet(in *Instance, ctx context.Context, m api.Memory, stack []uint64) error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	e, err := in.randomFill(ctx, m, uint32(stack[0]), uint32(stack[1]))
+	stack[0] = uint64(e)
+	return err
+}
+
+func (in *Instance) randomFill(ctx context.Context, m api.Memory, buf, n uint32) (Errno, error) {
 	if uint64(buf)+uint64(n) > m.Size() {
-		return ErrnoFault
+		return ErrnoFault, nil
 	}
 	chunk := make([]byte, min(n, chunkSize))
 	for n > 0 {
 		c := chunk[:min(n, chunkSize)]
 		if _, err := io.ReadFull(in.rand, c); err != nil {
-			return ErrnoIo
+			return ErrnoIo, nil
 		}
 		if !m.Write(buf, c) {
-			return ErrnoFault
+			return ErrnoFault, nil
 		}
 		buf += uint32(len(c))
 		n -= uint32(len(c))
+		if n > 0 && ctx.Err() != nil {
+			return ErrnoIntr, ctx.Err()
+		}
 	}
-	return ErrnoSuccess
+	return ErrnoSuccess, nil
 }
 
 func procExit(_ *Instance, _ context.Context, _ api.Memory, stack []uint64) error {

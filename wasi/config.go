@@ -37,7 +37,16 @@ type Preopen struct {
 	// Writable lets the guest change the directory; FS must then implement WritableFS (use
 	// RootFS). Otherwise the preopen is read-only and changes answer EROFS.
 	Writable bool
+	// MaxFileSize bounds the size a guest may give a file of a writable preopen (writes,
+	// fd_filestat_set_size, fd_allocate): beyond it they answer EFBIG, and a write straddling
+	// it is short. 0 means DefaultMaxFileSize; a negative value means no bound.
+	MaxFileSize int64
 }
+
+// DefaultMaxFileSize is the file-size bound of a writable preopen whose MaxFileSize is 0: a
+// guest must not fill the host's disk, nor create files of 2^63 bytes (sparse, but fatal to
+// whatever reads them next).
+const DefaultMaxFileSize = 1 << 30
 
 // Clock is the time source of an instance; inject a fake one in tests.
 type Clock interface {

@@ -53,7 +53,7 @@ func (in *Instance) resize(fd uint32, size uint64, growOnly bool) Errno {
 		return ErrnoRofs
 	case e.wfile == nil:
 		return ErrnoBadf // opened read-only
-	case size > math.MaxInt64:
+	case size > uint64(in.maxFileSize(e.preopen)):
 		return ErrnoFbig
 	}
 	if growOnly {

@@ -2,14 +2,71 @@ package wasi
 
 import (
 	"context"
+	"errors"
 	"io"
 	"math"
 
 	"github.com/hlwasm/hlwasm/api"
 )
 
-func fdRead(in *Instance, _ context.Context, m api.Memory, p []uint64) Errno {
-	return in.read(m, uint32(p[0]), uint32(p[1]), uint32(p[2]), uint32(p[3]), -1)
+// fdRead serves stdin without holding the instance lock: a read that blocks on the host side
+// must not block the instance's other functions (or its Reset), and ends with the call's ctx.
+func fdRead(in *Instance, ctx context.Context, m api.Memory, stack []uint64) error {
+	fd, iovs, count, resultPtr := uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3])
+	in.mu.Lock()
+	if e := in.lookup(fd); e != nil && e.kind == kindStdin {
+		s := in.stdio(ctx, kindStdin)
+		in.mu.Unlock()
+		errno, err := readStream(ctx, m, s, iovs, count, resultPtr)
+		stack[0] = uint64(errno)
+		return err
+	}
+	errno := in.read(m, fd, iovs, count, resultPtr, -1)
+	in.mu.Unlock()
+	stack[0] = uint64(errno)
+	return nil
+}
+
+// readStream implements fd_read on a stream: one host read (it may block; a short read is
+// fine) of up to 64 KiB, scattered over the iovecs.
+func readStream(ctx context.Context, m api.Memory, s *stream, iovsPtr, count, resultPtr uint32) (Errno, error) {
+	if _, ok := m.ReadUint32Le(resultPtr); !ok {
+		return ErrnoFault, nil
+	}
+	iovs, errno := readIovecs(m, iovsPtr, count)
+	if errno != ErrnoSuccess {
+		return errno, nil
+	}
+	want := uint32(0)
+	for _, v := range iovs {
+		want += min(v.len, chunkSize-want)
+	}
+	n := 0
+	if want > 0 && s != nil {
+		if err := s.lock(ctx); err != nil {
+			return ErrnoIntr, err
+		}
+		buf := make([]byte, want)
+		var err error
+		n, err = s.read(ctx, buf)
+		s.unlock()
+		switch {
+		case errCtx(ctx, err):
+			return ErrnoIntr, err
+		case n == 0 && err != nil && !errors.Is(err, io.EOF):
+			return ErrnoIo, nil
+		}
+		rest := buf[:n]
+		for _, v := range iovs {
+			c := rest[:min(uint32(len(rest)), v.len)]
+			if len(c) > 0 && !m.Write(v.buf, c) {
+				return ErrnoFault, nil
+			}
+			rest = rest[len(c):]
+		}
+	}
+	m.WriteUint32Le(resultPtr, uint32(n))
+	return ErrnoSuccess, nil
 }
 
 func fdPread(in *Instance, _ context.Context, m api.Memory, p []uint64) Errno {
@@ -38,12 +95,6 @@ func (in *Instance) read(m api.Memory, fd, iovsPtr, count, resultPtr uint32, at 
 	}
 	var src func([]byte) (int, error)
 	switch e.kind {
-	case kindStdin:
-		if in.cfg.Stdin == nil {
-			src = func([]byte) (int, error) { return 0, io.EOF }
-		} else {
-			src = in.cfg.Stdin.Read
-		}
 	case kindFile:
 		if e.noRead {
 			return ErrnoBadf
@@ -72,37 +123,80 @@ func (in *Instance) read(m api.Memory, fd, iovsPtr, count, resultPtr uint32, at 
 	return ErrnoSuccess
 }
 
-func fdWrite(in *Instance, _ context.Context, m api.Memory, p []uint64) Errno {
-	e := in.lookup(uint32(p[0]))
-	if e == nil {
-		return ErrnoBadf
-	}
+// fdWrite serves stdout and stderr without holding the instance lock (see fdRead); one
+// fd_write is one turn on the stream, so concurrent guests' writes do not interleave.
+func fdWrite(in *Instance, ctx context.Context, m api.Memory, stack []uint64) error {
+	fd, iovsPtr, count, resultPtr := uint32(stack[0]), uint32(stack[1]), uint32(stack[2]), uint32(stack[3])
+	in.mu.Lock()
+	e := in.lookup(fd)
 	var w io.Writer
+	var s *stream
 	switch {
-	case e.kind == kindStdout:
-		w = in.cfg.Stdout
-	case e.kind == kindStderr:
-		w = in.cfg.Stderr
+	case e == nil:
+		in.mu.Unlock()
+		stack[0] = uint64(ErrnoBadf)
+		return nil
+	case e.kind == kindStdout || e.kind == kindStderr:
+		s = in.stdio(ctx, e.kind)
+		in.mu.Unlock() // the stream serializes itself
+		if s != nil {
+			w = &streamWriter{ctx: ctx, s: s}
+		}
 	case e.wfile != nil && e.append:
-		w = appendWriter{e}
+		defer in.mu.Unlock()
+		w = appendWriter{e, in.maxFileSize(e.preopen)}
 	case e.wfile != nil:
-		w = offsetWriter{e}
+		defer in.mu.Unlock()
+		w = offsetWriter{e, in.maxFileSize(e.preopen)}
 	default:
-		return ErrnoBadf // stdin, read-only files and directories
+		in.mu.Unlock()
+		stack[0] = uint64(ErrnoBadf) // stdin, read-only files and directories
+		return nil
 	}
-	if _, ok := m.ReadUint32Le(uint32(p[3])); !ok {
-		return ErrnoFault
+	errno, err := writeTo(ctx, m, iovsPtr, count, resultPtr, s, w)
+	stack[0] = uint64(errno)
+	return err
+}
+
+// writeTo copies the iovecs to w, within one turn on s if w writes to a stream.
+func writeTo(ctx context.Context, m api.Memory, iovsPtr, count, resultPtr uint32, s *stream, w io.Writer) (Errno, error) {
+	if _, ok := m.ReadUint32Le(resultPtr); !ok {
+		return ErrnoFault, nil
 	}
-	iovs, errno := readIovecs(m, uint32(p[1]), uint32(p[2]))
+	iovs, errno := readIovecs(m, iovsPtr, count)
 	if errno != ErrnoSuccess {
-		return errno
+		return errno, nil
+	}
+	if s != nil {
+		if err := s.lock(ctx); err != nil {
+			return ErrnoIntr, err
+		}
+		defer s.unlock()
 	}
 	n, errno := writeFrom(m, iovs, w)
-	if errno != ErrnoSuccess {
-		return errno
+	if sw, ok := w.(*streamWriter); ok && sw.err != nil {
+		return ErrnoIntr, sw.err
 	}
-	m.WriteUint32Le(uint32(p[3]), n)
-	return ErrnoSuccess
+	if errno != ErrnoSuccess {
+		return errno, nil
+	}
+	m.WriteUint32Le(resultPtr, n)
+	return ErrnoSuccess, nil
+}
+
+// streamWriter writes to a locked stream, remembering that the call's context ended.
+type streamWriter struct {
+	ctx context.Context
+	s   *stream
+	err error
+}
+
+func (w *streamWriter) Write(b []byte) (int, error) {
+	n, err := w.s.write(w.ctx, b)
+	if errCtx(w.ctx, err) {
+		w.err = err
+	}
+	return n, err
 }
 
 func fdPwrite(in *Instance, _ context.Context, m api.Memory, p []uint64) Errno {
@@ -124,7 +218,7 @@ func fdPwrite(in *Instance, _ context.Context, m api.Memory, p []uint64) Errno {
 	if errno != ErrnoSuccess {
 		return errno
 	}
-	n, errno := writeFrom(m, iovs, &atWriter{f: e.wfile, at: int64(p[3])})
+	n, errno := writeFrom(m, iovs, &atWriter{f: e.wfile, at: int64(p[3]), limit: in.maxFileSize(e.preopen)})
 	if errno != ErrnoSuccess {
 		return errno
 	}

@@ -20,8 +20,10 @@ type Instance struct {
 	cfg   Config
 	clock Clock
 	rand  io.Reader
-	fds   []*fdEntry
-	funcs []api.HostFunction
+	// streams are cfg's stdio from the registry of shared streams (see stream).
+	streams callStdio
+	fds     []*fdEntry
+	funcs   []api.HostFunction
 }
 
 // New returns all 46 WASI preview1 host functions bound to a fresh Instance.
@@ -71,6 +73,7 @@ func (in *Instance) Reset(cfg Config) error {
 	if in.rand == nil {
 		in.rand = rand.Reader
 	}
+	in.streams = callStdio{in: streamOf(cfg.Stdin, false), out: streamOf(cfg.Stdout, true), err: streamOf(cfg.Stderr, true)}
 	in.fds = []*fdEntry{{kind: kindStdin}, {kind: kindStdout}, {kind: kindStderr}}
 	for i, p := range cfg.Preopens {
 		in.fds = append(in.fds, &fdEntry{kind: kindDir, preopen: i, guest: p.GuestPath, path: "."})

@@ -64,7 +64,8 @@ func readInto(m api.Memory, iovs []iovec, read func([]byte) (int, error)) (uint3
 	return total, ErrnoSuccess
 }
 
-// writeFrom copies the iovecs to w in chunks; a nil w accepts everything.
+// writeFrom copies the iovecs to w in chunks; a nil w accepts everything. An error ends the
+// transfer: a short one if anything was written, else the error's errno.
 func writeFrom(m api.Memory, iovs []iovec, w io.Writer) (uint32, Errno) {
 	var total uint32
 	for _, v := range iovs {
@@ -82,7 +83,7 @@ func writeFrom(m api.Memory, iovs []iovec, w io.Writer) (uint32, Errno) {
 				total += uint32(n)
 				if err != nil {
 					if total == 0 {
-						return 0, ErrnoIo
+						return 0, errnoOf(err)
 					}
 					return total, ErrnoSuccess
 				}

@@ -2,7 +2,9 @@ package wasi
 
 import (
 	"context"
+	"errors"
 	"io/fs"
+	"path"
 	"strings"
 
 	"github.com/hlwasm/hlwasm/api"
@@ -45,27 +47,40 @@ func (in *Instance) dirEntry(fd uint32) (*fdEntry, Errno) {
 
 // resolve turns name, relative to the directory dir of preopen pre, into a path inside that
 // preopen's FS ("." for its root). Absolute names, ".." above the root and symlinks that are
-// absolute or lead above the root answer ENOTCAPABLE. Symlinks are followed (inside the FS) in
-// every component except a final one when follow is false; this needs the FS to implement
-// fs.ReadLinkFS, otherwise the FS itself must not contain symlinks leading out.
+// absolute or lead above the root answer EPERM. Symlinks are followed (inside the FS) in
+// every component except a final one when follow is false; a trailing slash makes the final
+// component a directory, so it is followed and must be one. This needs the FS to implement
+// fs.ReadLinkFS, otherwise the FS itself must not contain symlinks leading out. A component
+// that exists but is not a directory answers ENOTDIR when anything follows it ("file/",
+// "file/.", "file/../x"), as POSIX requires.
 func (in *Instance) resolve(pre int, dir, name string, follow bool) (string, Errno) {
 	if strings.HasPrefix(name, "/") {
 		return "", ErrnoPerm
 	}
-	rl, _ := in.cfg.Preopens[pre].FS.(fs.ReadLinkFS)
+	fsys := in.cfg.Preopens[pre].FS
+	rl, _ := fsys.(fs.ReadLinkFS)
 	var stack []string
 	if dir != "." {
 		stack = strings.Split(dir, "/")
 	}
+	isDir := true // the last component of stack is known to be a directory (dir is one)
 	todo := strings.Split(name, "/")
 	hops := 0
 	for len(todo) > 0 {
 		c := todo[0]
 		todo = todo[1:]
 		switch c {
-		case "", ".":
-			continue
-		case "..":
+		case "", ".", "..":
+			if !isDir {
+				// The lexical steps below would hide a file: check it is a directory.
+				if errno := mustBeDir(fsys, stack, c == ".."); errno != ErrnoSuccess {
+					return "", errno
+				}
+				isDir = true
+			}
+			if c != ".." {
+				continue
+			}
 			if len(stack) == 0 {
 				return "", ErrnoPerm
 			}
@@ -73,7 +88,8 @@ func (in *Instance) resolve(pre int, dir, name string, follow bool) (string, Err
 			continue
 		}
 		stack = append(stack, c)
-		if rl == nil || (!follow && onlyDots(todo)) {
+		isDir = false
+		if rl == nil || (!follow && len(todo) == 0) {
 			continue
 		}
 		p := strings.Join(stack, "/")
@@ -81,7 +97,15 @@ func (in *Instance) resolve(pre int, dir, name string, follow bool) (string, Err
 			return "", ErrnoNoent
 		}
 		fi, err := rl.Lstat(p)
-		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		switch {
+		case err != nil:
+			continue
+		case fi.Mode()&fs.ModeSymlink == 0 && fi.IsDir():
+			isDir = true
+			continue
+		case fi.Mode()&fs.ModeSymlink == 0 && len(todo) > 0:
+			return "", ErrnoNotdir
+		case fi.Mode()&fs.ModeSymlink == 0:
 			continue
 		}
 		if hops++; hops > maxSymlinks {
@@ -97,6 +121,7 @@ func (in *Instance) resolve(pre int, dir, name string, follow bool) (string, Err
 			return "", ErrnoPerm
 		}
 		stack = stack[:len(stack)-1]
+		isDir = true // the link's parent, which Lstat went through
 		todo = append(strings.Split(target, "/"), todo...)
 	}
 	if len(stack) == 0 {
@@ -109,13 +134,48 @@ func (in *Instance) resolve(pre int, dir, name string, follow bool) (string, Err
 	return p, ErrnoSuccess
 }
 
-func onlyDots(cs []string) bool {
-	for _, c := range cs {
-		if c != "" && c != "." {
-			return false
+// mustBeDir checks that the path stack names a directory, if it exists: ENOTDIR for anything
+// else. A missing one is fine ("new/" may be created) unless dotdot, which must step out of it.
+func mustBeDir(fsys fs.FS, stack []string, dotdot bool) Errno {
+	if len(stack) == 0 {
+		return ErrnoSuccess
+	}
+	p := strings.Join(stack, "/")
+	if !fs.ValidPath(p) {
+		return ErrnoNoent
+	}
+	fi, err := fs.Stat(fsys, p)
+	switch {
+	case err == nil && !fi.IsDir():
+		return ErrnoNotdir
+	case err != nil && (dotdot || !errors.Is(err, fs.ErrNotExist)):
+		return errnoOf(err)
+	}
+	return ErrnoSuccess
+}
+
+// escapes reports whether a symlink at p (a path inside a preopen) has a target that is
+// absolute or climbs above the preopen's root, judged on the target's text alone.
+func escapes(p, target string) bool {
+	if strings.HasPrefix(target, "/") {
+		return true
+	}
+	depth := 0
+	if d := path.Dir(p); d != "." {
+		depth = strings.Count(d, "/") + 1
+	}
+	for _, c := range strings.Split(target, "/") {
+		switch c {
+		case "", ".":
+		case "..":
+			if depth--; depth < 0 {
+				return true
+			}
+		default:
+			depth++
 		}
 	}
-	return true
+	return false
 }
 
 // statPath stats a resolved path, without following a final symlink unless follow.
@@ -192,6 +252,13 @@ func pathReadlink(in *Instance, _ context.Context, m api.Memory, p []uint64) Err
 	target, err := rl.ReadLink(rp)
 	if err != nil {
 		return errnoOf(err)
+	}
+	// A target outside the preopen is host information: answer as resolving it would (EPERM).
+	if escapes(rp, target) {
+		return ErrnoPerm
+	}
+	if _, errno := in.resolve(dir.preopen, path.Dir(rp), target, true); errno == ErrnoPerm {
+		return ErrnoPerm
 	}
 	if uint32(len(target)) > bufLen {
 		target = target[:bufLen]

@@ -18,6 +18,14 @@ const (
 	subClockAbstime  = 1
 )
 
+// MaxSubscriptions is the most subscriptions one poll_oneoff accepts; more answer EINVAL, as
+// Linux's poll(2) does beyond RLIMIT_NOFILE (this is its default hard limit, fs.nr_open).
+// Subscriptions are read from guest memory one at a time, so host memory stays bounded.
+const MaxSubscriptions = 1 << 20
+
+// pollCheckEvery is how many subscriptions poll_oneoff handles between context checks.
+const pollCheckEvery = 4096
+
 // pollOneoff waits for clock subscriptions (sleeping without holding the instance lock); fd
 // subscriptions on stdio, files and directories are always reported ready.
 func pollOneoff(in *Instance, ctx context.Context, m api.Memory, stack []uint64) error {
@@ -36,6 +44,9 @@ func (in *Instance) poll(ctx context.Context, m api.Memory, subs, out, n, nevent
 	}
 	if _, ok := m.ReadUint32Le(neventsPtr); !ok {
 		return ErrnoFault, nil
+	}
+	if n > MaxSubscriptions {
+		return ErrnoInval, nil
 	}
 	in.mu.Lock()
 	clock := in.clock // Reset may swap it while we sleep
@@ -64,16 +75,20 @@ func (in *Instance) poll(ctx context.Context, m api.Memory, subs, out, n, nevent
 		return int64(min(timeout, math.MaxInt64)), true
 	}
 	nevents := uint32(0)
+	var ev [eventSize]byte
 	emit := func(userdata uint64, errno Errno, typ uint8) {
-		ev := make([]byte, eventSize)
-		le.PutUint64(ev, userdata)
+		le.PutUint64(ev[:], userdata)
 		le.PutUint16(ev[8:], uint16(errno))
 		ev[10] = typ
-		m.Write(out+nevents*eventSize, ev)
+		m.Write(out+nevents*eventSize, ev[:])
 		nevents++
 	}
 	minTimeout := int64(math.MaxInt64)
 	for i := range n {
+		if i%pollCheckEvery == pollCheckEvery-1 && ctx.Err() != nil {
+			in.mu.Unlock()
+			return ErrnoIntr, ctx.Err()
+		}
 		sub := subs + i*subscriptionSize
 		userdata, _ := m.ReadUint64Le(sub)
 		tag, _ := m.ReadUint8(sub + 8)
@@ -104,6 +119,9 @@ func (in *Instance) poll(ctx context.Context, m api.Memory, subs, out, n, nevent
 	}
 	if nevents == 0 || minTimeout <= 0 {
 		for i := range n {
+			if i%pollCheckEvery == pollCheckEvery-1 && ctx.Err() != nil {
+				return ErrnoIntr, ctx.Err()
+			}
 			sub := subs + i*subscriptionSize
 			if tag, _ := m.ReadUint8(sub + 8); tag != eventClock {
 				continue

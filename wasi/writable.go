@@ -1,9 +1,12 @@
 package wasi
 
 import (
+	"cmp"
 	"io"
 	"io/fs"
+	"math"
 	"os"
+	"syscall"
 )
 
 // WritableFS is a preopened directory the guest may change (Preopen.Writable). Names are
@@ -71,34 +74,86 @@ func (in *Instance) writableFS(pre int) WritableFS {
 	return w
 }
 
+// maxFileSize is the size bound of files of preopen pre.
+func (in *Instance) maxFileSize(pre int) int64 {
+	switch n := in.cfg.Preopens[pre].MaxFileSize; {
+	case n == 0:
+		return DefaultMaxFileSize
+	case n < 0:
+		return math.MaxInt64
+	default:
+		return n
+	}
+}
+
+// errFileTooBig is a write at or beyond the preopen's MaxFileSize (errnoOf: EFBIG).
+var errFileTooBig error = syscall.EFBIG
+
+// clip shortens a write of b at offset at to what fits below limit; errFileTooBig when the write
+// had to be shortened (a short write: the caller reports what was written, or EFBIG if nothing).
+func clip(b []byte, at, limit int64) ([]byte, error) {
+	if at >= limit {
+		return nil, errFileTooBig
+	}
+	if int64(len(b)) > limit-at {
+		return b[:limit-at], errFileTooBig
+	}
+	return b, nil
+}
+
 // offsetWriter writes at the descriptor's offset and advances it.
-type offsetWriter struct{ e *fdEntry }
+type offsetWriter struct {
+	e     *fdEntry
+	limit int64
+}
 
 func (w offsetWriter) Write(b []byte) (int, error) {
+	b, cerr := clip(b, w.e.offset, w.limit)
+	if len(b) == 0 {
+		return 0, cerr
+	}
 	n, err := w.e.wfile.WriteAt(b, w.e.offset)
 	w.e.offset += int64(n)
-	return n, err
+	return n, cmp.Or(err, cerr)
 }
 
 // appendWriter writes at the end of the file and moves the offset there.
-type appendWriter struct{ e *fdEntry }
+type appendWriter struct {
+	e     *fdEntry
+	limit int64
+}
 
 func (w appendWriter) Write(b []byte) (int, error) {
+	var cerr error
+	if w.limit < math.MaxInt64 {
+		fi, err := w.e.wfile.Stat()
+		if err != nil {
+			return 0, err
+		}
+		if b, cerr = clip(b, fi.Size(), w.limit); len(b) == 0 {
+			return 0, cerr
+		}
+	}
 	n, err := w.e.wfile.Write(b)
 	if fi, serr := w.e.wfile.Stat(); serr == nil {
 		w.e.offset = fi.Size()
 	}
-	return n, err
+	return n, cmp.Or(err, cerr)
 }
 
 // atWriter writes at a fixed offset (fd_pwrite).
 type atWriter struct {
-	f  io.WriterAt
-	at int64
+	f     io.WriterAt
+	at    int64
+	limit int64
 }
 
 func (w *atWriter) Write(b []byte) (int, error) {
+	b, cerr := clip(b, w.at, w.limit)
+	if len(b) == 0 {
+		return 0, cerr
+	}
 	n, err := w.f.WriteAt(b, w.at)
 	w.at += int64(n)
-	return n, err
+	return n, cmp.Or(err, cerr)
 }
