@@ -27,7 +27,7 @@ TD_GO       ?= go
 TD_CFLAGS   := --target=wasm32 -mcpu=mvp -O2 -nostdlib -ffreestanding -Wall -Wno-unused-function
 TD_LDFLAGS  := -Wl,--no-entry -Wl,--strip-debug
 
-# every tests/testdata/*.wat (traps, arith, and the lead's fresh, imports)
+# every tests/testdata/*.wat (traps, arith, hostcall, nested, and the lead's fresh, imports)
 TD_WAT_FIXTURES   := $(patsubst %.wat,%.wasm,$(wildcard tests/testdata/*.wat))
 TD_C_FIXTURES     := tests/testdata/c_basic.wasm
 TD_MALFORMED      := tests/testdata/malformed/README.md

@@ -134,8 +134,18 @@ uint32_t eng_validate_module(const eng_module *cm, eng_error *err) {
       if ((st = check_const(m, &s->offset, VT_I32, err))) return st;
       if (m->tables[s->table].elemtype != s->type) return verr(err, "type mismatch");
     }
-    for (uint32_t k = 0; k < s->count; k++)
-      if ((st = check_const(m, &s->items[k], s->type, err))) return st;
+    for (uint32_t k = 0; k < s->count; k++) {
+      uint32_t v = s->items[k];
+      eng_constexpr e;
+      switch (v & ELEM_TAG) {
+      case 0: e = (eng_constexpr){.op = OP_REF_FUNC, .type = VT_FUNCREF, .idx = v}; break;
+      case ELEM_GLOBAL: e = (eng_constexpr){.op = OP_GLOBAL_GET, .type = VT_UNKNOWN, .idx = v & ~ELEM_TAG}; break;
+      case ELEM_NULL: e = (eng_constexpr){.op = OP_REF_NULL, .type = (uint8_t)v}; break;
+      default: e = s->other; break; // ELEM_OTHER: the first one; validation stops there
+      }
+      if ((st = check_const(m, &e, s->type, err))) return st;
+      if (v == ELEM_OTHER) return verr(err, "type mismatch"); // not reached (see ELEM_OTHER)
+    }
   }
   for (uint32_t i = 0; i < m->ndatas; i++) {
     const eng_dataseg *d = &m->datas[i];

@@ -216,13 +216,26 @@ static bool sec_exports(rd *r, eng_module *m) {
   return true;
 }
 
+// Stores item i of s: its ELEM_* encoding, and the first ELEM_OTHER item in full.
+static void put_item(eng_elemseg *s, uint32_t i, const eng_constexpr *e) {
+  uint32_t v = ELEM_OTHER;
+  if (e->op == OP_REF_FUNC && e->idx < ELEM_GLOBAL) v = e->idx;
+  else if (e->op == OP_GLOBAL_GET && e->idx < ELEM_GLOBAL) v = ELEM_GLOBAL | e->idx;
+  else if (e->op == OP_REF_NULL) v = ELEM_NULL | e->type;
+  if (v == ELEM_OTHER && !s->has_other) {
+    s->other = *e;
+    s->has_other = true;
+  }
+  s->items[i] = v;
+}
+
 static bool rd_funcidx_items(rd *r, eng_elemseg *s) {
   if (!rd_count(r, &s->count, ENG_MAX_TABLE_ELEMS, "too many elements")) return false;
   if (!(s->items = alloc_array(r, s->count, sizeof *s->items))) return false;
   for (uint32_t i = 0; i < s->count; i++) {
-    s->items[i].op = OP_REF_FUNC;
-    s->items[i].type = VT_FUNCREF;
-    if (!rd_u32(r, &s->items[i].idx)) return false;
+    eng_constexpr e = {.op = OP_REF_FUNC, .type = VT_FUNCREF};
+    if (!rd_u32(r, &e.idx)) return false;
+    put_item(s, i, &e);
   }
   return true;
 }
@@ -230,8 +243,11 @@ static bool rd_funcidx_items(rd *r, eng_elemseg *s) {
 static bool rd_expr_items(rd *r, eng_elemseg *s) {
   if (!rd_count(r, &s->count, ENG_MAX_TABLE_ELEMS, "too many elements")) return false;
   if (!(s->items = alloc_array(r, s->count, sizeof *s->items))) return false;
-  for (uint32_t i = 0; i < s->count; i++)
-    if (!rd_constexpr(r, &s->items[i])) return false;
+  for (uint32_t i = 0; i < s->count; i++) {
+    eng_constexpr e;
+    if (!rd_constexpr(r, &e)) return false;
+    put_item(s, i, &e);
+  }
   return true;
 }
 

@@ -110,12 +110,26 @@ typedef struct {
 
 enum { SEG_ACTIVE = 0, SEG_PASSIVE = 1, SEG_DECLARATIVE = 2 };
 
+// Element segment items take 4 bytes each (a segment's items are at least 1 byte each in the
+// binary, so memory stays a small multiple of the module's size): a function index below
+// ELEM_GLOBAL (ref.func x, or the plain function-index encoding), ELEM_GLOBAL | x (global.get
+// x), ELEM_NULL | reftype (ref.null t), or ELEM_OTHER: any other constant expression (a numeric
+// constant, an index of 2^30 or more). An ELEM_OTHER item never validates (numbers are not
+// references; indices are capped far below 2^30), so only the first one is kept whole, in
+// `other`, for validation to report exactly the error it finds there.
+#define ELEM_TAG 0xc0000000u
+#define ELEM_GLOBAL 0x40000000u
+#define ELEM_NULL 0x80000000u
+#define ELEM_OTHER 0xc0000000u
+
 typedef struct {
   uint8_t mode, type;
   uint32_t table;
   eng_constexpr offset;
   uint32_t count;
-  eng_constexpr *items;
+  uint32_t *items;     // ELEM_* encoded; freed after instantiation unless the segment is passive
+  bool has_other;
+  eng_constexpr other; // the first ELEM_OTHER item
 } eng_elemseg;
 
 typedef struct {
@@ -187,8 +201,8 @@ typedef struct {
   uint8_t type, mut;
 } eng_global;
 
-typedef struct {
-  uint64_t *items; uint32_t count; uint8_t type;
+typedef struct { // an instance's element segment: the module's items (count 0 once dropped)
+  const uint32_t *items; uint32_t count; uint8_t type;
 } eng_relem;
 
 typedef struct {
@@ -239,6 +253,16 @@ struct eng_store {
   uint32_t nest_base;   // first free value-stack slot for a nested call
   uint32_t nest_frames; // first free frame for a nested call
 };
+
+// The reference an ELEM_* item (of a validated module) stands for in instance `in`. global.get
+// names an imported immutable global, so its value is the same whenever this runs.
+static inline uint64_t eng_elem_value(const eng_inst *in, uint32_t item) {
+  switch (item & ELEM_TAG) {
+  case 0: return (uint64_t)(uintptr_t)in->funcs[item];
+  case ELEM_GLOBAL: return in->globals[item & ~ELEM_TAG]->val;
+  default: return 0; // ELEM_NULL (ELEM_OTHER never validates)
+  }
+}
 
 // ---- cross-file functions ----
 void eng_set_error(eng_error *err, uint32_t status, const char *msg);

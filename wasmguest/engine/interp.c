@@ -552,7 +552,7 @@ L_TABLE_INIT: {
   uint32_t d = (uint32_t)R(2), src = (uint32_t)R(3), n = (uint32_t)R(4);
   ip += 5;
   if ((uint64_t)src + n > e->count || (uint64_t)d + n > t->size) TRAP(HL_TRAP_TABLE_OUT_OF_BOUNDS);
-  if (n) memcpy(t->elems + d, e->items + src, (size_t)n * 8);
+  for (uint32_t k = 0; k < n; k++) t->elems[d + k] = eng_elem_value(inst, e->items[src + k]);
   NEXT();
 }
 L_ELEM_DROP:

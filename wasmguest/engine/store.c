@@ -39,8 +39,7 @@ static void inst_free(eng_inst *in) {
   }
   eng_xfree(in->own_globals);
   eng_xfree(in->globals);
-  for (uint32_t i = 0; i < in->nelems && in->elems; i++) eng_xfree(in->elems[i].items);
-  eng_xfree(in->elems);
+  eng_xfree(in->elems); // their items belong to the module
   eng_xfree(in->datas);
   eng_xfree(in->type_ids);
   if (in->mod) {
@@ -318,10 +317,8 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
     const eng_elemseg *es = &m->elems[i];
     eng_relem *re = &in->elems[i];
     re->type = es->type;
-    re->items = eng_xalloc((size_t)es->count * 8 + 8);
-    if (!re->items) { st = oom(err); goto fail; }
+    re->items = es->items;
     re->count = es->count;
-    for (uint32_t k = 0; k < es->count; k++) re->items[k] = eval_const(in, &es->items[k]);
   }
   for (uint32_t i = 0; i < m->ndatas; i++) {
     in->datas[i].bytes = m->datas[i].bytes;
@@ -331,8 +328,9 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
   // even if initialization traps).
   uint32_t id;
   if (add_instance(s, in, &id)) { st = oom(err); goto fail; }
+  // Active and declarative segments are dropped once applied: their items are freed.
   for (uint32_t i = 0; i < m->nelems; i++) {
-    const eng_elemseg *es = &m->elems[i];
+    eng_elemseg *es = &m->elems[i];
     eng_relem *re = &in->elems[i];
     if (es->mode == SEG_ACTIVE) {
       eng_table *t = in->tables[es->table];
@@ -341,9 +339,15 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
         eng_set_trap(err, HL_TRAP_TABLE_OUT_OF_BOUNDS);
         return HL_STATUS_TRAP;
       }
-      if (re->count) memcpy(t->elems + d, re->items, (size_t)re->count * 8);
+      for (uint32_t k = 0; k < re->count; k++) t->elems[d + k] = eng_elem_value(in, re->items[k]);
     }
-    if (es->mode != SEG_PASSIVE) re->count = 0;
+    if (es->mode != SEG_PASSIVE) {
+      re->count = 0;
+      re->items = NULL;
+      eng_xfree(es->items);
+      es->items = NULL;
+      es->count = 0;
+    }
   }
   for (uint32_t i = 0; i < m->ndatas; i++) {
     const eng_dataseg *ds = &m->datas[i];

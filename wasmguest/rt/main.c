@@ -44,6 +44,27 @@ uint32_t wait_while(uint32_t waiting, uint32_t parked, uint16_t port) {
 
 static void serve(void);
 
+// Nested calls (a host function calling back into the guest, which may call the host again,
+// ...) recurse on the C stack: each level costs plat_host_call + serve + eng_call + eng_invoke,
+// about 1 KiB, so about 2000 levels fit in the 2 MiB stack. The frame stack bounds Wasm depth
+// (MaxCallDepth) but not this, so a call is refused with the trap "call stack exhausted" while
+// less than NESTED_STACK_MARGIN bytes of stack are left: far more than the deepest path one
+// served call takes before it returns or comes back here through plat_host_call (serve,
+// eng_call, eng_invoke, eng_simd_exec, plat_host_call, wait_while: about 1.5 KiB with clang
+// -O2, see -fstack-usage). The guard page below the stack stays the backstop.
+#define NESTED_STACK_MARGIN (64u * 1024u)
+
+static inline uintptr_t stack_pointer(void) {
+  uintptr_t sp;
+  __asm__ volatile("movq %%rsp, %0" : "=r"(sp));
+  return sp;
+}
+
+static bool stack_low(void) {
+  uintptr_t sp = stack_pointer();
+  return sp < HL_U_STACK_BASE || sp - HL_U_STACK_BASE < NESTED_STACK_MARGIN;
+}
+
 // plat_host_call runs a host function: the request goes into the mailbox's host-call area and
 // the guest waits for the answer the same way it waits for requests (spinning, then parked on
 // one `out`). A host thread that claimed the call keeps the guest spinning until it answers.
@@ -165,7 +186,17 @@ static void serve(void) {
     break;
   case HL_OP_CALL: {
     if (nparams > HL_MAX_VALUES) return bad_request("too many parameters");
-    uint64_t params[HL_MAX_VALUES], results[HL_MAX_VALUES];
+    if (stack_low()) { // only nested calls get here, see NESTED_STACK_MARGIN
+      err.trap = HL_TRAP_CALL_STACK_EXHAUSTED;
+      static const char msg[] = "call stack exhausted";
+      for (size_t i = 0; i < sizeof msg; i++) err.msg[i] = msg[i];
+      st = HL_STATUS_TRAP;
+      break;
+    }
+    // Static, not on the stack: 1 KiB less per nesting level. Safe across nested calls: eng_call
+    // copies params to the value stack before it runs anything, and writes results only after
+    // the call (and any nested call within it) has returned; they are copied out at once.
+    static uint64_t params[HL_MAX_VALUES], results[HL_MAX_VALUES];
     for (uint32_t i = 0; i < nparams; i++) params[i] = MB_U64(HL_MB_REQ_PARAMS + 8 * i);
     uint32_t nres = 0;
     st = eng_call(store, inst, index, params, nparams, results, &nres, &err);
