@@ -49,6 +49,7 @@ type instance interface {
 	call(ctx context.Context, f FunctionDefinition, params []uint64) ([]uint64, error)
 	memory(ctx context.Context) (api.Memory, error)
 	reset(ctx context.Context) error
+	stats() (SandboxStats, error)
 	close() error
 }
 
@@ -80,6 +81,16 @@ func (v *vmInstance) reset(ctx context.Context) error {
 }
 
 func (v *vmInstance) close() error { return v.mach.Close() }
+
+func (v *vmInstance) stats() (SandboxStats, error) {
+	u, err := v.mach.Usage(v.snap)
+	if err != nil {
+		return SandboxStats{}, err
+	}
+	r := u.LastReset
+	return SandboxStats{MappedBytes: u.MappedBytes, PrivateBytes: u.PrivateBytes, SnapshotBytes: u.SnapshotBytes,
+		SnapshotShared: u.SnapshotShared, DirtiedPages: r.Restored + r.Cleared + r.Released}, nil
+}
 
 // wazeroInstance is a module instance on wazero, in this process.
 type wazeroInstance struct {
@@ -118,6 +129,15 @@ func (w *wazeroInstance) call(ctx context.Context, f FunctionDefinition, params 
 		return nil, &TrapError{Kind: TrapKind(kind), Msg: TrapKind(kind).String()}
 	}
 	return nil, err
+}
+
+// stats knows only the linear memory: wazero's own data is not accounted per instance.
+func (w *wazeroInstance) stats() (SandboxStats, error) {
+	var n uint64
+	if mem := w.inst.Memory(); mem != nil {
+		n = mem.Size()
+	}
+	return SandboxStats{MappedBytes: n, PrivateBytes: n}, nil
 }
 
 func (w *wazeroInstance) memory(ctx context.Context) (api.Memory, error) {

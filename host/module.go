@@ -47,7 +47,10 @@ type Module struct {
 
 	wz *wazeroengine.Module // EngineWazero: the compiled module
 
-	snapFile *machine.SnapshotFile // when loaded from a snapshot file
+	// snapFile is the snapshot every sandbox after the first starts from: the file of
+	// LoadSnapshot, or the first sandbox's state kept in memory, so that sandboxes share its
+	// pages instead of each booting, loading and keeping a copy of its own.
+	snapFile *machine.SnapshotFile
 	snapInst uint32
 
 	mu     sync.Mutex
@@ -93,6 +96,15 @@ func (r *Runtime) LoadModule(ctx context.Context, wasm []byte) (*Module, error) 
 	sb, err := m.newSandbox(ctx)
 	if err != nil {
 		return nil, err
+	}
+	// Dirty-log resets need the log started from each machine's own snapshot: those machines
+	// keep booting on their own.
+	if v, ok := sb.in.(*vmInstance); ok && r.cfg.ResetMode == ResetCompare {
+		if m.snapFile, err = v.mach.MemorySnapshot(v.snap); err != nil {
+			sb.Close(ctx)
+			return nil, err
+		}
+		m.snapInst = v.inst
 	}
 	m.spare = sb
 	return m, nil

@@ -66,6 +66,13 @@ type Config struct {
 	SnapshotKey []byte
 	// Logger receives diagnostics. Default slog.Default().
 	Logger *slog.Logger
+	// MaxSandboxMemory caps the guest memory one sandbox may reach — linear memories, tables
+	// and the engine's data alike, plus the transfer window (MaxModuleBytes) — charged before
+	// the host maps each 2 MiB region; a sandbox that needs more fails with ErrLimit. The host
+	// keeps at most about as much again for the sandbox's snapshot, shared between the
+	// sandboxes of a module. Default: what the layout allows (MaxModuleBytes + 64 MiB of engine
+	// heap + MaxMemoryPages × 64 KiB).
+	MaxSandboxMemory uint64
 	// CallTimeout bounds every call whose context has no deadline of its own (Sandbox.Call,
 	// Module.Call, including the wait for a pooled sandbox): a guest that loops, or a host
 	// function that blocks, ends with ErrDeadline. Default DefaultCallTimeout; NoTimeout
@@ -157,6 +164,7 @@ func (r *Runtime) machineConfig() machine.Config {
 		MaxCallDepth: r.cfg.MaxCallDepth,
 		XferBytes:    r.cfg.MaxModuleBytes,
 		GuestSpin:    r.cfg.Spin,
+		MemoryBudget: r.cfg.MaxSandboxMemory,
 	}
 }
 

@@ -52,6 +52,26 @@ func slots(ts []ValueType) int {
 	return n
 }
 
+// SandboxStats is what a sandbox costs the host (Sandbox.Stats).
+type SandboxStats struct {
+	// MappedBytes is the guest memory the sandbox can reach now, what Config.MaxSandboxMemory
+	// is charged with (on wazero: the linear memory's size).
+	MappedBytes uint64
+	// PrivateBytes is the memory the sandbox holds on its own: guest pages present or swapped,
+	// not counting pages still shared with its module's snapshot.
+	PrivateBytes uint64
+	// SnapshotBytes is the size of the state the sandbox is reset to; SnapshotShared says that
+	// it is shared with the module's other sandboxes (every sandbox but a module's first).
+	SnapshotBytes  uint64
+	SnapshotShared bool
+	// DirtiedPages is the number of 4 KiB pages the last Reset restored, cleared or released:
+	// what the call before it changed.
+	DirtiedPages int
+}
+
+// Stats measures the sandbox's memory (micro-VMs: one scan of its page tables).
+func (s *Sandbox) Stats() (SandboxStats, error) { return s.in.stats() }
+
 // Module is the module this sandbox runs.
 func (s *Sandbox) Module() *Module { return s.mod }
 

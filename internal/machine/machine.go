@@ -31,6 +31,14 @@ type Config struct {
 	// slows the resume down (measured: 63µs → 237µs per parked call on PVM). Negative: never.
 	HostSpin time.Duration
 	Image    []byte // guest image (default wasmguest.Image)
+	// MemoryBudget caps the guest memory the machine may reach (Usage.MappedBytes): the fixed
+	// layout and transfer window plus every 2 MiB heap region — linear memories, tables and
+	// engine data alike — charged before the host maps it. A guest that needs more faults with
+	// an error wrapping ErrLimit. 0: MemoryBytes.
+	MemoryBudget uint64
+	// RetainBytes is how much memory beyond the snapshot's a reset keeps mapped (zeroed) for
+	// the next call; the rest is released. Default 16 MiB.
+	RetainBytes uint64
 }
 
 const (
@@ -39,6 +47,7 @@ const (
 	defaultXfer      = 16 << 20
 	defaultHeap      = 64 << 20
 	defaultHostSpin  = 250 * time.Microsecond
+	defaultRetain    = 16 << 20
 	maxGuestMemory   = (abi.PDMoreMax + 1) << 30
 	wasmPage         = 65536
 	ctxCheckInterval = 256
@@ -71,6 +80,13 @@ func (c *Config) fill() error {
 	if c.MemoryBytes < abi.XferAddr+c.XferBytes+hugePage || c.MemoryBytes > maxGuestMemory {
 		return fmt.Errorf("machine: guest memory %d bytes out of range (transfer window %d, max %d)",
 			c.MemoryBytes, c.XferBytes, uint64(maxGuestMemory))
+	}
+	if c.MemoryBudget > 0 && c.MemoryBudget < abi.XferAddr+c.XferBytes+hugePage {
+		return fmt.Errorf("%w: memory budget %d bytes is below the %d the layout needs (transfer window %d)",
+			ErrLimit, c.MemoryBudget, abi.XferAddr+c.XferBytes+hugePage, c.XferBytes)
+	}
+	if c.RetainBytes == 0 {
+		c.RetainBytes = defaultRetain
 	}
 	if c.HostSpin == 0 && c.GuestSpin > 0 {
 		c.HostSpin = defaultHostSpin
@@ -106,6 +122,7 @@ type Machine struct {
 	exports      ExportResolver
 	scan         pageScanner
 	dirtyLogging bool
+	lastReset    ResetStats
 	release      func() // drops this machine's reference to its snapshot file
 
 	// abort is closed by Close before it takes mu: a call in progress (a guest that runs on,
@@ -646,8 +663,12 @@ func (m *Machine) serveLazyMap(e vmm.Exit) bool {
 	if slices.Contains(m.mapped, region) {
 		return false // a not-present fault in a mapped region: not ours to fix
 	}
-	if err := m.vm.AddMemory(region); err != nil {
+	if err := m.charge(); err != nil {
 		m.mapErr = err // reported with the fault that follows
+		return false
+	}
+	if err := m.vm.AddMemory(region); err != nil {
+		m.mapErr = err
 		return false
 	}
 	mapRegion(m.mem, region)

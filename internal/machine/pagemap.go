@@ -46,6 +46,7 @@ const (
 	pageIsFile       = 1 << 2
 	pageIsPresent    = 1 << 3
 	pageIsSwapped    = 1 << 4
+	pageIsPFNZero    = 1 << 5
 
 	pmPresent = 1 << 63 // pagemap entry bits
 	pmSwap    = 1 << 62
@@ -106,7 +107,7 @@ func pagemapScan(b []byte, vec []pageRegion) (int, uint64, error) {
 		Vec: uint64(uintptr(unsafe.Pointer(&vec[0]))), VecLen: uint64(len(vec)),
 		CategoryInverted: pageIsFile, CategoryMask: pageIsFile,
 		CategoryAnyofMask: pageIsPresent | pageIsSwapped,
-		ReturnMask:        pageIsPresent | pageIsSwapped | pageIsFile,
+		ReturnMask:        pageIsPresent | pageIsSwapped | pageIsFile | pageIsPFNZero,
 	}
 	n, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(pagemap.fd), pagemapScanIoctl, uintptr(unsafe.Pointer(&arg)))
 	if e != 0 {
@@ -123,16 +124,18 @@ type pageScanner struct {
 
 var errScanBug = errors.New("machine: PAGEMAP_SCAN answered outside the range or made no progress")
 
-// candidates calls f(first, last) for the runs of pages of b (page-aligned) that may differ
-// from what an untouched page reads as, as page offsets from b's start, in ascending order.
-func (ps *pageScanner) candidates(b []byte, f func(first, last int)) error {
+// candidates calls f(first, last, zero) for the runs of pages of b (page-aligned) that may
+// differ from what an untouched page reads as, as page offsets from b's start, in ascending
+// order. zero says the run maps the shared zero page (it was only read, or the kernel found it
+// zero-filled): it reads as zeros, which matters only where zeros are not what it should hold.
+func (ps *pageScanner) candidates(b []byte, f func(first, last int, zero bool)) error {
 	if len(b) == 0 {
 		return nil
 	}
 	npages := len(b) / pageSize
 	switch currentScanMode() {
 	case scanAll:
-		f(0, npages)
+		f(0, npages, false)
 		return nil
 	case scanPagemapRead:
 		const batch = 4096 // pages per read: 32 KiB of entries
@@ -154,13 +157,13 @@ func (ps *pageScanner) candidates(b []byte, f func(first, last int)) error {
 				case hit && run < 0:
 					run = p + i
 				case !hit && run >= 0:
-					f(run, p+i)
+					f(run, p+i, false) // the PFN that would tell zero pages needs CAP_SYS_ADMIN
 					run = -1
 				}
 			}
 		}
 		if run >= 0 {
-			f(run, npages)
+			f(run, npages, false)
 		}
 		return nil
 	}
@@ -178,7 +181,7 @@ func (ps *pageScanner) candidates(b []byte, f func(first, last int)) error {
 			if r.Start < cur || r.End > hi || r.Start >= r.End {
 				return errScanBug
 			}
-			f(int((r.Start-lo)/pageSize), int((r.End-lo)/pageSize))
+			f(int((r.Start-lo)/pageSize), int((r.End-lo)/pageSize), r.Categories&pageIsPFNZero != 0)
 		}
 		if end >= hi {
 			break

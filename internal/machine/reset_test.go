@@ -202,9 +202,9 @@ func TestResetUnderSwap(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if st.Restored+st.Cleared < n {
-						t.Fatalf("round %d: reset restored %d and cleared %d pages, the call wrote %d: %+v",
-							round, st.Restored, st.Cleared, n, st)
+					if st.Restored+st.Cleared+st.Released < n {
+						t.Fatalf("round %d: reset restored, cleared or released %d pages, the call wrote %d: %+v",
+							round, st.Restored+st.Cleared+st.Released, n, st)
 					}
 					checkRestored(t, m, s)
 				}
@@ -390,5 +390,91 @@ func TestResetStopsAGuestThatNeverParks(t *testing.T) {
 	}
 	if r, err := m.Call(ctx, inst, benchAdd, []uint64{40, 2}, 1); err != nil || r[0] != 42 {
 		t.Fatalf("call after the reset: %v %v", r, err)
+	}
+}
+
+// A reset keeps at most RetainBytes of what a call grew beyond the snapshot; the rest goes back
+// to the kernel, so one big call neither pins its memory nor slows every later reset.
+func TestResetReleasesWhatACallGrew(t *testing.T) {
+	k := requireKVM(t)
+	ctx := context.Background()
+	m, err := New(ctx, Config{KVM: k, RetainBytes: 16 * pageSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	inst, err := loadBench(ctx, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := m.Snapshot(ctx, ResetCompare)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := m.Usage(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Call(ctx, inst, benchDirty, []uint64{300}, 1); err != nil {
+		t.Fatal(err)
+	}
+	grown, _ := m.Usage(s)
+	st, err := m.Reset(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := m.Usage(s)
+	t.Logf("private bytes: snapshot state %d, after the call %d, after the reset %d; reset %+v",
+		before.PrivateBytes, grown.PrivateBytes, after.PrivateBytes, st)
+	if st.Released < 300-16 || st.Cleared > 16 {
+		t.Fatalf("reset kept too much: %+v", st)
+	}
+	if after.PrivateBytes > before.PrivateBytes+16*pageSize {
+		t.Fatalf("after the reset the machine holds %d bytes, %d at the snapshot", after.PrivateBytes, before.PrivateBytes)
+	}
+	checkRestored(t, m, s)
+	st, _ = m.Reset(ctx, s)
+	if st.Examined > int(before.PrivateBytes/pageSize)+16+8 {
+		t.Fatalf("the next reset still examines %d pages", st.Examined)
+	}
+	if r, err := m.Call(ctx, inst, benchDirty, []uint64{300}, 1); err != nil || r[0] != 300 {
+		t.Fatalf("call after release: %v %v", r, err)
+	}
+}
+
+// The memory budget is charged before each heap region is mapped: a guest that needs more
+// fails with ErrLimit, naming the budget.
+func TestMemoryBudget(t *testing.T) {
+	k := requireKVM(t)
+	ctx := context.Background()
+	probe, err := New(ctx, Config{KVM: k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := loadBench(ctx, probe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, _ := probe.Usage(nil)
+	probe.Close()
+	// Room for what loading needs and a few regions more; dirty(300) touches 300 × 64 KiB.
+	m, err := New(ctx, Config{KVM: k, MemoryBudget: loaded.MappedBytes + 3*hugePage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if inst, err = loadBench(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Call(ctx, inst, benchDirty, []uint64{2}, 1); err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.Call(ctx, inst, benchDirty, []uint64{300}, 1)
+	if !errors.Is(err, ErrLimit) || !strings.Contains(err.Error(), "budget") {
+		t.Fatalf("call past the budget: %v", err)
+	}
+	u, _ := m.Usage(nil)
+	if u.MappedBytes > loaded.MappedBytes+3*hugePage {
+		t.Fatalf("mapped %d bytes, budget %d", u.MappedBytes, loaded.MappedBytes+3*hugePage)
 	}
 }

@@ -445,6 +445,10 @@ func NewFromSnapshot(ctx context.Context, cfg Config, sf *SnapshotFile) (*Machin
 	m.release = func() { sf.release() }
 	s := sf.snap
 	for _, a := range s.mapped {
+		if err := m.charge(); err != nil {
+			m.Close()
+			return nil, nil, err
+		}
 		if err := m.vm.AddMemory(a); err != nil {
 			m.Close()
 			return nil, nil, err
@@ -543,4 +547,26 @@ func decodeState(b []byte) (*vmm.State, error) {
 	}
 	s.MSRs = append([]byte(nil), b[off:]...)
 	return s, nil
+}
+
+// MemorySnapshot keeps snapshot s of this machine as a snapshot file in memory (a memfd):
+// machines started from it with NewFromSnapshot share its pages copy-on-write, instead of each
+// booting, loading and keeping a private copy of the same state. It goes through the same
+// writer and checks as a file on disk.
+func (m *Machine) MemorySnapshot(s *Snapshot) (*SnapshotFile, error) {
+	fd, err := unix.MemfdCreate("hlwasm-snapshot", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("memfd_create: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), "hlwasm-snapshot")
+	if err := m.WriteSnapshot(f, s, nil, nil); err != nil {
+		f.Close()
+		return nil, err
+	}
+	sf, err := parseSnapshotFile(f, m.cfg.Image, nil)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("in-memory snapshot: %w", err)
+	}
+	return sf, nil
 }

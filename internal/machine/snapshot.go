@@ -10,6 +10,8 @@ import (
 	"slices"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/hlwasm/hlwasm/internal/abi"
 	"github.com/hlwasm/hlwasm/vmm"
 )
@@ -78,9 +80,11 @@ func (m *Machine) writableRanges() [][2]uint64 {
 
 // changedCandidates calls f for every page in the writable ranges whose content may differ
 // from the snapshot or from zero, in address order: pages that are present or swapped (see
-// pagemap.go; an untouched page cannot have changed). Ranges less than mergeGap apart share one
-// scan: on a nested VM each system call costs microseconds.
-func (m *Machine) changedCandidates(f func(page uint32)) error {
+// pagemap.go; an untouched page cannot have changed). A page that maps the shared zero page is
+// passed only if inSnapshot says the snapshot has it (elsewhere zeros are right); nil: never.
+// Ranges less than mergeGap apart share one scan: on a nested VM each system call costs
+// microseconds.
+func (m *Machine) changedCandidates(f func(page uint32), inSnapshot func(page uint32) bool) error {
 	const mergeGap = 32 << 20
 	ranges := m.writableRanges()
 	slices.SortFunc(ranges, func(a, b [2]uint64) int { return cmp.Compare(a[0], b[0]) })
@@ -91,11 +95,13 @@ func (m *Machine) changedCandidates(f func(page uint32)) error {
 		}
 		lo, hi := ranges[i][0], ranges[j-1][1]
 		group := ranges[i:j]
-		err := m.scan.candidates(m.mem[lo:hi], func(first, last int) {
+		err := m.scan.candidates(m.mem[lo:hi], func(first, last int, zero bool) {
 			a, b := lo+uint64(first)*pageSize, lo+uint64(last)*pageSize
 			for _, r := range group { // runs arrive in order; ranges are few
 				for p := max(a, r[0]); p < min(b, r[1]); p += pageSize {
-					f(uint32(p / pageSize))
+					if !zero || (inSnapshot != nil && inSnapshot(uint32(p/pageSize))) {
+						f(uint32(p / pageSize))
+					}
 				}
 			}
 		})
@@ -144,9 +150,12 @@ func (m *Machine) Snapshot(ctx context.Context, mode ResetMode) (*Snapshot, erro
 	if err := m.changedCandidates(func(p uint32) {
 		s.index[p] = len(s.pages)
 		s.pages = append(s.pages, p)
-		s.data = append(s.data, m.page(p)...)
-	}); err != nil {
+	}, nil); err != nil {
 		return nil, err
+	}
+	s.data = make([]byte, len(s.pages)*pageSize) // one allocation: appending doubled the cost
+	for i, p := range s.pages {
+		copy(s.data[i*pageSize:], m.page(p))
 	}
 	if mode == ResetDirtyLog {
 		if !m.dirtyLogging {
@@ -171,7 +180,10 @@ var zeroPage [pageSize]byte
 
 // ResetStats says what a reset did.
 type ResetStats struct {
-	Examined, Restored, Cleared int
+	Examined int // pages looked at
+	Restored int // snapshot pages copied back
+	Cleared  int // pages the snapshot does not have, zeroed in place (kept for the next call)
+	Released int // such pages given back to the kernel (beyond Config.RetainBytes)
 }
 
 // Reset returns the machine to snapshot s: memory first (only pages that changed are written),
@@ -194,6 +206,8 @@ func (m *Machine) Reset(ctx context.Context, s *Snapshot) (ResetStats, error) {
 		m.interrupt()
 		clean = false
 	}
+	retainPages, retained := int(m.cfg.RetainBytes/pageSize), 0
+	var release [][2]uint32 // runs of pages to give back
 	restore := func(p uint32) {
 		st.Examined++
 		if i, ok := s.index[p]; ok {
@@ -206,15 +220,28 @@ func (m *Machine) Reset(ctx context.Context, s *Snapshot) (ResetStats, error) {
 		}
 		// Not resident at the snapshot, so zero then. Clearing in place (rather than
 		// MADV_DONTNEED) keeps the guest's mapping: a page the next call touches again does
-		// not pay another first-touch fault (~30 µs on PVM).
-		if cur := m.page(p); !bytes.Equal(cur, zeroPage[:]) {
-			clear(cur)
-			st.Cleared++
+		// not pay another first-touch fault (~30 µs on PVM). Only up to RetainBytes of them:
+		// the rest of what a call grew is released, so one big call does not pin its memory
+		// and slow every later reset.
+		if retained < retainPages {
+			retained++
+			if cur := m.page(p); !bytes.Equal(cur, zeroPage[:]) {
+				clear(cur)
+				st.Cleared++
+			}
+			return
+		}
+		st.Released++
+		if n := len(release); n > 0 && release[n-1][1] == p {
+			release[n-1][1] = p + 1
+		} else {
+			release = append(release, [2]uint32{p, p + 1})
 		}
 	}
 	switch s.mode {
 	case ResetCompare:
-		if err := m.changedCandidates(restore); err != nil {
+		inSnapshot := func(p uint32) bool { _, ok := s.index[p]; return ok }
+		if err := m.changedCandidates(restore, inSnapshot); err != nil {
 			return st, m.fail(err)
 		}
 	case ResetDirtyLog:
@@ -244,6 +271,13 @@ func (m *Machine) Reset(ctx context.Context, s *Snapshot) (ResetStats, error) {
 			restore(p)
 		}
 	}
+	for _, r := range release {
+		b := m.mem[uint64(r[0])*pageSize : uint64(r[1])*pageSize]
+		if err := unix.Madvise(b, unix.MADV_DONTNEED); err != nil {
+			return st, m.fail(fmt.Errorf("releasing guest pages: %w", err))
+		}
+	}
+	m.lastReset = st
 	var err error
 	if clean {
 		err = m.cpu.RestoreUserState(s.cpu)
@@ -255,4 +289,51 @@ func (m *Machine) Reset(ctx context.Context, s *Snapshot) (ResetStats, error) {
 	}
 	m.broken = nil
 	return st, nil
+}
+
+// Usage is what a machine costs the host now.
+type Usage struct {
+	// MappedBytes is guest memory the guest can reach: the fixed layout, the transfer window and
+	// the heap regions mapped so far (what Config.MemoryBudget is charged with).
+	MappedBytes uint64
+	// PrivateBytes is guest memory this machine holds on its own (present or swapped pages,
+	// not counting pages still shared with a snapshot file).
+	PrivateBytes uint64
+	// SnapshotBytes is the size of the snapshot's page copy; Shared says it belongs to a
+	// snapshot file that several machines may use.
+	SnapshotBytes uint64
+	SnapshotShared bool
+	// LastReset is what the last Reset did: the pages the call before it had dirtied.
+	LastReset ResetStats
+}
+
+// Usage measures the machine's memory (one page-table scan) for snapshot s (nil: none).
+func (m *Machine) Usage(s *Snapshot) (Usage, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return Usage{}, ErrClosed
+	}
+	u := Usage{MappedBytes: m.mappedBytes(len(m.mapped)), LastReset: m.lastReset}
+	if s != nil {
+		u.SnapshotBytes, u.SnapshotShared = uint64(len(s.pages))*pageSize, s.backing != nil
+	}
+	err := m.scan.candidates(m.mem, func(first, last int, zero bool) {
+		if !zero {
+			u.PrivateBytes += uint64(last-first) * pageSize
+		}
+	})
+	return u, err
+}
+
+// mappedBytes is the guest memory reachable with n heap regions mapped.
+func (m *Machine) mappedBytes(n int) uint64 { return m.heapStart + uint64(n)*hugePage }
+
+// charge checks that one more heap region fits the memory budget.
+func (m *Machine) charge() error {
+	if b := m.cfg.MemoryBudget; b > 0 && m.mappedBytes(len(m.mapped)+1) > b {
+		return fmt.Errorf("%w: sandbox memory budget of %d bytes reached (%d mapped; MaxSandboxMemory raises it)",
+			ErrLimit, b, m.mappedBytes(len(m.mapped)))
+	}
+	return nil
 }

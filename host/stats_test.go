@@ -1,0 +1,73 @@
+package host_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hlwasm/hlwasm/host"
+)
+
+// A module's sandboxes after the first start from its first sandbox's state, kept once in
+// memory and shared copy-on-write; each still runs on fresh state, and Stats says so.
+func TestSandboxesShareTheModuleSnapshot(t *testing.T) {
+	ctx := context.Background()
+	rt := newRuntime(t, host.Config{})
+	mod, err := rt.LoadModule(ctx, fixture(t, "fresh.wasm"))
+	require.NoError(t, err)
+	defer mod.Close(ctx)
+	var sbs []*host.Sandbox
+	for i := 0; i < 4; i++ {
+		sb, err := mod.NewSandbox(ctx)
+		require.NoError(t, err)
+		defer sb.Close(ctx)
+		sbs = append(sbs, sb)
+	}
+	for i, sb := range sbs {
+		st, err := sb.Stats()
+		require.NoError(t, err)
+		require.Equal(t, i > 0, st.SnapshotShared, "sandbox %d: %+v", i, st)
+		require.NotZero(t, st.SnapshotBytes)
+		r, err := sb.Call(ctx, "incr")
+		require.NoError(t, err)
+		require.Equal(t, []uint64{1001}, r, "sandbox %d", i)
+		_, err = sb.Call(ctx, "dirty_pages", 50)
+		require.NoError(t, err)
+		require.NoError(t, sb.Reset(ctx))
+		st, err = sb.Stats()
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, st.DirtiedPages, 50, "sandbox %d: %+v", i, st)
+		r, err = sb.Call(ctx, "peek")
+		require.NoError(t, err)
+		require.Equal(t, []uint64{0}, r, "sandbox %d after reset", i)
+	}
+	// Sandboxes outlive the module that made them (the shared snapshot is reference counted).
+	require.NoError(t, mod.Close(ctx))
+	for _, sb := range sbs[1:] {
+		require.NoError(t, sb.Reset(ctx))
+		r, err := sb.Call(ctx, "incr")
+		require.NoError(t, err)
+		require.Equal(t, []uint64{1001}, r)
+	}
+}
+
+// MaxSandboxMemory bounds what one sandbox may reach, linear memory and engine data alike.
+func TestMaxSandboxMemory(t *testing.T) {
+	ctx := context.Background()
+	// The transfer window (MaxModuleBytes, 2 MiB here) and the fixed layout come first; then
+	// room for the engine's heap but not for 300 × 64 KiB of linear memory.
+	rt := newRuntime(t, host.Config{MaxModuleBytes: 1 << 20, MaxSandboxMemory: 16 << 20})
+	mod, err := rt.LoadModule(ctx, fixture(t, "fresh.wasm"))
+	require.NoError(t, err)
+	defer mod.Close(ctx)
+	r, err := mod.Call(ctx, "dirty_pages", 4)
+	require.NoError(t, err)
+	require.Equal(t, []uint64{4}, r)
+	_, err = mod.Call(ctx, "dirty_pages", 300)
+	require.ErrorIs(t, err, host.ErrLimit)
+	require.ErrorContains(t, err, "MaxSandboxMemory")
+	r, err = mod.Call(ctx, "incr") // the pool replaced the sandbox that failed
+	require.NoError(t, err)
+	require.Equal(t, []uint64{1001}, r)
+}
