@@ -301,7 +301,7 @@ type Usage struct {
 	PrivateBytes uint64
 	// SnapshotBytes is the size of the snapshot's page copy; Shared says it belongs to a
 	// snapshot file that several machines may use.
-	SnapshotBytes uint64
+	SnapshotBytes  uint64
 	SnapshotShared bool
 	// LastReset is what the last Reset did: the pages the call before it had dirtied.
 	LastReset ResetStats
