@@ -396,7 +396,11 @@ func (c *VCPU) RunLoop(n int, check func(Exit) error) ([]time.Duration, error) {
 	err := c.Do(func(fd int) error {
 		for i := 0; i < n; i++ {
 			t0 := time.Now()
-			if err := ioctlRun(fd); err != nil {
+			err := ioctlRun(fd)
+			for err == unix.EINTR || err == unix.EAGAIN { // Go's preemption signal: run on
+				err = ioctlRun(fd)
+			}
+			if err != nil {
 				return fmt.Errorf("KVM_RUN: %w", err)
 			}
 			samples = append(samples, time.Since(t0))

@@ -478,3 +478,43 @@ func TestMemoryBudget(t *testing.T) {
 		t.Fatalf("mapped %d bytes, budget %d", u.MappedBytes, loaded.MappedBytes+3*hugePage)
 	}
 }
+
+// BenchmarkReset measures reset after a call that dirtied n pages, per way of finding the
+// pages (the mincore scan it replaced is gone: it missed swapped pages).
+func BenchmarkReset(b *testing.B) {
+	k := requireKVM(b)
+	ctx := context.Background()
+	for _, mode := range []scanMode{scanPagemapIoctl, scanPagemapRead, scanAll} {
+		for _, n := range []uint64{1, 16, 256} {
+			b.Run(fmt.Sprintf("%v/pages=%d", mode, n), func(b *testing.B) {
+				forceScanMode = mode
+				defer func() { forceScanMode = -1 }()
+				m, err := New(ctx, Config{KVM: k})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer m.Close()
+				inst, err := loadBench(ctx, m)
+				if err != nil {
+					b.Fatal(err)
+				}
+				s, err := m.Snapshot(ctx, ResetCompare)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var resetTime time.Duration
+				for i := 0; i < b.N; i++ {
+					if _, err := m.Call(ctx, inst, benchDirty, []uint64{n}, 1); err != nil {
+						b.Fatal(err)
+					}
+					t0 := time.Now()
+					if _, err := m.Reset(ctx, s); err != nil {
+						b.Fatal(err)
+					}
+					resetTime += time.Since(t0)
+				}
+				b.ReportMetric(float64(resetTime.Microseconds())/float64(b.N), "reset-µs")
+			})
+		}
+	}
+}
