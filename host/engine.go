@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/hlwasm/hlwasm/api"
+	"github.com/hlwasm/hlwasm/internal/errs"
 	"github.com/hlwasm/hlwasm/internal/machine"
 	"github.com/hlwasm/hlwasm/internal/wazeroengine"
 )
@@ -65,7 +66,7 @@ func (v *vmInstance) call(ctx context.Context, f FunctionDefinition, params []ui
 	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) && !errors.Is(err, ErrDeadline) && !errors.Is(err, ErrCanceled) {
 		// A host function ended with the call's context (WASI I/O blocked on the host): that is
 		// the call's deadline or cancellation, as on wazero.
-		return nil, fmt.Errorf("%w: %w", ctxErr(ctx), err)
+		return nil, fmt.Errorf("%w: %w", errs.FromContext(ctx), err)
 	}
 	return res, translate(err)
 }
@@ -110,7 +111,6 @@ func (w *wazeroInstance) call(ctx context.Context, f FunctionDefinition, params 
 		return res, nil
 	}
 	var exit *api.ExitError
-	var he *wazeroengine.HostError
 	switch {
 	case errors.As(err, &exit):
 		w.broken = true
@@ -121,9 +121,9 @@ func (w *wazeroInstance) call(ctx context.Context, f FunctionDefinition, params 
 	case errors.Is(err, context.Canceled):
 		w.broken = true
 		return nil, fmt.Errorf("%w: %w", ErrCanceled, err)
-	case errors.As(err, &he):
+	case errors.As(err, new(*HostError)):
 		w.broken = true
-		return nil, &machine.HostError{Func: he.Module + "." + he.Name, Err: he.Err}
+		return nil, err
 	}
 	if kind, ok := wazeroengine.TrapKind(err); ok {
 		return nil, &TrapError{Kind: TrapKind(kind), Msg: TrapKind(kind).String()}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/hlwasm/hlwasm/internal/abi"
+	"github.com/hlwasm/hlwasm/internal/errs"
 	"github.com/hlwasm/hlwasm/internal/machine"
 )
 
@@ -37,23 +39,33 @@ var (
 	ErrNoKVM = errors.New("KVM is not available")
 )
 
+// Error types, for errors.As; one definition each, whichever engine ran the call.
+type (
+	// FaultError is a guest CPU exception (micro-VMs): vector, error code, RIP, CR2, RSP.
+	FaultError = machine.FaultError
+	// HostError is a host function's failure that ended a call; Err is the function's error.
+	HostError = errs.HostError
+	// PanicError is a host function's panic, recovered, with its stack.
+	PanicError = errs.PanicError
+)
+
 // TrapKind says why Wasm code trapped.
 type TrapKind uint32
 
 // Trap kinds (the spec's wording is TrapKind.String()).
 const (
-	TrapUnreachable          TrapKind = 1
-	TrapMemoryOutOfBounds    TrapKind = 2
-	TrapDivideByZero         TrapKind = 3
-	TrapIntegerOverflow      TrapKind = 4
-	TrapInvalidConversion    TrapKind = 5
-	TrapIndirectTypeMismatch TrapKind = 6
-	TrapUndefinedElement     TrapKind = 7
-	TrapUninitializedElement TrapKind = 8
-	TrapCallStackExhausted   TrapKind = 9
-	TrapTableOutOfBounds     TrapKind = 10
-	TrapNullReference        TrapKind = 11
-	TrapHost                 TrapKind = 12
+	TrapUnreachable          TrapKind = abi.TrapUnreachable
+	TrapMemoryOutOfBounds    TrapKind = abi.TrapMemoryOutOfBounds
+	TrapDivideByZero         TrapKind = abi.TrapDivideByZero
+	TrapIntegerOverflow      TrapKind = abi.TrapIntegerOverflow
+	TrapInvalidConversion    TrapKind = abi.TrapInvalidConversion
+	TrapIndirectTypeMismatch TrapKind = abi.TrapIndirectTypeMismatch
+	TrapUndefinedElement     TrapKind = abi.TrapUndefinedElement
+	TrapUninitializedElement TrapKind = abi.TrapUninitializedElement
+	TrapCallStackExhausted   TrapKind = abi.TrapCallStackExhausted
+	TrapTableOutOfBounds     TrapKind = abi.TrapTableOutOfBounds
+	TrapNullReference        TrapKind = abi.TrapNullReference
+	TrapHost                 TrapKind = abi.TrapHost
 )
 
 func (k TrapKind) String() string { return machine.TrapMessage(uint32(k)) }

@@ -119,3 +119,23 @@ func TestLoadTimeout(t *testing.T) {
 		require.ErrorIs(t, err, host.ErrDeadline)
 	})
 }
+
+// Host function failures are the same public types on both engines (errors.As).
+func TestPublicErrorTypes(t *testing.T) {
+	engines(t, func(t *testing.T, e host.Engine) {
+		ctx := context.Background()
+		rt, _ := hostcallRuntime(t, host.Config{Engine: e})
+		mod, err := rt.LoadModule(ctx, fixture(t, "hostcall.wasm"))
+		require.NoError(t, err)
+		defer mod.Close(ctx)
+		_, err = mod.Call(ctx, "call_fail")
+		var he *host.HostError
+		require.ErrorAs(t, err, &he)
+		require.Equal(t, "env.fail", he.Func)
+		require.ErrorIs(t, err, errFail)
+		_, err = mod.Call(ctx, "call_boom")
+		var pe *host.PanicError
+		require.ErrorAs(t, err, &pe, "%v", err)
+		require.Equal(t, "boom", pe.Value)
+	})
+}

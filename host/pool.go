@@ -2,9 +2,10 @@ package host
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"sync/atomic"
+
+	"github.com/hlwasm/hlwasm/internal/errs"
 )
 
 // pool keeps sandboxes of one module in their snapshot state for Module.Call: a call takes a
@@ -44,17 +45,10 @@ func (p *pool) get(ctx context.Context) (*Sandbox, error) {
 	case sb := <-p.ready:
 		return sb, nil
 	case <-ctx.Done():
-		return nil, ctxErr(ctx)
+		return nil, errs.FromContext(ctx)
 	case <-p.quit:
 		return nil, ErrClosed
 	}
-}
-
-func ctxErr(ctx context.Context) error {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return ErrDeadline
-	}
-	return ErrCanceled
 }
 
 // put resets a used sandbox in the background (one goroutine per sandbox, so concurrent

@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/hlwasm/hlwasm/internal/abi"
+	"github.com/hlwasm/hlwasm/internal/errs"
 )
 
 // Sentinel errors, for errors.Is.
@@ -20,10 +21,10 @@ var (
 	ErrNoMemory    = errors.New("guest memory exhausted")
 	ErrBadRequest  = errors.New("bad request")
 	ErrUnsupported = errors.New("unsupported feature")
-	ErrDeadline    = errors.New("deadline exceeded")
-	ErrCanceled    = errors.New("call canceled")
+	ErrDeadline    = errs.ErrDeadline
+	ErrCanceled    = errs.ErrCanceled
 	ErrGuestFault  = errors.New("guest fault")
-	ErrClosed      = errors.New("closed")
+	ErrClosed      = errs.ErrClosed
 	ErrUnusable    = errors.New("machine unusable after an earlier failure")
 )
 

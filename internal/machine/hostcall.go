@@ -10,6 +10,7 @@ import (
 
 	"github.com/hlwasm/hlwasm/api"
 	"github.com/hlwasm/hlwasm/internal/abi"
+	"github.com/hlwasm/hlwasm/internal/errs"
 )
 
 // HostFunc serves one host-function call from the guest: params in stack[:n], results to
@@ -23,14 +24,8 @@ type HostFuncDef struct {
 	Fn              HostFunc
 }
 
-// HostError is a host function's failure that ended a call; errors.As/Is see the cause.
-type HostError struct {
-	Func string
-	Err  error
-}
-
-func (e *HostError) Error() string { return fmt.Sprintf("host function %s: %v", e.Func, e.Err) }
-func (e *HostError) Unwrap() error { return e.Err }
+// HostError is a host function's failure that ended a call (one definition for every engine).
+type HostError = errs.HostError
 
 // DefineHost declares host functions that modules loaded afterwards may import. The guest
 // links an import to one only if module, name and signature all match. The table travels with
@@ -156,13 +151,8 @@ func (h *hostCallState) abandon() {
 	h.mu.Unlock()
 }
 
-// PanicError is a panic in a host function, recovered; Stack is where it happened.
-type PanicError struct {
-	Value any
-	Stack []byte
-}
-
-func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
+// PanicError is a panic in a host function, recovered.
+type PanicError = errs.PanicError
 
 // callHost runs a host function, turning a panic into a *PanicError.
 func callHost(ctx context.Context, f HostFunc, mem api.Memory, stack []uint64) (err error) {

@@ -12,6 +12,7 @@ import (
 	"unsafe"
 
 	"github.com/hlwasm/hlwasm/internal/abi"
+	"github.com/hlwasm/hlwasm/internal/errs"
 	"github.com/hlwasm/hlwasm/vmm"
 	"github.com/hlwasm/hlwasm/wasmguest"
 )
@@ -550,13 +551,9 @@ func (m *Machine) hostCall(ctx context.Context) error {
 	return m.post(ctx, abi.StateHostReturn)
 }
 
-// ctxError names why ctx ended; its cause counts (a nested call's context ends with the cause
-// of the call it is nested in).
+// ctxError names why ctx ended (errs.FromContext).
 func ctxError(ctx context.Context) error {
-	if errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
-		return fmt.Errorf("%w: the guest was stopped", ErrDeadline)
-	}
-	return fmt.Errorf("%w: the guest was stopped", ErrCanceled)
+	return fmt.Errorf("%w: the guest was stopped", errs.FromContext(ctx))
 }
 
 // stop interrupts a running vCPU and collects its exit; the guest's state is then undefined,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"slices"
 
 	"github.com/tetratelabs/wazero"
@@ -11,6 +12,7 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/hlwasm/hlwasm/api"
+	"github.com/hlwasm/hlwasm/internal/errs"
 )
 
 // Config tunes the wazero runtime of a Module.
@@ -122,10 +124,20 @@ func goModuleFunc(f api.HostFunction) wapi.GoModuleFunc {
 			mem = memory{m}
 		}
 		ctx = api.WithCaller(ctx, caller{mod})
-		if err := f.Fn(ctx, mem, stack); err != nil {
-			panic(&HostError{Module: f.ModuleName, Name: f.Name, Err: err})
+		if err := callHost(ctx, f.Fn, mem, stack); err != nil {
+			panic(&HostError{Func: f.ModuleName + "." + f.Name, Err: err})
 		}
 	}
+}
+
+// callHost runs a host function, turning its panic into an *errs.PanicError as on micro-VMs.
+func callHost(ctx context.Context, f api.GoFunction, mem api.Memory, stack []uint64) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &errs.PanicError{Value: r, Stack: debug.Stack()}
+		}
+	}()
+	return f(ctx, mem, stack)
 }
 
 func valueTypes(ts []wapi.ValueType) []api.ValueType {

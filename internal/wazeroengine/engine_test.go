@@ -80,7 +80,7 @@ func TestHostFunctions(t *testing.T) {
 		require.ErrorIs(t, err, errBoom)
 		var he *wazeroengine.HostError
 		require.ErrorAs(t, err, &he)
-		require.Equal(t, "fail", he.Name)
+		require.Equal(t, "env.fail", he.Func)
 		kind, ok := wazeroengine.TrapKind(err)
 		require.True(t, ok)
 		require.Equal(t, uint32(abi.TrapHost), kind)

@@ -2,11 +2,11 @@ package wazeroengine
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/hlwasm/hlwasm/api"
 	"github.com/hlwasm/hlwasm/internal/abi"
+	"github.com/hlwasm/hlwasm/internal/errs"
 )
 
 // Error sentinels (wrapped; use errors.Is).
@@ -24,17 +24,8 @@ var (
 )
 
 // HostError is a host function's error as returned by Call (ExitError aside, which Call returns
-// bare); errors.Is and errors.As see the function's own error through it.
-type HostError struct {
-	Module, Name string
-	Err          error
-}
-
-func (e *HostError) Error() string {
-	return fmt.Sprintf("host function %s.%s: %v", e.Module, e.Name, e.Err)
-}
-
-func (e *HostError) Unwrap() error { return e.Err }
+// bare): the one definition every engine uses.
+type HostError = errs.HostError
 
 // wazeroTraps maps wazero's runtime error texts to hlwasm trap kinds. wazero reports both
 // call_indirect on a missing element and out-of-range table.get/set/copy as "invalid table

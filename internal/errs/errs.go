@@ -1,0 +1,43 @@
+// Package errs defines the errors that every engine reports alike: the sentinels for a call's
+// context, Close, and a host function's failure. package host aliases them, so errors.Is and
+// errors.As work the same whichever engine ran the call.
+package errs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Sentinels.
+var (
+	ErrDeadline = errors.New("deadline exceeded")
+	ErrCanceled = errors.New("call canceled")
+	ErrClosed   = errors.New("closed")
+)
+
+// FromContext is ErrDeadline or ErrCanceled, by why ctx ended; the cause counts (a nested
+// call's context ends with the cause of the call it is nested in).
+func FromContext(ctx context.Context) error {
+	if errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
+		return ErrDeadline
+	}
+	return ErrCanceled
+}
+
+// HostError is a host function's failure that ended a call; errors.As/Is see the cause.
+type HostError struct {
+	Func string // "module.name"
+	Err  error
+}
+
+func (e *HostError) Error() string { return fmt.Sprintf("host function %s: %v", e.Func, e.Err) }
+func (e *HostError) Unwrap() error { return e.Err }
+
+// PanicError is a panic in a host function, recovered; Stack is where it happened.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
