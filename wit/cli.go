@@ -74,6 +74,9 @@ func ZeroValue(t *Type) Value {
 	case kString:
 		return ""
 	case kList:
+		if t.elem.k == kU8 {
+			return []byte{}
+		}
 		return List{}
 	case kOwn, kBorrow:
 		return Handle(0)
