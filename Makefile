@@ -97,10 +97,14 @@ GO_FUZZ := ./internal/wasmbin:FuzzParse ./wit:FuzzWAVE ./components:FuzzStructur
 # make test skips FuzzDecode (wasm-tools under wazero: ~20 inputs a second, little in seconds).
 GO_FUZZ_TEST := $(filter-out %:FuzzDecode,$(GO_FUZZ))
 
+# Minimizing every new interesting input takes up to a minute by default (FuzzDecode spent half
+# of a 2-minute run on it): 10 s leaves the time to fuzzing.
+GO_FUZZ_FLAGS ?= -fuzzminimizetime=10s
+
 go-fuzz:
 	@for t in $(GO_FUZZ); do \
 	  echo "== $${t##*:} ($${t%%:*}, $(GO_FUZZ_TIME))"; \
-	  $(GO) test -run '^$$' -fuzz "^$${t##*:}\$$" -fuzztime $(GO_FUZZ_TIME) $${t%%:*} || exit 1; \
+	  $(GO) test -run '^$$' -fuzz "^$${t##*:}\$$" -fuzztime $(GO_FUZZ_TIME) $(GO_FUZZ_FLAGS) $${t%%:*} || exit 1; \
 	done
 
 # Every fuzz target for FUZZ_TIME seconds: the Go ones, then the libFuzzer ones (with the
