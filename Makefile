@@ -71,8 +71,8 @@ cli:
 # What CI runs (.ci/run: exactly this, on an empty module cache): set-up, the committed guest
 # image matches a fresh build, go vet, staticcheck, Go tests (the spec suite through micro-VMs,
 # real programs, host API, CLI), the packages with concurrency under the race detector (~3 min),
-# the fast Go fuzz targets for TEST_FUZZ_TIME each (~80 s in all), and the engine built hosted under ASan+UBSan: unit
-# tests, the spec suite, a short libFuzzer run.
+# the fast Go fuzz targets for TEST_FUZZ_TIME each (40-80 s in all), and the engine built hosted
+# under ASan+UBSan: unit tests, the spec suite, a short libFuzzer run.
 test: check-guest
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
@@ -83,7 +83,7 @@ test: check-guest
 	$(MAKE) --no-print-directory go-fuzz GO_FUZZ_TIME=$(TEST_FUZZ_TIME) GO_FUZZ="$(GO_FUZZ_TEST)"
 	$(MAKE) -C wasmguest/hosted ci FUZZ_TIME=$(FUZZ_TIME)
 
-# From the Go module proxy at a fixed version (the newest that supports Go 1.26).
+# From the Go module proxy at a fixed version (the newest release; it supports Go 1.26).
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 # Seconds per libFuzzer target (make test, make fuzz) and per Go fuzz target (make fuzz).
