@@ -24,8 +24,23 @@ GUEST_CFLAGS := --target=x86_64-unknown-none-elf -std=c11 -O2 -ffreestanding -no
 GUEST_OBJS := $(patsubst %.c,$(BUILD)/guest/%.o,$(RT_SRCS) $(ENGINE_PATHS)) \
               $(patsubst %.S,$(BUILD)/guest/%.o,$(RT_ASM))
 
-.PHONY: all guest cli test check-guest clean bench
+.PHONY: all guest cli test setup check-guest fuzz go-fuzz clean bench
 all: guest cli
+
+# The Debian packages the tests need: clang/lld/llvm 19 with the sanitizer, fuzzer and wasm32
+# runtimes (guest image, hosted engine, C fixtures), wasi-libc and wabt. `make setup` installs
+# those missing (apt-get as root, else through sudo); `make test` runs it first.
+SETUP_PKGS := clang-19 lld-19 llvm-19 wabt libclang-rt-19-dev wasi-libc libclang-rt-19-dev-wasm32
+SUDO       := $(if $(filter 0,$(shell id -u)),,sudo)
+
+setup:
+	@missing=$$(for p in $(SETUP_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "setup: installing" $$missing; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 guest: $(GUEST_BIN)
 
@@ -45,7 +60,7 @@ $(GUEST_BIN): $(BUILD)/guest/guest.elf
 	$(OBJCOPY) -O binary $< $@
 
 # CI: the committed image must equal a fresh build.
-check-guest:
+check-guest: setup
 	@rm -rf $(BUILD)/guest && mkdir -p $(BUILD) && cp $(GUEST_BIN) $(BUILD)/guest.bin.committed
 	@$(MAKE) --no-print-directory -B $(GUEST_BIN) >/dev/null
 	@cmp $(GUEST_BIN) $(BUILD)/guest.bin.committed && echo 'guest image: committed = fresh build'
@@ -53,17 +68,50 @@ check-guest:
 cli:
 	$(GO) build -o $(BUILD)/hlwasm ./cmd/hlwasm
 
-# What CI runs (.ci/run installs the toolchain first): the committed guest image matches a fresh
-# build, Go vet and tests (the spec suite through micro-VMs, real programs, host API, CLI), and
-# the engine built hosted under ASan+UBSan: unit tests, the spec suite, a short fuzz run.
+# What CI runs (.ci/run: exactly this, on an empty module cache): set-up, the committed guest
+# image matches a fresh build, go vet, staticcheck, Go tests (the spec suite through micro-VMs,
+# real programs, host API, CLI), the packages with concurrency under the race detector (~3 min),
+# the fast Go fuzz targets for TEST_FUZZ_TIME each (40-80 s in all), and the engine built hosted
+# under ASan+UBSan: unit tests, the spec suite, a short libFuzzer run.
 test: check-guest
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 	$(GO) test -timeout 30m ./...
+	$(GO) test -race -timeout 20m ./host/ ./wasi/ ./internal/machine/
 	@mkdir -p $(BUILD) && $(GO) test -count=1 -v -run TestSpec ./tests/spectest > $(BUILD)/spectest.log; \
 	  status=$$?; grep -E '^[A-Za-z0-9_.-]+\.json: |^spectest: ' $(BUILD)/spectest.log; exit $$status
+	$(MAKE) --no-print-directory go-fuzz GO_FUZZ_TIME=$(TEST_FUZZ_TIME) GO_FUZZ="$(GO_FUZZ_TEST)"
 	$(MAKE) -C wasmguest/hosted ci FUZZ_TIME=$(FUZZ_TIME)
 
+# From the Go module proxy at a fixed version (the newest release; it supports Go 1.26).
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+# Seconds per libFuzzer target (make test, make fuzz) and per Go fuzz target (make fuzz).
 FUZZ_TIME ?= 60
+TEST_FUZZ_TIME ?= 8s
+
+# The Go fuzz targets (package:name): the host's parsers of untrusted bytes. A failing input
+# is written to the package's testdata/fuzz/<name>/: commit it as a regression seed.
+GO_FUZZ := ./internal/wasmbin:FuzzParse ./wit:FuzzWAVE ./wit:FuzzLift ./components:FuzzStructure \
+  ./components:FuzzDecode ./internal/machine:FuzzMailbox
+# make test skips FuzzDecode (wasm-tools under wazero: ~20 inputs a second, little in seconds).
+GO_FUZZ_TEST := $(filter-out %:FuzzDecode,$(GO_FUZZ))
+
+# Minimizing every new interesting input takes up to a minute by default (FuzzDecode spent half
+# of a 2-minute run on it): 10 s leaves the time to fuzzing.
+GO_FUZZ_FLAGS ?= -fuzzminimizetime=10s
+
+go-fuzz:
+	@for t in $(GO_FUZZ); do \
+	  echo "== $${t##*:} ($${t%%:*}, $(GO_FUZZ_TIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$${t##*:}\$$" -fuzztime $(GO_FUZZ_TIME) $(GO_FUZZ_FLAGS) $${t%%:*} || exit 1; \
+	done
+
+# Every fuzz target for FUZZ_TIME seconds: the Go ones, then the libFuzzer ones (with the
+# hosted engine's unit and spec tests: wasmguest/hosted's ci).
+fuzz:
+	$(MAKE) --no-print-directory go-fuzz GO_FUZZ_TIME=$(FUZZ_TIME)s
+	$(MAKE) -C wasmguest/hosted ci FUZZ_TIME=$(FUZZ_TIME)
 
 # The benchmark table: hlwasm, the raw KVM floors, wazero and Wasmtime (built from its own
 # module so cgo stays out of hlwasm) in one run, with a chart.

@@ -102,9 +102,26 @@ func Decode(b []byte, world string) (*Component, error) {
 }
 
 func decodeModule(b []byte, world string) (*Component, error) {
-	ci, err := parseCore(b)
+	ci, typ, err := embeddedWIT(b)
 	if err != nil {
 		return nil, err
+	}
+	w, err := decodeWorld(typ, world)
+	if err != nil {
+		return nil, err
+	}
+	c := &Component{Core: b, Modules: [][]byte{b}, World: w}
+	c.setCore(ci)
+	return c, nil
+}
+
+// embeddedWIT reads a core module and finds its one component-type custom section. Split from
+// decodeModule (and splitComponent from decodeComponent) so that the host's own parsing can
+// be fuzzed without running wasm-tools for every input.
+func embeddedWIT(b []byte) (*coreInfo, []byte, error) {
+	ci, err := parseCore(b)
+	if err != nil {
+		return nil, nil, err
 	}
 	var types [][]byte
 	for name, payloads := range ci.custom {
@@ -114,18 +131,12 @@ func decodeModule(b []byte, world string) (*Component, error) {
 	}
 	switch len(types) {
 	case 0:
-		return nil, ErrNoWIT
+		return nil, nil, ErrNoWIT
 	case 1:
 	default:
-		return nil, fmt.Errorf("%w: %d component-type sections (merge them with wasm-tools component embed)", ErrUnsupported, len(types))
+		return nil, nil, fmt.Errorf("%w: %d component-type sections (merge them with wasm-tools component embed)", ErrUnsupported, len(types))
 	}
-	w, err := decodeWorld(types[0], world)
-	if err != nil {
-		return nil, err
-	}
-	c := &Component{Core: b, Modules: [][]byte{b}, World: w}
-	c.setCore(ci)
-	return c, nil
+	return ci, types[0], nil
 }
 
 func (c *Component) setCore(ci *coreInfo) {
@@ -162,31 +173,9 @@ const (
 )
 
 func decodeComponent(b []byte) (*Component, error) {
-	c := &Component{}
-	if err := c.walk(b, 0); err != nil {
+	c, main, err := splitComponent(b)
+	if err != nil {
 		return nil, err
-	}
-	var main *coreInfo
-	for i, m := range c.Modules {
-		if Detect(m) != KindModule {
-			return nil, fmt.Errorf("%w: core module %d is not a core module", ErrMalformed, i)
-		}
-		ci, err := parseCore(m)
-		if err != nil {
-			return nil, fmt.Errorf("core module %d: %w", i, err)
-		}
-		switch {
-		case ci.importsMemory:
-			return nil, fmt.Errorf("%w: core module %d imports a memory (a WASI adapter module?); build the component from the core module alone", ErrUnsupported, i)
-		case ci.definesMemory:
-			if main != nil {
-				return nil, fmt.Errorf("%w: several core modules with a memory", ErrUnsupported)
-			}
-			main, c.Core = ci, m
-		}
-	}
-	if main == nil {
-		return nil, fmt.Errorf("%w: no core module defines a memory", ErrUnsupported)
 	}
 	w, err := decodeWorld(b, "")
 	if err != nil {
@@ -195,6 +184,37 @@ func decodeComponent(b []byte) (*Component, error) {
 	c.World = w
 	c.setCore(main)
 	return c, nil
+}
+
+// splitComponent checks a component's structure and finds its main core module.
+func splitComponent(b []byte) (*Component, *coreInfo, error) {
+	c := &Component{}
+	if err := c.walk(b, 0); err != nil {
+		return nil, nil, err
+	}
+	var main *coreInfo
+	for i, m := range c.Modules {
+		if Detect(m) != KindModule {
+			return nil, nil, fmt.Errorf("%w: core module %d is not a core module", ErrMalformed, i)
+		}
+		ci, err := parseCore(m)
+		if err != nil {
+			return nil, nil, fmt.Errorf("core module %d: %w", i, err)
+		}
+		switch {
+		case ci.importsMemory:
+			return nil, nil, fmt.Errorf("%w: core module %d imports a memory (a WASI adapter module?); build the component from the core module alone", ErrUnsupported, i)
+		case ci.definesMemory:
+			if main != nil {
+				return nil, nil, fmt.Errorf("%w: several core modules with a memory", ErrUnsupported)
+			}
+			main, c.Core = ci, m
+		}
+	}
+	if main == nil {
+		return nil, nil, fmt.Errorf("%w: no core module defines a memory", ErrUnsupported)
+	}
+	return c, main, nil
 }
 
 // walk checks the sections of a component and collects its core modules. wit-component

@@ -64,10 +64,9 @@ func (g *guest) u64(off uint32) uint64 { v, _ := g.mem.ReadUint64Le(off); return
 
 // fakeClock is a manual clock: Sleep advances it.
 type fakeClock struct {
-	now    time.Time
-	mono   time.Duration
-	slept  []time.Duration
-	cancel bool
+	now   time.Time
+	mono  time.Duration
+	slept []time.Duration
 }
 
 func (c *fakeClock) Now() time.Time           { return c.now }

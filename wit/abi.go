@@ -22,8 +22,9 @@ const (
 // Options configure the Canonical ABI.
 type Options struct {
 	// MaxBytes bounds the byte length of any one string or list read from or written to a
-	// guest, and the total bytes lifted from guest memory in one call (nested lists count;
-	// every element counts at least one byte, so zero-sized elements are bounded too).
+	// guest, and the host memory that the values lifted in one call take (nested lists
+	// count): a string or list<u8> costs its length, any other list its elements' Go size
+	// (16 bytes or more each, however small they are in guest memory).
 	// 0 means DefaultMaxBytes.
 	MaxBytes uint32
 	// Realloc is the guest's allocator export; "" means "cabi_realloc".
@@ -267,26 +268,34 @@ func (c *cx) liftString(ptr, n uint32) (Value, error) {
 	return s, nil
 }
 
+// liftList lifts a list, charged by the host memory its Go value takes (at least its bytes in
+// guest memory): a List holds each element in a 16-byte interface, plus what the element
+// boxes, so a budget of guest bytes would let the host allocate many times the limit.
+// list<u8> lifts into a []byte, one byte per element.
 func (c *cx) liftList(t *Type, ptr, n uint32) (Value, error) {
 	e := t.elem
 	bytes := uint64(n) * uint64(e.size)
-	if bytes > c.max || uint64(n) > c.max {
-		return nil, trapf(ErrLimit, "%s of %d elements (%d bytes), limit %d bytes", t, n, bytes, c.max)
+	cost := bytes
+	if e.k != kU8 {
+		cost = max(bytes, uint64(n)*(16+e.goSize()))
 	}
-	if err := c.charge(max(bytes, uint64(n)), t.String()); err != nil {
+	if cost > c.max {
+		return nil, trapf(ErrLimit, "%s of %d elements (%d bytes, %d lifted), limit %d bytes", t, n, bytes, cost, c.max)
+	}
+	if err := c.charge(cost, t.String()); err != nil {
 		return nil, err
 	}
 	b, err := c.read(ptr, bytes, e.align, t.String())
 	if err != nil {
 		return nil, err
 	}
-	out := make(List, n)
-	if e.k == kU8 { // fast path for bytes
-		for i, x := range b {
-			out[i] = x
+	if e.k == kU8 {
+		if b == nil {
+			b = []byte{} // an empty list is not a nil slice
 		}
-		return out, nil
+		return b, nil // api.Memory.Read copies
 	}
+	out := make(List, n)
 	for i := range out {
 		v, err := c.decode(e, b[uint64(i)*uint64(e.size):])
 		if err != nil {
@@ -295,6 +304,42 @@ func (c *cx) liftList(t *Type, ptr, n uint32) (Value, error) {
 		out[i] = v
 	}
 	return out, nil
+}
+
+// bytesClone copies b (never nil, so an empty list<u8> lifts as []byte{}).
+func bytesClone(b []byte) []byte { return append(make([]byte, 0, len(b)), b...) }
+
+// goSize estimates the heap bytes a lifted dynamic value of type t takes besides the
+// interface holding it (strings' and lists' contents are charged when they are lifted). An
+// upper bound on 64-bit Go: byte-sized scalars need no allocation, others box 8 bytes.
+func (t *Type) goSize() uint64 {
+	switch t.k {
+	case kBool, kS8, kU8:
+		return 0
+	case kString, kEnum:
+		return 16
+	case kList, kFlags:
+		n := uint64(24)
+		if t.k == kFlags {
+			n += 16 * uint64(len(t.names))
+		}
+		return n
+	case kRecord, kTuple:
+		n := uint64(24)
+		for _, e := range t.subs {
+			n += 32 + e.goSize() // a Field: name and interface
+		}
+		return n
+	case kVariant, kOption, kResult:
+		var p uint64
+		for _, e := range t.subs {
+			if e != nil {
+				p = max(p, e.goSize())
+			}
+		}
+		return 48 + p
+	}
+	return 8
 }
 
 func (c *cx) makeRecord(t *Type, vals []Value) Value {

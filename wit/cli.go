@@ -20,9 +20,7 @@ func (w *World) CallWAVE(ctx context.Context, inst Instance, key string, args []
 		return "", err
 	}
 	anys := make([]any, len(vals))
-	for i, v := range vals {
-		anys[i] = v
-	}
+	copy(anys, vals)
 	res, err := w.CallFunc(ctx, inst, f, anys...)
 	if err != nil || f.Result == nil {
 		return "", err
@@ -76,6 +74,9 @@ func ZeroValue(t *Type) Value {
 	case kString:
 		return ""
 	case kList:
+		if t.elem.k == kU8 {
+			return []byte{}
+		}
 		return List{}
 	case kOwn, kBorrow:
 		return Handle(0)

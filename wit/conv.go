@@ -103,14 +103,21 @@ func conformRV(t *Type, rv reflect.Value) (Value, error) {
 	case kList:
 		if k == reflect.Slice || k == reflect.Array {
 			n := rv.Len()
-			out := make(List, n)
-			if rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() == reflect.Uint8 && t.elem.k == kU8 {
-				b := rv.Bytes()
-				for i, x := range b {
-					out[i] = x
+			if t.elem.k == kU8 { // list<u8>'s dynamic form is []byte
+				if rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() == reflect.Uint8 {
+					return bytesClone(rv.Bytes()), nil
+				}
+				out := make([]byte, n)
+				for i := range n {
+					x, err := conformRV(t.elem, rv.Index(i))
+					if err != nil {
+						return nil, err
+					}
+					out[i] = x.(uint8)
 				}
 				return out, nil
 			}
+			out := make(List, n)
 			for i := range n {
 				x, err := conformRV(t.elem, rv.Index(i))
 				if err != nil {
@@ -469,17 +476,20 @@ func assign(t *Type, v Value, dst reflect.Value) error {
 			return nil
 		}
 	case kList:
+		if b, ok := v.([]byte); ok { // list<u8>
+			if k == reflect.Slice && dt.Elem().Kind() == reflect.Uint8 {
+				dst.Set(reflect.ValueOf(bytesClone(b)).Convert(dt))
+				return nil
+			}
+			l := make(List, len(b))
+			for i, x := range b {
+				l[i] = x
+			}
+			v = l
+		}
 		l := v.(List)
 		switch k {
 		case reflect.Slice:
-			if dt.Elem().Kind() == reflect.Uint8 && t.elem.k == kU8 { // fast path for bytes
-				b := make([]byte, len(l))
-				for i, x := range l {
-					b[i] = x.(uint8)
-				}
-				dst.Set(reflect.ValueOf(b).Convert(dt))
-				return nil
-			}
 			s := reflect.MakeSlice(dt, len(l), len(l))
 			for i, x := range l {
 				if err := assign(t.elem, x, s.Index(i)); err != nil {

@@ -241,23 +241,29 @@ func (c *cx) lowerSeq(t *Type, v Value) (ptr, n uint32, err error) {
 		}
 		return ptr, uint32(len(s)), c.write(ptr, []byte(s), 1, "string")
 	}
+	e := t.elem
+	if e.k == kU8 {
+		if b, ok := v.([]byte); ok { // list<u8>'s dynamic form
+			if uint64(len(b)) > c.max {
+				return 0, 0, fmt.Errorf("%w: %s of %d bytes, limit %d", ErrLimit, t, len(b), c.max)
+			}
+			ptr, err := c.alloc(1, uint32(len(b)))
+			if err != nil {
+				return 0, 0, err
+			}
+			return ptr, uint32(len(b)), c.write(ptr, b, 1, t.String())
+		}
+	}
 	l, ok := v.(List)
 	if !ok {
 		return 0, 0, mismatch(t, v)
 	}
-	e := t.elem
 	size := uint64(len(l)) * uint64(e.size)
 	if size > c.max {
 		return 0, 0, fmt.Errorf("%w: %s of %d bytes, limit %d", ErrLimit, t, size, c.max)
 	}
 	buf := make([]byte, size)
 	for i, x := range l {
-		if e.k == kU8 { // fast path for bytes
-			if b, ok := x.(uint8); ok {
-				buf[i] = b
-				continue
-			}
-		}
 		if err := c.encode(e, x, buf[uint64(i)*uint64(e.size):]); err != nil {
 			return 0, 0, err
 		}

@@ -9,7 +9,8 @@ package wit
 //	f32 f64              float32 float64
 //	char                 Char
 //	string               string
-//	list<T>              List
+//	list<u8>             []byte
+//	list<T>              List (other element types)
 //	tuple<...>           Tuple
 //	record               Record
 //	variant              Variant (Payload nil for a case without a type)

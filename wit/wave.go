@@ -227,6 +227,9 @@ func (p *waveParser) value(t *Type) (Value, error) {
 			out = append(out, v)
 			return err
 		})
+		if err == nil && t.elem.k == kU8 {
+			return conform(t, out) // list<u8>'s dynamic form is []byte
+		}
 		return out, err
 	case kTuple:
 		out := Tuple{}
@@ -444,6 +447,16 @@ func writeWAVE(b *strings.Builder, t *Type, v Value) {
 		b.WriteString(waveQuote(v.(string), '"'))
 	case kList:
 		b.WriteByte('[')
+		if bs, ok := v.([]byte); ok { // list<u8>
+			for i, x := range bs {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(strconv.Itoa(int(x)))
+			}
+			b.WriteByte(']')
+			break
+		}
 		for i, x := range v.(List) {
 			if i > 0 {
 				b.WriteString(", ")

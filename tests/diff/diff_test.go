@@ -24,7 +24,7 @@ import (
 var edges = map[api.ValueType][]uint64{
 	api.ValueTypeI32: {0, 1, 2, 0xffffffff, 0x7fffffff, 0x80000000, 31, 32, 33, 100},
 	api.ValueTypeI64: {0, 1, 2, math.MaxUint64, math.MaxInt64, 1 << 63, 63, 64, 65, 1000},
-	api.ValueTypeF32: {0, uint64(math.Float32bits(-0.0)), uint64(math.Float32bits(1.5)), uint64(math.Float32bits(-2.5)),
+	api.ValueTypeF32: {0, uint64(math.Float32bits(float32(math.Copysign(0, -1)))), uint64(math.Float32bits(1.5)), uint64(math.Float32bits(-2.5)),
 		uint64(math.Float32bits(float32(math.Inf(1)))), uint64(math.Float32bits(float32(math.NaN()))), uint64(math.Float32bits(3e9))},
 	api.ValueTypeF64: {0, math.Float64bits(math.Copysign(0, -1)), math.Float64bits(1.5), math.Float64bits(-2.5),
 		math.Float64bits(math.Inf(-1)), math.Float64bits(math.NaN()), math.Float64bits(1e19)},
