@@ -8,7 +8,7 @@ import (
 	"github.com/hlwasm/hlwasm/api"
 	"github.com/hlwasm/hlwasm/host"
 	"github.com/hlwasm/hlwasm/internal/bench"
-	"github.com/hlwasm/hlwasm/vmm"
+	"github.com/hlwasm/hlwasm/internal/machine"
 )
 
 // Benchmarks of the call paths next to the raw KVM floors, in one run:
@@ -29,7 +29,7 @@ func benchRuntime(b *testing.B, cfg host.Config) *host.Module {
 }
 
 func BenchmarkFloorExit(b *testing.B) {
-	k, err := vmm.Open()
+	k, err := machine.OpenKVM()
 	if err != nil {
 		b.Skip(err)
 	}

@@ -205,15 +205,14 @@ func (m *Module) newInstance(ctx context.Context, funcs []api.HostFunction, ownW
 		return w, nil
 	}
 	if m.snapFile != nil {
-		mach, snap, err := machine.NewFromSnapshot(ctx, m.rt.machineConfig(), m.snapFile)
+		mach, snap, err := machine.NewFromSnapshot(ctx, m.machineConfig(), m.snapFile)
 		if err != nil {
 			return nil, err
 		}
 		mach.BindHostFuncs(machineDefs(funcs))
-		mach.SetExportResolver(m.exportResolver)
 		return &vmInstance{mach: mach, inst: m.snapInst, snap: snap}, nil
 	}
-	mach, err := machine.New(ctx, m.rt.machineConfig())
+	mach, err := machine.New(ctx, m.machineConfig())
 	if err != nil {
 		return nil, err
 	}
@@ -230,7 +229,6 @@ func (m *Module) newInstance(ctx context.Context, funcs []api.HostFunction, ownW
 	if err != nil {
 		return fail(translate(err))
 	}
-	mach.SetExportResolver(m.exportResolver)
 	v := &vmInstance{mach: mach, inst: inst}
 	if hasInit {
 		if _, err := v.call(ctx, init, nil); err != nil {
@@ -284,6 +282,14 @@ func (r *Runtime) newModule(wasm []byte, info *wasmbin.Module) (*Module, error) 
 		m.funcs[e.Name] = FunctionDefinition{Name: e.Name, ParamTypes: ft.Params, ResultTypes: ft.Results, exportIndex: uint32(i)}
 	}
 	return m, nil
+}
+
+// machineConfig is the runtime's machine configuration with this module's exports, which host
+// functions may call back into.
+func (m *Module) machineConfig() machine.Config {
+	c := m.rt.machineConfig()
+	c.Exports = m.exportResolver
+	return c
 }
 
 // exportResolver lets host functions call the module's exports (api.Caller.Call).

@@ -19,11 +19,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tetratelabs/wazero"
-
 	"github.com/hlwasm/hlwasm/api"
 	"github.com/hlwasm/hlwasm/internal/machine"
-	"github.com/hlwasm/hlwasm/vmm"
+	"github.com/hlwasm/hlwasm/internal/wazeroengine"
 	"github.com/hlwasm/hlwasm/wasi"
 )
 
@@ -102,8 +100,8 @@ func bounded(ctx context.Context, d time.Duration) (context.Context, context.Can
 // Runtime holds the shared /dev/kvm handle and creates modules and sandboxes. Safe for
 // concurrent use.
 type Runtime struct {
-	kvm     *vmm.KVM
-	wzCache wazero.CompilationCache // EngineWazero: compiled code shared by its modules
+	kvm     *machine.KVM
+	wzCache wazeroengine.Cache // EngineWazero: compiled code shared by its modules
 	cfg     Config
 	log     *slog.Logger
 
@@ -114,11 +112,11 @@ type Runtime struct {
 // NewRuntime opens /dev/kvm. It fails with ErrNoKVM on machines without usable KVM.
 func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 	_ = ctx
-	var k *vmm.KVM
+	var k *machine.KVM
 	switch cfg.Engine {
 	case EngineMicroVM:
 		var err error
-		if k, err = vmm.Open(); err != nil {
+		if k, err = machine.OpenKVM(); err != nil {
 			return nil, fmt.Errorf("%w: %w (EngineWazero runs without KVM, with reduced isolation)", ErrNoKVM, err)
 		}
 	case EngineWazero:
@@ -152,7 +150,7 @@ func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 	}
 	r := &Runtime{kvm: k, cfg: cfg, log: log}
 	if cfg.Engine == EngineWazero {
-		r.wzCache = wazero.NewCompilationCache()
+		r.wzCache = wazeroengine.NewCache()
 	}
 	return r, nil
 }

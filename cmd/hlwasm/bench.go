@@ -17,7 +17,7 @@ import (
 	"github.com/hlwasm/hlwasm/api"
 	"github.com/hlwasm/hlwasm/host"
 	"github.com/hlwasm/hlwasm/internal/bench"
-	"github.com/hlwasm/hlwasm/vmm"
+	"github.com/hlwasm/hlwasm/internal/vmm"
 )
 
 type benchOpts struct {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hlwasm/hlwasm/vmm"
+	"github.com/hlwasm/hlwasm/internal/machine"
 )
 
 var binary string
@@ -30,7 +30,7 @@ func TestMain(m *testing.M) {
 }
 
 func requireKVM(t *testing.T) {
-	if !vmm.Available() {
+	if !machine.KVMAvailable() {
 		if os.Getenv("HLWASM_SKIP_KVM") == "1" {
 			t.Skip("HLWASM_SKIP_KVM=1 and /dev/kvm is not usable")
 		}

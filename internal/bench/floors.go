@@ -11,7 +11,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/hlwasm/hlwasm/vmm"
+	"github.com/hlwasm/hlwasm/internal/vmm"
 )
 
 // Result is one scenario on one engine.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hlwasm/hlwasm/internal/abi"
 	"github.com/hlwasm/hlwasm/internal/errs"
+	"github.com/hlwasm/hlwasm/internal/vmm"
 )
 
 // Sentinel errors, for errors.Is.
@@ -76,3 +77,12 @@ func TrapMessage(kind uint32) string {
 	}
 	return fmt.Sprintf("unknown trap %d", kind)
 }
+
+// KVM is the /dev/kvm handle machines are made with; a runtime shares one between its machines.
+type KVM = vmm.KVM
+
+// OpenKVM opens /dev/kvm and checks what machines need (errors wrap vmm.ErrNoKVM & co.).
+func OpenKVM() (*KVM, error) { return vmm.Open() }
+
+// KVMAvailable reports whether /dev/kvm can be opened.
+func KVMAvailable() bool { return vmm.Available() }

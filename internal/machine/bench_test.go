@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hlwasm/hlwasm/vmm"
+	"github.com/hlwasm/hlwasm/internal/vmm"
 )
 
 func BenchmarkPing(b *testing.B) {

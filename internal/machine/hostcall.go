@@ -203,13 +203,6 @@ func (m *Machine) memoryWindow(base, size uint64) (api.Memory, error) {
 // result slot count, for host functions that call back into the guest.
 type ExportResolver func(name string) (index uint32, nresults int, ok bool)
 
-// SetExportResolver enables nested calls (api.Caller.Call) from host functions.
-func (m *Machine) SetExportResolver(r ExportResolver) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.exports = r
-}
-
 // ErrNestedCall: a host function's call back into the guest could not be made.
 var ErrNestedCall = errors.New("machine: nested call into the guest failed")
 
@@ -229,10 +222,10 @@ func (c vmCaller) Memory() api.Memory { return c.mem }
 // It ends when ctx or the served call's context does.
 func (c vmCaller) Call(ctx context.Context, name string, params ...uint64) ([]uint64, error) {
 	m := c.m
-	if m.exports == nil {
+	if m.cfg.Exports == nil {
 		return nil, fmt.Errorf("%w: no export resolver (calling %s)", ErrNestedCall, name)
 	}
-	idx, nres, ok := m.exports(name)
+	idx, nres, ok := m.cfg.Exports(name)
 	if !ok {
 		return nil, fmt.Errorf("%w: no function export %q", ErrNestedCall, name)
 	}

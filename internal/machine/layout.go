@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/hlwasm/hlwasm/internal/abi"
-	"github.com/hlwasm/hlwasm/vmm"
+	"github.com/hlwasm/hlwasm/internal/vmm"
 )
 
 // image is the parsed header of the guest image.

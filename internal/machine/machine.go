@@ -13,7 +13,7 @@ import (
 
 	"github.com/hlwasm/hlwasm/internal/abi"
 	"github.com/hlwasm/hlwasm/internal/errs"
-	"github.com/hlwasm/hlwasm/vmm"
+	"github.com/hlwasm/hlwasm/internal/vmm"
 	"github.com/hlwasm/hlwasm/wasmguest"
 )
 
@@ -32,6 +32,9 @@ type Config struct {
 	// slows the resume down (measured: 63µs → 237µs per parked call on PVM). Negative: never.
 	HostSpin time.Duration
 	Image    []byte // guest image (default wasmguest.Image)
+	// Exports maps the export names of the module the machine runs, for host functions that
+	// call back into the guest (api.Caller.Call); nil disables such calls.
+	Exports ExportResolver
 	// MemoryBudget caps the guest memory the machine may reach (Usage.MappedBytes): the fixed
 	// layout and transfer window plus every 2 MiB heap region — linear memories, tables and
 	// engine data alike — charged before the host maps it. A guest that needs more faults with
@@ -120,7 +123,6 @@ type Machine struct {
 	pendingHost  []byte        // host function table not yet sent (it goes with the next Load)
 	pendingCount int
 	callInst     uint32 // the instance of the call in progress (host functions' caller)
-	exports      ExportResolver
 	scan         pageScanner
 	dirtyLogging bool
 	lastReset    ResetStats

@@ -13,7 +13,7 @@ import (
 
 	"github.com/hlwasm/hlwasm/api"
 	"github.com/hlwasm/hlwasm/internal/abi"
-	"github.com/hlwasm/hlwasm/vmm"
+	"github.com/hlwasm/hlwasm/internal/vmm"
 )
 
 // The reply decoders (replyError, results, memoryWindow, serveHostCall, the panic exit's
@@ -74,9 +74,13 @@ func decoderMachine(mailbox []byte, defs []HostFuncDef) *Machine {
 
 // inside reports whether mem is a view of the guest heap.
 func inside(mem api.Memory) bool {
-	b, ok := mem.(api.ByteMemory)
-	if !ok || len(b) == 0 {
-		return ok
+	v, ok := mem.(*guestView)
+	if !ok {
+		return false
+	}
+	b := v.b
+	if len(b) == 0 {
+		return true
 	}
 	p := uintptr(unsafe.Pointer(&b[0]))
 	start := uintptr(unsafe.Pointer(&fuzzMem[0]))

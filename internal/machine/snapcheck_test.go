@@ -15,7 +15,7 @@ import (
 	"testing"
 
 	"github.com/hlwasm/hlwasm/internal/abi"
-	"github.com/hlwasm/hlwasm/vmm"
+	"github.com/hlwasm/hlwasm/internal/vmm"
 )
 
 // benchSnapshot boots a machine with the bench module and snapshots it.

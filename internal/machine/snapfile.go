@@ -19,7 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/hlwasm/hlwasm/internal/abi"
-	"github.com/hlwasm/hlwasm/vmm"
+	"github.com/hlwasm/hlwasm/internal/vmm"
 )
 
 // Snapshot files let a machine start from a saved snapshot, skipping boot, parse, validation

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/hlwasm/hlwasm/internal/bench"
-	"github.com/hlwasm/hlwasm/vmm"
+	"github.com/hlwasm/hlwasm/internal/vmm"
 )
 
 func requireKVM(t testing.TB) *vmm.KVM {

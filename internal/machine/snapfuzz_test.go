@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/hlwasm/hlwasm/internal/abi"
-	"github.com/hlwasm/hlwasm/vmm"
+	"github.com/hlwasm/hlwasm/internal/vmm"
 )
 
 // FuzzSnapshotFile feeds mutated snapshot files to the loader. The checksum, ABI version and

@@ -13,7 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/hlwasm/hlwasm/internal/abi"
-	"github.com/hlwasm/hlwasm/vmm"
+	"github.com/hlwasm/hlwasm/internal/vmm"
 )
 
 // ResetMode chooses how Reset finds the guest pages that changed since the snapshot. Neither

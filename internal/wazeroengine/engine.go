@@ -23,8 +23,8 @@ type Config struct {
 	// elsewhere); false always interprets. Compiling is slow for big modules (about 5 s for a
 	// 2.5 MiB Go program): share a Cache between Loads of the same binary.
 	Compiler bool
-	// Cache, if set, keeps compiled code across Loads (wazero.NewCompilationCache).
-	Cache wazero.CompilationCache
+	// Cache, if set, keeps compiled code across Loads (NewCache).
+	Cache Cache
 }
 
 // Module is a compiled guest together with its host functions, in its own wazero runtime.
@@ -172,6 +172,12 @@ func (m *Module) Instantiate(ctx context.Context) (*Instance, error) {
 	}
 	return &Instance{mod: mod}, nil
 }
+
+// Cache keeps compiled code across Loads; Close it when done.
+type Cache = wazero.CompilationCache
+
+// NewCache makes a Cache in memory.
+func NewCache() Cache { return wazero.NewCompilationCache() }
 
 // Close releases the runtime and every instance of the module.
 func (m *Module) Close() error { return m.rt.Close(context.Background()) }

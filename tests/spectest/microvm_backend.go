@@ -9,7 +9,6 @@ import (
 
 	"github.com/hlwasm/hlwasm/internal/machine"
 	"github.com/hlwasm/hlwasm/internal/wasmbin"
-	"github.com/hlwasm/hlwasm/vmm"
 )
 
 // This file is microvm_backend.go once internal/machine has New, Load, Register, Call,
@@ -18,7 +17,7 @@ import (
 
 func init() {
 	backends["microvm"] = func(suite string) Backend { return MicroVMBackend{Suite: suite} }
-	if vmm.Available() {
+	if machine.KVMAvailable() {
 		defaultBackend = "microvm"
 	}
 }
@@ -42,7 +41,7 @@ const (
 )
 
 // openKVM opens /dev/kvm once for all stores of the process.
-var openKVM = sync.OnceValues(vmm.Open)
+var openKVM = sync.OnceValues(machine.OpenKVM)
 
 // Name implements Backend.
 func (b MicroVMBackend) Name() string { return "microvm" }
