@@ -32,7 +32,8 @@ func TestStreamRegistryForgets(t *testing.T) {
 	}
 	// A shared writer is one stream.
 	var b bytes.Buffer
-	if streamOf(&b, true) != streamOf(&b, true) || streamOf(&b, true) == streamOf(&b, false) {
+	first, again := streamOf(&b, true), streamOf(&b, true)
+	if first != again || first == streamOf(&b, false) {
 		t.Fatal("one stream per writer and direction")
 	}
 }

@@ -451,8 +451,7 @@ func TestMemoryBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inst, err := loadBench(ctx, probe)
-	if err != nil {
+	if _, err := loadBench(ctx, probe); err != nil {
 		t.Fatal(err)
 	}
 	loaded, _ := probe.Usage(nil)
@@ -463,7 +462,8 @@ func TestMemoryBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	if inst, err = loadBench(ctx, m); err != nil {
+	inst, err := loadBench(ctx, m)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := m.Call(ctx, inst, benchDirty, []uint64{2}, 1); err != nil {
