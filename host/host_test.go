@@ -185,8 +185,8 @@ func TestBadArguments(t *testing.T) {
 		require.ErrorIs(t, err, host.ErrArguments)
 		def, ok := sb.Module().ExportedFunction("swap")
 		require.True(t, ok)
-		require.Equal(t, []host.ValueType{host.ValueTypeI64, host.ValueTypeF64}, def.ParamTypes)
-		require.Equal(t, []host.ValueType{host.ValueTypeF64, host.ValueTypeI64}, def.ResultTypes)
+		require.Equal(t, []api.ValueType{api.ValueTypeI64, api.ValueTypeF64}, def.ParamTypes)
+		require.Equal(t, []api.ValueType{api.ValueTypeF64, api.ValueTypeI64}, def.ResultTypes)
 	})
 }
 

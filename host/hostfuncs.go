@@ -7,7 +7,6 @@ import (
 	"slices"
 
 	"github.com/hlwasm/hlwasm/api"
-	"github.com/hlwasm/hlwasm/internal/machine"
 	"github.com/hlwasm/hlwasm/internal/wasmbin"
 	"github.com/hlwasm/hlwasm/wasi"
 )
@@ -56,8 +55,8 @@ func (r *Runtime) allowed() allowList {
 		a[[2]string{LogModule, LogName}] = logFunction(r.cfg.Log)
 	}
 	if r.cfg.WASI != nil {
-		funcs, _ := wasi.New(*r.cfg.WASI) // validated by NewRuntime; per-sandbox state comes later
-		for _, f := range funcs {
+		// Signatures only: each sandbox binds its own WASI instance (sandboxFuncs).
+		for _, f := range wasi.Signatures() {
 			a[[2]string{f.ModuleName, f.Name}] = f
 		}
 	}
@@ -122,13 +121,4 @@ func (a allowList) link(info *wasmbin.Module) ([]api.HostFunction, error) {
 		return nil, ie
 	}
 	return funcs, nil
-}
-
-func machineDefs(funcs []api.HostFunction) []machine.HostFuncDef {
-	defs := make([]machine.HostFuncDef, len(funcs))
-	for i, f := range funcs {
-		defs[i] = machine.HostFuncDef{Module: f.ModuleName, Name: f.Name, Params: f.ParamTypes,
-			Results: f.ResultTypes, Fn: machine.HostFunc(f.Fn)}
-	}
-	return defs
 }

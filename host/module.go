@@ -11,26 +11,11 @@ import (
 	"github.com/hlwasm/hlwasm/internal/wazeroengine"
 )
 
-// ValueType is a WebAssembly value type (binary encoding: 0x7f i32, 0x7e i64, 0x7d f32,
-// 0x7c f64, 0x7b v128, 0x70 funcref, 0x6f externref).
-type ValueType = wasmbin.ValType
-
-// Value types.
-const (
-	ValueTypeI32       = wasmbin.I32
-	ValueTypeI64       = wasmbin.I64
-	ValueTypeF32       = wasmbin.F32
-	ValueTypeF64       = wasmbin.F64
-	ValueTypeV128      = wasmbin.V128
-	ValueTypeFuncref   = wasmbin.FuncRef
-	ValueTypeExternref = wasmbin.ExternRef
-)
-
 // FunctionDefinition describes an exported function, known before any call.
 type FunctionDefinition struct {
 	Name        string
-	ParamTypes  []ValueType
-	ResultTypes []ValueType
+	ParamTypes  []api.ValueType
+	ResultTypes []api.ValueType
 	exportIndex uint32
 }
 
@@ -209,7 +194,7 @@ func (m *Module) newInstance(ctx context.Context, funcs []api.HostFunction, ownW
 		if err != nil {
 			return nil, err
 		}
-		mach.BindHostFuncs(machineDefs(funcs))
+		mach.BindHostFuncs(funcs)
 		return &vmInstance{mach: mach, inst: m.snapInst, snap: snap}, nil
 	}
 	mach, err := machine.New(ctx, m.machineConfig())
@@ -221,7 +206,7 @@ func (m *Module) newInstance(ctx context.Context, funcs []api.HostFunction, ownW
 		return nil, err
 	}
 	if len(funcs) > 0 {
-		if err := mach.DefineHost(ctx, machineDefs(funcs)); err != nil {
+		if err := mach.DefineHost(ctx, funcs); err != nil {
 			return fail(err)
 		}
 	}

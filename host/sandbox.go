@@ -44,7 +44,7 @@ func (s *Sandbox) Call(ctx context.Context, name string, params ...uint64) ([]ui
 	return res, nil
 }
 
-func slots(ts []ValueType) int {
+func slots(ts []api.ValueType) int {
 	n := 0
 	for _, t := range ts {
 		n += t.Slots()

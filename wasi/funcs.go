@@ -2,6 +2,8 @@ package wasi
 
 import (
 	"context"
+	"slices"
+	"sync"
 
 	"github.com/hlwasm/hlwasm/api"
 )
@@ -70,22 +72,38 @@ var funcDefs = []funcDef{
 	{name: "sock_shutdown", params: "ii", fn: nosys},
 }
 
+// signature is d as a host function without an implementation.
+func (d funcDef) signature() api.HostFunction {
+	h := api.HostFunction{ModuleName: ModuleName, Name: d.name}
+	for _, c := range d.params {
+		if c == 'I' {
+			h.ParamTypes = append(h.ParamTypes, api.ValueTypeI64)
+		} else {
+			h.ParamTypes = append(h.ParamTypes, api.ValueTypeI32)
+		}
+	}
+	if !d.noRes {
+		h.ResultTypes = []api.ValueType{api.ValueTypeI32}
+	}
+	return h
+}
+
+var signatures = sync.OnceValue(func() []api.HostFunction {
+	out := make([]api.HostFunction, len(funcDefs))
+	for i, d := range funcDefs {
+		out[i] = d.signature()
+	}
+	return out
+})
+
+// Signatures lists the preview1 functions with their signatures and no implementation (Fn is
+// nil): what a linker needs to check a module's imports, without making an Instance.
+func Signatures() []api.HostFunction { return slices.Clone(signatures()) }
+
 func (in *Instance) hostFunctions() []api.HostFunction {
-	out := make([]api.HostFunction, 0, len(funcDefs))
-	for _, d := range funcDefs {
-		h := api.HostFunction{ModuleName: ModuleName, Name: d.name}
-		for _, c := range d.params {
-			if c == 'I' {
-				h.ParamTypes = append(h.ParamTypes, api.ValueTypeI64)
-			} else {
-				h.ParamTypes = append(h.ParamTypes, api.ValueTypeI32)
-			}
-		}
-		if !d.noRes {
-			h.ResultTypes = []api.ValueType{api.ValueTypeI32}
-		}
-		h.Fn = in.bind(d)
-		out = append(out, h)
+	out := Signatures()
+	for i, d := range funcDefs {
+		out[i].Fn = in.bind(d)
 	}
 	return out
 }

@@ -13,24 +13,13 @@ import (
 	"github.com/hlwasm/hlwasm/internal/errs"
 )
 
-// HostFunc serves one host-function call from the guest: params in stack[:n], results to
-// stack[:m]. mem is the calling instance's memory 0 (nil if it has none).
-type HostFunc func(ctx context.Context, mem api.Memory, stack []uint64) error
-
-// HostFuncDef declares a host function to the guest's linker.
-type HostFuncDef struct {
-	Module, Name    string
-	Params, Results []api.ValueType
-	Fn              HostFunc
-}
-
 // HostError is a host function's failure that ended a call (one definition for every engine).
 type HostError = errs.HostError
 
 // DefineHost declares host functions that modules loaded afterwards may import. The guest
 // links an import to one only if module, name and signature all match. The table travels with
 // the next Load (no round trip of its own).
-func (m *Machine) DefineHost(ctx context.Context, defs []HostFuncDef) error {
+func (m *Machine) DefineHost(ctx context.Context, defs []api.HostFunction) error {
 	_ = ctx
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -39,20 +28,20 @@ func (m *Machine) DefineHost(ctx context.Context, defs []HostFuncDef) error {
 	}
 	b := m.pendingHost
 	for _, d := range defs {
-		if len(d.Module) > 0xffff || len(d.Name) > 0xffff || len(d.Params) > 255 || len(d.Results) > 255 {
-			return fmt.Errorf("%w: host function %s.%s: name or signature too long", ErrLimit, d.Module, d.Name)
+		if len(d.ModuleName) > 0xffff || len(d.Name) > 0xffff || len(d.ParamTypes) > 255 || len(d.ResultTypes) > 255 {
+			return fmt.Errorf("%w: host function %s.%s: name or signature too long", ErrLimit, d.ModuleName, d.Name)
 		}
 		b = binary.LittleEndian.AppendUint32(b, uint32(len(m.hostFuncs)))
-		b = binary.LittleEndian.AppendUint16(b, uint16(len(d.Module)))
-		b = append(b, d.Module...)
+		b = binary.LittleEndian.AppendUint16(b, uint16(len(d.ModuleName)))
+		b = append(b, d.ModuleName...)
 		b = binary.LittleEndian.AppendUint16(b, uint16(len(d.Name)))
 		b = append(b, d.Name...)
-		b = append(b, byte(len(d.Params)))
-		for _, t := range d.Params {
+		b = append(b, byte(len(d.ParamTypes)))
+		for _, t := range d.ParamTypes {
 			b = append(b, byte(t))
 		}
-		b = append(b, byte(len(d.Results)))
-		for _, t := range d.Results {
+		b = append(b, byte(len(d.ResultTypes)))
+		for _, t := range d.ResultTypes {
 			b = append(b, byte(t))
 		}
 		m.hostFuncs = append(m.hostFuncs, d)
@@ -67,10 +56,10 @@ func (m *Machine) DefineHost(ctx context.Context, defs []HostFuncDef) error {
 // BindHostFuncs sets the host side of host functions the guest already knows (a machine
 // started from a snapshot file whose guest memory holds the synthesized host modules): defs
 // must be what DefineHost was given when the snapshot's machine was set up, in that order.
-func (m *Machine) BindHostFuncs(defs []HostFuncDef) {
+func (m *Machine) BindHostFuncs(defs []api.HostFunction) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.hostFuncs = append([]HostFuncDef(nil), defs...)
+	m.hostFuncs = append([]api.HostFunction(nil), defs...)
 }
 
 // serveHostCall runs the host function the guest asked for and writes its results. Everything
@@ -85,9 +74,9 @@ func (m *Machine) serveHostCall(ctx context.Context) {
 		return
 	}
 	d := m.hostFuncs[id]
-	name := d.Module + "." + d.Name
+	name := d.ModuleName + "." + d.Name
 	np, nr := int(m.get32(abi.MbHostNParams)), int(m.get32(abi.MbHostNResults))
-	if np != len(d.Params) || nr != len(d.Results) {
+	if np != len(d.ParamTypes) || nr != len(d.ResultTypes) {
 		m.hostErr = fmt.Errorf("%w: guest called %s with %d params/%d results", ErrGuestFault, name, np, nr)
 		return
 	}
@@ -155,7 +144,7 @@ func (h *hostCallState) abandon() {
 type PanicError = errs.PanicError
 
 // callHost runs a host function, turning a panic into a *PanicError.
-func callHost(ctx context.Context, f HostFunc, mem api.Memory, stack []uint64) (err error) {
+func callHost(ctx context.Context, f api.GoFunction, mem api.Memory, stack []uint64) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = &PanicError{Value: r, Stack: debug.Stack()}

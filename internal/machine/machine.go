@@ -11,6 +11,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/hlwasm/hlwasm/api"
 	"github.com/hlwasm/hlwasm/internal/abi"
 	"github.com/hlwasm/hlwasm/internal/errs"
 	"github.com/hlwasm/hlwasm/internal/vmm"
@@ -115,12 +116,12 @@ type Machine struct {
 	xfer []byte // the transfer window
 
 	img          *image
-	heapStart    uint64        // first byte of the lazily mapped heap
-	mapped       []uint64      // heap regions (2 MiB) mapped so far, in mapping order
-	hostFuncs    []HostFuncDef // by id, as declared to the guest
-	hostErr      error         // why the last host call failed
-	mapErr       error         // why the last first-touch mapping failed
-	pendingHost  []byte        // host function table not yet sent (it goes with the next Load)
+	heapStart    uint64             // first byte of the lazily mapped heap
+	mapped       []uint64           // heap regions (2 MiB) mapped so far, in mapping order
+	hostFuncs    []api.HostFunction // by id, as declared to the guest
+	hostErr      error              // why the last host call failed
+	mapErr       error              // why the last first-touch mapping failed
+	pendingHost  []byte             // host function table not yet sent (it goes with the next Load)
 	pendingCount int
 	callInst     uint32 // the instance of the call in progress (host functions' caller)
 	scan         pageScanner

@@ -31,7 +31,7 @@ var fuzzMem = make([]byte, 128<<20) // shared by all inputs
 
 // fuzzHostFuncs (env.add first, as the seeds' guest imports it) have signatures with 0, 1, 2 and MaxValues values, so that fuzzed counts can
 // match one; each checks the window it is given and touches both of its ends.
-func fuzzHostFuncs(calls *int) []HostFuncDef {
+func fuzzHostFuncs(calls *int) []api.HostFunction {
 	i32 := api.ValueTypeI32
 	many := make([]api.ValueType, abi.MaxValues)
 	for i := range many {
@@ -54,17 +54,17 @@ func fuzzHostFuncs(calls *int) []HostFuncDef {
 		}
 		return nil
 	}
-	return []HostFuncDef{
-		{Module: "env", Name: "add", Params: []api.ValueType{i32, i32}, Results: []api.ValueType{i32}, Fn: fn},
-		{Module: "env", Name: "nop", Fn: fn},
-		{Module: "env", Name: "many", Params: many, Results: many, Fn: fn},
-		{Module: "env", Name: "fails", Params: []api.ValueType{i32}, Fn: func(context.Context, api.Memory, []uint64) error {
+	return []api.HostFunction{
+		{ModuleName: "env", Name: "add", ParamTypes: []api.ValueType{i32, i32}, ResultTypes: []api.ValueType{i32}, Fn: fn},
+		{ModuleName: "env", Name: "nop", Fn: fn},
+		{ModuleName: "env", Name: "many", ParamTypes: many, ResultTypes: many, Fn: fn},
+		{ModuleName: "env", Name: "fails", ParamTypes: []api.ValueType{i32}, Fn: func(context.Context, api.Memory, []uint64) error {
 			return errors.New("fails")
 		}},
 	}
 }
 
-func decoderMachine(mailbox []byte, defs []HostFuncDef) *Machine {
+func decoderMachine(mailbox []byte, defs []api.HostFunction) *Machine {
 	m := &Machine{cfg: Config{XferBytes: fuzzXfer}, mem: fuzzMem, hostFuncs: defs}
 	m.mb = m.mem[abi.MailboxAddr : abi.MailboxAddr+abi.MailboxSize]
 	clear(m.mb)
@@ -180,7 +180,7 @@ func TestWriteMailboxSeeds(t *testing.T) {
 		stack[0] = uint64(uint32(stack[0]) + uint32(stack[1]))
 		return nil
 	}
-	if err := m.DefineHost(ctx, []HostFuncDef{f}); err != nil {
+	if err := m.DefineHost(ctx, []api.HostFunction{f}); err != nil {
 		t.Fatal(err)
 	}
 	tamperReply = capture("load")

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hlwasm/hlwasm/api"
 	"github.com/hlwasm/hlwasm/internal/bench"
 	"github.com/hlwasm/hlwasm/internal/vmm"
 )
@@ -29,8 +30,7 @@ func requireKVM(t testing.TB) *vmm.KVM {
 // loadBench defines the bench module's host import (env.add) and loads it.
 func loadBench(ctx context.Context, m *Machine) (uint32, error) {
 	f := bench.HostAdd
-	if err := m.DefineHost(ctx, []HostFuncDef{{Module: f.ModuleName, Name: f.Name, Params: f.ParamTypes,
-		Results: f.ResultTypes, Fn: HostFunc(f.Fn)}}); err != nil {
+	if err := m.DefineHost(ctx, []api.HostFunction{f}); err != nil {
 		return 0, err
 	}
 	return m.Load(ctx, bench.Module)

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/hlwasm/hlwasm/internal/wasmbin"
+	"github.com/hlwasm/hlwasm/api"
 )
 
 // Sentinel errors, for errors.Is.
@@ -29,16 +29,16 @@ var (
 // -9223372036854775808..18446744073709551615. Floats use strconv.ParseFloat's syntax
 // (so also "nan", "inf", "-inf", "+Inf", hex floats) at the type's bit size; a finite
 // literal beyond the type's range is an ErrRange.
-func Parse(t wasmbin.ValType, s string) (uint64, error) {
+func Parse(t api.ValueType, s string) (uint64, error) {
 	switch t {
-	case wasmbin.I32:
+	case api.ValueTypeI32:
 		return parseInt(s, 32)
-	case wasmbin.I64:
+	case api.ValueTypeI64:
 		return parseInt(s, 64)
-	case wasmbin.F32:
+	case api.ValueTypeF32:
 		f, err := parseFloat(s, 32)
 		return uint64(math.Float32bits(float32(f))), err
-	case wasmbin.F64:
+	case api.ValueTypeF64:
 		f, err := parseFloat(s, 64)
 		return math.Float64bits(f), err
 	}
@@ -97,15 +97,15 @@ func parseFloat(s string, bits int) (float64, error) {
 // Format renders the slot v of a value of type t: integers as signed decimal, floats in the
 // shortest form that parses back to the same value ("NaN", "+Inf", "-Inf" as Go prints
 // them; a NaN's payload is not shown).
-func Format(t wasmbin.ValType, v uint64) string {
+func Format(t api.ValueType, v uint64) string {
 	switch t {
-	case wasmbin.I32:
+	case api.ValueTypeI32:
 		return strconv.FormatInt(int64(int32(uint32(v))), 10)
-	case wasmbin.I64:
+	case api.ValueTypeI64:
 		return strconv.FormatInt(int64(v), 10)
-	case wasmbin.F32:
+	case api.ValueTypeF32:
 		return strconv.FormatFloat(float64(math.Float32frombits(uint32(v))), 'g', -1, 32)
-	case wasmbin.F64:
+	case api.ValueTypeF64:
 		return strconv.FormatFloat(math.Float64frombits(v), 'g', -1, 64)
 	}
 	return fmt.Sprintf("%s:0x%x", t, v)

@@ -5,18 +5,18 @@ import (
 	"math"
 	"testing"
 
-	"github.com/hlwasm/hlwasm/internal/wasmbin"
+	"github.com/hlwasm/hlwasm/api"
 )
 
 func TestParse(t *testing.T) {
 	const (
-		i32 = wasmbin.I32
-		i64 = wasmbin.I64
-		f32 = wasmbin.F32
-		f64 = wasmbin.F64
+		i32 = api.ValueTypeI32
+		i64 = api.ValueTypeI64
+		f32 = api.ValueTypeF32
+		f64 = api.ValueTypeF64
 	)
 	tests := []struct {
-		t       wasmbin.ValType
+		t       api.ValueType
 		in      string
 		want    uint64
 		wantErr error
@@ -73,8 +73,8 @@ func TestParse(t *testing.T) {
 		{f64, "1e400", 0, ErrRange},
 		{f64, "5e-324", 1, nil},
 		{f64, "", 0, ErrSyntax},
-		{wasmbin.V128, "0", 0, ErrType},
-		{wasmbin.FuncRef, "0", 0, ErrType},
+		{api.ValueTypeV128, "0", 0, ErrType},
+		{api.ValueTypeFuncref, "0", 0, ErrType},
 	}
 	for _, tt := range tests {
 		got, err := Parse(tt.t, tt.in)
@@ -92,34 +92,34 @@ func TestParse(t *testing.T) {
 
 func TestFormat(t *testing.T) {
 	tests := []struct {
-		t    wasmbin.ValType
+		t    api.ValueType
 		in   uint64
 		want string
 	}{
-		{wasmbin.I32, 0, "0"},
-		{wasmbin.I32, 0xffffffff, "-1"},
-		{wasmbin.I32, 0x80000000, "-2147483648"},
-		{wasmbin.I32, 0x7fffffff, "2147483647"},
-		{wasmbin.I32, 0xdead00000005, "5"}, // only the low 32 bits count
-		{wasmbin.I64, math.MaxUint64, "-1"},
-		{wasmbin.I64, 1 << 63, "-9223372036854775808"},
-		{wasmbin.I64, 1 << 40, "1099511627776"},
-		{wasmbin.F32, uint64(math.Float32bits(0.1)), "0.1"},
-		{wasmbin.F32, 0x3fc00000, "1.5"},
-		{wasmbin.F32, 0x80000000, "-0"},
-		{wasmbin.F32, 0x7f800000, "+Inf"},
-		{wasmbin.F32, 0xff800000, "-Inf"},
-		{wasmbin.F32, 0x7fc00000, "NaN"},
-		{wasmbin.F32, 0xffa00001, "NaN"},
-		{wasmbin.F32, 1, "1e-45"},
-		{wasmbin.F32, 0x7f7fffff, "3.4028235e+38"},
-		{wasmbin.F64, math.Float64bits(0.1), "0.1"},
-		{wasmbin.F64, math.Float64bits(1e21), "1e+21"},
-		{wasmbin.F64, math.Float64bits(123456), "123456"},
-		{wasmbin.F64, 0x7ff8000000000001, "NaN"},
-		{wasmbin.F64, 0xfff0000000000000, "-Inf"},
-		{wasmbin.F64, 1, "5e-324"},
-		{wasmbin.V128, 0x10, "v128:0x10"},
+		{api.ValueTypeI32, 0, "0"},
+		{api.ValueTypeI32, 0xffffffff, "-1"},
+		{api.ValueTypeI32, 0x80000000, "-2147483648"},
+		{api.ValueTypeI32, 0x7fffffff, "2147483647"},
+		{api.ValueTypeI32, 0xdead00000005, "5"}, // only the low 32 bits count
+		{api.ValueTypeI64, math.MaxUint64, "-1"},
+		{api.ValueTypeI64, 1 << 63, "-9223372036854775808"},
+		{api.ValueTypeI64, 1 << 40, "1099511627776"},
+		{api.ValueTypeF32, uint64(math.Float32bits(0.1)), "0.1"},
+		{api.ValueTypeF32, 0x3fc00000, "1.5"},
+		{api.ValueTypeF32, 0x80000000, "-0"},
+		{api.ValueTypeF32, 0x7f800000, "+Inf"},
+		{api.ValueTypeF32, 0xff800000, "-Inf"},
+		{api.ValueTypeF32, 0x7fc00000, "NaN"},
+		{api.ValueTypeF32, 0xffa00001, "NaN"},
+		{api.ValueTypeF32, 1, "1e-45"},
+		{api.ValueTypeF32, 0x7f7fffff, "3.4028235e+38"},
+		{api.ValueTypeF64, math.Float64bits(0.1), "0.1"},
+		{api.ValueTypeF64, math.Float64bits(1e21), "1e+21"},
+		{api.ValueTypeF64, math.Float64bits(123456), "123456"},
+		{api.ValueTypeF64, 0x7ff8000000000001, "NaN"},
+		{api.ValueTypeF64, 0xfff0000000000000, "-Inf"},
+		{api.ValueTypeF64, 1, "5e-324"},
+		{api.ValueTypeV128, 0x10, "v128:0x10"},
 	}
 	for _, tt := range tests {
 		if got := Format(tt.t, tt.in); got != tt.want {
@@ -130,11 +130,11 @@ func TestFormat(t *testing.T) {
 
 // Formatting then parsing gives back the same bits for every non-NaN value.
 func TestRoundTrip(t *testing.T) {
-	cases := map[wasmbin.ValType][]uint64{
-		wasmbin.I32: {0, 1, 0x7fffffff, 0x80000000, 0xffffffff},
-		wasmbin.I64: {0, 1, 1<<63 - 1, 1 << 63, math.MaxUint64},
-		wasmbin.F32: {0, 0x80000000, 1, 0x007fffff, 0x3dcccccd, 0x7f7fffff, 0x7f800000, 0xff800000},
-		wasmbin.F64: {0, 1 << 63, 1, 0x000fffffffffffff, 0x3fb999999999999a, 0x7fefffffffffffff, 0x7ff0000000000000},
+	cases := map[api.ValueType][]uint64{
+		api.ValueTypeI32: {0, 1, 0x7fffffff, 0x80000000, 0xffffffff},
+		api.ValueTypeI64: {0, 1, 1<<63 - 1, 1 << 63, math.MaxUint64},
+		api.ValueTypeF32: {0, 0x80000000, 1, 0x007fffff, 0x3dcccccd, 0x7f7fffff, 0x7f800000, 0xff800000},
+		api.ValueTypeF64: {0, 1 << 63, 1, 0x000fffffffffffff, 0x3fb999999999999a, 0x7fefffffffffffff, 0x7ff0000000000000},
 	}
 	for vt, vs := range cases {
 		for _, v := range vs {

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/hlwasm/hlwasm/api"
 	"github.com/tetratelabs/wazero"
 	wapi "github.com/tetratelabs/wazero/api"
 )
@@ -183,7 +184,7 @@ func compareWazero(t *testing.T, m *Module, wz wazero.CompiledModule) {
 	}
 }
 
-func sameTypes(a []ValType, b []wapi.ValueType) bool {
+func sameTypes(a []api.ValueType, b []wapi.ValueType) bool {
 	if len(a) != len(b) {
 		return false
 	}

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/hlwasm/hlwasm/api"
 )
 
 func readTestdata(t testing.TB, name string) []byte {
@@ -20,22 +22,22 @@ func TestParseImports(t *testing.T) {
 	must(t, err)
 
 	eq(t, 4, len(m.Types))
-	eq(t, FuncType{Params: []ValType{I32, I32}, Results: []ValType{I64}}, m.Types[1])
+	eq(t, FuncType{Params: []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, Results: []api.ValueType{api.ValueTypeI64}}, m.Types[1])
 	eq(t, "(f32) -> (f32, f64, v128)", m.Types[2].String())
 
 	eq(t, 7, len(m.Imports))
 	eq(t, Import{Module: "env", Name: "f", Kind: KindFunc, TypeIndex: 1, FuncType: m.Types[1]}, m.Imports[0])
-	eq(t, TableType{Elem: FuncRef, Limits: Limits{Min: 1, Max: 10, HasMax: true}}, m.Imports[1].TableType)
+	eq(t, TableType{Elem: api.ValueTypeFuncref, Limits: Limits{Min: 1, Max: 10, HasMax: true}}, m.Imports[1].TableType)
 	eq(t, MemType{Limits{Min: 1}}, m.Imports[2].MemType)
-	eq(t, GlobalType{Type: F64}, m.Imports[3].GlobalType)
-	eq(t, GlobalType{Type: I64, Mutable: true}, m.Imports[4].GlobalType)
+	eq(t, GlobalType{Type: api.ValueTypeF64}, m.Imports[3].GlobalType)
+	eq(t, GlobalType{Type: api.ValueTypeI64, Mutable: true}, m.Imports[4].GlobalType)
 	eq(t, KindFunc, m.Imports[5].Kind)
-	eq(t, GlobalType{Type: ExternRef}, m.Imports[6].GlobalType)
+	eq(t, GlobalType{Type: api.ValueTypeExternref}, m.Imports[6].GlobalType)
 
 	eq(t, []uint32{3, 0}, m.Funcs)
-	eq(t, []TableType{{Elem: ExternRef, Limits: Limits{Min: 2}}}, m.Tables)
+	eq(t, []TableType{{Elem: api.ValueTypeExternref, Limits: Limits{Min: 2}}}, m.Tables)
 	eq(t, 0, len(m.Memories))
-	eq(t, []GlobalType{{I32, true}, {V128, false}, {FuncRef, false}, {F64, false}, {ExternRef, false}}, m.Globals)
+	eq(t, []GlobalType{{api.ValueTypeI32, true}, {api.ValueTypeV128, false}, {api.ValueTypeFuncref, false}, {api.ValueTypeF64, false}, {api.ValueTypeExternref, false}}, m.Globals)
 	truth(t, m.HasStart)
 	eq(t, uint32(3), m.Start)
 	eq(t, 4, m.NumFuncs())
@@ -67,11 +69,11 @@ func TestParseImports(t *testing.T) {
 	i, gt, ok := m.ExportedGlobal("g")
 	truth(t, ok)
 	eq(t, 11, i)
-	eq(t, GlobalType{Type: F64}, gt)
+	eq(t, GlobalType{Type: api.ValueTypeF64}, gt)
 	i, gt, ok = m.ExportedGlobal("gl")
 	truth(t, ok)
 	eq(t, 2, i)
-	eq(t, GlobalType{Type: I32, Mutable: true}, gt)
+	eq(t, GlobalType{Type: api.ValueTypeI32, Mutable: true}, gt)
 	_, _, ok = m.ExportedGlobal("a")
 	truth(t, !ok)
 
@@ -86,8 +88,8 @@ func TestParsePlain(t *testing.T) {
 	eq(t, []MemType{{Limits{Min: 1, Max: 2, HasMax: true}}}, m.Memories)
 	_, ft, ok := m.ExportedFunc("swap")
 	truth(t, ok)
-	eq(t, []ValType{F32, I64}, ft.Params)
-	eq(t, []ValType{I64, F32}, ft.Results)
+	eq(t, []api.ValueType{api.ValueTypeF32, api.ValueTypeI64}, ft.Params)
+	eq(t, []api.ValueType{api.ValueTypeI64, api.ValueTypeF32}, ft.Results)
 	_, ft, ok = m.ExportedFunc("nothing")
 	truth(t, ok)
 	eq(t, 0, len(ft.Params))
@@ -106,14 +108,14 @@ func TestParseEmpty(t *testing.T) {
 }
 
 func TestValTypeString(t *testing.T) {
-	for vt, s := range map[ValType]string{I32: "i32", I64: "i64", F32: "f32", F64: "f64", V128: "v128",
-		FuncRef: "funcref", ExternRef: "externref", 0x40: "valtype(0x40)"} {
+	for vt, s := range map[api.ValueType]string{api.ValueTypeI32: "i32", api.ValueTypeI64: "i64", api.ValueTypeF32: "f32", api.ValueTypeF64: "f64", api.ValueTypeV128: "v128",
+		api.ValueTypeFuncref: "funcref", api.ValueTypeExternref: "externref", 0x40: "valtype(0x40)"} {
 		eq(t, s, vt.String())
 	}
-	eq(t, 2, V128.Slots())
-	eq(t, 1, ExternRef.Slots())
-	truth(t, FuncRef.IsRef())
-	truth(t, !I32.IsRef())
+	eq(t, 2, api.ValueTypeV128.Slots())
+	eq(t, 1, api.ValueTypeExternref.Slots())
+	truth(t, api.ValueTypeFuncref.IsRef())
+	truth(t, !api.ValueTypeI32.IsRef())
 }
 
 // mod builds a module from the header and raw sections.

@@ -3,6 +3,8 @@ package wasmbin
 import (
 	"fmt"
 	"unicode/utf8"
+
+	"github.com/hlwasm/hlwasm/api"
 )
 
 // reader decodes primitive values from a byte slice; every read is bounds checked.
@@ -118,7 +120,7 @@ func (r *reader) name() (string, error) {
 	return string(b), nil
 }
 
-func (r *reader) valType() (ValType, error) {
+func (r *reader) valType() (api.ValueType, error) {
 	c, err := r.byte()
 	if err != nil {
 		return 0, err
@@ -126,18 +128,18 @@ func (r *reader) valType() (ValType, error) {
 	if !validValType(c) {
 		return 0, r.errorf("malformed value type 0x%02x", c)
 	}
-	return ValType(c), nil
+	return api.ValueType(c), nil
 }
 
-func (r *reader) refType() (ValType, error) {
+func (r *reader) refType() (api.ValueType, error) {
 	c, err := r.byte()
 	if err != nil {
 		return 0, err
 	}
-	if ValType(c) != FuncRef && ValType(c) != ExternRef {
+	if api.ValueType(c) != api.ValueTypeFuncref && api.ValueType(c) != api.ValueTypeExternref {
 		return 0, r.errorf("malformed reference type 0x%02x", c)
 	}
-	return ValType(c), nil
+	return api.ValueType(c), nil
 }
 
 func (r *reader) limits() (Limits, error) {

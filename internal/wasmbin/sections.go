@@ -1,6 +1,10 @@
 package wasmbin
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/hlwasm/hlwasm/api"
+)
 
 func (p *parser) types(r *reader) error {
 	n, err := r.count(3) // 0x60, params, results
@@ -28,12 +32,12 @@ func (p *parser) types(r *reader) error {
 	return nil
 }
 
-func valTypes(r *reader) ([]ValType, error) {
+func valTypes(r *reader) ([]api.ValueType, error) {
 	n, err := r.count(1)
 	if err != nil {
 		return nil, err
 	}
-	ts := make([]ValType, n)
+	ts := make([]api.ValueType, n)
 	for i := range ts {
 		if ts[i], err = r.valType(); err != nil {
 			return nil, err

@@ -7,24 +7,12 @@ import (
 	"github.com/hlwasm/hlwasm/api"
 )
 
-// ValType is a WebAssembly value type, encoded as in the binary format (api.ValueType: one
-// definition for the host API, host functions and this reader).
-type ValType = api.ValueType
-
-// Value types.
-const (
-	I32       = api.ValueTypeI32
-	I64       = api.ValueTypeI64
-	F32       = api.ValueTypeF32
-	F64       = api.ValueTypeF64
-	V128      = api.ValueTypeV128
-	FuncRef   = api.ValueTypeFuncref
-	ExternRef = api.ValueTypeExternref
-)
+// Value types are api.ValueType: one definition for the host API, host functions and this
+// reader.
 
 func validValType(b byte) bool {
-	switch ValType(b) {
-	case I32, I64, F32, F64, V128, FuncRef, ExternRef:
+	switch api.ValueType(b) {
+	case api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeF32, api.ValueTypeF64, api.ValueTypeV128, api.ValueTypeFuncref, api.ValueTypeExternref:
 		return true
 	}
 	return false
@@ -32,7 +20,7 @@ func validValType(b byte) bool {
 
 // FuncType is a function signature.
 type FuncType struct {
-	Params, Results []ValType
+	Params, Results []api.ValueType
 }
 
 // String formats the type as "(i32, i64) -> (f32)".
@@ -45,7 +33,7 @@ func (f FuncType) Equal(g FuncType) bool {
 	return equalTypes(f.Params, g.Params) && equalTypes(f.Results, g.Results)
 }
 
-func joinTypes(ts []ValType) string {
+func joinTypes(ts []api.ValueType) string {
 	s := make([]string, len(ts))
 	for i, t := range ts {
 		s[i] = t.String()
@@ -53,7 +41,7 @@ func joinTypes(ts []ValType) string {
 	return strings.Join(s, ", ")
 }
 
-func equalTypes(a, b []ValType) bool {
+func equalTypes(a, b []api.ValueType) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -74,7 +62,7 @@ type Limits struct {
 
 // TableType is the type of a table.
 type TableType struct {
-	Elem ValType // FuncRef or ExternRef
+	Elem api.ValueType // api.ValueTypeFuncref or api.ValueTypeExternref
 	Limits
 }
 
@@ -85,7 +73,7 @@ type MemType struct {
 
 // GlobalType is the type of a global.
 type GlobalType struct {
-	Type    ValType
+	Type    api.ValueType
 	Mutable bool
 }
 

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hlwasm/hlwasm/api"
 	"github.com/hlwasm/hlwasm/internal/values"
-	"github.com/hlwasm/hlwasm/internal/wasmbin"
 )
 
 // NaN patterns of assert_return.
@@ -135,13 +135,13 @@ func matchNaN(pattern string, got uint64, bits int) bool {
 func describe(e value, got []uint64) string {
 	switch e.Type {
 	case "i32":
-		return "i32:" + values.Format(wasmbin.I32, got[0])
+		return "i32:" + values.Format(api.ValueTypeI32, got[0])
 	case "i64":
-		return "i64:" + values.Format(wasmbin.I64, got[0])
+		return "i64:" + values.Format(api.ValueTypeI64, got[0])
 	case "f32":
-		return fmt.Sprintf("f32:%s(%#x)", values.Format(wasmbin.F32, got[0]), uint32(got[0]))
+		return fmt.Sprintf("f32:%s(%#x)", values.Format(api.ValueTypeF32, got[0]), uint32(got[0]))
 	case "f64":
-		return fmt.Sprintf("f64:%s(%#x)", values.Format(wasmbin.F64, got[0]), got[0])
+		return fmt.Sprintf("f64:%s(%#x)", values.Format(api.ValueTypeF64, got[0]), got[0])
 	case "v128":
 		return fmt.Sprintf("v128:%016x_%016x", got[1], got[0])
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/hlwasm/hlwasm/api"
 	"github.com/hlwasm/hlwasm/internal/machine"
 	"github.com/hlwasm/hlwasm/internal/wasmbin"
 )
@@ -149,7 +150,7 @@ func (s *microVMStore) Register(ctx context.Context, inst Instance, name string)
 	return backendErr(s.m.Register(ctx, uint32(inst), name))
 }
 
-func slotCount(ts []wasmbin.ValType) int {
+func slotCount(ts []api.ValueType) int {
 	n := 0
 	for _, t := range ts {
 		n += t.Slots()

@@ -110,12 +110,12 @@ func compareWithWazero(t *testing.T, name string, m *wasmbin.Module, cm wazero.C
 	}
 }
 
-func sameTypes(a []wasmbin.ValType, b []api.ValueType) bool {
+func sameTypes[A, B ~byte](a []A, b []B) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for i := range a {
-		if byte(a[i]) != b[i] {
+		if byte(a[i]) != byte(b[i]) {
 			return false
 		}
 	}
