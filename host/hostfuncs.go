@@ -69,10 +69,15 @@ func (r *Runtime) allowed() allowList {
 // wasiModule is the module name of WASI preview1 imports.
 const wasiModule = "wasi_snapshot_preview1"
 
+// importsWASI says whether the module links WASI functions (which are bound per sandbox).
+func (m *Module) importsWASI() bool {
+	return m.rt.cfg.WASI != nil && slices.ContainsFunc(m.hostFuncs, func(f api.HostFunction) bool { return f.ModuleName == wasiModule })
+}
+
 // sandboxFuncs returns the host functions one sandbox links: the module's imports, with the
 // WASI ones bound to a WASI instance of the sandbox's own (nil if the module imports no WASI).
 func (m *Module) sandboxFuncs() ([]api.HostFunction, *wasi.Instance, error) {
-	if m.rt.cfg.WASI == nil || !slices.ContainsFunc(m.hostFuncs, func(f api.HostFunction) bool { return f.ModuleName == wasiModule }) {
+	if !m.importsWASI() {
 		return m.hostFuncs, nil, nil
 	}
 	wi, err := wasi.NewInstance(*m.rt.cfg.WASI)

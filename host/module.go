@@ -72,7 +72,9 @@ func (r *Runtime) LoadModule(ctx context.Context, wasm []byte) (*Module, error) 
 		return nil, err
 	}
 	m.hostFuncs = funcs
-	if r.cfg.Engine == EngineWazero {
+	// A module that imports WASI gets a wazero module per sandbox (WASI state is per sandbox;
+	// the compiled code is shared through the cache): the allow-list has only its signatures.
+	if r.cfg.Engine == EngineWazero && !m.importsWASI() {
 		m.wz, err = wazeroengine.Load(ctx, m.wasm, funcs, m.wazeroConfig())
 		if err != nil {
 			return nil, translateWazeroLoad(err)
