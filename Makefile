@@ -62,6 +62,7 @@ test: check-guest
 	@mkdir -p $(BUILD) && $(GO) test -count=1 -v -run TestSpec ./tests/spectest > $(BUILD)/spectest.log; \
 	  status=$$?; grep -E '^[A-Za-z0-9_.-]+\.json: |^spectest: ' $(BUILD)/spectest.log; exit $$status
 	$(MAKE) -C wasmguest/hosted ci FUZZ_TIME=$(FUZZ_TIME)
+	$(MAKE) --no-print-directory soak SOAK_TIME=20s
 
 FUZZ_TIME ?= 60
 
@@ -70,6 +71,14 @@ FUZZ_TIME ?= 60
 bench: cli
 	cd bench/wasmtime && $(GO) build -o $(CURDIR)/$(BUILD)/wasmtime-bench ./cmd/wasmtime-bench
 	$(BUILD)/hlwasm bench --resets --wasmtime $(BUILD)/wasmtime-bench --chart $(BUILD)/bench.svg
+
+# The soak test (tests/soak): calls with random deadlines and cancellations, traps, WASI stdio
+# and sandbox churn from 8 goroutines for SOAK_TIME (default 2m), every result checked, then a
+# leak check (fds, goroutines, threads, RSS). The full log is build/soak.log.
+.PHONY: soak
+soak:
+	@mkdir -p $(BUILD) && SOAK_TIME=$(or $(SOAK_TIME),2m) $(GO) test -count=1 -v -timeout 0 -run 'TestSoak$$' ./tests/soak > $(BUILD)/soak.log 2>&1; \
+	  status=$$?; if [ $$status = 0 ]; then grep -E 'soak: |calibration|baseline|end, modules|soak summary|^(---|ok|PASS)' $(BUILD)/soak.log; else cat $(BUILD)/soak.log; fi; exit $$status
 
 clean:
 	rm -rf $(BUILD)

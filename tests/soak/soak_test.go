@@ -161,6 +161,9 @@ type soak struct {
 	failures int
 	maxLate  time.Duration // the latest a call ended after its deadline
 	lateOp   string
+	lateSum  time.Duration
+	lateN    int64
+	lateSlow int64 // stops more than 100 ms late
 	churned  int64 // sandboxes created and closed by the churn workers
 	resets   int64 // Sandbox.Reset by the churn workers
 }
@@ -186,10 +189,18 @@ func (s *soak) fail(format string, args ...any) {
 }
 
 // late records how long after its deadline (or cancellation) a call ended.
-func (s *soak) late(op string, d time.Duration) {
+func (s *soak) late(op string, d time.Duration, err error) {
 	s.mu.Lock()
 	if d > s.maxLate {
 		s.maxLate, s.lateOp = d, op
+	}
+	s.lateSum += d
+	s.lateN++
+	if d > 100*time.Millisecond {
+		s.lateSlow++
+		if s.lateSlow <= 10 {
+			s.t.Logf("late: %s ended %v after its deadline or cancellation: %v", op, d.Round(time.Microsecond), err)
+		}
 	}
 	s.mu.Unlock()
 	if d > lateSlack {
@@ -302,11 +313,18 @@ func outcome(err error, wantTrap host.TrapKind, allowed ...error) (string, error
 	}
 	for _, a := range allowed {
 		if errors.Is(err, a) {
+			// Statistics only: a call that reached its export says so ("calling spin: ...");
+			// otherwise the context ended before, while Module.Call waited for a pooled
+			// sandbox or made a new one.
+			wait := ""
+			if !strings.HasPrefix(err.Error(), "calling ") {
+				wait = "(before call)"
+			}
 			switch a {
 			case host.ErrDeadline:
-				return "deadline", nil
+				return "deadline" + wait, nil
 			case host.ErrCanceled:
-				return "canceled", nil
+				return "canceled" + wait, nil
 			case host.ErrUnusable:
 				return "unusable", nil
 			}
@@ -421,8 +439,8 @@ func (s *soak) callOp(rng *rand.Rand, ms modules) {
 		s.fail("Module.Call %s%v (%s): %v", fn, params, op, bad)
 		return
 	}
-	if oc == "deadline" || oc == "canceled" {
-		s.late(op, end.Sub(st.at))
+	if oc != "ok" && oc != "trap" {
+		s.late(op, end.Sub(st.at), err)
 	}
 	s.count(op, oc)
 }
@@ -470,8 +488,8 @@ func (s *soak) wasiOp(rng *rand.Rand, mod *host.Module, sb *host.Sandbox) bool {
 		s.fail("%s (%d bytes): %v", op, len(payload), bad)
 		return false
 	}
-	if oc == "deadline" {
-		s.late(op, end.Sub(st.at))
+	if oc != "ok" {
+		s.late(op, end.Sub(st.at), err)
 	}
 	s.count(op, oc)
 	return oc == "ok"
@@ -521,8 +539,8 @@ func (s *soak) churnOp(rng *rand.Rand, ms modules) {
 			s.fail("Sandbox.Call %s%v (%s): %v", fn, params, op, bad)
 			return "bad"
 		}
-		if oc == "deadline" || oc == "canceled" {
-			s.late("sandbox "+op, end.Sub(st.at))
+		if oc != "ok" && oc != "trap" {
+			s.late("sandbox "+op, end.Sub(st.at), err)
 		}
 		s.count("sandbox "+op, oc)
 		return oc
@@ -703,7 +721,8 @@ func TestSoak(t *testing.T) {
 	base := s.settle(nil)
 	t.Logf("baseline after a %v warm-up, modules closed: %v", warm, base)
 	s.mu.Lock()
-	s.outcomes, s.churned, s.resets, s.maxLate = map[string]int64{}, 0, 0, 0
+	s.outcomes, s.churned, s.resets = map[string]int64{}, 0, 0
+	s.maxLate, s.lateSum, s.lateN, s.lateSlow = 0, 0, 0, 0
 	s.mu.Unlock()
 
 	start := time.Now()
@@ -734,11 +753,16 @@ func TestSoak(t *testing.T) {
 		t.Logf("  %-36s %8d", k, s.outcomes[k])
 	}
 	var sum []string
-	for _, oc := range []string{"ok", "trap", "deadline", "canceled", "unusable"} {
+	for _, oc := range []string{"ok", "trap", "deadline", "deadline(before call)", "canceled", "canceled(before call)", "unusable"} {
 		sum = append(sum, fmt.Sprintf("%s %d", oc, byOutcome[oc]))
 	}
-	t.Logf("soak summary: %v, %d calls (%s), %d sandboxes churned, %d resets, latest stop %v after its deadline (%s), %d failures",
-		elapsed.Round(time.Millisecond), total, strings.Join(sum, ", "), s.churned, s.resets, s.maxLate.Round(time.Microsecond), s.lateOp, s.failures)
+	meanLate := time.Duration(0)
+	if s.lateN > 0 {
+		meanLate = s.lateSum / time.Duration(s.lateN)
+	}
+	t.Logf("soak summary: %v, %d calls (%s), %d sandboxes churned, %d resets; stops after a deadline/cancel: mean %v late, %d over 100 ms, worst %v (%s); %d failures",
+		elapsed.Round(time.Millisecond), total, strings.Join(sum, ", "), s.churned, s.resets,
+		meanLate.Round(time.Microsecond), s.lateSlow, s.maxLate.Round(time.Microsecond), s.lateOp, s.failures)
 	s.mu.Unlock()
 
 	if n := s.inflight.Load(); n != 0 {
