@@ -161,11 +161,10 @@ type soak struct {
 	failures int
 	maxLate  time.Duration // the latest a call ended after its deadline
 	lateOp   string
-	lateSum  time.Duration
-	lateN    int64
-	lateSlow int64 // stops more than 100 ms late
-	churned  int64 // sandboxes created and closed by the churn workers
-	resets   int64 // Sandbox.Reset by the churn workers
+	lates    []time.Duration // how late each stop at a deadline or cancellation was
+	lateSlow int64           // stops more than 100 ms late
+	churned  int64           // sandboxes created and closed by the churn workers
+	resets   int64           // Sandbox.Reset by the churn workers
 }
 
 func (s *soak) count(op, outcome string) {
@@ -194,8 +193,7 @@ func (s *soak) late(op string, d time.Duration, err error) {
 	if d > s.maxLate {
 		s.maxLate, s.lateOp = d, op
 	}
-	s.lateSum += d
-	s.lateN++
+	s.lates = append(s.lates, d)
 	if d > 100*time.Millisecond {
 		s.lateSlow++
 		if s.lateSlow <= 10 {
@@ -354,6 +352,11 @@ func newStop(rng *rand.Rand, what string, max time.Duration) stop {
 	case "cancel":
 		var cancel context.CancelFunc
 		st.ctx, cancel = context.WithCancel(context.Background())
+		if rng.IntN(10) == 0 { // canceled before the call
+			cancel()
+			st.at, st.cancel = time.Now(), cancel
+			break
+		}
 		tm := time.AfterFunc(d, cancel)
 		st.cancel = func() { tm.Stop(); cancel() }
 	default:
@@ -404,7 +407,10 @@ func (s *soak) callOp(rng *rand.Rand, ms modules) {
 	case k < 56: // a host function ignoring its context, abandoned at the deadline
 		ms := uint64(rng.IntN(20))
 		st, op, fn, params, want = newStop(rng, "deadline", 20*time.Millisecond), "stall/deadline", "stall_then", []uint64{ms}, []uint64{ms + 2}
-	case k < 70: // traps, and the same exports not trapping
+	case k < 59:
+		ms := uint64(rng.IntN(20))
+		st, op, fn, params, want = newStop(rng, "cancel", 20*time.Millisecond), "stall/cancel", "stall_then", []uint64{ms}, []uint64{ms + 2}
+	case k < 72: // traps, and the same exports not trapping
 		st = newStop(rng, "", 0)
 		switch rng.IntN(5) {
 		case 0:
@@ -722,7 +728,7 @@ func TestSoak(t *testing.T) {
 	t.Logf("baseline after a %v warm-up, modules closed: %v", warm, base)
 	s.mu.Lock()
 	s.outcomes, s.churned, s.resets = map[string]int64{}, 0, 0
-	s.maxLate, s.lateSum, s.lateN, s.lateSlow = 0, 0, 0, 0
+	s.maxLate, s.lates, s.lateSlow = 0, nil, 0
 	s.mu.Unlock()
 
 	start := time.Now()
@@ -756,13 +762,16 @@ func TestSoak(t *testing.T) {
 	for _, oc := range []string{"ok", "trap", "deadline", "deadline(before call)", "canceled", "canceled(before call)", "unusable"} {
 		sum = append(sum, fmt.Sprintf("%s %d", oc, byOutcome[oc]))
 	}
-	meanLate := time.Duration(0)
-	if s.lateN > 0 {
-		meanLate = s.lateSum / time.Duration(s.lateN)
+	slices.Sort(s.lates)
+	q := func(f float64) time.Duration {
+		if len(s.lates) == 0 {
+			return 0
+		}
+		return s.lates[int(f*float64(len(s.lates)-1))].Round(time.Microsecond)
 	}
-	t.Logf("soak summary: %v, %d calls (%s), %d sandboxes churned, %d resets; stops after a deadline/cancel: mean %v late, %d over 100 ms, worst %v (%s); %d failures",
+	t.Logf("soak summary: %v, %d calls (%s), %d sandboxes churned, %d resets; %d stops at a deadline/cancel, late by p50 %v p99 %v p99.9 %v max %v (%s), %d over 100 ms; %d failures",
 		elapsed.Round(time.Millisecond), total, strings.Join(sum, ", "), s.churned, s.resets,
-		meanLate.Round(time.Microsecond), s.lateSlow, s.maxLate.Round(time.Microsecond), s.lateOp, s.failures)
+		len(s.lates), q(0.5), q(0.99), q(0.999), s.maxLate.Round(time.Microsecond), s.lateOp, s.lateSlow, s.failures)
 	s.mu.Unlock()
 
 	if n := s.inflight.Load(); n != 0 {
