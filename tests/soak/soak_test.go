@@ -390,7 +390,7 @@ func (s *soak) callOp(rng *rand.Rand, ms modules) {
 	switch k := rng.IntN(100); {
 	case k < 20: // guest code running past a deadline (or not: the work takes 0 to 1.25 d)
 		d := time.Duration(rng.Int64N(int64(40*time.Millisecond))) + time.Millisecond
-		n, x := s.iters(time.Duration(rng.Int64N(int64(d + d/4)))), rng.Uint64()
+		n, x := s.iters(time.Duration(rng.Int64N(int64(d+d/4)))), rng.Uint64()
 		st, op, fn, params, want = newStop(rng, "deadline", d), "spin/deadline", "spin", []uint64{n, x}, []uint64{lcg(n, x)}
 	case k < 28: // guest code canceled (or not)
 		n, x := s.iters(time.Duration(rng.Int64N(int64(60*time.Millisecond)))), rng.Uint64()
@@ -571,7 +571,7 @@ func (s *soak) churnOp(rng *rand.Rand, ms modules) {
 			}
 		case k < 70:
 			d := time.Duration(rng.Int64N(int64(20*time.Millisecond))) + time.Millisecond
-			n, x := s.iters(time.Duration(rng.Int64N(int64(d + d/4)))), rng.Uint64()
+			n, x := s.iters(time.Duration(rng.Int64N(int64(d+d/4)))), rng.Uint64()
 			oc = call("spin/deadline", newStop(rng, "deadline", d), 0, []uint64{lcg(n, x)}, "spin", n, x)
 		case k < 78:
 			ms := uint64(rng.IntN(20))
