@@ -82,6 +82,7 @@ test: check-guest
 	  status=$$?; grep -E '^[A-Za-z0-9_.-]+\.json: |^spectest: ' $(BUILD)/spectest.log; exit $$status
 	$(MAKE) --no-print-directory go-fuzz GO_FUZZ_TIME=$(TEST_FUZZ_TIME) GO_FUZZ="$(GO_FUZZ_TEST)"
 	$(MAKE) -C wasmguest/hosted ci FUZZ_TIME=$(FUZZ_TIME)
+	$(MAKE) --no-print-directory soak SOAK_TIME=20s
 
 # From the Go module proxy at a fixed version (the newest release; it supports Go 1.26).
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
@@ -118,6 +119,14 @@ fuzz:
 bench: cli
 	cd bench/wasmtime && $(GO) build -o $(CURDIR)/$(BUILD)/wasmtime-bench ./cmd/wasmtime-bench
 	$(BUILD)/hlwasm bench --resets --wasmtime $(BUILD)/wasmtime-bench --chart $(BUILD)/bench.svg
+
+# The soak test (tests/soak): calls with random deadlines and cancellations, traps, WASI stdio
+# and sandbox churn from 8 goroutines for SOAK_TIME (default 2m), every result checked, then a
+# leak check (fds, goroutines, threads, RSS). The full log is build/soak.log.
+.PHONY: soak
+soak:
+	@mkdir -p $(BUILD) && SOAK_TIME=$(or $(SOAK_TIME),2m) $(GO) test -count=1 -v -timeout 0 -run 'TestSoak$$' ./tests/soak > $(BUILD)/soak.log 2>&1; \
+	  status=$$?; if [ $$status = 0 ]; then grep -E 'soak: |calibration|baseline|end, modules|soak summary|^(---|ok|PASS)' $(BUILD)/soak.log; else cat $(BUILD)/soak.log; fi; exit $$status
 
 clean:
 	rm -rf $(BUILD)

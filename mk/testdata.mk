@@ -3,7 +3,8 @@
 #   make -f mk/testdata.mk testdata bench-wasm examples-wasm
 # Paths are relative to the repository root (run make there).
 #
-#   testdata         tests/testdata/*.wasm (+ tests/testdata/malformed/*, from gen.go)
+#   testdata         tests/testdata/*.wasm (+ tests/testdata/malformed/*, from gen.go) and
+#                    tests/soak/testdata/*.wasm
 #   bench-wasm       bench/*.wasm from bench/kernels/*.c, and bench/gobig.wasm (Go, wasip1,
 #                    imports stubbed out)
 #   examples-wasm    examples/guests/*.wasm (+ the copy examples/embed/add.wasm)
@@ -30,23 +31,28 @@ TD_LDFLAGS  := -Wl,--no-entry -Wl,--strip-debug
 # every tests/testdata/*.wat (traps, arith, hostcall, nested, and the lead's fresh, imports)
 TD_WAT_FIXTURES   := $(patsubst %.wat,%.wasm,$(wildcard tests/testdata/*.wat))
 TD_C_FIXTURES     := tests/testdata/c_basic.wasm
+TD_SOAK_FIXTURES  := $(patsubst %.wat,%.wasm,$(wildcard tests/soak/testdata/*.wat))
 TD_MALFORMED      := tests/testdata/malformed/README.md
 BENCH_KERNELS     := fib sha256 nbody qsort gemm
 BENCH_WASM        := $(BENCH_KERNELS:%=bench/%.wasm)
 BENCH_GOWASM      := bench/gobig.wasm
 EXAMPLES_WASM     := examples/guests/add.wasm examples/guests/hello.wasm examples/embed/add.wasm
 
-TD_ALL_WASM := $(TD_WAT_FIXTURES) $(TD_C_FIXTURES) $(BENCH_WASM) $(BENCH_GOWASM) \
+TD_ALL_WASM := $(TD_WAT_FIXTURES) $(TD_SOAK_FIXTURES) $(TD_C_FIXTURES) $(BENCH_WASM) $(BENCH_GOWASM) \
 	$(filter-out examples/embed/add.wasm,$(EXAMPLES_WASM))
 
 .PHONY: testdata bench-wasm examples-wasm wasm-repro-check
 
-testdata: $(TD_WAT_FIXTURES) $(TD_C_FIXTURES) $(TD_MALFORMED)
+testdata: $(TD_WAT_FIXTURES) $(TD_SOAK_FIXTURES) $(TD_C_FIXTURES) $(TD_MALFORMED)
 bench-wasm: $(BENCH_WASM) $(BENCH_GOWASM)
 examples-wasm: $(EXAMPLES_WASM)
 
 # --- WAT ---
 tests/testdata/%.wasm: tests/testdata/%.wat
+	$(TD_WAT2WASM) $< -o $@
+	chmod 644 $@
+
+tests/soak/testdata/%.wasm: tests/soak/testdata/%.wat
 	$(TD_WAT2WASM) $< -o $@
 	chmod 644 $@
 
