@@ -139,3 +139,34 @@ func TestPublicErrorTypes(t *testing.T) {
 		require.Equal(t, "boom", pe.Value)
 	})
 }
+
+// A 4 GiB memory's view reports 2^32 bytes (a uint32 size wrapped to 0 and made every WASI
+// pointer check fail) and reaches its last byte.
+func TestFourGiBMemory(t *testing.T) {
+	engines(t, func(t *testing.T, e host.Engine) {
+		var size uint64
+		var wrote bool
+		add := api.HostFunction{ModuleName: "env", Name: "add",
+			ParamTypes: []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, ResultTypes: []api.ValueType{api.ValueTypeI32},
+			Fn: func(ctx context.Context, mem api.Memory, stack []uint64) error {
+				size = mem.Size()
+				wrote = mem.WriteUint32Le(0xfffffffc, 0x12345678)
+				_, past := mem.ReadUint8(0xffffffff)
+				require.True(t, past, "the last byte")
+				return nil
+			}}
+		rt := newRuntime(t, host.Config{Engine: e, MaxMemoryPages: 65536, HostFunctions: []api.HostFunction{add}})
+		sb := sandbox(t, rt, fixture(t, "mem4g.wasm"))
+		ctx := context.Background()
+		_, err := sb.Call(ctx, "probe")
+		require.NoError(t, err)
+		require.Equal(t, uint64(1)<<32, size)
+		require.True(t, wrote)
+		if e == host.EngineWazero {
+			return // wazero 1.12's compiler traps an i32.load at 0xfffffffc of a 4 GiB memory
+		}
+		r, err := sb.Call(ctx, "last")
+		require.NoError(t, err)
+		require.Equal(t, []uint64{0x12345678}, r)
+	})
+}
