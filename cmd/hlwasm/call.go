@@ -23,6 +23,7 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.SetOutput(io.Discard)
 	timeout := fs.Duration("timeout", 10*time.Second, "stop the call after this long (0: no limit)")
 	maxMem := fs.String("max-memory", "", "cap on the module's linear memory, e.g. 64MiB (default 1GiB)")
+	maxSandbox := fs.String("max-sandbox-memory", "", "cap on all guest memory of the sandbox (linear memory, tables, engine data), e.g. 512MiB")
 	engine := fs.String("engine", "microvm", "microvm, or wazero (in-process: no hardware isolation)")
 	witPath := fs.String("wit", "", "WIT file or directory declaring the module's world: arguments and results in WAVE")
 	world := fs.String("world", "", "with --wit: the world (default: the only one)")
@@ -45,6 +46,14 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return usagef("call: --max-memory: %v", err)
 		}
 		cfg.MaxMemoryPages = pages
+	}
+	if *maxSandbox != "" {
+		if cfg.MaxSandboxMemory, err = parseSize(*maxSandbox); err != nil {
+			return usagef("call: --max-sandbox-memory: %v", err)
+		}
+	}
+	if *timeout == 0 { // said explicitly: no limit at all, not the library's default
+		cfg.CallTimeout, cfg.LoadTimeout = host.NoTimeout, host.NoTimeout
 	}
 	wasm, err := os.ReadFile(path)
 	if err != nil {
@@ -114,7 +123,8 @@ func exportList(mod *host.Module) string {
 
 // parsePages parses a byte size (plain bytes or with KiB/MiB/GiB, KB/MB/GB, K/M/G suffixes)
 // and returns it in 64 KiB pages, rounded down.
-func parsePages(s string) (uint32, error) {
+// parseSize reads a byte size such as 64MiB, 1GB or 4096.
+func parseSize(s string) (uint64, error) {
 	mult := uint64(1)
 	num := strings.TrimSpace(s)
 	for _, u := range []struct {
@@ -131,10 +141,21 @@ func parsePages(s string) (uint32, error) {
 	if err != nil {
 		return 0, fmt.Errorf("bad size %q", s)
 	}
-	if n > (4<<30)/mult {
+	if n > (1<<50)/mult {
+		return 0, fmt.Errorf("size %q is too large", s)
+	}
+	return n * mult, nil
+}
+
+func parsePages(s string) (uint32, error) {
+	n, err := parseSize(s)
+	if err != nil {
+		return 0, err
+	}
+	if n > 4<<30 {
 		return 0, fmt.Errorf("size %q exceeds 4GiB", s)
 	}
-	pages := n * mult / 65536
+	pages := n / 65536
 	if pages == 0 {
 		return 0, fmt.Errorf("size %q is less than one 64KiB page", s)
 	}

@@ -37,6 +37,7 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs.Var(&env, "env", "set an environment variable for the guest: K=V (repeatable)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "stop the program after this long (0: no limit)")
 	maxMem := fs.String("max-memory", "", "cap on the program's linear memory, e.g. 256MiB")
+	maxSandbox := fs.String("max-sandbox-memory", "", "cap on all guest memory of the sandbox (linear memory, tables, engine data), e.g. 512MiB")
 	engine := fs.String("engine", "microvm", "microvm, or wazero (in-process: no hardware isolation)")
 	if err := fs.Parse(args); err != nil {
 		return usagef("run: %v", err)
@@ -88,6 +89,14 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		if cfg.MaxMemoryPages, err = parsePages(*maxMem); err != nil {
 			return usagef("run: --max-memory: %v", err)
 		}
+	}
+	if *maxSandbox != "" {
+		if cfg.MaxSandboxMemory, err = parseSize(*maxSandbox); err != nil {
+			return usagef("run: --max-sandbox-memory: %v", err)
+		}
+	}
+	if *timeout == 0 { // said explicitly: no limit at all, not the library's default
+		cfg.CallTimeout, cfg.LoadTimeout = host.NoTimeout, host.NoTimeout
 	}
 	wasm, err := os.ReadFile(path)
 	if err != nil {
