@@ -146,19 +146,7 @@ func TestResetUnderSwap(t *testing.T) {
 				}
 				forceScanMode = mode
 				defer func() { forceScanMode = -1 }()
-				m, err := New(ctx, Config{KVM: k})
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer m.Close()
-				inst, err := loadBench(ctx, m)
-				if err != nil {
-					t.Fatal(err)
-				}
-				s, err := m.Snapshot(ctx, ResetCompare)
-				if err != nil {
-					t.Fatal(err)
-				}
+				m, inst, s := benchMachine(t, Config{KVM: k})
 				if fromFile {
 					path := filepath.Join(t.TempDir(), "bench.snap")
 					var buf bytes.Buffer
@@ -301,19 +289,7 @@ func TestMain(m *testing.M) {
 func TestKickDoesNotOutliveItsRun(t *testing.T) {
 	k := requireKVM(t)
 	ctx := context.Background()
-	m, err := New(ctx, Config{KVM: k})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	inst, err := loadBench(ctx, m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := m.Snapshot(ctx, ResetCompare)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, inst, s := benchMachine(t, Config{KVM: k})
 	for i := 0; i < 3; i++ {
 		if _, err := m.Call(ctx, inst, benchAdd, []uint64{1, 2}, 1); err != nil {
 			t.Fatal(err)
@@ -351,15 +327,7 @@ var spinModule = []byte{0, 'a', 's', 'm', 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 3, 2,
 func TestResetStopsAGuestThatNeverParks(t *testing.T) {
 	k := requireKVM(t)
 	ctx := context.Background()
-	m, err := New(ctx, Config{KVM: k})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	inst, err := loadBench(ctx, m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, inst := benchMachineNoSnapshot(t, Config{KVM: k})
 	spin, err := m.Load(ctx, spinModule)
 	if err != nil {
 		t.Fatal(err)
@@ -398,19 +366,7 @@ func TestResetStopsAGuestThatNeverParks(t *testing.T) {
 func TestResetReleasesWhatACallGrew(t *testing.T) {
 	k := requireKVM(t)
 	ctx := context.Background()
-	m, err := New(ctx, Config{KVM: k, RetainBytes: 16 * pageSize})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	inst, err := loadBench(ctx, m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := m.Snapshot(ctx, ResetCompare)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, inst, s := benchMachine(t, Config{KVM: k, RetainBytes: 16 * pageSize})
 	before, err := m.Usage(s)
 	if err != nil {
 		t.Fatal(err)
@@ -457,15 +413,7 @@ func TestMemoryBudget(t *testing.T) {
 	loaded, _ := probe.Usage(nil)
 	probe.Close()
 	// Room for what loading needs and a few regions more; dirty(300) touches 300 × 64 KiB.
-	m, err := New(ctx, Config{KVM: k, MemoryBudget: loaded.MappedBytes + 3*hugePage})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	inst, err := loadBench(ctx, m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, inst := benchMachineNoSnapshot(t, Config{KVM: k, MemoryBudget: loaded.MappedBytes + 3*hugePage})
 	if _, err := m.Call(ctx, inst, benchDirty, []uint64{2}, 1); err != nil {
 		t.Fatal(err)
 	}
@@ -517,4 +465,29 @@ func BenchmarkReset(b *testing.B) {
 			})
 		}
 	}
+}
+
+// benchMachine is a machine with the bench module loaded and snapshotted, closed by the test.
+func benchMachine(t testing.TB, cfg Config) (*Machine, uint32, *Snapshot) {
+	t.Helper()
+	m, inst := benchMachineNoSnapshot(t, cfg)
+	s, err := m.Snapshot(context.Background(), ResetCompare)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, inst, s
+}
+
+func benchMachineNoSnapshot(t testing.TB, cfg Config) (*Machine, uint32) {
+	t.Helper()
+	m, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	inst, err := loadBench(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, inst
 }
