@@ -12,7 +12,7 @@ import (
 // Sentinel errors; every error the API returns wraps one of them (errors.Is).
 var (
 	// ErrTrap: the Wasm code trapped. errors.As(err, *TrapError) gives the kind.
-	ErrTrap = machine.ErrTrap
+	ErrTrap = errs.ErrTrap
 	// ErrDeadline: the context's deadline expired and the guest was stopped.
 	ErrDeadline = machine.ErrDeadline
 	// ErrCanceled: the context was canceled and the guest was stopped.
@@ -49,8 +49,8 @@ type (
 	PanicError = errs.PanicError
 )
 
-// TrapKind says why Wasm code trapped.
-type TrapKind uint32
+// TrapKind says why Wasm code trapped; String is the spec's wording.
+type TrapKind = errs.TrapKind
 
 // Trap kinds (the spec's wording is TrapKind.String()).
 const (
@@ -68,22 +68,9 @@ const (
 	TrapHost                 TrapKind = abi.TrapHost
 )
 
-func (k TrapKind) String() string { return machine.TrapMessage(uint32(k)) }
-
-// TrapError is a Wasm trap. errors.Is(err, ErrTrap) holds.
-type TrapError struct {
-	Kind TrapKind
-	Msg  string // the engine's message (starts with the spec's wording)
-}
-
-func (e *TrapError) Error() string {
-	if e.Msg != "" {
-		return "trap: " + e.Msg
-	}
-	return "trap: " + e.Kind.String()
-}
-
-func (e *TrapError) Unwrap() error { return ErrTrap }
+// TrapError is a Wasm trap, whichever engine ran it, nested calls included. errors.Is(err,
+// ErrTrap) holds.
+type TrapError = errs.TrapError
 
 // ImportError lists the imports a module may not have.
 type ImportError struct {
@@ -106,7 +93,7 @@ func translate(err error) error {
 	if errors.As(err, &ge) {
 		switch {
 		case errors.Is(err, machine.ErrTrap):
-			return &TrapError{Kind: TrapKind(ge.Trap), Msg: ge.Msg}
+			return ge.Trapped()
 		case errors.Is(err, machine.ErrMalformed), errors.Is(err, machine.ErrInvalid),
 			errors.Is(err, machine.ErrUnlinkable), errors.Is(err, machine.ErrUnsupported):
 			return fmt.Errorf("%w: %w", ErrInvalidModule, err)

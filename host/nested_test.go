@@ -71,6 +71,9 @@ func testNestedRecursion(t *testing.T, e host.Engine, spin time.Duration) {
 		require.NotErrorIs(t, failed, host.ErrGuestFault)
 		require.ErrorIs(t, failed, host.ErrTrap)
 		require.ErrorContains(t, failed, "call stack exhausted")
+		var nte *host.TrapError // a nested call's trap is the public type too
+		require.ErrorAs(t, failed, &nte)
+		require.Equal(t, host.TrapCallStackExhausted, nte.Kind)
 		t.Logf("nested depth reached: %d (%v)", r[0], failed)
 
 		// Still usable: nested calls, and recursion inside the guest up to its own limit.

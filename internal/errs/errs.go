@@ -1,5 +1,5 @@
-// Package errs defines the errors that every engine reports alike: the sentinels for a call's
-// context, Close, and a host function's failure. package host aliases them, so errors.Is and
+// Package errs defines the errors that every engine reports alike: traps, the sentinels for a
+// call's context and Close, and a host function's failure. package host aliases them, so errors.Is and
 // errors.As work the same whichever engine ran the call.
 package errs
 
@@ -7,10 +7,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/hlwasm/hlwasm/internal/abi"
 )
 
 // Sentinels.
 var (
+	ErrTrap     = errors.New("wasm trap")
 	ErrDeadline = errors.New("deadline exceeded")
 	ErrCanceled = errors.New("call canceled")
 	ErrClosed   = errors.New("closed")
@@ -41,3 +44,30 @@ type PanicError struct {
 }
 
 func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
+
+// TrapKind says why Wasm code trapped (abi.Trap*).
+type TrapKind uint32
+
+// String is the spec's wording for the kind.
+func (k TrapKind) String() string {
+	if k < abi.TrapCount {
+		return abi.TrapMessages[k]
+	}
+	return fmt.Sprintf("unknown trap %d", uint32(k))
+}
+
+// TrapError is a Wasm trap, from either engine and from nested calls alike; errors.Is(err,
+// ErrTrap) holds.
+type TrapError struct {
+	Kind TrapKind
+	Msg  string // the engine's message (starts with the spec's wording)
+}
+
+func (e *TrapError) Error() string {
+	if e.Msg != "" {
+		return "trap: " + e.Msg
+	}
+	return "trap: " + e.Kind.String()
+}
+
+func (e *TrapError) Unwrap() error { return ErrTrap }

@@ -14,7 +14,7 @@ import (
 
 // Sentinel errors, for errors.Is.
 var (
-	ErrTrap        = errors.New("wasm trap")
+	ErrTrap        = errs.ErrTrap
 	ErrMalformed   = errors.New("malformed module")
 	ErrInvalid     = errors.New("invalid module")
 	ErrUnlinkable  = errors.New("unlinkable module")
@@ -71,11 +71,24 @@ func (e *GuestError) sentinel() error {
 }
 
 // TrapMessage is the spec's wording for a trap kind.
-func TrapMessage(kind uint32) string {
-	if kind < abi.TrapCount {
-		return abi.TrapMessages[kind]
+func TrapMessage(kind uint32) string { return errs.TrapKind(kind).String() }
+
+// Trapped is the trap as the public error type (nil unless Status is StatusTrap).
+func (e *GuestError) Trapped() *errs.TrapError {
+	if e.Status != abi.StatusTrap {
+		return nil
 	}
-	return fmt.Sprintf("unknown trap %d", kind)
+	return &errs.TrapError{Kind: errs.TrapKind(e.Trap), Msg: e.Msg}
+}
+
+// As lets errors.As find a trap's public *errs.TrapError in a GuestError too (a nested call's
+// error reaches host functions as it comes from the machine).
+func (e *GuestError) As(target any) bool {
+	if t, ok := target.(**errs.TrapError); ok && e.Status == abi.StatusTrap {
+		*t = e.Trapped()
+		return true
+	}
+	return false
 }
 
 // KVM is the /dev/kvm handle machines are made with; a runtime shares one between its machines.
