@@ -13,7 +13,7 @@ import (
 
 var errFail = errors.New("fail on purpose")
 
-func hostcallRuntime(t *testing.T, cfg host.Config) (*host.Runtime, *bytes.Buffer) {
+func hostcallRuntime(t testing.TB, cfg host.Config) (*host.Runtime, *bytes.Buffer) {
 	t.Helper()
 	add, err := api.Func("env", "add", func(a, b int32) int32 { return a + b })
 	require.NoError(t, err)

@@ -74,7 +74,9 @@ var funcDefs = []funcDef{
 
 // signature is d as a host function without an implementation.
 func (d funcDef) signature() api.HostFunction {
-	h := api.HostFunction{ModuleName: ModuleName, Name: d.name}
+	// Every function returns when its context ends: blocking stdio is interruptible, sleeps
+	// and long loops watch the context.
+	h := api.HostFunction{ModuleName: ModuleName, Name: d.name, HonorsContext: true}
 	for _, c := range d.params {
 		if c == 'I' {
 			h.ParamTypes = append(h.ParamTypes, api.ValueTypeI64)

@@ -20,5 +20,6 @@ var HostAdd = func() api.HostFunction {
 	if err != nil {
 		panic(err)
 	}
+	f.HonorsContext = true // it never blocks
 	return f
 }()

@@ -92,8 +92,8 @@ func (m *Machine) serveHostCall(ctx context.Context) {
 	defer m.views.invalidate() // the function's memory view ends with the host call
 	hc := &hostCallState{}
 	cctx := api.WithCaller(ctx, vmCaller{m: m, mem: mem, hc: hc, callCtx: ctx})
-	if ctx.Done() == nil {
-		err = callHost(cctx, d.Fn, mem, stack) // nothing can end the call early: run it here
+	if ctx.Done() == nil || d.HonorsContext {
+		err = callHost(cctx, d.Fn, mem, stack) // it ends with the call: run it here
 	} else {
 		// A host function that ignores its context must not hold the call past its deadline,
 		// nor Close: it runs on a goroutine of its own, which is left to finish on its own if
