@@ -59,30 +59,34 @@ static uint32_t table_grow(eng_table *t, uint32_t n, uint64_t v) {
   } while (0)
 #endif
 
+// The semantics of every N2 row as a function, ev_<name>(a, b): the fused forms (opcodes.h
+// HL_FUSED_CMP, HL_FUSED_BIN, HL_FUSED_LD) name the rows they stand for and compute with these.
+#define EV_N2(n, byte_, i1, i2, out, e)                                                        \
+  static inline __attribute__((always_inline)) CT_##out ev_##n(CT_##i1 a, CT_##i2 b) { return (CT_##out)(e); }
+#define EV_Z(...)
+HL_OPCODES(EV_Z, EV_N2, EV_Z, EV_Z, EV_Z, EV_Z, EV_Z, EV_Z, EV_Z, EV_Z)
+#undef EV_N2
+#undef EV_Z
+
 uint32_t eng_invoke(eng_store *s, eng_func *entry, eng_error *err) {
 #define LBL_N(n, ...) &&L_##n,
 #define LBL_IMM(n, ...) &&L_##n##_IMM,
-#define LBL_BRIF(n, ...) &&L_BRIF_##n,
-#define LBL_BRIF_IMM(n, ...) &&L_BRIF_##n##_IMM,
+#define LBL_BRIF(n) &&L_BRIF_##n,
+#define LBL_BRIF_IMM(n) &&L_BRIF_##n##_IMM,
 #define LBL_LDX(n, ...) &&L_##n##_X,
-  static const void *const labels[OP_COUNT] = {
-      HL_OPCODES(LBL_N, LBL_N, LBL_N, LBL_N, LBL_N, LBL_N, LBL_N, LBL_N, LBL_N, LBL_N)
-      HL_OPCODES(E_NONE, LBL_IMM, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE)
-      HL_FUSED_CMP(LBL_BRIF)
-      HL_FUSED_CMP(LBL_BRIF_IMM)
-      HL_OPCODES(E_NONE, E_NONE, E_NONE, E_NONE, LBL_LDX, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE)
-#define LBL_FB(o, i, ...) &&L_##o##__##i,
-      HL_FUSED_BIN(LBL_FB)
-#undef LBL_FB
+#define LBL_FB(o, i, ty, imm, comm) &&HL_FB_ID(L_, o, i, imm),
 #define LBL_FL(o, l, ...) &&L_##o##__##l, &&L_##o##__##l##_X,
-      HL_FUSED_LD(LBL_FL)
-#undef LBL_FL
-      &&L_COPY2};
+#define LBL_CP() &&L_COPY2
+  static const void *const labels[OP_COUNT] = {
+      HL_ALL_OPS(LBL_N, LBL_IMM, LBL_BRIF, LBL_BRIF_IMM, LBL_LDX, LBL_FB, LBL_FL, LBL_CP)};
 #undef LBL_N
 #undef LBL_IMM
 #undef LBL_BRIF
 #undef LBL_BRIF_IMM
 #undef LBL_LDX
+#undef LBL_FB
+#undef LBL_FL
+#undef LBL_CP
   // A nested call (made by the host during a host call) runs above the suspended call's slots
   // and frames; an outermost call starts at 0.
   uint64_t *const stack = s->stack + s->nest_base;
@@ -145,47 +149,43 @@ uint32_t eng_invoke(eng_store *s, eng_func *entry, eng_error *err) {
   L_##n : {                                                                                     \
     CT_##in a = LD_##in(R(1));                                                                  \
     R(0) = ST_##out(e);                                                                         \
-    ip += 2;                                                                                    \
+    ip += HL_W_N1;                                                                              \
     NEXT();                                                                                     \
   }
 #define H_N2(n, byte_, i1, i2, out, e)                                                         \
   L_##n : {                                                                                     \
     CT_##i1 a = LD_##i1(R(1));                                                                  \
     CT_##i2 b = LD_##i2(R(2));                                                                  \
-    R(0) = ST_##out(e);                                                                         \
-    ip += 3;                                                                                    \
+    R(0) = ST_##out(ev_##n(a, b));                                                                         \
+    ip += HL_W_N2;                                                                              \
     NEXT();                                                                                     \
   }
 #define IMM_I ((uint64_t)ip[2])
 #define IMM_F ((uint64_t)ip[2])
 #define IMM_L ((uint64_t)ip[2] | ((uint64_t)ip[3] << 32))
 #define IMM_D IMM_L
-#define IMMW_I 1
-#define IMMW_F 1
-#define IMMW_L 2
-#define IMMW_D 2
 #define H_IMM(n, byte_, i1, i2, out, e)                                                        \
   L_##n##_IMM : {                                                                               \
     CT_##i1 a = LD_##i1(R(1));                                                                  \
     CT_##i2 b = LD_##i2(IMM_##i2);                                                              \
-    R(0) = ST_##out(e);                                                                         \
-    ip += 2 + IMMW_##i2;                                                                        \
+    R(0) = ST_##out(ev_##n(a, b));                                                                         \
+    ip += HL_W_IMM(i2);                                                                        \
     NEXT();                                                                                     \
   }
-#define H_BRIF(n, e)                                                                            \
+#define H_BRIF(n)                                                                               \
   L_BRIF_##n : {                                                                                \
     uint32_t a = (uint32_t)R(1), b = (uint32_t)R(2);                                            \
-    ip = (e) ? cb + ip[0] : ip + 3;                                                             \
+    ip = ev_##n(a, b) ? cb + ip[0] : ip + HL_W_BRIF;                                            \
     NEXT();                                                                                     \
   }
 #define H_FN1(n, sub_, in, out, e) H_N1(n, sub_, in, out, e)
 #define H_Z(...)
   HL_OPCODES(H_N1, H_N2, H_Z, H_Z, H_Z, H_Z, H_Z, H_FN1, H_Z, H_Z)
   HL_OPCODES(H_Z, H_IMM, H_Z, H_Z, H_Z, H_Z, H_Z, H_Z, H_Z, H_Z)
-#define H_BRIF_IMM(n, e)                                                                        \
+#define H_BRIF_IMM(n)                                                                           \
   L_BRIF_##n##_IMM : {                                                                          \
     uint32_t a = (uint32_t)R(1), b = ip[2];                                                     \
-    ip = (e) ? cb + ip[0] : ip + 3;                                                             \
+    ip = ev_##n(a, b) ? cb + ip[0] : ip + HL_W_BRIF;                                            \
     NEXT();                                                                                     \
   }
   HL_FUSED_CMP(H_BRIF)
@@ -203,37 +203,39 @@ L_SIMD: { // simd.c; 0 = out-of-bounds access
 }
 
   // fused "inner; outer" pairs (opcodes.h HL_FUSED_BIN): dst, x, y, a
-#define H_FB(o, i, ty, imm, comm, ie, oe)                                                       \
-  L_##o##__##i : {                                                                              \
+#define H_FB(o, i, ty, imm, comm)                                                               \
+  HL_FB_ID(L_, o, i, imm) : {                                                                   \
     CT_##ty x = LD_##ty(R(1));                                                                  \
     CT_##ty y = (imm) ? LD_##ty(ip[2]) : LD_##ty(R(2));                                         \
     CT_##ty a = LD_##ty(R(3));                                                                  \
-    CT_##ty t = ie;                                                                             \
-    R(0) = ST_##ty(oe);                                                                         \
-    ip += 4;                                                                                    \
+    CT_##ty t = ev_##i(x, y);                                                                   \
+    R(0) = ST_##ty(ev_##o(a, t));                                                               \
+    ip += HL_W_FUSED_BIN;                                                                       \
     NEXT();                                                                                     \
   }
   HL_FUSED_BIN(H_FB)
 #undef H_FB
-#define H_FL(o, l, ty, T, N, comm, oe)                                                          \
+#define UT_4 uint32_t
+#define UT_8 uint64_t
+#define H_FL(o, l, ty, N, comm)                                                                 \
   L_##o##__##l : {                                                                              \
     uint64_t ea = (uint64_t)(uint32_t)R(1) + ip[2];                                             \
-    BOUNDS_CHECK(ea + (N) > mem_size);                                \
-    T v;                                                                                        \
+    BOUNDS_CHECK(ea + (N) > mem_size);                                                          \
+    UT_##N v;                                                                                   \
     __builtin_memcpy(&v, mem_base + ea, N);                                                     \
     CT_##ty t = LD_##ty(v), a = LD_##ty(R(3));                                                  \
-    R(0) = ST_##ty(oe);                                                                         \
-    ip += 4;                                                                                    \
+    R(0) = ST_##ty(ev_##o(a, t));                                                               \
+    ip += HL_W_FUSED_LD;                                                                        \
     NEXT();                                                                                     \
   }                                                                                             \
   L_##o##__##l##_X : {                                                                          \
     uint64_t ea = (uint64_t)(uint32_t)((uint32_t)R(1) + ip[2]) + ip[3];                         \
-    BOUNDS_CHECK(ea + (N) > mem_size);                                \
-    T v;                                                                                        \
+    BOUNDS_CHECK(ea + (N) > mem_size);                                                          \
+    UT_##N v;                                                                                   \
     __builtin_memcpy(&v, mem_base + ea, N);                                                     \
     CT_##ty t = LD_##ty(v), a = LD_##ty(R(4));                                                  \
-    R(0) = ST_##ty(oe);                                                                         \
-    ip += 5;                                                                                    \
+    R(0) = ST_##ty(ev_##o(a, t));                                                               \
+    ip += HL_W_FUSED_LDX;                                                                       \
     NEXT();                                                                                     \
   }
   HL_FUSED_LD(H_FL)
@@ -281,7 +283,7 @@ L_COPY:
 L_COPY2:
   R(0) = R(1);
   R(2) = R(3);
-  ip += 4;
+  ip += HL_W_COPY2;
   NEXT();
 
 L_JMP:
@@ -439,7 +441,7 @@ L_TABLE_SET: {
     T v;                                                                                        \
     __builtin_memcpy(&v, mem_base + ea, N);                                                     \
     R(0) = (conv);                                                                              \
-    ip += 3;                                                                                    \
+    ip += HL_W_MEM;                                                                             \
     NEXT();                                                                                     \
   }                                                                                             \
   L_##name##_X : {                                                                              \
@@ -448,7 +450,7 @@ L_TABLE_SET: {
     T v;                                                                                        \
     __builtin_memcpy(&v, mem_base + ea, N);                                                     \
     R(0) = (conv);                                                                              \
-    ip += 4;                                                                                    \
+    ip += HL_W_LDX;                                                                             \
     NEXT();                                                                                     \
   }
   LOADOP(I32_LOAD, uint32_t, 4, v)
@@ -471,7 +473,7 @@ L_TABLE_SET: {
     BOUNDS_CHECK(ea + (N) > mem_size);                                \
     T v = (T)R(1);                                                                              \
     __builtin_memcpy(mem_base + ea, &v, N);                                                     \
-    ip += 3;                                                                                    \
+    ip += HL_W_MEM;                                                                             \
     NEXT();                                                                                     \
   }
   STOREOP(I32_STORE, uint32_t, 4)
@@ -595,7 +597,7 @@ L_TABLE_FILL: {
     T a = (T)(UT)R(1), b = (T)(UT)R(2);                                                         \
     if (b == 0) TRAP(HL_TRAP_DIVIDE_BY_ZERO);                                                   \
     body;                                                                                       \
-    ip += 3;                                                                                    \
+    ip += HL_W_N2;                                                                             \
     NEXT();                                                                                     \
   }
   DIVOP(I32_DIV_S, int32_t, uint32_t,
@@ -614,7 +616,7 @@ L_TABLE_FILL: {
     if (a != a) TRAP(HL_TRAP_INVALID_CONVERSION);                                               \
     if (!fits(a)) TRAP(HL_TRAP_INTEGER_OVERFLOW);                                               \
     R(0) = (conv);                                                                              \
-    ip += 2;                                                                                    \
+    ip += HL_W_N1;                                                                             \
     NEXT();                                                                                     \
   }
   TRUNCOP(I32_TRUNC_F32_S, F, f32_fits_i32_s, (uint32_t)(int32_t)a)
