@@ -64,6 +64,17 @@ enum {
 #undef E_CP
 };
 
+// Words after the opcode word of the S/FS/I rows, as constants (interp.c advances ip by them).
+enum {
+#define E_WS(n, b, imm, cexpr, w, ...) OPW_##n = w,
+#define E_WFS(n, b, imm, w, ...) OPW_##n = w,
+#define E_WI(n, w) OPW_##n = w,
+  HL_OPCODES(E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_WS, E_NONE, E_WFS, E_WI)
+#undef E_WS
+#undef E_WFS
+#undef E_WI
+};
+
 // Immediate kinds (opcodes.h HL_IMM_KINDS) and what the reader (reader.h rd_imm) returns.
 enum {
 #define E_IMMK(k, ...) IMM_##k,

@@ -192,7 +192,7 @@ uint32_t eng_invoke(eng_store *s, eng_func *entry, eng_error *err) {
   HL_FUSED_CMP(H_BRIF_IMM)
 
 L_BRIF_I32_EQZ:
-  ip = (uint32_t)R(1) == 0 ? cb + ip[0] : ip + 2;
+  ip = (uint32_t)R(1) == 0 ? cb + ip[0] : ip + OPW_BRIF_I32_EQZ;
   NEXT();
 
 L_SIMD: { // simd.c; 0 = out-of-bounds access
@@ -267,7 +267,8 @@ L_UNREACHABLE:
   TRAP(HL_TRAP_UNREACHABLE);
 
 L_FUEL: {
-  uint32_t amt = *ip++;
+  uint32_t amt = ip[0];
+  ip += OPW_FUEL;
   if (fuel_on) {
     if (fuel < amt) TRAP(HL_TRAP_HOST);
     fuel -= amt;
@@ -277,7 +278,7 @@ L_FUEL: {
 
 L_COPY:
   R(0) = R(1);
-  ip += 2;
+  ip += OPW_COPY;
   NEXT();
 
 L_COPY2:
@@ -299,7 +300,7 @@ L_BR_MOVE: {
 }
 
 L_BR_IF_NZ:
-  ip = (uint32_t)R(1) ? cb + ip[0] : ip + 2;
+  ip = (uint32_t)R(1) ? cb + ip[0] : ip + OPW_BR_IF_NZ;
   NEXT();
 
 L_BR_IF_MOVE:
@@ -309,12 +310,12 @@ L_BR_IF_MOVE:
     for (uint32_t k = 0; k < n; k++) d[k] = src[k];
     ip = cb + ip[0];
   } else {
-    ip += 5;
+    ip += OPW_BR_IF_MOVE;
   }
   NEXT();
 
 L_BR_UNLESS:
-  ip = (uint32_t)R(1) ? ip + 2 : cb + ip[0];
+  ip = (uint32_t)R(1) ? ip + OPW_BR_UNLESS : cb + ip[0];
   NEXT();
 
 L_BR_TABLE_X: {
@@ -347,7 +348,7 @@ L_RETURN_X: {
 L_CALL:
   callee = inst->funcs[ip[0]];
   call_base = ip[1];
-  ip += 2;
+  ip += OPW_CALL;
   goto do_call;
 
 L_CALL_INDIRECT: {
@@ -355,7 +356,7 @@ L_CALL_INDIRECT: {
   uint32_t tid = ip[1];
   uint32_t i = (uint32_t)R(2);
   call_base = ip[3];
-  ip += 4;
+  ip += OPW_CALL_INDIRECT;
   trap_idx = i;
   if (i >= t->size) TRAP(HL_TRAP_UNDEFINED_ELEMENT);
   uint64_t r = t->elems[i];
@@ -404,16 +405,16 @@ do_call: {
   // ---------------------------------------------------------------- parametric / variables
 L_SELECT:
   R(0) = (uint32_t)R(3) ? R(1) : R(2);
-  ip += 4;
+  ip += OPW_SELECT;
   NEXT();
 
 L_GLOBAL_GET:
   R(0) = inst->globals[ip[1]]->val;
-  ip += 2;
+  ip += OPW_GLOBAL_GET;
   NEXT();
 L_GLOBAL_SET:
   inst->globals[ip[1]]->val = R(0);
-  ip += 2;
+  ip += OPW_GLOBAL_SET;
   NEXT();
 
 L_TABLE_GET: {
@@ -421,7 +422,7 @@ L_TABLE_GET: {
   uint32_t i = (uint32_t)R(1);
   if (i >= t->size) TRAP(HL_TRAP_TABLE_OUT_OF_BOUNDS);
   R(0) = t->elems[i];
-  ip += 3;
+  ip += OPW_TABLE_GET;
   NEXT();
 }
 L_TABLE_SET: {
@@ -429,7 +430,7 @@ L_TABLE_SET: {
   uint32_t i = (uint32_t)R(0);
   if (i >= t->size) TRAP(HL_TRAP_TABLE_OUT_OF_BOUNDS);
   t->elems[i] = R(1);
-  ip += 3;
+  ip += OPW_TABLE_SET;
   NEXT();
 }
 
@@ -488,36 +489,36 @@ L_TABLE_SET: {
 
 L_MEMORY_SIZE:
   R(0) = inst->mem->pages;
-  ip += 1;
+  ip += OPW_MEMORY_SIZE;
   NEXT();
 L_MEMORY_GROW:
   R(0) = mem_grow(inst->mem, (uint32_t)R(1));
-  ip += 2;
+  ip += OPW_MEMORY_GROW;
   RELOAD();
   NEXT();
 
 L_MEMORY_INIT: {
   const eng_rdata *ds = &inst->datas[ip[0]];
   uint32_t d = (uint32_t)R(1), src = (uint32_t)R(2), n = (uint32_t)R(3);
-  ip += 4;
+  ip += OPW_MEMORY_INIT;
   if ((uint64_t)src + n > ds->len || (uint64_t)d + n > mem_size) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);
   if (n) memcpy(mem_base + d, ds->bytes + src, n);
   NEXT();
 }
 L_DATA_DROP:
   inst->datas[ip[0]].len = 0;
-  ip += 1;
+  ip += OPW_DATA_DROP;
   NEXT();
 L_MEMORY_COPY: {
   uint32_t d = (uint32_t)R(0), src = (uint32_t)R(1), n = (uint32_t)R(2);
-  ip += 3;
+  ip += OPW_MEMORY_COPY;
   if ((uint64_t)src + n > mem_size || (uint64_t)d + n > mem_size) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);
   if (n) memmove(mem_base + d, mem_base + src, n);
   NEXT();
 }
 L_MEMORY_FILL: {
   uint32_t d = (uint32_t)R(0), v = (uint32_t)R(1), n = (uint32_t)R(2);
-  ip += 3;
+  ip += OPW_MEMORY_FILL;
   if ((uint64_t)d + n > mem_size) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);
   if (n) memset(mem_base + d, (int)(v & 0xff), n);
   NEXT();
@@ -527,24 +528,24 @@ L_MEMORY_FILL: {
 L_I32_CONST:
 L_F32_CONST:
   R(0) = ip[1];
-  ip += 2;
+  ip += OPW_I32_CONST; // = OPW_F32_CONST
   NEXT();
 L_I64_CONST:
 L_F64_CONST:
   R(0) = (uint64_t)ip[1] | ((uint64_t)ip[2] << 32);
-  ip += 3;
+  ip += OPW_I64_CONST; // = OPW_F64_CONST
   NEXT();
 L_REF_NULL:
   R(0) = 0;
-  ip += 1;
+  ip += OPW_REF_NULL;
   NEXT();
 L_REF_IS_NULL:
   R(0) = R(1) == 0;
-  ip += 2;
+  ip += OPW_REF_IS_NULL;
   NEXT();
 L_REF_FUNC:
   R(0) = (uint64_t)(uintptr_t)inst->funcs[ip[1]];
-  ip += 2;
+  ip += OPW_REF_FUNC;
   NEXT();
 
   // ---------------------------------------------------------------- tables
@@ -552,19 +553,19 @@ L_TABLE_INIT: {
   const eng_relem *e = &inst->elems[ip[0]];
   eng_table *t = inst->tables[ip[1]];
   uint32_t d = (uint32_t)R(2), src = (uint32_t)R(3), n = (uint32_t)R(4);
-  ip += 5;
+  ip += OPW_TABLE_INIT;
   if ((uint64_t)src + n > e->count || (uint64_t)d + n > t->size) TRAP(HL_TRAP_TABLE_OUT_OF_BOUNDS);
   for (uint32_t k = 0; k < n; k++) t->elems[d + k] = eng_elem_value(inst, e->items[src + k]);
   NEXT();
 }
 L_ELEM_DROP:
   inst->elems[ip[0]].count = 0;
-  ip += 1;
+  ip += OPW_ELEM_DROP;
   NEXT();
 L_TABLE_COPY: {
   eng_table *td = inst->tables[ip[0]], *ts = inst->tables[ip[1]];
   uint32_t d = (uint32_t)R(2), src = (uint32_t)R(3), n = (uint32_t)R(4);
-  ip += 5;
+  ip += OPW_TABLE_COPY;
   if ((uint64_t)src + n > ts->size || (uint64_t)d + n > td->size) TRAP(HL_TRAP_TABLE_OUT_OF_BOUNDS);
   if (n) memmove(td->elems + d, ts->elems + src, (size_t)n * 8);
   NEXT();
@@ -574,18 +575,18 @@ L_TABLE_GROW: {
   uint64_t v = R(2);
   uint32_t n = (uint32_t)R(3);
   R(0) = table_grow(t, n, v);
-  ip += 4;
+  ip += OPW_TABLE_GROW;
   NEXT();
 }
 L_TABLE_SIZE:
   R(0) = inst->tables[ip[1]]->size;
-  ip += 2;
+  ip += OPW_TABLE_SIZE;
   NEXT();
 L_TABLE_FILL: {
   eng_table *t = inst->tables[ip[0]];
   uint32_t d = (uint32_t)R(1), n = (uint32_t)R(3);
   uint64_t v = R(2);
-  ip += 4;
+  ip += OPW_TABLE_FILL;
   if ((uint64_t)d + n > t->size) TRAP(HL_TRAP_TABLE_OUT_OF_BOUNDS);
   for (uint32_t k = 0; k < n; k++) t->elems[d + k] = v;
   NEXT();
