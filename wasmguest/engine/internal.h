@@ -9,6 +9,7 @@
 
 #include "engine.h"
 #include "opcodes.h"
+#include "simd.h"
 
 // The runtime provides these four (engine.h contract); declared here so no libc header is needed.
 void *memcpy(void *restrict d, const void *restrict s, size_t n);
@@ -40,33 +41,77 @@ enum { VT_UNKNOWN = 0, VT_I32 = 0x7f, VT_I64 = 0x7e, VT_F32 = 0x7d, VT_F64 = 0x7
 
 enum { EXT_FUNC = 0, EXT_TABLE = 1, EXT_MEM = 2, EXT_GLOBAL = 3 };
 
-// internal opcodes
+// internal opcodes (opcodes.h HL_ALL_OPS: every row, then the derived and fused forms)
 #define E_NONE(...)
 enum {
-#define E_N1(n, ...) OP_##n,
+#define E_ROW(n, ...) OP_##n,
 #define E_IMM(n, ...) OP_##n##_IMM,
-#define E_BRIF(n, ...) OP_BRIF_##n,
-#define E_BRIF_IMM(n, ...) OP_BRIF_##n##_IMM,
+#define E_BRIF(n) OP_BRIF_##n,
+#define E_BRIF_IMM(n) OP_BRIF_##n##_IMM,
 #define E_LDX(n, ...) OP_##n##_X,
-  HL_OPCODES(E_N1, E_N1, E_N1, E_N1, E_N1, E_N1, E_N1, E_N1, E_N1, E_N1)
-  HL_OPCODES(E_NONE, E_IMM, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE)
-  HL_FUSED_CMP(E_BRIF)
-  HL_FUSED_CMP(E_BRIF_IMM)
-  HL_OPCODES(E_NONE, E_NONE, E_NONE, E_NONE, E_LDX, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE)
-#define E_FB(o, i, ...) OP_##o##__##i,
-  HL_FUSED_BIN(E_FB)
-#undef E_FB
+#define E_FB(o, i, ty, imm, comm) HL_FB_ID(OP_, o, i, imm),
 #define E_FL(o, l, ...) OP_##o##__##l, OP_##o##__##l##_X,
-  HL_FUSED_LD(E_FL)
-#undef E_FL
-  OP_COPY2, // dst1, src1, dst2, src2: two COPYs in one (compile.c merges adjacent COPYs)
+#define E_CP() OP_COPY2, // dst1, src1, dst2, src2: two COPYs in one (compile.c merges adjacent COPYs)
+  HL_ALL_OPS(E_ROW, E_IMM, E_BRIF, E_BRIF_IMM, E_LDX, E_FB, E_FL, E_CP)
   OP_COUNT
-#undef E_N1
+#undef E_ROW
 #undef E_IMM
 #undef E_BRIF
 #undef E_BRIF_IMM
 #undef E_LDX
+#undef E_FB
+#undef E_FL
+#undef E_CP
 };
+
+// Words after the opcode word of the S/FS/I rows, as constants (interp.c advances ip by them).
+enum {
+#define E_WS(n, b, imm, cexpr, w, ...) OPW_##n = w,
+#define E_WFS(n, b, imm, w, ...) OPW_##n = w,
+#define E_WI(n, w) OPW_##n = w,
+  HL_OPCODES(E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_WS, E_NONE, E_WFS, E_WI)
+#undef E_WS
+#undef E_WFS
+#undef E_WI
+};
+
+// Immediate kinds (opcodes.h HL_IMM_KINDS) and what the reader (reader.h rd_imm) returns.
+enum {
+#define E_IMMK(k, ...) IMM_##k,
+  HL_IMM_KINDS(E_IMMK)
+#undef E_IMMK
+  IMM_COUNT
+};
+typedef struct {
+  uint32_t a, b;      // indices, counts, memarg align (a) and offset (b)
+  uint8_t t;          // value/reference/block type, lane index
+  uint64_t v;         // constants (bits)
+  const uint8_t *p;   // 16 immediate bytes (v128.const, i8x16.shuffle), br_table's labels
+} eng_imm;
+
+// Per-opcode facts generated from opcodes.h (compile.c): immediate kind, constant-expression flag,
+// words after the opcode word in the compiled form (W_NEVER, W_VAR: opcodes.h).
+extern const uint8_t eng_op_imm[OP_COUNT];
+extern const uint8_t eng_op_cexpr[OP_COUNT];
+extern const uint8_t eng_op_words[OP_COUNT];
+// Maps a byte (0xFC: sub-opcode) of the binary encoding to OP_* + 1 (0: not an opcode).
+extern const uint16_t eng_byte_map[256];
+extern const uint16_t eng_fc_map[32];
+
+// Length in words (opcode word included) of the compiled instruction at code[0], of at most `left`
+// words; 0 when it is not a valid compiled instruction (unknown or never emitted, or cut short).
+// Steps over every op of compiled code (a debug iterator; tests/codewalk.c, the perf dumper).
+static inline uint32_t eng_op_len(const uint32_t *code, uint32_t left) {
+  if (left == 0 || code[0] >= OP_COUNT) return 0;
+  uint32_t w = eng_op_words[code[0]];
+  uint64_t n;
+  if (w == W_NEVER) return 0;
+  if (w != W_VAR) n = 1 + w;
+  else if (left < 3) return 0;
+  else if (code[0] == OP_BR_TABLE_X) n = 5 + 2 * ((uint64_t)code[2] + 1); // idx n arity src, n+1 x (target, dst)
+  else n = 1 + (code[2] == SIMD_V128_CONST || code[2] == SIMD_I8X16_SHUFFLE ? SIMD_WORDS_DATA : SIMD_WORDS);
+  return n <= left ? (uint32_t)n : 0;
+}
 
 // ---- allocation with size header ----
 void *eng_xalloc(size_t n);  // zeroed, NULL when exhausted or n too large

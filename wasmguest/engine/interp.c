@@ -59,30 +59,34 @@ static uint32_t table_grow(eng_table *t, uint32_t n, uint64_t v) {
   } while (0)
 #endif
 
+// The semantics of every N2 row as a function, ev_<name>(a, b): the fused forms (opcodes.h
+// HL_FUSED_CMP, HL_FUSED_BIN, HL_FUSED_LD) name the rows they stand for and compute with these.
+#define EV_N2(n, byte_, i1, i2, out, e)                                                        \
+  static inline __attribute__((always_inline)) CT_##out ev_##n(CT_##i1 a, CT_##i2 b) { return (CT_##out)(e); }
+#define EV_Z(...)
+HL_OPCODES(EV_Z, EV_N2, EV_Z, EV_Z, EV_Z, EV_Z, EV_Z, EV_Z, EV_Z, EV_Z)
+#undef EV_N2
+#undef EV_Z
+
 uint32_t eng_invoke(eng_store *s, eng_func *entry, eng_error *err) {
 #define LBL_N(n, ...) &&L_##n,
 #define LBL_IMM(n, ...) &&L_##n##_IMM,
-#define LBL_BRIF(n, ...) &&L_BRIF_##n,
-#define LBL_BRIF_IMM(n, ...) &&L_BRIF_##n##_IMM,
+#define LBL_BRIF(n) &&L_BRIF_##n,
+#define LBL_BRIF_IMM(n) &&L_BRIF_##n##_IMM,
 #define LBL_LDX(n, ...) &&L_##n##_X,
-  static const void *const labels[OP_COUNT] = {
-      HL_OPCODES(LBL_N, LBL_N, LBL_N, LBL_N, LBL_N, LBL_N, LBL_N, LBL_N, LBL_N, LBL_N)
-      HL_OPCODES(E_NONE, LBL_IMM, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE)
-      HL_FUSED_CMP(LBL_BRIF)
-      HL_FUSED_CMP(LBL_BRIF_IMM)
-      HL_OPCODES(E_NONE, E_NONE, E_NONE, E_NONE, LBL_LDX, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE)
-#define LBL_FB(o, i, ...) &&L_##o##__##i,
-      HL_FUSED_BIN(LBL_FB)
-#undef LBL_FB
+#define LBL_FB(o, i, ty, imm, comm) &&HL_FB_ID(L_, o, i, imm),
 #define LBL_FL(o, l, ...) &&L_##o##__##l, &&L_##o##__##l##_X,
-      HL_FUSED_LD(LBL_FL)
-#undef LBL_FL
-      &&L_COPY2};
+#define LBL_CP() &&L_COPY2
+  static const void *const labels[OP_COUNT] = {
+      HL_ALL_OPS(LBL_N, LBL_IMM, LBL_BRIF, LBL_BRIF_IMM, LBL_LDX, LBL_FB, LBL_FL, LBL_CP)};
 #undef LBL_N
 #undef LBL_IMM
 #undef LBL_BRIF
 #undef LBL_BRIF_IMM
 #undef LBL_LDX
+#undef LBL_FB
+#undef LBL_FL
+#undef LBL_CP
   // A nested call (made by the host during a host call) runs above the suspended call's slots
   // and frames; an outermost call starts at 0.
   uint64_t *const stack = s->stack + s->nest_base;
@@ -145,54 +149,50 @@ uint32_t eng_invoke(eng_store *s, eng_func *entry, eng_error *err) {
   L_##n : {                                                                                     \
     CT_##in a = LD_##in(R(1));                                                                  \
     R(0) = ST_##out(e);                                                                         \
-    ip += 2;                                                                                    \
+    ip += HL_W_N1;                                                                              \
     NEXT();                                                                                     \
   }
 #define H_N2(n, byte_, i1, i2, out, e)                                                         \
   L_##n : {                                                                                     \
     CT_##i1 a = LD_##i1(R(1));                                                                  \
     CT_##i2 b = LD_##i2(R(2));                                                                  \
-    R(0) = ST_##out(e);                                                                         \
-    ip += 3;                                                                                    \
+    R(0) = ST_##out(ev_##n(a, b));                                                                         \
+    ip += HL_W_N2;                                                                              \
     NEXT();                                                                                     \
   }
 #define IMM_I ((uint64_t)ip[2])
 #define IMM_F ((uint64_t)ip[2])
 #define IMM_L ((uint64_t)ip[2] | ((uint64_t)ip[3] << 32))
 #define IMM_D IMM_L
-#define IMMW_I 1
-#define IMMW_F 1
-#define IMMW_L 2
-#define IMMW_D 2
 #define H_IMM(n, byte_, i1, i2, out, e)                                                        \
   L_##n##_IMM : {                                                                               \
     CT_##i1 a = LD_##i1(R(1));                                                                  \
     CT_##i2 b = LD_##i2(IMM_##i2);                                                              \
-    R(0) = ST_##out(e);                                                                         \
-    ip += 2 + IMMW_##i2;                                                                        \
+    R(0) = ST_##out(ev_##n(a, b));                                                                         \
+    ip += HL_W_IMM(i2);                                                                        \
     NEXT();                                                                                     \
   }
-#define H_BRIF(n, e)                                                                            \
+#define H_BRIF(n)                                                                               \
   L_BRIF_##n : {                                                                                \
     uint32_t a = (uint32_t)R(1), b = (uint32_t)R(2);                                            \
-    ip = (e) ? cb + ip[0] : ip + 3;                                                             \
+    ip = ev_##n(a, b) ? cb + ip[0] : ip + HL_W_BRIF;                                            \
     NEXT();                                                                                     \
   }
 #define H_FN1(n, sub_, in, out, e) H_N1(n, sub_, in, out, e)
 #define H_Z(...)
   HL_OPCODES(H_N1, H_N2, H_Z, H_Z, H_Z, H_Z, H_Z, H_FN1, H_Z, H_Z)
   HL_OPCODES(H_Z, H_IMM, H_Z, H_Z, H_Z, H_Z, H_Z, H_Z, H_Z, H_Z)
-#define H_BRIF_IMM(n, e)                                                                        \
+#define H_BRIF_IMM(n)                                                                           \
   L_BRIF_##n##_IMM : {                                                                          \
     uint32_t a = (uint32_t)R(1), b = ip[2];                                                     \
-    ip = (e) ? cb + ip[0] : ip + 3;                                                             \
+    ip = ev_##n(a, b) ? cb + ip[0] : ip + HL_W_BRIF;                                            \
     NEXT();                                                                                     \
   }
   HL_FUSED_CMP(H_BRIF)
   HL_FUSED_CMP(H_BRIF_IMM)
 
 L_BRIF_I32_EQZ:
-  ip = (uint32_t)R(1) == 0 ? cb + ip[0] : ip + 2;
+  ip = (uint32_t)R(1) == 0 ? cb + ip[0] : ip + OPW_BRIF_I32_EQZ;
   NEXT();
 
 L_SIMD: { // simd.c; 0 = out-of-bounds access
@@ -203,37 +203,39 @@ L_SIMD: { // simd.c; 0 = out-of-bounds access
 }
 
   // fused "inner; outer" pairs (opcodes.h HL_FUSED_BIN): dst, x, y, a
-#define H_FB(o, i, ty, imm, comm, ie, oe)                                                       \
-  L_##o##__##i : {                                                                              \
+#define H_FB(o, i, ty, imm, comm)                                                               \
+  HL_FB_ID(L_, o, i, imm) : {                                                                   \
     CT_##ty x = LD_##ty(R(1));                                                                  \
     CT_##ty y = (imm) ? LD_##ty(ip[2]) : LD_##ty(R(2));                                         \
     CT_##ty a = LD_##ty(R(3));                                                                  \
-    CT_##ty t = ie;                                                                             \
-    R(0) = ST_##ty(oe);                                                                         \
-    ip += 4;                                                                                    \
+    CT_##ty t = ev_##i(x, y);                                                                   \
+    R(0) = ST_##ty(ev_##o(a, t));                                                               \
+    ip += HL_W_FUSED_BIN;                                                                       \
     NEXT();                                                                                     \
   }
   HL_FUSED_BIN(H_FB)
 #undef H_FB
-#define H_FL(o, l, ty, T, N, comm, oe)                                                          \
+#define UT_4 uint32_t
+#define UT_8 uint64_t
+#define H_FL(o, l, ty, N, comm)                                                                 \
   L_##o##__##l : {                                                                              \
     uint64_t ea = (uint64_t)(uint32_t)R(1) + ip[2];                                             \
-    BOUNDS_CHECK(ea + (N) > mem_size);                                \
-    T v;                                                                                        \
+    BOUNDS_CHECK(ea + (N) > mem_size);                                                          \
+    UT_##N v;                                                                                   \
     __builtin_memcpy(&v, mem_base + ea, N);                                                     \
     CT_##ty t = LD_##ty(v), a = LD_##ty(R(3));                                                  \
-    R(0) = ST_##ty(oe);                                                                         \
-    ip += 4;                                                                                    \
+    R(0) = ST_##ty(ev_##o(a, t));                                                               \
+    ip += HL_W_FUSED_LD;                                                                        \
     NEXT();                                                                                     \
   }                                                                                             \
   L_##o##__##l##_X : {                                                                          \
     uint64_t ea = (uint64_t)(uint32_t)((uint32_t)R(1) + ip[2]) + ip[3];                         \
-    BOUNDS_CHECK(ea + (N) > mem_size);                                \
-    T v;                                                                                        \
+    BOUNDS_CHECK(ea + (N) > mem_size);                                                          \
+    UT_##N v;                                                                                   \
     __builtin_memcpy(&v, mem_base + ea, N);                                                     \
     CT_##ty t = LD_##ty(v), a = LD_##ty(R(4));                                                  \
-    R(0) = ST_##ty(oe);                                                                         \
-    ip += 5;                                                                                    \
+    R(0) = ST_##ty(ev_##o(a, t));                                                               \
+    ip += HL_W_FUSED_LDX;                                                                       \
     NEXT();                                                                                     \
   }
   HL_FUSED_LD(H_FL)
@@ -265,7 +267,8 @@ L_UNREACHABLE:
   TRAP(HL_TRAP_UNREACHABLE);
 
 L_FUEL: {
-  uint32_t amt = *ip++;
+  uint32_t amt = ip[0];
+  ip += OPW_FUEL;
   if (fuel_on) {
     if (fuel < amt) TRAP(HL_TRAP_HOST);
     fuel -= amt;
@@ -275,13 +278,13 @@ L_FUEL: {
 
 L_COPY:
   R(0) = R(1);
-  ip += 2;
+  ip += OPW_COPY;
   NEXT();
 
 L_COPY2:
   R(0) = R(1);
   R(2) = R(3);
-  ip += 4;
+  ip += HL_W_COPY2;
   NEXT();
 
 L_JMP:
@@ -297,7 +300,7 @@ L_BR_MOVE: {
 }
 
 L_BR_IF_NZ:
-  ip = (uint32_t)R(1) ? cb + ip[0] : ip + 2;
+  ip = (uint32_t)R(1) ? cb + ip[0] : ip + OPW_BR_IF_NZ;
   NEXT();
 
 L_BR_IF_MOVE:
@@ -307,12 +310,12 @@ L_BR_IF_MOVE:
     for (uint32_t k = 0; k < n; k++) d[k] = src[k];
     ip = cb + ip[0];
   } else {
-    ip += 5;
+    ip += OPW_BR_IF_MOVE;
   }
   NEXT();
 
 L_BR_UNLESS:
-  ip = (uint32_t)R(1) ? ip + 2 : cb + ip[0];
+  ip = (uint32_t)R(1) ? ip + OPW_BR_UNLESS : cb + ip[0];
   NEXT();
 
 L_BR_TABLE_X: {
@@ -345,7 +348,7 @@ L_RETURN_X: {
 L_CALL:
   callee = inst->funcs[ip[0]];
   call_base = ip[1];
-  ip += 2;
+  ip += OPW_CALL;
   goto do_call;
 
 L_CALL_INDIRECT: {
@@ -353,7 +356,7 @@ L_CALL_INDIRECT: {
   uint32_t tid = ip[1];
   uint32_t i = (uint32_t)R(2);
   call_base = ip[3];
-  ip += 4;
+  ip += OPW_CALL_INDIRECT;
   trap_idx = i;
   if (i >= t->size) TRAP(HL_TRAP_UNDEFINED_ELEMENT);
   uint64_t r = t->elems[i];
@@ -402,16 +405,16 @@ do_call: {
   // ---------------------------------------------------------------- parametric / variables
 L_SELECT:
   R(0) = (uint32_t)R(3) ? R(1) : R(2);
-  ip += 4;
+  ip += OPW_SELECT;
   NEXT();
 
 L_GLOBAL_GET:
   R(0) = inst->globals[ip[1]]->val;
-  ip += 2;
+  ip += OPW_GLOBAL_GET;
   NEXT();
 L_GLOBAL_SET:
   inst->globals[ip[1]]->val = R(0);
-  ip += 2;
+  ip += OPW_GLOBAL_SET;
   NEXT();
 
 L_TABLE_GET: {
@@ -419,7 +422,7 @@ L_TABLE_GET: {
   uint32_t i = (uint32_t)R(1);
   if (i >= t->size) TRAP(HL_TRAP_TABLE_OUT_OF_BOUNDS);
   R(0) = t->elems[i];
-  ip += 3;
+  ip += OPW_TABLE_GET;
   NEXT();
 }
 L_TABLE_SET: {
@@ -427,7 +430,7 @@ L_TABLE_SET: {
   uint32_t i = (uint32_t)R(0);
   if (i >= t->size) TRAP(HL_TRAP_TABLE_OUT_OF_BOUNDS);
   t->elems[i] = R(1);
-  ip += 3;
+  ip += OPW_TABLE_SET;
   NEXT();
 }
 
@@ -439,7 +442,7 @@ L_TABLE_SET: {
     T v;                                                                                        \
     __builtin_memcpy(&v, mem_base + ea, N);                                                     \
     R(0) = (conv);                                                                              \
-    ip += 3;                                                                                    \
+    ip += HL_W_MEM;                                                                             \
     NEXT();                                                                                     \
   }                                                                                             \
   L_##name##_X : {                                                                              \
@@ -448,7 +451,7 @@ L_TABLE_SET: {
     T v;                                                                                        \
     __builtin_memcpy(&v, mem_base + ea, N);                                                     \
     R(0) = (conv);                                                                              \
-    ip += 4;                                                                                    \
+    ip += HL_W_LDX;                                                                             \
     NEXT();                                                                                     \
   }
   LOADOP(I32_LOAD, uint32_t, 4, v)
@@ -471,7 +474,7 @@ L_TABLE_SET: {
     BOUNDS_CHECK(ea + (N) > mem_size);                                \
     T v = (T)R(1);                                                                              \
     __builtin_memcpy(mem_base + ea, &v, N);                                                     \
-    ip += 3;                                                                                    \
+    ip += HL_W_MEM;                                                                             \
     NEXT();                                                                                     \
   }
   STOREOP(I32_STORE, uint32_t, 4)
@@ -486,36 +489,36 @@ L_TABLE_SET: {
 
 L_MEMORY_SIZE:
   R(0) = inst->mem->pages;
-  ip += 1;
+  ip += OPW_MEMORY_SIZE;
   NEXT();
 L_MEMORY_GROW:
   R(0) = mem_grow(inst->mem, (uint32_t)R(1));
-  ip += 2;
+  ip += OPW_MEMORY_GROW;
   RELOAD();
   NEXT();
 
 L_MEMORY_INIT: {
   const eng_rdata *ds = &inst->datas[ip[0]];
   uint32_t d = (uint32_t)R(1), src = (uint32_t)R(2), n = (uint32_t)R(3);
-  ip += 4;
+  ip += OPW_MEMORY_INIT;
   if ((uint64_t)src + n > ds->len || (uint64_t)d + n > mem_size) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);
   if (n) memcpy(mem_base + d, ds->bytes + src, n);
   NEXT();
 }
 L_DATA_DROP:
   inst->datas[ip[0]].len = 0;
-  ip += 1;
+  ip += OPW_DATA_DROP;
   NEXT();
 L_MEMORY_COPY: {
   uint32_t d = (uint32_t)R(0), src = (uint32_t)R(1), n = (uint32_t)R(2);
-  ip += 3;
+  ip += OPW_MEMORY_COPY;
   if ((uint64_t)src + n > mem_size || (uint64_t)d + n > mem_size) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);
   if (n) memmove(mem_base + d, mem_base + src, n);
   NEXT();
 }
 L_MEMORY_FILL: {
   uint32_t d = (uint32_t)R(0), v = (uint32_t)R(1), n = (uint32_t)R(2);
-  ip += 3;
+  ip += OPW_MEMORY_FILL;
   if ((uint64_t)d + n > mem_size) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);
   if (n) memset(mem_base + d, (int)(v & 0xff), n);
   NEXT();
@@ -525,24 +528,24 @@ L_MEMORY_FILL: {
 L_I32_CONST:
 L_F32_CONST:
   R(0) = ip[1];
-  ip += 2;
+  ip += OPW_I32_CONST; // = OPW_F32_CONST
   NEXT();
 L_I64_CONST:
 L_F64_CONST:
   R(0) = (uint64_t)ip[1] | ((uint64_t)ip[2] << 32);
-  ip += 3;
+  ip += OPW_I64_CONST; // = OPW_F64_CONST
   NEXT();
 L_REF_NULL:
   R(0) = 0;
-  ip += 1;
+  ip += OPW_REF_NULL;
   NEXT();
 L_REF_IS_NULL:
   R(0) = R(1) == 0;
-  ip += 2;
+  ip += OPW_REF_IS_NULL;
   NEXT();
 L_REF_FUNC:
   R(0) = (uint64_t)(uintptr_t)inst->funcs[ip[1]];
-  ip += 2;
+  ip += OPW_REF_FUNC;
   NEXT();
 
   // ---------------------------------------------------------------- tables
@@ -550,19 +553,19 @@ L_TABLE_INIT: {
   const eng_relem *e = &inst->elems[ip[0]];
   eng_table *t = inst->tables[ip[1]];
   uint32_t d = (uint32_t)R(2), src = (uint32_t)R(3), n = (uint32_t)R(4);
-  ip += 5;
+  ip += OPW_TABLE_INIT;
   if ((uint64_t)src + n > e->count || (uint64_t)d + n > t->size) TRAP(HL_TRAP_TABLE_OUT_OF_BOUNDS);
   for (uint32_t k = 0; k < n; k++) t->elems[d + k] = eng_elem_value(inst, e->items[src + k]);
   NEXT();
 }
 L_ELEM_DROP:
   inst->elems[ip[0]].count = 0;
-  ip += 1;
+  ip += OPW_ELEM_DROP;
   NEXT();
 L_TABLE_COPY: {
   eng_table *td = inst->tables[ip[0]], *ts = inst->tables[ip[1]];
   uint32_t d = (uint32_t)R(2), src = (uint32_t)R(3), n = (uint32_t)R(4);
-  ip += 5;
+  ip += OPW_TABLE_COPY;
   if ((uint64_t)src + n > ts->size || (uint64_t)d + n > td->size) TRAP(HL_TRAP_TABLE_OUT_OF_BOUNDS);
   if (n) memmove(td->elems + d, ts->elems + src, (size_t)n * 8);
   NEXT();
@@ -572,18 +575,18 @@ L_TABLE_GROW: {
   uint64_t v = R(2);
   uint32_t n = (uint32_t)R(3);
   R(0) = table_grow(t, n, v);
-  ip += 4;
+  ip += OPW_TABLE_GROW;
   NEXT();
 }
 L_TABLE_SIZE:
   R(0) = inst->tables[ip[1]]->size;
-  ip += 2;
+  ip += OPW_TABLE_SIZE;
   NEXT();
 L_TABLE_FILL: {
   eng_table *t = inst->tables[ip[0]];
   uint32_t d = (uint32_t)R(1), n = (uint32_t)R(3);
   uint64_t v = R(2);
-  ip += 4;
+  ip += OPW_TABLE_FILL;
   if ((uint64_t)d + n > t->size) TRAP(HL_TRAP_TABLE_OUT_OF_BOUNDS);
   for (uint32_t k = 0; k < n; k++) t->elems[d + k] = v;
   NEXT();
@@ -595,7 +598,7 @@ L_TABLE_FILL: {
     T a = (T)(UT)R(1), b = (T)(UT)R(2);                                                         \
     if (b == 0) TRAP(HL_TRAP_DIVIDE_BY_ZERO);                                                   \
     body;                                                                                       \
-    ip += 3;                                                                                    \
+    ip += HL_W_N2;                                                                             \
     NEXT();                                                                                     \
   }
   DIVOP(I32_DIV_S, int32_t, uint32_t,
@@ -614,7 +617,7 @@ L_TABLE_FILL: {
     if (a != a) TRAP(HL_TRAP_INVALID_CONVERSION);                                               \
     if (!fits(a)) TRAP(HL_TRAP_INTEGER_OVERFLOW);                                               \
     R(0) = (conv);                                                                              \
-    ip += 2;                                                                                    \
+    ip += HL_W_N1;                                                                             \
     NEXT();                                                                                     \
   }
   TRUNCOP(I32_TRUNC_F32_S, F, f32_fits_i32_s, (uint32_t)(int32_t)a)

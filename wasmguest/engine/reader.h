@@ -157,50 +157,155 @@ static inline void *alloc_array(rd *r, uint32_t n, size_t elem) {
   return p;
 }
 
+// ---------------------------------------------------------------- immediates
+// One reader for the immediates of every instruction (compile_body, scan_body, rd_constexpr and
+// the SIMD decoder all use it), generated from opcodes.h HL_IMM_KINDS: each kind is a sequence of
+// the field readers below. It checks the binary form only (MALFORMED); what the values must
+// satisfy (index ranges, alignment, lanes) is validation, done by the caller.
+static inline bool rf__(rd *r, eng_imm *im) { (void)r; (void)im; return true; }
+static inline bool rf_U32A(rd *r, eng_imm *im) { return rd_u32(r, &im->a); }
+static inline bool rf_U32B(rd *r, eng_imm *im) { return rd_u32(r, &im->b); }
+static inline bool rf_ZERO(rd *r, eng_imm *im) {
+  uint8_t b;
+  (void)im;
+  if (!rd_byte(r, &b)) return false;
+  if (b != 0) return MALF(r, "zero byte expected");
+  return true;
+}
+static inline bool rf_ALIGN(rd *r, eng_imm *im) {
+  if (!rd_u32(r, &im->a)) return false;
+  if (im->a >= 32) return MALF(r, "malformed memop flags");
+  return true;
+}
+static inline bool rf_BYTE(rd *r, eng_imm *im) { return rd_byte(r, &im->t); }
+static inline bool rf_S32(rd *r, eng_imm *im) {
+  int64_t x;
+  if (!rd_sleb(r, 32, &x)) return false;
+  im->v = (uint32_t)x;
+  return true;
+}
+static inline bool rf_S64(rd *r, eng_imm *im) {
+  int64_t x;
+  if (!rd_sleb(r, 64, &x)) return false;
+  im->v = (uint64_t)x;
+  return true;
+}
+static inline bool rf_B4(rd *r, eng_imm *im) {
+  const uint8_t *p;
+  uint32_t x;
+  if (!rd_bytes(r, 4, &p)) return false;
+  memcpy(&x, p, 4);
+  im->v = x;
+  return true;
+}
+static inline bool rf_B8(rd *r, eng_imm *im) {
+  const uint8_t *p;
+  if (!rd_bytes(r, 8, &p)) return false;
+  memcpy(&im->v, p, 8);
+  return true;
+}
+static inline bool rf_B16(rd *r, eng_imm *im) { return rd_bytes(r, 16, &im->p); }
+static inline bool rf_REFT(rd *r, eng_imm *im) { return rd_reftype(r, &im->t); }
+static inline bool rf_BLOCKT(rd *r, eng_imm *im) {
+  if (r->p >= r->end) return MALF(r, "unexpected end");
+  uint8_t b = *r->p;
+  if (b == 0x40 || is_valtype(b)) { r->p++; im->t = b; return true; }
+  int64_t idx;
+  if (!rd_sleb(r, 33, &idx)) return false;
+  if (idx < 0) return MALF(r, "malformed value type");
+  im->t = 0;
+  im->a = (uint32_t)idx; // s33 >= 0 fits
+  return true;
+}
+static inline bool rf_LABELS(rd *r, eng_imm *im) {
+  uint32_t x;
+  if (!rd_u32(r, &im->a)) return false;
+  im->p = r->p;
+  for (uint32_t i = 0; i < im->a; i++)
+    if (!rd_u32(r, &x)) return false;
+  return true;
+}
+static inline bool rf_VALTS(rd *r, eng_imm *im) {
+  uint8_t t;
+  im->t = 0;
+  if (!rd_u32(r, &im->a)) return false;
+  for (uint32_t i = 0; i < im->a; i++) {
+    if (!rd_valtype(r, &t)) return false;
+    if (i == 0) im->t = t;
+  }
+  return true;
+}
+
+static inline bool rd_imm(rd *r, uint8_t kind, eng_imm *im) {
+  switch (kind) {
+#define RD_IMM_CASE(k, f1, f2, f3) case IMM_##k: return rf_##f1(r, im) && rf_##f2(r, im) && rf_##f3(r, im);
+    HL_IMM_KINDS(RD_IMM_CASE)
+#undef RD_IMM_CASE
+  }
+  return true;
+}
+
+// The immediate kind of a SIMD instruction of kind sk (simd.h SK_*).
+static inline uint8_t simd_imm(uint8_t sk) {
+  switch (sk) {
+  case SK_LOAD: case SK_STORE: return IMM_MEMARG;
+  case SK_LOADLANE: case SK_STORELANE: return IMM_MEMARG_LANE;
+  case SK_CONST: case SK_SHUFFLE: return IMM_V128;
+  case SK_EXTRACT: case SK_REPLACE: return IMM_LANE;
+  default: return IMM_NONE;
+  }
+}
+
+// True if byte b starts an instruction allowed in constant expressions (opcodes.h cexpr; 0xFD:
+// v128.const, whatever the sub-opcode).
+static inline bool is_const_byte(uint8_t b) {
+  return b == 0xfd || (eng_byte_map[b] && eng_op_cexpr[eng_byte_map[b] - 1]);
+}
+
 static inline bool rd_constexpr(rd *r, eng_constexpr *e) {
-  uint8_t op;
-  if (!rd_byte(r, &op)) return false;
+  uint8_t b;
+  eng_imm im = {0};
+  if (!rd_byte(r, &b)) return false;
   e->idx = 0;
   e->val = 0;
   e->val_hi = 0;
-  switch (op) {
-  case 0x41: { int64_t v; if (!rd_sleb(r, 32, &v)) return false;
-    e->op = OP_I32_CONST; e->type = VT_I32; e->val = (uint32_t)v; break; }
-  case 0x42: { int64_t v; if (!rd_sleb(r, 64, &v)) return false;
-    e->op = OP_I64_CONST; e->type = VT_I64; e->val = (uint64_t)v; break; }
-  case 0x43: { const uint8_t *b; uint32_t v; if (!rd_bytes(r, 4, &b)) return false;
-    memcpy(&v, b, 4); e->op = OP_F32_CONST; e->type = VT_F32; e->val = v; break; }
-  case 0x44: { const uint8_t *b; uint64_t v; if (!rd_bytes(r, 8, &b)) return false;
-    memcpy(&v, b, 8); e->op = OP_F64_CONST; e->type = VT_F64; e->val = v; break; }
-  case 0xd0: { uint8_t t; if (!rd_reftype(r, &t)) return false;
-    e->op = OP_REF_NULL; e->type = t; break; }
-  case 0xd2: { if (!rd_u32(r, &e->idx)) return false;
-    e->op = OP_REF_FUNC; e->type = VT_FUNCREF; break; }
-  case 0x23: { if (!rd_u32(r, &e->idx)) return false;
-    e->op = OP_GLOBAL_GET; e->type = VT_UNKNOWN; break; }
-  case 0xfd: { uint32_t sub; const uint8_t *b; // v128.const
+  if (b == 0x0b) return fail(r, HL_STATUS_INVALID, "type mismatch");
+  if (b == 0xfd) {
+    uint32_t sub, a;
     if (!rd_u32(r, &sub)) return false;
-    if (sub != 12) {
-      uint32_t a;
-      if (!eng_simd_kind(sub, &a)) return MALF(r, "illegal opcode");
+    uint8_t sk = eng_simd_kind(sub, &a);
+    if (!sk) return MALF(r, "illegal opcode");
+    if (sk != SK_CONST) return fail(r, HL_STATUS_INVALID, "constant expression required");
+    if (!rd_imm(r, simd_imm(sk), &im)) return false;
+    memcpy(&e->val, im.p, 8);
+    memcpy(&e->val_hi, im.p + 8, 8);
+    e->op = OP_SIMD;
+    e->type = VT_V128;
+  } else {
+    uint32_t op = b == 0xfc ? 0 : eng_byte_map[b]; // no 0xFC instruction is constant
+    if (!op) {
+      if (!eng_is_opcode(b)) return MALF(r, "illegal opcode");
       return fail(r, HL_STATUS_INVALID, "constant expression required");
     }
-    if (!rd_bytes(r, 16, &b)) return false;
-    memcpy(&e->val, b, 8); memcpy(&e->val_hi, b + 8, 8);
-    e->op = OP_SIMD; e->type = VT_V128; break; }
-  case 0x0b: return fail(r, HL_STATUS_INVALID, "type mismatch");
-  default:
-    if (!eng_is_opcode(op)) return MALF(r, "illegal opcode");
-    return fail(r, HL_STATUS_INVALID, "constant expression required");
+    op--;
+    if (!eng_op_cexpr[op]) return fail(r, HL_STATUS_INVALID, "constant expression required");
+    if (!rd_imm(r, eng_op_imm[op], &im)) return false;
+    e->op = (uint8_t)op;
+    e->val = im.v;
+    e->idx = im.a;
+    switch (eng_op_imm[op]) {
+    case IMM_I32: e->type = VT_I32; break;
+    case IMM_I64: e->type = VT_I64; break;
+    case IMM_F32: e->type = VT_F32; break;
+    case IMM_F64: e->type = VT_F64; break;
+    case IMM_REFTYPE: e->type = im.t; break;
+    case IMM_FUNC: e->type = VT_FUNCREF; break;
+    default: e->type = VT_UNKNOWN; break; // global.get: the global's type (module validation)
+    }
   }
-  if (!rd_byte(r, &op)) return false;
-  if (op != 0x0b) {
-    // another instruction before end: a non-constant or a stack mismatch
-    if (op == 0x41 || op == 0x42 || op == 0x43 || op == 0x44 || op == 0xd0 || op == 0xd2 ||
-        op == 0x23 || op == 0xfd)
-      return fail(r, HL_STATUS_INVALID, "type mismatch");
-    return fail(r, HL_STATUS_INVALID, "constant expression required");
-  }
+  if (!rd_byte(r, &b)) return false;
+  if (b != 0x0b) // another instruction before end: a stack mismatch, or not constant
+    return fail(r, HL_STATUS_INVALID, is_const_byte(b) ? "type mismatch" : "constant expression required");
   return true;
 }
 

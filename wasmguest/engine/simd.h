@@ -1,7 +1,9 @@
 // simd.h — the 0xFD-prefixed (fixed-width SIMD, WebAssembly 2.0) instruction table.
 //
 // One X-macro list, like opcodes.h, drives decoding and validation (compile.c's compile_simd and
-// scan_body read SIMD_INFO), and execution (simd.c's switch over enum simd_op, built from the
+// scan_body look rows up with eng_simd_kind; the kind's immediates are read by reader.h's rd_imm,
+// simd_imm maps SK_* to the opcodes.h immediate kind; SK_CONST is the one constant expression),
+// and execution (simd.c's switch over enum simd_op, built from the
 // same list: -Wswitch makes a missing case a compile error).
 //
 // X(name, sub, kind, a) — sub: the LEB128 sub-opcode after 0xFD; kind (SK_*) fixes immediates

@@ -11,57 +11,30 @@
 #include "../../engine.h"
 #include "../../internal.h"
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
 #define NM(n, ...) #n,
 #define NMI(n, ...) #n "_IMM",
-#define NMB(n, ...) "BRIF_" #n,
-#define NMBI(n, ...) "BRIF_" #n "_IMM",
+#define NMB(n) "BRIF_" #n,
+#define NMBI(n) "BRIF_" #n "_IMM",
 #define NMX(n, ...) #n "_X",
-#define NMFB(o, i, ...) #o "__" #i,
+#define NMFB(o, i, ty, imm, comm) STR(HL_FB_ID(, o, i, imm)),
 #define NMFL(o, l, ...) #o "__" #l, #o "__" #l "_X",
-static const char *const op_names[] = {HL_OPCODES(NM, NM, NM, NM, NM, NM, NM, NM, NM, NM)
-    HL_OPCODES(E_NONE, NMI, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE)
-    HL_FUSED_CMP(NMB) HL_FUSED_CMP(NMBI)
-    HL_OPCODES(E_NONE, E_NONE, E_NONE, E_NONE, NMX, E_NONE, E_NONE, E_NONE, E_NONE, E_NONE)
-    HL_FUSED_BIN(NMFB) HL_FUSED_LD(NMFL) "COPY2"};
+#define NMCP() "COPY2"
+static const char *const op_names[OP_COUNT] = {HL_ALL_OPS(NM, NMI, NMB, NMBI, NMX, NMFB, NMFL, NMCP)};
 
-#define LN1(n, ...) [OP_##n] = 2,
-#define LN2(n, ...) [OP_##n] = 3,
-#define LZ(...)
-#define LIMM(n, b, i1, i2, ...) [OP_##n##_IMM] = (#i2[0] == 'L' || #i2[0] == 'D') ? 4 : 3,
-#define LBR(n, ...) [OP_BRIF_##n] = 3,
-#define LBRI(n, ...) [OP_BRIF_##n##_IMM] = 3,
-#define LXX(n, ...) [OP_##n##_X] = 4,
-#define LFB(o, i, ...) [OP_##o##__##i] = 4,
-#define LFL(o, l, ...) [OP_##o##__##l] = 4, [OP_##o##__##l##_X] = 5,
-static uint8_t op_len[OP_COUNT] = {HL_OPCODES(LN1, LN2, LN1, LN2, LN2, LN2, LZ, LN1, LZ, LZ)
-    HL_OPCODES(LZ, LIMM, LZ, LZ, LZ, LZ, LZ, LZ, LZ, LZ) HL_FUSED_CMP(LBR) HL_FUSED_CMP(LBRI) HL_OPCODES(LZ, LZ, LZ, LZ, LXX, LZ, LZ, LZ, LZ, LZ) HL_FUSED_BIN(LFB) HL_FUSED_LD(LFL) [OP_BRIF_I32_EQZ] = 2, [OP_COPY2] = 4};
-
-static void init_len(void) {
-  static const struct { int op, n; } sp[] = {
-      {OP_UNREACHABLE, 0}, {OP_CALL, 2}, {OP_CALL_INDIRECT, 4}, {OP_SELECT, 4}, {OP_GLOBAL_GET, 2},
-      {OP_GLOBAL_SET, 2}, {OP_TABLE_GET, 3}, {OP_TABLE_SET, 3}, {OP_MEMORY_SIZE, 1},
-      {OP_MEMORY_GROW, 2}, {OP_I32_CONST, 2}, {OP_F32_CONST, 2}, {OP_I64_CONST, 3}, {OP_F64_CONST, 3},
-      {OP_REF_NULL, 1}, {OP_REF_IS_NULL, 2}, {OP_REF_FUNC, 2}, {OP_MEMORY_INIT, 4}, {OP_DATA_DROP, 1},
-      {OP_MEMORY_COPY, 3}, {OP_MEMORY_FILL, 3}, {OP_TABLE_INIT, 5}, {OP_ELEM_DROP, 1},
-      {OP_TABLE_COPY, 5}, {OP_TABLE_GROW, 4}, {OP_TABLE_SIZE, 2}, {OP_TABLE_FILL, 4}, {OP_COPY, 2},
-      {OP_JMP, 1}, {OP_BR_MOVE, 4}, {OP_BR_IF_NZ, 2}, {OP_BR_IF_MOVE, 5}, {OP_BR_UNLESS, 2},
-      {OP_BR_TABLE_X, 4}, {OP_RETURN_X, 2}, {OP_FUEL, 1}};
-  for (unsigned i = 0; i < sizeof sp / sizeof sp[0]; i++) op_len[sp[i].op] = (uint8_t)sp[i].n;
-}
-
+// Every instruction's length comes from the table (eng_op_len: opcodes.h word counts).
 static void dump(eng_inst *in) {
-  init_len();
   for (uint32_t i = 0; i < in->nown_funcs; i++) {
     eng_func *f = &in->own_funcs[i];
     printf("func %u: nparams %u nlocals %u max_stack %u\n", i, f->nparams, f->nlocals, f->max_stack);
     for (uint32_t k = 0; k < f->code_len;) {
-      uint32_t w = f->code[k];
+      uint32_t w = f->code[k], n = eng_op_len(f->code + k, f->code_len - k);
       printf("  %5u: %-16s", k, w < OP_COUNT ? op_names[w] : "???");
-      uint32_t n = w < OP_COUNT ? op_len[w] : 0;
-      if (w == OP_BR_TABLE_X) n += 2 * (f->code[k + 2] + 1);
-      for (uint32_t j = 1; j <= n && k + j < f->code_len; j++) printf(" %u", f->code[k + j]);
+      for (uint32_t j = 1; j < n; j++) printf(" %u", f->code[k + j]);
       printf("\n");
-      k += 1 + n;
+      if (!n) { printf("  (undecodable)\n"); break; }
+      k += n;
     }
   }
 }
