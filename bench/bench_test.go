@@ -14,8 +14,6 @@ import (
 	_ "embed"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sync"
 	"testing"
 )
@@ -158,36 +156,18 @@ func BenchmarkInstantiate(b *testing.B) {
 
 // goModule returns a Go-built module of a few MiB without imports (bench/gobig.wasm: bench/gobig
 // built with GOOS=wasip1, its WASI imports then replaced by stubs by bench/gobig/stubimports;
-// `make bench-wasm`). If the committed file is missing it is rebuilt with the local toolchain.
+// `make bench-wasm` rebuilds it, see mk/testdata.mk).
 var goModule = sync.OnceValues(func() ([]byte, error) {
-	if b, err := os.ReadFile("gobig.wasm"); err == nil {
-		return b, nil
-	}
-	dir, err := os.MkdirTemp("", "gobig")
+	b, err := os.ReadFile("gobig.wasm")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w (rebuild with make bench-wasm)", err)
 	}
-	defer os.RemoveAll(dir)
-	wasip1 := filepath.Join(dir, "gobig-wasip1.wasm")
-	build := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-o", wasip1, "./gobig")
-	build.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-	if msg, err := build.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("building gobig: %v\n%s", err, msg)
-	}
-	in, err := os.Open(wasip1)
-	if err != nil {
-		return nil, err
-	}
-	defer in.Close()
-	stub := exec.Command("go", "run", "./gobig/stubimports")
-	stub.Stdin = in
-	stub.Stderr = os.Stderr
-	return stub.Output()
+	return b, nil
 })
 
 // BenchmarkCompileGoModule times compiling (decode, validate, translate; no instantiation) a
 // ~4 MiB Go-built module, once per op, on engines implementing compiler. For hlwasm that is
-// LoadModule, which also copies the module into the guest.
+// LoadModule, which also copies the module into a micro-VM and instantiates it there.
 func BenchmarkCompileGoModule(b *testing.B) {
 	wasm, err := goModule()
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 )
 
 // engine is one Wasm implementation under test. Benchmarks and tests iterate over engines, so a
-// new column (hlwasm: see hlwasm_engine_test.go.txt) is one more entry in engines.
+// new column (hlwasm: see hlwasm_engine_test.go) is one more entry in engines.
 type engine interface {
 	Name() string
 	// Load compiles and instantiates wasm (a module without imports).

@@ -1,7 +1,5 @@
-// hlwasm engine adapter for the benchmarks and fixture tests. Rename to hlwasm_engine_test.go;
-// it then adds an "hlwasm" column to every test and benchmark in this package (skipped where
-// /dev/kvm is unusable). It compiles and passes against host/ as of 2026-11-27 00:20 UTC
-// (checked with go test -overlay).
+// hlwasm engine adapter for the benchmarks and fixture tests: it adds an "hlwasm" column to
+// every test and benchmark in this package (skipped where /dev/kvm is unusable: host.ErrNoKVM).
 //
 // Uses: host.NewRuntime(ctx, host.Config{}) (*host.Runtime, error),
 // rt.LoadModule(ctx, wasm) (*host.Module, error), mod.NewSandbox(ctx) (*host.Sandbox, error),
@@ -37,8 +35,9 @@ func (e *hlwasmEngine) Name() string                    { return "hlwasm" }
 func (e *hlwasmEngine) Interruptible() bool             { return true } // ctx deadline stops the vCPU
 func (e *hlwasmEngine) Close(ctx context.Context) error { return e.rt.Close(ctx) }
 
-// Load = LoadModule (copies the module into a template VM, decodes and validates it there)
-// + NewSandbox (a VM with the module instantiated). Only Call is timed by BenchmarkKernels.
+// Load = LoadModule (the host reads the module's signatures and imports; a micro-VM parses,
+// validates and instantiates it and is kept for the first sandbox) + NewSandbox (hands out
+// that micro-VM). Only Call is timed by BenchmarkKernels.
 func (e *hlwasmEngine) Load(ctx context.Context, wasm []byte) (instance, error) {
 	mod, err := e.rt.LoadModule(ctx, wasm)
 	if err != nil {
@@ -52,8 +51,9 @@ func (e *hlwasmEngine) Load(ctx context.Context, wasm []byte) (instance, error) 
 	return &hlwasmInstance{mod: mod, sb: sb}, nil
 }
 
-// Compile implements compiler for BenchmarkCompileGoModule (gobig.wasm has its WASI imports
-// stubbed out, so LoadModule accepts it).
+// Compile implements compiler for BenchmarkCompileGoModule with LoadModule, which also
+// instantiates the module in its first micro-VM (hlwasm has no compile-only step). gobig.wasm
+// has its WASI imports stubbed out, so LoadModule accepts it.
 func (e *hlwasmEngine) Compile(ctx context.Context, wasm []byte) (func(), error) {
 	mod, err := e.rt.LoadModule(ctx, wasm)
 	if err != nil {

@@ -1,118 +1,304 @@
-# mk/testdata.mk — builds the committed Wasm fixtures, benchmark kernels and example guests from
-# their committed sources. Included by the top-level Makefile; also usable alone:
-#   make -f mk/testdata.mk testdata bench-wasm examples-wasm
-# Paths are relative to the repository root (run make there).
+# mk/testdata.mk — the one place that builds committed Wasm: every committed .wasm (and the two
+# committed files derived from one) is listed below with its source and recipe, and built by a
+# rule in this file from its committed sources. Included by the top-level Makefile; also
+# usable alone. Paths are relative to the repository root (run make there):
 #
-#   testdata         tests/testdata/*.wasm (+ tests/testdata/malformed/*, from gen.go) and
-#                    tests/soak/testdata/*.wasm
-#   bench-wasm       bench/*.wasm from bench/kernels/*.c, and bench/gobig.wasm (Go, wasip1,
-#                    imports stubbed out)
-#   examples-wasm    examples/guests/*.wasm (+ the copy examples/embed/add.wasm)
-#   wasm-repro-check rebuild all of the above from scratch and require byte-identical output
+#   make -f mk/testdata.mk fixtures        rebuild everything in place (needs all the tools)
+#   make -f mk/testdata.mk FILE            rebuild one file, e.g. tests/testdata/traps.wasm
+#   make -f mk/testdata.mk check-testdata  rebuild everything into a temporary directory and
+#                                          compare it with the committed files (see below)
 #
-# Outputs are deterministic for a given toolchain (clang-19/wasm-ld-19, wabt's wat2wasm, and for
-# gobig.wasm the Go release): no debug info (so no paths), no timestamps, fixed file modes.
-# Go toolchain upgrades change gobig.wasm; the C/WAT outputs only change with clang/wabt.
+# Group targets: testdata (tests/testdata, without the components), components, bench-wasm,
+# examples-wasm, spectest-wasm, internal-wasm, engine-wasm.
+#
+# Inventory (source -> committed output; recipe):
+#
+#   WAT, wabt's wat2wasm (TD_WAT):
+#     tests/testdata/{arith,fresh,hostcall,imports,mem4g,nested,traps}.wat -> .wasm
+#     tests/soak/testdata/soak.wat -> soak.wasm
+#     tests/testdata/wasi/stdio.wat -> stdio.wasm
+#     examples/guests/add.wat -> add.wasm (and the copy examples/embed/add.wasm)
+#     tests/spectest/spectest.wat -> spectest.wasm (the `spectest` module of the spec suite, for
+#       both runners: Go embeds the .wasm, the hosted C runner includes
+#       wasmguest/hosted/spectest_wasm.inc, the same bytes as a C initializer made with od)
+#     internal/bench/modules/bench.wat -> bench.wasm
+#     internal/wazeroengine/testdata/host.wat -> host.wasm
+#     wasmguest/engine/tests/wat/{edge,slots}.wat -> .wasm
+#     internal/wasmbin/testdata/{empty,imports,plain}.wat -> .wasm (--enable-extended-const)
+#   C, clang-19 --target=wasm32 -mcpu=mvp, freestanding (TD_C):
+#     tests/testdata/c_basic.c -> c_basic.wasm (--export-dynamic)
+#     bench/kernels/{fib,sha256,nbody,qsort,gemm}.c (+ rt.h) -> bench/*.wasm
+#     examples/guests/hello.c -> hello.wasm
+#   C, clang-19 --target=wasm32 -nostdlib, memory exported (WIT guests, TD_WIT_C):
+#     examples/wit/guest/hello.c -> examples/wit/hello.wasm
+#     tests/testdata/wit/rt.c (+ rt_gen.c) -> rt.wasm (--allow-undefined: the WIT imports)
+#     tests/testdata/wit/res.c -> res.wasm
+#   C, clang-19 --target=wasm32-wasi + wasi-libc (TD_WASI_C):
+#     tests/testdata/wasi/c/cprog.c -> tests/testdata/wasi/cprog.wasm
+#   Go, GOOS=wasip1 (TD_GO_WASM; byte-identical only with the Go release that built them):
+#     tests/testdata/wasi/go/{hello,stdlib,reactor} -> tests/testdata/wasi/{hello,stdlib,reactor}-go.wasm
+#     bench/gobig -> bench/gobig.wasm (WASI imports replaced by stubs, bench/gobig/stubimports)
+#   Components, jco $(TD_JCO_VERSION) from npm (wasm-tools component embed/new, mk/mkcomp.mjs):
+#     tests/testdata/wit/rt.wasm + rt.wit -> rt.component.wasm, rt.embed.wasm, rt-utf16.component.wasm
+#     tests/testdata/wit/res.wasm + res.wit -> res.component.wasm
+#   Go generators (outputs committed beside the generator):
+#     tests/testdata/malformed/gen.go -> malformed/*.wasm + malformed/README.md
+#     tests/testdata/wit/gen -> tests/testdata/wit/rt.wit, rt_gen.c (sources of rt.wasm)
+#
+# check-testdata rebuilds all of it into a temporary directory (TD_OUT) and requires each
+# output to equal the committed file byte for byte, with two exceptions (tests/testdata/
+# README.md says why): the Go-built modules are compared byte for byte only when the local Go
+# release is the one that built them (the version string in the binary), otherwise they must
+# build and have the same imports and exports; the components are built and compared when node
+# and npm are installed (jco is installed from npm into build/), else skipped with a message.
+# It also fails when a committed .wasm is missing from this inventory.
+#
+# Outputs are deterministic for a given toolchain (clang-19/wasm-ld-19, wabt's wat2wasm, Go,
+# jco): no debug info (so no paths), no timestamps, fixed file modes.
 
 # Do not let this fragment's first rule become the including Makefile's default goal.
 TD_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
 
-TD_CLANG    ?= clang-19
-TD_WAT2WASM ?= wat2wasm
-TD_GO       ?= go
+TD_CLANG       ?= clang-19
+TD_WASM_LD     ?= /usr/bin/wasm-ld-19
+TD_WAT2WASM    ?= wat2wasm
+TD_WASM_OBJDUMP ?= wasm-objdump
+TD_GO          ?= go
+TD_NODE        ?= node
+TD_NPM         ?= npm
+TD_WASI_SYSROOT ?= /usr
+TD_JCO_VERSION := 1.35.0
+TD_JCO_DIR     := build/jco-$(TD_JCO_VERSION)
 
-# Freestanding wasm32: no libc, no imports, no entry point. -mcpu=mvp keeps the output to the
-# Wasm 1.0 instruction set (no sign-ext, bulk memory, multivalue or reference types), so the
-# binaries run on any engine. --strip-debug keeps the name section (for backtraces) but no
-# DWARF, which would embed build paths.
+# Output root: empty builds in place; check-testdata sets a temporary directory.
+TD_OUT ?=
+TD_O := $(if $(TD_OUT),$(abspath $(TD_OUT))/)
+
+# ---- the inventory ----
+TD_WAT := $(addsuffix .wasm,$(addprefix tests/testdata/,arith fresh hostcall imports mem4g nested traps) \
+	tests/testdata/wasi/stdio tests/soak/testdata/soak examples/guests/add tests/spectest/spectest \
+	internal/bench/modules/bench internal/wazeroengine/testdata/host \
+	wasmguest/engine/tests/wat/edge wasmguest/engine/tests/wat/slots)
+TD_WAT_EXT := $(addsuffix .wasm,$(addprefix internal/wasmbin/testdata/,empty imports plain))
+BENCH_KERNELS := fib sha256 nbody qsort gemm
+BENCH_WASM    := $(BENCH_KERNELS:%=bench/%.wasm)
+TD_C       := tests/testdata/c_basic.wasm $(BENCH_WASM) examples/guests/hello.wasm
+TD_WIT_C   := examples/wit/hello.wasm tests/testdata/wit/rt.wasm tests/testdata/wit/res.wasm
+TD_WASI_C  := tests/testdata/wasi/cprog.wasm
+TD_GO_WASI := $(addprefix tests/testdata/wasi/,hello-go.wasm stdlib-go.wasm reactor-go.wasm)
+TD_GO_WASM := $(TD_GO_WASI) bench/gobig.wasm
+TD_COMPONENTS := $(addprefix tests/testdata/wit/,rt.component.wasm rt.embed.wasm \
+	rt-utf16.component.wasm res.component.wasm)
+TD_COPIES  := examples/embed/add.wasm wasmguest/hosted/spectest_wasm.inc
+TD_MALFORMED_CASES := $(sort $(wildcard tests/testdata/malformed/*.wasm))
+TD_MALFORMED := $(TD_MALFORMED_CASES) tests/testdata/malformed/README.md
+TD_WIT_GEN := tests/testdata/wit/rt.wit tests/testdata/wit/rt_gen.c
+
+# Compared byte for byte by check-testdata, always.
+TD_EXACT := $(TD_WAT) $(TD_WAT_EXT) $(TD_C) $(TD_WIT_C) $(TD_WASI_C) $(TD_COPIES) \
+	$(TD_MALFORMED) $(TD_WIT_GEN)
+# Every committed .wasm must be one of these.
+TD_ALL_WASM := $(filter %.wasm,$(TD_EXACT) $(TD_GO_WASM) $(TD_COMPONENTS))
+
+.PHONY: fixtures testdata components bench-wasm examples-wasm spectest-wasm internal-wasm \
+	engine-wasm check-testdata wasm-repro-check td-compare
+
+fixtures: $(addprefix $(TD_O),$(TD_EXACT) $(TD_GO_WASM) $(TD_COMPONENTS))
+testdata: $(addprefix $(TD_O),$(filter tests/testdata/%,$(TD_EXACT) $(TD_GO_WASM)))
+components: $(addprefix $(TD_O),$(TD_COMPONENTS))
+bench-wasm: $(addprefix $(TD_O),$(BENCH_WASM) bench/gobig.wasm)
+examples-wasm: $(addprefix $(TD_O),$(filter examples/%,$(TD_WAT) $(TD_C) $(TD_WIT_C) $(TD_COPIES)))
+spectest-wasm: $(addprefix $(TD_O),tests/spectest/spectest.wasm wasmguest/hosted/spectest_wasm.inc)
+internal-wasm: $(addprefix $(TD_O),$(filter internal/%,$(TD_WAT)) $(TD_WAT_EXT))
+engine-wasm: $(addprefix $(TD_O),$(filter wasmguest/%,$(TD_WAT)))
+
+# ---- WAT ----
+$(addprefix $(TD_O),$(TD_WAT)): $(TD_O)%.wasm: %.wat
+	@mkdir -p $(@D)
+	$(TD_WAT2WASM) $< -o $@
+	chmod 644 $@
+
+# plain.wat has an extended constant expression (i32.add in a global initializer).
+$(addprefix $(TD_O),$(TD_WAT_EXT)): $(TD_O)%.wasm: %.wat
+	@mkdir -p $(@D)
+	$(TD_WAT2WASM) --enable-extended-const $< -o $@
+	chmod 644 $@
+
+# ---- C, freestanding wasm32 ----
+# No libc, no imports, no entry point. -mcpu=mvp keeps the output to the Wasm 1.0 instruction
+# set (no sign-ext, bulk memory, multivalue or reference types), so the binaries run on any
+# engine. --strip-debug keeps the name section (for backtraces) but no DWARF, which would embed
+# build paths.
 TD_CFLAGS   := --target=wasm32 -mcpu=mvp -O2 -nostdlib -ffreestanding -Wall -Wno-unused-function
 TD_LDFLAGS  := -Wl,--no-entry -Wl,--strip-debug
 
-# every tests/testdata/*.wat (traps, arith, hostcall, nested, and the lead's fresh, imports)
-TD_WAT_FIXTURES   := $(patsubst %.wat,%.wasm,$(wildcard tests/testdata/*.wat))
-TD_C_FIXTURES     := tests/testdata/c_basic.wasm
-TD_SOAK_FIXTURES  := $(patsubst %.wat,%.wasm,$(wildcard tests/soak/testdata/*.wat))
-TD_MALFORMED      := tests/testdata/malformed/README.md
-BENCH_KERNELS     := fib sha256 nbody qsort gemm
-BENCH_WASM        := $(BENCH_KERNELS:%=bench/%.wasm)
-BENCH_GOWASM      := bench/gobig.wasm
-EXAMPLES_WASM     := examples/guests/add.wasm examples/guests/hello.wasm examples/embed/add.wasm
-
-TD_ALL_WASM := $(TD_WAT_FIXTURES) $(TD_SOAK_FIXTURES) $(TD_C_FIXTURES) $(BENCH_WASM) $(BENCH_GOWASM) \
-	$(filter-out examples/embed/add.wasm,$(EXAMPLES_WASM))
-
-.PHONY: testdata bench-wasm examples-wasm wasm-repro-check
-
-testdata: $(TD_WAT_FIXTURES) $(TD_SOAK_FIXTURES) $(TD_C_FIXTURES) $(TD_MALFORMED)
-bench-wasm: $(BENCH_WASM) $(BENCH_GOWASM)
-examples-wasm: $(EXAMPLES_WASM)
-
-# --- WAT ---
-tests/testdata/%.wasm: tests/testdata/%.wat
-	$(TD_WAT2WASM) $< -o $@
-	chmod 644 $@
-
-tests/soak/testdata/%.wasm: tests/soak/testdata/%.wat
-	$(TD_WAT2WASM) $< -o $@
-	chmod 644 $@
-
-examples/guests/%.wasm: examples/guests/%.wat
-	$(TD_WAT2WASM) $< -o $@
-	chmod 644 $@
-
-# --- C ---
 # --export-dynamic exports every non-static function (c_basic.c also marks them export_name).
-tests/testdata/c_basic.wasm: tests/testdata/c_basic.c
+$(TD_O)tests/testdata/c_basic.wasm: tests/testdata/c_basic.c
+	@mkdir -p $(@D)
 	$(TD_CLANG) $(TD_CFLAGS) $(TD_LDFLAGS) -Wl,--export-dynamic -o $@ $<
 	chmod 644 $@
 
-examples/guests/%.wasm: examples/guests/%.c
+$(TD_O)examples/guests/hello.wasm: examples/guests/hello.c
+	@mkdir -p $(@D)
 	$(TD_CLANG) $(TD_CFLAGS) $(TD_LDFLAGS) -o $@ $<
 	chmod 644 $@
 
-bench/%.wasm: bench/kernels/%.c bench/kernels/rt.h
+$(addprefix $(TD_O),$(BENCH_WASM)): $(TD_O)bench/%.wasm: bench/kernels/%.c bench/kernels/rt.h
+	@mkdir -p $(@D)
 	$(TD_CLANG) $(TD_CFLAGS) $(TD_LDFLAGS) -o $@ $<
 	chmod 644 $@
 
-# go:embed cannot reach ../guests, so the embed example keeps a copy.
-examples/embed/add.wasm: examples/guests/add.wasm
-	cp $< $@
-	chmod 644 $@
+# ---- C, WIT guests: the canonical ABI needs the memory exported ----
+TD_WIT_CFLAGS := --target=wasm32 -nostdlib -O2 -fuse-ld=$(TD_WASM_LD) -Wl,--no-entry \
+	-Wl,--export-memory
 
-# --- generated malformed binaries (README.md lists them; all are written by one run) ---
-$(TD_MALFORMED): tests/testdata/malformed/gen.go
-	$(TD_GO) run ./tests/testdata/malformed/gen.go -o tests/testdata/malformed
+$(TD_O)examples/wit/hello.wasm: examples/wit/guest/hello.c
+	@mkdir -p $(@D)
+	$(TD_CLANG) $(TD_WIT_CFLAGS) -o $@ $<
 
-# --- a ~4 MiB Go-built module for BenchmarkCompileGoModule ---
-# Built for wasip1, then its 16 WASI imports are replaced by `unreachable` stubs (same function
-# indices) so that engines that refuse imports (hlwasm) can load it too. Only the stubbed module
-# is committed.
+# rt.c includes rt_gen.c (generated by tests/testdata/wit/gen, committed).
+$(TD_O)tests/testdata/wit/rt.wasm: tests/testdata/wit/rt.c tests/testdata/wit/rt_gen.c
+	@mkdir -p $(@D)
+	$(TD_CLANG) $(TD_WIT_CFLAGS) -Wl,--allow-undefined -o $@ $<
+
+$(TD_O)tests/testdata/wit/res.wasm: tests/testdata/wit/res.c
+	@mkdir -p $(@D)
+	$(TD_CLANG) $(TD_WIT_CFLAGS) -o $@ $<
+
+# ---- C, WASI preview1 with wasi-libc ----
+# Needs Debian's wasi-libc (sysroot /usr) and libclang-rt-19-dev-wasm32 (compiler-rt builtins:
+# wasi-libc's calloc needs __muloti4).
+$(TD_O)tests/testdata/wasi/cprog.wasm: tests/testdata/wasi/c/cprog.c
+	@mkdir -p $(@D)
+	$(TD_CLANG) --target=wasm32-wasi --sysroot=$(TD_WASI_SYSROOT) -O2 -Wl,--strip-all -o $@ $< -lm
+
+# ---- Go, GOOS=wasip1 ----
+TD_GOFLAGS_WASM := -trimpath -ldflags='-s -w -buildid='
+
+$(TD_O)tests/testdata/wasi/hello-go.wasm: tests/testdata/wasi/go/hello/main.go
+$(TD_O)tests/testdata/wasi/stdlib-go.wasm: tests/testdata/wasi/go/stdlib/main.go
+$(TD_O)tests/testdata/wasi/hello-go.wasm $(TD_O)tests/testdata/wasi/stdlib-go.wasm: $(TD_O)tests/testdata/wasi/%-go.wasm:
+	@mkdir -p $(@D)
+	cd tests/testdata/wasi/go/$* && GOOS=wasip1 GOARCH=wasm $(TD_GO) build $(TD_GOFLAGS_WASM) -o $(abspath $@) .
+
+$(TD_O)tests/testdata/wasi/reactor-go.wasm: tests/testdata/wasi/go/reactor/main.go
+	@mkdir -p $(@D)
+	cd tests/testdata/wasi/go/reactor && GOOS=wasip1 GOARCH=wasm $(TD_GO) build -buildmode=c-shared \
+	  $(TD_GOFLAGS_WASM) -o $(abspath $@) .
+
+# A ~4 MiB Go-built module for BenchmarkCompileGoModule. Built for wasip1, then its 16 WASI
+# imports are replaced by `unreachable` stubs (same function indices) so that engines that
+# refuse imports (hlwasm) can load it too. Only the stubbed module is committed.
 # .SECONDARY: after `make clean` removes build/, a missing intermediate alone does not force a
 # rebuild of the committed bench/gobig.wasm.
-.SECONDARY: build/bench/gobig-wasip1.wasm
-build/bench/gobig-wasip1.wasm: bench/gobig/main.go
+.SECONDARY: $(TD_O)build/bench/gobig-wasip1.wasm
+$(TD_O)build/bench/gobig-wasip1.wasm: bench/gobig/main.go
 	@mkdir -p $(dir $@)
 	GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 $(TD_GO) build -trimpath -buildvcs=false -o $@ ./bench/gobig
 
-$(BENCH_GOWASM): build/bench/gobig-wasip1.wasm bench/gobig/stubimports/main.go
+$(TD_O)bench/gobig.wasm: $(TD_O)build/bench/gobig-wasip1.wasm bench/gobig/stubimports/main.go
+	@mkdir -p $(@D)
 	$(TD_GO) run ./bench/gobig/stubimports < $< > $@.tmp && mv $@.tmp $@
 	chmod 644 $@
 
-# Rebuild everything twice from scratch (make -B) and compare the two builds byte for byte.
-wasm-repro-check:
+# ---- components: jco (bundling wasm-tools) from npm, pinned, installed once under build/ ----
+# mkcomp.mjs must sit beside node_modules to import jco, so it is copied there.
+TD_JCO_STAMP := $(TD_JCO_DIR)/node_modules/@bytecodealliance/jco/package.json
+$(TD_JCO_STAMP):
+	rm -rf $(TD_JCO_DIR) && mkdir -p $(TD_JCO_DIR)
+	cd $(TD_JCO_DIR) && $(TD_NPM) init -y >/dev/null && \
+	  $(TD_NPM) install --silent --no-audit --no-fund @bytecodealliance/jco@$(TD_JCO_VERSION) >/dev/null
+# jco is an order-only prerequisite: installing it does not make the components out of date.
+TD_MKCOMP = cp mk/mkcomp.mjs $(TD_JCO_DIR)/ && cd $(TD_JCO_DIR) && $(TD_NODE) mkcomp.mjs
+TD_WITDIR := $(CURDIR)/tests/testdata/wit
+
+$(TD_O)tests/testdata/wit/rt.component.wasm $(TD_O)tests/testdata/wit/rt.embed.wasm &: \
+		tests/testdata/wit/rt.wasm tests/testdata/wit/rt.wit mk/mkcomp.mjs | $(TD_JCO_STAMP)
+	@mkdir -p $(@D)
+	$(TD_MKCOMP) $(TD_WITDIR)/rt.wasm $(TD_WITDIR)/rt.wit rt $(abspath $(@D))/rt.component.wasm \
+	  $(abspath $(@D))/rt.embed.wasm
+
+# The same guest with UTF-16 strings: refused at load.
+$(TD_O)tests/testdata/wit/rt-utf16.component.wasm: tests/testdata/wit/rt.wasm tests/testdata/wit/rt.wit \
+		mk/mkcomp.mjs | $(TD_JCO_STAMP)
+	@mkdir -p $(@D)
+	$(TD_MKCOMP) $(TD_WITDIR)/rt.wasm $(TD_WITDIR)/rt.wit rt $(abspath $@) "" utf16
+
+$(TD_O)tests/testdata/wit/res.component.wasm: tests/testdata/wit/res.wasm tests/testdata/wit/res.wit \
+		mk/mkcomp.mjs | $(TD_JCO_STAMP)
+	@mkdir -p $(@D)
+	$(TD_MKCOMP) $(TD_WITDIR)/res.wasm $(TD_WITDIR)/res.wit res $(abspath $@)
+
+# ---- copies and derived files ----
+# go:embed cannot reach ../guests, so the embed example keeps a copy.
+$(TD_O)examples/embed/add.wasm: examples/guests/add.wasm
+	@mkdir -p $(@D)
+	cp $< $@
+	chmod 644 $@
+
+# The hosted spec runner's copy of spectest.wasm, as a C initializer.
+TD_WASM_TO_C = od -An -v -tx1 $(1) | sed -e 's/ *\([0-9a-f][0-9a-f]\)/0x\1, /g' -e 's/, $$/,/'
+$(TD_O)wasmguest/hosted/spectest_wasm.inc: tests/spectest/spectest.wasm
+	@mkdir -p $(@D)
+	{ echo '// Generated from tests/spectest/spectest.wasm by mk/testdata.mk. DO NOT EDIT.'; \
+	  $(call TD_WASM_TO_C,$<); } > $@.tmp && mv $@.tmp $@
+
+# ---- Go generators ----
+# malformed/: README.md lists the cases; all are written by one run.
+$(addprefix $(TD_O),$(TD_MALFORMED)) &: tests/testdata/malformed/gen.go
+	@mkdir -p $(TD_O)tests/testdata/malformed
+	$(TD_GO) run ./tests/testdata/malformed/gen.go -o $(TD_O)tests/testdata/malformed
+
+$(addprefix $(TD_O),$(TD_WIT_GEN)) &: tests/testdata/wit/gen/main.go
+	@mkdir -p $(TD_O)tests/testdata/wit
+	$(TD_GO) run ./tests/testdata/wit/gen $(TD_O)tests/testdata/wit
+
+# ---- the check ----
+TD_HAVE_NODE := $(shell command -v $(TD_NODE) >/dev/null 2>&1 && command -v $(TD_NPM) >/dev/null 2>&1 && echo yes)
+TD_CHECKED := $(TD_EXACT) $(TD_GO_WASM) $(if $(TD_HAVE_NODE),$(TD_COMPONENTS))
+
+check-testdata:
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-	$(MAKE) --no-print-directory -B -f mk/testdata.mk testdata bench-wasm examples-wasm >/dev/null; \
-	for f in $(TD_ALL_WASM) tests/testdata/malformed/*.wasm; do \
-		mkdir -p "$$tmp/$$(dirname $$f)"; cp "$$f" "$$tmp/$$f"; done; \
-	$(MAKE) --no-print-directory -B -f mk/testdata.mk testdata bench-wasm examples-wasm >/dev/null; \
-	status=0; for f in $(TD_ALL_WASM) tests/testdata/malformed/*.wasm; do \
-		cmp -s "$$f" "$$tmp/$$f" || { echo "not reproducible: $$f"; status=1; }; done; \
-	[ $$status = 0 ] && echo "wasm-repro-check: all outputs byte-identical"; exit $$status
+	$(MAKE) --no-print-directory -f mk/testdata.mk TD_OUT="$$tmp" td-compare
+
+# Runs with TD_OUT set: builds every checked output there, then compares.
+# Imports and exports by kind and name (indices left out), for the Go-built modules.
+TD_IFACE = { $(TD_WASM_OBJDUMP) -x -j Import $(1) 2>/dev/null | sed -n 's/^ - \([a-z]*\)\[[0-9]*\].*<- \(.*\)$$/import \1 \2/p'; \
+	$(TD_WASM_OBJDUMP) -x -j Export $(1) 2>/dev/null | sed -n 's/^ - \([a-z]*\)\[[0-9]*\].*-> \(.*\)$$/export \1 \2/p'; }
+TD_GOVERSION = $(shell $(TD_GO) env GOVERSION)
+td-compare: $(if $(TD_O),$(addprefix $(TD_O),$(TD_CHECKED)))
+	@test -n "$(TD_OUT)" || { echo "td-compare: run make check-testdata"; exit 2; }
+	@status=0; n=0; ni=0; \
+	for f in $(TD_EXACT) $(if $(TD_HAVE_NODE),$(TD_COMPONENTS)); do n=$$((n+1)); \
+	  cmp -s "$$f" "$(TD_O)$$f" || { echo "check-testdata: $$f differs from a fresh build"; status=1; }; done; \
+	if [ -z "$(TD_HAVE_NODE)" ]; then \
+	  echo "check-testdata: SKIPPED $(TD_COMPONENTS) (needs node and npm for jco $(TD_JCO_VERSION))"; fi; \
+	for f in $(TD_GO_WASM); do \
+	  built=$$(grep -ao 'go1\.[0-9]*\(\.[0-9]*\)\?' "$$f" | sort -u | tr '\n' ' ' | sed 's/ $$//'); \
+	  if [ "$$built" = "$(TD_GOVERSION)" ]; then \
+	    n=$$((n+1)); cmp -s "$$f" "$(TD_O)$$f" || { echo "check-testdata: $$f differs from a fresh build"; status=1; }; \
+	  else ni=$$((ni+1)); \
+	    echo "check-testdata: $$f was built by '$$built', not $(TD_GOVERSION): comparing imports and exports only"; \
+	    $(call TD_IFACE,"$$f") > "$(TD_O)iface.committed"; $(call TD_IFACE,"$(TD_O)$$f") > "$(TD_O)iface.fresh"; \
+	    cmp -s "$(TD_O)iface.committed" "$(TD_O)iface.fresh" && [ -s "$(TD_O)iface.fresh" ] || \
+	      { echo "check-testdata: $$f: imports/exports differ from a fresh build"; \
+	        diff "$(TD_O)iface.committed" "$(TD_O)iface.fresh" || true; status=1; }; \
+	  fi; done; \
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	  for f in $$(git ls-files '*.wasm'); do \
+	    case " $(TD_ALL_WASM) " in *" $$f "*) ;; \
+	    *) echo "check-testdata: $$f is committed but not in mk/testdata.mk's inventory"; status=1;; esac; done; \
+	fi; \
+	[ $$status = 0 ] && echo "check-testdata: $$n files equal a fresh build byte for byte$$( \
+	  [ $$ni = 0 ] || echo ", $$ni the same imports and exports")"; exit $$status
+
+# The old name.
+wasm-repro-check: check-testdata
 
 ifneq ($(TD_SAVED_DEFAULT_GOAL),)
 .DEFAULT_GOAL := $(TD_SAVED_DEFAULT_GOAL)
 else ifeq ($(words $(MAKEFILE_LIST)),1)
-.DEFAULT_GOAL := testdata
+.DEFAULT_GOAL := fixtures
 else
 .DEFAULT_GOAL :=
 endif

@@ -1,8 +1,11 @@
 // Package abi is the single definition of the host–guest ABI: the guest memory map, the I/O
 // ports the guest exits on, the shared mailbox layout, the call protocol's states, operations,
 // status codes and trap kinds. wasmguest/include/abi.h is generated from this file by
-// `go generate ./internal/abi` (see genabi); TestHeaderUpToDate fails if the two drift, and the
-// guest's _Static_asserts check the generated struct offsets on the C side.
+// `go generate ./internal/abi` (see genabi); TestHeaderUpToDate fails if the two drift. The
+// header also carries a C11 _Static_assert for each invariant in checks.go (the memory map's
+// regions are page aligned and disjoint, fields are aligned, the mailbox fields do not overlap
+// and fit its page), so a change that breaks one fails the guest build; TestChecks evaluates
+// the same checks in Go.
 package abi
 
 //go:generate go run ./genabi -o ../../wasmguest/include/abi.h
@@ -88,7 +91,8 @@ const (
 	StateNestedParked = 9
 )
 
-// Mailbox field offsets (bytes from MailboxAddr).
+// Mailbox field offsets (bytes from MailboxAddr). Each comment starts with the field's type
+// (u32, u64, u64[MaxValues], char[MsgMax]): checks.go derives the layout checks from it.
 const (
 	MbMagic        = 0x000 // u32, host
 	MbVersion      = 0x004 // u32, host

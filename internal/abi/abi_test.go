@@ -16,9 +16,25 @@ func TestHeaderUpToDate(t *testing.T) {
 	}
 }
 
-func TestMailboxLayoutFits(t *testing.T) {
-	if MbReqParams+8*MaxValues > MbRepStatus || MbRepResults+8*MaxValues > MbHostFunc ||
-		MbHostValues+8*MaxValues > MbMsg || MbMsg+MsgMax > MbStatCalls || MbStatParks+8 > MailboxSize {
-		t.Fatal("mailbox regions overlap")
+// TestChecks evaluates in Go the invariants abi.h asserts in C (checks.go).
+func TestChecks(t *testing.T) {
+	cs := Checks()
+	if len(cs) < 100 {
+		t.Fatalf("only %d checks", len(cs))
+	}
+	for _, c := range cs {
+		ok, err := c.Eval()
+		if err != nil || !ok {
+			t.Errorf("%s (%s): %v %v", c.Expr, c.Why, ok, err)
+		}
+		_ = cExpr(c.Expr) // renders
+	}
+	for _, bad := range []string{"MailboxSize == 0x2000", "MbReqParams+8*MaxValues <= MbReqParams", "MbMsg%8 == 1"} {
+		if ok, err := (Check{Expr: bad}).Eval(); ok || err != nil {
+			t.Errorf("%s: %v %v, want false", bad, ok, err)
+		}
+	}
+	if _, err := (Check{Expr: "NoSuchConst == 0"}).Eval(); err == nil {
+		t.Error("unknown constant accepted")
 	}
 }

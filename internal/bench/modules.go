@@ -10,7 +10,7 @@ import (
 // byte into each of the first n linear-memory pages, and host_loop(n) which calls the host's
 // env.add (HostAdd) n times.
 //
-//go:generate wat2wasm modules/bench.wat -o modules/bench.wasm
+//go:generate make -C ../.. -f mk/testdata.mk internal/bench/modules/bench.wasm
 //go:embed modules/bench.wasm
 var Module []byte
 

@@ -9,7 +9,7 @@ import (
 )
 
 // backends maps HLWASM_SPEC_BACKEND values to constructors; suite is "v1" or "v2".
-// microvm_backend.go adds "microvm" when it is built.
+// microvm_backend.go adds "microvm".
 var backends = map[string]func(suite string) Backend{
 	"wazero": func(suite string) Backend {
 		if suite == "v1" {

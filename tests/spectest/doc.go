@@ -9,7 +9,7 @@
 // `spectest` module (spectest.wat) instantiated and registered in it.
 package spectest
 
-//go:generate wat2wasm spectest.wat -o spectest.wasm
+//go:generate make -C ../.. -f mk/testdata.mk spectest-wasm
 
 import _ "embed"
 

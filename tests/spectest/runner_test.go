@@ -225,3 +225,23 @@ func TestCheckTrap(t *testing.T) {
 		t.Error("engine message with details did not match")
 	}
 }
+
+// TestDeviationsFile checks spec-v1-superseded.txt (shared with the hosted C runner) parses,
+// and the parser's refusals.
+func TestDeviationsFile(t *testing.T) {
+	m, err := v1Superseded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m) == 0 {
+		t.Fatal("spec-v1-superseded.txt lists no commands")
+	}
+	for _, bad := range []string{"data.json 2.0: x", "data.json:0 x", "data.wast:3 x", "data.json:3", "*.json x", "a.json:1 x\na.json:1 y"} {
+		if _, err := parseDeviations(bad); err == nil {
+			t.Errorf("parseDeviations(%q) accepted", bad)
+		}
+	}
+	if m, err := parseDeviations("# c\n\n  a.json:7   why  not \n"); err != nil || m["a.json:7"] != "why  not" {
+		t.Errorf("parseDeviations: %v %q", m, err)
+	}
+}

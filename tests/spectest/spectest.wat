@@ -1,5 +1,9 @@
 ;; The `spectest` module the official test suite imports from, as a real Wasm module (see the
-;; reference interpreter's spectest.ml): print functions are no-ops here.
+;; spec repository's interpreter/host/spectest.ml): print functions are no-ops. Both spec
+;; runners instantiate it in every store and register it as "spectest": the Go one embeds
+;; spectest.wasm, the hosted C one (wasmguest/hosted) compiles in spectest_wasm.inc, the same
+;; bytes, and binds the print functions as host functions. mk/testdata.mk builds both files
+;; (make -f mk/testdata.mk spectest-wasm).
 (module
   (global (export "global_i32") i32 (i32.const 666))
   (global (export "global_i64") i64 (i64.const 666))

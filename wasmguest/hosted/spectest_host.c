@@ -6,7 +6,7 @@
 
 #include "plat_hosted.h"
 
-// The functions spectest.wat defines, in order (host id = index), with their parameter counts.
+// The functions tests/spectest/spectest.wat defines, in order (host id = index), with their parameter counts.
 static const struct {
   const char *name;
   uint32_t nparams;

@@ -3,7 +3,7 @@
 //
 //   spectest_runner [options] FILE.json|DIR ...
 //
-// Every JSON file runs in a fresh store that holds the `spectest` host module (spectest.wat),
+// Every JSON file runs in a fresh store that holds the `spectest` host module (tests/spectest/spectest.wat),
 // registered as "spectest", its print functions bound as host functions (spectest_host.c). Each file runs in a forked child (unless -nofork) on a thread with
 // a stack of -stack KiB. An engine crash, a sanitizer report or a hang (-timeout) fails the
 // command it happened in, and the file runs again without that command. See usage().

@@ -1,4 +1,5 @@
-// spectest_wasm.c — the binary of spectest.wat (spectest_wasm.inc, made by "make regen-spectest").
+// spectest_wasm.c — the binary of tests/spectest/spectest.wat (spectest_wasm.inc, made by
+// mk/testdata.mk: "make regen-spectest").
 #include "spectest_host.h"
 
 const uint8_t spectest_wasm[] = {

@@ -1,5 +1,5 @@
 // The guest of examples/wit: a core module following the Canonical ABI for hello.wit.
-// Build (from the repository root): sh examples/wit/build.sh
+// Built by mk/testdata.mk: make -f mk/testdata.mk examples/wit/hello.wasm
 #include <stddef.h>
 #include <stdint.h>
 

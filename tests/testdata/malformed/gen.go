@@ -1,7 +1,8 @@
 //go:build ignore
 
 // gen.go writes the malformed / invalid Wasm binaries in this directory and README.md, which
-// lists them. Regenerate with (from the repository root):
+// lists them. mk/testdata.mk runs it (make -f mk/testdata.mk tests/testdata/malformed/README.md);
+// by hand, from the repository root:
 //
 //	go run ./tests/testdata/malformed/gen.go -o tests/testdata/malformed
 //

@@ -1,5 +1,5 @@
 // Guest for the resource test: uses the host resource counter of res.wit through handles.
-// Build with build.sh.
+// Built by mk/testdata.mk (make -f mk/testdata.mk tests/testdata/wit/res.wasm).
 #include <stdint.h>
 
 #define IMPORT(name) __attribute__((import_module("test:res/store"), import_name(name)))

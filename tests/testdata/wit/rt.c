@@ -1,5 +1,5 @@
 // Round-trip guest for the wit package tests: a core module following the Canonical ABI for
-// the world rt in rt.wit. Build with build.sh (clang-19 --target=wasm32 -nostdlib).
+// the world rt in rt.wit. Built by mk/testdata.mk (clang-19 --target=wasm32 -nostdlib).
 //
 // The echo-<type> exports (generated, rt_gen.c) pass their arguments to the host import of
 // the same name and return what it returns: the host lowers, lifts, lowers and lifts each

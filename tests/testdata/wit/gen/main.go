@@ -2,7 +2,8 @@
 // (tests/testdata/wit/rt.c includes it): for every echo-<type> function of the world, a core
 // export "test:rt/guest@0.1.0#echo-<type>" that passes its flat parameters unchanged to the
 // core import "test:rt/host@0.1.0"."echo-<type>" and returns its result, through a static
-// return area when the result does not flatten to one value. Run it from the repository root:
+// return area when the result does not flatten to one value. mk/testdata.mk runs it; by hand,
+// from the repository root:
 //
 //	go run ./tests/testdata/wit/gen tests/testdata/wit
 package main

@@ -1,4 +1,5 @@
 // node mkcomp.mjs CORE.wasm WORLD.wit WORLD OUT.component.wasm [OUT.embed.wasm] [utf8|utf16]
+// Run by mk/testdata.mk (the components rules), from a directory where jco is installed.
 // Embeds WORLD's types in the core module (wasm-tools component embed) and makes a
 // component of it (wasm-tools component new), with jco's bundled wasm-tools.
 import { componentEmbed, componentNew } from '@bytecodealliance/jco';
