@@ -48,11 +48,10 @@ func (s *Server) routes() http.Handler {
 	return s.logged(mux)
 }
 
-
 // recorder remembers the status code for logs and metrics.
 type recorder struct {
 	http.ResponseWriter
-	code int
+	code  int
 	attrs []slog.Attr
 }
 

@@ -151,5 +151,7 @@ func (o *observer) HostCall(ctx context.Context, module, name string, d time.Dur
 	o.s.metrics.hostDur.WithLabelValues(o.tenant, fn).Observe(d.Seconds())
 }
 
-func (o *observer) SandboxCreated(*host.Module) { o.s.metrics.sandboxes.WithLabelValues(o.tenant).Inc() }
-func (o *observer) SandboxClosed(*host.Module)  { o.s.metrics.sandboxes.WithLabelValues(o.tenant).Dec() }
+func (o *observer) SandboxCreated(*host.Module) {
+	o.s.metrics.sandboxes.WithLabelValues(o.tenant).Inc()
+}
+func (o *observer) SandboxClosed(*host.Module) { o.s.metrics.sandboxes.WithLabelValues(o.tenant).Dec() }
