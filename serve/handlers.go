@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"time"
@@ -45,7 +46,30 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("DELETE /v1/modules/{hash}", s.withTenant(s.delete))
 	mux.HandleFunc("POST /v1/modules/{hash}/call/{export}", s.withTenant(s.call))
 	mux.HandleFunc("POST /v1/modules/{hash}/run", s.withTenant(s.run))
-	return s.logged(mux)
+	return s.logged(jsonErrors(mux))
+}
+
+// jsonErrors answers what the mux itself refuses (unknown paths 404, wrong methods 405) with
+// the API's JSON errors instead of text.
+func jsonErrors(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if allow := rec.Header().Get("Allow"); allow != "" {
+			w.Header().Set("Allow", allow)
+		}
+		code := rec.Code
+		if code == http.StatusMethodNotAllowed {
+			writeError(w, code, "method_not_allowed", r.Method+" is not allowed here")
+			return
+		}
+		writeError(w, code, "not_found", "no such endpoint")
+	})
 }
 
 // recorder remembers the status code for logs and metrics.
