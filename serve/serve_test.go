@@ -67,7 +67,7 @@ func newTestServer(t *testing.T, cfg Config) *testServer {
 	exp := tracetest.NewInMemoryExporter()
 	cfg.TracerProvider = sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 	cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
-	if testing.Verbose() {
+	if os.Getenv("HLWASM_SERVE_LOG") != "" {
 		cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
 	s, err := New(context.Background(), cfg)
