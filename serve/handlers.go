@@ -226,7 +226,12 @@ func (s *Server) writeLoadError(w http.ResponseWriter, err error) {
 }
 
 func (s *Server) list(w http.ResponseWriter, r *http.Request, t *tenant) {
-	writeJSON(w, http.StatusOK, map[string]any{"modules": s.store.list(t.Name)})
+	mods, err := s.store.list(t.Name)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"modules": mods})
 }
 
 func (s *Server) get(w http.ResponseWriter, r *http.Request, t *tenant) {

@@ -117,4 +117,3 @@ func measure(clients int, d time.Duration, fn func() error) (float64, time.Durat
 	slices.Sort(lat)
 	return float64(len(lat)) / el.Seconds(), lat[len(lat)/2], lat[len(lat)*99/100], nil
 }
-

@@ -461,3 +461,19 @@ func TestH2C(t *testing.T) {
 		t.Errorf("protocol %s, want HTTP/2", res.Proto)
 	}
 }
+
+// TestSharedDataDir: replicas sharing a data directory (a ReadWriteMany volume) see each
+// other's uploads and deletions without restarting.
+func TestSharedDataDir(t *testing.T) {
+	dir := t.TempDir()
+	a := newTestServer(t, Config{DataDir: dir})
+	b := newTestServer(t, Config{DataDir: dir})
+	hash := upload(t, a, "alice-token", "arith.wasm")
+	if r := call(t, b, "alice-token", hash, "i32_add", "[40, 2]"); !strings.Contains(string(r.body), `"results":[42]`) {
+		t.Fatalf("call on the other replica: %d %s", r.code, r.body)
+	}
+	wantCode(t, do(t, "DELETE", a.url+"/v1/modules/"+hash, "alice-token", nil), http.StatusNoContent)
+	if r := do(t, "GET", b.url+"/v1/modules", "alice-token", nil); !strings.Contains(string(r.body), `"modules":[]`) {
+		t.Fatalf("list on the other replica after delete: %s", r.body)
+	}
+}

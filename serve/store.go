@@ -109,33 +109,8 @@ func openStore(dataDir, modulesDir string) (*store, error) {
 				return nil, err
 			}
 		}
-		files, err := filepath.Glob(filepath.Join(dataDir, "modules", "*.json"))
-		if err != nil {
+		if err := s.refresh(); err != nil {
 			return nil, err
-		}
-		for _, f := range files {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				return nil, err
-			}
-			var m meta
-			if err := json.Unmarshal(b, &m); err != nil {
-				return nil, fmt.Errorf("%s: %w", f, err)
-			}
-			wp := strings.TrimSuffix(f, ".json") + ".wasm"
-			wasm, err := os.ReadFile(wp)
-			if err != nil {
-				return nil, err
-			}
-			if hashOf(wasm) != m.Hash {
-				return nil, fmt.Errorf("%s: content does not match its hash", wp)
-			}
-			info, err := describe(m.Hash, wasm)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", wp, err)
-			}
-			info.Created = m.Created
-			s.byHash[m.Hash] = &entry{info: info, owners: m.Owners, wasmPath: wp}
 		}
 	}
 	if modulesDir != "" {
@@ -161,19 +136,95 @@ func openStore(dataDir, modulesDir string) (*store, error) {
 	return s, nil
 }
 
+// readEntry reads one stored module's record and checks its content against its hash.
+func readEntry(jsonPath string) (*entry, error) {
+	b, err := os.ReadFile(jsonPath)
+	if err != nil {
+		return nil, err
+	}
+	var m meta
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", jsonPath, err)
+	}
+	wp := strings.TrimSuffix(jsonPath, ".json") + ".wasm"
+	wasm, err := os.ReadFile(wp)
+	if err != nil {
+		return nil, err
+	}
+	if hashOf(wasm) != m.Hash {
+		return nil, fmt.Errorf("%s: content does not match its hash", wp)
+	}
+	info, err := describe(m.Hash, wasm)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", wp, err)
+	}
+	info.Created = m.Created
+	return &entry{info: info, owners: m.Owners, wasmPath: wp}, nil
+}
+
+// refresh re-reads the records on disk: other replicas sharing the data directory (a
+// ReadWriteMany volume) may have added, changed or deleted modules. Callers hold s.mu or own s.
+func (s *store) refresh() error {
+	if s.dataDir == "" {
+		return nil
+	}
+	files, err := filepath.Glob(filepath.Join(s.dataDir, "modules", "*.json"))
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, f := range files {
+		e, err := readEntry(f)
+		if errors.Is(err, os.ErrNotExist) { // deleted meanwhile
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		seen[e.info.Hash] = true
+		if old, ok := s.byHash[e.info.Hash]; ok && old.info.ReadOnly {
+			continue
+		}
+		s.byHash[e.info.Hash] = e
+	}
+	for h, e := range s.byHash {
+		if !e.info.ReadOnly && !seen[h] {
+			delete(s.byHash, h)
+		}
+	}
+	return nil
+}
+
+// lookupDisk finds a module another replica stored since the last refresh.
+func (s *store) lookupDisk(hash string) {
+	if b, err := hex.DecodeString(hash); s.dataDir == "" || err != nil || len(b) != sha256.Size {
+		return
+	}
+	if e, err := readEntry(filepath.Join(s.dataDir, "modules", hash+".json")); err == nil && e.info.Hash == hash {
+		s.byHash[hash] = e
+	}
+}
+
 func (s *store) get(hash, tenant string) (*entry, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.byHash[hash]
+	if !ok || !e.visibleTo(tenant) {
+		s.lookupDisk(hash)
+		e, ok = s.byHash[hash]
+	}
 	if !ok || !e.visibleTo(tenant) {
 		return nil, false
 	}
 	return e, true
 }
 
-func (s *store) list(tenant string) []ModuleInfo {
+func (s *store) list(tenant string) ([]ModuleInfo, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.refresh(); err != nil {
+		return nil, err
+	}
 	out := []ModuleInfo{}
 	for _, e := range s.byHash {
 		if e.visibleTo(tenant) {
@@ -181,7 +232,7 @@ func (s *store) list(tenant string) []ModuleInfo {
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Hash < out[j].Hash })
-	return out
+	return out, nil
 }
 
 func (s *store) snapshotPath(hash string) string {
