@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/hlwasm/hlwasm/api"
 	"github.com/hlwasm/hlwasm/host"
@@ -106,7 +107,8 @@ func (s *Server) logged(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w}
-		r = r.WithContext(context.WithValue(r.Context(), recorderKey{}, rec))
+		ctx := propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+		r = r.WithContext(context.WithValue(ctx, recorderKey{}, rec))
 		if strings.HasPrefix(r.URL.Path, "/v1/") {
 			if s.draining.Load() {
 				writeError(rec, http.StatusServiceUnavailable, "draining", "shutting down")

@@ -433,12 +433,26 @@ func TestMetricsAndSpans(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
+	// A request carrying traceparent gets a child span.
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	req, _ := http.NewRequest("POST", ts.url+"/v1/modules/"+hash+"/call/size", nil)
+	req.Header.Set("Authorization", "Bearer alice-token")
+	req.Header.Set("traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
 	names := map[string]int{}
+	parented := false
 	for _, sp := range ts.exp.GetSpans() {
 		names[sp.Name]++
+		if sp.SpanContext.TraceID().String() == traceID && sp.Parent.SpanID().String() == "00f067aa0ba902b7" {
+			parented = true
+		}
 	}
-	if names["hlwasm.call div_zero"] != 1 || names["hlwasm.call size"] != 1 {
-		t.Errorf("spans: %v", names)
+	if names["hlwasm.call div_zero"] != 1 || names["hlwasm.call size"] != 2 || !parented {
+		t.Errorf("spans: %v, child of the caller's: %v", names, parented)
 	}
 }
 

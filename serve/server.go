@@ -41,7 +41,8 @@ type Config struct {
 	MaxModuleBytes uint64
 	// Logger gets JSON logs; default slog.New(slog.NewJSONHandler(os.Stderr, nil)).
 	Logger *slog.Logger
-	// TracerProvider, when set, gets a span per call (and per request); default noop.
+	// TracerProvider, when set, gets a span per call ("hlwasm.call EXPORT"), a child of the
+	// caller's span when the request carries W3C traceparent headers; default noop.
 	TracerProvider trace.TracerProvider
 	// Registry receives the metrics; default a new registry with the Go and process collectors.
 	Registry *prometheus.Registry
