@@ -81,10 +81,10 @@ func outcome(err error) (string, string) {
 		return "deadline", ""
 	case errors.Is(err, host.ErrCanceled):
 		return "canceled", ""
+	case errors.Is(err, host.ErrLimit): // before faults: a page fault past the budget is both
+		return "limit", ""
 	case errors.Is(err, host.ErrGuestFault):
 		return "fault", ""
-	case errors.Is(err, host.ErrLimit):
-		return "limit", ""
 	}
 	return "error", ""
 }

@@ -491,3 +491,44 @@ func TestSharedDataDir(t *testing.T) {
 		t.Fatalf("list on the other replica after delete: %s", r.body)
 	}
 }
+
+func TestRunLimitsAndPreopens(t *testing.T) {
+	files, err := filepath.Abs(filepath.Join("..", "tests", "testdata", "wasi", "files"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tenants := []Tenant{{Name: "carol", Tokens: []string{"carol-token"}, WASI: true, MaxResponseBytes: 8,
+		Preopens: []Preopen{{Host: files, Guest: "/data"}}},
+		{Name: "dave", Tokens: []string{"dave-token"}, WASI: true, Preopens: []Preopen{{Host: files, Guest: "/data"}}},
+		{Name: "erin", Tokens: []string{"erin-token"}, MaxMemory: 4 << 20},
+		{Name: "frank", Tokens: []string{"frank-token"}, MaxMemory: 23068672 + 8<<20}}
+	ts := newTestServer(t, Config{Tenants: tenants})
+	hash := upload(t, ts, "carol-token", "wasi/stdio.wasm")
+	r := do(t, "POST", ts.url+"/v1/modules/"+hash+"/run", "carol-token", []byte("0123456789abcdef"))
+	wantCode(t, r, http.StatusOK)
+	if m := r.json(t); m["stdout"] != "01234567" || m["truncated"] != true {
+		t.Errorf("truncated run: %s", r.body)
+	}
+	c := upload(t, ts, "dave-token", "wasi/cprog.wasm")
+	r = do(t, "POST", ts.url+"/v1/modules/"+c+"/run?arg=/data/hello.txt", "dave-token", nil)
+	wantCode(t, r, http.StatusOK)
+	want, _ := os.ReadFile(filepath.Join(files, "hello.txt"))
+	if m := r.json(t); m["exit_code"] != float64(0) || !strings.Contains(m["stdout"].(string), "/data/hello.txt:1: "+strings.SplitN(string(want), "\n", 2)[0]) {
+		t.Errorf("cat /data/hello.txt: %s", r.body)
+	}
+	// A module that cannot fit the tenant's max_memory is refused at upload, as the client's fault.
+	r = do(t, "POST", ts.url+"/v1/modules", "erin-token", fixture(t, "fresh.wasm"))
+	t.Logf("upload past max_memory: %d %s", r.code, r.body)
+	wantCode(t, r, http.StatusUnprocessableEntity)
+	// A guest that touches more memory than its tenant's max_memory: a 200 "limit" outcome.
+	f := upload(t, ts, "frank-token", "fresh.wasm")
+	r = call(t, ts, "frank-token", f, "dirty_pages", "[300]")
+	t.Logf("touch past max_memory: %d %s", r.code, r.body)
+	wantCode(t, r, http.StatusOK)
+	if m := r.json(t); m["outcome"] != "limit" {
+		t.Errorf("dirty_pages(300) with max_memory %d: %s", tenants[3].MaxMemory, r.body)
+	}
+	if r := call(t, ts, "frank-token", f, "dirty_pages", "[10]"); !strings.Contains(string(r.body), `"outcome":"ok"`) {
+		t.Errorf("dirty_pages(10) after the limit: %s", r.body)
+	}
+}
