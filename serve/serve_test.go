@@ -466,6 +466,7 @@ func TestH2C(t *testing.T) {
 	var p http.Protocols
 	p.SetUnencryptedHTTP2(true)
 	c := &http.Client{Transport: &http.Transport{Protocols: &p}, Timeout: 10 * time.Second}
+	defer c.CloseIdleConnections()
 	res, err := c.Get("http://" + l.Addr().String() + "/healthz")
 	if err != nil {
 		t.Fatal(err)

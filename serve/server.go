@@ -77,7 +77,9 @@ type Server struct {
 	reg     *prometheus.Registry
 	names   sync.Map // *host.Module → hash, for metrics and spans
 
-	http     *http.Server
+	mu       sync.Mutex
+	servers  []*http.Server // one per Serve
+	closed   sync.Once
 	handler  http.Handler
 	draining atomic.Bool
 	inflight sync.WaitGroup
@@ -283,7 +285,13 @@ func (s *Server) Serve(l net.Listener, certFile, keyFile string) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
-	s.http = srv
+	s.mu.Lock()
+	if s.draining.Load() {
+		s.mu.Unlock()
+		return http.ErrServerClosed
+	}
+	s.servers = append(s.servers, srv)
+	s.mu.Unlock()
 	if certFile != "" {
 		return srv.ServeTLS(l, certFile, keyFile)
 	}
@@ -294,12 +302,15 @@ func (s *Server) Serve(l net.Listener, certFile, keyFile string) error {
 // requests — calls included — to finish until ctx ends, then releases every sandbox and
 // runtime. Modules stay on disk for the next start.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
 	s.draining.Store(true)
+	servers := s.servers
+	s.mu.Unlock()
 	var err error
-	if s.http != nil {
-		err = s.http.Shutdown(ctx)
-		if err != nil {
-			s.http.Close()
+	for _, srv := range servers {
+		if e := srv.Shutdown(ctx); e != nil {
+			srv.Close()
+			err = e
 		}
 	}
 	done := make(chan struct{})
@@ -311,7 +322,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			err = ctx.Err()
 		}
 	}
-	s.closeTenants()
+	s.closed.Do(s.closeTenants)
 	return err
 }
 
