@@ -533,3 +533,25 @@ func TestRunLimitsAndPreopens(t *testing.T) {
 		t.Errorf("dirty_pages(10) after the limit: %s", r.body)
 	}
 }
+
+func TestModulesDirReadOnly(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "traps.wasm"), fixture(t, "traps.wasm"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	ts := newTestServer(t, Config{ModulesDir: dir, DataDir: t.TempDir()})
+	sum := sha256.Sum256(fixture(t, "traps.wasm"))
+	hash := hex.EncodeToString(sum[:])
+	for _, tok := range []string{"alice-token", "bob-token"} {
+		r := do(t, "GET", ts.url+"/v1/modules", tok, nil)
+		if !strings.Contains(string(r.body), `"hash":"`+hash+`"`) || !strings.Contains(string(r.body), `"read_only":true`) {
+			t.Fatalf("%s's list: %s", tok, r.body)
+		}
+		if r := call(t, ts, tok, hash, "div_zero", ""); !strings.Contains(string(r.body), `"outcome":"trap"`) {
+			t.Fatalf("%s's call: %s", tok, r.body)
+		}
+	}
+	wantCode(t, do(t, "DELETE", ts.url+"/v1/modules/"+hash, "alice-token", nil), http.StatusForbidden)
+	// Uploading the same bytes changes nothing.
+	wantCode(t, do(t, "POST", ts.url+"/v1/modules", "alice-token", fixture(t, "traps.wasm")), http.StatusOK)
+}
