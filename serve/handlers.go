@@ -189,7 +189,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, t *tenant) {
 	}
 	info, created, err := s.store.add(t.Name, info, wasm)
 	if err != nil {
-		s.unloadFor(t, hash)
+		s.drop(t, hash)
 		s.serverError(w, r, err)
 		return
 	}
@@ -199,16 +199,6 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, t *tenant) {
 		code = http.StatusCreated
 	}
 	writeJSON(w, code, info)
-}
-
-func (s *Server) unloadFor(t *tenant, hash string) {
-	t.mu.Lock()
-	l, ok := t.mods[hash]
-	delete(t.mods, hash)
-	t.mu.Unlock()
-	if ok {
-		l.mod.Close(context.Background())
-	}
 }
 
 func (s *Server) writeLoadError(w http.ResponseWriter, err error) {
@@ -268,7 +258,7 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request, t *tenant) {
 	if gone {
 		s.unload(hash)
 	} else {
-		s.unloadFor(t, hash)
+		s.drop(t, hash)
 	}
 	s.metrics.modules.Set(float64(s.store.count()))
 	w.WriteHeader(http.StatusNoContent)
@@ -398,7 +388,7 @@ func (s *Server) call(w http.ResponseWriter, r *http.Request, t *tenant) {
 	res, err := l.mod.Call(ctx, export, params...)
 	cr, ok := result(err, timeout)
 	if !ok {
-		s.serverError(w, r, err)
+		s.callError(w, r, err)
 		return
 	}
 	cr.DurationUS = time.Since(start).Microseconds()
@@ -490,7 +480,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, t *tenant) {
 	_, err := l.mod.Call(ctx, "_start")
 	cr, ok := result(err, timeout)
 	if !ok {
-		s.serverError(w, r, err)
+		s.callError(w, r, err)
 		return
 	}
 	cr.DurationUS = time.Since(start).Microseconds()
@@ -515,6 +505,19 @@ func setOutput(text **string, b64 *string, b []byte) {
 		return
 	}
 	*b64 = base64.StdEncoding.EncodeToString(b)
+}
+
+// callError answers a call that did not run for a reason of the server's: the module was
+// deleted meanwhile (404), the server is shutting down (503), or a fault (500).
+func (s *Server) callError(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, host.ErrClosed) && s.draining.Load():
+		writeError(w, http.StatusServiceUnavailable, "draining", "shutting down")
+	case errors.Is(err, host.ErrClosed):
+		writeError(w, http.StatusNotFound, "unknown_module", "the module was deleted")
+	default:
+		s.serverError(w, r, err)
+	}
 }
 
 func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {

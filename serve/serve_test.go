@@ -345,9 +345,21 @@ func TestRestartReloadsFromSnapshot(t *testing.T) {
 	ts := newTestServer(t, Config{DataDir: dir})
 	r = do(t, "GET", ts.url+"/v1/modules/"+hash, "alice-token", nil)
 	wantCode(t, r, http.StatusOK)
-	r = call(t, ts, "alice-token", hash, "i32_mul", "[6, 7]")
-	if !strings.Contains(string(r.body), `"results":[42]`) {
-		t.Fatalf("after restart: %s", r.body)
+	// Concurrent first calls share one load.
+	var wg sync.WaitGroup
+	bodies := make([]string, 4)
+	for i := range bodies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			bodies[i] = string(call(t, ts, "alice-token", hash, "i32_mul", "[6, 7]").body)
+		}()
+	}
+	wg.Wait()
+	for _, b := range bodies {
+		if !strings.Contains(b, `"results":[42]`) {
+			t.Fatalf("after restart: %s", b)
+		}
 	}
 	if from := ts.tenants["alice"].mods[hash].from; from != "snapshot" {
 		t.Errorf("loaded from %s, want snapshot", from)

@@ -60,8 +60,10 @@ type tenant struct {
 }
 
 type loaded struct {
-	mod  *host.Module
-	from string // "snapshot" or "wasm"
+	ready chan struct{} // closed when the load is done: then mod or err is set
+	mod   *host.Module
+	from  string // "snapshot" or "wasm"
+	err   error
 }
 
 // Server is the HTTP service. Create with New, serve with Serve or Handler, stop with Shutdown.
@@ -186,11 +188,15 @@ func (s *Server) newTenant(tc Tenant) (*tenant, error) {
 
 func (t *tenant) close() {
 	t.mu.Lock()
-	for h, l := range t.mods {
-		l.mod.Close(context.Background())
-		delete(t.mods, h)
-	}
+	mods := t.mods
+	t.mods = map[string]*loaded{}
 	t.mu.Unlock()
+	for _, l := range mods {
+		<-l.ready
+		if l.mod != nil {
+			l.mod.Close(context.Background())
+		}
+	}
 	if t.rt != nil {
 		t.rt.Close(context.Background())
 	}
@@ -207,60 +213,88 @@ func (s *Server) closeTenants() {
 
 // module returns the tenant's loaded instance of a stored module, loading it on first use:
 // from its snapshot if there is one (and it loads), else from the .wasm, snapshotting it then.
+// Concurrent first uses share one load; other modules' calls do not wait for it.
 func (s *Server) module(t *tenant, e *entry, wasm []byte) (*loaded, error) {
+	hash := e.info.Hash
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	if l, ok := t.mods[e.info.Hash]; ok {
+	if l, ok := t.mods[hash]; ok {
+		t.mu.Unlock()
+		<-l.ready
+		if l.err != nil {
+			return nil, l.err
+		}
 		return l, nil
 	}
+	l := &loaded{ready: make(chan struct{})}
+	t.mods[hash] = l
+	t.mu.Unlock()
+	l.mod, l.from, l.err = s.load(t, e, wasm)
+	if l.err != nil {
+		t.mu.Lock()
+		if t.mods[hash] == l {
+			delete(t.mods, hash) // the next use tries again
+		}
+		t.mu.Unlock()
+	} else {
+		s.names.Store(l.mod, hash)
+	}
+	close(l.ready)
+	if l.err != nil {
+		return nil, l.err
+	}
+	return l, nil
+}
+
+func (s *Server) load(t *tenant, e *entry, wasm []byte) (*host.Module, string, error) {
 	ctx := context.Background() // a load is shared by later requests: not bound to this one
 	snap := s.store.snapshotPath(e.info.Hash)
 	snapshots := snap != "" && s.cfg.Engine == host.EngineMicroVM
-	var l *loaded
 	if snapshots {
 		if _, err := os.Stat(snap); err == nil {
 			m, err := t.rt.LoadSnapshot(ctx, snap)
 			if err == nil {
-				l = &loaded{mod: m, from: "snapshot"}
-			} else {
-				s.log.Warn("snapshot does not load; loading the module instead", "module", e.info.Hash, "err", err)
+				return m, "snapshot", nil
 			}
+			s.log.Warn("snapshot does not load; loading the module instead", "module", e.info.Hash, "err", err)
 		}
 	}
-	if l == nil {
-		if wasm == nil {
-			var err error
-			if wasm, err = os.ReadFile(e.wasmPath); err != nil {
-				return nil, err
-			}
-		}
-		m, err := t.rt.LoadModule(ctx, wasm)
-		if err != nil {
-			return nil, err
-		}
-		l = &loaded{mod: m, from: "wasm"}
-		if snapshots {
-			if err := m.SaveSnapshot(ctx, snap); err != nil {
-				s.log.Warn("cannot save a snapshot", "module", e.info.Hash, "err", err)
-			}
+	if wasm == nil {
+		var err error
+		if wasm, err = os.ReadFile(e.wasmPath); err != nil {
+			return nil, "", err
 		}
 	}
-	s.names.Store(l.mod, e.info.Hash)
-	t.mods[e.info.Hash] = l
-	return l, nil
+	m, err := t.rt.LoadModule(ctx, wasm)
+	if err != nil {
+		return nil, "", err
+	}
+	if snapshots {
+		if err := m.SaveSnapshot(ctx, snap); err != nil {
+			s.log.Warn("cannot save a snapshot", "module", e.info.Hash, "err", err)
+		}
+	}
+	return m, "wasm", nil
+}
+
+// drop removes a tenant's instance of a module and closes it once its load is done.
+func (s *Server) drop(t *tenant, hash string) {
+	t.mu.Lock()
+	l, ok := t.mods[hash]
+	delete(t.mods, hash)
+	t.mu.Unlock()
+	if ok {
+		<-l.ready
+		if l.mod != nil {
+			s.names.Delete(l.mod)
+			l.mod.Close(context.Background())
+		}
+	}
 }
 
 // unload closes every tenant's instance of a deleted module.
 func (s *Server) unload(hash string) {
 	for _, t := range s.tenants {
-		t.mu.Lock()
-		l, ok := t.mods[hash]
-		delete(t.mods, hash)
-		t.mu.Unlock()
-		if ok {
-			s.names.Delete(l.mod)
-			l.mod.Close(context.Background())
-		}
+		s.drop(t, hash)
 	}
 }
 
