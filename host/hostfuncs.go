@@ -91,7 +91,7 @@ func (m *Module) sandboxFuncs() ([]api.HostFunction, *wasi.Instance, error) {
 	funcs := slices.Clone(m.hostFuncs)
 	for i, f := range funcs {
 		if f.ModuleName == wasiModule {
-			funcs[i] = own[f.Name]
+			funcs[i] = m.rt.observeHost(own[f.Name])
 		}
 	}
 	return funcs, wi, nil

@@ -71,7 +71,8 @@ func (r *Runtime) LoadModule(ctx context.Context, wasm []byte) (*Module, error) 
 	if err != nil {
 		return nil, err
 	}
-	m.hostFuncs = funcs
+	m.hostFuncs = r.observeHosts(funcs)
+	funcs = m.hostFuncs
 	// A module that imports WASI gets a wazero module per sandbox (WASI state is per sandbox;
 	// the compiled code is shared through the cache): the allow-list has only its signatures.
 	if r.cfg.Engine == EngineWazero && !m.importsWASI() {
@@ -156,6 +157,9 @@ func (m *Module) newSandbox(ctx context.Context) (*Sandbox, error) {
 			wi.Close()
 		}
 		return nil, err
+	}
+	if o := m.rt.cfg.Observer; o != nil {
+		o.SandboxCreated(m)
 	}
 	return &Sandbox{mod: m, in: in, wasi: wi}, nil
 }

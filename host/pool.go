@@ -113,11 +113,18 @@ func (m *Module) Call(ctx context.Context, name string, params ...uint64) ([]uin
 	}
 	ctx, cancel := bounded(ctx, m.rt.cfg.CallTimeout)
 	defer cancel()
+	if m.rt.cfg.Observer == nil {
+		return m.pooledCall(ctx, name, params)
+	}
+	return m.observeCall(ctx, name, func(ctx context.Context) ([]uint64, error) { return m.pooledCall(ctx, name, params) })
+}
+
+func (m *Module) pooledCall(ctx context.Context, name string, params []uint64) ([]uint64, error) {
 	sb, err := m.pool.get(ctx)
 	if err != nil {
 		return nil, err
 	}
-	res, err := sb.Call(ctx, name, params...)
+	res, err := sb.call(ctx, name, params)
 	m.pool.put(sb)
 	return res, err
 }

@@ -80,6 +80,9 @@ type Config struct {
 	// (parsing, validation and instantiation in the guest, a start function, a reactor's
 	// _initialize) and every new sandbox. Default DefaultLoadTimeout; NoTimeout for none.
 	LoadTimeout time.Duration
+	// Observer, when set, is told of every call, host function call and sandbox (metrics,
+	// tracing). Nil costs nothing.
+	Observer Observer
 }
 
 // Default limits, and the value that removes one (only when set explicitly).

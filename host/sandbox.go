@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/hlwasm/hlwasm/api"
@@ -15,9 +16,10 @@ import (
 // left, as in any engine); after a deadline, cancellation or guest fault it is unusable and
 // must be closed.
 type Sandbox struct {
-	mod  *Module
-	in   instance
-	wasi *wasi.Instance // the sandbox's own WASI state, if the module imports WASI
+	mod    *Module
+	in     instance
+	wasi   *wasi.Instance // the sandbox's own WASI state, if the module imports WASI
+	closed atomic.Bool    // for Observer.SandboxClosed, once
 }
 
 // Call calls an exported function. Parameters and results are encoded as in wazero: i32 and
@@ -25,6 +27,13 @@ type Sandbox struct {
 // count are checked on the host before anything enters the VM. The context's deadline or
 // cancellation stops a running guest.
 func (s *Sandbox) Call(ctx context.Context, name string, params ...uint64) ([]uint64, error) {
+	if s.mod.rt.cfg.Observer == nil {
+		return s.call(ctx, name, params)
+	}
+	return s.mod.observeCall(ctx, name, func(ctx context.Context) ([]uint64, error) { return s.call(ctx, name, params) })
+}
+
+func (s *Sandbox) call(ctx context.Context, name string, params []uint64) ([]uint64, error) {
 	f, ok := s.mod.funcs[name]
 	if !ok {
 		return nil, errNoExport(name)
@@ -78,6 +87,9 @@ func (s *Sandbox) Module() *Module { return s.mod }
 // Close stops the sandbox's VM and releases it.
 func (s *Sandbox) Close(ctx context.Context) error {
 	_ = ctx
+	if o := s.mod.rt.cfg.Observer; o != nil && !s.closed.Swap(true) {
+		o.SandboxClosed(s.mod)
+	}
 	err := s.in.close()
 	if s.wasi != nil {
 		s.wasi.Close()

@@ -76,7 +76,7 @@ func (r *Runtime) LoadSnapshot(ctx context.Context, path string) (*Module, error
 		sf.Close()
 		return nil, err
 	}
-	m.hostFuncs = funcs
+	m.hostFuncs = r.observeHosts(funcs)
 	m.snapFile, m.snapInst = sf, inst
 	return m, nil
 }

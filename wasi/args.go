@@ -2,16 +2,37 @@ package wasi
 
 import (
 	"context"
+	"strings"
 
 	"github.com/hlwasm/hlwasm/api"
 )
 
-func argsGet(in *Instance, _ context.Context, m api.Memory, p []uint64) Errno {
-	return writeStrings(m, in.cfg.Args, uint32(p[0]), uint32(p[1]))
+type argsKey struct{}
+
+// WithArgs returns a context whose WASI calls see args as the program's arguments instead of
+// the Config's: what a service needs to run one command with each request's arguments while
+// its sandboxes share one Config. An argument containing NUL is cut there.
+func WithArgs(ctx context.Context, args []string) context.Context {
+	a := make([]string, len(args))
+	for i, s := range args {
+		a[i], _, _ = strings.Cut(s, "\x00")
+	}
+	return context.WithValue(ctx, argsKey{}, a)
 }
 
-func argsSizesGet(in *Instance, _ context.Context, m api.Memory, p []uint64) Errno {
-	return writeSizes(m, in.cfg.Args, uint32(p[0]), uint32(p[1]))
+func (in *Instance) args(ctx context.Context) []string {
+	if a, ok := ctx.Value(argsKey{}).([]string); ok {
+		return a
+	}
+	return in.cfg.Args
+}
+
+func argsGet(in *Instance, ctx context.Context, m api.Memory, p []uint64) Errno {
+	return writeStrings(m, in.args(ctx), uint32(p[0]), uint32(p[1]))
+}
+
+func argsSizesGet(in *Instance, ctx context.Context, m api.Memory, p []uint64) Errno {
+	return writeSizes(m, in.args(ctx), uint32(p[0]), uint32(p[1]))
 }
 
 func environGet(in *Instance, _ context.Context, m api.Memory, p []uint64) Errno {

@@ -4,6 +4,7 @@
 //	hlwasm call [--timeout D] [--max-memory SIZE] [--engine microvm|wazero] MODULE.wasm FUNC [ARGS...]
 //	hlwasm bench [--json] [--chart FILE] [--runs N] [--resets]
 //	hlwasm inspect MODULE.wasm
+//	hlwasm serve [--listen ADDR] [--data-dir DIR] [--modules-dir DIR] [--tenants FILE]
 //	hlwasm wit bindgen [--world NAME] [--package P] [-o FILE] WORLD.wit
 //
 // Exit status: 0 on success, 1 on a trap or guest error, 2 on a usage error; `run` exits with
@@ -25,6 +26,8 @@ const usage = `usage:
               [--wit WORLD.wit [--world NAME]] MODULE.wasm FUNC [ARGS...]
   hlwasm bench [--json] [--chart FILE] [--runs N] [--resets]
   hlwasm inspect MODULE.wasm
+  hlwasm serve [--listen ADDR] [--data-dir DIR] [--modules-dir DIR] [--tenants FILE]
+               [--tls-cert FILE --tls-key FILE] [--shutdown-timeout D] [--engine microvm|wazero]
   hlwasm wit bindgen [--world NAME] [--package P] [-o FILE] WORLD.wit
 `
 
@@ -56,6 +59,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdInspect(ctx, args[1:], stdout)
 	case "wit":
 		err = cmdWIT(ctx, args[1:], stdout)
+	case "serve":
+		err = cmdServe(ctx, args[1:], stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

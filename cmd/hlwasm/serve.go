@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/hlwasm/hlwasm/host"
+	"github.com/hlwasm/hlwasm/serve"
+)
+
+// cmdServe runs the HTTP service until SIGTERM or SIGINT, then drains in-flight calls.
+func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	listen := fs.String("listen", ":8080", "address to listen on")
+	dataDir := fs.String("data-dir", "", "directory for uploaded modules and their snapshots (empty: in memory only)")
+	modulesDir := fs.String("modules-dir", "", "read-only directory of *.wasm served to every tenant")
+	tenants := fs.String("tenants", "", "tenants file (JSON: tokens and limits); none: no authentication")
+	cert := fs.String("tls-cert", "", "TLS certificate (with --tls-key): HTTPS instead of HTTP/1.1 + h2c")
+	key := fs.String("tls-key", "", "TLS private key")
+	engine := fs.String("engine", "microvm", "microvm, or wazero (in-process: no hardware isolation, no snapshots)")
+	snapKey := fs.String("snapshot-key-file", "", "file whose bytes authenticate snapshot files (HMAC)")
+	maxModule := fs.String("max-module-size", "", "largest module accepted, e.g. 16MiB (default the library's)")
+	drain := fs.Duration("shutdown-timeout", 30*time.Second, "how long SIGTERM waits for in-flight calls")
+	level := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return usagef("serve: %v", err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("serve: unexpected argument %q", fs.Arg(0))
+	}
+	if (*cert == "") != (*key == "") {
+		return usagef("serve: --tls-cert and --tls-key go together")
+	}
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(*level)); err != nil {
+		return usagef("serve: --log-level: %v", err)
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: lv}))
+	cfg := serve.Config{DataDir: *dataDir, ModulesDir: *modulesDir, Logger: log}
+	var err error
+	if cfg.Engine, err = host.ParseEngine(*engine); err != nil {
+		return usagef("serve: --engine: %v", err)
+	}
+	if *tenants != "" {
+		if cfg.Tenants, err = serve.LoadTenants(*tenants); err != nil {
+			return usagef("serve: --tenants: %v", err)
+		}
+	}
+	if *snapKey != "" {
+		if cfg.SnapshotKey, err = os.ReadFile(*snapKey); err != nil {
+			return usagef("serve: --snapshot-key-file: %v", err)
+		}
+	}
+	if *maxModule != "" {
+		if cfg.MaxModuleBytes, err = parseSize(*maxModule); err != nil {
+			return usagef("serve: --max-module-size: %v", err)
+		}
+	}
+	s, err := serve.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", *listen)
+	if err != nil {
+		s.Shutdown(ctx)
+		return err
+	}
+	log.Info("serving", "addr", l.Addr().String(), "tls", *cert != "", "data_dir", *dataDir, "tenants", len(cfg.Tenants))
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sig)
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(l, *cert, *key) }()
+	select {
+	case err := <-served:
+		s.Shutdown(ctx)
+		return err
+	case got := <-sig:
+		log.Info("draining", "signal", got.String(), "timeout", drain.String())
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), *drain)
+	defer cancel()
+	err = s.Shutdown(sctx)
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error("serve", "err", err)
+	}
+	if err != nil {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}

@@ -1,0 +1,543 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/propagation"
+
+	"github.com/hlwasm/hlwasm/api"
+	"github.com/hlwasm/hlwasm/host"
+	"github.com/hlwasm/hlwasm/wasi"
+)
+
+// TimeoutHeader asks for a shorter deadline than the tenant's (a Go duration, "250ms"); the
+// query parameter "timeout" does the same.
+const TimeoutHeader = "Hlwasm-Timeout"
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if s.draining.Load() {
+			writeError(w, http.StatusServiceUnavailable, "draining", "shutting down")
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("POST /v1/modules", s.withTenant(s.upload))
+	mux.HandleFunc("GET /v1/modules", s.withTenant(s.list))
+	mux.HandleFunc("GET /v1/modules/{hash}", s.withTenant(s.get))
+	mux.HandleFunc("DELETE /v1/modules/{hash}", s.withTenant(s.delete))
+	mux.HandleFunc("POST /v1/modules/{hash}/call/{export}", s.withTenant(s.call))
+	mux.HandleFunc("POST /v1/modules/{hash}/run", s.withTenant(s.run))
+	return s.logged(jsonErrors(mux))
+}
+
+// jsonErrors answers what the mux itself refuses (unknown paths 404, wrong methods 405) with
+// the API's JSON errors instead of text.
+func jsonErrors(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if allow := rec.Header().Get("Allow"); allow != "" {
+			w.Header().Set("Allow", allow)
+		}
+		code := rec.Code
+		if code == http.StatusMethodNotAllowed {
+			writeError(w, code, "method_not_allowed", r.Method+" is not allowed here")
+			return
+		}
+		writeError(w, code, "not_found", "no such endpoint")
+	})
+}
+
+// recorder remembers the status code for logs and metrics.
+type recorder struct {
+	http.ResponseWriter
+	code  int
+	attrs []slog.Attr
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.code == 0 {
+		r.code = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.code == 0 {
+		r.code = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+type recorderKey struct{}
+
+// note adds attributes to the request's log line.
+func note(r *http.Request, attrs ...slog.Attr) {
+	if rec, ok := r.Context().Value(recorderKey{}).(*recorder); ok {
+		rec.attrs = append(rec.attrs, attrs...)
+	}
+}
+
+func (s *Server) logged(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &recorder{ResponseWriter: w}
+		ctx := propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+		r = r.WithContext(context.WithValue(ctx, recorderKey{}, rec))
+		if strings.HasPrefix(r.URL.Path, "/v1/") {
+			if s.draining.Load() {
+				writeError(rec, http.StatusServiceUnavailable, "draining", "shutting down")
+				return
+			}
+			s.inflight.Add(1)
+			defer s.inflight.Done()
+		}
+		next.ServeHTTP(rec, r)
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		if rec.code == 0 {
+			rec.code = http.StatusOK
+		}
+		s.metrics.requests.WithLabelValues(route, fmt.Sprint(rec.code)).Inc()
+		if route == "GET /metrics" || route == "GET /healthz" || route == "GET /readyz" {
+			return
+		}
+		attrs := append([]slog.Attr{slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", rec.code), slog.Duration("duration", time.Since(start)), slog.String("proto", r.Proto)}, rec.attrs...)
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+	})
+}
+
+func (s *Server) withTenant(h func(http.ResponseWriter, *http.Request, *tenant)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		t := s.authenticate(w, r)
+		if t == nil {
+			return
+		}
+		note(r, slog.String("tenant", t.Name))
+		h(w, r, t)
+	}
+}
+
+// readBody reads the request body up to limit bytes; beyond it, 413.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("request body exceeds %d bytes", limit))
+		} else {
+			writeError(w, http.StatusBadRequest, "bad_body", err.Error())
+		}
+		return nil, false
+	}
+	return b, true
+}
+
+func (s *Server) upload(w http.ResponseWriter, r *http.Request, t *tenant) {
+	wasm, ok := readBody(w, r, t.MaxRequestBytes)
+	if !ok {
+		return
+	}
+	if s.cfg.MaxModuleBytes > 0 && uint64(len(wasm)) > s.cfg.MaxModuleBytes {
+		writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("module exceeds %d bytes", s.cfg.MaxModuleBytes))
+		return
+	}
+	hash := hashOf(wasm)
+	note(r, slog.String("module", hash))
+	info, err := describe(hash, wasm)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_module", err.Error())
+		return
+	}
+	if info.WASI && !t.WASI {
+		writeError(w, http.StatusForbidden, "wasi_not_allowed", "this tenant may not use WASI modules")
+		return
+	}
+	// Validate by loading (in a VM) before anything is stored; the loaded module is kept.
+	e := &entry{info: info}
+	if _, err := s.module(t, e, wasm); err != nil {
+		s.writeLoadError(w, err)
+		return
+	}
+	info, created, err := s.store.add(t.Name, info, wasm)
+	if err != nil {
+		s.drop(t, hash)
+		s.serverError(w, r, err)
+		return
+	}
+	s.metrics.modules.Set(float64(s.store.count()))
+	code := http.StatusOK
+	if created {
+		code = http.StatusCreated
+	}
+	writeJSON(w, code, info)
+}
+
+func (s *Server) writeLoadError(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, host.ErrInvalidModule):
+		writeError(w, http.StatusBadRequest, "invalid_module", err.Error())
+	case errors.Is(err, host.ErrImportNotAllowed):
+		writeError(w, http.StatusUnprocessableEntity, "import_not_allowed", err.Error())
+	case errors.Is(err, host.ErrLimit):
+		writeError(w, http.StatusUnprocessableEntity, "limit", err.Error())
+	case errors.Is(err, host.ErrTrap), errors.Is(err, host.ErrDeadline), errors.Is(err, host.ErrGuestFault):
+		// the start function (or _initialize) failed: the module's own fault
+		writeError(w, http.StatusUnprocessableEntity, "instantiation_failed", err.Error())
+	default:
+		writeError(w, http.StatusInternalServerError, "internal", err.Error())
+	}
+}
+
+func (s *Server) list(w http.ResponseWriter, r *http.Request, t *tenant) {
+	mods, err := s.store.list(t.Name)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"modules": mods})
+}
+
+func (s *Server) get(w http.ResponseWriter, r *http.Request, t *tenant) {
+	e, ok := s.store.get(r.PathValue("hash"), t.Name)
+	if !ok {
+		writeError(w, http.StatusNotFound, "unknown_module", "no such module")
+		return
+	}
+	writeJSON(w, http.StatusOK, e.info)
+}
+
+func (s *Server) delete(w http.ResponseWriter, r *http.Request, t *tenant) {
+	hash := r.PathValue("hash")
+	e, ok := s.store.get(hash, t.Name)
+	if !ok {
+		writeError(w, http.StatusNotFound, "unknown_module", "no such module")
+		return
+	}
+	if e.info.ReadOnly {
+		writeError(w, http.StatusForbidden, "read_only", "the module is served from the read-only modules directory")
+		return
+	}
+	gone, err := s.store.remove(hash, t.Name)
+	if err != nil && !errors.Is(err, errNotFound) {
+		s.serverError(w, r, err)
+		return
+	}
+	if errors.Is(err, errNotFound) {
+		writeError(w, http.StatusNotFound, "unknown_module", "no such module")
+		return
+	}
+	if gone {
+		s.unload(hash)
+	} else {
+		s.drop(t, hash)
+	}
+	s.metrics.modules.Set(float64(s.store.count()))
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// deadline is the request's timeout: the tenant's, or less if the request asks.
+func deadline(r *http.Request, t *tenant) (time.Duration, error) {
+	max := time.Duration(t.Timeout)
+	v := r.Header.Get(TimeoutHeader)
+	if q := r.URL.Query().Get("timeout"); q != "" {
+		v = q
+	}
+	if v == "" {
+		return max, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("timeout %q: want a positive Go duration such as 250ms", v)
+	}
+	return min(d, max), nil
+}
+
+// prepare does what a call and a run share: the module, the deadline, a concurrency slot.
+// It returns nil after writing an error.
+func (s *Server) prepare(w http.ResponseWriter, r *http.Request, t *tenant) (*loaded, *entry, time.Duration, bool) {
+	hash := r.PathValue("hash")
+	note(r, slog.String("module", short(hash)))
+	e, ok := s.store.get(hash, t.Name)
+	if !ok {
+		writeError(w, http.StatusNotFound, "unknown_module", "no such module")
+		return nil, nil, 0, false
+	}
+	if e.info.WASI && !t.WASI {
+		writeError(w, http.StatusForbidden, "wasi_not_allowed", "this tenant may not use WASI modules")
+		return nil, nil, 0, false
+	}
+	timeout, err := deadline(r, t)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_timeout", err.Error())
+		return nil, nil, 0, false
+	}
+	l, err := s.module(t, e, nil)
+	if err != nil {
+		s.writeLoadError(w, err)
+		return nil, nil, 0, false
+	}
+	return l, e, timeout, true
+}
+
+// CallResult is the response of a call (200 whatever the guest did): Outcome is "ok" (with
+// Results), "trap" (Trap is the spec's message, Kind the host.TrapKind), "deadline" (the
+// request's or tenant's timeout ended the call), "exit" (proc_exit), "fault" (a CPU exception
+// in the guest) or "limit" (the guest exceeded the tenant's memory).
+type CallResult struct {
+	Outcome   string `json:"outcome"`
+	Results   []any  `json:"results,omitempty"`
+	Trap      string `json:"trap,omitempty"`
+	Kind      *int   `json:"kind,omitempty"`
+	Error     string `json:"error,omitempty"`
+	ExitCode  *int   `json:"exit_code,omitempty"`
+	TimeoutMS int64  `json:"timeout_ms,omitempty"`
+	// Run only: the program's output (text when valid UTF-8, else in the _base64 fields).
+	Stdout       *string `json:"stdout,omitempty"`
+	Stderr       *string `json:"stderr,omitempty"`
+	StdoutBase64 string  `json:"stdout_base64,omitempty"`
+	StderrBase64 string  `json:"stderr_base64,omitempty"`
+	Truncated    bool    `json:"truncated,omitempty"`
+	DurationUS   int64   `json:"duration_us"`
+}
+
+// result turns a call's error into its outcome; ok false means a server fault (5xx).
+func result(err error, timeout time.Duration) (CallResult, bool) {
+	out, _ := outcome(err)
+	res := CallResult{Outcome: out}
+	var trap *host.TrapError
+	var exit *api.ExitError
+	switch out {
+	case "ok":
+	case "trap":
+		errors.As(err, &trap)
+		k := int(trap.Kind)
+		res.Trap, res.Kind = trap.Kind.String(), &k
+	case "exit":
+		errors.As(err, &exit)
+		c := int(exit.Code)
+		res.ExitCode = &c
+	case "deadline":
+		res.Error, res.TimeoutMS = err.Error(), timeout.Milliseconds()
+	case "fault", "limit", "canceled":
+		res.Error = err.Error()
+	default:
+		return res, false
+	}
+	return res, true
+}
+
+func (s *Server) call(w http.ResponseWriter, r *http.Request, t *tenant) {
+	export := r.PathValue("export")
+	body, ok := readBody(w, r, t.MaxRequestBytes)
+	if !ok {
+		return
+	}
+	l, _, timeout, ok := s.prepare(w, r, t)
+	if !ok {
+		return
+	}
+	note(r, slog.String("export", export))
+	def, found := l.mod.ExportedFunction(export)
+	if !found {
+		writeError(w, http.StatusNotFound, "unknown_export", fmt.Sprintf("the module has no function export %q", export))
+		return
+	}
+	params, err := parseArgs(body, def.ParamTypes)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_arguments", err.Error())
+		return
+	}
+	if !s.acquire(r.Context(), t) {
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusTooManyRequests, "concurrency", fmt.Sprintf("tenant %q has %d calls in flight", t.Name, t.MaxConcurrency))
+		return
+	}
+	defer t.release()
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	defer cancel()
+	start := time.Now()
+	res, err := l.mod.Call(ctx, export, params...)
+	cr, ok := result(err, timeout)
+	if !ok {
+		s.callError(w, r, err)
+		return
+	}
+	cr.DurationUS = time.Since(start).Microseconds()
+	if err == nil {
+		cr.Results = formatResults(res, def.ResultTypes)
+	}
+	note(r, slog.String("outcome", cr.Outcome))
+	s.writeOutcome(w, cr)
+}
+
+func (s *Server) writeOutcome(w http.ResponseWriter, cr CallResult) {
+	if cr.Outcome == "canceled" { // the client went away: nobody reads this
+		writeJSON(w, 499, cr)
+		return
+	}
+	writeJSON(w, http.StatusOK, cr)
+}
+
+// capped is one of stdout and stderr sharing a byte budget; writes beyond it fail.
+type capped struct {
+	mu   *sync.Mutex
+	left *int64
+	buf  bytes.Buffer
+	cut  *bool
+}
+
+var errOutputLimit = errors.New("response size limit reached")
+
+func (c *capped) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if int64(len(p)) <= *c.left {
+		*c.left -= int64(len(p))
+		return c.buf.Write(p)
+	}
+	n := int(*c.left)
+	c.buf.Write(p[:n])
+	*c.left, *c.cut = 0, true
+	return n, errOutputLimit
+}
+
+// run runs a WASI command's _start with the request body as stdin and the query's "arg"
+// parameters (repeatable, in order) as arguments after argv[0] (the query's "argv0", default
+// the module's hash).
+func (s *Server) run(w http.ResponseWriter, r *http.Request, t *tenant) {
+	if !t.WASI {
+		writeError(w, http.StatusForbidden, "wasi_not_allowed", "this tenant may not run WASI programs")
+		return
+	}
+	stdin, ok := readBody(w, r, t.MaxRequestBytes)
+	if !ok {
+		return
+	}
+	l, e, timeout, ok := s.prepare(w, r, t)
+	if !ok {
+		return
+	}
+	if !e.info.Command {
+		writeError(w, http.StatusBadRequest, "not_a_command", "the module has no _start (call its exports instead)")
+		return
+	}
+	q := r.URL.Query()
+	argv0 := q.Get("argv0")
+	if argv0 == "" {
+		argv0 = e.info.Hash
+	}
+	args := append([]string{argv0}, q["arg"]...)
+	for _, a := range args {
+		if strings.IndexByte(a, 0) >= 0 {
+			writeError(w, http.StatusBadRequest, "bad_arguments", "an argument contains NUL")
+			return
+		}
+	}
+	if !s.acquire(r.Context(), t) {
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusTooManyRequests, "concurrency", fmt.Sprintf("tenant %q has %d calls in flight", t.Name, t.MaxConcurrency))
+		return
+	}
+	defer t.release()
+	var mu sync.Mutex
+	left, cut := t.MaxResponseBytes, false
+	stdout := &capped{mu: &mu, left: &left, cut: &cut}
+	stderr := &capped{mu: &mu, left: &left, cut: &cut}
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	defer cancel()
+	ctx = wasi.WithStdio(ctx, wasi.Stdio{Stdin: bytes.NewReader(stdin), Stdout: stdout, Stderr: stderr})
+	ctx = wasi.WithArgs(ctx, args)
+	start := time.Now()
+	_, err := l.mod.Call(ctx, "_start")
+	cr, ok := result(err, timeout)
+	if !ok {
+		s.callError(w, r, err)
+		return
+	}
+	cr.DurationUS = time.Since(start).Microseconds()
+	if cr.Outcome == "ok" { // _start returned: exit code 0
+		cr.Outcome = "exit"
+		zero := 0
+		cr.ExitCode = &zero
+	}
+	mu.Lock()
+	cr.Truncated = cut
+	setOutput(&cr.Stdout, &cr.StdoutBase64, stdout.buf.Bytes())
+	setOutput(&cr.Stderr, &cr.StderrBase64, stderr.buf.Bytes())
+	mu.Unlock()
+	note(r, slog.String("outcome", cr.Outcome))
+	s.writeOutcome(w, cr)
+}
+
+func setOutput(text **string, b64 *string, b []byte) {
+	if utf8.Valid(b) {
+		s := string(b)
+		*text = &s
+		return
+	}
+	*b64 = base64.StdEncoding.EncodeToString(b)
+}
+
+// callError answers a call that did not run for a reason of the server's: the module was
+// deleted meanwhile (404), the server is shutting down (503), or a fault (500).
+func (s *Server) callError(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, host.ErrClosed) && s.draining.Load():
+		writeError(w, http.StatusServiceUnavailable, "draining", "shutting down")
+	case errors.Is(err, host.ErrClosed):
+		writeError(w, http.StatusNotFound, "unknown_module", "the module was deleted")
+	default:
+		s.serverError(w, r, err)
+	}
+}
+
+func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("server error", "path", r.URL.Path, "err", err)
+	writeError(w, http.StatusInternalServerError, "internal", err.Error())
+}
+
+// APIError is the body of every 4xx and 5xx response.
+type APIError struct {
+	Error string `json:"error"`
+	Code  string `json:"code"`
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, APIError{Error: msg, Code: code})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.Encode(v)
+}

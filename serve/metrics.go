@@ -1,0 +1,157 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/hlwasm/hlwasm/api"
+	"github.com/hlwasm/hlwasm/host"
+)
+
+type metrics struct {
+	calls     *prometheus.CounterVec
+	duration  *prometheus.HistogramVec
+	hostCalls *prometheus.CounterVec
+	hostDur   *prometheus.HistogramVec
+	sandboxes *prometheus.GaugeVec
+	inflight  *prometheus.GaugeVec
+	rejected  *prometheus.CounterVec
+	requests  *prometheus.CounterVec
+	modules   prometheus.Gauge
+}
+
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// Buckets from 50 µs (a hot call on PVM is ~100–150 µs) to 10 s.
+var callBuckets = prometheus.ExponentialBucketsRange(50e-6, 10, 16)
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	f := func(c prometheus.Collector) prometheus.Collector { reg.MustRegister(c); return c }
+	return &metrics{
+		calls: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hlwasm_calls_total",
+			Help: "Calls of exports (and /run's _start) by tenant, module, export, outcome (ok, trap, deadline, canceled, exit, fault, limit, error) and trap kind."},
+			[]string{"tenant", "module", "export", "outcome", "trap"})).(*prometheus.CounterVec),
+		duration: f(prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "hlwasm_call_duration_seconds",
+			Help: "Duration of calls, including the wait for a pooled sandbox.", Buckets: callBuckets},
+			[]string{"tenant", "module", "export", "outcome"})).(*prometheus.HistogramVec),
+		hostCalls: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hlwasm_host_calls_total",
+			Help: "Host function calls (WASI, hlwasm.log) by function and result."},
+			[]string{"tenant", "function", "result"})).(*prometheus.CounterVec),
+		hostDur: f(prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "hlwasm_host_call_duration_seconds",
+			Help: "Duration of host function calls.", Buckets: prometheus.ExponentialBucketsRange(1e-6, 1, 13)},
+			[]string{"tenant", "function"})).(*prometheus.HistogramVec),
+		sandboxes: f(prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "hlwasm_sandboxes",
+			Help: "Live sandboxes (micro-VMs), pooled or in use, by tenant."}, []string{"tenant"})).(*prometheus.GaugeVec),
+		inflight: f(prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "hlwasm_inflight_calls",
+			Help: "Calls in flight by tenant."}, []string{"tenant"})).(*prometheus.GaugeVec),
+		rejected: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hlwasm_rejected_total",
+			Help: "Requests refused before running, by tenant and reason (concurrency: 429)."},
+			[]string{"tenant", "reason"})).(*prometheus.CounterVec),
+		requests: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hlwasm_http_requests_total",
+			Help: "HTTP requests by route and status code."}, []string{"route", "code"})).(*prometheus.CounterVec),
+		modules: f(prometheus.NewGauge(prometheus.GaugeOpts{Name: "hlwasm_modules",
+			Help: "Modules stored (uploaded and read-only)."})).(prometheus.Gauge),
+	}
+}
+
+// outcome classifies a call's error: the outcome label, and the trap kind's name for traps.
+func outcome(err error) (string, string) {
+	var trap *host.TrapError
+	var exit *api.ExitError
+	switch {
+	case err == nil:
+		return "ok", ""
+	case errors.As(err, &trap):
+		return "trap", trap.Kind.String()
+	case errors.As(err, &exit):
+		return "exit", ""
+	case errors.Is(err, host.ErrDeadline):
+		return "deadline", ""
+	case errors.Is(err, host.ErrCanceled):
+		return "canceled", ""
+	case errors.Is(err, host.ErrLimit): // before faults: a page fault past the budget is both
+		return "limit", ""
+	case errors.Is(err, host.ErrGuestFault):
+		return "fault", ""
+	}
+	return "error", ""
+}
+
+// observer is a tenant runtime's host.Observer: metrics and a span per call.
+type observer struct {
+	s      *Server
+	tenant string
+}
+
+func (o *observer) moduleName(m *host.Module) string {
+	if v, ok := o.s.names.Load(m); ok {
+		return short(v.(string))
+	}
+	return "unknown"
+}
+
+func short(hash string) string {
+	if len(hash) > 12 {
+		return hash[:12]
+	}
+	return hash
+}
+
+func (o *observer) CallStarted(ctx context.Context, m *host.Module, export string) context.Context {
+	ctx, _ = o.s.tracer.Start(ctx, "hlwasm.call "+export, trace.WithSpanKind(trace.SpanKindInternal),
+		trace.WithAttributes(attribute.String("hlwasm.tenant", o.tenant), attribute.String("hlwasm.module", o.moduleName(m)),
+			attribute.String("hlwasm.export", export)))
+	o.s.metrics.inflight.WithLabelValues(o.tenant).Inc()
+	return ctx
+}
+
+func (o *observer) CallEnded(ctx context.Context, m *host.Module, export string, d time.Duration, err error) {
+	o.s.metrics.inflight.WithLabelValues(o.tenant).Dec()
+	out, kind := outcome(err)
+	mod := o.moduleName(m)
+	o.s.metrics.calls.WithLabelValues(o.tenant, mod, export, out, kind).Inc()
+	o.s.metrics.duration.WithLabelValues(o.tenant, mod, export, out).Observe(d.Seconds())
+	span := trace.SpanFromContext(ctx)
+	span.SetAttributes(attribute.String("hlwasm.outcome", out))
+	if kind != "" {
+		span.SetAttributes(attribute.String("hlwasm.trap", kind))
+	}
+	if out != "ok" && out != "exit" {
+		span.SetStatus(codes.Error, err.Error())
+	}
+	span.End()
+}
+
+func (o *observer) HostCall(ctx context.Context, module, name string, d time.Duration, err error) {
+	fn := module + "." + name
+	res := "ok"
+	if err != nil {
+		res = "error"
+		var exit *api.ExitError
+		if errors.As(err, &exit) {
+			res = "exit_" + strconv.Itoa(int(exit.Code))
+			if exit.Code != 0 {
+				res = "exit_nonzero"
+			}
+		}
+	}
+	o.s.metrics.hostCalls.WithLabelValues(o.tenant, fn, res).Inc()
+	o.s.metrics.hostDur.WithLabelValues(o.tenant, fn).Observe(d.Seconds())
+}
+
+func (o *observer) SandboxCreated(*host.Module) {
+	o.s.metrics.sandboxes.WithLabelValues(o.tenant).Inc()
+}
+func (o *observer) SandboxClosed(*host.Module) { o.s.metrics.sandboxes.WithLabelValues(o.tenant).Dec() }
