@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/hlwasm/hlwasm/api"
-	"github.com/hlwasm/hlwasm/internal/errs"
 	"github.com/hlwasm/hlwasm/internal/machine"
 	"github.com/hlwasm/hlwasm/internal/wazeroengine"
 )
@@ -63,11 +62,6 @@ type vmInstance struct {
 
 func (v *vmInstance) call(ctx context.Context, f FunctionDefinition, params []uint64) ([]uint64, error) {
 	res, err := v.mach.Call(ctx, v.inst, f.exportIndex, params, slots(f.ResultTypes))
-	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) && !errors.Is(err, ErrDeadline) && !errors.Is(err, ErrCanceled) {
-		// A host function ended with the call's context (WASI I/O blocked on the host): that is
-		// the call's deadline or cancellation, as on wazero.
-		return nil, fmt.Errorf("%w: %w", errs.FromContext(ctx), err)
-	}
 	return res, translate(err)
 }
 

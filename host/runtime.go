@@ -151,6 +151,11 @@ func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	if k != nil {
+		if mode, err := machine.ResetScan(); err != nil {
+			log.Warn("hlwasm: resets compare every guest page (slow, still correct)", "scan", mode, "err", err)
+		}
+	}
 	r := &Runtime{kvm: k, cfg: cfg, log: log}
 	if cfg.Engine == EngineWazero {
 		r.wzCache = wazeroengine.NewCache()

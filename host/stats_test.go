@@ -42,6 +42,12 @@ func TestSandboxesShareTheModuleSnapshot(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, []uint64{0}, r, "sandbox %d after reset", i)
 	}
+	// Stats after Close is an error, not a crash.
+	closed, err := mod.NewSandbox(ctx)
+	require.NoError(t, err)
+	require.NoError(t, closed.Close(ctx))
+	_, err = closed.Stats()
+	require.ErrorIs(t, err, host.ErrClosed)
 	// Sandboxes outlive the module that made them (the shared snapshot is reference counted).
 	require.NoError(t, mod.Close(ctx))
 	for _, sb := range sbs[1:] {
@@ -70,4 +76,10 @@ func TestMaxSandboxMemory(t *testing.T) {
 	r, err = mod.Call(ctx, "incr") // the pool replaced the sandbox that failed
 	require.NoError(t, err)
 	require.Equal(t, []uint64{1001}, r)
+
+	// A budget below what the layout itself needs is refused when a sandbox is made, naming it.
+	tiny := newRuntime(t, host.Config{MaxSandboxMemory: 1 << 20})
+	_, err = tiny.LoadModule(ctx, fixture(t, "fresh.wasm"))
+	require.ErrorIs(t, err, host.ErrLimit)
+	require.ErrorContains(t, err, "memory budget")
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hlwasm/hlwasm/host"
+	"github.com/hlwasm/hlwasm/internal/bench"
 )
 
 // TestLoad measures requests/s and latency percentiles of a trivial call (arith i32_add) over
@@ -84,36 +85,9 @@ func measure(clients int, d time.Duration, fn func() error) (float64, time.Durat
 			return 0, 0, 0, err
 		}
 	}
-	var mu sync.Mutex
-	var lat []time.Duration
-	var firstErr error
-	var wg sync.WaitGroup
-	start := time.Now()
-	end := start.Add(d)
-	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var mine []time.Duration
-			for time.Now().Before(end) {
-				t0 := time.Now()
-				if err := fn(); err != nil {
-					mu.Lock()
-					firstErr = err
-					mu.Unlock()
-					return
-				}
-				mine = append(mine, time.Since(t0))
-			}
-			mu.Lock()
-			lat = append(lat, mine...)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	el := time.Since(start)
-	if firstErr != nil || len(lat) == 0 {
-		return 0, 0, 0, firstErr
+	lat, el, err := bench.Throughput(clients, d, fn)
+	if err != nil || len(lat) == 0 {
+		return 0, 0, 0, err
 	}
 	slices.Sort(lat)
 	return float64(len(lat)) / el.Seconds(), lat[len(lat)/2], lat[len(lat)*99/100], nil

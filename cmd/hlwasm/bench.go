@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -188,7 +187,7 @@ func benchMicroVM(ctx context.Context, o benchOpts, record recorder) error {
 		return err
 	}
 	for _, callers := range []int{1, 2} {
-		if err := record(fmt.Sprintf("throughput-%d", callers), "microvm")(throughput(callers, o.duration, func() error {
+		if err := record(fmt.Sprintf("throughput-%d", callers), "microvm")(bench.Throughput(callers, o.duration, func() error {
 			_, err := mod.Call(ctx, "dirty", o.dirty)
 			return err
 		})); err != nil {
@@ -232,37 +231,6 @@ func perCall(n, k int, f func() error) ([]time.Duration, time.Duration, error) {
 		s[i] /= time.Duration(k)
 	}
 	return s, wall, err
-}
-
-// throughput runs f from n goroutines for d and returns per-call samples and the wall time.
-func throughput(n int, d time.Duration, f func() error) ([]time.Duration, time.Duration, error) {
-	var mu sync.Mutex
-	var all []time.Duration
-	var firstErr error
-	var wg sync.WaitGroup
-	start := time.Now()
-	for g := 0; g < n; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var local []time.Duration
-			for time.Since(start) < d {
-				t0 := time.Now()
-				if err := f(); err != nil {
-					mu.Lock()
-					firstErr = err
-					mu.Unlock()
-					return
-				}
-				local = append(local, time.Since(t0))
-			}
-			mu.Lock()
-			all = append(all, local...)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	return all, time.Since(start), firstErr
 }
 
 // benchWazero measures wazero (its compiler, the default on amd64) in the same run.
@@ -336,7 +304,7 @@ func benchWazero(ctx context.Context, o benchOpts, record recorder) error {
 		return err
 	}
 	for _, callers := range []int{1, 2} {
-		if err := record(fmt.Sprintf("throughput-%d", callers), "wazero")(throughput(callers, o.duration, fresh)); err != nil {
+		if err := record(fmt.Sprintf("throughput-%d", callers), "wazero")(bench.Throughput(callers, o.duration, fresh)); err != nil {
 			return err
 		}
 	}

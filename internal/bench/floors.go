@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"sort"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -151,4 +152,35 @@ func FloorMailbox(k *vmm.KVM, n int) ([]time.Duration, time.Duration, error) {
 	})
 	runtime.KeepAlive(mem)
 	return s, wall, err
+}
+
+// Throughput runs f from n goroutines for d and returns per-call samples and the wall time.
+func Throughput(n int, d time.Duration, f func() error) ([]time.Duration, time.Duration, error) {
+	var mu sync.Mutex
+	var all []time.Duration
+	var firstErr error
+	var wg sync.WaitGroup
+	start := time.Now()
+	for g := 0; g < n; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var local []time.Duration
+			for time.Since(start) < d {
+				t0 := time.Now()
+				if err := f(); err != nil {
+					mu.Lock()
+					firstErr = err
+					mu.Unlock()
+					return
+				}
+				local = append(local, time.Since(t0))
+			}
+			mu.Lock()
+			all = append(all, local...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return all, time.Since(start), firstErr
 }

@@ -92,6 +92,7 @@ func (m *Machine) serveHostCall(ctx context.Context) {
 	defer m.views.invalidate() // the function's memory view ends with the host call
 	hc := &hostCallState{}
 	cctx := api.WithCaller(ctx, vmCaller{m: m, mem: mem, hc: hc, callCtx: ctx})
+	var gaveUp error // why the call ends without the function's answer
 	if ctx.Done() == nil || d.HonorsContext {
 		err = callHost(cctx, d.Fn, mem, stack) // it ends with the call: run it here
 	} else {
@@ -100,7 +101,6 @@ func (m *Machine) serveHostCall(ctx context.Context) {
 		// the call ends first (its memory view is invalidated, its results are dropped).
 		done := make(chan error, 1)
 		go func() { done <- callHost(cctx, d.Fn, mem, stack) }()
-		var gaveUp error
 		select {
 		case err = <-done:
 		case <-ctx.Done():
@@ -108,13 +108,18 @@ func (m *Machine) serveHostCall(ctx context.Context) {
 		case <-m.abort:
 			gaveUp = ErrClosed
 		}
-		if gaveUp != nil {
-			hc.abandon()
-			m.stop()
-			m.hostErr = &HostError{Func: name, Err: gaveUp}
-			m.fail(gaveUp)
-			return
-		}
+	}
+	if gaveUp == nil && err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		// The function gave up because the call's context ended (WASI I/O blocked on the
+		// host): that is the call's deadline or cancellation, not the function failing.
+		gaveUp = ctxError(ctx)
+	}
+	if gaveUp != nil {
+		hc.abandon()
+		m.stop()
+		m.hostErr = &HostError{Func: name, Err: gaveUp}
+		m.fail(gaveUp)
+		return
 	}
 	if err != nil {
 		m.hostErr = &HostError{Func: name, Err: err}

@@ -90,6 +90,13 @@ func pagemapInit() {
 	})
 }
 
+// ResetScan says how resets find changed pages on this system and, when it is the slow way
+// (every page), why pagemap could not be used.
+func ResetScan() (string, error) {
+	pagemapInit()
+	return pagemap.mode.String(), pagemap.err
+}
+
 func currentScanMode() scanMode {
 	pagemapInit()
 	if forceScanMode >= 0 {

@@ -302,10 +302,13 @@ func TestKickDoesNotOutliveItsRun(t *testing.T) {
 			m.mu.Unlock()
 			t.Fatal(err)
 		}
-		for m.state().Load() != abi.StateParked {
-			time.Sleep(time.Millisecond)
+		// Wait until the park exit waits in the channel (a bound only against a hang).
+		for t0 := time.Now(); len(m.cpu.Exits()) == 0; time.Sleep(100 * time.Microsecond) {
+			if time.Since(t0) > time.Minute {
+				m.mu.Unlock()
+				t.Fatal("the guest never parked")
+			}
 		}
-		time.Sleep(10 * time.Millisecond) // the park exit itself
 		m.stop()
 		m.mu.Unlock()
 		if _, err := m.Reset(ctx, s); err != nil {
