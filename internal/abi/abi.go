@@ -71,7 +71,7 @@ const (
 )
 
 // Mailbox states (u32 at MbState). The guest waits for a state by spinning for SpinCycles TSC
-// cycles, then moves the waiting state to its parked twin with a compare-and-swap and exits;
+// cycles (HostCallSpin while it waits for a host call's answer) or until HostWaiting is set, then moves the waiting state to its parked twin with a compare-and-swap and exits;
 // the host posts with a compare-and-swap from the waiting state and, if it finds the parked
 // twin instead, collects the exit and resumes the vCPU.
 const (
@@ -106,6 +106,7 @@ const (
 	MbMaxPages     = 0x038 // u32, host: cap on any linear memory, in 64 KiB pages
 	MbMaxDepth     = 0x03c // u32, host: Wasm call depth limit
 	MbGuestReady   = 0x040 // u32, guest: Version once booted
+	MbHostCallSpin = 0x048 // u64, host: how long the guest spins on a host call before it parks
 	MbReqOp        = 0x100 // u32
 	MbReqInst      = 0x104 // u32: instance id
 	MbReqIndex     = 0x108 // u32: export index

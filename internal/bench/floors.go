@@ -77,7 +77,7 @@ func FloorCreate(k *vmm.KVM, n int) ([]time.Duration, time.Duration, error) {
 	var closing time.Duration
 	for i := 0; i < n; i++ {
 		t0 := time.Now()
-		vm, err := k.NewFlatVM(floorMem, outLoop, nil)
+		vm, err := k.NewFlatVM(floorMem, outLoop, nil, vmm.ThreadAuto)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -96,7 +96,7 @@ func FloorCreate(k *vmm.KVM, n int) ([]time.Duration, time.Duration, error) {
 // FloorExit: one `out` round trip from CPL3 (KVM_RUN → guest → exit), timed on the vCPU's own
 // thread as ../shared/probes/floor.c does: no Go scheduling or cross-thread handoff included.
 func FloorExit(k *vmm.KVM, n int) ([]time.Duration, time.Duration, error) {
-	vm, err := k.NewFlatVM(floorMem, outLoop, nil)
+	vm, err := k.NewFlatVM(floorMem, outLoop, nil, vmm.ThreadAuto)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -110,10 +110,11 @@ func FloorExit(k *vmm.KVM, n int) ([]time.Duration, time.Duration, error) {
 	return s, time.Since(start), err
 }
 
-// FloorExitHandoff: the same round trip driven from another goroutine, as every hlwasm call is
-// (the vCPU's ioctls must come from its own locked thread): the exit plus two thread handoffs.
+// FloorExitHandoff: the same round trip handed to a dedicated vCPU thread and awaited, as
+// hlwasm calls are in the ThreadDedicated mode (and all were before caller-runs): the exit plus
+// two thread handoffs. A comparison, not a floor.
 func FloorExitHandoff(k *vmm.KVM, n int) ([]time.Duration, time.Duration, error) {
-	vm, err := k.NewFlatVM(floorMem, outLoop, nil)
+	vm, err := k.NewFlatVM(floorMem, outLoop, nil, vmm.ThreadDedicated)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -128,7 +129,7 @@ func FloorExitHandoff(k *vmm.KVM, n int) ([]time.Duration, time.Duration, error)
 // FloorMailbox: exit-less round trip: the host writes a request word into guest memory, the
 // guest (spinning inside KVM_RUN) answers in shared memory, the host spins on the answer.
 func FloorMailbox(k *vmm.KVM, n int) ([]time.Duration, time.Duration, error) {
-	vm, err := k.NewFlatVM(floorMem, mailboxLoop, nil)
+	vm, err := k.NewFlatVM(floorMem, mailboxLoop, nil, vmm.ThreadAuto)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -32,7 +33,15 @@ type Config struct {
 	// not told to park at once), none otherwise: spinning while a parked guest is resumed
 	// slows the resume down (measured: 63µs → 237µs per parked call on PVM). Negative: never.
 	HostSpin time.Duration
-	Image    []byte // guest image (default wasmguest.Image)
+	// HostCallSpin: on a caller-runs machine, how long a caller in a hot phase spins on the
+	// mailbox for the guest's next host call before it lets the guest park (see
+	// parkedHostCall). Default 50µs; negative: every host call costs an exit.
+	HostCallSpin time.Duration
+	// Thread picks who issues KVM_RUN (vmm.ThreadMode; default: the KVM handle's choice). A
+	// machine with GuestSpin > 0 always has a dedicated vCPU thread: something must be inside
+	// KVM_RUN while its guest spins between calls.
+	Thread vmm.ThreadMode
+	Image  []byte // guest image (default wasmguest.Image)
 	// Exports maps the export names of the module the machine runs, for host functions that
 	// call back into the guest (api.Caller.Call); nil disables such calls.
 	Exports ExportResolver
@@ -47,15 +56,16 @@ type Config struct {
 }
 
 const (
-	defaultMaxPages  = 16384
-	defaultMaxDepth  = 10000
-	defaultXfer      = 16 << 20
-	defaultHeap      = 64 << 20
-	defaultHostSpin  = 250 * time.Microsecond
-	defaultRetain    = 16 << 20
-	maxGuestMemory   = (abi.PDMoreMax + 1) << 30
-	wasmPage         = 65536
-	ctxCheckInterval = 256
+	defaultMaxPages     = 16384
+	defaultMaxDepth     = 10000
+	defaultXfer         = 16 << 20
+	defaultHeap         = 64 << 20
+	defaultHostSpin     = 250 * time.Microsecond
+	defaultHostCallSpin = 50 * time.Microsecond
+	defaultRetain       = 16 << 20
+	maxGuestMemory      = (abi.PDMoreMax + 1) << 30
+	wasmPage            = 65536
+	ctxCheckInterval    = 256
 )
 
 func (c *Config) fill() error {
@@ -95,6 +105,9 @@ func (c *Config) fill() error {
 	}
 	if c.HostSpin == 0 && c.GuestSpin > 0 {
 		c.HostSpin = defaultHostSpin
+	}
+	if c.HostCallSpin == 0 {
+		c.HostCallSpin = defaultHostCallSpin
 	}
 	if c.Image == nil {
 		c.Image = wasmguest.Image
@@ -136,11 +149,24 @@ type Machine struct {
 	abortOnce sync.Once
 	views     viewGuard // validity of the api.Memory views handed out
 
-	mu      sync.Mutex
-	running bool  // a Resume is outstanding: its exit has not been collected
-	booted  bool  // the first request (which boots the guest) has been posted
-	broken  error // sticky failure
-	closed  bool
+	// sync: a caller-runs machine (vmm.ThreadCaller): the goroutine that waits for an exit
+	// issues KVM_RUN itself. Otherwise runs go to the vCPU's dedicated thread and their exits
+	// arrive on its Exits.
+	sync bool
+	// guestHostCallSpin (TSC cycles) bounds the guest's spin on a host call (MbHostCallSpin).
+	guestHostCallSpin uint64
+
+	mu       sync.Mutex
+	running  bool // the guest is not stopped at a collected exit: a run is in flight or owed
+	inflight bool // a run started by vCPU.Resume whose exit has not been collected
+	// Caller-runs hot phase (see parkedHostCall).
+	hot             bool
+	hotAfter        int
+	hotServed       int
+	parkedHostCalls int
+	booted          bool  // the first request (which boots the guest) has been posted
+	broken          error // sticky failure
+	closed          bool
 }
 
 // New creates a VM, lays out the guest and sets the vCPU's registers for its CPL3 entry. The
@@ -157,11 +183,25 @@ func New(ctx context.Context, cfg Config) (*Machine, error) {
 	// The first memory slot covers the fixed layout, the transfer window and the start of the
 	// heap; chunks beyond are registered when the guest first touches them (serveLazyMap).
 	heap := abi.XferAddr + cfg.XferBytes
-	vm, err := cfg.KVM.NewVM(cfg.MemoryBytes, roundUp(heap+hugePage, vmm.SlotChunk))
+	// A guest that spins between calls needs a thread inside KVM_RUN between calls: a
+	// dedicated one. Otherwise the handle's default (caller-runs where the kernel allows).
+	mode := cfg.Thread
+	if cfg.GuestSpin > 0 {
+		mode = vmm.ThreadDedicated
+	}
+	vm, err := cfg.KVM.NewVM(cfg.MemoryBytes, roundUp(heap+hugePage, vmm.SlotChunk), mode)
 	if err != nil {
 		return nil, err
 	}
-	m := &Machine{cfg: cfg, vm: vm, cpu: vm.VCPU(), mem: vm.Mem(), img: im, abort: make(chan struct{})}
+	m := &Machine{cfg: cfg, vm: vm, cpu: vm.VCPU(), mem: vm.Mem(), img: im, abort: make(chan struct{}),
+		hotAfter: hotAfterMin}
+	m.sync = !m.cpu.Dedicated()
+	m.guestHostCallSpin = cyclesFor(cfg.GuestSpin)
+	if m.sync && cfg.HostCallSpin > 0 {
+		// Longer than the host's window: the host, not the guest's budget, ends a hot phase
+		// (by setting MbHostWaiting); the budget only bounds a guest whose host went away.
+		m.guestHostCallSpin = cyclesFor(4 * cfg.HostCallSpin)
+	}
 	m.mb = m.mem[abi.MailboxAddr : abi.MailboxAddr+abi.MailboxSize]
 	m.xfer = m.mem[abi.XferAddr : abi.XferAddr+cfg.XferBytes]
 	writeLayout(m.mem, im, heap)
@@ -381,15 +421,24 @@ func (m *Machine) results(want int) ([]uint64, error) {
 // If the guest is spinning (state Idle, vCPU inside KVM_RUN) a compare-and-swap to Request hands
 // it over without any VM exit. Otherwise the guest is parked or parking: the host collects the
 // park exit if it has not yet, sets Request and resumes the vCPU — one exit per call, and no
-// register writes.
+// register writes. A caller-runs machine issues that KVM_RUN on the caller's OS thread, which
+// stays locked for the whole round trip: every exit, and every host function served after one,
+// is handled there.
 func (m *Machine) roundTrip(ctx context.Context) error {
+	if m.sync {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		m.parkedHostCalls = 0
+		defer m.leaveHot()
+	}
 	m.views.invalidate() // views are valid until the next request
+	m.waiting().Store(m.idleWaiting())
+	m.put64(abi.MbHostCallSpin, m.guestHostCallSpin)
 	st := m.state()
 	if !m.booted {
 		m.booted = true
 		st.Store(abi.StateRequest)
-		m.running = true
-		m.cpu.Resume()
+		m.resume()
 		if err := m.await(ctx, idleDone); err != nil {
 			return err
 		}
@@ -406,6 +455,88 @@ func (m *Machine) roundTrip(ctx context.Context) error {
 
 func idleDone(s uint32) bool { return s == abi.StateIdle || s == abi.StateParked }
 
+// resume lets a guest stopped at an exit run on. With a run in flight (a dedicated vCPU
+// thread, or a caller-runs machine in its hot phase) KVM_RUN starts now and its exit arrives on
+// the vCPU's Exits; otherwise the run is owed and nextExit issues it on the caller's thread.
+func (m *Machine) resume() {
+	m.running = true
+	if !m.sync || m.hot {
+		m.inflight = true
+		m.cpu.Resume()
+	}
+}
+
+// idleWaiting is MbHostWaiting outside a host's spin: set on a caller-runs machine outside its
+// hot phase (the only host thread is inside KVM_RUN, so nobody could answer a spinning guest:
+// it parks at once), clear otherwise.
+func (m *Machine) idleWaiting() uint32 {
+	if m.sync && !m.hot {
+		return 1
+	}
+	return 0
+}
+
+// nextExit returns the guest's next exit: that of the run in flight, or that of a KVM_RUN this
+// goroutine issues now (caller-runs; a deadline or Close kicks it). A deadline, cancellation or
+// Close stops the guest and fails the machine.
+func (m *Machine) nextExit(ctx context.Context) (vmm.Exit, error) {
+	if m.inflight {
+		if m.sync {
+			// Blocking a locked thread hands its P to another thread; the wait is long anyway
+			// (an exit), so let the goroutine go meanwhile.
+			runtime.UnlockOSThread()
+			defer runtime.LockOSThread()
+		}
+		select {
+		case e := <-m.cpu.Exits():
+			m.inflight = false
+			return e, nil
+		case <-ctx.Done():
+			m.stop()
+			return vmm.Exit{}, m.fail(ctxError(ctx))
+		case <-m.abort:
+			m.stop()
+			return vmm.Exit{}, m.fail(ErrClosed)
+		}
+	}
+	for {
+		if m.aborted() {
+			m.stop()
+			return vmm.Exit{}, m.fail(ErrClosed)
+		}
+		if ctx.Err() != nil {
+			m.stop()
+			return vmm.Exit{}, m.fail(ctxError(ctx))
+		}
+		// Close kicks the vCPU after closing abort (checked above); a deadline kicks it through
+		// this AfterFunc. A kick that comes after the exit is withdrawn at once, so it cannot
+		// interrupt the next run; one that lands before KVM_RUN makes it return at once.
+		var kicked chan struct{}
+		var stop func() bool
+		if ctx.Done() != nil {
+			kicked = make(chan struct{})
+			stop = context.AfterFunc(ctx, func() { m.cpu.Kick(); close(kicked) })
+		}
+		if testHookRun != nil {
+			testHookRun()
+		}
+		e := m.cpu.Run()
+		if stop != nil && !stop() {
+			<-kicked
+			m.cpu.Disarm()
+		}
+		if e.Interrupted {
+			m.cpu.Disarm()
+			continue // the loop names the cause (or re-enters: the guest is intact)
+		}
+		return e, nil
+	}
+}
+
+// testHookRun, set only by tests, runs on the thread that is about to issue a caller-runs
+// KVM_RUN.
+var testHookRun func()
+
 // post hands the guest a new state: the guest waits for it either spinning on the mailbox (a
 // compare-and-swap from the state it waits in; no exit) or parked at an exit (set the state,
 // resume the vCPU).
@@ -414,8 +545,7 @@ func (m *Machine) post(ctx context.Context, to uint32) error {
 	for {
 		if !m.running {
 			st.Store(to)
-			m.running = true
-			m.cpu.Resume()
+			m.resume()
 			return nil
 		}
 		switch s := st.Load(); s {
@@ -437,26 +567,21 @@ func (m *Machine) post(ctx context.Context, to uint32) error {
 // port exit is expected; anything else fails the machine.
 func (m *Machine) collectExit(ctx context.Context) error {
 	for {
-		select {
-		case e := <-m.cpu.Exits():
-			if m.serveLazyMap(e) {
-				continue
-			}
-			m.running = false
-			if e.Reason == vmm.ExitIO && e.Out && (e.Port == abi.PortPark || e.Port == abi.PortHostCall) {
-				return nil
-			}
-			if err := m.exitError(e); err != nil {
-				return m.fail(err)
-			}
-			return m.fail(fmt.Errorf("%w: unexpected exit %v", ErrGuestFault, e))
-		case <-ctx.Done():
-			m.stop()
-			return m.fail(ctxError(ctx))
-		case <-m.abort:
-			m.stop()
-			return m.fail(ErrClosed)
+		e, err := m.nextExit(ctx)
+		if err != nil {
+			return err
 		}
+		if m.serveLazyMap(e) {
+			continue
+		}
+		m.running = false
+		if e.Reason == vmm.ExitIO && e.Out && (e.Port == abi.PortPark || e.Port == abi.PortHostCall) {
+			return nil
+		}
+		if err := m.exitError(e); err != nil {
+			return m.fail(err)
+		}
+		return m.fail(fmt.Errorf("%w: unexpected exit %v", ErrGuestFault, e))
 	}
 }
 
@@ -467,82 +592,155 @@ func (m *Machine) expectPark(e vmm.Exit) error {
 	return nil
 }
 
+// spinWindow is how long await spins on the mailbox while the guest runs in flight: HostSpin
+// on a dedicated-thread machine, the hot phase's window on a caller-runs one.
+func (m *Machine) spinWindow() time.Duration {
+	switch {
+	case !m.sync:
+		return m.cfg.HostSpin
+	case m.hot:
+		return m.cfg.HostCallSpin
+	}
+	return 0
+}
+
 // await waits until done(state) — the guest's reply — serving the host calls the guest makes
-// meanwhile: first by spinning on the mailbox (the reply of a short call arrives in well under
-// a microsecond), then by blocking on the vCPU's exits with MbHostWaiting set, which makes the
-// guest park as soon as it has replied.
+// meanwhile: while the guest runs in flight, first by spinning on the mailbox (the reply of a
+// short call, or a host call, arrives in well under a microsecond), then by blocking on the
+// vCPU's exits with MbHostWaiting set, which makes the guest park as soon as it has replied;
+// on a caller-runs machine outside its hot phase, by running the vCPU on this thread.
 func (m *Machine) await(ctx context.Context, done func(uint32) bool) error {
 	st := m.state()
-	deadline := time.Now().Add(m.cfg.HostSpin)
-	for i := 1; m.cfg.HostSpin > 0; i++ {
-		s := st.Load()
-		if done(s) {
-			return nil
-		}
-		if s == abi.StateHostCall && st.CompareAndSwap(abi.StateHostCall, abi.StateHostCallClaimed) {
-			// Served without an exit: the guest spins on the mailbox meanwhile.
-			if err := m.hostCall(ctx); err != nil {
-				return err
-			}
-			deadline = time.Now().Add(m.cfg.HostSpin)
-			continue
-		}
-		if i%ctxCheckInterval == 0 {
-			if ctx.Err() != nil || m.aborted() || time.Now().After(deadline) {
-				break
-			}
-		}
-	}
-	m.waiting().Store(1)
-	defer m.waiting().Store(0)
 	for {
-		if done(st.Load()) {
-			return nil // a pending park exit is collected by the next post
-		}
-		select {
-		case e := <-m.cpu.Exits():
-			if m.serveLazyMap(e) {
-				continue
-			}
-			m.running = false
-			s := st.Load()
-			if e.Reason == vmm.ExitIO && e.Out && e.Port == abi.PortHostCall {
-				switch {
-				case s == abi.StateHostCallParked:
+		if window := m.spinWindow(); window > 0 && m.inflight {
+			deadline := time.Now().Add(window)
+			quiet := false
+			for i := 1; ; i++ {
+				s := st.Load()
+				if done(s) {
+					return nil
+				}
+				if s == abi.StateHostCall && st.CompareAndSwap(abi.StateHostCall, abi.StateHostCallClaimed) {
+					// Served without an exit: the guest spins on the mailbox meanwhile.
+					m.hotServed++
 					if err := m.hostCall(ctx); err != nil {
 						return err
 					}
+					deadline = time.Now().Add(window)
 					continue
-				case done(s):
-					return nil
 				}
-				return m.fail(fmt.Errorf("%w: host-call exit in state %d", ErrGuestFault, s))
+				if i%ctxCheckInterval == 0 {
+					if ctx.Err() != nil || m.aborted() {
+						break
+					}
+					if time.Now().After(deadline) {
+						quiet = true
+						break
+					}
+				}
 			}
-			if err := m.expectPark(e); err != nil {
-				return err
+			if quiet {
+				m.leaveHot() // nothing came: the guest parks at its next wait
 			}
-			if s == abi.StateRequest {
-				// A vCPU state restored to its park point re-executes the park `out` once
-				// (KVM only skips it when the exit is still pending): resume it.
-				m.running = true
-				m.cpu.Resume()
-				continue
-			}
-			if !done(s) {
-				return m.fail(fmt.Errorf("%w: guest parked in state %d without replying", ErrGuestFault, s))
-			}
-			return nil
-		case <-ctx.Done():
-			m.stop()
-			if done(st.Load()) && m.broken == nil {
-				return nil // the reply won the race against the deadline
-			}
-			return m.fail(ctxError(ctx))
-		case <-m.abort:
-			m.stop()
-			return m.fail(ErrClosed)
 		}
+		if done(st.Load()) {
+			return nil // a pending park exit is collected by the next post
+		}
+		if m.inflight {
+			m.waiting().Store(1)
+		}
+		e, err := m.nextExit(ctx)
+		m.waiting().Store(m.idleWaiting())
+		if err != nil {
+			return err
+		}
+		if m.serveLazyMap(e) {
+			continue
+		}
+		m.running = false
+		s := st.Load()
+		if e.Reason == vmm.ExitIO && e.Out && e.Port == abi.PortHostCall {
+			switch {
+			case s == abi.StateHostCallParked:
+				m.parkedHostCall()
+				if err := m.hostCall(ctx); err != nil {
+					return err
+				}
+				continue
+			case done(s):
+				return nil
+			}
+			return m.fail(fmt.Errorf("%w: host-call exit in state %d", ErrGuestFault, s))
+		}
+		if err := m.expectPark(e); err != nil {
+			return err
+		}
+		if s == abi.StateRequest {
+			// A vCPU state restored to its park point re-executes the park `out` once
+			// (KVM only skips it when the exit is still pending): resume it.
+			m.resume()
+			continue
+		}
+		if !done(s) {
+			return m.fail(fmt.Errorf("%w: guest parked in state %d without replying", ErrGuestFault, s))
+		}
+		return nil
 	}
+}
+
+// Exit-less host calls on a caller-runs machine. The caller's thread is inside KVM_RUN while
+// the guest runs, so nobody polls the mailbox and each host call costs an exit. Once a call has
+// made hotAfter host calls through exits, the machine goes hot for the rest of the call: its
+// runs go to a goroutine of their own (vCPU.Resume) and the caller spins on the mailbox, serving
+// host calls as they come (the guest spins up to guestHostCallSpin on each before parking). The
+// hot phase ends when nothing arrives for Config.HostCallSpin, or with the call. The threshold
+// adapts: a hot phase that served fewer than hotMinServed host calls doubles it (up to
+// hotAfterMax), one that served more halves it (down to hotAfterMin). The spinning is real CPU
+// time on the caller's thread, bounded by HostCallSpin past the last host call.
+const (
+	hotAfterMin  = 2
+	hotAfterMax  = 256
+	hotMinServed = 4
+)
+
+// parkedHostCall counts a host call served after a park exit and goes hot past the threshold.
+func (m *Machine) parkedHostCall() {
+	if !m.sync || m.cfg.HostCallSpin <= 0 || m.hot {
+		return
+	}
+	m.parkedHostCalls++
+	if m.parkedHostCalls >= m.hotAfter {
+		m.hot, m.hotServed = true, 0
+		m.waiting().Store(0)
+	}
+}
+
+// leaveHot ends a hot phase and adapts the threshold to what it served.
+func (m *Machine) leaveHot() {
+	if !m.hot {
+		return
+	}
+	m.hot = false
+	m.waiting().Store(1)
+	m.parkedHostCalls = 0
+	if m.hotServed < hotMinServed {
+		m.hotAfter = min(m.hotAfter*2, hotAfterMax)
+	} else {
+		m.hotAfter = max(m.hotAfter/2, hotAfterMin)
+	}
+}
+
+// HotStats says how a caller-runs machine's exit-less host calls went (for tests and tuning).
+type HotStats struct {
+	Hot      bool // in a hot phase now
+	HotAfter int  // parked host calls in one call before the next hot phase
+}
+
+// Hot reports the machine's hot-phase state.
+func (m *Machine) Hot() HotStats {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return HotStats{Hot: m.hot, HotAfter: m.hotAfter}
 }
 
 // hostCall serves the host call the guest posted and hands it the results.
@@ -580,12 +778,16 @@ func (m *Machine) aborted() bool {
 	}
 }
 
-// interrupt kicks the running vCPU, collects its exit (the kick's or a normal one that won the
-// race) and withdraws the kick, so that it cannot outlive the run it was meant for.
+// interrupt stops the guest: a run in flight is kicked, its exit (the kick's or a normal one
+// that won the race) collected and the kick withdrawn, so that it cannot outlive the run it was
+// meant for; an owed caller-runs run is simply not issued.
 func (m *Machine) interrupt() {
-	m.cpu.Kick()
-	<-m.cpu.Exits()
-	m.cpu.Disarm()
+	if m.inflight {
+		m.cpu.Kick()
+		<-m.cpu.Exits()
+		m.cpu.Disarm()
+		m.inflight = false
+	}
 	m.running = false
 }
 
@@ -675,7 +877,7 @@ func (m *Machine) serveLazyMap(e vmm.Exit) bool {
 	m.mapped = append(m.mapped, region)
 	binary.LittleEndian.PutUint64(r[abi.FaultValid:], 0)
 	binary.LittleEndian.PutUint64(r[abi.FaultResume:], 1)
-	m.cpu.Resume()
+	m.resume()
 	return true
 }
 
@@ -692,6 +894,9 @@ func (m *Machine) faultError() error {
 // Close stops the guest and releases the VM.
 func (m *Machine) Close() error {
 	m.abortOnce.Do(func() { close(m.abort) })
+	// A call in progress may be inside KVM_RUN on its caller's thread: the kick stops it (after
+	// abort is closed, so the call sees why), and it gives the machine up.
+	m.cpu.Kick()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
@@ -699,11 +904,7 @@ func (m *Machine) Close() error {
 	}
 	m.closed = true
 	m.views.close() // before the memory goes: a view kept by anyone now fails, never faults
-	if m.running {
-		m.cpu.Kick()
-		<-m.cpu.Exits()
-		m.running = false
-	}
+	m.interrupt()
 	err := m.vm.Close()
 	if m.release != nil {
 		m.release()

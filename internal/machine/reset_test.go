@@ -19,6 +19,7 @@ import (
 
 	"github.com/hlwasm/hlwasm/api"
 	"github.com/hlwasm/hlwasm/internal/abi"
+	"github.com/hlwasm/hlwasm/internal/vmm"
 )
 
 // requireSwap makes sure the system has swap, so that MADV_PAGEOUT really moves anonymous pages
@@ -289,7 +290,9 @@ func TestMain(m *testing.M) {
 func TestKickDoesNotOutliveItsRun(t *testing.T) {
 	k := requireKVM(t)
 	ctx := context.Background()
-	m, inst, s := benchMachine(t, Config{KVM: k})
+	// Runs in flight (a dedicated vCPU thread); caller-runs machines are covered by
+	// TestDeadlineRacesExit.
+	m, inst, s := benchMachine(t, Config{KVM: k, Thread: vmm.ThreadDedicated})
 	for i := 0; i < 3; i++ {
 		if _, err := m.Call(ctx, inst, benchAdd, []uint64{1, 2}, 1); err != nil {
 			t.Fatal(err)

@@ -15,9 +15,9 @@ const (
 )
 
 // NewFlatVM creates a VM of memSize bytes (a multiple of 2 MiB, at most 1 GiB) running code
-// at FlatCode at CPL3. RSI holds FlatMailbox at entry.
-func (k *KVM) NewFlatVM(memSize uint64, code []byte, handler func(int) uint64) (*VM, error) {
-	vm, err := k.NewVM(memSize, 0)
+// at FlatCode at CPL3, its vCPU in the given mode. RSI holds FlatMailbox at entry.
+func (k *KVM) NewFlatVM(memSize uint64, code []byte, handler func(int) uint64, mode ThreadMode) (*VM, error) {
+	vm, err := k.NewVM(memSize, 0, mode)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,6 @@
 // Package vmm is a minimal KVM virtual-machine monitor in pure Go: it opens /dev/kvm, creates
-// VMs with one anonymous guest-memory slot and one vCPU, and runs that vCPU on a dedicated,
-// locked OS thread. It knows nothing about what the guest runs; package machine lays out the
+// VMs with one anonymous guest-memory slot and one vCPU, and runs that vCPU on the caller's
+// OS thread or on a dedicated one (ThreadMode). It knows nothing about what the guest runs; package machine lays out the
 // guest (page tables, descriptor tables, image) and speaks its protocol.
 package vmm
 
@@ -51,6 +51,8 @@ type KVM struct {
 	fd       int
 	mmapSize int
 	cpuid    []byte // kvm_cpuid2 from KVM_GET_SUPPORTED_CPUID, reused for every vCPU
+	mode     ThreadMode
+	modeWhy  string
 
 	mu     sync.Mutex
 	closed bool
@@ -67,6 +69,7 @@ func Open() (*KVM, error) {
 		return nil, fmt.Errorf("%w: %w", ErrNoKVM, err)
 	}
 	k := &KVM{fd: fd}
+	k.mode, k.modeWhy = defaultThreadMode()
 	if err := k.check(); err != nil {
 		unix.Close(fd)
 		return nil, err
@@ -129,7 +132,7 @@ func Available() bool {
 
 // ioctl issues an ioctl, retrying when a signal interrupts it (Go's runtime preempts threads
 // with SIGURG; slow ioctls such as KVM_CREATE_VM see EINTR). KVM_RUN does not come through
-// here: its EINTR means a kick (see VCPU.runOnce).
+// here: its EINTR may mean a kick (see VCPU.runOnce).
 func ioctl(fd int, req, arg uintptr) (int, error) {
 	for {
 		r, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), req, arg)

@@ -1,10 +1,15 @@
 package vmm
 
 import (
+	"errors"
 	"os"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // requireKVM fails (not skips) without /dev/kvm unless HLWASM_SKIP_KVM=1.
@@ -45,6 +50,10 @@ const tHandler = 0x11000
 // newTinyVM boots a hand-assembled guest at FlatCode with an optional CPL0 handler for every
 // exception at tHandler.
 func newTinyVM(t *testing.T, k *KVM, code, handler []byte, withIDT bool) *VM {
+	return newTinyVMMode(t, k, code, handler, withIDT, ThreadAuto)
+}
+
+func newTinyVMMode(t *testing.T, k *KVM, code, handler []byte, withIDT bool, mode ThreadMode) *VM {
 	t.Helper()
 	var h func(int) uint64
 	if withIDT {
@@ -53,7 +62,7 @@ func newTinyVM(t *testing.T, k *KVM, code, handler []byte, withIDT bool) *VM {
 			make([]byte, tHandler-FlatCode-len(code))...)
 		code = append(code, handler...)
 	}
-	vm, err := k.NewFlatVM(4<<20, code, h)
+	vm, err := k.NewFlatVM(4<<20, code, h, mode)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,32 +104,158 @@ func TestTripleFaultIsShutdown(t *testing.T) {
 	}
 }
 
+var modes = []ThreadMode{ThreadCaller, ThreadDedicated}
+
 func TestKickStopsSpinningGuest(t *testing.T) {
 	k := requireKVM(t)
-	vm := newTinyVM(t, k, []byte{0xeb, 0xfe}, nil, false) // jmp .
-	c := vm.VCPU()
-	c.Resume()
-	time.Sleep(5 * time.Millisecond)
-	start := time.Now()
-	c.Kick()
-	select {
-	case e := <-c.Exits():
-		if !e.Interrupted {
-			t.Fatalf("got %v, want interrupted", e)
-		}
-		t.Logf("kick latency %v", time.Since(start))
-	case <-time.After(5 * time.Second):
-		t.Fatal("kick did not stop the guest")
+	for _, mode := range modes {
+		t.Run(mode.String(), func(t *testing.T) {
+			vm := newTinyVMMode(t, k, []byte{0xeb, 0xfe}, nil, false, mode) // jmp .
+			c := vm.VCPU()
+			c.Resume()
+			time.Sleep(5 * time.Millisecond)
+			start := time.Now()
+			c.Kick()
+			select {
+			case e := <-c.Exits():
+				if !e.Interrupted {
+					t.Fatalf("got %v, want interrupted", e)
+				}
+				t.Logf("kick latency %v", time.Since(start))
+			case <-time.After(5 * time.Second):
+				t.Fatal("kick did not stop the guest")
+			}
+		})
 	}
 }
 
+// A synchronous Run on the caller's thread is stopped by a Kick from another goroutine, whether
+// the kick comes before the run starts or while the guest spins; Disarm then lets the next run
+// proceed to its normal exit.
+func TestKickSyncRun(t *testing.T) {
+	k := requireKVM(t)
+	// out 0x10; jmp . : the first run exits, the second spins until kicked.
+	for _, mode := range modes {
+		t.Run(mode.String(), func(t *testing.T) {
+			vm := newTinyVMMode(t, k, []byte{0xe6, 0x10, 0xeb, 0xfe}, nil, false, mode)
+			c := vm.VCPU()
+			c.Kick() // before the run: immediate_exit makes it return at once
+			if e := c.Run(); !e.Interrupted {
+				t.Fatalf("pre-armed kick: got %v", e)
+			}
+			c.Disarm()
+			if e := c.Run(); e.Reason != ExitIO || e.Port != 0x10 {
+				t.Fatalf("after Disarm: got %v, want the out exit", e)
+			}
+			done := make(chan Exit, 1)
+			go func() { done <- c.Run() }()
+			// Kick until the run reports it: the kicker cannot know when the run has started.
+			for {
+				c.Kick()
+				select {
+				case e := <-done:
+					if !e.Interrupted {
+						t.Fatalf("got %v, want interrupted", e)
+					}
+					return
+				case <-time.After(time.Millisecond):
+				}
+			}
+		})
+	}
+}
+
+// Close while a goroutine is inside Run (on its own thread) stops the run and waits for it
+// before the vCPU's kvm_run is unmapped; later runs and ioctls report ErrClosed.
 func TestCloseWhileRunning(t *testing.T) {
 	k := requireKVM(t)
-	vm := newTinyVM(t, k, []byte{0xeb, 0xfe}, nil, false)
-	vm.VCPU().Resume()
-	time.Sleep(2 * time.Millisecond)
-	if err := vm.Close(); err != nil {
-		t.Fatal(err)
+	for _, mode := range modes {
+		t.Run(mode.String(), func(t *testing.T) {
+			vm := newTinyVMMode(t, k, []byte{0xeb, 0xfe}, nil, false, mode)
+			c := vm.VCPU()
+			done := make(chan Exit, 1)
+			go func() { done <- c.Run() }()
+			time.Sleep(2 * time.Millisecond)
+			if err := vm.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if e := <-done; !e.Interrupted && !errors.Is(e.Err, ErrClosed) {
+				t.Fatalf("run ended with %v", e)
+			}
+			if e := c.Run(); !errors.Is(e.Err, ErrClosed) {
+				t.Fatalf("run after close: %v", e)
+			}
+			var r Regs
+			if err := c.GetRegs(&r); !errors.Is(err, ErrClosed) {
+				t.Fatalf("GetRegs after close: %v", err)
+			}
+			vm2 := newTinyVMMode(t, k, []byte{0xeb, 0xfe}, nil, false, mode)
+			vm2.VCPU().Resume()
+			time.Sleep(2 * time.Millisecond)
+			if err := vm2.Close(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// Runs issued from many goroutines, each on whatever thread Go gives it, in turn (the vCPU's
+// issuing thread changes all the time), see the guest's state carry on exactly.
+func TestRunFromChangingThreads(t *testing.T) {
+	k := requireKVM(t)
+	// inc rax; out 0x10,al; jmp back
+	vm := newTinyVMMode(t, k, []byte{0x48, 0xff, 0xc0, 0xe6, 0x10, 0xeb, 0xf9}, nil, false, ThreadCaller)
+	c := vm.VCPU()
+	var mu sync.Mutex
+	want := byte(1)
+	var wg sync.WaitGroup
+	tids := map[int]bool{}
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 10; i++ {
+				mu.Lock()
+				runtime.LockOSThread()
+				tids[unix.Gettid()] = true
+				e := c.Run()
+				runtime.UnlockOSThread()
+				if e.Reason != ExitIO || byte(e.Data) != want {
+					t.Errorf("run: %v al=%d, want %d", e, byte(e.Data), want)
+				}
+				want++
+				mu.Unlock()
+				runtime.Gosched()
+			}
+		}()
+	}
+	wg.Wait()
+	t.Logf("%d runs from %d threads", int(want)-1, len(tids))
+}
+
+func TestKernelVersion(t *testing.T) {
+	for _, c := range []struct {
+		rel          string
+		major, minor int
+		ok           bool
+	}{{"6.18.44-fc-v1045", 6, 18, true}, {"5.15.0-91-generic", 5, 15, true}, {"6.12", 6, 12, true},
+		{"4.19rc1", 4, 19, true}, {"6", 0, 0, false}, {"x.y", 0, 0, false}, {"6.1rc2.3", 6, 1, true}} {
+		ma, mi, ok := kernelVersion(c.rel)
+		if ok != c.ok || ok && (ma != c.major || mi != c.minor) {
+			t.Errorf("%q: %d.%d %v, want %d.%d %v", c.rel, ma, mi, ok, c.major, c.minor, c.ok)
+		}
+	}
+	t.Setenv(ThreadModeEnv, "dedicated")
+	if m, _ := defaultThreadMode(); m != ThreadDedicated {
+		t.Errorf("%s=dedicated: %v", ThreadModeEnv, m)
+	}
+	t.Setenv(ThreadModeEnv, "caller")
+	if m, _ := defaultThreadMode(); m != ThreadCaller {
+		t.Errorf("%s=caller: %v", ThreadModeEnv, m)
+	}
+	t.Setenv(ThreadModeEnv, "bogus")
+	if m, why := defaultThreadMode(); m != ThreadDedicated || why == "" {
+		t.Errorf("%s=bogus: %v %q", ThreadModeEnv, m, why)
 	}
 }
 

@@ -77,6 +77,7 @@
 #define HL_MB_MAX_PAGES HL_U(0x38)
 #define HL_MB_MAX_DEPTH HL_U(0x3c)
 #define HL_MB_GUEST_READY HL_U(0x40)
+#define HL_MB_HOST_CALL_SPIN HL_U(0x48)
 #define HL_MB_REQ_OP HL_U(0x100)
 #define HL_MB_REQ_INST HL_U(0x104)
 #define HL_MB_REQ_INDEX HL_U(0x108)
@@ -251,7 +252,9 @@ _Static_assert((HL_MB_MAX_PAGES + 4) <= HL_MB_MAX_DEPTH, "MbMaxPages ends before
 _Static_assert((HL_MB_MAX_DEPTH % 4) == 0, "MbMaxDepth is aligned to its element size");
 _Static_assert((HL_MB_MAX_DEPTH + 4) <= HL_MB_GUEST_READY, "MbMaxDepth ends before MbGuestReady");
 _Static_assert((HL_MB_GUEST_READY % 4) == 0, "MbGuestReady is aligned to its element size");
-_Static_assert((HL_MB_GUEST_READY + 4) <= HL_MB_REQ_OP, "MbGuestReady ends before MbReqOp");
+_Static_assert((HL_MB_GUEST_READY + 4) <= HL_MB_HOST_CALL_SPIN, "MbGuestReady ends before MbHostCallSpin");
+_Static_assert((HL_MB_HOST_CALL_SPIN % 8) == 0, "MbHostCallSpin is aligned to its element size");
+_Static_assert((HL_MB_HOST_CALL_SPIN + 8) <= HL_MB_REQ_OP, "MbHostCallSpin ends before MbReqOp");
 _Static_assert((HL_MB_REQ_OP % 4) == 0, "MbReqOp is aligned to its element size");
 _Static_assert((HL_MB_REQ_OP + 4) <= HL_MB_REQ_INST, "MbReqOp ends before MbReqInst");
 _Static_assert((HL_MB_REQ_INST % 4) == 0, "MbReqInst is aligned to its element size");

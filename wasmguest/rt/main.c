@@ -20,10 +20,12 @@ static inline void outb(uint16_t port) {
 static uint32_t *state_word(void) { return (uint32_t *)MB_ADDR(HL_MB_STATE); }
 
 // wait_while waits until the state is no longer `waiting` and returns the new state. After the
-// spin budget (or at once when a host thread blocks rather than spins) it moves the state to
-// `parked` and exits on `port`; the host changes the state before it resumes the vCPU.
-uint32_t wait_while(uint32_t waiting, uint32_t parked, uint16_t port) {
-  uint64_t start = rdtsc(), budget = MB_U64(HL_MB_SPIN_CYCLES);
+// spin budget (the mailbox field at budget_off: SpinCycles between requests, HostCallSpin for a
+// host call's answer), or at once when no host thread spins on the mailbox (HostWaiting), it
+// moves the state to `parked` and exits on `port`; the host changes the state before it
+// resumes the vCPU.
+uint32_t wait_while(uint32_t waiting, uint32_t parked, uint16_t port, uint32_t budget_off) {
+  uint64_t start = rdtsc(), budget = MB_U64(budget_off);
   for (;;) {
     uint32_t s = __atomic_load_n(state_word(), __ATOMIC_ACQUIRE);
     if (s != waiting) return s;
@@ -66,8 +68,8 @@ static bool stack_low(void) {
 }
 
 // plat_host_call runs a host function: the request goes into the mailbox's host-call area and
-// the guest waits for the answer the same way it waits for requests (spinning, then parked on
-// one `out`). A host thread that claimed the call keeps the guest spinning until it answers.
+// the guest waits for the answer the same way it waits for requests (spinning for HostCallSpin
+// while a host thread polls the mailbox, then parked on one `out`). A host thread that claimed the call keeps the guest spinning until it answers.
 uint32_t plat_host_call(uint32_t id, uint64_t *slots, uint32_t nparams, uint32_t nresults,
                         uint8_t *mem, uint64_t mem_size) {
   if (nparams > HL_MAX_VALUES || nresults > HL_MAX_VALUES) return 1;
@@ -78,10 +80,11 @@ uint32_t plat_host_call(uint32_t id, uint64_t *slots, uint32_t nparams, uint32_t
   MB_U64(HL_MB_HOST_MEM_SIZE) = mem ? mem_size : 0;
   for (uint32_t i = 0; i < nparams; i++) MB_U64(HL_MB_HOST_VALUES + 8 * i) = slots[i];
   __atomic_store_n(state_word(), HL_STATE_HOST_CALL, __ATOMIC_SEQ_CST);
-  uint32_t s = wait_while(HL_STATE_HOST_CALL, HL_STATE_HOST_CALL_PARKED, HL_PORT_HOST_CALL);
+  uint32_t s = wait_while(HL_STATE_HOST_CALL, HL_STATE_HOST_CALL_PARKED, HL_PORT_HOST_CALL,
+                          HL_MB_HOST_CALL_SPIN);
   for (;;) {
     if (s == HL_STATE_HOST_CALL_CLAIMED || s == HL_STATE_NESTED_REPLY) {
-      s = wait_while(s, HL_STATE_NESTED_PARKED, HL_PORT_HOST_CALL);
+      s = wait_while(s, HL_STATE_NESTED_PARKED, HL_PORT_HOST_CALL, HL_MB_HOST_CALL_SPIN);
     } else if (s == HL_STATE_REQUEST) { // the host calls back into the guest
       serve();
       __atomic_store_n(state_word(), HL_STATE_NESTED_REPLY, __ATOMIC_SEQ_CST);
@@ -255,7 +258,7 @@ _Noreturn void rt_main(void) {
   __atomic_compare_exchange_n(state_word(), &booting, HL_STATE_IDLE, false, __ATOMIC_SEQ_CST,
                               __ATOMIC_SEQ_CST);
   for (;;) {
-    uint32_t s = wait_while(HL_STATE_IDLE, HL_STATE_PARKED, HL_PORT_PARK);
+    uint32_t s = wait_while(HL_STATE_IDLE, HL_STATE_PARKED, HL_PORT_PARK, HL_MB_SPIN_CYCLES);
     if (s != HL_STATE_REQUEST) rt_panic("unexpected mailbox state while idle");
     serve();
     MB_U64(HL_MB_STAT_CALLS)++;

@@ -22,7 +22,7 @@ void heap_init(uint64_t base, uint64_t size);
 // rt_define_host defines the host function table that comes with OpLoad (hostmod.c).
 uint32_t rt_define_host(eng_store *store, const uint8_t *p, size_t len, uint32_t count, eng_error *err);
 // wait_while and outb are the mailbox primitives (main.c).
-uint32_t wait_while(uint32_t waiting, uint32_t parked, uint16_t port);
+uint32_t wait_while(uint32_t waiting, uint32_t parked, uint16_t port, uint32_t budget_off);
 _Noreturn void rt_panic(const char *msg);
 
 #endif
