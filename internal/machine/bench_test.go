@@ -36,3 +36,37 @@ func BenchmarkPing(b *testing.B) {
 		})
 	}
 }
+
+// Export index of bench.Module's host_loop(n), which calls env.add n times.
+const benchHostLoop = 3
+
+// BenchmarkHostLoop: one call making n host calls, with and without exit-less host calls.
+func BenchmarkHostLoop(b *testing.B) {
+	k, err := vmm.Open()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer k.Close()
+	ctx := context.Background()
+	for _, n := range []uint64{1, 16, 1000} {
+		for _, spin := range []time.Duration{-1, 0, 250 * time.Microsecond} {
+			b.Run(fmt.Sprintf("n=%d/hostcallspin=%v", n, spin), func(b *testing.B) {
+				m, inst := benchMachineNoSnapshot(b, Config{KVM: k, HostCallSpin: spin})
+				m.Call(ctx, inst, benchHostLoop, []uint64{n}, 1)
+				p0 := m.Stats().Parks
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if _, err := m.Call(ctx, inst, benchHostLoop, []uint64{n}, 1); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/hostcall")
+				b.ReportMetric(float64(m.Stats().Parks-p0)/float64(b.N), "parks/op")
+				h := m.Hot()
+				b.ReportMetric(float64(h.HotAfter), "hotafter")
+				b.ReportMetric(float64(h.Served)/float64(b.N), "exitless/op")
+				b.ReportMetric(float64(h.Phases)/float64(b.N), "phases/op")
+			})
+		}
+	}
+}

@@ -12,6 +12,8 @@ import (
 	"time"
 	"unsafe"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/hlwasm/hlwasm/api"
 	"github.com/hlwasm/hlwasm/internal/abi"
 	"github.com/hlwasm/hlwasm/internal/errs"
@@ -164,6 +166,8 @@ type Machine struct {
 	hotAfter        int
 	hotServed       int
 	parkedHostCalls int
+	hotPhases       uint64
+	hotServedTotal  uint64
 	booted          bool  // the first request (which boots the guest) has been posted
 	broken          error // sticky failure
 	closed          bool
@@ -614,6 +618,7 @@ func (m *Machine) await(ctx context.Context, done func(uint32) bool) error {
 	for {
 		if window := m.spinWindow(); window > 0 && m.inflight {
 			deadline := time.Now().Add(window)
+			limit := deadline.Add(max(time.Millisecond, 10*window)) // on waiting for a resume
 			quiet := false
 			for i := 1; ; i++ {
 				s := st.Load()
@@ -627,13 +632,25 @@ func (m *Machine) await(ctx context.Context, done func(uint32) bool) error {
 						return err
 					}
 					deadline = time.Now().Add(window)
+					limit = deadline.Add(max(time.Millisecond, 10*window))
 					continue
 				}
 				if i%ctxCheckInterval == 0 {
 					if ctx.Err() != nil || m.aborted() {
 						break
 					}
-					if time.Now().After(deadline) {
+					if m.sync {
+						// Let the vCPU's thread have this core if the scheduler put both here
+						// (a loaded machine): spinning would keep the guest from answering.
+						unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+					}
+					now := time.Now()
+					if s == abi.StateHostReturn && now.Before(limit) {
+						// The guest has not taken the answer yet (a resumed vCPU takes tens of
+						// µs to enter on PVM): the quiet window starts when it has.
+						deadline = now.Add(window)
+					}
+					if now.After(deadline) {
 						quiet = true
 						break
 					}
@@ -722,6 +739,8 @@ func (m *Machine) leaveHot() {
 	}
 	m.hot = false
 	m.waiting().Store(1)
+	m.hotPhases++
+	m.hotServedTotal += uint64(m.hotServed)
 	m.parkedHostCalls = 0
 	if m.hotServed < hotMinServed {
 		m.hotAfter = min(m.hotAfter*2, hotAfterMax)
@@ -732,15 +751,17 @@ func (m *Machine) leaveHot() {
 
 // HotStats says how a caller-runs machine's exit-less host calls went (for tests and tuning).
 type HotStats struct {
-	Hot      bool // in a hot phase now
-	HotAfter int  // parked host calls in one call before the next hot phase
+	Hot      bool   // in a hot phase now
+	HotAfter int    // parked host calls in one call before the next hot phase
+	Phases   uint64 // hot phases so far
+	Served   uint64 // host calls served without an exit so far
 }
 
 // Hot reports the machine's hot-phase state.
 func (m *Machine) Hot() HotStats {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return HotStats{Hot: m.hot, HotAfter: m.hotAfter}
+	return HotStats{Hot: m.hot, HotAfter: m.hotAfter, Phases: m.hotPhases, Served: m.hotServedTotal}
 }
 
 // hostCall serves the host call the guest posted and hands it the results.
