@@ -39,7 +39,9 @@ type Config struct {
 	// Spin is how long an idle sandbox keeps its vCPU spinning on the shared mailbox after a
 	// call: a call that arrives meanwhile costs no VM exit (well under a microsecond instead of
 	// one exit), at the price of a busy host core for that time. Zero parks at once (one exit
-	// per call). Default 0.
+	// per call). Default 0. A sandbox with Spin > 0 has a dedicated vCPU thread (something must
+	// be inside KVM_RUN while it spins); otherwise the calling goroutine runs the vCPU itself
+	// (docs/ARCHITECTURE.md, "Which thread runs the vCPU").
 	Spin time.Duration
 	// HostFunctions are the functions modules may import, beyond the default hlwasm.log (the
 	// allow-list: a module importing anything else is refused at load, naming each import).

@@ -70,3 +70,29 @@ func BenchmarkHostLoop(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkHostCallContext: host_loop(16) under a deadline, parked host calls only, with a
+// host function that honors its context (runs inline) and one that does not (runs on a
+// goroutine of its own so that the deadline can give up on it).
+func BenchmarkHostCallContext(b *testing.B) {
+	k, err := vmm.Open()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer k.Close()
+	for _, honors := range []bool{true, false} {
+		b.Run(fmt.Sprintf("honors=%v", honors), func(b *testing.B) {
+			h := newTestHost()
+			m, inst, _ := testMachine(b, Config{KVM: k, HostCallSpin: -1}, h.fn(honors))
+			ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+			defer cancel()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := m.Call(ctx, inst, benchHostLoop, []uint64{16}, 1); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/16, "ns/hostcall")
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"sync"
 
@@ -100,13 +101,24 @@ func (m *Machine) serveHostCall(ctx context.Context) {
 		// nor Close: it runs on a goroutine of its own, which is left to finish on its own if
 		// the call ends first (its memory view is invalidated, its results are dropped).
 		done := make(chan error, 1)
-		go func() { done <- callHost(cctx, d.Fn, mem, stack) }()
+		m.hostWorker() <- func() { done <- callHost(cctx, d.Fn, mem, stack) }
+		if m.sync {
+			// A locked thread that blocks hands its P to another thread and the worker runs
+			// there (two wake-ups); unlocked, the worker runs on this thread meanwhile.
+			runtime.UnlockOSThread()
+		}
 		select {
 		case err = <-done:
 		case <-ctx.Done():
 			gaveUp = ctxError(ctx)
 		case <-m.abort:
 			gaveUp = ErrClosed
+		}
+		if m.sync {
+			runtime.LockOSThread()
+		}
+		if gaveUp != nil {
+			m.worker = nil // left to finish the abandoned function; the next call gets a new one
 		}
 	}
 	if gaveUp == nil && err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
@@ -129,6 +141,27 @@ func (m *Machine) serveHostCall(ctx context.Context) {
 		m.put64(abi.MbHostValues+8*i, stack[i])
 	}
 	status = 0
+}
+
+// hostWorker returns the channel of the goroutine that runs host functions which ignore their
+// context, starting it if needed: reusing one goroutine saves a goroutine start per host call.
+// It ends with the machine (abort), after finishing a function it was given.
+func (m *Machine) hostWorker() chan<- func() {
+	if m.worker == nil {
+		jobs := make(chan func())
+		go func() {
+			for {
+				select {
+				case f := <-jobs:
+					f()
+				case <-m.abort:
+					return
+				}
+			}
+		}()
+		m.worker = jobs
+	}
+	return m.worker
 }
 
 // hostCallState tells a host function's nested calls whether its host call is still current.

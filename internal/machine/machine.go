@@ -167,6 +167,7 @@ type Machine struct {
 	hotServed       int
 	parkedHostCalls int
 	hotPhases       uint64
+	worker          chan func() // hostWorker
 	hotServedTotal  uint64
 	booted          bool  // the first request (which boots the guest) has been posted
 	broken          error // sticky failure

@@ -116,8 +116,8 @@ func UserModeSregs(base Sregs, cr3, gdt, idt, tss uint64, tssLimit uint32) Sregs
 }
 
 // EnterUserMode sets the vCPU's special and general registers so that the next run starts at
-// rip with stack rsp, at CPL3 with IOPL 3. The three ioctls run in one trip to the vCPU thread
-// (each trip costs a thread wake-up).
+// rip with stack rsp, at CPL3 with IOPL 3. The three ioctls run in one Do (for a dedicated
+// vCPU thread, one trip: each costs a thread wake-up).
 func (c *VCPU) EnterUserMode(cr3, gdt, idt, tss uint64, tssLimit uint32, rip, rsp uint64) error {
 	return c.enterUserMode(cr3, gdt, idt, tss, tssLimit, Regs{RIP: rip, RSP: rsp})
 }
