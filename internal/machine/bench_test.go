@@ -96,3 +96,41 @@ func BenchmarkHostCallContext(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCallAfterReset: the call alone, on a machine reset before each call (what a pooled
+// Module.Call is, the reset done off the call's path) against a warm call, with and without a
+// deadline on the call.
+func BenchmarkCallAfterReset(b *testing.B) {
+	k, err := vmm.Open()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer k.Close()
+	for _, reset := range []bool{false, true} {
+		for _, deadline := range []bool{false, true} {
+			b.Run(fmt.Sprintf("reset=%v/deadline=%v", reset, deadline), func(b *testing.B) {
+				m, inst, s := benchMachine(b, Config{KVM: k})
+				ctx := context.Background()
+				if deadline {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithTimeout(ctx, time.Hour)
+					defer cancel()
+				}
+				var in time.Duration
+				for i := 0; i < b.N; i++ {
+					if reset {
+						if _, err := m.Reset(ctx, s); err != nil {
+							b.Fatal(err)
+						}
+					}
+					t0 := time.Now()
+					if _, err := m.Call(ctx, inst, benchDirty, []uint64{4}, 1); err != nil {
+						b.Fatal(err)
+					}
+					in += time.Since(t0)
+				}
+				b.ReportMetric(float64(in.Nanoseconds())/float64(b.N), "call-ns")
+			})
+		}
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"runtime"
 	"runtime/debug"
 	"sync"
 
@@ -94,6 +93,7 @@ func (m *Machine) serveHostCall(ctx context.Context) {
 	hc := &hostCallState{}
 	cctx := api.WithCaller(ctx, vmCaller{m: m, mem: mem, hc: hc, callCtx: ctx})
 	var gaveUp error // why the call ends without the function's answer
+	reuse := false   // the function went to the machine's worker
 	if ctx.Done() == nil || d.HonorsContext {
 		err = callHost(cctx, d.Fn, mem, stack) // it ends with the call: run it here
 	} else {
@@ -101,11 +101,13 @@ func (m *Machine) serveHostCall(ctx context.Context) {
 		// nor Close: it runs on a goroutine of its own, which is left to finish on its own if
 		// the call ends first (its memory view is invalidated, its results are dropped).
 		done := make(chan error, 1)
-		m.hostWorker() <- func() { done <- callHost(cctx, d.Fn, mem, stack) }
-		if m.sync {
-			// A locked thread that blocks hands its P to another thread and the worker runs
-			// there (two wake-ups); unlocked, the worker runs on this thread meanwhile.
-			runtime.UnlockOSThread()
+		run := func() { done <- callHost(cctx, d.Fn, mem, stack) }
+		reuse = !m.workerBusy // busy: a nested call of the function the worker runs got here
+		if reuse {
+			m.workerBusy = true
+			m.hostWorker() <- run
+		} else {
+			go run()
 		}
 		select {
 		case err = <-done:
@@ -114,11 +116,8 @@ func (m *Machine) serveHostCall(ctx context.Context) {
 		case <-m.abort:
 			gaveUp = ErrClosed
 		}
-		if m.sync {
-			runtime.LockOSThread()
-		}
-		if gaveUp != nil {
-			m.worker = nil // left to finish the abandoned function; the next call gets a new one
+		if reuse && gaveUp == nil {
+			m.workerBusy = false
 		}
 	}
 	if gaveUp == nil && err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
@@ -127,7 +126,11 @@ func (m *Machine) serveHostCall(ctx context.Context) {
 		gaveUp = ctxError(ctx)
 	}
 	if gaveUp != nil {
-		hc.abandon()
+		hc.abandon() // a nested call in progress has finished: the worker's state is ours
+		if reuse {
+			// The worker is left to finish the abandoned function; the next call gets a new one.
+			m.worker, m.workerBusy = nil, false
+		}
 		m.stop()
 		m.hostErr = &HostError{Func: name, Err: gaveUp}
 		m.fail(gaveUp)
@@ -145,7 +148,10 @@ func (m *Machine) serveHostCall(ctx context.Context) {
 
 // hostWorker returns the channel of the goroutine that runs host functions which ignore their
 // context, starting it if needed: reusing one goroutine saves a goroutine start per host call.
-// It ends with the machine (abort), after finishing a function it was given.
+// It ends with the machine (abort), after finishing a function it was given. (The caller
+// blocks on a locked thread meanwhile, which costs a thread wake-up each way: unlocking it for
+// the wait would be cheaper, but the goroutine that waits cannot always know it is the one
+// that locked the thread — a nested call may come from any goroutine.)
 func (m *Machine) hostWorker() chan<- func() {
 	if m.worker == nil {
 		jobs := make(chan func())

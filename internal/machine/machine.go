@@ -168,6 +168,7 @@ type Machine struct {
 	parkedHostCalls int
 	hotPhases       uint64
 	worker          chan func() // hostWorker
+	workerBusy      bool
 	hotServedTotal  uint64
 	booted          bool  // the first request (which boots the guest) has been posted
 	broken          error // sticky failure
@@ -486,12 +487,6 @@ func (m *Machine) idleWaiting() uint32 {
 // Close stops the guest and fails the machine.
 func (m *Machine) nextExit(ctx context.Context) (vmm.Exit, error) {
 	if m.inflight {
-		if m.sync {
-			// Blocking a locked thread hands its P to another thread; the wait is long anyway
-			// (an exit), so let the goroutine go meanwhile.
-			runtime.UnlockOSThread()
-			defer runtime.LockOSThread()
-		}
 		select {
 		case e := <-m.cpu.Exits():
 			m.inflight = false
