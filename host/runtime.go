@@ -157,6 +157,9 @@ func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 		if mode, err := machine.ResetScan(); err != nil {
 			log.Warn("hlwasm: resets compare every guest page (slow, still correct)", "scan", mode, "err", err)
 		}
+		if mode, why := k.ThreadMode(); mode == machine.ThreadDedicated {
+			log.Info("hlwasm: vCPUs run on dedicated threads (each call wakes one)", "why", why)
+		}
 	}
 	r := &Runtime{kvm: k, cfg: cfg, log: log}
 	if cfg.Engine == EngineWazero {

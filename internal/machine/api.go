@@ -99,3 +99,7 @@ func OpenKVM() (*KVM, error) { return vmm.Open() }
 
 // KVMAvailable reports whether /dev/kvm can be opened.
 func KVMAvailable() bool { return vmm.Available() }
+
+// ThreadDedicated is the vCPU thread mode in which every call wakes a vCPU thread
+// (KVM.ThreadMode reports a handle's default and why).
+const ThreadDedicated = vmm.ThreadDedicated
