@@ -165,6 +165,7 @@ type Machine struct {
 	hot             bool
 	hotAfter        int
 	hotServed       int
+	hotParked       int
 	parkedHostCalls int
 	hotPhases       uint64
 	worker          chan func() // hostWorker
@@ -204,9 +205,10 @@ func New(ctx context.Context, cfg Config) (*Machine, error) {
 	m.sync = !m.cpu.Dedicated()
 	m.guestHostCallSpin = cyclesFor(cfg.GuestSpin)
 	if m.sync && cfg.HostCallSpin > 0 {
-		// Longer than the host's window: the host, not the guest's budget, ends a hot phase
-		// (by setting MbHostWaiting); the budget only bounds a guest whose host went away.
-		m.guestHostCallSpin = cyclesFor(4 * cfg.HostCallSpin)
+		// A spinning host claims a host call within a microsecond; the budget bounds what the
+		// guest wastes when its host cannot (busy in a host function, or descheduled: on a
+		// loaded machine both threads may share one core).
+		m.guestHostCallSpin = cyclesFor(cfg.HostCallSpin / 2)
 	}
 	m.mb = m.mem[abi.MailboxAddr : abi.MailboxAddr+abi.MailboxSize]
 	m.xfer = m.mem[abi.XferAddr : abi.XferAddr+cfg.XferBytes]
@@ -621,6 +623,9 @@ func (m *Machine) await(ctx context.Context, done func(uint32) bool) error {
 				if done(s) {
 					return nil
 				}
+				if s == abi.StateHostCallParked {
+					break // the guest gave up waiting: its exit follows
+				}
 				if s == abi.StateHostCall && st.CompareAndSwap(abi.StateHostCall, abi.StateHostCallClaimed) {
 					// Served without an exit: the guest spins on the mailbox meanwhile.
 					m.hotServed++
@@ -676,6 +681,12 @@ func (m *Machine) await(ctx context.Context, done func(uint32) bool) error {
 			switch {
 			case s == abi.StateHostCallParked:
 				m.parkedHostCall()
+				if m.hot {
+					// Parked while hot: the spin did not answer in time.
+					if m.hotParked++; m.hotParked >= hotMaxParked {
+						m.leaveHot()
+					}
+				}
 				if err := m.hostCall(ctx); err != nil {
 					return err
 				}
@@ -706,7 +717,8 @@ func (m *Machine) await(ctx context.Context, done func(uint32) bool) error {
 // made hotAfter host calls through exits, the machine goes hot for the rest of the call: its
 // runs go to a goroutine of their own (vCPU.Resume) and the caller spins on the mailbox, serving
 // host calls as they come (the guest spins up to guestHostCallSpin on each before parking). The
-// hot phase ends when nothing arrives for Config.HostCallSpin, or with the call. The threshold
+// hot phase ends when nothing arrives for Config.HostCallSpin, when hotMaxParked host calls
+// parked all the same (the guest's spin went unanswered), or with the call. The threshold
 // adapts: a hot phase that served fewer than hotMinServed host calls doubles it (up to
 // hotAfterMax), one that served more halves it (down to hotAfterMin). The spinning is real CPU
 // time on the caller's thread, bounded by HostCallSpin past the last host call.
@@ -714,6 +726,7 @@ const (
 	hotAfterMin  = 2
 	hotAfterMax  = 256
 	hotMinServed = 4
+	hotMaxParked = 2 // host calls that park despite a hot phase before it ends
 )
 
 // parkedHostCall counts a host call served after a park exit and goes hot past the threshold.
@@ -723,7 +736,7 @@ func (m *Machine) parkedHostCall() {
 	}
 	m.parkedHostCalls++
 	if m.parkedHostCalls >= m.hotAfter {
-		m.hot, m.hotServed = true, 0
+		m.hot, m.hotServed, m.hotParked = true, 0, 0
 		m.waiting().Store(0)
 	}
 }
