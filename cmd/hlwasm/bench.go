@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -26,6 +27,7 @@ type benchOpts struct {
 	duration       time.Duration
 	wasm           []byte
 	loadWasm       []byte
+	catRuns        int
 }
 
 func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
@@ -41,9 +43,15 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	loadPath := fs.String("load-module", "", "module for the load scenario (default: the built-in bench module)")
 	resets := fs.Bool("resets", false, "also measure reset+call per reset mode for 1, 16 and 256 dirtied pages")
 	chart := fs.String("chart", "", "write box plots of the latency distributions to this .svg or .png file")
+	fs.IntVar(&o.catRuns, "cat-runs", 1, "runs of each cat scenario")
+	catBytes := fs.Int64("cat-bytes", 27_000_000, "size of the file the cat scenarios copy (0: no cat scenarios)")
+	quick := fs.Bool("quick", false, "a smoke run: few samples of everything, a 64 KiB cat file (numbers mean little)")
 	wasmtimeBin := fs.String("wasmtime", "", "also run this wasmtime-bench binary (bench/wasmtime/cmd/wasmtime-bench) in the same run")
 	if err := fs.Parse(args); err != nil {
 		return usagef("bench: %v", err)
+	}
+	if *quick {
+		o.runs, o.coldRuns, o.catRuns, o.duration, *catBytes = 8, 2, 1, 50*time.Millisecond, 64<<10
 	}
 	o.wasm, o.loadWasm = bench.Module, bench.Module
 	if *loadPath != "" {
@@ -60,13 +68,19 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 
 	var results []bench.Result
 	var series []bench.Series
+	// record(scenario, engine) is called before the scenario runs (in record(s, e)(bench.Time(…))
+	// Go evaluates the calls left to right): it notes the process's CPU time then, and charges
+	// what was used until the samples arrive to the scenario's operations (one per sample).
 	record := func(scenario, engine string) func([]time.Duration, time.Duration, error) error {
+		cpu0 := bench.CPUTime()
 		return func(samples []time.Duration, wall time.Duration, err error) error {
+			cpu := bench.CPUTime() - cpu0
 			if err != nil {
 				return fmt.Errorf("bench %s/%s: %w", scenario, engine, err)
 			}
 			series = append(series, bench.Series{Scenario: scenario, Engine: engine, Samples: samples})
 			r := bench.Summarize(scenario, engine, samples, wall)
+			r.SetCPU(cpu, len(samples))
 			results = append(results, r)
 			if *asJSON {
 				b, _ := json.Marshal(r)
@@ -82,10 +96,23 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 		func() error { return record("floor-mailbox", "raw")(bench.FloorMailbox(k, o.runs*10)) },
 		func() error { return benchMicroVM(ctx, o, record) },
 		func() error { return benchWazero(ctx, o, record) },
+		func() error { return benchHostCalls(ctx, o, record) },
+	}
+	var cat catInput
+	if *catBytes > 0 {
+		dir, err := os.MkdirTemp("", "hlwasm-bench-cat-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		if cat, err = makeCatInput(dir, *catBytes); err != nil {
+			return fmt.Errorf("bench: cat input: %w", err)
+		}
+		steps = append(steps, func() error { return benchCats(ctx, o, cat, record) })
 	}
 	if *wasmtimeBin != "" {
 		steps = append(steps, func() error {
-			rs, err := runWasmtime(ctx, *wasmtimeBin, o)
+			rs, err := runWasmtime(ctx, *wasmtimeBin, o, cat)
 			for _, r := range rs {
 				results = append(results, r)
 				if *asJSON {
@@ -131,6 +158,7 @@ func benchMicroVM(ctx context.Context, o benchOpts, record recorder) error {
 	defer mod.Close(ctx)
 	// cold: new sandbox (VM create, guest boot, module load and instantiate) to first result.
 	var closing time.Duration
+	done := record("cold", "microvm") // CPU time includes the closes, as wazero's cold does
 	samples, wall, err := bench.Time(o.coldRuns, func() error {
 		sb, err := mod.NewSandbox(ctx)
 		if err != nil {
@@ -142,7 +170,7 @@ func benchMicroVM(ctx context.Context, o benchOpts, record recorder) error {
 		closing += time.Since(t0)
 		return err
 	})
-	if err := record("cold", "microvm")(samples, wall-closing, err); err != nil {
+	if err := done(samples, wall-closing, err); err != nil {
 		return err
 	}
 	if err := record("load", "microvm")(bench.Time(max(3, o.coldRuns/5), func() error {
@@ -195,21 +223,11 @@ func benchMicroVM(ctx context.Context, o benchOpts, record recorder) error {
 		}
 	}
 	// hot-call: the guest spins on the mailbox between calls, no exits.
-	hot, err := host.NewRuntime(ctx, host.Config{Spin: o.spin, HostFunctions: hostFuncs})
+	hsb, closeHot, err := benchSandbox(ctx, host.Config{Spin: o.spin, HostFunctions: hostFuncs}, o.wasm)
 	if err != nil {
 		return err
 	}
-	defer hot.Close(ctx)
-	hmod, err := hot.LoadModule(ctx, o.wasm)
-	if err != nil {
-		return err
-	}
-	defer hmod.Close(ctx)
-	hsb, err := hmod.NewSandbox(ctx)
-	if err != nil {
-		return err
-	}
-	defer hsb.Close(ctx)
+	defer closeHot()
 	hsb.Call(ctx, "add", 1, 2) // enter the spinning state
 	if err := record("hot-call", "microvm")(bench.Time(o.runs*10, func() error {
 		_, err := hsb.Call(ctx, "add", 1, 2)
@@ -224,13 +242,36 @@ func benchMicroVM(ctx context.Context, o benchOpts, record recorder) error {
 	}))
 }
 
-// perCall times n runs of f, each making k inner calls, and reports per-inner-call samples.
+// benchSandbox starts a sandbox of wasm on a runtime of its own; done closes all three.
+func benchSandbox(ctx context.Context, cfg host.Config, wasm []byte) (sb *host.Sandbox, done func(), err error) {
+	rt, err := host.NewRuntime(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	mod, err := rt.LoadModule(ctx, wasm)
+	if err == nil {
+		if sb, err = mod.NewSandbox(ctx); err != nil {
+			mod.Close(ctx)
+		}
+	}
+	if err != nil {
+		rt.Close(ctx)
+		return nil, nil, err
+	}
+	return sb, func() { sb.Close(ctx); mod.Close(ctx); rt.Close(ctx) }, nil
+}
+
+// perCall times n runs of f, each making k inner calls, and reports one sample per inner call
+// (each run's mean, k times), so that ops/s and CPU time per operation count inner calls.
 func perCall(n, k int, f func() error) ([]time.Duration, time.Duration, error) {
 	s, wall, err := bench.Time(n, f)
-	for i := range s {
-		s[i] /= time.Duration(k)
+	out := make([]time.Duration, 0, len(s)*k)
+	for _, d := range s {
+		for range k {
+			out = append(out, d/time.Duration(k))
+		}
 	}
-	return s, wall, err
+	return out, wall, err
 }
 
 // benchWazero measures wazero (its compiler, the default on amd64) in the same run.
@@ -357,18 +398,22 @@ var floorOf = map[string]string{"cold": "floor-create", "warm-call": "floor-exit
 
 func printTable(w io.Writer, rs []bench.Result) {
 	p50 := map[string]int64{}
+	wz := map[string]int64{}
 	for _, r := range rs {
-		if r.Engine == "raw" {
+		switch r.Engine {
+		case "raw":
 			p50[r.Scenario] = r.P50
+		case "wazero":
+			wz[r.Scenario] = r.P50
 		}
 	}
-	ratio := func(v int64, floor string) string {
-		if p50[floor] == 0 {
+	ratio := func(v int64, base map[string]int64, key, name string) string {
+		if base[key] == 0 {
 			return ""
 		}
-		return fmt.Sprintf("%.2fx %s", float64(v)/float64(p50[floor]), floor)
+		return fmt.Sprintf("%.2fx %s", float64(v)/float64(base[key]), name)
 	}
-	fmt.Fprintf(w, "%-24s %-8s %12s %12s %12s  %s\n", "scenario", "engine", "p50", "p99", "ops/s", "p50 vs floor")
+	fmt.Fprintf(w, "%-24s %-8s %12s %12s %12s %12s  %s\n", "scenario", "engine", "p50", "p99", "ops/s", "cpu/op", "p50 vs floor")
 	for _, r := range rs {
 		var cols []string
 		f, ok := floorOf[r.Scenario]
@@ -376,30 +421,47 @@ func printTable(w io.Writer, rs []bench.Result) {
 			f, ok = "floor-exit", true
 		}
 		if ok && r.Engine == "microvm" {
-			cols = append(cols, ratio(r.P50, f))
+			cols = append(cols, ratio(r.P50, p50, f, f))
 			if f == "floor-exit" { // also against the same exit driven from another goroutine
-				cols = append(cols, ratio(r.P50, "floor-exit-handoff"))
+				cols = append(cols, ratio(r.P50, p50, "floor-exit-handoff", "floor-exit-handoff"))
 			}
 		}
-		fmt.Fprintf(w, "%-24s %-8s %12v %12v %12.0f  %s\n", r.Scenario, r.Engine,
-			time.Duration(r.P50), time.Duration(r.P99), r.OpsPerSec, strings.Join(cols, ", "))
+		if vsWazero(r.Scenario) && r.Engine != "wazero" {
+			cols = append(cols, ratio(r.P50, wz, r.Scenario, "wazero"))
+		}
+		fmt.Fprintf(w, "%-24s %-8s %12v %12v %12.0f %12v  %s\n", r.Scenario, r.Engine,
+			time.Duration(r.P50), time.Duration(r.P99), r.OpsPerSec, time.Duration(r.CPUPerOp), strings.Join(cols, ", "))
 	}
 }
 
 // runWasmtime runs the wasmtime-bench helper (a separate module: cgo stays out of hlwasm) with
-// the same parameters and reads its JSON lines.
-func runWasmtime(ctx context.Context, bin string, o benchOpts) ([]bench.Result, error) {
-	mod, err := os.CreateTemp("", "hlwasm-bench-*.wasm")
+// the same parameters and reads its JSON lines. It measures its own CPU time.
+func runWasmtime(ctx context.Context, bin string, o benchOpts, cat catInput) ([]bench.Result, error) {
+	dir, err := os.MkdirTemp("", "hlwasm-bench-wasmtime-")
 	if err != nil {
 		return nil, err
 	}
-	defer os.Remove(mod.Name())
-	if _, err := mod.Write(o.wasm); err != nil {
-		return nil, err
+	defer os.RemoveAll(dir)
+	files := map[string][]byte{"bench.wasm": o.wasm, "hostcalls.wasm": bench.HostCalls}
+	for name, b := range bench.Cats {
+		files["cat-"+name+".wasm"] = b
 	}
-	mod.Close()
-	cmd := exec.CommandContext(ctx, bin, "-module", mod.Name(), "-runs", fmt.Sprint(o.runs),
-		"-cold-runs", fmt.Sprint(o.coldRuns), "-dirty", fmt.Sprint(o.dirty), "-duration", o.duration.String())
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	args := []string{"-module", filepath.Join(dir, "bench.wasm"), "-runs", fmt.Sprint(o.runs),
+		"-cold-runs", fmt.Sprint(o.coldRuns), "-dirty", fmt.Sprint(o.dirty), "-duration", o.duration.String(),
+		"-hostcalls", filepath.Join(dir, "hostcalls.wasm")}
+	if cat.size > 0 {
+		args = append(args, "-cat-dir", cat.dir, "-cat-input", cat.name, "-cat-sha256", fmt.Sprintf("%x", cat.sum),
+			"-cat-runs", fmt.Sprint(o.catRuns))
+		for _, name := range catNames {
+			args = append(args, "-cat", name+"="+filepath.Join(dir, "cat-"+name+".wasm"))
+		}
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
