@@ -84,6 +84,7 @@ func (m *Module) sandboxFuncs() ([]api.HostFunction, *wasi.Instance, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	wi.EnableBuffering() // Sandbox.call flushes when each call ends; newSandbox after _initialize
 	own := map[string]api.HostFunction{}
 	for _, f := range wi.Functions() {
 		own[f.Name] = f

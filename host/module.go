@@ -152,6 +152,12 @@ func (m *Module) newSandbox(ctx context.Context) (*Sandbox, error) {
 		return nil, err
 	}
 	in, err := m.newInstance(ctx, funcs, wi != nil)
+	if wi != nil {
+		if ferr := wi.Flush(ctx); err == nil && ferr != nil { // what _initialize wrote
+			in.close()
+			err = ferr
+		}
+	}
 	if err != nil {
 		if wi != nil {
 			wi.Close()

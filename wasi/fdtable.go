@@ -31,6 +31,9 @@ type fdEntry struct {
 	append  bool         // writes go to the end
 	offset  int64
 	dirents []dirent // listing cached by fd_readdir (kindDir)
+	// ra is the read-ahead buffer of a regular file (buffering.go); noReadAhead: not one.
+	ra          *readAhead
+	noReadAhead bool
 }
 
 func (e *fdEntry) close() {
@@ -38,6 +41,15 @@ func (e *fdEntry) close() {
 		_ = e.file.Close()
 		e.file = nil
 	}
+}
+
+// closeEntry closes e, a descriptor of the table, and releases its read-ahead buffer.
+func (in *Instance) closeEntry(e *fdEntry) {
+	if e.ra != nil {
+		e.ra = nil
+		in.readAheads--
+	}
+	e.close()
 }
 
 // lookup returns the entry of fd, or nil.

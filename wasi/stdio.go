@@ -58,6 +58,7 @@ type stream struct {
 	r        io.Reader
 	w        io.Writer
 	deadline bool     // r or w is an *os.File whose deadlines work (a pollable descriptor)
+	regular  bool     // w is an *os.File of a regular file (a guest could read what it wrote)
 	pending  *pending // an operation a cancelled call abandoned (held by the registry meanwhile)
 }
 
@@ -140,6 +141,8 @@ func newStream(v any, write bool) *stream {
 		// only; elsewhere a blocking operation runs in a goroutine the call can leave.
 		if write {
 			s.deadline = f.SetWriteDeadline(time.Time{}) == nil
+			fi, err := f.Stat()
+			s.regular = err != nil || fi.Mode().IsRegular() // unknown counts as regular: flush
 		} else {
 			s.deadline = f.SetReadDeadline(time.Time{}) == nil
 		}

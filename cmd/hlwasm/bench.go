@@ -45,6 +45,7 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	chart := fs.String("chart", "", "write box plots of the latency distributions to this .svg or .png file")
 	fs.IntVar(&o.catRuns, "cat-runs", 1, "runs of each cat scenario")
 	catBytes := fs.Int64("cat-bytes", 27_000_000, "size of the file the cat scenarios copy (0: no cat scenarios)")
+	only := fs.String("only", "", "run only these groups, comma-separated: floors, microvm, wazero, hostcalls, cat, wasmtime, resets")
 	quick := fs.Bool("quick", false, "a smoke run: few samples of everything, a 64 KiB cat file (numbers mean little)")
 	wasmtimeBin := fs.String("wasmtime", "", "also run this wasmtime-bench binary (bench/wasmtime/cmd/wasmtime-bench) in the same run")
 	if err := fs.Parse(args); err != nil {
@@ -89,17 +90,25 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 			return nil
 		}
 	}
-	steps := []func() error{
-		func() error { return record("floor-create", "raw")(bench.FloorCreate(k, o.coldRuns)) },
-		func() error { return record("floor-exit", "raw")(bench.FloorExit(k, o.runs)) },
-		func() error { return record("floor-exit-handoff", "raw")(bench.FloorExitHandoff(k, o.runs)) },
-		func() error { return record("floor-mailbox", "raw")(bench.FloorMailbox(k, o.runs*10)) },
-		func() error { return benchMicroVM(ctx, o, record) },
-		func() error { return benchWazero(ctx, o, record) },
-		func() error { return benchHostCalls(ctx, o, record) },
+	type step struct {
+		group string
+		run   func() error
+	}
+	steps := []step{
+		{"floors", func() error { return record("floor-create", "raw")(bench.FloorCreate(k, o.coldRuns)) }},
+		{"floors", func() error { return record("floor-exit", "raw")(bench.FloorExit(k, o.runs)) }},
+		{"floors", func() error { return record("floor-exit-handoff", "raw")(bench.FloorExitHandoff(k, o.runs)) }},
+		{"floors", func() error { return record("floor-mailbox", "raw")(bench.FloorMailbox(k, o.runs*10)) }},
+		{"microvm", func() error { return benchMicroVM(ctx, o, record) }},
+		{"wazero", func() error { return benchWazero(ctx, o, record) }},
+		{"hostcalls", func() error { return benchHostCalls(ctx, o, record) }},
+	}
+	groups := map[string]bool{}
+	for _, g := range strings.Split(*only, ",") {
+		groups[strings.TrimSpace(g)] = true
 	}
 	var cat catInput
-	if *catBytes > 0 {
+	if *catBytes > 0 && (*only == "" || groups["cat"] || groups["wasmtime"]) {
 		dir, err := os.MkdirTemp("", "hlwasm-bench-cat-")
 		if err != nil {
 			return err
@@ -108,10 +117,10 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 		if cat, err = makeCatInput(dir, *catBytes); err != nil {
 			return fmt.Errorf("bench: cat input: %w", err)
 		}
-		steps = append(steps, func() error { return benchCats(ctx, o, cat, record) })
+		steps = append(steps, step{"cat", func() error { return benchCats(ctx, o, cat, record) }})
 	}
 	if *wasmtimeBin != "" {
-		steps = append(steps, func() error {
+		steps = append(steps, step{"wasmtime", func() error {
 			rs, err := runWasmtime(ctx, *wasmtimeBin, o, cat)
 			for _, r := range rs {
 				results = append(results, r)
@@ -121,13 +130,16 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 				}
 			}
 			return err
-		})
+		}})
 	}
 	if *resets {
-		steps = append(steps, func() error { return benchResets(ctx, o, record) })
+		steps = append(steps, step{"resets", func() error { return benchResets(ctx, o, record) }})
 	}
-	for _, step := range steps {
-		if err := step(); err != nil {
+	for _, s := range steps {
+		if *only != "" && !groups[s.group] {
+			continue
+		}
+		if err := s.run(); err != nil {
 			return err
 		}
 	}
