@@ -83,6 +83,9 @@ func (in *Instance) Flush(ctx context.Context) error {
 	b := &in.batch
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if len(b.buf) == 0 && b.failed == [2]error{} {
+		return nil // the common case: no timer to make
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
 	defer cancel()
 	err := b.flushLocked(ctx)
@@ -190,7 +193,9 @@ func (in *Instance) batchWrite(ctx context.Context, m api.Memory, k fdKind, s *s
 	for _, v := range iovs {
 		total += int(v.len)
 	}
-	if b.s != s || len(b.buf)+total > batchCap || total > batchDirect {
+	// The batch holds one stream's and one descriptor kind's bytes (a write error is reported
+	// on the stream it happened on, even when stdout and stderr share a writer).
+	if b.s != s || (len(b.buf) > 0 && b.kind != k) || len(b.buf)+total > batchCap || total > batchDirect {
 		if err := b.flushLocked(ctx); errCtx(ctx, err) {
 			return ErrnoIntr, err
 		}
