@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,6 +51,9 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	wasmtimeBin := fs.String("wasmtime", "", "also run this wasmtime-bench binary (bench/wasmtime/cmd/wasmtime-bench) in the same run")
 	if err := fs.Parse(args); err != nil {
 		return usagef("bench: %v", err)
+	}
+	if o.runs < 1 || o.coldRuns < 1 || o.catRuns < 1 || *catBytes < 0 || o.duration <= 0 {
+		return usagef("bench: --runs, --cold-runs and --cat-runs must be at least 1, --duration positive, --cat-bytes not negative")
 	}
 	if *quick {
 		o.runs, o.coldRuns, o.catRuns, o.duration, *catBytes = 8, 2, 1, 50*time.Millisecond, 64<<10
@@ -106,6 +110,11 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	groups := map[string]bool{}
 	for _, g := range strings.Split(*only, ",") {
 		groups[strings.TrimSpace(g)] = true
+	}
+	for g := range groups {
+		if *only != "" && !slices.Contains(benchGroups, g) {
+			return usagef("bench: --only: unknown group %q (have %s)", g, strings.Join(benchGroups, ", "))
+		}
 	}
 	var cat catInput
 	if *catBytes > 0 && (*only == "" || groups["cat"] || groups["wasmtime"]) {
@@ -267,6 +276,9 @@ func benchMicroVM(ctx context.Context, o benchOpts, record recorder) error {
 
 // coldGap is the idle time between sandboxes in cold-idle and cold-spare.
 const coldGap = 3 * time.Millisecond
+
+// benchGroups are the names --only accepts.
+var benchGroups = []string{"floors", "microvm", "wazero", "hostcalls", "cat", "wasmtime", "resets"}
 
 // benchCold times NewSandbox + first call, with gap between sandboxes. Neither the close nor
 // the gap is in a sample or the wall time (the sum of the samples); the close's CPU time is

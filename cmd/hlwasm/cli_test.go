@@ -235,3 +235,14 @@ func TestBenchSmoke(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchBadFlags: bad bench parameters are usage errors, not empty or broken runs.
+func TestBenchBadFlags(t *testing.T) {
+	requireKVM(t)
+	for _, args := range [][]string{{"--only", "nope"}, {"--runs", "0"}, {"--cold-runs", "-1"}, {"--cat-bytes", "-5"}, {"--cat-runs", "0"}} {
+		_, stderr, code := hlwasm(t, append([]string{"bench"}, args...)...)
+		if code != 2 || !strings.Contains(stderr, "bench:") {
+			t.Errorf("bench %v: exit %d, stderr %q; want a usage error", args, code, stderr)
+		}
+	}
+}
