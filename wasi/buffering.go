@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"sync"
 	"time"
 
@@ -19,8 +21,8 @@ import (
 //     when it would overflow, before a write to the other stream, before every WASI function
 //     except the neutral ones (see funcDef.neutral: reading and seeking regular files, argument
 //     and environment queries, fd_fdstat_get, random_get), so before any read of stdin, sleep,
-//     poll, proc_exit or change to a file; before reading a regular file when the batch goes to
-//     a regular file (the program could read its own output); and by Flush, which the engine
+//     poll, proc_exit or change to a file; before reading or seeking the file the batch goes to,
+//     when stdout or stderr is a regular file (the program would miss its own output); and by Flush, which the engine
 //     calls when each call ends however it ends (return, trap, proc_exit, deadline), so no
 //     output is lost.
 //   - Small reads of regular files (at most readAheadMax bytes) are served from a host-side
@@ -37,8 +39,8 @@ import (
 const (
 	batchCap      = 64 << 10
 	batchDirect   = 8 << 10
-	readAheadSize = 32 << 10
-	readAheadMax  = 4 << 10
+	readAheadSize = 64 << 10
+	readAheadMax  = 8 << 10
 	// maxReadAheads bounds the read-ahead buffers of one instance (and so its memory).
 	maxReadAheads = 16
 	// flushTimeout bounds a flush made after the call's context ended (a deadline must not
@@ -128,12 +130,12 @@ func (in *Instance) dropReadAheads() {
 	in.mu.Unlock()
 }
 
-// flushBeforeFileRead writes the batch if it goes to a regular file, which the program might be
-// about to read.
-func (in *Instance) flushBeforeFileRead(ctx context.Context) {
+// flushBeforeFileRead writes the batch if it goes to the very file the program is about to
+// read or seek (fi, nil if unknown): the program would otherwise miss its own output.
+func (in *Instance) flushBeforeFileRead(ctx context.Context, fi fs.FileInfo) {
 	b := &in.batch
 	b.mu.Lock()
-	if len(b.buf) > 0 && b.s.regular {
+	if len(b.buf) > 0 && b.s.regular && (fi == nil || b.s.fi == nil || os.SameFile(fi, b.s.fi)) {
 		_ = b.flushLocked(ctx)
 	}
 	b.mu.Unlock()
@@ -266,7 +268,7 @@ func (in *Instance) readAheadOK(e *fdEntry) bool {
 	if e.noReadAhead || in.readAheads >= maxReadAheads {
 		return false
 	}
-	if fi, err := e.file.Stat(); err != nil || !fi.Mode().IsRegular() {
+	if fi, err := e.stat(); err != nil || !fi.Mode().IsRegular() {
 		e.noReadAhead = true
 		return false
 	}

@@ -34,6 +34,20 @@ type fdEntry struct {
 	// ra is the read-ahead buffer of a regular file (buffering.go); noReadAhead: not one.
 	ra          *readAhead
 	noReadAhead bool
+	fi          fs.FileInfo // the file's Stat, taken once (buffering.go)
+}
+
+// stat returns the file's FileInfo, asking for it once per descriptor (a file's identity and
+// kind do not change while it is open). With in.mu held.
+func (e *fdEntry) stat() (fs.FileInfo, error) {
+	if e.fi != nil {
+		return e.fi, nil
+	}
+	fi, err := e.file.Stat()
+	if err == nil {
+		e.fi = fi
+	}
+	return fi, err
 }
 
 func (e *fdEntry) close() {

@@ -2,6 +2,7 @@ package wasi
 
 import (
 	"context"
+	"io/fs"
 	"slices"
 	"sync"
 
@@ -155,10 +156,15 @@ func (in *Instance) beforeCall(ctx context.Context, n neutrality, fd uint32) {
 	case onFile, onStdout:
 		in.mu.Lock()
 		e := in.lookup(fd)
+		isFile := e != nil && e.kind == kindFile
+		var fi fs.FileInfo
+		if isFile {
+			fi, _ = e.stat()
+		}
 		in.mu.Unlock()
 		switch {
-		case e != nil && n == onFile && e.kind == kindFile:
-			in.flushBeforeFileRead(ctx)
+		case isFile && n == onFile:
+			in.flushBeforeFileRead(ctx, fi)
 			return
 		case e != nil && n == onStdout && (e.kind == kindStdout || e.kind == kindStderr):
 			return

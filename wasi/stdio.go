@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"runtime"
 	"strings"
@@ -58,7 +59,8 @@ type stream struct {
 	r        io.Reader
 	w        io.Writer
 	deadline bool     // r or w is an *os.File whose deadlines work (a pollable descriptor)
-	regular  bool     // w is an *os.File of a regular file (a guest could read what it wrote)
+	regular  bool        // w is an *os.File of a regular file (a guest could read what it wrote)
+	fi       fs.FileInfo // that file's identity (nil: unknown)
 	pending  *pending // an operation a cancelled call abandoned (held by the registry meanwhile)
 }
 
@@ -143,6 +145,9 @@ func newStream(v any, write bool) *stream {
 			s.deadline = f.SetWriteDeadline(time.Time{}) == nil
 			fi, err := f.Stat()
 			s.regular = err != nil || fi.Mode().IsRegular() // unknown counts as regular: flush
+			if err == nil {
+				s.fi = fi
+			}
 		} else {
 			s.deadline = f.SetReadDeadline(time.Time{}) == nil
 		}
