@@ -58,10 +58,10 @@ type stream struct {
 	sem      chan struct{} // held for one operation; a channel so that waiting respects ctx
 	r        io.Reader
 	w        io.Writer
-	deadline bool     // r or w is an *os.File whose deadlines work (a pollable descriptor)
+	deadline bool        // r or w is an *os.File whose deadlines work (a pollable descriptor)
 	regular  bool        // w is an *os.File of a regular file (a guest could read what it wrote)
 	fi       fs.FileInfo // that file's identity (nil: unknown)
-	pending  *pending // an operation a cancelled call abandoned (held by the registry meanwhile)
+	pending  *pending    // an operation a cancelled call abandoned (held by the registry meanwhile)
 }
 
 // pending is a Read or Write left running by a call whose context ended.
