@@ -18,13 +18,13 @@ import (
 //
 //   - Small writes to stdout and stderr (at most batchDirect bytes each) are collected in one
 //     batch of at most batchCap bytes and written as one host write. The batch is flushed
-//     when it would overflow, before a write to the other stream, before every WASI function
-//     except the neutral ones (see funcDef.neutral: reading and seeking regular files, argument
-//     and environment queries, fd_fdstat_get, random_get), so before any read of stdin, sleep,
-//     poll, proc_exit or change to a file; before reading or seeking the file the batch goes to,
-//     when stdout or stderr is a regular file (the program would miss its own output); and by Flush, which the engine
-//     calls when each call ends however it ends (return, trap, proc_exit, deadline), so no
-//     output is lost.
+//     when it would overflow; before a write to the other descriptor or stream, or a larger
+//     write; before every WASI function except the neutral ones (funcDef.neutral: reads and
+//     seeks of regular files, argument and environment queries, fd_fdstat_get, random_get), so
+//     before any read of stdin, sleep, poll, proc_exit, opening or changing a file; before a
+//     read or seek of the very file stdout or stderr is, when that is a regular file (the
+//     program would miss its own output); and by Flush, which the engine calls when each call
+//     ends however it ends (return, trap, proc_exit, deadline), so no output is lost.
 //   - Small reads of regular files (at most readAheadMax bytes) are served from a host-side
 //     buffer of readAheadSize bytes filled by one ReadAt: the same bytes at the same offsets
 //     as without it. Buffers are dropped by every non-neutral function (any write or change
