@@ -60,13 +60,13 @@ func TestColdBreakdown(t *testing.T) {
 			t.Fatal(err)
 		}
 		writeLayout(vm.Mem(), im, abi.XferAddr+cfg.XferBytes)
-		add("(of which: layout written by the host)", time.Since(t1))
+		add("(part of new machine: layout writing)", time.Since(t1))
 		t2 := time.Now()
 		if err := vm.VCPU().EnterUserMode(abi.PML4Addr, abi.GDTAddr, abi.IDTAddr, abi.TSSAddr, abi.TSSLimit,
 			im.entry, abi.UStackTop); err != nil {
 			t.Fatal(err)
 		}
-		add("(of which: registers set)", time.Since(t2))
+		add("(part of new machine: registers set)", time.Since(t2))
 		vm.Close()
 	}
 	var touched []int
