@@ -283,3 +283,42 @@ func TestBatchToRegularFileReadBack(t *testing.T) {
 	require.Equal(t, wasi.ErrnoSuccess, g.call("fd_read", uint64(self), 100, 1, 8))
 	require.Equal(t, "mine", string(g.mem[2000:2000+g.u32(8)]), "the program reads its own output")
 }
+
+// BenchmarkCatHostSide is the host side of zig-cc's cat: fd_read of 512 bytes from a file and
+// fd_write of them to stdout, with and without buffering (no VM: what a host call costs the
+// host on top of crossing the VM boundary).
+func BenchmarkCatHostSide(b *testing.B) {
+	dir := b.TempDir()
+	require.NoError(b, os.WriteFile(filepath.Join(dir, "f"), make([]byte, 1<<20), 0o644))
+	root, err := os.OpenRoot(dir)
+	require.NoError(b, err)
+	defer root.Close()
+	for _, buffered := range []bool{false, true} {
+		b.Run(fmt.Sprintf("buffered=%v", buffered), func(b *testing.B) {
+			out, err := os.Create(filepath.Join(b.TempDir(), "out"))
+			require.NoError(b, err)
+			defer out.Close()
+			g := newGuest(&testing.T{}, wasi.Config{Stdout: out, Preopens: []wasi.Preopen{{GuestPath: "/", FS: root.FS()}}})
+			if buffered {
+				g.in.EnableBuffering()
+			}
+			e, fd := g.open(3, "f", 0, 0, rightFdRead)
+			require.Equal(b, wasi.ErrnoSuccess, e)
+			read, write := g.fns["fd_read"].Fn, g.fns["fd_write"].Fn
+			g.iovecs(100, 2000, 512)
+			stack := make([]uint64, 4)
+			ctx := context.Background()
+			for i := 0; b.Loop(); i++ {
+				if i%2048 == 0 { // back to the start of the 1 MiB file
+					stack[0], stack[1], stack[2], stack[3] = uint64(fd), 0, 0, 16
+					_ = g.fns["fd_seek"].Fn(ctx, g.mem, stack)
+				}
+				stack[0], stack[1], stack[2], stack[3] = uint64(fd), 100, 1, 8
+				_ = read(ctx, g.mem, stack)
+				stack[0], stack[1], stack[2], stack[3] = 1, 100, 1, 8
+				_ = write(ctx, g.mem, stack)
+			}
+			_ = g.in.Flush(ctx)
+		})
+	}
+}
