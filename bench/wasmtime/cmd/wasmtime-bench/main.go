@@ -4,6 +4,11 @@
 //
 //	go build -o wasmtime-bench ./cmd/wasmtime-bench
 //	wasmtime-bench -module internal/bench/modules/bench.wasm -runs 2000 -cold-runs 50
+//
+// `hlwasm bench --wasmtime BIN` also passes -hostcalls (hostcalls.wasm: 1,000 host calls in one
+// call) and -cat NAME=PROG with -cat-dir, -cat-input and -cat-sha256 (wazero's cat programs
+// copying a generated file, output checked). Each line carries the process's CPU time per
+// operation, as hlwasm bench's do.
 package main
 
 import (
