@@ -23,8 +23,9 @@ import (
 //     seeks of regular files, argument and environment queries, fd_fdstat_get, random_get), so
 //     before any read of stdin, sleep, poll, proc_exit, opening or changing a file; before a
 //     read or seek of the very file stdout or stderr is, when that is a regular file (the
-//     program would miss its own output); and by Flush, which the engine calls when each call
-//     ends however it ends (return, trap, proc_exit, deadline), so no output is lost.
+//     program would miss its own output); by Sync, which the engine calls before host
+//     functions of its own; and by Flush, which the engine calls when each call ends however
+//     it ends (return, trap, proc_exit, deadline), so no output is lost.
 //   - Small reads of regular files (at most readAheadMax bytes) are served from a host-side
 //     buffer of readAheadSize bytes filled by one ReadAt: the same bytes at the same offsets
 //     as without it. Buffers are dropped by every non-neutral function (any write or change
@@ -104,6 +105,12 @@ func (in *Instance) Flush(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
+
+// Sync ends buffering's window as a non-neutral WASI function does: batched output is written
+// (a write error is kept for the program's next write) and read-ahead buffers are dropped. The
+// engine calls it before host functions of its own, which could write where the guest's
+// output goes or change its files.
+func (in *Instance) Sync(ctx context.Context) { in.sync(ctx) }
 
 // sync ends buffering's window before a non-neutral function: the batch is written (its error
 // kept for the program's next write) and read-ahead buffers are dropped.

@@ -7,10 +7,12 @@
 ;;   then_trap(n), then_spin(n), then_exit(n)   hello(n), then a trap (unreachable), an endless
 ;;                loop, or proc_exit(3): output written just before the end must not be lost
 ;;   write2 -> e  two writes of "hello from wasm\n"; returns the second one's errno
+;;   log_between  a line to stdout, "err\n" through the host's hlwasm.log, a line to stdout
 (module
   (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (import "hlwasm" "log" (func $log (param i32 i32)))
   (memory (export "memory") 2)
   (data (i32.const 16) "hello from wasm\n")
   (data (i32.const 64) "err\n")
@@ -75,4 +77,9 @@
 
   (func (export "write2") (result i32)
     (drop (call $write (i32.const 1) (i32.const 16) (i32.const 16)))
-    (call $write (i32.const 1) (i32.const 16) (i32.const 16))))
+    (call $write (i32.const 1) (i32.const 16) (i32.const 16)))
+
+  (func (export "log_between")
+    (drop (call $write (i32.const 1) (i32.const 16) (i32.const 16)))
+    (call $log (i32.const 64) (i32.const 4))
+    (drop (call $write (i32.const 1) (i32.const 16) (i32.const 16)))))
