@@ -114,20 +114,9 @@ func TestOutputErrorReachesProgram(t *testing.T) {
 func TestOutputOrderAcrossHostFunctions(t *testing.T) {
 	for _, engine := range engines {
 		t.Run(engine.String(), func(t *testing.T) {
-			ctx := context.Background()
 			var out bytes.Buffer
-			wasm, err := os.ReadFile(stdioWasm)
-			require.NoError(t, err)
-			rt, err := host.NewRuntime(ctx, host.Config{Engine: engine, WASI: &wasi.Config{Stdout: &out}, Log: &out})
-			if err != nil && engine == host.EngineMicroVM && os.Getenv("HLWASM_SKIP_KVM") == "1" {
-				t.Skip(err)
-			}
-			require.NoError(t, err)
-			defer rt.Close(ctx)
-			mod, err := rt.LoadModule(ctx, wasm)
-			require.NoError(t, err)
-			defer mod.Close(ctx)
-			_, err = mod.Call(ctx, "log_between")
+			mod := stdioModuleWith(t, host.Config{Engine: engine, WASI: &wasi.Config{Stdout: &out}, Log: &out})
+			_, err := mod.Call(context.Background(), "log_between")
 			require.NoError(t, err)
 			require.Equal(t, "hello from wasm\nerr\nhello from wasm\n", out.String())
 		})
