@@ -84,6 +84,7 @@ func (m *Module) sandboxFuncs() ([]api.HostFunction, *wasi.Instance, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	wi.EnableBuffering() // Sandbox.call flushes when each call ends; newSandbox after _initialize
 	own := map[string]api.HostFunction{}
 	for _, f := range wi.Functions() {
 		own[f.Name] = f
@@ -92,6 +93,13 @@ func (m *Module) sandboxFuncs() ([]api.HostFunction, *wasi.Instance, error) {
 	for i, f := range funcs {
 		if f.ModuleName == wasiModule {
 			funcs[i] = m.rt.observeHost(own[f.Name])
+		} else if fn := f.Fn; fn != nil {
+			// The host's own functions (hlwasm.log included) may write where the guest's
+			// stdout goes: batched output is written first, so the order is the guest's.
+			funcs[i].Fn = func(ctx context.Context, mem api.Memory, stack []uint64) error {
+				wi.Sync(ctx)
+				return fn(ctx, mem, stack)
+			}
 		}
 	}
 	return funcs, wi, nil

@@ -40,6 +40,7 @@ type Module struct {
 
 	mu     sync.Mutex
 	spare  *Sandbox // the sandbox that validated the module, handed out by the first NewSandbox
+	spares *spares  // Config.SpareSandboxes made ahead of time
 	closed bool
 }
 
@@ -138,9 +139,13 @@ func (m *Module) NewSandbox(ctx context.Context) (*Sandbox, error) {
 	if sb := m.spare; sb != nil {
 		m.spare = nil
 		m.mu.Unlock()
+		m.spares.fill() // the next NewSandbox finds one made meanwhile
 		return sb, nil
 	}
 	m.mu.Unlock()
+	if sb := m.spares.take(); sb != nil {
+		return sb, nil
+	}
 	return m.newSandbox(ctx)
 }
 
@@ -152,6 +157,12 @@ func (m *Module) newSandbox(ctx context.Context) (*Sandbox, error) {
 		return nil, err
 	}
 	in, err := m.newInstance(ctx, funcs, wi != nil)
+	if wi != nil {
+		if ferr := wi.Flush(ctx); err == nil && ferr != nil { // what _initialize wrote
+			in.close()
+			err = ferr
+		}
+	}
 	if err != nil {
 		if wi != nil {
 			wi.Close()
@@ -241,6 +252,7 @@ func (m *Module) wazeroConfig() wazeroengine.Config {
 func (m *Module) Close(ctx context.Context) error {
 	_ = ctx
 	m.pool.close()
+	m.spares.close() // before the snapshot file they start from is closed
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.closed = true
@@ -262,6 +274,7 @@ func (m *Module) Close(ctx context.Context) error {
 func (r *Runtime) newModule(wasm []byte, info *wasmbin.Module) (*Module, error) {
 	m := &Module{rt: r, wasm: append([]byte(nil), wasm...), info: info, funcs: map[string]FunctionDefinition{}}
 	m.pool = newPool(m, r.cfg.PoolSize)
+	m.spares = newSpares(m, r.cfg.SpareSandboxes)
 	for i, e := range info.Exports {
 		if e.Kind != wasmbin.KindFunc {
 			continue

@@ -56,6 +56,12 @@ type Config struct {
 	NoDefaultLog bool
 	// PoolSize bounds the sandboxes Module.Call keeps per module. Default runtime.NumCPU().
 	PoolSize int
+	// SpareSandboxes is how many sandboxes per module NewSandbox keeps made ahead of time, in
+	// the background, so that it hands one out instead of creating a VM on the caller's path
+	// (each taken is replaced at once). They cost what as many idle sandboxes in their
+	// snapshot state cost, and the CPU time of making them. Default 0: every NewSandbox but
+	// the module's first creates its own.
+	SpareSandboxes int
 	// ResetMode chooses how a sandbox finds the memory pages to restore on Reset.
 	// Default ResetCompare; see machine.ResetMode and docs/ARCHITECTURE.md for measurements.
 	ResetMode ResetMode

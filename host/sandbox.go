@@ -44,6 +44,18 @@ func (s *Sandbox) call(ctx context.Context, name string, params []uint64) ([]uin
 	ctx, cancel := bounded(ctx, s.mod.rt.cfg.CallTimeout)
 	defer cancel()
 	res, err := s.in.call(ctx, f, params)
+	if s.wasi != nil {
+		// Batched output is written however the call ended (trap, exit, deadline included).
+		// A write error the program could not be told of fails a call that had succeeded.
+		var exit *api.ExitError
+		switch ferr := s.wasi.Flush(ctx); {
+		case ferr == nil:
+		case err == nil:
+			res, err = nil, ferr
+		case errors.As(err, &exit):
+			err = errors.Join(err, ferr) // both the exit code and the lost output
+		}
+	}
 	if err != nil {
 		if !errors.Is(err, ErrTrap) {
 			err = fmt.Errorf("calling %s: %w", name, err)

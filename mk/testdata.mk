@@ -21,7 +21,7 @@
 #     tests/spectest/spectest.wat -> spectest.wasm (the `spectest` module of the spec suite, for
 #       both runners: Go embeds the .wasm, the hosted C runner includes
 #       wasmguest/hosted/spectest_wasm.inc, the same bytes as a C initializer made with od)
-#     internal/bench/modules/bench.wat -> bench.wasm
+#     internal/bench/modules/{bench,hostcalls}.wat -> .wasm
 #     internal/wazeroengine/testdata/host.wat -> host.wasm
 #     wasmguest/engine/tests/wat/{edge,slots}.wat -> .wasm
 #     internal/wasmbin/testdata/{empty,imports,plain}.wat -> .wasm (--enable-extended-const)
@@ -41,6 +41,12 @@
 #   Components, jco $(TD_JCO_VERSION) from npm (wasm-tools component embed/new, mk/mkcomp.mjs):
 #     tests/testdata/wit/rt.wasm + rt.wit -> rt.component.wasm, rt.embed.wasm, rt-utf16.component.wasm
 #     tests/testdata/wit/res.wasm + res.wit -> res.component.wasm
+#   Copied, not built here (TD_WAZERO_COPIES): wazero's example `cat` programs, which wazero
+#   v1.12.0 ships prebuilt (cargo-wasi, tinygo, zig-cc; their sources are beside them in the
+#   module, but this repository has none of those toolchains). Copied from the module cache
+#   (`go mod download` fetches it: it is a dependency) and compared byte for byte like the rest:
+#     $(wazero)/imports/wasi_snapshot_preview1/example/testdata/{cargo-wasi,tinygo,zig-cc}/cat.wasm
+#       -> internal/bench/modules/cat-{cargo,tinygo,zig-cc}.wasm (`hlwasm bench`'s cat scenarios)
 #   Go generators (outputs committed beside the generator):
 #     tests/testdata/malformed/gen.go -> malformed/*.wasm + malformed/README.md
 #     tests/testdata/wit/gen -> tests/testdata/wit/rt.wit, rt_gen.c (sources of rt.wasm)
@@ -77,7 +83,7 @@ TD_O := $(if $(TD_OUT),$(abspath $(TD_OUT))/)
 # ---- the inventory ----
 TD_WAT := $(addsuffix .wasm,$(addprefix tests/testdata/,arith fresh hostcall imports mem4g nested traps) \
 	tests/testdata/wasi/stdio tests/soak/testdata/soak examples/guests/add tests/spectest/spectest \
-	internal/bench/modules/bench internal/wazeroengine/testdata/host \
+	internal/bench/modules/bench internal/bench/modules/hostcalls internal/wazeroengine/testdata/host \
 	wasmguest/engine/tests/wat/edge wasmguest/engine/tests/wat/slots)
 TD_WAT_EXT := $(addsuffix .wasm,$(addprefix internal/wasmbin/testdata/,empty imports plain))
 BENCH_KERNELS := fib sha256 nbody qsort gemm
@@ -90,12 +96,14 @@ TD_GO_WASM := $(TD_GO_WASI) bench/gobig.wasm
 TD_COMPONENTS := $(addprefix tests/testdata/wit/,rt.component.wasm rt.embed.wasm \
 	rt-utf16.component.wasm res.component.wasm)
 TD_COPIES  := examples/embed/add.wasm wasmguest/hosted/spectest_wasm.inc
+TD_WAZERO_CATS := cargo tinygo zig-cc
+TD_WAZERO_COPIES := $(TD_WAZERO_CATS:%=internal/bench/modules/cat-%.wasm)
 TD_MALFORMED_CASES := $(sort $(wildcard tests/testdata/malformed/*.wasm))
 TD_MALFORMED := $(TD_MALFORMED_CASES) tests/testdata/malformed/README.md
 TD_WIT_GEN := tests/testdata/wit/rt.wit tests/testdata/wit/rt_gen.c
 
 # Compared byte for byte by check-testdata, always.
-TD_EXACT := $(TD_WAT) $(TD_WAT_EXT) $(TD_C) $(TD_WIT_C) $(TD_WASI_C) $(TD_COPIES) \
+TD_EXACT := $(TD_WAT) $(TD_WAT_EXT) $(TD_C) $(TD_WIT_C) $(TD_WASI_C) $(TD_COPIES) $(TD_WAZERO_COPIES) \
 	$(TD_MALFORMED) $(TD_WIT_GEN)
 # Every committed .wasm must be one of these.
 TD_ALL_WASM := $(filter %.wasm,$(TD_EXACT) $(TD_GO_WASM) $(TD_COMPONENTS))
@@ -109,7 +117,7 @@ components: $(addprefix $(TD_O),$(TD_COMPONENTS))
 bench-wasm: $(addprefix $(TD_O),$(BENCH_WASM) bench/gobig.wasm)
 examples-wasm: $(addprefix $(TD_O),$(filter examples/%,$(TD_WAT) $(TD_C) $(TD_WIT_C) $(TD_COPIES)))
 spectest-wasm: $(addprefix $(TD_O),tests/spectest/spectest.wasm wasmguest/hosted/spectest_wasm.inc)
-internal-wasm: $(addprefix $(TD_O),$(filter internal/%,$(TD_WAT)) $(TD_WAT_EXT))
+internal-wasm: $(addprefix $(TD_O),$(filter internal/%,$(TD_WAT)) $(TD_WAT_EXT) $(TD_WAZERO_COPIES))
 engine-wasm: $(addprefix $(TD_O),$(filter wasmguest/%,$(TD_WAT)))
 
 # ---- WAT ----
@@ -234,6 +242,15 @@ $(TD_O)tests/testdata/wit/res.component.wasm: tests/testdata/wit/res.wasm tests/
 $(TD_O)examples/embed/add.wasm: examples/guests/add.wasm
 	@mkdir -p $(@D)
 	cp $< $@
+	chmod 644 $@
+
+# wazero's prebuilt cat programs, from the module cache (the version go.mod requires).
+TD_WAZERO_DIR = $(shell $(TD_GO) mod download github.com/tetratelabs/wazero >/dev/null 2>&1; \
+	$(TD_GO) list -m -f '{{.Dir}}' github.com/tetratelabs/wazero)
+TD_WAZERO_CAT_SRC = $(TD_WAZERO_DIR)/imports/wasi_snapshot_preview1/example/testdata/$(if $(filter cargo,$(1)),cargo-wasi,$(1))/cat.wasm
+$(addprefix $(TD_O),$(TD_WAZERO_COPIES)): $(TD_O)internal/bench/modules/cat-%.wasm:
+	@mkdir -p $(@D)
+	cp $(call TD_WAZERO_CAT_SRC,$*) $@
 	chmod 644 $@
 
 # The hosted spec runner's copy of spectest.wasm, as a C initializer.

@@ -478,6 +478,15 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, t *tenant) {
 	ctx = wasi.WithArgs(ctx, args)
 	start := time.Now()
 	_, err := l.mod.Call(ctx, "_start")
+	if errors.Is(err, wasi.ErrOutput) && errors.Is(err, errOutputLimit) {
+		// Output cut by the response cap is what Truncated reports, not a failure (a batched
+		// write's error reaches the host when the program did not write again).
+		if exit := (*api.ExitError)(nil); errors.As(err, &exit) {
+			err = exit
+		} else {
+			err = nil
+		}
+	}
 	cr, ok := result(err, timeout)
 	if !ok {
 		s.callError(w, r, err)

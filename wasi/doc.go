@@ -25,6 +25,12 @@
 // that guests behave identically on both; poll_oneoff reports them, files and directories as
 // always ready and only sleeps for clock subscriptions.
 //
+// With [Instance.EnableBuffering] (host turns it on for every sandbox) small writes to stdout and
+// stderr are batched and small reads of regular files served from a read-ahead window, without
+// changing what the program observes; the embedder must call [Instance.Flush] when each call
+// ends. buffering.go says what is batched, when it is flushed, and how a batched write's error
+// reaches the program (its next write on that stream, else Flush's [ErrOutput]).
+//
 // A [Instance] holds the per-guest state (the file-descriptor table: 0, 1, 2 are stdio, 3... the
 // preopens, then files the guest opens); [Instance.Reset] returns it to its initial state for a
 // sandbox reset.

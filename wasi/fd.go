@@ -12,7 +12,7 @@ func fdClose(in *Instance, _ context.Context, _ api.Memory, p []uint64) Errno {
 	if e == nil {
 		return ErrnoBadf
 	}
-	e.close()
+	in.closeEntry(e)
 	in.fds[fd] = nil
 	for len(in.fds) > 0 && in.fds[len(in.fds)-1] == nil {
 		in.fds = in.fds[:len(in.fds)-1]
@@ -27,7 +27,7 @@ func fdRenumber(in *Instance, _ context.Context, _ api.Memory, p []uint64) Errno
 		return ErrnoBadf
 	}
 	if from != to {
-		et.close()
+		in.closeEntry(et)
 		in.fds[to], in.fds[from] = ef, nil
 	}
 	return ErrnoSuccess

@@ -102,9 +102,13 @@ func (in *Instance) read(m api.Memory, fd, iovsPtr, count, resultPtr uint32, at 
 		ra, isRA := e.file.(io.ReaderAt)
 		switch {
 		case isRA && at >= 0:
-			src = func(b []byte) (int, error) { n, err := ra.ReadAt(b, at); at += int64(n); return n, err }
+			src = func(b []byte) (int, error) { n, err := in.readAt(e, ra, b, at); at += int64(n); return n, err }
 		case isRA:
-			src = func(b []byte) (int, error) { n, err := ra.ReadAt(b, e.offset); e.offset += int64(n); return n, err }
+			src = func(b []byte) (int, error) {
+				n, err := in.readAt(e, ra, b, e.offset)
+				e.offset += int64(n)
+				return n, err
+			}
 		case at >= 0:
 			return ErrnoSpipe
 		default:
@@ -138,7 +142,13 @@ func fdWrite(in *Instance, ctx context.Context, m api.Memory, stack []uint64) er
 		return nil
 	case e.kind == kindStdout || e.kind == kindStderr:
 		s = in.stdio(ctx, e.kind)
+		buffered, kind := in.buffered, e.kind
 		in.mu.Unlock() // the stream serializes itself
+		if s != nil && buffered {
+			errno, err := in.batchWrite(ctx, m, kind, s, iovsPtr, count, resultPtr)
+			stack[0] = uint64(errno)
+			return err
+		}
 		if s != nil {
 			w = &streamWriter{ctx: ctx, s: s}
 		}

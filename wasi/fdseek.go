@@ -49,6 +49,9 @@ func (in *Instance) seek(fd uint32, offset int64, whence uint32) (int64, Errno) 
 	case whence > whenceEnd:
 		return 0, ErrnoInval
 	}
+	if e.ra != nil {
+		e.ra.buf = nil
+	}
 	if _, ok := e.file.(io.ReaderAt); !ok {
 		s, ok := e.file.(io.Seeker)
 		if !ok {

@@ -31,6 +31,23 @@ type fdEntry struct {
 	append  bool         // writes go to the end
 	offset  int64
 	dirents []dirent // listing cached by fd_readdir (kindDir)
+	// ra is the read-ahead buffer of a regular file (buffering.go); noReadAhead: not one.
+	ra          *readAhead
+	noReadAhead bool
+	fi          fs.FileInfo // the file's Stat, taken once (buffering.go)
+}
+
+// stat returns the file's FileInfo, asking for it once per descriptor (a file's identity and
+// kind do not change while it is open). With in.mu held.
+func (e *fdEntry) stat() (fs.FileInfo, error) {
+	if e.fi != nil {
+		return e.fi, nil
+	}
+	fi, err := e.file.Stat()
+	if err == nil {
+		e.fi = fi
+	}
+	return fi, err
 }
 
 func (e *fdEntry) close() {
@@ -38,6 +55,15 @@ func (e *fdEntry) close() {
 		_ = e.file.Close()
 		e.file = nil
 	}
+}
+
+// closeEntry closes e, a descriptor of the table, and releases its read-ahead buffer.
+func (in *Instance) closeEntry(e *fdEntry) {
+	if e.ra != nil {
+		e.ra = nil
+		in.readAheads--
+	}
+	e.close()
 }
 
 // lookup returns the entry of fd, or nil.

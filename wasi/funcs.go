@@ -2,6 +2,7 @@ package wasi
 
 import (
 	"context"
+	"io/fs"
 	"slices"
 	"sync"
 
@@ -20,37 +21,51 @@ type funcDef struct {
 	fn     handler
 	raw    rawHandler
 	noRes  bool // proc_exit has no result
+	// neutral functions leave buffering's window open (buffering.go): they neither block, nor
+	// change anything, nor let the program see the order of its output relative to anything
+	// else. Every other function first flushes batched output and drops read-ahead buffers.
+	neutral neutrality
 }
+
+// neutrality says when a function is neutral.
+type neutrality uint8
+
+const (
+	never    neutrality = iota
+	always              // reads of arguments, environment, randomness, descriptor flags
+	onFile              // when its fd (the first parameter) is an open regular file: reads, seeks
+	onStdout            // when its fd is stdout or stderr: fd_write
+)
 
 // funcDefs lists the 46 preview1 functions in the spec's order.
 var funcDefs = []funcDef{
-	{name: "args_get", params: "ii", fn: argsGet},
-	{name: "args_sizes_get", params: "ii", fn: argsSizesGet},
-	{name: "environ_get", params: "ii", fn: environGet},
-	{name: "environ_sizes_get", params: "ii", fn: environSizesGet},
+	{name: "args_get", params: "ii", fn: argsGet, neutral: always},
+	{name: "args_sizes_get", params: "ii", fn: argsSizesGet, neutral: always},
+	{name: "environ_get", params: "ii", fn: environGet, neutral: always},
+	{name: "environ_sizes_get", params: "ii", fn: environSizesGet, neutral: always},
 	{name: "clock_res_get", params: "ii", fn: clockResGet},
 	{name: "clock_time_get", params: "iIi", fn: clockTimeGet},
 	{name: "fd_advise", params: "iIIi", fn: fdAdvise},
 	{name: "fd_allocate", params: "iII", fn: fdAllocate},
 	{name: "fd_close", params: "i", fn: fdClose},
 	{name: "fd_datasync", params: "i", fn: fdSync},
-	{name: "fd_fdstat_get", params: "ii", fn: fdFdstatGet},
+	{name: "fd_fdstat_get", params: "ii", fn: fdFdstatGet, neutral: always},
 	{name: "fd_fdstat_set_flags", params: "ii", fn: fdFdstatSetFlags},
 	{name: "fd_fdstat_set_rights", params: "iII", fn: fdFdstatSetRights},
 	{name: "fd_filestat_get", params: "ii", fn: fdFilestatGet},
 	{name: "fd_filestat_set_size", params: "iI", fn: fdFilestatSetSize},
 	{name: "fd_filestat_set_times", params: "iIIi", fn: fdFilestatSetTimes},
-	{name: "fd_pread", params: "iiiIi", fn: fdPread},
+	{name: "fd_pread", params: "iiiIi", fn: fdPread, neutral: onFile},
 	{name: "fd_prestat_get", params: "ii", fn: fdPrestatGet},
 	{name: "fd_prestat_dir_name", params: "iii", fn: fdPrestatDirName},
 	{name: "fd_pwrite", params: "iiiIi", fn: fdPwrite},
-	{name: "fd_read", params: "iiii", raw: fdRead},
+	{name: "fd_read", params: "iiii", raw: fdRead, neutral: onFile},
 	{name: "fd_readdir", params: "iiiIi", fn: fdReaddir},
 	{name: "fd_renumber", params: "ii", fn: fdRenumber},
-	{name: "fd_seek", params: "iIii", fn: fdSeek},
+	{name: "fd_seek", params: "iIii", fn: fdSeek, neutral: onFile},
 	{name: "fd_sync", params: "i", fn: fdSync},
-	{name: "fd_tell", params: "ii", fn: fdTell},
-	{name: "fd_write", params: "iiii", raw: fdWrite},
+	{name: "fd_tell", params: "ii", fn: fdTell, neutral: onFile},
+	{name: "fd_write", params: "iiii", raw: fdWrite, neutral: onStdout},
 	{name: "path_create_directory", params: "iii", fn: pathCreateDirectory},
 	{name: "path_filestat_get", params: "iiiii", fn: pathFilestatGet},
 	{name: "path_filestat_set_times", params: "iiiiIIi", fn: pathUnsupported(0)},
@@ -65,7 +80,7 @@ var funcDefs = []funcDef{
 	{name: "proc_exit", params: "i", raw: procExit, noRes: true},
 	{name: "proc_raise", params: "i", fn: nosys},
 	{name: "sched_yield", params: "", raw: schedYield},
-	{name: "random_get", params: "ii", raw: randomGet},
+	{name: "random_get", params: "ii", raw: randomGet, neutral: always},
 	{name: "sock_accept", params: "iii", fn: nosys},
 	{name: "sock_recv", params: "iiiiii", fn: nosys},
 	{name: "sock_send", params: "iiiii", fn: nosys},
@@ -119,6 +134,9 @@ func (in *Instance) bind(d funcDef) api.GoFunction {
 		if len(stack) < n || len(stack) < 1 && !d.noRes {
 			return ErrStack
 		}
+		if in.isBuffered() {
+			in.beforeCall(ctx, d.neutral, uint32(stack[0]))
+		}
 		if d.raw != nil {
 			return d.raw(in, ctx, m, stack)
 		}
@@ -128,6 +146,31 @@ func (in *Instance) bind(d funcDef) api.GoFunction {
 		stack[0] = uint64(e)
 		return nil
 	}
+}
+
+// beforeCall ends buffering's window unless the function is neutral for fd (buffering.go).
+func (in *Instance) beforeCall(ctx context.Context, n neutrality, fd uint32) {
+	switch n {
+	case always:
+		return
+	case onFile, onStdout:
+		in.mu.Lock()
+		e := in.lookup(fd)
+		isFile := e != nil && e.kind == kindFile
+		var fi fs.FileInfo
+		if isFile {
+			fi, _ = e.stat()
+		}
+		in.mu.Unlock()
+		switch {
+		case isFile && n == onFile:
+			in.flushBeforeFileRead(ctx, fi)
+			return
+		case e != nil && n == onStdout && (e.kind == kindStdout || e.kind == kindStderr):
+			return
+		}
+	}
+	in.sync(ctx)
 }
 
 func nosys(*Instance, context.Context, api.Memory, []uint64) Errno { return ErrnoNosys }

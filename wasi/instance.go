@@ -1,6 +1,7 @@
 package wasi
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"io"
@@ -24,6 +25,11 @@ type Instance struct {
 	streams callStdio
 	fds     []*fdEntry
 	funcs   []api.HostFunction
+	// Buffering (buffering.go): on once EnableBuffering is called.
+	buffered   bool
+	batch      outBatch
+	raGen      uint64 // bumped to drop every read-ahead buffer
+	readAheads int    // descriptors holding a read-ahead buffer
 }
 
 // New returns all 46 WASI preview1 host functions bound to a fresh Instance.
@@ -57,6 +63,7 @@ func (in *Instance) Reset(cfg Config) error {
 	if err := validate(&cfg); err != nil {
 		return err
 	}
+	_ = in.Flush(context.Background()) // output of the last call belongs to it, not to the next
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	for _, e := range in.fds {
@@ -64,6 +71,7 @@ func (in *Instance) Reset(cfg Config) error {
 			e.close()
 		}
 	}
+	in.readAheads = 0
 	in.cfg = cfg
 	in.clock = cfg.Clock
 	if in.clock == nil {
@@ -83,6 +91,7 @@ func (in *Instance) Reset(cfg Config) error {
 
 // Close closes every open descriptor; the instance must be Reset before further use.
 func (in *Instance) Close() error {
+	err := in.Flush(context.Background())
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	for _, e := range in.fds {
@@ -91,7 +100,7 @@ func (in *Instance) Close() error {
 		}
 	}
 	in.fds = nil
-	return nil
+	return err
 }
 
 func validate(cfg *Config) error {

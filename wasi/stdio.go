@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"runtime"
 	"strings"
@@ -57,8 +58,10 @@ type stream struct {
 	sem      chan struct{} // held for one operation; a channel so that waiting respects ctx
 	r        io.Reader
 	w        io.Writer
-	deadline bool     // r or w is an *os.File whose deadlines work (a pollable descriptor)
-	pending  *pending // an operation a cancelled call abandoned (held by the registry meanwhile)
+	deadline bool        // r or w is an *os.File whose deadlines work (a pollable descriptor)
+	regular  bool        // w is an *os.File of a regular file (a guest could read what it wrote)
+	fi       fs.FileInfo // that file's identity (nil: unknown)
+	pending  *pending    // an operation a cancelled call abandoned (held by the registry meanwhile)
 }
 
 // pending is a Read or Write left running by a call whose context ended.
@@ -140,6 +143,11 @@ func newStream(v any, write bool) *stream {
 		// only; elsewhere a blocking operation runs in a goroutine the call can leave.
 		if write {
 			s.deadline = f.SetWriteDeadline(time.Time{}) == nil
+			fi, err := f.Stat()
+			s.regular = err != nil || fi.Mode().IsRegular() // unknown counts as regular: flush
+			if err == nil {
+				s.fi = fi
+			}
 		} else {
 			s.deadline = f.SetReadDeadline(time.Time{}) == nil
 		}

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,6 +28,7 @@ type benchOpts struct {
 	duration       time.Duration
 	wasm           []byte
 	loadWasm       []byte
+	catRuns        int
 }
 
 func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
@@ -41,9 +44,19 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	loadPath := fs.String("load-module", "", "module for the load scenario (default: the built-in bench module)")
 	resets := fs.Bool("resets", false, "also measure reset+call per reset mode for 1, 16 and 256 dirtied pages")
 	chart := fs.String("chart", "", "write box plots of the latency distributions to this .svg or .png file")
+	fs.IntVar(&o.catRuns, "cat-runs", 1, "runs of each cat scenario")
+	catBytes := fs.Int64("cat-bytes", 27_000_000, "size of the file the cat scenarios copy (0: no cat scenarios)")
+	only := fs.String("only", "", "run only these groups, comma-separated: floors, microvm, wazero, hostcalls, cat, wasmtime, resets")
+	quick := fs.Bool("quick", false, "a smoke run: few samples of everything, a 64 KiB cat file (numbers mean little)")
 	wasmtimeBin := fs.String("wasmtime", "", "also run this wasmtime-bench binary (bench/wasmtime/cmd/wasmtime-bench) in the same run")
 	if err := fs.Parse(args); err != nil {
 		return usagef("bench: %v", err)
+	}
+	if o.runs < 1 || o.coldRuns < 1 || o.catRuns < 1 || *catBytes < 0 || o.duration <= 0 {
+		return usagef("bench: --runs, --cold-runs and --cat-runs must be at least 1, --duration positive, --cat-bytes not negative")
+	}
+	if *quick {
+		o.runs, o.coldRuns, o.catRuns, o.duration, *catBytes = 8, 2, 1, 50*time.Millisecond, 64<<10
 	}
 	o.wasm, o.loadWasm = bench.Module, bench.Module
 	if *loadPath != "" {
@@ -60,13 +73,19 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 
 	var results []bench.Result
 	var series []bench.Series
+	// record(scenario, engine) is called before the scenario runs (in record(s, e)(bench.Time(…))
+	// Go evaluates the calls left to right): it notes the process's CPU time then, and charges
+	// what was used until the samples arrive to the scenario's operations (one per sample).
 	record := func(scenario, engine string) func([]time.Duration, time.Duration, error) error {
+		cpu0 := bench.CPUTime()
 		return func(samples []time.Duration, wall time.Duration, err error) error {
+			cpu := bench.CPUTime() - cpu0
 			if err != nil {
 				return fmt.Errorf("bench %s/%s: %w", scenario, engine, err)
 			}
 			series = append(series, bench.Series{Scenario: scenario, Engine: engine, Samples: samples})
 			r := bench.Summarize(scenario, engine, samples, wall)
+			r.SetCPU(cpu, len(samples))
 			results = append(results, r)
 			if *asJSON {
 				b, _ := json.Marshal(r)
@@ -75,17 +94,43 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 			return nil
 		}
 	}
-	steps := []func() error{
-		func() error { return record("floor-create", "raw")(bench.FloorCreate(k, o.coldRuns)) },
-		func() error { return record("floor-exit", "raw")(bench.FloorExit(k, o.runs)) },
-		func() error { return record("floor-exit-handoff", "raw")(bench.FloorExitHandoff(k, o.runs)) },
-		func() error { return record("floor-mailbox", "raw")(bench.FloorMailbox(k, o.runs*10)) },
-		func() error { return benchMicroVM(ctx, o, record) },
-		func() error { return benchWazero(ctx, o, record) },
+	type step struct {
+		group string
+		run   func() error
+	}
+	steps := []step{
+		{"floors", func() error { return record("floor-create", "raw")(bench.FloorCreate(k, o.coldRuns)) }},
+		{"floors", func() error { return record("floor-exit", "raw")(bench.FloorExit(k, o.runs)) }},
+		{"floors", func() error { return record("floor-exit-handoff", "raw")(bench.FloorExitHandoff(k, o.runs)) }},
+		{"floors", func() error { return record("floor-mailbox", "raw")(bench.FloorMailbox(k, o.runs*10)) }},
+		{"microvm", func() error { return benchMicroVM(ctx, o, record) }},
+		{"wazero", func() error { return benchWazero(ctx, o, record) }},
+		{"hostcalls", func() error { return benchHostCalls(ctx, o, record) }},
+	}
+	groups := map[string]bool{}
+	for _, g := range strings.Split(*only, ",") {
+		groups[strings.TrimSpace(g)] = true
+	}
+	for g := range groups {
+		if *only != "" && !slices.Contains(benchGroups, g) {
+			return usagef("bench: --only: unknown group %q (have %s)", g, strings.Join(benchGroups, ", "))
+		}
+	}
+	var cat catInput
+	if *catBytes > 0 && (*only == "" || groups["cat"] || groups["wasmtime"]) {
+		dir, err := os.MkdirTemp("", "hlwasm-bench-cat-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		if cat, err = makeCatInput(dir, *catBytes); err != nil {
+			return fmt.Errorf("bench: cat input: %w", err)
+		}
+		steps = append(steps, step{"cat", func() error { return benchCats(ctx, o, cat, record) }})
 	}
 	if *wasmtimeBin != "" {
-		steps = append(steps, func() error {
-			rs, err := runWasmtime(ctx, *wasmtimeBin, o)
+		steps = append(steps, step{"wasmtime", func() error {
+			rs, err := runWasmtime(ctx, *wasmtimeBin, o, cat)
 			for _, r := range rs {
 				results = append(results, r)
 				if *asJSON {
@@ -94,13 +139,16 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 				}
 			}
 			return err
-		})
+		}})
 	}
 	if *resets {
-		steps = append(steps, func() error { return benchResets(ctx, o, record) })
+		steps = append(steps, step{"resets", func() error { return benchResets(ctx, o, record) }})
 	}
-	for _, step := range steps {
-		if err := step(); err != nil {
+	for _, s := range steps {
+		if *only != "" && !groups[s.group] {
+			continue
+		}
+		if err := s.run(); err != nil {
 			return err
 		}
 	}
@@ -130,19 +178,31 @@ func benchMicroVM(ctx context.Context, o benchOpts, record recorder) error {
 	}
 	defer mod.Close(ctx)
 	// cold: new sandbox (VM create, guest boot, module load and instantiate) to first result.
-	var closing time.Duration
-	samples, wall, err := bench.Time(o.coldRuns, func() error {
-		sb, err := mod.NewSandbox(ctx)
-		if err != nil {
-			return err
-		}
-		_, err = sb.Call(ctx, "add", 1, 2)
-		t0 := time.Now()
-		sb.Close(ctx)
-		closing += time.Since(t0)
+	if err := benchCold(ctx, "cold", mod, o, 0, record); err != nil {
 		return err
-	})
-	if err := record("cold", "microvm")(samples, wall-closing, err); err != nil {
+	}
+	// cold-idle: the same with an idle gap (untimed) between sandboxes, as requests arrive at a
+	// lightly loaded server; cold-spare: that with Config.SpareSandboxes = 1, sandboxes made
+	// ahead of time in the background during the gaps (their CPU time is in cpu/op).
+	if err := benchCold(ctx, "cold-idle", mod, o, coldGap, record); err != nil {
+		return err
+	}
+	spareRT, err := host.NewRuntime(ctx, host.Config{HostFunctions: hostFuncs, SpareSandboxes: 1})
+	if err != nil {
+		return err
+	}
+	defer spareRT.Close(ctx)
+	spareMod, err := spareRT.LoadModule(ctx, o.wasm)
+	if err != nil {
+		return err
+	}
+	defer spareMod.Close(ctx)
+	if first, err := spareMod.NewSandbox(ctx); err != nil { // the module's own; spares start
+		return err
+	} else {
+		first.Close(ctx)
+	}
+	if err := benchCold(ctx, "cold-spare", spareMod, o, coldGap, record); err != nil {
 		return err
 	}
 	if err := record("load", "microvm")(bench.Time(max(3, o.coldRuns/5), func() error {
@@ -195,21 +255,11 @@ func benchMicroVM(ctx context.Context, o benchOpts, record recorder) error {
 		}
 	}
 	// hot-call: the guest spins on the mailbox between calls, no exits.
-	hot, err := host.NewRuntime(ctx, host.Config{Spin: o.spin, HostFunctions: hostFuncs})
+	hsb, closeHot, err := benchSandbox(ctx, host.Config{Spin: o.spin, HostFunctions: hostFuncs}, o.wasm)
 	if err != nil {
 		return err
 	}
-	defer hot.Close(ctx)
-	hmod, err := hot.LoadModule(ctx, o.wasm)
-	if err != nil {
-		return err
-	}
-	defer hmod.Close(ctx)
-	hsb, err := hmod.NewSandbox(ctx)
-	if err != nil {
-		return err
-	}
-	defer hsb.Close(ctx)
+	defer closeHot()
 	hsb.Call(ctx, "add", 1, 2) // enter the spinning state
 	if err := record("hot-call", "microvm")(bench.Time(o.runs*10, func() error {
 		_, err := hsb.Call(ctx, "add", 1, 2)
@@ -224,13 +274,67 @@ func benchMicroVM(ctx context.Context, o benchOpts, record recorder) error {
 	}))
 }
 
-// perCall times n runs of f, each making k inner calls, and reports per-inner-call samples.
+// coldGap is the idle time between sandboxes in cold-idle and cold-spare.
+const coldGap = 3 * time.Millisecond
+
+// benchGroups are the names --only accepts.
+var benchGroups = []string{"floors", "microvm", "wazero", "hostcalls", "cat", "wasmtime", "resets"}
+
+// benchCold times NewSandbox + first call, with gap between sandboxes. Neither the close nor
+// the gap is in a sample or the wall time (the sum of the samples); the close's CPU time is
+// in cpu/op, as in wazero's cold, and so is that of anything made in the background.
+func benchCold(ctx context.Context, scenario string, mod *host.Module, o benchOpts, gap time.Duration, record recorder) error {
+	done := record(scenario, "microvm")
+	samples := make([]time.Duration, 0, o.coldRuns)
+	var wall time.Duration
+	for range o.coldRuns {
+		time.Sleep(gap)
+		t0 := time.Now()
+		sb, err := mod.NewSandbox(ctx)
+		if err != nil {
+			return done(nil, 0, err)
+		}
+		_, err = sb.Call(ctx, "add", 1, 2)
+		d := time.Since(t0)
+		sb.Close(ctx)
+		if err != nil {
+			return done(nil, 0, err)
+		}
+		samples, wall = append(samples, d), wall+d
+	}
+	return done(samples, wall, nil)
+}
+
+// benchSandbox starts a sandbox of wasm on a runtime of its own; done closes all three.
+func benchSandbox(ctx context.Context, cfg host.Config, wasm []byte) (sb *host.Sandbox, done func(), err error) {
+	rt, err := host.NewRuntime(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	mod, err := rt.LoadModule(ctx, wasm)
+	if err == nil {
+		if sb, err = mod.NewSandbox(ctx); err != nil {
+			mod.Close(ctx)
+		}
+	}
+	if err != nil {
+		rt.Close(ctx)
+		return nil, nil, err
+	}
+	return sb, func() { sb.Close(ctx); mod.Close(ctx); rt.Close(ctx) }, nil
+}
+
+// perCall times n runs of f, each making k inner calls, and reports one sample per inner call
+// (each run's mean, k times), so that ops/s and CPU time per operation count inner calls.
 func perCall(n, k int, f func() error) ([]time.Duration, time.Duration, error) {
 	s, wall, err := bench.Time(n, f)
-	for i := range s {
-		s[i] /= time.Duration(k)
+	out := make([]time.Duration, 0, len(s)*k)
+	for _, d := range s {
+		for range k {
+			out = append(out, d/time.Duration(k))
+		}
 	}
-	return s, wall, err
+	return out, wall, err
 }
 
 // benchWazero measures wazero (its compiler, the default on amd64) in the same run.
@@ -352,23 +456,27 @@ func benchResets(ctx context.Context, o benchOpts, record recorder) error {
 }
 
 // floorOf names the raw floor each scenario is held against.
-var floorOf = map[string]string{"cold": "floor-create", "warm-call": "floor-exit", "hot-call": "floor-mailbox",
+var floorOf = map[string]string{"cold": "floor-create", "cold-idle": "floor-create", "cold-spare": "floor-create", "warm-call": "floor-exit", "hot-call": "floor-mailbox",
 	"fresh-call": "floor-exit", "host-call": "floor-exit", "host-call-hot": "floor-mailbox"}
 
 func printTable(w io.Writer, rs []bench.Result) {
 	p50 := map[string]int64{}
+	wz := map[string]int64{}
 	for _, r := range rs {
-		if r.Engine == "raw" {
+		switch r.Engine {
+		case "raw":
 			p50[r.Scenario] = r.P50
+		case "wazero":
+			wz[r.Scenario] = r.P50
 		}
 	}
-	ratio := func(v int64, floor string) string {
-		if p50[floor] == 0 {
+	ratio := func(v int64, base map[string]int64, key, name string) string {
+		if base[key] == 0 {
 			return ""
 		}
-		return fmt.Sprintf("%.2fx %s", float64(v)/float64(p50[floor]), floor)
+		return fmt.Sprintf("%.2fx %s", float64(v)/float64(base[key]), name)
 	}
-	fmt.Fprintf(w, "%-24s %-8s %12s %12s %12s  %s\n", "scenario", "engine", "p50", "p99", "ops/s", "p50 vs floor")
+	fmt.Fprintf(w, "%-24s %-8s %12s %12s %12s %12s  %s\n", "scenario", "engine", "p50", "p99", "ops/s", "cpu/op", "p50 vs floor")
 	for _, r := range rs {
 		var cols []string
 		f, ok := floorOf[r.Scenario]
@@ -376,30 +484,47 @@ func printTable(w io.Writer, rs []bench.Result) {
 			f, ok = "floor-exit", true
 		}
 		if ok && r.Engine == "microvm" {
-			cols = append(cols, ratio(r.P50, f))
+			cols = append(cols, ratio(r.P50, p50, f, f))
 			if f == "floor-exit" { // also against the same exit driven from another goroutine
-				cols = append(cols, ratio(r.P50, "floor-exit-handoff"))
+				cols = append(cols, ratio(r.P50, p50, "floor-exit-handoff", "floor-exit-handoff"))
 			}
 		}
-		fmt.Fprintf(w, "%-24s %-8s %12v %12v %12.0f  %s\n", r.Scenario, r.Engine,
-			time.Duration(r.P50), time.Duration(r.P99), r.OpsPerSec, strings.Join(cols, ", "))
+		if vsWazero(r.Scenario) && r.Engine != "wazero" {
+			cols = append(cols, ratio(r.P50, wz, r.Scenario, "wazero"))
+		}
+		fmt.Fprintf(w, "%-24s %-8s %12v %12v %12.0f %12v  %s\n", r.Scenario, r.Engine,
+			time.Duration(r.P50), time.Duration(r.P99), r.OpsPerSec, time.Duration(r.CPUPerOp), strings.Join(cols, ", "))
 	}
 }
 
 // runWasmtime runs the wasmtime-bench helper (a separate module: cgo stays out of hlwasm) with
-// the same parameters and reads its JSON lines.
-func runWasmtime(ctx context.Context, bin string, o benchOpts) ([]bench.Result, error) {
-	mod, err := os.CreateTemp("", "hlwasm-bench-*.wasm")
+// the same parameters and reads its JSON lines. It measures its own CPU time.
+func runWasmtime(ctx context.Context, bin string, o benchOpts, cat catInput) ([]bench.Result, error) {
+	dir, err := os.MkdirTemp("", "hlwasm-bench-wasmtime-")
 	if err != nil {
 		return nil, err
 	}
-	defer os.Remove(mod.Name())
-	if _, err := mod.Write(o.wasm); err != nil {
-		return nil, err
+	defer os.RemoveAll(dir)
+	files := map[string][]byte{"bench.wasm": o.wasm, "hostcalls.wasm": bench.HostCalls}
+	for name, b := range bench.Cats {
+		files["cat-"+name+".wasm"] = b
 	}
-	mod.Close()
-	cmd := exec.CommandContext(ctx, bin, "-module", mod.Name(), "-runs", fmt.Sprint(o.runs),
-		"-cold-runs", fmt.Sprint(o.coldRuns), "-dirty", fmt.Sprint(o.dirty), "-duration", o.duration.String())
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	args := []string{"-module", filepath.Join(dir, "bench.wasm"), "-runs", fmt.Sprint(o.runs),
+		"-cold-runs", fmt.Sprint(o.coldRuns), "-dirty", fmt.Sprint(o.dirty), "-duration", o.duration.String(),
+		"-hostcalls", filepath.Join(dir, "hostcalls.wasm")}
+	if cat.size > 0 {
+		args = append(args, "-cat-dir", cat.dir, "-cat-input", cat.name, "-cat-sha256", fmt.Sprintf("%x", cat.sum),
+			"-cat-runs", fmt.Sprint(o.catRuns))
+		for _, name := range catNames {
+			args = append(args, "-cat", name+"="+filepath.Join(dir, "cat-"+name+".wasm"))
+		}
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {

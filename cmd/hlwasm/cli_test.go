@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -195,5 +196,53 @@ func TestWITBindgen(t *testing.T) {
 	out, errOut, code := hlwasm(t, "wit", "bindgen", "--package", "hello", "../../examples/wit/hello.wit")
 	if code != 0 || !strings.Contains(out, "package hello") {
 		t.Fatalf("bindgen: code %d stderr %s", code, errOut)
+	}
+}
+
+// TestBenchSmoke runs every `hlwasm bench` scenario once, briefly (--quick), and requires each
+// to produce a number: a bench that cannot finish measures nothing. No timing is asserted.
+func TestBenchSmoke(t *testing.T) {
+	requireKVM(t)
+	out, stderr, code := hlwasm(t, "bench", "--quick", "--json", "--resets")
+	if code != 0 {
+		t.Fatalf("hlwasm bench --quick: exit %d, stderr %q", code, stderr)
+	}
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var r struct {
+			Scenario string  `json:"scenario"`
+			Engine   string  `json:"engine"`
+			P50      int64   `json:"p50_ns"`
+			Ops      float64 `json:"ops_per_sec"`
+			CPU      *int64  `json:"cpu_ns_per_op"`
+		}
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		if r.P50 <= 0 || r.Ops <= 0 || r.CPU == nil {
+			t.Errorf("%s/%s produced no number: %s", r.Scenario, r.Engine, line)
+		}
+		seen[r.Scenario+"/"+r.Engine] = true
+	}
+	for _, want := range []string{"floor-create/raw", "floor-exit/raw", "floor-exit-handoff/raw", "floor-mailbox/raw",
+		"cold/microvm", "cold-idle/microvm", "cold-spare/microvm", "load/microvm", "warm-call/microvm", "host-call/microvm", "fresh-call/microvm",
+		"throughput-1/microvm", "throughput-2/microvm", "hot-call/microvm", "host-call-hot/microvm",
+		"cold/wazero", "warm-call/wazero", "host-calls-1000/microvm", "host-calls-1000/wazero",
+		"cat-cargo/microvm", "cat-cargo/wazero", "cat-tinygo/microvm", "cat-tinygo/wazero",
+		"cat-zig-cc/microvm", "cat-zig-cc/wazero", "reset-call-compare-1/microvm", "reset-call-dirtylog-256/microvm"} {
+		if !seen[want] {
+			t.Errorf("no result for %s", want)
+		}
+	}
+}
+
+// TestBenchBadFlags: bad bench parameters are usage errors, not empty or broken runs.
+func TestBenchBadFlags(t *testing.T) {
+	requireKVM(t)
+	for _, args := range [][]string{{"--only", "nope"}, {"--runs", "0"}, {"--cold-runs", "-1"}, {"--cat-bytes", "-5"}, {"--cat-runs", "0"}} {
+		_, stderr, code := hlwasm(t, append([]string{"bench"}, args...)...)
+		if code != 2 || !strings.Contains(stderr, "bench:") {
+			t.Errorf("bench %v: exit %d, stderr %q; want a usage error", args, code, stderr)
+		}
 	}
 }

@@ -131,6 +131,8 @@ func exitCodeOf(err error, timeout time.Duration) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, wasi.ErrOutput):
+		return err
 	case errors.As(err, &exit):
 		if exit.Code == 0 {
 			return nil

@@ -23,3 +23,24 @@ var HostAdd = func() api.HostFunction {
 	f.HonorsContext = true // it never blocks
 	return f
 }()
+
+// HostCalls is modules/hostcalls.wat: calls1000() makes 1,000 calls of env.add (HostAdd) and
+// returns 1000.
+//
+//go:embed modules/hostcalls.wasm
+var HostCalls []byte
+
+// Cats are wazero v1.12.0's example `cat` programs (copied by mk/testdata.mk from wazero's
+// module: imports/wasi_snapshot_preview1/example/testdata), by toolchain. Each copies the files
+// named by its arguments to stdout: zig-cc in 512-byte read/write pairs, cargo through
+// io::copy's 8 KiB buffer, tinygo with one os.ReadFile and one write.
+var Cats = map[string][]byte{"cargo": catCargo, "tinygo": catTinygo, "zig-cc": catZigCC}
+
+var (
+	//go:embed modules/cat-cargo.wasm
+	catCargo []byte
+	//go:embed modules/cat-tinygo.wasm
+	catTinygo []byte
+	//go:embed modules/cat-zig-cc.wasm
+	catZigCC []byte
+)

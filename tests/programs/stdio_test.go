@@ -25,11 +25,17 @@ var engines = []host.Engine{host.EngineMicroVM, host.EngineWazero}
 // stdioModule loads stdio.wasm on engine with cfg as the runtime's WASI configuration.
 func stdioModule(t *testing.T, engine host.Engine, cfg *wasi.Config, pool int) *host.Module {
 	t.Helper()
+	return stdioModuleWith(t, host.Config{Engine: engine, WASI: cfg, PoolSize: pool})
+}
+
+// stdioModuleWith loads stdio.wasm on a runtime of cfg.
+func stdioModuleWith(t *testing.T, cfg host.Config) *host.Module {
+	t.Helper()
 	ctx := context.Background()
 	wasm, err := os.ReadFile(stdioWasm)
 	require.NoError(t, err)
-	rt, err := host.NewRuntime(ctx, host.Config{Engine: engine, WASI: cfg, PoolSize: pool})
-	if err != nil && engine == host.EngineMicroVM && os.Getenv("HLWASM_SKIP_KVM") == "1" {
+	rt, err := host.NewRuntime(ctx, cfg)
+	if err != nil && cfg.Engine == host.EngineMicroVM && os.Getenv("HLWASM_SKIP_KVM") == "1" {
 		t.Skip(err)
 	}
 	require.NoError(t, err)

@@ -4,10 +4,15 @@
 ;;                stderr; returns the bytes read, or -errno
 ;;   hello(n)     writes "hello from wasm\n" n times to stdout (one fd_write each)
 ;;   flood -> e   writes 64 KiB to stdout until fd_write fails; returns its errno
+;;   then_trap(n), then_spin(n), then_exit(n)   hello(n), then a trap (unreachable), an endless
+;;                loop, or proc_exit(3): output written just before the end must not be lost
+;;   write2 -> e  two writes of "hello from wasm\n"; returns the second one's errno
+;;   log_between  a line to stdout, "err\n" through the host's hlwasm.log, a line to stdout
 (module
   (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (import "hlwasm" "log" (func $log (param i32 i32)))
   (memory (export "memory") 2)
   (data (i32.const 16) "hello from wasm\n")
   (data (i32.const 64) "err\n")
@@ -44,7 +49,7 @@
     (drop (call $write (i32.const 2) (i32.const 64) (i32.const 4)))
     (local.get $n))
 
-  (func (export "hello") (param $n i32)
+  (func $hello_n (export "hello") (param $n i32)
     (block $done
       (loop $more
         (br_if $done (i32.le_s (local.get $n) (i32.const 0)))
@@ -56,4 +61,25 @@
     (loop $more
       (local.set $e (call $write (i32.const 1) (i32.const 1024) (i32.const 65536)))
       (br_if $more (i32.eqz (local.get $e))))
-    (local.get $e)))
+    (local.get $e))
+
+  (func (export "then_trap") (param $n i32)
+    (call $hello_n (local.get $n))
+    unreachable)
+
+  (func (export "then_spin") (param $n i32)
+    (call $hello_n (local.get $n))
+    (loop $forever (br $forever)))
+
+  (func (export "then_exit") (param $n i32)
+    (call $hello_n (local.get $n))
+    (call $proc_exit (i32.const 3)))
+
+  (func (export "write2") (result i32)
+    (drop (call $write (i32.const 1) (i32.const 16) (i32.const 16)))
+    (call $write (i32.const 1) (i32.const 16) (i32.const 16)))
+
+  (func (export "log_between")
+    (drop (call $write (i32.const 1) (i32.const 16) (i32.const 16)))
+    (call $log (i32.const 64) (i32.const 4))
+    (drop (call $write (i32.const 1) (i32.const 16) (i32.const 16)))))

@@ -4,6 +4,11 @@
 //
 //	go build -o wasmtime-bench ./cmd/wasmtime-bench
 //	wasmtime-bench -module internal/bench/modules/bench.wasm -runs 2000 -cold-runs 50
+//
+// `hlwasm bench --wasmtime BIN` also passes -hostcalls (hostcalls.wasm: 1,000 host calls in one
+// call) and -cat NAME=PROG with -cat-dir, -cat-input and -cat-sha256 (wazero's cat programs
+// copying a generated file, output checked). Each line carries the process's CPU time per
+// operation, as hlwasm bench's do.
 package main
 
 import (
@@ -13,6 +18,7 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
@@ -24,7 +30,20 @@ type result struct {
 	P50       int64   `json:"p50_ns"`
 	P99       int64   `json:"p99_ns"`
 	OpsPerSec float64 `json:"ops_per_sec"`
+	CPUPerOp  int64   `json:"cpu_ns_per_op"`
 }
+
+// cpuTime is this process's CPU time (user + sys, all threads).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// lastCPU is the CPU time of the last timeIt, charged by emit to its samples.
+var lastCPU time.Duration
 
 func emit(scenario string, s []time.Duration, wall time.Duration) {
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
@@ -32,6 +51,7 @@ func emit(scenario string, s []time.Duration, wall time.Duration) {
 	if len(s) > 0 {
 		r.P50, r.P99 = int64(s[len(s)/2]), int64(s[min(len(s)-1, len(s)*99/100)])
 		r.OpsPerSec = float64(len(s)) / wall.Seconds()
+		r.CPUPerOp = int64(lastCPU) / int64(len(s))
 	}
 	b, _ := json.Marshal(r)
 	fmt.Println(string(b))
@@ -39,6 +59,8 @@ func emit(scenario string, s []time.Duration, wall time.Duration) {
 
 func timeIt(n int, f func() error) ([]time.Duration, time.Duration) {
 	s := make([]time.Duration, 0, n)
+	cpu0 := cpuTime()
+	defer func() { lastCPU = cpuTime() - cpu0 }()
 	start := time.Now()
 	for i := 0; i < n; i++ {
 		t0 := time.Now()
@@ -66,7 +88,22 @@ func main() {
 	coldRuns := flag.Int("cold-runs", 50, "samples per create scenario")
 	dirty := flag.Int("dirty", 4, "pages the fresh-call module dirties per call")
 	duration := flag.Duration("duration", time.Second, "length of each throughput run")
+	hostCalls := flag.String("hostcalls", "", "hostcalls.wasm: also time calls1000 (1,000 host calls)")
+	var cats catFlag
+	flag.Var(&cats, "cat", "NAME=PROG.wasm: also time a WASI cat program copying -cat-input (repeatable)")
+	catDir := flag.String("cat-dir", "", "directory preopened as / for the cat programs")
+	catInput := flag.String("cat-input", "", "file in -cat-dir the cat programs copy")
+	catSum := flag.String("cat-sha256", "", "hex SHA-256 the cat programs' output must have")
+	catRuns := flag.Int("cat-runs", 1, "runs of each cat program")
 	flag.Parse()
+	defer func() {
+		if *hostCalls != "" {
+			benchHostCalls(*hostCalls, max(3, *runs/100))
+		}
+		for _, c := range cats {
+			benchCat(c[0], c[1], *catDir, *catInput, *catSum, *catRuns)
+		}
+	}()
 	wasm, err := os.ReadFile(*path)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "wasmtime-bench:", err)
@@ -118,10 +155,13 @@ func main() {
 		_, err := hostLoop.Call(store, 16)
 		return err
 	})
-	for i := range s {
-		s[i] /= 16
+	var per []time.Duration // one sample per inner call, as hlwasm bench reports them
+	for _, d := range s {
+		for range 16 {
+			per = append(per, d/16)
+		}
 	}
-	emit("host-call", s, w)
+	emit("host-call", per, w)
 	fresh := func() error {
 		st, in, err := instantiate()
 		if err != nil {
@@ -136,6 +176,7 @@ func main() {
 		var all []time.Duration
 		var wg sync.WaitGroup
 		start := time.Now()
+		cpu0 := cpuTime()
 		for g := 0; g < callers; g++ {
 			wg.Add(1)
 			go func() {
@@ -154,6 +195,7 @@ func main() {
 			}()
 		}
 		wg.Wait()
+		lastCPU = cpuTime() - cpu0
 		emit(fmt.Sprintf("throughput-%d", callers), all, time.Since(start))
 	}
 }
