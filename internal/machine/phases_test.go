@@ -14,6 +14,7 @@ import (
 	"github.com/hlwasm/hlwasm/api"
 	"github.com/hlwasm/hlwasm/internal/abi"
 	"github.com/hlwasm/hlwasm/internal/bench"
+	"github.com/hlwasm/hlwasm/internal/vmm"
 )
 
 // TestColdBreakdown prints where a cold sandbox's time goes — a machine started from a
@@ -49,7 +50,7 @@ func TestColdBreakdown(t *testing.T) {
 	}
 	for range rounds {
 		t0 := time.Now()
-		vm, err := k.NewVM(cfg.MemoryBytes, roundUp(abi.XferAddr+cfg.XferBytes+hugePage, 64<<20))
+		vm, err := k.NewVM(cfg.MemoryBytes, roundUp(abi.XferAddr+cfg.XferBytes+hugePage, vmm.SlotChunk), cfg.Thread)
 		if err != nil {
 			t.Fatal(err)
 		}
