@@ -246,31 +246,9 @@ func pathReadlink(in *Instance, _ context.Context, m api.Memory, p []uint64) Err
 	if errno != ErrnoSuccess {
 		return errno
 	}
-	rp, errno := in.resolve(dir.preopen, dir.path, name, false)
+	target, errno := in.readlinkAt(dir, name)
 	if errno != ErrnoSuccess {
 		return errno
-	}
-	rl, ok := in.cfg.Preopens[dir.preopen].FS.(fs.ReadLinkFS)
-	if !ok {
-		return ErrnoInval
-	}
-	fi, err := rl.Lstat(rp)
-	if err != nil {
-		return errnoOf(err)
-	}
-	if fi.Mode()&fs.ModeSymlink == 0 {
-		return ErrnoInval
-	}
-	target, err := rl.ReadLink(rp)
-	if err != nil {
-		return errnoOf(err)
-	}
-	// A target outside the preopen is host information: answer as resolving it would (EPERM).
-	if escapes(rp, target) {
-		return ErrnoPerm
-	}
-	if _, errno := in.resolve(dir.preopen, path.Dir(rp), target, true); errno == ErrnoPerm {
-		return ErrnoPerm
 	}
 	if uint32(len(target)) > bufLen {
 		target = target[:bufLen]
@@ -278,4 +256,35 @@ func pathReadlink(in *Instance, _ context.Context, m api.Memory, p []uint64) Err
 	m.Write(buf, []byte(target))
 	m.WriteUint32Le(usedPtr, uint32(len(target)))
 	return ErrnoSuccess
+}
+
+// readlinkAt reads the symlink name under the directory dir; a target leading out of the
+// preopen is host information: it answers as resolving it would (EPERM).
+func (in *Instance) readlinkAt(dir *fdEntry, name string) (string, Errno) {
+	rp, errno := in.resolve(dir.preopen, dir.path, name, false)
+	if errno != ErrnoSuccess {
+		return "", errno
+	}
+	rl, ok := in.cfg.Preopens[dir.preopen].FS.(fs.ReadLinkFS)
+	if !ok {
+		return "", ErrnoInval
+	}
+	fi, err := rl.Lstat(rp)
+	if err != nil {
+		return "", errnoOf(err)
+	}
+	if fi.Mode()&fs.ModeSymlink == 0 {
+		return "", ErrnoInval
+	}
+	target, err := rl.ReadLink(rp)
+	if err != nil {
+		return "", errnoOf(err)
+	}
+	if escapes(rp, target) {
+		return "", ErrnoPerm
+	}
+	if _, errno := in.resolve(dir.preopen, path.Dir(rp), target, true); errno == ErrnoPerm {
+		return "", ErrnoPerm
+	}
+	return target, ErrnoSuccess
 }
