@@ -902,13 +902,14 @@ func (p *Preview2) write(ctx context.Context, h wit.Handle, b []byte) (streamRes
 		if s.e.file == nil { // its descriptor was dropped
 			return wit.Err[struct{}](closed), nil
 		}
-		var w io.Writer
-		if s.append {
-			w = appendWriter{s.e, p.in.maxFileSize(s.e.preopen)}
-		} else {
-			w = &atWriter{f: s.e.wfile, at: s.offset, limit: p.in.maxFileSize(s.e.preopen)}
+		if s.append { // WASI 0.2 descriptors have no append mode: write at the end
+			fi, err := s.e.wfile.Stat()
+			if err != nil {
+				return wit.Err[struct{}](p.streamFailed(err, errnoOf(err))), nil
+			}
+			s.offset = fi.Size()
 		}
-		n, werr := w.Write(b)
+		n, werr := (&atWriter{f: s.e.wfile, at: s.offset, limit: p.in.maxFileSize(s.e.preopen)}).Write(b)
 		s.offset += int64(n)
 		if werr != nil {
 			return wit.Err[struct{}](p.streamFailed(werr, errnoOf(werr))), nil
