@@ -14,7 +14,7 @@
 # Inventory (source -> committed output; recipe):
 #
 #   WAT, wabt's wat2wasm (TD_WAT):
-#     tests/testdata/{arith,fresh,hostcall,imports,mem4g,nested,traps}.wat -> .wasm
+#     tests/testdata/{arith,fresh,hostcall,imports,linked_a,linked_b,mem4g,nested,traps}.wat -> .wasm
 #     tests/soak/testdata/soak.wat -> soak.wasm
 #     tests/testdata/wasi/stdio.wat -> stdio.wasm
 #     examples/guests/add.wat -> add.wasm (and the copy examples/embed/add.wasm)
@@ -78,7 +78,8 @@ TD_OUT ?=
 TD_O := $(if $(TD_OUT),$(abspath $(TD_OUT))/)
 
 # ---- the inventory ----
-TD_WAT := $(addsuffix .wasm,$(addprefix tests/testdata/,arith fresh hostcall imports mem4g nested traps) \
+TD_WAT := $(addsuffix .wasm,$(addprefix tests/testdata/,arith fresh hostcall imports linked_a linked_b mem4g \
+	nested traps) \
 	tests/testdata/wasi/stdio tests/soak/testdata/soak examples/guests/add tests/spectest/spectest \
 	internal/bench/modules/bench internal/wazeroengine/testdata/host \
 	wasmguest/engine/tests/wat/edge wasmguest/engine/tests/wat/slots)
