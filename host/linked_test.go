@@ -72,6 +72,18 @@ func TestLoadLinked(t *testing.T) {
 		require.Equal(t, []uint64{1 + 'f' + 42}, res)
 	}
 	require.Positive(t, resets)
+	// the load's sandbox, then one started from the module's snapshot
+	for range 2 {
+		sb, err := mod.NewSandbox(ctx)
+		require.NoError(t, err)
+		res, err := sb.Call(ctx, "run")
+		require.NoError(t, err)
+		require.Equal(t, []uint64{1 + 'f' + 42}, res)
+		res, err = sb.Call(ctx, "run")
+		require.NoError(t, err)
+		require.Equal(t, []uint64{2 + 'f' + 42}, res) // a sandbox keeps its state until Reset
+		require.NoError(t, sb.Close(ctx))
+	}
 	require.NoError(t, mod.Close(ctx))
 	require.Positive(t, closes)
 
