@@ -18,8 +18,6 @@ import (
 	"github.com/hlwasm/hlwasm/wasi"
 )
 
-const wasiData = "../tests/testdata/wasi/"
-
 func requireKVM(t *testing.T) {
 	if !machine.KVMAvailable() {
 		if os.Getenv("HLWASM_SKIP_KVM") == "1" {
