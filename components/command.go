@@ -99,7 +99,7 @@ func newCommandHost(l *Link, cfg wasi.Config) (*commandHost, error) {
 		}
 		hf.ModuleName, hf.Name = CanonModule, strconv.Itoa(i)
 		hf.HonorsContext = true // WASI's blocking I/O ends with the call's context
-		hf.Fn = canonFunc(c, hf.Fn)
+		hf.Fn = canonFunc(c, l.OneMemory, hf.Fn)
 		h.funcs = append(h.funcs, hf)
 	}
 	if len(missing) > 0 {
@@ -111,19 +111,21 @@ func newCommandHost(l *Link, cfg wasi.Config) (*commandHost, error) {
 
 // canonFunc runs a lowered import with the memory and realloc its canonical options name,
 // whichever instance called it (wit-component's shims call them through a table).
-func canonFunc(c Canon, fn api.GoFunction) api.GoFunction {
+// With oneMemory (Link.OneMemory) the caller's memory is the options' memory.
+func canonFunc(c Canon, oneMemory bool, fn api.GoFunction) api.GoFunction {
 	return func(ctx context.Context, mem api.Memory, stack []uint64) error {
 		cl, _ := api.CallerFromContext(ctx)
 		pc, ok := cl.(host.PartCaller)
 		if !ok {
 			return fmt.Errorf("%w: %s needs a linked sandbox", ErrUnsupported, c.Func)
 		}
-		cc := canonCaller{ctx: ctx, pc: pc, c: c}
-		if c.Memory != nil {
+		cc := &canonCaller{pc: pc, c: c, mem: mem}
+		if c.Memory != nil && (!oneMemory || mem == nil) {
 			var err error
 			if mem, err = pc.PartMemory(ctx, c.Memory.Part); err != nil {
 				return err
 			}
+			cc.mem = mem
 		}
 		return fn(api.WithCaller(ctx, cc), mem, stack)
 	}
@@ -131,25 +133,29 @@ func canonFunc(c Canon, fn api.GoFunction) api.GoFunction {
 
 // canonCaller is the instance a lowered import sees: the canonical options' memory and realloc.
 type canonCaller struct {
-	ctx context.Context
 	pc  host.PartCaller
 	c   Canon
+	mem api.Memory // the options' memory as last read from the guest
 }
 
-func (cc canonCaller) Memory() api.Memory {
-	if cc.c.Memory == nil {
-		return nil
-	}
-	m, err := cc.pc.PartMemory(cc.ctx, cc.c.Memory.Part)
-	if err != nil {
-		return nil
-	}
-	return m
-}
+func (cc *canonCaller) Memory() api.Memory { return cc.mem }
 
-func (cc canonCaller) Call(ctx context.Context, name string, params ...uint64) ([]uint64, error) {
+// Call calls the options' realloc. Each view of the memory costs a request to the guest, so
+// the view is read again only when the allocation lies beyond it (the memory grew).
+func (cc *canonCaller) Call(ctx context.Context, name string, params ...uint64) ([]uint64, error) {
 	if cc.c.Realloc == nil {
 		return nil, fmt.Errorf("%w: %s has no realloc option (calling %s)", ErrMalformed, cc.c.Func, name)
 	}
-	return cc.pc.CallPart(ctx, cc.c.Realloc.Part, cc.c.Realloc.Name, params...)
+	res, err := cc.pc.CallPart(ctx, cc.c.Realloc.Part, cc.c.Realloc.Name, params...)
+	if err != nil || len(res) != 1 || len(params) != 4 || cc.c.Memory == nil {
+		return res, err
+	}
+	if cc.mem == nil || uint64(uint32(res[0]))+uint64(uint32(params[3])) > cc.mem.Size() {
+		m, err := cc.pc.PartMemory(ctx, cc.c.Memory.Part)
+		if err != nil {
+			return nil, err
+		}
+		cc.mem = m
+	}
+	return res, nil
 }

@@ -31,6 +31,10 @@ type Link struct {
 	Canon []Canon
 	// Lifts are the core exports the component lifts into component functions.
 	Lifts []CoreRef
+	// OneMemory says that every part has the same memory, the one all canonical options
+	// name (parts without a memory of their own import it): a canonical built-in may then use
+	// its caller's memory instead of asking for the options' one.
+	OneMemory bool
 }
 
 // Part is one core module instance: its module with imports rewritten.
@@ -86,6 +90,14 @@ type linker struct {
 	funcs     []namedRef          // component functions
 	instances []string            // component instances: import names ("" otherwise)
 	types     []namedRef          // component types
+	memOf     []int               // per part: the part whose memory it has (-1 none, -2 unknown)
+	orig      [][]byte            // per part: its module as the component has it
+	resolved  [][]resolvedImport  // per part: what each import resolved to, in order
+}
+
+type resolvedImport struct {
+	kind byte
+	it   coreItem
 }
 
 // DecodeLink decodes a component into a [Link]. Errors wrap ErrMalformed or ErrUnsupported.
@@ -157,7 +169,36 @@ func planLink(b []byte) (*Link, error) {
 	if len(k.l.Parts) == 0 {
 		return nil, fmt.Errorf("%w: the component instantiates no core module", ErrUnsupported)
 	}
+	if err := k.bypassShims(); err != nil {
+		return nil, err
+	}
+	k.oneMemory()
 	return k.l, nil
+}
+
+// oneMemory sets Link.OneMemory when the canonical options name one memory, defined by a part,
+// and every part has that memory or none: a built-in called from a part with a memory may use
+// its caller's.
+func (k *linker) oneMemory() {
+	var ref *CoreRef
+	for _, c := range k.l.Canon {
+		switch {
+		case c.Memory == nil:
+		case ref == nil:
+			ref = c.Memory
+		case *ref != *c.Memory:
+			return
+		}
+	}
+	if ref == nil || k.memOf[ref.Part] != ref.Part {
+		return
+	}
+	for _, m := range k.memOf {
+		if m != -1 && m != ref.Part {
+			return
+		}
+	}
+	k.l.OneMemory = true
 }
 
 func (k *linker) coreInstances(r *reader) error {
@@ -203,7 +244,17 @@ func (k *linker) coreInstances(r *reader) error {
 				}
 				args[name] = i
 			}
-			wasm, err := rewriteImports(k.modules[m], func(mod, name string) (string, string, error) {
+			ci, err := parseCore(k.modules[m])
+			if err != nil {
+				return fmt.Errorf("core module %d: %w", m, err)
+			}
+			part := len(k.l.Parts)
+			mem := -1
+			if ci.definesMemory {
+				mem = part
+			}
+			var res []resolvedImport
+			wasm, err := rewriteImports(k.modules[m], func(mod, name string, kind byte) (string, string, error) {
 				i, ok := args[mod]
 				if !ok {
 					return "", "", fmt.Errorf("%w: core module %d imports %s.%s, which its instantiation does not provide", ErrMalformed, m, mod, name)
@@ -212,16 +263,26 @@ func (k *linker) coreInstances(r *reader) error {
 				if err != nil {
 					return "", "", err
 				}
+				res = append(res, resolvedImport{kind, it})
 				if it.part < 0 {
 					return CanonModule, strconv.Itoa(it.canon), nil
+				}
+				if kind == 2 {
+					mem = -2
+					if q := k.memOf[it.part]; q == it.part { // the memory q defines
+						mem = q
+					}
 				}
 				return PartName(it.part), it.name, nil
 			})
 			if err != nil {
 				return err
 			}
-			k.insts = append(k.insts, coreInstance{part: len(k.l.Parts)})
+			k.insts = append(k.insts, coreInstance{part: part})
 			k.l.Parts = append(k.l.Parts, Part{Wasm: wasm})
+			k.memOf = append(k.memOf, mem)
+			k.orig = append(k.orig, k.modules[m])
+			k.resolved = append(k.resolved, res)
 		case 0x01: // from exports
 			ne, err := r.u32()
 			if err != nil {
@@ -595,7 +656,7 @@ func (k *linker) exports(r *reader) error {
 }
 
 // rewriteImports returns module b with each import's module and name replaced by f's.
-func rewriteImports(b []byte, f func(mod, name string) (string, string, error)) ([]byte, error) {
+func rewriteImports(b []byte, f func(mod, name string, kind byte) (string, string, error)) ([]byte, error) {
 	secs, err := sections(b)
 	if err != nil {
 		return nil, err
@@ -615,7 +676,7 @@ func rewriteImports(b []byte, f func(mod, name string) (string, string, error)) 
 	return out, nil
 }
 
-func rewriteImportSection(s section, f func(mod, name string) (string, string, error)) ([]byte, error) {
+func rewriteImportSection(s section, f func(mod, name string, kind byte) (string, string, error)) ([]byte, error) {
 	r := &reader{b: s.payload, off: s.off}
 	n, err := r.u32()
 	if err != nil {
@@ -635,7 +696,7 @@ func rewriteImportSection(s section, f func(mod, name string) (string, string, e
 		if err := r.importDesc(); err != nil {
 			return nil, err
 		}
-		m2, n2, err := f(mod, name)
+		m2, n2, err := f(mod, name, r.b[start])
 		if err != nil {
 			return nil, err
 		}
