@@ -194,6 +194,10 @@ func TestRunCommand(t *testing.T) {
 	if _, errOut, code = hlwasm(t, "run", "--engine", "wazero", wd+"p2prog.component.wasm"); code != 1 || !strings.Contains(errOut, "micro-VM engine only") {
 		t.Fatalf("wazero engine: code %d stderr %s", code, errOut)
 	}
+	if out, _, code = hlwasm(t, "inspect", wd+"p2prog.component.wasm"); code != 0 || !strings.Contains(out, "a wasi:cli/command") ||
+		!strings.Contains(out, "4 core modules linked") {
+		t.Fatalf("inspect: code %d stdout %s", code, out)
+	}
 	if _, errOut, code = hlwasm(t, "run", td+"wit/rt.component.wasm"); code != 1 || !strings.Contains(errOut, "not a wasi:cli/command") {
 		t.Fatalf("not a command: code %d stderr %s", code, errOut)
 	}
