@@ -86,6 +86,7 @@ func newCommandHost(l *Link, cfg wasi.Config) (*commandHost, error) {
 	for i, c := range l.Canon {
 		f, err := l.World.Func(c.Func, false)
 		if err != nil {
+			_ = p2.Close()
 			return nil, err
 		}
 		impl, ok := p2.Func(c.Func)
@@ -95,6 +96,7 @@ func newCommandHost(l *Link, cfg wasi.Config) (*commandHost, error) {
 		}
 		hf, err := l.World.HostFunction(f, impl)
 		if err != nil {
+			_ = p2.Close()
 			return nil, fmt.Errorf("components: binding %s: %w", c.Func, err)
 		}
 		hf.ModuleName, hf.Name = CanonModule, strconv.Itoa(i)

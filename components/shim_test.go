@@ -2,9 +2,13 @@ package components
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/hlwasm/hlwasm/wasi"
+	"github.com/hlwasm/hlwasm/wit"
 )
 
 func TestTrampolineSlot(t *testing.T) {
@@ -49,4 +53,16 @@ func TestBypassShims(t *testing.T) {
 		}
 	}
 	require.Positive(t, canon)
+}
+
+// TestCommandHostUnsupported: a WASI function hlwasm does not implement is named at load.
+func TestCommandHostUnsupported(t *testing.T) {
+	w, err := wit.Load(strings.NewReader(`package wasi:sockets@0.2.0;
+interface tcp { connect: func(port: u16) -> u32; }
+world w { import tcp; }`), "w")
+	require.NoError(t, err)
+	l := &Link{World: w, Canon: []Canon{{Kind: CanonLower, Func: "wasi:sockets/tcp@0.2.0#connect"}}}
+	_, err = newCommandHost(l, wasi.Config{})
+	require.ErrorIs(t, err, ErrUnsupported)
+	require.ErrorContains(t, err, "wasi:sockets/tcp@0.2.0#connect")
 }
