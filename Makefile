@@ -100,7 +100,7 @@ TEST_FUZZ_TIME ?= 10000x
 # The Go fuzz targets (package:name): the host's parsers of untrusted bytes. A failing input
 # is written to the package's testdata/fuzz/<name>/: commit it as a regression seed.
 GO_FUZZ := ./internal/wasmbin:FuzzParse ./wit:FuzzWAVE ./wit:FuzzLift ./components:FuzzStructure \
-  ./components:FuzzDecode ./internal/machine:FuzzMailbox ./internal/machine:FuzzSnapshotFile
+  ./components:FuzzDecode ./components:FuzzLink ./internal/machine:FuzzMailbox ./internal/machine:FuzzSnapshotFile
 # make test skips FuzzDecode (wasm-tools under wazero: ~20 inputs a second, little in seconds).
 GO_FUZZ_TEST := $(filter-out %:FuzzDecode,$(GO_FUZZ))
 

@@ -136,33 +136,11 @@ func parseCore(b []byte) (*coreInfo, error) {
 				if err != nil {
 					return nil, err
 				}
-				kind, err := r.byte()
-				if err != nil {
-					return nil, err
-				}
 				ci.imports = append(ci.imports, [2]string{mod, name})
-				switch kind {
-				case 0: // func: typeidx
-					_, err = r.u32()
-				case 1: // table: reftype limits
-					if _, err = r.byte(); err == nil {
-						err = r.limits()
-					}
-				case 2: // memory: limits
+				if r.i < len(r.b) && r.b[r.i] == 2 { // memory
 					ci.importsMemory = true
-					err = r.limits()
-				case 3: // global: valtype mut
-					if _, err = r.byte(); err == nil {
-						_, err = r.byte()
-					}
-				case 4: // tag: 0x00 typeidx
-					if _, err = r.byte(); err == nil {
-						_, err = r.u32()
-					}
-				default:
-					return nil, r.errf("import kind %#x", kind)
 				}
-				if err != nil {
+				if err := r.importDesc(); err != nil {
 					return nil, err
 				}
 			}

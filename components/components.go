@@ -12,6 +12,10 @@
 // functions, component values, exported resources, async and other canonical built-ins,
 // non-UTF-8 string encodings, WASI adapter modules, several memories — is refused at load
 // with an error naming the feature ([ErrUnsupported]).
+//
+// Components with several core modules that import each other (a WASI adapter's shape) are
+// decoded by [DecodeLink] into parts instantiated together in one store, and wasi:cli/command
+// components run with [LoadCommand].
 package components
 
 import (

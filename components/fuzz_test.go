@@ -101,3 +101,37 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLink fuzzes planLink (DecodeLink without wasm-tools) seeded with the WASI 0.2 command
+// components: no panic, errors wrap a sentinel, accepted parts are core modules.
+// Run: go test ./components -run '^$' -fuzz FuzzLink -fuzztime 1m
+func FuzzLink(f *testing.F) {
+	componentSeeds(f)
+	for _, name := range []string{"cprog", "p2prog"} {
+		b, err := os.ReadFile("../tests/testdata/wasi/" + name + ".component.wasm")
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if Detect(b) != KindComponent {
+			return
+		}
+		if err := (&Component{}).walk(b, 0); err != nil {
+			return
+		}
+		l, err := planLink(b)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnsupported) {
+				t.Fatalf("error wraps no sentinel: %v", err)
+			}
+			return
+		}
+		for i, p := range l.Parts {
+			if Detect(p.Wasm) != KindModule {
+				t.Fatalf("part %d is not a core module", i)
+			}
+		}
+	})
+}

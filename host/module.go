@@ -9,6 +9,7 @@ import (
 	"github.com/hlwasm/hlwasm/internal/machine"
 	"github.com/hlwasm/hlwasm/internal/wasmbin"
 	"github.com/hlwasm/hlwasm/internal/wazeroengine"
+	"github.com/hlwasm/hlwasm/wasi"
 )
 
 // FunctionDefinition describes an exported function, known before any call.
@@ -29,6 +30,8 @@ type Module struct {
 	pool *pool // sandboxes for Call (fresh state per call)
 
 	hostFuncs []api.HostFunction // the allowed host functions the module imports
+
+	linked *linkedParts // LoadLinked: the parts instantiated in each sandbox
 
 	wz *wazeroengine.Module // EngineWazero: the compiled module
 
@@ -152,7 +155,15 @@ func (m *Module) NewSandbox(ctx context.Context) (*Sandbox, error) {
 func (m *Module) newSandbox(ctx context.Context) (*Sandbox, error) {
 	ctx, cancel := bounded(ctx, m.rt.cfg.LoadTimeout)
 	defer cancel()
-	funcs, wi, err := m.sandboxFuncs()
+	var funcs []api.HostFunction
+	var wi *wasi.Instance
+	var lh LinkedHost
+	var err error
+	if m.linked != nil {
+		funcs, lh, err = m.linked.hostFor(m)
+	} else {
+		funcs, wi, err = m.sandboxFuncs()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -167,12 +178,15 @@ func (m *Module) newSandbox(ctx context.Context) (*Sandbox, error) {
 		if wi != nil {
 			wi.Close()
 		}
+		if lh != nil {
+			_ = lh.Close()
+		}
 		return nil, err
 	}
 	if o := m.rt.cfg.Observer; o != nil {
 		o.SandboxCreated(m)
 	}
-	return &Sandbox{mod: m, in: in, wasi: wi}, nil
+	return &Sandbox{mod: m, in: in, wasi: wi, linked: lh}, nil
 }
 
 // newInstance makes the engine half of a sandbox: instantiated, `_initialize` run (reactor
@@ -227,7 +241,12 @@ func (m *Module) newInstance(ctx context.Context, funcs []api.HostFunction, ownW
 			return fail(err)
 		}
 	}
-	inst, err := mach.Load(ctx, m.wasm)
+	var inst uint32
+	if m.linked != nil {
+		inst, err = m.loadLinked(ctx, mach)
+	} else {
+		inst, err = mach.Load(ctx, m.wasm)
+	}
 	if err != nil {
 		return fail(translate(err))
 	}
@@ -268,6 +287,27 @@ func (m *Module) Close(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// loadLinked instantiates and registers a linked set's parts in order; it returns Main's
+// instance.
+func (m *Module) loadLinked(ctx context.Context, mach *machine.Machine) (uint32, error) {
+	lp := m.linked
+	insts := make([]uint32, len(lp.spec.Parts))
+	for i, p := range lp.spec.Parts {
+		inst, err := mach.Load(ctx, p.Wasm)
+		if err != nil {
+			return 0, fmt.Errorf("part %d: %w", i, err)
+		}
+		if err := mach.Register(ctx, inst, p.Name); err != nil {
+			return 0, fmt.Errorf("part %d: %w", i, err)
+		}
+		insts[i] = inst
+	}
+	if err := lp.setInstances(insts); err != nil {
+		return 0, err
+	}
+	return insts[lp.spec.Main], nil
 }
 
 // newModule builds a Module from checked bytes and their signatures.

@@ -138,5 +138,10 @@ func (s *Sandbox) Reset(ctx context.Context) error {
 			return err
 		}
 	}
+	if s.linked != nil {
+		if err := s.linked.Reset(); err != nil {
+			return err
+		}
+	}
 	return s.in.reset(ctx)
 }

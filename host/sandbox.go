@@ -19,6 +19,7 @@ type Sandbox struct {
 	mod    *Module
 	in     instance
 	wasi   *wasi.Instance // the sandbox's own WASI state, if the module imports WASI
+	linked LinkedHost     // the sandbox's host state, for a linked set (LoadLinked)
 	closed atomic.Bool    // for Observer.SandboxClosed, once
 }
 
@@ -105,6 +106,9 @@ func (s *Sandbox) Close(ctx context.Context) error {
 	err := s.in.close()
 	if s.wasi != nil {
 		s.wasi.Close()
+	}
+	if s.linked != nil {
+		_ = s.linked.Close()
 	}
 	return err
 }

@@ -14,7 +14,7 @@
 # Inventory (source -> committed output; recipe):
 #
 #   WAT, wabt's wat2wasm (TD_WAT):
-#     tests/testdata/{arith,fresh,hostcall,imports,mem4g,nested,traps}.wat -> .wasm
+#     tests/testdata/{arith,fresh,hostcall,imports,linked_a,linked_b,mem4g,nested,traps}.wat -> .wasm
 #     tests/soak/testdata/soak.wat -> soak.wasm
 #     tests/testdata/wasi/stdio.wat -> stdio.wasm
 #     examples/guests/add.wat -> add.wasm (and the copy examples/embed/add.wasm)
@@ -34,7 +34,7 @@
 #     tests/testdata/wit/rt.c (+ rt_gen.c) -> rt.wasm (--allow-undefined: the WIT imports)
 #     tests/testdata/wit/res.c -> res.wasm
 #   C, clang-19 --target=wasm32-wasi + wasi-libc (TD_WASI_C):
-#     tests/testdata/wasi/c/cprog.c -> tests/testdata/wasi/cprog.wasm
+#     tests/testdata/wasi/c/{cprog,p2prog}.c -> tests/testdata/wasi/{cprog,p2prog}.wasm
 #   Go, GOOS=wasip1 (TD_GO_WASM; byte-identical only with the Go release that built them):
 #     tests/testdata/wasi/go/{hello,stdlib,reactor} -> tests/testdata/wasi/{hello,stdlib,reactor}-go.wasm
 #     bench/gobig -> bench/gobig.wasm (WASI imports replaced by stubs, bench/gobig/stubimports)
@@ -47,6 +47,9 @@
 #   (`go mod download` fetches it: it is a dependency) and compared byte for byte like the rest:
 #     $(wazero)/imports/wasi_snapshot_preview1/example/testdata/{cargo-wasi,tinygo,zig-cc}/cat.wasm
 #       -> internal/bench/modules/cat-{cargo,tinygo,zig-cc}.wasm (`hlwasm bench`'s cat scenarios)
+#   WASI 0.2 commands, jco's wasm-tools component new with jco's preview1 command adapter
+#   (mk/mkcmd.mjs):
+#     tests/testdata/wasi/{cprog,p2prog}.wasm -> tests/testdata/wasi/{cprog,p2prog}.component.wasm
 #   Go generators (outputs committed beside the generator):
 #     tests/testdata/malformed/gen.go -> malformed/*.wasm + malformed/README.md
 #     tests/testdata/wit/gen -> tests/testdata/wit/rt.wit, rt_gen.c (sources of rt.wasm)
@@ -81,7 +84,8 @@ TD_OUT ?=
 TD_O := $(if $(TD_OUT),$(abspath $(TD_OUT))/)
 
 # ---- the inventory ----
-TD_WAT := $(addsuffix .wasm,$(addprefix tests/testdata/,arith fresh hostcall imports mem4g nested traps) \
+TD_WAT := $(addsuffix .wasm,$(addprefix tests/testdata/,arith fresh hostcall imports linked_a linked_b mem4g \
+	nested traps) \
 	tests/testdata/wasi/stdio tests/soak/testdata/soak examples/guests/add tests/spectest/spectest \
 	internal/bench/modules/bench internal/bench/modules/hostcalls internal/wazeroengine/testdata/host \
 	wasmguest/engine/tests/wat/edge wasmguest/engine/tests/wat/slots)
@@ -90,11 +94,12 @@ BENCH_KERNELS := fib sha256 nbody qsort gemm
 BENCH_WASM    := $(BENCH_KERNELS:%=bench/%.wasm)
 TD_C       := tests/testdata/c_basic.wasm $(BENCH_WASM) examples/guests/hello.wasm
 TD_WIT_C   := examples/wit/hello.wasm tests/testdata/wit/rt.wasm tests/testdata/wit/res.wasm
-TD_WASI_C  := tests/testdata/wasi/cprog.wasm
+TD_WASI_C  := tests/testdata/wasi/cprog.wasm tests/testdata/wasi/p2prog.wasm
 TD_GO_WASI := $(addprefix tests/testdata/wasi/,hello-go.wasm stdlib-go.wasm reactor-go.wasm)
 TD_GO_WASM := $(TD_GO_WASI) bench/gobig.wasm
 TD_COMPONENTS := $(addprefix tests/testdata/wit/,rt.component.wasm rt.embed.wasm \
-	rt-utf16.component.wasm res.component.wasm)
+	rt-utf16.component.wasm res.component.wasm) \
+	tests/testdata/wasi/cprog.component.wasm tests/testdata/wasi/p2prog.component.wasm
 TD_COPIES  := examples/embed/add.wasm wasmguest/hosted/spectest_wasm.inc
 TD_WAZERO_CATS := cargo tinygo zig-cc
 TD_WAZERO_COPIES := $(TD_WAZERO_CATS:%=internal/bench/modules/cat-%.wasm)
@@ -176,7 +181,8 @@ $(TD_O)tests/testdata/wit/res.wasm: tests/testdata/wit/res.c
 # ---- C, WASI preview1 with wasi-libc ----
 # Needs Debian's wasi-libc (sysroot /usr) and libclang-rt-19-dev-wasm32 (compiler-rt builtins:
 # wasi-libc's calloc needs __muloti4).
-$(TD_O)tests/testdata/wasi/cprog.wasm: tests/testdata/wasi/c/cprog.c
+$(TD_O)tests/testdata/wasi/cprog.wasm $(TD_O)tests/testdata/wasi/p2prog.wasm: $(TD_O)tests/testdata/wasi/%.wasm: \
+		tests/testdata/wasi/c/%.c
 	@mkdir -p $(@D)
 	$(TD_CLANG) --target=wasm32-wasi --sysroot=$(TD_WASI_SYSROOT) -O2 -Wl,--strip-all -o $@ $< -lm
 
@@ -236,6 +242,12 @@ $(TD_O)tests/testdata/wit/res.component.wasm: tests/testdata/wit/res.wasm tests/
 		mk/mkcomp.mjs | $(TD_JCO_STAMP)
 	@mkdir -p $(@D)
 	$(TD_MKCOMP) $(TD_WITDIR)/res.wasm $(TD_WITDIR)/res.wit res $(abspath $@)
+
+# WASI 0.2 commands: the preview1 programs above with jco's preview1 command adapter.
+$(TD_O)tests/testdata/wasi/cprog.component.wasm $(TD_O)tests/testdata/wasi/p2prog.component.wasm: \
+		$(TD_O)tests/testdata/wasi/%.component.wasm: tests/testdata/wasi/%.wasm mk/mkcmd.mjs | $(TD_JCO_STAMP)
+	@mkdir -p $(@D)
+	cp mk/mkcmd.mjs $(TD_JCO_DIR)/ && cd $(TD_JCO_DIR) && $(TD_NODE) mkcmd.mjs $(CURDIR)/$< $(abspath $@)
 
 # ---- copies and derived files ----
 # go:embed cannot reach ../guests, so the embed example keeps a copy.

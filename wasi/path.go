@@ -22,15 +22,23 @@ func readPath(m api.Memory, ptr, n uint32) (string, Errno) {
 		return "", ErrnoNametoolong
 	}
 	s, ok := m.ReadString(ptr, n)
-	switch {
-	case !ok:
+	if !ok {
 		return "", ErrnoFault
-	case s == "":
-		return "", ErrnoNoent
-	case strings.IndexByte(s, 0) >= 0:
-		return "", ErrnoInval
 	}
-	return s, ErrnoSuccess
+	return s, checkPath(s)
+}
+
+// checkPath refuses huge, empty and NUL-containing paths.
+func checkPath(s string) Errno {
+	switch {
+	case len(s) > maxPathLen:
+		return ErrnoNametoolong
+	case s == "":
+		return ErrnoNoent
+	case strings.IndexByte(s, 0) >= 0:
+		return ErrnoInval
+	}
+	return ErrnoSuccess
 }
 
 // dirEntry returns the directory descriptor fd.
@@ -194,6 +202,15 @@ func (in *Instance) statPath(pre int, p string, follow bool) (stat, Errno) {
 	return statOf(fi), ErrnoSuccess
 }
 
+// statAt stats name under the directory dir.
+func (in *Instance) statAt(dir *fdEntry, name string, follow bool) (stat, Errno) {
+	rp, errno := in.resolve(dir.preopen, dir.path, name, follow)
+	if errno != ErrnoSuccess {
+		return stat{}, errno
+	}
+	return in.statPath(dir.preopen, rp, follow)
+}
+
 func pathFilestatGet(in *Instance, _ context.Context, m api.Memory, p []uint64) Errno {
 	dir, errno := in.dirEntry(uint32(p[0]))
 	if errno != ErrnoSuccess {
@@ -203,12 +220,7 @@ func pathFilestatGet(in *Instance, _ context.Context, m api.Memory, p []uint64) 
 	if errno != ErrnoSuccess {
 		return errno
 	}
-	follow := uint32(p[1])&lookupSymlinkFollow != 0
-	rp, errno := in.resolve(dir.preopen, dir.path, name, follow)
-	if errno != ErrnoSuccess {
-		return errno
-	}
-	st, errno := in.statPath(dir.preopen, rp, follow)
+	st, errno := in.statAt(dir, name, uint32(p[1])&lookupSymlinkFollow != 0)
 	if errno != ErrnoSuccess {
 		return errno
 	}
@@ -234,31 +246,9 @@ func pathReadlink(in *Instance, _ context.Context, m api.Memory, p []uint64) Err
 	if errno != ErrnoSuccess {
 		return errno
 	}
-	rp, errno := in.resolve(dir.preopen, dir.path, name, false)
+	target, errno := in.readlinkAt(dir, name)
 	if errno != ErrnoSuccess {
 		return errno
-	}
-	rl, ok := in.cfg.Preopens[dir.preopen].FS.(fs.ReadLinkFS)
-	if !ok {
-		return ErrnoInval
-	}
-	fi, err := rl.Lstat(rp)
-	if err != nil {
-		return errnoOf(err)
-	}
-	if fi.Mode()&fs.ModeSymlink == 0 {
-		return ErrnoInval
-	}
-	target, err := rl.ReadLink(rp)
-	if err != nil {
-		return errnoOf(err)
-	}
-	// A target outside the preopen is host information: answer as resolving it would (EPERM).
-	if escapes(rp, target) {
-		return ErrnoPerm
-	}
-	if _, errno := in.resolve(dir.preopen, path.Dir(rp), target, true); errno == ErrnoPerm {
-		return ErrnoPerm
 	}
 	if uint32(len(target)) > bufLen {
 		target = target[:bufLen]
@@ -266,4 +256,35 @@ func pathReadlink(in *Instance, _ context.Context, m api.Memory, p []uint64) Err
 	m.Write(buf, []byte(target))
 	m.WriteUint32Le(usedPtr, uint32(len(target)))
 	return ErrnoSuccess
+}
+
+// readlinkAt reads the symlink name under the directory dir; a target leading out of the
+// preopen is host information: it answers as resolving it would (EPERM).
+func (in *Instance) readlinkAt(dir *fdEntry, name string) (string, Errno) {
+	rp, errno := in.resolve(dir.preopen, dir.path, name, false)
+	if errno != ErrnoSuccess {
+		return "", errno
+	}
+	rl, ok := in.cfg.Preopens[dir.preopen].FS.(fs.ReadLinkFS)
+	if !ok {
+		return "", ErrnoInval
+	}
+	fi, err := rl.Lstat(rp)
+	if err != nil {
+		return "", errnoOf(err)
+	}
+	if fi.Mode()&fs.ModeSymlink == 0 {
+		return "", ErrnoInval
+	}
+	target, err := rl.ReadLink(rp)
+	if err != nil {
+		return "", errnoOf(err)
+	}
+	if escapes(rp, target) {
+		return "", ErrnoPerm
+	}
+	if _, errno := in.resolve(dir.preopen, path.Dir(rp), target, true); errno == ErrnoPerm {
+		return "", ErrnoPerm
+	}
+	return target, ErrnoSuccess
 }

@@ -26,18 +26,28 @@ func pathOpen(in *Instance, _ context.Context, m api.Memory, p []uint64) Errno {
 	if errno != ErrnoSuccess {
 		return errno
 	}
-	rp, errno := in.resolve(dir.preopen, dir.path, name, follow)
+	fd, errno := in.openAt(dir, name, follow, oflags, rights, fdflags)
 	if errno != ErrnoSuccess {
 		return errno
+	}
+	m.WriteUint32Le(resultPtr, fd)
+	return ErrnoSuccess
+}
+
+// openAt opens name under the directory dir (path_open's semantics) and returns its fd.
+func (in *Instance) openAt(dir *fdEntry, name string, follow bool, oflags uint16, rights uint64, fdflags uint16) (uint32, Errno) {
+	rp, errno := in.resolve(dir.preopen, dir.path, name, follow)
+	if errno != ErrnoSuccess {
+		return 0, errno
 	}
 	wfs := in.writableFS(dir.preopen)
 	write := rights&writeRights != 0 // the access mode; O_TRUNC and append only need a writable FS
 	if (write || oflags&oflagTrunc != 0 || fdflags&fdflagAppend != 0) && wfs == nil {
-		return ErrnoRofs
+		return 0, ErrnoRofs
 	}
 	if !follow {
 		if st, errno := in.statPath(dir.preopen, rp, false); errno == ErrnoSuccess && st.filetype == filetypeSymlink {
-			return ErrnoLoop
+			return 0, ErrnoLoop
 		}
 	}
 	fsys := in.cfg.Preopens[dir.preopen].FS
@@ -45,35 +55,34 @@ func pathOpen(in *Instance, _ context.Context, m api.Memory, p []uint64) Errno {
 	switch {
 	case err != nil && oflags&oflagCreat != 0 && errors.Is(err, fs.ErrNotExist):
 		if wfs == nil {
-			return ErrnoRofs
+			return 0, ErrnoRofs
 		}
 		if oflags&oflagDirectory != 0 {
-			return ErrnoInval
+			return 0, ErrnoInval
 		}
 	case err != nil:
-		return errnoOf(err)
+		return 0, errnoOf(err)
 	case oflags&(oflagCreat|oflagExcl) == oflagCreat|oflagExcl:
-		return ErrnoExist
+		return 0, ErrnoExist
 	case oflags&oflagDirectory != 0 && !fi.IsDir():
-		return ErrnoNotdir
+		return 0, ErrnoNotdir
 	case fi.IsDir() && write:
-		return ErrnoIsdir
+		return 0, ErrnoIsdir
 	case !fi.IsDir() && !fi.Mode().IsRegular():
-		return ErrnoAcces // devices, FIFOs and sockets are not served
+		return 0, ErrnoAcces // devices, FIFOs and sockets are not served
 	}
 	e := &fdEntry{kind: kindDir, preopen: dir.preopen, path: rp, fdflags: fdflags}
 	if fi == nil || !fi.IsDir() {
 		if errno := in.openFile(e, fsys, wfs, oflags, rights, write); errno != ErrnoSuccess {
-			return errno
+			return 0, errno
 		}
 	}
 	fd, errno := in.allocate(e)
 	if errno != ErrnoSuccess {
 		e.close()
-		return errno
+		return 0, errno
 	}
-	m.WriteUint32Le(resultPtr, fd)
-	return ErrnoSuccess
+	return fd, ErrnoSuccess
 }
 
 // openFile opens the regular file e.path, through wfs when it is writable.

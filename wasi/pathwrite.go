@@ -24,11 +24,20 @@ func pathUnsupported(dirParam int) handler {
 // writablePath resolves the path parameters at p[i], p[i+1] under the directory fd p[fdParam]
 // (without following a final symlink) for a change in a writable preopen.
 func (in *Instance) writablePath(m api.Memory, p []uint64, fdParam, i int) (WritableFS, *fdEntry, string, Errno) {
-	dir, errno := in.dirEntry(uint32(p[fdParam]))
+	name, errno := readPath(m, uint32(p[i]), uint32(p[i+1]))
 	if errno != ErrnoSuccess {
+		if _, e := in.dirEntry(uint32(p[fdParam])); e != ErrnoSuccess {
+			return nil, nil, "", e // a bad descriptor is reported first
+		}
 		return nil, nil, "", errno
 	}
-	name, errno := readPath(m, uint32(p[i]), uint32(p[i+1]))
+	return in.writableAt(uint32(p[fdParam]), name)
+}
+
+// writableAt resolves name under the directory fd (without following a final symlink) for a
+// change in a writable preopen.
+func (in *Instance) writableAt(fd uint32, name string) (WritableFS, *fdEntry, string, Errno) {
+	dir, errno := in.dirEntry(fd)
 	if errno != ErrnoSuccess {
 		return nil, nil, "", errno
 	}
@@ -48,7 +57,10 @@ func (in *Instance) writablePath(m api.Memory, p []uint64, fdParam, i int) (Writ
 
 // path_create_directory(fd, path, path_len).
 func pathCreateDirectory(in *Instance, _ context.Context, m api.Memory, p []uint64) Errno {
-	wfs, _, rp, errno := in.writablePath(m, p, 0, 1)
+	return in.createDirectoryAt(in.writablePath(m, p, 0, 1))
+}
+
+func (in *Instance) createDirectoryAt(wfs WritableFS, _ *fdEntry, rp string, errno Errno) Errno {
 	if errno == ErrnoBusy {
 		return ErrnoExist
 	}
@@ -60,7 +72,10 @@ func pathCreateDirectory(in *Instance, _ context.Context, m api.Memory, p []uint
 
 // path_unlink_file(fd, path, path_len).
 func pathUnlinkFile(in *Instance, _ context.Context, m api.Memory, p []uint64) Errno {
-	wfs, dir, rp, errno := in.writablePath(m, p, 0, 1)
+	return in.unlinkFileAt(in.writablePath(m, p, 0, 1))
+}
+
+func (in *Instance) unlinkFileAt(wfs WritableFS, dir *fdEntry, rp string, errno Errno) Errno {
 	if errno == ErrnoBusy {
 		return ErrnoIsdir
 	}
@@ -79,7 +94,10 @@ func pathUnlinkFile(in *Instance, _ context.Context, m api.Memory, p []uint64) E
 
 // path_remove_directory(fd, path, path_len).
 func pathRemoveDirectory(in *Instance, _ context.Context, m api.Memory, p []uint64) Errno {
-	wfs, dir, rp, errno := in.writablePath(m, p, 0, 1)
+	return in.removeDirectoryAt(in.writablePath(m, p, 0, 1))
+}
+
+func (in *Instance) removeDirectoryAt(wfs WritableFS, dir *fdEntry, rp string, errno Errno) Errno {
 	if errno != ErrnoSuccess {
 		return errno
 	}
@@ -103,6 +121,11 @@ func pathRename(in *Instance, _ context.Context, m api.Memory, p []uint64) Errno
 	if errno != ErrnoSuccess {
 		return errno
 	}
+	return renameAt(wfs, from, oldp, to, newp)
+}
+
+// renameAt renames between two resolved writable paths.
+func renameAt(wfs WritableFS, from *fdEntry, oldp string, to *fdEntry, newp string) Errno {
 	if from.preopen != to.preopen {
 		return ErrnoXdev
 	}

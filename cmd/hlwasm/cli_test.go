@@ -176,6 +176,34 @@ func TestRun(t *testing.T) {
 	}
 }
 
+// TestRunCommand: a wasi:cli/command component runs like its core program as preview1.
+func TestRunCommand(t *testing.T) {
+	requireKVM(t)
+	wd := td + "wasi/"
+	want, _, code := hlwasm(t, "run", "--env", "GREETING=hi", "--dir", wd+"files:/data", wd+"cprog.wasm", "/data/hello.txt", "-ls", "/data")
+	if code != 0 {
+		t.Fatalf("cprog: code %d", code)
+	}
+	out, errOut, code := hlwasm(t, "run", "--env", "GREETING=hi", "--dir", wd+"files:/data", wd+"cprog.component.wasm", "/data/hello.txt", "-ls", "/data")
+	if code != 0 || out != want {
+		t.Fatalf("cprog component: code %d\nstdout %s\nwant %s\nstderr %s", code, out, want, errOut)
+	}
+	// WASI 0.2's exit takes a result: a nonzero status is 1
+	if out, _, code = hlwasm(t, "run", wd+"p2prog.component.wasm", "exit", "3"); code != 1 || out != "exiting with 3\n" {
+		t.Fatalf("exit 3: code %d stdout %q", code, out)
+	}
+	if _, errOut, code = hlwasm(t, "run", "--engine", "wazero", wd+"p2prog.component.wasm"); code != 1 || !strings.Contains(errOut, "micro-VM engine only") {
+		t.Fatalf("wazero engine: code %d stderr %s", code, errOut)
+	}
+	if out, _, code = hlwasm(t, "inspect", wd+"p2prog.component.wasm"); code != 0 || !strings.Contains(out, "a wasi:cli/command") ||
+		!strings.Contains(out, "4 core modules linked") {
+		t.Fatalf("inspect: code %d stdout %s", code, out)
+	}
+	if _, errOut, code = hlwasm(t, "run", td+"wit/rt.component.wasm"); code != 1 || !strings.Contains(errOut, "not a wasi:cli/command") {
+		t.Fatalf("not a command: code %d stderr %s", code, errOut)
+	}
+}
+
 func TestCallWIT(t *testing.T) {
 	requireKVM(t)
 	out, errOut, code := hlwasm(t, "call", "--wit", "../../examples/wit/hello.wit", "../../examples/wit/hello.wasm", "run", `"micro-VM"`)

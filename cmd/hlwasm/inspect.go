@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -30,6 +31,17 @@ func cmdInspect(ctx context.Context, args []string, stdout io.Writer) error {
 	if components.Detect(b) == components.KindComponent {
 		privateTempDir()
 		c, err := components.Decode(b, "")
+		if errors.Is(err, components.ErrUnsupported) {
+			// several core modules linked together (a WASI adapter's shape): hlwasm run runs them
+			if l, lerr := components.DecodeLink(b); lerr == nil {
+				fmt.Fprintf(stdout, "component: %d core modules linked in one sandbox, %d canonical built-ins; the world:\n%s",
+					len(l.Parts), len(l.Canon), l.World)
+				if run, ok := l.RunExport(); ok {
+					fmt.Fprintf(stdout, "a wasi:cli/command (hlwasm run runs it): %s of core module %d\n", run.Name, run.Part)
+				}
+				return nil
+			}
+		}
 		if err != nil {
 			return fmt.Errorf("inspect %s: %w", fs.Arg(0), err)
 		}

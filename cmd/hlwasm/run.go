@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hlwasm/hlwasm/api"
+	"github.com/hlwasm/hlwasm/components"
 	"github.com/hlwasm/hlwasm/host"
 	"github.com/hlwasm/hlwasm/wasi"
 )
@@ -27,7 +28,8 @@ type listFlag []string
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
-// cmdRun runs a WASI command (its _start) with stdio passed through.
+// cmdRun runs a WASI command (a preview1 module's _start, or a wasi:cli/command component's
+// run) with stdio passed through.
 func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -107,6 +109,9 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		ctx, cancel = context.WithTimeout(ctx, *timeout)
 		defer cancel()
 	}
+	if components.Detect(wasm) == components.KindComponent {
+		return runCommand(ctx, cfg, path, wasm, *timeout)
+	}
 	l, err := load(ctx, cfg, path, wasm)
 	if err != nil {
 		return exitCodeOf(err, *timeout)
@@ -123,6 +128,23 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	defer sb.Close(ctx)
 	_, err = sb.Call(ctx, "_start")
 	return exitCodeOf(err, *timeout)
+}
+
+// runCommand runs a wasi:cli/command component (its WASI 0.2 imports served with cfg.WASI).
+func runCommand(ctx context.Context, cfg host.Config, path string, wasm []byte, timeout time.Duration) error {
+	wc := *cfg.WASI
+	cfg.WASI = nil
+	rt, err := host.NewRuntime(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer rt.Close(ctx)
+	c, err := components.LoadCommand(ctx, rt, wasm, wc)
+	if err != nil {
+		return exitCodeOf(fmt.Errorf("loading %s: %w", path, err), timeout)
+	}
+	defer c.Close(ctx)
+	return exitCodeOf(c.Run(ctx), timeout)
 }
 
 // exitCodeOf turns a WASI exit into hlwasm's exit status and names timeouts.

@@ -265,6 +265,32 @@ func (c vmCaller) Call(ctx context.Context, name string, params ...uint64) ([]ui
 	if len(params) > abi.MaxValues || nres > abi.MaxValues {
 		return nil, fmt.Errorf("%w: at most %d parameters and results", ErrLimit, abi.MaxValues)
 	}
+	return c.nested(ctx, abi.OpCall, m.callInst, idx, params, nres)
+}
+
+// CallInstance is Call on export exportIndex of any instance of the store (nresults result
+// slots): canonical built-ins of components name the instance whose function they call.
+func (c vmCaller) CallInstance(ctx context.Context, inst, exportIndex uint32, nresults int, params ...uint64) ([]uint64, error) {
+	if len(params) > abi.MaxValues || nresults > abi.MaxValues || nresults < 0 {
+		return nil, fmt.Errorf("%w: at most %d parameters and results", ErrLimit, abi.MaxValues)
+	}
+	return c.nested(ctx, abi.OpCall, inst, exportIndex, params, nresults)
+}
+
+// MemoryOf returns a view of instance inst's memory as it is now, valid until the host call
+// ends (nil if it has none): a function called through a table of an instance without memory
+// (a component's shim) reads and writes the memory its canonical options name.
+func (c vmCaller) MemoryOf(ctx context.Context, inst uint32) (api.Memory, error) {
+	r, err := c.nested(ctx, abi.OpMemory, inst, 0, nil, 2)
+	if err != nil {
+		return nil, err
+	}
+	return c.m.memoryWindow(r[0], r[1])
+}
+
+// nested posts one request while the guest waits in its host call and returns its results.
+func (c vmCaller) nested(ctx context.Context, op, inst, index uint32, params []uint64, nres int) ([]uint64, error) {
+	m := c.m
 	c.hc.mu.Lock()
 	defer c.hc.mu.Unlock()
 	if c.hc.abandoned {
@@ -280,7 +306,7 @@ func (c vmCaller) Call(ctx context.Context, name string, params ...uint64) ([]ui
 		stop := context.AfterFunc(c.callCtx, func() { cancel(context.Cause(c.callCtx)) })
 		defer stop()
 	}
-	m.request(abi.OpCall, m.callInst, idx, params, 0)
+	m.request(op, inst, index, params, 0)
 	if err := m.post(ctx, abi.StateRequest); err != nil {
 		return nil, err
 	}

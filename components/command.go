@@ -1,0 +1,163 @@
+package components
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/hlwasm/hlwasm/api"
+	"github.com/hlwasm/hlwasm/host"
+	"github.com/hlwasm/hlwasm/wasi"
+)
+
+// ErrNotCommand: the component exports no wasi:cli/run function.
+var ErrNotCommand = errors.New("components: not a wasi:cli/command (no wasi:cli/run export)")
+
+// Command is a wasi:cli/command component loaded into a runtime: its core modules run
+// linked in one sandbox ([host.Runtime.LoadLinked]), its WASI 0.2 imports served by
+// [wasi.Preview2] with fresh state for every sandbox.
+type Command struct {
+	Link *Link
+	mod  *host.Module
+	run  string
+}
+
+// LoadCommand decodes a command component and loads it into rt (a micro-VM runtime).
+func LoadCommand(ctx context.Context, rt *host.Runtime, b []byte, cfg wasi.Config) (*Command, error) {
+	l, err := DecodeLink(b)
+	if err != nil {
+		return nil, err
+	}
+	run, ok := l.RunExport()
+	if !ok {
+		return nil, ErrNotCommand
+	}
+	spec := host.Linked{Main: run.Part, NewHost: func() (host.LinkedHost, error) { return newCommandHost(l, cfg) }}
+	for i, p := range l.Parts {
+		spec.Parts = append(spec.Parts, host.LinkedPart{Name: PartName(i), Wasm: p.Wasm})
+	}
+	mod, err := rt.LoadLinked(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	return &Command{Link: l, mod: mod, run: run.Name}, nil
+}
+
+// Run runs the command once, on fresh state. A program that exits with a status (wasi:cli/exit,
+// or run returning err, which is status 1) ends with an *api.ExitError; status 0 is nil.
+func (c *Command) Run(ctx context.Context) error {
+	res, err := c.mod.Call(ctx, c.run)
+	var exit *api.ExitError
+	switch {
+	case errors.As(err, &exit) && exit.Code == 0:
+		return nil
+	case err != nil:
+		return err
+	case len(res) != 1 || uint32(res[0]) > 1:
+		return fmt.Errorf("%w: %s returned %v, not a result", ErrMalformed, c.run, res)
+	case res[0] == 1:
+		return &api.ExitError{Code: 1}
+	}
+	return nil
+}
+
+// Close releases the command's sandboxes.
+func (c *Command) Close(ctx context.Context) error { return c.mod.Close(ctx) }
+
+// commandHost is one sandbox's WASI 0.2 state and the canonical built-ins bound to it.
+type commandHost struct {
+	p2    *wasi.Preview2
+	cfg   wasi.Config
+	funcs []api.HostFunction
+}
+
+func (h *commandHost) Functions() []api.HostFunction { return h.funcs }
+func (h *commandHost) Reset() error                  { return h.p2.Reset(h.cfg) }
+func (h *commandHost) Close() error                  { return h.p2.Close() }
+
+func newCommandHost(l *Link, cfg wasi.Config) (*commandHost, error) {
+	p2, err := wasi.NewPreview2(cfg)
+	if err != nil {
+		return nil, err
+	}
+	h := &commandHost{p2: p2, cfg: cfg}
+	var missing []string
+	for i, c := range l.Canon {
+		f, err := l.World.Func(c.Func, false)
+		if err != nil {
+			_ = p2.Close()
+			return nil, err
+		}
+		impl, ok := p2.Func(c.Func)
+		if !ok {
+			missing = append(missing, c.Func)
+			continue
+		}
+		hf, err := l.World.HostFunction(f, impl)
+		if err != nil {
+			_ = p2.Close()
+			return nil, fmt.Errorf("components: binding %s: %w", c.Func, err)
+		}
+		hf.ModuleName, hf.Name = CanonModule, strconv.Itoa(i)
+		hf.HonorsContext = true // WASI's blocking I/O ends with the call's context
+		hf.Fn = canonFunc(c, l.OneMemory, hf.Fn)
+		h.funcs = append(h.funcs, hf)
+	}
+	if len(missing) > 0 {
+		_ = p2.Close()
+		return nil, fmt.Errorf("%w: WASI 0.2 functions hlwasm does not implement: %v", ErrUnsupported, missing)
+	}
+	return h, nil
+}
+
+// canonFunc runs a lowered import with the memory and realloc its canonical options name,
+// whichever instance called it (wit-component's shims call them through a table).
+// With oneMemory (Link.OneMemory) the caller's memory is the options' memory.
+func canonFunc(c Canon, oneMemory bool, fn api.GoFunction) api.GoFunction {
+	return func(ctx context.Context, mem api.Memory, stack []uint64) error {
+		cl, _ := api.CallerFromContext(ctx)
+		pc, ok := cl.(host.PartCaller)
+		if !ok {
+			return fmt.Errorf("%w: %s needs a linked sandbox", ErrUnsupported, c.Func)
+		}
+		cc := &canonCaller{pc: pc, c: c, mem: mem}
+		if c.Memory != nil && (!oneMemory || mem == nil) {
+			var err error
+			if mem, err = pc.PartMemory(ctx, c.Memory.Part); err != nil {
+				return err
+			}
+			cc.mem = mem
+		}
+		return fn(api.WithCaller(ctx, cc), mem, stack)
+	}
+}
+
+// canonCaller is the instance a lowered import sees: the canonical options' memory and realloc.
+type canonCaller struct {
+	pc  host.PartCaller
+	c   Canon
+	mem api.Memory // the options' memory as last read from the guest
+}
+
+func (cc *canonCaller) Memory() api.Memory { return cc.mem }
+
+// Call calls the options' realloc. Each view of the memory costs a request to the guest, so
+// the view is read again only when the allocation lies beyond it (the memory grew).
+func (cc *canonCaller) Call(ctx context.Context, name string, params ...uint64) ([]uint64, error) {
+	if cc.c.Realloc == nil {
+		return nil, fmt.Errorf("%w: %s has no realloc option (calling %s)", ErrMalformed, cc.c.Func, name)
+	}
+	res, err := cc.pc.CallPart(ctx, cc.c.Realloc.Part, cc.c.Realloc.Name, params...)
+	if err != nil || len(res) != 1 || len(params) != 4 || cc.c.Memory == nil {
+		return res, err
+	}
+	if cc.mem == nil || uint64(uint32(res[0]))+uint64(uint32(params[3])) > cc.mem.Size() {
+		m, err := cc.pc.PartMemory(ctx, cc.c.Memory.Part)
+		if err != nil {
+			return nil, err
+		}
+		cc.mem = m
+	}
+	return res, nil
+}
