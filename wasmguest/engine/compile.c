@@ -24,7 +24,8 @@ const uint16_t eng_fc_map[32] = {HL_OPCODES(Z, Z, Z, Z, Z, Z, Z, FM, FM, Z)};
 #define OI_S(n, b, imm, ...) [OP_##n] = IMM_##imm,
 const uint8_t eng_op_imm[OP_COUNT] = {HL_OPCODES(Z, Z, Z, Z, OI_M, OI_M, OI_S, Z, OI_S, Z)};
 #define OC_S(n, b, imm, cexpr, ...) [OP_##n] = cexpr,
-const uint8_t eng_op_cexpr[OP_COUNT] = {HL_OPCODES(Z, Z, Z, Z, Z, Z, OC_S, Z, Z, Z)};
+#define OC_B(n, ty) [OP_##n] = 1,
+const uint8_t eng_op_cexpr[OP_COUNT] = {HL_OPCODES(Z, Z, Z, Z, Z, Z, OC_S, Z, Z, Z) HL_CONST_BIN(OC_B)};
 
 // words after the opcode word of every compiled instruction (opcodes.h: rows and derived forms)
 #define OW_N1(n, ...) [OP_##n] = HL_W_N1,
@@ -88,17 +89,50 @@ static bool limits_ok(const eng_limits_t *l, uint64_t bound) {
   return true;
 }
 
-static uint32_t check_const(eng_module *m, const eng_constexpr *e, uint8_t want, eng_error *err) {
-  uint8_t t = e->type;
+#define CBT(n, ty) [OP_##n] = VT_##ty,
+static const uint8_t const_bin_type[OP_COUNT] = {HL_CONST_BIN(CBT)}; // operand/result type
+
+// The type of one instruction of a constant expression that pushes a value (not HL_CONST_BIN).
+static uint32_t const_type(eng_module *m, const eng_constexpr *e, uint8_t *t, eng_error *err) {
+  *t = e->type;
   if (e->op == OP_GLOBAL_GET) {
     if (e->idx >= m->nglobal_imports) return verr(err, "unknown global");
     if (m->globals[e->idx].mut) return verr(err, "constant expression required");
-    t = m->globals[e->idx].type;
+    *t = m->globals[e->idx].type;
   } else if (e->op == OP_REF_FUNC) {
     if (e->idx >= m->nfuncs) return verr(err, "unknown function");
     m->declared_refs[e->idx >> 3] |= (uint8_t)(1u << (e->idx & 7));
   }
-  if (t != want) return verr(err, "type mismatch");
+  return HL_STATUS_OK;
+}
+
+static uint32_t check_const(eng_module *m, const eng_constexpr *e, uint8_t want, eng_error *err) {
+  uint8_t t;
+  uint32_t st;
+  if (!e->seq) {
+    if ((st = const_type(m, e, &t, err))) return st;
+    if (t != want) return verr(err, "type mismatch");
+    return HL_STATUS_OK;
+  }
+  // extended: a stack of types, as a function body's validation would do
+  uint8_t stack[ENG_MAX_CONST_DEPTH];
+  uint32_t h = 0;
+  for (uint32_t i = 0; i < e->nseq; i++) {
+    const eng_constexpr *x = &e->seq[i];
+    uint8_t bt = const_bin_type[x->op];
+    if (bt) {
+      if (h < 2 || stack[h - 1] != bt || stack[h - 2] != bt) return verr(err, "type mismatch");
+      h--;
+      continue;
+    }
+    if ((st = const_type(m, x, &t, err))) return st;
+    if (h == ENG_MAX_CONST_DEPTH) {
+      eng_set_error(err, HL_STATUS_LIMIT, "constant expression too deep (engine limit)");
+      return HL_STATUS_LIMIT;
+    }
+    stack[h++] = t;
+  }
+  if (h != 1 || stack[0] != want) return verr(err, "type mismatch");
   return HL_STATUS_OK;
 }
 

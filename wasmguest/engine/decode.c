@@ -219,12 +219,15 @@ static bool sec_exports(rd *r, eng_module *m) {
 // Stores item i of s: its ELEM_* encoding, and the first ELEM_OTHER item in full.
 static void put_item(eng_elemseg *s, uint32_t i, const eng_constexpr *e) {
   uint32_t v = ELEM_OTHER;
-  if (e->op == OP_REF_FUNC && e->idx < ELEM_GLOBAL) v = e->idx;
+  if (e->seq) v = ELEM_OTHER; // extended: numeric, never a reference
+  else if (e->op == OP_REF_FUNC && e->idx < ELEM_GLOBAL) v = e->idx;
   else if (e->op == OP_GLOBAL_GET && e->idx < ELEM_GLOBAL) v = ELEM_GLOBAL | e->idx;
   else if (e->op == OP_REF_NULL) v = ELEM_NULL | e->type;
   if (v == ELEM_OTHER && !s->has_other) {
-    s->other = *e;
+    s->other = *e; // takes e->seq
     s->has_other = true;
+  } else {
+    eng_xfree(e->seq);
   }
   s->items[i] = v;
 }
@@ -414,11 +417,19 @@ void eng_module_free(eng_module *m) {
   eng_xfree(m->tables);
   eng_xfree(m->mems);
   eng_xfree(m->globals);
+  for (uint32_t i = 0; i < m->nglobals && m->global_inits; i++) eng_xfree(m->global_inits[i].seq);
   eng_xfree(m->global_inits);
   eng_xfree(m->exports);
-  for (uint32_t i = 0; i < m->nelems && m->elems; i++) eng_xfree(m->elems[i].items);
+  for (uint32_t i = 0; i < m->nelems && m->elems; i++) {
+    eng_xfree(m->elems[i].items);
+    eng_xfree(m->elems[i].offset.seq);
+    eng_xfree(m->elems[i].other.seq);
+  }
   eng_xfree(m->elems);
-  for (uint32_t i = 0; i < m->ndatas && m->datas; i++) eng_xfree(m->datas[i].bytes);
+  for (uint32_t i = 0; i < m->ndatas && m->datas; i++) {
+    eng_xfree(m->datas[i].bytes);
+    eng_xfree(m->datas[i].offset.seq);
+  }
   eng_xfree(m->datas);
   eng_xfree(m->codes);
   eng_xfree(m->names);

@@ -33,6 +33,8 @@ int memcmp(const void *a, const void *b, size_t n);
 #define ENG_MAX_TABLE_ELEMS 10000000u      // table size (initial and growth)
 #define ENG_MAX_BODY_BYTES (64u << 20)     // compiled code of one function, bytes
 #define ENG_STACK_SLOTS (1u << 19)         // value stack of a store, 8-byte slots (4 MiB)
+#define ENG_MAX_CONST_OPS 65536u           // instructions of one constant expression
+#define ENG_MAX_CONST_DEPTH 64u            // operand stack height within a constant expression
 #define ENG_PAGE 65536u
 
 // value types used by the validator (0 = unknown / bottom)
@@ -125,12 +127,16 @@ typedef struct {
   uint32_t id;    // store-wide canonical id (structural)
 } eng_functype;
 
-typedef struct {
+typedef struct eng_constexpr {
   uint8_t op;     // OP_I32_CONST... OP_REF_NULL, OP_REF_FUNC, OP_GLOBAL_GET
   uint8_t type;   // result value type
   uint32_t idx;   // func or global index
   uint64_t val;   // constant bits
   uint64_t val_hi; // v128.const: the high 64 bits
+  // An extended constant expression (more than one instruction, HL_CONST_BIN): all nseq
+  // instructions in order (owned; the fields above are those of the first). NULL otherwise.
+  struct eng_constexpr *seq;
+  uint32_t nseq;
 } eng_constexpr;
 
 typedef struct { uint32_t min, max; bool has_max; } eng_limits_t;
@@ -330,6 +336,9 @@ bool eng_is_opcode(uint8_t b);
 uint32_t eng_scan_module(const eng_module *m, eng_error *err);
 // Validates a constant expression's type/rules after decoding (module-level validation).
 uint32_t eng_validate_module(const eng_module *m, eng_error *err);
+
+// The value of HL_CONST_BIN row op applied to a and b (interp.c, from the row's semantics).
+uint64_t eng_const_bin(uint32_t op, uint64_t a, uint64_t b);
 
 // Runs f with its nparams arguments already at s->stack[0..]; results left at s->stack[0..].
 uint32_t eng_invoke(eng_store *s, eng_func *f, eng_error *err);

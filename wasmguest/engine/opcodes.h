@@ -24,7 +24,8 @@
 //   I(name, words)                      internal opcode produced by the compiler only
 // imm:   the immediate kind (HL_IMM_KINDS below) of the binary encoding.
 // cexpr: 1 if the instruction is allowed in a constant expression (WebAssembly 2.0: t.const,
-//        ref.null, ref.func, global.get; and v128.const, simd.h).
+//        ref.null, ref.func, global.get; and v128.const, simd.h; the numeric ones of extended
+//        constant expressions are listed in HL_CONST_BIN).
 // words: words after the opcode word in the compiled form (the comment names them), W_NEVER for
 //        instructions the compiler never emits (control flow and locals compile to other ops),
 //        W_VAR for the two variable-length ones (BR_TABLE_X, SIMD: see eng_op_len).
@@ -287,6 +288,17 @@
   XI(FUEL, 1)        /* amount */                                                              \
   XI(BRIF_I32_EQZ, 2) /* target, a: jump if a == 0 (fused i32.eqz + br_if) */                  \
   XI(SIMD, W_VAR)        /* dst, sub, a, b, c, x, y [, 4 data words]: simd.h */
+
+// Numeric rows allowed in constant expressions (extended constant expressions, WebAssembly 3.0):
+// XC(name, type) names an N2 row whose operands and result are `type`. rd_constexpr accepts them,
+// module validation types them, interp.c's eng_const_bin evaluates them with the row's ev_<name>.
+#define HL_CONST_BIN(XC)                                                                        \
+  XC(I32_ADD, I)                                                                                \
+  XC(I32_SUB, I)                                                                                \
+  XC(I32_MUL, I)                                                                                \
+  XC(I64_ADD, L)                                                                                \
+  XC(I64_SUB, L)                                                                                \
+  XC(I64_MUL, L)
 
 // ---------------------------------------------------------------- derived and fused opcodes
 // The compiler also emits forms derived from the rows above; this is the one place that says which

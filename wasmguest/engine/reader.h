@@ -256,20 +256,10 @@ static inline uint8_t simd_imm(uint8_t sk) {
   }
 }
 
-// True if byte b starts an instruction allowed in constant expressions (opcodes.h cexpr; 0xFD:
-// v128.const, whatever the sub-opcode).
-static inline bool is_const_byte(uint8_t b) {
-  return b == 0xfd || (eng_byte_map[b] && eng_op_cexpr[eng_byte_map[b] - 1]);
-}
-
-static inline bool rd_constexpr(rd *r, eng_constexpr *e) {
-  uint8_t b;
+// One instruction of a constant expression whose first byte b has been read.
+static inline bool rd_cx1(rd *r, uint8_t b, eng_constexpr *e) {
   eng_imm im = {0};
-  if (!rd_byte(r, &b)) return false;
-  e->idx = 0;
-  e->val = 0;
-  e->val_hi = 0;
-  if (b == 0x0b) return fail(r, HL_STATUS_INVALID, "type mismatch");
+  memset(e, 0, sizeof *e);
   if (b == 0xfd) {
     uint32_t sub, a;
     if (!rd_u32(r, &sub)) return false;
@@ -281,31 +271,61 @@ static inline bool rd_constexpr(rd *r, eng_constexpr *e) {
     memcpy(&e->val_hi, im.p + 8, 8);
     e->op = OP_SIMD;
     e->type = VT_V128;
-  } else {
-    uint32_t op = b == 0xfc ? 0 : eng_byte_map[b]; // no 0xFC instruction is constant
-    if (!op) {
-      if (!eng_is_opcode(b)) return MALF(r, "illegal opcode");
-      return fail(r, HL_STATUS_INVALID, "constant expression required");
-    }
-    op--;
-    if (!eng_op_cexpr[op]) return fail(r, HL_STATUS_INVALID, "constant expression required");
-    if (!rd_imm(r, eng_op_imm[op], &im)) return false;
-    e->op = (uint8_t)op;
-    e->val = im.v;
-    e->idx = im.a;
-    switch (eng_op_imm[op]) {
-    case IMM_I32: e->type = VT_I32; break;
-    case IMM_I64: e->type = VT_I64; break;
-    case IMM_F32: e->type = VT_F32; break;
-    case IMM_F64: e->type = VT_F64; break;
-    case IMM_REFTYPE: e->type = im.t; break;
-    case IMM_FUNC: e->type = VT_FUNCREF; break;
-    default: e->type = VT_UNKNOWN; break; // global.get: the global's type (module validation)
-    }
+    return true;
   }
+  uint32_t op = b == 0xfc ? 0 : eng_byte_map[b]; // no 0xFC instruction is constant
+  if (!op) {
+    if (!eng_is_opcode(b)) return MALF(r, "illegal opcode");
+    return fail(r, HL_STATUS_INVALID, "constant expression required");
+  }
+  op--;
+  if (!eng_op_cexpr[op]) return fail(r, HL_STATUS_INVALID, "constant expression required");
+  if (!rd_imm(r, eng_op_imm[op], &im)) return false;
+  e->op = (uint8_t)op;
+  e->val = im.v;
+  e->idx = im.a;
+  switch (eng_op_imm[op]) {
+  case IMM_I32: e->type = VT_I32; break;
+  case IMM_I64: e->type = VT_I64; break;
+  case IMM_F32: e->type = VT_F32; break;
+  case IMM_F64: e->type = VT_F64; break;
+  case IMM_REFTYPE: e->type = im.t; break;
+  case IMM_FUNC: e->type = VT_FUNCREF; break;
+  default: e->type = VT_UNKNOWN; break; // global.get, HL_CONST_BIN: typed by module validation
+  }
+  return true;
+}
+
+// A constant expression up to its end. One instruction fills *e; more (extended constant
+// expressions) go to e->seq, and module validation types the sequence.
+static inline bool rd_constexpr(rd *r, eng_constexpr *e) {
+  uint8_t b;
+  memset(e, 0, sizeof *e);
   if (!rd_byte(r, &b)) return false;
-  if (b != 0x0b) // another instruction before end: a stack mismatch, or not constant
-    return fail(r, HL_STATUS_INVALID, is_const_byte(b) ? "type mismatch" : "constant expression required");
+  if (b == 0x0b) return fail(r, HL_STATUS_INVALID, "type mismatch");
+  if (!rd_cx1(r, b, e)) return false;
+  if (!rd_byte(r, &b)) return false;
+  if (b == 0x0b) return true;
+  uint32_t n = 1, cap = 4;
+  eng_constexpr *seq = eng_xalloc(cap * sizeof *seq);
+  if (!seq) return fail(r, HL_STATUS_NO_MEMORY, "out of memory");
+  seq[0] = *e;
+  bool ok = true;
+  while (ok && b != 0x0b) {
+    if (n == ENG_MAX_CONST_OPS) { ok = fail(r, HL_STATUS_LIMIT, "constant expression too long (engine limit)"); break; }
+    if (n == cap) {
+      eng_constexpr *p = eng_xrealloc(seq, cap * sizeof *seq, 2 * cap * sizeof *seq);
+      if (!p) { ok = fail(r, HL_STATUS_NO_MEMORY, "out of memory"); break; }
+      seq = p;
+      cap *= 2;
+    }
+    ok = rd_cx1(r, b, &seq[n]) && rd_byte(r, &b);
+    n++;
+  }
+  if (!ok) { eng_xfree(seq); return false; }
+  e->seq = seq;
+  e->nseq = n;
+  e->type = VT_UNKNOWN;
   return true;
 }
 

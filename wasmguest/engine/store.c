@@ -133,13 +133,31 @@ static bool limits_match(uint64_t cur_min, bool has_max, uint64_t max, const eng
   return true;
 }
 
-static uint64_t eval_const(const eng_inst *in, const eng_constexpr *e) {
+static uint64_t eval_one(const eng_inst *in, const eng_constexpr *e) {
   switch (e->op) {
   case OP_GLOBAL_GET: return in->globals[e->idx]->val;
   case OP_REF_FUNC: return (uint64_t)(uintptr_t)in->funcs[e->idx];
   case OP_REF_NULL: return 0;
   default: return e->val;
   }
+}
+
+// A validated constant expression's value (extended ones: at most ENG_MAX_CONST_DEPTH deep, of
+// i32/i64 values, ending with one).
+static uint64_t eval_const(const eng_inst *in, const eng_constexpr *e) {
+  if (!e->seq) return eval_one(in, e);
+  uint64_t stack[ENG_MAX_CONST_DEPTH];
+  uint32_t h = 0;
+  for (uint32_t i = 0; i < e->nseq; i++) {
+    const eng_constexpr *x = &e->seq[i];
+    if (eng_op_cexpr[x->op] && eng_op_imm[x->op] == IMM_NONE) { // HL_CONST_BIN (validated: h >= 2)
+      h--;
+      stack[h - 1] = eng_const_bin(x->op, stack[h - 1], stack[h]);
+    } else {
+      stack[h++] = eval_one(in, x);
+    }
+  }
+  return stack[0];
 }
 
 static uint32_t oom(eng_error *err) {
