@@ -924,13 +924,14 @@ static bool compile_return(C *c) {
   return true;
 }
 
-// ---- calls: call, call_indirect
+// ---- calls: call, call_indirect, return_call, return_call_indirect
 static bool compile_call(C *c, uint32_t op, const eng_imm *im) {
   const eng_module *m = c->m;
   const bool live = LIVE(c);
+  const bool tail = op == OP_RETURN_CALL || op == OP_RETURN_CALL_INDIRECT;
   const eng_functype *t;
   uint32_t s1 = 0;
-  if (op == OP_CALL) {
+  if (op == OP_CALL || op == OP_RETURN_CALL) {
     if (im->a >= m->nfuncs) return INVALID(c, "unknown function");
     t = &m->types[m->func_types[im->a]];
   } else {
@@ -943,9 +944,19 @@ static bool compile_call(C *c, uint32_t op, const eng_imm *im) {
   }
   if (!flush(c)) return false;
   if (!pop_n(c, t->types, t->nparams)) return false;
-  if (live && op == OP_CALL) { E(OP_CALL); E(im->a); E(natural(c, c->nvals)); }
-  if (live && op == OP_CALL_INDIRECT) {
-    E(OP_CALL_INDIRECT); E(im->b); E(c->type_ids[im->a]); E(s1); E(natural(c, c->nvals));
+  if (tail) { // the callee's results are the function's
+    const ctl *f = &c->ctls[0];
+    if (t->nresults != f->nresults || (t->nresults && memcmp(t->types + t->nparams, f->results, t->nresults)))
+      return INVALID(c, "type mismatch");
+  }
+  if (live && (op == OP_CALL || op == OP_RETURN_CALL)) { E(op); E(im->a); E(natural(c, c->nvals)); }
+  if (live && (op == OP_CALL_INDIRECT || op == OP_RETURN_CALL_INDIRECT)) {
+    E(op); E(im->b); E(c->type_ids[im->a]); E(s1); E(natural(c, c->nvals));
+  }
+  if (tail) {
+    no_retarget(c);
+    set_unreachable(c);
+    return true;
   }
   return push_n(c, t->types + t->nparams, t->nresults);
 }
@@ -1206,7 +1217,9 @@ static bool compile_body(C *c, const eng_functype *ft) {
       case OP_BR: case OP_BR_IF: ok = compile_br(c, op, &im); break;
       case OP_BR_TABLE: ok = compile_br_table(c, &im); break;
       case OP_RETURN: ok = compile_return(c); break;
-      case OP_CALL: case OP_CALL_INDIRECT: ok = compile_call(c, op, &im); break;
+      case OP_CALL: case OP_CALL_INDIRECT: case OP_RETURN_CALL: case OP_RETURN_CALL_INDIRECT:
+        ok = compile_call(c, op, &im);
+        break;
       case OP_DROP: case OP_SELECT: case OP_SELECT_T: ok = compile_parametric(c, op, &im); break;
       case OP_LOCAL_GET: case OP_LOCAL_SET: case OP_LOCAL_TEE: ok = compile_local(c, op, &im); break;
       case OP_GLOBAL_GET: case OP_GLOBAL_SET: ok = compile_global(c, op, &im); break;

@@ -375,24 +375,29 @@ L_CALL_INDIRECT: {
   goto do_call;
 }
 
+  // A host function called with its parameters at hfp (results go to the same slots).
+#define HOST_CALL(hfp)                                                                          \
+  do {                                                                                          \
+    uint32_t need = callee->nparams > callee->nresults ? callee->nparams : callee->nresults;    \
+    if ((size_t)(stack_end - (hfp)) < need) TRAP(HL_TRAP_CALL_STACK_EXHAUSTED);                 \
+    uint32_t saved_base = s->nest_base, saved_frames = s->nest_frames;                          \
+    s->nest_base = (uint32_t)((hfp) - s->stack) + need;                                         \
+    s->nest_frames += depth + 1;                                                                \
+    s->in_host++;                                                                               \
+    uint32_t hst = plat_host_call(callee->host_id, (hfp), callee->nparams, callee->nresults,    \
+                                  mem_base, mem_size);                                          \
+    s->in_host--;                                                                               \
+    s->nest_base = saved_base;                                                                  \
+    s->nest_frames = saved_frames;                                                              \
+    if (hst != 0) {                                                                             \
+      host_failed = true;                                                                       \
+      TRAP(HL_TRAP_HOST);                                                                       \
+    }                                                                                           \
+  } while (0)
+
 do_call: {
   if (callee->is_host) {
-    // Parameters sit at the callee's frame base; the results go to the same slots.
-    uint64_t *hfp = fp + call_base;
-    uint32_t need = callee->nparams > callee->nresults ? callee->nparams : callee->nresults;
-    if ((size_t)(stack_end - hfp) < need) TRAP(HL_TRAP_CALL_STACK_EXHAUSTED);
-    uint32_t saved_base = s->nest_base, saved_frames = s->nest_frames;
-    s->nest_base = (uint32_t)(hfp - s->stack) + need;
-    s->nest_frames += depth + 1;
-    s->in_host++;
-    uint32_t hst = plat_host_call(callee->host_id, hfp, callee->nparams, callee->nresults, mem_base, mem_size);
-    s->in_host--;
-    s->nest_base = saved_base;
-    s->nest_frames = saved_frames;
-    if (hst != 0) {
-      host_failed = true;
-      TRAP(HL_TRAP_HOST);
-    }
+    HOST_CALL(fp + call_base);
     RELOAD(); // a nested call may have grown the memory
     NEXT();
   }
@@ -404,6 +409,53 @@ do_call: {
   frames[depth].fn = fn;
   depth++;
   fp = nfp;
+  for (uint32_t k = callee->nparams; k < callee->nlocals; k++) fp[k] = 0;
+  fn = callee;
+  cb = ip = fn->code;
+  if (fn->inst != inst) RELOAD();
+  NEXT();
+}
+
+L_RETURN_CALL:
+  callee = inst->funcs[ip[0]];
+  call_base = ip[1];
+  ip += OPW_RETURN_CALL;
+  goto do_tail_call;
+
+L_RETURN_CALL_INDIRECT: {
+  eng_table *t = inst->tables[ip[0]];
+  uint32_t tid = ip[1];
+  uint32_t i = (uint32_t)R(2);
+  call_base = ip[3];
+  ip += OPW_RETURN_CALL_INDIRECT;
+  trap_idx = i;
+  if (i >= t->size) TRAP(HL_TRAP_UNDEFINED_ELEMENT);
+  uint64_t r = t->elems[i];
+  if (!r) TRAP(HL_TRAP_UNINITIALIZED_ELEMENT);
+  callee = (eng_func *)(uintptr_t)r;
+  if (callee->type_id != tid) TRAP(HL_TRAP_INDIRECT_TYPE_MISMATCH);
+  goto do_tail_call;
+}
+
+  // A tail call: the callee takes over the caller's frame (its arguments move down to fp[0]),
+  // so the depth does not grow. A host callee runs as an ordinary call, then the caller returns
+  // its results.
+do_tail_call: {
+  uint64_t *afp = fp + call_base;
+  if (callee->is_host) {
+    HOST_CALL(afp);
+    for (uint32_t k = 0; k < callee->nresults; k++) fp[k] = afp[k];
+    if (depth == 0) goto done;
+    depth--;
+    ip = frames[depth].ip;
+    fp = frames[depth].fp;
+    fn = frames[depth].fn;
+    cb = fn->code;
+    RELOAD();
+    NEXT();
+  }
+  if ((size_t)(stack_end - fp) < callee->max_stack) TRAP(HL_TRAP_CALL_STACK_EXHAUSTED);
+  for (uint32_t k = 0; k < callee->nparams; k++) fp[k] = afp[k]; // afp > fp: ascending is safe
   for (uint32_t k = callee->nparams; k < callee->nlocals; k++) fp[k] = 0;
   fn = callee;
   cb = ip = fn->code;

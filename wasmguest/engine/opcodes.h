@@ -89,6 +89,8 @@
   XS(RETURN, 0x0f, NONE, 0, W_NEVER)                                                           \
   XS(CALL, 0x10, FUNC, 0, 2) /* func, base (the callee frame starts at slot base) */           \
   XS(CALL_INDIRECT, 0x11, CALL_INDIRECT, 0, 4) /* table, type id, idx, base */                 \
+  XS(RETURN_CALL, 0x12, FUNC, 0, 2) /* func, base: the callee replaces the frame (tail call) */ \
+  XS(RETURN_CALL_INDIRECT, 0x13, CALL_INDIRECT, 0, 4) /* table, type id, idx, base */          \
   XS(DROP, 0x1a, NONE, 0, W_NEVER)                                                             \
   XS(SELECT, 0x1b, NONE, 0, 4) /* dst, a, b, cond */                                           \
   XS(SELECT_T, 0x1c, SELECT_T, 0, W_NEVER)                                                     \
