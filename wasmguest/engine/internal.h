@@ -39,9 +39,9 @@ int memcmp(const void *a, const void *b, size_t n);
 
 // value types used by the validator (0 = unknown / bottom)
 enum { VT_UNKNOWN = 0, VT_I32 = 0x7f, VT_I64 = 0x7e, VT_F32 = 0x7d, VT_F64 = 0x7c, VT_V128 = 0x7b,
-       VT_FUNCREF = 0x70, VT_EXTERNREF = 0x6f };
+       VT_FUNCREF = 0x70, VT_EXTERNREF = 0x6f, VT_EXNREF = 0x69 };
 
-enum { EXT_FUNC = 0, EXT_TABLE = 1, EXT_MEM = 2, EXT_GLOBAL = 3 };
+enum { EXT_FUNC = 0, EXT_TABLE = 1, EXT_MEM = 2, EXT_GLOBAL = 3, EXT_TAG = 4 };
 
 // internal opcodes (opcodes.h HL_ALL_OPS: every row, then the derived and fused forms)
 #define E_NONE(...)
@@ -111,6 +111,7 @@ static inline uint32_t eng_op_len(const uint32_t *code, uint32_t left) {
   if (w != W_VAR) n = 1 + w;
   else if (left < 3) return 0;
   else if (code[0] == OP_BR_TABLE_X) n = 5 + 2 * ((uint64_t)code[2] + 1); // idx n arity src, n+1 x (target, dst)
+  else if (code[0] == OP_HANDLER) n = left < 6 ? (uint64_t)left + 1 : 1 + HL_W_HANDLER((uint64_t)code[5]);
   else n = 1 + (code[2] == SIMD_V128_CONST || code[2] == SIMD_I8X16_SHUFFLE ? SIMD_WORDS_DATA : SIMD_WORDS);
   return n <= left ? (uint32_t)n : 0;
 }
@@ -150,7 +151,7 @@ typedef struct {
   uint32_t typeidx;       // EXT_FUNC
   eng_tabletype table;    // EXT_TABLE
   eng_limits_t mem;       // EXT_MEM
-  eng_globaltype global;  // EXT_GLOBAL
+  eng_globaltype global;  // EXT_GLOBAL (EXT_TAG: typeidx)
 } eng_import;
 
 typedef struct {
@@ -208,6 +209,8 @@ typedef struct {
   bool has_datacount; uint32_t datacount;
   uint32_t ndatas; eng_dataseg *datas;
   uint32_t ncodes; eng_code *codes;
+  uint32_t ntags, ntag_imports; uint32_t *tag_types; // exception tags: type indices
+  bool has_legacy_try; // a body uses the legacy try instruction (eng_scan_module)
   uint8_t *names; size_t names_len; // owned copy of all import/export names
   uint8_t *declared_refs; // bitmap over functions: referenced outside function bodies
   uint32_t *export_hash;  // open-addressing index of exports by name (UINT32_MAX = empty)
@@ -227,7 +230,25 @@ typedef struct eng_func {
   const eng_functype *type;
   uint32_t host_id; // is_host: the embedder's id for plat_host_call
   bool is_host;     // calls go to plat_host_call instead of code (see eng_bind_host)
+  uint32_t *handlers; uint32_t nhandlers; // code offsets of its HANDLERs, innermost first
 } eng_func;
+
+// An exception tag (a runtime object: identity is what catch compares).
+typedef struct {
+  uint32_t type_id; // store-wide function type id (no results)
+  uint32_t nslots;  // payload slots
+} eng_tag;
+
+// A thrown exception; an exnref is a pointer to one. Exceptions caught without a reference
+// are freed at once; one that a reference was taken of (catch_ref, a legacy catch that may
+// rethrow) is kept, on the store's list, until the store is freed.
+typedef struct eng_exn {
+  struct eng_exn *next; // the store's kept exceptions
+  const eng_tag *tag;
+  uint32_t nslots;
+  bool kept;
+  uint64_t vals[];
+} eng_exn;
 
 typedef struct {
   uint64_t *elems;
@@ -268,6 +289,8 @@ struct eng_inst {
   eng_table **tables; uint32_t ntables;
   eng_mem *mem; // memory 0 or NULL
   eng_global **globals; uint32_t nglobals;
+  eng_tag **tags; uint32_t ntags;
+  eng_tag *own_tags;
   eng_relem *elems; uint32_t nelems;
   eng_rdata *datas; uint32_t ndatas;
   uint32_t *type_ids; // module type index -> store id
@@ -303,6 +326,7 @@ struct eng_store {
   uint32_t in_host;     // host calls in progress
   uint32_t nest_base;   // first free value-stack slot for a nested call
   uint32_t nest_frames; // first free frame for a nested call
+  eng_exn *exns;        // kept exceptions (eng_exn)
 };
 
 // The reference an ELEM_* item (of a validated module) stands for in instance `in`. global.get

@@ -106,6 +106,8 @@ uint32_t eng_invoke(eng_store *s, eng_func *entry, eng_error *err) {
   const bool fuel_on = s->limits.fuel != 0;
   uint64_t fuel = s->limits.fuel;
   uint32_t trap = 0, trap_idx = UINT32_MAX;
+  eng_exn *exn = NULL; // the exception being thrown
+  uint32_t throw_pc = 0; // code offset inside the throwing instruction
 
   eng_func *fn = entry;
   eng_inst *inst;
@@ -269,6 +271,11 @@ L_DROP:
 L_LOCAL_GET:
 L_LOCAL_SET:
 L_LOCAL_TEE:
+L_TRY:
+L_CATCH:
+L_CATCH_ALL:
+L_DELEGATE:
+L_TRY_TABLE:
   // never emitted by the compiler
   TRAP(HL_TRAP_HOST);
 
@@ -461,6 +468,83 @@ do_tail_call: {
   cb = ip = fn->code;
   if (fn->inst != inst) RELOAD();
   NEXT();
+}
+
+  // ---------------------------------------------------------------- exceptions
+L_HANDLER: // a descriptor (opcodes.h), read only when an exception is thrown
+  ip += HL_W_HANDLER(ip[4]);
+  NEXT();
+
+L_THROW: {
+  const eng_tag *tg = inst->tags[ip[0]];
+  const uint64_t *src = fp + ip[1];
+  exn = eng_xalloc(sizeof *exn + (size_t)tg->nslots * 8);
+  if (!exn) goto no_memory;
+  exn->tag = tg;
+  exn->nslots = tg->nslots;
+  for (uint32_t k = 0; k < tg->nslots; k++) exn->vals[k] = src[k];
+  throw_pc = (uint32_t)(ip - cb);
+  goto do_throw;
+}
+L_THROW_REF:
+L_RETHROW:
+  exn = (eng_exn *)(uintptr_t)R(0);
+  if (!exn) TRAP(HL_TRAP_NULL_REFERENCE);
+  throw_pc = (uint32_t)(ip - cb);
+  goto do_throw;
+
+  // Finds the innermost handler of exn: the function's HANDLERs covering throw_pc (innermost
+  // first; a delegate moves the search out to its depth), then the callers' at their calls.
+  // A match writes the payload (and the exnref) to the clause's slots and jumps to its target.
+do_throw: {
+  uint32_t maxd = UINT32_MAX, pc = throw_pc;
+  for (;;) {
+    for (uint32_t h = 0; h < fn->nhandlers; h++) {
+      const uint32_t *d = cb + fn->handlers[h] + 1;
+      if (pc < d[0] || pc >= d[1] || d[2] > maxd) continue;
+      if (d[3] != HL_NO_SLOT) {
+        maxd = d[3];
+        continue;
+      }
+      for (uint32_t k = 0; k < d[4]; k++) {
+        const uint32_t *cl = d + 5 + 5 * (size_t)k;
+        uint32_t kind = cl[0], n = 0;
+        if (kind == HL_CATCH || kind == HL_CATCH_REF) {
+          if (exn->tag != inst->tags[cl[1]]) continue;
+          n = exn->nslots;
+          for (uint32_t j = 0; j < n; j++) fp[cl[3] + j] = exn->vals[j];
+        }
+        bool ref = kind == HL_CATCH_REF || kind == HL_CATCH_ALL_REF;
+        if (ref) fp[cl[3] + n] = (uint64_t)(uintptr_t)exn;
+        if (cl[4] != HL_NO_SLOT) fp[cl[4]] = (uint64_t)(uintptr_t)exn;
+        if (ref || cl[4] != HL_NO_SLOT) {
+          if (!exn->kept) {
+            exn->kept = true;
+            exn->next = s->exns;
+            s->exns = exn;
+          }
+        } else if (!exn->kept) {
+          eng_xfree(exn);
+        }
+        exn = NULL;
+        ip = cb + cl[2];
+        NEXT();
+      }
+    }
+    if (depth == 0) {
+      if (!exn->kept) eng_xfree(exn);
+      exn = NULL;
+      TRAP(HL_TRAP_UNCAUGHT_EXCEPTION);
+    }
+    depth--;
+    ip = frames[depth].ip;
+    fp = frames[depth].fp;
+    fn = frames[depth].fn;
+    cb = fn->code;
+    RELOAD();
+    pc = (uint32_t)(ip - cb) - 1; // inside the call instruction
+    maxd = UINT32_MAX;
+  }
 }
 
   // ---------------------------------------------------------------- parametric / variables
@@ -713,6 +797,9 @@ trap_out:
     }
   }
   return HL_STATUS_TRAP;
+no_memory:
+  eng_set_error(err, HL_STATUS_NO_MEMORY, "out of memory (exception)");
+  return HL_STATUS_NO_MEMORY;
 done:
   return HL_STATUS_OK;
 }

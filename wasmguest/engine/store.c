@@ -27,7 +27,12 @@ eng_store *eng_store_new(const eng_limits *limits) {
 
 static void inst_free(eng_inst *in) {
   if (!in) return;
-  for (uint32_t i = 0; i < in->nown_funcs; i++) eng_xfree(in->own_funcs[i].code);
+  for (uint32_t i = 0; i < in->nown_funcs; i++) {
+    eng_xfree(in->own_funcs[i].code);
+    eng_xfree(in->own_funcs[i].handlers);
+  }
+  eng_xfree(in->tags);
+  eng_xfree(in->own_tags);
   eng_xfree(in->own_funcs);
   eng_xfree(in->funcs);
   for (uint32_t i = 0; i < in->nown_tables; i++) eng_xfree(in->own_tables[i].elems);
@@ -60,6 +65,11 @@ void eng_store_free(eng_store *s) {
   eng_xfree(s->type_hash);
   eng_xfree(s->stack);
   eng_xfree(s->frames);
+  while (s->exns) {
+    eng_exn *x = s->exns;
+    s->exns = x->next;
+    eng_xfree(x);
+  }
   eng_xfree(s);
 }
 
@@ -212,12 +222,15 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
   in->funcs = eng_xalloc((size_t)m->nfuncs * sizeof(eng_func *) + 1);
   in->tables = eng_xalloc((size_t)m->ntables * sizeof(eng_table *) + 1);
   in->globals = eng_xalloc((size_t)m->nglobals * sizeof(eng_global *) + 1);
-  if (!in->funcs || !in->tables || !in->globals) { st = oom(err); goto fail; }
+  in->tags = eng_xalloc((size_t)m->ntags * sizeof(eng_tag *) + 1);
+  in->own_tags = eng_xalloc((size_t)(m->ntags - m->ntag_imports) * sizeof(eng_tag) + 1);
+  if (!in->funcs || !in->tables || !in->globals || !in->tags || !in->own_tags) { st = oom(err); goto fail; }
+  in->ntags = m->ntags;
   in->nfuncs = m->nfuncs;
   in->ntables = m->ntables;
   in->nglobals = m->nglobals;
   {
-    uint32_t nf = 0, nt = 0, ng = 0;
+    uint32_t nf = 0, nt = 0, ng = 0, ntg = 0;
     for (uint32_t i = 0; i < m->nimports; i++) {
       const eng_import *im = &m->imports[i];
       eng_inst *src = find_registered(s, im->module, im->module_len);
@@ -256,6 +269,12 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
           in->globals[ng++] = g;
           break;
         }
+        case EXT_TAG: {
+          eng_tag *tg = src->tags[ex->idx];
+          ok = tg->type_id == in->type_ids[im->typeidx];
+          in->tags[ntg++] = tg;
+          break;
+        }
         }
       }
       if (!ok) {
@@ -266,6 +285,14 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
       }
     }
     for (uint32_t i = 0; i < m->ncodes; i++) in->funcs[nf + i] = &in->own_funcs[i];
+    for (uint32_t i = ntg; i < m->ntags; i++) { // own tags: each one a new identity
+      eng_tag *tg = &in->own_tags[i - ntg];
+      const eng_functype *ft = &m->types[m->tag_types[i]];
+      tg->type_id = in->type_ids[m->tag_types[i]];
+      tg->nslots = 0;
+      for (uint32_t k = 0; k < ft->nparams; k++) tg->nslots += ft->types[k] == VT_V128 ? 2 : 1;
+      in->tags[i] = tg;
+    }
     // own tables
     in->nown_tables = m->ntables - nt;
     in->own_tables = eng_xalloc((size_t)in->nown_tables * sizeof(eng_table) + 1);
@@ -467,6 +494,7 @@ uint32_t eng_call(eng_store *s, uint32_t inst, uint32_t export_index, const uint
     switch (t->types[ti]) {
     case VT_I32: case VT_F32: v &= 0xffffffffu; break;
     case VT_FUNCREF: if (v && !is_store_func(s, v)) return bad(err, "invalid funcref parameter"); break;
+    case VT_EXNREF: if (v) return bad(err, "an exnref parameter must be null"); break;
     default: break;
     }
     if (s->nest_base + i >= s->stack_slots) return bad(err, "value stack exhausted");

@@ -450,7 +450,9 @@ out:
 }
 
 // "assert_trap" and "assert_exhaustion" on an action.
-static void cmd_trap(file_ctx *f, const json *cmd, bool exhaustion) {
+// assert_trap, assert_exhaustion (want: HL_TRAP_CALL_STACK_EXHAUSTED), assert_exception (want:
+// HL_TRAP_UNCAUGHT_EXCEPTION, no text); want 0: any trap code.
+static void cmd_trap(file_ctx *f, const json *cmd, uint32_t want) {
   char fbuf[128];
   const char *field = action_field(cmd, fbuf, sizeof fbuf);
   const char *text = json_get_str(cmd, "text");
@@ -461,12 +463,12 @@ static void cmd_trap(file_ctx *f, const json *cmd, bool exhaustion) {
   else if (o->status != HL_STATUS_TRAP)
     failure(f, cmd, "%s: expected trap \"%s\", got %s %s", field, text ? text : "",
             status_name(o->status), o->err.msg);
-  else if (!msg_matches(text, o->err.msg))
+  else if (text && !msg_matches(text, o->err.msg))
     failure(f, cmd, "%s: expected trap \"%s\", got trap %u \"%s\"", field, text ? text : "",
             o->err.trap, o->err.msg);
-  else if (exhaustion && o->err.trap != HL_TRAP_CALL_STACK_EXHAUSTED)
-    failure(f, cmd, "%s: expected trap code %d, got %u \"%s\"", field,
-            (int)HL_TRAP_CALL_STACK_EXHAUSTED, o->err.trap, o->err.msg);
+  else if (want && o->err.trap != want)
+    failure(f, cmd, "%s: expected trap code %d, got %u \"%s\"", field, (int)want, o->err.trap,
+            o->err.msg);
   else pass(f, cmd);
   free(o);
 }
@@ -529,9 +531,10 @@ static void run_command(file_ctx *f, const json *cmd) {
   else if (strcmp(type, "register") == 0) cmd_register(f, cmd);
   else if (strcmp(type, "action") == 0) cmd_return(f, cmd, false);
   else if (strcmp(type, "assert_return") == 0) cmd_return(f, cmd, true);
-  else if (strcmp(type, "assert_exhaustion") == 0) cmd_trap(f, cmd, true);
+  else if (strcmp(type, "assert_exhaustion") == 0) cmd_trap(f, cmd, HL_TRAP_CALL_STACK_EXHAUSTED);
+  else if (strcmp(type, "assert_exception") == 0) cmd_trap(f, cmd, HL_TRAP_UNCAUGHT_EXCEPTION);
   else if (strcmp(type, "assert_trap") == 0) {
-    if (json_get(cmd, "action") != NULL) cmd_trap(f, cmd, false);
+    if (json_get(cmd, "action") != NULL) cmd_trap(f, cmd, 0);
     else cmd_bad_module(f, cmd, HL_STATUS_TRAP);
   } else if (strcmp(type, "assert_invalid") == 0) cmd_bad_module(f, cmd, HL_STATUS_INVALID);
   else if (strcmp(type, "assert_malformed") == 0) cmd_bad_module(f, cmd, HL_STATUS_MALFORMED);
