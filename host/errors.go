@@ -66,6 +66,11 @@ const (
 	TrapTableOutOfBounds     TrapKind = abi.TrapTableOutOfBounds
 	TrapNullReference        TrapKind = abi.TrapNullReference
 	TrapHost                 TrapKind = abi.TrapHost
+	// TrapUncaughtException: an exception (exception handling) no handler caught reached the
+	// export the host called. Host functions do not catch: an exception a nested call (a call
+	// from a host function back into Wasm) leaves uncaught fails that nested call with this
+	// kind, and it does not continue into the Wasm frames below the host function.
+	TrapUncaughtException TrapKind = abi.TrapUncaughtException
 )
 
 // TrapError is a Wasm trap, whichever engine ran it, nested calls included. errors.Is(err,

@@ -1354,9 +1354,9 @@ static bool compile_const_ref(C *c, uint32_t op, const eng_imm *im) {
 static bool illegal_op(rd *r, uint8_t b) {
   switch (b) {
   case 0x14: case 0x15: case 0xd3: case 0xd4: case 0xd5: case 0xd6:
-    return fail(r, HL_STATUS_UNSUPPORTED, "unsupported feature: typed function references");
-  case 0xfb: return fail(r, HL_STATUS_UNSUPPORTED, "unsupported feature: garbage collection");
-  case 0xfe: return fail(r, HL_STATUS_UNSUPPORTED, "unsupported feature: threads");
+    return fail(r, HL_STATUS_UNSUPPORTED, "typed function references");
+  case 0xfb: return fail(r, HL_STATUS_UNSUPPORTED, "garbage collection");
+  case 0xfe: return fail(r, HL_STATUS_UNSUPPORTED, "threads");
   default: return fail(r, HL_STATUS_MALFORMED, "illegal opcode");
   }
 }

@@ -109,7 +109,7 @@ static bool sec_types(rd *r, eng_module *m) {
     uint32_t np, nr;
     if (!rd_byte(r, &form)) return false;
     if (form == 0x5e || form == 0x5f || form == 0x4e || form == 0x4f || form == 0x50)
-      return fail(r, HL_STATUS_UNSUPPORTED, "unsupported feature: garbage collection");
+      return fail(r, HL_STATUS_UNSUPPORTED, "garbage collection");
     if (form != 0x60) return MALF(r, "integer representation too long");
     if (!rd_count(r, &np, ENG_MAX_FUNC_PARAMS, "too many parameters")) return false;
     const uint8_t *pp = r->p;
@@ -192,6 +192,8 @@ static bool sec_tables(rd *r, eng_module *m, uint32_t n) {
   for (uint32_t i = 0; i < m->nimports; i++)
     if (m->imports[i].kind == EXT_TABLE) m->tables[k++] = m->imports[i].table;
   for (uint32_t i = 0; i < n; i++) {
+    if (r->p < r->end && *r->p == 0x40) // a table with an initializer expression
+      return fail(r, HL_STATUS_UNSUPPORTED, "typed function references");
     if (!rd_reftype(r, &m->tables[k].elemtype) || !rd_limits(r, &m->tables[k].lim)) return false;
     k++;
   }

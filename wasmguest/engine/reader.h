@@ -114,12 +114,13 @@ static inline bool is_valtype(uint8_t b) {
 }
 
 // A value or reference type byte of a proposal the engine does not implement: the feature's
-// name (the module is refused with HL_STATUS_UNSUPPORTED naming it), else NULL.
+// name (the module is refused with HL_STATUS_UNSUPPORTED and the name as its message; the host
+// says "unsupported feature: NAME"), else NULL.
 static inline const char *unsupported_type(uint8_t b) {
   switch (b) {
-  case 0x63: case 0x64: return "unsupported feature: typed function references";
+  case 0x63: case 0x64: return "typed function references";
   case 0x6e: case 0x6d: case 0x6c: case 0x6b: case 0x6a: case 0x71: case 0x72: case 0x73:
-  case 0x74: return "unsupported feature: garbage collection";
+  case 0x74: return "garbage collection";
   default: return NULL;
   }
 }
@@ -272,7 +273,7 @@ static inline bool rf_VALTS(rd *r, eng_imm *im) {
 
 // An unknown 0xFD sub-opcode: relaxed SIMD's are named (HL_STATUS_UNSUPPORTED).
 static inline bool simd_illegal(rd *r, uint32_t sub) {
-  if (sub >= 0x100 && sub <= 0x113) return fail(r, HL_STATUS_UNSUPPORTED, "unsupported feature: relaxed SIMD");
+  if (sub >= 0x100 && sub <= 0x113) return fail(r, HL_STATUS_UNSUPPORTED, "relaxed SIMD");
   return MALF(r, "illegal opcode");
 }
 
