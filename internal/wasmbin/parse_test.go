@@ -156,6 +156,7 @@ func TestParseErrors(t *testing.T) {
 		{"export unknown tag", mod(sec(secExport, 1, 1, 't', 4, 0)), ErrInvalid},
 		{"typed function reference", mod(sec(secType, 1, 0x60, 1, 0x63, 0x70, 0)), ErrUnsupported},
 		{"gc struct type", mod(sec(secType, 1, 0x5f, 0, 0)), ErrUnsupported},
+		{"table with initializer", mod(sec(secTable, 1, 0x40, 0, 0x70, 0, 1, 0xd2, 0, 0x0b)), ErrUnsupported},
 		{"duplicate section", mod(sec(secType, 0), sec(secType, 0)), ErrMalformed},
 		{"out of order", mod(sec(secImport, 0), sec(secType, 0)), ErrMalformed},
 		{"datacount after code", mod(sec(secCode, 0), sec(secDataCount, 0)), ErrMalformed},
