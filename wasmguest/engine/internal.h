@@ -241,7 +241,8 @@ typedef struct {
 
 // A thrown exception; an exnref is a pointer to one. Exceptions caught without a reference
 // are freed at once; one that a reference was taken of (catch_ref, a legacy catch that may
-// rethrow) is kept, on the store's list, until the store is freed.
+// rethrow) is kept on the store's list, until eng_exn_collect finds it unreachable (it runs
+// when the list has doubled since the last run) or the store is freed.
 typedef struct eng_exn {
   struct eng_exn *next; // the store's kept exceptions
   const eng_tag *tag;
@@ -327,6 +328,8 @@ struct eng_store {
   uint32_t nest_base;   // first free value-stack slot for a nested call
   uint32_t nest_frames; // first free frame for a nested call
   eng_exn *exns;        // kept exceptions (eng_exn)
+  uint32_t nkept;       // length of exns
+  uint32_t collect_at;  // nkept at which eng_exn_collect runs next (0: ENG_EXN_COLLECT_MIN)
 };
 
 // The reference an ELEM_* item (of a validated module) stands for in instance `in`. global.get
@@ -363,6 +366,13 @@ uint32_t eng_validate_module(const eng_module *m, eng_error *err);
 
 // The value of HL_CONST_BIN row op applied to a and b (interp.c, from the row's semantics).
 uint64_t eng_const_bin(uint32_t op, uint64_t a, uint64_t b);
+
+// Frees the kept exceptions (s->exns) that nothing can reach: no value-stack slot below
+// live_end (every frame of every call in progress), no exnref global or table of any instance
+// and no reachable exception's payload holds their address. Conservative: a stale slot that
+// happens to hold an address keeps that exception.
+void eng_exn_collect(eng_store *s, const uint64_t *live_end);
+#define ENG_EXN_COLLECT_MIN 1024u
 
 // Runs f with its nparams arguments already at s->stack[0..]; results left at s->stack[0..].
 uint32_t eng_invoke(eng_store *s, eng_func *f, eng_error *err);

@@ -522,6 +522,10 @@ do_throw: {
             exn->kept = true;
             exn->next = s->exns;
             s->exns = exn;
+            if (++s->nkept >= (s->collect_at ? s->collect_at : ENG_EXN_COLLECT_MIN)) {
+              eng_exn_collect(s, fp + fn->max_stack); // exn is in a slot of this frame now
+              s->collect_at = 2 * s->nkept > ENG_EXN_COLLECT_MIN ? 2 * s->nkept : ENG_EXN_COLLECT_MIN;
+            }
           }
         } else if (!exn->kept) {
           eng_xfree(exn);

@@ -25,6 +25,98 @@ eng_store *eng_store_new(const eng_limits *limits) {
   return s;
 }
 
+// ---------------------------------------------------------------- exceptions
+// Sorts a[0..n) ascending (heapsort: no libc, no recursion).
+static void sort_ptrs(uintptr_t *a, uint32_t n) {
+  for (uint32_t k = n; k-- > 0;) {
+    for (uint32_t i = k, c; (c = 2 * i + 1) < n; i = c) {
+      if (c + 1 < n && a[c + 1] > a[c]) c++;
+      if (a[i] >= a[c]) break;
+      uintptr_t t = a[i]; a[i] = a[c]; a[c] = t;
+    }
+  }
+  for (uint32_t end = n; end-- > 1;) {
+    uintptr_t t = a[0]; a[0] = a[end]; a[end] = t;
+    for (uint32_t i = 0, c; (c = 2 * i + 1) < end; i = c) {
+      if (c + 1 < end && a[c + 1] > a[c]) c++;
+      if (a[i] >= a[c]) break;
+      t = a[i]; a[i] = a[c]; a[c] = t;
+    }
+  }
+}
+
+typedef struct {
+  uintptr_t *p; uint8_t *mark; uint32_t n;
+  uint32_t *work; uint32_t nwork;
+} exn_gc;
+
+// Marks the kept exception v is the address of (if any) and queues it for its payload.
+static void gc_mark(exn_gc *g, uint64_t v) {
+  if (v < g->p[0] || v > g->p[g->n - 1]) return;
+  uint32_t lo = 0, hi = g->n;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (g->p[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo < g->n && g->p[lo] == v && !g->mark[lo]) {
+    g->mark[lo] = 1;
+    g->work[g->nwork++] = lo;
+  }
+}
+
+static void gc_scan(exn_gc *g, const uint64_t *v, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (v[i]) gc_mark(g, v[i]);
+}
+
+void eng_exn_collect(eng_store *s, const uint64_t *live_end) {
+  exn_gc g = {0};
+  g.n = s->nkept;
+  if (g.n == 0) return;
+  g.p = eng_xalloc((size_t)g.n * sizeof *g.p);
+  g.mark = eng_xalloc(g.n);
+  g.work = eng_xalloc((size_t)g.n * 4);
+  if (g.p && g.mark && g.work) {
+    uint32_t k = 0;
+    for (eng_exn *x = s->exns; x && k < g.n; x = x->next) g.p[k++] = (uintptr_t)x;
+    g.n = k;
+    sort_ptrs(g.p, g.n);
+    if (live_end > s->stack) gc_scan(&g, s->stack, (size_t)(live_end - s->stack));
+    for (uint32_t i = 0; i < s->ninsts; i++) {
+      const eng_inst *in = s->insts[i];
+      for (uint32_t t = 0; t < in->nown_tables; t++)
+        if (in->own_tables[t].type == VT_EXNREF) gc_scan(&g, in->own_tables[t].elems, in->own_tables[t].size);
+      for (uint32_t t = 0; t < in->nown_globals; t++)
+        if (in->own_globals[t].type == VT_EXNREF) gc_scan(&g, &in->own_globals[t].val, 1);
+    }
+    while (g.nwork) { // payloads of reachable exceptions
+      const eng_exn *x = (const eng_exn *)g.p[g.work[--g.nwork]];
+      gc_scan(&g, x->vals, x->nslots);
+    }
+    eng_exn **link = &s->exns;
+    while (*link) {
+      eng_exn *x = *link;
+      uint32_t lo = 0, hi = g.n; // x's index in g.p
+      while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (g.p[mid] < (uintptr_t)x) lo = mid + 1;
+        else hi = mid;
+      }
+      if (lo < g.n && g.p[lo] == (uintptr_t)x && !g.mark[lo]) {
+        *link = x->next;
+        eng_xfree(x);
+        s->nkept--;
+      } else {
+        link = &x->next;
+      }
+    }
+  }
+  eng_xfree(g.p);
+  eng_xfree(g.mark);
+  eng_xfree(g.work);
+}
+
 static void inst_free(eng_inst *in) {
   if (!in) return;
   for (uint32_t i = 0; i < in->nown_funcs; i++) {
