@@ -33,6 +33,10 @@ var (
 	ErrUnusable = machine.ErrUnusable
 	// ErrClosed: the sandbox, module or runtime is closed.
 	ErrClosed = machine.ErrClosed
+	// ErrUnsupportedFeature: the module uses a WebAssembly proposal hlwasm does not implement
+	// (typed function references, GC, threads, relaxed SIMD...); the error names it. It comes
+	// wrapped in ErrInvalidModule.
+	ErrUnsupportedFeature = errs.ErrUnsupportedFeature
 	// ErrUnsupportedEngine: the operation needs another engine.
 	ErrUnsupportedEngine = errors.New("not supported by this engine")
 	// ErrNoKVM: /dev/kvm cannot be used.

@@ -113,3 +113,35 @@ func TestCppExceptions(t *testing.T) {
 		}
 	})
 }
+
+// A module using a proposal hlwasm does not implement is refused with ErrUnsupportedFeature
+// (inside ErrInvalidModule) naming it: by the host's reader for types (both engines), by the
+// guest engine for instructions.
+func TestUnsupportedFeatureNamed(t *testing.T) {
+	hdr := []byte("\x00asm\x01\x00\x00\x00")
+	refType := append(append([]byte{}, hdr...), 1, 6, 1, 0x60, 1, 0x63, 0x70, 0) // (param (ref null func))
+	callRef := append(append([]byte{}, hdr...), 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 6, 1, 4, 0, 0x14, 0, 0x0b)
+	load := func(t *testing.T, e host.Engine, wasm []byte) error {
+		ctx := context.Background()
+		mod, err := newRuntime(t, host.Config{Engine: e}).LoadModule(ctx, wasm)
+		if err != nil {
+			return err
+		}
+		defer mod.Close(ctx)
+		sb, err := mod.NewSandbox(ctx)
+		if err == nil {
+			sb.Close(ctx)
+		}
+		return err
+	}
+	engines(t, func(t *testing.T, e host.Engine) {
+		err := load(t, e, refType)
+		require.ErrorIs(t, err, host.ErrInvalidModule)
+		require.ErrorIs(t, err, host.ErrUnsupportedFeature)
+		require.ErrorContains(t, err, "typed function references")
+	})
+	err := load(t, host.EngineMicroVM, callRef)
+	require.ErrorIs(t, err, host.ErrInvalidModule)
+	require.ErrorIs(t, err, host.ErrUnsupportedFeature)
+	require.ErrorContains(t, err, "unsupported feature: typed function references")
+}

@@ -9,7 +9,11 @@
 // leaves the rejection to the engine inside the VM.
 package wasmbin
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/hlwasm/hlwasm/internal/errs"
+)
 
 // Sentinel errors, for errors.Is.
 var (
@@ -19,5 +23,5 @@ var (
 	ErrInvalid = errors.New("invalid module")
 	// ErrUnsupported: a construct of a proposal this reader does not support (threads,
 	// memory64, typed function references, GC...).
-	ErrUnsupported = errors.New("unsupported feature")
+	ErrUnsupported = errs.ErrUnsupportedFeature
 )
