@@ -77,6 +77,69 @@ uint64_t eng_const_bin(uint32_t op, uint64_t a, uint64_t b) {
   }
 }
 
+// Finds the innermost handler of exn thrown at top->ip (inside the throwing instruction): the
+// function's HANDLERs covering it (innermost first; a delegate moves the search out to its
+// depth), then each caller's at its call (frames are popped as a return would). A match writes
+// the payload (and the exnref) to the clause's slots and leaves *top at its target; false: no
+// handler (exn freed unless kept). Returns the depth of the handler's frame, UINT32_MAX if none.
+static __attribute__((noinline)) uint32_t unwind(eng_store *s, const eng_frame *frames, uint32_t depth,
+                                                 eng_frame *top, eng_exn *exn) {
+  eng_func *fn = top->fn;
+  uint64_t *fp = top->fp;
+  uint32_t maxd = UINT32_MAX, pc = (uint32_t)(top->ip - fn->code);
+  for (;;) {
+    const uint32_t *cb = fn->code;
+    const eng_inst *inst = fn->inst;
+    for (uint32_t h = 0; h < fn->nhandlers; h++) {
+      const uint32_t *d = cb + fn->handlers[h] + 1;
+      if (pc < d[0] || pc >= d[1] || d[2] > maxd) continue;
+      if (d[3] != HL_NO_SLOT) {
+        maxd = d[3];
+        continue;
+      }
+      for (uint32_t k = 0; k < d[4]; k++) {
+        const uint32_t *cl = d + 5 + 5 * (size_t)k;
+        uint32_t kind = cl[0], n = 0;
+        if (kind == HL_CATCH || kind == HL_CATCH_REF) {
+          if (exn->tag != inst->tags[cl[1]]) continue;
+          n = exn->nslots;
+          for (uint32_t j = 0; j < n; j++) fp[cl[3] + j] = exn->vals[j];
+        }
+        bool ref = kind == HL_CATCH_REF || kind == HL_CATCH_ALL_REF;
+        if (ref) fp[cl[3] + n] = (uint64_t)(uintptr_t)exn;
+        if (cl[4] != HL_NO_SLOT) fp[cl[4]] = (uint64_t)(uintptr_t)exn;
+        if (ref || cl[4] != HL_NO_SLOT) {
+          if (!exn->kept) {
+            exn->kept = true;
+            exn->next = s->exns;
+            s->exns = exn;
+            if (++s->nkept >= (s->collect_at ? s->collect_at : ENG_EXN_COLLECT_MIN)) {
+              eng_exn_collect(s, fp + fn->max_stack); // exn is in a slot of this frame now
+              s->collect_at = 2 * s->nkept > ENG_EXN_COLLECT_MIN ? 2 * s->nkept : ENG_EXN_COLLECT_MIN;
+            }
+          }
+        } else if (!exn->kept) {
+          eng_xfree(exn);
+        }
+        top->ip = cb + cl[2];
+        top->fp = fp;
+        top->fn = fn;
+        return depth;
+      }
+    }
+    if (depth == 0) {
+      if (!exn->kept) eng_xfree(exn);
+      return UINT32_MAX;
+    }
+    depth--;
+    const uint32_t *rip = frames[depth].ip;
+    fp = frames[depth].fp;
+    fn = frames[depth].fn;
+    pc = (uint32_t)(rip - fn->code) - 1; // inside the call instruction
+    maxd = UINT32_MAX;
+  }
+}
+
 uint32_t eng_invoke(eng_store *s, eng_func *entry, eng_error *err) {
 #define LBL_N(n, ...) &&L_##n,
 #define LBL_IMM(n, ...) &&L_##n##_IMM,
@@ -106,8 +169,6 @@ uint32_t eng_invoke(eng_store *s, eng_func *entry, eng_error *err) {
   const bool fuel_on = s->limits.fuel != 0;
   uint64_t fuel = s->limits.fuel;
   uint32_t trap = 0, trap_idx = UINT32_MAX;
-  eng_exn *exn = NULL; // the exception being thrown
-  uint32_t throw_pc = 0; // code offset inside the throwing instruction
 
   eng_func *fn = entry;
   eng_inst *inst;
@@ -477,78 +538,32 @@ L_HANDLER: // a descriptor (opcodes.h), read only when an exception is thrown
 
 L_THROW: {
   const eng_tag *tg = inst->tags[ip[0]];
-  const uint64_t *src = fp + ip[1];
-  exn = eng_xalloc(sizeof *exn + (size_t)tg->nslots * 8);
-  if (!exn) goto no_memory;
-  exn->tag = tg;
-  exn->nslots = tg->nslots;
-  for (uint32_t k = 0; k < tg->nslots; k++) exn->vals[k] = src[k];
-  throw_pc = (uint32_t)(ip - cb);
+  eng_exn *x = eng_xalloc(sizeof *x + (size_t)tg->nslots * 8);
+  if (!x) goto no_memory;
+  x->tag = tg;
+  x->nslots = tg->nslots;
+  for (uint32_t k = 0; k < tg->nslots; k++) x->vals[k] = fp[ip[1] + k];
+  callee = (eng_func *)(void *)x; // (the exception, for do_throw: no extra live variable)
   goto do_throw;
 }
 L_THROW_REF:
 L_RETHROW:
-  exn = (eng_exn *)(uintptr_t)R(0);
-  if (!exn) TRAP(HL_TRAP_NULL_REFERENCE);
-  throw_pc = (uint32_t)(ip - cb);
+  if (!R(0)) TRAP(HL_TRAP_NULL_REFERENCE);
+  callee = (eng_func *)(uintptr_t)R(0);
   goto do_throw;
 
-  // Finds the innermost handler of exn: the function's HANDLERs covering throw_pc (innermost
-  // first; a delegate moves the search out to its depth), then the callers' at their calls.
-  // A match writes the payload (and the exnref) to the clause's slots and jumps to its target.
+  // The handler search is out of line (unwind): the interpreter loop keeps its registers.
 do_throw: {
-  uint32_t maxd = UINT32_MAX, pc = throw_pc;
-  for (;;) {
-    for (uint32_t h = 0; h < fn->nhandlers; h++) {
-      const uint32_t *d = cb + fn->handlers[h] + 1;
-      if (pc < d[0] || pc >= d[1] || d[2] > maxd) continue;
-      if (d[3] != HL_NO_SLOT) {
-        maxd = d[3];
-        continue;
-      }
-      for (uint32_t k = 0; k < d[4]; k++) {
-        const uint32_t *cl = d + 5 + 5 * (size_t)k;
-        uint32_t kind = cl[0], n = 0;
-        if (kind == HL_CATCH || kind == HL_CATCH_REF) {
-          if (exn->tag != inst->tags[cl[1]]) continue;
-          n = exn->nslots;
-          for (uint32_t j = 0; j < n; j++) fp[cl[3] + j] = exn->vals[j];
-        }
-        bool ref = kind == HL_CATCH_REF || kind == HL_CATCH_ALL_REF;
-        if (ref) fp[cl[3] + n] = (uint64_t)(uintptr_t)exn;
-        if (cl[4] != HL_NO_SLOT) fp[cl[4]] = (uint64_t)(uintptr_t)exn;
-        if (ref || cl[4] != HL_NO_SLOT) {
-          if (!exn->kept) {
-            exn->kept = true;
-            exn->next = s->exns;
-            s->exns = exn;
-            if (++s->nkept >= (s->collect_at ? s->collect_at : ENG_EXN_COLLECT_MIN)) {
-              eng_exn_collect(s, fp + fn->max_stack); // exn is in a slot of this frame now
-              s->collect_at = 2 * s->nkept > ENG_EXN_COLLECT_MIN ? 2 * s->nkept : ENG_EXN_COLLECT_MIN;
-            }
-          }
-        } else if (!exn->kept) {
-          eng_xfree(exn);
-        }
-        exn = NULL;
-        ip = cb + cl[2];
-        NEXT();
-      }
-    }
-    if (depth == 0) {
-      if (!exn->kept) eng_xfree(exn);
-      exn = NULL;
-      TRAP(HL_TRAP_UNCAUGHT_EXCEPTION);
-    }
-    depth--;
-    ip = frames[depth].ip;
-    fp = frames[depth].fp;
-    fn = frames[depth].fn;
-    cb = fn->code;
-    RELOAD();
-    pc = (uint32_t)(ip - cb) - 1; // inside the call instruction
-    maxd = UINT32_MAX;
-  }
+  eng_frame top = {ip, fp, fn};
+  uint32_t hd = unwind(s, frames, depth, &top, (eng_exn *)(void *)callee);
+  if (hd == UINT32_MAX) TRAP(HL_TRAP_UNCAUGHT_EXCEPTION);
+  depth = hd;
+  ip = top.ip;
+  fp = top.fp;
+  fn = top.fn;
+  cb = fn->code;
+  RELOAD();
+  NEXT();
 }
 
   // ---------------------------------------------------------------- parametric / variables
