@@ -22,6 +22,9 @@ const (
 	ValueTypeV128      ValueType = 0x7b
 	ValueTypeFuncref   ValueType = 0x70
 	ValueTypeExternref ValueType = 0x6f
+	// ValueTypeExnref is a caught exception (exception handling). The host sees an opaque
+	// value it may only pass back to the same instance; a parameter of this type must be null.
+	ValueTypeExnref ValueType = 0x69
 )
 
 func (t ValueType) String() string {
@@ -40,12 +43,16 @@ func (t ValueType) String() string {
 		return "funcref"
 	case ValueTypeExternref:
 		return "externref"
+	case ValueTypeExnref:
+		return "exnref"
 	}
 	return fmt.Sprintf("valtype(0x%02x)", byte(t))
 }
 
 // IsRef reports whether t is a reference type.
-func (t ValueType) IsRef() bool { return t == ValueTypeFuncref || t == ValueTypeExternref }
+func (t ValueType) IsRef() bool {
+	return t == ValueTypeFuncref || t == ValueTypeExternref || t == ValueTypeExnref
+}
 
 // Slots is how many uint64 slots a value of type t takes in a call (2 for v128, else 1).
 func (t ValueType) Slots() int {

@@ -33,6 +33,10 @@ var (
 	ErrUnusable = machine.ErrUnusable
 	// ErrClosed: the sandbox, module or runtime is closed.
 	ErrClosed = machine.ErrClosed
+	// ErrUnsupportedFeature: the module uses a WebAssembly proposal hlwasm does not implement
+	// (typed function references, GC, threads, relaxed SIMD...); the error names it. It comes
+	// wrapped in ErrInvalidModule.
+	ErrUnsupportedFeature = errs.ErrUnsupportedFeature
 	// ErrUnsupportedEngine: the operation needs another engine.
 	ErrUnsupportedEngine = errors.New("not supported by this engine")
 	// ErrNoKVM: /dev/kvm cannot be used.
@@ -66,6 +70,11 @@ const (
 	TrapTableOutOfBounds     TrapKind = abi.TrapTableOutOfBounds
 	TrapNullReference        TrapKind = abi.TrapNullReference
 	TrapHost                 TrapKind = abi.TrapHost
+	// TrapUncaughtException: an exception (exception handling) no handler caught reached the
+	// export the host called. Host functions do not catch: an exception a nested call (a call
+	// from a host function back into Wasm) leaves uncaught fails that nested call with this
+	// kind, and it does not continue into the Wasm frames below the host function.
+	TrapUncaughtException TrapKind = abi.TrapUncaughtException
 )
 
 // TrapError is a Wasm trap, whichever engine ran it, nested calls included. errors.Is(err,

@@ -90,6 +90,7 @@ TD_WAT := $(addsuffix .wasm,$(addprefix tests/testdata/,arith fresh hostcall imp
 	internal/bench/modules/bench internal/bench/modules/hostcalls internal/wazeroengine/testdata/host \
 	wasmguest/engine/tests/wat/edge wasmguest/engine/tests/wat/slots)
 TD_WAT_EXT := $(addsuffix .wasm,$(addprefix internal/wasmbin/testdata/,empty imports plain))
+TD_WAT3    := tests/testdata/wasm3.wasm
 BENCH_KERNELS := fib sha256 nbody qsort gemm
 BENCH_WASM    := $(BENCH_KERNELS:%=bench/%.wasm)
 TD_C       := tests/testdata/c_basic.wasm $(BENCH_WASM) examples/guests/hello.wasm
@@ -108,7 +109,7 @@ TD_MALFORMED := $(TD_MALFORMED_CASES) tests/testdata/malformed/README.md
 TD_WIT_GEN := tests/testdata/wit/rt.wit tests/testdata/wit/rt_gen.c
 
 # Compared byte for byte by check-testdata, always.
-TD_EXACT := $(TD_WAT) $(TD_WAT_EXT) $(TD_C) $(TD_WIT_C) $(TD_WASI_C) $(TD_COPIES) $(TD_WAZERO_COPIES) \
+TD_EXACT := $(TD_WAT) $(TD_WAT_EXT) $(TD_WAT3) $(TD_C) $(TD_WIT_C) $(TD_WASI_C) $(TD_COPIES) $(TD_WAZERO_COPIES) \
 	$(TD_MALFORMED) $(TD_WIT_GEN)
 # Every committed .wasm must be one of these.
 TD_ALL_WASM := $(filter %.wasm,$(TD_EXACT) $(TD_GO_WASM) $(TD_COMPONENTS))
@@ -135,6 +136,12 @@ $(addprefix $(TD_O),$(TD_WAT)): $(TD_O)%.wasm: %.wat
 $(addprefix $(TD_O),$(TD_WAT_EXT)): $(TD_O)%.wasm: %.wat
 	@mkdir -p $(@D)
 	$(TD_WAT2WASM) --enable-extended-const $< -o $@
+	chmod 644 $@
+
+# wasm3.wat: WebAssembly 3.0 features (legacy exception handling, tail calls, extended const).
+$(addprefix $(TD_O),$(TD_WAT3)): $(TD_O)%.wasm: %.wat
+	@mkdir -p $(@D)
+	$(TD_WAT2WASM) --enable-exceptions --enable-tail-call --enable-extended-const $< -o $@
 	chmod 644 $@
 
 # ---- C, freestanding wasm32 ----

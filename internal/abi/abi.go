@@ -182,7 +182,11 @@ const (
 	TrapTableOutOfBounds     = 10
 	TrapNullReference        = 11
 	TrapHost                 = 12
-	TrapCount                = 13
+	// An exception (exception handling) no handler caught reached the export boundary; a host
+	// function between the throw and the export does not catch it either (its nested call
+	// fails with this trap, then the host function's failure is the outer call's TrapHost).
+	TrapUncaughtException = 13
+	TrapCount             = 14
 )
 
 // TrapMessages maps trap kinds to the spec's wording.
@@ -200,6 +204,7 @@ var TrapMessages = [TrapCount]string{
 	TrapTableOutOfBounds:     "out of bounds table access",
 	TrapNullReference:        "null reference",
 	TrapHost:                 "host function error",
+	TrapUncaughtException:    "uncaught exception",
 }
 
 // OpFault kinds.

@@ -17,6 +17,9 @@ var (
 	ErrDeadline = errors.New("deadline exceeded")
 	ErrCanceled = errors.New("call canceled")
 	ErrClosed   = errors.New("closed")
+	// ErrUnsupportedFeature: a module uses a proposal hlwasm does not implement; the error
+	// names it (the host's reader, internal/wasmbin, and the guest engine report it alike).
+	ErrUnsupportedFeature = errors.New("unsupported feature")
 )
 
 // FromContext is ErrDeadline or ErrCanceled, by why ctx ended; the cause counts (a nested

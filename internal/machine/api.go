@@ -21,7 +21,7 @@ var (
 	ErrLimit       = errors.New("engine limit exceeded")
 	ErrNoMemory    = errors.New("guest memory exhausted")
 	ErrBadRequest  = errors.New("bad request")
-	ErrUnsupported = errors.New("unsupported feature")
+	ErrUnsupported = errs.ErrUnsupportedFeature
 	ErrDeadline    = errs.ErrDeadline
 	ErrCanceled    = errs.ErrCanceled
 	ErrGuestFault  = errors.New("guest fault")

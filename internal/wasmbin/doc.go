@@ -9,7 +9,11 @@
 // leaves the rejection to the engine inside the VM.
 package wasmbin
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/hlwasm/hlwasm/internal/errs"
+)
 
 // Sentinel errors, for errors.Is.
 var (
@@ -18,6 +22,6 @@ var (
 	// ErrInvalid: the module decodes but an index or name in the parts read here is invalid.
 	ErrInvalid = errors.New("invalid module")
 	// ErrUnsupported: a construct of a proposal this reader does not support (threads,
-	// memory64, exception handling, GC...).
-	ErrUnsupported = errors.New("unsupported feature")
+	// memory64, typed function references, GC...).
+	ErrUnsupported = errs.ErrUnsupportedFeature
 )

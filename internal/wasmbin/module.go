@@ -8,13 +8,14 @@ type Module struct {
 	Tables   []TableType
 	Memories []MemType
 	Globals  []GlobalType // defined globals (their init expressions are skipped)
+	Tags     []uint32     // type index of each tag defined in the module (exception handling)
 	Exports  []Export
 	Start    uint32 // the start function's index, if HasStart
 	HasStart bool
 
 	importedFuncs   []uint32 // type indices of imported functions, in order
 	importedGlobals []GlobalType
-	numImported     [4]int // per ExternKind
+	numImported     [5]int // per ExternKind
 }
 
 // count is the size of the index space of kind k (imports included).
@@ -28,6 +29,8 @@ func (m *Module) count(k ExternKind) int {
 		return m.numImported[KindMemory] + len(m.Memories)
 	case KindGlobal:
 		return len(m.importedGlobals) + len(m.Globals)
+	case KindTag:
+		return m.numImported[KindTag] + len(m.Tags)
 	}
 	return 0
 }

@@ -26,8 +26,8 @@ const (
 // sectionOrder is the position of each known non-custom section id in the required order
 // (data count comes between element and code).
 var sectionOrder = [...]int{
-	secType: 1, secImport: 2, secFunction: 3, secTable: 4, secMemory: 5, secGlobal: 6,
-	secExport: 7, secStart: 8, secElement: 9, secDataCount: 10, secCode: 11, secData: 12,
+	secType: 1, secImport: 2, secFunction: 3, secTable: 4, secMemory: 5, secTag: 6, secGlobal: 7,
+	secExport: 8, secStart: 9, secElement: 10, secDataCount: 11, secCode: 12, secData: 13,
 }
 
 var header = []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00}
@@ -56,9 +56,6 @@ func Parse(b []byte) (*Module, error) {
 		body, err := r.bytes(size)
 		if err != nil {
 			return nil, fmt.Errorf("section %d: %w", id, err)
-		}
-		if id == secTag {
-			return nil, fmt.Errorf("%w: tag section (exception handling)", ErrUnsupported)
 		}
 		if id != secCustom {
 			if int(id) >= len(sectionOrder) {
@@ -112,6 +109,8 @@ func (p *parser) section(id byte, r *reader) error {
 		return p.memories(r)
 	case secGlobal:
 		return p.globals(r)
+	case secTag:
+		return p.tags(r)
 	case secExport:
 		return p.exports(r)
 	case secStart:
@@ -175,6 +174,11 @@ func (p *parser) finish() error {
 		names[e.Name] = struct{}{}
 		if n := m.count(e.Kind); int64(e.Index) >= int64(n) {
 			return fmt.Errorf("%w: export %q: unknown %s %d", ErrInvalid, e.Name, e.Kind, e.Index)
+		}
+	}
+	for i, t := range m.Tags {
+		if int64(t) >= int64(len(m.Types)) {
+			return fmt.Errorf("%w: tag %d: unknown type %d", ErrInvalid, m.numImported[KindTag]+i, t)
 		}
 	}
 	if m.HasStart && int64(m.Start) >= int64(m.count(KindFunc)) {

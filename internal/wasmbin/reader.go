@@ -125,6 +125,9 @@ func (r *reader) valType() (api.ValueType, error) {
 	if err != nil {
 		return 0, err
 	}
+	if c == 0x63 || c == 0x64 {
+		return 0, fmt.Errorf("%w: at offset %d: reference type 0x%02x (typed function references)", ErrUnsupported, r.off+r.pos-1, c)
+	}
 	if !validValType(c) {
 		return 0, r.errorf("malformed value type 0x%02x", c)
 	}
@@ -136,7 +139,10 @@ func (r *reader) refType() (api.ValueType, error) {
 	if err != nil {
 		return 0, err
 	}
-	if api.ValueType(c) != api.ValueTypeFuncref && api.ValueType(c) != api.ValueTypeExternref {
+	if c == 0x63 || c == 0x64 || c == 0x40 { // (ref null ht), (ref ht), a table with an initializer
+		return 0, fmt.Errorf("%w: at offset %d: reference type 0x%02x (typed function references)", ErrUnsupported, r.off+r.pos-1, c)
+	}
+	if t := api.ValueType(c); t != api.ValueTypeFuncref && t != api.ValueTypeExternref && t != api.ValueTypeExnref {
 		return 0, r.errorf("malformed reference type 0x%02x", c)
 	}
 	return api.ValueType(c), nil

@@ -17,6 +17,9 @@ func (p *parser) types(r *reader) error {
 		if err != nil {
 			return err
 		}
+		if form == 0x5e || form == 0x5f || form == 0x4e || form == 0x4f || form == 0x50 {
+			return fmt.Errorf("%w: type %d: garbage collection type form 0x%02x", ErrUnsupported, i, form)
+		}
 		if form != 0x60 {
 			return r.errorf("type %d: malformed function type 0x%02x", i, form)
 		}
@@ -89,8 +92,13 @@ func (p *parser) imports(r *reader) error {
 				return fmt.Errorf("import %d: %w", i, err)
 			}
 			m.importedGlobals = append(m.importedGlobals, im.GlobalType)
-		case 4:
-			return fmt.Errorf("%w: import %d: tag import (exception handling)", ErrUnsupported, i)
+		case KindTag:
+			if im.TypeIndex, err = tagType(r); err != nil {
+				return fmt.Errorf("import %d: %w", i, err)
+			}
+			if int64(im.TypeIndex) >= int64(len(m.Types)) {
+				return fmt.Errorf("%w: import %d: unknown type %d", ErrInvalid, i, im.TypeIndex)
+			}
 		default:
 			return r.errorf("import %d: malformed import kind 0x%02x", i, kind)
 		}
@@ -183,15 +191,38 @@ func (p *parser) exports(r *reader) error {
 		if err != nil {
 			return err
 		}
-		if kind > byte(KindGlobal) {
-			if kind == 4 {
-				return fmt.Errorf("%w: export %d: tag export (exception handling)", ErrUnsupported, i)
-			}
+		if kind > byte(KindTag) {
 			return r.errorf("export %d: malformed export kind 0x%02x", i, kind)
 		}
 		e.Kind = ExternKind(kind)
 		if e.Index, err = r.u32(); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// tagType reads a tag's attribute (0: exception) and type index.
+func tagType(r *reader) (uint32, error) {
+	attr, err := r.byte()
+	if err != nil {
+		return 0, err
+	}
+	if attr != 0 {
+		return 0, r.errorf("malformed tag attribute 0x%02x", attr)
+	}
+	return r.u32()
+}
+
+func (p *parser) tags(r *reader) error {
+	n, err := r.count(2) // attribute, type index
+	if err != nil {
+		return err
+	}
+	p.m.Tags = make([]uint32, n)
+	for i := range p.m.Tags {
+		if p.m.Tags[i], err = tagType(r); err != nil {
+			return fmt.Errorf("tag %d: %w", i, err)
 		}
 	}
 	return nil

@@ -12,7 +12,8 @@ import (
 
 func validValType(b byte) bool {
 	switch api.ValueType(b) {
-	case api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeF32, api.ValueTypeF64, api.ValueTypeV128, api.ValueTypeFuncref, api.ValueTypeExternref:
+	case api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeF32, api.ValueTypeF64, api.ValueTypeV128,
+		api.ValueTypeFuncref, api.ValueTypeExternref, api.ValueTypeExnref:
 		return true
 	}
 	return false
@@ -62,7 +63,7 @@ type Limits struct {
 
 // TableType is the type of a table.
 type TableType struct {
-	Elem api.ValueType // api.ValueTypeFuncref or api.ValueTypeExternref
+	Elem api.ValueType // api.ValueTypeFuncref, api.ValueTypeExternref or api.ValueTypeExnref
 	Limits
 }
 
@@ -86,6 +87,7 @@ const (
 	KindTable  ExternKind = 1
 	KindMemory ExternKind = 2
 	KindGlobal ExternKind = 3
+	KindTag    ExternKind = 4 // exception handling
 )
 
 // String returns "func", "table", "memory" or "global".
@@ -99,6 +101,8 @@ func (k ExternKind) String() string {
 		return "memory"
 	case KindGlobal:
 		return "global"
+	case KindTag:
+		return "tag"
 	}
 	return fmt.Sprintf("kind(%d)", byte(k))
 }
@@ -108,7 +112,7 @@ func (k ExternKind) String() string {
 type Import struct {
 	Module, Name string
 	Kind         ExternKind
-	TypeIndex    uint32 // KindFunc: index into Module.Types
+	TypeIndex    uint32 // KindFunc, KindTag: index into Module.Types
 	FuncType     FuncType
 	TableType    TableType
 	MemType      MemType

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	wapi "github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/hlwasm/hlwasm/api"
@@ -36,6 +37,13 @@ type Module struct {
 	compiled wazero.CompiledModule
 }
 
+// CoreFeatures is what the guest engine (wasmguest/engine) implements, so both engines accept
+// the same modules: WebAssembly 2.0 with extended constant expressions, tail calls and
+// exception handling (wazero 1.12 runs exception handling in its interpreter and compiler).
+// Typed function references, multi-memory, memory64, relaxed SIMD, threads and GC are not in it.
+const CoreFeatures = wapi.CoreFeaturesV2 | experimental.CoreFeaturesExtendedConst |
+	experimental.CoreFeaturesTailCall | experimental.CoreFeaturesExceptionHandling
+
 // Load compiles wasm and registers funcs as host modules. Every function the module imports
 // must be in funcs with the same signature; memory imports are refused.
 func Load(ctx context.Context, wasm []byte, funcs []api.HostFunction, cfg Config) (*Module, error) {
@@ -46,7 +54,7 @@ func Load(ctx context.Context, wasm []byte, funcs []api.HostFunction, cfg Config
 	if cfg.Compiler {
 		rc = wazero.NewRuntimeConfig() // compiler when supported
 	}
-	rc = rc.WithCloseOnContextDone(true)
+	rc = rc.WithCloseOnContextDone(true).WithCoreFeatures(CoreFeatures)
 	if cfg.MaxMemoryPages > 0 {
 		rc = rc.WithMemoryLimitPages(cfg.MaxMemoryPages)
 	}

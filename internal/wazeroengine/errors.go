@@ -40,6 +40,7 @@ var wazeroTraps = map[string]uint32{
 	"invalid table access":          abi.TrapUndefinedElement,
 	"stack overflow":                abi.TrapCallStackExhausted,
 	"null reference":                abi.TrapNullReference,
+	"uncaught exception":            abi.TrapUncaughtException,
 }
 
 // TrapKind classifies an error returned by Instance.Call as an hlwasm trap kind (abi.Trap*):

@@ -4,18 +4,14 @@ import (
 	"fmt"
 	"os"
 	"sort"
-
-	"github.com/tetratelabs/wazero/api"
 )
 
-// backends maps HLWASM_SPEC_BACKEND values to constructors; suite is "v1" or "v2".
+// backends maps HLWASM_SPEC_BACKEND values to constructors; suite is a Suites name.
 // microvm_backend.go adds "microvm".
 var backends = map[string]func(suite string) Backend{
 	"wazero": func(suite string) Backend {
-		if suite == "v1" {
-			return WazeroBackend{Features: api.CoreFeaturesV1}
-		}
-		return WazeroBackend{Features: api.CoreFeaturesV2}
+		s, _ := SuiteNamed(suite)
+		return WazeroBackend{Features: s.Features}
 	},
 }
 
@@ -28,6 +24,9 @@ func BackendFor(suite string) (Backend, error) {
 	name := os.Getenv("HLWASM_SPEC_BACKEND")
 	if name == "" {
 		name = defaultBackend
+	}
+	if _, ok := SuiteNamed(suite); !ok {
+		return nil, fmt.Errorf("unknown spec suite %q", suite)
 	}
 	mk, ok := backends[name]
 	if !ok {

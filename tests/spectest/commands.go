@@ -55,6 +55,9 @@ func (f *fileRun) run(c, next *command) (outcome, string) {
 		return f.assertReturn(c)
 	case "assert_trap", "assert_exhaustion":
 		return f.assertTrap(c)
+	case "assert_exception": // exception handling: the action throws and nothing catches
+		c.Text = "uncaught exception"
+		return f.assertTrap(c)
 	case "assert_malformed":
 		return f.assertModuleError(c, machine.ErrMalformed)
 	case "assert_invalid":

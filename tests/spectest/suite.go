@@ -8,14 +8,51 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 )
+
+// Suite is one directory of wazero's spec tests: a core version or a proposal.
+type Suite struct {
+	Name string // directory under internal/integration_test/spectest
+	// Features: what the wazero backend enables (wazero's own spec_test.go for the directory).
+	Features api.CoreFeatures
+	// Implemented: the engine implements the proposal, so a failed command fails TestSpec. The
+	// commands of a proposal not (fully) implemented still run and their counts are printed, but
+	// failures are only logged. A module the engine refuses as an unsupported feature (a
+	// proposal it does not implement, e.g. GC types in the exception-handling suite) is a skip.
+	Implemented bool
+}
+
+// Suites lists every suite TestSpec runs, in order.
+var Suites = []Suite{
+	{"v1", api.CoreFeaturesV1, true},
+	{"v2", api.CoreFeaturesV2, true},
+	{"extended-const", api.CoreFeaturesV2 | experimental.CoreFeaturesExtendedConst, true},
+	{"tail-call", api.CoreFeaturesV2 | experimental.CoreFeaturesTailCall, true},
+	{"exception-handling", api.CoreFeaturesV2 | experimental.CoreFeaturesExceptionHandling |
+		experimental.CoreFeaturesTailCall | experimental.CoreFeaturesTypedFunctionReferences, true},
+	{"typed-function-references", api.CoreFeaturesV2 | experimental.CoreFeaturesTypedFunctionReferences |
+		experimental.CoreFeaturesTailCall, false},
+}
+
+// SuiteNamed returns the suite called name.
+func SuiteNamed(name string) (Suite, bool) {
+	for _, s := range Suites {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Suite{}, false
+}
 
 // WazeroModule is the module whose source tree holds the suite.
 const WazeroModule = "github.com/tetratelabs/wazero@v1.12.0"
 
-// SuiteDir locates the wast2json files of suite ("v1" or "v2") in the module cache, via
+// SuiteDir locates the wast2json files of suite (a Suites name) in the module cache, via
 // `go mod download -json`. The environment variable HLWASM_SPEC_DIR overrides the directory
-// that holds the v1 and v2 folders.
+// that holds the suites' folders.
 func SuiteDir(suite string) (string, error) {
 	if d := os.Getenv("HLWASM_SPEC_DIR"); d != "" {
 		return filepath.Join(d, suite, "testdata"), nil

@@ -24,7 +24,8 @@ const uint16_t eng_fc_map[32] = {HL_OPCODES(Z, Z, Z, Z, Z, Z, Z, FM, FM, Z)};
 #define OI_S(n, b, imm, ...) [OP_##n] = IMM_##imm,
 const uint8_t eng_op_imm[OP_COUNT] = {HL_OPCODES(Z, Z, Z, Z, OI_M, OI_M, OI_S, Z, OI_S, Z)};
 #define OC_S(n, b, imm, cexpr, ...) [OP_##n] = cexpr,
-const uint8_t eng_op_cexpr[OP_COUNT] = {HL_OPCODES(Z, Z, Z, Z, Z, Z, OC_S, Z, Z, Z)};
+#define OC_B(n, ty) [OP_##n] = 1,
+const uint8_t eng_op_cexpr[OP_COUNT] = {HL_OPCODES(Z, Z, Z, Z, Z, Z, OC_S, Z, Z, Z) HL_CONST_BIN(OC_B)};
 
 // words after the opcode word of every compiled instruction (opcodes.h: rows and derived forms)
 #define OW_N1(n, ...) [OP_##n] = HL_W_N1,
@@ -88,17 +89,50 @@ static bool limits_ok(const eng_limits_t *l, uint64_t bound) {
   return true;
 }
 
-static uint32_t check_const(eng_module *m, const eng_constexpr *e, uint8_t want, eng_error *err) {
-  uint8_t t = e->type;
+#define CBT(n, ty) [OP_##n] = VT_##ty,
+static const uint8_t const_bin_type[OP_COUNT] = {HL_CONST_BIN(CBT)}; // operand/result type
+
+// The type of one instruction of a constant expression that pushes a value (not HL_CONST_BIN).
+static uint32_t const_type(eng_module *m, const eng_constexpr *e, uint8_t *t, eng_error *err) {
+  *t = e->type;
   if (e->op == OP_GLOBAL_GET) {
     if (e->idx >= m->nglobal_imports) return verr(err, "unknown global");
     if (m->globals[e->idx].mut) return verr(err, "constant expression required");
-    t = m->globals[e->idx].type;
+    *t = m->globals[e->idx].type;
   } else if (e->op == OP_REF_FUNC) {
     if (e->idx >= m->nfuncs) return verr(err, "unknown function");
     m->declared_refs[e->idx >> 3] |= (uint8_t)(1u << (e->idx & 7));
   }
-  if (t != want) return verr(err, "type mismatch");
+  return HL_STATUS_OK;
+}
+
+static uint32_t check_const(eng_module *m, const eng_constexpr *e, uint8_t want, eng_error *err) {
+  uint8_t t;
+  uint32_t st;
+  if (!e->seq) {
+    if ((st = const_type(m, e, &t, err))) return st;
+    if (t != want) return verr(err, "type mismatch");
+    return HL_STATUS_OK;
+  }
+  // extended: a stack of types, as a function body's validation would do
+  uint8_t stack[ENG_MAX_CONST_DEPTH];
+  uint32_t h = 0;
+  for (uint32_t i = 0; i < e->nseq; i++) {
+    const eng_constexpr *x = &e->seq[i];
+    uint8_t bt = const_bin_type[x->op];
+    if (bt) {
+      if (h < 2 || stack[h - 1] != bt || stack[h - 2] != bt) return verr(err, "type mismatch");
+      h--;
+      continue;
+    }
+    if ((st = const_type(m, x, &t, err))) return st;
+    if (h == ENG_MAX_CONST_DEPTH) {
+      eng_set_error(err, HL_STATUS_LIMIT, "constant expression too deep (engine limit)");
+      return HL_STATUS_LIMIT;
+    }
+    stack[h++] = t;
+  }
+  if (h != 1 || stack[0] != want) return verr(err, "type mismatch");
   return HL_STATUS_OK;
 }
 
@@ -111,6 +145,10 @@ uint32_t eng_validate_module(const eng_module *cm, eng_error *err) {
   }
   for (uint32_t i = 0; i < m->nfuncs; i++)
     if (m->func_types[i] >= m->ntypes) return verr(err, "unknown type");
+  for (uint32_t i = 0; i < m->ntags; i++) {
+    if (m->tag_types[i] >= m->ntypes) return verr(err, "unknown type");
+    if (m->types[m->tag_types[i]].nresults) return verr(err, "non-empty tag result type");
+  }
   for (uint32_t i = 0; i < m->ntables; i++) {
     const eng_limits_t *l = &m->tables[i].lim;
     if (l->has_max && l->min > l->max) return verr(err, "size minimum must not be greater than maximum");
@@ -141,6 +179,7 @@ uint32_t eng_validate_module(const eng_module *cm, eng_error *err) {
     case EXT_TABLE: if (e->idx >= m->ntables) return verr(err, "unknown table"); break;
     case EXT_MEM: if (e->idx >= m->nmems) return verr(err, "unknown memory"); break;
     case EXT_GLOBAL: if (e->idx >= m->nglobals) return verr(err, "unknown global"); break;
+    case EXT_TAG: if (e->idx >= m->ntags) return verr(err, "unknown tag"); break;
     }
     if (eng_find_export(m, e->name, e->name_len)) return verr(err, "duplicate export name");
     uint32_t h = eng_hash(e->name, e->name_len) & m->export_hash_mask;
@@ -189,7 +228,7 @@ uint32_t eng_validate_module(const eng_module *cm, eng_error *err) {
 // stack whose entries may still live in a local's slot), and "op; local.set x" writes x directly.
 // All pending entries are materialized (flushed) at every control instruction and call, so
 // labels, calls and returns always see values in their natural slots.
-enum { CK_FUNC, CK_BLOCK, CK_LOOP, CK_IF, CK_ELSE };
+enum { CK_FUNC, CK_BLOCK, CK_LOOP, CK_IF, CK_ELSE, CK_TRY, CK_CATCH }; // CK_TRY/CATCH: legacy try
 #define NOFIX UINT32_MAX
 #define MAX_PENDING 32 // bounds the work of flush/protect_local (no quadratic compile time)
 #define KSLOT UINT32_MAX // srcs[] value of a pending constant (its value is in kv[])
@@ -205,6 +244,14 @@ typedef struct {
   uint32_t else_fix;
   uint32_t fuel_pos;
   uint32_t ninstr0;
+  // exception handling
+  uint32_t handler;    // try_table: its HANDLER's offset (NOFIX otherwise)
+  uint32_t tdepth;     // try/try_table blocks around and including this one (HANDLER depth)
+  uint32_t try_start, try_end; // legacy try: the body's code range
+  uint32_t xslot;      // legacy try: the slot keeping a caught exception (rethrow)
+  uint32_t catch_desc; // legacy catch: the current clause's HANDLER
+  bool rethrown;       // legacy catch: a rethrow names this catch (its xslot is needed)
+  bool catch_all;      // legacy: catch_all seen
 } ctl;
 
 typedef struct {
@@ -230,9 +277,11 @@ typedef struct {
   const eng_functype *ft;             // the function's type
   uint32_t ninstr;                   // instructions read so far (fuel amounts)
   uint32_t code0;                    // code length before the first instruction (nothing has run)
+  uint32_t *hl; uint32_t nhl, cap_hl; // HANDLER offsets, innermost first (eng_func.handlers)
+  uint32_t xbase, ntry;              // legacy try: first hidden slot, tries seen so far
 } C;
 
-static const uint8_t vt_single[] = {VT_I32, VT_I64, VT_F32, VT_F64, VT_V128, VT_FUNCREF, VT_EXTERNREF};
+static const uint8_t vt_single[] = {VT_I32, VT_I64, VT_F32, VT_F64, VT_V128, VT_FUNCREF, VT_EXTERNREF, VT_EXNREF};
 static const uint8_t *single(uint8_t t) {
   for (unsigned i = 0; i < sizeof vt_single; i++)
     if (vt_single[i] == t) return &vt_single[i];
@@ -435,6 +484,12 @@ static bool push_ctl(C *c, uint8_t kind, uint32_t np, const uint8_t *p, uint32_t
   f->else_fix = NOFIX;
   f->fuel_pos = NOFIX;
   f->ninstr0 = 0;
+  f->handler = NOFIX;
+  f->tdepth = c->nctls > 1 ? c->ctls[c->nctls - 2].tdepth : 0;
+  f->try_start = f->try_end = 0;
+  f->xslot = HL_NO_SLOT;
+  f->catch_desc = NOFIX;
+  f->rethrown = f->catch_all = false;
   return push_n(c, p, np);
 }
 
@@ -506,7 +561,7 @@ static bool need_table(C *c, uint32_t t) {
 }
 
 static bool is_num(uint8_t t) { return t == VT_I32 || t == VT_I64 || t == VT_F32 || t == VT_F64 || t == VT_V128; }
-static bool is_ref(uint8_t t) { return t == VT_FUNCREF || t == VT_EXTERNREF; }
+static bool is_ref(uint8_t t) { return t == VT_FUNCREF || t == VT_EXTERNREF || t == VT_EXNREF; }
 
 // Pops three i32 operands (d, s, n order on the stack) and returns their slots.
 static bool pop3_i32(C *c, uint32_t *d, uint32_t *s, uint32_t *n) {
@@ -554,7 +609,7 @@ static bool compile_simd(C *c) {
   uint32_t sub, a = 0, s1 = 0, s2 = 0, s3 = 0, x = 0, y = 0;
   if (!rd_u32(&c->r, &sub)) return false;
   uint8_t k = eng_simd_kind(sub, &a);
-  if (!k) return cerr(c, HL_STATUS_MALFORMED, "illegal opcode");
+  if (!k) return simd_illegal(&c->r, sub);
   eng_imm im = {0};
   if (!rd_imm(&c->r, simd_imm(k), &im)) return false;
   uint8_t out = VT_V128, lt = (uint8_t)(a >> 8);
@@ -785,6 +840,165 @@ static bool compile_else(C *c) {
   return push_n(c, top->params, top->nparams);
 }
 
+// ---- exception handling: try_table, throw, throw_ref; legacy try, catch, catch_all, delegate,
+// rethrow. Each try body gets HANDLER descriptors (opcodes.h) listed in c->hl, innermost first:
+// a try_table's when its end is compiled, a legacy try's one per catch clause (and delegate).
+static bool compile_end(C *c, bool *done);
+
+static bool add_handler(C *c, uint32_t pos) {
+  if (!grow(c, (void **)&c->hl, &c->cap_hl, c->nhl + 1, 4, ENG_MAX_BODY_BYTES / 4)) return false;
+  c->hl[c->nhl++] = pos;
+  return true;
+}
+
+// A legacy catch clause ends: without a rethrow naming it, its exception need not be kept.
+static void finish_catch(C *c, ctl *f) {
+  if (!f->rethrown && f->catch_desc != NOFIX) c->code[f->catch_desc + 10] = HL_NO_SLOT;
+}
+
+static bool need_tag(C *c, uint32_t x, const eng_functype **t) {
+  if (x >= c->m->ntags) return INVALID(c, "unknown tag");
+  *t = &c->m->types[c->m->tag_types[x]];
+  return true;
+}
+
+// Checks that label f takes the values a catch clause of kind k (tag type t) delivers.
+static bool check_catch_label(C *c, const ctl *f, uint8_t k, const eng_functype *t) {
+  uint32_t n = label_n(f), want = (k <= HL_CATCH_REF ? t->nparams : 0) + (k & 1);
+  const uint8_t *lt = label_t(f);
+  if (n != want) return INVALID(c, "type mismatch");
+  for (uint32_t i = 0; i < n; i++) {
+    uint8_t w = (k & 1) && i == n - 1 ? VT_EXNREF : t->types[i];
+    if (lt[i] != w) return INVALID(c, "type mismatch");
+  }
+  return true;
+}
+
+static bool compile_try_table(C *c, const eng_imm *im) {
+  const bool live = LIVE(c);
+  uint32_t np, nr, hpos = NOFIX;
+  const uint8_t *p, *r;
+  if (!block_type(c, im, &np, &p, &nr, &r)) return false;
+  if (!flush(c)) return false;
+  if (!pop_n(c, p, np)) return false;
+  if (live) {
+    hpos = c->ncode;
+    E(OP_HANDLER); E(0); E(0); E(TOP(c)->tdepth + 1); E(HL_NO_SLOT); E(im->b);
+  }
+  rd cr = {im->p, c->r.end, c->r.err, 0}; // the clauses (read once by rd_imm: they decode)
+  for (uint32_t i = 0; i < im->b; i++) {
+    uint8_t k;
+    uint32_t tag = 0, l;
+    const eng_functype *t = NULL;
+    if (!rd_byte(&cr, &k)) return false;
+    if (k <= HL_CATCH_REF && (!rd_u32(&cr, &tag) || !need_tag(c, tag, &t))) return false;
+    if (!rd_u32(&cr, &l)) return false;
+    if (l >= c->nctls) return INVALID(c, "unknown label");
+    ctl *f = &c->ctls[c->nctls - 1 - l];
+    if (!check_catch_label(c, f, k, t)) return false;
+    if (live) {
+      E(k); E(tag);
+      if (!emit_target(c, f)) return false;
+      E(natural(c, f->height)); E(HL_NO_SLOT);
+    }
+  }
+  if (!push_ctl(c, CK_BLOCK, np, p, nr, r)) return false;
+  ctl *f = TOP(c);
+  f->tdepth++;
+  if (live) {
+    f->handler = hpos;
+    c->code[hpos + 1] = c->ncode; // the body starts here
+  }
+  return true;
+}
+
+static bool compile_try(C *c, const eng_imm *im) {
+  uint32_t np, nr;
+  const uint8_t *p, *r;
+  if (!block_type(c, im, &np, &p, &nr, &r)) return false;
+  if (!flush(c)) return false;
+  if (!pop_n(c, p, np)) return false;
+  if (c->ntry == UINT32_MAX) return INVALID(c, "type mismatch"); // not reached (counted by scan_body)
+  if (!push_ctl(c, CK_TRY, np, p, nr, r)) return false;
+  ctl *f = TOP(c);
+  f->tdepth++;
+  f->try_start = c->ncode;
+  f->xslot = c->xbase + c->ntry++;
+  return true;
+}
+
+// catch x / catch_all of a legacy try: the body (or the previous clause) ends with a jump to the
+// end, then this clause's HANDLER, then its code (starting with the payload in natural slots).
+static bool compile_catch(C *c, uint32_t op, const eng_imm *im) {
+  ctl *top = TOP(c);
+  const bool live = !top->unreachable;
+  const eng_functype *t = NULL;
+  if (top->kind != CK_TRY && top->kind != CK_CATCH) return INVALID(c, "catch without try");
+  if (top->catch_all) return INVALID(c, op == OP_CATCH ? "catch after catch_all" : "catch_all after catch_all");
+  if (op == OP_CATCH && !need_tag(c, im->a, &t)) return false;
+  if (!flush(c)) return false;
+  if (!pop_n(c, top->results, top->nresults)) return false;
+  if (c->nvals != top->height) return INVALID(c, "type mismatch");
+  if (top->kind == CK_TRY) top->try_end = c->ncode;
+  else finish_catch(c, top);
+  if (live) {
+    uint32_t pos = c->ncode + 1;
+    E(OP_JMP); E(top->fixups);
+    top->fixups = pos;
+  }
+  uint32_t d = c->ncode;
+  E(OP_HANDLER); E(top->try_start); E(top->try_end); E(top->tdepth); E(HL_NO_SLOT); E(1);
+  E(op == OP_CATCH ? HL_CATCH : HL_CATCH_ALL); E(op == OP_CATCH ? im->a : 0);
+  E(d + 1 + HL_W_HANDLER(1)); E(natural(c, top->height)); E(top->xslot);
+  if (!add_handler(c, d)) return false;
+  top->catch_desc = d;
+  top->rethrown = false;
+  top->catch_all = op == OP_CATCH_ALL;
+  top->kind = CK_CATCH;
+  top->unreachable = false;
+  return op == OP_CATCH_ALL || push_n(c, t->types, t->nparams);
+}
+
+// delegate l: the try ends; an exception from its body is handled as if thrown at label l
+// (counted from outside the try): the search resumes among the handlers around that block.
+static bool compile_delegate(C *c, const eng_imm *im, bool *done) {
+  ctl *top = TOP(c);
+  if (top->kind != CK_TRY) return INVALID(c, "delegate without try");
+  if (im->a + 1 >= c->nctls) return INVALID(c, "unknown label");
+  if (!flush(c)) return false;
+  uint32_t d = c->ncode;
+  E(OP_HANDLER); E(top->try_start); E(c->ncode); E(top->tdepth); E(c->ctls[c->nctls - 2 - im->a].tdepth); E(0);
+  c->code[d + 2] = d; // the body ends before this HANDLER
+  if (!add_handler(c, d)) return false;
+  return compile_end(c, done);
+}
+
+static bool compile_throw(C *c, uint32_t op, const eng_imm *im) {
+  const bool live = LIVE(c);
+  uint32_t s1 = 0;
+  if (op == OP_THROW) {
+    const eng_functype *t;
+    if (!need_tag(c, im->a, &t)) return false;
+    if (!flush(c)) return false;
+    if (!pop_n(c, t->types, t->nparams)) return false;
+    if (live) { E(OP_THROW); E(im->a); E(natural(c, c->nvals)); }
+  } else if (op == OP_THROW_REF) {
+    if (!flush(c)) return false;
+    if (!pop_s(c, VT_EXNREF, NULL, &s1)) return false;
+    if (live) { E(OP_THROW_REF); E(s1); }
+  } else { // rethrow l: l names a legacy catch clause
+    if (im->a >= c->nctls) return INVALID(c, "unknown label");
+    ctl *f = &c->ctls[c->nctls - 1 - im->a];
+    if (f->kind != CK_CATCH) return INVALID(c, "invalid rethrow label");
+    if (!flush(c)) return false;
+    if (live) { E(OP_RETHROW); E(f->xslot); }
+    f->rethrown = true;
+  }
+  no_retarget(c);
+  set_unreachable(c);
+  return true;
+}
+
 // *done: this was the function's final end.
 static bool compile_end(C *c, bool *done) {
   ctl *top = TOP(c);
@@ -798,6 +1012,11 @@ static bool compile_end(C *c, bool *done) {
   }
   if (top->else_fix != NOFIX) c->code[top->else_fix] = c->ncode;
   if (top->fuel_pos != NOFIX) c->code[top->fuel_pos] = c->ninstr - top->ninstr0 + 1;
+  if (top->kind == CK_CATCH) finish_catch(c, top);
+  if (top->handler != NOFIX) { // try_table: its body ends here
+    c->code[top->handler + 2] = c->ncode;
+    if (!add_handler(c, top->handler)) return false;
+  }
   patch(c, top->fixups, c->ncode);
   if (top->kind == CK_FUNC) {
     E(OP_RETURN_X); E(types_slots(top->results, top->nresults)); E(c->nlslots);
@@ -890,13 +1109,14 @@ static bool compile_return(C *c) {
   return true;
 }
 
-// ---- calls: call, call_indirect
+// ---- calls: call, call_indirect, return_call, return_call_indirect
 static bool compile_call(C *c, uint32_t op, const eng_imm *im) {
   const eng_module *m = c->m;
   const bool live = LIVE(c);
+  const bool tail = op == OP_RETURN_CALL || op == OP_RETURN_CALL_INDIRECT;
   const eng_functype *t;
   uint32_t s1 = 0;
-  if (op == OP_CALL) {
+  if (op == OP_CALL || op == OP_RETURN_CALL) {
     if (im->a >= m->nfuncs) return INVALID(c, "unknown function");
     t = &m->types[m->func_types[im->a]];
   } else {
@@ -909,9 +1129,19 @@ static bool compile_call(C *c, uint32_t op, const eng_imm *im) {
   }
   if (!flush(c)) return false;
   if (!pop_n(c, t->types, t->nparams)) return false;
-  if (live && op == OP_CALL) { E(OP_CALL); E(im->a); E(natural(c, c->nvals)); }
-  if (live && op == OP_CALL_INDIRECT) {
-    E(OP_CALL_INDIRECT); E(im->b); E(c->type_ids[im->a]); E(s1); E(natural(c, c->nvals));
+  if (tail) { // the callee's results are the function's
+    const ctl *f = &c->ctls[0];
+    if (t->nresults != f->nresults || (t->nresults && memcmp(t->types + t->nparams, f->results, t->nresults)))
+      return INVALID(c, "type mismatch");
+  }
+  if (live && (op == OP_CALL || op == OP_RETURN_CALL)) { E(op); E(im->a); E(natural(c, c->nvals)); }
+  if (live && (op == OP_CALL_INDIRECT || op == OP_RETURN_CALL_INDIRECT)) {
+    E(op); E(im->b); E(c->type_ids[im->a]); E(s1); E(natural(c, c->nvals));
+  }
+  if (tail) {
+    no_retarget(c);
+    set_unreachable(c);
+    return true;
   }
   return push_n(c, t->types + t->nparams, t->nresults);
 }
@@ -1119,6 +1349,18 @@ static bool compile_const_ref(C *c, uint32_t op, const eng_imm *im) {
   }
 }
 
+// An opcode byte the engine does not know: a proposal it does not implement is named
+// (HL_STATUS_UNSUPPORTED), anything else is malformed.
+static bool illegal_op(rd *r, uint8_t b) {
+  switch (b) {
+  case 0x14: case 0x15: case 0xd3: case 0xd4: case 0xd5: case 0xd6:
+    return fail(r, HL_STATUS_UNSUPPORTED, "typed function references");
+  case 0xfb: return fail(r, HL_STATUS_UNSUPPORTED, "garbage collection");
+  case 0xfe: return fail(r, HL_STATUS_UNSUPPORTED, "threads");
+  default: return fail(r, HL_STATUS_MALFORMED, "illegal opcode");
+  }
+}
+
 // Reads the next instruction's opcode (0xFC: with its sub-opcode) as OP_* + 1; 0 if illegal.
 static uint32_t read_op(rd *r, uint8_t b) {
   if (b != 0xfc) return eng_byte_map[b];
@@ -1148,7 +1390,7 @@ static bool compile_body(C *c, const eng_functype *ft) {
     }
     uint32_t op = read_op(&c->r, b);
     if (op == UINT32_MAX) return false;
-    if (!op) return cerr(c, HL_STATUS_MALFORMED, "illegal opcode");
+    if (!op) return illegal_op(&c->r, b);
     op--;
     eng_imm im = {0};
     if (!rd_imm(&c->r, eng_op_imm[op], &im)) return false;
@@ -1169,10 +1411,17 @@ static bool compile_body(C *c, const eng_functype *ft) {
       case OP_BLOCK: case OP_LOOP: case OP_IF: ok = compile_block(c, op, &im); break;
       case OP_ELSE: ok = compile_else(c); break;
       case OP_END: ok = compile_end(c, &done); break;
+      case OP_TRY_TABLE: ok = compile_try_table(c, &im); break;
+      case OP_TRY: ok = compile_try(c, &im); break;
+      case OP_CATCH: case OP_CATCH_ALL: ok = compile_catch(c, op, &im); break;
+      case OP_DELEGATE: ok = compile_delegate(c, &im, &done); break;
+      case OP_THROW: case OP_THROW_REF: case OP_RETHROW: ok = compile_throw(c, op, &im); break;
       case OP_BR: case OP_BR_IF: ok = compile_br(c, op, &im); break;
       case OP_BR_TABLE: ok = compile_br_table(c, &im); break;
       case OP_RETURN: ok = compile_return(c); break;
-      case OP_CALL: case OP_CALL_INDIRECT: ok = compile_call(c, op, &im); break;
+      case OP_CALL: case OP_CALL_INDIRECT: case OP_RETURN_CALL: case OP_RETURN_CALL_INDIRECT:
+        ok = compile_call(c, op, &im);
+        break;
       case OP_DROP: case OP_SELECT: case OP_SELECT_T: ok = compile_parametric(c, op, &im); break;
       case OP_LOCAL_GET: case OP_LOCAL_SET: case OP_LOCAL_TEE: ok = compile_local(c, op, &im); break;
       case OP_GLOBAL_GET: case OP_GLOBAL_SET: ok = compile_global(c, op, &im); break;
@@ -1205,7 +1454,7 @@ static bool compile_body(C *c, const eng_functype *ft) {
 // The spec decodes a whole module before validating it, so a malformed body must be reported as
 // MALFORMED even when an earlier instruction is invalid. This pass checks the binary structure of
 // every body (opcodes, immediates, nesting, exact end) without validating types.
-static bool scan_body(const eng_module *m, const eng_code *code, eng_error *err) {
+static bool scan_body(const eng_module *m, const eng_code *code, eng_error *err, uint32_t *ntry) {
   rd rr = {code->body, code->body + code->body_len, err, 0}, *r = &rr;
   uint32_t ngroups, n, x;
   uint64_t total = 0;
@@ -1224,18 +1473,19 @@ static bool scan_body(const eng_module *m, const eng_code *code, eng_error *err)
       uint32_t a;
       if (!rd_u32(r, &x)) return false;
       uint8_t sk = eng_simd_kind(x, &a);
-      if (!sk) return fail(r, HL_STATUS_MALFORMED, "illegal opcode");
+      if (!sk) return simd_illegal(r, x);
       if (!rd_imm(r, simd_imm(sk), &im)) return false;
       continue;
     }
     uint32_t op = read_op(r, b);
     if (op == UINT32_MAX) return false;
-    if (!op) return fail(r, HL_STATUS_MALFORMED, "illegal opcode");
+    if (!op) return illegal_op(r, b);
     op--;
     if (!rd_imm(r, eng_op_imm[op], &im)) return false;
     switch (op) {
-    case OP_BLOCK: case OP_LOOP: case OP_IF: depth++; break;
-    case OP_END: depth--; break;
+    case OP_TRY: if (*ntry < UINT32_MAX) (*ntry)++; depth++; break;
+    case OP_BLOCK: case OP_LOOP: case OP_IF: case OP_TRY_TABLE: depth++; break;
+    case OP_END: case OP_DELEGATE: depth--; break;
     case OP_DATA_DROP: case OP_MEMORY_INIT:
       if (!m->has_datacount && m->ndatas) return fail(r, HL_STATUS_MALFORMED, "data count section required");
       break;
@@ -1246,9 +1496,12 @@ static bool scan_body(const eng_module *m, const eng_code *code, eng_error *err)
   return true;
 }
 
-uint32_t eng_scan_module(const eng_module *m, eng_error *err) {
+uint32_t eng_scan_module(const eng_module *cm, eng_error *err) {
+  eng_module *m = (eng_module *)cm;
   for (uint32_t i = 0; i < m->ncodes; i++) {
-    if (!scan_body(m, &m->codes[i], err)) return err && err->status ? err->status : HL_STATUS_MALFORMED;
+    uint32_t ntry = 0;
+    if (!scan_body(m, &m->codes[i], err, &ntry)) return err && err->status ? err->status : HL_STATUS_MALFORMED;
+    if (ntry) m->has_legacy_try = true;
   }
   return HL_STATUS_OK;
 }
@@ -1277,7 +1530,10 @@ uint32_t eng_compile_func(eng_store *s, const eng_module *m, const uint32_t *typ
     total += n;
     if (ok && total > UINT32_MAX) ok = cerr(&c, HL_STATUS_MALFORMED, "too many locals");
   }
-  if (ok && total > ENG_MAX_LOCALS) ok = cerr(&c, HL_STATUS_LIMIT, "too many locals (engine limit)");
+  // legacy try: one hidden slot per try (the caught exception, for rethrow), after the locals
+  uint32_t ntry = 0;
+  if (ok && m->has_legacy_try && !scan_body(m, code, err, &ntry)) ok = false;
+  if (ok && total + ntry > ENG_MAX_LOCALS) ok = cerr(&c, HL_STATUS_LIMIT, "too many locals (engine limit)");
   if (ok) {
     c.nlocals = (uint32_t)total;
     c.locals = eng_xalloc(total + 1);
@@ -1303,6 +1559,8 @@ uint32_t eng_compile_func(eng_store *s, const eng_module *m, const uint32_t *typ
         c.lslot[k] = c.nlslots;
         c.nlslots += vt_slots(c.locals[k]);
       }
+      c.xbase = c.nlslots;
+      c.nlslots += ntry;
       ok = compile_body(&c, ft);
     }
   }
@@ -1320,6 +1578,14 @@ uint32_t eng_compile_func(eng_store *s, const eng_module *m, const uint32_t *typ
       out->code_len = c.ncode;
     }
   }
+  if (ok && c.nhl) {
+    out->handlers = eng_xalloc((size_t)c.nhl * 4);
+    if (!out->handlers) ok = cerr(&c, HL_STATUS_NO_MEMORY, "out of memory");
+    else {
+      memcpy(out->handlers, c.hl, (size_t)c.nhl * 4);
+      out->nhandlers = c.nhl;
+    }
+  }
   eng_xfree(c.vals);
   eng_xfree(c.srcs);
   eng_xfree(c.kv);
@@ -1328,5 +1594,6 @@ uint32_t eng_compile_func(eng_store *s, const eng_module *m, const uint32_t *typ
   eng_xfree(c.locals);
   eng_xfree(c.lslot);
   eng_xfree(c.noff);
+  eng_xfree(c.hl);
   return ok ? HL_STATUS_OK : (c.r.status ? c.r.status : HL_STATUS_INVALID);
 }

@@ -108,6 +108,8 @@ static bool sec_types(rd *r, eng_module *m) {
     uint8_t form;
     uint32_t np, nr;
     if (!rd_byte(r, &form)) return false;
+    if (form == 0x5e || form == 0x5f || form == 0x4e || form == 0x4f || form == 0x50)
+      return fail(r, HL_STATUS_UNSUPPORTED, "garbage collection");
     if (form != 0x60) return MALF(r, "integer representation too long");
     if (!rd_count(r, &np, ENG_MAX_FUNC_PARAMS, "too many parameters")) return false;
     const uint8_t *pp = r->p;
@@ -121,6 +123,26 @@ static bool sec_types(rd *r, eng_module *m) {
     memcpy(t->types, pp, np);
     memcpy(t->types + np, rp, nr);
   }
+  return true;
+}
+
+// A tag type: attribute 0 (exception), then a type index.
+static bool rd_tagtype(rd *r, uint32_t *typeidx) {
+  uint8_t attr;
+  if (!rd_byte(r, &attr)) return false;
+  if (attr != 0) return MALF(r, "malformed tag attribute");
+  return rd_u32(r, typeidx);
+}
+
+static bool sec_tags(rd *r, eng_module *m, uint32_t n) {
+  if ((uint64_t)n + m->ntag_imports > ENG_MAX_GLOBALS) return fail(r, HL_STATUS_LIMIT, "too many tags");
+  m->ntags = m->ntag_imports + n;
+  if (!(m->tag_types = alloc_array(r, m->ntags, sizeof *m->tag_types))) return false;
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < m->nimports; i++)
+    if (m->imports[i].kind == EXT_TAG) m->tag_types[k++] = m->imports[i].typeidx;
+  for (uint32_t i = 0; i < n; i++)
+    if (!rd_tagtype(r, &m->tag_types[k++])) return false;
   return true;
 }
 
@@ -140,6 +162,7 @@ static bool sec_imports(rd *r, eng_module *m) {
       break;
     case EXT_MEM: if (!rd_limits(r, &im->mem)) return false; m->nmem_imports++; break;
     case EXT_GLOBAL: if (!rd_globaltype(r, &im->global)) return false; m->nglobal_imports++; break;
+    case EXT_TAG: if (!rd_tagtype(r, &im->typeidx)) return false; m->ntag_imports++; break;
     default: return MALF(r, "malformed import kind");
     }
   }
@@ -169,6 +192,8 @@ static bool sec_tables(rd *r, eng_module *m, uint32_t n) {
   for (uint32_t i = 0; i < m->nimports; i++)
     if (m->imports[i].kind == EXT_TABLE) m->tables[k++] = m->imports[i].table;
   for (uint32_t i = 0; i < n; i++) {
+    if (r->p < r->end && *r->p == 0x40) // a table with an initializer expression
+      return fail(r, HL_STATUS_UNSUPPORTED, "typed function references");
     if (!rd_reftype(r, &m->tables[k].elemtype) || !rd_limits(r, &m->tables[k].lim)) return false;
     k++;
   }
@@ -210,7 +235,7 @@ static bool sec_exports(rd *r, eng_module *m) {
     eng_export *e = &m->exports[i];
     if (!rd_name(r, &e->name, &e->name_len)) return false;
     if (!rd_byte(r, &e->kind)) return false;
-    if (e->kind > EXT_GLOBAL) return MALF(r, "malformed export kind");
+    if (e->kind > EXT_TAG) return MALF(r, "malformed export kind");
     if (!rd_u32(r, &e->idx)) return false;
   }
   return true;
@@ -219,12 +244,15 @@ static bool sec_exports(rd *r, eng_module *m) {
 // Stores item i of s: its ELEM_* encoding, and the first ELEM_OTHER item in full.
 static void put_item(eng_elemseg *s, uint32_t i, const eng_constexpr *e) {
   uint32_t v = ELEM_OTHER;
-  if (e->op == OP_REF_FUNC && e->idx < ELEM_GLOBAL) v = e->idx;
+  if (e->seq) v = ELEM_OTHER; // extended: numeric, never a reference
+  else if (e->op == OP_REF_FUNC && e->idx < ELEM_GLOBAL) v = e->idx;
   else if (e->op == OP_GLOBAL_GET && e->idx < ELEM_GLOBAL) v = ELEM_GLOBAL | e->idx;
   else if (e->op == OP_REF_NULL) v = ELEM_NULL | e->type;
   if (v == ELEM_OTHER && !s->has_other) {
-    s->other = *e;
+    s->other = *e; // takes e->seq
     s->has_other = true;
+  } else {
+    eng_xfree(e->seq);
   }
   s->items[i] = v;
 }
@@ -339,7 +367,8 @@ static bool own_names(rd *r, eng_module *m) {
 uint32_t eng_decode(const uint8_t *bytes, size_t len, eng_module *m, eng_error *err) {
   memset(m, 0, sizeof *m);
   rd r = {bytes, bytes + len, err, 0};
-  static const uint8_t order[13] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 10}; // 12 (datacount) before 10
+  // section id -> position: 13 (tag) between memory and global, 12 (datacount) before 10 (code)
+  static const uint8_t order[14] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 12, 13, 11, 6};
   uint32_t nfuncs_defined = 0;
   bool have_funcs = false, have_code = false;
   int last = 0;
@@ -354,7 +383,7 @@ uint32_t eng_decode(const uint8_t *bytes, size_t len, eng_module *m, eng_error *
     if (!rd_u32(&r, &size)) goto out;
     if ((size_t)(r.end - r.p) < size) { MALF(&r, "length out of bounds"); goto out; }
     rd s = {r.p, r.p + size, err, 0};
-    if (id > 12) { MALF(&r, "malformed section id"); goto out; }
+    if (id > 13) { MALF(&r, "malformed section id"); goto out; }
     if (id != 0) {
       if (order[id] <= last) { MALF(&r, "unexpected content after last section"); goto out; }
       last = order[id];
@@ -379,6 +408,7 @@ uint32_t eng_decode(const uint8_t *bytes, size_t len, eng_module *m, eng_error *
       }
       break;
     case 12: ok = rd_u32(&s, &m->datacount); m->has_datacount = true; break;
+    case 13: ok = rd_count(&s, &n, ENG_MAX_GLOBALS, "too many tags") && sec_tags(&s, m, n); break;
     }
     if (!ok) { r.status = s.status; goto out; }
     if (s.p != s.end) { MALF(&r, "section size mismatch"); goto out; }
@@ -390,6 +420,7 @@ uint32_t eng_decode(const uint8_t *bytes, size_t len, eng_module *m, eng_error *
   if (!m->tables && !sec_tables(&r, m, 0)) goto out;
   if (!m->mems && !sec_mems(&r, m, 0)) goto out;
   if (!m->globals && !sec_globals(&r, m, 0)) goto out;
+  if (!m->tag_types && !sec_tags(&r, m, 0)) goto out;
   if ((have_funcs || have_code) && nfuncs_defined != m->ncodes) {
     MALF(&r, "function and code section have inconsistent lengths"); goto out;
   }
@@ -414,13 +445,22 @@ void eng_module_free(eng_module *m) {
   eng_xfree(m->tables);
   eng_xfree(m->mems);
   eng_xfree(m->globals);
+  for (uint32_t i = 0; i < m->nglobals && m->global_inits; i++) eng_xfree(m->global_inits[i].seq);
   eng_xfree(m->global_inits);
   eng_xfree(m->exports);
-  for (uint32_t i = 0; i < m->nelems && m->elems; i++) eng_xfree(m->elems[i].items);
+  for (uint32_t i = 0; i < m->nelems && m->elems; i++) {
+    eng_xfree(m->elems[i].items);
+    eng_xfree(m->elems[i].offset.seq);
+    eng_xfree(m->elems[i].other.seq);
+  }
   eng_xfree(m->elems);
-  for (uint32_t i = 0; i < m->ndatas && m->datas; i++) eng_xfree(m->datas[i].bytes);
+  for (uint32_t i = 0; i < m->ndatas && m->datas; i++) {
+    eng_xfree(m->datas[i].bytes);
+    eng_xfree(m->datas[i].offset.seq);
+  }
   eng_xfree(m->datas);
   eng_xfree(m->codes);
+  eng_xfree(m->tag_types);
   eng_xfree(m->names);
   eng_xfree(m->declared_refs);
   eng_xfree(m->export_hash);

@@ -33,13 +33,15 @@ int memcmp(const void *a, const void *b, size_t n);
 #define ENG_MAX_TABLE_ELEMS 10000000u      // table size (initial and growth)
 #define ENG_MAX_BODY_BYTES (64u << 20)     // compiled code of one function, bytes
 #define ENG_STACK_SLOTS (1u << 19)         // value stack of a store, 8-byte slots (4 MiB)
+#define ENG_MAX_CONST_OPS 65536u           // instructions of one constant expression
+#define ENG_MAX_CONST_DEPTH 64u            // operand stack height within a constant expression
 #define ENG_PAGE 65536u
 
 // value types used by the validator (0 = unknown / bottom)
 enum { VT_UNKNOWN = 0, VT_I32 = 0x7f, VT_I64 = 0x7e, VT_F32 = 0x7d, VT_F64 = 0x7c, VT_V128 = 0x7b,
-       VT_FUNCREF = 0x70, VT_EXTERNREF = 0x6f };
+       VT_FUNCREF = 0x70, VT_EXTERNREF = 0x6f, VT_EXNREF = 0x69 };
 
-enum { EXT_FUNC = 0, EXT_TABLE = 1, EXT_MEM = 2, EXT_GLOBAL = 3 };
+enum { EXT_FUNC = 0, EXT_TABLE = 1, EXT_MEM = 2, EXT_GLOBAL = 3, EXT_TAG = 4 };
 
 // internal opcodes (opcodes.h HL_ALL_OPS: every row, then the derived and fused forms)
 #define E_NONE(...)
@@ -109,6 +111,7 @@ static inline uint32_t eng_op_len(const uint32_t *code, uint32_t left) {
   if (w != W_VAR) n = 1 + w;
   else if (left < 3) return 0;
   else if (code[0] == OP_BR_TABLE_X) n = 5 + 2 * ((uint64_t)code[2] + 1); // idx n arity src, n+1 x (target, dst)
+  else if (code[0] == OP_HANDLER) n = left < 6 ? (uint64_t)left + 1 : 1 + HL_W_HANDLER((uint64_t)code[5]);
   else n = 1 + (code[2] == SIMD_V128_CONST || code[2] == SIMD_I8X16_SHUFFLE ? SIMD_WORDS_DATA : SIMD_WORDS);
   return n <= left ? (uint32_t)n : 0;
 }
@@ -125,12 +128,16 @@ typedef struct {
   uint32_t id;    // store-wide canonical id (structural)
 } eng_functype;
 
-typedef struct {
+typedef struct eng_constexpr {
   uint8_t op;     // OP_I32_CONST... OP_REF_NULL, OP_REF_FUNC, OP_GLOBAL_GET
   uint8_t type;   // result value type
   uint32_t idx;   // func or global index
   uint64_t val;   // constant bits
   uint64_t val_hi; // v128.const: the high 64 bits
+  // An extended constant expression (more than one instruction, HL_CONST_BIN): all nseq
+  // instructions in order (owned; the fields above are those of the first). NULL otherwise.
+  struct eng_constexpr *seq;
+  uint32_t nseq;
 } eng_constexpr;
 
 typedef struct { uint32_t min, max; bool has_max; } eng_limits_t;
@@ -144,7 +151,7 @@ typedef struct {
   uint32_t typeidx;       // EXT_FUNC
   eng_tabletype table;    // EXT_TABLE
   eng_limits_t mem;       // EXT_MEM
-  eng_globaltype global;  // EXT_GLOBAL
+  eng_globaltype global;  // EXT_GLOBAL (EXT_TAG: typeidx)
 } eng_import;
 
 typedef struct {
@@ -202,6 +209,8 @@ typedef struct {
   bool has_datacount; uint32_t datacount;
   uint32_t ndatas; eng_dataseg *datas;
   uint32_t ncodes; eng_code *codes;
+  uint32_t ntags, ntag_imports; uint32_t *tag_types; // exception tags: type indices
+  bool has_legacy_try; // a body uses the legacy try instruction (eng_scan_module)
   uint8_t *names; size_t names_len; // owned copy of all import/export names
   uint8_t *declared_refs; // bitmap over functions: referenced outside function bodies
   uint32_t *export_hash;  // open-addressing index of exports by name (UINT32_MAX = empty)
@@ -221,7 +230,26 @@ typedef struct eng_func {
   const eng_functype *type;
   uint32_t host_id; // is_host: the embedder's id for plat_host_call
   bool is_host;     // calls go to plat_host_call instead of code (see eng_bind_host)
+  uint32_t *handlers; uint32_t nhandlers; // code offsets of its HANDLERs, innermost first
 } eng_func;
+
+// An exception tag (a runtime object: identity is what catch compares).
+typedef struct {
+  uint32_t type_id; // store-wide function type id (no results)
+  uint32_t nslots;  // payload slots
+} eng_tag;
+
+// A thrown exception; an exnref is a pointer to one. Exceptions caught without a reference
+// are freed at once; one that a reference was taken of (catch_ref, a legacy catch that may
+// rethrow) is kept on the store's list, until eng_exn_collect finds it unreachable (it runs
+// when the list has doubled since the last run) or the store is freed.
+typedef struct eng_exn {
+  struct eng_exn *next; // the store's kept exceptions
+  const eng_tag *tag;
+  uint32_t nslots;
+  bool kept;
+  uint64_t vals[];
+} eng_exn;
 
 typedef struct {
   uint64_t *elems;
@@ -262,6 +290,8 @@ struct eng_inst {
   eng_table **tables; uint32_t ntables;
   eng_mem *mem; // memory 0 or NULL
   eng_global **globals; uint32_t nglobals;
+  eng_tag **tags; uint32_t ntags;
+  eng_tag *own_tags;
   eng_relem *elems; uint32_t nelems;
   eng_rdata *datas; uint32_t ndatas;
   uint32_t *type_ids; // module type index -> store id
@@ -297,6 +327,9 @@ struct eng_store {
   uint32_t in_host;     // host calls in progress
   uint32_t nest_base;   // first free value-stack slot for a nested call
   uint32_t nest_frames; // first free frame for a nested call
+  eng_exn *exns;        // kept exceptions (eng_exn)
+  uint32_t nkept;       // length of exns
+  uint32_t collect_at;  // nkept at which eng_exn_collect runs next (0: ENG_EXN_COLLECT_MIN)
 };
 
 // The reference an ELEM_* item (of a validated module) stands for in instance `in`. global.get
@@ -330,6 +363,16 @@ bool eng_is_opcode(uint8_t b);
 uint32_t eng_scan_module(const eng_module *m, eng_error *err);
 // Validates a constant expression's type/rules after decoding (module-level validation).
 uint32_t eng_validate_module(const eng_module *m, eng_error *err);
+
+// The value of HL_CONST_BIN row op applied to a and b (interp.c, from the row's semantics).
+uint64_t eng_const_bin(uint32_t op, uint64_t a, uint64_t b);
+
+// Frees the kept exceptions (s->exns) that nothing can reach: no value-stack slot below
+// live_end (every frame of every call in progress), no exnref global or table of any instance
+// and no reachable exception's payload holds their address. Conservative: a stale slot that
+// happens to hold an address keeps that exception.
+void eng_exn_collect(eng_store *s, const uint64_t *live_end);
+#define ENG_EXN_COLLECT_MIN 1024u
 
 // Runs f with its nparams arguments already at s->stack[0..]; results left at s->stack[0..].
 uint32_t eng_invoke(eng_store *s, eng_func *f, eng_error *err);

@@ -68,6 +68,78 @@ HL_OPCODES(EV_Z, EV_N2, EV_Z, EV_Z, EV_Z, EV_Z, EV_Z, EV_Z, EV_Z, EV_Z)
 #undef EV_N2
 #undef EV_Z
 
+uint64_t eng_const_bin(uint32_t op, uint64_t a, uint64_t b) {
+  switch (op) {
+#define CB_CASE(n, ty) case OP_##n: return ST_##ty(ev_##n(LD_##ty(a), LD_##ty(b)));
+    HL_CONST_BIN(CB_CASE)
+#undef CB_CASE
+  default: return 0; // not reached: module validation admits only HL_CONST_BIN rows
+  }
+}
+
+// Finds the innermost handler of exn thrown at top->ip (inside the throwing instruction): the
+// function's HANDLERs covering it (innermost first; a delegate moves the search out to its
+// depth), then each caller's at its call (frames are popped as a return would). A match writes
+// the payload (and the exnref) to the clause's slots and leaves *top at its target; false: no
+// handler (exn freed unless kept). Returns the depth of the handler's frame, UINT32_MAX if none.
+static __attribute__((noinline)) uint32_t unwind(eng_store *s, const eng_frame *frames, uint32_t depth,
+                                                 eng_frame *top, eng_exn *exn) {
+  eng_func *fn = top->fn;
+  uint64_t *fp = top->fp;
+  uint32_t maxd = UINT32_MAX, pc = (uint32_t)(top->ip - fn->code);
+  for (;;) {
+    const uint32_t *cb = fn->code;
+    const eng_inst *inst = fn->inst;
+    for (uint32_t h = 0; h < fn->nhandlers; h++) {
+      const uint32_t *d = cb + fn->handlers[h] + 1;
+      if (pc < d[0] || pc >= d[1] || d[2] > maxd) continue;
+      if (d[3] != HL_NO_SLOT) {
+        maxd = d[3];
+        continue;
+      }
+      for (uint32_t k = 0; k < d[4]; k++) {
+        const uint32_t *cl = d + 5 + 5 * (size_t)k;
+        uint32_t kind = cl[0], n = 0;
+        if (kind == HL_CATCH || kind == HL_CATCH_REF) {
+          if (exn->tag != inst->tags[cl[1]]) continue;
+          n = exn->nslots;
+          for (uint32_t j = 0; j < n; j++) fp[cl[3] + j] = exn->vals[j];
+        }
+        bool ref = kind == HL_CATCH_REF || kind == HL_CATCH_ALL_REF;
+        if (ref) fp[cl[3] + n] = (uint64_t)(uintptr_t)exn;
+        if (cl[4] != HL_NO_SLOT) fp[cl[4]] = (uint64_t)(uintptr_t)exn;
+        if (ref || cl[4] != HL_NO_SLOT) {
+          if (!exn->kept) {
+            exn->kept = true;
+            exn->next = s->exns;
+            s->exns = exn;
+            if (++s->nkept >= (s->collect_at ? s->collect_at : ENG_EXN_COLLECT_MIN)) {
+              eng_exn_collect(s, fp + fn->max_stack); // exn is in a slot of this frame now
+              s->collect_at = 2 * s->nkept > ENG_EXN_COLLECT_MIN ? 2 * s->nkept : ENG_EXN_COLLECT_MIN;
+            }
+          }
+        } else if (!exn->kept) {
+          eng_xfree(exn);
+        }
+        top->ip = cb + cl[2];
+        top->fp = fp;
+        top->fn = fn;
+        return depth;
+      }
+    }
+    if (depth == 0) {
+      if (!exn->kept) eng_xfree(exn);
+      return UINT32_MAX;
+    }
+    depth--;
+    const uint32_t *rip = frames[depth].ip;
+    fp = frames[depth].fp;
+    fn = frames[depth].fn;
+    pc = (uint32_t)(rip - fn->code) - 1; // inside the call instruction
+    maxd = UINT32_MAX;
+  }
+}
+
 uint32_t eng_invoke(eng_store *s, eng_func *entry, eng_error *err) {
 #define LBL_N(n, ...) &&L_##n,
 #define LBL_IMM(n, ...) &&L_##n##_IMM,
@@ -260,6 +332,11 @@ L_DROP:
 L_LOCAL_GET:
 L_LOCAL_SET:
 L_LOCAL_TEE:
+L_TRY:
+L_CATCH:
+L_CATCH_ALL:
+L_DELEGATE:
+L_TRY_TABLE:
   // never emitted by the compiler
   TRAP(HL_TRAP_HOST);
 
@@ -366,24 +443,29 @@ L_CALL_INDIRECT: {
   goto do_call;
 }
 
+  // A host function called with its parameters at hfp (results go to the same slots).
+#define HOST_CALL(hfp)                                                                          \
+  do {                                                                                          \
+    uint32_t need = callee->nparams > callee->nresults ? callee->nparams : callee->nresults;    \
+    if ((size_t)(stack_end - (hfp)) < need) TRAP(HL_TRAP_CALL_STACK_EXHAUSTED);                 \
+    uint32_t saved_base = s->nest_base, saved_frames = s->nest_frames;                          \
+    s->nest_base = (uint32_t)((hfp) - s->stack) + need;                                         \
+    s->nest_frames += depth + 1;                                                                \
+    s->in_host++;                                                                               \
+    uint32_t hst = plat_host_call(callee->host_id, (hfp), callee->nparams, callee->nresults,    \
+                                  mem_base, mem_size);                                          \
+    s->in_host--;                                                                               \
+    s->nest_base = saved_base;                                                                  \
+    s->nest_frames = saved_frames;                                                              \
+    if (hst != 0) {                                                                             \
+      host_failed = true;                                                                       \
+      TRAP(HL_TRAP_HOST);                                                                       \
+    }                                                                                           \
+  } while (0)
+
 do_call: {
   if (callee->is_host) {
-    // Parameters sit at the callee's frame base; the results go to the same slots.
-    uint64_t *hfp = fp + call_base;
-    uint32_t need = callee->nparams > callee->nresults ? callee->nparams : callee->nresults;
-    if ((size_t)(stack_end - hfp) < need) TRAP(HL_TRAP_CALL_STACK_EXHAUSTED);
-    uint32_t saved_base = s->nest_base, saved_frames = s->nest_frames;
-    s->nest_base = (uint32_t)(hfp - s->stack) + need;
-    s->nest_frames += depth + 1;
-    s->in_host++;
-    uint32_t hst = plat_host_call(callee->host_id, hfp, callee->nparams, callee->nresults, mem_base, mem_size);
-    s->in_host--;
-    s->nest_base = saved_base;
-    s->nest_frames = saved_frames;
-    if (hst != 0) {
-      host_failed = true;
-      TRAP(HL_TRAP_HOST);
-    }
+    HOST_CALL(fp + call_base);
     RELOAD(); // a nested call may have grown the memory
     NEXT();
   }
@@ -399,6 +481,88 @@ do_call: {
   fn = callee;
   cb = ip = fn->code;
   if (fn->inst != inst) RELOAD();
+  NEXT();
+}
+
+L_RETURN_CALL:
+  callee = inst->funcs[ip[0]];
+  call_base = ip[1];
+  ip += OPW_RETURN_CALL;
+  goto do_tail_call;
+
+L_RETURN_CALL_INDIRECT: {
+  eng_table *t = inst->tables[ip[0]];
+  uint32_t tid = ip[1];
+  uint32_t i = (uint32_t)R(2);
+  call_base = ip[3];
+  ip += OPW_RETURN_CALL_INDIRECT;
+  trap_idx = i;
+  if (i >= t->size) TRAP(HL_TRAP_UNDEFINED_ELEMENT);
+  uint64_t r = t->elems[i];
+  if (!r) TRAP(HL_TRAP_UNINITIALIZED_ELEMENT);
+  callee = (eng_func *)(uintptr_t)r;
+  if (callee->type_id != tid) TRAP(HL_TRAP_INDIRECT_TYPE_MISMATCH);
+  goto do_tail_call;
+}
+
+  // A tail call: the callee takes over the caller's frame (its arguments move down to fp[0]),
+  // so the depth does not grow. A host callee runs as an ordinary call, then the caller returns
+  // its results.
+do_tail_call: {
+  uint64_t *afp = fp + call_base;
+  if (callee->is_host) {
+    HOST_CALL(afp);
+    for (uint32_t k = 0; k < callee->nresults; k++) fp[k] = afp[k];
+    if (depth == 0) goto done;
+    depth--;
+    ip = frames[depth].ip;
+    fp = frames[depth].fp;
+    fn = frames[depth].fn;
+    cb = fn->code;
+    RELOAD();
+    NEXT();
+  }
+  if ((size_t)(stack_end - fp) < callee->max_stack) TRAP(HL_TRAP_CALL_STACK_EXHAUSTED);
+  for (uint32_t k = 0; k < callee->nparams; k++) fp[k] = afp[k]; // afp > fp: ascending is safe
+  for (uint32_t k = callee->nparams; k < callee->nlocals; k++) fp[k] = 0;
+  fn = callee;
+  cb = ip = fn->code;
+  if (fn->inst != inst) RELOAD();
+  NEXT();
+}
+
+  // ---------------------------------------------------------------- exceptions
+L_HANDLER: // a descriptor (opcodes.h), read only when an exception is thrown
+  ip += HL_W_HANDLER(ip[4]);
+  NEXT();
+
+L_THROW: {
+  const eng_tag *tg = inst->tags[ip[0]];
+  eng_exn *x = eng_xalloc(sizeof *x + (size_t)tg->nslots * 8);
+  if (!x) goto no_memory;
+  x->tag = tg;
+  x->nslots = tg->nslots;
+  for (uint32_t k = 0; k < tg->nslots; k++) x->vals[k] = fp[ip[1] + k];
+  callee = (eng_func *)(void *)x; // (the exception, for do_throw: no extra live variable)
+  goto do_throw;
+}
+L_THROW_REF:
+L_RETHROW:
+  if (!R(0)) TRAP(HL_TRAP_NULL_REFERENCE);
+  callee = (eng_func *)(uintptr_t)R(0);
+  goto do_throw;
+
+  // The handler search is out of line (unwind): the interpreter loop keeps its registers.
+do_throw: {
+  eng_frame top = {ip, fp, fn};
+  uint32_t hd = unwind(s, frames, depth, &top, (eng_exn *)(void *)callee);
+  if (hd == UINT32_MAX) TRAP(HL_TRAP_UNCAUGHT_EXCEPTION);
+  depth = hd;
+  ip = top.ip;
+  fp = top.fp;
+  fn = top.fn;
+  cb = fn->code;
+  RELOAD();
   NEXT();
 }
 
@@ -652,6 +816,9 @@ trap_out:
     }
   }
   return HL_STATUS_TRAP;
+no_memory:
+  eng_set_error(err, HL_STATUS_NO_MEMORY, "out of memory (exception)");
+  return HL_STATUS_NO_MEMORY;
 done:
   return HL_STATUS_OK;
 }

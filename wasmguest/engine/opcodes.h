@@ -24,7 +24,8 @@
 //   I(name, words)                      internal opcode produced by the compiler only
 // imm:   the immediate kind (HL_IMM_KINDS below) of the binary encoding.
 // cexpr: 1 if the instruction is allowed in a constant expression (WebAssembly 2.0: t.const,
-//        ref.null, ref.func, global.get; and v128.const, simd.h).
+//        ref.null, ref.func, global.get; and v128.const, simd.h; the numeric ones of extended
+//        constant expressions are listed in HL_CONST_BIN).
 // words: words after the opcode word in the compiled form (the comment names them), W_NEVER for
 //        instructions the compiler never emits (control flow and locals compile to other ops),
 //        W_VAR for the two variable-length ones (BR_TABLE_X, SIMD: see eng_op_len).
@@ -40,6 +41,9 @@
 //   B16          16 bytes, .p points at them      REFT    a reference type into .t
 //   BLOCKT       0x40 or a value type into .t, or (.t = 0) an s33 type index into .a
 //   LABELS       vec(u32): count into .a, .p at the first label (br_table re-reads them)
+//   CATCHES      try_table's vec(catch): count into .b, .p at the first clause (re-read by
+//                compile_try_table); a clause is a kind byte 0..3, a tag index for kinds 0
+//                and 1 (catch, catch_ref), and a label
 //   VALTS        vec(valtype): count into .a, the first type into .t (0 if none)
 //   _            nothing
 #define HL_IMM_KINDS(X)                                                                          \
@@ -68,7 +72,9 @@
   X(F64, B8, _, _)               /* f64.const (bits) */                                         \
   X(V128, B16, _, _)             /* v128.const, i8x16.shuffle (16 lane indices) */              \
   X(LANE, BYTE, _, _)            /* extract_lane / replace_lane: lane index */                  \
-  X(REFTYPE, REFT, _, _)         /* ref.null: reference type */
+  X(REFTYPE, REFT, _, _)         /* ref.null: reference type */                                 \
+  X(TAG, U32A, _, _)             /* throw, catch: tag index */                                  \
+  X(TRY_TABLE, BLOCKT, CATCHES, _) /* try_table: block type, catch clauses */
 
 // Word counts that are not a number (see "words" above).
 #define W_NEVER 0xff
@@ -81,6 +87,11 @@
   XS(LOOP, 0x03, BLOCKTYPE, 0, W_NEVER)                                                        \
   XS(IF, 0x04, BLOCKTYPE, 0, W_NEVER)                                                          \
   XS(ELSE, 0x05, NONE, 0, W_NEVER)                                                             \
+  XS(TRY, 0x06, BLOCKTYPE, 0, W_NEVER)       /* legacy exception handling */                   \
+  XS(CATCH, 0x07, TAG, 0, W_NEVER)           /* legacy */                                      \
+  XS(THROW, 0x08, TAG, 0, 2) /* tag, base (the payload's first slot) */                        \
+  XS(RETHROW, 0x09, LABEL, 0, 1) /* slot holding the caught exception (legacy) */              \
+  XS(THROW_REF, 0x0a, NONE, 0, 1) /* exnref slot */                                            \
   XS(END, 0x0b, NONE, 0, W_NEVER)                                                              \
   XS(BR, 0x0c, LABEL, 0, W_NEVER)                                                              \
   XS(BR_IF, 0x0d, LABEL, 0, W_NEVER)                                                           \
@@ -88,9 +99,14 @@
   XS(RETURN, 0x0f, NONE, 0, W_NEVER)                                                           \
   XS(CALL, 0x10, FUNC, 0, 2) /* func, base (the callee frame starts at slot base) */           \
   XS(CALL_INDIRECT, 0x11, CALL_INDIRECT, 0, 4) /* table, type id, idx, base */                 \
+  XS(RETURN_CALL, 0x12, FUNC, 0, 2) /* func, base: the callee replaces the frame (tail call) */ \
+  XS(RETURN_CALL_INDIRECT, 0x13, CALL_INDIRECT, 0, 4) /* table, type id, idx, base */          \
+  XS(DELEGATE, 0x18, LABEL, 0, W_NEVER)      /* legacy */                                      \
+  XS(CATCH_ALL, 0x19, NONE, 0, W_NEVER)      /* legacy */                                      \
   XS(DROP, 0x1a, NONE, 0, W_NEVER)                                                             \
   XS(SELECT, 0x1b, NONE, 0, 4) /* dst, a, b, cond */                                           \
   XS(SELECT_T, 0x1c, SELECT_T, 0, W_NEVER)                                                     \
+  XS(TRY_TABLE, 0x1f, TRY_TABLE, 0, W_NEVER) /* compiles to HANDLER */                         \
   XS(LOCAL_GET, 0x20, LOCAL, 0, W_NEVER)                                                       \
   XS(LOCAL_SET, 0x21, LOCAL, 0, W_NEVER)                                                       \
   XS(LOCAL_TEE, 0x22, LOCAL, 0, W_NEVER)                                                       \
@@ -286,7 +302,19 @@
   XI(RETURN_X, 2)    /* n, src: copy n slots src -> 0, return */                               \
   XI(FUEL, 1)        /* amount */                                                              \
   XI(BRIF_I32_EQZ, 2) /* target, a: jump if a == 0 (fused i32.eqz + br_if) */                  \
-  XI(SIMD, W_VAR)        /* dst, sub, a, b, c, x, y [, 4 data words]: simd.h */
+  XI(SIMD, W_VAR)        /* dst, sub, a, b, c, x, y [, 4 data words]: simd.h */                \
+  XI(HANDLER, W_VAR) /* start end depth deleg n, n x (kind tag target dst xslot): see below */
+
+// Numeric rows allowed in constant expressions (extended constant expressions, WebAssembly 3.0):
+// XC(name, type) names an N2 row whose operands and result are `type`. rd_constexpr accepts them,
+// module validation types them, interp.c's eng_const_bin evaluates them with the row's ev_<name>.
+#define HL_CONST_BIN(XC)                                                                        \
+  XC(I32_ADD, I)                                                                                \
+  XC(I32_SUB, I)                                                                                \
+  XC(I32_MUL, I)                                                                                \
+  XC(I64_ADD, L)                                                                                \
+  XC(I64_SUB, L)                                                                                \
+  XC(I64_MUL, L)
 
 // ---------------------------------------------------------------- derived and fused opcodes
 // The compiler also emits forms derived from the rows above; this is the one place that says which
@@ -304,7 +332,14 @@
 //   COPY2              COPY; COPY: dst1, src1, dst2, src2                                words 4
 // and among the XI rows above: BRIF_I32_EQZ (i32.eqz; br_if), BR_IF_NZ / BR_UNLESS (br_if / if),
 // BR_IF_MOVE / BR_MOVE (br_if / br with a result copy), BR_TABLE_X (br_table), RETURN_X
-// (return, end of function), FUEL (fuel accounting), SIMD (every 0xFD instruction, simd.h).
+// (return, end of function), FUEL (fuel accounting), SIMD (every 0xFD instruction, simd.h),
+// HANDLER (an exception handler's descriptor: try_table, and each legacy catch/catch_all and
+// delegate; executing it only steps over it). A HANDLER covers the code offsets [start, end)
+// of a try body; depth counts the try/try_table blocks around it (itself included); deleg is
+// HL_NO_SLOT, or (delegate) the depth at which the search for a handler resumes. Clauses:
+// kind (HL_CATCH_*), tag index, target offset, dst (first slot of the label's values), xslot
+// (HL_NO_SLOT, or the slot keeping the exception for a legacy rethrow). eng_func.handlers
+// lists the HANDLERs of a function, innermost first.
 #define HL_W_N1 2
 #define HL_W_N2 3
 #define HL_W_IMM(t) (2 + HL_IMMW_##t)
@@ -319,6 +354,9 @@
 #define HL_W_FUSED_LD 4
 #define HL_W_FUSED_LDX 5
 #define HL_W_COPY2 4
+#define HL_W_HANDLER(n) (5 + 5 * (n)) /* HANDLER with n clauses */
+#define HL_NO_SLOT 0xffffffffu
+enum { HL_CATCH = 0, HL_CATCH_REF = 1, HL_CATCH_ALL = 2, HL_CATCH_ALL_REF = 3 }; // binary kinds
 
 // i32 compares that fuse with br_if / if: XF(name) names an N2 row.
 #define HL_FUSED_CMP(XF)                                                                        \

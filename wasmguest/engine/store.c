@@ -25,9 +25,106 @@ eng_store *eng_store_new(const eng_limits *limits) {
   return s;
 }
 
+// ---------------------------------------------------------------- exceptions
+// Sorts a[0..n) ascending (heapsort: no libc, no recursion).
+static void sort_ptrs(uintptr_t *a, uint32_t n) {
+  for (uint32_t k = n; k-- > 0;) {
+    for (uint32_t i = k, c; (c = 2 * i + 1) < n; i = c) {
+      if (c + 1 < n && a[c + 1] > a[c]) c++;
+      if (a[i] >= a[c]) break;
+      uintptr_t t = a[i]; a[i] = a[c]; a[c] = t;
+    }
+  }
+  for (uint32_t end = n; end-- > 1;) {
+    uintptr_t t = a[0]; a[0] = a[end]; a[end] = t;
+    for (uint32_t i = 0, c; (c = 2 * i + 1) < end; i = c) {
+      if (c + 1 < end && a[c + 1] > a[c]) c++;
+      if (a[i] >= a[c]) break;
+      t = a[i]; a[i] = a[c]; a[c] = t;
+    }
+  }
+}
+
+typedef struct {
+  uintptr_t *p; uint8_t *mark; uint32_t n;
+  uint32_t *work; uint32_t nwork;
+} exn_gc;
+
+// Marks the kept exception v is the address of (if any) and queues it for its payload.
+static void gc_mark(exn_gc *g, uint64_t v) {
+  if (v < g->p[0] || v > g->p[g->n - 1]) return;
+  uint32_t lo = 0, hi = g->n;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (g->p[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo < g->n && g->p[lo] == v && !g->mark[lo]) {
+    g->mark[lo] = 1;
+    g->work[g->nwork++] = lo;
+  }
+}
+
+static void gc_scan(exn_gc *g, const uint64_t *v, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (v[i]) gc_mark(g, v[i]);
+}
+
+void eng_exn_collect(eng_store *s, const uint64_t *live_end) {
+  exn_gc g = {0};
+  g.n = s->nkept;
+  if (g.n == 0) return;
+  g.p = eng_xalloc((size_t)g.n * sizeof *g.p);
+  g.mark = eng_xalloc(g.n);
+  g.work = eng_xalloc((size_t)g.n * 4);
+  if (g.p && g.mark && g.work) {
+    uint32_t k = 0;
+    for (eng_exn *x = s->exns; x && k < g.n; x = x->next) g.p[k++] = (uintptr_t)x;
+    g.n = k;
+    sort_ptrs(g.p, g.n);
+    if (live_end > s->stack) gc_scan(&g, s->stack, (size_t)(live_end - s->stack));
+    for (uint32_t i = 0; i < s->ninsts; i++) {
+      const eng_inst *in = s->insts[i];
+      for (uint32_t t = 0; t < in->nown_tables; t++)
+        if (in->own_tables[t].type == VT_EXNREF) gc_scan(&g, in->own_tables[t].elems, in->own_tables[t].size);
+      for (uint32_t t = 0; t < in->nown_globals; t++)
+        if (in->own_globals[t].type == VT_EXNREF) gc_scan(&g, &in->own_globals[t].val, 1);
+    }
+    while (g.nwork) { // payloads of reachable exceptions
+      const eng_exn *x = (const eng_exn *)g.p[g.work[--g.nwork]];
+      gc_scan(&g, x->vals, x->nslots);
+    }
+    eng_exn **link = &s->exns;
+    while (*link) {
+      eng_exn *x = *link;
+      uint32_t lo = 0, hi = g.n; // x's index in g.p
+      while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (g.p[mid] < (uintptr_t)x) lo = mid + 1;
+        else hi = mid;
+      }
+      if (lo < g.n && g.p[lo] == (uintptr_t)x && !g.mark[lo]) {
+        *link = x->next;
+        eng_xfree(x);
+        s->nkept--;
+      } else {
+        link = &x->next;
+      }
+    }
+  }
+  eng_xfree(g.p);
+  eng_xfree(g.mark);
+  eng_xfree(g.work);
+}
+
 static void inst_free(eng_inst *in) {
   if (!in) return;
-  for (uint32_t i = 0; i < in->nown_funcs; i++) eng_xfree(in->own_funcs[i].code);
+  for (uint32_t i = 0; i < in->nown_funcs; i++) {
+    eng_xfree(in->own_funcs[i].code);
+    eng_xfree(in->own_funcs[i].handlers);
+  }
+  eng_xfree(in->tags);
+  eng_xfree(in->own_tags);
   eng_xfree(in->own_funcs);
   eng_xfree(in->funcs);
   for (uint32_t i = 0; i < in->nown_tables; i++) eng_xfree(in->own_tables[i].elems);
@@ -60,6 +157,11 @@ void eng_store_free(eng_store *s) {
   eng_xfree(s->type_hash);
   eng_xfree(s->stack);
   eng_xfree(s->frames);
+  while (s->exns) {
+    eng_exn *x = s->exns;
+    s->exns = x->next;
+    eng_xfree(x);
+  }
   eng_xfree(s);
 }
 
@@ -133,13 +235,31 @@ static bool limits_match(uint64_t cur_min, bool has_max, uint64_t max, const eng
   return true;
 }
 
-static uint64_t eval_const(const eng_inst *in, const eng_constexpr *e) {
+static uint64_t eval_one(const eng_inst *in, const eng_constexpr *e) {
   switch (e->op) {
   case OP_GLOBAL_GET: return in->globals[e->idx]->val;
   case OP_REF_FUNC: return (uint64_t)(uintptr_t)in->funcs[e->idx];
   case OP_REF_NULL: return 0;
   default: return e->val;
   }
+}
+
+// A validated constant expression's value (extended ones: at most ENG_MAX_CONST_DEPTH deep, of
+// i32/i64 values, ending with one).
+static uint64_t eval_const(const eng_inst *in, const eng_constexpr *e) {
+  if (!e->seq) return eval_one(in, e);
+  uint64_t stack[ENG_MAX_CONST_DEPTH];
+  uint32_t h = 0;
+  for (uint32_t i = 0; i < e->nseq; i++) {
+    const eng_constexpr *x = &e->seq[i];
+    if (eng_op_cexpr[x->op] && eng_op_imm[x->op] == IMM_NONE) { // HL_CONST_BIN (validated: h >= 2)
+      h--;
+      stack[h - 1] = eng_const_bin(x->op, stack[h - 1], stack[h]);
+    } else {
+      stack[h++] = eval_one(in, x);
+    }
+  }
+  return stack[0];
 }
 
 static uint32_t oom(eng_error *err) {
@@ -194,12 +314,15 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
   in->funcs = eng_xalloc((size_t)m->nfuncs * sizeof(eng_func *) + 1);
   in->tables = eng_xalloc((size_t)m->ntables * sizeof(eng_table *) + 1);
   in->globals = eng_xalloc((size_t)m->nglobals * sizeof(eng_global *) + 1);
-  if (!in->funcs || !in->tables || !in->globals) { st = oom(err); goto fail; }
+  in->tags = eng_xalloc((size_t)m->ntags * sizeof(eng_tag *) + 1);
+  in->own_tags = eng_xalloc((size_t)(m->ntags - m->ntag_imports) * sizeof(eng_tag) + 1);
+  if (!in->funcs || !in->tables || !in->globals || !in->tags || !in->own_tags) { st = oom(err); goto fail; }
+  in->ntags = m->ntags;
   in->nfuncs = m->nfuncs;
   in->ntables = m->ntables;
   in->nglobals = m->nglobals;
   {
-    uint32_t nf = 0, nt = 0, ng = 0;
+    uint32_t nf = 0, nt = 0, ng = 0, ntg = 0;
     for (uint32_t i = 0; i < m->nimports; i++) {
       const eng_import *im = &m->imports[i];
       eng_inst *src = find_registered(s, im->module, im->module_len);
@@ -238,6 +361,12 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
           in->globals[ng++] = g;
           break;
         }
+        case EXT_TAG: {
+          eng_tag *tg = src->tags[ex->idx];
+          ok = tg->type_id == in->type_ids[im->typeidx];
+          in->tags[ntg++] = tg;
+          break;
+        }
         }
       }
       if (!ok) {
@@ -248,6 +377,14 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
       }
     }
     for (uint32_t i = 0; i < m->ncodes; i++) in->funcs[nf + i] = &in->own_funcs[i];
+    for (uint32_t i = ntg; i < m->ntags; i++) { // own tags: each one a new identity
+      eng_tag *tg = &in->own_tags[i - ntg];
+      const eng_functype *ft = &m->types[m->tag_types[i]];
+      tg->type_id = in->type_ids[m->tag_types[i]];
+      tg->nslots = 0;
+      for (uint32_t k = 0; k < ft->nparams; k++) tg->nslots += ft->types[k] == VT_V128 ? 2 : 1;
+      in->tags[i] = tg;
+    }
     // own tables
     in->nown_tables = m->ntables - nt;
     in->own_tables = eng_xalloc((size_t)in->nown_tables * sizeof(eng_table) + 1);
@@ -449,6 +586,7 @@ uint32_t eng_call(eng_store *s, uint32_t inst, uint32_t export_index, const uint
     switch (t->types[ti]) {
     case VT_I32: case VT_F32: v &= 0xffffffffu; break;
     case VT_FUNCREF: if (v && !is_store_func(s, v)) return bad(err, "invalid funcref parameter"); break;
+    case VT_EXNREF: if (v) return bad(err, "an exnref parameter must be null"); break;
     default: break;
     }
     if (s->nest_base + i >= s->stack_slots) return bad(err, "value stack exhausted");

@@ -43,7 +43,7 @@ static void rd_skip(reader *r, uint64_t n) {
 // Value type -> uint64_t slots, or -1 for a type this reader does not know.
 static int slots_of(uint8_t t) {
   switch (t) {
-  case 0x7f: case 0x7e: case 0x7d: case 0x7c: case 0x70: case 0x6f: return 1;
+  case 0x7f: case 0x7e: case 0x7d: case 0x7c: case 0x70: case 0x6f: case 0x69: return 1;
   case 0x7b: return 2;
   default: return -1;
   }
@@ -120,6 +120,10 @@ bool wasm_info_read(const uint8_t *bytes, size_t len, wasm_info *info) {
           } else if (kind == WASM_EXTERN_GLOBAL) {
             rd_u8(&s);
             rd_u8(&s);
+            continue;
+          } else if (kind == 4) { // tag: attribute, type index
+            rd_u8(&s);
+            rd_u32(&s);
             continue;
           } else if (!is_func) {
             goto out;

@@ -134,7 +134,8 @@
 #define HL_TRAP_TABLE_OUT_OF_BOUNDS HL_U(0xa)
 #define HL_TRAP_NULL_REFERENCE HL_U(0xb)
 #define HL_TRAP_HOST HL_U(0xc)
-#define HL_TRAP_COUNT HL_U(0xd)
+#define HL_TRAP_UNCAUGHT_EXCEPTION HL_U(0xd)
+#define HL_TRAP_COUNT HL_U(0xe)
 
 #define HL_FAULT_UD HL_U(0x0)
 #define HL_FAULT_PF HL_U(0x1)
@@ -165,6 +166,7 @@
   "out of bounds table access", \
   "null reference", \
   "host function error", \
+  "uncaught exception", \
 }
 
 // ABI invariants (internal/abi/checks.go): the memory map, field alignment, and the mailbox

@@ -109,6 +109,7 @@ int main(int argc, char **argv) {
           walk(base, i, &f);
 #endif
           eng_xfree(f.code);
+          eng_xfree(f.handlers);
         }
         free(ids);
       }

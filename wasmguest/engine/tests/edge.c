@@ -77,6 +77,73 @@ int main(int argc, char **argv) {
   uint32_t inst, st, nr;
   uint64_t r[HL_MAX_VALUES], p[4];
 
+  // WebAssembly 3.0: refused proposals name the feature (HL_STATUS_UNSUPPORTED); bad exception
+  // handling code is malformed or invalid; throw_ref of null traps.
+  {
+    static const struct {
+      const char *what, *locals, *body;
+      size_t nl, nb;
+      uint32_t status;
+      const char *msg;
+    } cases[] = {
+        {"call_ref", "\0", "\x14\x00\x0b", 1, 3, HL_STATUS_UNSUPPORTED, "typed function references"},
+        {"ref type local", "\x01\x01\x63\x70", "\x0b", 4, 1, HL_STATUS_UNSUPPORTED, "typed function references"},
+        {"gc prefix", "\0", "\xfb\x00\x0b", 1, 3, HL_STATUS_UNSUPPORTED, "garbage collection"},
+        {"threads prefix", "\0", "\xfe\x00\x0b", 1, 3, HL_STATUS_UNSUPPORTED, "threads"},
+        {"relaxed simd", "\0", "\xfd\x80\x02\x0b", 1, 4, HL_STATUS_UNSUPPORTED, "relaxed SIMD"},
+        {"catch kind 4", "\0", "\x1f\x40\x01\x04\x00\x0b\x0b", 1, 7, HL_STATUS_MALFORMED, "malformed catch clause"},
+        {"unknown tag", "\0", "\x08\x00\x0b", 1, 3, HL_STATUS_INVALID, "unknown tag"},
+        {"rethrow label", "\0", "\x02\x40\x09\x00\x0b\x0b", 1, 6, HL_STATUS_INVALID, "invalid rethrow label"},
+        {"delegate block", "\0", "\x02\x40\x18\x00\x0b", 1, 5, HL_STATUS_INVALID, "delegate without try"},
+        {"catch block", "\0", "\x02\x40\x19\x0b\x0b", 1, 5, HL_STATUS_INVALID, "catch without try"},
+        {"try_table label", "\0", "\x1f\x40\x01\x02\x05\x0b\x0b", 1, 7, HL_STATUS_INVALID, "unknown label"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      eng_store *s = eng_store_new(NULL);
+      size_t len;
+      uint8_t *m = build((const uint8_t *)cases[i].locals, cases[i].nl, (const uint8_t *)cases[i].body,
+                         cases[i].nb, &len);
+      st = eng_instantiate(s, m, len, &inst, &err);
+      CHECK(st == cases[i].status && strcmp(err.msg, cases[i].msg) == 0, "%s: %u %s", cases[i].what, st, err.msg);
+      free(m);
+      eng_store_free(s);
+    }
+    eng_store *s = eng_store_new(NULL);
+    size_t len;
+    uint8_t *m = build((const uint8_t *)"\0", 1, (const uint8_t *)"\xd0\x69\x0a\x0b", 4, &len);
+    st = eng_instantiate(s, m, len, &inst, &err);
+    CHECK(st == HL_STATUS_OK, "throw_ref module: %u %s", st, err.msg);
+    st = call(s, inst, "f", NULL, 0, r, &nr, &err);
+    CHECK(st == HL_STATUS_TRAP && err.trap == HL_TRAP_NULL_REFERENCE, "throw_ref null: %u %u %s", st, err.trap, err.msg);
+    free(m);
+    eng_store_free(s);
+  }
+
+  // Kept exceptions are collected: f(n) catches n exceptions by reference (catch_ref), keeps
+  // only the first exnref in a global, then rethrows it and returns its payload (n). Thousands
+  // of iterations run several collections; freeing the global's exception would be a
+  // use-after-free (ASan), keeping every one would grow the list past the bound.
+  {
+    static const uint8_t gc_mod[] = {
+        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x0f, 0x03, 0x60, 0x01, 0x7f, 0x01, 0x7f,
+        0x60, 0x01, 0x7f, 0x00, 0x60, 0x00, 0x02, 0x7f, 0x69, 0x03, 0x02, 0x01, 0x00, 0x0d, 0x03, 0x01,
+        0x00, 0x01, 0x06, 0x06, 0x01, 0x69, 0x01, 0xd0, 0x69, 0x0b, 0x07, 0x05, 0x01, 0x01, 0x66, 0x00,
+        0x00, 0x0a, 0x3c, 0x01, 0x3a, 0x01, 0x01, 0x69, 0x03, 0x40, 0x02, 0x02, 0x1f, 0x40, 0x01, 0x01,
+        0x00, 0x00, 0x20, 0x00, 0x08, 0x00, 0x0b, 0x00, 0x0b, 0x21, 0x01, 0x1a, 0x23, 0x00, 0xd1, 0x04,
+        0x40, 0x20, 0x01, 0x24, 0x00, 0x0b, 0x20, 0x00, 0x41, 0x01, 0x6b, 0x22, 0x00, 0x0d, 0x00, 0x0b,
+        0x02, 0x7f, 0x1f, 0x40, 0x01, 0x00, 0x00, 0x00, 0x23, 0x00, 0x0a, 0x0b, 0x00, 0x0b, 0x0b};
+    eng_store *s = eng_store_new(NULL);
+    st = eng_instantiate(s, gc_mod, sizeof gc_mod, &inst, &err);
+    CHECK(st == HL_STATUS_OK, "gc module: %u %s", st, err.msg);
+    for (int k = 0; k < 3 && st == HL_STATUS_OK; k++) {
+      p[0] = 5000;
+      st = call(s, inst, "f", p, 1, r, &nr, &err);
+      CHECK(st == HL_STATUS_OK && r[0] == 5000, "gc f: %u %s %llu", st, err.msg, (unsigned long long)r[0]);
+      CHECK(s->nkept <= 2 * ENG_EXN_COLLECT_MIN, "kept exceptions: %u", s->nkept);
+    }
+    eng_store_free(s);
+  }
+
   // fuel, call depth, memory/table growth, host boundary
   {
     eng_limits lim = {10, 100, 100000};

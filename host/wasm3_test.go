@@ -1,0 +1,147 @@
+package host_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/hlwasm/hlwasm/api"
+	"github.com/hlwasm/hlwasm/host"
+	"github.com/stretchr/testify/require"
+)
+
+// wasm3Runtime defines env.reenter(n) for tests/testdata/wasm3.wat: it calls back into the
+// calling instance's uncaught(n), which throws, and returns that call's error.
+func wasm3Runtime(t *testing.T, e host.Engine, nested *error) *host.Runtime {
+	t.Helper()
+	reenter, err := api.Func("env", "reenter", func(ctx context.Context, n int32) (int32, error) {
+		c, ok := api.CallerFromContext(ctx)
+		if !ok {
+			return 0, errors.New("no caller")
+		}
+		_, err := c.Call(ctx, "uncaught", uint64(uint32(n)))
+		*nested = err
+		return 0, err
+	})
+	require.NoError(t, err)
+	return newRuntime(t, host.Config{Engine: e, HostFunctions: []api.HostFunction{reenter}, MaxCallDepth: 1000})
+}
+
+// Exception handling in the legacy encoding, tail calls and extended constant expressions; an
+// uncaught exception is a TrapError of kind TrapUncaughtException, and a host function between
+// the throw and a handler does not let the exception through: the nested call fails, and the
+// host function's failure (here: that error) ends the outer call, which catch_all does not
+// catch. Micro-VMs only: wazero 1.12 refuses the legacy encoding (TestWasm3LegacyOnWazero).
+func TestWasm3Features(t *testing.T) {
+	{
+		e := host.EngineMicroVM
+		ctx := context.Background()
+		var nested error
+		sb := sandbox(t, wasm3Runtime(t, e, &nested), fixture(t, "wasm3.wasm"))
+		call := func(name string, params ...uint64) []uint64 {
+			t.Helper()
+			r, err := sb.Call(ctx, name, params...)
+			require.NoError(t, err, name)
+			return r
+		}
+		require.Equal(t, []uint64{42}, call("global"))
+		require.Equal(t, []uint64{8}, call("caught", 7))
+		require.Equal(t, []uint64{7}, call("rethrown"))
+		require.Equal(t, []uint64{9}, call("delegated"))
+		// 100000 tail calls with MaxCallDepth 1000: the depth does not grow.
+		require.Equal(t, []uint64{100000}, call("count", 100000, 0))
+
+		_, err := sb.Call(ctx, "uncaught", 3)
+		require.ErrorIs(t, err, host.ErrTrap)
+		var te *host.TrapError
+		require.ErrorAs(t, err, &te)
+		require.Equal(t, host.TrapUncaughtException, te.Kind, "%v", err)
+		require.Equal(t, "uncaught exception", te.Kind.String())
+		require.Equal(t, []uint64{4}, call("caught", 3), "the sandbox stays usable")
+
+		r, err := sb.Call(ctx, "through_host")
+		require.ErrorIs(t, err, host.ErrTrap, "catch_all does not catch a host function's failure (got %v)", r)
+		require.ErrorAs(t, nested, &te, "the nested call: %v", nested)
+		require.Equal(t, host.TrapUncaughtException, te.Kind)
+		// Not checked: that the sandbox is usable after this. On micro-VMs every later call
+		// fails with the same error once a host function returned a nested call's error; that
+		// predates exception handling (nested.wasm shows it too) and is reported separately.
+	}
+}
+
+// wazero 1.12 refuses the legacy exception-handling encoding with a clear error (it asks for
+// wasm-opt --translate-to-exnref); the micro-VM engine runs it (TestWasm3Features).
+func TestWasm3LegacyOnWazero(t *testing.T) {
+	var nested error
+	rt := wasm3Runtime(t, host.EngineWazero, &nested)
+	_, err := rt.LoadModule(context.Background(), fixture(t, "wasm3.wasm"))
+	require.ErrorContains(t, err, "legacy exception handling")
+}
+
+// wazeroFile is a file of the wazero module (a dependency, so it is in the module cache).
+func wazeroFile(t *testing.T, rel string) []byte {
+	t.Helper()
+	out, err := exec.Command("go", "mod", "download", "-json", "github.com/tetratelabs/wazero@v1.12.0").Output()
+	require.NoError(t, err)
+	var info struct{ Dir string }
+	require.NoError(t, json.Unmarshal(out, &info))
+	b, err := os.ReadFile(filepath.Join(info.Dir, rel))
+	require.NoError(t, err)
+	return b
+}
+
+// C++ built with -fwasm-exceptions (wazero's cpp_exceptions testdata: the standard encoding,
+// try_table and exnref) gives wazero's results on both engines.
+func TestCppExceptions(t *testing.T) {
+	wasm := wazeroFile(t, "experimental/testdata/cpp_exceptions.wasm")
+	engines(t, func(t *testing.T, e host.Engine) {
+		ctx := context.Background()
+		sb := sandbox(t, newRuntime(t, host.Config{Engine: e}), wasm)
+		_, err := sb.Call(ctx, "_initialize")
+		require.NoError(t, err)
+		for _, c := range []struct {
+			fn   string
+			want int32
+		}{{"test_no_throw", 42}, {"test_catch_specific", -1}, {"test_catch_base", 1}, {"test_rethrow", -42}} {
+			r, err := sb.Call(ctx, c.fn)
+			require.NoError(t, err, c.fn)
+			require.Equal(t, []uint64{uint64(uint32(c.want))}, r, c.fn)
+		}
+	})
+}
+
+// A module using a proposal hlwasm does not implement is refused with ErrUnsupportedFeature
+// (inside ErrInvalidModule) naming it: by the host's reader for types (both engines), by the
+// guest engine for instructions.
+func TestUnsupportedFeatureNamed(t *testing.T) {
+	hdr := []byte("\x00asm\x01\x00\x00\x00")
+	refType := append(append([]byte{}, hdr...), 1, 6, 1, 0x60, 1, 0x63, 0x70, 0) // (param (ref null func))
+	callRef := append(append([]byte{}, hdr...), 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 6, 1, 4, 0, 0x14, 0, 0x0b)
+	load := func(t *testing.T, e host.Engine, wasm []byte) error {
+		ctx := context.Background()
+		mod, err := newRuntime(t, host.Config{Engine: e}).LoadModule(ctx, wasm)
+		if err != nil {
+			return err
+		}
+		defer mod.Close(ctx)
+		sb, err := mod.NewSandbox(ctx)
+		if err == nil {
+			sb.Close(ctx)
+		}
+		return err
+	}
+	engines(t, func(t *testing.T, e host.Engine) {
+		err := load(t, e, refType)
+		require.ErrorIs(t, err, host.ErrInvalidModule)
+		require.ErrorIs(t, err, host.ErrUnsupportedFeature)
+		require.ErrorContains(t, err, "typed function references")
+	})
+	err := load(t, host.EngineMicroVM, callRef)
+	require.ErrorIs(t, err, host.ErrInvalidModule)
+	require.ErrorIs(t, err, host.ErrUnsupportedFeature)
+	require.ErrorContains(t, err, "unsupported feature: typed function references")
+}

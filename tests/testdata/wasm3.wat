@@ -1,0 +1,36 @@
+;; Fixture for WebAssembly 3.0 features the engines implement (host/wasm3_test.go): exception
+;; handling in the legacy encoding LLVM emits (try/catch/catch_all/delegate/rethrow), tail calls
+;; and an extended constant expression. env.reenter(n) is a host function that calls back into
+;; `uncaught` (an exception crossing a host function).
+(module
+  (import "env" "reenter" (func $reenter (param i32) (result i32)))
+  (tag $e (param i32))
+  (tag $f)
+  (global $g i32 (i32.add (i32.mul (i32.const 20) (i32.const 2)) (i32.const 2)))
+  (func $thrower (param i32) (result i32) (throw $e (local.get 0)))
+  (func (export "uncaught") (param i32) (result i32) (call $thrower (local.get 0)))
+  (func (export "caught") (param i32) (result i32)
+    (try (result i32)
+      (do (call $thrower (local.get 0)))
+      (catch $e (i32.add (i32.const 1)))))
+  (func (export "rethrown") (result i32)
+    (try (result i32)
+      (do (try (result i32)
+            (do (throw $e (i32.const 7)))
+            (catch $e (drop) (rethrow 0))))
+      (catch $e)))
+  (func (export "delegated") (result i32)
+    (try (result i32)
+      (do (try (do (throw $f)) (delegate 0)) (i32.const 0))
+      (catch $f (i32.const 9))))
+  (func (export "through_host") (result i32)
+    (try (result i32)
+      (do (call $reenter (i32.const 5)))
+      (catch_all (i32.const -1))))
+  ;; count(n) = n by n tail calls: deeper than any call-depth limit
+  (func $count (export "count") (param i64) (param i64) (result i64)
+    (if (result i64) (i64.eqz (local.get 0))
+      (then (local.get 1))
+      (else (return_call $count (i64.sub (local.get 0) (i64.const 1))
+                                (i64.add (local.get 1) (i64.const 1))))))
+  (func (export "global") (result i32) (global.get $g)))
