@@ -221,6 +221,7 @@ typedef struct eng_func {
   const eng_functype *type;
   uint32_t host_id; // is_host: the embedder's id for plat_host_call
   bool is_host;     // calls go to plat_host_call instead of code (see eng_bind_host)
+  void *jit_entry;  // machine code (the executable view), NULL: interpreted (jit.h)
 } eng_func;
 
 typedef struct {
@@ -297,6 +298,7 @@ struct eng_store {
   uint32_t in_host;     // host calls in progress
   uint32_t nest_base;   // first free value-stack slot for a nested call
   uint32_t nest_frames; // first free frame for a nested call
+  struct eng_jit *jit;  // the compile tier's run-time state, NULL: interpreter only (jit.h)
 };
 
 // The reference an ELEM_* item (of a validated module) stands for in instance `in`. global.get
@@ -330,6 +332,11 @@ bool eng_is_opcode(uint8_t b);
 uint32_t eng_scan_module(const eng_module *m, eng_error *err);
 // Validates a constant expression's type/rules after decoding (module-level validation).
 uint32_t eng_validate_module(const eng_module *m, eng_error *err);
+
+// Linear memory and table growth (memory.grow, table.grow): the old size, or UINT32_MAX.
+uint32_t eng_mem_grow(eng_mem *m, uint32_t delta);
+uint32_t eng_table_grow(eng_table *t, uint32_t n, uint64_t v);
+void eng_trap_index(eng_error *err, uint32_t idx);
 
 // Runs f with its nparams arguments already at s->stack[0..]; results left at s->stack[0..].
 uint32_t eng_invoke(eng_store *s, eng_func *f, eng_error *err);
