@@ -26,6 +26,9 @@ type Config struct {
 	XferBytes    uint64        // transfer window for modules and names (default 16 MiB)
 	HeapBytes    uint64        // engine heap besides linear memories (default 64 MiB)
 	MemoryBytes  uint64        // total guest memory; default fits one memory of MaxPages
+	// Tier is the engine's execution tier (abi.TierCompiled, the default, or abi.TierInterp).
+	// A machine started from a snapshot file keeps the snapshot's engine, tier included.
+	Tier uint32
 	GuestSpin    time.Duration // how long an idle guest spins on the mailbox before it parks
 	// HostSpin is how long a caller spins on the reply before it blocks on the vCPU's exits.
 	// Default: 250µs when GuestSpin > 0 (longer than a VM entry on PVM, so a resumed guest is
@@ -51,6 +54,10 @@ const (
 	defaultMaxDepth  = 10000
 	defaultXfer      = 16 << 20
 	defaultHeap      = 64 << 20
+	// codeBytes is the code region of the compile tier: the first part of the heap (only the
+	// pages compiled code fills are ever touched or charged). Fixed, so the layout of a
+	// snapshot file follows from its transfer window as before.
+	codeBytes = 64 << 20
 	defaultHostSpin  = 250 * time.Microsecond
 	defaultRetain    = 16 << 20
 	maxGuestMemory   = (abi.PDMoreMax + 1) << 30
@@ -79,10 +86,13 @@ func (c *Config) fill() error {
 		c.HeapBytes = defaultHeap
 	}
 	if c.MemoryBytes == 0 {
-		c.MemoryBytes = abi.XferAddr + c.XferBytes + c.HeapBytes + uint64(c.MaxPages)*wasmPage
+		c.MemoryBytes = abi.XferAddr + c.XferBytes + codeBytes + c.HeapBytes + uint64(c.MaxPages)*wasmPage
 	}
 	c.MemoryBytes = roundUp(c.MemoryBytes, hugePage)
-	if c.MemoryBytes < abi.XferAddr+c.XferBytes+hugePage || c.MemoryBytes > maxGuestMemory {
+	if c.Tier != abi.TierCompiled && c.Tier != abi.TierInterp {
+		return fmt.Errorf("machine: unknown tier %d", c.Tier)
+	}
+	if c.MemoryBytes < abi.XferAddr+c.XferBytes+codeBytes+hugePage || c.MemoryBytes > maxGuestMemory {
 		return fmt.Errorf("machine: guest memory %d bytes out of range (transfer window %d, max %d)",
 			c.MemoryBytes, c.XferBytes, uint64(maxGuestMemory))
 	}
@@ -164,13 +174,16 @@ func New(ctx context.Context, cfg Config) (*Machine, error) {
 	m := &Machine{cfg: cfg, vm: vm, cpu: vm.VCPU(), mem: vm.Mem(), img: im, abort: make(chan struct{})}
 	m.mb = m.mem[abi.MailboxAddr : abi.MailboxAddr+abi.MailboxSize]
 	m.xfer = m.mem[abi.XferAddr : abi.XferAddr+cfg.XferBytes]
-	writeLayout(m.mem, im, heap)
+	writeLayout(m.mem, im, heap, heap, codeBytes)
 	m.heapStart = heap
 	m.put32(abi.MbMagic, abi.Magic)
 	m.put32(abi.MbVersion, abi.Version)
 	m.put64(abi.MbSpinCycles, cyclesFor(cfg.GuestSpin))
-	m.put64(abi.MbHeapAddr, heap)
-	m.put64(abi.MbHeapSize, cfg.MemoryBytes-heap)
+	m.put64(abi.MbCodeAddr, heap)
+	m.put64(abi.MbCodeSize, codeBytes)
+	m.put32(abi.MbTier, cfg.Tier)
+	m.put64(abi.MbHeapAddr, heap+codeBytes)
+	m.put64(abi.MbHeapSize, cfg.MemoryBytes-heap-codeBytes)
 	m.put64(abi.MbXferAddr, abi.XferAddr)
 	m.put64(abi.MbXferSize, cfg.XferBytes)
 	m.put32(abi.MbMaxPages, cfg.MaxPages)
