@@ -358,6 +358,133 @@ static const fused fb_info[OP_COUNT] = {HL_FUSED_BIN(T_FB)};
 #define T_FL(o, l, ...) [OP_##o##__##l] = {OP_##o + 1, OP_##l + 1, 0, 0}, [OP_##o##__##l##_X] = {OP_##o + 1, OP_##l + 1, 0, 1},
 static const fused fl_info[OP_COUNT] = {HL_FUSED_LD(T_FL)};
 
+// ------------------------------------------------------------------ slot cache
+// Within a basic block, slots live in registers: a result goes to a cache register (dirty) and
+// later reads take it from there, so dependent instructions do not wait on a store and a
+// reload. Every label, branch, call and call into C first writes dirty registers back (flush);
+// labels and calls also forget them (clear), so the memory frame is exact wherever control
+// joins, as the interpreter's. GPRs hold integer values (i32 zero-extended), XMMs floats.
+static const int cache_gpr[] = {RSI, RDI, R8, R9, R10, R11, R15, RBP};
+#define NG ((int)(sizeof cache_gpr / sizeof cache_gpr[0]))
+#define NX 14 // xmm2..xmm15
+enum { CK_GPR = 1, CK_F32, CK_F64 };
+typedef struct { uint32_t slot; uint32_t age; uint8_t kind; bool dirty; } centry;
+
+typedef struct {
+  J *j;
+  eng_inst *in;
+  uint32_t nown;  // defined functions of the instance
+  uint32_t first; // index of the first defined function in in->funcs
+  bool *ok;       // defined functions being compiled (direct calls go to them)
+  centry g[NG], x[NX];
+  uint32_t clock;
+} JC;
+
+static int xreg(int i) { return 2 + i; }
+static void movaps(J *j, int xd, int xs) { if (xd != xs) orr(j, 0, 0, 0x0f28, xd, xs); }
+
+static void writeback(JC *c, centry *e, int reg) {
+  if (!e->dirty) return;
+  J *j = c->j;
+  if (e->kind == CK_GPR) st(j, 1, MS(e->slot), reg);
+  else if (e->kind == CK_F64) om(j, 0xf2, 0, 0x0f11, reg, MS(e->slot));
+  else { // f32: the slot holds it zero-extended
+    om(j, 0xf3, 0, 0x0f11, reg, MS(e->slot));
+    om(j, 0, 0, 0xc7, 0, MB(RBX, (int32_t)(e->slot * 8u + 4))); e32(j, 0);
+  }
+  e->dirty = false;
+}
+static void flush(JC *c) {
+  for (int i = 0; i < NG; i++) if (c->g[i].kind) writeback(c, &c->g[i], cache_gpr[i]);
+  for (int i = 0; i < NX; i++) if (c->x[i].kind) writeback(c, &c->x[i], xreg(i));
+}
+static void forget(JC *c) {
+  for (int i = 0; i < NG; i++) c->g[i].kind = 0;
+  for (int i = 0; i < NX; i++) c->x[i].kind = 0;
+}
+static void clear(JC *c) { flush(c); forget(c); }
+
+static centry *find(JC *c, uint32_t slot, int *reg) {
+  for (int i = 0; i < NG; i++)
+    if (c->g[i].kind && c->g[i].slot == slot) { *reg = cache_gpr[i]; return &c->g[i]; }
+  for (int i = 0; i < NX; i++)
+    if (c->x[i].kind && c->x[i].slot == slot) { *reg = xreg(i); return &c->x[i]; }
+  return NULL;
+}
+// A cache register for slot (which is about to be redefined) of the given class.
+static int alloc_reg(JC *c, uint32_t slot, bool xmm, centry **out) {
+  int r;
+  centry *e = find(c, slot, &r);
+  if (e && (e->kind == CK_GPR) == !xmm) { *out = e; return r; }
+  if (e) e->kind = 0; // the other class: its value is being replaced
+  centry *t = xmm ? c->x : c->g;
+  int n = xmm ? NX : NG, best = 0;
+  for (int i = 0; i < n; i++) {
+    if (!t[i].kind) { best = i; break; }
+    if (t[i].age < t[best].age) best = i;
+  }
+  r = xmm ? xreg(best) : cache_gpr[best];
+  if (t[best].kind) writeback(c, &t[best], r);
+  t[best].slot = slot;
+  *out = &t[best];
+  return r;
+}
+static void defg(JC *c, uint32_t slot, int src) {
+  centry *e;
+  int r = alloc_reg(c, slot, false, &e);
+  if (r != src) orr(c->j, 0, 1, 0x8b, r, src);
+  e->kind = CK_GPR, e->dirty = true, e->age = ++c->clock;
+}
+static void defg_imm(JC *c, uint32_t slot, uint64_t v) {
+  centry *e;
+  int r = alloc_reg(c, slot, false, &e);
+  if (v == 0) alu_rr(c->j, 0, G_XOR, r, r);
+  else movri(c->j, r, v);
+  e->kind = CK_GPR, e->dirty = true, e->age = ++c->clock;
+}
+static void defx(JC *c, uint32_t slot, int d, int xsrc) {
+  centry *e;
+  int r = alloc_reg(c, slot, true, &e);
+  movaps(c->j, r, xsrc);
+  e->kind = d ? CK_F64 : CK_F32, e->dirty = true, e->age = ++c->clock;
+}
+
+typedef struct { bool reg; int r; M m; } O; // an operand: a register or memory
+static void oo(J *j, int pfx, int w, uint32_t op, int reg, O o) {
+  if (o.reg) orr(j, pfx, w, op, reg, o.r);
+  else om(j, pfx, w, op, reg, o.m);
+}
+// The slot as an integer operand (an XMM-cached value is moved to scratch first).
+static O og(JC *c, uint32_t slot, int scratch) {
+  int r;
+  centry *e = find(c, slot, &r);
+  if (!e) return (O){false, 0, MS(slot)};
+  e->age = ++c->clock;
+  if (e->kind == CK_GPR) return (O){true, r, {0}};
+  orr(c->j, 0x66, e->kind == CK_F64, 0x0f7e, r, scratch); // movq/movd scratch, xmm
+  return (O){true, scratch, {0}};
+}
+// r = slot (w = 0: its low 32 bits, zero-extended)
+static void getg(JC *c, int r, uint32_t slot, int w) {
+  O o = og(c, slot, r);
+  if (!o.reg || o.r != r) oo(c->j, 0, w, 0x8b, r, o);
+}
+// The slot as a float operand (a GPR-cached value is moved to scratch first).
+static O ox(JC *c, uint32_t slot, int d, int scratch) {
+  int r;
+  centry *e = find(c, slot, &r);
+  if (!e) return (O){false, 0, MS(slot)};
+  e->age = ++c->clock;
+  if (e->kind != CK_GPR) return (O){true, r, {0}};
+  orr(c->j, 0x66, d, 0x0f6e, scratch, r); // movq/movd scratch, gpr
+  return (O){true, scratch, {0}};
+}
+static void getx(JC *c, int x, uint32_t slot, int d) {
+  O o = ox(c, slot, d, x);
+  if (o.reg) movaps(c->j, x, o.r);
+  else om(c->j, d ? 0xf2 : 0xf3, 0, 0x0f10, x, o.m);
+}
+
 // ------------------------------------------------------------------ integer templates
 enum { K_NONE, K_ALU, K_MUL, K_SHIFT, K_CMP };
 typedef struct { uint8_t kind, w, g; } iop; // g: group-1/2 digit or condition code
@@ -390,34 +517,35 @@ typedef struct { bool imm; uint32_t slot; uint64_t v; } src_t;
 static src_t SS(uint32_t slot) { return (src_t){false, slot, 0}; }
 static src_t SI(uint64_t v) { return (src_t){true, 0, v}; }
 
-// rax = rax <op> b (a compare leaves 0/1).
-static void ibin(J *j, iop o, src_t b) {
+// rax = rax <op> b (a compare leaves 0/1). Uses rcx.
+static void ibin(JC *c, iop o, src_t b) {
+  J *j = c->j;
   int w = o.w;
   int64_t sv = w ? (int64_t)b.v : (int64_t)(int32_t)(uint32_t)b.v;
   switch (o.kind) {
   case K_ALU: case K_CMP: {
     int g = o.kind == K_CMP ? G_CMP : o.g;
-    if (!b.imm) alu_rm(j, w, g, RAX, MS(b.slot));
+    if (!b.imm) oo(j, 0, w, (uint32_t)(g * 8 + 3), RAX, og(c, b.slot, RCX));
     else if (fits32(sv)) alu_ri(j, w, g, RAX, (int32_t)sv);
     else { movri(j, RCX, b.v); alu_rr(j, w, g, RAX, RCX); }
     if (o.kind == K_CMP) setcc_rax(j, o.g);
     break;
   }
   case K_MUL:
-    if (!b.imm) om(j, 0, w, 0x0faf, RAX, MS(b.slot));
+    if (!b.imm) oo(j, 0, w, 0x0faf, RAX, og(c, b.slot, RCX));
     else if (fits32(sv)) { orr(j, 0, w, 0x69, RAX, RAX); e32(j, (uint32_t)sv); }
     else { movri(j, RCX, b.v); orr(j, 0, w, 0x0faf, RAX, RCX); }
     break;
   case K_SHIFT:
     if (b.imm) { orr(j, 0, w, 0xc1, o.g, RAX); eb(j, (uint8_t)(b.v & (w ? 63 : 31))); }
-    else { ld(j, 0, RCX, MS(b.slot)); orr(j, 0, w, 0xd3, o.g, RAX); }
+    else { getg(c, RCX, b.slot, 0); orr(j, 0, w, 0xd3, o.g, RAX); }
     break;
   default: j->bad = true;
   }
 }
 
 // ------------------------------------------------------------------ float templates
-typedef struct { uint8_t kind, d, g; } fop; // d: f64; g: SSE opcode low byte or condition
+typedef struct { uint8_t kind, d, g; } fop; // d: f64; g: SSE opcode low byte or comparison
 enum { F_NONE, F_ARITH, F_CMP };
 enum { FC_EQ, FC_NE, FC_LT, FC_GT, FC_LE, FC_GE };
 static fop float_op(uint32_t op) {
@@ -435,43 +563,41 @@ static fop float_op(uint32_t op) {
   }
 }
 static int fpfx(int d) { return d ? 0xf2 : 0xf3; }
-static void fld(J *j, int d, int x, M m) { om(j, fpfx(d), 0, 0x0f10, x, m); }
-static void fst_slot(J *j, int d, uint32_t dst, int x) {
-  if (d) om(j, 0xf2, 0, 0x0f11, x, MS(dst));
-  else { orr(j, 0x66, 0, 0x0f7e, x, RAX); st(j, 1, MS(dst), RAX); } // f32: zero-extended slot
+// x = b (an immediate's bits or a slot)
+static void getx_src(JC *c, int x, int d, src_t b) {
+  if (b.imm) { movri(c->j, RAX, d ? b.v : (uint32_t)b.v); orr(c->j, 0x66, d, 0x0f6e, x, RAX); }
+  else getx(c, x, b.slot, d);
 }
-// xmm1 = b (an immediate's bits or a slot)
-static void fsrc_xmm1(J *j, int d, src_t b) {
-  if (b.imm) { movri(j, RAX, d ? b.v : (uint32_t)b.v); orr(j, 0x66, d, 0x0f6e, 1, RAX); }
-  else fld(j, d, 1, MS(b.slot));
+// x = x <op> b (uses xmm1 for a non-memory b that is not in an XMM)
+static void farith(JC *c, int x, int d, int g, src_t b) {
+  if (b.imm) { getx_src(c, 1, d, b); orr(c->j, fpfx(d), 0, 0x0f00u | (uint32_t)g, x, 1); }
+  else oo(c->j, fpfx(d), 0, 0x0f00u | (uint32_t)g, x, ox(c, b.slot, d, 1));
 }
-// xmm0 = xmm0 <op> b
-static void farith(J *j, int d, int g, src_t b) {
-  if (b.imm) { fsrc_xmm1(j, d, b); orr(j, fpfx(d), 0, 0x0f00u | (uint32_t)g, 0, 1); }
-  else om(j, fpfx(d), 0, 0x0f00u | (uint32_t)g, 0, MS(b.slot));
-}
-static void fcmp(J *j, int d, int c, uint32_t a, src_t b) {
+// rax = a <cmp> b
+static void fcmp(JC *c, int d, int k, uint32_t a, src_t b) {
+  J *j = c->j;
   int pfx = d ? 0x66 : 0;
-  fld(j, d, 0, MS(a));
-  fsrc_xmm1(j, d, b);
-  switch (c) {
+  getx(c, 0, a, d);
+  getx_src(c, 1, d, b);
+  switch (k) {
   case FC_EQ: case FC_NE:
     orr(j, pfx, 0, 0x0f2e, 0, 1);
-    orr(j, 0, 0, 0x0f90u | (c == FC_EQ ? CC_E : CC_NE), 0, RAX);
-    orr(j, 0, 0, 0x0f90u | (c == FC_EQ ? CC_NP : CC_P), 0, RCX);
-    orr(j, 0, 0, c == FC_EQ ? 0x20 : 0x08, RCX, RAX); // and/or al, cl
+    orr(j, 0, 0, 0x0f90u | (k == FC_EQ ? CC_E : CC_NE), 0, RAX);
+    orr(j, 0, 0, 0x0f90u | (k == FC_EQ ? CC_NP : CC_P), 0, RCX);
+    orr(j, 0, 0, k == FC_EQ ? 0x20 : 0x08, RCX, RAX); // and/or al, cl
     orr(j, 0, 0, 0x0fb6, RAX, RAX);
     break;
-  case FC_GT: case FC_GE: orr(j, pfx, 0, 0x0f2e, 0, 1); setcc_rax(j, c == FC_GT ? CC_A : CC_AE); break;
-  default: orr(j, pfx, 0, 0x0f2e, 1, 0); setcc_rax(j, c == FC_LT ? CC_A : CC_AE); break; // b > a
+  case FC_GT: case FC_GE: orr(j, pfx, 0, 0x0f2e, 0, 1); setcc_rax(j, k == FC_GT ? CC_A : CC_AE); break;
+  default: orr(j, pfx, 0, 0x0f2e, 1, 0); setcc_rax(j, k == FC_LT ? CC_A : CC_AE); break; // b > a
   }
 }
 
 // ------------------------------------------------------------------ memory access
 // Computes address slot a (+ k in 32 bits) + offset for an n-byte access into rax, checks it
-// against r13 (out of bounds: trap) and returns the operand of the access.
-static M ea(J *j, uint32_t a, bool has_k, uint32_t k, uint32_t off, uint32_t n) {
-  ld(j, 0, RAX, MS(a));
+// against r13 (out of bounds: trap) and returns the operand of the access. Uses rdx.
+static M ea(JC *c, uint32_t a, bool has_k, uint32_t k, uint32_t off, uint32_t n) {
+  J *j = c->j;
+  getg(c, RAX, a, 0);
   if (has_k) alu_ri(j, 0, G_ADD, RAX, (int32_t)k);
   if ((uint64_t)off + n <= 0x7fffffffu) {
     lea(j, RDX, MB(RAX, (int32_t)(off + n)));
@@ -487,19 +613,21 @@ static M ea(J *j, uint32_t a, bool has_k, uint32_t k, uint32_t off, uint32_t n) 
   return (M){R12, RAX, 0, 0};
 }
 
-typedef struct { uint8_t n; uint8_t w; uint32_t op; } ldinfo; // bytes, REX.W, opcode (reg rax)
+typedef struct { uint8_t n; uint8_t w; uint32_t op; uint8_t f; } ldinfo; // f: 1 f32, 2 f64
 static ldinfo load_info(uint32_t op) {
   switch (op) {
-  case OP_I32_LOAD: case OP_F32_LOAD: case OP_I64_LOAD32_U: return (ldinfo){4, 0, 0x8b};
-  case OP_I64_LOAD: case OP_F64_LOAD: return (ldinfo){8, 1, 0x8b};
-  case OP_I32_LOAD8_S: return (ldinfo){1, 0, 0x0fbe};
-  case OP_I32_LOAD8_U: case OP_I64_LOAD8_U: return (ldinfo){1, 0, 0x0fb6};
-  case OP_I32_LOAD16_S: return (ldinfo){2, 0, 0x0fbf};
-  case OP_I32_LOAD16_U: case OP_I64_LOAD16_U: return (ldinfo){2, 0, 0x0fb7};
-  case OP_I64_LOAD8_S: return (ldinfo){1, 1, 0x0fbe};
-  case OP_I64_LOAD16_S: return (ldinfo){2, 1, 0x0fbf};
-  case OP_I64_LOAD32_S: return (ldinfo){4, 1, 0x63};
-  default: return (ldinfo){0, 0, 0};
+  case OP_I32_LOAD: case OP_I64_LOAD32_U: return (ldinfo){4, 0, 0x8b, 0};
+  case OP_F32_LOAD: return (ldinfo){4, 0, 0x8b, 1};
+  case OP_I64_LOAD: return (ldinfo){8, 1, 0x8b, 0};
+  case OP_F64_LOAD: return (ldinfo){8, 1, 0x8b, 2};
+  case OP_I32_LOAD8_S: return (ldinfo){1, 0, 0x0fbe, 0};
+  case OP_I32_LOAD8_U: case OP_I64_LOAD8_U: return (ldinfo){1, 0, 0x0fb6, 0};
+  case OP_I32_LOAD16_S: return (ldinfo){2, 0, 0x0fbf, 0};
+  case OP_I32_LOAD16_U: case OP_I64_LOAD16_U: return (ldinfo){2, 0, 0x0fb7, 0};
+  case OP_I64_LOAD8_S: return (ldinfo){1, 1, 0x0fbe, 0};
+  case OP_I64_LOAD16_S: return (ldinfo){2, 1, 0x0fbf, 0};
+  case OP_I64_LOAD32_S: return (ldinfo){4, 1, 0x63, 0};
+  default: return (ldinfo){0, 0, 0, 0};
   }
 }
 static uint32_t store_bytes(uint32_t op) {
@@ -512,7 +640,8 @@ static uint32_t store_bytes(uint32_t op) {
   }
 }
 
-// Copies n slots src -> dst in ascending order (as the interpreter).
+// Copies n slots src -> dst in memory, in ascending order (as the interpreter); the cache
+// must be flushed. Uses rax, rcx, rsi, rdi.
 static void copy_slots(J *j, uint32_t dst, uint32_t src, uint32_t n) {
   if (dst == src || n == 0) return;
   if (n <= 4) {
@@ -533,14 +662,6 @@ static void copy_slots(J *j, uint32_t dst, uint32_t src, uint32_t n) {
 }
 
 // ------------------------------------------------------------------ per function
-typedef struct {
-  J *j;
-  eng_inst *in;
-  uint32_t nown;  // defined functions of the instance
-  uint32_t first; // index of the first defined function in in->funcs
-  bool *ok;       // defined functions being compiled (direct calls go to them)
-} JC;
-
 static void reload_mem(JC *c) {
   eng_mem *m = c->in->mem;
   if (!m) return;
@@ -557,75 +678,87 @@ static void check_rc(J *j) {
   orr(j, 0, 0, 0x85, RAX, RAX); // test eax, eax
   jstub(j, CC_NE, 0);
 }
+// cmp slot (32 bits), 0
+static void test_slot(JC *c, uint32_t slot) {
+  O o = og(c, slot, RCX);
+  if (o.reg) orr(c->j, 0, 0, 0x85, o.r, o.r);
+  else alu_mi(c->j, 0, G_CMP, o.m, 0);
+}
 
 // The N1 instructions with templates; false: use the C helper.
-static bool emit_n1(J *j, uint32_t op, const uint32_t *ip) {
+static bool emit_n1(JC *c, uint32_t op, const uint32_t *ip) {
+  J *j = c->j;
   if (!num_helpers[op] || imm_base[op]) return false;
   uint32_t d = ip[0], a = ip[1];
   switch (op) {
   case OP_I32_EQZ: case OP_I64_EQZ:
-    alu_mi(j, op == OP_I64_EQZ, G_CMP, MS(a), 0);
+    getg(c, RAX, a, op == OP_I64_EQZ);
+    orr(j, 0, op == OP_I64_EQZ, 0x85, RAX, RAX);
     setcc_rax(j, CC_E);
     break;
   case OP_I32_CLZ: case OP_I64_CLZ: {
     int w = op == OP_I64_CLZ;
+    getg(c, RAX, a, w);
     alu_ri(j, 1, G_OR, RCX, -1);
-    om(j, 0, w, 0x0fbd, RAX, MS(a));     // bsr
-    orr(j, 0, w, 0x0f44, RAX, RCX);      // cmovz: -1 for 0
-    orr(j, 0, w, 0xf7, 3, RAX);          // neg
+    orr(j, 0, w, 0x0fbd, RAX, RAX); // bsr
+    orr(j, 0, w, 0x0f44, RAX, RCX); // cmovz: -1 for 0
+    orr(j, 0, w, 0xf7, 3, RAX);     // neg
     alu_ri(j, w, G_ADD, RAX, w ? 63 : 31);
     break;
   }
   case OP_I32_CTZ: case OP_I64_CTZ: {
     int w = op == OP_I64_CTZ;
+    getg(c, RAX, a, w);
     movri(j, RCX, w ? 64 : 32);
-    om(j, 0, w, 0x0fbc, RAX, MS(a));     // bsf
+    orr(j, 0, w, 0x0fbc, RAX, RAX); // bsf
     orr(j, 0, w, 0x0f44, RAX, RCX);
     break;
   }
-  case OP_I32_WRAP_I64: case OP_I64_EXTEND_I32_U: ld(j, 0, RAX, MS(a)); break;
-  case OP_I64_EXTEND_I32_S: case OP_I64_EXTEND32_S: om(j, 0, 1, 0x63, RAX, MS(a)); break;
-  case OP_I32_EXTEND8_S: om(j, 0, 0, 0x0fbe, RAX, MS(a)); break;
-  case OP_I32_EXTEND16_S: om(j, 0, 0, 0x0fbf, RAX, MS(a)); break;
-  case OP_I64_EXTEND8_S: om(j, 0, 1, 0x0fbe, RAX, MS(a)); break;
-  case OP_I64_EXTEND16_S: om(j, 0, 1, 0x0fbf, RAX, MS(a)); break;
-  case OP_I32_REINTERPRET_F32: case OP_I64_REINTERPRET_F64: case OP_F32_REINTERPRET_I32:
-  case OP_F64_REINTERPRET_I64:
-    ld(j, 1, RAX, MS(a));
-    break;
-  case OP_F32_ABS: ld(j, 0, RAX, MS(a)); alu_ri(j, 0, G_AND, RAX, 0x7fffffff); break;
-  case OP_F32_NEG: ld(j, 0, RAX, MS(a)); alu_ri(j, 0, G_XOR, RAX, INT32_MIN); break;
-  case OP_F64_ABS: ld(j, 1, RAX, MS(a)); orr(j, 0, 1, 0x0fba, 6, RAX); eb(j, 63); break; // btr
-  case OP_F64_NEG: ld(j, 1, RAX, MS(a)); orr(j, 0, 1, 0x0fba, 7, RAX); eb(j, 63); break; // btc
+  case OP_I32_WRAP_I64: case OP_I64_EXTEND_I32_U: getg(c, RAX, a, 0); break;
+  case OP_I64_EXTEND_I32_S: case OP_I64_EXTEND32_S: getg(c, RAX, a, 0); orr(j, 0, 1, 0x63, RAX, RAX); break;
+  case OP_I32_EXTEND8_S: getg(c, RAX, a, 0); orr(j, 0, 0, 0x0fbe, RAX, RAX); break;
+  case OP_I32_EXTEND16_S: getg(c, RAX, a, 0); orr(j, 0, 0, 0x0fbf, RAX, RAX); break;
+  case OP_I64_EXTEND8_S: getg(c, RAX, a, 0); orr(j, 0, 1, 0x0fbe, RAX, RAX); break;
+  case OP_I64_EXTEND16_S: getg(c, RAX, a, 0); orr(j, 0, 1, 0x0fbf, RAX, RAX); break;
+  case OP_I32_REINTERPRET_F32: case OP_I64_REINTERPRET_F64: getg(c, RAX, a, 1); break;
+  case OP_F32_REINTERPRET_I32: getx(c, 0, a, 0); defx(c, d, 0, 0); return true;
+  case OP_F64_REINTERPRET_I64: getx(c, 0, a, 1); defx(c, d, 1, 0); return true;
+  case OP_F32_ABS: getg(c, RAX, a, 0); alu_ri(j, 0, G_AND, RAX, 0x7fffffff); break;
+  case OP_F32_NEG: getg(c, RAX, a, 0); alu_ri(j, 0, G_XOR, RAX, INT32_MIN); break;
+  case OP_F64_ABS: getg(c, RAX, a, 1); orr(j, 0, 1, 0x0fba, 6, RAX); eb(j, 63); break; // btr
+  case OP_F64_NEG: getg(c, RAX, a, 1); orr(j, 0, 1, 0x0fba, 7, RAX); eb(j, 63); break; // btc
   case OP_F32_SQRT: case OP_F64_SQRT: {
     int dd = op == OP_F64_SQRT;
-    om(j, fpfx(dd), 0, 0x0f51, 0, MS(a));
-    fst_slot(j, dd, d, 0);
+    oo(j, fpfx(dd), 0, 0x0f51, 0, ox(c, a, dd, 1));
+    defx(c, d, dd, 0);
     return true;
   }
   case OP_F32_CONVERT_I32_S: case OP_F64_CONVERT_I32_S:
-    om(j, fpfx(op == OP_F64_CONVERT_I32_S), 0, 0x0f2a, 0, MS(a));
-    fst_slot(j, op == OP_F64_CONVERT_I32_S, d, 0);
+  case OP_F32_CONVERT_I64_S: case OP_F64_CONVERT_I64_S: {
+    int dd = op == OP_F64_CONVERT_I32_S || op == OP_F64_CONVERT_I64_S;
+    int w = op == OP_F32_CONVERT_I64_S || op == OP_F64_CONVERT_I64_S;
+    oo(j, fpfx(dd), w, 0x0f2a, 0, og(c, a, RCX)); // cvtsi2sd/ss
+    defx(c, d, dd, 0);
     return true;
-  case OP_F32_CONVERT_I64_S: case OP_F64_CONVERT_I64_S:
-    om(j, fpfx(op == OP_F64_CONVERT_I64_S), 1, 0x0f2a, 0, MS(a));
-    fst_slot(j, op == OP_F64_CONVERT_I64_S, d, 0);
+  }
+  case OP_F32_CONVERT_I32_U: case OP_F64_CONVERT_I32_U: { // exact via the 64-bit signed form
+    int dd = op == OP_F64_CONVERT_I32_U;
+    getg(c, RAX, a, 0);
+    orr(j, fpfx(dd), 1, 0x0f2a, 0, RAX);
+    defx(c, d, dd, 0);
     return true;
-  case OP_F32_CONVERT_I32_U: case OP_F64_CONVERT_I32_U: // exact via the 64-bit signed form
-    ld(j, 0, RAX, MS(a));
-    orr(j, fpfx(op == OP_F64_CONVERT_I32_U), 1, 0x0f2a, 0, RAX);
-    fst_slot(j, op == OP_F64_CONVERT_I32_U, d, 0);
-    return true;
-  case OP_F64_PROMOTE_F32: om(j, 0xf3, 0, 0x0f5a, 0, MS(a)); fst_slot(j, 1, d, 0); return true;
-  case OP_F32_DEMOTE_F64: om(j, 0xf2, 0, 0x0f5a, 0, MS(a)); fst_slot(j, 0, d, 0); return true;
+  }
+  case OP_F64_PROMOTE_F32: oo(j, 0xf3, 0, 0x0f5a, 0, ox(c, a, 0, 1)); defx(c, d, 1, 0); return true;
+  case OP_F32_DEMOTE_F64: oo(j, 0xf2, 0, 0x0f5a, 0, ox(c, a, 1, 1)); defx(c, d, 0, 0); return true;
   default: return false;
   }
-  st(j, 1, MS(d), RAX);
+  defg(c, d, RAX);
   return true;
 }
 
 // Integer division and remainder with the spec's traps.
-static bool emit_div(J *j, uint32_t op, const uint32_t *ip) {
+static bool emit_div(JC *c, uint32_t op, const uint32_t *ip) {
+  J *j = c->j;
   int w, sgn, rem;
   switch (op) {
   case OP_I32_DIV_S: w = 0, sgn = 1, rem = 0; break;
@@ -638,9 +771,8 @@ static bool emit_div(J *j, uint32_t op, const uint32_t *ip) {
   case OP_I64_REM_U: w = 1, sgn = 0, rem = 1; break;
   default: return false;
   }
-  uint32_t d = ip[0];
-  ld(j, w, RAX, MS(ip[1]));
-  ld(j, w, RCX, MS(ip[2]));
+  getg(c, RAX, ip[1], w);
+  getg(c, RCX, ip[2], w);
   orr(j, 0, w, 0x85, RCX, RCX);
   jstub(j, CC_E, HL_TRAP_DIVIDE_BY_ZERO);
   if (!sgn) {
@@ -664,20 +796,47 @@ static bool emit_div(J *j, uint32_t op, const uint32_t *ip) {
     orr(j, 0, w, 0xf7, 7, RCX); // idiv
     here(j, done);
   }
-  st(j, 1, MS(d), rem ? RDX : RAX); // 32-bit results are zero-extended by the 32-bit ops
+  defg(c, ip[0], rem ? RDX : RAX); // 32-bit results are zero-extended by the 32-bit ops
   return true;
 }
 
 static bool jit_supported(uint32_t op) { return op != OP_FUEL; }
+
+// Marks the word offsets control can reach other than by falling through (labels).
+static bool mark_labels(const uint32_t *code, uint32_t len, uint8_t *lab) {
+  for (uint32_t pc = 0, n; pc < len; pc += n) {
+    n = eng_op_len(code + pc, len - pc);
+    if (!n) return false;
+    const uint32_t *ip = code + pc + 1;
+    uint32_t op = code[pc];
+    uint32_t t = UINT32_MAX;
+    if (brif_base[op] || op == OP_JMP || op == OP_BR_MOVE || op == OP_BR_IF_NZ || op == OP_BR_IF_MOVE ||
+        op == OP_BR_UNLESS || op == OP_BRIF_I32_EQZ)
+      t = ip[0];
+    if (t != UINT32_MAX) {
+      if (t >= len) return false;
+      lab[t] = 1;
+    }
+    if (op == OP_BR_TABLE_X)
+      for (uint32_t k = 0; k <= ip[1]; k++) {
+        if (ip[4 + 2 * k] >= len) return false;
+        lab[ip[4 + 2 * k]] = 1;
+      }
+  }
+  return true;
+}
 
 static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
   J *j = c->j;
   const uint32_t *code = f->code;
   uint32_t len = f->code_len;
   eng_xfree(*mapp);
-  uint32_t *map = *mapp = eng_xalloc((size_t)(len + 1) * 4);
+  uint32_t *map = *mapp = eng_xalloc((size_t)(len + 1) * 5);
   if (!map) return false;
+  uint8_t *lab = (uint8_t *)map + (size_t)(len + 1) * 4; // after the map: len + 1 label flags
+  if (!mark_labels(code, len, lab)) return false;
   j->nfx = 0;
+  forget(c);
   // prologue: 16-byte aligned stack for C calls, native and value stack checks, locals zeroed
   alu_ri(j, 1, G_SUB, RSP, 8);
   alu_rm(j, 1, G_CMP, RSP, MB(R14, JOFF(eng_jit, rsp_limit)));
@@ -702,6 +861,7 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
     if (!n) return false;
     uint32_t op = code[pc];
     const uint32_t *ip = code + pc + 1;
+    if (lab[pc]) clear(c); // control joins here: the frame must be in memory
     map[pc] = (uint32_t)j->n;
     iop io;
     fop fo;
@@ -711,80 +871,84 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
       uint32_t base = imm_base[op] ? imm_base[op] - 1u : op;
       src_t b = imm_base[op] ? SI(imm_words[op] == 2 ? (uint64_t)ip[2] | (uint64_t)ip[3] << 32 : ip[2]) : SS(ip[2]);
       if ((io = int_op(base)).kind) {
-        ld(j, io.w, RAX, MS(ip[1]));
-        ibin(j, io, b);
-        st(j, 1, MS(ip[0]), RAX);
+        getg(c, RAX, ip[1], io.w);
+        ibin(c, io, b);
+        defg(c, ip[0], RAX);
       } else if ((fo = float_op(base)).kind == F_ARITH) {
-        fld(j, fo.d, 0, MS(ip[1]));
-        farith(j, fo.d, fo.g, b);
-        fst_slot(j, fo.d, ip[0], 0);
+        getx(c, 0, ip[1], fo.d);
+        farith(c, 0, fo.d, fo.g, b);
+        defx(c, ip[0], fo.d, 0);
       } else if (fo.kind == F_CMP) {
-        fcmp(j, fo.d, fo.g, ip[1], b);
-        st(j, 1, MS(ip[0]), RAX);
+        fcmp(c, fo.d, fo.g, ip[1], b);
+        defg(c, ip[0], RAX);
       } else { // C helper
+        clear(c);
         ld(j, 1, RDI, MS(ip[1]));
         if (b.imm) movri(j, RSI, b.v);
         else ld(j, 1, RSI, MS(b.slot));
         call_abs(j, (const void *)num_helpers[base]);
-        st(j, 1, MS(ip[0]), RAX);
+        defg(c, ip[0], RAX);
       }
     } else if (brif_base[op]) {
       io = int_op(brif_base[op] - 1u);
-      ld(j, 0, RAX, MS(ip[1]));
+      flush(c);
+      getg(c, RAX, ip[1], 0);
       if (op >= OP_BRIF_I32_EQ_IMM) alu_ri(j, 0, G_CMP, RAX, (int32_t)ip[2]);
-      else alu_rm(j, 0, G_CMP, RAX, MS(ip[2]));
+      else oo(j, 0, 0, G_CMP * 8 + 3, RAX, og(c, ip[2], RCX));
       jword(j, io.g, ip[0]);
     } else if (fb_info[op].outer) {
       const fused *fz = &fb_info[op];
       uint32_t o = fz->outer - 1u, i = fz->inner - 1u;
       src_t y = fz->imm ? SI(ip[2]) : SS(ip[2]);
       if ((io = int_op(i)).kind) {
-        ld(j, io.w, RAX, MS(ip[1]));
-        ibin(j, io, y);
-        ibin(j, int_op(o), SS(ip[3])); // outer ops of int pairs are commutative
-        st(j, 1, MS(ip[0]), RAX);
+        getg(c, RAX, ip[1], io.w);
+        ibin(c, io, y);
+        ibin(c, int_op(o), SS(ip[3])); // outer ops of int pairs are commutative
+        defg(c, ip[0], RAX);
       } else {
         fo = float_op(i);
-        fld(j, 1, 0, MS(ip[1]));
-        farith(j, 1, fo.g, y);
-        fld(j, 1, 1, MS(ip[3]));
+        getx(c, 0, ip[1], 1);
+        farith(c, 0, 1, fo.g, y);
+        getx(c, 1, ip[3], 1);
         orr(j, 0xf2, 0, 0x0f00u | float_op(o).g, 1, 0); // xmm1 = a <outer> t
-        fst_slot(j, 1, ip[0], 1);
+        defx(c, ip[0], 1, 1);
       }
     } else if (fl_info[op].outer || ldx_base[op] || load_info(op).n) {
       const fused *fz = &fl_info[op];
       uint32_t lop = fz->outer ? fz->inner - 1u : ldx_base[op] ? ldx_base[op] - 1u : op;
       bool x = fz->outer ? fz->x : ldx_base[op] != 0;
       li = load_info(lop);
-      M m = x ? ea(j, ip[1], true, ip[2], ip[3], li.n) : ea(j, ip[1], false, 0, ip[2], li.n);
+      M m = x ? ea(c, ip[1], true, ip[2], ip[3], li.n) : ea(c, ip[1], false, 0, ip[2], li.n);
       if (!fz->outer) {
-        om(j, 0, li.w, li.op, RAX, m);
-        st(j, 1, MS(ip[0]), RAX);
+        if (li.f) { om(j, li.f == 2 ? 0xf2 : 0xf3, 0, 0x0f10, 0, m); defx(c, ip[0], li.f == 2, 0); }
+        else { om(j, 0, li.w, li.op, RAX, m); defg(c, ip[0], RAX); }
       } else {
         uint32_t o = fz->outer - 1u, a = ip[x ? 4 : 3];
         if ((io = int_op(o)).kind) {
           om(j, 0, li.w, li.op, RAX, m);
-          ibin(j, io, SS(a)); // commutative
-          st(j, 1, MS(ip[0]), RAX);
+          ibin(c, io, SS(a)); // commutative
+          defg(c, ip[0], RAX);
         } else {
-          fld(j, 1, 0, m);
-          fld(j, 1, 1, MS(a));
+          om(j, 0xf2, 0, 0x0f10, 0, m);
+          getx(c, 1, a, 1);
           orr(j, 0xf2, 0, 0x0f00u | float_op(o).g, 1, 0);
-          fst_slot(j, 1, ip[0], 1);
+          defx(c, ip[0], 1, 1);
         }
       }
     } else if ((sb = store_bytes(op))) {
-      M m = ea(j, ip[0], false, 0, ip[2], sb);
-      ld(j, sb == 8, RCX, MS(ip[1]));
+      M m = ea(c, ip[0], false, 0, ip[2], sb);
+      getg(c, RCX, ip[1], sb == 8);
       if (sb == 1) om(j, 0, 0, 0x88, RCX, m);
       else om(j, sb == 2 ? 0x66 : 0, sb == 8, 0x89, RCX, m);
-    } else if (emit_n1(j, op, ip) || emit_div(j, op, ip)) {
+    } else if (emit_n1(c, op, ip) || emit_div(c, op, ip)) {
       // done
     } else if (num_helpers[op]) { // N1 without a template
+      clear(c);
       ld(j, 1, RDI, MS(ip[1]));
       call_abs(j, (const void *)num_helpers[op]);
-      st(j, 1, MS(ip[0]), RAX);
+      defg(c, ip[0], RAX);
     } else if (is_slow_op(op)) {
+      clear(c);
       movrp(j, RDI, c->in);
       movrp(j, RSI, code + pc);
       orr(j, 0, 1, 0x8b, RDX, RBX);
@@ -793,57 +957,72 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
       if (op == OP_MEMORY_GROW) reload_mem(c);
     } else {
       switch (op) {
-      case OP_UNREACHABLE: to_stub(j, jmp32(j), HL_TRAP_UNREACHABLE); break;
-      case OP_COPY: ld(j, 1, RAX, MS(ip[1])); st(j, 1, MS(ip[0]), RAX); break;
-      case OP_COPY2:
-        ld(j, 1, RAX, MS(ip[1])); st(j, 1, MS(ip[0]), RAX);
-        ld(j, 1, RAX, MS(ip[3])); st(j, 1, MS(ip[2]), RAX);
+      case OP_UNREACHABLE: to_stub(j, jmp32(j), HL_TRAP_UNREACHABLE); forget(c); break;
+      case OP_COPY: case OP_COPY2: {
+        for (int k = 0; k < (op == OP_COPY2 ? 2 : 1); k++) {
+          uint32_t d = ip[2 * k], s = ip[2 * k + 1];
+          int r;
+          centry *e = find(c, s, &r);
+          if (e && e->kind != CK_GPR) {
+            defx(c, d, e->kind == CK_F64, r);
+          } else {
+            getg(c, RAX, s, 1);
+            defg(c, d, RAX);
+          }
+        }
         break;
-      case OP_I32_CONST: case OP_F32_CONST: movri(j, RAX, ip[1]); st(j, 1, MS(ip[0]), RAX); break;
-      case OP_I64_CONST: case OP_F64_CONST:
-        movri(j, RAX, (uint64_t)ip[1] | (uint64_t)ip[2] << 32);
-        st(j, 1, MS(ip[0]), RAX);
+      }
+      case OP_I32_CONST: case OP_F32_CONST: defg_imm(c, ip[0], ip[1]); break;
+      case OP_I64_CONST: case OP_F64_CONST: defg_imm(c, ip[0], (uint64_t)ip[1] | (uint64_t)ip[2] << 32); break;
+      case OP_REF_NULL: defg_imm(c, ip[0], 0); break;
+      case OP_REF_IS_NULL:
+        getg(c, RAX, ip[1], 1);
+        orr(j, 0, 1, 0x85, RAX, RAX);
+        setcc_rax(j, CC_E);
+        defg(c, ip[0], RAX);
         break;
-      case OP_REF_NULL: alu_rr(j, 0, G_XOR, RAX, RAX); st(j, 1, MS(ip[0]), RAX); break;
-      case OP_REF_IS_NULL: alu_mi(j, 1, G_CMP, MS(ip[1]), 0); setcc_rax(j, CC_E); st(j, 1, MS(ip[0]), RAX); break;
-      case OP_REF_FUNC: movrp(j, RAX, c->in->funcs[ip[1]]); st(j, 1, MS(ip[0]), RAX); break;
+      case OP_REF_FUNC: defg_imm(c, ip[0], (uint64_t)(uintptr_t)c->in->funcs[ip[1]]); break;
       case OP_SELECT:
-        ld(j, 1, RAX, MS(ip[1]));
-        alu_mi(j, 0, G_CMP, MS(ip[3]), 0);
-        om(j, 0, 1, 0x0f44, RAX, MS(ip[2])); // cmovz
-        st(j, 1, MS(ip[0]), RAX);
+        getg(c, RAX, ip[1], 1);
+        test_slot(c, ip[3]);
+        oo(j, 0, 1, 0x0f44, RAX, og(c, ip[2], RCX)); // cmovz (og's movq does not touch flags)
+        defg(c, ip[0], RAX);
         break;
       case OP_GLOBAL_GET:
         movrp(j, RAX, &c->in->globals[ip[1]]->val);
         ld(j, 1, RAX, MB(RAX, 0));
-        st(j, 1, MS(ip[0]), RAX);
+        defg(c, ip[0], RAX);
         break;
       case OP_GLOBAL_SET:
-        ld(j, 1, RCX, MS(ip[0]));
+        getg(c, RCX, ip[0], 1);
         movrp(j, RAX, &c->in->globals[ip[1]]->val);
         st(j, 1, MB(RAX, 0), RCX);
         break;
       case OP_MEMORY_SIZE:
         movrp(j, RAX, &c->in->mem->pages);
         ld(j, 0, RAX, MB(RAX, 0));
-        st(j, 1, MS(ip[0]), RAX);
+        defg(c, ip[0], RAX);
         break;
-      case OP_JMP: jword(j, -1, ip[0]); break;
+      case OP_JMP: clear(c); jword(j, -1, ip[0]); break;
       case OP_BR_IF_NZ: case OP_BR_UNLESS: case OP_BRIF_I32_EQZ:
-        alu_mi(j, 0, G_CMP, MS(ip[1]), 0);
+        flush(c);
+        test_slot(c, ip[1]);
         jword(j, op == OP_BR_IF_NZ ? CC_NE : CC_E, ip[0]);
         break;
-      case OP_BR_MOVE: copy_slots(j, ip[1], ip[2], ip[3]); jword(j, -1, ip[0]); break;
+      case OP_BR_MOVE: clear(c); copy_slots(j, ip[1], ip[2], ip[3]); jword(j, -1, ip[0]); break;
       case OP_BR_IF_MOVE: {
-        alu_mi(j, 0, G_CMP, MS(ip[1]), 0);
+        flush(c);
+        test_slot(c, ip[1]);
         uint32_t skip = jcc32(j, CC_E);
-        copy_slots(j, ip[2], ip[3], ip[4]);
+        copy_slots(j, ip[2], ip[3], ip[4]); // clobbers rsi/rdi: this path leaves the block
         jword(j, -1, ip[0]);
         here(j, skip);
+        if (ip[4] > 4) forget(c); // (the fall-through path kept them; be safe about the copy)
         break;
       }
       case OP_BR_TABLE_X: {
         uint32_t nt = ip[1], ar = ip[2], src = ip[3];
+        clear(c);
         ld(j, 0, RAX, MS(ip[0]));
         movri(j, RCX, nt);
         alu_rr(j, 0, G_CMP, RAX, RCX);
@@ -864,6 +1043,7 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
         break;
       }
       case OP_RETURN_X:
+        clear(c);
         copy_slots(j, 0, ip[1], ip[0]);
         alu_ri(j, 1, G_ADD, RSP, 8);
         eb(j, 0xc3);
@@ -871,6 +1051,7 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
       case OP_CALL: {
         eng_func *callee = c->in->funcs[ip[0]];
         uint32_t base = ip[1];
+        clear(c);
         depth_take(j);
         if (ip[0] >= c->first && ip[0] - c->first < c->nown && c->ok[ip[0] - c->first]) {
           if (base) lea(j, RBX, MS(base));
@@ -891,6 +1072,7 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
         break;
       }
       case OP_CALL_INDIRECT:
+        clear(c);
         depth_take(j);
         orr(j, 0, 1, 0x8b, RDI, R14);
         movrp(j, RSI, c->in->tables[ip[0]]);
