@@ -41,18 +41,18 @@ const (
 	// guest-physical pages as the writable, no-execute heap view at MbCodeAddr, where the
 	// compile tier writes machine code. Both views exist from boot: the page tables never change
 	// at run time and no page is writable and executable.
-	CodePDAddr     = 0x1e000
-	CodeExecAddr   = 0x4000000000 // 256 GiB: above all guest memory, one PDPT entry
-	CodeMax        = 0x40000000   // the code region is at most 1 GiB (one page directory)
-	MailboxAddr    = 0x20000
-	MailboxSize    = 0x1000
-	ImageBase      = 0x100000 // guest image: text (user RX), rodata (user R), data+bss (user RW)
-	ImageMax       = 0x100000
-	UStackGuard    = 0x200000 // not present
-	UStackBase     = 0x201000 // user stack for the engine (CPL3)
-	UStackTop      = 0x400000
-	XferAddr       = 0x400000 // bulk transfer window (module bytes, names); then the heap
-	SmallMapEnd    = 0x400000 // end of the 4 KiB-mapped region
+	CodePDAddr   = 0x1e000
+	CodeExecAddr = 0x4000000000 // 256 GiB: above all guest memory, one PDPT entry
+	CodeMax      = 0x40000000   // the code region is at most 1 GiB (one page directory)
+	MailboxAddr  = 0x20000
+	MailboxSize  = 0x1000
+	ImageBase    = 0x100000 // guest image: text (user RX), rodata (user R), data+bss (user RW)
+	ImageMax     = 0x100000
+	UStackGuard  = 0x200000 // not present
+	UStackBase   = 0x201000 // user stack for the engine (CPL3)
+	UStackTop    = 0x400000
+	XferAddr     = 0x400000 // bulk transfer window (module bytes, names); then the heap
+	SmallMapEnd  = 0x400000 // end of the 4 KiB-mapped region
 )
 
 // Guest image header: the first bytes of the image at ImageBase.

@@ -20,16 +20,16 @@ import (
 
 // Config sizes one micro-VM. Zero fields take the defaults below.
 type Config struct {
-	KVM          *vmm.KVM      // shared /dev/kvm handle; required
-	MaxPages     uint32        // cap on each linear memory, in 64 KiB pages (default 16384 = 1 GiB)
-	MaxCallDepth uint32        // Wasm call depth (default 10000)
-	XferBytes    uint64        // transfer window for modules and names (default 16 MiB)
-	HeapBytes    uint64        // engine heap besides linear memories (default 64 MiB)
-	MemoryBytes  uint64        // total guest memory; default fits one memory of MaxPages
+	KVM          *vmm.KVM // shared /dev/kvm handle; required
+	MaxPages     uint32   // cap on each linear memory, in 64 KiB pages (default 16384 = 1 GiB)
+	MaxCallDepth uint32   // Wasm call depth (default 10000)
+	XferBytes    uint64   // transfer window for modules and names (default 16 MiB)
+	HeapBytes    uint64   // engine heap besides linear memories (default 64 MiB)
+	MemoryBytes  uint64   // total guest memory; default fits one memory of MaxPages
 	// Tier is the engine's execution tier (abi.TierCompiled, the default, or abi.TierInterp).
 	// A machine started from a snapshot file keeps the snapshot's engine, tier included.
-	Tier uint32
-	GuestSpin    time.Duration // how long an idle guest spins on the mailbox before it parks
+	Tier      uint32
+	GuestSpin time.Duration // how long an idle guest spins on the mailbox before it parks
 	// HostSpin is how long a caller spins on the reply before it blocks on the vCPU's exits.
 	// Default: 250µs when GuestSpin > 0 (longer than a VM entry on PVM, so a resumed guest is
 	// not told to park at once), none otherwise: spinning while a parked guest is resumed
@@ -50,14 +50,14 @@ type Config struct {
 }
 
 const (
-	defaultMaxPages  = 16384
-	defaultMaxDepth  = 10000
-	defaultXfer      = 16 << 20
-	defaultHeap      = 64 << 20
+	defaultMaxPages = 16384
+	defaultMaxDepth = 10000
+	defaultXfer     = 16 << 20
+	defaultHeap     = 64 << 20
 	// codeBytes is the code region of the compile tier: the first part of the heap (only the
 	// pages compiled code fills are ever touched or charged). Fixed, so the layout of a
 	// snapshot file follows from its transfer window as before.
-	codeBytes = 64 << 20
+	codeBytes        = 64 << 20
 	defaultHostSpin  = 250 * time.Microsecond
 	defaultRetain    = 16 << 20
 	maxGuestMemory   = (abi.PDMoreMax + 1) << 30
