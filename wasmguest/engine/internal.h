@@ -337,6 +337,7 @@ uint32_t eng_validate_module(const eng_module *m, eng_error *err);
 uint32_t eng_mem_grow(eng_mem *m, uint32_t delta);
 uint32_t eng_table_grow(eng_table *t, uint32_t n, uint64_t v);
 void eng_trap_index(eng_error *err, uint32_t idx);
+void eng_trap_fuel(eng_error *err);
 
 // Runs f with its nparams arguments already at s->stack[0..]; results left at s->stack[0..].
 uint32_t eng_invoke(eng_store *s, eng_func *f, eng_error *err);

@@ -65,6 +65,16 @@ void eng_trap_index(eng_error *err, uint32_t idx) {
   }
 }
 
+// The trap of running out of fuel: HL_TRAP_HOST with its own message.
+void eng_trap_fuel(eng_error *err) {
+  eng_set_trap(err, HL_TRAP_HOST);
+  if (!err) return;
+  const char *m = "fuel exhausted";
+  size_t i = 0;
+  for (; m[i]; i++) err->msg[i] = m[i];
+  err->msg[i] = 0;
+}
+
 uint32_t eng_invoke(eng_store *s, eng_func *entry, eng_error *err) {
 #define LBL_N(n, ...) &&L_##n,
 #define LBL_IMM(n, ...) &&L_##n##_IMM,
@@ -136,7 +146,7 @@ uint32_t eng_invoke(eng_store *s, eng_func *entry, eng_error *err) {
     goto done;
   }
   if (max_depth < 2 || entry->max_stack > (size_t)(stack_end - stack)) TRAP(HL_TRAP_CALL_STACK_EXHAUSTED);
-  if (entry->jit_entry) return eng_jit_enter(s, entry, stack, max_depth, err); // compiled (jit.h)
+  if (entry->jit_entry) return eng_jit_enter(s, entry, stack, max_depth, &fuel, err); // compiled (jit.h)
   for (uint32_t k = entry->nparams; k < entry->nlocals; k++) fp[k] = 0;
   cb = ip = fn->code;
   RELOAD();
@@ -388,7 +398,7 @@ do_call: {
   if (depth + 1 >= max_depth) TRAP(HL_TRAP_CALL_STACK_EXHAUSTED);
   uint64_t *nfp = fp + call_base;
   if (callee->jit_entry) { // compiled: runs on the native stack with the frames left (jit.h)
-    if (eng_jit_enter(s, callee, nfp, max_depth - depth - 1, err)) return HL_STATUS_TRAP;
+    if (eng_jit_enter(s, callee, nfp, max_depth - depth - 1, &fuel, err)) return HL_STATUS_TRAP;
     RELOAD(); // the callee may have grown the memory
     NEXT();
   }
@@ -633,13 +643,8 @@ L_TABLE_FILL: {
   TRUNCOP(I64_TRUNC_F64_U, D, f64_fits_i64_u, (uint64_t)a)
 
 trap_out:
-  eng_set_trap(err, trap);
-  if (trap == HL_TRAP_HOST && err && !host_failed) {
-    const char *m = "fuel exhausted";
-    size_t i = 0;
-    for (; m[i]; i++) err->msg[i] = m[i];
-    err->msg[i] = 0;
-  }
+  if (trap == HL_TRAP_HOST && !host_failed) eng_trap_fuel(err);
+  else eng_set_trap(err, trap);
   if (trap == HL_TRAP_UNDEFINED_ELEMENT || trap == HL_TRAP_UNINITIALIZED_ELEMENT) eng_trap_index(err, trap_idx);
   return HL_STATUS_TRAP;
 done:

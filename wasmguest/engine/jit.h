@@ -4,8 +4,7 @@
 
 #include "internal.h"
 
-// Sets up s->jit when the store's tier is ENG_TIER_COMPILED, fuel is off and the platform has
-// code memory; otherwise leaves it NULL (interpreter only). false: out of memory.
+// Sets up s->jit when the store's tier is ENG_TIER_COMPILED and the platform has code memory; otherwise leaves it NULL (interpreter only). false: out of memory.
 bool eng_jit_store_init(eng_store *s);
 void eng_jit_store_free(eng_store *s);
 
@@ -15,7 +14,10 @@ void eng_jit_store_free(eng_store *s);
 void eng_jit_instance(eng_store *s, eng_inst *in);
 
 // Runs compiled function f with its frame at fp (arguments in place), allowing depth_left
-// further Wasm frames (this one included). HL_STATUS_OK or HL_STATUS_TRAP (err set).
-uint32_t eng_jit_enter(eng_store *s, eng_func *f, uint64_t *fp, uint32_t depth_left, eng_error *err);
+// further Wasm frames (this one included); *fuel is the fuel left (compiled code runs the same
+// FUEL instructions as the interpreter; read only when fuel is on) and is updated.
+// HL_STATUS_OK or HL_STATUS_TRAP (err set).
+uint32_t eng_jit_enter(eng_store *s, eng_func *f, uint64_t *fp, uint32_t depth_left, uint64_t *fuel,
+                       eng_error *err);
 
 #endif

@@ -29,6 +29,7 @@ struct eng_jit {
   uintptr_t exit;       // the trampoline's exit (trap stubs jump there with eax = trap)
   eng_store *s;
   eng_error *err;       // where nested calls report
+  uint64_t fuel;        // fuel left (when eng_limits.fuel is set: FUEL instructions count it)
 };
 
 // Calls into generated code carry no function-type signature for UBSan's -fsanitize=function.
@@ -38,7 +39,8 @@ struct eng_jit {
 #define NO_FN_SANITIZE
 #endif
 
-#define JIT_PROPAGATE 0x100u          // a trap whose eng_error is already written
+#define JIT_PROPAGATE 0x100u
+#define JIT_FUEL 0x101u // out of fuel: HL_TRAP_HOST "fuel exhausted", as the interpreter          // a trap whose eng_error is already written
 #define JIT_STACK_BUDGET (512u << 10) // native stack compiled code may use below its first entry
 #define JIT_MAX_BYTES (256u << 20)    // machine code of one instance
 
@@ -56,6 +58,7 @@ typedef struct {
   fixup *fx; size_t nfx, capfx;     // branches to word offsets of the current function
   fixup *cx; size_t ncx, capcx;     // direct calls to defined function `target`
   uint32_t stub[HL_TRAP_COUNT + 1]; // trap stubs; [0] = the dynamic one (eax set)
+  uint32_t fuel_stub;
 } J;
 
 // ------------------------------------------------------------------ byte emission
@@ -800,7 +803,9 @@ static bool emit_div(JC *c, uint32_t op, const uint32_t *ip) {
   return true;
 }
 
-static bool jit_supported(uint32_t op) { return op != OP_FUEL; }
+// Every instruction compiles (the rare ones as calls into C); kept as the per-function fallback
+// hook for instructions a generator does not take yet.
+static bool jit_supported(uint32_t op) { (void)op; return true; }
 
 // Marks the word offsets control can reach other than by falling through (labels).
 static bool mark_labels(const uint32_t *code, uint32_t len, uint8_t *lab) {
@@ -937,9 +942,16 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
       }
     } else if ((sb = store_bytes(op))) {
       M m = ea(c, ip[0], false, 0, ip[2], sb);
+      int xr;
+      centry *xe = find(c, ip[1], &xr);
+      if (xe && xe->kind != CK_GPR && (op == OP_F64_STORE || op == OP_F32_STORE)) { // from its XMM
+        om(j, op == OP_F64_STORE ? 0xf2 : 0xf3, 0, 0x0f11, xr, m);
+        xe->age = ++c->clock;
+      } else {
       getg(c, RCX, ip[1], sb == 8);
       if (sb == 1) om(j, 0, 0, 0x88, RCX, m);
       else om(j, sb == 2 ? 0x66 : 0, sb == 8, 0x89, RCX, m);
+      }
     } else if (emit_n1(c, op, ip) || emit_div(c, op, ip)) {
       // done
     } else if (num_helpers[op]) { // N1 without a template
@@ -958,6 +970,13 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
     } else {
       switch (op) {
       case OP_UNREACHABLE: to_stub(j, jmp32(j), HL_TRAP_UNREACHABLE); forget(c); break;
+      case OP_FUEL: { // only emitted with fuel on
+        if (ip[0] <= INT32_MAX) alu_mi(j, 1, G_SUB, MB(R14, JOFF(eng_jit, fuel)), (int32_t)ip[0]);
+        else { movri(j, RAX, ip[0]); om(j, 0, 1, G_SUB * 8 + 1, RAX, MB(R14, JOFF(eng_jit, fuel))); }
+        uint32_t p = jcc32(j, CC_B);
+        patch32(j, p, j->fuel_stub - (p + 4));
+        break;
+      }
       case OP_COPY: case OP_COPY2: {
         for (int k = 0; k < (op == OP_COPY2 ? 2 : 1); k++) {
           uint32_t d = ip[2 * k], s = ip[2 * k + 1];
@@ -1140,7 +1159,7 @@ __attribute__((weak)) void *plat_code_alloc(size_t size, uintptr_t *exec) {
 }
 
 bool eng_jit_store_init(eng_store *s) {
-  if (s->limits.tier != ENG_TIER_COMPILED || s->limits.fuel != 0) return true;
+  if (s->limits.tier != ENG_TIER_COMPILED) return true;
   // Stores of one process share the trampoline (hosted runners create stores on threads: a
   // race makes two, harmlessly).
   if (!__atomic_load_n(&tramp, __ATOMIC_ACQUIRE) && !make_tramp()) return true; // no code memory
@@ -1176,9 +1195,10 @@ void eng_jit_instance(eng_store *s, eng_inst *in) {
     c.ok[i] = ok;
   }
   // trap stubs: mov eax, trap; jmp [r14 + exit]
-  for (uint32_t t = 0; t <= HL_TRAP_COUNT; t++) {
-    j.stub[t] = (uint32_t)j.n;
-    if (t) movri(&j, RAX, t);
+  for (uint32_t t = 0; t <= HL_TRAP_COUNT + 1; t++) {
+    if (t <= HL_TRAP_COUNT) j.stub[t] = (uint32_t)j.n;
+    else j.fuel_stub = (uint32_t)j.n;
+    if (t) movri(&j, RAX, t <= HL_TRAP_COUNT ? t : JIT_FUEL);
     om(&j, 0, 0, 0xff, 4, MB(R14, JOFF(eng_jit, exit)));
   }
   for (uint32_t i = 0; i < c.nown; i++) {
@@ -1211,9 +1231,12 @@ out:
   eng_xfree(j.cx);
 }
 
-NO_FN_SANITIZE uint32_t eng_jit_enter(eng_store *s, eng_func *f, uint64_t *fp, uint32_t depth_left, eng_error *err) {
+NO_FN_SANITIZE uint32_t eng_jit_enter(eng_store *s, eng_func *f, uint64_t *fp, uint32_t depth_left, uint64_t *fuel,
+                                     eng_error *err) {
   eng_jit *c = s->jit;
   uint32_t old_depth = c->depth_left;
+  uint64_t old_fuel = c->fuel;
+  c->fuel = *fuel;
   eng_error *old_err = c->err;
   uint64_t old_limit = c->rsp_limit;
   if (!old_limit) c->rsp_limit = (uint64_t)(uintptr_t)__builtin_frame_address(0) - JIT_STACK_BUDGET;
@@ -1224,7 +1247,13 @@ NO_FN_SANITIZE uint32_t eng_jit_enter(eng_store *s, eng_func *f, uint64_t *fp, u
   c->depth_left = old_depth;
   c->err = old_err;
   c->rsp_limit = old_limit;
+  *fuel = c->fuel;
+  c->fuel = old_fuel;
   if (!rc) return HL_STATUS_OK;
-  if (rc != JIT_PROPAGATE) eng_set_trap(err, rc);
+  if (rc == JIT_FUEL) {
+    eng_trap_fuel(err);
+  } else if (rc != JIT_PROPAGATE) {
+    eng_set_trap(err, rc);
+  }
   return HL_STATUS_TRAP;
 }

@@ -17,7 +17,7 @@ int main(int argc, char **argv) {
     if (!f) continue;
     size_t n = fread(buf, 1, sizeof buf, f);
     fclose(f);
-    eng_limits lim = {256, 10000, 20000000};
+    eng_limits lim = {256, 10000, 20000000, getenv("RUNALL_TIER_INTERP") ? ENG_TIER_INTERP : ENG_TIER_COMPILED};
     eng_store *s = eng_store_new(&lim);
     eng_error err;
     uint32_t inst;
