@@ -50,8 +50,8 @@ type Tier int
 
 const (
 	// TierCompiled compiles every function to x86-64 machine code inside the guest when the
-	// module loads (the default). Functions the compiler does not take stay interpreted; with
-	// fuel set, or once the guest's code region is full, modules are interpreted.
+	// module loads (the default). Once the guest's 64 MiB code region is full, further
+	// modules are interpreted.
 	TierCompiled Tier = iota
 	// TierInterp interprets the engine's validated slot code.
 	TierInterp

@@ -27,6 +27,8 @@ void plat_mem_release(void *base, uint64_t max_bytes);
 // whose executable view (the same bytes, never writable) is *exec. Never freed. NULL when the
 // platform has none or it is exhausted (the engine then interprets).
 void *plat_code_alloc(size_t size, uintptr_t *exec);
+// Returns code memory no function of any store runs any more (its instance was freed).
+void plat_code_free(void *p, size_t size);
 
 // ---- limits ----
 typedef struct {
@@ -38,7 +40,7 @@ typedef struct {
 
 // Execution tiers. Compiled: every defined function is compiled to x86-64 at instantiation
 // (jit_x64.c), falling back to the interpreter when the platform has no code memory (or it is
-// exhausted) or fuel is set. Interpreter: never compiles.
+// exhausted). Interpreter: never compiles.
 enum { ENG_TIER_COMPILED = 0, ENG_TIER_INTERP = 1 };
 
 // ---- errors ----

@@ -271,6 +271,7 @@ struct eng_inst {
   eng_mem *own_mem;
   eng_global *own_globals; uint32_t nown_globals;
   bool code_ok; // instantiation completed (exports usable, registrable)
+  void *jit_code; size_t jit_bytes; // the compile tier's machine code (writable view), or NULL
 };
 
 typedef struct {

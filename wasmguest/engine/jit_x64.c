@@ -1151,11 +1151,15 @@ static bool make_tramp(void) {
   return w != NULL;
 }
 
-// Weak default for embedders without code memory: the store stays interpreted.
+// Weak defaults for embedders without code memory: the store stays interpreted.
 __attribute__((weak)) void *plat_code_alloc(size_t size, uintptr_t *exec) {
   (void)size;
   (void)exec;
   return NULL;
+}
+__attribute__((weak)) void plat_code_free(void *p, size_t size) {
+  (void)p;
+  (void)size;
 }
 
 bool eng_jit_store_init(eng_store *s) {
@@ -1220,6 +1224,8 @@ void eng_jit_instance(eng_store *s, eng_inst *in) {
   uint8_t *w = plat_code_alloc((j.n + 15) & ~(size_t)15, &x);
   if (!w) goto out;
   memcpy(w, j.b, j.n);
+  in->jit_code = w;
+  in->jit_bytes = (j.n + 15) & ~(size_t)15;
   for (uint32_t i = 0; i < c.nown; i++)
     if (c.ok[i]) in->own_funcs[i].jit_entry = (void *)(x + starts[i]);
 out:

@@ -28,6 +28,7 @@ eng_store *eng_store_new(const eng_limits *limits) {
 
 static void inst_free(eng_inst *in) {
   if (!in) return;
+  if (in->jit_code) plat_code_free(in->jit_code, in->jit_bytes);
   for (uint32_t i = 0; i < in->nown_funcs; i++) eng_xfree(in->own_funcs[i].code);
   eng_xfree(in->own_funcs);
   eng_xfree(in->funcs);

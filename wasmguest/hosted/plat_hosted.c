@@ -45,11 +45,12 @@ void plat_mem_release(void *base, uint64_t max_bytes) {
 }
 
 // Code memory as in the guest: one memfd mapped twice, read-write (the compiler writes it) and
-// read-execute (the code runs from it), never both at one address. Reserved lazily, bump
-// allocated, never freed (stores of one process share it).
+// read-execute (the code runs from it), never both at one address. Reserved lazily and bump
+// allocated (stores of one process share it; see plat_code_free).
 #define CODE_BYTES ((size_t)1 << 30)
 static uint8_t *code_w, *code_x;
-static size_t code_used;
+static size_t code_used, code_live; // bytes handed out, blocks not yet freed
+static size_t code_keep;            // the first block (the engine's trampoline) stays
 
 static pthread_mutex_t code_mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -74,7 +75,19 @@ static void *code_alloc_locked(size_t size, uintptr_t *exec) {
   uint8_t *p = code_w + code_used;
   *exec = (uintptr_t)(code_x + code_used);
   code_used += size;
+  if (code_keep == 0) code_keep = code_used;
+  else code_live++;
   return p;
+}
+
+// Once every instance's code is freed (a fuzzer's store per input), the region is reused from
+// the start, so a long run neither runs out of it nor grows without bound.
+void plat_code_free(void *p, size_t size) {
+  (void)p;
+  (void)size;
+  pthread_mutex_lock(&code_mu);
+  if (code_live && --code_live == 0) code_used = code_keep;
+  pthread_mutex_unlock(&code_mu);
 }
 
 void *plat_code_alloc(size_t size, uintptr_t *exec) {

@@ -113,3 +113,9 @@ void *plat_code_alloc(size_t size, uintptr_t *exec) {
   *exec = (uintptr_t)HL_CODE_EXEC_ADDR + (p - code_base);
   return (void *)p;
 }
+
+// A store lives as long as its VM: code memory is never handed back.
+void plat_code_free(void *p, size_t size) {
+  (void)p;
+  (void)size;
+}
