@@ -835,9 +835,8 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
   J *j = c->j;
   const uint32_t *code = f->code;
   uint32_t len = f->code_len;
-  eng_xfree(*mapp);
-  uint32_t *map = *mapp = eng_xalloc((size_t)(len + 1) * 5);
-  if (!map) return false;
+  uint32_t *map = *mapp; // the instance's largest function fits (eng_jit_instance)
+  memset(map, 0, (size_t)(len + 1) * 5);
   uint8_t *lab = (uint8_t *)map + (size_t)(len + 1) * 4; // after the map: len + 1 label flags
   if (!mark_labels(code, len, lab)) return false;
   j->nfx = 0;
@@ -1186,9 +1185,19 @@ void eng_jit_instance(eng_store *s, eng_inst *in) {
   JC c = {.in = in, .nown = in->nown_funcs, .first = in->nfuncs - in->nown_funcs};
   J j = {0};
   c.j = &j;
-  uint32_t *map = NULL, *starts = eng_xalloc((size_t)c.nown * 4 + 4);
+  // One map for all functions and a code buffer sized for the usual expansion (about 4.4
+  // bytes per word): fresh guest pages cost a fault each on first touch, so no per-function
+  // allocations and no doubling copies.
+  size_t maxlen = 0, words = 0;
+  for (uint32_t i = 0; i < c.nown; i++) {
+    if (in->own_funcs[i].code_len > maxlen) maxlen = in->own_funcs[i].code_len;
+    words += in->own_funcs[i].code_len;
+  }
+  uint32_t *map = eng_xalloc((maxlen + 1) * 5), *starts = eng_xalloc((size_t)c.nown * 4 + 4);
   c.ok = eng_xalloc((size_t)c.nown + 1);
-  if (!starts || !c.ok) goto out;
+  if (!map || !starts || !c.ok) goto out;
+  j.cap = words * 6 + 65536;
+  if (j.cap > JIT_MAX_BYTES || !(j.b = eng_xalloc(j.cap))) goto out;
   for (uint32_t i = 0; i < c.nown; i++) { // which functions compile (per-function fallback)
     eng_func *f = &in->own_funcs[i];
     bool ok = true;
