@@ -29,6 +29,10 @@ void plat_mem_release(void *base, uint64_t max_bytes);
 void *plat_code_alloc(size_t size, uintptr_t *exec);
 // Returns code memory no function of any store runs any more (its instance was freed).
 void plat_code_free(void *p, size_t size);
+// The lowest native stack address compiled code may reach (deeper calls trap "call stack
+// exhausted"), leaving room below it for the C frames of host and nested calls; 0: unknown
+// (the engine then allows 512 KiB below its first entry into compiled code).
+uintptr_t plat_stack_limit(void);
 
 // ---- limits ----
 typedef struct {
@@ -41,7 +45,8 @@ typedef struct {
 // Execution tiers. Compiled: every defined function is compiled to x86-64 at instantiation
 // (jit_x64.c), falling back to the interpreter when the platform has no code memory (or it is
 // exhausted). Interpreter: never compiles.
-enum { ENG_TIER_COMPILED = 0, ENG_TIER_INTERP = 1 };
+// Mixed (tests only): every other function compiled, so calls cross tiers both ways.
+enum { ENG_TIER_COMPILED = 0, ENG_TIER_INTERP = 1, ENG_TIER_MIXED = 2 };
 
 // ---- errors ----
 typedef struct {

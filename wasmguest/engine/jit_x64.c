@@ -41,7 +41,7 @@ struct eng_jit {
 
 #define JIT_PROPAGATE 0x100u
 #define JIT_FUEL 0x101u // out of fuel: HL_TRAP_HOST "fuel exhausted", as the interpreter          // a trap whose eng_error is already written
-#define JIT_STACK_BUDGET (512u << 10) // native stack compiled code may use below its first entry
+#define JIT_STACK_BUDGET (512u << 10) // without plat_stack_limit: stack below the first entry
 #define JIT_MAX_BYTES (256u << 20)    // machine code of one instance
 
 enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
@@ -1160,9 +1160,10 @@ __attribute__((weak)) void plat_code_free(void *p, size_t size) {
   (void)p;
   (void)size;
 }
+__attribute__((weak)) uintptr_t plat_stack_limit(void) { return 0; }
 
 bool eng_jit_store_init(eng_store *s) {
-  if (s->limits.tier != ENG_TIER_COMPILED) return true;
+  if (s->limits.tier != ENG_TIER_COMPILED && s->limits.tier != ENG_TIER_MIXED) return true;
   // Stores of one process share the trampoline (hosted runners create stores on threads: a
   // race makes two, harmlessly).
   if (!__atomic_load_n(&tramp, __ATOMIC_ACQUIRE) && !make_tramp()) return true; // no code memory
@@ -1205,7 +1206,7 @@ void eng_jit_instance(eng_store *s, eng_inst *in) {
       n = eng_op_len(f->code + pc, f->code_len - pc);
       ok = n && jit_supported(f->code[pc]);
     }
-    c.ok[i] = ok;
+    c.ok[i] = ok && (s->limits.tier != ENG_TIER_MIXED || i % 2 == 0);
   }
   // trap stubs: mov eax, trap; jmp [r14 + exit]
   for (uint32_t t = 0; t <= HL_TRAP_COUNT + 1; t++) {
@@ -1254,7 +1255,10 @@ NO_FN_SANITIZE uint32_t eng_jit_enter(eng_store *s, eng_func *f, uint64_t *fp, u
   c->fuel = *fuel;
   eng_error *old_err = c->err;
   uint64_t old_limit = c->rsp_limit;
-  if (!old_limit) c->rsp_limit = (uint64_t)(uintptr_t)__builtin_frame_address(0) - JIT_STACK_BUDGET;
+  if (!old_limit) {
+    uintptr_t here = (uintptr_t)__builtin_frame_address(0), lim = plat_stack_limit();
+    c->rsp_limit = lim && lim < here ? lim : here - JIT_STACK_BUDGET;
+  }
   c->depth_left = depth_left;
   c->err = err;
   eng_mem *m = f->inst->mem;

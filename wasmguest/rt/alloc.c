@@ -119,3 +119,7 @@ void plat_code_free(void *p, size_t size) {
   (void)p;
   (void)size;
 }
+
+// Compiled code stops 128 KiB above the bottom of the engine stack: below that, only the C
+// frames of host and nested calls run (main.c refuses a nested call with less than 64 KiB left).
+uintptr_t plat_stack_limit(void) { return (uintptr_t)HL_U_STACK_BASE + (128u << 10); }
