@@ -24,7 +24,7 @@ void plat_free(void *p, size_t size);
 void *plat_mem_reserve(uint64_t max_bytes);
 void plat_mem_release(void *base, uint64_t max_bytes);
 // Memory for compiled code: size bytes (a multiple of 16) whose writable view is returned and
-// whose executable view (the same bytes, never writable) is *exec. Never freed. NULL when the
+// whose executable view (the same bytes, never writable) is *exec (see plat_code_free). NULL when the
 // platform has none or it is exhausted (the engine then interprets).
 void *plat_code_alloc(size_t size, uintptr_t *exec);
 // Returns code memory no function of any store runs any more (its instance was freed).
