@@ -17,21 +17,32 @@ import (
 )
 
 func init() {
-	engines = append(engines, func(ctx context.Context) (engine, error) {
-		rt, err := host.NewRuntime(ctx, host.Config{})
-		if errors.Is(err, host.ErrNoKVM) {
-			return nil, fmt.Errorf("hlwasm: %w: %w", errEngineUnavailable, err)
-		}
-		if err != nil {
-			return nil, err
-		}
-		return &hlwasmEngine{rt: rt}, nil
-	})
+	for _, tier := range []host.Tier{host.TierCompiled, host.TierInterp} {
+		engines = append(engines, func(ctx context.Context) (engine, error) {
+			rt, err := host.NewRuntime(ctx, host.Config{Tier: tier})
+			if errors.Is(err, host.ErrNoKVM) {
+				return nil, fmt.Errorf("hlwasm: %w: %w", errEngineUnavailable, err)
+			}
+			if err != nil {
+				return nil, err
+			}
+			return &hlwasmEngine{rt: rt, tier: tier}, nil
+		})
+	}
 }
 
-type hlwasmEngine struct{ rt *host.Runtime }
+type hlwasmEngine struct {
+	rt   *host.Runtime
+	tier host.Tier
+}
 
-func (e *hlwasmEngine) Name() string                    { return "hlwasm" }
+// Name is "hlwasm" (compiled tier, the default) or "hlwasm-interp".
+func (e *hlwasmEngine) Name() string {
+	if e.tier == host.TierInterp {
+		return "hlwasm-interp"
+	}
+	return "hlwasm"
+}
 func (e *hlwasmEngine) Interruptible() bool             { return true } // ctx deadline stops the vCPU
 func (e *hlwasmEngine) Close(ctx context.Context) error { return e.rt.Close(ctx) }
 

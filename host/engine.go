@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/hlwasm/hlwasm/api"
+	"github.com/hlwasm/hlwasm/internal/abi"
 	"github.com/hlwasm/hlwasm/internal/machine"
 	"github.com/hlwasm/hlwasm/internal/wazeroengine"
 )
@@ -42,6 +43,46 @@ func ParseEngine(s string) (Engine, error) {
 		return EngineWazero, nil
 	}
 	return 0, fmt.Errorf("unknown engine %q (want microvm or wazero)", s)
+}
+
+// Tier chooses how the micro-VM engine runs Wasm code (EngineWazero ignores it).
+type Tier int
+
+const (
+	// TierCompiled compiles every function to x86-64 machine code inside the guest when the
+	// module loads (the default). Once the guest's 64 MiB code region is full, further
+	// modules are interpreted.
+	TierCompiled Tier = iota
+	// TierInterp interprets the engine's validated slot code.
+	TierInterp
+)
+
+func (t Tier) String() string {
+	switch t {
+	case TierCompiled:
+		return "compiled"
+	case TierInterp:
+		return "interp"
+	}
+	return fmt.Sprintf("Tier(%d)", int(t))
+}
+
+// ParseTier parses "compiled" or "interp".
+func ParseTier(s string) (Tier, error) {
+	switch s {
+	case "compiled":
+		return TierCompiled, nil
+	case "interp":
+		return TierInterp, nil
+	}
+	return 0, fmt.Errorf("unknown tier %q (want compiled or interp)", s)
+}
+
+func (t Tier) abi() uint32 {
+	if t == TierInterp {
+		return abi.TierInterp
+	}
+	return abi.TierCompiled
 }
 
 // instance is one sandbox's engine-specific half.

@@ -29,6 +29,8 @@ import (
 type Config struct {
 	// Engine chooses micro-VMs (the default) or in-process wazero (reduced isolation).
 	Engine Engine
+	// Tier chooses compiled code (the default) or the interpreter inside micro-VMs.
+	Tier Tier
 	// MaxMemoryPages caps every linear memory, in 64 KiB pages: a module whose initial memory
 	// is larger fails to load and memory.grow past it returns -1. Default 16384 (1 GiB).
 	MaxMemoryPages uint32
@@ -182,6 +184,7 @@ func (r *Runtime) machineConfig() machine.Config {
 		XferBytes:    r.cfg.MaxModuleBytes,
 		GuestSpin:    r.cfg.Spin,
 		MemoryBudget: r.cfg.MaxSandboxMemory,
+		Tier:         r.cfg.Tier.abi(),
 	}
 }
 

@@ -25,6 +25,7 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	maxMem := fs.String("max-memory", "", "cap on the module's linear memory, e.g. 64MiB (default 1GiB)")
 	maxSandbox := fs.String("max-sandbox-memory", "", "cap on all guest memory of the sandbox (linear memory, tables, engine data), e.g. 512MiB")
 	engine := fs.String("engine", "microvm", "microvm, or wazero (in-process: no hardware isolation)")
+	tier := fs.String("tier", "compiled", "compiled (machine code), or interp (the interpreter); micro-VM engine only")
 	witPath := fs.String("wit", "", "WIT file or directory declaring the module's world: arguments and results in WAVE")
 	world := fs.String("world", "", "with --wit: the world (default: the only one)")
 	if err := fs.Parse(args); err != nil {
@@ -39,6 +40,9 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	var err error
 	if cfg.Engine, err = host.ParseEngine(*engine); err != nil {
 		return usagef("call: --engine: %v", err)
+	}
+	if cfg.Tier, err = host.ParseTier(*tier); err != nil {
+		return usagef("call: --tier: %v", err)
 	}
 	if *maxMem != "" {
 		pages, err := parsePages(*maxMem)

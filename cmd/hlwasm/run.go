@@ -41,6 +41,7 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	maxMem := fs.String("max-memory", "", "cap on the program's linear memory, e.g. 256MiB")
 	maxSandbox := fs.String("max-sandbox-memory", "", "cap on all guest memory of the sandbox (linear memory, tables, engine data), e.g. 512MiB")
 	engine := fs.String("engine", "microvm", "microvm, or wazero (in-process: no hardware isolation)")
+	tier := fs.String("tier", "compiled", "compiled (machine code), or interp (the interpreter); micro-VM engine only")
 	if err := fs.Parse(args); err != nil {
 		return usagef("run: %v", err)
 	}
@@ -86,6 +87,9 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	var err error
 	if cfg.Engine, err = host.ParseEngine(*engine); err != nil {
 		return usagef("run: --engine: %v", err)
+	}
+	if cfg.Tier, err = host.ParseTier(*tier); err != nil {
+		return usagef("run: --tier: %v", err)
 	}
 	if *maxMem != "" {
 		if cfg.MaxMemoryPages, err = parsePages(*maxMem); err != nil {

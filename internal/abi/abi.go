@@ -11,7 +11,7 @@ package abi
 //go:generate go run ./genabi -o ../../wasmguest/include/abi.h
 
 // Version is bumped whenever anything below changes meaning.
-const Version = 1
+const Version = 2
 
 // Magic identifies a mailbox the host initialised ("HLWM").
 const Magic = 0x4d574c48
@@ -36,15 +36,23 @@ const (
 	PT1Addr        = 0xd000 // 4 KiB mappings of 2..4 MiB
 	PDMoreAddr     = 0xe000 // PDs for 1 GiB and up (one page per GiB)
 	PDMoreMax      = 16     // so guest memory is at most 17 GiB
-	MailboxAddr    = 0x20000
-	MailboxSize    = 0x1000
-	ImageBase      = 0x100000 // guest image: text (user RX), rodata (user R), data+bss (user RW)
-	ImageMax       = 0x100000
-	UStackGuard    = 0x200000 // not present
-	UStackBase     = 0x201000 // user stack for the engine (CPL3)
-	UStackTop      = 0x400000
-	XferAddr       = 0x400000 // bulk transfer window (module bytes, names); then the heap
-	SmallMapEnd    = 0x400000 // end of the 4 KiB-mapped region
+	// CodePDAddr is the supervisor page directory of the executable view of the code region:
+	// 2 MiB user read+execute (never writable) pages at CodeExecAddr mapping the same
+	// guest-physical pages as the writable, no-execute heap view at MbCodeAddr, where the
+	// compile tier writes machine code. Both views exist from boot: the page tables never change
+	// at run time and no page is writable and executable.
+	CodePDAddr   = 0x1e000
+	CodeExecAddr = 0x4000000000 // 256 GiB: above all guest memory, one PDPT entry
+	CodeMax      = 0x40000000   // the code region is at most 1 GiB (one page directory)
+	MailboxAddr  = 0x20000
+	MailboxSize  = 0x1000
+	ImageBase    = 0x100000 // guest image: text (user RX), rodata (user R), data+bss (user RW)
+	ImageMax     = 0x100000
+	UStackGuard  = 0x200000 // not present
+	UStackBase   = 0x201000 // user stack for the engine (CPL3)
+	UStackTop    = 0x400000
+	XferAddr     = 0x400000 // bulk transfer window (module bytes, names); then the heap
+	SmallMapEnd  = 0x400000 // end of the 4 KiB-mapped region
 )
 
 // Guest image header: the first bytes of the image at ImageBase.
@@ -106,7 +114,10 @@ const (
 	MbMaxPages     = 0x038 // u32, host: cap on any linear memory, in 64 KiB pages
 	MbMaxDepth     = 0x03c // u32, host: Wasm call depth limit
 	MbGuestReady   = 0x040 // u32, guest: Version once booted
-	MbHostCallSpin = 0x048 // u64, host: how long the guest spins on a host call before it parks
+	MbTier         = 0x044 // u32, host: TierCompiled or TierInterp
+	MbCodeAddr     = 0x048 // u64, host: the code region's writable view (guest-physical, 2 MiB aligned)
+	MbCodeSize     = 0x050 // u64, host: its size in bytes (a multiple of 2 MiB, at most CodeMax)
+	MbHostCallSpin = 0x058 // u64, host: how long the guest spins on a host call before it parks
 	MbReqOp        = 0x100 // u32
 	MbReqInst      = 0x104 // u32: instance id
 	MbReqIndex     = 0x108 // u32: export index
@@ -131,6 +142,12 @@ const (
 	MbStatParks    = 0xc08 // u64, guest: times parked
 	MaxValues      = 64
 	MsgMax         = 1024
+)
+
+// Execution tiers (MbTier): the engine's ENG_TIER_* values.
+const (
+	TierCompiled = 0 // compile every function to x86-64 (interpreter fallback per function)
+	TierInterp   = 1 // interpreter only
 )
 
 // Request operations (MbReqOp).

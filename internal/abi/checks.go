@@ -27,7 +27,7 @@ const page = "0x1000"
 var memoryMapChecks = func() []Check {
 	var cs []Check
 	for _, n := range []string{"GDTAddr", "IDTAddr", "TSSAddr", "KStackGuard", "KStackBase", "KStackTop",
-		"FaultAddr", "PML4Addr", "PDPTAddr", "PDAddr", "PT0Addr", "PT1Addr", "PDMoreAddr", "MailboxAddr",
+		"FaultAddr", "PML4Addr", "PDPTAddr", "PDAddr", "PT0Addr", "PT1Addr", "PDMoreAddr", "CodePDAddr", "MailboxAddr",
 		"ImageBase", "ImageMax", "UStackGuard", "UStackBase", "UStackTop", "XferAddr", "SmallMapEnd"} {
 		cs = append(cs, Check{n + "%" + page + " == 0", n + " is page aligned"})
 	}
@@ -45,7 +45,12 @@ var memoryMapChecks = func() []Check {
 		Check{"PDAddr+" + page + " <= PT0Addr", "page tables do not overlap"},
 		Check{"PT0Addr+" + page + " <= PT1Addr", "page tables do not overlap"},
 		Check{"PT1Addr+" + page + " <= PDMoreAddr", "page tables do not overlap"},
-		Check{"PDMoreAddr+PDMoreMax*" + page + " <= MailboxAddr", "the page tables end before the mailbox"},
+		Check{"PDMoreAddr+PDMoreMax*" + page + " <= CodePDAddr", "the code page directory follows the other page tables"},
+		Check{"CodePDAddr+" + page + " <= MailboxAddr", "the page tables end before the mailbox"},
+		Check{"CodeExecAddr%0x40000000 == 0", "the code region's executable view is one page directory"},
+		Check{"(PDMoreMax+1)*0x40000000 <= CodeExecAddr", "the executable view lies above all guest memory"},
+		Check{"CodeExecAddr < 0x8000000000", "the executable view lies in PML4 entry 0"},
+		Check{"CodeMax == 0x40000000", "one page directory maps the executable view"},
 		Check{"MailboxSize == " + page, "the mailbox is one page"},
 		Check{"MailboxAddr+MailboxSize <= ImageBase", "the mailbox ends before the guest image"},
 		Check{"ImageBase+ImageMax <= UStackGuard", "the guest image ends before the user stack guard"},

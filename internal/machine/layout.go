@@ -65,7 +65,12 @@ func pdFor(g uint64) uint64 {
 // Only [SmallMapEnd, eagerEnd) — the transfer window — is mapped above 4 MiB; the heap's 2 MiB
 // regions are mapped when the guest first touches them (Machine.serveLazyMap), so the host
 // knows exactly which regions a guest can have written.
-func writeLayout(mem []byte, im *image, eagerEnd uint64) {
+//
+// The code region [code, code+codeSize) is part of the lazily mapped heap (user read/write,
+// no-execute: the compile tier writes there, and snapshots and resets cover it like any heap
+// page); its executable view at abi.CodeExecAddr maps the same pages user read+execute, never
+// writable, from boot (2 MiB pages in the supervisor page directory at abi.CodePDAddr).
+func writeLayout(mem []byte, im *image, eagerEnd, code, codeSize uint64) {
 	size := uint64(len(mem))
 	vmm.WriteGDT(mem, abi.GDTAddr, abi.TSSAddr, abi.TSSLimit)
 	vmm.WriteIDT(mem, abi.IDTAddr, 32, func(i int) uint64 { return im.faultStubs + uint64(i)*abi.FaultStubSize })
@@ -80,6 +85,10 @@ func writeLayout(mem []byte, im *image, eagerEnd uint64) {
 	vmm.SetPTE(mem, abi.PDAddr, 1, abi.PT1Addr, tableRef)
 	for a := uint64(abi.SmallMapEnd); a < eagerEnd; a += hugePage {
 		mapRegion(mem, a)
+	}
+	vmm.SetPTE(mem, abi.PDPTAddr, abi.CodeExecAddr/gib, abi.CodePDAddr, tableRef)
+	for off := uint64(0); off < codeSize; off += hugePage {
+		vmm.SetPTE(mem, abi.CodePDAddr, int(off/hugePage), code+off, userRX|vmm.PTEHuge)
 	}
 
 	page := func(a, flags uint64) {
@@ -97,7 +106,7 @@ func writeLayout(mem []byte, im *image, eagerEnd uint64) {
 	span(abi.GDTAddr, abi.KStackGuard, supRW) // GDT, IDT, TSS + I/O bitmap
 	span(abi.KStackBase, abi.KStackTop, supRW)
 	span(abi.FaultAddr, abi.FaultAddr+pageSize, supRW)
-	span(abi.PML4Addr, abi.PDMoreAddr+abi.PDMoreMax*pageSize, supRW)
+	span(abi.PML4Addr, abi.CodePDAddr+pageSize, supRW)
 	span(abi.MailboxAddr, abi.MailboxAddr+abi.MailboxSize, userRW)
 	span(abi.ImageBase, im.textEnd, userRX)
 	span(im.textEnd, im.rodataEnd, userRO)

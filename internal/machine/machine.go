@@ -23,13 +23,16 @@ import (
 
 // Config sizes one micro-VM. Zero fields take the defaults below.
 type Config struct {
-	KVM          *vmm.KVM      // shared /dev/kvm handle; required
-	MaxPages     uint32        // cap on each linear memory, in 64 KiB pages (default 16384 = 1 GiB)
-	MaxCallDepth uint32        // Wasm call depth (default 10000)
-	XferBytes    uint64        // transfer window for modules and names (default 16 MiB)
-	HeapBytes    uint64        // engine heap besides linear memories (default 64 MiB)
-	MemoryBytes  uint64        // total guest memory; default fits one memory of MaxPages
-	GuestSpin    time.Duration // how long an idle guest spins on the mailbox before it parks
+	KVM          *vmm.KVM // shared /dev/kvm handle; required
+	MaxPages     uint32   // cap on each linear memory, in 64 KiB pages (default 16384 = 1 GiB)
+	MaxCallDepth uint32   // Wasm call depth (default 10000)
+	XferBytes    uint64   // transfer window for modules and names (default 16 MiB)
+	HeapBytes    uint64   // engine heap besides linear memories (default 64 MiB)
+	MemoryBytes  uint64   // total guest memory; default fits one memory of MaxPages
+	// Tier is the engine's execution tier (abi.TierCompiled, the default, or abi.TierInterp).
+	// A machine started from a snapshot file keeps the snapshot's engine, tier included.
+	Tier      uint32
+	GuestSpin time.Duration // how long an idle guest spins on the mailbox before it parks
 	// HostSpin is how long a caller spins on the reply before it blocks on the vCPU's exits.
 	// Default: 250µs when GuestSpin > 0 (longer than a VM entry on PVM, so a resumed guest is
 	// not told to park at once), none otherwise: spinning while a parked guest is resumed
@@ -58,16 +61,20 @@ type Config struct {
 }
 
 const (
-	defaultMaxPages     = 16384
-	defaultMaxDepth     = 10000
-	defaultXfer         = 16 << 20
-	defaultHeap         = 64 << 20
-	defaultHostSpin     = 250 * time.Microsecond
+	defaultMaxPages = 16384
+	defaultMaxDepth = 10000
+	defaultXfer     = 16 << 20
+	defaultHeap     = 64 << 20
+	// codeBytes is the code region of the compile tier: the first part of the heap (only the
+	// pages compiled code fills are ever touched or charged). Fixed, so the layout of a
+	// snapshot file follows from its transfer window as before.
+	codeBytes        = 64 << 20
+	defaultHostSpin  = 250 * time.Microsecond
 	defaultHostCallSpin = 50 * time.Microsecond
-	defaultRetain       = 16 << 20
-	maxGuestMemory      = (abi.PDMoreMax + 1) << 30
-	wasmPage            = 65536
-	ctxCheckInterval    = 256
+	defaultRetain    = 16 << 20
+	maxGuestMemory   = (abi.PDMoreMax + 1) << 30
+	wasmPage         = 65536
+	ctxCheckInterval = 256
 )
 
 func (c *Config) fill() error {
@@ -91,10 +98,13 @@ func (c *Config) fill() error {
 		c.HeapBytes = defaultHeap
 	}
 	if c.MemoryBytes == 0 {
-		c.MemoryBytes = abi.XferAddr + c.XferBytes + c.HeapBytes + uint64(c.MaxPages)*wasmPage
+		c.MemoryBytes = abi.XferAddr + c.XferBytes + codeBytes + c.HeapBytes + uint64(c.MaxPages)*wasmPage
 	}
 	c.MemoryBytes = roundUp(c.MemoryBytes, hugePage)
-	if c.MemoryBytes < abi.XferAddr+c.XferBytes+hugePage || c.MemoryBytes > maxGuestMemory {
+	if c.Tier != abi.TierCompiled && c.Tier != abi.TierInterp {
+		return fmt.Errorf("machine: unknown tier %d", c.Tier)
+	}
+	if c.MemoryBytes < abi.XferAddr+c.XferBytes+codeBytes+hugePage || c.MemoryBytes > maxGuestMemory {
 		return fmt.Errorf("machine: guest memory %d bytes out of range (transfer window %d, max %d)",
 			c.MemoryBytes, c.XferBytes, uint64(maxGuestMemory))
 	}
@@ -212,13 +222,16 @@ func New(ctx context.Context, cfg Config) (*Machine, error) {
 	}
 	m.mb = m.mem[abi.MailboxAddr : abi.MailboxAddr+abi.MailboxSize]
 	m.xfer = m.mem[abi.XferAddr : abi.XferAddr+cfg.XferBytes]
-	writeLayout(m.mem, im, heap)
+	writeLayout(m.mem, im, heap, heap, codeBytes)
 	m.heapStart = heap
 	m.put32(abi.MbMagic, abi.Magic)
 	m.put32(abi.MbVersion, abi.Version)
 	m.put64(abi.MbSpinCycles, cyclesFor(cfg.GuestSpin))
-	m.put64(abi.MbHeapAddr, heap)
-	m.put64(abi.MbHeapSize, cfg.MemoryBytes-heap)
+	m.put64(abi.MbCodeAddr, heap)
+	m.put64(abi.MbCodeSize, codeBytes)
+	m.put32(abi.MbTier, cfg.Tier)
+	m.put64(abi.MbHeapAddr, heap+codeBytes)
+	m.put64(abi.MbHeapSize, cfg.MemoryBytes-heap-codeBytes)
 	m.put64(abi.MbXferAddr, abi.XferAddr)
 	m.put64(abi.MbXferSize, cfg.XferBytes)
 	m.put32(abi.MbMaxPages, cfg.MaxPages)

@@ -147,7 +147,11 @@ func TestResetUnderSwap(t *testing.T) {
 				}
 				forceScanMode = mode
 				defer func() { forceScanMode = -1 }()
-				m, inst, s := benchMachine(t, Config{KVM: k})
+				// The interpreter tier: with compiled code the -race child was killed by its
+				// cgroup's limit in the last subtest (measured, 2026-12-02; why the compile
+				// tier's machines need more unswappable memory here is not yet known). The
+				// other reset tests run the compile tier.
+				m, inst, s := benchMachine(t, Config{KVM: k, Tier: abi.TierInterp})
 				if fromFile {
 					path := filepath.Join(t.TempDir(), "bench.snap")
 					var buf bytes.Buffer

@@ -19,6 +19,20 @@ var backends = map[string]func(suite string) Backend{
 // "microvm" where KVM is available.
 var defaultBackend = "wazero"
 
+// defaultAlso, when set, is a second backend run by default (the micro-VM interpreter tier
+// besides the compiled one).
+var defaultAlso = ""
+
+// BackendsFor returns the backend named by HLWASM_SPEC_BACKEND for a suite, or the default
+// ones.
+func BackendsFor(suite string) ([]Backend, error) {
+	if os.Getenv("HLWASM_SPEC_BACKEND") != "" || defaultAlso == "" {
+		b, err := BackendFor(suite)
+		return []Backend{b}, err
+	}
+	return []Backend{backends[defaultBackend](suite), backends[defaultAlso](suite)}, nil
+}
+
 // BackendFor returns the backend named by HLWASM_SPEC_BACKEND for a suite, or the default.
 func BackendFor(suite string) (Backend, error) {
 	name := os.Getenv("HLWASM_SPEC_BACKEND")

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/hlwasm/hlwasm/api"
+	"github.com/hlwasm/hlwasm/internal/abi"
 	"github.com/hlwasm/hlwasm/internal/machine"
 	"github.com/hlwasm/hlwasm/internal/wasmbin"
 )
@@ -16,8 +17,12 @@ import (
 
 func init() {
 	backends["microvm"] = func(suite string) Backend { return MicroVMBackend{Suite: suite} }
+	backends["microvm-interp"] = func(suite string) Backend {
+		return MicroVMBackend{Suite: suite, Config: machine.Config{Tier: abi.TierInterp}}
+	}
 	if machine.KVMAvailable() {
 		defaultBackend = "microvm"
+		defaultAlso = "microvm-interp" // both tiers
 	}
 }
 
@@ -43,7 +48,12 @@ const (
 var openKVM = sync.OnceValues(machine.OpenKVM)
 
 // Name implements Backend.
-func (b MicroVMBackend) Name() string { return "microvm" }
+func (b MicroVMBackend) Name() string {
+	if b.Config.Tier == abi.TierInterp {
+		return "microvm-interp"
+	}
+	return "microvm"
+}
 
 // NewStore implements Backend.
 func (b MicroVMBackend) NewStore(ctx context.Context) (Store, error) {

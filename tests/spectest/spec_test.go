@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -29,57 +30,69 @@ func optionsFromEnv() (Options, error) {
 //	HLWASM_SPEC_BACKEND=wazero go test ./tests/spectest -run TestSpec/v1 -v
 //
 // A suite the engine does not implement (Suite.Implemented false) runs too, but its failures
-// are logged, not errors: its summary line says "not implemented".
+// are logged, not errors: its summary line says "not implemented". With the micro-VM backend
+// by default both tiers run each suite: first compiled code, then the interpreter
+// (microvm-interp, its subtests named suite-interp).
 func TestSpec(t *testing.T) {
 	for _, s := range Suites {
-		suite := s.Name
-		t.Run(suite, func(t *testing.T) {
-			dir, err := SuiteDir(suite)
-			if err != nil {
-				t.Fatal(err)
+		bs, err := BackendsFor(s.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, b := range bs {
+			name := s.Name
+			if i > 0 {
+				name += "-" + strings.TrimPrefix(b.Name(), "microvm-")
 			}
-			files, err := SuiteFiles(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := BackendFor(suite)
-			if err != nil {
-				t.Fatal(err)
-			}
-			opt, err := optionsFromEnv()
-			if err != nil {
-				t.Fatal(err)
-			}
-			total := &Result{}
-			for _, name := range files {
-				t.Run(name, func(t *testing.T) {
-					res, err := RunFile(context.Background(), b, dir, name, opt)
-					if err != nil {
-						total.Failed++
-						t.Fatal(err)
-					}
-					total.Add(res)
-					fmt.Println(res)
-					for _, s := range res.Skips {
-						fmt.Println("  skipped:", s)
-					}
-					for _, f := range res.Failures {
-						if s.Implemented {
-							t.Error(f)
-						} else {
-							t.Log(f)
-						}
-					}
-				})
-			}
-			line := fmt.Sprintf("spectest: %d passed, %d failed, %d skipped", total.Passed, total.Failed, total.Skipped)
-			if total.NA > 0 {
-				line += fmt.Sprintf(", %d n/a (text-format modules)", total.NA)
-			}
-			if !s.Implemented {
-				line += " (not implemented: failures expected)"
-			}
-			fmt.Printf("%s [%s %s]\n", line, b.Name(), suite)
-		})
+			runSuite(t, name, s, b)
+		}
 	}
+}
+
+func runSuite(t *testing.T, name string, s Suite, b Backend) {
+	suite := s.Name
+	t.Run(name, func(t *testing.T) {
+		dir, err := SuiteDir(suite)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files, err := SuiteFiles(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt, err := optionsFromEnv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		total := &Result{}
+		for _, name := range files {
+			t.Run(name, func(t *testing.T) {
+				res, err := RunFile(context.Background(), b, dir, name, opt)
+				if err != nil {
+					total.Failed++
+					t.Fatal(err)
+				}
+				total.Add(res)
+				fmt.Println(res)
+				for _, s := range res.Skips {
+					fmt.Println("  skipped:", s)
+				}
+				for _, f := range res.Failures {
+					if s.Implemented {
+						t.Error(f)
+					} else {
+						t.Log(f)
+					}
+				}
+			})
+		}
+		line := fmt.Sprintf("spectest: %d passed, %d failed, %d skipped", total.Passed, total.Failed, total.Skipped)
+		if total.NA > 0 {
+			line += fmt.Sprintf(", %d n/a (text-format modules)", total.NA)
+		}
+		if !s.Implemented {
+			line += " (not implemented: failures expected)"
+		}
+		fmt.Printf("%s [%s %s]\n", line, b.Name(), suite)
+	})
 }

@@ -23,13 +23,30 @@ void plat_free(void *p, size_t size);
 // every byte in [base, base+max_bytes) is readable, writable and zero. NULL when exhausted.
 void *plat_mem_reserve(uint64_t max_bytes);
 void plat_mem_release(void *base, uint64_t max_bytes);
+// Memory for compiled code: size bytes (a multiple of 16) whose writable view is returned and
+// whose executable view (the same bytes, never writable) is *exec (see plat_code_free). NULL when the
+// platform has none or it is exhausted (the engine then interprets).
+void *plat_code_alloc(size_t size, uintptr_t *exec);
+// Returns code memory no function of any store runs any more (its instance was freed).
+void plat_code_free(void *p, size_t size);
+// The lowest native stack address compiled code may reach (deeper calls trap "call stack
+// exhausted"), leaving room below it for the C frames of host and nested calls; 0: unknown
+// (the engine then allows 512 KiB below its first entry into compiled code).
+uintptr_t plat_stack_limit(void);
 
 // ---- limits ----
 typedef struct {
   uint32_t max_memory_pages; // cap on every linear memory (initial and growth), 64 KiB pages
   uint32_t max_call_depth;   // Wasm frames; deeper calls trap with HL_TRAP_CALL_STACK_EXHAUSTED
   uint64_t fuel;             // 0 = unlimited; otherwise instructions (approx.) before HL_TRAP_HOST
+  uint32_t tier;             // ENG_TIER_*: 0 (ENG_TIER_COMPILED) compiles to machine code
 } eng_limits;
+
+// Execution tiers. Compiled: every defined function is compiled to x86-64 at instantiation
+// (jit_x64.c), falling back to the interpreter when the platform has no code memory (or it is
+// exhausted). Interpreter: never compiles.
+// Mixed (tests only): every other function compiled, so calls cross tiers both ways.
+enum { ENG_TIER_COMPILED = 0, ENG_TIER_INTERP = 1, ENG_TIER_MIXED = 2 };
 
 // ---- errors ----
 typedef struct {

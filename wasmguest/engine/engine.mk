@@ -1,6 +1,6 @@
 # engine.mk — the engine's sources and required flags, included by the guest and hosted builds.
 # Paths are relative to this directory (wasmguest/engine).
-ENGINE_SRCS := decode.c compile.c interp.c store.c host.c simd.c
+ENGINE_SRCS := decode.c compile.c interp.c store.c host.c simd.c jit_x64.c
 # -fno-math-errno: __builtin_sqrt/sqrtf compile to sqrtss/sqrtsd with no libm fallback.
 ENGINE_CFLAGS += -fno-math-errno
 # clang only: LLVM's tail duplication skips blocks with more than 16 predecessors, so all the

@@ -231,6 +231,7 @@ typedef struct eng_func {
   uint32_t host_id; // is_host: the embedder's id for plat_host_call
   bool is_host;     // calls go to plat_host_call instead of code (see eng_bind_host)
   uint32_t *handlers; uint32_t nhandlers; // code offsets of its HANDLERs, innermost first
+  void *jit_entry;  // machine code (the executable view), NULL: interpreted (jit.h)
 } eng_func;
 
 // An exception tag (a runtime object: identity is what catch compares).
@@ -300,6 +301,7 @@ struct eng_inst {
   eng_mem *own_mem;
   eng_global *own_globals; uint32_t nown_globals;
   bool code_ok; // instantiation completed (exports usable, registrable)
+  void *jit_code; size_t jit_bytes; // the compile tier's machine code (writable view), or NULL
 };
 
 typedef struct {
@@ -330,6 +332,7 @@ struct eng_store {
   eng_exn *exns;        // kept exceptions (eng_exn)
   uint32_t nkept;       // length of exns
   uint32_t collect_at;  // nkept at which eng_exn_collect runs next (0: ENG_EXN_COLLECT_MIN)
+  struct eng_jit *jit;  // the compile tier's run-time state, NULL: interpreter only (jit.h)
 };
 
 // The reference an ELEM_* item (of a validated module) stands for in instance `in`. global.get
@@ -373,6 +376,11 @@ uint64_t eng_const_bin(uint32_t op, uint64_t a, uint64_t b);
 // happens to hold an address keeps that exception.
 void eng_exn_collect(eng_store *s, const uint64_t *live_end);
 #define ENG_EXN_COLLECT_MIN 1024u
+// Linear memory and table growth (memory.grow, table.grow): the old size, or UINT32_MAX.
+uint32_t eng_mem_grow(eng_mem *m, uint32_t delta);
+uint32_t eng_table_grow(eng_table *t, uint32_t n, uint64_t v);
+void eng_trap_index(eng_error *err, uint32_t idx);
+void eng_trap_fuel(eng_error *err);
 
 // Runs f with its nparams arguments already at s->stack[0..]; results left at s->stack[0..].
 uint32_t eng_invoke(eng_store *s, eng_func *f, eng_error *err);

@@ -5,22 +5,11 @@
 // slots, and a callee's frame starts at the caller's argument slots).
 #include "internal.h"
 #include "numeric.h"
+#include "eval.h"
+#include "jit.h"
 #include "simd.h"
 
-#define CT_I uint32_t
-#define CT_L uint64_t
-#define CT_F float
-#define CT_D double
-#define LD_I(x) ((uint32_t)(x))
-#define LD_L(x) ((uint64_t)(x))
-#define LD_F(x) f32_from((uint32_t)(x))
-#define LD_D(x) f64_from((uint64_t)(x))
-#define ST_I(v) ((uint64_t)(uint32_t)(v))
-#define ST_L(v) ((uint64_t)(v))
-#define ST_F(v) ((uint64_t)f32_bits(v))
-#define ST_D(v) f64_bits(v)
-
-static uint32_t mem_grow(eng_mem *m, uint32_t delta) {
+uint32_t eng_mem_grow(eng_mem *m, uint32_t delta) {
   uint32_t old = m->pages;
   if (delta > m->cap_pages - old) return UINT32_MAX;
   m->pages = old + delta;
@@ -28,7 +17,7 @@ static uint32_t mem_grow(eng_mem *m, uint32_t delta) {
   return old;
 }
 
-static uint32_t table_grow(eng_table *t, uint32_t n, uint64_t v) {
+uint32_t eng_table_grow(eng_table *t, uint32_t n, uint64_t v) {
   uint32_t old = t->size;
   if (n > t->max - old) return UINT32_MAX;
   uint32_t ns = old + n;
@@ -59,14 +48,32 @@ static uint32_t table_grow(eng_table *t, uint32_t n, uint64_t v) {
   } while (0)
 #endif
 
-// The semantics of every N2 row as a function, ev_<name>(a, b): the fused forms (opcodes.h
-// HL_FUSED_CMP, HL_FUSED_BIN, HL_FUSED_LD) name the rows they stand for and compute with these.
-#define EV_N2(n, byte_, i1, i2, out, e)                                                        \
-  static inline __attribute__((always_inline)) CT_##out ev_##n(CT_##i1 a, CT_##i2 b) { return (CT_##out)(e); }
-#define EV_Z(...)
-HL_OPCODES(EV_Z, EV_N2, EV_Z, EV_Z, EV_Z, EV_Z, EV_Z, EV_Z, EV_Z, EV_Z)
-#undef EV_N2
-#undef EV_Z
+// Appends " <idx>" to a trap message: the reference interpreter names the element index of
+// call_indirect's traps ("uninitialized element 2").
+void eng_trap_index(eng_error *err, uint32_t idx) {
+  if (!err) return;
+  char d[12];
+  int nd = 0;
+  uint32_t v = idx;
+  do { d[nd++] = (char)('0' + v % 10); v /= 10; } while (v && nd < 11);
+  size_t at = 0;
+  while (err->msg[at]) at++;
+  if (at + (size_t)nd + 2 < sizeof err->msg) {
+    err->msg[at++] = ' ';
+    while (nd) err->msg[at++] = d[--nd];
+    err->msg[at] = 0;
+  }
+}
+
+// The trap of running out of fuel: HL_TRAP_HOST with its own message.
+void eng_trap_fuel(eng_error *err) {
+  eng_set_trap(err, HL_TRAP_HOST);
+  if (!err) return;
+  const char *m = "fuel exhausted";
+  size_t i = 0;
+  for (; m[i]; i++) err->msg[i] = m[i];
+  err->msg[i] = 0;
+}
 
 uint64_t eng_const_bin(uint32_t op, uint64_t a, uint64_t b) {
   switch (op) {
@@ -211,6 +218,7 @@ uint32_t eng_invoke(eng_store *s, eng_func *entry, eng_error *err) {
     goto done;
   }
   if (max_depth < 2 || entry->max_stack > (size_t)(stack_end - stack)) TRAP(HL_TRAP_CALL_STACK_EXHAUSTED);
+  if (entry->jit_entry) return eng_jit_enter(s, entry, stack, max_depth, &fuel, err); // compiled (jit.h)
   for (uint32_t k = entry->nparams; k < entry->nlocals; k++) fp[k] = 0;
   cb = ip = fn->code;
   RELOAD();
@@ -471,6 +479,11 @@ do_call: {
   }
   if (depth + 1 >= max_depth) TRAP(HL_TRAP_CALL_STACK_EXHAUSTED);
   uint64_t *nfp = fp + call_base;
+  if (callee->jit_entry) { // compiled: runs on the native stack with the frames left (jit.h)
+    if (eng_jit_enter(s, callee, nfp, max_depth - depth - 1, &fuel, err)) return HL_STATUS_TRAP;
+    RELOAD(); // the callee may have grown the memory
+    NEXT();
+  }
   if ((size_t)(stack_end - nfp) < callee->max_stack) TRAP(HL_TRAP_CALL_STACK_EXHAUSTED);
   frames[depth].ip = ip;
   frames[depth].fp = fp;
@@ -656,7 +669,7 @@ L_MEMORY_SIZE:
   ip += OPW_MEMORY_SIZE;
   NEXT();
 L_MEMORY_GROW:
-  R(0) = mem_grow(inst->mem, (uint32_t)R(1));
+  R(0) = eng_mem_grow(inst->mem, (uint32_t)R(1));
   ip += OPW_MEMORY_GROW;
   RELOAD();
   NEXT();
@@ -738,7 +751,7 @@ L_TABLE_GROW: {
   eng_table *t = inst->tables[ip[1]];
   uint64_t v = R(2);
   uint32_t n = (uint32_t)R(3);
-  R(0) = table_grow(t, n, v);
+  R(0) = eng_table_grow(t, n, v);
   ip += OPW_TABLE_GROW;
   NEXT();
 }
@@ -794,27 +807,9 @@ L_TABLE_FILL: {
   TRUNCOP(I64_TRUNC_F64_U, D, f64_fits_i64_u, (uint64_t)a)
 
 trap_out:
-  eng_set_trap(err, trap);
-  if (trap == HL_TRAP_HOST && err && !host_failed) {
-    const char *m = "fuel exhausted";
-    size_t i = 0;
-    for (; m[i]; i++) err->msg[i] = m[i];
-    err->msg[i] = 0;
-  }
-  if ((trap == HL_TRAP_UNDEFINED_ELEMENT || trap == HL_TRAP_UNINITIALIZED_ELEMENT) && err) {
-    // the reference interpreter names the element index: "uninitialized element 2"
-    char d[12];
-    int nd = 0;
-    uint32_t v = trap_idx;
-    do { d[nd++] = (char)('0' + v % 10); v /= 10; } while (v && nd < 11);
-    size_t at = 0;
-    while (err->msg[at]) at++;
-    if (at + (size_t)nd + 2 < sizeof err->msg) {
-      err->msg[at++] = ' ';
-      while (nd) err->msg[at++] = d[--nd];
-      err->msg[at] = 0;
-    }
-  }
+  if (trap == HL_TRAP_HOST && !host_failed) eng_trap_fuel(err);
+  else eng_set_trap(err, trap);
+  if (trap == HL_TRAP_UNDEFINED_ELEMENT || trap == HL_TRAP_UNINITIALIZED_ELEMENT) eng_trap_index(err, trap_idx);
   return HL_STATUS_TRAP;
 no_memory:
   eng_set_error(err, HL_STATUS_NO_MEMORY, "out of memory (exception)");

@@ -1,5 +1,6 @@
 // store.c — stores, instantiation (linking, segment initialization, start) and the host-facing API.
 #include "internal.h"
+#include "jit.h"
 
 #define DEFAULT_CALL_DEPTH 10000u
 #define MAX_CALL_DEPTH_CAP 1000000u
@@ -18,7 +19,7 @@ eng_store *eng_store_new(const eng_limits *limits) {
   s->stack = eng_xalloc((size_t)s->stack_slots * 8);
   s->max_frames = s->limits.max_call_depth;
   s->frames = eng_xalloc((size_t)s->max_frames * sizeof(eng_frame));
-  if (!s->stack || !s->frames) {
+  if (!s->stack || !s->frames || !eng_jit_store_init(s)) {
     eng_store_free(s);
     return NULL;
   }
@@ -119,6 +120,7 @@ void eng_exn_collect(eng_store *s, const uint64_t *live_end) {
 
 static void inst_free(eng_inst *in) {
   if (!in) return;
+  if (in->jit_code) plat_code_free(in->jit_code, in->jit_bytes);
   for (uint32_t i = 0; i < in->nown_funcs; i++) {
     eng_xfree(in->own_funcs[i].code);
     eng_xfree(in->own_funcs[i].handlers);
@@ -162,6 +164,7 @@ void eng_store_free(eng_store *s) {
     s->exns = x->next;
     eng_xfree(x);
   }
+  eng_jit_store_free(s);
   eng_xfree(s);
 }
 
@@ -465,6 +468,7 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
   // even if initialization traps).
   uint32_t id;
   if (add_instance(s, in, &id)) { st = oom(err); goto fail; }
+  eng_jit_instance(s, in); // compile tier (jit.h); functions it does not compile stay interpreted
   // Active and declarative segments are dropped once applied: their items are freed.
   for (uint32_t i = 0; i < m->nelems; i++) {
     eng_elemseg *es = &m->elems[i];

@@ -1,11 +1,13 @@
 // plat_hosted.c — the engine's platform services (engine.h, plat_*) on Linux libc, for the hosted
 // builds: the spec test runner, unit tests and fuzz targets. plat_host_call dispatches to a
 // handler the program installs (plat_hosted.h).
-#define _DEFAULT_SOURCE // MAP_ANONYMOUS, MAP_NORESERVE
+#define _GNU_SOURCE // MAP_ANONYMOUS, MAP_NORESERVE, memfd_create
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "../engine/engine.h"
 #include "plat_hosted.h"
@@ -40,6 +42,59 @@ void plat_mem_release(void *base, uint64_t max_bytes) {
   if (base == NULL) return;
   if (max_bytes == 0) max_bytes = 1;
   munmap(base, (size_t)max_bytes);
+}
+
+// Code memory as in the guest: one memfd mapped twice, read-write (the compiler writes it) and
+// read-execute (the code runs from it), never both at one address. Reserved lazily and bump
+// allocated (stores of one process share it; see plat_code_free).
+#define CODE_BYTES ((size_t)1 << 30)
+static uint8_t *code_w, *code_x;
+static size_t code_used, code_live; // bytes handed out, blocks not yet freed
+static size_t code_keep;            // the first block (the engine's trampoline) stays
+
+static pthread_mutex_t code_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void *code_alloc_locked(size_t size, uintptr_t *exec) {
+  if (!code_w) {
+    int fd = memfd_create("hlwasm-code", MFD_CLOEXEC);
+    if (fd < 0) return NULL;
+    if (ftruncate(fd, (off_t)CODE_BYTES) != 0) { close(fd); return NULL; }
+    void *w = mmap(NULL, CODE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+    void *x = mmap(NULL, CODE_BYTES, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_NORESERVE, fd, 0);
+    close(fd);
+    if (w == MAP_FAILED || x == MAP_FAILED) {
+      if (w != MAP_FAILED) munmap(w, CODE_BYTES);
+      if (x != MAP_FAILED) munmap(x, CODE_BYTES);
+      return NULL;
+    }
+    code_w = w;
+    code_x = x;
+  }
+  size = (size + 15) & ~(size_t)15;
+  if (size > CODE_BYTES - code_used) return NULL;
+  uint8_t *p = code_w + code_used;
+  *exec = (uintptr_t)(code_x + code_used);
+  code_used += size;
+  if (code_keep == 0) code_keep = code_used;
+  else code_live++;
+  return p;
+}
+
+// Once every instance's code is freed (a fuzzer's store per input), the region is reused from
+// the start, so a long run neither runs out of it nor grows without bound.
+void plat_code_free(void *p, size_t size) {
+  (void)p;
+  (void)size;
+  pthread_mutex_lock(&code_mu);
+  if (code_live && --code_live == 0) code_used = code_keep;
+  pthread_mutex_unlock(&code_mu);
+}
+
+void *plat_code_alloc(size_t size, uintptr_t *exec) {
+  pthread_mutex_lock(&code_mu);
+  void *p = code_alloc_locked(size, exec);
+  pthread_mutex_unlock(&code_mu);
+  return p;
 }
 
 static plat_hosted_host_fn host_call;

@@ -845,7 +845,9 @@ static void usage(void) {
           "  -stack KIB      native stack for the engine (default 1024)\n"
           "  -pages N        eng_limits.max_memory_pages (default 65536)\n"
           "  -depth N        eng_limits.max_call_depth (default 10000)\n"
-          "  -fuel N         eng_limits.fuel (default 0, unlimited)\n");
+          "  -fuel N         eng_limits.fuel (default 0, unlimited)\n"
+          "  -interp         interpreter only (default: the compile tier)\n"
+          "  -mixed          every other function compiled (calls cross tiers both ways)\n");
   exit(2);
 }
 
@@ -874,6 +876,8 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "-pages") == 0) opt.limits.max_memory_pages = (uint32_t)num_arg(argc, argv, &i);
     else if (strcmp(a, "-depth") == 0) opt.limits.max_call_depth = (uint32_t)num_arg(argc, argv, &i);
     else if (strcmp(a, "-fuel") == 0) opt.limits.fuel = num_arg(argc, argv, &i);
+    else if (strcmp(a, "-interp") == 0) opt.limits.tier = ENG_TIER_INTERP;
+    else if (strcmp(a, "-mixed") == 0) opt.limits.tier = ENG_TIER_MIXED;
     else if (strcmp(a, "-skip") == 0 && i + 1 < argc) add_skip(argv[++i]);
     else if (strcmp(a, "-skiplist") == 0 && i + 1 < argc) load_skiplist(argv[++i]);
     else if (a[0] == '-') usage();

@@ -8,7 +8,7 @@
 #define HL_U(x) x##ULL
 #endif
 
-#define HL_VERSION HL_U(0x1)
+#define HL_VERSION HL_U(0x2)
 
 #define HL_MAGIC HL_U(0x4d574c48)
 
@@ -28,6 +28,9 @@
 #define HL_PT1_ADDR HL_U(0xd000)
 #define HL_PD_MORE_ADDR HL_U(0xe000)
 #define HL_PD_MORE_MAX HL_U(0x10)
+#define HL_CODE_PD_ADDR HL_U(0x1e000)
+#define HL_CODE_EXEC_ADDR HL_U(0x4000000000)
+#define HL_CODE_MAX HL_U(0x40000000)
 #define HL_MAILBOX_ADDR HL_U(0x20000)
 #define HL_MAILBOX_SIZE HL_U(0x1000)
 #define HL_IMAGE_BASE HL_U(0x100000)
@@ -77,7 +80,10 @@
 #define HL_MB_MAX_PAGES HL_U(0x38)
 #define HL_MB_MAX_DEPTH HL_U(0x3c)
 #define HL_MB_GUEST_READY HL_U(0x40)
-#define HL_MB_HOST_CALL_SPIN HL_U(0x48)
+#define HL_MB_TIER HL_U(0x44)
+#define HL_MB_CODE_ADDR HL_U(0x48)
+#define HL_MB_CODE_SIZE HL_U(0x50)
+#define HL_MB_HOST_CALL_SPIN HL_U(0x58)
 #define HL_MB_REQ_OP HL_U(0x100)
 #define HL_MB_REQ_INST HL_U(0x104)
 #define HL_MB_REQ_INDEX HL_U(0x108)
@@ -102,6 +108,9 @@
 #define HL_MB_STAT_PARKS HL_U(0xc08)
 #define HL_MAX_VALUES HL_U(0x40)
 #define HL_MSG_MAX HL_U(0x400)
+
+#define HL_TIER_COMPILED HL_U(0x0)
+#define HL_TIER_INTERP HL_U(0x1)
 
 #define HL_OP_NOP HL_U(0x0)
 #define HL_OP_LOAD HL_U(0x1)
@@ -184,6 +193,7 @@ _Static_assert((HL_PD_ADDR % 0x1000) == 0, "PDAddr is page aligned");
 _Static_assert((HL_PT0_ADDR % 0x1000) == 0, "PT0Addr is page aligned");
 _Static_assert((HL_PT1_ADDR % 0x1000) == 0, "PT1Addr is page aligned");
 _Static_assert((HL_PD_MORE_ADDR % 0x1000) == 0, "PDMoreAddr is page aligned");
+_Static_assert((HL_CODE_PD_ADDR % 0x1000) == 0, "CodePDAddr is page aligned");
 _Static_assert((HL_MAILBOX_ADDR % 0x1000) == 0, "MailboxAddr is page aligned");
 _Static_assert((HL_IMAGE_BASE % 0x1000) == 0, "ImageBase is page aligned");
 _Static_assert((HL_IMAGE_MAX % 0x1000) == 0, "ImageMax is page aligned");
@@ -205,7 +215,12 @@ _Static_assert((HL_PDPT_ADDR + 0x1000) <= HL_PD_ADDR, "page tables do not overla
 _Static_assert((HL_PD_ADDR + 0x1000) <= HL_PT0_ADDR, "page tables do not overlap");
 _Static_assert((HL_PT0_ADDR + 0x1000) <= HL_PT1_ADDR, "page tables do not overlap");
 _Static_assert((HL_PT1_ADDR + 0x1000) <= HL_PD_MORE_ADDR, "page tables do not overlap");
-_Static_assert((HL_PD_MORE_ADDR + (HL_PD_MORE_MAX * 0x1000)) <= HL_MAILBOX_ADDR, "the page tables end before the mailbox");
+_Static_assert((HL_PD_MORE_ADDR + (HL_PD_MORE_MAX * 0x1000)) <= HL_CODE_PD_ADDR, "the code page directory follows the other page tables");
+_Static_assert((HL_CODE_PD_ADDR + 0x1000) <= HL_MAILBOX_ADDR, "the page tables end before the mailbox");
+_Static_assert((HL_CODE_EXEC_ADDR % 0x40000000) == 0, "the code region's executable view is one page directory");
+_Static_assert(((HL_PD_MORE_MAX + 1) * 0x40000000) <= HL_CODE_EXEC_ADDR, "the executable view lies above all guest memory");
+_Static_assert(HL_CODE_EXEC_ADDR < 0x8000000000, "the executable view lies in PML4 entry 0");
+_Static_assert(HL_CODE_MAX == 0x40000000, "one page directory maps the executable view");
 _Static_assert(HL_MAILBOX_SIZE == 0x1000, "the mailbox is one page");
 _Static_assert((HL_MAILBOX_ADDR + HL_MAILBOX_SIZE) <= HL_IMAGE_BASE, "the mailbox ends before the guest image");
 _Static_assert((HL_IMAGE_BASE + HL_IMAGE_MAX) <= HL_U_STACK_GUARD, "the guest image ends before the user stack guard");
@@ -254,7 +269,13 @@ _Static_assert((HL_MB_MAX_PAGES + 4) <= HL_MB_MAX_DEPTH, "MbMaxPages ends before
 _Static_assert((HL_MB_MAX_DEPTH % 4) == 0, "MbMaxDepth is aligned to its element size");
 _Static_assert((HL_MB_MAX_DEPTH + 4) <= HL_MB_GUEST_READY, "MbMaxDepth ends before MbGuestReady");
 _Static_assert((HL_MB_GUEST_READY % 4) == 0, "MbGuestReady is aligned to its element size");
-_Static_assert((HL_MB_GUEST_READY + 4) <= HL_MB_HOST_CALL_SPIN, "MbGuestReady ends before MbHostCallSpin");
+_Static_assert((HL_MB_GUEST_READY + 4) <= HL_MB_TIER, "MbGuestReady ends before MbTier");
+_Static_assert((HL_MB_TIER % 4) == 0, "MbTier is aligned to its element size");
+_Static_assert((HL_MB_TIER + 4) <= HL_MB_CODE_ADDR, "MbTier ends before MbCodeAddr");
+_Static_assert((HL_MB_CODE_ADDR % 8) == 0, "MbCodeAddr is aligned to its element size");
+_Static_assert((HL_MB_CODE_ADDR + 8) <= HL_MB_CODE_SIZE, "MbCodeAddr ends before MbCodeSize");
+_Static_assert((HL_MB_CODE_SIZE % 8) == 0, "MbCodeSize is aligned to its element size");
+_Static_assert((HL_MB_CODE_SIZE + 8) <= HL_MB_HOST_CALL_SPIN, "MbCodeSize ends before MbHostCallSpin");
 _Static_assert((HL_MB_HOST_CALL_SPIN % 8) == 0, "MbHostCallSpin is aligned to its element size");
 _Static_assert((HL_MB_HOST_CALL_SPIN + 8) <= HL_MB_REQ_OP, "MbHostCallSpin ends before MbReqOp");
 _Static_assert((HL_MB_REQ_OP % 4) == 0, "MbReqOp is aligned to its element size");

@@ -93,3 +93,33 @@ void plat_mem_release(void *base, uint64_t max_bytes) {
   (void)base;
   (void)max_bytes;
 }
+
+// Code memory (plat_code_alloc): bump allocated from the code region, never freed (a store
+// lives as long as its VM). The host maps the region twice: writable and no-execute here,
+// read+execute and never writable at HL_CODE_EXEC_ADDR.
+static uintptr_t code_lo, code_hi, code_base;
+
+void code_init(uint64_t base, uint64_t size) {
+  if (size > HL_CODE_MAX) size = 0; // not a layout this runtime knows: no compile tier
+  code_base = code_lo = (uintptr_t)base;
+  code_hi = (uintptr_t)(base + size);
+}
+
+void *plat_code_alloc(size_t size, uintptr_t *exec) {
+  size = (size + 15) & ~(size_t)15;
+  if (size > code_hi - code_lo) return NULL;
+  uintptr_t p = code_lo;
+  code_lo += size;
+  *exec = (uintptr_t)HL_CODE_EXEC_ADDR + (p - code_base);
+  return (void *)p;
+}
+
+// A store lives as long as its VM: code memory is never handed back.
+void plat_code_free(void *p, size_t size) {
+  (void)p;
+  (void)size;
+}
+
+// Compiled code stops 128 KiB above the bottom of the engine stack: below that, only the C
+// frames of host and nested calls run (main.c refuses a nested call with less than 64 KiB left).
+uintptr_t plat_stack_limit(void) { return (uintptr_t)HL_U_STACK_BASE + (128u << 10); }

@@ -247,8 +247,10 @@ _Noreturn void rt_main(void) {
   if (MB_U32(HL_MB_MAGIC) != HL_MAGIC || MB_U32(HL_MB_VERSION) != HL_VERSION)
     rt_panic("mailbox magic or ABI version mismatch");
   heap_init(MB_U64(HL_MB_HEAP_ADDR), MB_U64(HL_MB_HEAP_SIZE));
+  code_init(MB_U64(HL_MB_CODE_ADDR), MB_U64(HL_MB_CODE_SIZE));
   eng_limits lim = {.max_memory_pages = MB_U32(HL_MB_MAX_PAGES),
-                    .max_call_depth = MB_U32(HL_MB_MAX_DEPTH)};
+                    .max_call_depth = MB_U32(HL_MB_MAX_DEPTH),
+                    .tier = MB_U32(HL_MB_TIER)};
   store = eng_store_new(&lim);
   if (!store) rt_panic("out of memory creating the store");
   MB_U32(HL_MB_GUEST_READY) = HL_VERSION;

@@ -18,6 +18,9 @@ void *memmove(void *dst, const void *src, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 
 void heap_init(uint64_t base, uint64_t size);
+// code_init sets the code region (its writable view; the executable view is at
+// HL_CODE_EXEC_ADDR) that plat_code_alloc hands out.
+void code_init(uint64_t base, uint64_t size);
 
 // rt_define_host defines the host function table that comes with OpLoad (hostmod.c).
 uint32_t rt_define_host(eng_store *store, const uint8_t *p, size_t len, uint32_t count, eng_error *err);

@@ -84,7 +84,7 @@ int main(int argc, char **argv) {
     const char *base = strrchr(argv[a], '/');
     base = base ? base + 1 : argv[a];
     for (int fuel = 0; fuel < 2; fuel++) {
-      eng_limits lim = {256, 10000, fuel ? 1000000 : 0};
+      eng_limits lim = {256, 10000, fuel ? 1000000 : 0, ENG_TIER_COMPILED};
       eng_store *s = eng_store_new(&lim);
       eng_module m;
       eng_error err;

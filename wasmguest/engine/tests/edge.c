@@ -146,7 +146,7 @@ int main(int argc, char **argv) {
 
   // fuel, call depth, memory/table growth, host boundary
   {
-    eng_limits lim = {10, 100, 100000};
+    eng_limits lim = {10, 100, 100000, ENG_TIER_COMPILED};
     eng_store *s = eng_store_new(&lim);
     snprintf(path, sizeof path, "%s/edge.wasm", dir);
     b = readf(path, &n);
@@ -204,7 +204,7 @@ int main(int argc, char **argv) {
   }
   // the operand-slot compiler: pending locals/constants, retargeting, fusion
   {
-    eng_limits lim = {10, 100, 0};
+    eng_limits lim = {10, 100, 0, ENG_TIER_COMPILED};
     eng_store *s = eng_store_new(&lim);
     snprintf(path, sizeof path, "%s/slots.wasm", dir);
     b = readf(path, &n);
@@ -243,7 +243,7 @@ int main(int argc, char **argv) {
   }
   // memory larger than the engine cap
   {
-    eng_limits lim = {1, 100, 0};
+    eng_limits lim = {1, 100, 0, ENG_TIER_COMPILED};
     eng_store *s = eng_store_new(&lim);
     snprintf(path, sizeof path, "%s/edge.wasm", dir);
     b = readf(path, &n);
@@ -256,7 +256,7 @@ int main(int argc, char **argv) {
   }
   // nesting beyond the limit, within the limit, huge frames
   {
-    eng_limits lim = {10, 1000000, 0};
+    eng_limits lim = {10, 1000000, 0, ENG_TIER_COMPILED};
     eng_store *s = eng_store_new(&lim);
     uint8_t *m = nested(70000, &n);
     st = eng_instantiate(s, m, n, &inst, &err);
@@ -289,7 +289,7 @@ int main(int argc, char **argv) {
   }
   // garbage and truncations of a valid module never crash
   {
-    eng_limits lim = {10, 100, 1000};
+    eng_limits lim = {10, 100, 1000, ENG_TIER_COMPILED};
     eng_store *s = eng_store_new(&lim);
     snprintf(path, sizeof path, "%s/edge.wasm", dir);
     b = readf(path, &n);

@@ -10,6 +10,14 @@
 
 #include "../internal.h"
 
+// RUNALL_TIER=interp|mixed picks the engine tier (default: compiled), for tier differential runs.
+static uint32_t tier_from_env(void) {
+  const char *t = getenv("RUNALL_TIER");
+  if (t && strcmp(t, "interp") == 0) return ENG_TIER_INTERP;
+  if (t && strcmp(t, "mixed") == 0) return ENG_TIER_MIXED;
+  return ENG_TIER_COMPILED;
+}
+
 int main(int argc, char **argv) {
   static uint8_t buf[1 << 22];
   for (int a = 1; a < argc; a++) {
@@ -17,7 +25,7 @@ int main(int argc, char **argv) {
     if (!f) continue;
     size_t n = fread(buf, 1, sizeof buf, f);
     fclose(f);
-    eng_limits lim = {256, 10000, 20000000};
+    eng_limits lim = {256, 10000, 20000000, tier_from_env()};
     eng_store *s = eng_store_new(&lim);
     eng_error err;
     uint32_t inst;

@@ -60,7 +60,7 @@ int main(int argc, char **argv) {
   static uint8_t buf[16 << 20];
   size_t n = fread(buf, 1, sizeof buf, f);
   fclose(f);
-  eng_limits lim = {65536, 10000, 0};
+  eng_limits lim = {65536, 10000, 0, getenv("TIER_INTERP") ? ENG_TIER_INTERP : ENG_TIER_COMPILED};
   eng_store *s = eng_store_new(&lim);
   eng_error err;
   uint32_t inst;

@@ -1,0 +1,23 @@
+// jit.h — the compile tier (jit_x64.c): validated slot code (compile.c) to x86-64 machine code.
+#ifndef HL_ENGINE_JIT_H
+#define HL_ENGINE_JIT_H
+
+#include "internal.h"
+
+// Sets up s->jit when the store's tier is ENG_TIER_COMPILED and the platform has code memory; otherwise leaves it NULL (interpreter only). false: out of memory.
+bool eng_jit_store_init(eng_store *s);
+void eng_jit_store_free(eng_store *s);
+
+// Compiles every defined function of instance in (its imports, tables, globals and memory
+// resolved) and sets their jit_entry. Functions it cannot compile stay interpreted; nothing
+// fails (no code memory left: the instance is interpreted).
+void eng_jit_instance(eng_store *s, eng_inst *in);
+
+// Runs compiled function f with its frame at fp (arguments in place), allowing depth_left
+// further Wasm frames (this one included); *fuel is the fuel left (compiled code runs the same
+// FUEL instructions as the interpreter; read only when fuel is on) and is updated.
+// HL_STATUS_OK or HL_STATUS_TRAP (err set).
+uint32_t eng_jit_enter(eng_store *s, eng_func *f, uint64_t *fp, uint32_t depth_left, uint64_t *fuel,
+                       eng_error *err);
+
+#endif

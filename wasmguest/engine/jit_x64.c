@@ -1,0 +1,1303 @@
+// jit_x64.c — the compile tier: translates each function's validated slot code (compile.c, the
+// words the interpreter runs) into x86-64, one template per slot instruction. See README.md
+// "Compile tier" for the design, the register conventions and what stays a call into C.
+//
+// Register conventions of compiled code (all callee-saved in the SysV ABI, so calls into C keep
+// them): rbx = frame base fp (slot k is [rbx + 8k]), r12 = linear memory base, r13 = its size in
+// bytes, r14 = the store's eng_jit. rax, rcx, rdx, rsi, rdi, r8-r11, xmm0, xmm1 are scratch.
+// Wasm calls between compiled functions of one instance are native call/ret with the callee's
+// frame at the caller's argument slots (as in the interpreter); every other call goes through C.
+// A trap jumps to the trampoline's exit, which unwinds the native stack to the innermost
+// eng_jit_enter.
+#include "jit.h"
+
+#include "eval.h"
+#include "numeric.h"
+#include "simd.h"
+
+#define JOFF(t, f) __builtin_offsetof(t, f)
+
+// Run-time state of compiled code (r14). Nested entries (compiled -> C -> compiled) save and
+// restore the fields they change.
+typedef struct eng_jit eng_jit;
+struct eng_jit {
+  uint64_t saved_rsp;   // native stack of the innermost trampoline (the trap exit unwinds to it)
+  uint64_t rsp_limit;   // compiled prologues trap "call stack exhausted" below this
+  uint64_t *stack_end;  // end of the value stack
+  uint32_t depth_left;  // Wasm frames that may still be pushed
+  uint32_t pad_;
+  uintptr_t exit;       // the trampoline's exit (trap stubs jump there with eax = trap)
+  eng_store *s;
+  eng_error *err;       // where nested calls report
+  uint64_t fuel;        // fuel left (when eng_limits.fuel is set: FUEL instructions count it)
+};
+
+// Calls into generated code carry no function-type signature for UBSan's -fsanitize=function.
+#if defined(__clang__)
+#define NO_FN_SANITIZE __attribute__((no_sanitize("function")))
+#else
+#define NO_FN_SANITIZE
+#endif
+
+#define JIT_PROPAGATE 0x100u
+#define JIT_FUEL 0x101u // out of fuel: HL_TRAP_HOST "fuel exhausted", as the interpreter          // a trap whose eng_error is already written
+#define JIT_STACK_BUDGET (512u << 10) // without plat_stack_limit: stack below the first entry
+#define JIT_MAX_BYTES (256u << 20)    // machine code of one instance
+
+enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
+enum { CC_O, CC_NO, CC_B, CC_AE, CC_E, CC_NE, CC_BE, CC_A, CC_S, CC_NS, CC_P, CC_NP, CC_L, CC_GE, CC_LE, CC_G };
+enum { G_ADD = 0, G_OR = 1, G_AND = 4, G_SUB = 5, G_XOR = 6, G_CMP = 7 };        // group-1 digits
+enum { SH_ROL = 0, SH_ROR = 1, SH_SHL = 4, SH_SHR = 5, SH_SAR = 7 };              // group-2 digits
+
+typedef struct { uint32_t pos, target; } fixup;
+
+typedef struct {
+  uint8_t *b;
+  size_t n, cap;
+  bool bad;                         // out of memory or too big: the instance stays interpreted
+  fixup *fx; size_t nfx, capfx;     // branches to word offsets of the current function
+  fixup *cx; size_t ncx, capcx;     // direct calls to defined function `target`
+  uint32_t stub[HL_TRAP_COUNT + 1]; // trap stubs; [0] = the dynamic one (eax set)
+  uint32_t fuel_stub;
+} J;
+
+// ------------------------------------------------------------------ byte emission
+static void eb(J *j, uint8_t x) {
+  if (j->n == j->cap) {
+    size_t nc = j->cap ? j->cap * 2 : 65536;
+    uint8_t *p = nc <= JIT_MAX_BYTES ? eng_xrealloc(j->b, j->cap, nc) : NULL;
+    if (!p) { j->bad = true; j->n = 0; return; }
+    j->b = p;
+    j->cap = nc;
+  }
+  j->b[j->n++] = x;
+}
+static void e32(J *j, uint32_t v) { for (int i = 0; i < 4; i++) eb(j, (uint8_t)(v >> (8 * i))); }
+static void e64(J *j, uint64_t v) { e32(j, (uint32_t)v); e32(j, (uint32_t)(v >> 32)); }
+static void patch32(J *j, uint32_t pos, uint32_t v) {
+  if (j->bad) return;
+  for (int i = 0; i < 4; i++) j->b[pos + i] = (uint8_t)(v >> (8 * i));
+}
+static bool push_fix(fixup **a, size_t *n, size_t *cap, uint32_t pos, uint32_t target) {
+  if (*n == *cap) {
+    size_t nc = *cap ? *cap * 2 : 256;
+    fixup *p = eng_xrealloc(*a, *cap * sizeof(fixup), nc * sizeof(fixup));
+    if (!p) return false;
+    *a = p;
+    *cap = nc;
+  }
+  (*a)[(*n)++] = (fixup){pos, target};
+  return true;
+}
+
+static void eop(J *j, uint32_t op) {
+  if (op > 0xffff) eb(j, (uint8_t)(op >> 16));
+  if (op > 0xff) eb(j, (uint8_t)(op >> 8));
+  eb(j, (uint8_t)op);
+}
+static void rex(J *j, int w, int r, int x, int b) {
+  uint8_t v = (uint8_t)(0x40 | (w ? 8 : 0) | ((r >> 3) & 1) << 2 | ((x >> 3) & 1) << 1 | ((b >> 3) & 1));
+  if (v != 0x40) eb(j, v);
+}
+
+typedef struct { int base, index, scale; int32_t disp; } M; // [base + index << scale + disp]
+static M MS(uint32_t slot) { return (M){RBX, -1, 0, (int32_t)(slot * 8u)}; }
+static M MB(int base, int32_t d) { return (M){base, -1, 0, d}; }
+
+// op reg, [mem] with an optional mandatory prefix (0x66, 0xf2, 0xf3) and REX.W.
+static void om(J *j, int pfx, int w, uint32_t op, int reg, M m) {
+  if (pfx) eb(j, (uint8_t)pfx);
+  rex(j, w, reg, m.index < 0 ? 0 : m.index, m.base);
+  eop(j, op);
+  int mod = m.disp >= -128 && m.disp <= 127 ? 1 : 2; // never mod 0: no rbp/r13 special case
+  if (m.index < 0 && (m.base & 7) != 4) {
+    eb(j, (uint8_t)(mod << 6 | (reg & 7) << 3 | (m.base & 7)));
+  } else {
+    eb(j, (uint8_t)(mod << 6 | (reg & 7) << 3 | 4));
+    eb(j, (uint8_t)(m.scale << 6 | ((m.index < 0 ? 4 : m.index) & 7) << 3 | (m.base & 7)));
+  }
+  if (mod == 1) eb(j, (uint8_t)m.disp);
+  else e32(j, (uint32_t)m.disp);
+}
+// op reg, rm (register direct).
+static void orr(J *j, int pfx, int w, uint32_t op, int reg, int rm) {
+  if (pfx) eb(j, (uint8_t)pfx);
+  rex(j, w, reg, 0, rm);
+  eop(j, op);
+  eb(j, (uint8_t)(0xc0 | (reg & 7) << 3 | (rm & 7)));
+}
+
+static void ld(J *j, int w, int r, M m) { om(j, 0, w, 0x8b, r, m); }
+static void st(J *j, int w, M m, int r) { om(j, 0, w, 0x89, r, m); }
+static void movri(J *j, int r, uint64_t v) {
+  if (v <= 0xffffffffu) {
+    rex(j, 0, 0, 0, r);
+    eb(j, (uint8_t)(0xb8 + (r & 7)));
+    e32(j, (uint32_t)v);
+  } else {
+    rex(j, 1, 0, 0, r);
+    eb(j, (uint8_t)(0xb8 + (r & 7)));
+    e64(j, v);
+  }
+}
+static void movrp(J *j, int r, const void *p) { movri(j, r, (uint64_t)(uintptr_t)p); }
+static bool fits8(int64_t v) { return v >= -128 && v <= 127; }
+static bool fits32(int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; }
+static void alu_ri(J *j, int w, int g, int r, int32_t imm) {
+  if (fits8(imm)) { orr(j, 0, w, 0x83, g, r); eb(j, (uint8_t)imm); }
+  else { orr(j, 0, w, 0x81, g, r); e32(j, (uint32_t)imm); }
+}
+static void alu_mi(J *j, int w, int g, M m, int32_t imm) {
+  if (fits8(imm)) { om(j, 0, w, 0x83, g, m); eb(j, (uint8_t)imm); }
+  else { om(j, 0, w, 0x81, g, m); e32(j, (uint32_t)imm); }
+}
+static void alu_rm(J *j, int w, int g, int r, M m) { om(j, 0, w, (uint32_t)(g * 8 + 3), r, m); }
+static void alu_rr(J *j, int w, int g, int r, int rm) { orr(j, 0, w, (uint32_t)(g * 8 + 3), r, rm); }
+static void setcc_rax(J *j, int cc) {
+  orr(j, 0, 0, 0x0f90u | (uint32_t)cc, 0, RAX);
+  orr(j, 0, 0, 0x0fb6, RAX, RAX); // movzx eax, al
+}
+static void lea(J *j, int r, M m) { om(j, 0, 1, 0x8d, r, m); }
+// rel32 jumps: return the position of the rel32 field.
+static uint32_t jcc32(J *j, int cc) { eb(j, 0x0f); eb(j, (uint8_t)(0x80 + cc)); e32(j, 0); return (uint32_t)j->n - 4; }
+static uint32_t jmp32(J *j) { eb(j, 0xe9); e32(j, 0); return (uint32_t)j->n - 4; }
+static void here(J *j, uint32_t pos) { patch32(j, pos, (uint32_t)(j->n - (pos + 4))); }
+static void to_stub(J *j, uint32_t pos, uint32_t trap) { patch32(j, pos, j->stub[trap] - (pos + 4)); }
+static void jstub(J *j, int cc, uint32_t trap) { to_stub(j, jcc32(j, cc), trap); }
+static void jword(J *j, int cc, uint32_t target) { // to a word offset of the current function
+  uint32_t p = cc < 0 ? jmp32(j) : jcc32(j, cc);
+  if (!push_fix(&j->fx, &j->nfx, &j->capfx, p, target)) j->bad = true;
+}
+static void call_abs(J *j, const void *fn) { movrp(j, RAX, fn); orr(j, 0, 0, 0xff, 2, RAX); }
+
+// ------------------------------------------------------------------ run-time helpers (C)
+static uint32_t (*tramp)(eng_jit *, uint64_t *, void *, uint8_t *, uint64_t);
+static uintptr_t tramp_exit;
+
+NO_FN_SANITIZE static uint32_t jit_call_slow(eng_jit *c, eng_func *callee, uint64_t *cfp, eng_inst *caller) {
+  eng_store *s = c->s;
+  uint32_t saved_base = s->nest_base, saved_frames = s->nest_frames;
+  if (callee->is_host) { // as the interpreter's do_call
+    uint32_t need = callee->nparams > callee->nresults ? callee->nparams : callee->nresults;
+    if ((size_t)(c->stack_end - cfp) < need) return HL_TRAP_CALL_STACK_EXHAUSTED;
+    s->nest_base = (uint32_t)(cfp - s->stack) + need;
+    s->nest_frames = s->max_frames - c->depth_left;
+    s->in_host++;
+    eng_mem *m = caller->mem;
+    uint32_t hst = plat_host_call(callee->host_id, cfp, callee->nparams, callee->nresults,
+                                  m ? m->base : NULL, m ? m->size : 0);
+    s->in_host--;
+    s->nest_base = saved_base;
+    s->nest_frames = saved_frames;
+    return hst ? HL_TRAP_HOST : 0;
+  }
+  if (callee->jit_entry) { // another instance's compiled function: its own memory
+    eng_mem *m = callee->inst->mem;
+    return tramp(c, cfp, callee->jit_entry, m ? m->base : NULL, m ? m->size : 0);
+  }
+  // Interpreted: a nested eng_invoke with the frames left (above every frame in use: the
+  // call site already took one from depth_left).
+  s->nest_base = (uint32_t)(cfp - s->stack);
+  s->nest_frames = s->max_frames - c->depth_left - 1;
+  uint32_t st = eng_invoke(s, callee, c->err);
+  s->nest_base = saved_base;
+  s->nest_frames = saved_frames;
+  return st ? JIT_PROPAGATE : 0;
+}
+
+static uint32_t jit_call_indirect(eng_jit *c, eng_table *t, uint32_t tid, uint32_t i, uint64_t *cfp,
+                                  eng_inst *caller) {
+  uint32_t trap = 0;
+  eng_func *callee = NULL;
+  if (i >= t->size) trap = HL_TRAP_UNDEFINED_ELEMENT;
+  else if (!(callee = (eng_func *)(uintptr_t)t->elems[i])) trap = HL_TRAP_UNINITIALIZED_ELEMENT;
+  if (trap) {
+    eng_set_trap(c->err, trap);
+    eng_trap_index(c->err, i);
+    return JIT_PROPAGATE;
+  }
+  if (callee->type_id != tid) return HL_TRAP_INDIRECT_TYPE_MISMATCH;
+  return jit_call_slow(c, callee, cfp, caller);
+}
+
+// Numeric instructions without a template: one C call computing the opcodes.h expression.
+typedef uint64_t (*num_fn)(uint64_t, uint64_t);
+#define JH_N1(n, byte_, in, out, e)                                                             \
+  static uint64_t jh_##n(uint64_t ra, uint64_t rb) {                                            \
+    (void)rb;                                                                                   \
+    CT_##in a = LD_##in(ra);                                                                    \
+    return ST_##out(e);                                                                         \
+  }
+#define JH_N2(n, byte_, i1, i2, out, e)                                                         \
+  static uint64_t jh_##n(uint64_t ra, uint64_t rb) { return ST_##out(ev_##n(LD_##i1(ra), LD_##i2(rb))); }
+#define JH_Z(...)
+HL_OPCODES(JH_N1, JH_N2, JH_Z, JH_Z, JH_Z, JH_Z, JH_Z, JH_N1, JH_Z, JH_Z)
+#define JT_N(n, ...) [OP_##n] = jh_##n,
+#define JT_IMM(n, ...) [OP_##n##_IMM] = jh_##n,
+static const num_fn num_helpers[OP_COUNT] = {
+    HL_OPCODES(JT_N, JT_N, JH_Z, JH_Z, JH_Z, JH_Z, JH_Z, JT_N, JH_Z, JH_Z)
+    HL_OPCODES(JH_Z, JT_IMM, JH_Z, JH_Z, JH_Z, JH_Z, JH_Z, JH_Z, JH_Z, JH_Z)};
+
+// The remaining instructions (tables, bulk memory, SIMD, trapping truncations, memory.grow):
+// one C call running the instruction at ip (its opcode word) on frame fp, as interp.c does.
+// 0, or the trap.
+static uint32_t jit_slow_op(eng_inst *inst, const uint32_t *ip, uint64_t *fp) {
+#define R(k) fp[ip[1 + (k)]]
+  eng_mem *m = inst->mem;
+  uint8_t *mem_base = m ? m->base : NULL;
+  uint64_t mem_size = m ? m->size : 0;
+  switch (ip[0]) {
+  case OP_TABLE_GET: {
+    eng_table *t = inst->tables[ip[3]];
+    uint32_t i = (uint32_t)R(1);
+    if (i >= t->size) return HL_TRAP_TABLE_OUT_OF_BOUNDS;
+    R(0) = t->elems[i];
+    return 0;
+  }
+  case OP_TABLE_SET: {
+    eng_table *t = inst->tables[ip[3]];
+    uint32_t i = (uint32_t)R(0);
+    if (i >= t->size) return HL_TRAP_TABLE_OUT_OF_BOUNDS;
+    t->elems[i] = R(1);
+    return 0;
+  }
+  case OP_MEMORY_GROW: R(0) = eng_mem_grow(m, (uint32_t)R(1)); return 0;
+  case OP_MEMORY_INIT: {
+    const eng_rdata *ds = &inst->datas[ip[1]];
+    uint32_t d = (uint32_t)fp[ip[2]], src = (uint32_t)fp[ip[3]], n = (uint32_t)fp[ip[4]];
+    if ((uint64_t)src + n > ds->len || (uint64_t)d + n > mem_size) return HL_TRAP_MEMORY_OUT_OF_BOUNDS;
+    if (n) memcpy(mem_base + d, ds->bytes + src, n);
+    return 0;
+  }
+  case OP_DATA_DROP: inst->datas[ip[1]].len = 0; return 0;
+  case OP_MEMORY_COPY: {
+    uint32_t d = (uint32_t)R(0), src = (uint32_t)R(1), n = (uint32_t)R(2);
+    if ((uint64_t)src + n > mem_size || (uint64_t)d + n > mem_size) return HL_TRAP_MEMORY_OUT_OF_BOUNDS;
+    if (n) memmove(mem_base + d, mem_base + src, n);
+    return 0;
+  }
+  case OP_MEMORY_FILL: {
+    uint32_t d = (uint32_t)R(0), v = (uint32_t)R(1), n = (uint32_t)R(2);
+    if ((uint64_t)d + n > mem_size) return HL_TRAP_MEMORY_OUT_OF_BOUNDS;
+    if (n) memset(mem_base + d, (int)(v & 0xff), n);
+    return 0;
+  }
+  case OP_TABLE_INIT: {
+    const eng_relem *e = &inst->elems[ip[1]];
+    eng_table *t = inst->tables[ip[2]];
+    uint32_t d = (uint32_t)fp[ip[3]], src = (uint32_t)fp[ip[4]], n = (uint32_t)fp[ip[5]];
+    if ((uint64_t)src + n > e->count || (uint64_t)d + n > t->size) return HL_TRAP_TABLE_OUT_OF_BOUNDS;
+    for (uint32_t k = 0; k < n; k++) t->elems[d + k] = eng_elem_value(inst, e->items[src + k]);
+    return 0;
+  }
+  case OP_ELEM_DROP: inst->elems[ip[1]].count = 0; return 0;
+  case OP_TABLE_COPY: {
+    eng_table *td = inst->tables[ip[1]], *ts = inst->tables[ip[2]];
+    uint32_t d = (uint32_t)fp[ip[3]], src = (uint32_t)fp[ip[4]], n = (uint32_t)fp[ip[5]];
+    if ((uint64_t)src + n > ts->size || (uint64_t)d + n > td->size) return HL_TRAP_TABLE_OUT_OF_BOUNDS;
+    if (n) memmove(td->elems + d, ts->elems + src, (size_t)n * 8);
+    return 0;
+  }
+  case OP_TABLE_GROW: R(0) = eng_table_grow(inst->tables[ip[2]], (uint32_t)R(3), R(2)); return 0;
+  case OP_TABLE_SIZE: R(0) = inst->tables[ip[2]]->size; return 0;
+  case OP_TABLE_FILL: {
+    eng_table *t = inst->tables[ip[1]];
+    uint32_t d = (uint32_t)fp[ip[2]], n = (uint32_t)fp[ip[4]];
+    uint64_t v = fp[ip[3]];
+    if ((uint64_t)d + n > t->size) return HL_TRAP_TABLE_OUT_OF_BOUNDS;
+    for (uint32_t k = 0; k < n; k++) t->elems[d + k] = v;
+    return 0;
+  }
+  case OP_SIMD:
+    return eng_simd_exec(ip + 1, fp, mem_base, mem_size, inst) ? 0 : HL_TRAP_MEMORY_OUT_OF_BOUNDS;
+#define TRUNC(name, in, fits, conv)                                                             \
+  case OP_##name: {                                                                             \
+    CT_##in a = LD_##in(R(1));                                                                  \
+    if (a != a) return HL_TRAP_INVALID_CONVERSION;                                              \
+    if (!fits(a)) return HL_TRAP_INTEGER_OVERFLOW;                                              \
+    R(0) = (conv);                                                                              \
+    return 0;                                                                                   \
+  }
+    TRUNC(I32_TRUNC_F32_S, F, f32_fits_i32_s, (uint32_t)(int32_t)a)
+    TRUNC(I32_TRUNC_F32_U, F, f32_fits_i32_u, (uint32_t)a)
+    TRUNC(I32_TRUNC_F64_S, D, f64_fits_i32_s, (uint32_t)(int32_t)a)
+    TRUNC(I32_TRUNC_F64_U, D, f64_fits_i32_u, (uint32_t)a)
+    TRUNC(I64_TRUNC_F32_S, F, f32_fits_i64_s, (uint64_t)(int64_t)a)
+    TRUNC(I64_TRUNC_F32_U, F, f32_fits_i64_u, (uint64_t)a)
+    TRUNC(I64_TRUNC_F64_S, D, f64_fits_i64_s, (uint64_t)(int64_t)a)
+    TRUNC(I64_TRUNC_F64_U, D, f64_fits_i64_u, (uint64_t)a)
+#undef TRUNC
+  default: return HL_TRAP_HOST; // never compiled to a slow call (jit_supported)
+  }
+#undef R
+}
+
+static bool is_slow_op(uint32_t op) {
+  switch (op) {
+  case OP_TABLE_GET: case OP_TABLE_SET: case OP_MEMORY_GROW: case OP_MEMORY_INIT: case OP_DATA_DROP:
+  case OP_MEMORY_COPY: case OP_MEMORY_FILL: case OP_TABLE_INIT: case OP_ELEM_DROP: case OP_TABLE_COPY:
+  case OP_TABLE_GROW: case OP_TABLE_SIZE: case OP_TABLE_FILL: case OP_SIMD:
+  case OP_I32_TRUNC_F32_S: case OP_I32_TRUNC_F32_U: case OP_I32_TRUNC_F64_S: case OP_I32_TRUNC_F64_U:
+  case OP_I64_TRUNC_F32_S: case OP_I64_TRUNC_F32_U: case OP_I64_TRUNC_F64_S: case OP_I64_TRUNC_F64_U:
+    return true;
+  default: return false;
+  }
+}
+
+// ------------------------------------------------------------------ tables from opcodes.h
+#define T_Z(...)
+#define T_IMMB(n, ...) [OP_##n##_IMM] = OP_##n + 1,
+static const uint16_t imm_base[OP_COUNT] = {HL_OPCODES(T_Z, T_IMMB, T_Z, T_Z, T_Z, T_Z, T_Z, T_Z, T_Z, T_Z)};
+#define T_IMMW(n, byte_, i1, i2, ...) [OP_##n##_IMM] = HL_IMMW_##i2,
+static const uint8_t imm_words[OP_COUNT] = {HL_OPCODES(T_Z, T_IMMW, T_Z, T_Z, T_Z, T_Z, T_Z, T_Z, T_Z, T_Z)};
+#define T_LDX(n, ...) [OP_##n##_X] = OP_##n + 1,
+static const uint16_t ldx_base[OP_COUNT] = {HL_OPCODES(T_Z, T_Z, T_Z, T_Z, T_LDX, T_Z, T_Z, T_Z, T_Z, T_Z)};
+#define T_BRIF(n) [OP_BRIF_##n] = OP_##n + 1,
+#define T_BRIFI(n) [OP_BRIF_##n##_IMM] = OP_##n + 1,
+static const uint16_t brif_base[OP_COUNT] = {HL_FUSED_CMP(T_BRIF) HL_FUSED_CMP(T_BRIFI)};
+typedef struct { uint16_t outer, inner; uint8_t imm, x; } fused;
+#define T_FB(o, i, ty, imm, comm) [HL_FB_ID(OP_, o, i, imm)] = {OP_##o + 1, OP_##i + 1, imm, 0},
+static const fused fb_info[OP_COUNT] = {HL_FUSED_BIN(T_FB)};
+#define T_FL(o, l, ...) [OP_##o##__##l] = {OP_##o + 1, OP_##l + 1, 0, 0}, [OP_##o##__##l##_X] = {OP_##o + 1, OP_##l + 1, 0, 1},
+static const fused fl_info[OP_COUNT] = {HL_FUSED_LD(T_FL)};
+
+// ------------------------------------------------------------------ slot cache
+// Within a basic block, slots live in registers: a result goes to a cache register (dirty) and
+// later reads take it from there, so dependent instructions do not wait on a store and a
+// reload. Every label, branch, call and call into C first writes dirty registers back (flush);
+// labels and calls also forget them (clear), so the memory frame is exact wherever control
+// joins, as the interpreter's. GPRs hold integer values (i32 zero-extended), XMMs floats.
+static const int cache_gpr[] = {RSI, RDI, R8, R9, R10, R11, R15, RBP};
+#define NG ((int)(sizeof cache_gpr / sizeof cache_gpr[0]))
+#define NX 14 // xmm2..xmm15
+enum { CK_GPR = 1, CK_F32, CK_F64 };
+typedef struct { uint32_t slot; uint32_t age; uint8_t kind; bool dirty; } centry;
+
+typedef struct {
+  J *j;
+  eng_inst *in;
+  uint32_t nown;  // defined functions of the instance
+  uint32_t first; // index of the first defined function in in->funcs
+  bool *ok;       // defined functions being compiled (direct calls go to them)
+  centry g[NG], x[NX];
+  uint32_t clock;
+} JC;
+
+static int xreg(int i) { return 2 + i; }
+static void movaps(J *j, int xd, int xs) { if (xd != xs) orr(j, 0, 0, 0x0f28, xd, xs); }
+
+static void writeback(JC *c, centry *e, int reg) {
+  if (!e->dirty) return;
+  J *j = c->j;
+  if (e->kind == CK_GPR) st(j, 1, MS(e->slot), reg);
+  else if (e->kind == CK_F64) om(j, 0xf2, 0, 0x0f11, reg, MS(e->slot));
+  else { // f32: the slot holds it zero-extended
+    om(j, 0xf3, 0, 0x0f11, reg, MS(e->slot));
+    om(j, 0, 0, 0xc7, 0, MB(RBX, (int32_t)(e->slot * 8u + 4))); e32(j, 0);
+  }
+  e->dirty = false;
+}
+static void flush(JC *c) {
+  for (int i = 0; i < NG; i++) if (c->g[i].kind) writeback(c, &c->g[i], cache_gpr[i]);
+  for (int i = 0; i < NX; i++) if (c->x[i].kind) writeback(c, &c->x[i], xreg(i));
+}
+static void forget(JC *c) {
+  for (int i = 0; i < NG; i++) c->g[i].kind = 0;
+  for (int i = 0; i < NX; i++) c->x[i].kind = 0;
+}
+static void clear(JC *c) { flush(c); forget(c); }
+
+static centry *find(JC *c, uint32_t slot, int *reg) {
+  for (int i = 0; i < NG; i++)
+    if (c->g[i].kind && c->g[i].slot == slot) { *reg = cache_gpr[i]; return &c->g[i]; }
+  for (int i = 0; i < NX; i++)
+    if (c->x[i].kind && c->x[i].slot == slot) { *reg = xreg(i); return &c->x[i]; }
+  return NULL;
+}
+// A cache register for slot (which is about to be redefined) of the given class.
+static int alloc_reg(JC *c, uint32_t slot, bool xmm, centry **out) {
+  int r;
+  centry *e = find(c, slot, &r);
+  if (e && (e->kind == CK_GPR) == !xmm) { *out = e; return r; }
+  if (e) e->kind = 0; // the other class: its value is being replaced
+  centry *t = xmm ? c->x : c->g;
+  int n = xmm ? NX : NG, best = 0;
+  for (int i = 0; i < n; i++) {
+    if (!t[i].kind) { best = i; break; }
+    if (t[i].age < t[best].age) best = i;
+  }
+  r = xmm ? xreg(best) : cache_gpr[best];
+  if (t[best].kind) writeback(c, &t[best], r);
+  t[best].slot = slot;
+  *out = &t[best];
+  return r;
+}
+static void defg(JC *c, uint32_t slot, int src) {
+  centry *e;
+  int r = alloc_reg(c, slot, false, &e);
+  if (r != src) orr(c->j, 0, 1, 0x8b, r, src);
+  e->kind = CK_GPR, e->dirty = true, e->age = ++c->clock;
+}
+static void defg_imm(JC *c, uint32_t slot, uint64_t v) {
+  centry *e;
+  int r = alloc_reg(c, slot, false, &e);
+  if (v == 0) alu_rr(c->j, 0, G_XOR, r, r);
+  else movri(c->j, r, v);
+  e->kind = CK_GPR, e->dirty = true, e->age = ++c->clock;
+}
+static void defx(JC *c, uint32_t slot, int d, int xsrc) {
+  centry *e;
+  int r = alloc_reg(c, slot, true, &e);
+  movaps(c->j, r, xsrc);
+  e->kind = d ? CK_F64 : CK_F32, e->dirty = true, e->age = ++c->clock;
+}
+
+typedef struct { bool reg; int r; M m; } O; // an operand: a register or memory
+static void oo(J *j, int pfx, int w, uint32_t op, int reg, O o) {
+  if (o.reg) orr(j, pfx, w, op, reg, o.r);
+  else om(j, pfx, w, op, reg, o.m);
+}
+// The slot as an integer operand (an XMM-cached value is moved to scratch first).
+static O og(JC *c, uint32_t slot, int scratch) {
+  int r;
+  centry *e = find(c, slot, &r);
+  if (!e) return (O){false, 0, MS(slot)};
+  e->age = ++c->clock;
+  if (e->kind == CK_GPR) return (O){true, r, {0}};
+  orr(c->j, 0x66, e->kind == CK_F64, 0x0f7e, r, scratch); // movq/movd scratch, xmm
+  return (O){true, scratch, {0}};
+}
+// r = slot (w = 0: its low 32 bits, zero-extended)
+static void getg(JC *c, int r, uint32_t slot, int w) {
+  O o = og(c, slot, r);
+  if (!o.reg || o.r != r) oo(c->j, 0, w, 0x8b, r, o);
+}
+// The slot as a float operand (a GPR-cached value is moved to scratch first).
+static O ox(JC *c, uint32_t slot, int d, int scratch) {
+  int r;
+  centry *e = find(c, slot, &r);
+  if (!e) return (O){false, 0, MS(slot)};
+  e->age = ++c->clock;
+  if (e->kind != CK_GPR) return (O){true, r, {0}};
+  orr(c->j, 0x66, d, 0x0f6e, scratch, r); // movq/movd scratch, gpr
+  return (O){true, scratch, {0}};
+}
+static void getx(JC *c, int x, uint32_t slot, int d) {
+  O o = ox(c, slot, d, x);
+  if (o.reg) movaps(c->j, x, o.r);
+  else om(c->j, d ? 0xf2 : 0xf3, 0, 0x0f10, x, o.m);
+}
+
+// ------------------------------------------------------------------ integer templates
+enum { K_NONE, K_ALU, K_MUL, K_SHIFT, K_CMP };
+typedef struct { uint8_t kind, w, g; } iop; // g: group-1/2 digit or condition code
+
+static iop int_op(uint32_t op) {
+  switch (op) {
+#define A(n, w, k, g) case OP_##n: return (iop){k, w, g};
+    A(I32_ADD, 0, K_ALU, G_ADD) A(I32_SUB, 0, K_ALU, G_SUB) A(I32_AND, 0, K_ALU, G_AND)
+    A(I32_OR, 0, K_ALU, G_OR) A(I32_XOR, 0, K_ALU, G_XOR) A(I32_MUL, 0, K_MUL, 0)
+    A(I32_SHL, 0, K_SHIFT, SH_SHL) A(I32_SHR_S, 0, K_SHIFT, SH_SAR) A(I32_SHR_U, 0, K_SHIFT, SH_SHR)
+    A(I32_ROTL, 0, K_SHIFT, SH_ROL) A(I32_ROTR, 0, K_SHIFT, SH_ROR)
+    A(I64_ADD, 1, K_ALU, G_ADD) A(I64_SUB, 1, K_ALU, G_SUB) A(I64_AND, 1, K_ALU, G_AND)
+    A(I64_OR, 1, K_ALU, G_OR) A(I64_XOR, 1, K_ALU, G_XOR) A(I64_MUL, 1, K_MUL, 0)
+    A(I64_SHL, 1, K_SHIFT, SH_SHL) A(I64_SHR_S, 1, K_SHIFT, SH_SAR) A(I64_SHR_U, 1, K_SHIFT, SH_SHR)
+    A(I64_ROTL, 1, K_SHIFT, SH_ROL) A(I64_ROTR, 1, K_SHIFT, SH_ROR)
+    A(I32_EQ, 0, K_CMP, CC_E) A(I32_NE, 0, K_CMP, CC_NE) A(I32_LT_S, 0, K_CMP, CC_L)
+    A(I32_LT_U, 0, K_CMP, CC_B) A(I32_GT_S, 0, K_CMP, CC_G) A(I32_GT_U, 0, K_CMP, CC_A)
+    A(I32_LE_S, 0, K_CMP, CC_LE) A(I32_LE_U, 0, K_CMP, CC_BE) A(I32_GE_S, 0, K_CMP, CC_GE)
+    A(I32_GE_U, 0, K_CMP, CC_AE)
+    A(I64_EQ, 1, K_CMP, CC_E) A(I64_NE, 1, K_CMP, CC_NE) A(I64_LT_S, 1, K_CMP, CC_L)
+    A(I64_LT_U, 1, K_CMP, CC_B) A(I64_GT_S, 1, K_CMP, CC_G) A(I64_GT_U, 1, K_CMP, CC_A)
+    A(I64_LE_S, 1, K_CMP, CC_LE) A(I64_LE_U, 1, K_CMP, CC_BE) A(I64_GE_S, 1, K_CMP, CC_GE)
+    A(I64_GE_U, 1, K_CMP, CC_AE)
+#undef A
+  default: return (iop){K_NONE, 0, 0};
+  }
+}
+
+typedef struct { bool imm; uint32_t slot; uint64_t v; } src_t;
+static src_t SS(uint32_t slot) { return (src_t){false, slot, 0}; }
+static src_t SI(uint64_t v) { return (src_t){true, 0, v}; }
+
+// rax = rax <op> b (a compare leaves 0/1). Uses rcx.
+static void ibin(JC *c, iop o, src_t b) {
+  J *j = c->j;
+  int w = o.w;
+  int64_t sv = w ? (int64_t)b.v : (int64_t)(int32_t)(uint32_t)b.v;
+  switch (o.kind) {
+  case K_ALU: case K_CMP: {
+    int g = o.kind == K_CMP ? G_CMP : o.g;
+    if (!b.imm) oo(j, 0, w, (uint32_t)(g * 8 + 3), RAX, og(c, b.slot, RCX));
+    else if (fits32(sv)) alu_ri(j, w, g, RAX, (int32_t)sv);
+    else { movri(j, RCX, b.v); alu_rr(j, w, g, RAX, RCX); }
+    if (o.kind == K_CMP) setcc_rax(j, o.g);
+    break;
+  }
+  case K_MUL:
+    if (!b.imm) oo(j, 0, w, 0x0faf, RAX, og(c, b.slot, RCX));
+    else if (fits32(sv)) { orr(j, 0, w, 0x69, RAX, RAX); e32(j, (uint32_t)sv); }
+    else { movri(j, RCX, b.v); orr(j, 0, w, 0x0faf, RAX, RCX); }
+    break;
+  case K_SHIFT:
+    if (b.imm) { orr(j, 0, w, 0xc1, o.g, RAX); eb(j, (uint8_t)(b.v & (w ? 63 : 31))); }
+    else { getg(c, RCX, b.slot, 0); orr(j, 0, w, 0xd3, o.g, RAX); }
+    break;
+  default: j->bad = true;
+  }
+}
+
+// ------------------------------------------------------------------ float templates
+typedef struct { uint8_t kind, d, g; } fop; // d: f64; g: SSE opcode low byte or comparison
+enum { F_NONE, F_ARITH, F_CMP };
+enum { FC_EQ, FC_NE, FC_LT, FC_GT, FC_LE, FC_GE };
+static fop float_op(uint32_t op) {
+  switch (op) {
+#define A(n, d, k, g) case OP_##n: return (fop){k, d, g};
+    A(F32_ADD, 0, F_ARITH, 0x58) A(F32_SUB, 0, F_ARITH, 0x5c) A(F32_MUL, 0, F_ARITH, 0x59)
+    A(F32_DIV, 0, F_ARITH, 0x5e) A(F64_ADD, 1, F_ARITH, 0x58) A(F64_SUB, 1, F_ARITH, 0x5c)
+    A(F64_MUL, 1, F_ARITH, 0x59) A(F64_DIV, 1, F_ARITH, 0x5e)
+    A(F32_EQ, 0, F_CMP, FC_EQ) A(F32_NE, 0, F_CMP, FC_NE) A(F32_LT, 0, F_CMP, FC_LT)
+    A(F32_GT, 0, F_CMP, FC_GT) A(F32_LE, 0, F_CMP, FC_LE) A(F32_GE, 0, F_CMP, FC_GE)
+    A(F64_EQ, 1, F_CMP, FC_EQ) A(F64_NE, 1, F_CMP, FC_NE) A(F64_LT, 1, F_CMP, FC_LT)
+    A(F64_GT, 1, F_CMP, FC_GT) A(F64_LE, 1, F_CMP, FC_LE) A(F64_GE, 1, F_CMP, FC_GE)
+#undef A
+  default: return (fop){F_NONE, 0, 0};
+  }
+}
+static int fpfx(int d) { return d ? 0xf2 : 0xf3; }
+// x = b (an immediate's bits or a slot)
+static void getx_src(JC *c, int x, int d, src_t b) {
+  if (b.imm) { movri(c->j, RAX, d ? b.v : (uint32_t)b.v); orr(c->j, 0x66, d, 0x0f6e, x, RAX); }
+  else getx(c, x, b.slot, d);
+}
+// x = x <op> b (uses xmm1 for a non-memory b that is not in an XMM)
+static void farith(JC *c, int x, int d, int g, src_t b) {
+  if (b.imm) { getx_src(c, 1, d, b); orr(c->j, fpfx(d), 0, 0x0f00u | (uint32_t)g, x, 1); }
+  else oo(c->j, fpfx(d), 0, 0x0f00u | (uint32_t)g, x, ox(c, b.slot, d, 1));
+}
+// rax = a <cmp> b
+static void fcmp(JC *c, int d, int k, uint32_t a, src_t b) {
+  J *j = c->j;
+  int pfx = d ? 0x66 : 0;
+  getx(c, 0, a, d);
+  getx_src(c, 1, d, b);
+  switch (k) {
+  case FC_EQ: case FC_NE:
+    orr(j, pfx, 0, 0x0f2e, 0, 1);
+    orr(j, 0, 0, 0x0f90u | (k == FC_EQ ? CC_E : CC_NE), 0, RAX);
+    orr(j, 0, 0, 0x0f90u | (k == FC_EQ ? CC_NP : CC_P), 0, RCX);
+    orr(j, 0, 0, k == FC_EQ ? 0x20 : 0x08, RCX, RAX); // and/or al, cl
+    orr(j, 0, 0, 0x0fb6, RAX, RAX);
+    break;
+  case FC_GT: case FC_GE: orr(j, pfx, 0, 0x0f2e, 0, 1); setcc_rax(j, k == FC_GT ? CC_A : CC_AE); break;
+  default: orr(j, pfx, 0, 0x0f2e, 1, 0); setcc_rax(j, k == FC_LT ? CC_A : CC_AE); break; // b > a
+  }
+}
+
+// ------------------------------------------------------------------ memory access
+// Computes address slot a (+ k in 32 bits) + offset for an n-byte access into rax, checks it
+// against r13 (out of bounds: trap) and returns the operand of the access. Uses rdx.
+static M ea(JC *c, uint32_t a, bool has_k, uint32_t k, uint32_t off, uint32_t n) {
+  J *j = c->j;
+  getg(c, RAX, a, 0);
+  if (has_k) alu_ri(j, 0, G_ADD, RAX, (int32_t)k);
+  if ((uint64_t)off + n <= 0x7fffffffu) {
+    lea(j, RDX, MB(RAX, (int32_t)(off + n)));
+    alu_rr(j, 1, G_CMP, RDX, R13);
+    jstub(j, CC_A, HL_TRAP_MEMORY_OUT_OF_BOUNDS);
+    return (M){R12, RAX, 0, (int32_t)off};
+  }
+  movri(j, RDX, off);
+  alu_rr(j, 1, G_ADD, RAX, RDX);
+  lea(j, RDX, MB(RAX, (int32_t)n));
+  alu_rr(j, 1, G_CMP, RDX, R13);
+  jstub(j, CC_A, HL_TRAP_MEMORY_OUT_OF_BOUNDS);
+  return (M){R12, RAX, 0, 0};
+}
+
+typedef struct { uint8_t n; uint8_t w; uint32_t op; uint8_t f; } ldinfo; // f: 1 f32, 2 f64
+static ldinfo load_info(uint32_t op) {
+  switch (op) {
+  case OP_I32_LOAD: case OP_I64_LOAD32_U: return (ldinfo){4, 0, 0x8b, 0};
+  case OP_F32_LOAD: return (ldinfo){4, 0, 0x8b, 1};
+  case OP_I64_LOAD: return (ldinfo){8, 1, 0x8b, 0};
+  case OP_F64_LOAD: return (ldinfo){8, 1, 0x8b, 2};
+  case OP_I32_LOAD8_S: return (ldinfo){1, 0, 0x0fbe, 0};
+  case OP_I32_LOAD8_U: case OP_I64_LOAD8_U: return (ldinfo){1, 0, 0x0fb6, 0};
+  case OP_I32_LOAD16_S: return (ldinfo){2, 0, 0x0fbf, 0};
+  case OP_I32_LOAD16_U: case OP_I64_LOAD16_U: return (ldinfo){2, 0, 0x0fb7, 0};
+  case OP_I64_LOAD8_S: return (ldinfo){1, 1, 0x0fbe, 0};
+  case OP_I64_LOAD16_S: return (ldinfo){2, 1, 0x0fbf, 0};
+  case OP_I64_LOAD32_S: return (ldinfo){4, 1, 0x63, 0};
+  default: return (ldinfo){0, 0, 0, 0};
+  }
+}
+static uint32_t store_bytes(uint32_t op) {
+  switch (op) {
+  case OP_I32_STORE8: case OP_I64_STORE8: return 1;
+  case OP_I32_STORE16: case OP_I64_STORE16: return 2;
+  case OP_I32_STORE: case OP_F32_STORE: case OP_I64_STORE32: return 4;
+  case OP_I64_STORE: case OP_F64_STORE: return 8;
+  default: return 0;
+  }
+}
+
+// Copies n slots src -> dst in memory, in ascending order (as the interpreter); the cache
+// must be flushed. Uses rax, rcx, rsi, rdi.
+static void copy_slots(J *j, uint32_t dst, uint32_t src, uint32_t n) {
+  if (dst == src || n == 0) return;
+  if (n <= 4) {
+    for (uint32_t k = 0; k < n; k++) { ld(j, 1, RAX, MS(src + k)); st(j, 1, MS(dst + k), RAX); }
+    return;
+  }
+  lea(j, RSI, MS(src));
+  lea(j, RDI, MS(dst));
+  movri(j, RCX, n);
+  uint32_t top = (uint32_t)j->n;
+  ld(j, 1, RAX, MB(RSI, 0));
+  st(j, 1, MB(RDI, 0), RAX);
+  alu_ri(j, 1, G_ADD, RSI, 8);
+  alu_ri(j, 1, G_ADD, RDI, 8);
+  orr(j, 0, 0, 0xff, 1, RCX); // dec ecx
+  uint32_t p = jcc32(j, CC_NE);
+  patch32(j, p, top - (p + 4));
+}
+
+// ------------------------------------------------------------------ per function
+static void reload_mem(JC *c) {
+  eng_mem *m = c->in->mem;
+  if (!m) return;
+  movrp(c->j, RAX, m);
+  ld(c->j, 1, R12, MB(RAX, JOFF(eng_mem, base)));
+  ld(c->j, 1, R13, MB(RAX, JOFF(eng_mem, size)));
+}
+static void depth_take(J *j) {
+  alu_mi(j, 0, G_SUB, MB(R14, JOFF(eng_jit, depth_left)), 1);
+  jstub(j, CC_BE, HL_TRAP_CALL_STACK_EXHAUSTED);
+}
+static void depth_give(J *j) { alu_mi(j, 0, G_ADD, MB(R14, JOFF(eng_jit, depth_left)), 1); }
+static void check_rc(J *j) {
+  orr(j, 0, 0, 0x85, RAX, RAX); // test eax, eax
+  jstub(j, CC_NE, 0);
+}
+// cmp slot (32 bits), 0
+static void test_slot(JC *c, uint32_t slot) {
+  O o = og(c, slot, RCX);
+  if (o.reg) orr(c->j, 0, 0, 0x85, o.r, o.r);
+  else alu_mi(c->j, 0, G_CMP, o.m, 0);
+}
+
+// The N1 instructions with templates; false: use the C helper.
+static bool emit_n1(JC *c, uint32_t op, const uint32_t *ip) {
+  J *j = c->j;
+  if (!num_helpers[op] || imm_base[op]) return false;
+  uint32_t d = ip[0], a = ip[1];
+  switch (op) {
+  case OP_I32_EQZ: case OP_I64_EQZ:
+    getg(c, RAX, a, op == OP_I64_EQZ);
+    orr(j, 0, op == OP_I64_EQZ, 0x85, RAX, RAX);
+    setcc_rax(j, CC_E);
+    break;
+  case OP_I32_CLZ: case OP_I64_CLZ: {
+    int w = op == OP_I64_CLZ;
+    getg(c, RAX, a, w);
+    alu_ri(j, 1, G_OR, RCX, -1);
+    orr(j, 0, w, 0x0fbd, RAX, RAX); // bsr
+    orr(j, 0, w, 0x0f44, RAX, RCX); // cmovz: -1 for 0
+    orr(j, 0, w, 0xf7, 3, RAX);     // neg
+    alu_ri(j, w, G_ADD, RAX, w ? 63 : 31);
+    break;
+  }
+  case OP_I32_CTZ: case OP_I64_CTZ: {
+    int w = op == OP_I64_CTZ;
+    getg(c, RAX, a, w);
+    movri(j, RCX, w ? 64 : 32);
+    orr(j, 0, w, 0x0fbc, RAX, RAX); // bsf
+    orr(j, 0, w, 0x0f44, RAX, RCX);
+    break;
+  }
+  case OP_I32_WRAP_I64: case OP_I64_EXTEND_I32_U: getg(c, RAX, a, 0); break;
+  case OP_I64_EXTEND_I32_S: case OP_I64_EXTEND32_S: getg(c, RAX, a, 0); orr(j, 0, 1, 0x63, RAX, RAX); break;
+  case OP_I32_EXTEND8_S: getg(c, RAX, a, 0); orr(j, 0, 0, 0x0fbe, RAX, RAX); break;
+  case OP_I32_EXTEND16_S: getg(c, RAX, a, 0); orr(j, 0, 0, 0x0fbf, RAX, RAX); break;
+  case OP_I64_EXTEND8_S: getg(c, RAX, a, 0); orr(j, 0, 1, 0x0fbe, RAX, RAX); break;
+  case OP_I64_EXTEND16_S: getg(c, RAX, a, 0); orr(j, 0, 1, 0x0fbf, RAX, RAX); break;
+  case OP_I32_REINTERPRET_F32: case OP_I64_REINTERPRET_F64: getg(c, RAX, a, 1); break;
+  case OP_F32_REINTERPRET_I32: getx(c, 0, a, 0); defx(c, d, 0, 0); return true;
+  case OP_F64_REINTERPRET_I64: getx(c, 0, a, 1); defx(c, d, 1, 0); return true;
+  case OP_F32_ABS: getg(c, RAX, a, 0); alu_ri(j, 0, G_AND, RAX, 0x7fffffff); break;
+  case OP_F32_NEG: getg(c, RAX, a, 0); alu_ri(j, 0, G_XOR, RAX, INT32_MIN); break;
+  case OP_F64_ABS: getg(c, RAX, a, 1); orr(j, 0, 1, 0x0fba, 6, RAX); eb(j, 63); break; // btr
+  case OP_F64_NEG: getg(c, RAX, a, 1); orr(j, 0, 1, 0x0fba, 7, RAX); eb(j, 63); break; // btc
+  case OP_F32_SQRT: case OP_F64_SQRT: {
+    int dd = op == OP_F64_SQRT;
+    oo(j, fpfx(dd), 0, 0x0f51, 0, ox(c, a, dd, 1));
+    defx(c, d, dd, 0);
+    return true;
+  }
+  case OP_F32_CONVERT_I32_S: case OP_F64_CONVERT_I32_S:
+  case OP_F32_CONVERT_I64_S: case OP_F64_CONVERT_I64_S: {
+    int dd = op == OP_F64_CONVERT_I32_S || op == OP_F64_CONVERT_I64_S;
+    int w = op == OP_F32_CONVERT_I64_S || op == OP_F64_CONVERT_I64_S;
+    oo(j, fpfx(dd), w, 0x0f2a, 0, og(c, a, RCX)); // cvtsi2sd/ss
+    defx(c, d, dd, 0);
+    return true;
+  }
+  case OP_F32_CONVERT_I32_U: case OP_F64_CONVERT_I32_U: { // exact via the 64-bit signed form
+    int dd = op == OP_F64_CONVERT_I32_U;
+    getg(c, RAX, a, 0);
+    orr(j, fpfx(dd), 1, 0x0f2a, 0, RAX);
+    defx(c, d, dd, 0);
+    return true;
+  }
+  case OP_F64_PROMOTE_F32: oo(j, 0xf3, 0, 0x0f5a, 0, ox(c, a, 0, 1)); defx(c, d, 1, 0); return true;
+  case OP_F32_DEMOTE_F64: oo(j, 0xf2, 0, 0x0f5a, 0, ox(c, a, 1, 1)); defx(c, d, 0, 0); return true;
+  default: return false;
+  }
+  defg(c, d, RAX);
+  return true;
+}
+
+// Integer division and remainder with the spec's traps.
+static bool emit_div(JC *c, uint32_t op, const uint32_t *ip) {
+  J *j = c->j;
+  int w, sgn, rem;
+  switch (op) {
+  case OP_I32_DIV_S: w = 0, sgn = 1, rem = 0; break;
+  case OP_I32_DIV_U: w = 0, sgn = 0, rem = 0; break;
+  case OP_I32_REM_S: w = 0, sgn = 1, rem = 1; break;
+  case OP_I32_REM_U: w = 0, sgn = 0, rem = 1; break;
+  case OP_I64_DIV_S: w = 1, sgn = 1, rem = 0; break;
+  case OP_I64_DIV_U: w = 1, sgn = 0, rem = 0; break;
+  case OP_I64_REM_S: w = 1, sgn = 1, rem = 1; break;
+  case OP_I64_REM_U: w = 1, sgn = 0, rem = 1; break;
+  default: return false;
+  }
+  getg(c, RAX, ip[1], w);
+  getg(c, RCX, ip[2], w);
+  orr(j, 0, w, 0x85, RCX, RCX);
+  jstub(j, CC_E, HL_TRAP_DIVIDE_BY_ZERO);
+  if (!sgn) {
+    alu_rr(j, 0, G_XOR, RDX, RDX);
+    orr(j, 0, w, 0xf7, 6, RCX); // div
+  } else {
+    alu_ri(j, w, G_CMP, RCX, -1);
+    uint32_t normal = jcc32(j, CC_NE);
+    if (rem) { // x rem -1 = 0 (idiv would fault on INT_MIN)
+      alu_rr(j, 0, G_XOR, RDX, RDX);
+    } else {
+      if (w) { movri(j, RDX, 0x8000000000000000ull); alu_rr(j, 1, G_CMP, RAX, RDX); }
+      else alu_ri(j, 0, G_CMP, RAX, INT32_MIN);
+      jstub(j, CC_E, HL_TRAP_INTEGER_OVERFLOW);
+      orr(j, 0, w, 0xf7, 3, RAX); // x / -1 = -x
+    }
+    uint32_t done = jmp32(j);
+    here(j, normal);
+    if (w) eb(j, 0x48);
+    eb(j, 0x99); // cdq / cqo
+    orr(j, 0, w, 0xf7, 7, RCX); // idiv
+    here(j, done);
+  }
+  defg(c, ip[0], rem ? RDX : RAX); // 32-bit results are zero-extended by the 32-bit ops
+  return true;
+}
+
+// Every WebAssembly 2.0 instruction compiles (the rare ones as calls into C). Tail calls and
+// exception handling (WebAssembly 3.0) are interpreted: a function using one stays on the
+// interpreter (per-function fallback).
+static bool jit_supported(uint32_t op) {
+  switch (op) {
+  case OP_RETURN_CALL: case OP_RETURN_CALL_INDIRECT: case OP_THROW: case OP_RETHROW:
+  case OP_THROW_REF: case OP_HANDLER: return false;
+  default: return true;
+  }
+}
+
+// An exception unwinds through interpreter frames only (the handler search walks s->frames):
+// an instance that declares or imports a tag, or whose code throws or catches, is interpreted
+// whole, so no compiled frame of it can stand between a throw and its handler.
+static bool uses_exceptions(const eng_inst *in) {
+  if (in->ntags) return true;
+  for (uint32_t i = 0; i < in->nown_funcs; i++) {
+    const eng_func *f = &in->own_funcs[i];
+    if (f->nhandlers) return true;
+    for (uint32_t pc = 0, n; pc < f->code_len; pc += n) {
+      n = eng_op_len(f->code + pc, f->code_len - pc);
+      if (!n) return true;
+      uint32_t op = f->code[pc];
+      if (op == OP_THROW || op == OP_RETHROW || op == OP_THROW_REF || op == OP_HANDLER) return true;
+    }
+  }
+  return false;
+}
+
+// Marks the word offsets control can reach other than by falling through (labels).
+static bool mark_labels(const uint32_t *code, uint32_t len, uint8_t *lab) {
+  for (uint32_t pc = 0, n; pc < len; pc += n) {
+    n = eng_op_len(code + pc, len - pc);
+    if (!n) return false;
+    const uint32_t *ip = code + pc + 1;
+    uint32_t op = code[pc];
+    uint32_t t = UINT32_MAX;
+    if (brif_base[op] || op == OP_JMP || op == OP_BR_MOVE || op == OP_BR_IF_NZ || op == OP_BR_IF_MOVE ||
+        op == OP_BR_UNLESS || op == OP_BRIF_I32_EQZ)
+      t = ip[0];
+    if (t != UINT32_MAX) {
+      if (t >= len) return false;
+      lab[t] = 1;
+    }
+    if (op == OP_BR_TABLE_X)
+      for (uint32_t k = 0; k <= ip[1]; k++) {
+        if (ip[4 + 2 * k] >= len) return false;
+        lab[ip[4 + 2 * k]] = 1;
+      }
+  }
+  return true;
+}
+
+static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
+  J *j = c->j;
+  const uint32_t *code = f->code;
+  uint32_t len = f->code_len;
+  uint32_t *map = *mapp; // the instance's largest function fits (eng_jit_instance)
+  memset(map, 0, (size_t)(len + 1) * 5);
+  uint8_t *lab = (uint8_t *)map + (size_t)(len + 1) * 4; // after the map: len + 1 label flags
+  if (!mark_labels(code, len, lab)) return false;
+  j->nfx = 0;
+  forget(c);
+  // prologue: 16-byte aligned stack for C calls, native and value stack checks, locals zeroed
+  alu_ri(j, 1, G_SUB, RSP, 8);
+  alu_rm(j, 1, G_CMP, RSP, MB(R14, JOFF(eng_jit, rsp_limit)));
+  jstub(j, CC_B, HL_TRAP_CALL_STACK_EXHAUSTED);
+  lea(j, RAX, MS(f->max_stack));
+  alu_rm(j, 1, G_CMP, RAX, MB(R14, JOFF(eng_jit, stack_end)));
+  jstub(j, CC_A, HL_TRAP_CALL_STACK_EXHAUSTED);
+  uint32_t nz = f->nlocals - f->nparams;
+  if (nz) {
+    alu_rr(j, 0, G_XOR, RAX, RAX);
+    if (nz <= 8) {
+      for (uint32_t k = f->nparams; k < f->nlocals; k++) st(j, 1, MS(k), RAX);
+    } else {
+      lea(j, RDI, MS(f->nparams));
+      movri(j, RCX, nz);
+      eb(j, 0xf3); eb(j, 0x48); eb(j, 0xab); // rep stosq
+    }
+  }
+  for (uint32_t pc = 0; pc <= len; pc++) map[pc] = UINT32_MAX;
+  for (uint32_t pc = 0; pc < len;) {
+    uint32_t n = eng_op_len(code + pc, len - pc);
+    if (!n) return false;
+    uint32_t op = code[pc];
+    const uint32_t *ip = code + pc + 1;
+    if (lab[pc]) clear(c); // control joins here: the frame must be in memory
+    map[pc] = (uint32_t)j->n;
+    iop io;
+    fop fo;
+    ldinfo li;
+    uint32_t sb;
+    if (imm_base[op] || (num_helpers[op] && eng_op_words[op] == HL_W_N2)) { // N2 rows, _IMM forms
+      uint32_t base = imm_base[op] ? imm_base[op] - 1u : op;
+      src_t b = imm_base[op] ? SI(imm_words[op] == 2 ? (uint64_t)ip[2] | (uint64_t)ip[3] << 32 : ip[2]) : SS(ip[2]);
+      if ((io = int_op(base)).kind) {
+        getg(c, RAX, ip[1], io.w);
+        ibin(c, io, b);
+        defg(c, ip[0], RAX);
+      } else if ((fo = float_op(base)).kind == F_ARITH) {
+        getx(c, 0, ip[1], fo.d);
+        farith(c, 0, fo.d, fo.g, b);
+        defx(c, ip[0], fo.d, 0);
+      } else if (fo.kind == F_CMP) {
+        fcmp(c, fo.d, fo.g, ip[1], b);
+        defg(c, ip[0], RAX);
+      } else { // C helper
+        clear(c);
+        ld(j, 1, RDI, MS(ip[1]));
+        if (b.imm) movri(j, RSI, b.v);
+        else ld(j, 1, RSI, MS(b.slot));
+        call_abs(j, (const void *)num_helpers[base]);
+        defg(c, ip[0], RAX);
+      }
+    } else if (brif_base[op]) {
+      io = int_op(brif_base[op] - 1u);
+      flush(c);
+      getg(c, RAX, ip[1], 0);
+      if (op >= OP_BRIF_I32_EQ_IMM) alu_ri(j, 0, G_CMP, RAX, (int32_t)ip[2]);
+      else oo(j, 0, 0, G_CMP * 8 + 3, RAX, og(c, ip[2], RCX));
+      jword(j, io.g, ip[0]);
+    } else if (fb_info[op].outer) {
+      const fused *fz = &fb_info[op];
+      uint32_t o = fz->outer - 1u, i = fz->inner - 1u;
+      src_t y = fz->imm ? SI(ip[2]) : SS(ip[2]);
+      if ((io = int_op(i)).kind) {
+        getg(c, RAX, ip[1], io.w);
+        ibin(c, io, y);
+        ibin(c, int_op(o), SS(ip[3])); // outer ops of int pairs are commutative
+        defg(c, ip[0], RAX);
+      } else {
+        fo = float_op(i);
+        getx(c, 0, ip[1], 1);
+        farith(c, 0, 1, fo.g, y);
+        getx(c, 1, ip[3], 1);
+        orr(j, 0xf2, 0, 0x0f00u | float_op(o).g, 1, 0); // xmm1 = a <outer> t
+        defx(c, ip[0], 1, 1);
+      }
+    } else if (fl_info[op].outer || ldx_base[op] || load_info(op).n) {
+      const fused *fz = &fl_info[op];
+      uint32_t lop = fz->outer ? fz->inner - 1u : ldx_base[op] ? ldx_base[op] - 1u : op;
+      bool x = fz->outer ? fz->x : ldx_base[op] != 0;
+      li = load_info(lop);
+      M m = x ? ea(c, ip[1], true, ip[2], ip[3], li.n) : ea(c, ip[1], false, 0, ip[2], li.n);
+      if (!fz->outer) {
+        if (li.f) { om(j, li.f == 2 ? 0xf2 : 0xf3, 0, 0x0f10, 0, m); defx(c, ip[0], li.f == 2, 0); }
+        else { om(j, 0, li.w, li.op, RAX, m); defg(c, ip[0], RAX); }
+      } else {
+        uint32_t o = fz->outer - 1u, a = ip[x ? 4 : 3];
+        if ((io = int_op(o)).kind) {
+          om(j, 0, li.w, li.op, RAX, m);
+          ibin(c, io, SS(a)); // commutative
+          defg(c, ip[0], RAX);
+        } else {
+          om(j, 0xf2, 0, 0x0f10, 0, m);
+          getx(c, 1, a, 1);
+          orr(j, 0xf2, 0, 0x0f00u | float_op(o).g, 1, 0);
+          defx(c, ip[0], 1, 1);
+        }
+      }
+    } else if ((sb = store_bytes(op))) {
+      M m = ea(c, ip[0], false, 0, ip[2], sb);
+      int xr;
+      centry *xe = find(c, ip[1], &xr);
+      if (xe && xe->kind != CK_GPR && (op == OP_F64_STORE || op == OP_F32_STORE)) { // from its XMM
+        om(j, op == OP_F64_STORE ? 0xf2 : 0xf3, 0, 0x0f11, xr, m);
+        xe->age = ++c->clock;
+      } else {
+      getg(c, RCX, ip[1], sb == 8);
+      if (sb == 1) om(j, 0, 0, 0x88, RCX, m);
+      else om(j, sb == 2 ? 0x66 : 0, sb == 8, 0x89, RCX, m);
+      }
+    } else if (emit_n1(c, op, ip) || emit_div(c, op, ip)) {
+      // done
+    } else if (num_helpers[op]) { // N1 without a template
+      clear(c);
+      ld(j, 1, RDI, MS(ip[1]));
+      call_abs(j, (const void *)num_helpers[op]);
+      defg(c, ip[0], RAX);
+    } else if (is_slow_op(op)) {
+      clear(c);
+      movrp(j, RDI, c->in);
+      movrp(j, RSI, code + pc);
+      orr(j, 0, 1, 0x8b, RDX, RBX);
+      call_abs(j, (const void *)jit_slow_op);
+      check_rc(j);
+      if (op == OP_MEMORY_GROW) reload_mem(c);
+    } else {
+      switch (op) {
+      case OP_UNREACHABLE: to_stub(j, jmp32(j), HL_TRAP_UNREACHABLE); forget(c); break;
+      case OP_FUEL: { // only emitted with fuel on
+        if (ip[0] <= INT32_MAX) alu_mi(j, 1, G_SUB, MB(R14, JOFF(eng_jit, fuel)), (int32_t)ip[0]);
+        else { movri(j, RAX, ip[0]); om(j, 0, 1, G_SUB * 8 + 1, RAX, MB(R14, JOFF(eng_jit, fuel))); }
+        uint32_t p = jcc32(j, CC_B);
+        patch32(j, p, j->fuel_stub - (p + 4));
+        break;
+      }
+      case OP_COPY: case OP_COPY2: {
+        for (int k = 0; k < (op == OP_COPY2 ? 2 : 1); k++) {
+          uint32_t d = ip[2 * k], s = ip[2 * k + 1];
+          int r;
+          centry *e = find(c, s, &r);
+          if (e && e->kind != CK_GPR) {
+            defx(c, d, e->kind == CK_F64, r);
+          } else {
+            getg(c, RAX, s, 1);
+            defg(c, d, RAX);
+          }
+        }
+        break;
+      }
+      case OP_I32_CONST: case OP_F32_CONST: defg_imm(c, ip[0], ip[1]); break;
+      case OP_I64_CONST: case OP_F64_CONST: defg_imm(c, ip[0], (uint64_t)ip[1] | (uint64_t)ip[2] << 32); break;
+      case OP_REF_NULL: defg_imm(c, ip[0], 0); break;
+      case OP_REF_IS_NULL:
+        getg(c, RAX, ip[1], 1);
+        orr(j, 0, 1, 0x85, RAX, RAX);
+        setcc_rax(j, CC_E);
+        defg(c, ip[0], RAX);
+        break;
+      case OP_REF_FUNC: defg_imm(c, ip[0], (uint64_t)(uintptr_t)c->in->funcs[ip[1]]); break;
+      case OP_SELECT:
+        getg(c, RAX, ip[1], 1);
+        test_slot(c, ip[3]);
+        oo(j, 0, 1, 0x0f44, RAX, og(c, ip[2], RCX)); // cmovz (og's movq does not touch flags)
+        defg(c, ip[0], RAX);
+        break;
+      case OP_GLOBAL_GET:
+        movrp(j, RAX, &c->in->globals[ip[1]]->val);
+        ld(j, 1, RAX, MB(RAX, 0));
+        defg(c, ip[0], RAX);
+        break;
+      case OP_GLOBAL_SET:
+        getg(c, RCX, ip[0], 1);
+        movrp(j, RAX, &c->in->globals[ip[1]]->val);
+        st(j, 1, MB(RAX, 0), RCX);
+        break;
+      case OP_MEMORY_SIZE:
+        movrp(j, RAX, &c->in->mem->pages);
+        ld(j, 0, RAX, MB(RAX, 0));
+        defg(c, ip[0], RAX);
+        break;
+      case OP_JMP: clear(c); jword(j, -1, ip[0]); break;
+      case OP_BR_IF_NZ: case OP_BR_UNLESS: case OP_BRIF_I32_EQZ:
+        flush(c);
+        test_slot(c, ip[1]);
+        jword(j, op == OP_BR_IF_NZ ? CC_NE : CC_E, ip[0]);
+        break;
+      case OP_BR_MOVE: clear(c); copy_slots(j, ip[1], ip[2], ip[3]); jword(j, -1, ip[0]); break;
+      case OP_BR_IF_MOVE: {
+        flush(c);
+        test_slot(c, ip[1]);
+        uint32_t skip = jcc32(j, CC_E);
+        copy_slots(j, ip[2], ip[3], ip[4]); // clobbers rsi/rdi: this path leaves the block
+        jword(j, -1, ip[0]);
+        here(j, skip);
+        if (ip[4] > 4) forget(c); // (the fall-through path kept them; be safe about the copy)
+        break;
+      }
+      case OP_BR_TABLE_X: {
+        uint32_t nt = ip[1], ar = ip[2], src = ip[3];
+        clear(c);
+        ld(j, 0, RAX, MS(ip[0]));
+        movri(j, RCX, nt);
+        alu_rr(j, 0, G_CMP, RAX, RCX);
+        orr(j, 0, 0, 0x0f47, RAX, RCX); // cmova: clamp to the default
+        eb(j, 0x48); eb(j, 0x8d); eb(j, 0x0d); e32(j, 0); // lea rcx, [rip + table]
+        uint32_t lp = (uint32_t)j->n - 4;
+        eb(j, 0x48); eb(j, 0x63); eb(j, 0x04); eb(j, 0x81); // movsxd rax, [rcx + rax*4]
+        alu_rr(j, 1, G_ADD, RAX, RCX);
+        orr(j, 0, 0, 0xff, 4, RAX); // jmp rax
+        uint32_t table = (uint32_t)j->n;
+        patch32(j, lp, table - (lp + 4));
+        for (uint32_t k = 0; k <= nt; k++) e32(j, 0);
+        for (uint32_t k = 0; k <= nt && !j->bad; k++) {
+          patch32(j, table + 4 * k, (uint32_t)j->n - table);
+          copy_slots(j, ip[5 + 2 * k], src, ar);
+          jword(j, -1, ip[4 + 2 * k]);
+        }
+        break;
+      }
+      case OP_RETURN_X:
+        clear(c);
+        copy_slots(j, 0, ip[1], ip[0]);
+        alu_ri(j, 1, G_ADD, RSP, 8);
+        eb(j, 0xc3);
+        break;
+      case OP_CALL: {
+        eng_func *callee = c->in->funcs[ip[0]];
+        uint32_t base = ip[1];
+        clear(c);
+        depth_take(j);
+        if (ip[0] >= c->first && ip[0] - c->first < c->nown && c->ok[ip[0] - c->first]) {
+          if (base) lea(j, RBX, MS(base));
+          eb(j, 0xe8); e32(j, 0);
+          if (!push_fix(&j->cx, &j->ncx, &j->capcx, (uint32_t)j->n - 4, ip[0] - c->first)) j->bad = true;
+          if (base) lea(j, RBX, (M){RBX, -1, 0, -(int32_t)(base * 8)});
+          depth_give(j);
+        } else {
+          orr(j, 0, 1, 0x8b, RDI, R14);
+          movrp(j, RSI, callee);
+          lea(j, RDX, MS(base));
+          movrp(j, RCX, c->in);
+          call_abs(j, (const void *)jit_call_slow);
+          depth_give(j);
+          check_rc(j);
+        }
+        reload_mem(c);
+        break;
+      }
+      case OP_CALL_INDIRECT:
+        clear(c);
+        depth_take(j);
+        orr(j, 0, 1, 0x8b, RDI, R14);
+        movrp(j, RSI, c->in->tables[ip[0]]);
+        movri(j, RDX, ip[1]);
+        ld(j, 0, RCX, MS(ip[2]));
+        lea(j, R8, MS(ip[3]));
+        movrp(j, R9, c->in);
+        call_abs(j, (const void *)jit_call_indirect);
+        depth_give(j);
+        check_rc(j);
+        reload_mem(c);
+        break;
+      default: return false;
+      }
+    }
+    if (j->bad) return false;
+    pc += n;
+  }
+  for (size_t k = 0; k < j->nfx; k++) {
+    uint32_t t = j->fx[k].target;
+    if (t >= len || map[t] == UINT32_MAX) return false;
+    patch32(j, j->fx[k].pos, map[t] - (j->fx[k].pos + 4));
+  }
+  return !j->bad;
+}
+
+// ------------------------------------------------------------------ trampoline and stubs
+// tramp(ctx, fp, entry, mem_base, mem_size): saves the callee-saved registers and the previous
+// saved_rsp, calls entry with the conventions above and returns 0; a trap stub jumps to `exit`
+// with eax = trap, which unwinds to the saved_rsp of the innermost tramp.
+static bool make_tramp(void) {
+  J j = {0};
+  static const uint8_t pushes[] = {0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57};
+  for (size_t k = 0; k < sizeof pushes; k++) eb(&j, pushes[k]); // rbx rbp r12 r13 r14 r15
+  om(&j, 0, 0, 0xff, 6, MB(RDI, JOFF(eng_jit, saved_rsp)));  // push [rdi + saved_rsp]
+  st(&j, 1, MB(RDI, JOFF(eng_jit, saved_rsp)), RSP);
+  orr(&j, 0, 1, 0x8b, R14, RDI);
+  orr(&j, 0, 1, 0x8b, RBX, RSI);
+  orr(&j, 0, 1, 0x8b, R12, RCX);
+  orr(&j, 0, 1, 0x8b, R13, R8);
+  orr(&j, 0, 0, 0xff, 2, RDX); // call rdx
+  alu_rr(&j, 0, G_XOR, RAX, RAX);
+  uint32_t exit = (uint32_t)j.n;
+  ld(&j, 1, RSP, MB(R14, JOFF(eng_jit, saved_rsp)));
+  om(&j, 0, 0, 0x8f, 0, MB(R14, JOFF(eng_jit, saved_rsp))); // pop [r14 + saved_rsp]
+  static const uint8_t pops[] = {0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, 0x5d, 0x5b, 0xc3};
+  for (size_t k = 0; k < sizeof pops; k++) eb(&j, pops[k]);
+  if (j.bad) return false;
+  uintptr_t x;
+  uint8_t *w = plat_code_alloc((j.n + 15) & ~(size_t)15, &x);
+  if (w) {
+    memcpy(w, j.b, j.n);
+    __atomic_store_n(&tramp_exit, x + exit, __ATOMIC_RELEASE);
+    __atomic_store_n(&tramp, (uint32_t (*)(eng_jit *, uint64_t *, void *, uint8_t *, uint64_t))x, __ATOMIC_RELEASE);
+  }
+  eng_xfree(j.b);
+  return w != NULL;
+}
+
+// Weak defaults for embedders without code memory: the store stays interpreted.
+__attribute__((weak)) void *plat_code_alloc(size_t size, uintptr_t *exec) {
+  (void)size;
+  (void)exec;
+  return NULL;
+}
+__attribute__((weak)) void plat_code_free(void *p, size_t size) {
+  (void)p;
+  (void)size;
+}
+__attribute__((weak)) uintptr_t plat_stack_limit(void) { return 0; }
+
+bool eng_jit_store_init(eng_store *s) {
+  if (s->limits.tier != ENG_TIER_COMPILED && s->limits.tier != ENG_TIER_MIXED) return true;
+  // Stores of one process share the trampoline (hosted runners create stores on threads: a
+  // race makes two, harmlessly).
+  if (!__atomic_load_n(&tramp, __ATOMIC_ACQUIRE) && !make_tramp()) return true; // no code memory
+  eng_jit *c = eng_xalloc(sizeof *c);
+  if (!c) return false;
+  c->s = s;
+  c->stack_end = s->stack + s->stack_slots;
+  c->exit = __atomic_load_n(&tramp_exit, __ATOMIC_ACQUIRE);
+  s->jit = c;
+  return true;
+}
+
+void eng_jit_store_free(eng_store *s) {
+  eng_xfree(s->jit);
+  s->jit = NULL;
+}
+
+void eng_jit_instance(eng_store *s, eng_inst *in) {
+  if (!s->jit || !in->nown_funcs || uses_exceptions(in)) return;
+  JC c = {.in = in, .nown = in->nown_funcs, .first = in->nfuncs - in->nown_funcs};
+  J j = {0};
+  c.j = &j;
+  // One map for all functions and a code buffer sized for the usual expansion (about 4.4
+  // bytes per word): fresh guest pages cost a fault each on first touch, so no per-function
+  // allocations and no doubling copies.
+  size_t maxlen = 0, words = 0;
+  for (uint32_t i = 0; i < c.nown; i++) {
+    if (in->own_funcs[i].code_len > maxlen) maxlen = in->own_funcs[i].code_len;
+    words += in->own_funcs[i].code_len;
+  }
+  uint32_t *map = eng_xalloc((maxlen + 1) * 5), *starts = eng_xalloc((size_t)c.nown * 4 + 4);
+  c.ok = eng_xalloc((size_t)c.nown + 1);
+  if (!map || !starts || !c.ok) goto out;
+  j.cap = words * 6 + 65536;
+  if (j.cap > JIT_MAX_BYTES || !(j.b = eng_xalloc(j.cap))) goto out;
+  for (uint32_t i = 0; i < c.nown; i++) { // which functions compile (per-function fallback)
+    eng_func *f = &in->own_funcs[i];
+    bool ok = true;
+    for (uint32_t pc = 0, n; ok && pc < f->code_len; pc += n) {
+      n = eng_op_len(f->code + pc, f->code_len - pc);
+      ok = n && jit_supported(f->code[pc]);
+    }
+    c.ok[i] = ok && (s->limits.tier != ENG_TIER_MIXED || i % 2 == 0);
+  }
+  // trap stubs: mov eax, trap; jmp [r14 + exit]
+  for (uint32_t t = 0; t <= HL_TRAP_COUNT + 1; t++) {
+    if (t <= HL_TRAP_COUNT) j.stub[t] = (uint32_t)j.n;
+    else j.fuel_stub = (uint32_t)j.n;
+    if (t) movri(&j, RAX, t <= HL_TRAP_COUNT ? t : JIT_FUEL);
+    om(&j, 0, 0, 0xff, 4, MB(R14, JOFF(eng_jit, exit)));
+  }
+  for (uint32_t i = 0; i < c.nown; i++) {
+    while (j.n & 15) eb(&j, 0xcc);
+    starts[i] = (uint32_t)j.n;
+    if (c.ok[i] && !emit_func(&c, &in->own_funcs[i], &map)) {
+      if (j.bad) goto out;
+      // a function the generator cannot take stays interpreted (no direct calls reach it:
+      // it passed the scan, so this is a generator gap; direct calls were resolved by index)
+      goto out;
+    }
+  }
+  for (size_t k = 0; k < j.ncx; k++) {
+    uint32_t p = j.cx[k].pos;
+    patch32(&j, p, starts[j.cx[k].target] - (p + 4));
+  }
+  if (j.bad) goto out;
+  uintptr_t x;
+  uint8_t *w = plat_code_alloc((j.n + 15) & ~(size_t)15, &x);
+  if (!w) goto out;
+  memcpy(w, j.b, j.n);
+  in->jit_code = w;
+  in->jit_bytes = (j.n + 15) & ~(size_t)15;
+  for (uint32_t i = 0; i < c.nown; i++)
+    if (c.ok[i]) in->own_funcs[i].jit_entry = (void *)(x + starts[i]);
+out:
+  eng_xfree(map);
+  eng_xfree(starts);
+  eng_xfree(c.ok);
+  eng_xfree(j.b);
+  eng_xfree(j.fx);
+  eng_xfree(j.cx);
+}
+
+NO_FN_SANITIZE uint32_t eng_jit_enter(eng_store *s, eng_func *f, uint64_t *fp, uint32_t depth_left, uint64_t *fuel,
+                                     eng_error *err) {
+  eng_jit *c = s->jit;
+  uint32_t old_depth = c->depth_left;
+  uint64_t old_fuel = c->fuel;
+  c->fuel = *fuel;
+  eng_error *old_err = c->err;
+  uint64_t old_limit = c->rsp_limit;
+  if (!old_limit) {
+    uintptr_t here = (uintptr_t)__builtin_frame_address(0), lim = plat_stack_limit();
+    c->rsp_limit = lim && lim < here ? lim : here - JIT_STACK_BUDGET;
+  }
+  c->depth_left = depth_left;
+  c->err = err;
+  eng_mem *m = f->inst->mem;
+  uint32_t rc = tramp(c, fp, f->jit_entry, m ? m->base : NULL, m ? m->size : 0);
+  c->depth_left = old_depth;
+  c->err = old_err;
+  c->rsp_limit = old_limit;
+  *fuel = c->fuel;
+  c->fuel = old_fuel;
+  if (!rc) return HL_STATUS_OK;
+  if (rc == JIT_FUEL) {
+    eng_trap_fuel(err);
+  } else if (rc != JIT_PROPAGATE) {
+    eng_set_trap(err, rc);
+  }
+  return HL_STATUS_TRAP;
+}
