@@ -11,13 +11,17 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hlwasm/hlwasm/api"
 	"github.com/hlwasm/hlwasm/host"
@@ -108,10 +112,22 @@ func (s *Server) logged(next http.Handler) http.Handler {
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w}
 		ctx := propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+		api := strings.HasPrefix(r.URL.Path, "/v1/")
+		var span trace.Span
+		if api && s.tracing {
+			// Named by its route once the mux has matched it (a span's name must not hold
+			// the path's hashes).
+			ctx, span = s.tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),
+				trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("url.path", r.URL.Path)))
+		}
 		r = r.WithContext(context.WithValue(ctx, recorderKey{}, rec))
-		if strings.HasPrefix(r.URL.Path, "/v1/") {
+		if api {
 			if s.draining.Load() {
 				writeError(rec, http.StatusServiceUnavailable, "draining", "shutting down")
+				if span != nil {
+					span.SetStatus(codes.Error, "draining")
+					span.End()
+				}
 				return
 			}
 			s.inflight.Add(1)
@@ -124,6 +140,14 @@ func (s *Server) logged(next http.Handler) http.Handler {
 		}
 		if rec.code == 0 {
 			rec.code = http.StatusOK
+		}
+		if span != nil {
+			span.SetName(route)
+			span.SetAttributes(attribute.String("http.route", route), attribute.Int("http.response.status_code", rec.code))
+			if rec.code >= 500 {
+				span.SetStatus(codes.Error, http.StatusText(rec.code))
+			}
+			span.End()
 		}
 		s.metrics.requests.WithLabelValues(route, fmt.Sprint(rec.code)).Inc()
 		if route == "GET /metrics" || route == "GET /healthz" || route == "GET /readyz" {
@@ -141,7 +165,11 @@ func (s *Server) withTenant(h func(http.ResponseWriter, *http.Request, *tenant))
 		if t == nil {
 			return
 		}
+		defer s.leave(t)
 		note(r, slog.String("tenant", t.Name))
+		if !s.allow(w, t) {
+			return
+		}
 		h(w, r, t)
 	}
 }
@@ -456,11 +484,29 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, t *tenant) {
 		argv0 = e.info.Hash
 	}
 	args := append([]string{argv0}, q["arg"]...)
+	size := 0
 	for _, a := range args {
 		if strings.IndexByte(a, 0) >= 0 {
 			writeError(w, http.StatusBadRequest, "bad_arguments", "an argument contains NUL")
 			return
 		}
+		size += len(a) + 1
+	}
+	env, err := t.runEnv(q["env"])
+	if err != nil {
+		code := http.StatusBadRequest
+		if errors.Is(err, errEnvNotAllowed) {
+			code = http.StatusForbidden
+		}
+		writeError(w, code, "bad_env", err.Error())
+		return
+	}
+	for _, e := range env {
+		size += len(e) + 1
+	}
+	if size > t.MaxArgBytes {
+		writeError(w, http.StatusBadRequest, "bad_arguments", fmt.Sprintf("arguments and environment exceed %d bytes", t.MaxArgBytes))
+		return
 	}
 	if !s.acquire(r.Context(), t) {
 		w.Header().Set("Retry-After", "1")
@@ -476,8 +522,11 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, t *tenant) {
 	defer cancel()
 	ctx = wasi.WithStdio(ctx, wasi.Stdio{Stdin: bytes.NewReader(stdin), Stdout: stdout, Stderr: stderr})
 	ctx = wasi.WithArgs(ctx, args)
+	if env != nil {
+		ctx = wasi.WithEnv(ctx, env)
+	}
 	start := time.Now()
-	_, err := l.mod.Call(ctx, "_start")
+	_, err = l.mod.Call(ctx, "_start")
 	cr, ok := result(err, timeout)
 	if !ok {
 		s.callError(w, r, err)
@@ -496,6 +545,29 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, t *tenant) {
 	mu.Unlock()
 	note(r, slog.String("outcome", cr.Outcome))
 	s.writeOutcome(w, cr)
+}
+
+var errEnvNotAllowed = errors.New("not in the tenant's request_env")
+
+// runEnv is a run's environment: the tenant's Env with the request's NAME=VALUE entries set
+// (each NAME must be in the tenant's RequestEnv); nil when the request sets none.
+func (t *tenant) runEnv(req []string) ([]string, error) {
+	if len(req) == 0 {
+		return nil, nil
+	}
+	env := slices.Clone(t.Env)
+	for _, kv := range req {
+		name, _, ok := strings.Cut(kv, "=")
+		if !ok || name == "" || strings.IndexByte(kv, 0) >= 0 {
+			return nil, fmt.Errorf("env %q: want NAME=VALUE without NUL", kv)
+		}
+		if !t.requestEnv[name] {
+			return nil, fmt.Errorf("env %s: %w", name, errEnvNotAllowed)
+		}
+		env = slices.DeleteFunc(env, func(e string) bool { return strings.HasPrefix(e, name+"=") })
+		env = append(env, kv)
+	}
+	return env, nil
 }
 
 func setOutput(text **string, b64 *string, b []byte) {

@@ -149,6 +149,16 @@ func (o *observer) HostCall(ctx context.Context, module, name string, d time.Dur
 	}
 	o.s.metrics.hostCalls.WithLabelValues(o.tenant, fn, res).Inc()
 	o.s.metrics.hostDur.WithLabelValues(o.tenant, fn).Observe(d.Seconds())
+	if o.s.tracing {
+		// Reported when the function has returned: the span is made with its real start.
+		end := time.Now()
+		_, span := o.s.tracer.Start(ctx, "hlwasm.host "+fn, trace.WithTimestamp(end.Add(-d)),
+			trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(attribute.String("hlwasm.result", res)))
+		if res == "error" {
+			span.SetStatus(codes.Error, err.Error())
+		}
+		span.End(trace.WithTimestamp(end))
+	}
 }
 
 func (o *observer) SandboxCreated(*host.Module) {
