@@ -436,7 +436,7 @@ func (s *Server) load(t *tenant, e *entry, wasm []byte) (*host.Module, string, e
 	}
 	if wasm == nil {
 		var err error
-		if wasm, err = os.ReadFile(e.wasmPath); err != nil {
+		if wasm, err = e.bytes(); err != nil {
 			return nil, "", err
 		}
 	}
