@@ -404,9 +404,7 @@ func (s *Server) call(w http.ResponseWriter, r *http.Request, t *tenant) {
 		writeError(w, http.StatusBadRequest, "bad_arguments", err.Error())
 		return
 	}
-	if !s.acquire(r.Context(), t) {
-		w.Header().Set("Retry-After", "1")
-		writeError(w, http.StatusTooManyRequests, "concurrency", fmt.Sprintf("tenant %q has %d calls in flight", t.Name, t.MaxConcurrency))
+	if !s.acquire(w, r, t) {
 		return
 	}
 	defer t.release()
@@ -508,9 +506,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, t *tenant) {
 		writeError(w, http.StatusBadRequest, "bad_arguments", fmt.Sprintf("arguments and environment exceed %d bytes", t.MaxArgBytes))
 		return
 	}
-	if !s.acquire(r.Context(), t) {
-		w.Header().Set("Retry-After", "1")
-		writeError(w, http.StatusTooManyRequests, "concurrency", fmt.Sprintf("tenant %q has %d calls in flight", t.Name, t.MaxConcurrency))
+	if !s.acquire(w, r, t) {
 		return
 	}
 	defer t.release()

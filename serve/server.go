@@ -591,8 +591,9 @@ func (s *Server) allow(w http.ResponseWriter, t *tenant) bool {
 	return true
 }
 
-// acquire takes one of the tenant's concurrency slots, waiting at most QueueWait.
-func (s *Server) acquire(ctx context.Context, t *tenant) bool {
+// acquire takes one of the tenant's concurrency slots, waiting at most QueueWait; otherwise it
+// writes 429 (or 499 when the client went away while waiting).
+func (s *Server) acquire(w http.ResponseWriter, r *http.Request, t *tenant) bool {
 	select {
 	case t.slots <- struct{}{}:
 		return true
@@ -604,9 +605,12 @@ func (s *Server) acquire(ctx context.Context, t *tenant) bool {
 	case t.slots <- struct{}{}:
 		return true
 	case <-timer.C:
-	case <-ctx.Done():
+		s.metrics.rejected.WithLabelValues(t.Name, "concurrency").Inc()
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusTooManyRequests, "concurrency", fmt.Sprintf("tenant %q has %d calls in flight", t.Name, t.MaxConcurrency))
+	case <-r.Context().Done():
+		writeError(w, 499, "canceled", "the client went away")
 	}
-	s.metrics.rejected.WithLabelValues(t.Name, "concurrency").Inc()
 	return false
 }
 
