@@ -330,3 +330,41 @@ func TestRunEnvAndModulePreopens(t *testing.T) {
 		t.Errorf("the writable preopen: %v", err)
 	}
 }
+
+// TestUnknownRoutes: unknown paths are a JSON 404, known paths with another method a JSON 405
+// with Allow; neither reaches a tenant's handler.
+func TestUnknownRoutes(t *testing.T) {
+	ts := newTestServer(t, Config{})
+	for _, c := range []struct {
+		method, path string
+		code         int
+		allow        string
+	}{
+		{"GET", "/nope", 404, ""},
+		{"GET", "/v1/modules/x/y/z", 404, ""},
+		{"PUT", "/v1/modules", 405, "POST, GET, HEAD"},
+		{"GET", "/v1/modules/abc/run", 405, "POST"},
+		{"POST", "/healthz", 405, "GET, HEAD"},
+		{"DELETE", "/v1/modules/abc/call/f", 405, "POST"},
+	} {
+		req, _ := http.NewRequest(c.method, ts.url+c.path, nil)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		want := `"code":"not_found"`
+		if c.code == 405 {
+			want = `"code":"method_not_allowed"`
+		}
+		if res.StatusCode != c.code || res.Header.Get("Allow") != c.allow || !strings.Contains(string(b), want) ||
+			res.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("%s %s: %d Allow %q %s", c.method, c.path, res.StatusCode, res.Header.Get("Allow"), b)
+		}
+	}
+	r := do(t, "GET", ts.url+"/metrics", "", nil)
+	if !strings.Contains(string(r.body), `hlwasm_http_requests_total{code="405",route="unmatched"} 4`) {
+		t.Error("405s are not counted as unmatched")
+	}
+}

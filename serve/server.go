@@ -124,9 +124,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	tp := cfg.TracerProvider
 	if tp == nil {
 		tp = noop.NewTracerProvider()
-	} else {
-		s.tracing = true
 	}
+	_, isNoop := tp.(noop.TracerProvider)
+	s.tracing = !isNoop
 	s.tracer = tp.Tracer("github.com/hlwasm/hlwasm/serve")
 	reg := cfg.Registry
 	if reg == nil {
@@ -316,7 +316,7 @@ func (s *Server) newTenant(tc Tenant) (*tenant, error) {
 			PoolSize:         tc.MaxConcurrency,
 			CallTimeout:      time.Duration(tc.Timeout),
 			Logger:           s.log,
-			Observer:         &observer{s: s, tenant: tc.Name},
+			Observer:         newObserver(s, tc.Name),
 		}
 		if tc.WASI {
 			wc, err := t.wasiConfig(preopens)
