@@ -368,3 +368,33 @@ func TestUnknownRoutes(t *testing.T) {
 		t.Error("405s are not counted as unmatched")
 	}
 }
+
+// TestDeployTenantsFile: the tenants file in deploy/hlwasm.yaml's Secret is one the server takes.
+func TestDeployTenantsFile(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "deploy", "hlwasm.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "tenants.json: |\n")
+	if !ok {
+		t.Fatal("no tenants.json in deploy/hlwasm.yaml")
+	}
+	var file strings.Builder
+	for _, line := range strings.Split(rest, "\n") {
+		if !strings.HasPrefix(line, "    ") {
+			break
+		}
+		file.WriteString(line[4:] + "\n")
+	}
+	p := filepath.Join(t.TempDir(), "tenants.json")
+	os.WriteFile(p, []byte(file.String()), 0o600)
+	tenants, err := LoadTenants(p)
+	if err != nil || len(tenants) == 0 {
+		t.Fatalf("%v (%d tenants): %s", err, len(tenants), file.String())
+	}
+	for _, tc := range tenants {
+		if err := tc.validate(); err != nil {
+			t.Error(err)
+		}
+	}
+}

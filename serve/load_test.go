@@ -3,6 +3,7 @@ package serve
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -181,11 +182,16 @@ func BenchmarkHandler(b *testing.B) {
 	path := "/v1/modules/" + hashOf(wasm) + "/call/i32_add"
 	b.Run("handler", func(b *testing.B) {
 		b.ReportAllocs()
+		var inCall int64
 		for b.Loop() {
-			if rec := serve("POST", path, "[2,3]"); !bytes.Contains(rec.buf.Bytes(), []byte(`"results":[5]`)) {
+			rec := serve("POST", path, "[2,3]")
+			var cr CallResult
+			if json.Unmarshal(rec.buf.Bytes(), &cr) != nil || cr.Outcome != "ok" {
 				b.Fatalf("%d %s", rec.code, rec.buf.String())
 			}
+			inCall += cr.DurationUS
 		}
+		b.ReportMetric(float64(inCall)*1e3/float64(b.N), "call-ns/op")
 	})
 	b.Run("call", func(b *testing.B) {
 		b.ReportAllocs()
@@ -195,6 +201,18 @@ func BenchmarkHandler(b *testing.B) {
 			if res, err := l.mod.Call(context.Background(), "i32_add", 2, 3); err != nil || res[0] != 5 {
 				b.Fatal(res, err)
 			}
+		}
+	})
+	b.Run("call-timeout", func(b *testing.B) {
+		b.ReportAllocs()
+		t := s.set.Load().byName["load"]
+		l := t.mods[hashOf(wasm)]
+		for b.Loop() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if res, err := l.mod.Call(ctx, "i32_add", 2, 3); err != nil || res[0] != 5 {
+				b.Fatal(res, err)
+			}
+			cancel()
 		}
 	})
 }
