@@ -79,7 +79,7 @@ func TestSpansParentChild(t *testing.T) {
 	}
 	attrs := map[string]string{}
 	for _, a := range server.Attributes {
-		attrs[string(a.Key)] = a.Value.Emit()
+		attrs[string(a.Key)] = a.Value.String()
 	}
 	if attrs["http.route"] != "POST /v1/modules/{hash}/run" || attrs["http.response.status_code"] != "200" {
 		t.Errorf("server span attributes: %v", attrs)
