@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -231,100 +230,4 @@ func measure(clients int, d time.Duration, fn func() error) (float64, time.Durat
 	}
 	slices.Sort(lat)
 	return float64(len(lat)) / el.Seconds(), lat[len(lat)/2], lat[len(lat)*99/100], nil
-}
-
-// TestLoadFaults is a bounded fault-injection run (same HLWASM_LOAD gate): 8 clients mixing
-// good calls with traps, deadlines and clients that disconnect mid-call, checking that no
-// response is a 5xx, that good calls still answer correctly, and that sandboxes are not leaked.
-func TestLoadFaults(t *testing.T) {
-	per, err := time.ParseDuration(os.Getenv("HLWASM_LOAD"))
-	if err != nil {
-		t.Skip("set HLWASM_LOAD=<duration> to run")
-	}
-	tenants := []Tenant{{Name: "load", Tokens: []string{"tok"}, MaxConcurrency: 4, QueueWait: Duration(50 * time.Millisecond)}}
-	ts := newTestServer(t, Config{Tenants: tenants})
-	arith := upload(t, ts, "tok", "arith.wasm")
-	traps := upload(t, ts, "tok", "traps.wasm")
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
-	defer client.CloseIdleConnections()
-	type kind struct {
-		name, url, body, want string
-		abortAfter            time.Duration
-	}
-	kinds := []kind{
-		{"ok", "/v1/modules/" + arith + "/call/i32_add", "[2,3]", `"results":[5]`, 0},
-		{"trap", "/v1/modules/" + traps + "/call/div_zero", "", `"outcome":"trap"`, 0},
-		{"oob", "/v1/modules/" + traps + "/call/oob_store", "", `"outcome":"trap"`, 0},
-		{"deadline", "/v1/modules/" + traps + "/call/spin?timeout=5ms", "", `"outcome":"deadline"`, 0},
-		{"disconnect", "/v1/modules/" + traps + "/call/spin?timeout=1s", "", "", 3 * time.Millisecond},
-	}
-	weights := []int{85, 5, 5, 3, 2}
-	var mu sync.Mutex
-	counts := map[string]int{}
-	var okLat []time.Duration
-	var failures []string
-	end := time.Now().Add(per)
-	var wg sync.WaitGroup
-	for c := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := c; time.Now().Before(end); i++ {
-				n, k := i*7919%100, 0
-				for acc := weights[0]; n >= acc; acc += weights[k] {
-					k++
-				}
-				kd := kinds[k]
-				ctx, cancel := context.WithCancel(context.Background())
-				if kd.abortAfter > 0 {
-					time.AfterFunc(kd.abortAfter, cancel)
-				}
-				req, _ := http.NewRequestWithContext(ctx, "POST", ts.url+kd.url, bytes.NewReader([]byte(kd.body)))
-				req.Header.Set("Authorization", "Bearer tok")
-				t0 := time.Now()
-				res, err := client.Do(req)
-				var b []byte
-				if err == nil {
-					b, _ = io.ReadAll(res.Body)
-					res.Body.Close()
-				}
-				d := time.Since(t0)
-				cancel()
-				mu.Lock()
-				switch {
-				case kd.abortAfter > 0 && err != nil:
-					counts["disconnected"]++
-				case err != nil:
-					failures = append(failures, kd.name+": "+err.Error())
-				case res.StatusCode == 429:
-					counts["429"]++
-				case res.StatusCode >= 500 || res.StatusCode != 200 || !bytes.Contains(b, []byte(kd.want)):
-					failures = append(failures, fmt.Sprintf("%s: %d %s", kd.name, res.StatusCode, b))
-				default:
-					counts[kd.name]++
-					if kd.name == "ok" {
-						okLat = append(okLat, d)
-					}
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	if len(failures) > 0 {
-		t.Fatalf("%d failures, first: %s", len(failures), failures[0])
-	}
-	slices.Sort(okLat)
-	t.Logf("outcomes in %v: %v", per, counts)
-	if len(okLat) > 0 {
-		t.Logf("good calls: %.0f/s, p50 %.1f µs, p99 %.1f µs", float64(len(okLat))/per.Seconds(), us(okLat[len(okLat)/2]), us(okLat[len(okLat)*99/100]))
-	}
-	// Sandboxes: at most the pool size per module once the dust settles.
-	time.Sleep(200 * time.Millisecond)
-	r := do(t, "GET", ts.url+"/metrics", "", nil)
-	for _, line := range strings.Split(string(r.body), "\n") {
-		if strings.HasPrefix(line, "hlwasm_sandboxes") || strings.HasPrefix(line, "hlwasm_rejected_total") {
-			t.Log(line)
-		}
-	}
 }
