@@ -35,7 +35,8 @@ type loadWorkload struct {
 // TestLoad measures requests/s and latency percentiles at 1, 2 and 8 concurrent clients of a
 // trivial call (arith i32_add), a compute call (bench fib(20)) and a WASI command (stdio's
 // _start echoing its stdin), over loopback HTTP/1.1 and in-process with host.Module.Call in
-// the same run, plus the floor of net/http itself (a handler answering a fixed body). It only
+// the same run, plus two floors: net/http itself (a handler answering a fixed body) and
+// net/http with the trivial call made in its handler (no serve code). It only
 // reports (no timed assertion); run it with
 //
 //	HLWASM_LOAD=2s go test ./serve -run TestLoad -v
@@ -128,6 +129,19 @@ func TestLoad(t *testing.T) {
 	}))
 	defer floor.Close()
 	floorCall := post(floor.URL, "[2,3]", `"results":[5]`)
+	// The floor with the call: the same handler making the trivial call in-process, i.e. what
+	// net/http and Module.Call cost together, without anything of serve's.
+	arithMod := load(filepath.Join("..", "tests", "testdata", "arith.wasm"))
+	floorWithCall := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		if _, err := arithMod.Call(r.Context(), "i32_add", 2, 3); err != nil {
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"outcome":"ok","results":[5],"duration_us":1}` + "\n"))
+	}))
+	defer floorWithCall.Close()
+	floorCallCall := post(floorWithCall.URL, "[2,3]", `"results":[5]`)
 	t.Logf("%-8s %-10s %7s %9s %9s %9s", "workload", "path", "clients", "req/s", "p50 µs", "p99 µs")
 	for _, c := range []int{1, 2, 8} {
 		rps, p50, p99, err := measure(c, per, floorCall)
@@ -135,6 +149,10 @@ func TestLoad(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("%-8s %-10s %7d %9.0f %9.1f %9.1f", "-", "net/http", c, rps, us(p50), us(p99))
+		if rps, p50, p99, err = measure(c, per, floorCallCall); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%-8s %-10s %7d %9.0f %9.1f %9.1f", "trivial", "http+call", c, rps, us(p50), us(p99))
 		for _, w := range workloads {
 			for _, m := range []struct {
 				name string
