@@ -499,7 +499,11 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, t *tenant) {
 		writeError(w, code, "bad_env", err.Error())
 		return
 	}
-	for _, e := range env {
+	counted := env
+	if counted == nil {
+		counted = t.Env
+	}
+	for _, e := range counted {
 		size += len(e) + 1
 	}
 	if size > t.MaxArgBytes {
