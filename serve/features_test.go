@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -397,4 +398,59 @@ func TestDeployTenantsFile(t *testing.T) {
 			t.Error(err)
 		}
 	}
+}
+
+// TestReloadUnderLoad: reloads that replace a tenant's state while 4 clients call it drop no
+// call; every retired state is closed once its requests are done.
+func TestReloadUnderLoad(t *testing.T) {
+	cfg := func(timeout time.Duration) []Tenant {
+		return []Tenant{{Name: "alice", Tokens: []string{"alice-token"}, MaxConcurrency: 4,
+			QueueWait: Duration(time.Second), Timeout: Duration(timeout)}}
+	}
+	ts := newTestServer(t, Config{Tenants: cfg(5 * time.Second)})
+	hash := upload(t, ts, "alice-token", "arith.wasm")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var failures []string
+	ok := 0
+	stop := make(chan struct{})
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				r := call(t, ts, "alice-token", hash, "i32_add", "[40,2]")
+				mu.Lock()
+				if r.code == http.StatusOK && strings.Contains(string(r.body), `"results":[42]`) {
+					ok++
+				} else {
+					failures = append(failures, fmt.Sprintf("%d %s", r.code, r.body))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range 20 {
+		if err := ts.Reload(cfg(time.Duration(5+i%2) * time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond) // let calls start on each state
+	}
+	close(stop)
+	wg.Wait()
+	if len(failures) > 0 {
+		t.Fatalf("%d failed calls (of %d), first: %s", len(failures), ok+len(failures), failures[0])
+	}
+	ts.reloadMu.Lock()
+	pending := len(ts.retiring)
+	ts.reloadMu.Unlock()
+	if pending != 0 {
+		t.Errorf("%d retired states still open with no request on them", pending)
+	}
+	t.Logf("%d calls across 20 reloads", ok)
 }
