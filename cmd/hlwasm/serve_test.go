@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,8 +37,17 @@ func startServe(t *testing.T, args ...string) *serveProc {
 // startServeStdout starts hlwasm serve with its stdout going to stdout (nil: discarded).
 func startServeStdout(t *testing.T, stdout io.Writer, args ...string) *serveProc {
 	t.Helper()
+	return startServeEnv(t, stdout, nil, args...)
+}
+
+// startServeEnv starts hlwasm serve with env added to its environment.
+func startServeEnv(t *testing.T, stdout io.Writer, env []string, args ...string) *serveProc {
+	t.Helper()
 	cmd := exec.Command(binary, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
 	cmd.Stdout = stdout
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -429,5 +439,47 @@ func TestServeTraceStdout(t *testing.T) {
 	}
 	if _, stderr, code := hlwasm(t, "serve", "--trace", "zipkin"); code != 2 || !strings.Contains(stderr, "unknown exporter") {
 		t.Errorf("--trace zipkin: %d %s", code, stderr)
+	}
+}
+
+// TestServeTraceOTLP: --trace otlp posts the spans over OTLP/HTTP to --otlp-endpoint, or to
+// OTEL_EXPORTER_OTLP_ENDPOINT without the flag (a collector on loopback).
+func TestServeTraceOTLP(t *testing.T) {
+	requireKVM(t)
+	var mu sync.Mutex
+	got := map[string]int{}
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		if bytes.Contains(b, []byte("hlwasm.call i32_add")) && bytes.Contains(b, []byte("hlwasm")) {
+			got[r.URL.Path]++
+		}
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	defer collector.Close()
+	for _, c := range []struct {
+		env  []string
+		args []string
+		path string
+	}{
+		{nil, []string{"--trace", "otlp", "--otlp-endpoint", collector.URL}, "/v1/traces"},
+		{[]string{"OTEL_EXPORTER_OTLP_ENDPOINT=" + collector.URL + "/env"}, []string{"--trace", "otlp"}, "/env/v1/traces"},
+	} {
+		p := startServeEnv(t, nil, c.env, c.args...)
+		arith := uploadFixture(t, p.url, "", "arith.wasm")
+		if code, body := authPost(t, p.url+"/v1/modules/"+arith+"/call/i32_add", "", "[1,2]"); code != 200 {
+			t.Fatalf("call: %d %s", code, body)
+		}
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		if code := waitExit(t, p); code != 0 {
+			t.Fatalf("exit status %d", code)
+		}
+		mu.Lock()
+		n := got[c.path]
+		mu.Unlock()
+		if n == 0 {
+			t.Errorf("%v %v: the collector got no span at %s (%v)", c.env, c.args, c.path, got)
+		}
 	}
 }
