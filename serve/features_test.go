@@ -248,9 +248,9 @@ func TestReload(t *testing.T) {
 		oldAlice.refMu.Lock()
 		users := oldAlice.users
 		oldAlice.refMu.Unlock()
-		ts.reloadMu.Lock()
+		ts.retMu.Lock()
 		pending := ts.retiring[oldAlice]
-		ts.reloadMu.Unlock()
+		ts.retMu.Unlock()
 		if users == 0 && !pending {
 			break
 		}
@@ -446,11 +446,17 @@ func TestReloadUnderLoad(t *testing.T) {
 	if len(failures) > 0 {
 		t.Fatalf("%d failed calls (of %d), first: %s", len(failures), ok+len(failures), failures[0])
 	}
-	ts.reloadMu.Lock()
+	ts.retMu.Lock()
 	pending := len(ts.retiring)
-	ts.reloadMu.Unlock()
+	ts.retMu.Unlock()
 	if pending != 0 {
 		t.Errorf("%d retired states still open with no request on them", pending)
+	}
+	// Only the modules of the state in force are named (closed ones are forgotten).
+	named := 0
+	ts.names.Range(func(any, any) bool { named++; return true })
+	if named != 1 {
+		t.Errorf("%d modules named, want 1 (arith in the state in force)", named)
 	}
 	t.Logf("%d calls across 20 reloads", ok)
 }

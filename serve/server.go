@@ -64,8 +64,9 @@ type tenant struct {
 	requestEnv map[string]bool
 	roots      []*os.Root
 
-	mu   sync.Mutex // serializes loads
-	mods map[string]*loaded
+	mu    sync.Mutex // serializes loads
+	mods  map[string]*loaded
+	names *sync.Map // the server's module → hash map, emptied of this tenant's modules on close
 
 	refMu   sync.Mutex
 	users   int
@@ -99,8 +100,9 @@ type Server struct {
 	reg     *prometheus.Registry
 	names   sync.Map // *host.Module → hash, for metrics and spans
 
-	reloadMu sync.Mutex
-	retiring map[*tenant]bool // retired tenants still in use (under reloadMu)
+	reloadMu sync.Mutex       // one Reload (or Shutdown's closing) at a time
+	retMu    sync.Mutex       // guards retiring
+	retiring map[*tenant]bool // retired tenants still in use
 
 	mu       sync.Mutex
 	servers  []*http.Server // one per Serve
@@ -238,17 +240,21 @@ func (s *Server) Reload(tenants []Tenant) error {
 	return nil
 }
 
-// retire closes t once no request uses it (at once if none does). Callers hold reloadMu.
+// retire closes t once no request uses it (at once if none does).
 func (s *Server) retire(t *tenant) {
 	t.refMu.Lock()
 	t.retired = true
 	idle := t.users == 0
+	if !idle {
+		// Recorded before refMu is released: the last leave, which removes it, comes after.
+		s.retMu.Lock()
+		s.retiring[t] = true
+		s.retMu.Unlock()
+	}
 	t.refMu.Unlock()
 	if idle {
 		t.close()
-		return
 	}
-	s.retiring[t] = true
 }
 
 // enter marks a request as using t; false if a reload retired t (look the tenant up again).
@@ -270,9 +276,9 @@ func (s *Server) leave(t *tenant) {
 	t.refMu.Unlock()
 	if last {
 		t.close()
-		s.reloadMu.Lock()
+		s.retMu.Lock()
 		delete(s.retiring, t)
-		s.reloadMu.Unlock()
+		s.retMu.Unlock()
 	}
 }
 
@@ -300,7 +306,7 @@ func (t *tenant) wasiConfig(preopens []Preopen) (*wasi.Config, error) {
 func (s *Server) newTenant(tc Tenant) (*tenant, error) {
 	tc.applyDefaults()
 	t := &tenant{Tenant: tc, slots: make(chan struct{}, tc.MaxConcurrency), mods: map[string]*loaded{},
-		rts: map[string]*host.Runtime{}, requestEnv: map[string]bool{}}
+		rts: map[string]*host.Runtime{}, requestEnv: map[string]bool{}, names: &s.names}
 	if tc.Rate > 0 {
 		t.limiter = rate.NewLimiter(rate.Limit(tc.Rate), tc.Burst)
 	}
@@ -360,6 +366,7 @@ func (t *tenant) close() {
 		for _, l := range mods {
 			<-l.ready
 			if l.mod != nil {
+				t.names.Delete(l.mod)
 				l.mod.Close(context.Background())
 			}
 		}
@@ -382,7 +389,13 @@ func (s *Server) closeTenants() {
 	for _, t := range s.set.Load().byName {
 		t.close()
 	}
+	s.retMu.Lock()
+	retiring := make([]*tenant, 0, len(s.retiring))
 	for t := range s.retiring {
+		retiring = append(retiring, t)
+	}
+	s.retMu.Unlock()
+	for _, t := range retiring {
 		t.close()
 	}
 }
