@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"github.com/hlwasm/hlwasm/host"
 )
 
@@ -38,7 +40,8 @@ func TestFaultsUnderLoad(t *testing.T) {
 		{Name: "load", Tokens: []string{"tok"}, WASI: true, MaxConcurrency: 4, QueueWait: Duration(50 * time.Millisecond), Timeout: Duration(30 * time.Second)},
 		{Name: "tight", Tokens: []string{"tight"}, MaxMemory: 23068672 + 8<<20, MaxConcurrency: 2, QueueWait: Duration(50 * time.Millisecond)},
 	}
-	ts := newTestServer(t, Config{Tenants: tenants})
+	// Spans are made (tracing on) but not kept, so that memory says something.
+	ts := newTestServer(t, Config{Tenants: tenants, TracerProvider: sdktrace.NewTracerProvider()})
 	arith := upload(t, ts, "tok", "arith.wasm")
 	traps := upload(t, ts, "tok", "traps.wasm")
 	fresh := upload(t, ts, "tok", "fresh.wasm")
