@@ -2,9 +2,14 @@ package serve
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -33,7 +38,8 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 // MarshalJSON writes the duration as a string.
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
 
-// Preopen is a host directory a tenant's WASI programs see (every /run of that tenant).
+// Preopen is a host directory a tenant's WASI programs see (every /run of that tenant, or of
+// one module: ModuleConfig). Read-only unless Writable.
 type Preopen struct {
 	Host     string `json:"host"`
 	Guest    string `json:"guest"`
@@ -61,6 +67,25 @@ type Tenant struct {
 	// directories those programs get.
 	WASI     bool      `json:"wasi,omitempty"`
 	Preopens []Preopen `json:"preopens,omitempty"`
+	// Rate limits the tenant's API requests to Rate per second on average, in bursts of at
+	// most Burst (a token bucket; default Burst: Rate rounded up). Past it: 429 with
+	// Retry-After. 0: no rate limit.
+	Rate  float64 `json:"rate,omitempty"`
+	Burst int     `json:"burst,omitempty"`
+	// Env holds KEY=VALUE entries every WASI program of the tenant sees; RequestEnv names the
+	// variables a /run may set or override (?env=NAME=VALUE); others are refused (403).
+	Env        []string `json:"env,omitempty"`
+	RequestEnv []string `json:"request_env,omitempty"`
+	// MaxArgBytes bounds a /run's arguments plus environment (each with its NUL) → 400.
+	MaxArgBytes int `json:"max_arg_bytes,omitempty"`
+	// Modules gives particular modules their own preopens, used instead of Preopens.
+	Modules []ModuleConfig `json:"modules,omitempty"`
+}
+
+// ModuleConfig is a tenant's setting for one module, named by its hash.
+type ModuleConfig struct {
+	Hash     string    `json:"hash"`
+	Preopens []Preopen `json:"preopens"`
 }
 
 // Defaults for a tenant's unset limits.
@@ -70,6 +95,7 @@ const (
 	DefaultQueueWait        = 100 * time.Millisecond
 	DefaultMaxRequestBytes  = 16 << 20
 	DefaultMaxResponseBytes = 4 << 20
+	DefaultMaxArgBytes      = 64 << 10
 )
 
 func (t *Tenant) applyDefaults() {
@@ -88,6 +114,63 @@ func (t *Tenant) applyDefaults() {
 	if t.MaxResponseBytes <= 0 {
 		t.MaxResponseBytes = DefaultMaxResponseBytes
 	}
+	if t.MaxArgBytes <= 0 {
+		t.MaxArgBytes = DefaultMaxArgBytes
+	}
+	if t.Rate > 0 && t.Burst <= 0 {
+		t.Burst = int(math.Ceil(t.Rate))
+	}
+}
+
+// ErrConfig marks a tenant configuration the server refuses.
+var ErrConfig = errors.New("invalid tenant configuration")
+
+// validate checks what applyDefaults cannot fix.
+func (t *Tenant) validate() error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: tenant %q: %s", ErrConfig, t.Name, fmt.Sprintf(format, a...))
+	}
+	if t.Name == "" {
+		return fmt.Errorf("%w: a tenant has no name", ErrConfig)
+	}
+	if t.Rate < 0 || math.IsNaN(t.Rate) || math.IsInf(t.Rate, 0) || t.Burst < 0 {
+		return bad("rate and burst must be finite and not negative")
+	}
+	for _, e := range t.Env {
+		if k, _, ok := strings.Cut(e, "="); !ok || k == "" || strings.IndexByte(e, 0) >= 0 {
+			return bad("env entry %q is not KEY=VALUE", e)
+		}
+	}
+	for _, n := range t.RequestEnv {
+		if n == "" || strings.ContainsAny(n, "=\x00") {
+			return bad("request_env name %q", n)
+		}
+	}
+	preopens := func(ps []Preopen) error {
+		for _, p := range ps {
+			if p.Host == "" {
+				return bad("a preopen has no host directory")
+			}
+		}
+		return nil
+	}
+	if err := preopens(t.Preopens); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, m := range t.Modules {
+		if b, err := hex.DecodeString(m.Hash); err != nil || len(b) != sha256.Size || strings.ToLower(m.Hash) != m.Hash {
+			return bad("module %q: want a sha256 in lower-case hex", m.Hash)
+		}
+		if seen[m.Hash] {
+			return bad("module %s configured twice", m.Hash)
+		}
+		seen[m.Hash] = true
+		if err := preopens(m.Preopens); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // TenantsFile is the --tenants file: {"tenants": [...]}.

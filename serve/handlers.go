@@ -10,14 +10,17 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hlwasm/hlwasm/api"
 	"github.com/hlwasm/hlwasm/host"
@@ -30,47 +33,50 @@ const TimeoutHeader = "Hlwasm-Timeout"
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	routes := []struct {
+		method, path string
+		h            http.HandlerFunc
+	}{
+		{"GET", "/healthz", func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		}},
+		{"GET", "/readyz", func(w http.ResponseWriter, r *http.Request) {
+			if s.draining.Load() {
+				writeError(w, http.StatusServiceUnavailable, "draining", "shutting down")
+				return
+			}
+			writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+		}},
+		{"GET", "/metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}).ServeHTTP},
+		{"POST", "/v1/modules", s.withTenant(s.upload)},
+		{"GET", "/v1/modules", s.withTenant(s.list)},
+		{"GET", "/v1/modules/{hash}", s.withTenant(s.get)},
+		{"DELETE", "/v1/modules/{hash}", s.withTenant(s.delete)},
+		{"POST", "/v1/modules/{hash}/call/{export}", s.withTenant(s.call)},
+		{"POST", "/v1/modules/{hash}/run", s.withTenant(s.run)},
+	}
+	// What the mux would refuse in plain text gets the API's JSON errors: each path also has a
+	// pattern without a method (less specific, so only other methods reach it) answering 405,
+	// and "/" answers 404. (Asking the mux first and routing again cost a second match per call.)
+	allow := map[string][]string{}
+	for _, rt := range routes {
+		mux.HandleFunc(rt.method+" "+rt.path, rt.h)
+		allow[rt.path] = append(allow[rt.path], rt.method)
+		if rt.method == "GET" {
+			allow[rt.path] = append(allow[rt.path], "HEAD")
+		}
+	}
+	for path, methods := range allow {
+		list := strings.Join(methods, ", ")
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", list)
+			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed here")
+		})
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if s.draining.Load() {
-			writeError(w, http.StatusServiceUnavailable, "draining", "shutting down")
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
-	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("POST /v1/modules", s.withTenant(s.upload))
-	mux.HandleFunc("GET /v1/modules", s.withTenant(s.list))
-	mux.HandleFunc("GET /v1/modules/{hash}", s.withTenant(s.get))
-	mux.HandleFunc("DELETE /v1/modules/{hash}", s.withTenant(s.delete))
-	mux.HandleFunc("POST /v1/modules/{hash}/call/{export}", s.withTenant(s.call))
-	mux.HandleFunc("POST /v1/modules/{hash}/run", s.withTenant(s.run))
-	return s.logged(jsonErrors(mux))
-}
-
-// jsonErrors answers what the mux itself refuses (unknown paths 404, wrong methods 405) with
-// the API's JSON errors instead of text.
-func jsonErrors(mux *http.ServeMux) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h, pattern := mux.Handler(r)
-		if pattern != "" {
-			mux.ServeHTTP(w, r)
-			return
-		}
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, r)
-		if allow := rec.Header().Get("Allow"); allow != "" {
-			w.Header().Set("Allow", allow)
-		}
-		code := rec.Code
-		if code == http.StatusMethodNotAllowed {
-			writeError(w, code, "method_not_allowed", r.Method+" is not allowed here")
-			return
-		}
-		writeError(w, code, "not_found", "no such endpoint")
-	})
+	return s.logged(mux)
 }
 
 // recorder remembers the status code for logs and metrics.
@@ -94,11 +100,9 @@ func (r *recorder) Write(b []byte) (int, error) {
 	return r.ResponseWriter.Write(b)
 }
 
-type recorderKey struct{}
-
-// note adds attributes to the request's log line.
-func note(r *http.Request, attrs ...slog.Attr) {
-	if rec, ok := r.Context().Value(recorderKey{}).(*recorder); ok {
+// note adds attributes to the request's log line (w is the recorder logged passed down).
+func note(w http.ResponseWriter, attrs ...slog.Attr) {
+	if rec, ok := w.(*recorder); ok {
 		rec.attrs = append(rec.attrs, attrs...)
 	}
 }
@@ -107,11 +111,23 @@ func (s *Server) logged(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w}
-		ctx := propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-		r = r.WithContext(context.WithValue(ctx, recorderKey{}, rec))
-		if strings.HasPrefix(r.URL.Path, "/v1/") {
+		api := strings.HasPrefix(r.URL.Path, "/v1/")
+		var span trace.Span
+		if api && s.tracing {
+			// Named by its route once the mux has matched it (a span's name must not hold
+			// the path's hashes).
+			ctx := propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+			ctx, span = s.tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),
+				trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("url.path", r.URL.Path)))
+			r = r.WithContext(ctx)
+		}
+		if api {
 			if s.draining.Load() {
 				writeError(rec, http.StatusServiceUnavailable, "draining", "shutting down")
+				if span != nil {
+					span.SetStatus(codes.Error, "draining")
+					span.End()
+				}
 				return
 			}
 			s.inflight.Add(1)
@@ -119,14 +135,22 @@ func (s *Server) logged(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(rec, r)
 		route := r.Pattern
-		if route == "" {
+		if !strings.Contains(route, " ") { // the 404 and 405 fallbacks
 			route = "unmatched"
 		}
 		if rec.code == 0 {
 			rec.code = http.StatusOK
 		}
-		s.metrics.requests.WithLabelValues(route, fmt.Sprint(rec.code)).Inc()
-		if route == "GET /metrics" || route == "GET /healthz" || route == "GET /readyz" {
+		if span != nil {
+			span.SetName(route)
+			span.SetAttributes(attribute.String("http.route", route), attribute.Int("http.response.status_code", rec.code))
+			if rec.code >= 500 {
+				span.SetStatus(codes.Error, http.StatusText(rec.code))
+			}
+			span.End()
+		}
+		s.metrics.request(route, rec.code).Inc()
+		if route == "GET /metrics" || route == "GET /healthz" || route == "GET /readyz" || !s.log.Enabled(r.Context(), slog.LevelInfo) {
 			return
 		}
 		attrs := append([]slog.Attr{slog.String("method", r.Method), slog.String("path", r.URL.Path),
@@ -141,7 +165,11 @@ func (s *Server) withTenant(h func(http.ResponseWriter, *http.Request, *tenant))
 		if t == nil {
 			return
 		}
-		note(r, slog.String("tenant", t.Name))
+		defer s.leave(t)
+		note(w, slog.String("tenant", t.Name))
+		if !s.allow(w, t) {
+			return
+		}
 		h(w, r, t)
 	}
 }
@@ -171,7 +199,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, t *tenant) {
 		return
 	}
 	hash := hashOf(wasm)
-	note(r, slog.String("module", hash))
+	note(w, slog.String("module", hash))
 	info, err := describe(hash, wasm)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "invalid_module", err.Error())
@@ -285,7 +313,7 @@ func deadline(r *http.Request, t *tenant) (time.Duration, error) {
 // It returns nil after writing an error.
 func (s *Server) prepare(w http.ResponseWriter, r *http.Request, t *tenant) (*loaded, *entry, time.Duration, bool) {
 	hash := r.PathValue("hash")
-	note(r, slog.String("module", short(hash)))
+	note(w, slog.String("module", short(hash)))
 	e, ok := s.store.get(hash, t.Name)
 	if !ok {
 		writeError(w, http.StatusNotFound, "unknown_module", "no such module")
@@ -365,7 +393,7 @@ func (s *Server) call(w http.ResponseWriter, r *http.Request, t *tenant) {
 	if !ok {
 		return
 	}
-	note(r, slog.String("export", export))
+	note(w, slog.String("export", export))
 	def, found := l.mod.ExportedFunction(export)
 	if !found {
 		writeError(w, http.StatusNotFound, "unknown_export", fmt.Sprintf("the module has no function export %q", export))
@@ -376,9 +404,7 @@ func (s *Server) call(w http.ResponseWriter, r *http.Request, t *tenant) {
 		writeError(w, http.StatusBadRequest, "bad_arguments", err.Error())
 		return
 	}
-	if !s.acquire(r.Context(), t) {
-		w.Header().Set("Retry-After", "1")
-		writeError(w, http.StatusTooManyRequests, "concurrency", fmt.Sprintf("tenant %q has %d calls in flight", t.Name, t.MaxConcurrency))
+	if !s.acquire(w, r, t) {
 		return
 	}
 	defer t.release()
@@ -395,7 +421,7 @@ func (s *Server) call(w http.ResponseWriter, r *http.Request, t *tenant) {
 	if err == nil {
 		cr.Results = formatResults(res, def.ResultTypes)
 	}
-	note(r, slog.String("outcome", cr.Outcome))
+	note(w, slog.String("outcome", cr.Outcome))
 	s.writeOutcome(w, cr)
 }
 
@@ -456,15 +482,35 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, t *tenant) {
 		argv0 = e.info.Hash
 	}
 	args := append([]string{argv0}, q["arg"]...)
+	size := 0
 	for _, a := range args {
 		if strings.IndexByte(a, 0) >= 0 {
 			writeError(w, http.StatusBadRequest, "bad_arguments", "an argument contains NUL")
 			return
 		}
+		size += len(a) + 1
 	}
-	if !s.acquire(r.Context(), t) {
-		w.Header().Set("Retry-After", "1")
-		writeError(w, http.StatusTooManyRequests, "concurrency", fmt.Sprintf("tenant %q has %d calls in flight", t.Name, t.MaxConcurrency))
+	env, err := t.runEnv(q["env"])
+	if err != nil {
+		code := http.StatusBadRequest
+		if errors.Is(err, errEnvNotAllowed) {
+			code = http.StatusForbidden
+		}
+		writeError(w, code, "bad_env", err.Error())
+		return
+	}
+	counted := env
+	if counted == nil {
+		counted = t.Env
+	}
+	for _, e := range counted {
+		size += len(e) + 1
+	}
+	if size > t.MaxArgBytes {
+		writeError(w, http.StatusBadRequest, "bad_arguments", fmt.Sprintf("arguments and environment exceed %d bytes", t.MaxArgBytes))
+		return
+	}
+	if !s.acquire(w, r, t) {
 		return
 	}
 	defer t.release()
@@ -476,8 +522,11 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, t *tenant) {
 	defer cancel()
 	ctx = wasi.WithStdio(ctx, wasi.Stdio{Stdin: bytes.NewReader(stdin), Stdout: stdout, Stderr: stderr})
 	ctx = wasi.WithArgs(ctx, args)
+	if env != nil {
+		ctx = wasi.WithEnv(ctx, env)
+	}
 	start := time.Now()
-	_, err := l.mod.Call(ctx, "_start")
+	_, err = l.mod.Call(ctx, "_start")
 	if errors.Is(err, wasi.ErrOutput) && errors.Is(err, errOutputLimit) {
 		// Output cut by the response cap is what Truncated reports, not a failure (a batched
 		// write's error reaches the host when the program did not write again).
@@ -503,8 +552,31 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, t *tenant) {
 	setOutput(&cr.Stdout, &cr.StdoutBase64, stdout.buf.Bytes())
 	setOutput(&cr.Stderr, &cr.StderrBase64, stderr.buf.Bytes())
 	mu.Unlock()
-	note(r, slog.String("outcome", cr.Outcome))
+	note(w, slog.String("outcome", cr.Outcome))
 	s.writeOutcome(w, cr)
+}
+
+var errEnvNotAllowed = errors.New("not in the tenant's request_env")
+
+// runEnv is a run's environment: the tenant's Env with the request's NAME=VALUE entries set
+// (each NAME must be in the tenant's RequestEnv); nil when the request sets none.
+func (t *tenant) runEnv(req []string) ([]string, error) {
+	if len(req) == 0 {
+		return nil, nil
+	}
+	env := slices.Clone(t.Env)
+	for _, kv := range req {
+		name, _, ok := strings.Cut(kv, "=")
+		if !ok || name == "" || strings.IndexByte(kv, 0) >= 0 {
+			return nil, fmt.Errorf("env %q: want NAME=VALUE without NUL", kv)
+		}
+		if !t.requestEnv[name] {
+			return nil, fmt.Errorf("env %s: %w", name, errEnvNotAllowed)
+		}
+		env = slices.DeleteFunc(env, func(e string) bool { return strings.HasPrefix(e, name+"=") })
+		env = append(env, kv)
+	}
+	return env, nil
 }
 
 func setOutput(text **string, b64 *string, b []byte) {

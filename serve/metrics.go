@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,6 +27,47 @@ type metrics struct {
 	rejected  *prometheus.CounterVec
 	requests  *prometheus.CounterVec
 	modules   prometheus.Gauge
+
+	// Children already looked up: WithLabelValues hashes its labels on every call.
+	requestsBy sync.Map // requestKey → prometheus.Counter
+	callsBy    sync.Map // callKey → callSeries
+	hostsBy    sync.Map // hostKey → callSeries
+}
+
+type hostKey struct{ tenant, function, result string }
+
+type requestKey struct {
+	route string
+	code  int
+}
+
+type callKey struct{ tenant, module, export, outcome, trap string }
+
+type callSeries struct {
+	calls    prometheus.Counter
+	duration prometheus.Observer
+}
+
+// request is the counter of a route's responses with code.
+func (m *metrics) request(route string, code int) prometheus.Counter {
+	k := requestKey{route, code}
+	if c, ok := m.requestsBy.Load(k); ok {
+		return c.(prometheus.Counter)
+	}
+	c, _ := m.requestsBy.LoadOrStore(k, m.requests.WithLabelValues(route, strconv.Itoa(code)))
+	return c.(prometheus.Counter)
+}
+
+// call is the counter and histogram of calls with these labels.
+func (m *metrics) call(k callKey) callSeries {
+	if c, ok := m.callsBy.Load(k); ok {
+		return c.(callSeries)
+	}
+	c, _ := m.callsBy.LoadOrStore(k, callSeries{
+		calls:    m.calls.WithLabelValues(k.tenant, k.module, k.export, k.outcome, k.trap),
+		duration: m.duration.WithLabelValues(k.tenant, k.module, k.export, k.outcome),
+	})
+	return c.(callSeries)
 }
 
 func newRegistry() *prometheus.Registry {
@@ -66,6 +108,18 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 }
 
+// host is the counter and histogram of host calls with these labels.
+func (m *metrics) host(k hostKey) callSeries {
+	if c, ok := m.hostsBy.Load(k); ok {
+		return c.(callSeries)
+	}
+	c, _ := m.hostsBy.LoadOrStore(k, callSeries{
+		calls:    m.hostCalls.WithLabelValues(k.tenant, k.function, k.result),
+		duration: m.hostDur.WithLabelValues(k.tenant, k.function),
+	})
+	return c.(callSeries)
+}
+
 // outcome classifies a call's error: the outcome label, and the trap kind's name for traps.
 func outcome(err error) (string, string) {
 	var trap *host.TrapError
@@ -91,8 +145,13 @@ func outcome(err error) (string, string) {
 
 // observer is a tenant runtime's host.Observer: metrics and a span per call.
 type observer struct {
-	s      *Server
-	tenant string
+	s        *Server
+	tenant   string
+	inflight prometheus.Gauge
+}
+
+func newObserver(s *Server, tenant string) *observer {
+	return &observer{s: s, tenant: tenant, inflight: s.metrics.inflight.WithLabelValues(tenant)}
 }
 
 func (o *observer) moduleName(m *host.Module) string {
@@ -110,19 +169,24 @@ func short(hash string) string {
 }
 
 func (o *observer) CallStarted(ctx context.Context, m *host.Module, export string) context.Context {
-	ctx, _ = o.s.tracer.Start(ctx, "hlwasm.call "+export, trace.WithSpanKind(trace.SpanKindInternal),
-		trace.WithAttributes(attribute.String("hlwasm.tenant", o.tenant), attribute.String("hlwasm.module", o.moduleName(m)),
-			attribute.String("hlwasm.export", export)))
-	o.s.metrics.inflight.WithLabelValues(o.tenant).Inc()
+	if o.s.tracing {
+		ctx, _ = o.s.tracer.Start(ctx, "hlwasm.call "+export, trace.WithSpanKind(trace.SpanKindInternal),
+			trace.WithAttributes(attribute.String("hlwasm.tenant", o.tenant), attribute.String("hlwasm.module", o.moduleName(m)),
+				attribute.String("hlwasm.export", export)))
+	}
+	o.inflight.Inc()
 	return ctx
 }
 
 func (o *observer) CallEnded(ctx context.Context, m *host.Module, export string, d time.Duration, err error) {
-	o.s.metrics.inflight.WithLabelValues(o.tenant).Dec()
+	o.inflight.Dec()
 	out, kind := outcome(err)
-	mod := o.moduleName(m)
-	o.s.metrics.calls.WithLabelValues(o.tenant, mod, export, out, kind).Inc()
-	o.s.metrics.duration.WithLabelValues(o.tenant, mod, export, out).Observe(d.Seconds())
+	series := o.s.metrics.call(callKey{o.tenant, o.moduleName(m), export, out, kind})
+	series.calls.Inc()
+	series.duration.Observe(d.Seconds())
+	if !o.s.tracing {
+		return
+	}
 	span := trace.SpanFromContext(ctx)
 	span.SetAttributes(attribute.String("hlwasm.outcome", out))
 	if kind != "" {
@@ -147,8 +211,19 @@ func (o *observer) HostCall(ctx context.Context, module, name string, d time.Dur
 			}
 		}
 	}
-	o.s.metrics.hostCalls.WithLabelValues(o.tenant, fn, res).Inc()
-	o.s.metrics.hostDur.WithLabelValues(o.tenant, fn).Observe(d.Seconds())
+	series := o.s.metrics.host(hostKey{o.tenant, fn, res})
+	series.calls.Inc()
+	series.duration.Observe(d.Seconds())
+	if o.s.tracing {
+		// Reported when the function has returned: the span is made with its real start.
+		end := time.Now()
+		_, span := o.s.tracer.Start(ctx, "hlwasm.host "+fn, trace.WithTimestamp(end.Add(-d)),
+			trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(attribute.String("hlwasm.result", res)))
+		if res == "error" {
+			span.SetStatus(codes.Error, err.Error())
+		}
+		span.End(trace.WithTimestamp(end))
+	}
 }
 
 func (o *observer) SandboxCreated(*host.Module) {

@@ -65,7 +65,9 @@ func newTestServer(t *testing.T, cfg Config) *testServer {
 		cfg.Tenants = testTenants
 	}
 	exp := tracetest.NewInMemoryExporter()
-	cfg.TracerProvider = sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	if cfg.TracerProvider == nil { // a test may pass noop.NewTracerProvider() for no tracing
+		cfg.TracerProvider = sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	}
 	cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	if os.Getenv("HLWASM_SERVE_LOG") != "" {
 		cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
@@ -283,7 +285,7 @@ func TestConcurrencyLimit429(t *testing.T) {
 		defer wg.Done()
 		first = do(t, "POST", ts.url+"/v1/modules/"+hash+"/call/spin?timeout=1s", "bob-token", nil)
 	}()
-	bob := ts.tenants["bob"]
+	bob := ts.set.Load().byName["bob"]
 	for deadline := time.Now().Add(10 * time.Second); len(bob.slots) == 0; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the first call never started")
@@ -361,7 +363,7 @@ func TestRestartReloadsFromSnapshot(t *testing.T) {
 			t.Fatalf("after restart: %s", b)
 		}
 	}
-	if from := ts.tenants["alice"].mods[hash].from; from != "snapshot" {
+	if from := ts.set.Load().byName["alice"].mods[hash].from; from != "snapshot" {
 		t.Errorf("loaded from %s, want snapshot", from)
 	}
 }
@@ -385,7 +387,7 @@ func TestShutdownDrainsInFlightCalls(t *testing.T) {
 			results[i] = do(t, "POST", url+"/v1/modules/"+hash+"/call/spin?timeout=400ms", "alice-token", nil)
 		}()
 	}
-	alice := ts.tenants["alice"]
+	alice := ts.set.Load().byName["alice"]
 	for deadline := time.Now().Add(10 * time.Second); len(alice.slots) < 2; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the calls never started")

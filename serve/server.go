@@ -9,9 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
+	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
+	"golang.org/x/time/rate"
 
 	"github.com/hlwasm/hlwasm/host"
 	"github.com/hlwasm/hlwasm/wasi"
@@ -48,15 +52,32 @@ type Config struct {
 	Registry *prometheus.Registry
 }
 
-// tenant is a Tenant's runtime state.
+// tenant is a Tenant's runtime state. A reload that changes a tenant's limits replaces its
+// state and retires the old one: requests already holding it (enter/leave) finish on it, and
+// the last one out closes it.
 type tenant struct {
 	Tenant
-	rt    *host.Runtime
-	slots chan struct{}
-	roots []*os.Root
+	rt         *host.Runtime            // modules without a ModuleConfig
+	rts        map[string]*host.Runtime // by hash: modules with their own preopens
+	slots      chan struct{}
+	limiter    *rate.Limiter // nil: no rate limit
+	requestEnv map[string]bool
+	roots      []*os.Root
 
-	mu   sync.Mutex // serializes loads
-	mods map[string]*loaded
+	mu    sync.Mutex // serializes loads
+	mods  map[string]*loaded
+	names *sync.Map // the server's module → hash map, emptied of this tenant's modules on close
+
+	refMu   sync.Mutex
+	users   int
+	retired bool
+	closed  sync.Once
+}
+
+// tenantSet is the configuration in force: a reload swaps in a new one.
+type tenantSet struct {
+	byName map[string]*tenant
+	tokens map[string]*tenant
 }
 
 type loaded struct {
@@ -71,13 +92,17 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	tracer  trace.Tracer
+	tracing bool // a TracerProvider was given: spans for requests and host calls too
 	store   *store
-	tenants map[string]*tenant // by name
-	tokens  map[string]*tenant
+	set     atomic.Pointer[tenantSet]
 	noAuth  bool
 	metrics *metrics
 	reg     *prometheus.Registry
 	names   sync.Map // *host.Module → hash, for metrics and spans
+
+	reloadMu sync.Mutex       // one Reload (or Shutdown's closing) at a time
+	retMu    sync.Mutex       // guards retiring
+	retiring map[*tenant]bool // retired tenants still in use
 
 	mu       sync.Mutex
 	servers  []*http.Server // one per Serve
@@ -87,11 +112,14 @@ type Server struct {
 	inflight sync.WaitGroup
 }
 
+// ErrReload is returned by Reload when the server cannot take a new configuration.
+var ErrReload = errors.New("cannot reload tenants")
+
 // New opens the store and creates each tenant's runtime. Modules are loaded into a tenant's
 // runtime on first use (from their snapshot when there is one).
 func New(ctx context.Context, cfg Config) (*Server, error) {
 	_ = ctx
-	s := &Server{cfg: cfg, log: cfg.Logger, tenants: map[string]*tenant{}, tokens: map[string]*tenant{}}
+	s := &Server{cfg: cfg, log: cfg.Logger, retiring: map[*tenant]bool{}}
 	if s.log == nil {
 		s.log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
@@ -99,6 +127,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if tp == nil {
 		tp = noop.NewTracerProvider()
 	}
+	_, isNoop := tp.(noop.TracerProvider)
+	s.tracing = !isNoop
 	s.tracer = tp.Tracer("github.com/hlwasm/hlwasm/serve")
 	reg := cfg.Registry
 	if reg == nil {
@@ -115,98 +145,257 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		tenants = []Tenant{{Name: "default", WASI: true}}
 		s.log.Warn("no tenants configured: authentication is off")
 	}
-	for _, tc := range tenants {
-		if tc.Name == "" {
-			return nil, errors.New("a tenant has no name")
-		}
-		if _, dup := s.tenants[tc.Name]; dup {
-			return nil, fmt.Errorf("tenant %q defined twice", tc.Name)
-		}
-		t, err := s.newTenant(tc)
-		if err != nil {
-			s.closeTenants()
-			return nil, fmt.Errorf("tenant %q: %w", tc.Name, err)
-		}
-		s.tenants[tc.Name] = t
-		for _, tok := range tc.Tokens {
-			if tok == "" {
-				continue
-			}
-			if _, dup := s.tokens[tok]; dup {
-				s.closeTenants()
-				return nil, fmt.Errorf("a token is given to two tenants")
-			}
-			s.tokens[tok] = t
-		}
+	set, err := s.newSet(tenants, &tenantSet{})
+	if err != nil {
+		return nil, err
 	}
+	s.set.Store(set)
 	s.metrics.modules.Set(float64(s.store.count()))
 	s.handler = s.routes()
 	return s, nil
 }
 
+// newSet builds the state for a configuration, reusing old's state for tenants whose
+// settings other than their tokens are unchanged. On error nothing new is left open.
+func (s *Server) newSet(tenants []Tenant, old *tenantSet) (*tenantSet, error) {
+	set := &tenantSet{byName: map[string]*tenant{}, tokens: map[string]*tenant{}}
+	var created []*tenant
+	fail := func(err error) (*tenantSet, error) {
+		for _, t := range created {
+			t.close()
+		}
+		return nil, err
+	}
+	for _, tc := range tenants {
+		if err := tc.validate(); err != nil {
+			return fail(err)
+		}
+		if _, dup := set.byName[tc.Name]; dup {
+			return fail(fmt.Errorf("%w: tenant %q defined twice", ErrConfig, tc.Name))
+		}
+		t := old.byName[tc.Name]
+		if t == nil || !sameLimits(t.Tenant, tc) {
+			var err error
+			if t, err = s.newTenant(tc); err != nil {
+				return fail(fmt.Errorf("tenant %q: %w", tc.Name, err))
+			}
+			created = append(created, t)
+		}
+		set.byName[tc.Name] = t
+		for _, tok := range tc.Tokens {
+			if tok == "" {
+				continue
+			}
+			if _, dup := set.tokens[tok]; dup {
+				return fail(fmt.Errorf("%w: a token is given to two tenants", ErrConfig))
+			}
+			set.tokens[tok] = t
+		}
+	}
+	return set, nil
+}
+
+// sameLimits reports whether two configurations of a tenant differ in their tokens at most.
+func sameLimits(a, b Tenant) bool {
+	a.applyDefaults()
+	b.applyDefaults()
+	a.Tokens, b.Tokens = nil, nil
+	return reflect.DeepEqual(a, b)
+}
+
+// Reload puts a new tenant configuration in force (hlwasm serve does on SIGHUP): tokens are
+// replaced at once; a tenant whose limits changed gets a new runtime for its next requests
+// while the requests in flight finish on the old one, which is closed after the last; a
+// removed tenant's requests in flight finish likewise. On error the old configuration stays.
+func (s *Server) Reload(tenants []Tenant) error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	if s.noAuth {
+		return fmt.Errorf("%w: the server was started without tenants (no authentication)", ErrReload)
+	}
+	if s.draining.Load() {
+		return fmt.Errorf("%w: shutting down", ErrReload)
+	}
+	if len(tenants) == 0 {
+		return fmt.Errorf("%w: no tenants", ErrReload)
+	}
+	old := s.set.Load()
+	set, err := s.newSet(tenants, old)
+	if err != nil {
+		return err
+	}
+	s.set.Store(set)
+	kept := map[*tenant]bool{}
+	for _, t := range set.byName {
+		kept[t] = true
+	}
+	replaced := 0
+	for _, t := range old.byName {
+		if !kept[t] {
+			replaced++
+			s.retire(t)
+		}
+	}
+	s.log.Info("tenants reloaded", "tenants", len(set.byName), "retired", replaced)
+	return nil
+}
+
+// retire closes t once no request uses it (at once if none does).
+func (s *Server) retire(t *tenant) {
+	t.refMu.Lock()
+	t.retired = true
+	idle := t.users == 0
+	if !idle {
+		// Recorded before refMu is released: the last leave, which removes it, comes after.
+		s.retMu.Lock()
+		s.retiring[t] = true
+		s.retMu.Unlock()
+	}
+	t.refMu.Unlock()
+	if idle {
+		t.close()
+	}
+}
+
+// enter marks a request as using t; false if a reload retired t (look the tenant up again).
+func (t *tenant) enter() bool {
+	t.refMu.Lock()
+	defer t.refMu.Unlock()
+	if t.retired {
+		return false
+	}
+	t.users++
+	return true
+}
+
+// leave ends what enter began; the last request on a retired tenant closes it.
+func (s *Server) leave(t *tenant) {
+	t.refMu.Lock()
+	t.users--
+	last := t.retired && t.users == 0
+	t.refMu.Unlock()
+	if last {
+		t.close()
+		s.retMu.Lock()
+		delete(s.retiring, t)
+		s.retMu.Unlock()
+	}
+}
+
+// wasiConfig opens a set of preopens (read-only unless writable).
+func (t *tenant) wasiConfig(preopens []Preopen) (*wasi.Config, error) {
+	wc := &wasi.Config{Env: t.Env}
+	for _, p := range preopens {
+		root, err := os.OpenRoot(p.Host)
+		if err != nil {
+			return nil, fmt.Errorf("preopen %s: %w", p.Host, err)
+		}
+		t.roots = append(t.roots, root)
+		po := wasi.Preopen{GuestPath: p.Guest, FS: root.FS()}
+		if p.Guest == "" {
+			po.GuestPath = p.Host
+		}
+		if p.Writable {
+			po.FS, po.Writable = wasi.RootFS(root), true
+		}
+		wc.Preopens = append(wc.Preopens, po)
+	}
+	return wc, nil
+}
+
 func (s *Server) newTenant(tc Tenant) (*tenant, error) {
 	tc.applyDefaults()
-	t := &tenant{Tenant: tc, slots: make(chan struct{}, tc.MaxConcurrency), mods: map[string]*loaded{}}
-	hc := host.Config{
-		Engine:           s.cfg.Engine,
-		MaxSandboxMemory: tc.MaxMemory,
-		MaxModuleBytes:   s.cfg.MaxModuleBytes,
-		SnapshotKey:      s.cfg.SnapshotKey,
-		PoolSize:         tc.MaxConcurrency,
-		CallTimeout:      time.Duration(tc.Timeout),
-		Logger:           s.log,
-		Observer:         &observer{s: s, tenant: tc.Name},
+	t := &tenant{Tenant: tc, slots: make(chan struct{}, tc.MaxConcurrency), mods: map[string]*loaded{},
+		rts: map[string]*host.Runtime{}, requestEnv: map[string]bool{}, names: &s.names}
+	if tc.Rate > 0 {
+		t.limiter = rate.NewLimiter(rate.Limit(tc.Rate), tc.Burst)
 	}
-	if tc.WASI {
-		wc := &wasi.Config{}
-		for _, p := range tc.Preopens {
-			root, err := os.OpenRoot(p.Host)
-			if err != nil {
-				t.close()
-				return nil, fmt.Errorf("preopen %s: %w", p.Host, err)
-			}
-			t.roots = append(t.roots, root)
-			po := wasi.Preopen{GuestPath: p.Guest, FS: root.FS()}
-			if p.Guest == "" {
-				po.GuestPath = p.Host
-			}
-			if p.Writable {
-				po.FS, po.Writable = wasi.RootFS(root), true
-			}
-			wc.Preopens = append(wc.Preopens, po)
+	for _, n := range tc.RequestEnv {
+		t.requestEnv[n] = true
+	}
+	runtime := func(preopens []Preopen) (*host.Runtime, error) {
+		hc := host.Config{
+			Engine:           s.cfg.Engine,
+			MaxSandboxMemory: tc.MaxMemory,
+			MaxModuleBytes:   s.cfg.MaxModuleBytes,
+			SnapshotKey:      s.cfg.SnapshotKey,
+			PoolSize:         tc.MaxConcurrency,
+			CallTimeout:      time.Duration(tc.Timeout),
+			Logger:           s.log,
+			Observer:         newObserver(s, tc.Name),
 		}
-		hc.WASI = wc
+		if tc.WASI {
+			wc, err := t.wasiConfig(preopens)
+			if err != nil {
+				return nil, err
+			}
+			hc.WASI = wc
+		}
+		return host.NewRuntime(context.Background(), hc)
 	}
-	rt, err := host.NewRuntime(context.Background(), hc)
-	if err != nil {
+	var err error
+	if t.rt, err = runtime(tc.Preopens); err != nil {
 		t.close()
 		return nil, err
 	}
-	t.rt = rt
+	for _, mc := range tc.Modules {
+		rt, err := runtime(mc.Preopens)
+		if err != nil {
+			t.close()
+			return nil, fmt.Errorf("module %s: %w", short(mc.Hash), err)
+		}
+		t.rts[mc.Hash] = rt
+	}
 	return t, nil
 }
 
-func (t *tenant) close() {
-	t.mu.Lock()
-	mods := t.mods
-	t.mods = map[string]*loaded{}
-	t.mu.Unlock()
-	for _, l := range mods {
-		<-l.ready
-		if l.mod != nil {
-			l.mod.Close(context.Background())
-		}
+// runtime is the runtime a module runs in: its own if it has a ModuleConfig.
+func (t *tenant) runtime(hash string) *host.Runtime {
+	if rt, ok := t.rts[hash]; ok {
+		return rt
 	}
-	if t.rt != nil {
-		t.rt.Close(context.Background())
-	}
-	for _, r := range t.roots {
-		r.Close()
-	}
+	return t.rt
 }
 
+func (t *tenant) close() {
+	t.closed.Do(func() {
+		t.mu.Lock()
+		mods := t.mods
+		t.mods = map[string]*loaded{}
+		t.mu.Unlock()
+		for _, l := range mods {
+			<-l.ready
+			if l.mod != nil {
+				t.names.Delete(l.mod)
+				l.mod.Close(context.Background())
+			}
+		}
+		if t.rt != nil {
+			t.rt.Close(context.Background())
+		}
+		for _, rt := range t.rts {
+			rt.Close(context.Background())
+		}
+		for _, r := range t.roots {
+			r.Close()
+		}
+	})
+}
+
+// closeTenants closes every tenant's state, retired ones still in use included.
 func (s *Server) closeTenants() {
-	for _, t := range s.tenants {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	for _, t := range s.set.Load().byName {
+		t.close()
+	}
+	s.retMu.Lock()
+	retiring := make([]*tenant, 0, len(s.retiring))
+	for t := range s.retiring {
+		retiring = append(retiring, t)
+	}
+	s.retMu.Unlock()
+	for _, t := range retiring {
 		t.close()
 	}
 }
@@ -251,7 +440,7 @@ func (s *Server) load(t *tenant, e *entry, wasm []byte) (*host.Module, string, e
 	snapshots := snap != "" && s.cfg.Engine == host.EngineMicroVM
 	if snapshots {
 		if _, err := os.Stat(snap); err == nil {
-			m, err := t.rt.LoadSnapshot(ctx, snap)
+			m, err := t.runtime(e.info.Hash).LoadSnapshot(ctx, snap)
 			if err == nil {
 				return m, "snapshot", nil
 			}
@@ -260,11 +449,11 @@ func (s *Server) load(t *tenant, e *entry, wasm []byte) (*host.Module, string, e
 	}
 	if wasm == nil {
 		var err error
-		if wasm, err = os.ReadFile(e.wasmPath); err != nil {
+		if wasm, err = e.bytes(); err != nil {
 			return nil, "", err
 		}
 	}
-	m, err := t.rt.LoadModule(ctx, wasm)
+	m, err := t.runtime(e.info.Hash).LoadModule(ctx, wasm)
 	if err != nil {
 		return nil, "", err
 	}
@@ -293,7 +482,7 @@ func (s *Server) drop(t *tenant, hash string) {
 
 // unload closes every tenant's instance of a deleted module.
 func (s *Server) unload(hash string) {
-	for _, t := range s.tenants {
+	for _, t := range s.set.Load().byName {
 		s.drop(t, hash)
 	}
 }
@@ -360,10 +549,21 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// authenticate returns the request's tenant, or writes 401.
+// authenticate returns the request's tenant, entered (the caller must leave it), or writes 401.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) *tenant {
+	for {
+		t := s.lookup(w, r)
+		if t == nil || t.enter() {
+			return t
+		}
+		// A reload retired t after lookup read the set: the new set is in force already.
+	}
+}
+
+func (s *Server) lookup(w http.ResponseWriter, r *http.Request) *tenant {
+	set := s.set.Load()
 	if s.noAuth {
-		return s.tenants["default"]
+		return set.byName["default"]
 	}
 	h := r.Header.Get("Authorization")
 	tok, ok := strings.CutPrefix(h, "Bearer ")
@@ -372,18 +572,41 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) *tenant {
 		writeError(w, http.StatusUnauthorized, "unauthenticated", "missing bearer token")
 		return nil
 	}
-	for known, t := range s.tokens { // constant time per token
+	var found *tenant
+	for known, t := range set.tokens { // constant time per token, and no early exit
 		if subtle.ConstantTimeCompare([]byte(known), []byte(tok)) == 1 {
-			return t
+			found = t
 		}
 	}
-	w.Header().Set("WWW-Authenticate", `Bearer realm="hlwasm", error="invalid_token"`)
-	writeError(w, http.StatusUnauthorized, "unauthenticated", "unknown bearer token")
-	return nil
+	if found == nil {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="hlwasm", error="invalid_token"`)
+		writeError(w, http.StatusUnauthorized, "unauthenticated", "unknown bearer token")
+	}
+	return found
 }
 
-// acquire takes one of the tenant's concurrency slots, waiting at most QueueWait.
-func (s *Server) acquire(ctx context.Context, t *tenant) bool {
+// allow takes a token from the tenant's rate limiter, or writes 429 with Retry-After (whole
+// seconds until a token is there, at least 1).
+func (s *Server) allow(w http.ResponseWriter, t *tenant) bool {
+	if t.limiter == nil {
+		return true
+	}
+	now := time.Now()
+	res := t.limiter.ReserveN(now, 1)
+	if d := res.DelayFrom(now); d > 0 {
+		res.CancelAt(now)
+		s.metrics.rejected.WithLabelValues(t.Name, "rate").Inc()
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(d.Seconds()))))
+		writeError(w, http.StatusTooManyRequests, "rate_limited",
+			fmt.Sprintf("tenant %q is limited to %g requests/s (burst %d)", t.Name, t.Rate, t.Burst))
+		return false
+	}
+	return true
+}
+
+// acquire takes one of the tenant's concurrency slots, waiting at most QueueWait; otherwise it
+// writes 429 (or 499 when the client went away while waiting).
+func (s *Server) acquire(w http.ResponseWriter, r *http.Request, t *tenant) bool {
 	select {
 	case t.slots <- struct{}{}:
 		return true
@@ -395,9 +618,12 @@ func (s *Server) acquire(ctx context.Context, t *tenant) bool {
 	case t.slots <- struct{}{}:
 		return true
 	case <-timer.C:
-	case <-ctx.Done():
+		s.metrics.rejected.WithLabelValues(t.Name, "concurrency").Inc()
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusTooManyRequests, "concurrency", fmt.Sprintf("tenant %q has %d calls in flight", t.Name, t.MaxConcurrency))
+	case <-r.Context().Done():
+		writeError(w, 499, "canceled", "the client went away")
 	}
-	s.metrics.rejected.WithLabelValues(t.Name, "concurrency").Inc()
 	return false
 }
 

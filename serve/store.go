@@ -46,6 +46,15 @@ type entry struct {
 	info     ModuleInfo
 	owners   []string
 	wasmPath string
+	wasm     []byte // without a data directory: the module itself (later loads need it)
+}
+
+// bytes returns the module's content.
+func (e *entry) bytes() ([]byte, error) {
+	if e.wasm != nil {
+		return e.wasm, nil
+	}
+	return os.ReadFile(e.wasmPath)
 }
 
 func (e *entry) visibleTo(tenant string) bool {
@@ -258,6 +267,8 @@ func (s *store) add(tenant string, info ModuleInfo, wasm []byte) (ModuleInfo, bo
 			if err := writeFileAtomic(e.wasmPath, wasm); err != nil {
 				return ModuleInfo{}, false, err
 			}
+		} else {
+			e.wasm = wasm
 		}
 	}
 	owners := append(slices.Clone(e.owners), tenant)

@@ -15,15 +15,11 @@ import (
 // (signed or unsigned range), f32 and f64 as numbers or "nan", "inf", "-inf". An empty body is
 // no arguments.
 func parseArgs(body []byte, types []api.ValueType) ([]uint64, error) {
-	var raw []any
+	// Elements stay raw (no decoder, no interface boxing): numbers are parsed exactly below.
+	var raw []json.RawMessage
 	if len(bytes.TrimSpace(body)) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.UseNumber()
-		if err := dec.Decode(&raw); err != nil {
-			return nil, fmt.Errorf("arguments must be a JSON array: %v", err)
-		}
-		if dec.More() {
-			return nil, fmt.Errorf("arguments must be one JSON array")
+		if err := json.Unmarshal(body, &raw); err != nil {
+			return nil, fmt.Errorf("arguments must be one JSON array: %v", err)
 		}
 	}
 	if len(raw) != len(types) {
@@ -31,7 +27,16 @@ func parseArgs(body []byte, types []api.ValueType) ([]uint64, error) {
 	}
 	out := make([]uint64, 0, len(types))
 	for i, t := range types {
-		v, err := parseArg(raw[i], t)
+		var x any = json.Number(raw[i])
+		switch raw[i][0] {
+		case '"':
+			var str string
+			json.Unmarshal(raw[i], &str)
+			x = str
+		case '[', '{', 't', 'f', 'n':
+			x = string(raw[i])
+		}
+		v, err := parseArg(x, t)
 		if err != nil {
 			return nil, fmt.Errorf("argument %d (%v): %v", i, t, err)
 		}

@@ -27,6 +27,28 @@ func (in *Instance) args(ctx context.Context) []string {
 	return in.cfg.Args
 }
 
+type envKey struct{}
+
+// WithEnv returns a context whose WASI calls see env ("KEY=VALUE" entries) as the program's
+// environment instead of the Config's, as WithArgs does for arguments. Entries that are not
+// KEY=VALUE or contain NUL are dropped (Config.Env refuses them at NewInstance).
+func WithEnv(ctx context.Context, env []string) context.Context {
+	e := make([]string, 0, len(env))
+	for _, s := range env {
+		if strings.IndexByte(s, 0) < 0 && strings.IndexByte(s, '=') > 0 {
+			e = append(e, s)
+		}
+	}
+	return context.WithValue(ctx, envKey{}, e)
+}
+
+func (in *Instance) env(ctx context.Context) []string {
+	if e, ok := ctx.Value(envKey{}).([]string); ok {
+		return e
+	}
+	return in.cfg.Env
+}
+
 func argsGet(in *Instance, ctx context.Context, m api.Memory, p []uint64) Errno {
 	return writeStrings(m, in.args(ctx), uint32(p[0]), uint32(p[1]))
 }
@@ -35,12 +57,12 @@ func argsSizesGet(in *Instance, ctx context.Context, m api.Memory, p []uint64) E
 	return writeSizes(m, in.args(ctx), uint32(p[0]), uint32(p[1]))
 }
 
-func environGet(in *Instance, _ context.Context, m api.Memory, p []uint64) Errno {
-	return writeStrings(m, in.cfg.Env, uint32(p[0]), uint32(p[1]))
+func environGet(in *Instance, ctx context.Context, m api.Memory, p []uint64) Errno {
+	return writeStrings(m, in.env(ctx), uint32(p[0]), uint32(p[1]))
 }
 
-func environSizesGet(in *Instance, _ context.Context, m api.Memory, p []uint64) Errno {
-	return writeSizes(m, in.cfg.Env, uint32(p[0]), uint32(p[1]))
+func environSizesGet(in *Instance, ctx context.Context, m api.Memory, p []uint64) Errno {
+	return writeSizes(m, in.env(ctx), uint32(p[0]), uint32(p[1]))
 }
 
 // writeSizes stores the count of strs and their total size with NUL terminators.

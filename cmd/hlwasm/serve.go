@@ -32,6 +32,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	maxModule := fs.String("max-module-size", "", "largest module accepted, e.g. 16MiB (default the library's)")
 	drain := fs.Duration("shutdown-timeout", 30*time.Second, "how long SIGTERM waits for in-flight calls")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
+	traceExp := fs.String("trace", "none", "span exporter: none, stdout (JSON lines on stdout) or otlp (OTLP/HTTP)")
+	otlpEndpoint := fs.String("otlp-endpoint", "", "OTLP/HTTP collector URL, e.g. http://collector:4318 (default: $OTEL_EXPORTER_OTLP_ENDPOINT)")
 	if err := fs.Parse(args); err != nil {
 		return usagef("serve: %v", err)
 	}
@@ -66,6 +68,20 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 			return usagef("serve: --max-module-size: %v", err)
 		}
 	}
+	tp, err := serve.NewTracerProvider(ctx, serve.Tracing{Exporter: *traceExp, Endpoint: *otlpEndpoint})
+	if err != nil {
+		return usagef("serve: --trace: %v", err)
+	}
+	if tp != nil {
+		cfg.TracerProvider = tp
+		defer func() {
+			fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := tp.Shutdown(fctx); err != nil { // flushes the spans still batched
+				log.Warn("trace exporter", "err", err)
+			}
+		}()
+	}
 	s, err := serve.New(ctx, cfg)
 	if err != nil {
 		return err
@@ -75,18 +91,36 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		s.Shutdown(ctx)
 		return err
 	}
-	log.Info("serving", "addr", l.Addr().String(), "tls", *cert != "", "data_dir", *dataDir, "tenants", len(cfg.Tenants))
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer signal.Stop(sig)
+	log.Info("serving", "addr", l.Addr().String(), "tls", *cert != "", "data_dir", *dataDir, "tenants", len(cfg.Tenants), "trace", *traceExp)
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(l, *cert, *key) }()
-	select {
-	case err := <-served:
-		s.Shutdown(ctx)
-		return err
-	case got := <-sig:
-		log.Info("draining", "signal", got.String(), "timeout", drain.String())
+wait:
+	for {
+		select {
+		case err := <-served:
+			s.Shutdown(ctx)
+			return err
+		case got := <-sig:
+			if got != syscall.SIGHUP {
+				log.Info("draining", "signal", got.String(), "timeout", drain.String())
+				break wait
+			}
+			// SIGHUP: the tenants file again (tokens, limits); a bad file keeps the old one.
+			if *tenants == "" {
+				log.Warn("SIGHUP ignored: no --tenants file")
+				continue
+			}
+			ts, err := serve.LoadTenants(*tenants)
+			if err == nil {
+				err = s.Reload(ts)
+			}
+			if err != nil {
+				log.Error("reload failed; the previous tenants stay in force", "err", err)
+			}
+		}
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), *drain)
 	defer cancel()
