@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"sync"
 	"unsafe"
 
@@ -108,6 +109,12 @@ func currentScanMode() scanMode {
 // pagemapScan asks for the runs of b that are present or swapped and not file pages. It
 // returns the number of regions filled and where the walk ended.
 func pagemapScan(b []byte, vec []pageRegion) (int, uint64, error) {
+	// arg carries b's and vec's addresses as numbers, which the stack copier does not update:
+	// pinning moves them to the heap (Pin takes an interface) and keeps them there for the call.
+	var pin runtime.Pinner
+	defer pin.Unpin()
+	pin.Pin(&b[0])
+	pin.Pin(&vec[0])
 	start := uint64(uintptr(unsafe.Pointer(&b[0])))
 	arg := pmScanArg{
 		Size: uint64(unsafe.Sizeof(pmScanArg{})), Start: start, End: start + uint64(len(b)),

@@ -24,7 +24,7 @@ func (vm *VM) SetDirtyLogging(on bool) error {
 			Slot, Flags             uint32
 			GuestPhys, Size, UserVA uint64
 		}{uint32(id), vm.slotFlags, s.gpa, s.size, uint64(uintptr(unsafe.Pointer(&vm.mem[s.gpa])))}
-		if _, err := ioctl(vm.fd, kvmSetUserMemoryRegion, uintptr(unsafe.Pointer(&region))); err != nil {
+		if _, err := ioctl(vm.fd, kvmSetUserMemoryRegion, unsafe.Pointer(&region)); err != nil {
 			return fmt.Errorf("KVM_SET_USER_MEMORY_REGION (dirty logging %v): %w", on, err)
 		}
 	}
@@ -52,7 +52,7 @@ func (vm *VM) DirtyPages() ([]uint64, error) {
 			Slot, _ uint32
 			Bitmap  uint64
 		}{Slot: uint32(id), Bitmap: uint64(uintptr(unsafe.Pointer(&bm[0])))}
-		if _, err := ioctl(vm.fd, kvmGetDirtyLog, uintptr(unsafe.Pointer(&arg))); err != nil {
+		if _, err := ioctl(vm.fd, kvmGetDirtyLog, unsafe.Pointer(&arg)); err != nil {
 			return nil, fmt.Errorf("KVM_GET_DIRTY_LOG (slot %d): %w", id, err)
 		}
 		first := s.gpa / 4096

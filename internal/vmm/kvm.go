@@ -78,7 +78,7 @@ func Open() (*KVM, error) {
 }
 
 func (k *KVM) check() error {
-	v, err := ioctl(k.fd, kvmGetAPIVersion, 0)
+	v, err := ioctlValue(k.fd, kvmGetAPIVersion, 0)
 	if err != nil {
 		return fmt.Errorf("KVM_GET_API_VERSION: %w", err)
 	}
@@ -90,18 +90,18 @@ func (k *KVM) check() error {
 		name string
 	}{{kvmCapUserMemory, "KVM_CAP_USER_MEMORY"}, {kvmCapExtCPUID, "KVM_CAP_EXT_CPUID"},
 		{kvmCapImmediateExit, "KVM_CAP_IMMEDIATE_EXIT"}} {
-		if r, err := ioctl(k.fd, kvmCheckExtension, c.id); err != nil || r <= 0 {
+		if r, err := ioctlValue(k.fd, kvmCheckExtension, c.id); err != nil || r <= 0 {
 			return fmt.Errorf("%w: %s", ErrMissingCap, c.name)
 		}
 	}
-	sz, err := ioctl(k.fd, kvmGetVCPUMmapSize, 0)
+	sz, err := ioctlValue(k.fd, kvmGetVCPUMmapSize, 0)
 	if err != nil || sz < int(unsafe.Sizeof(kvmRunHeader{})) {
 		return fmt.Errorf("KVM_GET_VCPU_MMAP_SIZE: %d, %v", sz, err)
 	}
 	k.mmapSize = sz
 	buf := make([]byte, 8+maxCPUIDEntries*cpuidEntrySize)
 	*(*uint32)(unsafe.Pointer(&buf[0])) = maxCPUIDEntries
-	if _, err := ioctl(k.fd, kvmGetSupportedCPUID, uintptr(unsafe.Pointer(&buf[0]))); err != nil {
+	if _, err := ioctl(k.fd, kvmGetSupportedCPUID, unsafe.Pointer(&buf[0])); err != nil {
 		return fmt.Errorf("KVM_GET_SUPPORTED_CPUID: %w", err)
 	}
 	n := *(*uint32)(unsafe.Pointer(&buf[0]))
@@ -130,12 +130,32 @@ func Available() bool {
 	return true
 }
 
-// ioctl issues an ioctl, retrying when a signal interrupts it (Go's runtime preempts threads
-// with SIGURG; slow ioctls such as KVM_CREATE_VM see EINTR). KVM_RUN does not come through
-// here: its EINTR may mean a kick (see VCPU.runOnce).
-func ioctl(fd int, req, arg uintptr) (int, error) {
+// ioctl issues an ioctl whose argument is a pointer, retrying when a signal interrupts it (Go's
+// runtime preempts threads with SIGURG; slow ioctls such as KVM_CREATE_VM see EINTR). KVM_RUN
+// does not come through here: its EINTR may mean a kick (see VCPU.runOnce).
+//
+// arg stays an unsafe.Pointer until the Syscall expression itself: that is the one place Go
+// guarantees the object neither moves nor dies while the kernel uses its address. A uintptr
+// made by a caller is a number the stack copier does not update, and in caller-runs mode the
+// argument often lives on a goroutine stack that grows mid-call (the cause of "APIC base is
+// 0x0": EnterUserMode's KVM_GET_SREGS wrote into a frame the runtime had already moved).
+func ioctl(fd int, req uintptr, arg unsafe.Pointer) (int, error) {
 	for {
-		r, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), req, arg)
+		r, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), req, uintptr(arg))
+		if e == unix.EINTR {
+			continue
+		}
+		if e != 0 {
+			return int(r), e
+		}
+		return int(r), nil
+	}
+}
+
+// ioctlValue issues an ioctl whose argument is a number, not an address.
+func ioctlValue(fd int, req, val uintptr) (int, error) {
+	for {
+		r, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), req, val)
 		if e == unix.EINTR {
 			continue
 		}

@@ -114,7 +114,7 @@ func (c *VCPU) saveFull() (*State, error) {
 				return err
 			}
 		}
-		n, err := ioctl(fd, kvmGetMSRs, uintptr(unsafe.Pointer(&s.MSRs[0])))
+		n, err := ioctl(fd, kvmGetMSRs, unsafe.Pointer(&s.MSRs[0]))
 		if err != nil || n != len(snapshotMSRs) {
 			return fmt.Errorf("KVM_GET_MSRS: read %d of %d: %v", n, len(snapshotMSRs), err)
 		}
@@ -146,7 +146,7 @@ func (c *VCPU) RestoreState(s *State) error {
 				return err
 			}
 		}
-		n, err := ioctl(fd, kvmSetMSRs, uintptr(unsafe.Pointer(&s.MSRs[0])))
+		n, err := ioctl(fd, kvmSetMSRs, unsafe.Pointer(&s.MSRs[0]))
 		if err != nil || n != len(snapshotMSRs) {
 			return fmt.Errorf("KVM_SET_MSRS: wrote %d of %d: %v", n, len(snapshotMSRs), err)
 		}

@@ -68,7 +68,7 @@ func newVCPU(k *KVM, vm *VM, mode ThreadMode) (*VCPU, error) {
 }
 
 func (c *VCPU) create(k *KVM, vm *VM) error {
-	fd, err := ioctl(vm.fd, kvmCreateVCPU, 0)
+	fd, err := ioctlValue(vm.fd, kvmCreateVCPU, 0)
 	if err != nil {
 		return fmt.Errorf("KVM_CREATE_VCPU: %w", err)
 	}
@@ -79,11 +79,11 @@ func (c *VCPU) create(k *KVM, vm *VM) error {
 		return fmt.Errorf("vmm: mmap kvm_run: %w", err)
 	}
 	c.hdr = (*kvmRunHeader)(unsafe.Pointer(&c.run[0]))
-	if caps, err := ioctl(k.fd, kvmCheckExtension, kvmCapSyncRegs); err == nil &&
+	if caps, err := ioctlValue(k.fd, kvmCheckExtension, kvmCapSyncRegs); err == nil &&
 		caps&(syncRegsRegs|syncRegsSregs) == syncRegsRegs|syncRegsSregs && len(c.run) >= syncRegsAreaLimit {
 		c.syncRegs = true
 	}
-	if _, err := ioctl(fd, kvmSetCPUID2, uintptr(unsafe.Pointer(&k.cpuid[0]))); err != nil {
+	if _, err := ioctl(fd, kvmSetCPUID2, unsafe.Pointer(&k.cpuid[0])); err != nil {
 		c.release()
 		return fmt.Errorf("KVM_SET_CPUID2: %w", err)
 	}
@@ -162,7 +162,7 @@ func (c *VCPU) GetSregs(s *Sregs) error {
 }
 
 func wrapIoctl(name string, fd int, req uintptr, arg unsafe.Pointer) error {
-	if _, err := ioctl(fd, req, uintptr(arg)); err != nil {
+	if _, err := ioctl(fd, req, arg); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil

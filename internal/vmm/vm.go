@@ -39,7 +39,7 @@ func (k *KVM) NewVM(memSize, initialSlot uint64, mode ThreadMode) (*VM, error) {
 	if closed {
 		return nil, ErrClosed
 	}
-	fd, err := ioctl(k.fd, kvmCreateVM, 0)
+	fd, err := ioctlValue(k.fd, kvmCreateVM, 0)
 	if err != nil {
 		return nil, fmt.Errorf("KVM_CREATE_VM: %w", err)
 	}
@@ -76,7 +76,7 @@ func (vm *VM) addSlot(gpa, size uint64) error {
 		Slot, Flags             uint32
 		GuestPhys, Size, UserVA uint64
 	}{id, vm.slotFlags, gpa, size, uint64(uintptr(unsafe.Pointer(&vm.mem[gpa])))}
-	if _, err := ioctl(vm.fd, kvmSetUserMemoryRegion, uintptr(unsafe.Pointer(&region))); err != nil {
+	if _, err := ioctl(vm.fd, kvmSetUserMemoryRegion, unsafe.Pointer(&region)); err != nil {
 		return fmt.Errorf("KVM_SET_USER_MEMORY_REGION (slot %d at %#x, %d bytes): %w", id, gpa, size, err)
 	}
 	vm.slots = append(vm.slots, memSlot{gpa, size})

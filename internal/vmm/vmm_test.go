@@ -287,3 +287,63 @@ func TestSaveRestoreState(t *testing.T) {
 		}
 	}
 }
+
+// growStack calls f with depth small frames below it: a fresh goroutine's stack (8 KiB) then
+// has to grow somewhere inside f's calls, at a point that differs with depth.
+//
+//go:noinline
+func growStack(depth int, f func()) {
+	var pad [4]uint64
+	if depth == 0 {
+		f()
+		return
+	}
+	growStack(depth-1, f)
+	pad[depth%len(pad)]++
+	_ = pad[depth%len(pad)]
+}
+
+// TestIoctlArgsSurviveStackGrowth reads the vCPU's special registers into a variable on a
+// goroutine stack that grows during the ioctl's calls, from many depths, as EnterUserMode does:
+// an ioctl argument turned into a number before the Syscall expression lets the kernel write
+// into a stack the runtime has already moved, and the variable then reads as zeros (a guest
+// entered with APIC base 0, which the snapshot check refused).
+func TestIoctlArgsSurviveStackGrowth(t *testing.T) {
+	k := requireKVM(t)
+	vm := newTinyVMMode(t, k, []byte{0xf4}, nil, false, ThreadCaller)
+	c := vm.VCPU()
+	var want Sregs
+	if err := c.GetSregs(&want); err != nil {
+		t.Fatal(err)
+	}
+	if want.APICBase == 0 {
+		t.Fatal("APIC base is 0 on a fresh vCPU")
+	}
+	const depths = 1024
+	bad := 0
+	for depth := 0; depth < depths; depth++ {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			growStack(depth, func() {
+				err := c.Do(func(fd int) error {
+					var got Sregs
+					if err := wrapIoctl("KVM_GET_SREGS", fd, kvmGetSregs, unsafe.Pointer(&got)); err != nil {
+						return err
+					}
+					if got.APICBase != want.APICBase || got.CR3 != want.CR3 {
+						bad++
+					}
+					return nil
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			})
+		}()
+		<-done
+	}
+	if bad != 0 {
+		t.Fatalf("%d of %d reads lost the kernel's answer", bad, depths)
+	}
+}
