@@ -68,13 +68,13 @@ const (
 	// codeBytes is the code region of the compile tier: the first part of the heap (only the
 	// pages compiled code fills are ever touched or charged). Fixed, so the layout of a
 	// snapshot file follows from its transfer window as before.
-	codeBytes        = 64 << 20
-	defaultHostSpin  = 250 * time.Microsecond
+	codeBytes           = 64 << 20
+	defaultHostSpin     = 250 * time.Microsecond
 	defaultHostCallSpin = 50 * time.Microsecond
-	defaultRetain    = 16 << 20
-	maxGuestMemory   = (abi.PDMoreMax + 1) << 30
-	wasmPage         = 65536
-	ctxCheckInterval = 256
+	defaultRetain       = 16 << 20
+	maxGuestMemory      = (abi.PDMoreMax + 1) << 30
+	wasmPage            = 65536
+	ctxCheckInterval    = 256
 )
 
 func (c *Config) fill() error {
