@@ -97,8 +97,13 @@ func (e *ImportError) Error() string {
 func (e *ImportError) Unwrap() error { return ErrImportNotAllowed }
 
 // translate maps errors from the machine layer to the public API's.
+// A *HostError is left whole: the guest error in its chain is the answer of a nested call
+// that the host function returned, and the function's own error is what ended the call.
 func translate(err error) error {
 	var ge *machine.GuestError
+	if errors.As(err, new(*HostError)) {
+		return err
+	}
 	if errors.As(err, &ge) {
 		switch {
 		case errors.Is(err, machine.ErrTrap):

@@ -306,6 +306,12 @@ func (c vmCaller) nested(ctx context.Context, op, inst, index uint32, params []u
 		stop := context.AfterFunc(c.callCtx, func() { cancel(context.Cause(c.callCtx)) })
 		defer stop()
 	}
+	// A host function that fails inside the nested call records why in m.hostErr: that belongs
+	// to the nested call, whose caller may handle it; the served host call's own record is
+	// kept aside meanwhile.
+	outer := m.hostErr
+	m.hostErr = nil
+	defer func() { m.hostErr = outer }()
 	m.request(op, inst, index, params, 0)
 	if err := m.post(ctx, abi.StateRequest); err != nil {
 		return nil, err
@@ -314,6 +320,9 @@ func (c vmCaller) nested(ctx context.Context, op, inst, index uint32, params []u
 		return nil, err
 	}
 	if err := m.replyError(); err != nil {
+		if m.hostErr != nil {
+			return nil, m.hostErr // the failed host function's error, not just "host function error"
+		}
 		return nil, err
 	}
 	return m.results(nres)
