@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -85,6 +87,9 @@ type recorder struct {
 	code  int
 	attrs []slog.Attr
 }
+
+// Unwrap lets http.ResponseController reach the connection (read deadlines, flushes).
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 func (r *recorder) WriteHeader(code int) {
 	if r.code == 0 {
@@ -174,14 +179,25 @@ func (s *Server) withTenant(h func(http.ResponseWriter, *http.Request, *tenant))
 	}
 }
 
-// readBody reads the request body up to limit bytes; beyond it, 413.
-func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
+// readBody reads the request body up to limit bytes (beyond it, 413) within the server's
+// BodyTimeout (beyond it, 408): a client that sends its body slowly or stops mid-way holds a
+// goroutine and a connection, never longer than that, and never a concurrency slot (bodies are
+// read before one is taken).
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
+	if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.bodyTimeout())); err != nil {
+		s.log.Debug("no read deadline for the request body", slog.Any("err", err))
+	}
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		var ne net.Error
+		switch {
+		case errors.As(err, &mbe):
 			writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("request body exceeds %d bytes", limit))
-		} else {
+		case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, os.ErrDeadlineExceeded):
+			writeError(w, http.StatusRequestTimeout, "body_timeout",
+				fmt.Sprintf("request body not received within %v (the server's body timeout)", s.bodyTimeout()))
+		default:
 			writeError(w, http.StatusBadRequest, "bad_body", err.Error())
 		}
 		return nil, false
@@ -190,7 +206,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool
 }
 
 func (s *Server) upload(w http.ResponseWriter, r *http.Request, t *tenant) {
-	wasm, ok := readBody(w, r, t.MaxRequestBytes)
+	wasm, ok := s.readBody(w, r, t.MaxRequestBytes)
 	if !ok {
 		return
 	}
@@ -385,7 +401,7 @@ func result(err error, timeout time.Duration) (CallResult, bool) {
 
 func (s *Server) call(w http.ResponseWriter, r *http.Request, t *tenant) {
 	export := r.PathValue("export")
-	body, ok := readBody(w, r, t.MaxRequestBytes)
+	body, ok := s.readBody(w, r, t.MaxRequestBytes)
 	if !ok {
 		return
 	}
@@ -464,7 +480,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, t *tenant) {
 		writeError(w, http.StatusForbidden, "wasi_not_allowed", "this tenant may not run WASI programs")
 		return
 	}
-	stdin, ok := readBody(w, r, t.MaxRequestBytes)
+	stdin, ok := s.readBody(w, r, t.MaxRequestBytes)
 	if !ok {
 		return
 	}

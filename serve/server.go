@@ -50,6 +50,18 @@ type Config struct {
 	TracerProvider trace.TracerProvider
 	// Registry receives the metrics; default a new registry with the Go and process collectors.
 	Registry *prometheus.Registry
+	// BodyTimeout bounds the reading of a request's body (uploads, call arguments, a command's
+	// stdin); a slower client gets 408. Default 60 s.
+	BodyTimeout time.Duration
+}
+
+const defaultBodyTimeout = 60 * time.Second
+
+func (s *Server) bodyTimeout() time.Duration {
+	if s.cfg.BodyTimeout > 0 {
+		return s.cfg.BodyTimeout
+	}
+	return defaultBodyTimeout
 }
 
 // tenant is a Tenant's runtime state. A reload that changes a tenant's limits replaces its

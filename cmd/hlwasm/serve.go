@@ -31,6 +31,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	snapKey := fs.String("snapshot-key-file", "", "file whose bytes authenticate snapshot files (HMAC)")
 	maxModule := fs.String("max-module-size", "", "largest module accepted, e.g. 16MiB (default the library's)")
 	drain := fs.Duration("shutdown-timeout", 30*time.Second, "how long SIGTERM waits for in-flight calls")
+	bodyTimeout := fs.Duration("body-timeout", 60*time.Second, "how long a request's body may take to arrive (then 408)")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	traceExp := fs.String("trace", "none", "span exporter: none, stdout (JSON lines on stdout) or otlp (OTLP/HTTP)")
 	otlpEndpoint := fs.String("otlp-endpoint", "", "OTLP/HTTP collector URL, e.g. http://collector:4318 (default: $OTEL_EXPORTER_OTLP_ENDPOINT)")
@@ -48,7 +49,10 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return usagef("serve: --log-level: %v", err)
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: lv}))
-	cfg := serve.Config{DataDir: *dataDir, ModulesDir: *modulesDir, Logger: log}
+	if *bodyTimeout <= 0 {
+		return usagef("serve: --body-timeout must be positive, e.g. 30s")
+	}
+	cfg := serve.Config{DataDir: *dataDir, ModulesDir: *modulesDir, Logger: log, BodyTimeout: *bodyTimeout}
 	var err error
 	if cfg.Engine, err = host.ParseEngine(*engine); err != nil {
 		return usagef("serve: --engine: %v", err)
