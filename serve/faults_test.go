@@ -20,6 +20,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/hlwasm/hlwasm/host"
+	"github.com/hlwasm/hlwasm/internal/machine"
 )
 
 // faultKind is one kind of request of the fault run and the answer it must get.
@@ -30,8 +31,8 @@ type faultKind struct {
 }
 
 // TestFaultsUnderLoad drives 8 clients on loopback with good calls mixed with guests that trap,
-// overflow their stack, loop past their deadline, go over their memory limit, and clients that
-// disconnect mid-call (the call is canceled). Every answer must be the right one or a
+// overflow their stack, loop past their deadline, go over their memory limit, engines that
+// crash mid-call, and clients that disconnect mid-call (the call is canceled). Every answer must be the right one or a
 // documented 429; no 5xx. The run is done twice: after the second, goroutines, open files,
 // sandboxes and calls in flight must be back where the first left them (no leak). Bounded by a
 // request count (HLWASM_LOAD=<duration> runs each phase that long instead).
@@ -59,7 +60,11 @@ func TestFaultsUnderLoad(t *testing.T) {
 		{"memory", "tight", m + fresh + "/call/dirty_pages", "[300]", `"outcome":"limit"`, 6, false},
 		{"memory-ok", "tight", m + fresh + "/call/dirty_pages", "[10]", `"outcome":"ok","results":[10]`, 4, false},
 		{"disconnect", "tok", m + traps + "/call/spin_count", "", "", 6, true},
+		// An engine that crashes mid-call (machine.InjectCrashes): a 200 "fault", the sandbox
+		// is discarded, and the next calls get healthy ones.
+		{"crash", "tok", m + arith + "/call/i32_add", fmt.Sprintf("[%d,1]", machine.CrashMarker), `"outcome":"fault"`, 4, false},
 	}
+	defer machine.InjectCrashes()()
 	per, _ := time.ParseDuration(os.Getenv("HLWASM_LOAD"))
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
 	phase := func() map[string]int {
@@ -83,6 +88,12 @@ func TestFaultsUnderLoad(t *testing.T) {
 	if after.goroutines-g1*after.sandboxes > before.goroutines-g1*before.sandboxes || after.fds-f1*after.sandboxes > before.fds-f1*before.sandboxes {
 		buf := make([]byte, 1<<20)
 		t.Errorf("leak: goroutines %d → %d, fds %d → %d\n%s", before.goroutines, after.goroutines, before.fds, after.fds, buf[:runtime.Stack(buf, true)])
+	}
+	// Memory: a second identical phase must not keep what it used (Go's heap and the sandboxes'
+	// pages come and go, so the slack is generous; a leak of a sandbox or a snapshot per call
+	// would exceed it many times over).
+	if after.rssKiB > before.rssKiB+32<<10 {
+		t.Errorf("RSS grew from %d KiB after phase 1 to %d KiB after phase 2", before.rssKiB, after.rssKiB)
 	}
 	if after.sandboxes > 4*(4+1)+1*(2+1) {
 		t.Errorf("%d sandboxes live: more than the pools hold", after.sandboxes)
