@@ -14,7 +14,7 @@
 # Inventory (source -> committed output; recipe):
 #
 #   WAT, wabt's wat2wasm (TD_WAT):
-#     tests/testdata/{arith,fresh,hostcall,imports,linked_a,linked_b,mem4g,nested,traps}.wat -> .wasm
+#     tests/testdata/{arith,fresh,hostcall,imports,linked_a,linked_b,mem4g,nested,simdleft,traps}.wat -> .wasm
 #     tests/soak/testdata/soak.wat -> soak.wasm
 #     tests/testdata/wasi/stdio.wat -> stdio.wasm
 #     examples/guests/add.wat -> add.wasm (and the copy examples/embed/add.wasm)
@@ -85,7 +85,7 @@ TD_O := $(if $(TD_OUT),$(abspath $(TD_OUT))/)
 
 # ---- the inventory ----
 TD_WAT := $(addsuffix .wasm,$(addprefix tests/testdata/,arith fresh hostcall imports linked_a linked_b mem4g \
-	nested traps) \
+	nested simdleft traps) \
 	tests/testdata/wasi/stdio tests/soak/testdata/soak examples/guests/add tests/spectest/spectest \
 	internal/bench/modules/bench internal/bench/modules/hostcalls internal/wazeroengine/testdata/host \
 	wasmguest/engine/tests/wat/edge wasmguest/engine/tests/wat/slots)

@@ -11,7 +11,7 @@ package abi
 //go:generate go run ./genabi -o ../../wasmguest/include/abi.h
 
 // Version is bumped whenever anything below changes meaning.
-const Version = 2
+const Version = 3
 
 // Magic identifies a mailbox the host initialised ("HLWM").
 const Magic = 0x4d574c48
@@ -66,8 +66,11 @@ const (
 	ImgOffRodataEnd = 0x10 // end of rodata (page aligned), absolute
 	ImgOffDataEnd   = 0x14 // end of data+bss (page aligned), absolute
 	ImgOffFaultEnt  = 0x18 // CPL0 exception entry table: 32 stubs, FaultStubSize bytes apart
-	ImgHeaderSize   = 0x20
-	FaultStubSize   = 16
+	// ImgOffParkResume: where every park exit resumes (the instruction after its `out`), which
+	// reloads a clean x87/SSE state: every snapshot's RIP, so a reset need not set the FPU.
+	ImgOffParkResume = 0x1c
+	ImgHeaderSize    = 0x20
+	FaultStubSize    = 16
 )
 
 // I/O ports the guest exits on with `out imm8, al`.

@@ -13,6 +13,7 @@ type image struct {
 	bytes                              []byte
 	entry, textEnd, rodataEnd, dataEnd uint64
 	faultStubs                         uint64
+	parkResume                         uint64 // where every park exit resumes: every snapshot's RIP
 }
 
 func parseImage(b []byte) (*image, error) {
@@ -27,11 +28,13 @@ func parseImage(b []byte) (*image, error) {
 		return nil, fmt.Errorf("guest image: ABI version %d, host speaks %d", v, abi.Version)
 	}
 	im := &image{bytes: b, entry: u32(abi.ImgOffEntry), textEnd: u32(abi.ImgOffTextEnd),
-		rodataEnd: u32(abi.ImgOffRodataEnd), dataEnd: u32(abi.ImgOffDataEnd), faultStubs: u32(abi.ImgOffFaultEnt)}
+		rodataEnd: u32(abi.ImgOffRodataEnd), dataEnd: u32(abi.ImgOffDataEnd), faultStubs: u32(abi.ImgOffFaultEnt),
+		parkResume: u32(abi.ImgOffParkResume)}
 	end := uint64(abi.ImageBase + abi.ImageMax)
 	if !(abi.ImageBase < im.textEnd && im.textEnd <= im.rodataEnd && im.rodataEnd <= im.dataEnd &&
 		im.dataEnd <= end && im.entry >= abi.ImageBase && im.entry < im.textEnd &&
 		im.faultStubs >= abi.ImageBase && im.faultStubs+32*abi.FaultStubSize <= im.textEnd &&
+		im.parkResume >= abi.ImageBase && im.parkResume < im.textEnd &&
 		abi.ImageBase+uint64(len(b)) <= im.dataEnd) {
 		return nil, fmt.Errorf("guest image: inconsistent section boundaries")
 	}

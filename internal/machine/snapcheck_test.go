@@ -111,6 +111,7 @@ func TestSnapshotFileRefusesCrafted(t *testing.T) {
 		{"pending interrupt", "interrupt bitmap", func(c *Snapshot) { c.cpu.Sregs.InterruptBitmap[1] = 1 }},
 		{"RIP outside text", "RIP 0x", func(c *Snapshot) { c.cpu.Regs.RIP = m.img.rodataEnd }},
 		{"RIP in the mailbox", "RIP 0x", func(c *Snapshot) { c.cpu.Regs.RIP = abi.MailboxAddr }},
+		{"RIP in text, not the park exit", "is not the guest's park exit", func(c *Snapshot) { c.cpu.Regs.RIP = m.img.entry }},
 		{"TF", "RFLAGS", func(c *Snapshot) { c.cpu.Regs.RFLAGS |= 0x100 }},
 		{"IF", "RFLAGS", func(c *Snapshot) { c.cpu.Regs.RFLAGS |= 0x200 }},
 		{"MXCSR reserved bits", "MXCSR", func(c *Snapshot) { c.cpu.FPU[410] = 1 }},

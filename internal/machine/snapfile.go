@@ -326,10 +326,25 @@ func parseSnapshotMeta(ra io.ReaderAt, end int64, image []byte, keyed bool) (*Sn
 	return sf, nil
 }
 
-// checkState checks a vCPU state against the one New enters the guest with (EnterUserMode).
+// checkState checks a vCPU state against the one New enters the guest with (EnterUserMode),
+// stopped at the guest's park exit (checkParked).
 func checkState(s *vmm.State, im *image) error {
-	return vmm.CheckUserState(s, abi.PML4Addr, abi.GDTAddr, abi.IDTAddr, abi.TSSAddr, abi.TSSLimit,
-		abi.ImageBase, im.textEnd)
+	if err := vmm.CheckUserState(s, abi.PML4Addr, abi.GDTAddr, abi.IDTAddr, abi.TSSAddr, abi.TSSLimit,
+		abi.ImageBase, im.textEnd); err != nil {
+		return err
+	}
+	return checkParked(s, im)
+}
+
+// checkParked checks that s stopped at the guest's park exit: the one place a snapshot is
+// taken, and the instruction that reloads a clean x87/SSE state when the guest resumes, which
+// is why resets and snapshot files need not carry the FPU state into the vCPU
+// (vmm.RestoreUserState).
+func checkParked(s *vmm.State, im *image) error {
+	if s.Regs.RIP != im.parkResume {
+		return fmt.Errorf("%w: RIP %#x is not the guest's park exit %#x", vmm.ErrBadState, s.Regs.RIP, im.parkResume)
+	}
+	return nil
 }
 
 // checkConfig bounds the machine configuration the way Config.fill does: the file's values

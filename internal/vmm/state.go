@@ -155,18 +155,18 @@ func (c *VCPU) RestoreState(s *State) error {
 }
 
 // RestoreUserState restores what code at CPL3 can change — general registers, segment
-// registers and flags, x87/SSE state — for a vCPU that stopped at a known exit: one
-// KVM_SET_FPU now, while registers and special registers ride in kvm_run's sync area and are
-// applied by the next KVM_RUN at no extra cost (KVM_CAP_SYNC_REGS). CPL3 code cannot change
-// control registers, descriptor tables, debug registers, XCR0 or MSRs.
+// registers and flags — for a vCPU that stopped at a known exit, with no ioctl: they ride in
+// kvm_run's sync area and are applied by the next KVM_RUN (KVM_CAP_SYNC_REGS). CPL3 code cannot
+// change control registers, descriptor tables, debug registers, XCR0 or MSRs. The x87/SSE
+// state is not restored: s must stop at an instruction that reloads it (hlwasm's guest parks
+// where it reloads a clean state, and the machine checks every snapshot's RIP is there),
+// because KVM_SET_FPU, like every vCPU ioctl, costs 10-25 us on PVM (measured), as much as
+// the rest of a reset.
 func (c *VCPU) RestoreUserState(s *State) error {
 	if !c.syncRegs {
 		return c.RestoreState(s)
 	}
 	return c.Do(func(fd int) error {
-		if err := wrapIoctl("KVM_SET_FPU", fd, kvmSetFPU, unsafe.Pointer(&s.FPU)); err != nil {
-			return err
-		}
 		*(*Regs)(unsafe.Pointer(&c.run[runSyncRegsOff])) = s.Regs
 		*(*Sregs)(unsafe.Pointer(&c.run[runSyncSregsOff])) = s.Sregs
 		*(*uint64)(unsafe.Pointer(&c.run[runDirtyRegsOff])) = syncRegsRegs | syncRegsSregs
@@ -302,4 +302,29 @@ func zero(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// kvmGetXSAVE is KVM_GET_XSAVE: _IOR(KVMIO, 0xa4, struct kvm_xsave), 4096 bytes.
+const kvmGetXSAVE = 0x9000aea4
+
+// VectorRegisters returns XMM0-15 as the guest holds them, from KVM_GET_XSAVE. Not from
+// KVM_GET_FPU: that copies the legacy area of the saved state as is, and a component the CPU
+// saved in its init state (all zero, XSTATE_BV bit clear: XSAVEOPT/XSAVES skip writing it)
+// reads there as whatever was saved before (measured on PVM: a previous call's vectors).
+func (c *VCPU) VectorRegisters() ([16][16]byte, error) {
+	var regs [16][16]byte
+	buf := make([]byte, 4096)
+	if err := c.Do(func(fd int) error {
+		return wrapIoctl("KVM_GET_XSAVE", fd, kvmGetXSAVE, unsafe.Pointer(&buf[0]))
+	}); err != nil {
+		return regs, err
+	}
+	const xmmOff, xstateBV, sseBit = 160, 512, 1 << 1
+	if binary.LittleEndian.Uint64(buf[xstateBV:])&sseBit == 0 {
+		return regs, nil // SSE state in its init state: all zero
+	}
+	for i := range regs {
+		copy(regs[i][:], buf[xmmOff+16*i:])
+	}
+	return regs, nil
 }

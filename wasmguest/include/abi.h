@@ -8,7 +8,7 @@
 #define HL_U(x) x##ULL
 #endif
 
-#define HL_VERSION HL_U(0x2)
+#define HL_VERSION HL_U(0x3)
 
 #define HL_MAGIC HL_U(0x4d574c48)
 
@@ -49,6 +49,7 @@
 #define HL_IMG_OFF_RODATA_END HL_U(0x10)
 #define HL_IMG_OFF_DATA_END HL_U(0x14)
 #define HL_IMG_OFF_FAULT_ENT HL_U(0x18)
+#define HL_IMG_OFF_PARK_RESUME HL_U(0x1c)
 #define HL_IMG_HEADER_SIZE HL_U(0x20)
 #define HL_FAULT_STUB_SIZE HL_U(0x10)
 
@@ -229,7 +230,8 @@ _Static_assert(HL_U_STACK_BASE < HL_U_STACK_TOP, "the user stack is not empty");
 _Static_assert(HL_U_STACK_TOP <= HL_XFER_ADDR, "the user stack ends before the transfer window");
 _Static_assert(HL_U_STACK_TOP <= HL_SMALL_MAP_END, "the user stack lies in the 4 KiB-mapped region");
 _Static_assert(HL_SMALL_MAP_END == (2 * 0x200000), "PT0 and PT1 map exactly the small region");
-_Static_assert((HL_IMG_OFF_FAULT_ENT + 4) <= HL_IMG_HEADER_SIZE, "the image header's fields fit the header");
+_Static_assert((HL_IMG_OFF_PARK_RESUME + 4) <= HL_IMG_HEADER_SIZE, "the image header's fields fit the header");
+_Static_assert(HL_IMG_OFF_FAULT_ENT < HL_IMG_OFF_PARK_RESUME, "the park resume field follows the fault table's");
 _Static_assert((HL_IMG_HEADER_SIZE + (32 * HL_FAULT_STUB_SIZE)) <= HL_IMAGE_MAX, "the image has room for the header and the fault stubs");
 _Static_assert((HL_IMG_OFF_MAGIC % 4) == 0, "ImgOffMagic (u32) is 4-byte aligned");
 _Static_assert((HL_IMG_OFF_VERSION % 4) == 0, "ImgOffVersion (u32) is 4-byte aligned");
@@ -238,6 +240,7 @@ _Static_assert((HL_IMG_OFF_TEXT_END % 4) == 0, "ImgOffTextEnd (u32) is 4-byte al
 _Static_assert((HL_IMG_OFF_RODATA_END % 4) == 0, "ImgOffRodataEnd (u32) is 4-byte aligned");
 _Static_assert((HL_IMG_OFF_DATA_END % 4) == 0, "ImgOffDataEnd (u32) is 4-byte aligned");
 _Static_assert((HL_IMG_OFF_FAULT_ENT % 4) == 0, "ImgOffFaultEnt (u32) is 4-byte aligned");
+_Static_assert((HL_IMG_OFF_PARK_RESUME % 4) == 0, "ImgOffParkResume (u32) is 4-byte aligned");
 _Static_assert((HL_FAULT_VECTOR % 8) == 0, "FaultVector (u64) is 8-byte aligned");
 _Static_assert((HL_FAULT_ERROR % 8) == 0, "FaultError (u64) is 8-byte aligned");
 _Static_assert((HL_FAULT_RIP % 8) == 0, "FaultRIP (u64) is 8-byte aligned");

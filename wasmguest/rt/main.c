@@ -19,6 +19,36 @@ static inline void outb(uint16_t port) {
 
 static uint32_t *state_word(void) { return (uint32_t *)MB_ADDR(HL_MB_STATE); }
 
+// The x87/SSE state every park exit resumes with (FXSAVE layout): x87 control word 0x037f,
+// empty register stack, MXCSR 0x1f80 (what _start sets), all registers zero.
+static const struct {
+  uint16_t fcw, fsw;
+  uint8_t ftw_abridged, reserved;
+  uint8_t rest_of_x87[18];
+  uint32_t mxcsr, mxcsr_mask;
+  uint8_t regs[480];
+} __attribute__((aligned(16))) clean_fpu = {.fcw = 0x037f, .mxcsr = 0x1f80};
+_Static_assert(sizeof(clean_fpu) == 512, "FXSAVE area");
+
+// park_exit exits on port; the host resumes the vCPU at hl_park_resume (the image header names
+// it, and the host checks that every snapshot's RIP is it), possibly after resetting the
+// machine to a snapshot. The host restores general and special registers then, not the
+// x87/SSE state (KVM_SET_FPU is a vCPU ioctl: ~15 us on PVM, more than the rest of a reset):
+// the resumed guest loads the clean state itself, first thing, before anything can read a
+// register a previous call left. So no XMM or x87 value lives across a park (the clobbers),
+// and a host call returns with clean vector registers. Not inlined: one resume address.
+__attribute__((noinline)) static void park_exit(uint16_t port) {
+  __asm__ volatile("outb %%al, %%dx\n"
+                   "\t.globl hl_park_resume\n"
+                   "hl_park_resume:\n"
+                   "\tfxrstor64 %[fpu]"
+                   :
+                   : "a"(0), "d"(port), [fpu] "m"(clean_fpu)
+                   : "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8",
+                     "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "st", "st(1)",
+                     "st(2)", "st(3)", "st(4)", "st(5)", "st(6)", "st(7)", "fpsr");
+}
+
 // wait_while waits until the state is no longer `waiting` and returns the new state. After the
 // spin budget (the mailbox field at budget_off: SpinCycles between requests, HostCallSpin for a
 // host call's answer), or at once when no host thread spins on the mailbox (HostWaiting), it
@@ -35,7 +65,7 @@ uint32_t wait_while(uint32_t waiting, uint32_t parked, uint16_t port, uint32_t b
       if (__atomic_compare_exchange_n(state_word(), &expect, parked, false, __ATOMIC_SEQ_CST,
                                       __ATOMIC_SEQ_CST)) {
         MB_U64(HL_MB_STAT_PARKS)++;
-        outb(port);
+        park_exit(port);
         start = rdtsc();
       }
       continue;

@@ -13,7 +13,7 @@ hl_image_header:
         .long __rodata_end
         .long __data_end
         .long hl_fault_stubs
-        .long 0
+        .long hl_park_resume
 
         .text
         .globl _start
