@@ -3,6 +3,7 @@ package host_test
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -14,7 +15,7 @@ import (
 // linkedHost is host.peek(ptr): part 0's byte at ptr plus part 0's double(21), reached through
 // the host.PartCaller.
 type linkedHost struct {
-	resets, closes *int
+	resets, closes *atomic.Int32   // counted from the pool's background resets too
 	sig            []api.ValueType // the parameter types offered (to test a changing NewHost)
 }
 
@@ -49,13 +50,13 @@ func (h linkedHost) Functions() []api.HostFunction {
 			return nil
 		}}}
 }
-func (h linkedHost) Reset() error { *h.resets++; return nil }
-func (h linkedHost) Close() error { *h.closes++; return nil }
+func (h linkedHost) Reset() error { h.resets.Add(1); return nil }
+func (h linkedHost) Close() error { h.closes.Add(1); return nil }
 
 func TestLoadLinked(t *testing.T) {
 	ctx := context.Background()
 	rt := newRuntime(t, host.Config{PoolSize: 1})
-	var resets, closes int
+	var resets, closes atomic.Int32
 	i32 := []api.ValueType{api.ValueTypeI32}
 	spec := host.Linked{
 		Parts: []host.LinkedPart{{Name: "a", Wasm: fixture(t, "linked_a.wasm")}, {Name: "b", Wasm: fixture(t, "linked_b.wasm")}},
@@ -71,7 +72,7 @@ func TestLoadLinked(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, []uint64{1 + 'f' + 42}, res)
 	}
-	require.Positive(t, resets)
+	require.Positive(t, resets.Load())
 	// the load's sandbox, then one started from the module's snapshot
 	for range 2 {
 		sb, err := mod.NewSandbox(ctx)
@@ -85,7 +86,7 @@ func TestLoadLinked(t *testing.T) {
 		require.NoError(t, sb.Close(ctx))
 	}
 	require.NoError(t, mod.Close(ctx))
-	require.Positive(t, closes)
+	require.Positive(t, closes.Load())
 
 	// refused: a part naming a later one, an import the host does not offer, a changing host
 	bad := spec
