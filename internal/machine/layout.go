@@ -38,8 +38,14 @@ func parseImage(b []byte) (*image, error) {
 		abi.ImageBase+uint64(len(b)) <= im.dataEnd) {
 		return nil, fmt.Errorf("guest image: inconsistent section boundaries")
 	}
+	if off := im.parkResume - 1 - abi.ImageBase; off >= uint64(len(b)) || b[off] != outDX {
+		return nil, fmt.Errorf("guest image: the park resume address %#x does not follow an `out %%al, %%dx`", im.parkResume)
+	}
 	return im, nil
 }
+
+// outDX is the encoding of `out %al, %dx`, the instruction every park exit stops at.
+const outDX = 0xee
 
 const (
 	pageSize = 4096

@@ -1,6 +1,7 @@
 package machine
 
 import (
+	"bytes"
 	"encoding/binary"
 	"testing"
 
@@ -87,5 +88,23 @@ func TestLayoutCodeRegionWX(t *testing.T) {
 	}
 	if !execView || !writeView {
 		t.Fatalf("executable view mapped: %v, writable view mapped: %v", execView, writeView)
+	}
+}
+
+// The image header's park resume address must follow the park's `out %al, %dx`: the host's
+// acceptance of a snapshot's RIP (checkParked) rests on it.
+func TestImageParkResume(t *testing.T) {
+	im, err := parseImage(wasmguest.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := bytes.Clone(wasmguest.Image)
+	binary.LittleEndian.PutUint32(bad[abi.ImgOffParkResume:], uint32(im.parkResume+1))
+	if _, err := parseImage(bad); err == nil {
+		t.Fatal("an image whose park resume address follows no `out` was accepted")
+	}
+	binary.LittleEndian.PutUint32(bad[abi.ImgOffParkResume:], uint32(im.textEnd))
+	if _, err := parseImage(bad); err == nil {
+		t.Fatal("an image whose park resume address is outside its text was accepted")
 	}
 }

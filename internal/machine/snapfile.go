@@ -339,9 +339,11 @@ func checkState(s *vmm.State, im *image) error {
 // checkParked checks that s stopped at the guest's park exit: the one place a snapshot is
 // taken, and the instruction that reloads a clean x87/SSE state when the guest resumes, which
 // is why resets and snapshot files need not carry the FPU state into the vCPU
-// (vmm.RestoreUserState).
+// (vmm.RestoreUserState). RIP is the park's `out` itself where KVM completes a port exit on the
+// next KVM_RUN (VMX: the guest then runs the `out` once more, see await), or the instruction
+// after it (measured on PVM); either way the reload comes next.
 func checkParked(s *vmm.State, im *image) error {
-	if s.Regs.RIP != im.parkResume {
+	if r := s.Regs.RIP; r != im.parkResume && r != im.parkResume-1 {
 		return fmt.Errorf("%w: RIP %#x is not the guest's park exit %#x", vmm.ErrBadState, s.Regs.RIP, im.parkResume)
 	}
 	return nil
