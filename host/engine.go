@@ -124,8 +124,11 @@ func (v *vmInstance) stats() (SandboxStats, error) {
 		return SandboxStats{}, err
 	}
 	r := u.LastReset
+	g := v.mach.Stats()
+	c := v.mach.Config()
 	return SandboxStats{MappedBytes: u.MappedBytes, PrivateBytes: u.PrivateBytes, SnapshotBytes: u.SnapshotBytes,
-		SnapshotShared: u.SnapshotShared, DirtiedPages: r.Restored + r.Cleared + r.Released}, nil
+		SnapshotShared: u.SnapshotShared, DirtiedPages: r.Restored + r.Cleared + r.Released,
+		EngineHeapUsed: g.HeapUsed, EngineHeapBytes: c.HeapBytes, CodeUsed: g.CodeUsed, CodeBytes: c.CodeBytes}, nil
 }
 
 // wazeroInstance is a module instance on wazero, in this process.

@@ -71,8 +71,8 @@ func (r *Runtime) LoadLinked(ctx context.Context, l Linked) (*Module, error) {
 	lp := &linkedParts{spec: l}
 	names := map[string]int{}
 	for i, p := range l.Parts {
-		if uint64(len(p.Wasm)) > r.cfg.MaxModuleBytes {
-			return nil, fmt.Errorf("%w: part %d is %d bytes, the limit is %d", ErrLimit, i, len(p.Wasm), r.cfg.MaxModuleBytes)
+		if err := r.checkModuleSize(fmt.Sprintf("part %d", i), len(p.Wasm)); err != nil {
+			return nil, err
 		}
 		info, err := wasmbin.Parse(p.Wasm)
 		if err != nil {
@@ -99,6 +99,13 @@ func (r *Runtime) LoadLinked(ctx context.Context, l Linked) (*Module, error) {
 	}
 	m.linked = lp
 	m.hostFuncs = lp.sigs
+	parts := make([][]byte, len(l.Parts))
+	for i, p := range l.Parts {
+		parts[i] = p.Wasm
+	}
+	if m.sizes, err = r.sizesFor(parts, lp.infos, lp.sigs); err != nil {
+		return nil, err
+	}
 	sb, err := m.newSandbox(ctx)
 	if err != nil {
 		return nil, err

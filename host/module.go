@@ -33,6 +33,8 @@ type Module struct {
 
 	linked *linkedParts // LoadLinked: the parts instantiated in each sandbox
 
+	sizes sizes // the guest layout of its sandboxes (sizesFor)
+
 	wz *wazeroengine.Module // EngineWazero: the compiled module
 
 	// snapFile is the snapshot every sandbox after the first starts from: the file of
@@ -60,8 +62,8 @@ func (r *Runtime) LoadModule(ctx context.Context, wasm []byte) (*Module, error) 
 	}
 	ctx, cancel := bounded(ctx, r.cfg.LoadTimeout)
 	defer cancel()
-	if uint64(len(wasm)) > r.cfg.MaxModuleBytes {
-		return nil, fmt.Errorf("%w: module is %d bytes, the limit is %d", ErrLimit, len(wasm), r.cfg.MaxModuleBytes)
+	if err := r.checkModuleSize("module", len(wasm)); err != nil {
+		return nil, err
 	}
 	info, err := wasmbin.Parse(wasm)
 	if err != nil {
@@ -77,6 +79,9 @@ func (r *Runtime) LoadModule(ctx context.Context, wasm []byte) (*Module, error) 
 	}
 	m.hostFuncs = r.observeHosts(funcs)
 	funcs = m.hostFuncs
+	if m.sizes, err = r.sizesFor([][]byte{m.wasm}, []*wasmbin.Module{info}, m.hostFuncs); err != nil {
+		return nil, err
+	}
 	// A module that imports WASI gets a wazero module per sandbox (WASI state is per sandbox;
 	// the compiled code is shared through the cache): the allow-list has only its signatures.
 	if r.cfg.Engine == EngineWazero && !m.importsWASI() {
@@ -100,6 +105,15 @@ func (r *Runtime) LoadModule(ctx context.Context, wasm []byte) (*Module, error) 
 	}
 	m.spare = sb
 	return m, nil
+}
+
+// checkModuleSize refuses a module (or part) larger than Config.MaxModuleBytes.
+func (r *Runtime) checkModuleSize(what string, n int) error {
+	if uint64(n) > r.cfg.MaxModuleBytes {
+		return fmt.Errorf("%w: %s is %s, over the module size limit of %s (Config.MaxModuleBytes; hlwasm --max-module-size; at most %s)",
+			ErrLimit, what, sizeString(uint64(n)), sizeString(r.cfg.MaxModuleBytes), sizeString(DefaultMaxModuleBytes))
+	}
+	return nil
 }
 
 func describeImport(im wasmbin.Import) string {
@@ -333,6 +347,7 @@ func (r *Runtime) newModule(wasm []byte, info *wasmbin.Module) (*Module, error) 
 func (m *Module) machineConfig() machine.Config {
 	c := m.rt.machineConfig()
 	c.Exports = m.exportResolver
+	c.XferBytes, c.CodeBytes, c.HeapBytes = m.sizes.xfer, m.sizes.code, m.sizes.heap
 	return c
 }
 

@@ -52,7 +52,10 @@ const (
 	UStackBase   = 0x201000 // user stack for the engine (CPL3)
 	UStackTop    = 0x400000
 	XferAddr     = 0x400000 // bulk transfer window (module bytes, names); then the heap
-	SmallMapEnd  = 0x400000 // end of the 4 KiB-mapped region
+	// MaxModuleBytes is the largest module binary the engine decodes (256 MiB; larger is
+	// StatusLimit "module too large"): the host's MaxModuleBytes cannot go beyond it.
+	MaxModuleBytes = 0x10000000
+	SmallMapEnd    = 0x400000 // end of the 4 KiB-mapped region
 )
 
 // Guest image header: the first bytes of the image at ImageBase.
@@ -140,6 +143,8 @@ const (
 	MbMsg          = 0x800 // char[MsgMax]
 	MbStatCalls    = 0xc00 // u64, guest: requests served
 	MbStatParks    = 0xc08 // u64, guest: times parked
+	MbStatHeapUsed = 0xc10 // u64, guest: engine heap bytes handed out so far (bump high-water mark)
+	MbStatCodeUsed = 0xc18 // u64, guest: code region bytes handed out so far
 	MaxValues      = 64
 	MsgMax         = 1024
 )

@@ -39,6 +39,7 @@
 #define HL_U_STACK_BASE HL_U(0x201000)
 #define HL_U_STACK_TOP HL_U(0x400000)
 #define HL_XFER_ADDR HL_U(0x400000)
+#define HL_MAX_MODULE_BYTES HL_U(0x10000000)
 #define HL_SMALL_MAP_END HL_U(0x400000)
 
 #define HL_IMAGE_MAGIC HL_U(0x474d4c48)
@@ -106,6 +107,8 @@
 #define HL_MB_MSG HL_U(0x800)
 #define HL_MB_STAT_CALLS HL_U(0xc00)
 #define HL_MB_STAT_PARKS HL_U(0xc08)
+#define HL_MB_STAT_HEAP_USED HL_U(0xc10)
+#define HL_MB_STAT_CODE_USED HL_U(0xc18)
 #define HL_MAX_VALUES HL_U(0x40)
 #define HL_MSG_MAX HL_U(0x400)
 
@@ -320,7 +323,11 @@ _Static_assert((HL_MB_MSG + (1 * HL_MSG_MAX)) <= HL_MB_STAT_CALLS, "MbMsg ends b
 _Static_assert((HL_MB_STAT_CALLS % 8) == 0, "MbStatCalls is aligned to its element size");
 _Static_assert((HL_MB_STAT_CALLS + 8) <= HL_MB_STAT_PARKS, "MbStatCalls ends before MbStatParks");
 _Static_assert((HL_MB_STAT_PARKS % 8) == 0, "MbStatParks is aligned to its element size");
-_Static_assert((HL_MB_STAT_PARKS + 8) <= HL_MAILBOX_SIZE, "MbStatParks ends within the mailbox page");
+_Static_assert((HL_MB_STAT_PARKS + 8) <= HL_MB_STAT_HEAP_USED, "MbStatParks ends before MbStatHeapUsed");
+_Static_assert((HL_MB_STAT_HEAP_USED % 8) == 0, "MbStatHeapUsed is aligned to its element size");
+_Static_assert((HL_MB_STAT_HEAP_USED + 8) <= HL_MB_STAT_CODE_USED, "MbStatHeapUsed ends before MbStatCodeUsed");
+_Static_assert((HL_MB_STAT_CODE_USED % 8) == 0, "MbStatCodeUsed is aligned to its element size");
+_Static_assert((HL_MB_STAT_CODE_USED + 8) <= HL_MAILBOX_SIZE, "MbStatCodeUsed ends within the mailbox page");
 #endif
 
 #endif

@@ -264,6 +264,10 @@ _Noreturn void rt_main(void) {
     if (s != HL_STATE_REQUEST) rt_panic("unexpected mailbox state while idle");
     serve();
     MB_U64(HL_MB_STAT_CALLS)++;
+    uint64_t data_used, code_used;
+    heap_usage(&data_used, &code_used);
+    MB_U64(HL_MB_STAT_HEAP_USED) = data_used;
+    MB_U64(HL_MB_STAT_CODE_USED) = code_used;
     __atomic_store_n(state_word(), HL_STATE_IDLE, __ATOMIC_SEQ_CST);
   }
 }
