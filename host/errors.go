@@ -103,6 +103,10 @@ func translate(err error) error {
 		switch {
 		case errors.Is(err, machine.ErrTrap):
 			return ge.Trapped()
+		case errors.Is(err, machine.ErrNoMemory):
+			// The engine's own out-of-memory: name the setting that raises it.
+			return fmt.Errorf("%w: the engine heap of %s is exhausted (%s): Config.EngineHeapBytes (hlwasm --engine-heap) raises it",
+				ErrLimit, sizeString(ge.HeapBytes), ge.Msg)
 		case errors.Is(err, machine.ErrMalformed), errors.Is(err, machine.ErrInvalid),
 			errors.Is(err, machine.ErrUnlinkable), errors.Is(err, machine.ErrUnsupported):
 			return fmt.Errorf("%w: %w", ErrInvalidModule, err)

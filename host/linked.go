@@ -78,6 +78,9 @@ func (r *Runtime) LoadLinked(ctx context.Context, l Linked) (*Module, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: part %d: %w", ErrInvalidModule, i, err)
 		}
+		if err := r.checkMemory(fmt.Sprintf("part %d", i), info); err != nil {
+			return nil, err
+		}
 		lp.infos = append(lp.infos, info)
 		if _, dup := names[p.Name]; dup || p.Name == "" {
 			return nil, fmt.Errorf("%w: part %d: name %q empty or used twice", ErrArguments, i, p.Name)

@@ -69,6 +69,9 @@ func (r *Runtime) LoadModule(ctx context.Context, wasm []byte) (*Module, error) 
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidModule, err)
 	}
+	if err := r.checkMemory("module", info); err != nil {
+		return nil, err
+	}
 	funcs, err := r.allowed().link(info)
 	if err != nil {
 		return nil, err
@@ -112,6 +115,18 @@ func (r *Runtime) checkModuleSize(what string, n int) error {
 	if uint64(n) > r.cfg.MaxModuleBytes {
 		return fmt.Errorf("%w: %s is %s, over the module size limit of %s (Config.MaxModuleBytes; hlwasm --max-module-size; at most %s)",
 			ErrLimit, what, sizeString(uint64(n)), sizeString(r.cfg.MaxModuleBytes), sizeString(DefaultMaxModuleBytes))
+	}
+	return nil
+}
+
+// checkMemory refuses a module whose linear memory starts larger than Config.MaxMemoryPages
+// (the user's cap, named as such: the engine would only call it its own limit).
+func (r *Runtime) checkMemory(what string, info *wasmbin.Module) error {
+	for _, mem := range info.Memories {
+		if uint64(mem.Min) > uint64(r.maxPages()) {
+			return fmt.Errorf("%w: %s's memory starts at %d pages (%s), over the linear memory limit of %d pages (%s; Config.MaxMemoryPages, hlwasm --max-memory)",
+				ErrLimit, what, mem.Min, sizeString(uint64(mem.Min)*65536), r.maxPages(), sizeString(uint64(r.maxPages())*65536))
+		}
 	}
 	return nil
 }

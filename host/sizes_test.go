@@ -2,6 +2,7 @@ package host_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -197,4 +198,57 @@ func TestHugeModule(t *testing.T) {
 	if st.CodeUsed <= 64<<20 || st.EngineHeapUsed <= 64<<20 {
 		t.Errorf("code region used %d, heap %d: the module should need more than the old fixed 64 MiB of each", st.CodeUsed, st.EngineHeapUsed)
 	}
+}
+
+// Every limit error wraps ErrLimit and names the limit, its value and the setting that raises
+// it.
+func TestLimitErrorsNameTheirSetting(t *testing.T) {
+	ctx := context.Background()
+	small, _, _ := hugeModule(2<<20, 1<<20) // 3 MB: about 20 MB of engine heap
+	check := func(t *testing.T, err error, words ...string) {
+		t.Helper()
+		if !errors.Is(err, host.ErrLimit) {
+			t.Fatalf("%v: does not wrap ErrLimit", err)
+		}
+		for _, w := range words {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%v: does not name %q", err, w)
+			}
+		}
+		t.Log(err)
+	}
+	t.Run("module size", func(t *testing.T) {
+		_, err := newRuntime(t, host.Config{MaxModuleBytes: 1 << 20}).LoadModule(ctx, small)
+		check(t, err, "1 MiB", "Config.MaxModuleBytes", "--max-module-size")
+	})
+	t.Run("module size over the engine's", func(t *testing.T) {
+		_, err := host.NewRuntime(ctx, host.Config{MaxModuleBytes: 1 << 30})
+		check(t, err, "1 GiB", "Config.MaxModuleBytes", "256 MiB")
+	})
+	t.Run("engine heap", func(t *testing.T) {
+		_, err := newRuntime(t, host.Config{EngineHeapBytes: 8 << 20}).LoadModule(ctx, small)
+		check(t, err, "8 MiB", "Config.EngineHeapBytes", "--engine-heap")
+	})
+	t.Run("engine heap default fits", func(t *testing.T) {
+		mod, err := newRuntime(t, host.Config{}).LoadModule(ctx, small)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mod.Close(ctx)
+	})
+	t.Run("engine heap over the layout", func(t *testing.T) {
+		_, err := newRuntime(t, host.Config{EngineHeapBytes: 14 << 30, MaxMemoryPages: 65536}).LoadModule(ctx, small)
+		check(t, err, "Config.EngineHeapBytes", "--engine-heap", "Config.MaxMemoryPages", "17 GiB")
+		_, err = host.NewRuntime(ctx, host.Config{EngineHeapBytes: 20 << 30})
+		check(t, err, "20 GiB", "Config.EngineHeapBytes")
+	})
+	t.Run("linear memory", func(t *testing.T) {
+		// small's memory starts at 16 pages (1 MiB).
+		_, err := newRuntime(t, host.Config{MaxMemoryPages: 8}).LoadModule(ctx, small)
+		check(t, err, "16 pages", "8 pages", "Config.MaxMemoryPages", "--max-memory")
+	})
+	t.Run("sandbox memory", func(t *testing.T) {
+		_, err := newRuntime(t, host.Config{MaxSandboxMemory: 24 << 20}).LoadModule(ctx, small)
+		check(t, err, "25165824", "Config.MaxSandboxMemory", "--max-sandbox-memory")
+	})
 }

@@ -76,10 +76,10 @@ const (
 	defaultHostCallSpin = 50 * time.Microsecond
 	defaultRetain       = 16 << 20
 	// MaxGuestMemory is the most guest memory the layout can map (abi.PDMoreMax).
-	MaxGuestMemory      = (abi.PDMoreMax + 1) << 30
-	maxGuestMemory      = MaxGuestMemory
-	wasmPage            = 65536
-	ctxCheckInterval    = 256
+	MaxGuestMemory   = (abi.PDMoreMax + 1) << 30
+	maxGuestMemory   = MaxGuestMemory
+	wasmPage         = 65536
+	ctxCheckInterval = 256
 )
 
 func (c *Config) fill() error {
@@ -102,6 +102,7 @@ func (c *Config) fill() error {
 	if c.HeapBytes == 0 {
 		c.HeapBytes = defaultHeap
 	}
+	c.HeapBytes = roundUp(c.HeapBytes, hugePage)
 	if c.CodeBytes == 0 {
 		c.CodeBytes = defaultCode
 	}
@@ -125,7 +126,7 @@ func (c *Config) fill() error {
 			ErrLimit, c.MemoryBytes, c.XferBytes, c.CodeBytes, uint64(maxGuestMemory))
 	}
 	if c.MemoryBudget > 0 && c.MemoryBudget < abi.XferAddr+c.XferBytes+hugePage {
-		return fmt.Errorf("%w: memory budget %d bytes is below the %d the layout needs (transfer window %d)",
+		return fmt.Errorf("%w: memory budget %d bytes is below the %d the layout needs (transfer window %d; host.Config.MaxSandboxMemory, hlwasm --max-sandbox-memory)",
 			ErrLimit, c.MemoryBudget, abi.XferAddr+c.XferBytes+hugePage, c.XferBytes)
 	}
 	if c.RetainBytes == 0 {
@@ -462,7 +463,11 @@ func (m *Machine) replyError() error {
 	if st > abi.StatusUnsupported || (st == abi.StatusTrap && (trap == abi.TrapNone || trap >= abi.TrapCount)) {
 		return m.fail(fmt.Errorf("%w: malformed reply (status %d, trap %d)", ErrGuestFault, st, trap))
 	}
-	return &GuestError{Status: st, Trap: trap, Msg: msg}
+	ge := &GuestError{Status: st, Trap: trap, Msg: msg}
+	if st == abi.StatusNoMemory {
+		ge.HeapBytes = m.cfg.HeapBytes
+	}
+	return ge
 }
 
 func (m *Machine) results(want int) ([]uint64, error) {
