@@ -49,8 +49,8 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	only := fs.String("only", "", "run only these groups, comma-separated: floors, microvm, wazero, hostcalls, cat, wasmtime, resets")
 	quick := fs.Bool("quick", false, "a smoke run: few samples of everything, a 64 KiB cat file (numbers mean little)")
 	wasmtimeBin := fs.String("wasmtime", "", "also run this wasmtime-bench binary (bench/wasmtime/cmd/wasmtime-bench) in the same run")
-	if err := fs.Parse(args); err != nil {
-		return usagef("bench: %v", err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if o.runs < 1 || o.coldRuns < 1 || o.catRuns < 1 || *catBytes < 0 || o.duration <= 0 {
 		return usagef("bench: --runs, --cold-runs and --cat-runs must be at least 1, --duration positive, --cat-bytes not negative")
