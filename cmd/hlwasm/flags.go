@@ -37,7 +37,7 @@ func printHelp(w io.Writer, fs *flag.FlagSet) {
 	in := false
 	for _, line := range strings.Split(strings.TrimSuffix(usage, "\n"), "\n") {
 		switch {
-		case strings.HasPrefix(line, "  hlwasm "+fs.Name()+" "):
+		case line == "  hlwasm "+fs.Name() || strings.HasPrefix(line, "  hlwasm "+fs.Name()+" "):
 			in = true
 		case strings.HasPrefix(line, "  hlwasm "):
 			in = false
