@@ -13,9 +13,11 @@ import (
 var (
 	// ErrTrap: the Wasm code trapped. errors.As(err, *TrapError) gives the kind.
 	ErrTrap = errs.ErrTrap
-	// ErrDeadline: the context's deadline expired and the guest was stopped.
+	// ErrDeadline: the context's deadline expired (or Config.CallTimeout/LoadTimeout) and the
+	// guest was stopped. errors.Is(err, context.DeadlineExceeded) holds too.
 	ErrDeadline = machine.ErrDeadline
 	// ErrCanceled: the context was canceled and the guest was stopped.
+	// errors.Is(err, context.Canceled) holds too.
 	ErrCanceled = machine.ErrCanceled
 	// ErrGuestFault: the guest misbehaved at the machine level (CPU exception, protocol violation).
 	ErrGuestFault = machine.ErrGuestFault

@@ -12,12 +12,24 @@ import (
 	"github.com/hlwasm/hlwasm/wasi"
 )
 
-// FunctionDefinition describes an exported function, known before any call.
+// FunctionDefinition describes an exported or imported function, known before any call.
 type FunctionDefinition struct {
+	// ModuleName is the module an imported function comes from ("" for an export).
+	ModuleName  string
 	Name        string
 	ParamTypes  []api.ValueType
 	ResultTypes []api.ValueType
 	exportIndex uint32
+	isImport    bool
+}
+
+// Import is the function's import (as wazero's api.FunctionDefinition.Import): module and
+// name, and whether it is one.
+func (f FunctionDefinition) Import() (moduleName, name string, isImport bool) {
+	if !f.isImport {
+		return "", "", false
+	}
+	return f.ModuleName, f.Name, true
 }
 
 // Module is a loaded, validated module. Sandboxes are created from it.
@@ -151,6 +163,22 @@ func (m *Module) ExportedFunctions() map[string]FunctionDefinition {
 	out := make(map[string]FunctionDefinition, len(m.funcs))
 	for k, v := range m.funcs {
 		out[k] = v
+	}
+	return out
+}
+
+// ImportedFunctions lists the module's function imports in import order (as wazero's
+// CompiledModule.ImportedFunctions): module, name and signature of each, whichever engine
+// runs it. For a linked set, its main part's.
+func (m *Module) ImportedFunctions() []FunctionDefinition {
+	var out []FunctionDefinition
+	for _, im := range m.info.Imports {
+		if im.Kind != wasmbin.KindFunc {
+			continue
+		}
+		out = append(out, FunctionDefinition{ModuleName: im.Module, Name: im.Name, isImport: true,
+			ParamTypes:  append([]api.ValueType(nil), im.FuncType.Params...),
+			ResultTypes: append([]api.ValueType(nil), im.FuncType.Results...)})
 	}
 	return out
 }

@@ -150,3 +150,43 @@ func (v *guestView) WriteUint64Le(offset uint32, x uint64) bool {
 	defer v.leave()
 	return v.b.WriteUint64Le(offset, x)
 }
+
+func (v *guestView) ReadFloat32Le(offset uint32) (float32, bool) {
+	if !v.enter() {
+		return 0, false
+	}
+	defer v.leave()
+	return v.b.ReadFloat32Le(offset)
+}
+
+func (v *guestView) ReadFloat64Le(offset uint32) (float64, bool) {
+	if !v.enter() {
+		return 0, false
+	}
+	defer v.leave()
+	return v.b.ReadFloat64Le(offset)
+}
+
+func (v *guestView) WriteFloat32Le(offset uint32, x float32) bool {
+	if !v.enter() {
+		return false
+	}
+	defer v.leave()
+	return v.b.WriteFloat32Le(offset, x)
+}
+
+func (v *guestView) WriteFloat64Le(offset uint32, x float64) bool {
+	if !v.enter() {
+		return false
+	}
+	defer v.leave()
+	return v.b.WriteFloat64Le(offset, x)
+}
+
+func (v *guestView) WriteString(offset uint32, x string) bool {
+	if !v.enter() {
+		return false
+	}
+	defer v.leave()
+	return v.b.WriteString(offset, x)
+}
