@@ -13,12 +13,12 @@ import (
 
 // Sentinels.
 var (
-	ErrTrap     = errors.New("wasm trap")
+	ErrTrap = errors.New("wasm trap")
 	// ErrDeadline and ErrCanceled also match context.DeadlineExceeded and context.Canceled
 	// (errors.Is), so code written for context errors sees them.
 	ErrDeadline error = &ctxSentinel{"deadline exceeded", context.DeadlineExceeded}
 	ErrCanceled error = &ctxSentinel{"call canceled", context.Canceled}
-	ErrClosed   = errors.New("closed")
+	ErrClosed         = errors.New("closed")
 	// ErrUnsupportedFeature: a module uses a proposal hlwasm does not implement; the error
 	// names it (the host's reader, internal/wasmbin, and the guest engine report it alike).
 	ErrUnsupportedFeature = errors.New("unsupported feature")
