@@ -109,6 +109,9 @@ func translate(err error) error {
 			// The engine's own out-of-memory: name the setting that raises it.
 			return fmt.Errorf("%w: the engine heap of %s is exhausted (%s): Config.EngineHeapBytes (hlwasm --engine-heap) raises it",
 				ErrLimit, sizeString(ge.HeapBytes), ge.Msg)
+		case ge.Status == abi.StatusLimit:
+			// No setting raises these: say where they are listed.
+			return fmt.Errorf("%w (a fixed limit of the engine: wasmguest/engine/LIMITS.md)", err)
 		case errors.Is(err, machine.ErrMalformed), errors.Is(err, machine.ErrInvalid),
 			errors.Is(err, machine.ErrUnlinkable), errors.Is(err, machine.ErrUnsupported):
 			return fmt.Errorf("%w: %w", ErrInvalidModule, err)

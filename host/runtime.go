@@ -169,7 +169,7 @@ func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 			ErrLimit, sizeString(cfg.EngineHeapBytes), sizeString(machine.MaxGuestMemory))
 	}
 	if cfg.MaxMemoryPages > 65536 {
-		return nil, fmt.Errorf("%w: MaxMemoryPages %d exceeds 65536", ErrLimit, cfg.MaxMemoryPages)
+		return nil, fmt.Errorf("%w: Config.MaxMemoryPages %d exceeds 65536 (4 GiB, the most a 32-bit memory holds)", ErrLimit, cfg.MaxMemoryPages)
 	}
 	if cfg.WASI != nil {
 		if _, err := wasi.New(*cfg.WASI); err != nil {
