@@ -83,7 +83,7 @@ func Signature(params, results []ValueType) string {
 // differences: Size is a uint64 (a 32-bit memory of 65536 pages holds 2^32 bytes, which
 // wazero's uint32 wraps to 0); wazero's ReadByte and WriteByte are ReadUint8 and WriteUint8
 // (go vet reserves those names for io.ByteReader's and io.ByteWriter's signatures); there is
-// no Grow or Definition (a host function cannot grow a micro-VM guest's memory).
+// no Definition.
 type Memory interface {
 	// Size is the memory's size in bytes (a 32-bit memory may hold 4 GiB: 2^32 does not fit
 	// in a uint32).
@@ -108,6 +108,10 @@ type Memory interface {
 	WriteFloat32Le(offset uint32, v float32) bool
 	WriteFloat64Le(offset uint32, v float64) bool
 	WriteString(offset uint32, v string) bool
+	// Grow grows the memory by deltaPages 64 KiB pages as memory.grow does, returning the
+	// previous size in pages; false (and the size unchanged) past the memory's maximum or
+	// Config.MaxMemoryPages. The view covers the grown memory afterwards.
+	Grow(deltaPages uint32) (previousPages uint32, ok bool)
 }
 
 // GoFunction is the raw form of a host function: parameters arrive in stack[:len(params)]

@@ -116,6 +116,11 @@ func (m ByteMemory) WriteFloat64Le(offset uint32, v float64) bool {
 	return m.WriteUint64Le(offset, math.Float64bits(v))
 }
 
+// Grow cannot grow a slice in place: only a zero delta succeeds.
+func (m ByteMemory) Grow(deltaPages uint32) (uint32, bool) {
+	return uint32(uint64(len(m)) / 65536), deltaPages == 0
+}
+
 func (m ByteMemory) WriteString(offset uint32, v string) bool {
 	if uint64(len(v)) >= 1<<32 || !m.in(offset, uint32(len(v))) {
 		return false

@@ -78,6 +78,7 @@ type memoryUser interface {
 	Read(offset, byteCount uint32) ([]byte, bool)
 	Write(offset uint32, v []byte) bool
 	WriteString(offset uint32, v string) bool
+	Grow(deltaPages uint32) (previousPages uint32, ok bool)
 }
 
 func useMemory(m memoryUser) error {
@@ -126,4 +127,92 @@ func TestMemoryWazeroNames(t *testing.T) {
 		require.True(t, ok)
 		require.Equal(t, 2.5, f)
 	})
+}
+
+// growModule imports env.grow (i32) -> i32 and exports grow_then_load(delta, addr): the host
+// grows its memory by delta, then it loads the byte at addr; size: memory.size; memory.
+func growModule() []byte {
+	sec := func(id byte, body ...byte) []byte { return append([]byte{id, byte(len(body))}, body...) }
+	str := func(s string) []byte { return append([]byte{byte(len(s))}, s...) }
+	cat := func(parts ...[]byte) []byte {
+		var b []byte
+		for _, p := range parts {
+			b = append(b, p...)
+		}
+		return b
+	}
+	body1 := []byte{0, 0x20, 0, 0x10, 0, 0x1a, 0x20, 1, 0x2d, 0, 0, 0x0b}
+	body2 := []byte{0, 0x3f, 0, 0x0b}
+	return cat([]byte{0, 'a', 's', 'm', 1, 0, 0, 0},
+		sec(1, 3, 0x60, 1, 0x7f, 1, 0x7f, 0x60, 2, 0x7f, 0x7f, 1, 0x7f, 0x60, 0, 1, 0x7f),
+		sec(2, cat([]byte{1}, str("env"), str("grow"), []byte{0, 0})...),
+		sec(3, 2, 1, 2),
+		sec(5, 1, 0, 1),
+		sec(7, cat([]byte{3}, str("grow_then_load"), []byte{0, 1}, str("size"), []byte{0, 2}, str("memory"), []byte{2, 0})...),
+		sec(10, cat([]byte{2, byte(len(body1))}, body1, []byte{byte(len(body2))}, body2)...))
+}
+
+// A host function grows its caller's memory with api.Memory.Grow (wazero's method): the Wasm
+// code sees the new pages at once, and MaxMemoryPages bounds it; Sandbox.Memory's view grows too.
+func TestMemoryGrow(t *testing.T) {
+	type cfg struct {
+		name string
+		c    host.Config
+	}
+	cases := []cfg{{"microvm-compiled", host.Config{}}, {"microvm-interp", host.Config{Tier: host.TierInterp}},
+		{"wazero", host.Config{Engine: host.EngineWazero}}}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			grow, err := api.Func("env", "grow", func(m api.Memory, delta uint32) int32 {
+				prev, ok := m.Grow(delta)
+				if !ok {
+					return -1
+				}
+				if m.Size() != uint64(prev+delta)*65536 || !m.WriteUint8(prev*65536+5, 42) {
+					return -2
+				}
+				return int32(prev)
+			})
+			require.NoError(t, err)
+			c := tc.c
+			c.HostFunctions = []api.HostFunction{grow}
+			c.MaxMemoryPages = 8
+			rt := newRuntime(t, c)
+			sb := sandbox(t, rt, growModule())
+			ctx := context.Background()
+			r, err := sb.Call(ctx, "grow_then_load", 2, 65536+5)
+			require.NoError(t, err)
+			require.Equal(t, uint64(42), r[0])
+			r, err = sb.Call(ctx, "size")
+			require.NoError(t, err)
+			require.Equal(t, uint64(3), r[0])
+			// Past MaxMemoryPages: refused, nothing changes.
+			r, err = sb.Call(ctx, "grow_then_load", 6, 0)
+			require.NoError(t, err)
+			require.Equal(t, uint64(0), r[0])
+			r, _ = sb.Call(ctx, "size")
+			require.Equal(t, uint64(3), r[0])
+			// Between calls, through the sandbox's view.
+			mem := sb.Memory()
+			require.NotNil(t, mem)
+			prev, ok := mem.Grow(1)
+			require.True(t, ok)
+			require.Equal(t, uint32(3), prev)
+			require.Equal(t, uint64(4*65536), mem.Size())
+			require.True(t, mem.WriteUint8(4*65536-1, 7))
+			_, ok = mem.Grow(5)
+			require.False(t, ok)
+			r, err = sb.Call(ctx, "size")
+			require.NoError(t, err)
+			require.Equal(t, uint64(4), r[0])
+			r, err = sb.Call(ctx, "grow_then_load", 0, 4*65536-1)
+			require.NoError(t, err)
+			require.Equal(t, uint64(7), r[0])
+			if tc.c.Engine == host.EngineMicroVM {
+				// A micro-VM view from before a call is stale: it can no longer grow the memory.
+				_, ok = mem.Grow(1)
+				require.False(t, ok)
+			}
+		})
+	}
 }

@@ -59,6 +59,7 @@ func (m *hugeMem) WriteFloat64Le(off uint32, _ float64) bool {
 	return m.Write(off, make([]byte, 8))
 }
 func (m *hugeMem) WriteString(off uint32, s string) bool { return m.Write(off, []byte(s)) }
+func (m *hugeMem) Grow(delta uint32) (uint32, bool)      { return 1 << 16, delta == 0 }
 
 var _ api.Memory = (*hugeMem)(nil)
 

@@ -174,6 +174,12 @@ const (
 	// OpMemory reports instance ReqInst's memory 0: RepResults[0] its guest address, [1] its
 	// size in bytes (0, 0 if none). The host checks the window lies in the guest heap.
 	OpMemory = 7
+	// OpMemoryGrow grows a memory by ReqIndex pages (memory.grow's semantics): instance
+	// ReqInst's memory 0, or with ReqInst = MemoryAtBase the memory whose base is ReqParams[0]
+	// (a host function's view of its caller's memory). RepResults[0] is the previous size in
+	// pages, or 0xffffffff if it cannot grow; [1], [2] the memory's base and size in bytes now.
+	OpMemoryGrow = 8
+	MemoryAtBase = 0xffffffff
 )
 
 // Reply status codes (MbRepStatus).

@@ -53,3 +53,5 @@ func (m memory) ReadFloat64Le(offset uint32) (float64, bool)  { return m.m.ReadF
 func (m memory) WriteFloat32Le(offset uint32, v float32) bool { return m.m.WriteFloat32Le(offset, v) }
 func (m memory) WriteFloat64Le(offset uint32, v float64) bool { return m.m.WriteFloat64Le(offset, v) }
 func (m memory) WriteString(offset uint32, v string) bool     { return m.m.WriteString(offset, v) }
+
+func (m memory) Grow(deltaPages uint32) (uint32, bool) { return m.m.Grow(deltaPages) }

@@ -122,6 +122,8 @@
 #define HL_OP_GLOBAL_GET HL_U(0x4)
 #define HL_OP_FAULT HL_U(0x6)
 #define HL_OP_MEMORY HL_U(0x7)
+#define HL_OP_MEMORY_GROW HL_U(0x8)
+#define HL_MEMORY_AT_BASE HL_U(0xffffffff)
 
 #define HL_STATUS_OK HL_U(0x0)
 #define HL_STATUS_MALFORMED HL_U(0x1)
