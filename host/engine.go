@@ -50,8 +50,8 @@ type Tier int
 
 const (
 	// TierCompiled compiles every function to x86-64 machine code inside the guest when the
-	// module loads (the default). Once the guest's 64 MiB code region is full, further
-	// modules are interpreted.
+	// module loads (the default). The guest's code region is sized from the module (5 bytes
+	// per byte of code section, 64 MiB to 1 GiB); an instance that does not fit is interpreted.
 	TierCompiled Tier = iota
 	// TierInterp interprets the engine's validated slot code.
 	TierInterp

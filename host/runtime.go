@@ -43,9 +43,11 @@ type Config struct {
 	MaxModuleBytes uint64
 	// EngineHeapBytes is the guest heap the engine has for a module's data besides linear
 	// memory: parsed and validated module, slot code, tables, host modules. Default: sized from
-	// the module, 64 MiB plus 16 bytes per byte of module (docs/ARCHITECTURE.md, "Sizes that
-	// follow the module"). Guest memory is reserved, not allocated: only what the engine
-	// touches costs memory. A module that needs more fails to load with ErrLimit.
+	// the module, 64 MiB plus 16 bytes per byte of its code section, 2 per byte of its data
+	// section and 16 per byte of the rest (docs/ARCHITECTURE.md, "Sizes that follow the
+	// module"). Guest memory is reserved, not allocated: only what the engine touches costs
+	// memory. A module that needs more fails to load (or a call that does fails) with ErrLimit
+	// naming this setting. SandboxStats.EngineHeapUsed says what a sandbox used.
 	EngineHeapBytes uint64
 	// Spin is how long an idle sandbox keeps its vCPU spinning on the shared mailbox after a
 	// call: a call that arrives meanwhile costs no VM exit (well under a microsecond instead of
