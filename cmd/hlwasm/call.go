@@ -28,7 +28,7 @@ func cmdCall(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	timeout := &lim.timeout.d
+	timeout := &lim.timeout
 	if fs.NArg() < 2 {
 		return usagef("call: need MODULE.wasm and FUNC")
 	}

@@ -388,6 +388,9 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"run", "--engine-heap", "1T", td + "wasi/cprog.wasm"}, []string{"MiB", "GiB"}},
 		{[]string{"call", "--max-module-size", "x", td + "arith.wasm", "i32_add", "1", "2"}, []string{"MiB", "GiB"}},
 		{[]string{"serve", "--engine-heap", "x"}, []string{"MiB", "GiB"}},
+		{[]string{"serve", "--shutdown-timeout", "5"}, []string{"write 5s"}},
+		{[]string{"bench", "--duration", "-1s"}, []string{"negative"}},
+		{[]string{"bench", "--spin", "1"}, []string{"write 1s"}},
 	} {
 		_, errOut, code := hlwasm(t, c.args...)
 		if code != 2 {

@@ -141,34 +141,49 @@ func (f *pagesFlag) Set(s string) error {
 	return nil
 }
 
-// timeoutFlag is a non-negative duration with a unit (0: no limit).
-type timeoutFlag struct{ d time.Duration }
-
-func (f *timeoutFlag) String() string {
-	if f == nil {
-		return ""
-	}
-	return f.d.String()
-}
-
-func (f *timeoutFlag) Set(s string) error {
+// parseDuration reads a non-negative duration with a unit, saying what to write otherwise.
+func parseDuration(s string) (time.Duration, error) {
 	d, err := time.ParseDuration(s)
 	if err != nil {
 		if _, nerr := strconv.ParseFloat(s, 64); nerr == nil {
-			return fmt.Errorf("%q has no unit: write %ss (units: ns, us, ms, s, m, h; 0 for no limit)", s, s)
+			return 0, fmt.Errorf("%q has no unit: write %ss (units: ns, us, ms, s, m, h)", s, s)
 		}
-		return fmt.Errorf("bad duration %q: want a number with a unit, e.g. 30s, 1m30s, 500ms (0 for no limit)", s)
+		return 0, fmt.Errorf("bad duration %q: want a number with a unit, e.g. 30s, 1m30s, 500ms", s)
 	}
 	if d < 0 {
-		return fmt.Errorf("negative duration %q: want 0 (no limit) or more", s)
+		return 0, fmt.Errorf("negative duration %q: want 0 or more", s)
 	}
-	f.d = d
+	return d, nil
+}
+
+// durationFlag is a non-negative duration flag stored in *p (for a timeout, 0: no limit).
+type durationFlag struct{ p *time.Duration }
+
+func (f durationFlag) String() string {
+	if f.p == nil {
+		return ""
+	}
+	return f.p.String()
+}
+
+func (f durationFlag) Set(s string) error {
+	d, err := parseDuration(s)
+	if err != nil {
+		return err
+	}
+	*f.p = d
 	return nil
+}
+
+// durationVar defines a durationFlag with default value.
+func durationVar(fs *flag.FlagSet, p *time.Duration, name string, value time.Duration, usage string) {
+	*p = value
+	fs.Var(durationFlag{p}, name, usage)
 }
 
 // limitFlags are the size and time limits `run` and `call` share.
 type limitFlags struct {
-	timeout    timeoutFlag
+	timeout    time.Duration
 	maxMemory  pagesFlag
 	maxSandbox sizeFlag
 	maxModule  sizeFlag
@@ -176,8 +191,7 @@ type limitFlags struct {
 }
 
 func (l *limitFlags) register(fs *flag.FlagSet, timeout time.Duration, what string) {
-	l.timeout.d = timeout
-	fs.Var(&l.timeout, "timeout", "stop the "+what+" after `D`, a duration such as 30s or 5m (0: no limit)")
+	durationVar(fs, &l.timeout, "timeout", timeout, "stop the "+what+" after `D`, a duration such as 30s or 5m (0: no limit)")
 	fs.Var(&l.maxMemory, "max-memory", "cap on the module's linear memory, a `SIZE` such as 256MiB (default 1GiB)")
 	fs.Var(&l.maxSandbox, "max-sandbox-memory", "cap on all guest memory of the sandbox (linear memory, tables, engine data), a `SIZE` such as 512MiB")
 	fs.Var(&l.maxModule, "max-module-size", "largest module accepted, a `SIZE` such as 64MiB (default and most 256MiB)")
@@ -190,7 +204,7 @@ func (l *limitFlags) apply(cfg *host.Config) {
 	cfg.MaxSandboxMemory = l.maxSandbox.n
 	cfg.MaxModuleBytes = l.maxModule.n
 	cfg.EngineHeapBytes = l.engineHeap.n
-	if l.timeout.d == 0 { // said explicitly: no limit at all, not the library's default
+	if l.timeout == 0 { // said explicitly: no limit at all, not the library's default
 		cfg.CallTimeout, cfg.LoadTimeout = host.NoTimeout, host.NoTimeout
 	}
 }

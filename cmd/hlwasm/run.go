@@ -43,7 +43,7 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	timeout := &lim.timeout.d
+	timeout := &lim.timeout
 	if fs.NArg() < 1 {
 		return usagef("run: need PROG.wasm")
 	}

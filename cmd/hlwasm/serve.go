@@ -32,7 +32,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	var maxModule, engineHeap sizeFlag
 	fs.Var(&maxModule, "max-module-size", "largest module accepted, e.g. 64MiB (default and most 256MiB; uploads are also bounded by the tenant's max_request_bytes)")
 	fs.Var(&engineHeap, "engine-heap", "the engine's heap for a module's code and data, e.g. 2GiB (default: sized from the module)")
-	drain := fs.Duration("shutdown-timeout", 30*time.Second, "how long SIGTERM waits for in-flight calls")
+	drain := new(time.Duration)
+	durationVar(fs, drain, "shutdown-timeout", 30*time.Second, "how long SIGTERM waits for in-flight calls, a duration `D` such as 30s")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	traceExp := fs.String("trace", "none", "span exporter: none, stdout (JSON lines on stdout) or otlp (OTLP/HTTP)")
 	otlpEndpoint := fs.String("otlp-endpoint", "", "OTLP/HTTP collector URL, e.g. http://collector:4318 (default: $OTEL_EXPORTER_OTLP_ENDPOINT)")
