@@ -44,8 +44,8 @@ type Config struct {
 	// EngineHeapBytes is the guest heap the engine has for a module's data besides linear
 	// memory: parsed and validated module, slot code, tables, host modules. Default: sized from
 	// the module, 64 MiB plus 16 bytes per byte of its code section, 2 per byte of its data
-	// section and 16 per byte of the rest (docs/ARCHITECTURE.md, "Sizes that follow the
-	// module"). Guest memory is reserved, not allocated: only what the engine touches costs
+	// section and 16 per byte of the rest, plus 8 per slot of its tables' minimum sizes
+	// (docs/ARCHITECTURE.md, "Sizes that follow the module"). Guest memory is reserved, not allocated: only what the engine touches costs
 	// memory. A module that needs more fails to load (or a call that does fails) with ErrLimit
 	// naming this setting. SandboxStats.EngineHeapUsed says what a sandbox used.
 	EngineHeapBytes uint64

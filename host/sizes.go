@@ -31,6 +31,8 @@ const (
 	// most abi.CodeMax (1 GiB).
 	codePerCodeByte = 5
 	codeFloor       = 64 << 20
+	// maxTableElems is the engine's cap on a table (ENG_MAX_TABLE_ELEMS): 8 bytes each.
+	maxTableElems = 10_000_000
 )
 
 // sizes is the guest layout a module's sandboxes get.
@@ -50,6 +52,9 @@ func (r *Runtime) sizesFor(parts [][]byte, infos []*wasmbin.Module, funcs []api.
 		other := uint64(len(p)) - min(uint64(len(p)), in.CodeBytes+in.DataBytes)
 		code += codePerCodeByte * in.CodeBytes
 		heap += heapPerCodeByte*in.CodeBytes + heapPerDataByte*in.DataBytes + heapPerOtherByte*other
+		for _, t := range in.Tables {
+			heap += 8 * uint64(min(t.Min, maxTableElems)) // allocated at the declared minimum
+		}
 	}
 	s.xfer = machine.XferFor(largest, funcs)
 	s.code = roundUp(min(max(code, codeFloor), abi.CodeMax), 2<<20)

@@ -236,6 +236,18 @@ func TestLimitErrorsNameTheirSetting(t *testing.T) {
 		}
 		mod.Close(ctx)
 	})
+	t.Run("engine heap holds the tables' minimum", func(t *testing.T) {
+		// (module (table 10000000 funcref) (memory 1)): 80 MB of table, a memory reserving
+		// MaxMemoryPages from the heap's top.
+		bigTable := []byte{0, 'a', 's', 'm', 1, 0, 0, 0, 4, 7, 1, 0x70, 0, 0x80, 0xad, 0xe2, 0x04, 5, 3, 1, 0, 1}
+		mod, err := newRuntime(t, host.Config{}).LoadModule(ctx, bigTable)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mod.Close(ctx)
+		_, err = newRuntime(t, host.Config{EngineHeapBytes: 64 << 20}).LoadModule(ctx, bigTable)
+		check(t, err, "64 MiB", "Config.EngineHeapBytes")
+	})
 	t.Run("engine heap over the layout", func(t *testing.T) {
 		_, err := newRuntime(t, host.Config{EngineHeapBytes: 14 << 30, MaxMemoryPages: 65536}).LoadModule(ctx, small)
 		check(t, err, "Config.EngineHeapBytes", "--engine-heap", "Config.MaxMemoryPages", "17 GiB")
