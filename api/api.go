@@ -77,6 +77,13 @@ func Signature(params, results []ValueType) string {
 // Memory is a bounded view of the calling instance's linear memory. Every method checks its
 // offset and length against the memory's current size and reports false when out of range;
 // reads return copies, so no reference into guest memory outlives the call.
+//
+// The methods have wazero's names and signatures (wazero/api.Memory: ReadUint32Le,
+// WriteFloat64Le, Read, Write, WriteString...), so host code can be shared, with these
+// differences: Size is a uint64 (a 32-bit memory of 65536 pages holds 2^32 bytes, which
+// wazero's uint32 wraps to 0); wazero's ReadByte and WriteByte are ReadUint8 and WriteUint8
+// (go vet reserves those names for io.ByteReader's and io.ByteWriter's signatures); there is
+// no Definition.
 type Memory interface {
 	// Size is the memory's size in bytes (a 32-bit memory may hold 4 GiB: 2^32 does not fit
 	// in a uint32).
@@ -95,6 +102,16 @@ type Memory interface {
 	WriteUint16Le(offset uint32, v uint16) bool
 	WriteUint32Le(offset uint32, v uint32) bool
 	WriteUint64Le(offset uint32, v uint64) bool
+	// wazero's names.
+	ReadFloat32Le(offset uint32) (float32, bool)
+	ReadFloat64Le(offset uint32) (float64, bool)
+	WriteFloat32Le(offset uint32, v float32) bool
+	WriteFloat64Le(offset uint32, v float64) bool
+	WriteString(offset uint32, v string) bool
+	// Grow grows the memory by deltaPages 64 KiB pages as memory.grow does, returning the
+	// previous size in pages; false (and the size unchanged) past the memory's maximum or
+	// Config.MaxMemoryPages. The view covers the grown memory afterwards.
+	Grow(deltaPages uint32) (previousPages uint32, ok bool)
 }
 
 // GoFunction is the raw form of a host function: parameters arrive in stack[:len(params)]

@@ -1,6 +1,9 @@
 package api
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math"
+)
 
 // ByteMemory is a Memory over a byte slice (the linear memory as the host sees it: a window of
 // guest memory for a micro-VM, the engine's buffer for wazero). Bounds are checked with 64-bit
@@ -92,5 +95,36 @@ func (m ByteMemory) WriteUint64Le(offset uint32, v uint64) bool {
 		return false
 	}
 	binary.LittleEndian.PutUint64(m[offset:], v)
+	return true
+}
+
+func (m ByteMemory) ReadFloat32Le(offset uint32) (float32, bool) {
+	v, ok := m.ReadUint32Le(offset)
+	return math.Float32frombits(v), ok
+}
+
+func (m ByteMemory) ReadFloat64Le(offset uint32) (float64, bool) {
+	v, ok := m.ReadUint64Le(offset)
+	return math.Float64frombits(v), ok
+}
+
+func (m ByteMemory) WriteFloat32Le(offset uint32, v float32) bool {
+	return m.WriteUint32Le(offset, math.Float32bits(v))
+}
+
+func (m ByteMemory) WriteFloat64Le(offset uint32, v float64) bool {
+	return m.WriteUint64Le(offset, math.Float64bits(v))
+}
+
+// Grow cannot grow a slice in place: only a zero delta succeeds.
+func (m ByteMemory) Grow(deltaPages uint32) (uint32, bool) {
+	return uint32(uint64(len(m)) / 65536), deltaPages == 0
+}
+
+func (m ByteMemory) WriteString(offset uint32, v string) bool {
+	if uint64(len(v)) >= 1<<32 || !m.in(offset, uint32(len(v))) {
+		return false
+	}
+	copy(m[offset:], v)
 	return true
 }

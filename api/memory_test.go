@@ -26,3 +26,24 @@ func TestByteMemoryBounds(t *testing.T) {
 		t.Fatal("read past the end")
 	}
 }
+
+// wazero's names: floats and strings, bounds checked like the rest.
+func TestByteMemoryWazeroNames(t *testing.T) {
+	m := make(api.ByteMemory, 16)
+	if !m.WriteFloat64Le(8, -0.5) || m.WriteFloat64Le(9, 1) || !m.WriteFloat32Le(0, 3.5) || !m.WriteString(4, "abcd") ||
+		m.WriteString(14, "abc") {
+		t.Fatal("writes")
+	}
+	if f, ok := m.ReadFloat64Le(8); !ok || f != -0.5 {
+		t.Fatalf("ReadFloat64Le %v %v", f, ok)
+	}
+	if f, ok := m.ReadFloat32Le(0); !ok || f != 3.5 {
+		t.Fatalf("ReadFloat32Le %v %v", f, ok)
+	}
+	if s, ok := m.ReadString(4, 4); !ok || s != "abcd" {
+		t.Fatalf("ReadString %q %v", s, ok)
+	}
+	if _, ok := m.ReadFloat32Le(13); ok {
+		t.Fatal("read past the end")
+	}
+}

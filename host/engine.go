@@ -50,8 +50,8 @@ type Tier int
 
 const (
 	// TierCompiled compiles every function to x86-64 machine code inside the guest when the
-	// module loads (the default). Once the guest's 64 MiB code region is full, further
-	// modules are interpreted.
+	// module loads (the default). The guest's code region is sized from the module (5 bytes
+	// per byte of code section, 64 MiB to 1 GiB); an instance that does not fit is interpreted.
 	TierCompiled Tier = iota
 	// TierInterp interprets the engine's validated slot code.
 	TierInterp
@@ -124,8 +124,11 @@ func (v *vmInstance) stats() (SandboxStats, error) {
 		return SandboxStats{}, err
 	}
 	r := u.LastReset
+	g := v.mach.Stats()
+	c := v.mach.Config()
 	return SandboxStats{MappedBytes: u.MappedBytes, PrivateBytes: u.PrivateBytes, SnapshotBytes: u.SnapshotBytes,
-		SnapshotShared: u.SnapshotShared, DirtiedPages: r.Restored + r.Cleared + r.Released}, nil
+		SnapshotShared: u.SnapshotShared, DirtiedPages: r.Restored + r.Cleared + r.Released,
+		EngineHeapUsed: g.HeapUsed, EngineHeapBytes: c.HeapBytes, CodeUsed: g.CodeUsed, CodeBytes: c.CodeBytes}, nil
 }
 
 // wazeroInstance is a module instance on wazero, in this process.

@@ -13,9 +13,11 @@ import (
 var (
 	// ErrTrap: the Wasm code trapped. errors.As(err, *TrapError) gives the kind.
 	ErrTrap = errs.ErrTrap
-	// ErrDeadline: the context's deadline expired and the guest was stopped.
+	// ErrDeadline: the context's deadline expired (or Config.CallTimeout/LoadTimeout) and the
+	// guest was stopped. errors.Is(err, context.DeadlineExceeded) holds too.
 	ErrDeadline = machine.ErrDeadline
 	// ErrCanceled: the context was canceled and the guest was stopped.
+	// errors.Is(err, context.Canceled) holds too.
 	ErrCanceled = machine.ErrCanceled
 	// ErrGuestFault: the guest misbehaved at the machine level (CPU exception, protocol violation).
 	ErrGuestFault = machine.ErrGuestFault
@@ -108,6 +110,13 @@ func translate(err error) error {
 		switch {
 		case errors.Is(err, machine.ErrTrap):
 			return ge.Trapped()
+		case errors.Is(err, machine.ErrNoMemory):
+			// The engine's own out-of-memory: name the setting that raises it.
+			return fmt.Errorf("%w: the engine heap of %s is exhausted (%s): Config.EngineHeapBytes (hlwasm --engine-heap) raises it",
+				ErrLimit, sizeString(ge.HeapBytes), ge.Msg)
+		case ge.Status == abi.StatusLimit:
+			// No setting raises these: say where they are listed.
+			return fmt.Errorf("%w (a fixed limit of the engine: wasmguest/engine/LIMITS.md)", err)
 		case errors.Is(err, machine.ErrMalformed), errors.Is(err, machine.ErrInvalid),
 			errors.Is(err, machine.ErrUnlinkable), errors.Is(err, machine.ErrUnsupported):
 			return fmt.Errorf("%w: %w", ErrInvalidModule, err)

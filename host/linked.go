@@ -71,12 +71,15 @@ func (r *Runtime) LoadLinked(ctx context.Context, l Linked) (*Module, error) {
 	lp := &linkedParts{spec: l}
 	names := map[string]int{}
 	for i, p := range l.Parts {
-		if uint64(len(p.Wasm)) > r.cfg.MaxModuleBytes {
-			return nil, fmt.Errorf("%w: part %d is %d bytes, the limit is %d", ErrLimit, i, len(p.Wasm), r.cfg.MaxModuleBytes)
+		if err := r.checkModuleSize(fmt.Sprintf("part %d", i), len(p.Wasm)); err != nil {
+			return nil, err
 		}
 		info, err := wasmbin.Parse(p.Wasm)
 		if err != nil {
 			return nil, fmt.Errorf("%w: part %d: %w", ErrInvalidModule, i, err)
+		}
+		if err := r.checkMemory(fmt.Sprintf("part %d", i), info); err != nil {
+			return nil, err
 		}
 		lp.infos = append(lp.infos, info)
 		if _, dup := names[p.Name]; dup || p.Name == "" {
@@ -99,6 +102,13 @@ func (r *Runtime) LoadLinked(ctx context.Context, l Linked) (*Module, error) {
 	}
 	m.linked = lp
 	m.hostFuncs = lp.sigs
+	parts := make([][]byte, len(l.Parts))
+	for i, p := range l.Parts {
+		parts[i] = p.Wasm
+	}
+	if m.sizes, err = r.sizesFor(parts, lp.infos, lp.sigs); err != nil {
+		return nil, err
+	}
 	sb, err := m.newSandbox(ctx)
 	if err != nil {
 		return nil, err

@@ -12,12 +12,24 @@ import (
 	"github.com/hlwasm/hlwasm/wasi"
 )
 
-// FunctionDefinition describes an exported function, known before any call.
+// FunctionDefinition describes an exported or imported function, known before any call.
 type FunctionDefinition struct {
+	// ModuleName is the module an imported function comes from ("" for an export).
+	ModuleName  string
 	Name        string
 	ParamTypes  []api.ValueType
 	ResultTypes []api.ValueType
 	exportIndex uint32
+	isImport    bool
+}
+
+// Import is the function's import (as wazero's api.FunctionDefinition.Import): module and
+// name, and whether it is one.
+func (f FunctionDefinition) Import() (moduleName, name string, isImport bool) {
+	if !f.isImport {
+		return "", "", false
+	}
+	return f.ModuleName, f.Name, true
 }
 
 // Module is a loaded, validated module. Sandboxes are created from it.
@@ -32,6 +44,8 @@ type Module struct {
 	hostFuncs []api.HostFunction // the allowed host functions the module imports
 
 	linked *linkedParts // LoadLinked: the parts instantiated in each sandbox
+
+	sizes sizes // the guest layout of its sandboxes (sizesFor)
 
 	wz *wazeroengine.Module // EngineWazero: the compiled module
 
@@ -60,12 +74,15 @@ func (r *Runtime) LoadModule(ctx context.Context, wasm []byte) (*Module, error) 
 	}
 	ctx, cancel := bounded(ctx, r.cfg.LoadTimeout)
 	defer cancel()
-	if uint64(len(wasm)) > r.cfg.MaxModuleBytes {
-		return nil, fmt.Errorf("%w: module is %d bytes, the limit is %d", ErrLimit, len(wasm), r.cfg.MaxModuleBytes)
+	if err := r.checkModuleSize("module", len(wasm)); err != nil {
+		return nil, err
 	}
 	info, err := wasmbin.Parse(wasm)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidModule, err)
+	}
+	if err := r.checkMemory("module", info); err != nil {
+		return nil, err
 	}
 	funcs, err := r.allowed().link(info)
 	if err != nil {
@@ -77,6 +94,9 @@ func (r *Runtime) LoadModule(ctx context.Context, wasm []byte) (*Module, error) 
 	}
 	m.hostFuncs = r.observeHosts(funcs)
 	funcs = m.hostFuncs
+	if m.sizes, err = r.sizesFor([][]byte{m.wasm}, []*wasmbin.Module{info}, m.hostFuncs); err != nil {
+		return nil, err
+	}
 	// A module that imports WASI gets a wazero module per sandbox (WASI state is per sandbox;
 	// the compiled code is shared through the cache): the allow-list has only its signatures.
 	if r.cfg.Engine == EngineWazero && !m.importsWASI() {
@@ -102,6 +122,27 @@ func (r *Runtime) LoadModule(ctx context.Context, wasm []byte) (*Module, error) 
 	return m, nil
 }
 
+// checkModuleSize refuses a module (or part) larger than Config.MaxModuleBytes.
+func (r *Runtime) checkModuleSize(what string, n int) error {
+	if uint64(n) > r.cfg.MaxModuleBytes {
+		return fmt.Errorf("%w: %s is %s, over the module size limit of %s (Config.MaxModuleBytes; hlwasm --max-module-size; at most %s)",
+			ErrLimit, what, sizeString(uint64(n)), sizeString(r.cfg.MaxModuleBytes), sizeString(DefaultMaxModuleBytes))
+	}
+	return nil
+}
+
+// checkMemory refuses a module whose linear memory starts larger than Config.MaxMemoryPages
+// (the user's cap, named as such: the engine would only call it its own limit).
+func (r *Runtime) checkMemory(what string, info *wasmbin.Module) error {
+	for _, mem := range info.Memories {
+		if uint64(mem.Min) > uint64(r.maxPages()) {
+			return fmt.Errorf("%w: %s's memory starts at %d pages (%s), over the linear memory limit of %d pages (%s; Config.MaxMemoryPages, hlwasm --max-memory)",
+				ErrLimit, what, mem.Min, sizeString(uint64(mem.Min)*65536), r.maxPages(), sizeString(uint64(r.maxPages())*65536))
+		}
+	}
+	return nil
+}
+
 func describeImport(im wasmbin.Import) string {
 	var t string
 	switch im.Kind {
@@ -122,6 +163,22 @@ func (m *Module) ExportedFunctions() map[string]FunctionDefinition {
 	out := make(map[string]FunctionDefinition, len(m.funcs))
 	for k, v := range m.funcs {
 		out[k] = v
+	}
+	return out
+}
+
+// ImportedFunctions lists the module's function imports in import order (as wazero's
+// CompiledModule.ImportedFunctions): module, name and signature of each, whichever engine
+// runs it. For a linked set, its main part's.
+func (m *Module) ImportedFunctions() []FunctionDefinition {
+	var out []FunctionDefinition
+	for _, im := range m.info.Imports {
+		if im.Kind != wasmbin.KindFunc {
+			continue
+		}
+		out = append(out, FunctionDefinition{ModuleName: im.Module, Name: im.Name, isImport: true,
+			ParamTypes:  append([]api.ValueType(nil), im.FuncType.Params...),
+			ResultTypes: append([]api.ValueType(nil), im.FuncType.Results...)})
 	}
 	return out
 }
@@ -333,6 +390,7 @@ func (r *Runtime) newModule(wasm []byte, info *wasmbin.Module) (*Module, error) 
 func (m *Module) machineConfig() machine.Config {
 	c := m.rt.machineConfig()
 	c.Exports = m.exportResolver
+	c.XferBytes, c.CodeBytes, c.HeapBytes = m.sizes.xfer, m.sizes.code, m.sizes.heap
 	return c
 }
 

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/hlwasm/hlwasm/api"
+	"github.com/hlwasm/hlwasm/internal/abi"
 	"github.com/hlwasm/hlwasm/internal/machine"
 	"github.com/hlwasm/hlwasm/internal/wazeroengine"
 	"github.com/hlwasm/hlwasm/wasi"
@@ -36,8 +37,18 @@ type Config struct {
 	MaxMemoryPages uint32
 	// MaxCallDepth caps nested Wasm calls; deeper calls trap "call stack exhausted". Default 10000.
 	MaxCallDepth uint32
-	// MaxModuleBytes caps the size of a module. Default 16 MiB.
+	// MaxModuleBytes caps the size of a module (of each part of a linked set). Default and
+	// maximum 256 MiB, the engine's own limit (abi.MaxModuleBytes). A module's sandboxes get a
+	// transfer window of its own size, not of this cap.
 	MaxModuleBytes uint64
+	// EngineHeapBytes is the guest heap the engine has for a module's data besides linear
+	// memory: parsed and validated module, slot code, tables, host modules. Default: sized from
+	// the module, 64 MiB plus 16 bytes per byte of its code section, 2 per byte of its data
+	// section and 16 per byte of the rest, plus 8 per slot of its tables' minimum sizes
+	// (docs/ARCHITECTURE.md, "Sizes that follow the module"). Guest memory is reserved, not allocated: only what the engine touches costs
+	// memory. A module that needs more fails to load (or a call that does fails) with ErrLimit
+	// naming this setting. SandboxStats.EngineHeapUsed says what a sandbox used.
+	EngineHeapBytes uint64
 	// Spin is how long an idle sandbox keeps its vCPU spinning on the shared mailbox after a
 	// call: a call that arrives meanwhile costs no VM exit (well under a microsecond instead of
 	// one exit), at the price of a busy host core for that time. Zero parks at once (one exit
@@ -75,11 +86,11 @@ type Config struct {
 	// Logger receives diagnostics. Default slog.Default().
 	Logger *slog.Logger
 	// MaxSandboxMemory caps the guest memory one sandbox may reach — linear memories, tables
-	// and the engine's data alike, plus the transfer window (MaxModuleBytes) — charged before
-	// the host maps each 2 MiB region; a sandbox that needs more fails with ErrLimit. The host
-	// keeps at most about as much again for the sandbox's snapshot, shared between the
-	// sandboxes of a module. Default: what the layout allows (MaxModuleBytes + 64 MiB of engine
-	// heap + MaxMemoryPages × 64 KiB).
+	// and the engine's data alike, plus the transfer window (the module's size) — charged
+	// before the host maps each 2 MiB region; a sandbox that needs more fails with ErrLimit. The
+	// host keeps at most about as much again for the sandbox's snapshot, shared between the
+	// sandboxes of a module. Default: what the layout allows (the module's transfer window,
+	// code region and engine heap + MaxMemoryPages × 64 KiB).
 	MaxSandboxMemory uint64
 	// CallTimeout bounds every call whose context has no deadline of its own (Sandbox.Call,
 	// Module.Call, including the wait for a pooled sandbox): a guest that loops, or a host
@@ -100,6 +111,8 @@ const (
 	DefaultCallTimeout = time.Minute
 	DefaultLoadTimeout = time.Minute
 	NoTimeout          = time.Duration(-1)
+	// DefaultMaxModuleBytes is Config.MaxModuleBytes's default and maximum: the engine's limit.
+	DefaultMaxModuleBytes = abi.MaxModuleBytes
 )
 
 // bounded gives ctx the deadline d unless it has one (d < 0: none).
@@ -147,10 +160,18 @@ func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 	}
 	cfg.SnapshotKey = slices.Clone(cfg.SnapshotKey) // the caller may reuse its slice
 	if cfg.MaxModuleBytes == 0 {
-		cfg.MaxModuleBytes = 16 << 20
+		cfg.MaxModuleBytes = DefaultMaxModuleBytes
+	}
+	if cfg.MaxModuleBytes > DefaultMaxModuleBytes {
+		return nil, fmt.Errorf("%w: Config.MaxModuleBytes %s exceeds the engine's limit on a module, %s",
+			ErrLimit, sizeString(cfg.MaxModuleBytes), sizeString(DefaultMaxModuleBytes))
+	}
+	if cfg.EngineHeapBytes > machine.MaxGuestMemory {
+		return nil, fmt.Errorf("%w: Config.EngineHeapBytes %s exceeds the %s of guest memory a micro-VM has",
+			ErrLimit, sizeString(cfg.EngineHeapBytes), sizeString(machine.MaxGuestMemory))
 	}
 	if cfg.MaxMemoryPages > 65536 {
-		return nil, fmt.Errorf("%w: MaxMemoryPages %d exceeds 65536", ErrLimit, cfg.MaxMemoryPages)
+		return nil, fmt.Errorf("%w: Config.MaxMemoryPages %d exceeds 65536 (4 GiB, the most a 32-bit memory holds)", ErrLimit, cfg.MaxMemoryPages)
 	}
 	if cfg.WASI != nil {
 		if _, err := wasi.New(*cfg.WASI); err != nil {
@@ -181,7 +202,6 @@ func (r *Runtime) machineConfig() machine.Config {
 		KVM:          r.kvm,
 		MaxPages:     r.cfg.MaxMemoryPages,
 		MaxCallDepth: r.cfg.MaxCallDepth,
-		XferBytes:    r.cfg.MaxModuleBytes,
 		GuestSpin:    r.cfg.Spin,
 		MemoryBudget: r.cfg.MaxSandboxMemory,
 		Tier:         r.cfg.Tier.abi(),

@@ -89,6 +89,11 @@ type SandboxStats struct {
 	// DirtiedPages is the number of 4 KiB pages the last Reset restored, cleared or released:
 	// what the call before it changed.
 	DirtiedPages int
+	// EngineHeapUsed and CodeUsed are the engine heap and the compile tier's code region the
+	// guest reports having handed out so far (micro-VMs only; untrusted, for sizing
+	// Config.EngineHeapBytes). EngineHeapBytes and CodeBytes are their sizes in this sandbox.
+	EngineHeapUsed, EngineHeapBytes uint64
+	CodeUsed, CodeBytes             uint64
 }
 
 // Stats measures the sandbox's memory (micro-VMs: one scan of its page tables).

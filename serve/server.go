@@ -39,10 +39,12 @@ type Config struct {
 	// Tenants and their tokens and limits. None: one tenant "default" with default limits and
 	// no authentication (development only).
 	Tenants []Tenant
-	// Engine, SnapshotKey and MaxModuleBytes are passed to every tenant's host.Runtime.
-	Engine         host.Engine
-	SnapshotKey    []byte
-	MaxModuleBytes uint64
+	// Engine, SnapshotKey, MaxModuleBytes and EngineHeapBytes are passed to every tenant's
+	// host.Runtime.
+	Engine          host.Engine
+	SnapshotKey     []byte
+	MaxModuleBytes  uint64
+	EngineHeapBytes uint64
 	// Logger gets JSON logs; default slog.New(slog.NewJSONHandler(os.Stderr, nil)).
 	Logger *slog.Logger
 	// TracerProvider, when set, gets a span per call ("hlwasm.call EXPORT"), a child of the
@@ -330,6 +332,7 @@ func (s *Server) newTenant(tc Tenant) (*tenant, error) {
 			Engine:           s.cfg.Engine,
 			MaxSandboxMemory: tc.MaxMemory,
 			MaxModuleBytes:   s.cfg.MaxModuleBytes,
+			EngineHeapBytes:  s.cfg.EngineHeapBytes,
 			SnapshotKey:      s.cfg.SnapshotKey,
 			PoolSize:         tc.MaxConcurrency,
 			CallTimeout:      time.Duration(tc.Timeout),

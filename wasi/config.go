@@ -24,6 +24,10 @@ type Config struct {
 	Clock Clock
 	// Rand feeds random_get; nil is crypto/rand. Use Instance.Reset with a new Config to reseed.
 	Rand io.Reader
+	// RefusedWrite, when set, is told of each change the guest tried in a read-only preopen
+	// (the guest gets EROFS, as the spec says): the preopen's GuestPath, the operation and
+	// the path inside the preopen. hlwasm run prints it, naming --dir-rw.
+	RefusedWrite func(preopen, op, path string)
 }
 
 // Preopen is a directory the guest may reach as GuestPath (e.g. "/" or "/data").

@@ -66,7 +66,7 @@ func fdFdstatSetFlags(in *Instance, _ context.Context, _ api.Memory, p []uint64)
 	}
 	if flags&^allowed != 0 {
 		if e.kind == kindFile || e.kind == kindDir {
-			return ErrnoRofs
+			return in.readOnly(e.preopen, "fd_fdstat_set_flags", e.path)
 		}
 		return ErrnoNotsup
 	}

@@ -16,7 +16,7 @@ func fdFilestatSetTimes(in *Instance, _ context.Context, _ api.Memory, p []uint6
 	case e.kind != kindFile && e.kind != kindDir:
 		return ErrnoInval
 	case in.writableFS(e.preopen) == nil:
-		return ErrnoRofs
+		return in.readOnly(e.preopen, "fd_filestat_set_times", e.path)
 	}
 	return ErrnoNotsup
 }
@@ -44,13 +44,13 @@ func (in *Instance) resize(fd uint32, size uint64, growOnly bool) Errno {
 		return ErrnoBadf
 	case e.kind == kindDir:
 		if in.writableFS(e.preopen) == nil {
-			return ErrnoRofs
+			return in.readOnly(e.preopen, "resize", e.path)
 		}
 		return ErrnoIsdir
 	case e.kind != kindFile:
 		return ErrnoInval
 	case e.wfile == nil && in.writableFS(e.preopen) == nil:
-		return ErrnoRofs
+		return in.readOnly(e.preopen, "resize", e.path)
 	case e.wfile == nil:
 		return ErrnoBadf // opened read-only
 	case size > uint64(in.maxFileSize(e.preopen)):

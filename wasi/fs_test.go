@@ -338,3 +338,30 @@ func TestStdioFdstat(t *testing.T) {
 	require.Equal(t, wasi.ErrnoBadf, g.call("fd_fdstat_get", 3, 100))
 	require.Equal(t, wasi.ErrnoFault, g.call("fd_fdstat_get", 1, 65530))
 }
+
+// A change refused because its preopen is read-only answers the spec's EROFS and tells
+// Config.RefusedWrite which preopen refused it.
+func TestRefusedWriteNamesPreopen(t *testing.T) {
+	var got []string
+	g := newGuest(t, wasi.Config{
+		Preopens: []wasi.Preopen{{GuestPath: "/", FS: testFS()}, {GuestPath: "/sub", FS: testFS()}},
+		RefusedWrite: func(preopen, op, path string) {
+			got = append(got, preopen+" "+op+" "+path)
+		},
+	})
+	e, _ := g.open(4, "new.txt", 0, oflagCreat, rightFdRead)
+	require.Equal(t, wasi.ErrnoRofs, e)
+	e, _ = g.open(3, "hello.txt", 0, 0, rightFdWrite|rightFdRead)
+	require.Equal(t, wasi.ErrnoRofs, e)
+	g.put(4096, []byte("newdir"))
+	require.Equal(t, wasi.ErrnoRofs, g.call("path_create_directory", 3, 4096, 6))
+	e, f := g.open(3, "hello.txt", 0, 0, rightFdRead)
+	require.Equal(t, wasi.ErrnoSuccess, e)
+	require.Equal(t, wasi.ErrnoRofs, g.call("fd_filestat_set_size", uint64(f), 0))
+	require.Equal(t, []string{"/sub create new.txt", "/ open for writing hello.txt", "/ change newdir",
+		"/ resize hello.txt"}, got)
+	// Reads are not reported.
+	e, _ = g.open(3, "missing", 0, 0, rightFdRead)
+	require.Equal(t, wasi.ErrnoNoent, e)
+	require.Len(t, got, 4)
+}

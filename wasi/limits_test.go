@@ -42,14 +42,24 @@ func (m *hugeMem) ReadString(off, n uint32) (string, bool) {
 	b, ok := m.Read(off, n)
 	return string(b), ok
 }
-func (m *hugeMem) ReadUint8(off uint32) (byte, bool)       { return 0, m.in(off, 1) }
-func (m *hugeMem) ReadUint16Le(off uint32) (uint16, bool)  { return 0, m.in(off, 2) }
-func (m *hugeMem) ReadUint32Le(off uint32) (uint32, bool)  { return 0, m.in(off, 4) }
-func (m *hugeMem) ReadUint64Le(off uint32) (uint64, bool)  { return 0, m.in(off, 8) }
-func (m *hugeMem) WriteUint8(off uint32, _ byte) bool      { return m.Write(off, make([]byte, 1)) }
-func (m *hugeMem) WriteUint16Le(off uint32, _ uint16) bool { return m.Write(off, make([]byte, 2)) }
-func (m *hugeMem) WriteUint32Le(off uint32, _ uint32) bool { return m.Write(off, make([]byte, 4)) }
-func (m *hugeMem) WriteUint64Le(off uint32, _ uint64) bool { return m.Write(off, make([]byte, 8)) }
+func (m *hugeMem) ReadUint8(off uint32) (byte, bool)        { return 0, m.in(off, 1) }
+func (m *hugeMem) ReadUint16Le(off uint32) (uint16, bool)   { return 0, m.in(off, 2) }
+func (m *hugeMem) ReadUint32Le(off uint32) (uint32, bool)   { return 0, m.in(off, 4) }
+func (m *hugeMem) ReadUint64Le(off uint32) (uint64, bool)   { return 0, m.in(off, 8) }
+func (m *hugeMem) WriteUint8(off uint32, _ byte) bool       { return m.Write(off, make([]byte, 1)) }
+func (m *hugeMem) WriteUint16Le(off uint32, _ uint16) bool  { return m.Write(off, make([]byte, 2)) }
+func (m *hugeMem) WriteUint32Le(off uint32, _ uint32) bool  { return m.Write(off, make([]byte, 4)) }
+func (m *hugeMem) WriteUint64Le(off uint32, _ uint64) bool  { return m.Write(off, make([]byte, 8)) }
+func (m *hugeMem) ReadFloat32Le(off uint32) (float32, bool) { return 0, m.in(off, 4) }
+func (m *hugeMem) ReadFloat64Le(off uint32) (float64, bool) { return 0, m.in(off, 8) }
+func (m *hugeMem) WriteFloat32Le(off uint32, _ float32) bool {
+	return m.Write(off, make([]byte, 4))
+}
+func (m *hugeMem) WriteFloat64Le(off uint32, _ float64) bool {
+	return m.Write(off, make([]byte, 8))
+}
+func (m *hugeMem) WriteString(off uint32, s string) bool { return m.Write(off, []byte(s)) }
+func (m *hugeMem) Grow(delta uint32) (uint32, bool)      { return 1 << 16, delta == 0 }
 
 var _ api.Memory = (*hugeMem)(nil)
 

@@ -43,7 +43,7 @@ func (in *Instance) openAt(dir *fdEntry, name string, follow bool, oflags uint16
 	wfs := in.writableFS(dir.preopen)
 	write := rights&writeRights != 0 // the access mode; O_TRUNC and append only need a writable FS
 	if (write || oflags&oflagTrunc != 0 || fdflags&fdflagAppend != 0) && wfs == nil {
-		return 0, ErrnoRofs
+		return 0, in.readOnly(dir.preopen, "open for writing", rp)
 	}
 	if !follow {
 		if st, errno := in.statPath(dir.preopen, rp, false); errno == ErrnoSuccess && st.filetype == filetypeSymlink {
@@ -55,7 +55,7 @@ func (in *Instance) openAt(dir *fdEntry, name string, follow bool, oflags uint16
 	switch {
 	case err != nil && oflags&oflagCreat != 0 && errors.Is(err, fs.ErrNotExist):
 		if wfs == nil {
-			return 0, ErrnoRofs
+			return 0, in.readOnly(dir.preopen, "create", rp)
 		}
 		if oflags&oflagDirectory != 0 {
 			return 0, ErrnoInval

@@ -15,7 +15,7 @@ func pathUnsupported(dirParam int) handler {
 			return errno
 		}
 		if in.writableFS(dir.preopen) == nil {
-			return ErrnoRofs
+			return in.readOnly(dir.preopen, "link or set times", dir.path)
 		}
 		return ErrnoNotsup
 	}
@@ -47,7 +47,7 @@ func (in *Instance) writableAt(fd uint32, name string) (WritableFS, *fdEntry, st
 	}
 	wfs := in.writableFS(dir.preopen)
 	if wfs == nil {
-		return nil, nil, "", ErrnoRofs
+		return nil, nil, "", in.readOnly(dir.preopen, "change", rp)
 	}
 	if rp == "." {
 		return nil, nil, "", ErrnoBusy // the preopen itself cannot be replaced or removed

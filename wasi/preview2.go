@@ -712,7 +712,7 @@ func (p *Preview2) sync(h wit.Handle) (fsResult[struct{}], error) {
 // read-only preopens, unsupported on writable ones (as preview1).
 func (in *Instance) unsupportedChange(e *fdEntry) Errno {
 	if in.writableFS(e.preopen) == nil {
-		return ErrnoRofs
+		return in.readOnly(e.preopen, "change", e.path)
 	}
 	return ErrnoNotsup
 }

@@ -74,6 +74,15 @@ func (in *Instance) writableFS(pre int) WritableFS {
 	return w
 }
 
+// readOnly answers EROFS for a change (op) of path in read-only preopen pre, telling
+// Config.RefusedWrite.
+func (in *Instance) readOnly(pre int, op, path string) Errno {
+	if f := in.cfg.RefusedWrite; f != nil {
+		f(in.cfg.Preopens[pre].GuestPath, op, path)
+	}
+	return ErrnoRofs
+}
+
 // maxFileSize is the size bound of files of preopen pre.
 func (in *Instance) maxFileSize(pre int) int64 {
 	switch n := in.cfg.Preopens[pre].MaxFileSize; {

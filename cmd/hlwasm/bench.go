@@ -38,9 +38,9 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	o := benchOpts{}
 	fs.IntVar(&o.runs, "runs", 2000, "samples per call scenario")
 	fs.IntVar(&o.coldRuns, "cold-runs", 50, "samples per create scenario")
-	fs.DurationVar(&o.spin, "spin", time.Millisecond, "guest spin window for hot-call")
+	durationVar(fs, &o.spin, "spin", time.Millisecond, "guest spin window for hot-call")
 	fs.Uint64Var(&o.dirty, "dirty", 4, "pages the fresh-call module dirties per call")
-	fs.DurationVar(&o.duration, "duration", time.Second, "length of each throughput run")
+	durationVar(fs, &o.duration, "duration", time.Second, "length of each throughput run")
 	loadPath := fs.String("load-module", "", "module for the load scenario (default: the built-in bench module)")
 	resets := fs.Bool("resets", false, "also measure reset+call per reset mode for 1, 16 and 256 dirtied pages")
 	chart := fs.String("chart", "", "write box plots of the latency distributions to this .svg or .png file")
@@ -49,8 +49,8 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	only := fs.String("only", "", "run only these groups, comma-separated: floors, microvm, wazero, hostcalls, cat, wasmtime, resets")
 	quick := fs.Bool("quick", false, "a smoke run: few samples of everything, a 64 KiB cat file (numbers mean little)")
 	wasmtimeBin := fs.String("wasmtime", "", "also run this wasmtime-bench binary (bench/wasmtime/cmd/wasmtime-bench) in the same run")
-	if err := fs.Parse(args); err != nil {
-		return usagef("bench: %v", err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if o.runs < 1 || o.coldRuns < 1 || o.catRuns < 1 || *catBytes < 0 || o.duration <= 0 {
 		return usagef("bench: --runs, --cold-runs and --cat-runs must be at least 1, --duration positive, --cat-bytes not negative")

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -277,5 +278,181 @@ func TestBenchBadFlags(t *testing.T) {
 		if code != 2 || !strings.Contains(stderr, "bench:") {
 			t.Errorf("bench %v: exit %d, stderr %q; want a usage error", args, code, stderr)
 		}
+	}
+}
+
+// commands is every command with the arguments before its flags.
+var commands = [][]string{{"run"}, {"call"}, {"inspect"}, {"serve"}, {"wit", "bindgen"}, {"bench"}, {"version"}}
+
+// flagsOf lists the flags `hlwasm CMD --help` prints.
+func flagsOf(t *testing.T, help string) []string {
+	var flags []string
+	for _, line := range strings.Split(help, "\n") {
+		if strings.HasPrefix(line, "  --") || strings.HasPrefix(line, "  -") && !strings.HasPrefix(line, "  hlwasm") {
+			f := strings.Fields(line)[0]
+			flags = append(flags, "-"+strings.TrimLeft(f, "-"))
+		}
+	}
+	return flags
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}} {
+		out, errOut, code := hlwasm(t, args...)
+		if code != 0 || !strings.Contains(out, "usage:") || errOut != "" {
+			t.Errorf("%v: code %d stdout %q stderr %q", args, code, out, errOut)
+		}
+	}
+	for _, c := range commands {
+		for _, h := range []string{"--help", "-h"} {
+			out, errOut, code := hlwasm(t, append(append([]string{}, c...), h)...)
+			if code != 0 || errOut != "" || !strings.Contains(out, "usage:\n  hlwasm "+strings.Join(c, " ")) {
+				t.Errorf("%v %s: code %d stdout %q stderr %q", c, h, code, out, errOut)
+			}
+		}
+	}
+	out, _, _ := hlwasm(t, "run", "--help")
+	for _, f := range []string{"--dir-rw", "--engine-heap", "--max-module-size", "READ-ONLY"} {
+		if !strings.Contains(out, f) {
+			t.Errorf("run --help does not mention %s:\n%s", f, out)
+		}
+	}
+}
+
+// The README's synopsis and the usage text list every flag of every command.
+func TestSynopsisComplete(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	usageOut, _, _ := hlwasm(t, "--help")
+	// The README's CLI block: the indented lines after "## CLI".
+	_, cli, _ := strings.Cut(string(readme), "## CLI\n")
+	var synopsis strings.Builder
+	for _, line := range strings.Split(cli, "\n")[1:] {
+		if !strings.HasPrefix(line, "    ") {
+			break
+		}
+		synopsis.WriteString(line + "\n")
+	}
+	section := func(text string, cmd []string) string {
+		// from "hlwasm CMD" to the next "hlwasm "
+		_, rest, ok := strings.Cut(text, "hlwasm "+strings.Join(cmd, " "))
+		if !ok {
+			return ""
+		}
+		if i := strings.Index(rest, "hlwasm "); i >= 0 {
+			rest = rest[:i]
+		}
+		return rest
+	}
+	for _, c := range commands {
+		help, _, _ := hlwasm(t, append(append([]string{}, c...), "--help")...)
+		for _, f := range flagsOf(t, strings.SplitN(help, "flags:", 2)[1]) {
+			for what, text := range map[string]string{"README": synopsis.String(), "usage": usageOut} {
+				s := section(text, c)
+				if s == "" {
+					t.Errorf("%s has no synopsis of %v", what, c)
+					continue
+				}
+				re := regexp.MustCompile(`(^|[\[ ])--?` + regexp.QuoteMeta(strings.TrimLeft(f, "-")) + `([ \]|=]|$)`)
+				if !re.MatchString(s) {
+					t.Errorf("%s's synopsis of %v lacks %s", what, c, f)
+				}
+			}
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, errOut, code := hlwasm(t, "version")
+	if code != 0 || !strings.HasPrefix(out, "hlwasm ") || !strings.Contains(out, "go go1.") ||
+		!strings.Contains(out, "guest ABI ") {
+		t.Fatalf("version: code %d stdout %q stderr %q", code, out, errOut)
+	}
+}
+
+// Flag mistakes are usage errors that say what to write.
+func TestFlagErrors(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"call", "--timeout", "-1s", td + "arith.wasm", "i32_add", "1", "2"}, []string{"negative", "-1s"}},
+		{[]string{"run", "--timeout", "-5m", td + "wasi/cprog.wasm"}, []string{"negative"}},
+		{[]string{"call", "--timeout", "5", td + "arith.wasm", "i32_add", "1", "2"}, []string{"write 5s"}},
+		{[]string{"run", "--timeout", "soon", td + "wasi/cprog.wasm"}, []string{"30s"}},
+		{[]string{"call", "--max-memory", "12X", td + "arith.wasm", "i32_add", "1", "2"}, []string{"MiB", "GiB", "KB"}},
+		{[]string{"call", "--max-memory", "100", td + "arith.wasm", "i32_add", "1", "2"}, []string{"64KiB page"}},
+		{[]string{"run", "--max-sandbox-memory", "lots", td + "wasi/cprog.wasm"}, []string{"MiB", "GiB"}},
+		{[]string{"run", "--engine-heap", "1T", td + "wasi/cprog.wasm"}, []string{"MiB", "GiB"}},
+		{[]string{"call", "--max-module-size", "x", td + "arith.wasm", "i32_add", "1", "2"}, []string{"MiB", "GiB"}},
+		{[]string{"serve", "--engine-heap", "x"}, []string{"MiB", "GiB"}},
+		{[]string{"serve", "--shutdown-timeout", "5"}, []string{"write 5s"}},
+		{[]string{"bench", "--duration", "-1s"}, []string{"negative"}},
+		{[]string{"bench", "--spin", "1"}, []string{"write 1s"}},
+	} {
+		_, errOut, code := hlwasm(t, c.args...)
+		if code != 2 {
+			t.Errorf("%v: code %d, want 2 (stderr %q)", c.args, code, errOut)
+		}
+		first, _, _ := strings.Cut(errOut, "\n")
+		for _, w := range c.want {
+			if !strings.Contains(first, w) {
+				t.Errorf("%v: %q does not say %q", c.args, first, w)
+			}
+		}
+	}
+}
+
+// Size limits set on the command line are reported as the user's, naming the flag.
+func TestSizeFlags(t *testing.T) {
+	requireKVM(t)
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		// c_basic's memory starts at 3 pages: over a 64 KiB cap, which is the user's.
+		{[]string{"call", "--max-memory", "64KiB", td + "c_basic.wasm", "fib", "20"}, []string{"--max-memory", "1 pages", "3 pages"}},
+		{[]string{"call", "--max-module-size", "1KiB", td + "c_basic.wasm", "fib", "20"}, []string{"--max-module-size", "1 KiB"}},
+		{[]string{"call", "--engine-heap", "8MiB", td + "wasi/reactor-go.wasm", "add", "2", "3"}, []string{"--engine-heap", "8 MiB"}},
+		{[]string{"call", "--max-module-size", "1GiB", td + "c_basic.wasm", "fib", "20"}, []string{"MaxModuleBytes", "256 MiB"}},
+	} {
+		_, errOut, code := hlwasm(t, c.args...)
+		if code != 1 {
+			t.Errorf("%v: code %d, want 1 (stderr %q)", c.args, code, errOut)
+		}
+		if strings.Contains(errOut, "engine limit") {
+			t.Errorf("%v: %q calls the user's limit the engine's", c.args, errOut)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(errOut, w) {
+				t.Errorf("%v: %q does not say %q", c.args, errOut, w)
+			}
+		}
+	}
+	out, errOut, code := hlwasm(t, "call", "--engine-heap", "512MiB", "--max-module-size", "8MiB", td+"wasi/reactor-go.wasm", "add", "2", "3")
+	if code != 0 || out != "5\n" {
+		t.Errorf("with room: code %d stdout %q stderr %q", code, out, errOut)
+	}
+}
+
+// --dir is read-only: a write fails with the spec's EROFS and hlwasm names the preopen.
+func TestReadOnlyDir(t *testing.T) {
+	requireKVM(t)
+	dir := t.TempDir()
+	out, errOut, _ := hlwasm(t, "run", "--dir", dir+":/data", td+"wasi/cprog.wasm", "-write", "/data/x.txt")
+	if !strings.Contains(out, "Read-only file system") {
+		t.Errorf("the program saw %q, want EROFS", out)
+	}
+	if !strings.Contains(errOut, `/data is read-only (--dir)`) || !strings.Contains(errOut, "--dir-rw") {
+		t.Errorf("stderr %q does not name the read-only preopen", errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "x.txt")); err == nil {
+		t.Error("the file was written")
+	}
+	out, errOut, code := hlwasm(t, "run", "--dir-rw", dir+":/data", td+"wasi/cprog.wasm", "-write", "/data/x.txt")
+	if code != 0 || strings.Contains(errOut, "read-only") {
+		t.Errorf("--dir-rw: code %d stdout %q stderr %q", code, out, errOut)
 	}
 }

@@ -17,9 +17,8 @@ import (
 func cmdInspect(ctx context.Context, args []string, stdout io.Writer) error {
 	_ = ctx
 	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
-		return usagef("inspect: %v", err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() != 1 {
 		return usagef("inspect: need MODULE.wasm")

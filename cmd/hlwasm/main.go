@@ -1,11 +1,5 @@
-// Command hlwasm runs WebAssembly inside KVM micro-VMs.
-//
-//	hlwasm run [--dir HOST[:GUEST]] [--env K=V] [--timeout D] [--max-memory SIZE] PROG.wasm [ARGS...]
-//	hlwasm call [--timeout D] [--max-memory SIZE] [--engine microvm|wazero] MODULE.wasm FUNC [ARGS...]
-//	hlwasm bench [--json] [--chart FILE] [--runs N] [--resets]
-//	hlwasm inspect MODULE.wasm
-//	hlwasm serve [--listen ADDR] [--data-dir DIR] [--modules-dir DIR] [--tenants FILE]
-//	hlwasm wit bindgen [--world NAME] [--package P] [-o FILE] WORLD.wit
+// Command hlwasm runs WebAssembly inside KVM micro-VMs. `hlwasm --help` lists the commands,
+// `hlwasm CMD --help` one command's flags (README.md, CLI, has the same synopsis).
 //
 // Exit status: 0 on success, 1 on a trap or guest error, 2 on a usage error; `run` exits with
 // the guest's own exit code.
@@ -21,14 +15,25 @@ import (
 
 const usage = `usage:
   hlwasm run [--dir HOST[:GUEST]] [--dir-rw HOST[:GUEST]] [--env K=V] [--timeout D] [--max-memory SIZE]
-             [--engine microvm|wazero] PROG.wasm [ARGS...]
-  hlwasm call [--timeout D] [--max-memory SIZE] [--engine microvm|wazero]
+             [--max-sandbox-memory SIZE] [--max-module-size SIZE] [--engine-heap SIZE]
+             [--engine microvm|wazero] [--tier compiled|interp] PROG.wasm [ARGS...]
+  hlwasm call [--timeout D] [--max-memory SIZE] [--max-sandbox-memory SIZE] [--max-module-size SIZE]
+              [--engine-heap SIZE] [--engine microvm|wazero] [--tier compiled|interp]
               [--wit WORLD.wit [--world NAME]] MODULE.wasm FUNC [ARGS...]
-  hlwasm bench [--json] [--chart FILE] [--runs N] [--resets]
   hlwasm inspect MODULE.wasm
   hlwasm serve [--listen ADDR] [--data-dir DIR] [--modules-dir DIR] [--tenants FILE]
-               [--tls-cert FILE --tls-key FILE] [--shutdown-timeout D] [--engine microvm|wazero]
+               [--tls-cert FILE --tls-key FILE] [--engine microvm|wazero] [--snapshot-key-file FILE]
+               [--max-module-size SIZE] [--engine-heap SIZE] [--shutdown-timeout D]
+               [--log-level LEVEL] [--trace none|stdout|otlp] [--otlp-endpoint URL]
   hlwasm wit bindgen [--world NAME] [--package P] [-o FILE] WORLD.wit
+  hlwasm bench [--json] [--chart FILE] [--resets] [--wasmtime BIN] [--only GROUPS] [--quick]
+               [--runs N] [--cold-runs N] [--cat-bytes N] [--cat-runs N] [--spin D] [--dirty N]
+               [--duration D] [--load-module FILE]
+  hlwasm version
+
+--dir preopens are read-only (wazero's --mount is read-write): use --dir-rw to let the program
+write. D is a duration with a unit (30s, 5m; 0: no limit). SIZE is bytes with an optional unit
+(B, KiB, MiB, GiB or K, M, G; KB, MB, GB), e.g. 256MiB. hlwasm CMD --help lists CMD's flags.
 `
 
 // usageError is a command-line mistake: exit status 2.
@@ -61,6 +66,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdWIT(ctx, args[1:], stdout)
 	case "serve":
 		err = cmdServe(ctx, args[1:], stderr)
+	case "version":
+		err = cmdVersion(args[1:], stdout)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -72,6 +79,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	var ue *usageError
 	var status exitStatus
+	var help *helpRequested
+	if errors.As(err, &help) {
+		printHelp(stdout, help.fs)
+		return 0
+	}
 	if errors.As(err, &status) {
 		return int(status)
 	}

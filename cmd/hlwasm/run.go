@@ -32,19 +32,18 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 // run) with stdio passed through.
 func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	var dirs, rwDirs, env listFlag
-	fs.Var(&dirs, "dir", "preopen a host directory read-only: HOST[:GUEST] (repeatable)")
-	fs.Var(&rwDirs, "dir-rw", "preopen a host directory read-write: HOST[:GUEST] (repeatable)")
-	fs.Var(&env, "env", "set an environment variable for the guest: K=V (repeatable)")
-	timeout := fs.Duration("timeout", 10*time.Minute, "stop the program after this long (0: no limit)")
-	maxMem := fs.String("max-memory", "", "cap on the program's linear memory, e.g. 256MiB")
-	maxSandbox := fs.String("max-sandbox-memory", "", "cap on all guest memory of the sandbox (linear memory, tables, engine data), e.g. 512MiB")
+	fs.Var(&dirs, "dir", "preopen a host directory READ-ONLY (unlike wazero's --mount): `HOST[:GUEST]` (repeatable); writes fail with EROFS")
+	fs.Var(&rwDirs, "dir-rw", "preopen a host directory read-write: `HOST[:GUEST]` (repeatable)")
+	fs.Var(&env, "env", "set an environment variable for the guest: `K=V` (repeatable)")
+	var lim limitFlags
+	lim.register(fs, 10*time.Minute, "program")
 	engine := fs.String("engine", "microvm", "microvm, or wazero (in-process: no hardware isolation)")
 	tier := fs.String("tier", "compiled", "compiled (machine code), or interp (the interpreter); micro-VM engine only")
-	if err := fs.Parse(args); err != nil {
-		return usagef("run: %v", err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
+	timeout := &lim.timeout
 	if fs.NArg() < 1 {
 		return usagef("run: need PROG.wasm")
 	}
@@ -54,6 +53,10 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		Stdin:  stdin,
 		Stdout: stdout,
 		Stderr: stderr,
+		RefusedWrite: func(preopen, op, path string) {
+			fmt.Fprintf(stderr, "hlwasm: refused %s of %q: the preopen %s is read-only (--dir); --dir-rw makes it writable\n",
+				op, path, preopen)
+		},
 	}
 	for _, kv := range env {
 		if !strings.Contains(kv, "=") {
@@ -84,25 +87,13 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		}
 	}
 	cfg := host.Config{WASI: wc}
+	lim.apply(&cfg)
 	var err error
 	if cfg.Engine, err = host.ParseEngine(*engine); err != nil {
 		return usagef("run: --engine: %v", err)
 	}
 	if cfg.Tier, err = host.ParseTier(*tier); err != nil {
 		return usagef("run: --tier: %v", err)
-	}
-	if *maxMem != "" {
-		if cfg.MaxMemoryPages, err = parsePages(*maxMem); err != nil {
-			return usagef("run: --max-memory: %v", err)
-		}
-	}
-	if *maxSandbox != "" {
-		if cfg.MaxSandboxMemory, err = parseSize(*maxSandbox); err != nil {
-			return usagef("run: --max-sandbox-memory: %v", err)
-		}
-	}
-	if *timeout == 0 { // said explicitly: no limit at all, not the library's default
-		cfg.CallTimeout, cfg.LoadTimeout = host.NoTimeout, host.NoTimeout
 	}
 	wasm, err := os.ReadFile(path)
 	if err != nil {

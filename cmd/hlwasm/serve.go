@@ -29,14 +29,18 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	key := fs.String("tls-key", "", "TLS private key")
 	engine := fs.String("engine", "microvm", "microvm, or wazero (in-process: no hardware isolation, no snapshots)")
 	snapKey := fs.String("snapshot-key-file", "", "file whose bytes authenticate snapshot files (HMAC)")
-	maxModule := fs.String("max-module-size", "", "largest module accepted, e.g. 16MiB (default the library's)")
-	drain := fs.Duration("shutdown-timeout", 30*time.Second, "how long SIGTERM waits for in-flight calls")
-	bodyTimeout := fs.Duration("body-timeout", 60*time.Second, "how long a request's body may take to arrive (then 408)")
+	var maxModule, engineHeap sizeFlag
+	fs.Var(&maxModule, "max-module-size", "largest module accepted, e.g. 64MiB (default and most 256MiB; uploads are also bounded by the tenant's max_request_bytes)")
+	fs.Var(&engineHeap, "engine-heap", "the engine's heap for a module's code and data, e.g. 2GiB (default: sized from the module)")
+	drain := new(time.Duration)
+	durationVar(fs, drain, "shutdown-timeout", 30*time.Second, "how long SIGTERM waits for in-flight calls, a duration `D` such as 30s")
+	bodyTimeout := new(time.Duration)
+	durationVar(fs, bodyTimeout, "body-timeout", 60*time.Second, "how long a request's body may take to arrive (then 408), a duration `D` such as 30s")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	traceExp := fs.String("trace", "none", "span exporter: none, stdout (JSON lines on stdout) or otlp (OTLP/HTTP)")
 	otlpEndpoint := fs.String("otlp-endpoint", "", "OTLP/HTTP collector URL, e.g. http://collector:4318 (default: $OTEL_EXPORTER_OTLP_ENDPOINT)")
-	if err := fs.Parse(args); err != nil {
-		return usagef("serve: %v", err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("serve: unexpected argument %q", fs.Arg(0))
@@ -67,11 +71,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 			return usagef("serve: --snapshot-key-file: %v", err)
 		}
 	}
-	if *maxModule != "" {
-		if cfg.MaxModuleBytes, err = parseSize(*maxModule); err != nil {
-			return usagef("serve: --max-module-size: %v", err)
-		}
-	}
+	cfg.MaxModuleBytes, cfg.EngineHeapBytes = maxModule.n, engineHeap.n
 	tp, err := serve.NewTracerProvider(ctx, serve.Tracing{Exporter: *traceExp, Endpoint: *otlpEndpoint})
 	if err != nil {
 		return usagef("serve: --trace: %v", err)

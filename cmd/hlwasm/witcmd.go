@@ -82,6 +82,9 @@ func callWIT(ctx context.Context, cfg host.Config, witPath, world, path string, 
 // cmdWIT is `hlwasm wit bindgen`.
 func cmdWIT(ctx context.Context, args []string, stdout io.Writer) error {
 	_ = ctx
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		args = []string{"bindgen", "--help"}
+	}
 	if len(args) == 0 || args[0] != "bindgen" {
 		return usagef("wit: the only subcommand is bindgen")
 	}
@@ -90,8 +93,8 @@ func cmdWIT(ctx context.Context, args []string, stdout io.Writer) error {
 	world := fs.String("world", "", "world to generate bindings for (default: the only one)")
 	pkg := fs.String("package", "bindings", "Go package name of the generated file")
 	out := fs.String("o", "", "write to this file instead of stdout")
-	if err := fs.Parse(args[1:]); err != nil {
-		return usagef("wit bindgen: %v", err)
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
 	}
 	if fs.NArg() != 1 {
 		return usagef("wit bindgen: need WORLD.wit")

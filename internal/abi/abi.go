@@ -52,7 +52,10 @@ const (
 	UStackBase   = 0x201000 // user stack for the engine (CPL3)
 	UStackTop    = 0x400000
 	XferAddr     = 0x400000 // bulk transfer window (module bytes, names); then the heap
-	SmallMapEnd  = 0x400000 // end of the 4 KiB-mapped region
+	// MaxModuleBytes is the largest module binary the engine decodes (256 MiB; larger is
+	// StatusLimit "module too large"): the host's MaxModuleBytes cannot go beyond it.
+	MaxModuleBytes = 0x10000000
+	SmallMapEnd    = 0x400000 // end of the 4 KiB-mapped region
 )
 
 // Guest image header: the first bytes of the image at ImageBase.
@@ -143,6 +146,8 @@ const (
 	MbMsg          = 0x800 // char[MsgMax]
 	MbStatCalls    = 0xc00 // u64, guest: requests served
 	MbStatParks    = 0xc08 // u64, guest: times parked
+	MbStatHeapUsed = 0xc10 // u64, guest: engine heap bytes handed out so far (bump high-water mark)
+	MbStatCodeUsed = 0xc18 // u64, guest: code region bytes handed out so far
 	MaxValues      = 64
 	MsgMax         = 1024
 )
@@ -172,6 +177,12 @@ const (
 	// OpMemory reports instance ReqInst's memory 0: RepResults[0] its guest address, [1] its
 	// size in bytes (0, 0 if none). The host checks the window lies in the guest heap.
 	OpMemory = 7
+	// OpMemoryGrow grows a memory by ReqIndex pages (memory.grow's semantics): instance
+	// ReqInst's memory 0, or with ReqInst = MemoryAtBase the memory whose base is ReqParams[0]
+	// (a host function's view of its caller's memory). RepResults[0] is the previous size in
+	// pages, or 0xffffffff if it cannot grow; [1], [2] the memory's base and size in bytes now.
+	OpMemoryGrow = 8
+	MemoryAtBase = 0xffffffff
 )
 
 // Reply status codes (MbRepStatus).

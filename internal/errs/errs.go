@@ -13,14 +13,25 @@ import (
 
 // Sentinels.
 var (
-	ErrTrap     = errors.New("wasm trap")
-	ErrDeadline = errors.New("deadline exceeded")
-	ErrCanceled = errors.New("call canceled")
-	ErrClosed   = errors.New("closed")
+	ErrTrap = errors.New("wasm trap")
+	// ErrDeadline and ErrCanceled also match context.DeadlineExceeded and context.Canceled
+	// (errors.Is), so code written for context errors sees them.
+	ErrDeadline error = &ctxSentinel{"deadline exceeded", context.DeadlineExceeded}
+	ErrCanceled error = &ctxSentinel{"call canceled", context.Canceled}
+	ErrClosed         = errors.New("closed")
 	// ErrUnsupportedFeature: a module uses a proposal hlwasm does not implement; the error
 	// names it (the host's reader, internal/wasmbin, and the guest engine report it alike).
 	ErrUnsupportedFeature = errors.New("unsupported feature")
 )
+
+// ctxSentinel is a sentinel that also matches a context error.
+type ctxSentinel struct {
+	msg string
+	ctx error
+}
+
+func (e *ctxSentinel) Error() string        { return e.msg }
+func (e *ctxSentinel) Is(target error) bool { return target == e.ctx }
 
 // FromContext is ErrDeadline or ErrCanceled, by why ctx ended; the cause counts (a nested
 // call's context ends with the cause of the call it is nested in).

@@ -14,12 +14,13 @@ import (
 
 // Sentinel errors, for errors.Is.
 var (
-	ErrTrap        = errs.ErrTrap
-	ErrMalformed   = errors.New("malformed module")
-	ErrInvalid     = errors.New("invalid module")
-	ErrUnlinkable  = errors.New("unlinkable module")
-	ErrLimit       = errors.New("engine limit exceeded")
-	ErrNoMemory    = errors.New("guest memory exhausted")
+	ErrTrap       = errs.ErrTrap
+	ErrMalformed  = errors.New("malformed module")
+	ErrInvalid    = errors.New("invalid module")
+	ErrUnlinkable = errors.New("unlinkable module")
+	ErrLimit      = errors.New("limit exceeded")
+	// ErrNoMemory: the engine heap is exhausted; it wraps ErrLimit.
+	ErrNoMemory    = &limitError{"guest memory exhausted"}
 	ErrBadRequest  = errors.New("bad request")
 	ErrUnsupported = errs.ErrUnsupportedFeature
 	ErrDeadline    = errs.ErrDeadline
@@ -29,11 +30,20 @@ var (
 	ErrUnusable    = errors.New("machine unusable after an earlier failure")
 )
 
+// limitError is a sentinel that is also an ErrLimit.
+type limitError struct{ msg string }
+
+func (e *limitError) Error() string { return e.msg }
+func (e *limitError) Unwrap() error { return ErrLimit }
+
 // GuestError is an error reported by the engine inside the guest.
 type GuestError struct {
 	Status uint32 // abi.Status*
 	Trap   uint32 // abi.Trap* when Status == abi.StatusTrap
 	Msg    string // the engine's message (copied out of guest memory, length-checked)
+	// HeapBytes is the machine's engine heap (Config.HeapBytes) when Status is
+	// StatusNoMemory.
+	HeapBytes uint64
 }
 
 func (e *GuestError) Error() string {
@@ -42,6 +52,9 @@ func (e *GuestError) Error() string {
 			return "trap: " + e.Msg
 		}
 		return "trap: " + TrapMessage(e.Trap)
+	}
+	if e.Status == abi.StatusNoMemory && e.HeapBytes > 0 {
+		return fmt.Sprintf("%v: %s (engine heap of %d bytes)", e.sentinel(), e.Msg, e.HeapBytes)
 	}
 	return fmt.Sprintf("%v: %s", e.sentinel(), e.Msg)
 }

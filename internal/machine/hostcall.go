@@ -80,7 +80,8 @@ func (m *Machine) serveHostCall(ctx context.Context) {
 		m.hostErr = fmt.Errorf("%w: guest called %s with %d params/%d results", ErrGuestFault, name, np, nr)
 		return
 	}
-	mem, err := m.memoryWindow(m.get64(abi.MbHostMemBase), m.get64(abi.MbHostMemSize))
+	memBase := m.get64(abi.MbHostMemBase) // nested host calls rewrite the host-call area
+	mem, err := m.memoryWindow(memBase, m.get64(abi.MbHostMemSize))
 	if err != nil {
 		m.hostErr = err
 		return
@@ -91,7 +92,18 @@ func (m *Machine) serveHostCall(ctx context.Context) {
 	}
 	defer m.views.invalidate() // the function's memory view ends with the host call
 	hc := &hostCallState{}
-	cctx := api.WithCaller(ctx, vmCaller{m: m, mem: mem, hc: hc, callCtx: ctx})
+	caller := vmCaller{m: m, mem: mem, hc: hc, callCtx: ctx}
+	if gv, ok := mem.(*guestView); ok {
+		// Grow is a nested request for the memory at the view's base (the caller's memory 0).
+		gv.grow = func(delta uint32) (api.ByteMemory, uint32, bool) {
+			r, err := caller.nested(ctx, abi.OpMemoryGrow, abi.MemoryAtBase, delta, []uint64{memBase}, 3)
+			if err != nil {
+				return nil, 0, false
+			}
+			return m.grown(r, memBase)
+		}
+	}
+	cctx := api.WithCaller(ctx, caller)
 	var gaveUp error // why the call ends without the function's answer
 	reuse := false   // the function went to the machine's worker
 	if ctx.Done() == nil || d.HonorsContext {
@@ -217,7 +229,58 @@ func (m *Machine) Memory(ctx context.Context, inst uint32) (api.Memory, error) {
 	if err != nil {
 		return nil, err
 	}
-	return m.memoryWindow(r[0], r[1])
+	mem, err := m.memoryWindow(r[0], r[1])
+	if gv, ok := mem.(*guestView); ok {
+		base := r[0]
+		gv.regen = true
+		gv.grow = func(delta uint32) (api.ByteMemory, uint32, bool) { return m.growMemory(inst, base, delta, gv) }
+	}
+	return mem, err
+}
+
+// growMemory grows instance inst's memory 0 (at base) for view v of Memory, which must still be
+// valid: a request of its own, like memory.grow, between calls.
+func (m *Machine) growMemory(inst uint32, base uint64, delta uint32, v *guestView) (api.ByteMemory, uint32, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v.g.mu.RLock()
+	stale := v.gen != v.g.gen || v.g.closed
+	v.g.mu.RUnlock()
+	if stale || m.usable() != nil {
+		return nil, 0, false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), parkTimeout)
+	defer cancel()
+	m.request(abi.OpMemoryGrow, inst, delta, nil, 0)
+	if err := m.roundTrip(ctx); err != nil {
+		return nil, 0, false
+	}
+	if err := m.replyError(); err != nil {
+		return nil, 0, false
+	}
+	r, err := m.results(3)
+	if err != nil {
+		return nil, 0, false
+	}
+	return m.grown(r, base)
+}
+
+// grown checks an OpMemoryGrow reply for the memory at base (memories grow in place) and
+// returns its window now, the previous size in pages and whether it grew.
+func (m *Machine) grown(r []uint64, base uint64) (api.ByteMemory, uint32, bool) {
+	prev, nb, size := r[0], r[1], r[2]
+	heap := abi.XferAddr + m.cfg.XferBytes
+	if nb != base || base < heap || size > 1<<32 || size > uint64(len(m.mem)) || base > uint64(len(m.mem))-size ||
+		prev > 1<<16 && prev != 0xffffffff {
+		m.fail(fmt.Errorf("%w: guest reported a grown memory [%#x, +%#x) (was at %#x), previous size %d",
+			ErrGuestFault, nb, size, base, prev))
+		return nil, 0, false
+	}
+	b := api.ByteMemory(m.mem[base : base+size : base+size])
+	if prev == 0xffffffff {
+		return b, uint32(size / wasmPage), false
+	}
+	return b, uint32(prev), true
 }
 
 // memoryWindow checks a guest-reported memory window and returns a view of it.

@@ -60,8 +60,8 @@ func TestLayoutCodeRegionWX(t *testing.T) {
 	}
 	const xfer = 16 << 20
 	heap := uint64(abi.XferAddr + xfer)
-	mem := make([]byte, heap+codeBytes+4*hugePage)
-	writeLayout(mem, im, heap, heap, codeBytes)
+	mem := make([]byte, heap+defaultCode+4*hugePage)
+	writeLayout(mem, im, heap, heap, defaultCode)
 	// the guest touches the code region's first 2 MiB: the host maps it as heap
 	mapRegion(mem, heap)
 

@@ -26,9 +26,13 @@ type Config struct {
 	KVM          *vmm.KVM // shared /dev/kvm handle; required
 	MaxPages     uint32   // cap on each linear memory, in 64 KiB pages (default 16384 = 1 GiB)
 	MaxCallDepth uint32   // Wasm call depth (default 10000)
-	XferBytes    uint64   // transfer window for modules and names (default 16 MiB)
+	XferBytes    uint64   // transfer window for modules and names (default 16 MiB; XferFor sizes it)
 	HeapBytes    uint64   // engine heap besides linear memories (default 64 MiB)
-	MemoryBytes  uint64   // total guest memory; default fits one memory of MaxPages
+	// CodeBytes is the compile tier's code region at the start of the heap, a multiple of
+	// 2 MiB up to abi.CodeMax (default 64 MiB). Like the rest of the heap it costs address
+	// space only until compiled code fills it.
+	CodeBytes   uint64
+	MemoryBytes uint64 // total guest memory; default fits the heap and one memory of MaxPages
 	// Tier is the engine's execution tier (abi.TierCompiled, the default, or abi.TierInterp).
 	// A machine started from a snapshot file keeps the snapshot's engine, tier included.
 	Tier      uint32
@@ -65,16 +69,17 @@ const (
 	defaultMaxDepth = 10000
 	defaultXfer     = 16 << 20
 	defaultHeap     = 64 << 20
-	// codeBytes is the code region of the compile tier: the first part of the heap (only the
-	// pages compiled code fills are ever touched or charged). Fixed, so the layout of a
-	// snapshot file follows from its transfer window as before.
-	codeBytes           = 64 << 20
+	// defaultCode is the code region of the compile tier: the first part of the heap (only the
+	// pages compiled code fills are ever touched or charged).
+	defaultCode         = 64 << 20
 	defaultHostSpin     = 250 * time.Microsecond
 	defaultHostCallSpin = 50 * time.Microsecond
 	defaultRetain       = 16 << 20
-	maxGuestMemory      = (abi.PDMoreMax + 1) << 30
-	wasmPage            = 65536
-	ctxCheckInterval    = 256
+	// MaxGuestMemory is the most guest memory the layout can map (abi.PDMoreMax).
+	MaxGuestMemory   = (abi.PDMoreMax + 1) << 30
+	maxGuestMemory   = MaxGuestMemory
+	wasmPage         = 65536
+	ctxCheckInterval = 256
 )
 
 func (c *Config) fill() error {
@@ -97,19 +102,31 @@ func (c *Config) fill() error {
 	if c.HeapBytes == 0 {
 		c.HeapBytes = defaultHeap
 	}
+	c.HeapBytes = roundUp(c.HeapBytes, hugePage)
+	if c.CodeBytes == 0 {
+		c.CodeBytes = defaultCode
+	}
+	c.CodeBytes = roundUp(c.CodeBytes, hugePage)
+	if c.CodeBytes > abi.CodeMax {
+		return fmt.Errorf("%w: code region of %d bytes exceeds the layout's %d", ErrLimit, c.CodeBytes, uint64(abi.CodeMax))
+	}
+	if c.XferBytes > maxGuestMemory || c.HeapBytes > maxGuestMemory {
+		return fmt.Errorf("%w: transfer window %d and heap %d bytes: the guest has at most %d",
+			ErrLimit, c.XferBytes, c.HeapBytes, uint64(maxGuestMemory))
+	}
 	if c.MemoryBytes == 0 {
-		c.MemoryBytes = abi.XferAddr + c.XferBytes + codeBytes + c.HeapBytes + uint64(c.MaxPages)*wasmPage
+		c.MemoryBytes = LayoutBytes(c.XferBytes, c.CodeBytes, c.HeapBytes, c.MaxPages)
 	}
 	c.MemoryBytes = roundUp(c.MemoryBytes, hugePage)
 	if c.Tier != abi.TierCompiled && c.Tier != abi.TierInterp {
 		return fmt.Errorf("machine: unknown tier %d", c.Tier)
 	}
-	if c.MemoryBytes < abi.XferAddr+c.XferBytes+codeBytes+hugePage || c.MemoryBytes > maxGuestMemory {
-		return fmt.Errorf("machine: guest memory %d bytes out of range (transfer window %d, max %d)",
-			c.MemoryBytes, c.XferBytes, uint64(maxGuestMemory))
+	if c.MemoryBytes < abi.XferAddr+c.XferBytes+c.CodeBytes+hugePage || c.MemoryBytes > maxGuestMemory {
+		return fmt.Errorf("%w: guest memory of %d bytes out of range (transfer window %d, code region %d, at most %d in all)",
+			ErrLimit, c.MemoryBytes, c.XferBytes, c.CodeBytes, uint64(maxGuestMemory))
 	}
 	if c.MemoryBudget > 0 && c.MemoryBudget < abi.XferAddr+c.XferBytes+hugePage {
-		return fmt.Errorf("%w: memory budget %d bytes is below the %d the layout needs (transfer window %d)",
+		return fmt.Errorf("%w: memory budget %d bytes is below the %d the layout needs (transfer window %d; host.Config.MaxSandboxMemory, hlwasm --max-sandbox-memory)",
 			ErrLimit, c.MemoryBudget, abi.XferAddr+c.XferBytes+hugePage, c.XferBytes)
 	}
 	if c.RetainBytes == 0 {
@@ -128,6 +145,26 @@ func (c *Config) fill() error {
 }
 
 func roundUp(v, to uint64) uint64 { return (v + to - 1) / to * to }
+
+// LayoutBytes is the guest memory a machine with these sizes has by default: the fixed layout,
+// the transfer window, the code region, the engine heap and one linear memory of maxPages.
+func LayoutBytes(xfer, code, heap uint64, maxPages uint32) uint64 {
+	return abi.XferAddr + roundUp(xfer, hugePage) + roundUp(code, hugePage) + roundUp(heap, hugePage) +
+		uint64(maxPages)*wasmPage
+}
+
+// XferFor is the transfer window a module of moduleBytes needs with the host function table
+// of defs (which travels with the first Load): both, rounded up to 2 MiB.
+func XferFor(moduleBytes uint64, defs []api.HostFunction) uint64 {
+	n := moduleBytes
+	for _, d := range defs {
+		n += uint64(4 + 2 + len(d.ModuleName) + 2 + len(d.Name) + 1 + len(d.ParamTypes) + 1 + len(d.ResultTypes))
+	}
+	return max(roundUp(n, hugePage), hugePage)
+}
+
+// Config is the machine's configuration, defaults filled in.
+func (m *Machine) Config() Config { return m.cfg }
 
 // Machine is one booted micro-VM running the guest image. Its methods serialize: one request
 // is in flight at a time. After a fault, deadline or protocol violation the machine is unusable
@@ -222,16 +259,16 @@ func New(ctx context.Context, cfg Config) (*Machine, error) {
 	}
 	m.mb = m.mem[abi.MailboxAddr : abi.MailboxAddr+abi.MailboxSize]
 	m.xfer = m.mem[abi.XferAddr : abi.XferAddr+cfg.XferBytes]
-	writeLayout(m.mem, im, heap, heap, codeBytes)
+	writeLayout(m.mem, im, heap, heap, cfg.CodeBytes)
 	m.heapStart = heap
 	m.put32(abi.MbMagic, abi.Magic)
 	m.put32(abi.MbVersion, abi.Version)
 	m.put64(abi.MbSpinCycles, cyclesFor(cfg.GuestSpin))
 	m.put64(abi.MbCodeAddr, heap)
-	m.put64(abi.MbCodeSize, codeBytes)
+	m.put64(abi.MbCodeSize, cfg.CodeBytes)
 	m.put32(abi.MbTier, cfg.Tier)
-	m.put64(abi.MbHeapAddr, heap+codeBytes)
-	m.put64(abi.MbHeapSize, cfg.MemoryBytes-heap-codeBytes)
+	m.put64(abi.MbHeapAddr, heap+cfg.CodeBytes)
+	m.put64(abi.MbHeapSize, cfg.MemoryBytes-heap-cfg.CodeBytes)
 	m.put64(abi.MbXferAddr, abi.XferAddr)
 	m.put64(abi.MbXferSize, cfg.XferBytes)
 	m.put32(abi.MbMaxPages, cfg.MaxPages)
@@ -260,12 +297,15 @@ func (m *Machine) get64(off int) uint64    { return binary.LittleEndian.Uint64(m
 // tamperReply, set only by tests, rewrites the mailbox before the host reads a reply.
 var tamperReply func(mb []byte)
 
-// Stats are the guest's own counters (untrusted, for diagnostics and benchmarks).
-type Stats struct{ Calls, Parks uint64 }
+// Stats are the guest's own counters (untrusted, for diagnostics and benchmarks): requests
+// served, parks, and the engine heap's and the code region's bytes handed out so far (their
+// high-water marks, updated after each request).
+type Stats struct{ Calls, Parks, HeapUsed, CodeUsed uint64 }
 
 // Stats reads the guest's counters.
 func (m *Machine) Stats() Stats {
-	return Stats{Calls: m.get64(abi.MbStatCalls), Parks: m.get64(abi.MbStatParks)}
+	return Stats{Calls: m.get64(abi.MbStatCalls), Parks: m.get64(abi.MbStatParks),
+		HeapUsed: m.get64(abi.MbStatHeapUsed), CodeUsed: m.get64(abi.MbStatCodeUsed)}
 }
 
 // Load sends a module to the guest, which parses, validates, links and instantiates it.
@@ -423,7 +463,11 @@ func (m *Machine) replyError() error {
 	if st > abi.StatusUnsupported || (st == abi.StatusTrap && (trap == abi.TrapNone || trap >= abi.TrapCount)) {
 		return m.fail(fmt.Errorf("%w: malformed reply (status %d, trap %d)", ErrGuestFault, st, trap))
 	}
-	return &GuestError{Status: st, Trap: trap, Msg: msg}
+	ge := &GuestError{Status: st, Trap: trap, Msg: msg}
+	if st == abi.StatusNoMemory {
+		ge.HeapBytes = m.cfg.HeapBytes
+	}
+	return ge
 }
 
 func (m *Machine) results(want int) ([]uint64, error) {

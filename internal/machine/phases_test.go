@@ -60,7 +60,7 @@ func TestColdBreakdown(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		writeLayout(vm.Mem(), im, abi.XferAddr+cfg.XferBytes, abi.XferAddr+cfg.XferBytes, codeBytes)
+		writeLayout(vm.Mem(), im, abi.XferAddr+cfg.XferBytes, abi.XferAddr+cfg.XferBytes, cfg.CodeBytes)
 		add("(part of new machine: layout writing)", time.Since(t1))
 		t2 := time.Now()
 		if err := vm.VCPU().EnterUserMode(abi.PML4Addr, abi.GDTAddr, abi.IDTAddr, abi.TSSAddr, abi.TSSLimit,

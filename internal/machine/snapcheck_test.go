@@ -154,7 +154,10 @@ func TestSnapshotFileRefusesCrafted(t *testing.T) {
 	}{
 		{"memory not 2 MiB aligned", cfgOff, 1<<30 + 4096, 8}, {"memory beyond the maximum", cfgOff, 1 << 50, 8},
 		{"memory smaller than the window", cfgOff, abi.XferAddr, 8}, {"transfer window 0", cfgOff + 8, 0, 8},
-		{"max pages 0", cfgOff + 16, 0, 4}, {"max pages 65537", cfgOff + 16, 65537, 4}, {"call depth 0", cfgOff + 20, 0, 4},
+		{"code region 0", cfgOff + 16, 0, 8}, {"code region beyond the maximum", cfgOff + 16, 2 << 30, 8},
+		{"code region not 2 MiB aligned", cfgOff + 16, 64<<20 + 4096, 8}, {"heap 0", cfgOff + 24, 0, 8},
+		{"heap not 2 MiB aligned", cfgOff + 24, 64<<20 + 1, 8},
+		{"max pages 0", cfgOff + 32, 0, 4}, {"max pages 65537", cfgOff + 32, 65537, 4}, {"call depth 0", cfgOff + 36, 0, 4},
 	} {
 		b := bytes.Clone(good)
 		if tc.size == 8 {

@@ -27,7 +27,8 @@ import (
 //
 //	magic "HLWSNAP\x00" | u32 format version | u32 flags | u32 ABI version
 //	[32]byte sha256 of the guest image
-//	u64 memory bytes | u64 transfer bytes | u32 max pages | u32 max call depth
+//	u64 memory bytes | u64 transfer bytes | u64 code region bytes | u64 heap bytes
+//	u32 max pages | u32 max call depth
 //	u32 len + payload (opaque to this package: the host stores the module there)
 //	u32 len + vCPU state | u32 count + u64 mapped heap regions (sorted)
 //	u32 count + u32 page numbers (sorted)
@@ -41,10 +42,10 @@ import (
 // refused.
 const (
 	snapMagic   = "HLWSNAP\x00"
-	snapVersion = 2
+	snapVersion = 3 // 3: the code region and heap sizes (they follow the module)
 	snapKeyed   = 1 // flag: an HMAC-SHA256 precedes the checksum
 	// snapHeader is the fixed part up to and including the payload length.
-	snapHeader = len(snapMagic) + 4 + 4 + 4 + sha256.Size + 8 + 8 + 4 + 4 + 4
+	snapHeader = len(snapMagic) + 4 + 4 + 4 + sha256.Size + 8 + 8 + 8 + 8 + 4 + 4 + 4
 )
 
 // Sentinel errors for snapshot files.
@@ -84,6 +85,8 @@ func (m *Machine) writeSnapshot(w io.Writer, s *Snapshot, payload, key []byte) e
 	b.Write(img[:])
 	b.Write(le.AppendUint64(nil, m.cfg.MemoryBytes))
 	b.Write(le.AppendUint64(nil, m.cfg.XferBytes))
+	b.Write(le.AppendUint64(nil, m.cfg.CodeBytes))
+	b.Write(le.AppendUint64(nil, m.cfg.HeapBytes))
 	b.Write(le.AppendUint32(nil, m.cfg.MaxPages))
 	b.Write(le.AppendUint32(nil, m.cfg.MaxCallDepth))
 	b.Write(le.AppendUint32(nil, uint32(len(payload))))
@@ -120,6 +123,8 @@ type SnapshotFile struct {
 	Payload     []byte
 	memoryBytes uint64
 	xferBytes   uint64
+	codeBytes   uint64
+	heapBytes   uint64
 	maxPages    uint32
 	maxDepth    uint32
 	snap        *Snapshot
@@ -264,7 +269,8 @@ func parseSnapshotMeta(ra io.ReaderAt, end int64, image []byte, keyed bool) (*Sn
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSnapshotForeign, err)
 	}
-	sf := &SnapshotFile{memoryBytes: d.u64(), xferBytes: d.u64(), maxPages: d.u32(), maxDepth: d.u32()}
+	sf := &SnapshotFile{memoryBytes: d.u64(), xferBytes: d.u64(), codeBytes: d.u64(), heapBytes: d.u64(),
+		maxPages: d.u32(), maxDepth: d.u32()}
 	if err := sf.checkConfig(image); err != nil {
 		return nil, err
 	}
@@ -353,12 +359,13 @@ func checkParked(s *vmm.State, im *image) error {
 // must be ones fill leaves as they are.
 func (sf *SnapshotFile) checkConfig(image []byte) error {
 	in := Config{KVM: new(vmm.KVM), Image: image, MemoryBytes: sf.memoryBytes, XferBytes: sf.xferBytes,
-		MaxPages: sf.maxPages, MaxCallDepth: sf.maxDepth, HeapBytes: 1}
+		CodeBytes: sf.codeBytes, HeapBytes: sf.heapBytes, MaxPages: sf.maxPages, MaxCallDepth: sf.maxDepth}
 	c := in
 	if err := c.fill(); err != nil || c.MemoryBytes != in.MemoryBytes || c.XferBytes != in.XferBytes ||
+		c.CodeBytes != in.CodeBytes || c.HeapBytes != in.HeapBytes ||
 		c.MaxPages != in.MaxPages || c.MaxCallDepth != in.MaxCallDepth {
-		return fmt.Errorf("%w: machine configuration (memory %d, transfer %d, max pages %d, call depth %d) out of range",
-			ErrSnapshotCorrupt, sf.memoryBytes, sf.xferBytes, sf.maxPages, sf.maxDepth)
+		return fmt.Errorf("%w: machine configuration (memory %d, transfer %d, code %d, heap %d, max pages %d, call depth %d) out of range",
+			ErrSnapshotCorrupt, sf.memoryBytes, sf.xferBytes, sf.codeBytes, sf.heapBytes, sf.maxPages, sf.maxDepth)
 	}
 	return nil
 }
@@ -441,6 +448,7 @@ func (sf *SnapshotFile) release() error {
 // settings are the caller's).
 func (sf *SnapshotFile) Config(base Config) Config {
 	base.MemoryBytes, base.XferBytes = sf.memoryBytes, sf.xferBytes
+	base.CodeBytes, base.HeapBytes = sf.codeBytes, sf.heapBytes
 	base.MaxPages, base.MaxCallDepth = sf.maxPages, sf.maxDepth
 	return base
 }

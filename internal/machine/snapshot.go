@@ -335,7 +335,7 @@ func (m *Machine) mappedBytes(n int) uint64 { return m.heapStart + uint64(n)*hug
 // charge checks that one more heap region fits the memory budget.
 func (m *Machine) charge() error {
 	if b := m.cfg.MemoryBudget; b > 0 && m.mappedBytes(len(m.mapped)+1) > b {
-		return fmt.Errorf("%w: sandbox memory budget of %d bytes reached (%d mapped; MaxSandboxMemory raises it)",
+		return fmt.Errorf("%w: sandbox memory budget of %d bytes reached (%d mapped; host.Config.MaxSandboxMemory, hlwasm --max-sandbox-memory, raises it)",
 			ErrLimit, b, m.mappedBytes(len(m.mapped)))
 	}
 	return nil

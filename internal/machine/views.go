@@ -41,6 +41,12 @@ type guestView struct {
 	g   *viewGuard
 	gen uint64
 	b   api.ByteMemory
+	// grow, when set, asks the guest to grow the memory and returns the window it covers
+	// now (checked), the previous size in pages and whether it grew.
+	grow func(delta uint32) (api.ByteMemory, uint32, bool)
+	// regen: the grow request invalidates every view (a top-level request); this one is
+	// made valid again with the grown window.
+	regen bool
 }
 
 // enter takes the guard for one access; false when the view is stale.
@@ -149,4 +155,65 @@ func (v *guestView) WriteUint64Le(offset uint32, x uint64) bool {
 	}
 	defer v.leave()
 	return v.b.WriteUint64Le(offset, x)
+}
+
+func (v *guestView) ReadFloat32Le(offset uint32) (float32, bool) {
+	if !v.enter() {
+		return 0, false
+	}
+	defer v.leave()
+	return v.b.ReadFloat32Le(offset)
+}
+
+func (v *guestView) ReadFloat64Le(offset uint32) (float64, bool) {
+	if !v.enter() {
+		return 0, false
+	}
+	defer v.leave()
+	return v.b.ReadFloat64Le(offset)
+}
+
+func (v *guestView) WriteFloat32Le(offset uint32, x float32) bool {
+	if !v.enter() {
+		return false
+	}
+	defer v.leave()
+	return v.b.WriteFloat32Le(offset, x)
+}
+
+func (v *guestView) WriteFloat64Le(offset uint32, x float64) bool {
+	if !v.enter() {
+		return false
+	}
+	defer v.leave()
+	return v.b.WriteFloat64Le(offset, x)
+}
+
+func (v *guestView) WriteString(offset uint32, x string) bool {
+	if !v.enter() {
+		return false
+	}
+	defer v.leave()
+	return v.b.WriteString(offset, x)
+}
+
+// Grow grows the memory through the guest (memory.grow's semantics) and widens the view.
+func (v *guestView) Grow(delta uint32) (uint32, bool) {
+	if v.grow == nil || !v.enter() {
+		return 0, false
+	}
+	v.leave()
+	b, prev, ok := v.grow(delta)
+	if b == nil {
+		return 0, false
+	}
+	v.g.mu.Lock()
+	defer v.g.mu.Unlock()
+	if v.regen && !v.g.closed {
+		v.gen = v.g.gen
+	}
+	if v.gen == v.g.gen && !v.g.closed {
+		v.b = b
+	}
+	return prev, ok
 }

@@ -12,6 +12,9 @@ type Module struct {
 	Exports  []Export
 	Start    uint32 // the start function's index, if HasStart
 	HasStart bool
+	// CodeBytes and DataBytes are the sizes of the code and data sections (what the engine's
+	// memory use grows with: host.Config's default engine heap is sized from them).
+	CodeBytes, DataBytes uint64
 
 	importedFuncs   []uint32 // type indices of imported functions, in order
 	importedGlobals []GlobalType

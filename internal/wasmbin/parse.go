@@ -66,6 +66,12 @@ func Parse(b []byte) (*Module, error) {
 			}
 			last = sectionOrder[id]
 		}
+		switch id {
+		case secCode:
+			p.m.CodeBytes = uint64(size)
+		case secData:
+			p.m.DataBytes = uint64(size)
+		}
 		sr := &reader{b: body, off: start}
 		if err := p.section(id, sr); err != nil {
 			return nil, fmt.Errorf("section %d: %w", id, err)

@@ -99,9 +99,10 @@ type microVMStore struct {
 	mods map[Instance]*wasmbin.Module
 }
 
-// backendErr marks the engine's unsupported features and documented limits as skips.
+// backendErr marks the engine's unsupported features and documented limits as skips (running
+// out of the engine heap, also an ErrLimit, stays a failure: no spec module needs that much).
 func backendErr(err error) error {
-	if errors.Is(err, machine.ErrUnsupported) || errors.Is(err, machine.ErrLimit) {
+	if errors.Is(err, machine.ErrUnsupported) || errors.Is(err, machine.ErrLimit) && !errors.Is(err, machine.ErrNoMemory) {
 		return fmt.Errorf("%w: %w", ErrBackendUnsupported, err)
 	}
 	return err

@@ -101,6 +101,13 @@ uint32_t eng_bind_host(eng_store *s, uint32_t inst, const uint32_t *ids, uint32_
 // the embedder can give the host a bounded view of it.
 uint32_t eng_memory_view(eng_store *s, uint32_t inst, uint8_t **base, uint64_t *size, eng_error *err);
 
+// Grows a memory by delta pages as memory.grow does: instance inst's memory 0 or, with inst
+// UINT32_MAX, the memory of any instance whose base is at (a host function's view of its
+// caller's memory). *prev is the old size in pages, or UINT32_MAX if it cannot grow;
+// *base, *size the memory as it is now.
+uint32_t eng_memory_grow(eng_store *s, uint32_t inst, const uint8_t *at, uint32_t delta, uint32_t *prev,
+                         uint8_t **base, uint64_t *size, eng_error *err);
+
 // Provided by the embedder (a weak default that always fails exists for hosted builds): runs
 // host function id. slots holds nparams parameters on entry and receives nresults results.
 // mem/mem_size: the calling instance's memory 0 (NULL, 0 if it has none). Non-zero aborts the

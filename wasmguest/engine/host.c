@@ -19,6 +19,31 @@ uint32_t eng_bind_host(eng_store *s, uint32_t inst, const uint32_t *ids, uint32_
   return HL_STATUS_OK;
 }
 
+uint32_t eng_memory_grow(eng_store *s, uint32_t inst, const uint8_t *at, uint32_t delta, uint32_t *prev,
+                         uint8_t **base, uint64_t *size, eng_error *err) {
+  if (err) { err->status = 0; err->trap = 0; err->msg[0] = 0; }
+  eng_mem *m = NULL;
+  if (inst == UINT32_MAX) {
+    for (uint32_t i = 0; i < s->ninsts && !m; i++) {
+      eng_inst *in = s->insts[i];
+      if (in && in->code_ok && in->mem && in->mem->base == at) m = in->mem;
+    }
+  } else if (inst < s->ninsts && s->insts[inst] && s->insts[inst]->code_ok) {
+    m = s->insts[inst]->mem;
+  } else {
+    eng_set_error(err, HL_STATUS_BAD_REQUEST, "no such instance");
+    return HL_STATUS_BAD_REQUEST;
+  }
+  if (!m) {
+    eng_set_error(err, HL_STATUS_BAD_REQUEST, "no such memory");
+    return HL_STATUS_BAD_REQUEST;
+  }
+  *prev = eng_mem_grow(m, delta);
+  *base = m->base;
+  *size = m->size;
+  return HL_STATUS_OK;
+}
+
 // Hosted builds (tests, fuzzing) have no host: every host call fails.
 __attribute__((weak)) uint32_t plat_host_call(uint32_t id, uint64_t *slots, uint32_t nparams,
                                               uint32_t nresults, uint8_t *mem, uint64_t mem_size) {

@@ -18,7 +18,7 @@ void *memset(void *d, int c, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 
 // ---- limits (documented in LIMITS.md) ----
-#define ENG_MAX_MODULE_BYTES (256u << 20)  // module binary size
+#define ENG_MAX_MODULE_BYTES HL_MAX_MODULE_BYTES // module binary size (256 MiB, internal/abi)
 #define ENG_MAX_TYPES 100000u              // type section entries
 #define ENG_MAX_FUNC_PARAMS 1000u          // params (and results) of one function type
 #define ENG_MAX_FUNCS 1000000u             // functions (imported + defined)

@@ -39,6 +39,7 @@
 #define HL_U_STACK_BASE HL_U(0x201000)
 #define HL_U_STACK_TOP HL_U(0x400000)
 #define HL_XFER_ADDR HL_U(0x400000)
+#define HL_MAX_MODULE_BYTES HL_U(0x10000000)
 #define HL_SMALL_MAP_END HL_U(0x400000)
 
 #define HL_IMAGE_MAGIC HL_U(0x474d4c48)
@@ -107,6 +108,8 @@
 #define HL_MB_MSG HL_U(0x800)
 #define HL_MB_STAT_CALLS HL_U(0xc00)
 #define HL_MB_STAT_PARKS HL_U(0xc08)
+#define HL_MB_STAT_HEAP_USED HL_U(0xc10)
+#define HL_MB_STAT_CODE_USED HL_U(0xc18)
 #define HL_MAX_VALUES HL_U(0x40)
 #define HL_MSG_MAX HL_U(0x400)
 
@@ -120,6 +123,8 @@
 #define HL_OP_GLOBAL_GET HL_U(0x4)
 #define HL_OP_FAULT HL_U(0x6)
 #define HL_OP_MEMORY HL_U(0x7)
+#define HL_OP_MEMORY_GROW HL_U(0x8)
+#define HL_MEMORY_AT_BASE HL_U(0xffffffff)
 
 #define HL_STATUS_OK HL_U(0x0)
 #define HL_STATUS_MALFORMED HL_U(0x1)
@@ -323,7 +328,11 @@ _Static_assert((HL_MB_MSG + (1 * HL_MSG_MAX)) <= HL_MB_STAT_CALLS, "MbMsg ends b
 _Static_assert((HL_MB_STAT_CALLS % 8) == 0, "MbStatCalls is aligned to its element size");
 _Static_assert((HL_MB_STAT_CALLS + 8) <= HL_MB_STAT_PARKS, "MbStatCalls ends before MbStatParks");
 _Static_assert((HL_MB_STAT_PARKS % 8) == 0, "MbStatParks is aligned to its element size");
-_Static_assert((HL_MB_STAT_PARKS + 8) <= HL_MAILBOX_SIZE, "MbStatParks ends within the mailbox page");
+_Static_assert((HL_MB_STAT_PARKS + 8) <= HL_MB_STAT_HEAP_USED, "MbStatParks ends before MbStatHeapUsed");
+_Static_assert((HL_MB_STAT_HEAP_USED % 8) == 0, "MbStatHeapUsed is aligned to its element size");
+_Static_assert((HL_MB_STAT_HEAP_USED + 8) <= HL_MB_STAT_CODE_USED, "MbStatHeapUsed ends before MbStatCodeUsed");
+_Static_assert((HL_MB_STAT_CODE_USED % 8) == 0, "MbStatCodeUsed is aligned to its element size");
+_Static_assert((HL_MB_STAT_CODE_USED + 8) <= HL_MAILBOX_SIZE, "MbStatCodeUsed ends within the mailbox page");
 #endif
 
 #endif

@@ -13,12 +13,13 @@ typedef struct free_block {
   size_t size;
 } free_block;
 
+static uintptr_t heap_base;          // start of the heap: heap_lo - heap_base is its high-water mark
 static uintptr_t heap_lo, heap_hi;    // [heap_lo, heap_hi) is still unallocated
 static free_block *small_free[NCLASS]; // by class
 static free_block *large_free;         // exact-size reuse of page-multiple blocks
 
 void heap_init(uint64_t base, uint64_t size) {
-  heap_lo = (uintptr_t)base;
+  heap_base = heap_lo = (uintptr_t)base;
   heap_hi = (uintptr_t)(base + size);
 }
 
@@ -112,6 +113,11 @@ void *plat_code_alloc(size_t size, uintptr_t *exec) {
   code_lo += size;
   *exec = (uintptr_t)HL_CODE_EXEC_ADDR + (p - code_base);
   return (void *)p;
+}
+
+void heap_usage(uint64_t *data, uint64_t *code) {
+  *data = heap_lo - heap_base;
+  *code = code_lo - code_base;
 }
 
 // A store lives as long as its VM: code memory is never handed back.

@@ -266,6 +266,20 @@ static void serve(void) {
     }
     break;
   }
+  case HL_OP_MEMORY_GROW: {
+    uint32_t prev = 0;
+    uint8_t *base = NULL;
+    uint64_t size = 0;
+    const uint8_t *at = (const uint8_t *)(uintptr_t)MB_U64(HL_MB_REQ_PARAMS);
+    st = eng_memory_grow(store, inst, at, index, &prev, &base, &size, &err);
+    if (st == HL_STATUS_OK) {
+      MB_U64(HL_MB_REP_RESULTS) = prev;
+      MB_U64(HL_MB_REP_RESULTS + 8) = (uint64_t)(uintptr_t)base;
+      MB_U64(HL_MB_REP_RESULTS + 16) = size;
+      MB_U32(HL_MB_REP_N_RESULTS) = 3;
+    }
+    break;
+  }
   default:
     return bad_request("unknown operation");
   }
@@ -294,6 +308,10 @@ _Noreturn void rt_main(void) {
     if (s != HL_STATE_REQUEST) rt_panic("unexpected mailbox state while idle");
     serve();
     MB_U64(HL_MB_STAT_CALLS)++;
+    uint64_t data_used, code_used;
+    heap_usage(&data_used, &code_used);
+    MB_U64(HL_MB_STAT_HEAP_USED) = data_used;
+    MB_U64(HL_MB_STAT_CODE_USED) = code_used;
     __atomic_store_n(state_word(), HL_STATE_IDLE, __ATOMIC_SEQ_CST);
   }
 }

@@ -21,6 +21,8 @@ void heap_init(uint64_t base, uint64_t size);
 // code_init sets the code region (its writable view; the executable view is at
 // HL_CODE_EXEC_ADDR) that plat_code_alloc hands out.
 void code_init(uint64_t base, uint64_t size);
+// heap_usage reports the engine heap's and the code region's bytes handed out so far.
+void heap_usage(uint64_t *data, uint64_t *code);
 
 // rt_define_host defines the host function table that comes with OpLoad (hostmod.c).
 uint32_t rt_define_host(eng_store *store, const uint8_t *p, size_t len, uint32_t count, eng_error *err);

@@ -1,0 +1,6 @@
+//go:build !race
+
+package host_test
+
+// raceEnabled: the race detector is on (go test -race).
+const raceEnabled = false
