@@ -23,7 +23,7 @@ const usage = `usage:
   hlwasm inspect MODULE.wasm
   hlwasm serve [--listen ADDR] [--data-dir DIR] [--modules-dir DIR] [--tenants FILE]
                [--tls-cert FILE --tls-key FILE] [--engine microvm|wazero] [--snapshot-key-file FILE]
-               [--max-module-size SIZE] [--engine-heap SIZE] [--shutdown-timeout D]
+               [--max-module-size SIZE] [--engine-heap SIZE] [--shutdown-timeout D] [--body-timeout D]
                [--log-level LEVEL] [--trace none|stdout|otlp] [--otlp-endpoint URL]
   hlwasm wit bindgen [--world NAME] [--package P] [-o FILE] WORLD.wit
   hlwasm bench [--json] [--chart FILE] [--resets] [--wasmtime BIN] [--only GROUPS] [--quick]
