@@ -75,6 +75,8 @@ const (
 	// from a host function back into Wasm) leaves uncaught fails that nested call with this
 	// kind, and it does not continue into the Wasm frames below the host function.
 	TrapUncaughtException TrapKind = abi.TrapUncaughtException
+	// TrapNullFunctionReference: call_ref or return_call_ref of a null reference.
+	TrapNullFunctionReference TrapKind = abi.TrapNullFunctionReference
 )
 
 // TrapError is a Wasm trap, whichever engine ran it, nested calls included. errors.Is(err,

@@ -119,8 +119,8 @@ func TestCppExceptions(t *testing.T) {
 // guest engine for instructions.
 func TestUnsupportedFeatureNamed(t *testing.T) {
 	hdr := []byte("\x00asm\x01\x00\x00\x00")
-	refType := append(append([]byte{}, hdr...), 1, 6, 1, 0x60, 1, 0x63, 0x70, 0) // (param (ref null func))
-	callRef := append(append([]byte{}, hdr...), 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 6, 1, 4, 0, 0x14, 0, 0x0b)
+	anyRef := append(append([]byte{}, hdr...), 1, 6, 1, 0x60, 1, 0x63, 0x6e, 0) // (param (ref null any))
+	refEq := append(append([]byte{}, hdr...), 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 5, 1, 3, 0, 0xd3, 0x0b)
 	load := func(t *testing.T, e host.Engine, wasm []byte) error {
 		ctx := context.Background()
 		mod, err := newRuntime(t, host.Config{Engine: e}).LoadModule(ctx, wasm)
@@ -135,13 +135,45 @@ func TestUnsupportedFeatureNamed(t *testing.T) {
 		return err
 	}
 	engines(t, func(t *testing.T, e host.Engine) {
-		err := load(t, e, refType)
+		err := load(t, e, anyRef)
 		require.ErrorIs(t, err, host.ErrInvalidModule)
 		require.ErrorIs(t, err, host.ErrUnsupportedFeature)
-		require.ErrorContains(t, err, "typed function references")
+		require.ErrorContains(t, err, "garbage collection")
 	})
-	err := load(t, host.EngineMicroVM, callRef)
+	err := load(t, host.EngineMicroVM, refEq)
 	require.ErrorIs(t, err, host.ErrInvalidModule)
 	require.ErrorIs(t, err, host.ErrUnsupportedFeature)
-	require.ErrorContains(t, err, "unsupported feature: typed function references")
+	require.ErrorContains(t, err, "unsupported feature: garbage collection")
+}
+
+// Typed function references: a non-nullable local initialized by local.set, call_ref through
+// it, and call_ref of a null reference (a trap). Exports with (ref $t) parameters take funcref
+// values from the host.
+func TestTypedFunctionReferences(t *testing.T) {
+	sec := func(id byte, b ...byte) []byte { return append([]byte{id, byte(len(b))}, b...) }
+	var wasm []byte
+	wasm = append(wasm, "\x00asm\x01\x00\x00\x00"...)
+	wasm = append(wasm, sec(1, 1, 0x60, 1, 0x7f, 1, 0x7f)...)                              // type 0: i32 -> i32
+	wasm = append(wasm, sec(3, 3, 0, 0, 0)...)                                             // 3 functions
+	wasm = append(wasm, sec(7, 2, 3, 'r', 'u', 'n', 0, 1, 4, 'n', 'u', 'l', 'l', 0, 2)...) // exports
+	wasm = append(wasm, sec(9, 1, 3, 0, 1, 0)...)                                          // elem declare func 0
+	wasm = append(wasm, sec(10, 3,
+		7, 0, 0x20, 0, 0x41, 1, 0x6a, 0x0b, // inc: local.get 0; i32.const 1; i32.add
+		15, 1, 1, 0x64, 0, 0xd2, 0, 0x21, 1, 0x20, 0, 0x20, 1, 0x14, 0, 0x0b, // (local (ref 0)) set; call_ref 0
+		8, 0, 0x41, 0, 0xd0, 0, 0x14, 0, 0x0b)...) // call_ref 0 of ref.null 0
+	engines(t, func(t *testing.T, e host.Engine) {
+		ctx := context.Background()
+		sb := sandbox(t, newRuntime(t, host.Config{Engine: e}), wasm)
+		r, err := sb.Call(ctx, "run", 41)
+		require.NoError(t, err)
+		require.Equal(t, []uint64{42}, r)
+		_, err = sb.Call(ctx, "null", 1)
+		var trap *host.TrapError
+		require.ErrorAs(t, err, &trap)
+		if e == host.EngineMicroVM {
+			require.Equal(t, host.TrapNullFunctionReference, trap.Kind)
+		} else { // wazero says "null reference" for every null dereference
+			require.Equal(t, host.TrapNullReference, trap.Kind)
+		}
+	})
 }

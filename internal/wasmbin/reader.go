@@ -16,6 +16,9 @@ type reader struct {
 
 func (r *reader) remaining() int { return len(r.b) - r.pos }
 
+// peek returns the next byte without consuming it (remaining() > 0).
+func (r *reader) peek() byte { return r.b[r.pos] }
+
 func (r *reader) errorf(format string, args ...any) error {
 	return fmt.Errorf("%w: at offset %d: %s", ErrMalformed, r.off+r.pos, fmt.Sprintf(format, args...))
 }
@@ -126,7 +129,7 @@ func (r *reader) valType() (api.ValueType, error) {
 		return 0, err
 	}
 	if c == 0x63 || c == 0x64 {
-		return 0, fmt.Errorf("%w: at offset %d: reference type 0x%02x (typed function references)", ErrUnsupported, r.off+r.pos-1, c)
+		return r.heapType()
 	}
 	if !validValType(c) {
 		return 0, r.errorf("malformed value type 0x%02x", c)
@@ -134,13 +137,34 @@ func (r *reader) valType() (api.ValueType, error) {
 	return api.ValueType(c), nil
 }
 
+// heapType reads the heap type of a typed reference (ref null ht / ref ht, typed function
+// references): func and a type index are funcref to the host API, extern externref, exn
+// exnref. The GC proposal's heap types are refused.
+func (r *reader) heapType() (api.ValueType, error) {
+	at := r.off + r.pos
+	v, err := r.sleb(33)
+	if err != nil {
+		return 0, err
+	}
+	if v >= 0 {
+		return api.ValueTypeFuncref, nil // a function type index (checked by the engine)
+	}
+	switch b := byte(v & 0x7f); b {
+	case byte(api.ValueTypeFuncref), byte(api.ValueTypeExternref), byte(api.ValueTypeExnref):
+		return api.ValueType(b), nil
+	case 0x6e, 0x6d, 0x6c, 0x6b, 0x6a, 0x71, 0x72, 0x73, 0x74: // any, eq, i31, struct, array, none, nofunc, noextern, noexn
+		return 0, fmt.Errorf("%w: at offset %d: heap type 0x%02x (garbage collection)", ErrUnsupported, at, b)
+	}
+	return 0, r.errorf("malformed heap type %d", v)
+}
+
 func (r *reader) refType() (api.ValueType, error) {
 	c, err := r.byte()
 	if err != nil {
 		return 0, err
 	}
-	if c == 0x63 || c == 0x64 || c == 0x40 { // (ref null ht), (ref ht), a table with an initializer
-		return 0, fmt.Errorf("%w: at offset %d: reference type 0x%02x (typed function references)", ErrUnsupported, r.off+r.pos-1, c)
+	if c == 0x63 || c == 0x64 {
+		return r.heapType()
 	}
 	if t := api.ValueType(c); t != api.ValueTypeFuncref && t != api.ValueTypeExternref && t != api.ValueTypeExnref {
 		return 0, r.errorf("malformed reference type 0x%02x", c)

@@ -138,8 +138,25 @@ func (p *parser) tables(r *reader) error {
 	}
 	p.m.Tables = make([]TableType, n)
 	for i := range p.m.Tables {
+		init := r.remaining() > 0 && r.peek() == 0x40 // a table with an initializer expression
+		if init {
+			if _, err = r.bytes(1); err == nil {
+				var zero byte
+				if zero, err = r.byte(); err == nil && zero != 0 {
+					err = r.errorf("malformed table")
+				}
+			}
+			if err != nil {
+				return fmt.Errorf("table %d: %w", i, err)
+			}
+		}
 		if p.m.Tables[i], err = tableType(r); err != nil {
 			return fmt.Errorf("table %d: %w", i, err)
+		}
+		if init {
+			if err = skipConstExpr(r); err != nil {
+				return fmt.Errorf("table %d: %w", i, err)
+			}
 		}
 	}
 	return nil

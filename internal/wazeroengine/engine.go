@@ -42,7 +42,8 @@ type Module struct {
 // exception handling (wazero 1.12 runs exception handling in its interpreter and compiler).
 // Typed function references, multi-memory, memory64, relaxed SIMD, threads and GC are not in it.
 const CoreFeatures = wapi.CoreFeaturesV2 | experimental.CoreFeaturesExtendedConst |
-	experimental.CoreFeaturesTailCall | experimental.CoreFeaturesExceptionHandling
+	experimental.CoreFeaturesTailCall | experimental.CoreFeaturesExceptionHandling |
+	experimental.CoreFeaturesTypedFunctionReferences
 
 // Load compiles wasm and registers funcs as host modules. Every function the module imports
 // must be in funcs with the same signature; memory imports are refused.

@@ -34,7 +34,7 @@ var Suites = []Suite{
 	{"exception-handling", api.CoreFeaturesV2 | experimental.CoreFeaturesExceptionHandling |
 		experimental.CoreFeaturesTailCall | experimental.CoreFeaturesTypedFunctionReferences, true},
 	{"typed-function-references", api.CoreFeaturesV2 | experimental.CoreFeaturesTypedFunctionReferences |
-		experimental.CoreFeaturesTailCall, false},
+		experimental.CoreFeaturesTailCall, true},
 }
 
 // SuiteNamed returns the suite called name.

@@ -451,6 +451,13 @@ L_CALL_INDIRECT: {
   goto do_call;
 }
 
+L_CALL_REF: // typed function references: validation guarantees the callee's type
+  callee = (eng_func *)(uintptr_t)R(0);
+  call_base = ip[1];
+  ip += OPW_CALL_REF;
+  if (!callee) TRAP(HL_TRAP_NULL_FUNCTION_REFERENCE);
+  goto do_call;
+
   // A host function called with its parameters at hfp (results go to the same slots).
 #define HOST_CALL(hfp)                                                                          \
   do {                                                                                          \
@@ -517,6 +524,13 @@ L_RETURN_CALL_INDIRECT: {
   if (callee->type_id != tid) TRAP(HL_TRAP_INDIRECT_TYPE_MISMATCH);
   goto do_tail_call;
 }
+
+L_RETURN_CALL_REF:
+  callee = (eng_func *)(uintptr_t)R(0);
+  call_base = ip[1];
+  ip += OPW_RETURN_CALL_REF;
+  if (!callee) TRAP(HL_TRAP_NULL_FUNCTION_REFERENCE);
+  goto do_tail_call;
 
   // A tail call: the callee takes over the caller's frame (its arguments move down to fp[0]),
   // so the depth does not grow. A host callee runs as an ordinary call, then the caller returns
@@ -719,6 +733,23 @@ L_REF_NULL:
 L_REF_IS_NULL:
   R(0) = R(1) == 0;
   ip += OPW_REF_IS_NULL;
+  NEXT();
+L_REF_AS_NON_NULL:
+  if (!R(1)) TRAP(HL_TRAP_NULL_REFERENCE);
+  R(0) = R(1);
+  ip += OPW_REF_AS_NON_NULL;
+  NEXT();
+L_BR_ON_NULL:
+L_BR_ON_NON_NULL:
+  if ((R(1) == 0) == (ip[-1] == OP_BR_ON_NULL)) {
+    uint64_t *d = fp + ip[2], *src = fp + ip[3];
+    uint32_t n = ip[4];
+    if (d != src)
+      for (uint32_t k = 0; k < n; k++) d[k] = src[k];
+    ip = cb + ip[0];
+  } else {
+    ip += OPW_BR_ON_NULL; // = OPW_BR_ON_NON_NULL
+  }
   NEXT();
 L_REF_FUNC:
   R(0) = (uint64_t)(uintptr_t)inst->funcs[ip[1]];

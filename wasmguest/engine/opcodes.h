@@ -74,6 +74,7 @@
   X(LANE, BYTE, _, _)            /* extract_lane / replace_lane: lane index */                  \
   X(REFTYPE, REFT, _, _)         /* ref.null: reference type */                                 \
   X(TAG, U32A, _, _)             /* throw, catch: tag index */                                  \
+  X(TYPE, U32A, _, _)            /* call_ref, return_call_ref: type index */                    \
   X(TRY_TABLE, BLOCKT, CATCHES, _) /* try_table: block type, catch clauses */
 
 // Word counts that are not a number (see "words" above).
@@ -101,6 +102,8 @@
   XS(CALL_INDIRECT, 0x11, CALL_INDIRECT, 0, 4) /* table, type id, idx, base */                 \
   XS(RETURN_CALL, 0x12, FUNC, 0, 2) /* func, base: the callee replaces the frame (tail call) */ \
   XS(RETURN_CALL_INDIRECT, 0x13, CALL_INDIRECT, 0, 4) /* table, type id, idx, base */          \
+  XS(CALL_REF, 0x14, TYPE, 0, 2) /* ref, base (typed function references) */                  \
+  XS(RETURN_CALL_REF, 0x15, TYPE, 0, 2) /* ref, base */                                        \
   XS(DELEGATE, 0x18, LABEL, 0, W_NEVER)      /* legacy */                                      \
   XS(CATCH_ALL, 0x19, NONE, 0, W_NEVER)      /* legacy */                                      \
   XS(DROP, 0x1a, NONE, 0, W_NEVER)                                                             \
@@ -274,6 +277,9 @@
   XS(REF_NULL, 0xd0, REFTYPE, 1, 1) /* dst */                                                  \
   XS(REF_IS_NULL, 0xd1, NONE, 0, 2) /* dst, a */                                               \
   XS(REF_FUNC, 0xd2, FUNC, 1, 2) /* dst, func */                                               \
+  XS(REF_AS_NON_NULL, 0xd4, NONE, 0, 2) /* dst, a: traps on null */                            \
+  XS(BR_ON_NULL, 0xd5, LABEL, 0, 5) /* target, ref, dst, src, n: copy n slots, jump if null */ \
+  XS(BR_ON_NON_NULL, 0xd6, LABEL, 0, 5) /* target, ref, dst, src, n: ... if not null */        \
   XFN1(I32_TRUNC_SAT_F32_S, 0, F, I, sat_i32_f32_s(a))                                         \
   XFN1(I32_TRUNC_SAT_F32_U, 1, F, I, sat_i32_f32_u(a))                                         \
   XFN1(I32_TRUNC_SAT_F64_S, 2, D, I, sat_i32_f64_s(a))                                         \

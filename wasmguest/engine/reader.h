@@ -118,7 +118,6 @@ static inline bool is_valtype(uint8_t b) {
 // says "unsupported feature: NAME"), else NULL.
 static inline const char *unsupported_type(uint8_t b) {
   switch (b) {
-  case 0x63: case 0x64: return "typed function references";
   case 0x6e: case 0x6d: case 0x6c: case 0x6b: case 0x6a: case 0x71: case 0x72: case 0x73:
   case 0x74: return "garbage collection";
   default: return NULL;
@@ -130,16 +129,48 @@ static inline bool bad_type(rd *r, uint8_t b, const char *malformed) {
   return u ? fail(r, HL_STATUS_UNSUPPORTED, u) : MALF(r, malformed);
 }
 
-static inline bool rd_valtype(rd *r, uint8_t *t) {
-  if (!rd_byte(r, t)) return false;
-  if (!is_valtype(*t)) return bad_type(r, *t, "malformed value type");
+// A heap type (typed function references): func, extern, exn, or a type index (s33 >= 0; the
+// index is checked by validation). *t gets the nullable reference type of that heap type.
+static inline bool rd_heaptype(rd *r, eng_vt *t, const char *malformed) {
+  if (r->p >= r->end) return MALF(r, "unexpected end");
+  uint8_t b = *r->p;
+  if ((b & 0xc0) == 0x40) { // a one-byte negative s33: an abstract heap type
+    r->p++;
+    if (b != VT_FUNCREF && b != VT_EXTERNREF && b != VT_EXNREF) return bad_type(r, b, malformed);
+    *t = b;
+    return true;
+  }
+  int64_t idx;
+  if (!rd_sleb(r, 33, &idx)) return false;
+  if (idx < 0) return MALF(r, malformed);
+  if (idx >= (int64_t)ENG_MAX_TYPES) return fail(r, HL_STATUS_INVALID, "unknown type");
+  *t = VT_IDX((uint32_t)idx);
   return true;
 }
 
-static inline bool rd_reftype(rd *r, uint8_t *t) {
-  if (!rd_byte(r, t)) return false;
-  if (*t != VT_FUNCREF && *t != VT_EXTERNREF && *t != VT_EXNREF) return bad_type(r, *t, "malformed reference type");
-  return true;
+// A reference type after its first byte b: funcref/externref/exnref, or 0x63/0x64 (ref null ht /
+// ref ht) and a heap type.
+static inline bool rd_reftype_after(rd *r, uint8_t b, eng_vt *t, const char *malformed) {
+  if (b == VT_FUNCREF || b == VT_EXTERNREF || b == VT_EXNREF) { *t = b; return true; }
+  if (b == 0x63 || b == 0x64) {
+    if (!rd_heaptype(r, t, malformed)) return false;
+    if (b == 0x64) *t |= VT_NONNULL;
+    return true;
+  }
+  return bad_type(r, b, malformed);
+}
+
+static inline bool rd_valtype(rd *r, eng_vt *t) {
+  uint8_t b;
+  if (!rd_byte(r, &b)) return false;
+  if (is_valtype(b)) { *t = b; return true; }
+  return rd_reftype_after(r, b, t, "malformed value type");
+}
+
+static inline bool rd_reftype(rd *r, eng_vt *t) {
+  uint8_t b;
+  if (!rd_byte(r, &b)) return false;
+  return rd_reftype_after(r, b, t, "malformed reference type");
 }
 
 static inline bool rd_limits(rd *r, eng_limits_t *l) {
@@ -226,17 +257,18 @@ static inline bool rf_B8(rd *r, eng_imm *im) {
   return true;
 }
 static inline bool rf_B16(rd *r, eng_imm *im) { return rd_bytes(r, 16, &im->p); }
-static inline bool rf_REFT(rd *r, eng_imm *im) { return rd_reftype(r, &im->t); }
+static inline bool rf_REFT(rd *r, eng_imm *im) { return rd_heaptype(r, &im->ty, "malformed reference type"); }
 static inline bool rf_BLOCKT(rd *r, eng_imm *im) {
   if (r->p >= r->end) return MALF(r, "unexpected end");
   uint8_t b = *r->p;
-  if (b == 0x40 || is_valtype(b)) { r->p++; im->t = b; return true; }
+  if (b == VT_BLOCK_EMPTY || is_valtype(b)) { r->p++; im->ty = b; return true; }
+  if (b == 0x63 || b == 0x64) { r->p++; return rd_reftype_after(r, b, &im->ty, "malformed value type"); }
   if (unsupported_type(b)) return bad_type(r, b, "malformed value type");
   int64_t idx;
   if (!rd_sleb(r, 33, &idx)) return false;
   if (idx < 0) return MALF(r, "malformed value type");
-  im->t = 0;
-  im->a = (uint32_t)idx; // s33 >= 0 fits
+  im->ty = 0;
+  im->a = idx > UINT32_MAX ? UINT32_MAX : (uint32_t)idx; // validation: unknown type
   return true;
 }
 static inline bool rf_LABELS(rd *r, eng_imm *im) {
@@ -261,12 +293,12 @@ static inline bool rf_CATCHES(rd *r, eng_imm *im) {
   return true;
 }
 static inline bool rf_VALTS(rd *r, eng_imm *im) {
-  uint8_t t;
-  im->t = 0;
+  eng_vt t;
+  im->ty = 0;
   if (!rd_u32(r, &im->a)) return false;
   for (uint32_t i = 0; i < im->a; i++) {
     if (!rd_valtype(r, &t)) return false;
-    if (i == 0) im->t = t;
+    if (i == 0) im->ty = t;
   }
   return true;
 }
@@ -330,7 +362,7 @@ static inline bool rd_cx1(rd *r, uint8_t b, eng_constexpr *e) {
   case IMM_I64: e->type = VT_I64; break;
   case IMM_F32: e->type = VT_F32; break;
   case IMM_F64: e->type = VT_F64; break;
-  case IMM_REFTYPE: e->type = im.t; break;
+  case IMM_REFTYPE: e->type = im.ty; break;
   case IMM_FUNC: e->type = VT_FUNCREF; break;
   default: e->type = VT_UNKNOWN; break; // global.get, HL_CONST_BIN: typed by module validation
   }
