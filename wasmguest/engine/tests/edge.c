@@ -97,7 +97,7 @@ int main(int argc, char **argv) {
         {"br_on_non_null no label value", "\0", "\xd0\x70\xd6\x00\x0b", 1, 5, HL_STATUS_INVALID, "type mismatch"},
         {"gc prefix", "\0", "\xfb\x00\x0b", 1, 3, HL_STATUS_UNSUPPORTED, "garbage collection"},
         {"threads prefix", "\0", "\xfe\x00\x0b", 1, 3, HL_STATUS_UNSUPPORTED, "threads"},
-        {"relaxed simd", "\0", "\xfd\x80\x02\x0b", 1, 4, HL_STATUS_UNSUPPORTED, "relaxed SIMD"},
+        {"simd 0x114", "\0", "\xfd\x94\x02\x0b", 1, 4, HL_STATUS_MALFORMED, "illegal opcode"},
         {"catch kind 4", "\0", "\x1f\x40\x01\x04\x00\x0b\x0b", 1, 7, HL_STATUS_MALFORMED, "malformed catch clause"},
         {"unknown tag", "\0", "\x08\x00\x0b", 1, 3, HL_STATUS_INVALID, "unknown tag"},
         {"rethrow label", "\0", "\x02\x40\x09\x00\x0b\x0b", 1, 6, HL_STATUS_INVALID, "invalid rethrow label"},
