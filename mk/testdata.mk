@@ -60,6 +60,11 @@
 #       their pre-standard names, so the recipe renames i16x8.relaxed_dot_i8x16_i7x16_s and
 #       i32x4.relaxed_dot_i8x16_i7x16_add_s to i16x8.dot_i8x16_i7x16_s and
 #       i32x4.dot_i8x16_i7x16_add_s in a copy first: same binary encoding)
+#     tests/spectest/testdata/multi-memory/{address0,address1,align0,binary0,data0,data1,
+#       data_drop0,exports0,float_exprs0,float_exprs1,float_memory0,imports0..4,linking0..3,
+#       load0..2,memory-multi,memory_copy0,memory_copy1,memory_fill0,memory_init0,
+#       memory_size0..3,memory_trap0,memory_trap1,start0,store0..2,traps0,
+#       simd_memory-multi}.wast (--enable-multi-memory: the multi-memory proposal's files)
 #   Go generators (outputs committed beside the generator):
 #     tests/testdata/malformed/gen.go -> malformed/*.wasm + malformed/README.md
 #     tests/testdata/wit/gen -> tests/testdata/wit/rt.wit, rt_gen.c (sources of rt.wasm)
@@ -119,8 +124,9 @@ TD_MALFORMED := $(TD_MALFORMED_CASES) tests/testdata/malformed/README.md
 TD_WIT_GEN := tests/testdata/wit/rt.wit tests/testdata/wit/rt_gen.c
 TD_WAST2JSON ?= wast2json
 TD_SPEC_COMMIT := 193e551ff22663995b1ac95dc62344133669e14b
-TD_SPEC_DIRS := relaxed-simd
+TD_SPEC_DIRS := relaxed-simd multi-memory
 TD_SPEC_FLAGS_relaxed-simd := --enable-relaxed-simd
+TD_SPEC_FLAGS_multi-memory := --enable-multi-memory
 # The outputs are what is committed (wildcard): each .wast gives X.json and X.0.wasm, X.1.wasm...
 TD_SPEC_OUT = $(wildcard tests/spectest/testdata/$(1)/*.json tests/spectest/testdata/$(1)/*.wasm)
 TD_SPEC := $(foreach d,$(TD_SPEC_DIRS),$(call TD_SPEC_OUT,$(d)))

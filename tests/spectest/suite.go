@@ -41,6 +41,7 @@ var Suites = []Suite{
 		experimental.CoreFeaturesTailCall, true, false},
 	// From the WebAssembly testsuite (wazero 1.12 implements neither: its backend fails them).
 	{"relaxed-simd", api.CoreFeaturesV2, true, true},
+	{"multi-memory", api.CoreFeaturesV2, true, true},
 }
 
 // SuiteNamed returns the suite called name.

@@ -223,7 +223,6 @@ uint32_t eng_validate_module(const eng_module *cm, eng_error *err) {
     // a table of a non-nullable type needs an initializer
     if (!t->has_init && !vt_defaultable(t->elemtype)) return verr(err, "type mismatch");
   }
-  if (m->nmems > 1) return verr(err, "multiple memories");
   for (uint32_t i = 0; i < m->nmems; i++) {
     const eng_limits_t *l = &m->mems[i];
     if (!limits_ok(l, 65536)) return verr(err, "memory size must be at most 65536 pages (4GiB)");
@@ -288,7 +287,7 @@ uint32_t eng_validate_module(const eng_module *cm, eng_error *err) {
   for (uint32_t i = 0; i < m->ndatas; i++) {
     const eng_dataseg *d = &m->datas[i];
     if (d->mode == SEG_ACTIVE) {
-      if (m->nmems == 0) return verr(err, "unknown memory");
+      if (d->mem >= m->nmems) return verr(err, "unknown memory");
       if ((st = check_const(m, &d->offset, VT_I32, err))) return st;
     }
   }
@@ -636,13 +635,13 @@ static bool block_type(C *c, const eng_imm *im, uint32_t *np, const eng_vt **p, 
 
 // Validates a memarg immediate (rd_imm IMM_MEMARG: a = align, b = offset).
 static bool check_memarg(C *c, const eng_imm *im, uint32_t natural_align) {
-  if (c->m->nmems == 0) return INVALID(c, "unknown memory");
+  if (im->m >= c->m->nmems) return INVALID(c, "unknown memory");
   if (im->a > natural_align) return INVALID(c, "alignment must not be larger than natural");
   return true;
 }
 
-static bool need_mem(C *c) {
-  if (c->m->nmems == 0) return INVALID(c, "unknown memory");
+static bool need_mem(C *c, uint32_t mem) {
+  if (mem >= c->m->nmems) return INVALID(c, "unknown memory");
   return true;
 }
 
@@ -719,6 +718,7 @@ static bool compile_simd(C *c) {
     }
     if (k != SK_LOAD && !pop_s(c, VT_V128, NULL, &s2)) return false;
     if (!pop_s(c, VT_I32, NULL, &s1)) return false;
+    s3 = im.m; // the memory index (simd.c)
     if (k == SK_STORE || k == SK_STORELANE) out = VT_UNKNOWN;
     break;
   case SK_CONST: data = im.p; break;
@@ -816,6 +816,12 @@ static bool compile_load(C *c, uint32_t op, const eng_imm *im) {
   if (!check_memarg(c, im, sg[2])) return false;
   if (!pop_s(c, VT_I32, NULL, &s1)) return false;
   if (!live) return push(c, sg[1]);
+  if (im->m) { // multi-memory: a memory other than 0
+    if (!emit_dst(c, OP_LOAD_M, sg[1])) return false;
+    E(s1); E(off); E(im->m); E(op);
+    mark_end(c);
+    return true;
+  }
   if (c->last_dst != NOFIX && c->last_end == c->ncode && c->code[c->last_dst] == s1 &&
       s1 == natural(c, c->nvals) && c->code[c->last_dst - 1] == OP_I32_ADD_IMM) {
     // "i32.add (x) (i32.const k); load": one instruction; its dst is the same slot
@@ -838,7 +844,9 @@ static bool compile_store(C *c, uint32_t op, const eng_imm *im) {
   uint32_t s1, s2;
   if (!check_memarg(c, im, sg[2])) return false;
   if (!pop_s(c, sg[1], NULL, &s2) || !pop_s(c, VT_I32, NULL, &s1)) return false;
-  if (live) { E(op); E(s1); E(s2); E(im->b); no_retarget(c); }
+  if (live && im->m) { E(OP_STORE_M); E(s1); E(s2); E(im->b); E(im->m); E(op); }
+  else if (live) { E(op); E(s1); E(s2); E(im->b); }
+  no_retarget(c);
   return true;
 }
 
@@ -848,29 +856,34 @@ static bool compile_memory(C *c, uint32_t op, const eng_imm *im) {
   uint32_t s1, s2, s3;
   switch (op) {
   case OP_MEMORY_SIZE: case OP_MEMORY_GROW:
-    if (!need_mem(c)) return false;
+    if (!need_mem(c, im->m)) return false;
     if (op == OP_MEMORY_GROW && !pop_s(c, VT_I32, NULL, &s1)) return false;
     if (!live) return push(c, VT_I32);
+    if (im->m) op = op == OP_MEMORY_SIZE ? OP_MEMORY_SIZE_M : OP_MEMORY_GROW_M;
     if (!emit_dst(c, op, VT_I32)) return false;
-    if (op == OP_MEMORY_GROW) E(s1);
+    if (op == OP_MEMORY_GROW || op == OP_MEMORY_GROW_M) E(s1);
+    if (im->m) E(im->m);
     mark_end(c);
     return true;
   case OP_MEMORY_INIT: case OP_DATA_DROP: {
     uint32_t seg = im->a;
     if (!m->has_datacount && m->ndatas) return cerr(c, HL_STATUS_MALFORMED, "data count section required");
-    if (op == OP_MEMORY_INIT && !need_mem(c)) return false;
+    if (op == OP_MEMORY_INIT && !need_mem(c, im->m)) return false;
     if (seg >= m->ndatas) return INVALID(c, "unknown data segment");
     if (op == OP_MEMORY_INIT) {
       if (!pop3_i32(c, &s1, &s2, &s3)) return false;
-      if (live) { E(op); E(seg); E(s1); E(s2); E(s3); }
+      if (live) { E(im->m ? OP_MEMORY_INIT_M : op); E(seg); E(s1); E(s2); E(s3); }
+      if (live && im->m) E(im->m);
     } else if (live) { E(op); E(seg); }
     no_retarget(c);
     return true;
   }
-  default: // memory.copy, memory.fill
-    if (!need_mem(c)) return false;
+  default: // memory.copy (destination .m, source .b), memory.fill
+    if (!need_mem(c, im->m) || (op == OP_MEMORY_COPY && !need_mem(c, im->b))) return false;
     if (!pop3_i32(c, &s1, &s2, &s3)) return false;
-    if (live) { E(op); E(s1); E(s2); E(s3); }
+    if (live && op == OP_MEMORY_COPY && (im->m || im->b)) { E(OP_MEMORY_COPY_M); E(s1); E(s2); E(s3); E(im->m); E(im->b); }
+    else if (live && op == OP_MEMORY_FILL && im->m) { E(OP_MEMORY_FILL_M); E(s1); E(s2); E(s3); E(im->m); }
+    else if (live) { E(op); E(s1); E(s2); E(s3); }
     no_retarget(c);
     return true;
   }

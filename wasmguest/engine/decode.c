@@ -334,7 +334,7 @@ static bool sec_datas(rd *r, eng_module *m) {
     if (flags > 2) return MALF(r, "malformed data segment kind");
     d->mode = flags == 1 ? SEG_PASSIVE : SEG_ACTIVE;
     if (flags == 2 && !rd_u32(r, &memidx)) return false;
-    if (memidx != 0) return fail(r, HL_STATUS_INVALID, "unknown memory");
+    d->mem = memidx; // checked by validation
     if (d->mode == SEG_ACTIVE && !rd_constexpr(r, &d->offset)) return false;
     if (!rd_u32(r, &d->len)) return false;
     if (!rd_bytes(r, d->len, &b)) return false;

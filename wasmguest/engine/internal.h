@@ -105,6 +105,7 @@ typedef struct {
   uint32_t a, b;      // indices, counts, memarg align (a) and offset (b)
   uint8_t t;          // lane index, a byte
   eng_vt ty;          // value/reference/heap/block type (BLOCKT: 0 = a type index in .a)
+  uint32_t m;         // memory index (multi-memory; memory.copy: the destination's)
   uint64_t v;         // constants (bits)
   const uint8_t *p;   // 16 immediate bytes (v128.const, i8x16.shuffle), br_table's labels
 } eng_imm;
@@ -208,6 +209,7 @@ typedef struct {
 
 typedef struct {
   uint8_t mode;
+  uint32_t mem; // active: the memory index
   eng_constexpr offset;
   uint32_t len;
   uint8_t *bytes; // owned copy
@@ -313,7 +315,8 @@ struct eng_inst {
   eng_func **funcs; uint32_t nfuncs;
   eng_func *own_funcs; uint32_t nown_funcs;
   eng_table **tables; uint32_t ntables;
-  eng_mem *mem; // memory 0 or NULL
+  eng_mem *mem; // memory 0 or NULL (the one the interpreter and compiled code keep at hand)
+  eng_mem **mems; uint32_t nmems; // every memory (multi-memory), mems[0] == mem
   eng_global **globals; uint32_t nglobals;
   eng_tag **tags; uint32_t ntags;
   eng_tag *own_tags;
@@ -322,7 +325,7 @@ struct eng_inst {
   uint32_t *type_ids; // module type index -> store id
   // objects owned (defined) by this instance, freed with the store
   eng_table *own_tables; uint32_t nown_tables;
-  eng_mem *own_mem;
+  eng_mem *own_mems; uint32_t nown_mems;
   eng_global *own_globals; uint32_t nown_globals;
   bool code_ok; // instantiation completed (exports usable, registrable)
   void *jit_code; size_t jit_bytes; // the compile tier's machine code (writable view), or NULL

@@ -9,6 +9,38 @@
 #include "jit.h"
 #include "simd.h"
 
+// A load or store (LD/ST row op) of a memory other than 0 at ea (LOAD_M, STORE_M): false when
+// out of bounds. Loads give the slot value (i32 results zero-extended, as the rows' handlers).
+static bool mem_load(uint32_t op, const uint8_t *base, uint64_t size, uint64_t ea, uint64_t *out) {
+  uint32_t n = op == OP_I64_LOAD || op == OP_F64_LOAD ? 8
+               : op == OP_I32_LOAD || op == OP_F32_LOAD || op == OP_I64_LOAD32_S || op == OP_I64_LOAD32_U ? 4
+               : op == OP_I32_LOAD16_S || op == OP_I32_LOAD16_U || op == OP_I64_LOAD16_S || op == OP_I64_LOAD16_U ? 2
+               : 1;
+  if (ea + n > size) return false;
+  uint64_t v = 0;
+  memcpy(&v, base + ea, n); // little-endian
+  switch (op) {
+  case OP_I32_LOAD8_S: v = (uint32_t)(int32_t)(int8_t)v; break;
+  case OP_I32_LOAD16_S: v = (uint32_t)(int32_t)(int16_t)v; break;
+  case OP_I64_LOAD8_S: v = (uint64_t)(int64_t)(int8_t)v; break;
+  case OP_I64_LOAD16_S: v = (uint64_t)(int64_t)(int16_t)v; break;
+  case OP_I64_LOAD32_S: v = (uint64_t)(int64_t)(int32_t)v; break;
+  default: break;
+  }
+  *out = v;
+  return true;
+}
+
+static bool mem_store(uint32_t op, uint8_t *base, uint64_t size, uint64_t ea, uint64_t v) {
+  uint32_t n = op == OP_I64_STORE || op == OP_F64_STORE ? 8
+               : op == OP_I32_STORE || op == OP_F32_STORE || op == OP_I64_STORE32 ? 4
+               : op == OP_I32_STORE16 || op == OP_I64_STORE16 ? 2
+               : 1;
+  if (ea + n > size) return false;
+  memcpy(base + ea, &v, n); // little-endian
+  return true;
+}
+
 uint32_t eng_mem_grow(eng_mem *m, uint32_t delta) {
   uint32_t old = m->pages;
   if (delta > m->cap_pages - old) return UINT32_MAX;
@@ -712,6 +744,57 @@ L_MEMORY_FILL: {
   ip += OPW_MEMORY_FILL;
   if ((uint64_t)d + n > mem_size) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);
   if (n) memset(mem_base + d, (int)(v & 0xff), n);
+  NEXT();
+}
+
+  // ---------------------------------------------------------------- other memories (multi-memory)
+  // Memory 0 is kept in mem_base/mem_size; the others are looked up (inst->mems[ip[k]]).
+L_LOAD_M: {
+  const eng_mem *mm = inst->mems[ip[3]];
+  uint64_t v, ea = (uint64_t)(uint32_t)R(1) + ip[2];
+  if (!mem_load(ip[4], mm->base, mm->size, ea, &v)) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);
+  R(0) = v;
+  ip += OPW_LOAD_M;
+  NEXT();
+}
+L_STORE_M: {
+  const eng_mem *mm = inst->mems[ip[3]];
+  uint64_t ea = (uint64_t)(uint32_t)R(0) + ip[2];
+  if (!mem_store(ip[4], mm->base, mm->size, ea, R(1))) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);
+  ip += OPW_STORE_M;
+  NEXT();
+}
+L_MEMORY_SIZE_M:
+  R(0) = inst->mems[ip[1]]->pages;
+  ip += OPW_MEMORY_SIZE_M;
+  NEXT();
+L_MEMORY_GROW_M:
+  R(0) = eng_mem_grow(inst->mems[ip[2]], (uint32_t)R(1));
+  ip += OPW_MEMORY_GROW_M;
+  NEXT();
+L_MEMORY_INIT_M: {
+  const eng_rdata *ds = &inst->datas[ip[0]];
+  const eng_mem *mm = inst->mems[ip[4]];
+  uint32_t d = (uint32_t)R(1), src = (uint32_t)R(2), n = (uint32_t)R(3);
+  ip += OPW_MEMORY_INIT_M;
+  if ((uint64_t)src + n > ds->len || (uint64_t)d + n > mm->size) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);
+  if (n) memcpy(mm->base + d, ds->bytes + src, n);
+  NEXT();
+}
+L_MEMORY_COPY_M: {
+  const eng_mem *md = inst->mems[ip[3]], *ms = inst->mems[ip[4]];
+  uint32_t d = (uint32_t)R(0), src = (uint32_t)R(1), n = (uint32_t)R(2);
+  ip += OPW_MEMORY_COPY_M;
+  if ((uint64_t)src + n > ms->size || (uint64_t)d + n > md->size) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);
+  if (n) memmove(md->base + d, ms->base + src, n);
+  NEXT();
+}
+L_MEMORY_FILL_M: {
+  const eng_mem *mm = inst->mems[ip[3]];
+  uint32_t d = (uint32_t)R(0), v = (uint32_t)R(1), n = (uint32_t)R(2);
+  ip += OPW_MEMORY_FILL_M;
+  if ((uint64_t)d + n > mm->size) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);
+  if (n) memset(mm->base + d, (int)(v & 0xff), n);
   NEXT();
 }
 

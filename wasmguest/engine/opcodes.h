@@ -35,16 +35,18 @@
 
 // Immediate kinds of the binary encoding: X(kind, f1, f2, f3) reads fields f1, f2, f3 in order
 // into an eng_imm (reader.h; rd_imm is generated from this list). Fields:
-//   U32A / U32B  a u32 LEB128 into .a / .b       ZERO    a memory index, must be byte 0x00
-//   ALIGN        memarg alignment (u32 < 32) .a   BYTE    one byte into .t (a lane index)
+//   U32A / U32B  a u32 LEB128 into .a / .b       MIDX    a memory index (u32) into .m
+//   MIDXB        a memory index (u32) into .b     BYTE    one byte into .t (a lane index)
+//   ALIGN        memarg flags: the alignment (< 32) into .a; with bit 6 set a memory index
+//                follows (into .m; else .m = 0)
 //   S32 / S64    signed LEB128 into .v            B4 / B8 4 / 8 little-endian bytes into .v
-//   B16          16 bytes, .p points at them      REFT    a reference type into .t
-//   BLOCKT       0x40 or a value type into .t, or (.t = 0) an s33 type index into .a
+//   B16          16 bytes, .p points at them      REFT    a heap type, as a nullable reference type, into .ty
+//   BLOCKT       0x40 or a value type into .ty, or (.ty = 0) an s33 type index into .a
 //   LABELS       vec(u32): count into .a, .p at the first label (br_table re-reads them)
 //   CATCHES      try_table's vec(catch): count into .b, .p at the first clause (re-read by
 //                compile_try_table); a clause is a kind byte 0..3, a tag index for kinds 0
 //                and 1 (catch, catch_ref), and a label
-//   VALTS        vec(valtype): count into .a, the first type into .t (0 if none)
+//   VALTS        vec(valtype): count into .a, the first type into .ty (0 if none)
 //   _            nothing
 #define HL_IMM_KINDS(X)                                                                          \
   X(NONE, _, _, _)                                                                              \
@@ -61,9 +63,9 @@
   X(ELEM, U32A, _, _)            /* elem segment index */                                       \
   X(ELEM_TABLE, U32A, U32B, _)   /* table.init: elem segment, table */                          \
   X(DATA, U32A, _, _)            /* data segment index */                                       \
-  X(DATA_MEM, U32A, ZERO, _)     /* memory.init: data segment, memory 0 */                      \
-  X(MEM, ZERO, _, _)             /* memory index 0 */                                           \
-  X(MEM2, ZERO, ZERO, _)         /* memory.copy: destination and source memory 0 */             \
+  X(DATA_MEM, U32A, MIDX, _)     /* memory.init: data segment, memory */                        \
+  X(MEM, MIDX, _, _)             /* memory.size, memory.grow, memory.fill: memory */            \
+  X(MEM2, MIDX, MIDXB, _)        /* memory.copy: destination and source memory */               \
   X(MEMARG, ALIGN, U32B, _)      /* loads and stores: align, offset */                          \
   X(MEMARG_LANE, ALIGN, U32B, BYTE) /* v128.loadN_lane / storeN_lane: align, offset, lane */    \
   X(I32, S32, _, _)              /* i32.const */                                                \
@@ -307,6 +309,14 @@
   XI(BR_TABLE_X, W_VAR)  /* idx, n, arity, src, then n+1 x (target, dst) */                    \
   XI(RETURN_X, 2)    /* n, src: copy n slots src -> 0, return */                               \
   XI(FUEL, 1)        /* amount */                                                              \
+  /* multi-memory: an access to a memory other than 0 (op: the LD/ST row, mem: its index) */    \
+  XI(LOAD_M, 5)      /* dst, addr, offset, mem, op */                                          \
+  XI(STORE_M, 5)     /* addr, val, offset, mem, op */                                          \
+  XI(MEMORY_SIZE_M, 2) /* dst, mem */                                                          \
+  XI(MEMORY_GROW_M, 3) /* dst, delta, mem */                                                   \
+  XI(MEMORY_INIT_M, 5) /* seg, d, s, n, mem */                                                 \
+  XI(MEMORY_COPY_M, 5) /* d, s, n, dst mem, src mem (either not 0) */                          \
+  XI(MEMORY_FILL_M, 4) /* d, v, n, mem */                                                      \
   XI(BRIF_I32_EQZ, 2) /* target, a: jump if a == 0 (fused i32.eqz + br_if) */                  \
   XI(SIMD, W_VAR)        /* dst, sub, a, b, c, x, y [, 4 data words]: simd.h */                \
   XI(HANDLER, W_VAR) /* start end depth deleg n, n x (kind tag target dst xslot): see below */

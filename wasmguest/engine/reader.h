@@ -217,18 +217,18 @@ static inline void *alloc_array(rd *r, uint32_t n, size_t elem) {
 static inline bool rf__(rd *r, eng_imm *im) { (void)r; (void)im; return true; }
 static inline bool rf_U32A(rd *r, eng_imm *im) { return rd_u32(r, &im->a); }
 static inline bool rf_U32B(rd *r, eng_imm *im) { return rd_u32(r, &im->b); }
-static inline bool rf_ZERO(rd *r, eng_imm *im) {
-  uint8_t b;
-  (void)im;
-  if (!rd_byte(r, &b)) return false;
-  if (b != 0) return MALF(r, "zero byte expected");
-  return true;
-}
 static inline bool rf_ALIGN(rd *r, eng_imm *im) {
   if (!rd_u32(r, &im->a)) return false;
+  im->m = 0;
+  if (im->a & 0x40) { // multi-memory: a memory index follows the flags
+    im->a &= ~0x40u;
+    if (!rd_u32(r, &im->m)) return false;
+  }
   if (im->a >= 32) return MALF(r, "malformed memop flags");
   return true;
 }
+static inline bool rf_MIDX(rd *r, eng_imm *im) { return rd_u32(r, &im->m); }
+static inline bool rf_MIDXB(rd *r, eng_imm *im) { return rd_u32(r, &im->b); }
 static inline bool rf_BYTE(rd *r, eng_imm *im) { return rd_byte(r, &im->t); }
 static inline bool rf_S32(rd *r, eng_imm *im) {
   int64_t x;

@@ -75,6 +75,13 @@ uint32_t eng_simd_exec(const uint32_t *ip, uint64_t *fp, uint8_t *mem, uint64_t 
   memset(&r, 0, sizeof r);
   uint32_t words = SIMD_WORDS;
   uint64_t ea = 0;
+  // memory instructions (loads, stores, lanes, load_zero) name their memory in c (multi-memory);
+  // mem/mem_size are memory 0's
+  if ((sub <= SIMD_V128_STORE || (sub >= SIMD_V128_LOAD8_LANE && sub <= SIMD_V128_LOAD64_ZERO)) && sc) {
+    const eng_mem *mm = inst->mems[sc];
+    mem = mm->base;
+    mem_size = mm->size;
+  }
   switch ((enum simd_op)sub) {
   // ---- memory
 #define ADDR(n)                                                                                   \

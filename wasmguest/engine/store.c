@@ -132,10 +132,10 @@ static void inst_free(eng_inst *in) {
   for (uint32_t i = 0; i < in->nown_tables; i++) eng_xfree(in->own_tables[i].elems);
   eng_xfree(in->own_tables);
   eng_xfree(in->tables);
-  if (in->own_mem) {
-    if (in->own_mem->reserved) plat_mem_release(in->own_mem->base, in->own_mem->reserved);
-    eng_xfree(in->own_mem);
-  }
+  for (uint32_t i = 0; i < in->nown_mems; i++)
+    if (in->own_mems[i].reserved) plat_mem_release(in->own_mems[i].base, in->own_mems[i].reserved);
+  eng_xfree(in->own_mems);
+  eng_xfree(in->mems);
   eng_xfree(in->own_globals);
   eng_xfree(in->globals);
   eng_xfree(in->elems); // their items belong to the module
@@ -342,9 +342,13 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
   in->ntags = m->ntags;
   in->nfuncs = m->nfuncs;
   in->ntables = m->ntables;
+  in->mems = eng_xalloc((size_t)m->nmems * sizeof(eng_mem *) + 1);
+  in->own_mems = eng_xalloc((size_t)(m->nmems - m->nmem_imports) * sizeof(eng_mem) + 1);
+  if (!in->mems || !in->own_mems) { st = oom(err); goto fail; }
+  in->nmems = m->nmems;
   in->nglobals = m->nglobals;
   {
-    uint32_t nf = 0, nt = 0, ng = 0, ntg = 0;
+    uint32_t nf = 0, nt = 0, ng = 0, ntg = 0, nm = 0;
     for (uint32_t i = 0; i < m->nimports; i++) {
       const eng_import *im = &m->imports[i];
       eng_inst *src = find_registered(s, im->module, im->module_len);
@@ -372,9 +376,9 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
           break;
         }
         case EXT_MEM: {
-          eng_mem *mm = src->mem;
+          eng_mem *mm = src->mems[ex->idx];
           ok = limits_match(mm->pages, mm->decl.has_max, mm->decl.max, &im->mem);
-          in->mem = mm;
+          in->mems[nm++] = mm;
           break;
         }
         case EXT_GLOBAL: {
@@ -433,10 +437,9 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
       in->tables[nt + i] = t;
     }
     // own memory
-    if (m->nmems > m->nmem_imports) {
-      const eng_limits_t *l = &m->mems[m->nmem_imports];
-      eng_mem *mm = in->own_mem = eng_xalloc(sizeof *mm);
-      if (!mm) { st = oom(err); goto fail; }
+    for (uint32_t i = nm; i < m->nmems; i++) {
+      const eng_limits_t *l = &m->mems[i];
+      eng_mem *mm = &in->own_mems[i - nm];
       mm->decl = *l;
       uint32_t cap = l->has_max ? l->max : 65536;
       if (cap > s->limits.max_memory_pages) cap = s->limits.max_memory_pages;
@@ -455,8 +458,10 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
       } else {
         mm->base = empty_memory;
       }
-      in->mem = mm;
+      in->mems[i] = mm;
+      in->nown_mems = i - nm + 1;
     }
+    in->mem = m->nmems ? in->mems[0] : NULL;
     // own globals
     in->nown_globals = m->nglobals - ng;
     in->own_globals = eng_xalloc((size_t)in->nown_globals * sizeof(eng_global) + 1);
@@ -519,11 +524,12 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
     eng_rdata *rdd = &in->datas[i];
     if (ds->mode != SEG_ACTIVE) continue;
     uint32_t d = (uint32_t)eval_const(in, &ds->offset);
-    if ((uint64_t)d + rdd->len > in->mem->size) {
+    eng_mem *mm = in->mems[ds->mem];
+    if ((uint64_t)d + rdd->len > mm->size) {
       eng_set_trap(err, HL_TRAP_MEMORY_OUT_OF_BOUNDS);
       return HL_STATUS_TRAP;
     }
-    if (rdd->len) memcpy(in->mem->base + d, rdd->bytes, rdd->len);
+    if (rdd->len) memcpy(mm->base + d, rdd->bytes, rdd->len);
     rdd->len = 0;
   }
   if (m->has_start) {
