@@ -209,3 +209,35 @@ func TestMultiMemory(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, []byte{0, 0}, b) // memory 0
 }
+
+// memory64: i64 addresses (an address of 2^32 + 8 is out of bounds, not address 8), memory.grow
+// with an i64 delta (-1 as an i64 when it fails). Micro-VMs only (wazero 1.12 has no memory64).
+func TestMemory64(t *testing.T) {
+	// wat2wasm --enable-memory64 of: (memory i64 1)
+	//   (func (export "store") (param i64 i32) (i32.store (local.get 0) (local.get 1)))
+	//   (func (export "load") (param i64) (result i32) (i32.load (local.get 0)))
+	//   (func (export "grow") (param i64) (result i64) (memory.grow (local.get 0)))
+	wasm := []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x10, 0x03, 0x60, 0x02, 0x7e, 0x7f,
+		0x00, 0x60, 0x01, 0x7e, 0x01, 0x7f, 0x60, 0x01, 0x7e, 0x01, 0x7e, 0x03, 0x04, 0x03, 0x00, 0x01, 0x02,
+		0x05, 0x03, 0x01, 0x04, 0x01, 0x07, 0x17, 0x03, 0x05, 0x73, 0x74, 0x6f, 0x72, 0x65, 0x00, 0x00, 0x04,
+		0x6c, 0x6f, 0x61, 0x64, 0x00, 0x01, 0x04, 0x67, 0x72, 0x6f, 0x77, 0x00, 0x02, 0x0a, 0x1a, 0x03, 0x09,
+		0x00, 0x20, 0x00, 0x20, 0x01, 0x36, 0x02, 0x00, 0x0b, 0x07, 0x00, 0x20, 0x00, 0x28, 0x02, 0x00, 0x0b,
+		0x06, 0x00, 0x20, 0x00, 0x40, 0x00, 0x0b}
+	ctx := context.Background()
+	sb := sandbox(t, newRuntime(t, host.Config{}), wasm)
+	_, err := sb.Call(ctx, "store", 8, 77)
+	require.NoError(t, err)
+	r, err := sb.Call(ctx, "load", 8)
+	require.NoError(t, err)
+	require.Equal(t, []uint64{77}, r)
+	var trap *host.TrapError
+	_, err = sb.Call(ctx, "load", 1<<32+8)
+	require.ErrorAs(t, err, &trap)
+	require.Equal(t, host.TrapMemoryOutOfBounds, trap.Kind)
+	r, err = sb.Call(ctx, "grow", 1)
+	require.NoError(t, err)
+	require.Equal(t, []uint64{1}, r)
+	r, err = sb.Call(ctx, "grow", 1<<40)
+	require.NoError(t, err)
+	require.Equal(t, []uint64{^uint64(0)}, r)
+}

@@ -60,6 +60,24 @@ func (r *reader) u32() (uint32, error) {
 	return 0, r.errorf("integer representation too long")
 }
 
+func (r *reader) u64() (uint64, error) {
+	var v uint64
+	for i := 0; i < 10; i++ {
+		c, err := r.byte()
+		if err != nil {
+			return 0, err
+		}
+		if i == 9 && c&0xfe != 0 {
+			return 0, r.errorf("integer too large")
+		}
+		v |= uint64(c&0x7f) << (7 * i)
+		if c&0x80 == 0 {
+			return v, nil
+		}
+	}
+	return 0, r.errorf("integer representation too long")
+}
+
 // sleb checks a signed LEB128 of at most bits bits and returns it sign-extended.
 func (r *reader) sleb(bits int) (int64, error) {
 	var v int64
@@ -172,7 +190,9 @@ func (r *reader) refType() (api.ValueType, error) {
 	return api.ValueType(c), nil
 }
 
-func (r *reader) limits() (Limits, error) {
+// limits reads a memory's (mem) or a table's limits: flags 4 and 5 are a 64-bit memory
+// (memory64); 64-bit tables are not supported.
+func (r *reader) limits(mem bool) (Limits, error) {
 	flag, err := r.byte()
 	if err != nil {
 		return Limits{}, err
@@ -180,19 +200,29 @@ func (r *reader) limits() (Limits, error) {
 	var l Limits
 	switch flag {
 	case 0x00, 0x01:
-	case 0x02, 0x03:
+	case 0x02, 0x03, 0x06, 0x07:
 		return l, fmt.Errorf("%w: shared limits (threads)", ErrUnsupported)
-	case 0x04, 0x05, 0x06, 0x07:
-		return l, fmt.Errorf("%w: 64-bit limits (memory64)", ErrUnsupported)
+	case 0x04, 0x05:
+		if !mem {
+			return l, fmt.Errorf("%w: 64-bit table (memory64)", ErrUnsupported)
+		}
+		l.Is64 = true
 	default:
 		return l, r.errorf("malformed limits flags 0x%02x", flag)
 	}
-	if l.Min, err = r.u32(); err != nil {
+	l.HasMax = flag&1 == 1
+	read := func() (uint64, error) {
+		if l.Is64 {
+			return r.u64()
+		}
+		v, err := r.u32()
+		return uint64(v), err
+	}
+	if l.Min, err = read(); err != nil {
 		return l, err
 	}
-	if flag == 0x01 {
-		l.HasMax = true
-		if l.Max, err = r.u32(); err != nil {
+	if l.HasMax {
+		if l.Max, err = read(); err != nil {
 			return l, err
 		}
 	}

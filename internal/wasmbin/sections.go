@@ -84,7 +84,7 @@ func (p *parser) imports(r *reader) error {
 				return fmt.Errorf("import %d: %w", i, err)
 			}
 		case KindMemory:
-			if im.MemType.Limits, err = r.limits(); err != nil {
+			if im.MemType.Limits, err = r.limits(true); err != nil {
 				return fmt.Errorf("import %d: %w", i, err)
 			}
 		case KindGlobal:
@@ -113,7 +113,7 @@ func tableType(r *reader) (TableType, error) {
 	if err != nil {
 		return TableType{}, err
 	}
-	l, err := r.limits()
+	l, err := r.limits(false)
 	return TableType{Elem: t, Limits: l}, err
 }
 
@@ -169,7 +169,7 @@ func (p *parser) memories(r *reader) error {
 	}
 	p.m.Memories = make([]MemType, n)
 	for i := range p.m.Memories {
-		if p.m.Memories[i].Limits, err = r.limits(); err != nil {
+		if p.m.Memories[i].Limits, err = r.limits(true); err != nil {
 			return fmt.Errorf("memory %d: %w", i, err)
 		}
 	}

@@ -42,6 +42,7 @@ var Suites = []Suite{
 	// From the WebAssembly testsuite (wazero 1.12 implements neither: its backend fails them).
 	{"relaxed-simd", api.CoreFeaturesV2, true, true},
 	{"multi-memory", api.CoreFeaturesV2, true, true},
+	{"memory64", api.CoreFeaturesV2, true, true},
 }
 
 // SuiteNamed returns the suite called name.

@@ -225,7 +225,8 @@ uint32_t eng_validate_module(const eng_module *cm, eng_error *err) {
   }
   for (uint32_t i = 0; i < m->nmems; i++) {
     const eng_limits_t *l = &m->mems[i];
-    if (!limits_ok(l, 65536)) return verr(err, "memory size must be at most 65536 pages (4GiB)");
+    if (l->is64 && !limits_ok(l, 1ull << 48)) return verr(err, "memory size must be at most 2^48 pages");
+    if (!l->is64 && !limits_ok(l, 65536)) return verr(err, "memory size must be at most 65536 pages (4GiB)");
     if (l->has_max && l->min > l->max) return verr(err, "size minimum must not be greater than maximum");
   }
   for (uint32_t i = m->nglobal_imports; i < m->nglobals; i++)
@@ -288,7 +289,7 @@ uint32_t eng_validate_module(const eng_module *cm, eng_error *err) {
     const eng_dataseg *d = &m->datas[i];
     if (d->mode == SEG_ACTIVE) {
       if (d->mem >= m->nmems) return verr(err, "unknown memory");
-      if ((st = check_const(m, &d->offset, VT_I32, err))) return st;
+      if ((st = check_const(m, &d->offset, m->mems[d->mem].is64 ? VT_I64 : VT_I32, err))) return st;
     }
   }
   return HL_STATUS_OK;
@@ -634,14 +635,25 @@ static bool block_type(C *c, const eng_imm *im, uint32_t *np, const eng_vt **p, 
 }
 
 // Validates a memarg immediate (rd_imm IMM_MEMARG: a = align, b = offset).
-static bool check_memarg(C *c, const eng_imm *im, uint32_t natural_align) {
+// Validates a memarg immediate (rd_imm IMM_MEMARG: a = align, b/v = offset, m = memory): *at
+// gets the address type, *mw the memory word of the _M forms (MEM_FAR for an offset of 2^32 or
+// more), *slow whether the access needs them (a memory other than 0, or a 64-bit one).
+static bool check_memarg(C *c, const eng_imm *im, uint32_t natural_align, eng_vt *at, uint32_t *mw,
+                         bool *slow) {
   if (im->m >= c->m->nmems) return INVALID(c, "unknown memory");
   if (im->a > natural_align) return INVALID(c, "alignment must not be larger than natural");
+  bool is64 = c->m->mems[im->m].is64;
+  if (!is64 && im->v > UINT32_MAX) return INVALID(c, "offset out of range");
+  *at = is64 ? VT_I64 : VT_I32;
+  *mw = im->m | (im->v > UINT32_MAX ? MEM_FAR : 0);
+  *slow = im->m != 0 || is64;
   return true;
 }
 
-static bool need_mem(C *c, uint32_t mem) {
+// A memory index: *at gets its address type.
+static bool need_mem(C *c, uint32_t mem, eng_vt *at) {
   if (mem >= c->m->nmems) return INVALID(c, "unknown memory");
+  *at = c->m->mems[mem].is64 ? VT_I64 : VT_I32;
   return true;
 }
 
@@ -709,18 +721,22 @@ static bool compile_simd(C *c) {
   eng_vt out = VT_V128, lt = (uint8_t)(a >> 8);
   const uint8_t *data = NULL;
   switch (k) {
-  case SK_LOAD: case SK_STORE: case SK_LOADLANE: case SK_STORELANE:
-    if (!check_memarg(c, &im, a)) return false;
+  case SK_LOAD: case SK_STORE: case SK_LOADLANE: case SK_STORELANE: {
+    eng_vt at;
+    uint32_t mw;
+    bool slow;
+    if (!check_memarg(c, &im, a, &at, &mw, &slow)) return false;
     x = im.b;
     if (k == SK_LOADLANE || k == SK_STORELANE) {
       if (im.t >= (16u >> a)) return INVALID(c, "invalid lane index");
       y = im.t;
     }
     if (k != SK_LOAD && !pop_s(c, VT_V128, NULL, &s2)) return false;
-    if (!pop_s(c, VT_I32, NULL, &s1)) return false;
-    s3 = im.m; // the memory index (simd.c)
+    if (!pop_s(c, at, NULL, &s1)) return false;
+    s3 = slow || (mw & MEM_FAR) ? mw | MEM_SEL : 0; // the memory word (simd.c)
     if (k == SK_STORE || k == SK_STORELANE) out = VT_UNKNOWN;
     break;
+  }
   case SK_CONST: data = im.p; break;
   case SK_SHUFFLE:
     data = im.p;
@@ -812,13 +828,15 @@ static bool compile_numeric(C *c, uint32_t op) {
 static bool compile_load(C *c, uint32_t op, const eng_imm *im) {
   const bool live = LIVE(c);
   const uint8_t *sg = sigs[op];
-  uint32_t s1, off = im->b;
-  if (!check_memarg(c, im, sg[2])) return false;
-  if (!pop_s(c, VT_I32, NULL, &s1)) return false;
+  uint32_t s1, off = im->b, mw;
+  eng_vt at;
+  bool slow;
+  if (!check_memarg(c, im, sg[2], &at, &mw, &slow)) return false;
+  if (!pop_s(c, at, NULL, &s1)) return false;
   if (!live) return push(c, sg[1]);
-  if (im->m) { // multi-memory: a memory other than 0
+  if (slow || (mw & MEM_FAR)) { // multi-memory, memory64
     if (!emit_dst(c, OP_LOAD_M, sg[1])) return false;
-    E(s1); E(off); E(im->m); E(op);
+    E(s1); E(off); E(mw); E(op);
     mark_end(c);
     return true;
   }
@@ -841,10 +859,12 @@ static bool compile_load(C *c, uint32_t op, const eng_imm *im) {
 static bool compile_store(C *c, uint32_t op, const eng_imm *im) {
   const bool live = LIVE(c);
   const uint8_t *sg = sigs[op];
-  uint32_t s1, s2;
-  if (!check_memarg(c, im, sg[2])) return false;
-  if (!pop_s(c, sg[1], NULL, &s2) || !pop_s(c, VT_I32, NULL, &s1)) return false;
-  if (live && im->m) { E(OP_STORE_M); E(s1); E(s2); E(im->b); E(im->m); E(op); }
+  uint32_t s1, s2, mw;
+  eng_vt at;
+  bool slow;
+  if (!check_memarg(c, im, sg[2], &at, &mw, &slow)) return false;
+  if (!pop_s(c, sg[1], NULL, &s2) || !pop_s(c, at, NULL, &s1)) return false;
+  if (live && (slow || (mw & MEM_FAR))) { E(OP_STORE_M); E(s1); E(s2); E(im->b); E(mw); E(op); }
   else if (live) { E(op); E(s1); E(s2); E(im->b); }
   no_retarget(c);
   return true;
@@ -854,38 +874,48 @@ static bool compile_memory(C *c, uint32_t op, const eng_imm *im) {
   const eng_module *m = c->m;
   const bool live = LIVE(c);
   uint32_t s1, s2, s3;
+  eng_vt at, at2 = VT_I32;
   switch (op) {
-  case OP_MEMORY_SIZE: case OP_MEMORY_GROW:
-    if (!need_mem(c, im->m)) return false;
-    if (op == OP_MEMORY_GROW && !pop_s(c, VT_I32, NULL, &s1)) return false;
-    if (!live) return push(c, VT_I32);
-    if (im->m) op = op == OP_MEMORY_SIZE ? OP_MEMORY_SIZE_M : OP_MEMORY_GROW_M;
-    if (!emit_dst(c, op, VT_I32)) return false;
+  case OP_MEMORY_SIZE: case OP_MEMORY_GROW: {
+    if (!need_mem(c, im->m, &at)) return false;
+    if (op == OP_MEMORY_GROW && !pop_s(c, at, NULL, &s1)) return false;
+    if (!live) return push(c, at);
+    bool slow = im->m || at == VT_I64;
+    if (slow) op = op == OP_MEMORY_SIZE ? OP_MEMORY_SIZE_M : OP_MEMORY_GROW_M;
+    if (!emit_dst(c, op, at)) return false;
     if (op == OP_MEMORY_GROW || op == OP_MEMORY_GROW_M) E(s1);
-    if (im->m) E(im->m);
+    if (slow) E(im->m);
     mark_end(c);
     return true;
+  }
   case OP_MEMORY_INIT: case OP_DATA_DROP: {
     uint32_t seg = im->a;
     if (!m->has_datacount && m->ndatas) return cerr(c, HL_STATUS_MALFORMED, "data count section required");
-    if (op == OP_MEMORY_INIT && !need_mem(c, im->m)) return false;
+    if (op == OP_MEMORY_INIT && !need_mem(c, im->m, &at)) return false;
     if (seg >= m->ndatas) return INVALID(c, "unknown data segment");
     if (op == OP_MEMORY_INIT) {
-      if (!pop3_i32(c, &s1, &s2, &s3)) return false;
-      if (live) { E(im->m ? OP_MEMORY_INIT_M : op); E(seg); E(s1); E(s2); E(s3); }
-      if (live && im->m) E(im->m);
+      if (!pop_s(c, VT_I32, NULL, &s3) || !pop_s(c, VT_I32, NULL, &s2) || !pop_s(c, at, NULL, &s1)) return false;
+      bool slow = im->m || at == VT_I64;
+      if (live) { E(slow ? OP_MEMORY_INIT_M : op); E(seg); E(s1); E(s2); E(s3); }
+      if (live && slow) E(im->m);
     } else if (live) { E(op); E(seg); }
     no_retarget(c);
     return true;
   }
-  default: // memory.copy (destination .m, source .b), memory.fill
-    if (!need_mem(c, im->m) || (op == OP_MEMORY_COPY && !need_mem(c, im->b))) return false;
-    if (!pop3_i32(c, &s1, &s2, &s3)) return false;
-    if (live && op == OP_MEMORY_COPY && (im->m || im->b)) { E(OP_MEMORY_COPY_M); E(s1); E(s2); E(s3); E(im->m); E(im->b); }
-    else if (live && op == OP_MEMORY_FILL && im->m) { E(OP_MEMORY_FILL_M); E(s1); E(s2); E(s3); E(im->m); }
+  default: { // memory.copy (destination .m, source .b), memory.fill
+    if (!need_mem(c, im->m, &at) || (op == OP_MEMORY_COPY && !need_mem(c, im->b, &at2))) return false;
+    // copy: d has the destination's address type, s the source's, n the smaller one; fill: d
+    // and n the memory's, the value i32
+    eng_vt tn = op == OP_MEMORY_COPY ? (at == VT_I64 && at2 == VT_I64 ? VT_I64 : VT_I32) : at;
+    eng_vt ts = op == OP_MEMORY_COPY ? at2 : VT_I32;
+    if (!pop_s(c, tn, NULL, &s3) || !pop_s(c, ts, NULL, &s2) || !pop_s(c, at, NULL, &s1)) return false;
+    bool slow = im->m || at == VT_I64 || (op == OP_MEMORY_COPY && (im->b || at2 == VT_I64));
+    if (live && op == OP_MEMORY_COPY && slow) { E(OP_MEMORY_COPY_M); E(s1); E(s2); E(s3); E(im->m); E(im->b); }
+    else if (live && op == OP_MEMORY_FILL && slow) { E(OP_MEMORY_FILL_M); E(s1); E(s2); E(s3); E(im->m); }
     else if (live) { E(op); E(s1); E(s2); E(s3); }
     no_retarget(c);
     return true;
+  }
   }
 }
 

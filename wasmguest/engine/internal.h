@@ -159,7 +159,17 @@ typedef struct eng_constexpr {
   uint32_t nseq;
 } eng_constexpr;
 
-typedef struct { uint32_t min, max; bool has_max; } eng_limits_t;
+// Limits of a table or memory; is64: a 64-bit memory (memory64: i64 addresses, min and max up to
+// 2^48 pages; tables are 32-bit only).
+typedef struct { uint64_t min, max; bool has_max; bool is64; } eng_limits_t;
+// The memory word of the multi-memory/memory64 forms (LOAD_M..., and the c word of SIMD memory
+// instructions): the memory index, MEM_FAR when the static offset is 2^32 or more (every access
+// is then out of bounds: no memory is larger than 4 GiB, ENG_MAX_MEM_PAGES) and, in SIMD, MEM_SEL
+// (the instruction names a memory other than memory 0's 32-bit fast path).
+#define MEM_FAR 0x40000000u
+#define MEM_SEL 0x80000000u
+#define MEM_IDX(w) ((w) & 0x3fffffffu)
+#define ENG_MAX_MEM_PAGES 65536u // the engine's cap on any memory, 64-bit ones included
 typedef struct {
   eng_vt elemtype; eng_limits_t lim;
   bool has_init; eng_constexpr init; // a table with an initializer expression (defined tables)

@@ -16,7 +16,7 @@ static bool mem_load(uint32_t op, const uint8_t *base, uint64_t size, uint64_t e
                : op == OP_I32_LOAD || op == OP_F32_LOAD || op == OP_I64_LOAD32_S || op == OP_I64_LOAD32_U ? 4
                : op == OP_I32_LOAD16_S || op == OP_I32_LOAD16_U || op == OP_I64_LOAD16_S || op == OP_I64_LOAD16_U ? 2
                : 1;
-  if (ea + n > size) return false;
+  if (ea > size || n > size - ea) return false;
   uint64_t v = 0;
   memcpy(&v, base + ea, n); // little-endian
   switch (op) {
@@ -36,7 +36,7 @@ static bool mem_store(uint32_t op, uint8_t *base, uint64_t size, uint64_t ea, ui
                : op == OP_I32_STORE || op == OP_F32_STORE || op == OP_I64_STORE32 ? 4
                : op == OP_I32_STORE16 || op == OP_I64_STORE16 ? 2
                : 1;
-  if (ea + n > size) return false;
+  if (ea > size || n > size - ea) return false;
   memcpy(base + ea, &v, n); // little-endian
   return true;
 }
@@ -747,20 +747,27 @@ L_MEMORY_FILL: {
   NEXT();
 }
 
-  // ---------------------------------------------------------------- other memories (multi-memory)
-  // Memory 0 is kept in mem_base/mem_size; the others are looked up (inst->mems[ip[k]]).
+  // ---------------------------------------------------------------- other memories, 64-bit memories
+  // Memory 0 (32-bit) is kept in mem_base/mem_size; these forms look their memory up
+  // (inst->mems[MEM_IDX(word)]) and read addresses and lengths as its address type: the whole
+  // slot for a 64-bit memory (memory64), its low 32 bits otherwise. Bounds checks never overflow:
+  // a memory is at most 4 GiB.
+#define MADDR(mm, v) ((mm)->decl.is64 ? (v) : (uint64_t)(uint32_t)(v))
+#define MFITS(mm, a, n) ((a) <= (mm)->size && (uint64_t)(n) <= (mm)->size - (a))
 L_LOAD_M: {
-  const eng_mem *mm = inst->mems[ip[3]];
-  uint64_t v, ea = (uint64_t)(uint32_t)R(1) + ip[2];
-  if (!mem_load(ip[4], mm->base, mm->size, ea, &v)) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);
+  const eng_mem *mm = inst->mems[MEM_IDX(ip[3])];
+  uint64_t v, a = MADDR(mm, R(1));
+  if ((ip[3] & MEM_FAR) || a > mm->size || !mem_load(ip[4], mm->base, mm->size, a + ip[2], &v))
+    TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);
   R(0) = v;
   ip += OPW_LOAD_M;
   NEXT();
 }
 L_STORE_M: {
-  const eng_mem *mm = inst->mems[ip[3]];
-  uint64_t ea = (uint64_t)(uint32_t)R(0) + ip[2];
-  if (!mem_store(ip[4], mm->base, mm->size, ea, R(1))) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);
+  const eng_mem *mm = inst->mems[MEM_IDX(ip[3])];
+  uint64_t a = MADDR(mm, R(0));
+  if ((ip[3] & MEM_FAR) || a > mm->size || !mem_store(ip[4], mm->base, mm->size, a + ip[2], R(1)))
+    TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);
   ip += OPW_STORE_M;
   NEXT();
 }
@@ -768,35 +775,45 @@ L_MEMORY_SIZE_M:
   R(0) = inst->mems[ip[1]]->pages;
   ip += OPW_MEMORY_SIZE_M;
   NEXT();
-L_MEMORY_GROW_M:
-  R(0) = eng_mem_grow(inst->mems[ip[2]], (uint32_t)R(1));
+L_MEMORY_GROW_M: {
+  eng_mem *mm = inst->mems[ip[2]];
+  uint64_t delta = MADDR(mm, R(1));
+  uint32_t old = delta > UINT32_MAX ? UINT32_MAX : eng_mem_grow(mm, (uint32_t)delta);
+  R(0) = old == UINT32_MAX ? (mm->decl.is64 ? UINT64_MAX : UINT32_MAX) : old;
   ip += OPW_MEMORY_GROW_M;
+  RELOAD(); // memory 0 may be 64-bit
   NEXT();
+}
 L_MEMORY_INIT_M: {
   const eng_rdata *ds = &inst->datas[ip[0]];
   const eng_mem *mm = inst->mems[ip[4]];
-  uint32_t d = (uint32_t)R(1), src = (uint32_t)R(2), n = (uint32_t)R(3);
+  uint64_t d = MADDR(mm, R(1));
+  uint32_t src = (uint32_t)R(2), n = (uint32_t)R(3);
   ip += OPW_MEMORY_INIT_M;
-  if ((uint64_t)src + n > ds->len || (uint64_t)d + n > mm->size) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);
+  if ((uint64_t)src + n > ds->len || !MFITS(mm, d, n)) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);
   if (n) memcpy(mm->base + d, ds->bytes + src, n);
   NEXT();
 }
 L_MEMORY_COPY_M: {
   const eng_mem *md = inst->mems[ip[3]], *ms = inst->mems[ip[4]];
-  uint32_t d = (uint32_t)R(0), src = (uint32_t)R(1), n = (uint32_t)R(2);
+  uint64_t d = MADDR(md, R(0)), src = MADDR(ms, R(1));
+  uint64_t n = md->decl.is64 && ms->decl.is64 ? R(2) : (uint32_t)R(2);
   ip += OPW_MEMORY_COPY_M;
-  if ((uint64_t)src + n > ms->size || (uint64_t)d + n > md->size) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);
+  if (!MFITS(ms, src, n) || !MFITS(md, d, n)) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);
   if (n) memmove(md->base + d, ms->base + src, n);
   NEXT();
 }
 L_MEMORY_FILL_M: {
   const eng_mem *mm = inst->mems[ip[3]];
-  uint32_t d = (uint32_t)R(0), v = (uint32_t)R(1), n = (uint32_t)R(2);
+  uint64_t d = MADDR(mm, R(0)), n = MADDR(mm, R(2));
+  uint32_t v = (uint32_t)R(1);
   ip += OPW_MEMORY_FILL_M;
-  if ((uint64_t)d + n > mm->size) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);
+  if (!MFITS(mm, d, n)) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);
   if (n) memset(mm->base + d, (int)(v & 0xff), n);
   NEXT();
 }
+#undef MADDR
+#undef MFITS
 
   // ---------------------------------------------------------------- constants, references
 L_I32_CONST:

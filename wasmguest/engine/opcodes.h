@@ -39,6 +39,7 @@
 //   MIDXB        a memory index (u32) into .b     BYTE    one byte into .t (a lane index)
 //   ALIGN        memarg flags: the alignment (< 32) into .a; with bit 6 set a memory index
 //                follows (into .m; else .m = 0)
+//   OFF          a memarg offset: u64 LEB128 into .v, its low 32 bits into .b
 //   S32 / S64    signed LEB128 into .v            B4 / B8 4 / 8 little-endian bytes into .v
 //   B16          16 bytes, .p points at them      REFT    a heap type, as a nullable reference type, into .ty
 //   BLOCKT       0x40 or a value type into .ty, or (.ty = 0) an s33 type index into .a
@@ -66,8 +67,8 @@
   X(DATA_MEM, U32A, MIDX, _)     /* memory.init: data segment, memory */                        \
   X(MEM, MIDX, _, _)             /* memory.size, memory.grow, memory.fill: memory */            \
   X(MEM2, MIDX, MIDXB, _)        /* memory.copy: destination and source memory */               \
-  X(MEMARG, ALIGN, U32B, _)      /* loads and stores: align, offset */                          \
-  X(MEMARG_LANE, ALIGN, U32B, BYTE) /* v128.loadN_lane / storeN_lane: align, offset, lane */    \
+  X(MEMARG, ALIGN, OFF, _)       /* loads and stores: align (and memory), offset */             \
+  X(MEMARG_LANE, ALIGN, OFF, BYTE) /* v128.loadN_lane / storeN_lane: align, offset, lane */     \
   X(I32, S32, _, _)              /* i32.const */                                                \
   X(I64, S64, _, _)              /* i64.const */                                                \
   X(F32, B4, _, _)               /* f32.const (bits) */                                         \

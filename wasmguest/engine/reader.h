@@ -173,18 +173,43 @@ static inline bool rd_reftype(rd *r, eng_vt *t) {
   return rd_reftype_after(r, b, t, "malformed reference type");
 }
 
-static inline bool rd_limits(rd *r, eng_limits_t *l) {
+static inline bool rd_u64(rd *r, uint64_t *out) {
+  uint64_t v = 0;
+  for (int i = 0; i < 10; i++) {
+    uint8_t b;
+    if (r->p >= r->end) return MALF(r, "unexpected end");
+    b = *r->p++;
+    if (i == 9) {
+      if (b & 0x80) return MALF(r, "integer representation too long");
+      if (b & 0x7e) return MALF(r, "integer too large");
+    }
+    v |= (uint64_t)(b & 0x7f) << (7 * i);
+    if (!(b & 0x80)) { *out = v; return true; }
+  }
+  return MALF(r, "integer representation too long");
+}
+
+// Limits of a memory (mem: flags 4 and 5 are 64-bit memories, memory64) or a table.
+static inline bool rd_limits(rd *r, eng_limits_t *l, bool mem) {
   uint8_t flag;
+  uint32_t x;
   if (!rd_byte(r, &flag)) return false;
   // WebAssembly 2.0 calls every other flag malformed (its tests expect that), so these stay
   // MALFORMED; the message names the proposal the flag belongs to.
-  if (flag == 2 || flag == 3) return MALF(r, "integer too large (limits flag of shared memory: unsupported feature: threads)");
-  if (flag >= 4 && flag <= 7) return MALF(r, "integer too large (limits flag of 64-bit memory: unsupported feature: memory64)");
-  if (flag > 1) return MALF(r, "integer too large");
-  if (!rd_u32(r, &l->min)) return false;
-  l->has_max = flag == 1;
+  if (flag == 2 || flag == 3 || flag == 6 || flag == 7)
+    return MALF(r, "integer too large (limits flag of shared memory: unsupported feature: threads)");
+  if ((flag == 4 || flag == 5) && !mem) return fail(r, HL_STATUS_UNSUPPORTED, "memory64 (64-bit table)");
+  if (flag > 5) return MALF(r, "integer too large");
+  l->is64 = flag >= 4;
+  l->has_max = flag & 1;
   l->max = 0;
-  if (l->has_max && !rd_u32(r, &l->max)) return false;
+  if (l->is64) return rd_u64(r, &l->min) && (!l->has_max || rd_u64(r, &l->max));
+  if (!rd_u32(r, &x)) return false;
+  l->min = x;
+  if (l->has_max) {
+    if (!rd_u32(r, &x)) return false;
+    l->max = x;
+  }
   return true;
 }
 
@@ -228,6 +253,13 @@ static inline bool rf_ALIGN(rd *r, eng_imm *im) {
   return true;
 }
 static inline bool rf_MIDX(rd *r, eng_imm *im) { return rd_u32(r, &im->m); }
+// A memarg offset: u64 (memory64; validation limits a 32-bit memory's to 2^32 - 1) into .v, its
+// low 32 bits into .b.
+static inline bool rf_OFF(rd *r, eng_imm *im) {
+  if (!rd_u64(r, &im->v)) return false;
+  im->b = (uint32_t)im->v;
+  return true;
+}
 static inline bool rf_MIDXB(rd *r, eng_imm *im) { return rd_u32(r, &im->b); }
 static inline bool rf_BYTE(rd *r, eng_imm *im) { return rd_byte(r, &im->t); }
 static inline bool rf_S32(rd *r, eng_imm *im) {

@@ -75,18 +75,23 @@ uint32_t eng_simd_exec(const uint32_t *ip, uint64_t *fp, uint8_t *mem, uint64_t 
   memset(&r, 0, sizeof r);
   uint32_t words = SIMD_WORDS;
   uint64_t ea = 0;
-  // memory instructions (loads, stores, lanes, load_zero) name their memory in c (multi-memory);
-  // mem/mem_size are memory 0's
-  if ((sub <= SIMD_V128_STORE || (sub >= SIMD_V128_LOAD8_LANE && sub <= SIMD_V128_LOAD64_ZERO)) && sc) {
-    const eng_mem *mm = inst->mems[sc];
+  // Memory instructions (loads, stores, lanes, load_zero): mem/mem_size are memory 0's, unless c
+  // has MEM_SEL (internal.h): then c names the memory (multi-memory), which may be 64-bit
+  // (memory64: the whole address slot counts) or the offset 2^32 or more (MEM_FAR).
+  bool addr64 = false, far = false;
+  if ((sub <= SIMD_V128_STORE || (sub >= SIMD_V128_LOAD8_LANE && sub <= SIMD_V128_LOAD64_ZERO)) && (sc & MEM_SEL)) {
+    const eng_mem *mm = inst->mems[MEM_IDX(sc)];
     mem = mm->base;
     mem_size = mm->size;
+    addr64 = mm->decl.is64;
+    far = (sc & MEM_FAR) != 0;
   }
   switch ((enum simd_op)sub) {
   // ---- memory
 #define ADDR(n)                                                                                   \
-  ea = (uint64_t)(uint32_t)fp[sa] + x;                                                            \
-  if (ea + (n) > mem_size) return 0
+  ea = addr64 ? fp[sa] : (uint64_t)(uint32_t)fp[sa];                                              \
+  if (far || ea > mem_size || (uint64_t)x + (n) > mem_size - ea) return 0;                        \
+  ea += x
   case SIMD_V128_LOAD: ADDR(16); memcpy(&r, mem + ea, 16); break;
   case SIMD_V128_LOAD8X8_S: { int8_t t[8]; ADDR(8); memcpy(t, mem + ea, 8); MAP1(i16, 8, t[i]); }
   case SIMD_V128_LOAD8X8_U: { uint8_t t[8]; ADDR(8); memcpy(t, mem + ea, 8); MAP1(u16, 8, t[i]); }

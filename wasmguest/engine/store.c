@@ -377,7 +377,7 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
         }
         case EXT_MEM: {
           eng_mem *mm = src->mems[ex->idx];
-          ok = limits_match(mm->pages, mm->decl.has_max, mm->decl.max, &im->mem);
+          ok = mm->decl.is64 == im->mem.is64 && limits_match(mm->pages, mm->decl.has_max, mm->decl.max, &im->mem);
           in->mems[nm++] = mm;
           break;
         }
@@ -441,15 +441,16 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
       const eng_limits_t *l = &m->mems[i];
       eng_mem *mm = &in->own_mems[i - nm];
       mm->decl = *l;
-      uint32_t cap = l->has_max ? l->max : 65536;
+      // no memory is larger than 4 GiB (64-bit ones included: ENG_MAX_MEM_PAGES)
+      uint64_t cap = l->has_max && l->max < ENG_MAX_MEM_PAGES ? l->max : ENG_MAX_MEM_PAGES;
       if (cap > s->limits.max_memory_pages) cap = s->limits.max_memory_pages;
       if (l->min > cap) {
         eng_set_error(err, HL_STATUS_LIMIT, "memory too large (engine limit)");
         st = HL_STATUS_LIMIT;
         goto fail;
       }
-      mm->cap_pages = cap;
-      mm->pages = l->min;
+      mm->cap_pages = (uint32_t)cap;
+      mm->pages = (uint32_t)l->min;
       mm->size = (uint64_t)l->min * ENG_PAGE;
       if (cap) {
         mm->reserved = (uint64_t)cap * ENG_PAGE;
@@ -523,9 +524,10 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
     const eng_dataseg *ds = &m->datas[i];
     eng_rdata *rdd = &in->datas[i];
     if (ds->mode != SEG_ACTIVE) continue;
-    uint32_t d = (uint32_t)eval_const(in, &ds->offset);
     eng_mem *mm = in->mems[ds->mem];
-    if ((uint64_t)d + rdd->len > mm->size) {
+    uint64_t d = eval_const(in, &ds->offset);
+    if (!mm->decl.is64) d = (uint32_t)d;
+    if (d > mm->size || rdd->len > mm->size - d) {
       eng_set_trap(err, HL_TRAP_MEMORY_OUT_OF_BOUNDS);
       return HL_STATUS_TRAP;
     }
