@@ -40,8 +40,8 @@ type Module struct {
 // CoreFeatures is what the guest engine (wasmguest/engine) implements, so both engines accept
 // the same modules: WebAssembly 2.0 with extended constant expressions, tail calls, exception
 // handling and typed function references (wazero 1.12 runs exception handling in its interpreter
-// and compiler). wazero 1.12 has no relaxed SIMD and no multi-memory, which the guest engine
-// implements: such modules run on micro-VMs only. memory64, threads and GC are in neither.
+// and compiler). wazero 1.12 has no relaxed SIMD, multi-memory or memory64, which the guest
+// engine implements: such modules run on micro-VMs only. Threads and GC are in neither.
 const CoreFeatures = wapi.CoreFeaturesV2 | experimental.CoreFeaturesExtendedConst |
 	experimental.CoreFeaturesTailCall | experimental.CoreFeaturesExceptionHandling |
 	experimental.CoreFeaturesTypedFunctionReferences
