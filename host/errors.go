@@ -36,7 +36,7 @@ var (
 	// ErrClosed: the sandbox, module or runtime is closed.
 	ErrClosed = machine.ErrClosed
 	// ErrUnsupportedFeature: the module uses a WebAssembly proposal hlwasm does not implement
-	// (typed function references, GC, threads, relaxed SIMD...); the error names it. It comes
+	// (GC, threads, 64-bit tables...); the error names it. It comes
 	// wrapped in ErrInvalidModule.
 	ErrUnsupportedFeature = errs.ErrUnsupportedFeature
 	// ErrUnsupportedEngine: the operation needs another engine.
@@ -77,6 +77,8 @@ const (
 	// from a host function back into Wasm) leaves uncaught fails that nested call with this
 	// kind, and it does not continue into the Wasm frames below the host function.
 	TrapUncaughtException TrapKind = abi.TrapUncaughtException
+	// TrapNullFunctionReference: call_ref or return_call_ref of a null reference.
+	TrapNullFunctionReference TrapKind = abi.TrapNullFunctionReference
 )
 
 // TrapError is a Wasm trap, whichever engine ran it, nested calls included. errors.Is(err,

@@ -119,8 +119,8 @@ func TestCppExceptions(t *testing.T) {
 // guest engine for instructions.
 func TestUnsupportedFeatureNamed(t *testing.T) {
 	hdr := []byte("\x00asm\x01\x00\x00\x00")
-	refType := append(append([]byte{}, hdr...), 1, 6, 1, 0x60, 1, 0x63, 0x70, 0) // (param (ref null func))
-	callRef := append(append([]byte{}, hdr...), 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 6, 1, 4, 0, 0x14, 0, 0x0b)
+	anyRef := append(append([]byte{}, hdr...), 1, 6, 1, 0x60, 1, 0x63, 0x6e, 0) // (param (ref null any))
+	refEq := append(append([]byte{}, hdr...), 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 5, 1, 3, 0, 0xd3, 0x0b)
 	load := func(t *testing.T, e host.Engine, wasm []byte) error {
 		ctx := context.Background()
 		mod, err := newRuntime(t, host.Config{Engine: e}).LoadModule(ctx, wasm)
@@ -135,13 +135,109 @@ func TestUnsupportedFeatureNamed(t *testing.T) {
 		return err
 	}
 	engines(t, func(t *testing.T, e host.Engine) {
-		err := load(t, e, refType)
+		err := load(t, e, anyRef)
 		require.ErrorIs(t, err, host.ErrInvalidModule)
 		require.ErrorIs(t, err, host.ErrUnsupportedFeature)
-		require.ErrorContains(t, err, "typed function references")
+		require.ErrorContains(t, err, "garbage collection")
 	})
-	err := load(t, host.EngineMicroVM, callRef)
+	err := load(t, host.EngineMicroVM, refEq)
 	require.ErrorIs(t, err, host.ErrInvalidModule)
 	require.ErrorIs(t, err, host.ErrUnsupportedFeature)
-	require.ErrorContains(t, err, "unsupported feature: typed function references")
+	require.ErrorContains(t, err, "unsupported feature: garbage collection")
+}
+
+// Typed function references: a non-nullable local initialized by local.set, call_ref through
+// it, and call_ref of a null reference (a trap). Exports with (ref $t) parameters take funcref
+// values from the host.
+func TestTypedFunctionReferences(t *testing.T) {
+	sec := func(id byte, b ...byte) []byte { return append([]byte{id, byte(len(b))}, b...) }
+	var wasm []byte
+	wasm = append(wasm, "\x00asm\x01\x00\x00\x00"...)
+	wasm = append(wasm, sec(1, 1, 0x60, 1, 0x7f, 1, 0x7f)...)                              // type 0: i32 -> i32
+	wasm = append(wasm, sec(3, 3, 0, 0, 0)...)                                             // 3 functions
+	wasm = append(wasm, sec(7, 2, 3, 'r', 'u', 'n', 0, 1, 4, 'n', 'u', 'l', 'l', 0, 2)...) // exports
+	wasm = append(wasm, sec(9, 1, 3, 0, 1, 0)...)                                          // elem declare func 0
+	wasm = append(wasm, sec(10, 3,
+		7, 0, 0x20, 0, 0x41, 1, 0x6a, 0x0b, // inc: local.get 0; i32.const 1; i32.add
+		15, 1, 1, 0x64, 0, 0xd2, 0, 0x21, 1, 0x20, 0, 0x20, 1, 0x14, 0, 0x0b, // (local (ref 0)) set; call_ref 0
+		8, 0, 0x41, 0, 0xd0, 0, 0x14, 0, 0x0b)...) // call_ref 0 of ref.null 0
+	engines(t, func(t *testing.T, e host.Engine) {
+		ctx := context.Background()
+		sb := sandbox(t, newRuntime(t, host.Config{Engine: e}), wasm)
+		r, err := sb.Call(ctx, "run", 41)
+		require.NoError(t, err)
+		require.Equal(t, []uint64{42}, r)
+		_, err = sb.Call(ctx, "null", 1)
+		var trap *host.TrapError
+		require.ErrorAs(t, err, &trap)
+		if e == host.EngineMicroVM {
+			require.Equal(t, host.TrapNullFunctionReference, trap.Kind)
+		} else { // wazero says "null reference" for every null dereference
+			require.Equal(t, host.TrapNullReference, trap.Kind)
+		}
+	})
+}
+
+// Multi-memory: a store and loads on memory 1 (its data segment initialized), memory.grow and
+// memory.size of memory 1; the exported memory 0 is untouched. Micro-VMs only (wazero 1.12 has
+// no multi-memory).
+func TestMultiMemory(t *testing.T) {
+	// wat2wasm --enable-multi-memory of:
+	//   (memory (export "mem") 1) (memory $m1 1 4) (data (memory $m1) (i32.const 0) "\2a")
+	//   (func (export "run") (result i32) (i32.store8 $m1 (i32.const 1) (i32.const 7))
+	//     (i32.add (i32.load8_u $m1 (i32.const 0)) (i32.load8_u $m1 (i32.const 1))))
+	//   (func (export "grow") (result i32) (drop (memory.grow $m1 (i32.const 2)))
+	//     (i32.add (i32.mul (memory.size $m1) (i32.const 10)) (memory.size 0)))
+	wasm := []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f,
+		0x03, 0x03, 0x02, 0x00, 0x00, 0x05, 0x06, 0x02, 0x00, 0x01, 0x01, 0x01, 0x04, 0x07, 0x14, 0x03, 0x03,
+		0x6d, 0x65, 0x6d, 0x02, 0x00, 0x03, 0x72, 0x75, 0x6e, 0x00, 0x00, 0x04, 0x67, 0x72, 0x6f, 0x77, 0x00,
+		0x01, 0x0a, 0x29, 0x02, 0x17, 0x00, 0x41, 0x01, 0x41, 0x07, 0x3a, 0x40, 0x01, 0x00, 0x41, 0x00, 0x2d,
+		0x40, 0x01, 0x00, 0x41, 0x01, 0x2d, 0x40, 0x01, 0x00, 0x6a, 0x0b, 0x0f, 0x00, 0x41, 0x02, 0x40, 0x01,
+		0x1a, 0x3f, 0x01, 0x41, 0x0a, 0x6c, 0x3f, 0x00, 0x6a, 0x0b, 0x0b, 0x08, 0x01, 0x02, 0x01, 0x41, 0x00,
+		0x0b, 0x01, 0x2a}
+	ctx := context.Background()
+	sb := sandbox(t, newRuntime(t, host.Config{}), wasm)
+	r, err := sb.Call(ctx, "run")
+	require.NoError(t, err)
+	require.Equal(t, []uint64{42 + 7}, r)
+	r, err = sb.Call(ctx, "grow")
+	require.NoError(t, err)
+	require.Equal(t, []uint64{3*10 + 1}, r)
+	mem := sb.Memory()
+	require.NotNil(t, mem)
+	b, ok := mem.Read(0, 2)
+	require.True(t, ok)
+	require.Equal(t, []byte{0, 0}, b) // memory 0
+}
+
+// memory64: i64 addresses (an address of 2^32 + 8 is out of bounds, not address 8), memory.grow
+// with an i64 delta (-1 as an i64 when it fails). Micro-VMs only (wazero 1.12 has no memory64).
+func TestMemory64(t *testing.T) {
+	// wat2wasm --enable-memory64 of: (memory i64 1)
+	//   (func (export "store") (param i64 i32) (i32.store (local.get 0) (local.get 1)))
+	//   (func (export "load") (param i64) (result i32) (i32.load (local.get 0)))
+	//   (func (export "grow") (param i64) (result i64) (memory.grow (local.get 0)))
+	wasm := []byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x10, 0x03, 0x60, 0x02, 0x7e, 0x7f,
+		0x00, 0x60, 0x01, 0x7e, 0x01, 0x7f, 0x60, 0x01, 0x7e, 0x01, 0x7e, 0x03, 0x04, 0x03, 0x00, 0x01, 0x02,
+		0x05, 0x03, 0x01, 0x04, 0x01, 0x07, 0x17, 0x03, 0x05, 0x73, 0x74, 0x6f, 0x72, 0x65, 0x00, 0x00, 0x04,
+		0x6c, 0x6f, 0x61, 0x64, 0x00, 0x01, 0x04, 0x67, 0x72, 0x6f, 0x77, 0x00, 0x02, 0x0a, 0x1a, 0x03, 0x09,
+		0x00, 0x20, 0x00, 0x20, 0x01, 0x36, 0x02, 0x00, 0x0b, 0x07, 0x00, 0x20, 0x00, 0x28, 0x02, 0x00, 0x0b,
+		0x06, 0x00, 0x20, 0x00, 0x40, 0x00, 0x0b}
+	ctx := context.Background()
+	sb := sandbox(t, newRuntime(t, host.Config{}), wasm)
+	_, err := sb.Call(ctx, "store", 8, 77)
+	require.NoError(t, err)
+	r, err := sb.Call(ctx, "load", 8)
+	require.NoError(t, err)
+	require.Equal(t, []uint64{77}, r)
+	var trap *host.TrapError
+	_, err = sb.Call(ctx, "load", 1<<32+8)
+	require.ErrorAs(t, err, &trap)
+	require.Equal(t, host.TrapMemoryOutOfBounds, trap.Kind)
+	r, err = sb.Call(ctx, "grow", 1)
+	require.NoError(t, err)
+	require.Equal(t, []uint64{1}, r)
+	r, err = sb.Call(ctx, "grow", 1<<40)
+	require.NoError(t, err)
+	require.Equal(t, []uint64{^uint64(0)}, r)
 }

@@ -50,6 +50,27 @@
 #   WASI 0.2 commands, jco's wasm-tools component new with jco's preview1 command adapter
 #   (mk/mkcmd.mjs):
 #     tests/testdata/wasi/{cprog,p2prog}.wasm -> tests/testdata/wasi/{cprog,p2prog}.component.wasm
+#   Spec tests of proposals wazero's module does not ship (TD_SPEC), wabt's wast2json: the .wast
+#     files are copied unchanged from github.com/WebAssembly/testsuite at commit
+#     $(TD_SPEC_COMMIT) (the main folder: WebAssembly 3.0) and committed beside their outputs;
+#     wast2json (wabt 1.0.32, Debian's) converts each into X.json + X.N.wasm:
+#     tests/spectest/testdata/relaxed-simd/{i16x8_relaxed_q15mulr_s,i32x4_relaxed_trunc,
+#       i8x16_relaxed_swizzle,relaxed_dot_product,relaxed_laneselect,relaxed_madd_nmadd,
+#       relaxed_min_max}.wast (--enable-relaxed-simd; wabt 1.0.32 knows the two dot products by
+#       their pre-standard names, so the recipe renames i16x8.relaxed_dot_i8x16_i7x16_s and
+#       i32x4.relaxed_dot_i8x16_i7x16_add_s to i16x8.dot_i8x16_i7x16_s and
+#       i32x4.dot_i8x16_i7x16_add_s in a copy first: same binary encoding)
+#     tests/spectest/testdata/multi-memory/{address0,address1,align0,binary0,data0,data1,
+#       data_drop0,exports0,float_exprs0,float_exprs1,float_memory0,imports0..4,linking0..3,
+#       load0..2,memory-multi,memory_copy0,memory_copy1,memory_fill0,memory_init0,
+#       memory_size0..3,memory_trap0,memory_trap1,start0,store0..2,traps0,
+#       simd_memory-multi}.wast (--enable-multi-memory: the multi-memory proposal's files)
+#     tests/spectest/testdata/memory64/{address64,binary_leb128_64,bulk64,endianness64,
+#       float_memory64,load64,memory_copy64,memory_fill64,memory_grow64,memory_init64,
+#       memory_redundancy64,memory_trap64}.wast (--enable-memory64 --enable-multi-memory).
+#       Not convertible by wabt 1.0.32, so not run: align64.wast (an offset above 2^32 in the
+#       text format), memory64.wast (`module definition`), memory64-imports.wast; table64 and
+#       the other *64 table files are not included (64-bit tables are not implemented)
 #   Go generators (outputs committed beside the generator):
 #     tests/testdata/malformed/gen.go -> malformed/*.wasm + malformed/README.md
 #     tests/testdata/wit/gen -> tests/testdata/wit/rt.wit, rt_gen.c (sources of rt.wasm)
@@ -107,15 +128,24 @@ TD_WAZERO_COPIES := $(TD_WAZERO_CATS:%=internal/bench/modules/cat-%.wasm)
 TD_MALFORMED_CASES := $(sort $(wildcard tests/testdata/malformed/*.wasm))
 TD_MALFORMED := $(TD_MALFORMED_CASES) tests/testdata/malformed/README.md
 TD_WIT_GEN := tests/testdata/wit/rt.wit tests/testdata/wit/rt_gen.c
+TD_WAST2JSON ?= wast2json
+TD_SPEC_COMMIT := 193e551ff22663995b1ac95dc62344133669e14b
+TD_SPEC_DIRS := relaxed-simd multi-memory memory64
+TD_SPEC_FLAGS_relaxed-simd := --enable-relaxed-simd
+TD_SPEC_FLAGS_multi-memory := --enable-multi-memory
+TD_SPEC_FLAGS_memory64 := --enable-memory64 --enable-multi-memory
+# The outputs are what is committed (wildcard): each .wast gives X.json and X.0.wasm, X.1.wasm...
+TD_SPEC_OUT = $(wildcard tests/spectest/testdata/$(1)/*.json tests/spectest/testdata/$(1)/*.wasm)
+TD_SPEC := $(foreach d,$(TD_SPEC_DIRS),$(call TD_SPEC_OUT,$(d)))
 
 # Compared byte for byte by check-testdata, always.
 TD_EXACT := $(TD_WAT) $(TD_WAT_EXT) $(TD_WAT3) $(TD_C) $(TD_WIT_C) $(TD_WASI_C) $(TD_COPIES) $(TD_WAZERO_COPIES) \
-	$(TD_MALFORMED) $(TD_WIT_GEN)
+	$(TD_MALFORMED) $(TD_WIT_GEN) $(TD_SPEC)
 # Every committed .wasm must be one of these.
 TD_ALL_WASM := $(filter %.wasm,$(TD_EXACT) $(TD_GO_WASM) $(TD_COMPONENTS))
 
 .PHONY: fixtures testdata components bench-wasm examples-wasm spectest-wasm internal-wasm \
-	engine-wasm check-testdata wasm-repro-check td-compare
+	engine-wasm spec-testdata check-testdata wasm-repro-check td-compare
 
 fixtures: $(addprefix $(TD_O),$(TD_EXACT) $(TD_GO_WASM) $(TD_COMPONENTS))
 testdata: $(addprefix $(TD_O),$(filter tests/testdata/%,$(TD_EXACT) $(TD_GO_WASM)))
@@ -125,6 +155,8 @@ examples-wasm: $(addprefix $(TD_O),$(filter examples/%,$(TD_WAT) $(TD_C) $(TD_WI
 spectest-wasm: $(addprefix $(TD_O),tests/spectest/spectest.wasm wasmguest/hosted/spectest_wasm.inc)
 internal-wasm: $(addprefix $(TD_O),$(filter internal/%,$(TD_WAT)) $(TD_WAT_EXT) $(TD_WAZERO_COPIES))
 engine-wasm: $(addprefix $(TD_O),$(filter wasmguest/%,$(TD_WAT)))
+# Converts every proposal's .wast again (also the first time, when no output is committed yet).
+spec-testdata: $(addprefix td-spec-,$(TD_SPEC_DIRS))
 
 # ---- WAT ----
 $(addprefix $(TD_O),$(TD_WAT)): $(TD_O)%.wasm: %.wat
@@ -278,6 +310,23 @@ $(TD_O)wasmguest/hosted/spectest_wasm.inc: tests/spectest/spectest.wasm
 	@mkdir -p $(@D)
 	{ echo '// Generated from tests/spectest/spectest.wasm by mk/testdata.mk. DO NOT EDIT.'; \
 	  $(call TD_WASM_TO_C,$<); } > $@.tmp && mv $@.tmp $@
+
+# ---- spec tests: wast2json ----
+# Each .wast is converted in a scratch directory (so "source_filename" is the bare file name and
+# no path gets in), then its outputs are copied next to it (or into TD_OUT).
+TD_SPEC_RENAME := -e 's/i16x8\.relaxed_dot_i8x16_i7x16_s/i16x8.dot_i8x16_i7x16_s/g' \
+	-e 's/i32x4\.relaxed_dot_i8x16_i7x16_add_s/i32x4.dot_i8x16_i7x16_add_s/g'
+define TD_SPEC_RULE
+td-spec-$(1) $(addprefix $(TD_O),$(call TD_SPEC_OUT,$(1))) &: $(wildcard tests/spectest/testdata/$(1)/*.wast)
+	@set -e; tmp=$$$$(mktemp -d); trap 'rm -rf "$$$$tmp"' EXIT; \
+	mkdir -p $(TD_O)tests/spectest/testdata/$(1); \
+	for w in tests/spectest/testdata/$(1)/*.wast; do b=$$$$(basename $$$$w .wast); \
+	  sed $(TD_SPEC_RENAME) $$$$w > $$$$tmp/$$$$b.wast; \
+	  (cd $$$$tmp && $(TD_WAST2JSON) $(TD_SPEC_FLAGS_$(1)) $$$$b.wast -o $$$$b.json); \
+	  rm $$$$tmp/$$$$b.wast; done; \
+	chmod 644 $$$$tmp/*; cp $$$$tmp/* $(TD_O)tests/spectest/testdata/$(1)/
+endef
+$(foreach d,$(TD_SPEC_DIRS),$(eval $(call TD_SPEC_RULE,$(d))))
 
 # ---- Go generators ----
 # malformed/: README.md lists the cases; all are written by one run.

@@ -217,25 +217,28 @@ const (
 	// function between the throw and the export does not catch it either (its nested call
 	// fails with this trap, then the host function's failure is the outer call's TrapHost).
 	TrapUncaughtException = 13
-	TrapCount             = 14
+	// call_ref / return_call_ref of a null reference (typed function references).
+	TrapNullFunctionReference = 14
+	TrapCount                 = 15
 )
 
 // TrapMessages maps trap kinds to the spec's wording.
 var TrapMessages = [TrapCount]string{
-	TrapNone:                 "no trap",
-	TrapUnreachable:          "unreachable",
-	TrapMemoryOutOfBounds:    "out of bounds memory access",
-	TrapDivideByZero:         "integer divide by zero",
-	TrapIntegerOverflow:      "integer overflow",
-	TrapInvalidConversion:    "invalid conversion to integer",
-	TrapIndirectTypeMismatch: "indirect call type mismatch",
-	TrapUndefinedElement:     "undefined element",
-	TrapUninitializedElement: "uninitialized element",
-	TrapCallStackExhausted:   "call stack exhausted",
-	TrapTableOutOfBounds:     "out of bounds table access",
-	TrapNullReference:        "null reference",
-	TrapHost:                 "host function error",
-	TrapUncaughtException:    "uncaught exception",
+	TrapNone:                  "no trap",
+	TrapUnreachable:           "unreachable",
+	TrapMemoryOutOfBounds:     "out of bounds memory access",
+	TrapDivideByZero:          "integer divide by zero",
+	TrapIntegerOverflow:       "integer overflow",
+	TrapInvalidConversion:     "invalid conversion to integer",
+	TrapIndirectTypeMismatch:  "indirect call type mismatch",
+	TrapUndefinedElement:      "undefined element",
+	TrapUninitializedElement:  "uninitialized element",
+	TrapCallStackExhausted:    "call stack exhausted",
+	TrapTableOutOfBounds:      "out of bounds table access",
+	TrapNullReference:         "null reference",
+	TrapHost:                  "host function error",
+	TrapUncaughtException:     "uncaught exception",
+	TrapNullFunctionReference: "null function reference",
 }
 
 // OpFault kinds.

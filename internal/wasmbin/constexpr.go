@@ -57,7 +57,7 @@ func skipConstExpr(r *reader) error {
 		case opGlobalGet, opRefFunc:
 			_, err = r.u32()
 		case opRefNull:
-			_, err = r.refType()
+			_, err = r.heapType()
 		case opI32Add, opI32Sub, opI32Mul, opI64Add, opI64Sub, opI64Mul:
 		case opSIMD:
 			var sub uint32

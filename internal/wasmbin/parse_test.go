@@ -154,9 +154,10 @@ func TestParseErrors(t *testing.T) {
 		{"bad tag attribute", mod(sec(secType, 1, 0x60, 0, 0), sec(secTag, 1, 1, 0)), ErrMalformed},
 		{"tag after global", mod(sec(secGlobal, 0), sec(secTag, 0)), ErrMalformed},
 		{"export unknown tag", mod(sec(secExport, 1, 1, 't', 4, 0)), ErrInvalid},
-		{"typed function reference", mod(sec(secType, 1, 0x60, 1, 0x63, 0x70, 0)), ErrUnsupported},
+		{"gc heap type", mod(sec(secType, 1, 0x60, 1, 0x63, 0x6e, 0)), ErrUnsupported},
+		{"malformed heap type", mod(sec(secType, 1, 0x60, 1, 0x64, 0x7f, 0)), ErrMalformed},
 		{"gc struct type", mod(sec(secType, 1, 0x5f, 0, 0)), ErrUnsupported},
-		{"table with initializer", mod(sec(secTable, 1, 0x40, 0, 0x70, 0, 1, 0xd2, 0, 0x0b)), ErrUnsupported},
+		{"table initializer flag", mod(sec(secTable, 1, 0x40, 1, 0x70, 0, 1, 0xd2, 0, 0x0b)), ErrMalformed},
 		{"duplicate section", mod(sec(secType, 0), sec(secType, 0)), ErrMalformed},
 		{"out of order", mod(sec(secImport, 0), sec(secType, 0)), ErrMalformed},
 		{"datacount after code", mod(sec(secCode, 0), sec(secDataCount, 0)), ErrMalformed},
@@ -174,7 +175,8 @@ func TestParseErrors(t *testing.T) {
 		{"tag import of unknown type", mod(sec(secImport, 1, 1, 'a', 1, 'b', 4, 0, 0)), ErrInvalid},
 		{"bad utf8 name", mod(sec(secImport, 1, 1, 0xff, 1, 'b', 2, 0, 0)), ErrMalformed},
 		{"shared memory", mod(sec(secMemory, 1, 3, 1, 1)), ErrUnsupported},
-		{"memory64", mod(sec(secMemory, 1, 4, 1)), ErrUnsupported},
+		{"64-bit table", mod(sec(secTable, 1, 0x70, 4, 1)), ErrUnsupported},
+		{"shared memory64", mod(sec(secMemory, 1, 6, 1)), ErrUnsupported},
 		{"bad limits flag", mod(sec(secMemory, 1, 8, 1)), ErrMalformed},
 		{"bad table elem", mod(sec(secTable, 1, 0x7f, 0, 1)), ErrMalformed},
 		{"bad mutability", mod(sec(secGlobal, 1, 0x7f, 2, 0x41, 0, 0x0b)), ErrMalformed},
@@ -212,6 +214,9 @@ func TestParseAccepts(t *testing.T) {
 		{"tags", mod(sec(secType, 1, 0x60, 1, 0x7f, 0), sec(secImport, 1, 1, 'a', 1, 'b', 4, 0, 0),
 			sec(secTag, 1, 0, 0), sec(secExport, 2, 1, 'x', 4, 0, 1, 'y', 4, 1))},
 		{"exnref", mod(sec(secType, 1, 0x60, 1, 0x69, 0), sec(secTable, 1, 0x69, 0, 1))},
+		{"memory64", mod(sec(secMemory, 2, 4, 0x80, 0x80, 0x80, 0x80, 0x10, 5, 0, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40))},
+		{"typed references", mod(sec(secType, 2, 0x60, 1, 0x63, 0x70, 0, 0x60, 2, 0x64, 0, 0x64, 0x6f, 1, 0x63, 0),
+			sec(secTable, 1, 0x40, 0, 0x64, 0, 0, 1, 0xd0, 0, 0x0b))},
 		{"negative i64 const", mod(sec(secGlobal, 1, 0x7e, 0, 0x42, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x7f, 0x0b))},
 	}
 	for _, tt := range tests {
@@ -257,5 +262,24 @@ func TestSLEB(t *testing.T) {
 		} else {
 			t.Errorf("% x: %v", tt.in, err)
 		}
+	}
+}
+
+// Typed references are funcref/externref to the host API, whatever their heap type.
+func TestParseTypedReferences(t *testing.T) {
+	m, err := Parse(mod(sec(secType, 1, 0x60, 3, 0x63, 0x70, 0x64, 0, 0x64, 0x6f, 0)))
+	must(t, err)
+	want := []api.ValueType{api.ValueTypeFuncref, api.ValueTypeFuncref, api.ValueTypeExternref}
+	if got := m.Types[0].Params; len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+		t.Fatalf("params %v, want %v", got, want)
+	}
+}
+
+// A 64-bit memory's limits are u64 (memory64).
+func TestParseMemory64(t *testing.T) {
+	m, err := Parse(mod(sec(secMemory, 1, 5, 0x80, 0x80, 0x80, 0x80, 0x10, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40)))
+	must(t, err)
+	if l := m.Memories[0].Limits; !l.Is64 || !l.HasMax || l.Min != 1<<32 || l.Max != 1<<48 {
+		t.Fatalf("limits %+v", l)
 	}
 }

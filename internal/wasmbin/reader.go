@@ -16,6 +16,9 @@ type reader struct {
 
 func (r *reader) remaining() int { return len(r.b) - r.pos }
 
+// peek returns the next byte without consuming it (remaining() > 0).
+func (r *reader) peek() byte { return r.b[r.pos] }
+
 func (r *reader) errorf(format string, args ...any) error {
 	return fmt.Errorf("%w: at offset %d: %s", ErrMalformed, r.off+r.pos, fmt.Sprintf(format, args...))
 }
@@ -50,6 +53,24 @@ func (r *reader) u32() (uint32, error) {
 			return 0, r.errorf("integer too large")
 		}
 		v |= uint32(c&0x7f) << (7 * i)
+		if c&0x80 == 0 {
+			return v, nil
+		}
+	}
+	return 0, r.errorf("integer representation too long")
+}
+
+func (r *reader) u64() (uint64, error) {
+	var v uint64
+	for i := 0; i < 10; i++ {
+		c, err := r.byte()
+		if err != nil {
+			return 0, err
+		}
+		if i == 9 && c&0xfe != 0 {
+			return 0, r.errorf("integer too large")
+		}
+		v |= uint64(c&0x7f) << (7 * i)
 		if c&0x80 == 0 {
 			return v, nil
 		}
@@ -126,7 +147,7 @@ func (r *reader) valType() (api.ValueType, error) {
 		return 0, err
 	}
 	if c == 0x63 || c == 0x64 {
-		return 0, fmt.Errorf("%w: at offset %d: reference type 0x%02x (typed function references)", ErrUnsupported, r.off+r.pos-1, c)
+		return r.heapType()
 	}
 	if !validValType(c) {
 		return 0, r.errorf("malformed value type 0x%02x", c)
@@ -134,13 +155,34 @@ func (r *reader) valType() (api.ValueType, error) {
 	return api.ValueType(c), nil
 }
 
+// heapType reads the heap type of a typed reference (ref null ht / ref ht, typed function
+// references): func and a type index are funcref to the host API, extern externref, exn
+// exnref. The GC proposal's heap types are refused.
+func (r *reader) heapType() (api.ValueType, error) {
+	at := r.off + r.pos
+	v, err := r.sleb(33)
+	if err != nil {
+		return 0, err
+	}
+	if v >= 0 {
+		return api.ValueTypeFuncref, nil // a function type index (checked by the engine)
+	}
+	switch b := byte(v & 0x7f); b {
+	case byte(api.ValueTypeFuncref), byte(api.ValueTypeExternref), byte(api.ValueTypeExnref):
+		return api.ValueType(b), nil
+	case 0x6e, 0x6d, 0x6c, 0x6b, 0x6a, 0x71, 0x72, 0x73, 0x74: // any, eq, i31, struct, array, none, nofunc, noextern, noexn
+		return 0, fmt.Errorf("%w: at offset %d: heap type 0x%02x (garbage collection)", ErrUnsupported, at, b)
+	}
+	return 0, r.errorf("malformed heap type %d", v)
+}
+
 func (r *reader) refType() (api.ValueType, error) {
 	c, err := r.byte()
 	if err != nil {
 		return 0, err
 	}
-	if c == 0x63 || c == 0x64 || c == 0x40 { // (ref null ht), (ref ht), a table with an initializer
-		return 0, fmt.Errorf("%w: at offset %d: reference type 0x%02x (typed function references)", ErrUnsupported, r.off+r.pos-1, c)
+	if c == 0x63 || c == 0x64 {
+		return r.heapType()
 	}
 	if t := api.ValueType(c); t != api.ValueTypeFuncref && t != api.ValueTypeExternref && t != api.ValueTypeExnref {
 		return 0, r.errorf("malformed reference type 0x%02x", c)
@@ -148,7 +190,9 @@ func (r *reader) refType() (api.ValueType, error) {
 	return api.ValueType(c), nil
 }
 
-func (r *reader) limits() (Limits, error) {
+// limits reads a memory's (mem) or a table's limits: flags 4 and 5 are a 64-bit memory
+// (memory64); 64-bit tables are not supported.
+func (r *reader) limits(mem bool) (Limits, error) {
 	flag, err := r.byte()
 	if err != nil {
 		return Limits{}, err
@@ -156,19 +200,29 @@ func (r *reader) limits() (Limits, error) {
 	var l Limits
 	switch flag {
 	case 0x00, 0x01:
-	case 0x02, 0x03:
+	case 0x02, 0x03, 0x06, 0x07:
 		return l, fmt.Errorf("%w: shared limits (threads)", ErrUnsupported)
-	case 0x04, 0x05, 0x06, 0x07:
-		return l, fmt.Errorf("%w: 64-bit limits (memory64)", ErrUnsupported)
+	case 0x04, 0x05:
+		if !mem {
+			return l, fmt.Errorf("%w: 64-bit table (memory64)", ErrUnsupported)
+		}
+		l.Is64 = true
 	default:
 		return l, r.errorf("malformed limits flags 0x%02x", flag)
 	}
-	if l.Min, err = r.u32(); err != nil {
+	l.HasMax = flag&1 == 1
+	read := func() (uint64, error) {
+		if l.Is64 {
+			return r.u64()
+		}
+		v, err := r.u32()
+		return uint64(v), err
+	}
+	if l.Min, err = read(); err != nil {
 		return l, err
 	}
-	if flag == 0x01 {
-		l.HasMax = true
-		if l.Max, err = r.u32(); err != nil {
+	if l.HasMax {
+		if l.Max, err = read(); err != nil {
 			return l, err
 		}
 	}

@@ -84,7 +84,7 @@ func (p *parser) imports(r *reader) error {
 				return fmt.Errorf("import %d: %w", i, err)
 			}
 		case KindMemory:
-			if im.MemType.Limits, err = r.limits(); err != nil {
+			if im.MemType.Limits, err = r.limits(true); err != nil {
 				return fmt.Errorf("import %d: %w", i, err)
 			}
 		case KindGlobal:
@@ -113,7 +113,7 @@ func tableType(r *reader) (TableType, error) {
 	if err != nil {
 		return TableType{}, err
 	}
-	l, err := r.limits()
+	l, err := r.limits(false)
 	return TableType{Elem: t, Limits: l}, err
 }
 
@@ -138,8 +138,25 @@ func (p *parser) tables(r *reader) error {
 	}
 	p.m.Tables = make([]TableType, n)
 	for i := range p.m.Tables {
+		init := r.remaining() > 0 && r.peek() == 0x40 // a table with an initializer expression
+		if init {
+			if _, err = r.bytes(1); err == nil {
+				var zero byte
+				if zero, err = r.byte(); err == nil && zero != 0 {
+					err = r.errorf("malformed table")
+				}
+			}
+			if err != nil {
+				return fmt.Errorf("table %d: %w", i, err)
+			}
+		}
 		if p.m.Tables[i], err = tableType(r); err != nil {
 			return fmt.Errorf("table %d: %w", i, err)
+		}
+		if init {
+			if err = skipConstExpr(r); err != nil {
+				return fmt.Errorf("table %d: %w", i, err)
+			}
 		}
 	}
 	return nil
@@ -152,7 +169,7 @@ func (p *parser) memories(r *reader) error {
 	}
 	p.m.Memories = make([]MemType, n)
 	for i := range p.m.Memories {
-		if p.m.Memories[i].Limits, err = r.limits(); err != nil {
+		if p.m.Memories[i].Limits, err = r.limits(true); err != nil {
 			return fmt.Errorf("memory %d: %w", i, err)
 		}
 	}

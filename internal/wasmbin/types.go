@@ -56,9 +56,10 @@ func equalTypes(a, b []api.ValueType) bool {
 
 // Limits are the size bounds of a table (elements) or memory (64 KiB pages).
 type Limits struct {
-	Min    uint32
-	Max    uint32 // meaningful only if HasMax
+	Min    uint64
+	Max    uint64 // meaningful only if HasMax
 	HasMax bool
+	Is64   bool // a 64-bit memory (memory64): i64 addresses, limits up to 2^48 pages
 }
 
 // TableType is the type of a table.

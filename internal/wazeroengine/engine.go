@@ -38,11 +38,13 @@ type Module struct {
 }
 
 // CoreFeatures is what the guest engine (wasmguest/engine) implements, so both engines accept
-// the same modules: WebAssembly 2.0 with extended constant expressions, tail calls and
-// exception handling (wazero 1.12 runs exception handling in its interpreter and compiler).
-// Typed function references, multi-memory, memory64, relaxed SIMD, threads and GC are not in it.
+// the same modules: WebAssembly 2.0 with extended constant expressions, tail calls, exception
+// handling and typed function references (wazero 1.12 runs exception handling in its interpreter
+// and compiler). wazero 1.12 has no relaxed SIMD, multi-memory or memory64, which the guest
+// engine implements: such modules run on micro-VMs only. Threads and GC are in neither.
 const CoreFeatures = wapi.CoreFeaturesV2 | experimental.CoreFeaturesExtendedConst |
-	experimental.CoreFeaturesTailCall | experimental.CoreFeaturesExceptionHandling
+	experimental.CoreFeaturesTailCall | experimental.CoreFeaturesExceptionHandling |
+	experimental.CoreFeaturesTypedFunctionReferences
 
 // Load compiles wasm and registers funcs as host modules. Every function the module imports
 // must be in funcs with the same signature; memory imports are refused.

@@ -178,6 +178,20 @@ func (f *fileRun) assertReturn(c *command) (outcome, string) {
 	if o != pass {
 		return o, d
 	}
+	if len(c.Either) > 0 { // relaxed SIMD: any of the allowed results
+		var descs []string
+		for _, e := range c.Either {
+			ok, desc, err := matchResults([]value{e}, got)
+			if err != nil {
+				return fail, "bad expectation: " + err.Error()
+			}
+			if ok {
+				return pass, ""
+			}
+			descs = append(descs, desc)
+		}
+		return fail, fmt.Sprintf("%s: none of: %s", c.Action.Field, strings.Join(descs, "; "))
+	}
 	ok, desc, err := matchResults(c.Expected, got)
 	if err != nil {
 		return fail, "bad expectation: " + err.Error()

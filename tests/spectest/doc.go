@@ -1,7 +1,8 @@
 // Package spectest runs the official WebAssembly spec test suite, in the wast2json form that
 // ships in the wazero module (internal/integration_test/spectest/<suite>/testdata: v1, v2 and
-// the proposals extended-const, tail-call, exception-handling, typed-function-references; see
-// Suites), against a Backend: wazero's interpreter, which validates the runner itself, or the
+// the proposals extended-const, tail-call, exception-handling, typed-function-references) and,
+// for relaxed-simd, multi-memory and memory64, converted here from the WebAssembly testsuite
+// (testdata/<suite>, mk/testdata.mk; see Suites), against a Backend: wazero's interpreter, which validates the runner itself, or the
 // hlwasm micro-VM. Each suite ends with one summary line (make test prints them).
 //
 //	go test ./tests/spectest -run TestSpec/v1

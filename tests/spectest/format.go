@@ -21,6 +21,7 @@ type command struct {
 	As         string  `json:"as"`          // register
 	Action     action  `json:"action"`      // action, assert_{return,trap,exhaustion}
 	Expected   []value `json:"expected"`    // assert_return results (types only for traps)
+	Either     []value `json:"either"`      // assert_return (either ...): the one result is one of these
 	ModuleType string  `json:"module_type"` // "binary" or "text"
 	Text       string  `json:"text"`        // expected error text
 }

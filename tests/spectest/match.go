@@ -80,6 +80,8 @@ func matchValue(e value, got []uint64) (bool, error) {
 		return false, err
 	}
 	switch e.Type {
+	case "refnull": // a null reference of any type (typed function references)
+		return got[0] == 0, nil
 	case "funcref", "externref":
 		switch {
 		case !present:

@@ -226,15 +226,17 @@ func TestCheckTrap(t *testing.T) {
 	}
 }
 
-// TestDeviationsFile checks spec-v1-superseded.txt (shared with the hosted C runner) parses,
+// TestDeviationsFile checks spec-v1/v2-superseded.txt (shared with the hosted C runner) parse,
 // and the parser's refusals.
 func TestDeviationsFile(t *testing.T) {
-	m, err := v1Superseded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(m) == 0 {
-		t.Fatal("spec-v1-superseded.txt lists no commands")
+	for _, suite := range []string{"v1", "v2"} {
+		m, err := superseded(suite)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m) == 0 {
+			t.Fatalf("spec-%s-superseded.txt lists no commands", suite)
+		}
 	}
 	for _, bad := range []string{"data.json 2.0: x", "data.json:0 x", "data.wast:3 x", "data.json:3", "*.json x", "a.json:1 x\na.json:1 y"} {
 		if _, err := parseDeviations(bad); err == nil {

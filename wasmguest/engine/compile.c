@@ -89,12 +89,74 @@ static bool limits_ok(const eng_limits_t *l, uint64_t bound) {
   return true;
 }
 
+// ---- typed function references: canonical types and subtyping
+// Function types are compared structurally (no recursive types: a type refers only to earlier
+// ones), so m->canon maps each type index to the first structurally equal type's index and a
+// concrete heap type compares by canon.
+static eng_vt canon_vt(const eng_module *m, eng_vt t) {
+  return (t & VT_CONCRETE) ? (t & 0x3ffu) | (m->canon[VT_IDX_OF(t)] << 10) : t;
+}
+
+static bool same_functype(const eng_module *m, const eng_functype *a, const eng_functype *b) {
+  if (a->nparams != b->nparams || a->nresults != b->nresults) return false;
+  for (uint32_t k = 0; k < a->nparams + a->nresults; k++)
+    if (canon_vt(m, a->types[k]) != canon_vt(m, b->types[k])) return false;
+  return true;
+}
+
+static uint32_t functype_hash(const eng_module *m, const eng_functype *t) {
+  uint32_t h = 2166136261u ^ t->nparams;
+  for (uint32_t k = 0; k < t->nparams + t->nresults; k++) h = (h ^ canon_vt(m, t->types[k])) * 16777619u;
+  return h;
+}
+
+// Checks that every concrete heap type in t names a type below limit ("unknown type").
+static bool vt_ok(eng_vt t, uint32_t limit) { return !(t & VT_CONCRETE) || VT_IDX_OF(t) < limit; }
+
+static uint32_t canon_types(eng_module *m, eng_error *err) {
+  uint32_t cap = 8;
+  while (cap < 2 * (uint64_t)m->ntypes) cap *= 2;
+  uint32_t *tab = eng_xalloc((size_t)cap * 4);
+  if (!(m->canon = eng_xalloc((size_t)m->ntypes * 4 + 4)) || !tab) {
+    eng_xfree(tab);
+    eng_set_error(err, HL_STATUS_NO_MEMORY, "out of memory");
+    return HL_STATUS_NO_MEMORY;
+  }
+  memset(tab, 0xff, (size_t)cap * 4);
+  for (uint32_t i = 0; i < m->ntypes; i++) {
+    const eng_functype *t = &m->types[i];
+    for (uint32_t k = 0; k < t->nparams + t->nresults; k++)
+      if (!vt_ok(t->types[k], i)) {
+        eng_xfree(tab);
+        return verr(err, "unknown type");
+      }
+    uint32_t h = functype_hash(m, t) & (cap - 1);
+    m->canon[i] = i;
+    while (tab[h] != UINT32_MAX) {
+      if (same_functype(m, &m->types[tab[h]], t)) { m->canon[i] = tab[h]; break; }
+      h = (h + 1) & (cap - 1);
+    }
+    if (m->canon[i] == i) tab[h] = i;
+  }
+  eng_xfree(tab);
+  return HL_STATUS_OK;
+}
+
+bool eng_vt_sub(const eng_module *m, eng_vt a, eng_vt b) {
+  if (a == b || a == VT_UNKNOWN) return true;
+  if (!vt_is_ref(a) || vt_kind(a) != vt_kind(b)) return false;
+  if ((b & VT_NONNULL) && !(a & VT_NONNULL)) return false;
+  if (!(b & VT_CONCRETE)) return true; // func / extern / exn: every reference of that kind
+  return (a & VT_CONCRETE) && m->canon[VT_IDX_OF(a)] == m->canon[VT_IDX_OF(b)];
+}
+
 #define CBT(n, ty) [OP_##n] = VT_##ty,
 static const uint8_t const_bin_type[OP_COUNT] = {HL_CONST_BIN(CBT)}; // operand/result type
 
 // The type of one instruction of a constant expression that pushes a value (not HL_CONST_BIN).
-static uint32_t const_type(eng_module *m, const eng_constexpr *e, uint8_t *t, eng_error *err) {
+static uint32_t const_type(eng_module *m, const eng_constexpr *e, eng_vt *t, eng_error *err) {
   *t = e->type;
+  if (e->op == OP_REF_NULL && !vt_ok(e->type, m->ntypes)) return verr(err, "unknown type");
   if (e->op == OP_GLOBAL_GET) {
     if (e->idx >= m->nglobal_imports) return verr(err, "unknown global");
     if (m->globals[e->idx].mut) return verr(err, "constant expression required");
@@ -102,24 +164,25 @@ static uint32_t const_type(eng_module *m, const eng_constexpr *e, uint8_t *t, en
   } else if (e->op == OP_REF_FUNC) {
     if (e->idx >= m->nfuncs) return verr(err, "unknown function");
     m->declared_refs[e->idx >> 3] |= (uint8_t)(1u << (e->idx & 7));
+    *t = VT_IDX(m->func_types[e->idx]) | VT_NONNULL;
   }
   return HL_STATUS_OK;
 }
 
-static uint32_t check_const(eng_module *m, const eng_constexpr *e, uint8_t want, eng_error *err) {
-  uint8_t t;
+static uint32_t check_const(eng_module *m, const eng_constexpr *e, eng_vt want, eng_error *err) {
+  eng_vt t;
   uint32_t st;
   if (!e->seq) {
     if ((st = const_type(m, e, &t, err))) return st;
-    if (t != want) return verr(err, "type mismatch");
+    if (!eng_vt_sub(m, t, want)) return verr(err, "type mismatch");
     return HL_STATUS_OK;
   }
   // extended: a stack of types, as a function body's validation would do
-  uint8_t stack[ENG_MAX_CONST_DEPTH];
+  eng_vt stack[ENG_MAX_CONST_DEPTH];
   uint32_t h = 0;
   for (uint32_t i = 0; i < e->nseq; i++) {
     const eng_constexpr *x = &e->seq[i];
-    uint8_t bt = const_bin_type[x->op];
+    eng_vt bt = const_bin_type[x->op];
     if (bt) {
       if (h < 2 || stack[h - 1] != bt || stack[h - 2] != bt) return verr(err, "type mismatch");
       h--;
@@ -132,7 +195,7 @@ static uint32_t check_const(eng_module *m, const eng_constexpr *e, uint8_t want,
     }
     stack[h++] = t;
   }
-  if (h != 1 || stack[0] != want) return verr(err, "type mismatch");
+  if (h != 1 || !eng_vt_sub(m, stack[0], want)) return verr(err, "type mismatch");
   return HL_STATUS_OK;
 }
 
@@ -143,24 +206,34 @@ uint32_t eng_validate_module(const eng_module *cm, eng_error *err) {
     eng_set_error(err, HL_STATUS_NO_MEMORY, "out of memory");
     return HL_STATUS_NO_MEMORY;
   }
+  if ((st = canon_types(m, err))) return st;
   for (uint32_t i = 0; i < m->nfuncs; i++)
     if (m->func_types[i] >= m->ntypes) return verr(err, "unknown type");
+  for (uint32_t i = 0; i < m->nglobals; i++)
+    if (!vt_ok(m->globals[i].type, m->ntypes)) return verr(err, "unknown type");
   for (uint32_t i = 0; i < m->ntags; i++) {
     if (m->tag_types[i] >= m->ntypes) return verr(err, "unknown type");
     if (m->types[m->tag_types[i]].nresults) return verr(err, "non-empty tag result type");
   }
   for (uint32_t i = 0; i < m->ntables; i++) {
-    const eng_limits_t *l = &m->tables[i].lim;
+    const eng_tabletype *t = &m->tables[i];
+    const eng_limits_t *l = &t->lim;
+    if (!vt_ok(t->elemtype, m->ntypes)) return verr(err, "unknown type");
     if (l->has_max && l->min > l->max) return verr(err, "size minimum must not be greater than maximum");
+    // a table of a non-nullable type needs an initializer
+    if (!t->has_init && !vt_defaultable(t->elemtype)) return verr(err, "type mismatch");
   }
-  if (m->nmems > 1) return verr(err, "multiple memories");
   for (uint32_t i = 0; i < m->nmems; i++) {
     const eng_limits_t *l = &m->mems[i];
-    if (!limits_ok(l, 65536)) return verr(err, "memory size must be at most 65536 pages (4GiB)");
+    if (l->is64 && !limits_ok(l, 1ull << 48)) return verr(err, "memory size must be at most 2^48 pages");
+    if (!l->is64 && !limits_ok(l, 65536)) return verr(err, "memory size must be at most 65536 pages (4GiB)");
     if (l->has_max && l->min > l->max) return verr(err, "size minimum must not be greater than maximum");
   }
   for (uint32_t i = m->nglobal_imports; i < m->nglobals; i++)
     if ((st = check_const(m, &m->global_inits[i], m->globals[i].type, err))) return st;
+  for (uint32_t i = m->ntable_imports; i < m->ntables; i++)
+    if (m->tables[i].has_init && (st = check_const(m, &m->tables[i].init, m->tables[i].elemtype, err)))
+      return st;
   uint32_t hcap = 8;
   while (hcap < 2 * (uint64_t)m->nexports) hcap *= 2;
   if (!(m->export_hash = eng_xalloc((size_t)hcap * 4))) {
@@ -196,15 +269,16 @@ uint32_t eng_validate_module(const eng_module *cm, eng_error *err) {
     if (s->mode == SEG_ACTIVE) {
       if (s->table >= m->ntables) return verr(err, "unknown table");
       if ((st = check_const(m, &s->offset, VT_I32, err))) return st;
-      if (m->tables[s->table].elemtype != s->type) return verr(err, "type mismatch");
+      if (!eng_vt_sub(m, s->type, m->tables[s->table].elemtype)) return verr(err, "type mismatch");
     }
+    if (!vt_ok(s->type, m->ntypes)) return verr(err, "unknown type");
     for (uint32_t k = 0; k < s->count; k++) {
       uint32_t v = s->items[k];
       eng_constexpr e;
       switch (v & ELEM_TAG) {
       case 0: e = (eng_constexpr){.op = OP_REF_FUNC, .type = VT_FUNCREF, .idx = v}; break;
       case ELEM_GLOBAL: e = (eng_constexpr){.op = OP_GLOBAL_GET, .type = VT_UNKNOWN, .idx = v & ~ELEM_TAG}; break;
-      case ELEM_NULL: e = (eng_constexpr){.op = OP_REF_NULL, .type = (uint8_t)v}; break;
+      case ELEM_NULL: e = (eng_constexpr){.op = OP_REF_NULL, .type = v & ~ELEM_TAG}; break;
       default: e = s->other; break; // ELEM_OTHER: the first one; validation stops there
       }
       if ((st = check_const(m, &e, s->type, err))) return st;
@@ -214,8 +288,8 @@ uint32_t eng_validate_module(const eng_module *cm, eng_error *err) {
   for (uint32_t i = 0; i < m->ndatas; i++) {
     const eng_dataseg *d = &m->datas[i];
     if (d->mode == SEG_ACTIVE) {
-      if (m->nmems == 0) return verr(err, "unknown memory");
-      if ((st = check_const(m, &d->offset, VT_I32, err))) return st;
+      if (d->mem >= m->nmems) return verr(err, "unknown memory");
+      if ((st = check_const(m, &d->offset, m->mems[d->mem].is64 ? VT_I64 : VT_I32, err))) return st;
     }
   }
   return HL_STATUS_OK;
@@ -238,7 +312,8 @@ typedef struct {
   bool unreachable;
   uint32_t height; // validator operand height at entry (params excluded)
   uint32_t nparams, nresults;
-  const uint8_t *params, *results;
+  const eng_vt *params, *results;
+  uint32_t ninit; // non-defaultable locals initialized at entry (C.inits)
   uint32_t loop_pc;
   uint32_t fixups;
   uint32_t else_fix;
@@ -259,14 +334,18 @@ typedef struct {
   const eng_module *m;
   const uint32_t *type_ids;
   rd r;
-  uint8_t *vals; uint32_t nvals, cap_vals;
+  eng_vt *vals; uint32_t nvals, cap_vals;
   uint32_t *srcs; uint32_t cap_srcs; // slot holding each operand-stack entry (or KSLOT)
   uint64_t *kv;                      // value of each pending-constant entry
   uint32_t npend;                    // entries not in their natural slot...
   uint32_t pend[MAX_PENDING];        // ...their positions, ascending
   ctl *ctls; uint32_t nctls, cap_ctls;
   uint32_t *code; uint32_t ncode, cap_code;
-  uint8_t *locals; uint32_t nlocals;
+  eng_vt *locals; uint32_t nlocals;
+  // Non-defaultable locals (typed references) may be read only once set: linit[i] says so, and
+  // inits lists those set since function entry (a block's end forgets the ones set inside it).
+  uint8_t *linit; uint32_t *inits; uint32_t ninits;
+  eng_vt *bt1; // the single result type of the block at each nesting depth, when not a vt_single
   uint32_t max_height;               // slots
   // Slots (a v128 takes two): locals' slots, and each operand position's slot offset above them.
   uint32_t *lslot; uint32_t nlslots; // slot of each local; slots of all locals
@@ -281,9 +360,9 @@ typedef struct {
   uint32_t xbase, ntry;              // legacy try: first hidden slot, tries seen so far
 } C;
 
-static const uint8_t vt_single[] = {VT_I32, VT_I64, VT_F32, VT_F64, VT_V128, VT_FUNCREF, VT_EXTERNREF, VT_EXNREF};
-static const uint8_t *single(uint8_t t) {
-  for (unsigned i = 0; i < sizeof vt_single; i++)
+static const eng_vt vt_single[] = {VT_I32, VT_I64, VT_F32, VT_F64, VT_V128, VT_FUNCREF, VT_EXTERNREF, VT_EXNREF};
+static const eng_vt *single(eng_vt t) {
+  for (unsigned i = 0; i < sizeof vt_single / sizeof vt_single[0]; i++)
     if (vt_single[i] == t) return &vt_single[i];
   return NULL;
 }
@@ -305,8 +384,8 @@ static bool grow(C *c, void **arr, uint32_t *cap, uint32_t need, size_t elem, ui
 }
 
 static inline uint32_t natural(const C *c, uint32_t pos) { return c->nlslots + c->noff[pos]; }
-static inline uint32_t vt_slots(uint8_t t) { return t == VT_V128 ? 2 : 1; }
-static uint32_t types_slots(const uint8_t *ts, uint32_t n) {
+static inline uint32_t vt_slots(eng_vt t) { return t == VT_V128 ? 2 : 1; }
+static uint32_t types_slots(const eng_vt *ts, uint32_t n) {
   uint32_t k = 0;
   for (uint32_t i = 0; i < n; i++) k += vt_slots(ts[i]);
   return k;
@@ -318,7 +397,7 @@ static bool emit64(C *c, uint64_t v);
 
 // Copies a value of type t (v128: two slots) from slot src to slot dst. A COPY right after
 // another COPY (no label in between: see copy_pos) turns the two into one COPY2.
-static bool emit_copy(C *c, uint32_t dst, uint32_t src, uint8_t t) {
+static bool emit_copy(C *c, uint32_t dst, uint32_t src, eng_vt t) {
   if (t == VT_V128)
     return emit(c, OP_SIMD) && emit(c, dst) && emit(c, SIMD_V128_COPY) && emit(c, src) && emit(c, src) &&
            emit(c, 0) && emit(c, 0) && emit(c, 0);
@@ -349,10 +428,10 @@ static bool materialize(C *c, uint32_t pos) {
 }
 
 // ---- operand stack (types + slots)
-static bool push_x(C *c, uint8_t t, uint32_t slot, uint64_t k) {
+static bool push_x(C *c, eng_vt t, uint32_t slot, uint64_t k) {
   if (c->nvals >= c->cap_vals) {
     uint32_t cap = c->cap_vals, cap2 = cap;
-    if (!grow(c, (void **)&c->vals, &c->cap_vals, c->nvals + 1, 1, ENG_MAX_OPERANDS)) return false;
+    if (!grow(c, (void **)&c->vals, &c->cap_vals, c->nvals + 1, sizeof(eng_vt), ENG_MAX_OPERANDS)) return false;
     if (!grow(c, (void **)&c->srcs, &cap2, c->cap_vals, 4, ENG_MAX_OPERANDS)) return false;
     cap2 = cap;
     if (!grow(c, (void **)&c->kv, &cap2, c->cap_vals, 8, ENG_MAX_OPERANDS)) return false;
@@ -371,11 +450,11 @@ static bool push_x(C *c, uint8_t t, uint32_t slot, uint64_t k) {
   }
   return true;
 }
-static bool push_at(C *c, uint8_t t, uint32_t slot) { return push_x(c, t, slot, 0); }
-static bool push(C *c, uint8_t t) { return push_at(c, t, natural(c, c->nvals)); }
+static bool push_at(C *c, eng_vt t, uint32_t slot) { return push_x(c, t, slot, 0); }
+static bool push(C *c, eng_vt t) { return push_at(c, t, natural(c, c->nvals)); }
 
 // Pops an entry without materializing it: *slot is its slot, or KSLOT with *k its constant.
-static bool pop_k(C *c, uint8_t want, uint8_t *got, uint32_t *slot, uint64_t *k) {
+static bool pop_k(C *c, eng_vt want, eng_vt *got, uint32_t *slot, uint64_t *k) {
   ctl *f = &c->ctls[c->nctls - 1];
   if (c->nvals == f->height) {
     if (f->unreachable) {
@@ -385,10 +464,10 @@ static bool pop_k(C *c, uint8_t want, uint8_t *got, uint32_t *slot, uint64_t *k)
     }
     return INVALID(c, "type mismatch");
   }
-  uint8_t t = c->vals[--c->nvals];
+  eng_vt t = c->vals[--c->nvals];
   uint32_t s = c->srcs[c->nvals];
   if (s != natural(c, c->nvals)) c->npend--; // it is pend[npend - 1]: pending positions are a stack
-  if (want && t && t != want) return INVALID(c, "type mismatch");
+  if (want && !eng_vt_sub(c->m, t, want)) return INVALID(c, "type mismatch");
   if (got) *got = t ? t : want;
   if (slot) *slot = s;
   if (k) *k = c->kv[c->nvals];
@@ -396,7 +475,7 @@ static bool pop_k(C *c, uint8_t want, uint8_t *got, uint32_t *slot, uint64_t *k)
 }
 
 // Pops an entry; a pending constant is first written to its natural slot.
-static bool pop_s(C *c, uint8_t want, uint8_t *got, uint32_t *slot) {
+static bool pop_s(C *c, eng_vt want, eng_vt *got, uint32_t *slot) {
   uint32_t s;
   if (!pop_k(c, want, got, &s, NULL)) return false;
   if (s == KSLOT) {
@@ -406,15 +485,15 @@ static bool pop_s(C *c, uint8_t want, uint8_t *got, uint32_t *slot) {
   if (slot) *slot = s;
   return true;
 }
-static bool pop(C *c, uint8_t want, uint8_t *got) { return pop_s(c, want, got, NULL); }
+static bool pop(C *c, eng_vt want, eng_vt *got) { return pop_s(c, want, got, NULL); }
 
-static bool pop_n(C *c, const uint8_t *ts, uint32_t n) {
+static bool pop_n(C *c, const eng_vt *ts, uint32_t n) {
   for (uint32_t i = n; i-- > 0;)
     if (!pop(c, ts[i], NULL)) return false;
   return true;
 }
 
-static bool push_n(C *c, const uint8_t *ts, uint32_t n) {
+static bool push_n(C *c, const eng_vt *ts, uint32_t n) {
   for (uint32_t i = 0; i < n; i++)
     if (!push(c, ts[i])) return false;
   return true;
@@ -431,7 +510,7 @@ static bool emit(C *c, uint32_t w) {
 static bool emit64(C *c, uint64_t v) { return emit(c, (uint32_t)v) && emit(c, (uint32_t)(v >> 32)); }
 
 // Emits `op dst` and pushes a result of type t in its natural slot; records dst for retargeting.
-static bool emit_dst(C *c, uint32_t op, uint8_t t) {
+static bool emit_dst(C *c, uint32_t op, eng_vt t) {
   uint32_t pos = c->nvals;
   if (!emit(c, op)) return false;
   c->last_dst = c->ncode;
@@ -469,7 +548,7 @@ static bool protect_local(C *c, uint32_t x) {
   return true;
 }
 
-static bool push_ctl(C *c, uint8_t kind, uint32_t np, const uint8_t *p, uint32_t nr, const uint8_t *r) {
+static bool push_ctl(C *c, uint8_t kind, uint32_t np, const eng_vt *p, uint32_t nr, const eng_vt *r) {
   if (c->nctls >= c->cap_ctls &&
       !grow(c, (void **)&c->ctls, &c->cap_ctls, c->nctls + 1, sizeof(ctl), ENG_MAX_NESTING))
     return false;
@@ -479,6 +558,7 @@ static bool push_ctl(C *c, uint8_t kind, uint32_t np, const uint8_t *p, uint32_t
   f->height = c->nvals;
   f->nparams = np; f->params = p;
   f->nresults = nr; f->results = r;
+  f->ninit = c->ninits;
   f->loop_pc = 0;
   f->fixups = NOFIX;
   f->else_fix = NOFIX;
@@ -509,7 +589,7 @@ static void patch(C *c, uint32_t list, uint32_t target) {
 
 // label arity/types of ctl
 static uint32_t label_n(const ctl *f) { return f->kind == CK_LOOP ? f->nparams : f->nresults; }
-static const uint8_t *label_t(const ctl *f) { return f->kind == CK_LOOP ? f->params : f->results; }
+static const eng_vt *label_t(const ctl *f) { return f->kind == CK_LOOP ? f->params : f->results; }
 
 // Makes the word at pos a branch target for label f.
 static void set_target(C *c, ctl *f, uint32_t pos) {
@@ -531,11 +611,22 @@ static bool emit_target(C *c, ctl *f) {
 }
 
 // The block type of a block/loop/if immediate (rd_imm IMM_BLOCKTYPE): params and results.
-static bool block_type(C *c, const eng_imm *im, uint32_t *np, const uint8_t **p, uint32_t *nr,
-                       const uint8_t **r) {
+static bool block_type(C *c, const eng_imm *im, uint32_t *np, const eng_vt **p, uint32_t *nr,
+                       const eng_vt **r) {
   *np = 0; *p = NULL; *nr = 0; *r = NULL;
-  if (im->t == 0x40) return true;
-  if (im->t) { *nr = 1; *r = single(im->t); return true; }
+  if (im->ty == VT_BLOCK_EMPTY) return true;
+  if (im->ty) {
+    *nr = 1;
+    if ((*r = single(im->ty))) return true;
+    // a typed reference: kept at this block's depth (the block is pushed next)
+    if (!vt_ok(im->ty, c->m->ntypes)) return INVALID(c, "unknown type");
+    if (c->nctls >= ENG_MAX_NESTING) return cerr(c, HL_STATUS_LIMIT, "function too complex (engine limit)");
+    if (!c->bt1 && !(c->bt1 = eng_xalloc(ENG_MAX_NESTING * sizeof(eng_vt))))
+      return cerr(c, HL_STATUS_NO_MEMORY, "out of memory");
+    c->bt1[c->nctls] = im->ty;
+    *r = &c->bt1[c->nctls];
+    return true;
+  }
   if (im->a >= c->m->ntypes) return INVALID(c, "unknown type");
   const eng_functype *t = &c->m->types[im->a];
   *np = t->nparams; *p = t->types;
@@ -544,14 +635,25 @@ static bool block_type(C *c, const eng_imm *im, uint32_t *np, const uint8_t **p,
 }
 
 // Validates a memarg immediate (rd_imm IMM_MEMARG: a = align, b = offset).
-static bool check_memarg(C *c, const eng_imm *im, uint32_t natural_align) {
-  if (c->m->nmems == 0) return INVALID(c, "unknown memory");
+// Validates a memarg immediate (rd_imm IMM_MEMARG: a = align, b/v = offset, m = memory): *at
+// gets the address type, *mw the memory word of the _M forms (MEM_FAR for an offset of 2^32 or
+// more), *slow whether the access needs them (a memory other than 0, or a 64-bit one).
+static bool check_memarg(C *c, const eng_imm *im, uint32_t natural_align, eng_vt *at, uint32_t *mw,
+                         bool *slow) {
+  if (im->m >= c->m->nmems) return INVALID(c, "unknown memory");
   if (im->a > natural_align) return INVALID(c, "alignment must not be larger than natural");
+  bool is64 = c->m->mems[im->m].is64;
+  if (!is64 && im->v > UINT32_MAX) return INVALID(c, "offset out of range");
+  *at = is64 ? VT_I64 : VT_I32;
+  *mw = im->m | (im->v > UINT32_MAX ? MEM_FAR : 0);
+  *slow = im->m != 0 || is64;
   return true;
 }
 
-static bool need_mem(C *c) {
-  if (c->m->nmems == 0) return INVALID(c, "unknown memory");
+// A memory index: *at gets its address type.
+static bool need_mem(C *c, uint32_t mem, eng_vt *at) {
+  if (mem >= c->m->nmems) return INVALID(c, "unknown memory");
+  *at = c->m->mems[mem].is64 ? VT_I64 : VT_I32;
   return true;
 }
 
@@ -560,8 +662,12 @@ static bool need_table(C *c, uint32_t t) {
   return true;
 }
 
-static bool is_num(uint8_t t) { return t == VT_I32 || t == VT_I64 || t == VT_F32 || t == VT_F64 || t == VT_V128; }
-static bool is_ref(uint8_t t) { return t == VT_FUNCREF || t == VT_EXTERNREF || t == VT_EXNREF; }
+static bool is_num(eng_vt t) { return t == VT_I32 || t == VT_I64 || t == VT_F32 || t == VT_F64 || t == VT_V128; }
+
+// A block (or an if's branch, a catch clause) ends: the locals set inside are uninitialized again.
+static void reset_inits(C *c, const ctl *f) {
+  while (c->ninits > f->ninit) c->linit[c->inits[--c->ninits]] = 0;
+}
 
 // Pops three i32 operands (d, s, n order on the stack) and returns their slots.
 static bool pop3_i32(C *c, uint32_t *d, uint32_t *s, uint32_t *n) {
@@ -612,20 +718,25 @@ static bool compile_simd(C *c) {
   if (!k) return simd_illegal(&c->r, sub);
   eng_imm im = {0};
   if (!rd_imm(&c->r, simd_imm(k), &im)) return false;
-  uint8_t out = VT_V128, lt = (uint8_t)(a >> 8);
+  eng_vt out = VT_V128, lt = (uint8_t)(a >> 8);
   const uint8_t *data = NULL;
   switch (k) {
-  case SK_LOAD: case SK_STORE: case SK_LOADLANE: case SK_STORELANE:
-    if (!check_memarg(c, &im, a)) return false;
+  case SK_LOAD: case SK_STORE: case SK_LOADLANE: case SK_STORELANE: {
+    eng_vt at;
+    uint32_t mw;
+    bool slow;
+    if (!check_memarg(c, &im, a, &at, &mw, &slow)) return false;
     x = im.b;
     if (k == SK_LOADLANE || k == SK_STORELANE) {
       if (im.t >= (16u >> a)) return INVALID(c, "invalid lane index");
       y = im.t;
     }
     if (k != SK_LOAD && !pop_s(c, VT_V128, NULL, &s2)) return false;
-    if (!pop_s(c, VT_I32, NULL, &s1)) return false;
+    if (!pop_s(c, at, NULL, &s1)) return false;
+    s3 = slow || (mw & MEM_FAR) ? mw | MEM_SEL : 0; // the memory word (simd.c)
     if (k == SK_STORE || k == SK_STORELANE) out = VT_UNKNOWN;
     break;
+  }
   case SK_CONST: data = im.p; break;
   case SK_SHUFFLE:
     data = im.p;
@@ -717,10 +828,18 @@ static bool compile_numeric(C *c, uint32_t op) {
 static bool compile_load(C *c, uint32_t op, const eng_imm *im) {
   const bool live = LIVE(c);
   const uint8_t *sg = sigs[op];
-  uint32_t s1, off = im->b;
-  if (!check_memarg(c, im, sg[2])) return false;
-  if (!pop_s(c, VT_I32, NULL, &s1)) return false;
+  uint32_t s1, off = im->b, mw;
+  eng_vt at;
+  bool slow;
+  if (!check_memarg(c, im, sg[2], &at, &mw, &slow)) return false;
+  if (!pop_s(c, at, NULL, &s1)) return false;
   if (!live) return push(c, sg[1]);
+  if (slow || (mw & MEM_FAR)) { // multi-memory, memory64
+    if (!emit_dst(c, OP_LOAD_M, sg[1])) return false;
+    E(s1); E(off); E(mw); E(op);
+    mark_end(c);
+    return true;
+  }
   if (c->last_dst != NOFIX && c->last_end == c->ncode && c->code[c->last_dst] == s1 &&
       s1 == natural(c, c->nvals) && c->code[c->last_dst - 1] == OP_I32_ADD_IMM) {
     // "i32.add (x) (i32.const k); load": one instruction; its dst is the same slot
@@ -740,10 +859,14 @@ static bool compile_load(C *c, uint32_t op, const eng_imm *im) {
 static bool compile_store(C *c, uint32_t op, const eng_imm *im) {
   const bool live = LIVE(c);
   const uint8_t *sg = sigs[op];
-  uint32_t s1, s2;
-  if (!check_memarg(c, im, sg[2])) return false;
-  if (!pop_s(c, sg[1], NULL, &s2) || !pop_s(c, VT_I32, NULL, &s1)) return false;
-  if (live) { E(op); E(s1); E(s2); E(im->b); no_retarget(c); }
+  uint32_t s1, s2, mw;
+  eng_vt at;
+  bool slow;
+  if (!check_memarg(c, im, sg[2], &at, &mw, &slow)) return false;
+  if (!pop_s(c, sg[1], NULL, &s2) || !pop_s(c, at, NULL, &s1)) return false;
+  if (live && (slow || (mw & MEM_FAR))) { E(OP_STORE_M); E(s1); E(s2); E(im->b); E(mw); E(op); }
+  else if (live) { E(op); E(s1); E(s2); E(im->b); }
+  no_retarget(c);
   return true;
 }
 
@@ -751,33 +874,48 @@ static bool compile_memory(C *c, uint32_t op, const eng_imm *im) {
   const eng_module *m = c->m;
   const bool live = LIVE(c);
   uint32_t s1, s2, s3;
+  eng_vt at, at2 = VT_I32;
   switch (op) {
-  case OP_MEMORY_SIZE: case OP_MEMORY_GROW:
-    if (!need_mem(c)) return false;
-    if (op == OP_MEMORY_GROW && !pop_s(c, VT_I32, NULL, &s1)) return false;
-    if (!live) return push(c, VT_I32);
-    if (!emit_dst(c, op, VT_I32)) return false;
-    if (op == OP_MEMORY_GROW) E(s1);
+  case OP_MEMORY_SIZE: case OP_MEMORY_GROW: {
+    if (!need_mem(c, im->m, &at)) return false;
+    if (op == OP_MEMORY_GROW && !pop_s(c, at, NULL, &s1)) return false;
+    if (!live) return push(c, at);
+    bool slow = im->m || at == VT_I64;
+    if (slow) op = op == OP_MEMORY_SIZE ? OP_MEMORY_SIZE_M : OP_MEMORY_GROW_M;
+    if (!emit_dst(c, op, at)) return false;
+    if (op == OP_MEMORY_GROW || op == OP_MEMORY_GROW_M) E(s1);
+    if (slow) E(im->m);
     mark_end(c);
     return true;
+  }
   case OP_MEMORY_INIT: case OP_DATA_DROP: {
     uint32_t seg = im->a;
     if (!m->has_datacount && m->ndatas) return cerr(c, HL_STATUS_MALFORMED, "data count section required");
-    if (op == OP_MEMORY_INIT && !need_mem(c)) return false;
+    if (op == OP_MEMORY_INIT && !need_mem(c, im->m, &at)) return false;
     if (seg >= m->ndatas) return INVALID(c, "unknown data segment");
     if (op == OP_MEMORY_INIT) {
-      if (!pop3_i32(c, &s1, &s2, &s3)) return false;
-      if (live) { E(op); E(seg); E(s1); E(s2); E(s3); }
+      if (!pop_s(c, VT_I32, NULL, &s3) || !pop_s(c, VT_I32, NULL, &s2) || !pop_s(c, at, NULL, &s1)) return false;
+      bool slow = im->m || at == VT_I64;
+      if (live) { E(slow ? OP_MEMORY_INIT_M : op); E(seg); E(s1); E(s2); E(s3); }
+      if (live && slow) E(im->m);
     } else if (live) { E(op); E(seg); }
     no_retarget(c);
     return true;
   }
-  default: // memory.copy, memory.fill
-    if (!need_mem(c)) return false;
-    if (!pop3_i32(c, &s1, &s2, &s3)) return false;
-    if (live) { E(op); E(s1); E(s2); E(s3); }
+  default: { // memory.copy (destination .m, source .b), memory.fill
+    if (!need_mem(c, im->m, &at) || (op == OP_MEMORY_COPY && !need_mem(c, im->b, &at2))) return false;
+    // copy: d has the destination's address type, s the source's, n the smaller one; fill: d
+    // and n the memory's, the value i32
+    eng_vt tn = op == OP_MEMORY_COPY ? (at == VT_I64 && at2 == VT_I64 ? VT_I64 : VT_I32) : at;
+    eng_vt ts = op == OP_MEMORY_COPY ? at2 : VT_I32;
+    if (!pop_s(c, tn, NULL, &s3) || !pop_s(c, ts, NULL, &s2) || !pop_s(c, at, NULL, &s1)) return false;
+    bool slow = im->m || at == VT_I64 || (op == OP_MEMORY_COPY && (im->b || at2 == VT_I64));
+    if (live && op == OP_MEMORY_COPY && slow) { E(OP_MEMORY_COPY_M); E(s1); E(s2); E(s3); E(im->m); E(im->b); }
+    else if (live && op == OP_MEMORY_FILL && slow) { E(OP_MEMORY_FILL_M); E(s1); E(s2); E(s3); E(im->m); }
+    else if (live) { E(op); E(s1); E(s2); E(s3); }
     no_retarget(c);
     return true;
+  }
   }
 }
 
@@ -785,7 +923,7 @@ static bool compile_memory(C *c, uint32_t op, const eng_imm *im) {
 static bool compile_block(C *c, uint32_t op, const eng_imm *im) {
   const bool live = LIVE(c);
   uint32_t np, nr, s1 = 0;
-  const uint8_t *p, *r;
+  const eng_vt *p, *r;
   if (!block_type(c, im, &np, &p, &nr, &r)) return false;
   uint32_t fuse = NOFIX, fuse_end = 0;
   if (op == OP_IF) {
@@ -836,6 +974,7 @@ static bool compile_else(C *c) {
   if (top->else_fix != NOFIX) c->code[top->else_fix] = c->ncode;
   top->else_fix = NOFIX;
   top->kind = CK_ELSE;
+  reset_inits(c, top);
   top->unreachable = false;
   return push_n(c, top->params, top->nparams);
 }
@@ -865,11 +1004,11 @@ static bool need_tag(C *c, uint32_t x, const eng_functype **t) {
 // Checks that label f takes the values a catch clause of kind k (tag type t) delivers.
 static bool check_catch_label(C *c, const ctl *f, uint8_t k, const eng_functype *t) {
   uint32_t n = label_n(f), want = (k <= HL_CATCH_REF ? t->nparams : 0) + (k & 1);
-  const uint8_t *lt = label_t(f);
+  const eng_vt *lt = label_t(f);
   if (n != want) return INVALID(c, "type mismatch");
   for (uint32_t i = 0; i < n; i++) {
-    uint8_t w = (k & 1) && i == n - 1 ? VT_EXNREF : t->types[i];
-    if (lt[i] != w) return INVALID(c, "type mismatch");
+    eng_vt w = (k & 1) && i == n - 1 ? VT_EXNREF | VT_NONNULL : t->types[i];
+    if (!eng_vt_sub(c->m, w, lt[i])) return INVALID(c, "type mismatch");
   }
   return true;
 }
@@ -877,7 +1016,7 @@ static bool check_catch_label(C *c, const ctl *f, uint8_t k, const eng_functype 
 static bool compile_try_table(C *c, const eng_imm *im) {
   const bool live = LIVE(c);
   uint32_t np, nr, hpos = NOFIX;
-  const uint8_t *p, *r;
+  const eng_vt *p, *r;
   if (!block_type(c, im, &np, &p, &nr, &r)) return false;
   if (!flush(c)) return false;
   if (!pop_n(c, p, np)) return false;
@@ -914,7 +1053,7 @@ static bool compile_try_table(C *c, const eng_imm *im) {
 
 static bool compile_try(C *c, const eng_imm *im) {
   uint32_t np, nr;
-  const uint8_t *p, *r;
+  const eng_vt *p, *r;
   if (!block_type(c, im, &np, &p, &nr, &r)) return false;
   if (!flush(c)) return false;
   if (!pop_n(c, p, np)) return false;
@@ -955,6 +1094,7 @@ static bool compile_catch(C *c, uint32_t op, const eng_imm *im) {
   top->rethrown = false;
   top->catch_all = op == OP_CATCH_ALL;
   top->kind = CK_CATCH;
+  reset_inits(c, top);
   top->unreachable = false;
   return op == OP_CATCH_ALL || push_n(c, t->types, t->nparams);
 }
@@ -1005,11 +1145,12 @@ static bool compile_end(C *c, bool *done) {
   if (!flush(c)) return false;
   if (!pop_n(c, top->results, top->nresults)) return false;
   if (c->nvals != top->height) return INVALID(c, "type mismatch");
-  if (top->kind == CK_IF) {
-    if (top->nparams != top->nresults ||
-        (top->nparams && memcmp(top->params, top->results, top->nparams) != 0))
-      return INVALID(c, "type mismatch");
+  if (top->kind == CK_IF) { // no else: the params are the results
+    if (top->nparams != top->nresults) return INVALID(c, "type mismatch");
+    for (uint32_t k = 0; k < top->nparams; k++)
+      if (!eng_vt_sub(c->m, top->params[k], top->results[k])) return INVALID(c, "type mismatch");
   }
+  reset_inits(c, top);
   if (top->else_fix != NOFIX) c->code[top->else_fix] = c->ncode;
   if (top->fuel_pos != NOFIX) c->code[top->fuel_pos] = c->ninstr - top->ninstr0 + 1;
   if (top->kind == CK_CATCH) finish_catch(c, top);
@@ -1025,7 +1166,7 @@ static bool compile_end(C *c, bool *done) {
     return true;
   }
   uint32_t nr = top->nresults;
-  const uint8_t *r = top->results;
+  const eng_vt *r = top->results;
   c->nctls--;
   return push_n(c, r, nr);
 }
@@ -1063,6 +1204,39 @@ static bool compile_br(C *c, uint32_t op, const eng_imm *im) {
   if (op == OP_BR) set_unreachable(c);
   else if (!push_n(c, label_t(f), n)) return false;
   return true;
+}
+
+// br_on_null l: [t* (ref null ht)] -> [t* (ref ht)], branching to l (which takes t*) on null;
+// br_on_non_null l: [t* (ref null ht)] -> [t*], branching to l (which takes t* (ref ht)) with the
+// reference when it is not null.
+static bool compile_br_on_null(C *c, uint32_t op, const eng_imm *im) {
+  const bool live = LIVE(c);
+  uint32_t l = im->a, s1;
+  eng_vt t;
+  if (l >= c->nctls) return INVALID(c, "unknown label");
+  if (!flush(c)) return false;
+  if (!pop_s(c, VT_UNKNOWN, &t, &s1)) return false;
+  if (t && !vt_is_ref(t)) return INVALID(c, "type mismatch");
+  eng_vt nn = t ? t | VT_NONNULL : VT_UNKNOWN;
+  ctl *f = &c->ctls[c->nctls - 1 - l];
+  uint32_t n = label_n(f);
+  const eng_vt *lt = label_t(f);
+  if (op == OP_BR_ON_NON_NULL) {
+    if (n == 0 || !eng_vt_sub(c->m, nn, lt[n - 1])) return INVALID(c, "type mismatch");
+    if (!push_at(c, nn, s1)) return false; // the reference is part of the branch's values
+  }
+  uint32_t k = op == OP_BR_ON_NON_NULL ? n - 1 : n; // values below the reference
+  uint32_t cur = natural(c, c->nvals), h = natural(c, f->height);
+  if (!pop_n(c, lt, n)) return false;
+  if (live) {
+    uint32_t ns = cur - natural(c, c->nvals);
+    E(op);
+    if (!emit_target(c, f)) return false;
+    E(s1); E(h); E(cur - ns); E(ns);
+  }
+  if (!push_n(c, lt, k)) return false;
+  no_retarget(c);
+  return op == OP_BR_ON_NON_NULL || push_at(c, nn, live ? s1 : natural(c, c->nvals));
 }
 
 static bool compile_br_table(C *c, const eng_imm *im) {
@@ -1113,17 +1287,21 @@ static bool compile_return(C *c) {
 static bool compile_call(C *c, uint32_t op, const eng_imm *im) {
   const eng_module *m = c->m;
   const bool live = LIVE(c);
-  const bool tail = op == OP_RETURN_CALL || op == OP_RETURN_CALL_INDIRECT;
+  const bool tail = op == OP_RETURN_CALL || op == OP_RETURN_CALL_INDIRECT || op == OP_RETURN_CALL_REF;
   const eng_functype *t;
   uint32_t s1 = 0;
   if (op == OP_CALL || op == OP_RETURN_CALL) {
     if (im->a >= m->nfuncs) return INVALID(c, "unknown function");
     t = &m->types[m->func_types[im->a]];
+  } else if (op == OP_CALL_REF || op == OP_RETURN_CALL_REF) { // typed function references
+    if (im->a >= m->ntypes) return INVALID(c, "unknown type");
+    t = &m->types[im->a];
+    if (!pop_s(c, VT_IDX(im->a), NULL, &s1)) return false;
   } else {
     uint32_t ti = im->a, tab = im->b;
     if (tab >= m->ntables) return INVALID(c, "unknown table");
     if (ti >= m->ntypes) return INVALID(c, "unknown type");
-    if (m->tables[tab].elemtype != VT_FUNCREF) return INVALID(c, "type mismatch");
+    if (!eng_vt_sub(m, m->tables[tab].elemtype, VT_FUNCREF)) return INVALID(c, "type mismatch");
     t = &m->types[ti];
     if (!pop_s(c, VT_I32, NULL, &s1)) return false;
   }
@@ -1131,13 +1309,15 @@ static bool compile_call(C *c, uint32_t op, const eng_imm *im) {
   if (!pop_n(c, t->types, t->nparams)) return false;
   if (tail) { // the callee's results are the function's
     const ctl *f = &c->ctls[0];
-    if (t->nresults != f->nresults || (t->nresults && memcmp(t->types + t->nparams, f->results, t->nresults)))
-      return INVALID(c, "type mismatch");
+    if (t->nresults != f->nresults) return INVALID(c, "type mismatch");
+    for (uint32_t k = 0; k < t->nresults; k++)
+      if (!eng_vt_sub(m, t->types[t->nparams + k], f->results[k])) return INVALID(c, "type mismatch");
   }
   if (live && (op == OP_CALL || op == OP_RETURN_CALL)) { E(op); E(im->a); E(natural(c, c->nvals)); }
   if (live && (op == OP_CALL_INDIRECT || op == OP_RETURN_CALL_INDIRECT)) {
     E(op); E(im->b); E(c->type_ids[im->a]); E(s1); E(natural(c, c->nvals));
   }
+  if (live && (op == OP_CALL_REF || op == OP_RETURN_CALL_REF)) { E(op); E(s1); E(natural(c, c->nvals)); }
   if (tail) {
     no_retarget(c);
     set_unreachable(c);
@@ -1154,11 +1334,12 @@ static bool compile_parametric(C *c, uint32_t op, const eng_imm *im) {
     no_retarget(c);
     return true;
   }
-  uint8_t t = VT_UNKNOWN, t1, t2;
+  eng_vt t = VT_UNKNOWN, t1, t2;
   uint32_t s1, s2, s3;
   if (op == OP_SELECT_T) {
     if (im->a != 1) return INVALID(c, "invalid result arity");
-    t = im->t;
+    t = im->ty;
+    if (!vt_ok(t, c->m->ntypes)) return INVALID(c, "unknown type");
   }
   if (!pop_s(c, VT_I32, NULL, &s3)) return false;
   if (!pop_s(c, t, &t1, &s2) || !pop_s(c, t, &t2, &s1)) return false;
@@ -1185,9 +1366,16 @@ static bool compile_local(C *c, uint32_t op, const eng_imm *im) {
   const bool live = !top->unreachable;
   uint32_t i = im->a, s1;
   if (i >= c->nlocals) return INVALID(c, "unknown local");
-  uint8_t t = c->locals[i];
+  eng_vt t = c->locals[i];
   const uint32_t ls = c->lslot[i];
-  if (op == OP_LOCAL_GET) return push_at(c, t, live ? ls : natural(c, c->nvals));
+  if (op == OP_LOCAL_GET) {
+    if (!vt_defaultable(t) && i >= c->ft->nparams && !c->linit[i]) return INVALID(c, "uninitialized local");
+    return push_at(c, t, live ? ls : natural(c, c->nvals));
+  }
+  if (!vt_defaultable(t) && !c->linit[i]) { // set from here to the end of the enclosing block
+    c->linit[i] = 1;
+    c->inits[c->ninits++] = i;
+  }
   uint32_t pos = c->nvals - 1;
   bool retarget = live && c->nvals > top->height && c->last_dst != NOFIX &&
                   c->last_end == c->ncode && c->last_pos == pos && c->srcs[pos] == natural(c, pos);
@@ -1223,7 +1411,7 @@ static bool compile_global(C *c, uint32_t op, const eng_imm *im) {
   const bool live = LIVE(c);
   uint32_t i = im->a, s1;
   if (i >= m->nglobals) return INVALID(c, "unknown global");
-  uint8_t t = m->globals[i].type;
+  eng_vt t = m->globals[i].type;
   if (op == OP_GLOBAL_GET) {
     if (!live) return push(c, t);
     if (t == VT_V128) {
@@ -1254,7 +1442,7 @@ static bool compile_table(C *c, uint32_t op, const eng_imm *im) {
     uint32_t seg = im->a, ti = im->b;
     if (!need_table(c, ti)) return false;
     if (seg >= m->nelems) return INVALID(c, "unknown elem segment");
-    if (m->elems[seg].type != m->tables[ti].elemtype) return INVALID(c, "type mismatch");
+    if (!eng_vt_sub(m, m->elems[seg].type, m->tables[ti].elemtype)) return INVALID(c, "type mismatch");
     if (!pop3_i32(c, &s1, &s2, &s3)) return false;
     if (live) { E(op); E(seg); E(ti); E(s1); E(s2); E(s3); }
     no_retarget(c);
@@ -1267,7 +1455,7 @@ static bool compile_table(C *c, uint32_t op, const eng_imm *im) {
   case OP_TABLE_COPY: {
     uint32_t d = im->a, s = im->b;
     if (!need_table(c, d) || !need_table(c, s)) return false;
-    if (m->tables[d].elemtype != m->tables[s].elemtype) return INVALID(c, "type mismatch");
+    if (!eng_vt_sub(m, m->tables[s].elemtype, m->tables[d].elemtype)) return INVALID(c, "type mismatch");
     if (!pop3_i32(c, &s1, &s2, &s3)) return false;
     if (live) { E(op); E(d); E(s); E(s1); E(s2); E(s3); }
     no_retarget(c);
@@ -1277,7 +1465,7 @@ static bool compile_table(C *c, uint32_t op, const eng_imm *im) {
   }
   uint32_t ti = im->a;
   if (!need_table(c, ti)) return false;
-  uint8_t t = m->tables[ti].elemtype;
+  eng_vt t = m->tables[ti].elemtype;
   switch (op) {
   case OP_TABLE_GET:
     if (!pop_s(c, VT_I32, NULL, &s1)) return false;
@@ -1318,21 +1506,28 @@ static bool compile_const_ref(C *c, uint32_t op, const eng_imm *im) {
   const eng_module *m = c->m;
   const bool live = LIVE(c);
   uint32_t s1;
-  uint8_t t;
+  eng_vt t;
   switch (op) {
   case OP_I32_CONST: case OP_I64_CONST: case OP_F32_CONST: case OP_F64_CONST:
     t = op == OP_I32_CONST ? VT_I32 : op == OP_I64_CONST ? VT_I64 : op == OP_F32_CONST ? VT_F32 : VT_F64;
     return live ? push_x(c, t, KSLOT, im->v) : push(c, t); // a pending constant
   case OP_REF_NULL:
-    if (!live) return push(c, im->t);
-    if (!emit_dst(c, op, im->t)) return false;
+    if (!vt_ok(im->ty, m->ntypes)) return INVALID(c, "unknown type");
+    if (!live) return push(c, im->ty);
+    if (!emit_dst(c, op, im->ty)) return false;
     mark_end(c);
     return true;
-  case OP_REF_IS_NULL:
+  case OP_REF_IS_NULL: case OP_REF_AS_NON_NULL:
     if (!pop_s(c, VT_UNKNOWN, &t, &s1)) return false;
-    if (t && !is_ref(t)) return INVALID(c, "type mismatch");
-    if (!live) return push(c, VT_I32);
-    if (!emit_dst(c, op, VT_I32)) return false;
+    if (t && !vt_is_ref(t)) return INVALID(c, "type mismatch");
+    if (op == OP_REF_IS_NULL) {
+      if (!live) return push(c, VT_I32);
+      if (!emit_dst(c, op, VT_I32)) return false;
+    } else {
+      t = t ? t | VT_NONNULL : VT_UNKNOWN;
+      if (!live) return push(c, t);
+      if (!emit_dst(c, op, t)) return false;
+    }
     E(s1);
     mark_end(c);
     return true;
@@ -1340,8 +1535,9 @@ static bool compile_const_ref(C *c, uint32_t op, const eng_imm *im) {
     uint32_t fi = im->a;
     if (fi >= m->nfuncs) return INVALID(c, "unknown function");
     if (!(m->declared_refs[fi >> 3] & (1u << (fi & 7)))) return INVALID(c, "undeclared function reference");
-    if (!live) return push(c, VT_FUNCREF);
-    if (!emit_dst(c, op, VT_FUNCREF)) return false;
+    t = VT_IDX(m->func_types[fi]) | VT_NONNULL;
+    if (!live) return push(c, t);
+    if (!emit_dst(c, op, t)) return false;
     E(fi);
     mark_end(c);
     return true;
@@ -1353,9 +1549,7 @@ static bool compile_const_ref(C *c, uint32_t op, const eng_imm *im) {
 // (HL_STATUS_UNSUPPORTED), anything else is malformed.
 static bool illegal_op(rd *r, uint8_t b) {
   switch (b) {
-  case 0x14: case 0x15: case 0xd3: case 0xd4: case 0xd5: case 0xd6:
-    return fail(r, HL_STATUS_UNSUPPORTED, "typed function references");
-  case 0xfb: return fail(r, HL_STATUS_UNSUPPORTED, "garbage collection");
+  case 0xd3: case 0xfb: return fail(r, HL_STATUS_UNSUPPORTED, "garbage collection"); // ref.eq, 0xFB
   case 0xfe: return fail(r, HL_STATUS_UNSUPPORTED, "threads");
   default: return fail(r, HL_STATUS_MALFORMED, "illegal opcode");
   }
@@ -1420,8 +1614,10 @@ static bool compile_body(C *c, const eng_functype *ft) {
       case OP_BR_TABLE: ok = compile_br_table(c, &im); break;
       case OP_RETURN: ok = compile_return(c); break;
       case OP_CALL: case OP_CALL_INDIRECT: case OP_RETURN_CALL: case OP_RETURN_CALL_INDIRECT:
+      case OP_CALL_REF: case OP_RETURN_CALL_REF:
         ok = compile_call(c, op, &im);
         break;
+      case OP_BR_ON_NULL: case OP_BR_ON_NON_NULL: ok = compile_br_on_null(c, op, &im); break;
       case OP_DROP: case OP_SELECT: case OP_SELECT_T: ok = compile_parametric(c, op, &im); break;
       case OP_LOCAL_GET: case OP_LOCAL_SET: case OP_LOCAL_TEE: ok = compile_local(c, op, &im); break;
       case OP_GLOBAL_GET: case OP_GLOBAL_SET: ok = compile_global(c, op, &im); break;
@@ -1434,7 +1630,7 @@ static bool compile_body(C *c, const eng_functype *ft) {
         ok = compile_table(c, op, &im);
         break;
       case OP_I32_CONST: case OP_I64_CONST: case OP_F32_CONST: case OP_F64_CONST: case OP_REF_NULL:
-      case OP_REF_IS_NULL: case OP_REF_FUNC:
+      case OP_REF_IS_NULL: case OP_REF_FUNC: case OP_REF_AS_NON_NULL:
         ok = compile_const_ref(c, op, &im);
         break;
       default: return cerr(c, HL_STATUS_MALFORMED, "illegal opcode");
@@ -1458,7 +1654,8 @@ static bool scan_body(const eng_module *m, const eng_code *code, eng_error *err,
   rd rr = {code->body, code->body + code->body_len, err, 0}, *r = &rr;
   uint32_t ngroups, n, x;
   uint64_t total = 0;
-  uint8_t t, b;
+  eng_vt t;
+  uint8_t b;
   eng_imm im;
   if (!rd_u32(r, &ngroups)) return false;
   for (uint32_t g = 0; g < ngroups; g++) {
@@ -1525,8 +1722,9 @@ uint32_t eng_compile_func(eng_store *s, const eng_module *m, const uint32_t *typ
   const uint8_t *groups = c.r.p;
   for (uint32_t g = 0; ok && g < ngroups; g++) {
     uint32_t n;
-    uint8_t t;
+    eng_vt t;
     ok = rd_u32(&c.r, &n) && rd_valtype(&c.r, &t);
+    if (ok && !vt_ok(t, m->ntypes)) ok = INVALID(&c, "unknown type");
     total += n;
     if (ok && total > UINT32_MAX) ok = cerr(&c, HL_STATUS_MALFORMED, "too many locals");
   }
@@ -1536,18 +1734,20 @@ uint32_t eng_compile_func(eng_store *s, const eng_module *m, const uint32_t *typ
   if (ok && total + ntry > ENG_MAX_LOCALS) ok = cerr(&c, HL_STATUS_LIMIT, "too many locals (engine limit)");
   if (ok) {
     c.nlocals = (uint32_t)total;
-    c.locals = eng_xalloc(total + 1);
-    if (!c.locals) ok = cerr(&c, HL_STATUS_NO_MEMORY, "out of memory");
+    c.locals = eng_xalloc((total + 1) * sizeof(eng_vt));
+    c.linit = eng_xalloc(total + 1);
+    c.inits = eng_xalloc((total + 1) * 4);
+    if (!c.locals || !c.linit || !c.inits) ok = cerr(&c, HL_STATUS_NO_MEMORY, "out of memory");
   }
   if (ok) {
-    memcpy(c.locals, ft->types, ft->nparams);
+    memcpy(c.locals, ft->types, ft->nparams * sizeof(eng_vt));
     rd g = {groups, c.r.end, err, 0};
     uint32_t at = ft->nparams;
     for (uint32_t k = 0; k < ngroups; k++) {
       uint32_t n = 0;
-      uint8_t t = 0;
+      eng_vt t = 0;
       if (!rd_u32(&g, &n) || !rd_valtype(&g, &t)) break; // cannot fail: checked above
-      memset(c.locals + at, t, n);
+      for (uint32_t q = 0; q < n; q++) c.locals[at + q] = t;
       at += n;
     }
     // slots: a v128 local takes two
@@ -1592,6 +1792,9 @@ uint32_t eng_compile_func(eng_store *s, const eng_module *m, const uint32_t *typ
   eng_xfree(c.ctls);
   eng_xfree(c.code);
   eng_xfree(c.locals);
+  eng_xfree(c.linit);
+  eng_xfree(c.inits);
+  eng_xfree(c.bt1);
   eng_xfree(c.lslot);
   eng_xfree(c.noff);
   eng_xfree(c.hl);

@@ -111,17 +111,21 @@ static bool sec_types(rd *r, eng_module *m) {
     if (form == 0x5e || form == 0x5f || form == 0x4e || form == 0x4f || form == 0x50)
       return fail(r, HL_STATUS_UNSUPPORTED, "garbage collection");
     if (form != 0x60) return MALF(r, "integer representation too long");
+    eng_vt v;
     if (!rd_count(r, &np, ENG_MAX_FUNC_PARAMS, "too many parameters")) return false;
-    const uint8_t *pp = r->p;
-    for (uint32_t k = 0; k < np; k++) { uint8_t v; if (!rd_valtype(r, &v)) return false; }
+    rd again = *r; // the types are read twice: checked and counted, then stored
+    for (uint32_t k = 0; k < np; k++)
+      if (!rd_valtype(r, &v)) return false;
     if (!rd_count(r, &nr, ENG_MAX_FUNC_PARAMS, "too many results")) return false;
-    const uint8_t *rp = r->p;
-    for (uint32_t k = 0; k < nr; k++) { uint8_t v; if (!rd_valtype(r, &v)) return false; }
+    for (uint32_t k = 0; k < nr; k++)
+      if (!rd_valtype(r, &v)) return false;
+    if (!(t->types = eng_xalloc(((size_t)np + nr + 1) * sizeof(eng_vt))))
+      return fail(r, HL_STATUS_NO_MEMORY, "out of memory");
+    for (uint32_t k = 0; k < np; k++) rd_valtype(&again, &t->types[k]);
+    rd_u32(&again, &nr);
+    for (uint32_t k = 0; k < nr; k++) rd_valtype(&again, &t->types[np + k]);
     t->nparams = np;
     t->nresults = nr;
-    if (!(t->types = eng_xalloc(np + nr + 1))) return fail(r, HL_STATUS_NO_MEMORY, "out of memory");
-    memcpy(t->types, pp, np);
-    memcpy(t->types + np, rp, nr);
   }
   return true;
 }
@@ -157,10 +161,10 @@ static bool sec_imports(rd *r, eng_module *m) {
     switch (im->kind) {
     case EXT_FUNC: if (!rd_u32(r, &im->typeidx)) return false; m->nfunc_imports++; break;
     case EXT_TABLE:
-      if (!rd_reftype(r, &im->table.elemtype) || !rd_limits(r, &im->table.lim)) return false;
+      if (!rd_reftype(r, &im->table.elemtype) || !rd_limits(r, &im->table.lim, false)) return false;
       m->ntable_imports++;
       break;
-    case EXT_MEM: if (!rd_limits(r, &im->mem)) return false; m->nmem_imports++; break;
+    case EXT_MEM: if (!rd_limits(r, &im->mem, true)) return false; m->nmem_imports++; break;
     case EXT_GLOBAL: if (!rd_globaltype(r, &im->global)) return false; m->nglobal_imports++; break;
     case EXT_TAG: if (!rd_tagtype(r, &im->typeidx)) return false; m->ntag_imports++; break;
     default: return MALF(r, "malformed import kind");
@@ -192,10 +196,19 @@ static bool sec_tables(rd *r, eng_module *m, uint32_t n) {
   for (uint32_t i = 0; i < m->nimports; i++)
     if (m->imports[i].kind == EXT_TABLE) m->tables[k++] = m->imports[i].table;
   for (uint32_t i = 0; i < n; i++) {
-    if (r->p < r->end && *r->p == 0x40) // a table with an initializer expression
-      return fail(r, HL_STATUS_UNSUPPORTED, "typed function references");
-    if (!rd_reftype(r, &m->tables[k].elemtype) || !rd_limits(r, &m->tables[k].lim)) return false;
-    k++;
+    eng_tabletype *t = &m->tables[k++];
+    bool init = r->p < r->end && *r->p == 0x40; // a table with an initializer expression
+    if (init) {
+      uint8_t zero;
+      r->p++;
+      if (!rd_byte(r, &zero)) return false;
+      if (zero != 0) return MALF(r, "malformed table");
+    }
+    if (!rd_reftype(r, &t->elemtype) || !rd_limits(r, &t->lim, false)) return false;
+    if (init) {
+      if (!rd_constexpr(r, &t->init)) return false;
+      t->has_init = true;
+    }
   }
   return true;
 }
@@ -208,7 +221,7 @@ static bool sec_mems(rd *r, eng_module *m, uint32_t n) {
   for (uint32_t i = 0; i < m->nimports; i++)
     if (m->imports[i].kind == EXT_MEM) m->mems[k++] = m->imports[i].mem;
   for (uint32_t i = 0; i < n; i++)
-    if (!rd_limits(r, &m->mems[k++])) return false;
+    if (!rd_limits(r, &m->mems[k++], true)) return false;
   return true;
 }
 
@@ -247,7 +260,7 @@ static void put_item(eng_elemseg *s, uint32_t i, const eng_constexpr *e) {
   if (e->seq) v = ELEM_OTHER; // extended: numeric, never a reference
   else if (e->op == OP_REF_FUNC && e->idx < ELEM_GLOBAL) v = e->idx;
   else if (e->op == OP_GLOBAL_GET && e->idx < ELEM_GLOBAL) v = ELEM_GLOBAL | e->idx;
-  else if (e->op == OP_REF_NULL) v = ELEM_NULL | e->type;
+  else if (e->op == OP_REF_NULL) v = ELEM_NULL | e->type; // a heap type fits in 30 bits (ENG_MAX_TYPES)
   if (v == ELEM_OTHER && !s->has_other) {
     s->other = *e; // takes e->seq
     s->has_other = true;
@@ -304,6 +317,7 @@ static bool sec_elems(rd *r, eng_module *m) {
         if (kind != 0) return MALF(r, "malformed element kind");
       }
     }
+    if (!exprs) s->type = VT_FUNCREF | VT_NONNULL; // function indices: (ref func)
     if (exprs ? !rd_expr_items(r, s) : !rd_funcidx_items(r, s)) return false;
   }
   return true;
@@ -320,7 +334,7 @@ static bool sec_datas(rd *r, eng_module *m) {
     if (flags > 2) return MALF(r, "malformed data segment kind");
     d->mode = flags == 1 ? SEG_PASSIVE : SEG_ACTIVE;
     if (flags == 2 && !rd_u32(r, &memidx)) return false;
-    if (memidx != 0) return fail(r, HL_STATUS_INVALID, "unknown memory");
+    d->mem = memidx; // checked by validation
     if (d->mode == SEG_ACTIVE && !rd_constexpr(r, &d->offset)) return false;
     if (!rd_u32(r, &d->len)) return false;
     if (!rd_bytes(r, d->len, &b)) return false;
@@ -442,6 +456,7 @@ void eng_module_free(eng_module *m) {
   eng_xfree(m->types);
   eng_xfree(m->imports);
   eng_xfree(m->func_types);
+  for (uint32_t i = 0; i < m->ntables && m->tables; i++) eng_xfree(m->tables[i].init.seq);
   eng_xfree(m->tables);
   eng_xfree(m->mems);
   eng_xfree(m->globals);
@@ -464,5 +479,6 @@ void eng_module_free(eng_module *m) {
   eng_xfree(m->names);
   eng_xfree(m->declared_refs);
   eng_xfree(m->export_hash);
+  eng_xfree(m->canon);
   memset(m, 0, sizeof *m);
 }

@@ -37,9 +37,26 @@ int memcmp(const void *a, const void *b, size_t n);
 #define ENG_MAX_CONST_DEPTH 64u            // operand stack height within a constant expression
 #define ENG_PAGE 65536u
 
-// value types used by the validator (0 = unknown / bottom)
+// Value types (eng_vt; 0 = unknown / bottom, used by the validator). A numeric or vector type
+// is its binary byte. A reference type is the byte of its heap type's kind (VT_FUNCREF: func or
+// a function type, VT_EXTERNREF, VT_EXNREF) with VT_NONNULL for a non-nullable (ref ht) and
+// VT_IDX(x) for a concrete heap type (type index x of the module; its kind byte is VT_FUNCREF).
+// So funcref/externref/exnref are (ref null func/extern/exn), and vt_kind() is the byte the
+// host sees (api.ValueType). Subtyping: compile.c vt_sub.
+typedef uint32_t eng_vt;
 enum { VT_UNKNOWN = 0, VT_I32 = 0x7f, VT_I64 = 0x7e, VT_F32 = 0x7d, VT_F64 = 0x7c, VT_V128 = 0x7b,
        VT_FUNCREF = 0x70, VT_EXTERNREF = 0x6f, VT_EXNREF = 0x69 };
+#define VT_NONNULL 0x100u
+#define VT_CONCRETE 0x200u
+#define VT_IDX(x) (VT_CONCRETE | VT_FUNCREF | ((uint32_t)(x) << 10))
+#define VT_IDX_OF(t) ((t) >> 10)
+#define VT_BLOCK_EMPTY 0x40u // block type: no params, no results
+static inline uint8_t vt_kind(eng_vt t) { return (uint8_t)t; }
+static inline bool vt_is_ref(eng_vt t) {
+  return vt_kind(t) == VT_FUNCREF || vt_kind(t) == VT_EXTERNREF || vt_kind(t) == VT_EXNREF;
+}
+// Whether a local of type t has a default value (non-nullable references do not).
+static inline bool vt_defaultable(eng_vt t) { return !(t & VT_NONNULL); }
 
 enum { EXT_FUNC = 0, EXT_TABLE = 1, EXT_MEM = 2, EXT_GLOBAL = 3, EXT_TAG = 4 };
 
@@ -86,7 +103,9 @@ enum {
 };
 typedef struct {
   uint32_t a, b;      // indices, counts, memarg align (a) and offset (b)
-  uint8_t t;          // value/reference/block type, lane index
+  uint8_t t;          // lane index, a byte
+  eng_vt ty;          // value/reference/heap/block type (BLOCKT: 0 = a type index in .a)
+  uint32_t m;         // memory index (multi-memory; memory.copy: the destination's)
   uint64_t v;         // constants (bits)
   const uint8_t *p;   // 16 immediate bytes (v128.const, i8x16.shuffle), br_table's labels
 } eng_imm;
@@ -124,13 +143,13 @@ void *eng_xrealloc(void *p, size_t old_n, size_t new_n); // zero-fills the tail
 // ---- module (decoded) ----
 typedef struct {
   uint32_t nparams, nresults;
-  uint8_t *types; // params then results
+  eng_vt *types; // params then results
   uint32_t id;    // store-wide canonical id (structural)
 } eng_functype;
 
 typedef struct eng_constexpr {
   uint8_t op;     // OP_I32_CONST... OP_REF_NULL, OP_REF_FUNC, OP_GLOBAL_GET
-  uint8_t type;   // result value type
+  eng_vt type;    // result value type
   uint32_t idx;   // func or global index
   uint64_t val;   // constant bits
   uint64_t val_hi; // v128.const: the high 64 bits
@@ -140,9 +159,22 @@ typedef struct eng_constexpr {
   uint32_t nseq;
 } eng_constexpr;
 
-typedef struct { uint32_t min, max; bool has_max; } eng_limits_t;
-typedef struct { uint8_t elemtype; eng_limits_t lim; } eng_tabletype;
-typedef struct { uint8_t type; uint8_t mut; } eng_globaltype;
+// Limits of a table or memory; is64: a 64-bit memory (memory64: i64 addresses, min and max up to
+// 2^48 pages; tables are 32-bit only).
+typedef struct { uint64_t min, max; bool has_max; bool is64; } eng_limits_t;
+// The memory word of the multi-memory/memory64 forms (LOAD_M..., and the c word of SIMD memory
+// instructions): the memory index, MEM_FAR when the static offset is 2^32 or more (every access
+// is then out of bounds: no memory is larger than 4 GiB, ENG_MAX_MEM_PAGES) and, in SIMD, MEM_SEL
+// (the instruction names a memory other than memory 0's 32-bit fast path).
+#define MEM_FAR 0x40000000u
+#define MEM_SEL 0x80000000u
+#define MEM_IDX(w) ((w) & 0x3fffffffu)
+#define ENG_MAX_MEM_PAGES 65536u // the engine's cap on any memory, 64-bit ones included
+typedef struct {
+  eng_vt elemtype; eng_limits_t lim;
+  bool has_init; eng_constexpr init; // a table with an initializer expression (defined tables)
+} eng_tabletype;
+typedef struct { eng_vt type; uint8_t mut; } eng_globaltype;
 
 typedef struct {
   const uint8_t *module; uint32_t module_len; // point into the module's owned name buffer
@@ -175,7 +207,8 @@ enum { SEG_ACTIVE = 0, SEG_PASSIVE = 1, SEG_DECLARATIVE = 2 };
 #define ELEM_OTHER 0xc0000000u
 
 typedef struct {
-  uint8_t mode, type;
+  uint8_t mode;
+  eng_vt type;
   uint32_t table;
   eng_constexpr offset;
   uint32_t count;
@@ -186,6 +219,7 @@ typedef struct {
 
 typedef struct {
   uint8_t mode;
+  uint32_t mem; // active: the memory index
   eng_constexpr offset;
   uint32_t len;
   uint8_t *bytes; // owned copy
@@ -213,6 +247,7 @@ typedef struct {
   bool has_legacy_try; // a body uses the legacy try instruction (eng_scan_module)
   uint8_t *names; size_t names_len; // owned copy of all import/export names
   uint8_t *declared_refs; // bitmap over functions: referenced outside function bodies
+  uint32_t *canon;        // type index -> the first structurally equal type's (validation)
   uint32_t *export_hash;  // open-addressing index of exports by name (UINT32_MAX = empty)
   uint32_t export_hash_mask;
 } eng_module;
@@ -257,7 +292,7 @@ typedef struct {
   uint32_t size, cap_elems; // allocated length of elems
   uint32_t max;             // effective maximum (declared max, capped by ENG_MAX_TABLE_ELEMS)
   eng_limits_t decl;        // declared limits (decl.min updated on growth for import matching)
-  uint8_t type;
+  eng_vt type;              // store-wide: a concrete heap type is a store type id
 } eng_table;
 
 typedef struct {
@@ -272,11 +307,12 @@ typedef struct {
 typedef struct {
   uint64_t val;
   uint64_t val_hi; // v128: the high 64 bits
-  uint8_t type, mut;
+  eng_vt type;     // store-wide: a concrete heap type is a store type id
+  uint8_t mut;
 } eng_global;
 
 typedef struct { // an instance's element segment: the module's items (count 0 once dropped)
-  const uint32_t *items; uint32_t count; uint8_t type;
+  const uint32_t *items; uint32_t count; eng_vt type;
 } eng_relem;
 
 typedef struct {
@@ -289,7 +325,8 @@ struct eng_inst {
   eng_func **funcs; uint32_t nfuncs;
   eng_func *own_funcs; uint32_t nown_funcs;
   eng_table **tables; uint32_t ntables;
-  eng_mem *mem; // memory 0 or NULL
+  eng_mem *mem; // memory 0 or NULL (the one the interpreter and compiled code keep at hand)
+  eng_mem **mems; uint32_t nmems; // every memory (multi-memory), mems[0] == mem
   eng_global **globals; uint32_t nglobals;
   eng_tag **tags; uint32_t ntags;
   eng_tag *own_tags;
@@ -298,7 +335,7 @@ struct eng_inst {
   uint32_t *type_ids; // module type index -> store id
   // objects owned (defined) by this instance, freed with the store
   eng_table *own_tables; uint32_t nown_tables;
-  eng_mem *own_mem;
+  eng_mem *own_mems; uint32_t nown_mems;
   eng_global *own_globals; uint32_t nown_globals;
   bool code_ok; // instantiation completed (exports usable, registrable)
   void *jit_code; size_t jit_bytes; // the compile tier's machine code (writable view), or NULL
@@ -366,6 +403,13 @@ bool eng_is_opcode(uint8_t b);
 uint32_t eng_scan_module(const eng_module *m, eng_error *err);
 // Validates a constant expression's type/rules after decoding (module-level validation).
 uint32_t eng_validate_module(const eng_module *m, eng_error *err);
+// Whether a value of type a may be used where b is expected (a validated module's types).
+bool eng_vt_sub(const eng_module *m, eng_vt a, eng_vt b);
+// The store-wide form of t (a concrete heap type's index mapped through type_ids).
+static inline eng_vt eng_vt_store(const uint32_t *type_ids, eng_vt t) {
+  if (!(t & VT_CONCRETE)) return t;
+  return (t & 0x3ffu) | ((uint32_t)type_ids[VT_IDX_OF(t)] << 10);
+}
 
 // The value of HL_CONST_BIN row op applied to a and b (interp.c, from the row's semantics).
 uint64_t eng_const_bin(uint32_t op, uint64_t a, uint64_t b);

@@ -9,6 +9,38 @@
 #include "jit.h"
 #include "simd.h"
 
+// A load or store (LD/ST row op) of a memory other than 0 at ea (LOAD_M, STORE_M): false when
+// out of bounds. Loads give the slot value (i32 results zero-extended, as the rows' handlers).
+static bool mem_load(uint32_t op, const uint8_t *base, uint64_t size, uint64_t ea, uint64_t *out) {
+  uint32_t n = op == OP_I64_LOAD || op == OP_F64_LOAD ? 8
+               : op == OP_I32_LOAD || op == OP_F32_LOAD || op == OP_I64_LOAD32_S || op == OP_I64_LOAD32_U ? 4
+               : op == OP_I32_LOAD16_S || op == OP_I32_LOAD16_U || op == OP_I64_LOAD16_S || op == OP_I64_LOAD16_U ? 2
+               : 1;
+  if (ea > size || n > size - ea) return false;
+  uint64_t v = 0;
+  memcpy(&v, base + ea, n); // little-endian
+  switch (op) {
+  case OP_I32_LOAD8_S: v = (uint32_t)(int32_t)(int8_t)v; break;
+  case OP_I32_LOAD16_S: v = (uint32_t)(int32_t)(int16_t)v; break;
+  case OP_I64_LOAD8_S: v = (uint64_t)(int64_t)(int8_t)v; break;
+  case OP_I64_LOAD16_S: v = (uint64_t)(int64_t)(int16_t)v; break;
+  case OP_I64_LOAD32_S: v = (uint64_t)(int64_t)(int32_t)v; break;
+  default: break;
+  }
+  *out = v;
+  return true;
+}
+
+static bool mem_store(uint32_t op, uint8_t *base, uint64_t size, uint64_t ea, uint64_t v) {
+  uint32_t n = op == OP_I64_STORE || op == OP_F64_STORE ? 8
+               : op == OP_I32_STORE || op == OP_F32_STORE || op == OP_I64_STORE32 ? 4
+               : op == OP_I32_STORE16 || op == OP_I64_STORE16 ? 2
+               : 1;
+  if (ea > size || n > size - ea) return false;
+  memcpy(base + ea, &v, n); // little-endian
+  return true;
+}
+
 uint32_t eng_mem_grow(eng_mem *m, uint32_t delta) {
   uint32_t old = m->pages;
   if (delta > m->cap_pages - old) return UINT32_MAX;
@@ -451,6 +483,13 @@ L_CALL_INDIRECT: {
   goto do_call;
 }
 
+L_CALL_REF: // typed function references: validation guarantees the callee's type
+  callee = (eng_func *)(uintptr_t)R(0);
+  call_base = ip[1];
+  ip += OPW_CALL_REF;
+  if (!callee) TRAP(HL_TRAP_NULL_FUNCTION_REFERENCE);
+  goto do_call;
+
   // A host function called with its parameters at hfp (results go to the same slots).
 #define HOST_CALL(hfp)                                                                          \
   do {                                                                                          \
@@ -517,6 +556,13 @@ L_RETURN_CALL_INDIRECT: {
   if (callee->type_id != tid) TRAP(HL_TRAP_INDIRECT_TYPE_MISMATCH);
   goto do_tail_call;
 }
+
+L_RETURN_CALL_REF:
+  callee = (eng_func *)(uintptr_t)R(0);
+  call_base = ip[1];
+  ip += OPW_RETURN_CALL_REF;
+  if (!callee) TRAP(HL_TRAP_NULL_FUNCTION_REFERENCE);
+  goto do_tail_call;
 
   // A tail call: the callee takes over the caller's frame (its arguments move down to fp[0]),
   // so the depth does not grow. A host callee runs as an ordinary call, then the caller returns
@@ -701,6 +747,74 @@ L_MEMORY_FILL: {
   NEXT();
 }
 
+  // ---------------------------------------------------------------- other memories, 64-bit memories
+  // Memory 0 (32-bit) is kept in mem_base/mem_size; these forms look their memory up
+  // (inst->mems[MEM_IDX(word)]) and read addresses and lengths as its address type: the whole
+  // slot for a 64-bit memory (memory64), its low 32 bits otherwise. Bounds checks never overflow:
+  // a memory is at most 4 GiB.
+#define MADDR(mm, v) ((mm)->decl.is64 ? (v) : (uint64_t)(uint32_t)(v))
+#define MFITS(mm, a, n) ((a) <= (mm)->size && (uint64_t)(n) <= (mm)->size - (a))
+L_LOAD_M: {
+  const eng_mem *mm = inst->mems[MEM_IDX(ip[3])];
+  uint64_t v, a = MADDR(mm, R(1));
+  if ((ip[3] & MEM_FAR) || a > mm->size || !mem_load(ip[4], mm->base, mm->size, a + ip[2], &v))
+    TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);
+  R(0) = v;
+  ip += OPW_LOAD_M;
+  NEXT();
+}
+L_STORE_M: {
+  const eng_mem *mm = inst->mems[MEM_IDX(ip[3])];
+  uint64_t a = MADDR(mm, R(0));
+  if ((ip[3] & MEM_FAR) || a > mm->size || !mem_store(ip[4], mm->base, mm->size, a + ip[2], R(1)))
+    TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);
+  ip += OPW_STORE_M;
+  NEXT();
+}
+L_MEMORY_SIZE_M:
+  R(0) = inst->mems[ip[1]]->pages;
+  ip += OPW_MEMORY_SIZE_M;
+  NEXT();
+L_MEMORY_GROW_M: {
+  eng_mem *mm = inst->mems[ip[2]];
+  uint64_t delta = MADDR(mm, R(1));
+  uint32_t old = delta > UINT32_MAX ? UINT32_MAX : eng_mem_grow(mm, (uint32_t)delta);
+  R(0) = old == UINT32_MAX ? (mm->decl.is64 ? UINT64_MAX : UINT32_MAX) : old;
+  ip += OPW_MEMORY_GROW_M;
+  RELOAD(); // memory 0 may be 64-bit
+  NEXT();
+}
+L_MEMORY_INIT_M: {
+  const eng_rdata *ds = &inst->datas[ip[0]];
+  const eng_mem *mm = inst->mems[ip[4]];
+  uint64_t d = MADDR(mm, R(1));
+  uint32_t src = (uint32_t)R(2), n = (uint32_t)R(3);
+  ip += OPW_MEMORY_INIT_M;
+  if ((uint64_t)src + n > ds->len || !MFITS(mm, d, n)) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);
+  if (n) memcpy(mm->base + d, ds->bytes + src, n);
+  NEXT();
+}
+L_MEMORY_COPY_M: {
+  const eng_mem *md = inst->mems[ip[3]], *ms = inst->mems[ip[4]];
+  uint64_t d = MADDR(md, R(0)), src = MADDR(ms, R(1));
+  uint64_t n = md->decl.is64 && ms->decl.is64 ? R(2) : (uint32_t)R(2);
+  ip += OPW_MEMORY_COPY_M;
+  if (!MFITS(ms, src, n) || !MFITS(md, d, n)) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);
+  if (n) memmove(md->base + d, ms->base + src, n);
+  NEXT();
+}
+L_MEMORY_FILL_M: {
+  const eng_mem *mm = inst->mems[ip[3]];
+  uint64_t d = MADDR(mm, R(0)), n = MADDR(mm, R(2));
+  uint32_t v = (uint32_t)R(1);
+  ip += OPW_MEMORY_FILL_M;
+  if (!MFITS(mm, d, n)) TRAP(HL_TRAP_MEMORY_OUT_OF_BOUNDS);
+  if (n) memset(mm->base + d, (int)(v & 0xff), n);
+  NEXT();
+}
+#undef MADDR
+#undef MFITS
+
   // ---------------------------------------------------------------- constants, references
 L_I32_CONST:
 L_F32_CONST:
@@ -719,6 +833,23 @@ L_REF_NULL:
 L_REF_IS_NULL:
   R(0) = R(1) == 0;
   ip += OPW_REF_IS_NULL;
+  NEXT();
+L_REF_AS_NON_NULL:
+  if (!R(1)) TRAP(HL_TRAP_NULL_REFERENCE);
+  R(0) = R(1);
+  ip += OPW_REF_AS_NON_NULL;
+  NEXT();
+L_BR_ON_NULL:
+L_BR_ON_NON_NULL:
+  if ((R(1) == 0) == (ip[-1] == OP_BR_ON_NULL)) {
+    uint64_t *d = fp + ip[2], *src = fp + ip[3];
+    uint32_t n = ip[4];
+    if (d != src)
+      for (uint32_t k = 0; k < n; k++) d[k] = src[k];
+    ip = cb + ip[0];
+  } else {
+    ip += OPW_BR_ON_NULL; // = OPW_BR_ON_NON_NULL
+  }
   NEXT();
 L_REF_FUNC:
   R(0) = (uint64_t)(uintptr_t)inst->funcs[ip[1]];

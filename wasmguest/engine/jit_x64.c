@@ -810,6 +810,10 @@ static bool jit_supported(uint32_t op) {
   switch (op) {
   case OP_RETURN_CALL: case OP_RETURN_CALL_INDIRECT: case OP_THROW: case OP_RETHROW:
   case OP_THROW_REF: case OP_HANDLER: return false;
+  case OP_CALL_REF: case OP_RETURN_CALL_REF: case OP_REF_AS_NON_NULL: case OP_BR_ON_NULL:
+  case OP_BR_ON_NON_NULL: return false; // typed function references: interpreted
+  case OP_LOAD_M: case OP_STORE_M: case OP_MEMORY_SIZE_M: case OP_MEMORY_GROW_M: case OP_MEMORY_INIT_M:
+  case OP_MEMORY_COPY_M: case OP_MEMORY_FILL_M: return false; // multi-memory, memory64: interpreted
   default: return true;
   }
 }

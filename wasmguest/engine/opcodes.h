@@ -35,16 +35,19 @@
 
 // Immediate kinds of the binary encoding: X(kind, f1, f2, f3) reads fields f1, f2, f3 in order
 // into an eng_imm (reader.h; rd_imm is generated from this list). Fields:
-//   U32A / U32B  a u32 LEB128 into .a / .b       ZERO    a memory index, must be byte 0x00
-//   ALIGN        memarg alignment (u32 < 32) .a   BYTE    one byte into .t (a lane index)
+//   U32A / U32B  a u32 LEB128 into .a / .b       MIDX    a memory index (u32) into .m
+//   MIDXB        a memory index (u32) into .b     BYTE    one byte into .t (a lane index)
+//   ALIGN        memarg flags: the alignment (< 32) into .a; with bit 6 set a memory index
+//                follows (into .m; else .m = 0)
+//   OFF          a memarg offset: u64 LEB128 into .v, its low 32 bits into .b
 //   S32 / S64    signed LEB128 into .v            B4 / B8 4 / 8 little-endian bytes into .v
-//   B16          16 bytes, .p points at them      REFT    a reference type into .t
-//   BLOCKT       0x40 or a value type into .t, or (.t = 0) an s33 type index into .a
+//   B16          16 bytes, .p points at them      REFT    a heap type, as a nullable reference type, into .ty
+//   BLOCKT       0x40 or a value type into .ty, or (.ty = 0) an s33 type index into .a
 //   LABELS       vec(u32): count into .a, .p at the first label (br_table re-reads them)
 //   CATCHES      try_table's vec(catch): count into .b, .p at the first clause (re-read by
 //                compile_try_table); a clause is a kind byte 0..3, a tag index for kinds 0
 //                and 1 (catch, catch_ref), and a label
-//   VALTS        vec(valtype): count into .a, the first type into .t (0 if none)
+//   VALTS        vec(valtype): count into .a, the first type into .ty (0 if none)
 //   _            nothing
 #define HL_IMM_KINDS(X)                                                                          \
   X(NONE, _, _, _)                                                                              \
@@ -61,11 +64,11 @@
   X(ELEM, U32A, _, _)            /* elem segment index */                                       \
   X(ELEM_TABLE, U32A, U32B, _)   /* table.init: elem segment, table */                          \
   X(DATA, U32A, _, _)            /* data segment index */                                       \
-  X(DATA_MEM, U32A, ZERO, _)     /* memory.init: data segment, memory 0 */                      \
-  X(MEM, ZERO, _, _)             /* memory index 0 */                                           \
-  X(MEM2, ZERO, ZERO, _)         /* memory.copy: destination and source memory 0 */             \
-  X(MEMARG, ALIGN, U32B, _)      /* loads and stores: align, offset */                          \
-  X(MEMARG_LANE, ALIGN, U32B, BYTE) /* v128.loadN_lane / storeN_lane: align, offset, lane */    \
+  X(DATA_MEM, U32A, MIDX, _)     /* memory.init: data segment, memory */                        \
+  X(MEM, MIDX, _, _)             /* memory.size, memory.grow, memory.fill: memory */            \
+  X(MEM2, MIDX, MIDXB, _)        /* memory.copy: destination and source memory */               \
+  X(MEMARG, ALIGN, OFF, _)       /* loads and stores: align (and memory), offset */             \
+  X(MEMARG_LANE, ALIGN, OFF, BYTE) /* v128.loadN_lane / storeN_lane: align, offset, lane */     \
   X(I32, S32, _, _)              /* i32.const */                                                \
   X(I64, S64, _, _)              /* i64.const */                                                \
   X(F32, B4, _, _)               /* f32.const (bits) */                                         \
@@ -74,6 +77,7 @@
   X(LANE, BYTE, _, _)            /* extract_lane / replace_lane: lane index */                  \
   X(REFTYPE, REFT, _, _)         /* ref.null: reference type */                                 \
   X(TAG, U32A, _, _)             /* throw, catch: tag index */                                  \
+  X(TYPE, U32A, _, _)            /* call_ref, return_call_ref: type index */                    \
   X(TRY_TABLE, BLOCKT, CATCHES, _) /* try_table: block type, catch clauses */
 
 // Word counts that are not a number (see "words" above).
@@ -101,6 +105,8 @@
   XS(CALL_INDIRECT, 0x11, CALL_INDIRECT, 0, 4) /* table, type id, idx, base */                 \
   XS(RETURN_CALL, 0x12, FUNC, 0, 2) /* func, base: the callee replaces the frame (tail call) */ \
   XS(RETURN_CALL_INDIRECT, 0x13, CALL_INDIRECT, 0, 4) /* table, type id, idx, base */          \
+  XS(CALL_REF, 0x14, TYPE, 0, 2) /* ref, base (typed function references) */                  \
+  XS(RETURN_CALL_REF, 0x15, TYPE, 0, 2) /* ref, base */                                        \
   XS(DELEGATE, 0x18, LABEL, 0, W_NEVER)      /* legacy */                                      \
   XS(CATCH_ALL, 0x19, NONE, 0, W_NEVER)      /* legacy */                                      \
   XS(DROP, 0x1a, NONE, 0, W_NEVER)                                                             \
@@ -274,6 +280,9 @@
   XS(REF_NULL, 0xd0, REFTYPE, 1, 1) /* dst */                                                  \
   XS(REF_IS_NULL, 0xd1, NONE, 0, 2) /* dst, a */                                               \
   XS(REF_FUNC, 0xd2, FUNC, 1, 2) /* dst, func */                                               \
+  XS(REF_AS_NON_NULL, 0xd4, NONE, 0, 2) /* dst, a: traps on null */                            \
+  XS(BR_ON_NULL, 0xd5, LABEL, 0, 5) /* target, ref, dst, src, n: copy n slots, jump if null */ \
+  XS(BR_ON_NON_NULL, 0xd6, LABEL, 0, 5) /* target, ref, dst, src, n: ... if not null */        \
   XFN1(I32_TRUNC_SAT_F32_S, 0, F, I, sat_i32_f32_s(a))                                         \
   XFN1(I32_TRUNC_SAT_F32_U, 1, F, I, sat_i32_f32_u(a))                                         \
   XFN1(I32_TRUNC_SAT_F64_S, 2, D, I, sat_i32_f64_s(a))                                         \
@@ -301,6 +310,14 @@
   XI(BR_TABLE_X, W_VAR)  /* idx, n, arity, src, then n+1 x (target, dst) */                    \
   XI(RETURN_X, 2)    /* n, src: copy n slots src -> 0, return */                               \
   XI(FUEL, 1)        /* amount */                                                              \
+  /* multi-memory: an access to a memory other than 0 (op: the LD/ST row, mem: its index) */    \
+  XI(LOAD_M, 5)      /* dst, addr, offset, mem, op */                                          \
+  XI(STORE_M, 5)     /* addr, val, offset, mem, op */                                          \
+  XI(MEMORY_SIZE_M, 2) /* dst, mem */                                                          \
+  XI(MEMORY_GROW_M, 3) /* dst, delta, mem */                                                   \
+  XI(MEMORY_INIT_M, 5) /* seg, d, s, n, mem */                                                 \
+  XI(MEMORY_COPY_M, 5) /* d, s, n, dst mem, src mem (either not 0) */                          \
+  XI(MEMORY_FILL_M, 4) /* d, v, n, mem */                                                      \
   XI(BRIF_I32_EQZ, 2) /* target, a: jump if a == 0 (fused i32.eqz + br_if) */                  \
   XI(SIMD, W_VAR)        /* dst, sub, a, b, c, x, y [, 4 data words]: simd.h */                \
   XI(HANDLER, W_VAR) /* start end depth deleg n, n x (kind tag target dst xslot): see below */

@@ -118,7 +118,6 @@ static inline bool is_valtype(uint8_t b) {
 // says "unsupported feature: NAME"), else NULL.
 static inline const char *unsupported_type(uint8_t b) {
   switch (b) {
-  case 0x63: case 0x64: return "typed function references";
   case 0x6e: case 0x6d: case 0x6c: case 0x6b: case 0x6a: case 0x71: case 0x72: case 0x73:
   case 0x74: return "garbage collection";
   default: return NULL;
@@ -130,30 +129,87 @@ static inline bool bad_type(rd *r, uint8_t b, const char *malformed) {
   return u ? fail(r, HL_STATUS_UNSUPPORTED, u) : MALF(r, malformed);
 }
 
-static inline bool rd_valtype(rd *r, uint8_t *t) {
-  if (!rd_byte(r, t)) return false;
-  if (!is_valtype(*t)) return bad_type(r, *t, "malformed value type");
+// A heap type (typed function references): func, extern, exn, or a type index (s33 >= 0; the
+// index is checked by validation). *t gets the nullable reference type of that heap type.
+static inline bool rd_heaptype(rd *r, eng_vt *t, const char *malformed) {
+  if (r->p >= r->end) return MALF(r, "unexpected end");
+  uint8_t b = *r->p;
+  if ((b & 0xc0) == 0x40) { // a one-byte negative s33: an abstract heap type
+    r->p++;
+    if (b != VT_FUNCREF && b != VT_EXTERNREF && b != VT_EXNREF) return bad_type(r, b, malformed);
+    *t = b;
+    return true;
+  }
+  int64_t idx;
+  if (!rd_sleb(r, 33, &idx)) return false;
+  if (idx < 0) return MALF(r, malformed);
+  if (idx >= (int64_t)ENG_MAX_TYPES) return fail(r, HL_STATUS_INVALID, "unknown type");
+  *t = VT_IDX((uint32_t)idx);
   return true;
 }
 
-static inline bool rd_reftype(rd *r, uint8_t *t) {
-  if (!rd_byte(r, t)) return false;
-  if (*t != VT_FUNCREF && *t != VT_EXTERNREF && *t != VT_EXNREF) return bad_type(r, *t, "malformed reference type");
-  return true;
+// A reference type after its first byte b: funcref/externref/exnref, or 0x63/0x64 (ref null ht /
+// ref ht) and a heap type.
+static inline bool rd_reftype_after(rd *r, uint8_t b, eng_vt *t, const char *malformed) {
+  if (b == VT_FUNCREF || b == VT_EXTERNREF || b == VT_EXNREF) { *t = b; return true; }
+  if (b == 0x63 || b == 0x64) {
+    if (!rd_heaptype(r, t, malformed)) return false;
+    if (b == 0x64) *t |= VT_NONNULL;
+    return true;
+  }
+  return bad_type(r, b, malformed);
 }
 
-static inline bool rd_limits(rd *r, eng_limits_t *l) {
+static inline bool rd_valtype(rd *r, eng_vt *t) {
+  uint8_t b;
+  if (!rd_byte(r, &b)) return false;
+  if (is_valtype(b)) { *t = b; return true; }
+  return rd_reftype_after(r, b, t, "malformed value type");
+}
+
+static inline bool rd_reftype(rd *r, eng_vt *t) {
+  uint8_t b;
+  if (!rd_byte(r, &b)) return false;
+  return rd_reftype_after(r, b, t, "malformed reference type");
+}
+
+static inline bool rd_u64(rd *r, uint64_t *out) {
+  uint64_t v = 0;
+  for (int i = 0; i < 10; i++) {
+    uint8_t b;
+    if (r->p >= r->end) return MALF(r, "unexpected end");
+    b = *r->p++;
+    if (i == 9) {
+      if (b & 0x80) return MALF(r, "integer representation too long");
+      if (b & 0x7e) return MALF(r, "integer too large");
+    }
+    v |= (uint64_t)(b & 0x7f) << (7 * i);
+    if (!(b & 0x80)) { *out = v; return true; }
+  }
+  return MALF(r, "integer representation too long");
+}
+
+// Limits of a memory (mem: flags 4 and 5 are 64-bit memories, memory64) or a table.
+static inline bool rd_limits(rd *r, eng_limits_t *l, bool mem) {
   uint8_t flag;
+  uint32_t x;
   if (!rd_byte(r, &flag)) return false;
   // WebAssembly 2.0 calls every other flag malformed (its tests expect that), so these stay
   // MALFORMED; the message names the proposal the flag belongs to.
-  if (flag == 2 || flag == 3) return MALF(r, "integer too large (limits flag of shared memory: unsupported feature: threads)");
-  if (flag >= 4 && flag <= 7) return MALF(r, "integer too large (limits flag of 64-bit memory: unsupported feature: memory64)");
-  if (flag > 1) return MALF(r, "integer too large");
-  if (!rd_u32(r, &l->min)) return false;
-  l->has_max = flag == 1;
+  if (flag == 2 || flag == 3 || flag == 6 || flag == 7)
+    return MALF(r, "integer too large (limits flag of shared memory: unsupported feature: threads)");
+  if ((flag == 4 || flag == 5) && !mem) return fail(r, HL_STATUS_UNSUPPORTED, "memory64 (64-bit table)");
+  if (flag > 5) return MALF(r, "integer too large");
+  l->is64 = flag >= 4;
+  l->has_max = flag & 1;
   l->max = 0;
-  if (l->has_max && !rd_u32(r, &l->max)) return false;
+  if (l->is64) return rd_u64(r, &l->min) && (!l->has_max || rd_u64(r, &l->max));
+  if (!rd_u32(r, &x)) return false;
+  l->min = x;
+  if (l->has_max) {
+    if (!rd_u32(r, &x)) return false;
+    l->max = x;
+  }
   return true;
 }
 
@@ -186,18 +242,25 @@ static inline void *alloc_array(rd *r, uint32_t n, size_t elem) {
 static inline bool rf__(rd *r, eng_imm *im) { (void)r; (void)im; return true; }
 static inline bool rf_U32A(rd *r, eng_imm *im) { return rd_u32(r, &im->a); }
 static inline bool rf_U32B(rd *r, eng_imm *im) { return rd_u32(r, &im->b); }
-static inline bool rf_ZERO(rd *r, eng_imm *im) {
-  uint8_t b;
-  (void)im;
-  if (!rd_byte(r, &b)) return false;
-  if (b != 0) return MALF(r, "zero byte expected");
-  return true;
-}
 static inline bool rf_ALIGN(rd *r, eng_imm *im) {
   if (!rd_u32(r, &im->a)) return false;
+  im->m = 0;
+  if (im->a & 0x40) { // multi-memory: a memory index follows the flags
+    im->a &= ~0x40u;
+    if (!rd_u32(r, &im->m)) return false;
+  }
   if (im->a >= 32) return MALF(r, "malformed memop flags");
   return true;
 }
+static inline bool rf_MIDX(rd *r, eng_imm *im) { return rd_u32(r, &im->m); }
+// A memarg offset: u64 (memory64; validation limits a 32-bit memory's to 2^32 - 1) into .v, its
+// low 32 bits into .b.
+static inline bool rf_OFF(rd *r, eng_imm *im) {
+  if (!rd_u64(r, &im->v)) return false;
+  im->b = (uint32_t)im->v;
+  return true;
+}
+static inline bool rf_MIDXB(rd *r, eng_imm *im) { return rd_u32(r, &im->b); }
 static inline bool rf_BYTE(rd *r, eng_imm *im) { return rd_byte(r, &im->t); }
 static inline bool rf_S32(rd *r, eng_imm *im) {
   int64_t x;
@@ -226,17 +289,18 @@ static inline bool rf_B8(rd *r, eng_imm *im) {
   return true;
 }
 static inline bool rf_B16(rd *r, eng_imm *im) { return rd_bytes(r, 16, &im->p); }
-static inline bool rf_REFT(rd *r, eng_imm *im) { return rd_reftype(r, &im->t); }
+static inline bool rf_REFT(rd *r, eng_imm *im) { return rd_heaptype(r, &im->ty, "malformed reference type"); }
 static inline bool rf_BLOCKT(rd *r, eng_imm *im) {
   if (r->p >= r->end) return MALF(r, "unexpected end");
   uint8_t b = *r->p;
-  if (b == 0x40 || is_valtype(b)) { r->p++; im->t = b; return true; }
+  if (b == VT_BLOCK_EMPTY || is_valtype(b)) { r->p++; im->ty = b; return true; }
+  if (b == 0x63 || b == 0x64) { r->p++; return rd_reftype_after(r, b, &im->ty, "malformed value type"); }
   if (unsupported_type(b)) return bad_type(r, b, "malformed value type");
   int64_t idx;
   if (!rd_sleb(r, 33, &idx)) return false;
   if (idx < 0) return MALF(r, "malformed value type");
-  im->t = 0;
-  im->a = (uint32_t)idx; // s33 >= 0 fits
+  im->ty = 0;
+  im->a = idx > UINT32_MAX ? UINT32_MAX : (uint32_t)idx; // validation: unknown type
   return true;
 }
 static inline bool rf_LABELS(rd *r, eng_imm *im) {
@@ -261,19 +325,19 @@ static inline bool rf_CATCHES(rd *r, eng_imm *im) {
   return true;
 }
 static inline bool rf_VALTS(rd *r, eng_imm *im) {
-  uint8_t t;
-  im->t = 0;
+  eng_vt t;
+  im->ty = 0;
   if (!rd_u32(r, &im->a)) return false;
   for (uint32_t i = 0; i < im->a; i++) {
     if (!rd_valtype(r, &t)) return false;
-    if (i == 0) im->t = t;
+    if (i == 0) im->ty = t;
   }
   return true;
 }
 
-// An unknown 0xFD sub-opcode: relaxed SIMD's are named (HL_STATUS_UNSUPPORTED).
+// An unknown 0xFD sub-opcode.
 static inline bool simd_illegal(rd *r, uint32_t sub) {
-  if (sub >= 0x100 && sub <= 0x113) return fail(r, HL_STATUS_UNSUPPORTED, "relaxed SIMD");
+  (void)sub;
   return MALF(r, "illegal opcode");
 }
 
@@ -330,7 +394,7 @@ static inline bool rd_cx1(rd *r, uint8_t b, eng_constexpr *e) {
   case IMM_I64: e->type = VT_I64; break;
   case IMM_F32: e->type = VT_F32; break;
   case IMM_F64: e->type = VT_F64; break;
-  case IMM_REFTYPE: e->type = im.t; break;
+  case IMM_REFTYPE: e->type = im.ty; break;
   case IMM_FUNC: e->type = VT_FUNCREF; break;
   default: e->type = VT_UNKNOWN; break; // global.get, HL_CONST_BIN: typed by module validation
   }

@@ -41,6 +41,16 @@ static inline int8_t sat8(int32_t x) { return (int8_t)(x < -128 ? -128 : x > 127
 static inline uint8_t usat8(int32_t x) { return (uint8_t)(x < 0 ? 0 : x > 255 ? 255 : x); }
 static inline int16_t sat16(int32_t x) { return (int16_t)(x < -32768 ? -32768 : x > 32767 ? 32767 : x); }
 static inline uint16_t usat16(int32_t x) { return (uint16_t)(x < 0 ? 0 : x > 65535 ? 65535 : x); }
+// Relaxed SIMD's multiply-add rounds the product first: C contracts a*b+c into a fused
+// multiply-add only within one expression (-ffp-contract=on), and the product passes through a
+// function here.
+static inline float relaxed_f32(float x) { return x; }
+static inline double relaxed_f64(double x) { return x; }
+// relaxed_dot lane i: a[2i]*b[2i] + a[2i+1]*b[2i+1], both signed, saturated to i16.
+static inline int16_t dot_i8_pair(const v128 *a, const v128 *b, int i) {
+  int32_t s = (int32_t)a->i8[2 * i] * b->i8[2 * i] + (int32_t)a->i8[2 * i + 1] * b->i8[2 * i + 1];
+  return (int16_t)(s < -32768 ? -32768 : s > 32767 ? 32767 : s);
+}
 static inline float f32_pmin(float a, float b) { return b < a ? b : a; }
 static inline float f32_pmax(float a, float b) { return a < b ? b : a; }
 static inline double f64_pmin(double a, double b) { return b < a ? b : a; }
@@ -65,11 +75,23 @@ uint32_t eng_simd_exec(const uint32_t *ip, uint64_t *fp, uint8_t *mem, uint64_t 
   memset(&r, 0, sizeof r);
   uint32_t words = SIMD_WORDS;
   uint64_t ea = 0;
+  // Memory instructions (loads, stores, lanes, load_zero): mem/mem_size are memory 0's, unless c
+  // has MEM_SEL (internal.h): then c names the memory (multi-memory), which may be 64-bit
+  // (memory64: the whole address slot counts) or the offset 2^32 or more (MEM_FAR).
+  bool addr64 = false, far = false;
+  if ((sub <= SIMD_V128_STORE || (sub >= SIMD_V128_LOAD8_LANE && sub <= SIMD_V128_LOAD64_ZERO)) && (sc & MEM_SEL)) {
+    const eng_mem *mm = inst->mems[MEM_IDX(sc)];
+    mem = mm->base;
+    mem_size = mm->size;
+    addr64 = mm->decl.is64;
+    far = (sc & MEM_FAR) != 0;
+  }
   switch ((enum simd_op)sub) {
   // ---- memory
 #define ADDR(n)                                                                                   \
-  ea = (uint64_t)(uint32_t)fp[sa] + x;                                                            \
-  if (ea + (n) > mem_size) return 0
+  ea = addr64 ? fp[sa] : (uint64_t)(uint32_t)fp[sa];                                              \
+  if (far || ea > mem_size || (uint64_t)x + (n) > mem_size - ea) return 0;                        \
+  ea += x
   case SIMD_V128_LOAD: ADDR(16); memcpy(&r, mem + ea, 16); break;
   case SIMD_V128_LOAD8X8_S: { int8_t t[8]; ADDR(8); memcpy(t, mem + ea, 8); MAP1(i16, 8, t[i]); }
   case SIMD_V128_LOAD8X8_U: { uint8_t t[8]; ADDR(8); memcpy(t, mem + ea, 8); MAP1(u16, 8, t[i]); }
@@ -338,6 +360,36 @@ arith:
   case SIMD_F64X2_CONVERT_LOW_I32X4_U: MAP1(f64, 2, (double)a.u32[i]);
   case SIMD_F32X4_DEMOTE_F64X2_ZERO: MAP1(f32, 2, (float)a.f64[i]);
   case SIMD_F64X2_PROMOTE_LOW_F32X4: MAP1(f64, 2, (double)a.f32[i]);
+  // ---- relaxed SIMD: one deterministic choice among the results the spec allows, the same in
+  // both tiers (compiled code calls this function too). Mostly the non-relaxed instruction:
+  // swizzle (an index >= 16 gives 0), saturating truncation (NaN -> 0), unfused multiply-add
+  // (two roundings, as f32x4.mul then f32x4.add), bitselect, min/max (NaN and -0 < +0 rules),
+  // q15mulr_sat_s. The dot products read b as signed (like a) and saturate each pair's sum to
+  // i16 (as x86 pmaddubsw); the add variant then adds the two i16 sums of each i32 lane and c.
+  case SIMD_I8X16_RELAXED_SWIZZLE: MAP2(u8, 16, b.u8[i] < 16 ? a.u8[b.u8[i]] : 0);
+  case SIMD_I32X4_RELAXED_TRUNC_F32X4_S: MAP1(u32, 4, sat_i32_f32_s(a.f32[i]));
+  case SIMD_I32X4_RELAXED_TRUNC_F32X4_U: MAP1(u32, 4, sat_i32_f32_u(a.f32[i]));
+  case SIMD_I32X4_RELAXED_TRUNC_F64X2_S_ZERO: MAP1(u32, 2, sat_i32_f64_s(a.f64[i]));
+  case SIMD_I32X4_RELAXED_TRUNC_F64X2_U_ZERO: MAP1(u32, 2, sat_i32_f64_u(a.f64[i]));
+  case SIMD_F32X4_RELAXED_MADD: { v128 c = vget(fp, sc); MAP2(f32, 4, relaxed_f32(a.f32[i] * b.f32[i]) + c.f32[i]); }
+  case SIMD_F32X4_RELAXED_NMADD: { v128 c = vget(fp, sc); MAP2(f32, 4, f32_neg(relaxed_f32(a.f32[i] * b.f32[i])) + c.f32[i]); }
+  case SIMD_F64X2_RELAXED_MADD: { v128 c = vget(fp, sc); MAP2(f64, 2, relaxed_f64(a.f64[i] * b.f64[i]) + c.f64[i]); }
+  case SIMD_F64X2_RELAXED_NMADD: { v128 c = vget(fp, sc); MAP2(f64, 2, f64_neg(relaxed_f64(a.f64[i] * b.f64[i])) + c.f64[i]); }
+  case SIMD_I8X16_RELAXED_LANESELECT: case SIMD_I16X8_RELAXED_LANESELECT:
+  case SIMD_I32X4_RELAXED_LANESELECT: case SIMD_I64X2_RELAXED_LANESELECT: {
+    v128 m = vget(fp, sc);
+    MAP2(u64, 2, (a.u64[i] & m.u64[i]) | (b.u64[i] & ~m.u64[i]));
+  }
+  case SIMD_F32X4_RELAXED_MIN: MAP2(f32, 4, f32_min(a.f32[i], b.f32[i]));
+  case SIMD_F32X4_RELAXED_MAX: MAP2(f32, 4, f32_max(a.f32[i], b.f32[i]));
+  case SIMD_F64X2_RELAXED_MIN: MAP2(f64, 2, f64_min(a.f64[i], b.f64[i]));
+  case SIMD_F64X2_RELAXED_MAX: MAP2(f64, 2, f64_max(a.f64[i], b.f64[i]));
+  case SIMD_I16X8_RELAXED_Q15MULR_S: MAP2(i16, 8, sat16((a.i16[i] * b.i16[i] + 0x4000) >> 15));
+  case SIMD_I16X8_RELAXED_DOT_I8X16_I7X16_S: MAP2(i16, 8, dot_i8_pair(&a, &b, i));
+  case SIMD_I32X4_RELAXED_DOT_I8X16_I7X16_ADD_S: {
+    v128 c = vget(fp, sc);
+    MAP2(u32, 4, (uint32_t)((int32_t)dot_i8_pair(&a, &b, 2 * i) + dot_i8_pair(&a, &b, 2 * i + 1)) + c.u32[i]);
+  }
   // ---- internal
   case SIMD_V128_COPY: r = a; break;
   case SIMD_V128_SELECT: r = (uint32_t)fp[sc] ? a : b; break;

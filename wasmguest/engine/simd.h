@@ -283,11 +283,32 @@ enum {
   X(I32X4_TRUNC_SAT_F64X2_U_ZERO, 253, SK_UN, 0)                                                 \
   X(F64X2_CONVERT_LOW_I32X4_S, 254, SK_UN, 0)                                                    \
   X(F64X2_CONVERT_LOW_I32X4_U, 255, SK_UN, 0)                                                    \
-  /* internal (compiler-generated; sub-opcodes above 0xff never decode) */                      \
-  X(V128_COPY, 0x100, SK_INTERNAL, 0)   /* dst <- a */                                           \
-  X(V128_SELECT, 0x101, SK_INTERNAL, 0) /* dst <- c ? a : b (c: i32) */                         \
-  X(V128_GLOBAL_GET, 0x102, SK_INTERNAL, 0) /* dst <- global x */                               \
-  X(V128_GLOBAL_SET, 0x103, SK_INTERNAL, 0) /* global x <- a */
+  /* relaxed SIMD (WebAssembly 3.0): deterministic, see simd.c */                              \
+  X(I8X16_RELAXED_SWIZZLE, 0x100, SK_BIN, 0)                                                     \
+  X(I32X4_RELAXED_TRUNC_F32X4_S, 0x101, SK_UN, 0)                                                \
+  X(I32X4_RELAXED_TRUNC_F32X4_U, 0x102, SK_UN, 0)                                                \
+  X(I32X4_RELAXED_TRUNC_F64X2_S_ZERO, 0x103, SK_UN, 0)                                           \
+  X(I32X4_RELAXED_TRUNC_F64X2_U_ZERO, 0x104, SK_UN, 0)                                           \
+  X(F32X4_RELAXED_MADD, 0x105, SK_TERN, 0)                                                       \
+  X(F32X4_RELAXED_NMADD, 0x106, SK_TERN, 0)                                                      \
+  X(F64X2_RELAXED_MADD, 0x107, SK_TERN, 0)                                                       \
+  X(F64X2_RELAXED_NMADD, 0x108, SK_TERN, 0)                                                      \
+  X(I8X16_RELAXED_LANESELECT, 0x109, SK_TERN, 0)                                                 \
+  X(I16X8_RELAXED_LANESELECT, 0x10a, SK_TERN, 0)                                                 \
+  X(I32X4_RELAXED_LANESELECT, 0x10b, SK_TERN, 0)                                                 \
+  X(I64X2_RELAXED_LANESELECT, 0x10c, SK_TERN, 0)                                                 \
+  X(F32X4_RELAXED_MIN, 0x10d, SK_BIN, 0)                                                         \
+  X(F32X4_RELAXED_MAX, 0x10e, SK_BIN, 0)                                                         \
+  X(F64X2_RELAXED_MIN, 0x10f, SK_BIN, 0)                                                         \
+  X(F64X2_RELAXED_MAX, 0x110, SK_BIN, 0)                                                         \
+  X(I16X8_RELAXED_Q15MULR_S, 0x111, SK_BIN, 0)                                                   \
+  X(I16X8_RELAXED_DOT_I8X16_I7X16_S, 0x112, SK_BIN, 0)                                           \
+  X(I32X4_RELAXED_DOT_I8X16_I7X16_ADD_S, 0x113, SK_TERN, 0)                                      \
+  /* internal (compiler-generated; these sub-opcodes are not in the binary format) */           \
+  X(V128_COPY, 0x1000, SK_INTERNAL, 0)   /* dst <- a */                                          \
+  X(V128_SELECT, 0x1001, SK_INTERNAL, 0) /* dst <- c ? a : b (c: i32) */                        \
+  X(V128_GLOBAL_GET, 0x1002, SK_INTERNAL, 0) /* dst <- global x */                              \
+  X(V128_GLOBAL_SET, 0x1003, SK_INTERNAL, 0) /* global x <- a */
 
 
 enum simd_op {

@@ -87,9 +87,9 @@ void eng_exn_collect(eng_store *s, const uint64_t *live_end) {
     for (uint32_t i = 0; i < s->ninsts; i++) {
       const eng_inst *in = s->insts[i];
       for (uint32_t t = 0; t < in->nown_tables; t++)
-        if (in->own_tables[t].type == VT_EXNREF) gc_scan(&g, in->own_tables[t].elems, in->own_tables[t].size);
+        if (vt_kind(in->own_tables[t].type) == VT_EXNREF) gc_scan(&g, in->own_tables[t].elems, in->own_tables[t].size);
       for (uint32_t t = 0; t < in->nown_globals; t++)
-        if (in->own_globals[t].type == VT_EXNREF) gc_scan(&g, &in->own_globals[t].val, 1);
+        if (vt_kind(in->own_globals[t].type) == VT_EXNREF) gc_scan(&g, &in->own_globals[t].val, 1);
     }
     while (g.nwork) { // payloads of reachable exceptions
       const eng_exn *x = (const eng_exn *)g.p[g.work[--g.nwork]];
@@ -132,10 +132,10 @@ static void inst_free(eng_inst *in) {
   for (uint32_t i = 0; i < in->nown_tables; i++) eng_xfree(in->own_tables[i].elems);
   eng_xfree(in->own_tables);
   eng_xfree(in->tables);
-  if (in->own_mem) {
-    if (in->own_mem->reserved) plat_mem_release(in->own_mem->base, in->own_mem->reserved);
-    eng_xfree(in->own_mem);
-  }
+  for (uint32_t i = 0; i < in->nown_mems; i++)
+    if (in->own_mems[i].reserved) plat_mem_release(in->own_mems[i].base, in->own_mems[i].reserved);
+  eng_xfree(in->own_mems);
+  eng_xfree(in->mems);
   eng_xfree(in->own_globals);
   eng_xfree(in->globals);
   eng_xfree(in->elems); // their items belong to the module
@@ -170,7 +170,8 @@ void eng_store_free(eng_store *s) {
 
 // Interns a function type store-wide; returns its id or UINT32_MAX when out of memory.
 static uint32_t type_hash(const eng_functype *t) {
-  return eng_hash(t->types, t->nparams + t->nresults) ^ (t->nparams * 0x9e3779b9u);
+  return eng_hash((const uint8_t *)t->types, (t->nparams + t->nresults) * sizeof(eng_vt)) ^
+         (t->nparams * 0x9e3779b9u);
 }
 
 static bool rehash_types(eng_store *s, uint32_t cap) {
@@ -188,15 +189,18 @@ static bool rehash_types(eng_store *s, uint32_t cap) {
   return true;
 }
 
+// t's value types are store-wide (eng_vt_store): structurally equal types get one id.
 static uint32_t intern_type(eng_store *s, const eng_functype *t) {
   uint32_t n = t->nparams + t->nresults;
+  if (s->ntypes >= (1u << 22)) return UINT32_MAX; // VT_IDX holds 22 bits
   if (!s->type_hash && !rehash_types(s, 64)) return UINT32_MAX;
   uint32_t k = type_hash(t) & s->type_hash_mask;
   for (;; k = (k + 1) & s->type_hash_mask) {
     uint32_t i = s->type_hash[k];
     if (i == UINT32_MAX) break;
     const eng_functype *u = &s->types[i];
-    if (u->nparams == t->nparams && u->nresults == t->nresults && memcmp(u->types, t->types, n) == 0)
+    if (u->nparams == t->nparams && u->nresults == t->nresults &&
+        memcmp(u->types, t->types, n * sizeof(eng_vt)) == 0)
       return i;
   }
   if ((uint64_t)(s->ntypes + 1) * 2 > (uint64_t)s->type_hash_mask + 1) {
@@ -211,12 +215,20 @@ static uint32_t intern_type(eng_store *s, const eng_functype *t) {
     s->types = p;
     s->cap_types = nc;
   }
-  uint8_t *ty = eng_xalloc(n + 1);
+  eng_vt *ty = eng_xalloc((n + 1) * sizeof(eng_vt));
   if (!ty) return UINT32_MAX;
-  memcpy(ty, t->types, n);
+  memcpy(ty, t->types, n * sizeof(eng_vt));
   s->types[s->ntypes] = (eng_functype){t->nparams, t->nresults, ty, s->ntypes};
   s->type_hash[k] = s->ntypes;
   return s->ntypes++;
+}
+
+// Subtyping of store-wide reference types (concrete heap types are interned store ids).
+static bool vt_sub_store(eng_vt a, eng_vt b) {
+  if (a == b) return true;
+  if (!vt_is_ref(a) || vt_kind(a) != vt_kind(b)) return false;
+  if ((b & VT_NONNULL) && !(a & VT_NONNULL)) return false;
+  return !(b & VT_CONCRETE) || (a | VT_NONNULL) == (b | VT_NONNULL);
 }
 
 static eng_inst *find_registered(eng_store *s, const uint8_t *name, uint32_t len) {
@@ -301,8 +313,15 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
   // store-wide type ids
   in->type_ids = eng_xalloc((size_t)m->ntypes * 4 + 4);
   if (!in->type_ids) { st = oom(err); goto fail; }
-  for (uint32_t i = 0; i < m->ntypes; i++) {
-    m->types[i].id = in->type_ids[i] = intern_type(s, &m->types[i]);
+  for (uint32_t i = 0; i < m->ntypes; i++) { // a type refers only to earlier ones
+    eng_functype *mt = &m->types[i];
+    uint32_t n = mt->nparams + mt->nresults;
+    eng_vt *sty = eng_xalloc((n + 1) * sizeof(eng_vt));
+    if (!sty) { st = oom(err); goto fail; }
+    for (uint32_t k = 0; k < n; k++) sty[k] = eng_vt_store(in->type_ids, mt->types[k]);
+    eng_functype tmp = {mt->nparams, mt->nresults, sty, 0};
+    mt->id = in->type_ids[i] = intern_type(s, &tmp);
+    eng_xfree(sty);
     if (in->type_ids[i] == UINT32_MAX) { st = oom(err); goto fail; }
   }
   // compile
@@ -323,9 +342,13 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
   in->ntags = m->ntags;
   in->nfuncs = m->nfuncs;
   in->ntables = m->ntables;
+  in->mems = eng_xalloc((size_t)m->nmems * sizeof(eng_mem *) + 1);
+  in->own_mems = eng_xalloc((size_t)(m->nmems - m->nmem_imports) * sizeof(eng_mem) + 1);
+  if (!in->mems || !in->own_mems) { st = oom(err); goto fail; }
+  in->nmems = m->nmems;
   in->nglobals = m->nglobals;
   {
-    uint32_t nf = 0, nt = 0, ng = 0, ntg = 0;
+    uint32_t nf = 0, nt = 0, ng = 0, ntg = 0, nm = 0;
     for (uint32_t i = 0; i < m->nimports; i++) {
       const eng_import *im = &m->imports[i];
       eng_inst *src = find_registered(s, im->module, im->module_len);
@@ -347,20 +370,21 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
         }
         case EXT_TABLE: {
           eng_table *t = src->tables[ex->idx];
-          ok = t->type == im->table.elemtype &&
+          ok = t->type == eng_vt_store(in->type_ids, im->table.elemtype) &&
                limits_match(t->size, t->decl.has_max, t->decl.max, &im->table.lim);
           in->tables[nt++] = t;
           break;
         }
         case EXT_MEM: {
-          eng_mem *mm = src->mem;
-          ok = limits_match(mm->pages, mm->decl.has_max, mm->decl.max, &im->mem);
-          in->mem = mm;
+          eng_mem *mm = src->mems[ex->idx];
+          ok = mm->decl.is64 == im->mem.is64 && limits_match(mm->pages, mm->decl.has_max, mm->decl.max, &im->mem);
+          in->mems[nm++] = mm;
           break;
         }
         case EXT_GLOBAL: {
           eng_global *g = src->globals[ex->idx];
-          ok = g->type == im->global.type && g->mut == im->global.mut;
+          eng_vt want = eng_vt_store(in->type_ids, im->global.type);
+          ok = g->mut == im->global.mut && (g->mut ? g->type == want : vt_sub_store(g->type, want));
           in->globals[ng++] = g;
           break;
         }
@@ -395,7 +419,7 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
     for (uint32_t i = 0; i < in->nown_tables; i++) {
       const eng_tabletype *tt = &m->tables[nt + i];
       eng_table *t = &in->own_tables[i];
-      t->type = tt->elemtype;
+      t->type = eng_vt_store(in->type_ids, tt->elemtype);
       t->decl = tt->lim;
       t->max = tt->lim.has_max && tt->lim.max < ENG_MAX_TABLE_ELEMS ? tt->lim.max : ENG_MAX_TABLE_ELEMS;
       if (tt->lim.min > t->max) {
@@ -406,23 +430,27 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
       t->size = t->cap_elems = tt->lim.min;
       t->elems = eng_xalloc((size_t)t->size * 8 + 8);
       if (!t->elems) { st = oom(err); goto fail; }
+      if (tt->has_init) { // its constant expression reads imported globals only (resolved above)
+        uint64_t v = eval_const(in, &tt->init);
+        for (uint32_t k = 0; k < t->size; k++) t->elems[k] = v;
+      }
       in->tables[nt + i] = t;
     }
     // own memory
-    if (m->nmems > m->nmem_imports) {
-      const eng_limits_t *l = &m->mems[m->nmem_imports];
-      eng_mem *mm = in->own_mem = eng_xalloc(sizeof *mm);
-      if (!mm) { st = oom(err); goto fail; }
+    for (uint32_t i = nm; i < m->nmems; i++) {
+      const eng_limits_t *l = &m->mems[i];
+      eng_mem *mm = &in->own_mems[i - nm];
       mm->decl = *l;
-      uint32_t cap = l->has_max ? l->max : 65536;
+      // no memory is larger than 4 GiB (64-bit ones included: ENG_MAX_MEM_PAGES)
+      uint64_t cap = l->has_max && l->max < ENG_MAX_MEM_PAGES ? l->max : ENG_MAX_MEM_PAGES;
       if (cap > s->limits.max_memory_pages) cap = s->limits.max_memory_pages;
       if (l->min > cap) {
         eng_set_error(err, HL_STATUS_LIMIT, "memory too large (engine limit)");
         st = HL_STATUS_LIMIT;
         goto fail;
       }
-      mm->cap_pages = cap;
-      mm->pages = l->min;
+      mm->cap_pages = (uint32_t)cap;
+      mm->pages = (uint32_t)l->min;
       mm->size = (uint64_t)l->min * ENG_PAGE;
       if (cap) {
         mm->reserved = (uint64_t)cap * ENG_PAGE;
@@ -431,15 +459,17 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
       } else {
         mm->base = empty_memory;
       }
-      in->mem = mm;
+      in->mems[i] = mm;
+      in->nown_mems = i - nm + 1;
     }
+    in->mem = m->nmems ? in->mems[0] : NULL;
     // own globals
     in->nown_globals = m->nglobals - ng;
     in->own_globals = eng_xalloc((size_t)in->nown_globals * sizeof(eng_global) + 1);
     if (!in->own_globals) { st = oom(err); goto fail; }
     for (uint32_t i = 0; i < in->nown_globals; i++) {
       eng_global *g = &in->own_globals[i];
-      g->type = m->globals[ng + i].type;
+      g->type = eng_vt_store(in->type_ids, m->globals[ng + i].type);
       g->mut = m->globals[ng + i].mut;
       const eng_constexpr *ge = &m->global_inits[ng + i];
       g->val = eval_const(in, ge);
@@ -494,12 +524,14 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
     const eng_dataseg *ds = &m->datas[i];
     eng_rdata *rdd = &in->datas[i];
     if (ds->mode != SEG_ACTIVE) continue;
-    uint32_t d = (uint32_t)eval_const(in, &ds->offset);
-    if ((uint64_t)d + rdd->len > in->mem->size) {
+    eng_mem *mm = in->mems[ds->mem];
+    uint64_t d = eval_const(in, &ds->offset);
+    if (!mm->decl.is64) d = (uint32_t)d;
+    if (d > mm->size || rdd->len > mm->size - d) {
       eng_set_trap(err, HL_TRAP_MEMORY_OUT_OF_BOUNDS);
       return HL_STATUS_TRAP;
     }
-    if (rdd->len) memcpy(in->mem->base + d, rdd->bytes, rdd->len);
+    if (rdd->len) memcpy(mm->base + d, rdd->bytes, rdd->len);
     rdd->len = 0;
   }
   if (m->has_start) {
@@ -587,9 +619,15 @@ uint32_t eng_call(eng_store *s, uint32_t inst, uint32_t export_index, const uint
       s->stack[s->nest_base + i++] = v;
       v = params[i];
     }
-    switch (t->types[ti]) {
+    if (!v && (t->types[ti] & VT_NONNULL)) return bad(err, "null for a non-nullable reference parameter");
+    switch (vt_kind(t->types[ti])) {
     case VT_I32: case VT_F32: v &= 0xffffffffu; break;
-    case VT_FUNCREF: if (v && !is_store_func(s, v)) return bad(err, "invalid funcref parameter"); break;
+    case VT_FUNCREF:
+      if (v && !is_store_func(s, v)) return bad(err, "invalid funcref parameter");
+      if (v && (t->types[ti] & VT_CONCRETE) &&
+          ((const eng_func *)(uintptr_t)v)->type_id != f->inst->type_ids[VT_IDX_OF(t->types[ti])])
+        return bad(err, "funcref parameter of the wrong function type");
+      break;
     case VT_EXNREF: if (v) return bad(err, "an exnref parameter must be null"); break;
     default: break;
     }
@@ -615,6 +653,6 @@ uint32_t eng_global_get(eng_store *s, uint32_t inst, uint32_t export_index, uint
   const eng_global *g = in->globals[ex->idx];
   out[0] = g->val;
   out[1] = g->type == VT_V128 ? g->val_hi : 0;
-  if (type) *type = g->type;
+  if (type) *type = vt_kind(g->type);
   return HL_STATUS_OK;
 }

@@ -18,6 +18,7 @@ typedef struct {
   uint8_t lane_bytes; // v128: lane width in bytes
   bool lane_float;    // v128: f32/f64 lanes
   nan_kind lane_nan[16];
+  bool any_nonnull;   // a reference result without a value: any non-null reference
 } spec_val;
 
 // uint64_t slots a value of engine type t takes (v128: 2).

@@ -49,6 +49,16 @@ static int slots_of(uint8_t t) {
   }
 }
 
+// One value type (a typed reference, 0x63/0x64, is followed by its heap type) -> its slots.
+static int rd_valtype(reader *r) {
+  uint8_t t = rd_u8(r);
+  if (t == 0x63 || t == 0x64) {
+    rd_leb(r, 33);
+    return 1;
+  }
+  return slots_of(t);
+}
+
 static void rd_limits(reader *r) {
   uint8_t flags = rd_u8(r);
   rd_leb(r, 64);
@@ -63,7 +73,7 @@ static int32_t rd_valtypes(reader *r) {
   uint32_t n = rd_u32(r);
   int32_t slots = 0;
   for (uint32_t i = 0; i < n && !r->bad; i++) {
-    int s = slots_of(rd_u8(r));
+    int s = rd_valtype(r);
     if (s < 0 || slots < 0) slots = -1;
     else if (slots < INT32_MAX - 2) slots += s;
   }
@@ -111,14 +121,14 @@ bool wasm_info_read(const uint8_t *bytes, size_t len, wasm_info *info) {
           uint8_t kind = rd_u8(&s);
           is_func = kind == WASM_EXTERN_FUNC;
           if (kind == WASM_EXTERN_TABLE) {
-            rd_u8(&s);
+            rd_valtype(&s);
             rd_limits(&s);
             continue;
           } else if (kind == WASM_EXTERN_MEMORY) {
             rd_limits(&s);
             continue;
           } else if (kind == WASM_EXTERN_GLOBAL) {
-            rd_u8(&s);
+            rd_valtype(&s);
             rd_u8(&s);
             continue;
           } else if (kind == 4) { // tag: attribute, type index

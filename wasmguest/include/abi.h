@@ -150,7 +150,8 @@
 #define HL_TRAP_NULL_REFERENCE HL_U(0xb)
 #define HL_TRAP_HOST HL_U(0xc)
 #define HL_TRAP_UNCAUGHT_EXCEPTION HL_U(0xd)
-#define HL_TRAP_COUNT HL_U(0xe)
+#define HL_TRAP_NULL_FUNCTION_REFERENCE HL_U(0xe)
+#define HL_TRAP_COUNT HL_U(0xf)
 
 #define HL_FAULT_UD HL_U(0x0)
 #define HL_FAULT_PF HL_U(0x1)
@@ -182,6 +183,7 @@
   "null reference", \
   "host function error", \
   "uncaught exception", \
+  "null function reference", \
 }
 
 // ABI invariants (internal/abi/checks.go): the memory map, field alignment, and the mailbox

@@ -78,7 +78,7 @@ int main(int argc, char **argv) {
   uint64_t r[HL_MAX_VALUES], p[4];
 
   // WebAssembly 3.0: refused proposals name the feature (HL_STATUS_UNSUPPORTED); bad exception
-  // handling code is malformed or invalid; throw_ref of null traps.
+  // handling and typed-reference code is malformed or invalid; throw_ref of null traps.
   {
     static const struct {
       const char *what, *locals, *body;
@@ -86,11 +86,18 @@ int main(int argc, char **argv) {
       uint32_t status;
       const char *msg;
     } cases[] = {
-        {"call_ref", "\0", "\x14\x00\x0b", 1, 3, HL_STATUS_UNSUPPORTED, "typed function references"},
-        {"ref type local", "\x01\x01\x63\x70", "\x0b", 4, 1, HL_STATUS_UNSUPPORTED, "typed function references"},
+        {"ref.eq", "\0", "\xd3\x0b", 1, 2, HL_STATUS_UNSUPPORTED, "garbage collection"},
+        {"anyref local", "\x01\x01\x63\x6e", "\x0b", 4, 1, HL_STATUS_UNSUPPORTED, "garbage collection"},
+        // typed function references: validation
+        {"call_ref unknown type", "\0", "\x14\x05\x0b", 1, 3, HL_STATUS_INVALID, "unknown type"},
+        {"ref local unknown type", "\x01\x01\x63\x07", "\x0b", 4, 1, HL_STATUS_INVALID, "unknown type"},
+        {"uninitialized local", "\x01\x01\x64\x70", "\x20\x00\x1a\x0b", 4, 4, HL_STATUS_INVALID,
+         "uninitialized local"},
+        {"ref.as_non_null i32", "\0", "\x41\x00\xd4\x1a\x0b", 1, 5, HL_STATUS_INVALID, "type mismatch"},
+        {"br_on_non_null no label value", "\0", "\xd0\x70\xd6\x00\x0b", 1, 5, HL_STATUS_INVALID, "type mismatch"},
         {"gc prefix", "\0", "\xfb\x00\x0b", 1, 3, HL_STATUS_UNSUPPORTED, "garbage collection"},
         {"threads prefix", "\0", "\xfe\x00\x0b", 1, 3, HL_STATUS_UNSUPPORTED, "threads"},
-        {"relaxed simd", "\0", "\xfd\x80\x02\x0b", 1, 4, HL_STATUS_UNSUPPORTED, "relaxed SIMD"},
+        {"simd 0x114", "\0", "\xfd\x94\x02\x0b", 1, 4, HL_STATUS_MALFORMED, "illegal opcode"},
         {"catch kind 4", "\0", "\x1f\x40\x01\x04\x00\x0b\x0b", 1, 7, HL_STATUS_MALFORMED, "malformed catch clause"},
         {"unknown tag", "\0", "\x08\x00\x0b", 1, 3, HL_STATUS_INVALID, "unknown tag"},
         {"rethrow label", "\0", "\x02\x40\x09\x00\x0b\x0b", 1, 6, HL_STATUS_INVALID, "invalid rethrow label"},

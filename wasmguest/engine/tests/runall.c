@@ -59,7 +59,7 @@ int main(int argc, char **argv) {
       if (st) { printf("trap\n"); continue; }
       printf("ok");
       for (uint32_t i = 0, ti = 0; i < nr; i++, ti++) {
-        uint8_t t = fn->type->types[fn->type->nparams + ti];
+        uint8_t t = vt_kind(fn->type->types[fn->type->nparams + ti]);
         if (t == VT_V128) { printf(" %llx", (unsigned long long)r[i++]); } // low half; high below
         if (t == VT_F32 && (r[i] & 0x7fffffffu) > 0x7f800000u) printf(" nan");
         else if (t == VT_F64 && (r[i] & 0x7fffffffffffffffull) > 0x7ff0000000000000ull) printf(" nan");

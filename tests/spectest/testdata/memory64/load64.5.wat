@@ -1,0 +1,1 @@
+(memory i64 1)(func (param i64) (result i32) (i32.load64_u (local.get 0)))

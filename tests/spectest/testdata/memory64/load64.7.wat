@@ -1,0 +1,1 @@
+(memory i64 1)(func (param i64) (result i64) (i64.load64 (local.get 0)))
