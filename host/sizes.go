@@ -46,6 +46,7 @@ type sizes struct {
 func (r *Runtime) sizesFor(parts [][]byte, infos []*wasmbin.Module, funcs []api.HostFunction) (sizes, error) {
 	var s sizes
 	var largest, code, heap uint64
+	var memories []wasmbin.Limits
 	for i, p := range parts {
 		largest = max(largest, uint64(len(p)))
 		in := infos[i]
@@ -55,6 +56,22 @@ func (r *Runtime) sizesFor(parts [][]byte, infos []*wasmbin.Module, funcs []api.
 		for _, t := range in.Tables {
 			heap += 8 * uint64(min(t.Min, maxTableElems)) // allocated at the declared minimum
 		}
+		for _, mem := range in.Memories {
+			memories = append(memories, mem.Limits)
+		}
+	}
+	// Each linear memory reserves its maximum (its declared one, at most the runtime's cap) from
+	// the top of the engine heap; the layout holds one at the cap (LayoutBytes), so a module with
+	// several memories (multi-memory) gets the others' reservations added to its heap.
+	for i, l := range memories {
+		if i == 0 {
+			continue
+		}
+		pages := uint64(r.maxPages())
+		if l.HasMax && l.Max < pages {
+			pages = l.Max
+		}
+		heap += (pages + 1) * 65536 // + alignment
 	}
 	s.xfer = machine.XferFor(largest, funcs)
 	s.code = roundUp(min(max(code, codeFloor), abi.CodeMax), 2<<20)
