@@ -369,8 +369,10 @@ static const fused fl_info[OP_COUNT] = {HL_FUSED_LD(T_FL)};
 // joins, as the interpreter's. GPRs hold integer values (i32 zero-extended), XMMs floats.
 static const int cache_gpr[] = {RSI, RDI, R8, R9, R10, R11, R15, RBP};
 #define NG ((int)(sizeof cache_gpr / sizeof cache_gpr[0]))
-#define NX 14 // xmm2..xmm15
-enum { CK_GPR = 1, CK_F32, CK_F64 };
+#define NX 13 // xmm2..xmm14 (xmm15 is the SIMD templates' third scratch)
+#define XS 15
+// CK_V128: a v128 value of slots slot and slot + 1 (no other entry overlaps them).
+enum { CK_GPR = 1, CK_F32, CK_F64, CK_V128 };
 typedef struct { uint32_t slot; uint32_t age; uint8_t kind; bool dirty; } centry;
 
 typedef struct {
@@ -390,6 +392,7 @@ static void writeback(JC *c, centry *e, int reg) {
   if (!e->dirty) return;
   J *j = c->j;
   if (e->kind == CK_GPR) st(j, 1, MS(e->slot), reg);
+  else if (e->kind == CK_V128) om(j, 0xf3, 0, 0x0f7f, reg, MS(e->slot)); // movdqu
   else if (e->kind == CK_F64) om(j, 0xf2, 0, 0x0f11, reg, MS(e->slot));
   else { // f32: the slot holds it zero-extended
     om(j, 0xf3, 0, 0x0f11, reg, MS(e->slot));
@@ -417,6 +420,8 @@ static centry *find(JC *c, uint32_t slot, int *reg) {
 // A cache register for slot (which is about to be redefined) of the given class.
 static int alloc_reg(JC *c, uint32_t slot, bool xmm, centry **out) {
   int r;
+  for (int i = 0; i < NX; i++) // a v128 whose high half is being replaced is dead
+    if (c->x[i].kind == CK_V128 && c->x[i].slot + 1 == slot) c->x[i].kind = 0;
   centry *e = find(c, slot, &r);
   if (e && (e->kind == CK_GPR) == !xmm) { *out = e; return r; }
   if (e) e->kind = 0; // the other class: its value is being replaced
@@ -803,6 +808,533 @@ static bool emit_div(JC *c, uint32_t op, const uint32_t *ip) {
   return true;
 }
 
+// ------------------------------------------------------------------ SIMD templates
+// v128 values live in XMM cache entries (CK_V128, two slots each) within a basic block, as
+// floats do; xmm0, xmm1 and xmm15 (XS) are scratch. Instructions without a template here
+// (or whose template needs a CPU feature the guest's CPUID lacks) stay one call into
+// eng_simd_exec, as before. SSE2 is the baseline of x86-64; SSSE3, SSE4.1 and SSE4.2
+// templates are gated on CPUID (cpu_feat).
+enum { CF_SSSE3 = 1, CF_SSE41 = 2, CF_SSE42 = 4, CF_PROBED = 0x80000000u };
+static uint32_t cpu_feat;
+// Tests only: features the generator must not use (hosted runners set it to cover the SSE2
+// fallbacks on a CPU that has them).
+uint32_t eng_jit_cpu_mask = 0;
+
+static uint32_t cpu_features(void) {
+  uint32_t f = __atomic_load_n(&cpu_feat, __ATOMIC_RELAXED);
+  if (!(f & CF_PROBED)) {
+    uint32_t a = 1, b, cx = 0, d;
+    __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(cx), "=d"(d));
+    (void)b;
+    (void)d;
+    f = CF_PROBED | (cx & (1u << 9) ? CF_SSSE3 : 0) | (cx & (1u << 19) ? CF_SSE41 : 0) |
+        (cx & (1u << 20) ? CF_SSE42 : 0);
+    __atomic_store_n(&cpu_feat, f, __ATOMIC_RELAXED);
+  }
+  return f & ~eng_jit_cpu_mask;
+}
+
+static void sx(J *j, int pfx, uint32_t op, int reg, int rm) { orr(j, pfx, 0, op, reg, rm); }
+static void sxi(J *j, int pfx, uint32_t op, int reg, int rm, uint8_t imm) { orr(j, pfx, 0, op, reg, rm); eb(j, imm); }
+
+// Writes back and forgets every cache entry overlapping slot s (the frame must hold it).
+static void spill_slot(JC *c, uint32_t s) {
+  for (int i = 0; i < NG; i++)
+    if (c->g[i].kind && c->g[i].slot == s) { writeback(c, &c->g[i], cache_gpr[i]); c->g[i].kind = 0; }
+  for (int i = 0; i < NX; i++)
+    if (c->x[i].kind && (c->x[i].slot == s || (c->x[i].kind == CK_V128 && c->x[i].slot + 1 == s))) {
+      writeback(c, &c->x[i], xreg(i));
+      c->x[i].kind = 0;
+    }
+}
+// The XMM holding the v128 of slot s: its cache register, or scratch loaded from the frame.
+static int vget(JC *c, uint32_t s, int scratch) {
+  int r;
+  centry *e = find(c, s, &r);
+  if (e && e->kind == CK_V128) { e->age = ++c->clock; return r; }
+  spill_slot(c, s);
+  spill_slot(c, s + 1);
+  om(c->j, 0xf3, 0, 0x0f6f, scratch, MS(s)); // movdqu
+  return scratch;
+}
+static void vto(JC *c, int x, uint32_t s) { movaps(c->j, x, vget(c, s, x)); }
+// Slots d, d + 1 get the v128 in xmm src.
+static void vdef(JC *c, uint32_t d, int src) {
+  for (int i = 0; i < NG; i++)
+    if (c->g[i].kind && (c->g[i].slot == d || c->g[i].slot == d + 1)) c->g[i].kind = 0;
+  for (int i = 0; i < NX; i++) {
+    centry *e = &c->x[i];
+    if (e->kind && e->slot != d && (e->slot == d + 1 || (e->kind == CK_V128 && e->slot + 1 == d))) e->kind = 0;
+  }
+  centry *e;
+  int r = alloc_reg(c, d, true, &e);
+  movaps(c->j, r, src);
+  e->kind = CK_V128, e->dirty = true, e->age = ++c->clock;
+}
+static void all_ones(J *j, int x) { sx(j, 0x66, 0x0f76, x, x); } // pcmpeqd x, x
+// xmm0 = a <op> b (op: a 66-prefixed SSE opcode unless pfx says otherwise); swap: b <op> a.
+static void vbin(JC *c, uint32_t d, uint32_t a, uint32_t b, int pfx, uint32_t op, bool swap, bool invert) {
+  if (swap) { uint32_t t = a; a = b; b = t; }
+  vto(c, 0, a);
+  sx(c->j, pfx, op, 0, vget(c, b, 1));
+  if (invert) { all_ones(c->j, 1); sx(c->j, 0x66, 0x0fef, 0, 1); }
+  vdef(c, d, 0);
+}
+// The 16 bytes v into xmm x (uses rax, xmm1 when x != 1).
+static void vconst(J *j, int x, uint64_t lo, uint64_t hi) {
+  if (!lo && !hi) { sx(j, 0x66, 0x0fef, x, x); return; }
+  if (lo == UINT64_MAX && hi == UINT64_MAX) { all_ones(j, x); return; }
+  int t = x == 1 ? XS : 1;
+  movri(j, RAX, lo);
+  orr(j, 0x66, 1, 0x0f6e, x, RAX); // movq x, rax
+  if (hi == lo) { sx(j, 0x66, 0x0f6c, x, x); return; } // punpcklqdq
+  movri(j, RAX, hi);
+  orr(j, 0x66, 1, 0x0f6e, t, RAX);
+  sx(j, 0x66, 0x0f6c, x, t);
+}
+// xmm0 = the scalar of slot s broadcast (bytes: 1, 2, 4 or 8 per lane).
+static void vsplat(JC *c, uint32_t s, int bytes) {
+  J *j = c->j;
+  getg(c, RAX, s, bytes == 8);
+  if (bytes == 1) { orr(j, 0, 0, 0x0fb6, RAX, RAX); orr(j, 0, 0, 0x69, RAX, RAX); e32(j, 0x01010101u); }
+  if (bytes == 2) { orr(j, 0, 0, 0x0fb7, RAX, RAX); orr(j, 0, 0, 0x69, RAX, RAX); e32(j, 0x00010001u); }
+  orr(j, 0x66, bytes == 8, 0x0f6e, 0, RAX); // movd/movq xmm0, (e/r)ax
+  if (bytes == 8) sx(j, 0x66, 0x0f6c, 0, 0);
+  else sxi(j, 0x66, 0x0f70, 0, 0, 0); // pshufd xmm0, xmm0, 0
+}
+
+// i8x16.shuffle with immediate lanes idx: true if emitted into xmm0.
+static bool vshuffle(JC *c, uint32_t a, uint32_t b, const uint8_t *idx, uint32_t feat) {
+  J *j = c->j;
+  uint8_t q[4];
+  bool dwords = true;
+  for (int k = 0; k < 4 && dwords; k++) {
+    q[k] = idx[4 * k] >> 2;
+    for (int i = 0; i < 4; i++) dwords = dwords && idx[4 * k + i] == 4 * q[k] + i && !(idx[4 * k] & 3);
+  }
+  if (dwords) {
+    bool lo_a = q[0] < 4 && q[1] < 4, hi_a = q[2] < 4 && q[3] < 4;
+    bool lo_b = q[0] >= 4 && q[1] >= 4, hi_b = q[2] >= 4 && q[3] >= 4;
+    uint8_t imm = (uint8_t)((q[0] & 3) | (q[1] & 3) << 2 | (q[2] & 3) << 4 | (q[3] & 3) << 6);
+    if ((lo_a && hi_a) || (lo_b && hi_b) || a == b) { // one source: pshufd
+      sxi(j, 0x66, 0x0f70, 0, vget(c, lo_a ? a : b, 1), imm);
+      return true;
+    }
+    if ((lo_a && hi_b) || (lo_b && hi_a)) { // shufps: low lanes from the first, high from the second
+      vto(c, 0, lo_a ? a : b);
+      sxi(j, 0, 0x0fc6, 0, vget(c, lo_a ? b : a, 1), imm);
+      return true;
+    }
+  }
+  if (!(feat & CF_SSSE3)) return false;
+  uint64_t ma[2] = {0, 0}, mb[2] = {0, 0};
+  for (int i = 0; i < 16; i++) {
+    uint64_t va = idx[i] < 16 ? idx[i] : 0x80, vb = idx[i] >= 16 ? (uint64_t)(idx[i] - 16) : 0x80;
+    ma[i / 8] |= va << (8 * (i % 8));
+    mb[i / 8] |= vb << (8 * (i % 8));
+  }
+  vconst(j, XS, ma[0], ma[1]); // uses xmm1 as its temporary
+  vto(c, 0, a);
+  sx(j, 0x66, 0x0f3800, 0, XS); // pshufb
+  if (a != b) {
+    vconst(j, XS, mb[0], mb[1]);
+    vto(c, 1, b);
+    sx(j, 0x66, 0x0f3800, 1, XS);
+    sx(j, 0x66, 0x0feb, 0, 1); // por
+  }
+  return true;
+}
+
+// The templates. false: no template (the caller emits the C call).
+static bool emit_simd(JC *c, const uint32_t *ip) {
+  J *j = c->j;
+  const uint32_t d = ip[0], sub = ip[1], a = ip[2], b = ip[3], cc = ip[4], x = ip[5];
+  const uint32_t f = cpu_features();
+  const bool s41 = (f & CF_SSE41) != 0;
+#define BIN(op) vbin(c, d, a, b, 0x66, op, false, false); return true
+#define BINS(op, sw, inv) vbin(c, d, a, b, 0x66, op, sw, inv); return true
+#define BIN41(op) if (!s41) return false; BIN(op)
+#define FBIN(pd, op) vbin(c, d, a, b, pd ? 0x66 : 0, op, false, false); return true
+  switch ((enum simd_op)sub) {
+  // ---- memory
+  case SIMD_V128_LOAD: case SIMD_V128_LOAD32_ZERO: case SIMD_V128_LOAD64_ZERO: case SIMD_V128_LOAD32_SPLAT:
+  case SIMD_V128_LOAD64_SPLAT: {
+    uint32_t n = sub == SIMD_V128_LOAD ? 16 : sub == SIMD_V128_LOAD32_ZERO || sub == SIMD_V128_LOAD32_SPLAT ? 4 : 8;
+    M m = ea(c, a, false, 0, x, n);
+    if (n == 16) om(j, 0xf3, 0, 0x0f6f, 0, m);     // movdqu
+    else if (n == 8) om(j, 0xf3, 0, 0x0f7e, 0, m); // movq
+    else om(j, 0x66, 0, 0x0f6e, 0, m);             // movd
+    if (sub == SIMD_V128_LOAD32_SPLAT) sxi(j, 0x66, 0x0f70, 0, 0, 0);
+    if (sub == SIMD_V128_LOAD64_SPLAT) sx(j, 0x66, 0x0f6c, 0, 0);
+    vdef(c, d, 0);
+    return true;
+  }
+  case SIMD_V128_LOAD8X8_S: case SIMD_V128_LOAD8X8_U: case SIMD_V128_LOAD16X4_S: case SIMD_V128_LOAD16X4_U:
+  case SIMD_V128_LOAD32X2_S: case SIMD_V128_LOAD32X2_U: {
+    if (!s41) return false;
+    static const uint8_t ext[] = {0x20, 0x30, 0x23, 0x33, 0x25, 0x35}; // pmovsx/zx bw, wd, dq
+    M m = ea(c, a, false, 0, x, 8);
+    om(j, 0x66, 0, 0x0f3800u | ext[sub - SIMD_V128_LOAD8X8_S], 0, m);
+    vdef(c, d, 0);
+    return true;
+  }
+  case SIMD_V128_STORE: {
+    int r = vget(c, b, 1);
+    M m = ea(c, a, false, 0, x, 16);
+    om(j, 0xf3, 0, 0x0f7f, r, m);
+    return true;
+  }
+  case SIMD_V128_CONST: {
+    vconst(j, 0, (uint64_t)ip[7] | (uint64_t)ip[8] << 32, (uint64_t)ip[9] | (uint64_t)ip[10] << 32);
+    vdef(c, d, 0);
+    return true;
+  }
+  // ---- lanes
+  case SIMD_I8X16_SHUFFLE: {
+    uint8_t idx[16];
+    memcpy(idx, ip + 7, 16);
+    if (!vshuffle(c, a, b, idx, f)) return false;
+    vdef(c, d, 0);
+    return true;
+  }
+  case SIMD_I8X16_SWIZZLE: // indices >= 16 pick 0: saturating + 0x70 sets their top bit
+    if (!(f & CF_SSSE3)) return false;
+    vconst(j, XS, 0x7070707070707070ull, 0x7070707070707070ull);
+    vto(c, 1, b);
+    sx(j, 0x66, 0x0fdc, 1, XS); // paddusb
+    vto(c, 0, a);
+    sx(j, 0x66, 0x0f3800, 0, 1); // pshufb
+    vdef(c, d, 0);
+    return true;
+  case SIMD_I8X16_SPLAT: vsplat(c, a, 1); vdef(c, d, 0); return true;
+  case SIMD_I16X8_SPLAT: vsplat(c, a, 2); vdef(c, d, 0); return true;
+  case SIMD_I32X4_SPLAT: case SIMD_F32X4_SPLAT: vsplat(c, a, 4); vdef(c, d, 0); return true;
+  case SIMD_I64X2_SPLAT: case SIMD_F64X2_SPLAT: vsplat(c, a, 8); vdef(c, d, 0); return true;
+  case SIMD_I8X16_EXTRACT_LANE_S: case SIMD_I8X16_EXTRACT_LANE_U: {
+    orr(j, 0x66, 0, 0x0fc5, RAX, vget(c, a, 1)); // pextrw eax, v, x / 2
+    eb(j, (uint8_t)(x >> 1));
+    if (x & 1) { orr(j, 0, 0, 0xc1, SH_SHR, RAX); eb(j, 8); }
+    orr(j, 0, 0, sub == SIMD_I8X16_EXTRACT_LANE_S ? 0x0fbe : 0x0fb6, RAX, RAX); // movsx/movzx eax, al
+    defg(c, d, RAX);
+    return true;
+  }
+  case SIMD_I16X8_EXTRACT_LANE_S: case SIMD_I16X8_EXTRACT_LANE_U:
+    orr(j, 0x66, 0, 0x0fc5, RAX, vget(c, a, 1));
+    eb(j, (uint8_t)x);
+    if (sub == SIMD_I16X8_EXTRACT_LANE_S) orr(j, 0, 0, 0x0fbf, RAX, RAX);
+    defg(c, d, RAX);
+    return true;
+  case SIMD_I32X4_EXTRACT_LANE: case SIMD_F32X4_EXTRACT_LANE: {
+    int r = vget(c, a, 1);
+    if (x) { sxi(j, 0x66, 0x0f70, 0, r, (uint8_t)x); r = 0; }
+    if (sub == SIMD_F32X4_EXTRACT_LANE) { defx(c, d, 0, r); return true; }
+    orr(j, 0x66, 0, 0x0f7e, r, RAX); // movd eax, r
+    defg(c, d, RAX);
+    return true;
+  }
+  case SIMD_I64X2_EXTRACT_LANE: case SIMD_F64X2_EXTRACT_LANE: {
+    int r = vget(c, a, 1);
+    if (x) { sxi(j, 0x66, 0x0f70, 0, r, 0xee); r = 0; }
+    if (sub == SIMD_F64X2_EXTRACT_LANE) { defx(c, d, 1, r); return true; }
+    orr(j, 0x66, 1, 0x0f7e, r, RAX); // movq rax, r
+    defg(c, d, RAX);
+    return true;
+  }
+  case SIMD_I8X16_REPLACE_LANE:
+    if (!s41) return false;
+    getg(c, RCX, b, 0);
+    vto(c, 0, a);
+    orr(j, 0x66, 0, 0x0f3a20, 0, RCX); // pinsrb xmm0, ecx, x
+    eb(j, (uint8_t)x);
+    vdef(c, d, 0);
+    return true;
+  case SIMD_I16X8_REPLACE_LANE:
+    getg(c, RCX, b, 0);
+    vto(c, 0, a);
+    orr(j, 0x66, 0, 0x0fc4, 0, RCX); // pinsrw xmm0, ecx, x
+    eb(j, (uint8_t)x);
+    vdef(c, d, 0);
+    return true;
+  case SIMD_I32X4_REPLACE_LANE: case SIMD_F32X4_REPLACE_LANE:
+    getg(c, RCX, b, 0);
+    vto(c, 0, a);
+    if (!x) {
+      orr(j, 0x66, 0, 0x0f6e, 1, RCX); // movd xmm1, ecx
+      sx(j, 0xf3, 0x0f10, 0, 1);       // movss xmm0, xmm1
+    } else {
+      orr(j, 0x66, 0, 0x0fc4, 0, RCX);
+      eb(j, (uint8_t)(2 * x));
+      orr(j, 0, 0, 0xc1, SH_SHR, RCX);
+      eb(j, 16);
+      orr(j, 0x66, 0, 0x0fc4, 0, RCX);
+      eb(j, (uint8_t)(2 * x + 1));
+    }
+    vdef(c, d, 0);
+    return true;
+  case SIMD_I64X2_REPLACE_LANE: case SIMD_F64X2_REPLACE_LANE:
+    getg(c, RCX, b, 1);
+    vto(c, 0, a);
+    orr(j, 0x66, 1, 0x0f6e, 1, RCX);                // movq xmm1, rcx
+    if (!x) sx(j, 0xf2, 0x0f10, 0, 1);              // movsd xmm0, xmm1
+    else sx(j, 0x66, 0x0f6c, 0, 1);                 // punpcklqdq xmm0, xmm1
+    vdef(c, d, 0);
+    return true;
+  // ---- integer comparisons
+  case SIMD_I8X16_EQ: BIN(0x0f74);
+  case SIMD_I16X8_EQ: BIN(0x0f75);
+  case SIMD_I32X4_EQ: BIN(0x0f76);
+  case SIMD_I64X2_EQ: BIN41(0x0f3829);
+  case SIMD_I8X16_NE: BINS(0x0f74, false, true);
+  case SIMD_I16X8_NE: BINS(0x0f75, false, true);
+  case SIMD_I32X4_NE: BINS(0x0f76, false, true);
+  case SIMD_I64X2_NE: if (!s41) return false; BINS(0x0f3829, false, true);
+  case SIMD_I8X16_GT_S: BIN(0x0f64);
+  case SIMD_I16X8_GT_S: BIN(0x0f65);
+  case SIMD_I32X4_GT_S: BIN(0x0f66);
+  case SIMD_I8X16_LT_S: BINS(0x0f64, true, false);
+  case SIMD_I16X8_LT_S: BINS(0x0f65, true, false);
+  case SIMD_I32X4_LT_S: BINS(0x0f66, true, false);
+  case SIMD_I8X16_LE_S: BINS(0x0f64, false, true);
+  case SIMD_I16X8_LE_S: BINS(0x0f65, false, true);
+  case SIMD_I32X4_LE_S: BINS(0x0f66, false, true);
+  case SIMD_I8X16_GE_S: BINS(0x0f64, true, true);
+  case SIMD_I16X8_GE_S: BINS(0x0f65, true, true);
+  case SIMD_I32X4_GE_S: BINS(0x0f66, true, true);
+  case SIMD_I64X2_GT_S: if (!(f & CF_SSE42)) return false; BINS(0x0f3837, false, false);
+  case SIMD_I64X2_LT_S: if (!(f & CF_SSE42)) return false; BINS(0x0f3837, true, false);
+  case SIMD_I64X2_LE_S: if (!(f & CF_SSE42)) return false; BINS(0x0f3837, false, true);
+  case SIMD_I64X2_GE_S: if (!(f & CF_SSE42)) return false; BINS(0x0f3837, true, true);
+  case SIMD_I8X16_LE_U: case SIMD_I8X16_GE_U: case SIMD_I8X16_GT_U: case SIMD_I8X16_LT_U:
+  case SIMD_I16X8_LE_U: case SIMD_I16X8_GE_U: case SIMD_I16X8_GT_U: case SIMD_I16X8_LT_U:
+  case SIMD_I32X4_LE_U: case SIMD_I32X4_GE_U: case SIMD_I32X4_GT_U: case SIMD_I32X4_LT_U: {
+    // a <= b  <=>  min_u(a, b) == a;  a >= b  <=>  max_u(a, b) == a; gt/lt are their negations
+    int w = sub <= SIMD_I8X16_GE_U ? 0 : sub <= SIMD_I16X8_GE_U ? 1 : 2;
+    bool le = sub == SIMD_I8X16_LE_U || sub == SIMD_I16X8_LE_U || sub == SIMD_I32X4_LE_U ||
+              sub == SIMD_I8X16_GT_U || sub == SIMD_I16X8_GT_U || sub == SIMD_I32X4_GT_U;
+    bool inv = sub == SIMD_I8X16_GT_U || sub == SIMD_I16X8_GT_U || sub == SIMD_I32X4_GT_U ||
+               sub == SIMD_I8X16_LT_U || sub == SIMD_I16X8_LT_U || sub == SIMD_I32X4_LT_U;
+    static const uint32_t mn[3] = {0x0fda, 0x0f383a, 0x0f383b}, mx[3] = {0x0fde, 0x0f383e, 0x0f383f};
+    static const uint32_t eq[3] = {0x0f74, 0x0f75, 0x0f76};
+    if (w && !s41) return false;
+    vto(c, 0, a);
+    vto(c, 1, a);
+    sx(j, 0x66, le ? mn[w] : mx[w], 1, vget(c, b, XS));
+    sx(j, 0x66, eq[w], 0, 1);
+    if (inv) { all_ones(j, 1); sx(j, 0x66, 0x0fef, 0, 1); }
+    vdef(c, d, 0);
+    return true;
+  }
+  // ---- float comparisons: cmpps/cmppd predicates (eq 0, lt 1, le 2, neq 4)
+  case SIMD_F32X4_EQ: case SIMD_F32X4_NE: case SIMD_F32X4_LT: case SIMD_F32X4_GT: case SIMD_F32X4_LE:
+  case SIMD_F32X4_GE: case SIMD_F64X2_EQ: case SIMD_F64X2_NE: case SIMD_F64X2_LT: case SIMD_F64X2_GT:
+  case SIMD_F64X2_LE: case SIMD_F64X2_GE: {
+    bool pd = sub >= SIMD_F64X2_EQ;
+    uint32_t k = sub - (pd ? SIMD_F64X2_EQ : SIMD_F32X4_EQ); // eq ne lt gt le ge
+    static const uint8_t pred[6] = {0, 4, 1, 1, 2, 2};
+    bool sw = k == 3 || k == 5;
+    vto(c, 0, sw ? b : a);
+    sxi(j, pd ? 0x66 : 0, 0x0fc2, 0, vget(c, sw ? a : b, 1), pred[k]);
+    vdef(c, d, 0);
+    return true;
+  }
+  // ---- bitwise
+  case SIMD_V128_NOT: vto(c, 0, a); all_ones(j, 1); sx(j, 0x66, 0x0fef, 0, 1); vdef(c, d, 0); return true;
+  case SIMD_V128_AND: BIN(0x0fdb);
+  case SIMD_V128_OR: BIN(0x0feb);
+  case SIMD_V128_XOR: BIN(0x0fef);
+  case SIMD_V128_ANDNOT: BINS(0x0fdf, true, false); // pandn: ~b & a
+  case SIMD_V128_BITSELECT: // ((a ^ b) & c) ^ b
+    vto(c, 0, a);
+    sx(j, 0x66, 0x0fef, 0, vget(c, b, 1));
+    sx(j, 0x66, 0x0fdb, 0, vget(c, cc, XS));
+    sx(j, 0x66, 0x0fef, 0, vget(c, b, 1));
+    vdef(c, d, 0);
+    return true;
+  // ---- tests
+  case SIMD_V128_ANY_TRUE: case SIMD_I8X16_ALL_TRUE: case SIMD_I16X8_ALL_TRUE: case SIMD_I32X4_ALL_TRUE:
+  case SIMD_I64X2_ALL_TRUE: {
+    static const uint32_t eq[] = {0x0f74, 0x0f74, 0x0f75, 0x0f76, 0x0f3829};
+    int k = sub == SIMD_V128_ANY_TRUE ? 0 : sub == SIMD_I8X16_ALL_TRUE ? 1 : sub == SIMD_I16X8_ALL_TRUE ? 2 :
+            sub == SIMD_I32X4_ALL_TRUE ? 3 : 4;
+    if (k == 4 && !s41) return false;
+    sx(j, 0x66, 0x0fef, 0, 0);         // xmm0 = 0
+    sx(j, 0x66, eq[k], 0, vget(c, a, 1)); // lanes equal to zero
+    orr(j, 0x66, 0, 0x0fd7, RAX, 0);   // pmovmskb eax, xmm0
+    if (k == 0) { alu_ri(j, 0, G_CMP, RAX, 0xffff); setcc_rax(j, CC_NE); }
+    else { orr(j, 0, 0, 0x85, RAX, RAX); setcc_rax(j, CC_E); }
+    defg(c, d, RAX);
+    return true;
+  }
+  case SIMD_I8X16_BITMASK: orr(j, 0x66, 0, 0x0fd7, RAX, vget(c, a, 1)); defg(c, d, RAX); return true;
+  case SIMD_I32X4_BITMASK: orr(j, 0, 0, 0x0f50, RAX, vget(c, a, 1)); defg(c, d, RAX); return true;
+  case SIMD_I64X2_BITMASK: orr(j, 0x66, 0, 0x0f50, RAX, vget(c, a, 1)); defg(c, d, RAX); return true;
+  case SIMD_I16X8_BITMASK:
+    vto(c, 0, a);
+    sx(j, 0x66, 0x0f63, 0, 0); // packsswb xmm0, xmm0
+    orr(j, 0x66, 0, 0x0fd7, RAX, 0);
+    orr(j, 0, 0, 0x0fb6, RAX, RAX);
+    defg(c, d, RAX);
+    return true;
+  // ---- shifts by a slot (count modulo the lane width)
+  case SIMD_I16X8_SHL: case SIMD_I16X8_SHR_S: case SIMD_I16X8_SHR_U: case SIMD_I32X4_SHL: case SIMD_I32X4_SHR_S:
+  case SIMD_I32X4_SHR_U: case SIMD_I64X2_SHL: case SIMD_I64X2_SHR_U: {
+    uint32_t op, mask;
+    switch (sub) {
+    case SIMD_I16X8_SHL: op = 0x0ff1, mask = 15; break;
+    case SIMD_I16X8_SHR_S: op = 0x0fe1, mask = 15; break;
+    case SIMD_I16X8_SHR_U: op = 0x0fd1, mask = 15; break;
+    case SIMD_I32X4_SHL: op = 0x0ff2, mask = 31; break;
+    case SIMD_I32X4_SHR_S: op = 0x0fe2, mask = 31; break;
+    case SIMD_I32X4_SHR_U: op = 0x0fd2, mask = 31; break;
+    case SIMD_I64X2_SHL: op = 0x0ff3, mask = 63; break;
+    default: op = 0x0fd3, mask = 63; break;
+    }
+    getg(c, RCX, b, 0);
+    alu_ri(j, 0, G_AND, RCX, (int32_t)mask);
+    orr(j, 0x66, 0, 0x0f6e, 1, RCX); // movd xmm1, ecx
+    vto(c, 0, a);
+    sx(j, 0x66, op, 0, 1);
+    vdef(c, d, 0);
+    return true;
+  }
+  // ---- integer arithmetic
+  case SIMD_I8X16_ADD: BIN(0x0ffc);
+  case SIMD_I8X16_SUB: BIN(0x0ff8);
+  case SIMD_I8X16_ADD_SAT_S: BIN(0x0fec);
+  case SIMD_I8X16_ADD_SAT_U: BIN(0x0fdc);
+  case SIMD_I8X16_SUB_SAT_S: BIN(0x0fe8);
+  case SIMD_I8X16_SUB_SAT_U: BIN(0x0fd8);
+  case SIMD_I8X16_MIN_U: BIN(0x0fda);
+  case SIMD_I8X16_MAX_U: BIN(0x0fde);
+  case SIMD_I8X16_MIN_S: BIN41(0x0f3838);
+  case SIMD_I8X16_MAX_S: BIN41(0x0f383c);
+  case SIMD_I8X16_AVGR_U: BIN(0x0fe0);
+  case SIMD_I8X16_NARROW_I16X8_S: BIN(0x0f63);
+  case SIMD_I8X16_NARROW_I16X8_U: BIN(0x0f67);
+  case SIMD_I16X8_ADD: BIN(0x0ffd);
+  case SIMD_I16X8_SUB: BIN(0x0ff9);
+  case SIMD_I16X8_MUL: BIN(0x0fd5);
+  case SIMD_I16X8_ADD_SAT_S: BIN(0x0fed);
+  case SIMD_I16X8_ADD_SAT_U: BIN(0x0fdd);
+  case SIMD_I16X8_SUB_SAT_S: BIN(0x0fe9);
+  case SIMD_I16X8_SUB_SAT_U: BIN(0x0fd9);
+  case SIMD_I16X8_MIN_S: BIN(0x0fea);
+  case SIMD_I16X8_MAX_S: BIN(0x0fee);
+  case SIMD_I16X8_MIN_U: BIN41(0x0f383a);
+  case SIMD_I16X8_MAX_U: BIN41(0x0f383e);
+  case SIMD_I16X8_AVGR_U: BIN(0x0fe3);
+  case SIMD_I16X8_NARROW_I32X4_S: BIN(0x0f6b);
+  case SIMD_I16X8_NARROW_I32X4_U: BIN41(0x0f382b);
+  case SIMD_I32X4_ADD: BIN(0x0ffe);
+  case SIMD_I32X4_SUB: BIN(0x0ffa);
+  case SIMD_I32X4_MUL: BIN41(0x0f3840);
+  case SIMD_I32X4_MIN_S: BIN41(0x0f3839);
+  case SIMD_I32X4_MIN_U: BIN41(0x0f383b);
+  case SIMD_I32X4_MAX_S: BIN41(0x0f383d);
+  case SIMD_I32X4_MAX_U: BIN41(0x0f383f);
+  case SIMD_I32X4_DOT_I16X8_S: BIN(0x0ff5); // pmaddwd
+  case SIMD_I64X2_ADD: BIN(0x0fd4);
+  case SIMD_I64X2_SUB: BIN(0x0ffb);
+  case SIMD_I8X16_NEG: case SIMD_I16X8_NEG: case SIMD_I32X4_NEG: case SIMD_I64X2_NEG: {
+    static const uint32_t psub[] = {0x0ff8, 0x0ff9, 0x0ffa, 0x0ffb};
+    sx(j, 0x66, 0x0fef, 0, 0);
+    sx(j, 0x66, psub[sub == SIMD_I8X16_NEG ? 0 : sub == SIMD_I16X8_NEG ? 1 : sub == SIMD_I32X4_NEG ? 2 : 3], 0,
+       vget(c, a, 1));
+    vdef(c, d, 0);
+    return true;
+  }
+  case SIMD_I8X16_ABS: case SIMD_I16X8_ABS: case SIMD_I32X4_ABS:
+    if (!(f & CF_SSSE3)) return false;
+    sx(j, 0x66, sub == SIMD_I8X16_ABS ? 0x0f381c : sub == SIMD_I16X8_ABS ? 0x0f381d : 0x0f381e, 0, vget(c, a, 1));
+    vdef(c, d, 0);
+    return true;
+  case SIMD_I16X8_EXTEND_LOW_I8X16_S: case SIMD_I16X8_EXTEND_HIGH_I8X16_S: case SIMD_I16X8_EXTEND_LOW_I8X16_U:
+  case SIMD_I16X8_EXTEND_HIGH_I8X16_U: case SIMD_I32X4_EXTEND_LOW_I16X8_S: case SIMD_I32X4_EXTEND_HIGH_I16X8_S:
+  case SIMD_I32X4_EXTEND_LOW_I16X8_U: case SIMD_I32X4_EXTEND_HIGH_I16X8_U: case SIMD_I64X2_EXTEND_LOW_I32X4_S:
+  case SIMD_I64X2_EXTEND_HIGH_I32X4_S: case SIMD_I64X2_EXTEND_LOW_I32X4_U: case SIMD_I64X2_EXTEND_HIGH_I32X4_U: {
+    if (!s41) return false;
+    uint32_t k = sub >= SIMD_I64X2_EXTEND_LOW_I32X4_S ? sub - SIMD_I64X2_EXTEND_LOW_I32X4_S + 8
+                 : sub >= SIMD_I32X4_EXTEND_LOW_I16X8_S ? sub - SIMD_I32X4_EXTEND_LOW_I16X8_S + 4
+                                                         : sub - SIMD_I16X8_EXTEND_LOW_I8X16_S;
+    // k % 4: low_s, high_s, low_u, high_u; k / 4: bw, wd, dq
+    static const uint8_t sx_op[3] = {0x20, 0x23, 0x25}, zx_op[3] = {0x30, 0x33, 0x35};
+    int r = vget(c, a, 1);
+    if (k % 2) { sxi(j, 0x66, 0x0f70, 0, r, 0xee); r = 0; } // the high half down
+    sx(j, 0x66, 0x0f3800u | (k % 4 < 2 ? sx_op[k / 4] : zx_op[k / 4]), 0, r);
+    vdef(c, d, 0);
+    return true;
+  }
+  // ---- floating point
+  case SIMD_F32X4_ADD: FBIN(0, 0x0f58);
+  case SIMD_F32X4_SUB: FBIN(0, 0x0f5c);
+  case SIMD_F32X4_MUL: FBIN(0, 0x0f59);
+  case SIMD_F32X4_DIV: FBIN(0, 0x0f5e);
+  case SIMD_F64X2_ADD: FBIN(1, 0x0f58);
+  case SIMD_F64X2_SUB: FBIN(1, 0x0f5c);
+  case SIMD_F64X2_MUL: FBIN(1, 0x0f59);
+  case SIMD_F64X2_DIV: FBIN(1, 0x0f5e);
+  case SIMD_F32X4_PMIN: vbin(c, d, a, b, 0, 0x0f5d, true, false); return true; // minps(b, a) = b < a ? b : a
+  case SIMD_F32X4_PMAX: vbin(c, d, a, b, 0, 0x0f5f, true, false); return true; // maxps(b, a) = b > a ? b : a
+  case SIMD_F64X2_PMIN: vbin(c, d, a, b, 0x66, 0x0f5d, true, false); return true;
+  case SIMD_F64X2_PMAX: vbin(c, d, a, b, 0x66, 0x0f5f, true, false); return true;
+  case SIMD_F32X4_SQRT: sx(j, 0, 0x0f51, 0, vget(c, a, 1)); vdef(c, d, 0); return true;
+  case SIMD_F64X2_SQRT: sx(j, 0x66, 0x0f51, 0, vget(c, a, 1)); vdef(c, d, 0); return true;
+  case SIMD_F32X4_ABS: case SIMD_F64X2_ABS: case SIMD_F32X4_NEG: case SIMD_F64X2_NEG: {
+    bool pd = sub == SIMD_F64X2_ABS || sub == SIMD_F64X2_NEG, neg = sub == SIMD_F32X4_NEG || sub == SIMD_F64X2_NEG;
+    all_ones(j, 1);
+    if (neg) sxi(j, 0x66, pd ? 0x0f73 : 0x0f72, 6, 1, pd ? 63 : 31); // psllq/pslld: sign bits
+    else sxi(j, 0x66, pd ? 0x0f73 : 0x0f72, 2, 1, 1);                 // psrlq/psrld: all but sign
+    vto(c, 0, a);
+    sx(j, 0x66, neg ? 0x0fef : 0x0fdb, 0, 1);
+    vdef(c, d, 0);
+    return true;
+  }
+  case SIMD_F32X4_CEIL: case SIMD_F32X4_FLOOR: case SIMD_F32X4_TRUNC: case SIMD_F32X4_NEAREST:
+  case SIMD_F64X2_CEIL: case SIMD_F64X2_FLOOR: case SIMD_F64X2_TRUNC: case SIMD_F64X2_NEAREST: {
+    if (!s41) return false;
+    bool pd = sub == SIMD_F64X2_CEIL || sub == SIMD_F64X2_FLOOR || sub == SIMD_F64X2_TRUNC || sub == SIMD_F64X2_NEAREST;
+    uint8_t mode = sub == SIMD_F32X4_CEIL || sub == SIMD_F64X2_CEIL ? 2 : sub == SIMD_F32X4_FLOOR || sub == SIMD_F64X2_FLOOR ? 1
+                   : sub == SIMD_F32X4_TRUNC || sub == SIMD_F64X2_TRUNC ? 3 : 0;
+    sxi(j, 0x66, pd ? 0x0f3a09 : 0x0f3a08, 0, vget(c, a, 1), (uint8_t)(mode | 8)); // roundps/pd, inexact masked
+    vdef(c, d, 0);
+    return true;
+  }
+  case SIMD_F32X4_CONVERT_I32X4_S: sx(j, 0, 0x0f5b, 0, vget(c, a, 1)); vdef(c, d, 0); return true;    // cvtdq2ps
+  case SIMD_F64X2_CONVERT_LOW_I32X4_S: sx(j, 0xf3, 0x0fe6, 0, vget(c, a, 1)); vdef(c, d, 0); return true; // cvtdq2pd
+  case SIMD_F32X4_DEMOTE_F64X2_ZERO: sx(j, 0x66, 0x0f5a, 0, vget(c, a, 1)); vdef(c, d, 0); return true; // cvtpd2ps
+  case SIMD_F64X2_PROMOTE_LOW_F32X4: sx(j, 0, 0x0f5a, 0, vget(c, a, 1)); vdef(c, d, 0); return true;    // cvtps2pd
+  // ---- internal
+  case SIMD_V128_COPY: vdef(c, d, vget(c, a, 0)); return true;
+  case SIMD_V128_SELECT: {
+    // both operands into scratch first: the cache must be the same on both paths
+    vto(c, 0, a);
+    vto(c, 1, b);
+    test_slot(c, cc);
+    uint32_t p = jcc32(j, CC_NE);
+    movaps(j, 0, 1);
+    here(j, p);
+    vdef(c, d, 0);
+    return true;
+  }
+  case SIMD_V128_GLOBAL_GET:
+    movrp(j, RAX, &c->in->globals[x]->val);
+    om(j, 0xf3, 0, 0x0f6f, 0, MB(RAX, 0));
+    vdef(c, d, 0);
+    return true;
+  case SIMD_V128_GLOBAL_SET: {
+    int r = vget(c, a, 1);
+    movrp(j, RAX, &c->in->globals[x]->val);
+    om(j, 0xf3, 0, 0x0f7f, r, MB(RAX, 0));
+    return true;
+  }
+  default: return false;
+  }
+#undef BIN
+#undef BINS
+#undef BIN41
+#undef FBIN
+}
+
 // Every WebAssembly 2.0 instruction compiles (the rare ones as calls into C). Tail calls and
 // exception handling (WebAssembly 3.0) are interpreted: a function using one stays on the
 // interpreter (per-function fallback).
@@ -983,6 +1515,8 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
       ld(j, 1, RDI, MS(ip[1]));
       call_abs(j, (const void *)num_helpers[op]);
       defg(c, ip[0], RAX);
+    } else if (op == OP_SIMD && emit_simd(c, ip)) {
+      // done
     } else if (is_slow_op(op)) {
       clear(c);
       movrp(j, RDI, c->in);
