@@ -381,7 +381,13 @@ typedef struct {
   uint32_t nown;  // defined functions of the instance
   uint32_t first; // index of the first defined function in in->funcs
   bool *ok;       // defined functions being compiled (direct calls go to them)
+  bool mem_fixed; // no code of the instance can move or grow its memory (mem_may_change)
   centry g[NG], x[NX];
+  // Bounds checks already made in this basic block: slot's current value + off + n <= r13 for
+  // off + n <= end (a later access through the same slot within that reach needs no check;
+  // memory never shrinks). Forgotten with the cache, and for a slot when it is redefined.
+  struct { uint32_t slot, end; } chk[8];
+  uint32_t nchk;
   uint32_t clock;
 } JC;
 
@@ -407,6 +413,11 @@ static void flush(JC *c) {
 static void forget(JC *c) {
   for (int i = 0; i < NG; i++) c->g[i].kind = 0;
   for (int i = 0; i < NX; i++) c->x[i].kind = 0;
+  c->nchk = 0;
+}
+static void chk_drop(JC *c, uint32_t slot) {
+  for (uint32_t i = 0; i < c->nchk; i++)
+    if (c->chk[i].slot == slot) c->chk[i] = c->chk[--c->nchk];
 }
 static void clear(JC *c) { flush(c); forget(c); }
 
@@ -420,6 +431,7 @@ static centry *find(JC *c, uint32_t slot, int *reg) {
 // A cache register for slot (which is about to be redefined) of the given class.
 static int alloc_reg(JC *c, uint32_t slot, bool xmm, centry **out) {
   int r;
+  chk_drop(c, slot);
   for (int i = 0; i < NX; i++) // a v128 whose high half is being replaced is dead
     if (c->x[i].kind == CK_V128 && c->x[i].slot + 1 == slot) c->x[i].kind = 0;
   centry *e = find(c, slot, &r);
@@ -552,6 +564,29 @@ static void ibin(JC *c, iop o, src_t b) {
   }
 }
 
+// Two-operand forms: the result is computed in its cache register R (R = a; R op= b) instead
+// of in rax/xmm0 and then moved. dst_reg allocates R for slot d (class xmm or GPR) and returns
+// it, or -1 when R holds b (R = a would destroy it: the caller computes in scratch, then moves).
+// *e is d's entry, to be given its kind by def_done.
+static int dst_reg(JC *c, uint32_t d, bool xmm, uint32_t a, src_t b, centry **e) {
+  int br = -1, r;
+  centry *oe = find(c, d, &r);
+  // d's value is an operand cached in the other class: alloc_reg would drop it unread
+  if (oe && (oe->kind == CK_GPR) == xmm && (d == a || (!b.imm && d == b.slot))) return -1;
+  if (!b.imm) {
+    centry *be = find(c, b.slot, &r);
+    if (be && (be->kind == CK_GPR) != xmm) br = r;
+  }
+  centry *pre = find(c, d, &r);
+  bool had = pre && (pre->kind == CK_GPR) != xmm;
+  int R = alloc_reg(c, d, xmm, e);
+  if (!had) (*e)->kind = 0; // a fresh entry: no stale slot match while the operands are read
+  return R == br ? -1 : R;
+}
+static void def_done(JC *c, centry *e, uint8_t kind) {
+  e->kind = kind, e->dirty = true, e->age = ++c->clock;
+}
+
 // ------------------------------------------------------------------ float templates
 typedef struct { uint8_t kind, d, g; } fop; // d: f64; g: SSE opcode low byte or comparison
 enum { F_NONE, F_ARITH, F_CMP };
@@ -605,14 +640,34 @@ static void fcmp(JC *c, int d, int k, uint32_t a, src_t b) {
 // against r13 (out of bounds: trap) and returns the operand of the access. Uses rdx.
 static M ea(JC *c, uint32_t a, bool has_k, uint32_t k, uint32_t off, uint32_t n) {
   J *j = c->j;
-  getg(c, RAX, a, 0);
+  int base = RAX, r;
+  centry *e = has_k ? NULL : find(c, a, &r);
+  if (e && e->kind == CK_GPR) { base = r; e->age = ++c->clock; } // i32: zero-extended
+  else getg(c, RAX, a, 0);
   if (has_k) alu_ri(j, 0, G_ADD, RAX, (int32_t)k);
   if ((uint64_t)off + n <= 0x7fffffffu) {
-    lea(j, RDX, MB(RAX, (int32_t)(off + n)));
+    uint32_t end = off + n;
+    if (!has_k) {
+      for (uint32_t i = 0; i < c->nchk; i++)
+        if (c->chk[i].slot == a && c->chk[i].end >= end) return (M){R12, base, 0, (int32_t)off};
+    }
+    lea(j, RDX, MB(base, (int32_t)end));
     alu_rr(j, 1, G_CMP, RDX, R13);
     jstub(j, CC_A, HL_TRAP_MEMORY_OUT_OF_BOUNDS);
-    return (M){R12, RAX, 0, (int32_t)off};
+    if (!has_k) {
+      uint32_t i = 0;
+      while (i < c->nchk && c->chk[i].slot != a) i++;
+      if (i == c->nchk) {
+        if (c->nchk == sizeof c->chk / sizeof c->chk[0]) i = 0; // full: replace the first
+        else c->nchk++;
+        c->chk[i].end = 0;
+      }
+      c->chk[i].slot = a;
+      if (end > c->chk[i].end) c->chk[i].end = end;
+    }
+    return (M){R12, base, 0, (int32_t)off};
   }
+  if (base != RAX) orr(j, 0, 1, 0x8b, RAX, base);
   movri(j, RDX, off);
   alu_rr(j, 1, G_ADD, RAX, RDX);
   lea(j, RDX, MB(RAX, (int32_t)n));
@@ -860,6 +915,7 @@ static int vget(JC *c, uint32_t s, int scratch) {
 static void vto(JC *c, int x, uint32_t s) { movaps(c->j, x, vget(c, s, x)); }
 // Slots d, d + 1 get the v128 in xmm src.
 static void vdef(JC *c, uint32_t d, int src) {
+  chk_drop(c, d + 1);
   for (int i = 0; i < NG; i++)
     if (c->g[i].kind && (c->g[i].slot == d || c->g[i].slot == d + 1)) c->g[i].kind = 0;
   for (int i = 0; i < NX; i++) {
@@ -1364,6 +1420,25 @@ static bool uses_exceptions(const eng_inst *in) {
   return false;
 }
 
+// Whether running the instance's code can move or resize its memory: memory.grow, or a call
+// that may leave the instance (an import, call_indirect, a tail call). A direct call between
+// its compiled functions then needs no reload of r12/r13.
+static bool mem_may_change(const eng_inst *in) {
+  uint32_t first = in->nfuncs - in->nown_funcs;
+  for (uint32_t i = 0; i < in->nown_funcs; i++) {
+    const eng_func *f = &in->own_funcs[i];
+    for (uint32_t pc = 0, n; pc < f->code_len; pc += n) {
+      n = eng_op_len(f->code + pc, f->code_len - pc);
+      if (!n) return true;
+      uint32_t op = f->code[pc];
+      if (op == OP_MEMORY_GROW || op == OP_CALL_INDIRECT || op == OP_RETURN_CALL ||
+          op == OP_RETURN_CALL_INDIRECT || (op == OP_CALL && f->code[pc + 1] < first))
+        return true;
+    }
+  }
+  return false;
+}
+
 // Marks the word offsets control can reach other than by falling through (labels).
 static bool mark_labels(const uint32_t *code, uint32_t len, uint8_t *lab) {
   for (uint32_t pc = 0, n; pc < len; pc += n) {
@@ -1431,14 +1506,36 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
     if (imm_base[op] || (num_helpers[op] && eng_op_words[op] == HL_W_N2)) { // N2 rows, _IMM forms
       uint32_t base = imm_base[op] ? imm_base[op] - 1u : op;
       src_t b = imm_base[op] ? SI(imm_words[op] == 2 ? (uint64_t)ip[2] | (uint64_t)ip[3] << 32 : ip[2]) : SS(ip[2]);
-      if ((io = int_op(base)).kind) {
+      int R;
+      centry *de;
+      if ((io = int_op(base)).kind == K_ALU || io.kind == K_MUL) {
+        int64_t sv = io.w ? (int64_t)b.v : (int64_t)(int32_t)(uint32_t)b.v;
+        if ((b.imm && !fits32(sv)) || (R = dst_reg(c, ip[0], false, ip[1], b, &de)) < 0) {
+          getg(c, RAX, ip[1], io.w);
+          ibin(c, io, b);
+          defg(c, ip[0], RAX);
+        } else {
+          getg(c, R, ip[1], io.w);
+          if (io.kind == K_ALU && b.imm) alu_ri(j, io.w, io.g, R, (int32_t)sv);
+          else if (io.kind == K_ALU) oo(j, 0, io.w, (uint32_t)(io.g * 8 + 3), R, og(c, b.slot, RCX));
+          else if (b.imm) { orr(j, 0, io.w, 0x69, R, R); e32(j, (uint32_t)sv); }
+          else oo(j, 0, io.w, 0x0faf, R, og(c, b.slot, RCX));
+          def_done(c, de, CK_GPR);
+        }
+      } else if (io.kind) {
         getg(c, RAX, ip[1], io.w);
         ibin(c, io, b);
         defg(c, ip[0], RAX);
       } else if ((fo = float_op(base)).kind == F_ARITH) {
-        getx(c, 0, ip[1], fo.d);
-        farith(c, 0, fo.d, fo.g, b);
-        defx(c, ip[0], fo.d, 0);
+        if ((R = dst_reg(c, ip[0], true, ip[1], b, &de)) < 0) {
+          getx(c, 0, ip[1], fo.d);
+          farith(c, 0, fo.d, fo.g, b);
+          defx(c, ip[0], fo.d, 0);
+        } else {
+          getx(c, R, ip[1], fo.d);
+          farith(c, R, fo.d, fo.g, b);
+          def_done(c, de, fo.d ? CK_F64 : CK_F32);
+        }
       } else if (fo.kind == F_CMP) {
         fcmp(c, fo.d, fo.g, ip[1], b);
         defg(c, ip[0], RAX);
@@ -1470,9 +1567,17 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
         fo = float_op(i);
         getx(c, 0, ip[1], 1);
         farith(c, 0, 1, fo.g, y);
-        getx(c, 1, ip[3], 1);
-        orr(j, 0xf2, 0, 0x0f00u | float_op(o).g, 1, 0); // xmm1 = a <outer> t
-        defx(c, ip[0], 1, 1);
+        centry *de;
+        int R = dst_reg(c, ip[0], true, ip[3], SI(0), &de); // its second operand is xmm0
+        if (R < 0) {
+          getx(c, 1, ip[3], 1);
+          orr(j, 0xf2, 0, 0x0f00u | float_op(o).g, 1, 0); // xmm1 = a <outer> t
+          defx(c, ip[0], 1, 1);
+        } else {
+          getx(c, R, ip[3], 1);
+          orr(j, 0xf2, 0, 0x0f00u | float_op(o).g, R, 0); // R = a <outer> t
+          def_done(c, de, CK_F64);
+        }
       }
     } else if (fl_info[op].outer || ldx_base[op] || load_info(op).n) {
       const fused *fz = &fl_info[op];
@@ -1481,14 +1586,26 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
       li = load_info(lop);
       M m = x ? ea(c, ip[1], true, ip[2], ip[3], li.n) : ea(c, ip[1], false, 0, ip[2], li.n);
       if (!fz->outer) {
-        if (li.f) { om(j, li.f == 2 ? 0xf2 : 0xf3, 0, 0x0f10, 0, m); defx(c, ip[0], li.f == 2, 0); }
-        else { om(j, 0, li.w, li.op, RAX, m); defg(c, ip[0], RAX); }
+        centry *de;
+        int R = alloc_reg(c, ip[0], li.f != 0, &de); // evicting writes back: rax and the base survive
+        if (li.f) { om(j, li.f == 2 ? 0xf2 : 0xf3, 0, 0x0f10, R, m); def_done(c, de, li.f == 2 ? CK_F64 : CK_F32); }
+        else { om(j, 0, li.w, li.op, R, m); def_done(c, de, CK_GPR); }
       } else {
         uint32_t o = fz->outer - 1u, a = ip[x ? 4 : 3];
-        if ((io = int_op(o)).kind) {
+        centry *de;
+        int R;
+        if ((io = int_op(o)).kind == K_ALU && (R = dst_reg(c, ip[0], false, a, SS(a), &de)) >= 0) {
+          om(j, 0, li.w, li.op, R, m);
+          oo(j, 0, io.w, (uint32_t)(io.g * 8 + 3), R, og(c, a, RCX)); // commutative
+          def_done(c, de, CK_GPR);
+        } else if (io.kind) {
           om(j, 0, li.w, li.op, RAX, m);
           ibin(c, io, SS(a)); // commutative
           defg(c, ip[0], RAX);
+        } else if ((R = dst_reg(c, ip[0], true, a, SI(0), &de)) >= 0) { // the load: its second operand
+          getx(c, R, a, 1);
+          om(j, 0xf2, 0, 0x0f00u | float_op(o).g, R, m); // R = a <outer> [m]
+          def_done(c, de, CK_F64);
         } else {
           om(j, 0xf2, 0, 0x0f10, 0, m);
           getx(c, 1, a, 1);
@@ -1542,6 +1659,9 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
           centry *e = find(c, s, &r);
           if (e && e->kind != CK_GPR) {
             defx(c, d, e->kind == CK_F64, r);
+          } else if (e) { // from its register (if alloc_reg evicts it for d, the value stays)
+            e->age = ++c->clock;
+            defg(c, d, r);
           } else {
             getg(c, RAX, s, 1);
             defg(c, d, RAX);
@@ -1636,6 +1756,7 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
           if (!push_fix(&j->cx, &j->ncx, &j->capcx, (uint32_t)j->n - 4, ip[0] - c->first)) j->bad = true;
           if (base) lea(j, RBX, (M){RBX, -1, 0, -(int32_t)(base * 8)});
           depth_give(j);
+          if (c->mem_fixed) break; // r12/r13 are still right
         } else {
           orr(j, 0, 1, 0x8b, RDI, R14);
           movrp(j, RSI, callee);
@@ -1742,7 +1863,7 @@ void eng_jit_store_free(eng_store *s) {
 
 void eng_jit_instance(eng_store *s, eng_inst *in) {
   if (!s->jit || !in->nown_funcs || uses_exceptions(in)) return;
-  JC c = {.in = in, .nown = in->nown_funcs, .first = in->nfuncs - in->nown_funcs};
+  JC c = {.in = in, .nown = in->nown_funcs, .first = in->nfuncs - in->nown_funcs, .mem_fixed = !mem_may_change(in)};
   J j = {0};
   c.j = &j;
   // One map for all functions and a code buffer sized for the usual expansion (about 4.4
