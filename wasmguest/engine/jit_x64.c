@@ -902,19 +902,27 @@ static void spill_slot(JC *c, uint32_t s) {
       c->x[i].kind = 0;
     }
 }
-// The XMM holding the v128 of slot s: its cache register, or scratch loaded from the frame.
+// The XMM holding the v128 of slot s: its cache register; else loaded from the frame into a
+// free cache register (a clean entry: later reads in the block take it from there; never an
+// eviction, so registers the caller already holds stay valid), or into scratch.
 static int vget(JC *c, uint32_t s, int scratch) {
   int r;
   centry *e = find(c, s, &r);
   if (e && e->kind == CK_V128) { e->age = ++c->clock; return r; }
   spill_slot(c, s);
   spill_slot(c, s + 1);
-  om(c->j, 0xf3, 0, 0x0f6f, scratch, MS(s)); // movdqu
-  return scratch;
+  int fi = -1;
+  for (int i = 0; i < NX && fi < 0; i++)
+    if (!c->x[i].kind) fi = i;
+  r = fi < 0 ? scratch : xreg(fi);
+  om(c->j, 0xf3, 0, 0x0f6f, r, MS(s)); // movdqu
+  if (fi >= 0) c->x[fi] = (centry){s, ++c->clock, CK_V128, false};
+  return r;
 }
 static void vto(JC *c, int x, uint32_t s) { movaps(c->j, x, vget(c, s, x)); }
-// Slots d, d + 1 get the v128 in xmm src.
-static void vdef(JC *c, uint32_t d, int src) {
+// The cache register that slots d, d + 1 get (entries overlapping them are dropped: their
+// values are being replaced); def_done(c, *e, CK_V128) completes it.
+static int vdef_reg(JC *c, uint32_t d, centry **out) {
   chk_drop(c, d + 1);
   for (int i = 0; i < NG; i++)
     if (c->g[i].kind && (c->g[i].slot == d || c->g[i].slot == d + 1)) c->g[i].kind = 0;
@@ -922,19 +930,43 @@ static void vdef(JC *c, uint32_t d, int src) {
     centry *e = &c->x[i];
     if (e->kind && e->slot != d && (e->slot == d + 1 || (e->kind == CK_V128 && e->slot + 1 == d))) e->kind = 0;
   }
+  return alloc_reg(c, d, true, out);
+}
+// Slots d, d + 1 get the v128 in xmm src.
+static void vdef(JC *c, uint32_t d, int src) {
   centry *e;
-  int r = alloc_reg(c, d, true, &e);
+  int r = vdef_reg(c, d, &e);
   movaps(c->j, r, src);
+  e->kind = CK_V128, e->dirty = true, e->age = ++c->clock;
+}
+// d = op(a) for an op that does not read its destination (sqrtps, cvtdq2ps, pmovsx, ...).
+static void vun(JC *c, uint32_t d, uint32_t a, int pfx, uint32_t op, int imm) {
+  int ra = vget(c, a, 1);
+  centry *e;
+  int R = vdef_reg(c, d, &e);
+  orr(c->j, pfx, 0, op, R, ra);
+  if (imm >= 0) eb(c->j, (uint8_t)imm);
   e->kind = CK_V128, e->dirty = true, e->age = ++c->clock;
 }
 static void all_ones(J *j, int x) { sx(j, 0x66, 0x0f76, x, x); } // pcmpeqd x, x
 // xmm0 = a <op> b (op: a 66-prefixed SSE opcode unless pfx says otherwise); swap: b <op> a.
 static void vbin(JC *c, uint32_t d, uint32_t a, uint32_t b, int pfx, uint32_t op, bool swap, bool invert) {
+  J *j = c->j;
   if (swap) { uint32_t t = a; a = b; b = t; }
-  vto(c, 0, a);
-  sx(c->j, pfx, op, 0, vget(c, b, 1));
-  if (invert) { all_ones(c->j, 1); sx(c->j, 0x66, 0x0fef, 0, 1); }
-  vdef(c, d, 0);
+  int ra = vget(c, a, 0);
+  int rb = a == b ? ra : vget(c, b, 1);
+  centry *e;
+  int R = vdef_reg(c, d, &e); // an evicted operand's register keeps its value until written
+  if (R == rb && R != ra) { // R = a would destroy b: compute in xmm0
+    movaps(j, 0, ra);
+    sx(j, pfx, op, 0, rb);
+    movaps(j, R, 0);
+  } else {
+    movaps(j, R, ra);
+    sx(j, pfx, op, R, rb);
+  }
+  if (invert) { all_ones(j, 0); sx(j, 0x66, 0x0fef, R, 0); }
+  e->kind = CK_V128, e->dirty = true, e->age = ++c->clock;
 }
 // The 16 bytes v into xmm x (uses rax, xmm1 when x != 1).
 static void vconst(J *j, int x, uint64_t lo, uint64_t hi) {
@@ -985,7 +1017,8 @@ static bool vshuffle(JC *c, uint32_t a, uint32_t b, const uint8_t *idx, uint32_t
   if (!(feat & CF_SSSE3)) return false;
   uint64_t ma[2] = {0, 0}, mb[2] = {0, 0};
   for (int i = 0; i < 16; i++) {
-    uint64_t va = idx[i] < 16 ? idx[i] : 0x80, vb = idx[i] >= 16 ? (uint64_t)(idx[i] - 16) : 0x80;
+    uint64_t va = a == b ? idx[i] & 15u : idx[i] < 16 ? idx[i] : 0x80; // one source: both halves index it
+    uint64_t vb = idx[i] >= 16 ? (uint64_t)(idx[i] - 16) : 0x80;
     ma[i / 8] |= va << (8 * (i % 8));
     mb[i / 8] |= vb << (8 * (i % 8));
   }
@@ -1041,8 +1074,10 @@ static bool emit_simd(JC *c, const uint32_t *ip) {
     return true;
   }
   case SIMD_V128_CONST: {
-    vconst(j, 0, (uint64_t)ip[7] | (uint64_t)ip[8] << 32, (uint64_t)ip[9] | (uint64_t)ip[10] << 32);
-    vdef(c, d, 0);
+    centry *e;
+    int R = vdef_reg(c, d, &e);
+    vconst(j, R, (uint64_t)ip[7] | (uint64_t)ip[8] << 32, (uint64_t)ip[9] | (uint64_t)ip[10] << 32);
+    e->kind = CK_V128, e->dirty = true, e->age = ++c->clock;
     return true;
   }
   // ---- lanes
@@ -1301,8 +1336,7 @@ static bool emit_simd(JC *c, const uint32_t *ip) {
   }
   case SIMD_I8X16_ABS: case SIMD_I16X8_ABS: case SIMD_I32X4_ABS:
     if (!(f & CF_SSSE3)) return false;
-    sx(j, 0x66, sub == SIMD_I8X16_ABS ? 0x0f381c : sub == SIMD_I16X8_ABS ? 0x0f381d : 0x0f381e, 0, vget(c, a, 1));
-    vdef(c, d, 0);
+    vun(c, d, a, 0x66, sub == SIMD_I8X16_ABS ? 0x0f381c : sub == SIMD_I16X8_ABS ? 0x0f381d : 0x0f381e, -1);
     return true;
   case SIMD_I16X8_EXTEND_LOW_I8X16_S: case SIMD_I16X8_EXTEND_HIGH_I8X16_S: case SIMD_I16X8_EXTEND_LOW_I8X16_U:
   case SIMD_I16X8_EXTEND_HIGH_I8X16_U: case SIMD_I32X4_EXTEND_LOW_I16X8_S: case SIMD_I32X4_EXTEND_HIGH_I16X8_S:
@@ -1333,8 +1367,8 @@ static bool emit_simd(JC *c, const uint32_t *ip) {
   case SIMD_F32X4_PMAX: vbin(c, d, a, b, 0, 0x0f5f, true, false); return true; // maxps(b, a) = b > a ? b : a
   case SIMD_F64X2_PMIN: vbin(c, d, a, b, 0x66, 0x0f5d, true, false); return true;
   case SIMD_F64X2_PMAX: vbin(c, d, a, b, 0x66, 0x0f5f, true, false); return true;
-  case SIMD_F32X4_SQRT: sx(j, 0, 0x0f51, 0, vget(c, a, 1)); vdef(c, d, 0); return true;
-  case SIMD_F64X2_SQRT: sx(j, 0x66, 0x0f51, 0, vget(c, a, 1)); vdef(c, d, 0); return true;
+  case SIMD_F32X4_SQRT: vun(c, d, a, 0, 0x0f51, -1); return true;
+  case SIMD_F64X2_SQRT: vun(c, d, a, 0x66, 0x0f51, -1); return true;
   case SIMD_F32X4_ABS: case SIMD_F64X2_ABS: case SIMD_F32X4_NEG: case SIMD_F64X2_NEG: {
     bool pd = sub == SIMD_F64X2_ABS || sub == SIMD_F64X2_NEG, neg = sub == SIMD_F32X4_NEG || sub == SIMD_F64X2_NEG;
     all_ones(j, 1);
@@ -1351,14 +1385,13 @@ static bool emit_simd(JC *c, const uint32_t *ip) {
     bool pd = sub == SIMD_F64X2_CEIL || sub == SIMD_F64X2_FLOOR || sub == SIMD_F64X2_TRUNC || sub == SIMD_F64X2_NEAREST;
     uint8_t mode = sub == SIMD_F32X4_CEIL || sub == SIMD_F64X2_CEIL ? 2 : sub == SIMD_F32X4_FLOOR || sub == SIMD_F64X2_FLOOR ? 1
                    : sub == SIMD_F32X4_TRUNC || sub == SIMD_F64X2_TRUNC ? 3 : 0;
-    sxi(j, 0x66, pd ? 0x0f3a09 : 0x0f3a08, 0, vget(c, a, 1), (uint8_t)(mode | 8)); // roundps/pd, inexact masked
-    vdef(c, d, 0);
+    vun(c, d, a, 0x66, pd ? 0x0f3a09 : 0x0f3a08, mode | 8); // roundps/pd, inexact masked
     return true;
   }
-  case SIMD_F32X4_CONVERT_I32X4_S: sx(j, 0, 0x0f5b, 0, vget(c, a, 1)); vdef(c, d, 0); return true;    // cvtdq2ps
-  case SIMD_F64X2_CONVERT_LOW_I32X4_S: sx(j, 0xf3, 0x0fe6, 0, vget(c, a, 1)); vdef(c, d, 0); return true; // cvtdq2pd
-  case SIMD_F32X4_DEMOTE_F64X2_ZERO: sx(j, 0x66, 0x0f5a, 0, vget(c, a, 1)); vdef(c, d, 0); return true; // cvtpd2ps
-  case SIMD_F64X2_PROMOTE_LOW_F32X4: sx(j, 0, 0x0f5a, 0, vget(c, a, 1)); vdef(c, d, 0); return true;    // cvtps2pd
+  case SIMD_F32X4_CONVERT_I32X4_S: vun(c, d, a, 0, 0x0f5b, -1); return true;    // cvtdq2ps
+  case SIMD_F64X2_CONVERT_LOW_I32X4_S: vun(c, d, a, 0xf3, 0x0fe6, -1); return true; // cvtdq2pd
+  case SIMD_F32X4_DEMOTE_F64X2_ZERO: vun(c, d, a, 0x66, 0x0f5a, -1); return true; // cvtpd2ps
+  case SIMD_F64X2_PROMOTE_LOW_F32X4: vun(c, d, a, 0, 0x0f5a, -1); return true;    // cvtps2pd
   // ---- internal
   case SIMD_V128_COPY: vdef(c, d, vget(c, a, 0)); return true;
   case SIMD_V128_SELECT: {
