@@ -388,6 +388,8 @@ typedef struct {
   // memory never shrinks). Forgotten with the cache, and for a slot when it is redefined.
   struct { uint32_t slot, end; } chk[8];
   uint32_t nchk;
+  struct hdr_map *hdr; // loop headers of the current function with their cache maps
+  uint32_t nhdr;
   uint32_t clock;
 } JC;
 
@@ -1472,6 +1474,80 @@ static bool mem_may_change(const eng_inst *in) {
   return false;
 }
 
+// Loop headers: a label that only backward branches without slot copies reach (besides falling
+// through) keeps the cache at its entry, written back but not forgotten (its "map"); each such
+// branch first makes the registers hold what the map says (moves, or loads from the written-back
+// frame), so values carried around a loop stay in registers instead of going through memory.
+#define LAB_JOIN 1 // a label
+#define LAB_FWD 2  // reached by a forward branch, br_table or a branch that copies slots
+#define NHDR 64    // loop headers with a map, per function (more: plain labels)
+typedef struct hdr_map { uint32_t pc; centry g[NG], x[NX]; } hdr_map;
+
+static const hdr_map *find_hdr(const JC *c, uint32_t pc) {
+  for (uint32_t i = 0; i < c->nhdr; i++)
+    if (c->hdr[i].pc == pc) return &c->hdr[i];
+  return NULL;
+}
+
+// Emits the moves that make registers hold the map's slots (the cache is flushed: the frame is
+// exact, so a load is always right; a register move is used when the slot is in a register now).
+// Parallel-move order: a register is written only when no pending move still reads it; a cycle
+// is broken by loading one value from the frame.
+static void reconcile(JC *c, const hdr_map *h) {
+  J *j = c->j;
+  struct { const centry *e; int dst, src; bool gpr; } mv[NG + NX];
+  int n = 0;
+  for (int i = 0; i < NG + NX; i++) {
+    const centry *e = i < NG ? &h->g[i] : &h->x[i - NG];
+    if (!e->kind) continue;
+    int dst = i < NG ? cache_gpr[i] : xreg(i - NG), r, src = -1;
+    centry *cur = find(c, e->slot, &r);
+    if (cur && cur->kind == e->kind) src = r;
+    if (src == dst) continue;
+    mv[n].e = e, mv[n].dst = dst, mv[n].src = src, mv[n].gpr = i < NG;
+    n++;
+  }
+  while (n) {
+    int k = -1;
+    for (int a = 0; a < n && k < 0; a++) {
+      bool read = false;
+      for (int b = 0; b < n; b++)
+        if (b != a && mv[b].src == mv[a].dst && mv[b].gpr == mv[a].gpr) read = true;
+      if (!read) k = a;
+    }
+    if (k < 0) { // a cycle: the readers of mv[0]'s destination load from the frame instead
+      k = 0;
+      for (int b = 1; b < n; b++)
+        if (mv[b].src == mv[0].dst && mv[b].gpr == mv[0].gpr) mv[b].src = -1;
+    }
+    const centry *e = mv[k].e;
+    int dst = mv[k].dst, src = mv[k].src;
+    if (e->kind == CK_GPR) {
+      if (src >= 0) orr(j, 0, 1, 0x8b, dst, src);
+      else ld(j, 1, dst, MS(e->slot));
+    } else if (src >= 0) {
+      movaps(j, dst, src);
+    } else if (e->kind == CK_V128) {
+      om(j, 0xf3, 0, 0x0f6f, dst, MS(e->slot));
+    } else {
+      om(j, e->kind == CK_F64 ? 0xf2 : 0xf3, 0, 0x0f10, dst, MS(e->slot));
+    }
+    mv[k] = mv[--n];
+  }
+}
+
+// A branch (cc < 0: unconditional) to word offset target; the cache is flushed. To a loop
+// header with a map: the moves on the taken path only (the fall-through keeps its cache).
+static void jbranch(JC *c, int cc, uint32_t target) {
+  J *j = c->j;
+  const hdr_map *h = find_hdr(c, target);
+  if (!h) { jword(j, cc, target); return; }
+  uint32_t skip = cc >= 0 ? jcc32(j, cc ^ 1) : 0;
+  reconcile(c, h);
+  jword(j, -1, target);
+  if (cc >= 0) here(j, skip);
+}
+
 // Marks the word offsets control can reach other than by falling through (labels).
 static bool mark_labels(const uint32_t *code, uint32_t len, uint8_t *lab) {
   for (uint32_t pc = 0, n; pc < len; pc += n) {
@@ -1485,12 +1561,12 @@ static bool mark_labels(const uint32_t *code, uint32_t len, uint8_t *lab) {
       t = ip[0];
     if (t != UINT32_MAX) {
       if (t >= len) return false;
-      lab[t] = 1;
+      lab[t] |= LAB_JOIN | (t > pc ? LAB_FWD : 0) | (op == OP_BR_MOVE || op == OP_BR_IF_MOVE ? LAB_FWD : 0);
     }
     if (op == OP_BR_TABLE_X)
       for (uint32_t k = 0; k <= ip[1]; k++) {
         if (ip[4 + 2 * k] >= len) return false;
-        lab[ip[4 + 2 * k]] = 1;
+        lab[ip[4 + 2 * k]] |= LAB_JOIN | LAB_FWD;
       }
   }
   return true;
@@ -1505,6 +1581,7 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
   uint8_t *lab = (uint8_t *)map + (size_t)(len + 1) * 4; // after the map: len + 1 label flags
   if (!mark_labels(code, len, lab)) return false;
   j->nfx = 0;
+  c->nhdr = 0;
   forget(c);
   // prologue: 16-byte aligned stack for C calls, native and value stack checks, locals zeroed
   alu_ri(j, 1, G_SUB, RSP, 8);
@@ -1530,7 +1607,22 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
     if (!n) return false;
     uint32_t op = code[pc];
     const uint32_t *ip = code + pc + 1;
-    if (lab[pc]) clear(c); // control joins here: the frame must be in memory
+    if (lab[pc] && !(lab[pc] & LAB_FWD) && c->nhdr < NHDR) { // a loop header: keep a map
+      flush(c);
+      c->nchk = 0;
+      hdr_map *h = &c->hdr[c->nhdr++];
+      h->pc = pc;
+      // locals only (operand-stack slots are rarely live around a loop): the others are
+      // forgotten here, so the cache below the header is exactly the map
+      for (int i = 0; i < NG; i++)
+        if (c->g[i].slot >= f->nlocals) c->g[i].kind = 0;
+      for (int i = 0; i < NX; i++)
+        if (c->x[i].slot + (c->x[i].kind == CK_V128) >= f->nlocals) c->x[i].kind = 0;
+      memcpy(h->g, c->g, sizeof h->g);
+      memcpy(h->x, c->x, sizeof h->x);
+    } else if (lab[pc]) {
+      clear(c); // control joins here: the frame must be in memory
+    }
     map[pc] = (uint32_t)j->n;
     iop io;
     fop fo;
@@ -1586,7 +1678,7 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
       getg(c, RAX, ip[1], 0);
       if (op >= OP_BRIF_I32_EQ_IMM) alu_ri(j, 0, G_CMP, RAX, (int32_t)ip[2]);
       else oo(j, 0, 0, G_CMP * 8 + 3, RAX, og(c, ip[2], RCX));
-      jword(j, io.g, ip[0]);
+      jbranch(c, io.g, ip[0]);
     } else if (fb_info[op].outer) {
       const fused *fz = &fb_info[op];
       uint32_t o = fz->outer - 1u, i = fz->inner - 1u;
@@ -1733,11 +1825,11 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
         ld(j, 0, RAX, MB(RAX, 0));
         defg(c, ip[0], RAX);
         break;
-      case OP_JMP: clear(c); jword(j, -1, ip[0]); break;
+      case OP_JMP: flush(c); jbranch(c, -1, ip[0]); forget(c); break;
       case OP_BR_IF_NZ: case OP_BR_UNLESS: case OP_BRIF_I32_EQZ:
         flush(c);
         test_slot(c, ip[1]);
-        jword(j, op == OP_BR_IF_NZ ? CC_NE : CC_E, ip[0]);
+        jbranch(c, op == OP_BR_IF_NZ ? CC_NE : CC_E, ip[0]);
         break;
       case OP_BR_MOVE: clear(c); copy_slots(j, ip[1], ip[2], ip[3]); jword(j, -1, ip[0]); break;
       case OP_BR_IF_MOVE: {
@@ -1909,7 +2001,8 @@ void eng_jit_instance(eng_store *s, eng_inst *in) {
   }
   uint32_t *map = eng_xalloc((maxlen + 1) * 5), *starts = eng_xalloc((size_t)c.nown * 4 + 4);
   c.ok = eng_xalloc((size_t)c.nown + 1);
-  if (!map || !starts || !c.ok) goto out;
+  c.hdr = eng_xalloc(NHDR * sizeof(hdr_map));
+  if (!map || !starts || !c.ok || !c.hdr) goto out;
   j.cap = words * 6 + 65536;
   if (j.cap > JIT_MAX_BYTES || !(j.b = eng_xalloc(j.cap))) goto out;
   for (uint32_t i = 0; i < c.nown; i++) { // which functions compile (per-function fallback)
@@ -1955,6 +2048,7 @@ out:
   eng_xfree(map);
   eng_xfree(starts);
   eng_xfree(c.ok);
+  eng_xfree(c.hdr);
   eng_xfree(j.b);
   eng_xfree(j.fx);
   eng_xfree(j.cx);
