@@ -373,7 +373,8 @@ static const int cache_gpr[] = {RSI, RDI, R8, R9, R10, R11, R15, RBP};
 #define XS 15
 // CK_V128: a v128 value of slots slot and slot + 1 (no other entry overlaps them).
 enum { CK_GPR = 1, CK_F32, CK_F64, CK_V128 };
-typedef struct { uint32_t slot; uint32_t age; uint8_t kind; bool dirty; } centry;
+// konst: a GPR entry defined by a constant (defg_imm), its value in kv.
+typedef struct { uint32_t slot; uint32_t age; uint8_t kind; bool dirty; bool konst; uint64_t kv; } centry;
 
 typedef struct {
   J *j;
@@ -455,14 +456,22 @@ static void defg(JC *c, uint32_t slot, int src) {
   centry *e;
   int r = alloc_reg(c, slot, false, &e);
   if (r != src) orr(c->j, 0, 1, 0x8b, r, src);
-  e->kind = CK_GPR, e->dirty = true, e->age = ++c->clock;
+  e->kind = CK_GPR, e->dirty = true, e->age = ++c->clock, e->konst = false;
 }
 static void defg_imm(JC *c, uint32_t slot, uint64_t v) {
   centry *e;
   int r = alloc_reg(c, slot, false, &e);
   if (v == 0) alu_rr(c->j, 0, G_XOR, r, r);
   else movri(c->j, r, v);
-  e->kind = CK_GPR, e->dirty = true, e->age = ++c->clock;
+  e->kind = CK_GPR, e->dirty = true, e->age = ++c->clock, e->konst = true, e->kv = v;
+}
+// Whether slot holds a constant known here (defined by defg_imm in this block).
+static bool slot_const(JC *c, uint32_t slot, uint64_t *v) {
+  int r;
+  centry *e = find(c, slot, &r);
+  if (!e || e->kind != CK_GPR || !e->konst) return false;
+  *v = e->kv;
+  return true;
 }
 static void defx(JC *c, uint32_t slot, int d, int xsrc) {
   centry *e;
@@ -586,7 +595,7 @@ static int dst_reg(JC *c, uint32_t d, bool xmm, uint32_t a, src_t b, centry **e)
   return R == br ? -1 : R;
 }
 static void def_done(JC *c, centry *e, uint8_t kind) {
-  e->kind = kind, e->dirty = true, e->age = ++c->clock;
+  e->kind = kind, e->dirty = true, e->age = ++c->clock, e->konst = false;
 }
 
 // ------------------------------------------------------------------ float templates
@@ -918,7 +927,7 @@ static int vget(JC *c, uint32_t s, int scratch) {
     if (!c->x[i].kind) fi = i;
   r = fi < 0 ? scratch : xreg(fi);
   om(c->j, 0xf3, 0, 0x0f6f, r, MS(s)); // movdqu
-  if (fi >= 0) c->x[fi] = (centry){s, ++c->clock, CK_V128, false};
+  if (fi >= 0) c->x[fi] = (centry){s, ++c->clock, CK_V128, false, false, 0};
   return r;
 }
 static void vto(JC *c, int x, uint32_t s) { movaps(c->j, x, vget(c, s, x)); }
@@ -952,6 +961,19 @@ static void vun(JC *c, uint32_t d, uint32_t a, int pfx, uint32_t op, int imm) {
 }
 static void all_ones(J *j, int x) { sx(j, 0x66, 0x0f76, x, x); } // pcmpeqd x, x
 // xmm0 = a <op> b (op: a 66-prefixed SSE opcode unless pfx says otherwise); swap: b <op> a.
+// Integer and bitwise ops whose operands commute bit for bit (not float ops: NaN payloads).
+static bool vcommutes(int pfx, uint32_t op) {
+  if (pfx != 0x66) return false;
+  switch (op) {
+  case 0x0fdb: case 0x0feb: case 0x0fef: case 0x0ffc: case 0x0ffd: case 0x0ffe: case 0x0fd4:
+  case 0x0fd5: case 0x0fec: case 0x0fed: case 0x0fdc: case 0x0fdd: case 0x0f74: case 0x0f75:
+  case 0x0f76: case 0x0fda: case 0x0fde: case 0x0fea: case 0x0fee: case 0x0fe0: case 0x0fe3:
+  case 0x0ff5: case 0x0f3840: case 0x0f3829: case 0x0f3838: case 0x0f3839: case 0x0f383a:
+  case 0x0f383b: case 0x0f383c: case 0x0f383d: case 0x0f383e: case 0x0f383f:
+    return true;
+  default: return false;
+  }
+}
 static void vbin(JC *c, uint32_t d, uint32_t a, uint32_t b, int pfx, uint32_t op, bool swap, bool invert) {
   J *j = c->j;
   if (swap) { uint32_t t = a; a = b; b = t; }
@@ -959,6 +981,7 @@ static void vbin(JC *c, uint32_t d, uint32_t a, uint32_t b, int pfx, uint32_t op
   int rb = a == b ? ra : vget(c, b, 1);
   centry *e;
   int R = vdef_reg(c, d, &e); // an evicted operand's register keeps its value until written
+  if (R == rb && R != ra && vcommutes(pfx, op)) { int t = ra; ra = rb; rb = t; } // R op= a
   if (R == rb && R != ra) { // R = a would destroy b: compute in xmm0
     movaps(j, 0, ra);
     sx(j, pfx, op, 0, rb);
@@ -1281,6 +1304,21 @@ static bool emit_simd(JC *c, const uint32_t *ip) {
     case SIMD_I32X4_SHR_U: op = 0x0fd2, mask = 31; break;
     case SIMD_I64X2_SHL: op = 0x0ff3, mask = 63; break;
     default: op = 0x0fd3, mask = 63; break;
+    }
+    uint64_t k;
+    if (slot_const(c, b, &k)) { // by an immediate: 66 0F 71/72/73 /digit ib
+      static const struct { uint32_t reg; uint32_t imm; uint8_t dig; } im[] = {
+          {0x0ff1, 0x0f71, 6}, {0x0fe1, 0x0f71, 4}, {0x0fd1, 0x0f71, 2}, {0x0ff2, 0x0f72, 6},
+          {0x0fe2, 0x0f72, 4}, {0x0fd2, 0x0f72, 2}, {0x0ff3, 0x0f73, 6}, {0x0fd3, 0x0f73, 2}};
+      size_t q = 0;
+      while (im[q].reg != op) q++;
+      int ra = vget(c, a, 0);
+      centry *e;
+      int R = vdef_reg(c, d, &e);
+      movaps(j, R, ra);
+      sxi(j, 0x66, im[q].imm, im[q].dig, R, (uint8_t)(k & mask));
+      e->kind = CK_V128, e->dirty = true, e->age = ++c->clock;
+      return true;
     }
     getg(c, RCX, b, 0);
     alu_ri(j, 0, G_AND, RCX, (int32_t)mask);
@@ -1614,8 +1652,10 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
       h->pc = pc;
       // locals only (operand-stack slots are rarely live around a loop): the others are
       // forgotten here, so the cache below the header is exactly the map
-      for (int i = 0; i < NG; i++)
+      for (int i = 0; i < NG; i++) {
         if (c->g[i].slot >= f->nlocals) c->g[i].kind = 0;
+        c->g[i].konst = false; // a back edge brings other values
+      }
       for (int i = 0; i < NX; i++)
         if (c->x[i].slot + (c->x[i].kind == CK_V128) >= f->nlocals) c->x[i].kind = 0;
       memcpy(h->g, c->g, sizeof h->g);

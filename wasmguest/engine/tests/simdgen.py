@@ -42,7 +42,8 @@ def vexpr(d):
         return "(%s.splat (local.get $s%d))" % (t, random.randrange(NS))
     if r < 0.55: return "(%s %s %s)" % (random.choice(bin_ops), vexpr(d-1), vexpr(d-1))
     if r < 0.7: return "(%s %s)" % (random.choice(un_ops), vexpr(d-1))
-    if r < 0.78: return "(%s %s (local.get $s%d))" % (random.choice(shift_ops), vexpr(d-1), random.randrange(NS))
+    if r < 0.74: return "(%s %s (local.get $s%d))" % (random.choice(shift_ops), vexpr(d-1), random.randrange(NS))
+    if r < 0.78: return "(%s %s (i32.const %d))" % (random.choice(shift_ops), vexpr(d-1), random.randrange(-3, 70))
     if r < 0.84: return "(v128.bitselect %s %s %s)" % (vexpr(d-1), vexpr(d-1), vexpr(d-1))
     if r < 0.90:
         lanes = " ".join(str(random.randrange(32)) for _ in range(16))
