@@ -391,6 +391,7 @@ typedef struct {
   uint32_t nchk;
   struct hdr_map *hdr; // loop headers of the current function with their cache maps
   uint32_t nhdr;
+  uint32_t *lastb;     // per word offset: the last backward branch to it (0: none)
   uint32_t clock;
 } JC;
 
@@ -1273,6 +1274,13 @@ static bool emit_simd(JC *c, const uint32_t *ip) {
     int k = sub == SIMD_V128_ANY_TRUE ? 0 : sub == SIMD_I8X16_ALL_TRUE ? 1 : sub == SIMD_I16X8_ALL_TRUE ? 2 :
             sub == SIMD_I32X4_ALL_TRUE ? 3 : 4;
     if (k == 4 && !s41) return false;
+    if (k == 0 && s41) { // ptest v, v: ZF when all bits are 0
+      int r = vget(c, a, 1);
+      sx(j, 0x66, 0x0f3817, r, r);
+      setcc_rax(j, CC_NE);
+      defg(c, d, RAX);
+      return true;
+    }
     sx(j, 0x66, 0x0fef, 0, 0);         // xmm0 = 0
     sx(j, 0x66, eq[k], 0, vget(c, a, 1)); // lanes equal to zero
     orr(j, 0x66, 0, 0x0fd7, RAX, 0);   // pmovmskb eax, xmm0
@@ -1527,6 +1535,49 @@ static const hdr_map *find_hdr(const JC *c, uint32_t pc) {
   return NULL;
 }
 
+// At loop header pc (the cache written back): loads the v128 locals that SIMD instructions of
+// the loop (up to its last backward branch, at most 4096 words on) read into free XMM registers,
+// so they become part of the header's map and stay in registers around the loop.
+static void preload_v128(JC *c, const uint32_t *code, uint32_t len, uint32_t pc, uint32_t end, uint32_t nlocals) {
+  if (end > pc + 4096) end = pc + 4096;
+  for (uint32_t p = pc, n; p < end; p += n) {
+    n = eng_op_len(code + p, len - p);
+    if (!n) return;
+    if (code[p] != OP_SIMD) continue;
+    const uint32_t *ip = code + p + 1;
+    uint32_t sub = ip[1], a_ = 0, rd[3], nr = 0;
+    switch (sub) {
+    case SIMD_V128_COPY: case SIMD_V128_GLOBAL_SET: rd[nr++] = ip[2]; break;
+    case SIMD_V128_SELECT: rd[nr++] = ip[2]; rd[nr++] = ip[3]; break;
+    case SIMD_V128_GLOBAL_GET: break;
+    default:
+      switch (eng_simd_kind(sub, &a_)) {
+      case SK_STORE: case SK_LOADLANE: case SK_STORELANE: rd[nr++] = ip[3]; break;
+      case SK_SHUFFLE: case SK_BIN: rd[nr++] = ip[2]; rd[nr++] = ip[3]; break;
+      case SK_TERN: rd[nr++] = ip[2]; rd[nr++] = ip[3]; rd[nr++] = ip[4]; break;
+      case SK_EXTRACT: case SK_REPLACE: case SK_UN: case SK_TEST: case SK_SHIFT: rd[nr++] = ip[2]; break;
+      default: break;
+      }
+    }
+    for (uint32_t k = 0; k < nr; k++) {
+      uint32_t sl = rd[k];
+      if (sl + 1 >= nlocals) continue;
+      bool busy = false;
+      int fi = -1;
+      for (int i = 0; i < NG; i++)
+        if (c->g[i].kind && (c->g[i].slot == sl || c->g[i].slot == sl + 1)) busy = true;
+      for (int i = 0; i < NX; i++) {
+        const centry *e = &c->x[i];
+        if (!e->kind && fi < 0) fi = i;
+        if (e->kind && (e->slot == sl || e->slot == sl + 1 || (e->kind == CK_V128 && e->slot + 1 == sl))) busy = true;
+      }
+      if (busy || fi < 0) continue;
+      om(c->j, 0xf3, 0, 0x0f6f, xreg(fi), MS(sl)); // movdqu
+      c->x[fi] = (centry){sl, ++c->clock, CK_V128, false, false, 0};
+    }
+  }
+}
+
 // Emits the moves that make registers hold the map's slots (the cache is flushed: the frame is
 // exact, so a load is always right; a register move is used when the slot is in a register now).
 // Parallel-move order: a register is written only when no pending move still reads it; a cycle
@@ -1587,7 +1638,7 @@ static void jbranch(JC *c, int cc, uint32_t target) {
 }
 
 // Marks the word offsets control can reach other than by falling through (labels).
-static bool mark_labels(const uint32_t *code, uint32_t len, uint8_t *lab) {
+static bool mark_labels(const uint32_t *code, uint32_t len, uint8_t *lab, uint32_t *lastb) {
   for (uint32_t pc = 0, n; pc < len; pc += n) {
     n = eng_op_len(code + pc, len - pc);
     if (!n) return false;
@@ -1600,6 +1651,7 @@ static bool mark_labels(const uint32_t *code, uint32_t len, uint8_t *lab) {
     if (t != UINT32_MAX) {
       if (t >= len) return false;
       lab[t] |= LAB_JOIN | (t > pc ? LAB_FWD : 0) | (op == OP_BR_MOVE || op == OP_BR_IF_MOVE ? LAB_FWD : 0);
+      if (t <= pc) lastb[t] = pc; // the last backward branch to t: where its loop ends
     }
     if (op == OP_BR_TABLE_X)
       for (uint32_t k = 0; k <= ip[1]; k++) {
@@ -1617,7 +1669,8 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
   uint32_t *map = *mapp; // the instance's largest function fits (eng_jit_instance)
   memset(map, 0, (size_t)(len + 1) * 5);
   uint8_t *lab = (uint8_t *)map + (size_t)(len + 1) * 4; // after the map: len + 1 label flags
-  if (!mark_labels(code, len, lab)) return false;
+  memset(c->lastb, 0, (size_t)(len + 1) * 4);
+  if (!mark_labels(code, len, lab, c->lastb)) return false;
   j->nfx = 0;
   c->nhdr = 0;
   forget(c);
@@ -1658,6 +1711,7 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
       }
       for (int i = 0; i < NX; i++)
         if (c->x[i].slot + (c->x[i].kind == CK_V128) >= f->nlocals) c->x[i].kind = 0;
+      preload_v128(c, code, len, pc, c->lastb[pc], f->nlocals);
       memcpy(h->g, c->g, sizeof h->g);
       memcpy(h->x, c->x, sizeof h->x);
     } else if (lab[pc]) {
@@ -2042,7 +2096,8 @@ void eng_jit_instance(eng_store *s, eng_inst *in) {
   uint32_t *map = eng_xalloc((maxlen + 1) * 5), *starts = eng_xalloc((size_t)c.nown * 4 + 4);
   c.ok = eng_xalloc((size_t)c.nown + 1);
   c.hdr = eng_xalloc(NHDR * sizeof(hdr_map));
-  if (!map || !starts || !c.ok || !c.hdr) goto out;
+  c.lastb = eng_xalloc((maxlen + 1) * 4);
+  if (!map || !starts || !c.ok || !c.hdr || !c.lastb) goto out;
   j.cap = words * 6 + 65536;
   if (j.cap > JIT_MAX_BYTES || !(j.b = eng_xalloc(j.cap))) goto out;
   for (uint32_t i = 0; i < c.nown; i++) { // which functions compile (per-function fallback)
@@ -2089,6 +2144,7 @@ out:
   eng_xfree(starts);
   eng_xfree(c.ok);
   eng_xfree(c.hdr);
+  eng_xfree(c.lastb);
   eng_xfree(j.b);
   eng_xfree(j.fx);
   eng_xfree(j.cx);
