@@ -27,7 +27,7 @@
 #     internal/wasmbin/testdata/{empty,imports,plain}.wat -> .wasm (--enable-extended-const)
 #   C, clang-19 --target=wasm32 -mcpu=mvp, freestanding (TD_C):
 #     tests/testdata/c_basic.c -> c_basic.wasm (--export-dynamic)
-#     bench/kernels/{fib,sha256,nbody,qsort,gemm}.c (+ rt.h) -> bench/*.wasm
+#     bench/kernels/{fib,sha256,nbody,qsort,gemm,simd}.c (+ rt.h) -> bench/*.wasm (simd: -msimd128)
 #     examples/guests/hello.c -> hello.wasm
 #   C, clang-19 --target=wasm32 -nostdlib, memory exported (WIT guests, TD_WIT_C):
 #     examples/wit/guest/hello.c -> examples/wit/hello.wasm
@@ -112,7 +112,7 @@ TD_WAT := $(addsuffix .wasm,$(addprefix tests/testdata/,arith fresh hostcall imp
 	wasmguest/engine/tests/wat/edge wasmguest/engine/tests/wat/slots)
 TD_WAT_EXT := $(addsuffix .wasm,$(addprefix internal/wasmbin/testdata/,empty imports plain))
 TD_WAT3    := tests/testdata/wasm3.wasm
-BENCH_KERNELS := fib sha256 nbody qsort gemm
+BENCH_KERNELS := fib sha256 nbody qsort gemm simd
 BENCH_WASM    := $(BENCH_KERNELS:%=bench/%.wasm)
 TD_C       := tests/testdata/c_basic.wasm $(BENCH_WASM) examples/guests/hello.wasm
 TD_WIT_C   := examples/wit/hello.wasm tests/testdata/wit/rt.wasm tests/testdata/wit/res.wasm
@@ -197,7 +197,7 @@ $(TD_O)examples/guests/hello.wasm: examples/guests/hello.c
 
 $(addprefix $(TD_O),$(BENCH_WASM)): $(TD_O)bench/%.wasm: bench/kernels/%.c bench/kernels/rt.h
 	@mkdir -p $(@D)
-	$(TD_CLANG) $(TD_CFLAGS) $(TD_LDFLAGS) -o $@ $<
+	$(TD_CLANG) $(TD_CFLAGS) $(if $(filter simd,$*),-msimd128) $(TD_LDFLAGS) -o $@ $<
 	chmod 644 $@
 
 # ---- C, WIT guests: the canonical ABI needs the memory exported ----

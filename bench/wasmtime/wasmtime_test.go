@@ -4,7 +4,7 @@
 //
 //	cd bench/wasmtime && go test -run '^$' -bench . -benchtime 1x
 //
-// Keep kernels in sync with bench/bench_test.go (same parameters and checksums).
+// Keep kernels in sync with bench/kernels.go (same parameters and checksums).
 package wasmtime
 
 import (
@@ -31,6 +31,7 @@ var kernels = []kernel{
 	{"nbody", []uint64{200_000}, 0xbfc5a488fbe2eb1c, []uint64{1000}, 0xbfc5a4a9a3521fa9},
 	{"qsort", []uint64{1_000_000, 1}, 0xba0b161bbf50263f, []uint64{10_000, 1}, 0xc2a99d9fc52c0445},
 	{"gemm", []uint64{256}, 0x2668142a3f6d6df9, []uint64{32}, 0xd2e6c8e15d2cb560},
+	{"simd", []uint64{500}, 0x1fba7767d078bb46, []uint64{2}, 0x688b126f2baa45ff},
 }
 
 // engines: plain Wasmtime (nothing can stop a running call: the best case), and with epoch

@@ -263,7 +263,8 @@ func TestBenchSmoke(t *testing.T) {
 		"throughput-1/microvm", "throughput-2/microvm", "hot-call/microvm", "host-call-hot/microvm",
 		"cold/wazero", "warm-call/wazero", "host-calls-1000/microvm", "host-calls-1000/wazero",
 		"cat-cargo/microvm", "cat-cargo/wazero", "cat-tinygo/microvm", "cat-tinygo/wazero",
-		"cat-zig-cc/microvm", "cat-zig-cc/wazero", "reset-call-compare-1/microvm", "reset-call-dirtylog-256/microvm"} {
+		"cat-zig-cc/microvm", "cat-zig-cc/wazero", "reset-call-compare-1/microvm", "reset-call-dirtylog-256/microvm",
+		"kernel-fib/hlwasm", "kernel-fib/wazero", "kernel-simd/hlwasm", "kernel-simd/wazero"} {
 		if !seen[want] {
 			t.Errorf("no result for %s", want)
 		}
@@ -273,7 +274,7 @@ func TestBenchSmoke(t *testing.T) {
 // TestBenchBadFlags: bad bench parameters are usage errors, not empty or broken runs.
 func TestBenchBadFlags(t *testing.T) {
 	requireKVM(t)
-	for _, args := range [][]string{{"--only", "nope"}, {"--runs", "0"}, {"--cold-runs", "-1"}, {"--cat-bytes", "-5"}, {"--cat-runs", "0"}} {
+	for _, args := range [][]string{{"--only", "nope"}, {"--runs", "0"}, {"--cold-runs", "-1"}, {"--cat-bytes", "-5"}, {"--cat-runs", "0"}, {"--kernel-runs", "0"}, {"--tier", "jit"}} {
 		_, stderr, code := hlwasm(t, append([]string{"bench"}, args...)...)
 		if code != 2 || !strings.Contains(stderr, "bench:") {
 			t.Errorf("bench %v: exit %d, stderr %q; want a usage error", args, code, stderr)

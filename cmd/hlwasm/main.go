@@ -27,8 +27,8 @@ const usage = `usage:
                [--log-level LEVEL] [--trace none|stdout|otlp] [--otlp-endpoint URL]
   hlwasm wit bindgen [--world NAME] [--package P] [-o FILE] WORLD.wit
   hlwasm bench [--json] [--chart FILE] [--resets] [--wasmtime BIN] [--only GROUPS] [--quick]
-               [--runs N] [--cold-runs N] [--cat-bytes N] [--cat-runs N] [--spin D] [--dirty N]
-               [--duration D] [--load-module FILE]
+               [--runs N] [--cold-runs N] [--cat-bytes N] [--cat-runs N] [--kernel-runs N]
+               [--tier compiled|interp|both] [--spin D] [--dirty N] [--duration D] [--load-module FILE]
   hlwasm version
 
 --dir preopens are read-only (wazero's --mount is read-write): use --dir-rw to let the program

@@ -20,4 +20,8 @@ void eng_jit_instance(eng_store *s, eng_inst *in);
 uint32_t eng_jit_enter(eng_store *s, eng_func *f, uint64_t *fp, uint32_t depth_left, uint64_t *fuel,
                        eng_error *err);
 
+// Tests only: CPU features (jit_x64.c CF_*: 1 SSSE3, 2 SSE4.1, 4 SSE4.2) the SIMD templates
+// must not use, as on a CPU without them (0: use what CPUID reports).
+extern uint32_t eng_jit_cpu_mask;
+
 #endif

@@ -369,9 +369,12 @@ static const fused fl_info[OP_COUNT] = {HL_FUSED_LD(T_FL)};
 // joins, as the interpreter's. GPRs hold integer values (i32 zero-extended), XMMs floats.
 static const int cache_gpr[] = {RSI, RDI, R8, R9, R10, R11, R15, RBP};
 #define NG ((int)(sizeof cache_gpr / sizeof cache_gpr[0]))
-#define NX 14 // xmm2..xmm15
-enum { CK_GPR = 1, CK_F32, CK_F64 };
-typedef struct { uint32_t slot; uint32_t age; uint8_t kind; bool dirty; } centry;
+#define NX 13 // xmm2..xmm14 (xmm15 is the SIMD templates' third scratch)
+#define XS 15
+// CK_V128: a v128 value of slots slot and slot + 1 (no other entry overlaps them).
+enum { CK_GPR = 1, CK_F32, CK_F64, CK_V128 };
+// konst: a GPR entry defined by a constant (defg_imm), its value in kv.
+typedef struct { uint32_t slot; uint32_t age; uint8_t kind; bool dirty; bool konst; uint64_t kv; } centry;
 
 typedef struct {
   J *j;
@@ -379,7 +382,16 @@ typedef struct {
   uint32_t nown;  // defined functions of the instance
   uint32_t first; // index of the first defined function in in->funcs
   bool *ok;       // defined functions being compiled (direct calls go to them)
+  bool mem_fixed; // no code of the instance can move or grow its memory (mem_may_change)
   centry g[NG], x[NX];
+  // Bounds checks already made in this basic block: slot's current value + off + n <= r13 for
+  // off + n <= end (a later access through the same slot within that reach needs no check;
+  // memory never shrinks). Forgotten with the cache, and for a slot when it is redefined.
+  struct { uint32_t slot, end; } chk[8];
+  uint32_t nchk;
+  struct hdr_map *hdr; // loop headers of the current function with their cache maps
+  uint32_t nhdr;
+  uint32_t *lastb;     // per word offset: the last backward branch to it (0: none)
   uint32_t clock;
 } JC;
 
@@ -390,6 +402,7 @@ static void writeback(JC *c, centry *e, int reg) {
   if (!e->dirty) return;
   J *j = c->j;
   if (e->kind == CK_GPR) st(j, 1, MS(e->slot), reg);
+  else if (e->kind == CK_V128) om(j, 0xf3, 0, 0x0f7f, reg, MS(e->slot)); // movdqu
   else if (e->kind == CK_F64) om(j, 0xf2, 0, 0x0f11, reg, MS(e->slot));
   else { // f32: the slot holds it zero-extended
     om(j, 0xf3, 0, 0x0f11, reg, MS(e->slot));
@@ -404,6 +417,11 @@ static void flush(JC *c) {
 static void forget(JC *c) {
   for (int i = 0; i < NG; i++) c->g[i].kind = 0;
   for (int i = 0; i < NX; i++) c->x[i].kind = 0;
+  c->nchk = 0;
+}
+static void chk_drop(JC *c, uint32_t slot) {
+  for (uint32_t i = 0; i < c->nchk; i++)
+    if (c->chk[i].slot == slot) c->chk[i] = c->chk[--c->nchk];
 }
 static void clear(JC *c) { flush(c); forget(c); }
 
@@ -417,6 +435,9 @@ static centry *find(JC *c, uint32_t slot, int *reg) {
 // A cache register for slot (which is about to be redefined) of the given class.
 static int alloc_reg(JC *c, uint32_t slot, bool xmm, centry **out) {
   int r;
+  chk_drop(c, slot);
+  for (int i = 0; i < NX; i++) // a v128 whose high half is being replaced is dead
+    if (c->x[i].kind == CK_V128 && c->x[i].slot + 1 == slot) c->x[i].kind = 0;
   centry *e = find(c, slot, &r);
   if (e && (e->kind == CK_GPR) == !xmm) { *out = e; return r; }
   if (e) e->kind = 0; // the other class: its value is being replaced
@@ -436,14 +457,22 @@ static void defg(JC *c, uint32_t slot, int src) {
   centry *e;
   int r = alloc_reg(c, slot, false, &e);
   if (r != src) orr(c->j, 0, 1, 0x8b, r, src);
-  e->kind = CK_GPR, e->dirty = true, e->age = ++c->clock;
+  e->kind = CK_GPR, e->dirty = true, e->age = ++c->clock, e->konst = false;
 }
 static void defg_imm(JC *c, uint32_t slot, uint64_t v) {
   centry *e;
   int r = alloc_reg(c, slot, false, &e);
   if (v == 0) alu_rr(c->j, 0, G_XOR, r, r);
   else movri(c->j, r, v);
-  e->kind = CK_GPR, e->dirty = true, e->age = ++c->clock;
+  e->kind = CK_GPR, e->dirty = true, e->age = ++c->clock, e->konst = true, e->kv = v;
+}
+// Whether slot holds a constant known here (defined by defg_imm in this block).
+static bool slot_const(JC *c, uint32_t slot, uint64_t *v) {
+  int r;
+  centry *e = find(c, slot, &r);
+  if (!e || e->kind != CK_GPR || !e->konst) return false;
+  *v = e->kv;
+  return true;
 }
 static void defx(JC *c, uint32_t slot, int d, int xsrc) {
   centry *e;
@@ -547,6 +576,29 @@ static void ibin(JC *c, iop o, src_t b) {
   }
 }
 
+// Two-operand forms: the result is computed in its cache register R (R = a; R op= b) instead
+// of in rax/xmm0 and then moved. dst_reg allocates R for slot d (class xmm or GPR) and returns
+// it, or -1 when R holds b (R = a would destroy it: the caller computes in scratch, then moves).
+// *e is d's entry, to be given its kind by def_done.
+static int dst_reg(JC *c, uint32_t d, bool xmm, uint32_t a, src_t b, centry **e) {
+  int br = -1, r;
+  centry *oe = find(c, d, &r);
+  // d's value is an operand cached in the other class: alloc_reg would drop it unread
+  if (oe && (oe->kind == CK_GPR) == xmm && (d == a || (!b.imm && d == b.slot))) return -1;
+  if (!b.imm) {
+    centry *be = find(c, b.slot, &r);
+    if (be && (be->kind == CK_GPR) != xmm) br = r;
+  }
+  centry *pre = find(c, d, &r);
+  bool had = pre && (pre->kind == CK_GPR) != xmm;
+  int R = alloc_reg(c, d, xmm, e);
+  if (!had) (*e)->kind = 0; // a fresh entry: no stale slot match while the operands are read
+  return R == br ? -1 : R;
+}
+static void def_done(JC *c, centry *e, uint8_t kind) {
+  e->kind = kind, e->dirty = true, e->age = ++c->clock, e->konst = false;
+}
+
 // ------------------------------------------------------------------ float templates
 typedef struct { uint8_t kind, d, g; } fop; // d: f64; g: SSE opcode low byte or comparison
 enum { F_NONE, F_ARITH, F_CMP };
@@ -600,14 +652,34 @@ static void fcmp(JC *c, int d, int k, uint32_t a, src_t b) {
 // against r13 (out of bounds: trap) and returns the operand of the access. Uses rdx.
 static M ea(JC *c, uint32_t a, bool has_k, uint32_t k, uint32_t off, uint32_t n) {
   J *j = c->j;
-  getg(c, RAX, a, 0);
+  int base = RAX, r;
+  centry *e = has_k ? NULL : find(c, a, &r);
+  if (e && e->kind == CK_GPR) { base = r; e->age = ++c->clock; } // i32: zero-extended
+  else getg(c, RAX, a, 0);
   if (has_k) alu_ri(j, 0, G_ADD, RAX, (int32_t)k);
   if ((uint64_t)off + n <= 0x7fffffffu) {
-    lea(j, RDX, MB(RAX, (int32_t)(off + n)));
+    uint32_t end = off + n;
+    if (!has_k) {
+      for (uint32_t i = 0; i < c->nchk; i++)
+        if (c->chk[i].slot == a && c->chk[i].end >= end) return (M){R12, base, 0, (int32_t)off};
+    }
+    lea(j, RDX, MB(base, (int32_t)end));
     alu_rr(j, 1, G_CMP, RDX, R13);
     jstub(j, CC_A, HL_TRAP_MEMORY_OUT_OF_BOUNDS);
-    return (M){R12, RAX, 0, (int32_t)off};
+    if (!has_k) {
+      uint32_t i = 0;
+      while (i < c->nchk && c->chk[i].slot != a) i++;
+      if (i == c->nchk) {
+        if (c->nchk == sizeof c->chk / sizeof c->chk[0]) i = 0; // full: replace the first
+        else c->nchk++;
+        c->chk[i].end = 0;
+      }
+      c->chk[i].slot = a;
+      if (end > c->chk[i].end) c->chk[i].end = end;
+    }
+    return (M){R12, base, 0, (int32_t)off};
   }
+  if (base != RAX) orr(j, 0, 1, 0x8b, RAX, base);
   movri(j, RDX, off);
   alu_rr(j, 1, G_ADD, RAX, RDX);
   lea(j, RDX, MB(RAX, (int32_t)n));
@@ -803,6 +875,603 @@ static bool emit_div(JC *c, uint32_t op, const uint32_t *ip) {
   return true;
 }
 
+// ------------------------------------------------------------------ SIMD templates
+// v128 values live in XMM cache entries (CK_V128, two slots each) within a basic block, as
+// floats do; xmm0, xmm1 and xmm15 (XS) are scratch. Instructions without a template here
+// (or whose template needs a CPU feature the guest's CPUID lacks) stay one call into
+// eng_simd_exec, as before. SSE2 is the baseline of x86-64; SSSE3, SSE4.1 and SSE4.2
+// templates are gated on CPUID (cpu_feat).
+enum { CF_SSSE3 = 1, CF_SSE41 = 2, CF_SSE42 = 4, CF_PROBED = 0x80000000u };
+static uint32_t cpu_feat;
+// Tests only: features the generator must not use (hosted runners set it to cover the SSE2
+// fallbacks on a CPU that has them).
+uint32_t eng_jit_cpu_mask = 0;
+
+static uint32_t cpu_features(void) {
+  uint32_t f = __atomic_load_n(&cpu_feat, __ATOMIC_RELAXED);
+  if (!(f & CF_PROBED)) {
+    uint32_t a = 1, b, cx = 0, d;
+    __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(cx), "=d"(d));
+    (void)b;
+    (void)d;
+    f = CF_PROBED | (cx & (1u << 9) ? CF_SSSE3 : 0) | (cx & (1u << 19) ? CF_SSE41 : 0) |
+        (cx & (1u << 20) ? CF_SSE42 : 0);
+    __atomic_store_n(&cpu_feat, f, __ATOMIC_RELAXED);
+  }
+  return f & ~eng_jit_cpu_mask;
+}
+
+static void sx(J *j, int pfx, uint32_t op, int reg, int rm) { orr(j, pfx, 0, op, reg, rm); }
+static void sxi(J *j, int pfx, uint32_t op, int reg, int rm, uint8_t imm) { orr(j, pfx, 0, op, reg, rm); eb(j, imm); }
+
+// Writes back and forgets every cache entry overlapping slot s (the frame must hold it).
+static void spill_slot(JC *c, uint32_t s) {
+  for (int i = 0; i < NG; i++)
+    if (c->g[i].kind && c->g[i].slot == s) { writeback(c, &c->g[i], cache_gpr[i]); c->g[i].kind = 0; }
+  for (int i = 0; i < NX; i++)
+    if (c->x[i].kind && (c->x[i].slot == s || (c->x[i].kind == CK_V128 && c->x[i].slot + 1 == s))) {
+      writeback(c, &c->x[i], xreg(i));
+      c->x[i].kind = 0;
+    }
+}
+// The XMM holding the v128 of slot s: its cache register; else loaded from the frame into a
+// free cache register (a clean entry: later reads in the block take it from there; never an
+// eviction, so registers the caller already holds stay valid), or into scratch.
+static int vget(JC *c, uint32_t s, int scratch) {
+  int r;
+  centry *e = find(c, s, &r);
+  if (e && e->kind == CK_V128) { e->age = ++c->clock; return r; }
+  spill_slot(c, s);
+  spill_slot(c, s + 1);
+  int fi = -1;
+  for (int i = 0; i < NX && fi < 0; i++)
+    if (!c->x[i].kind) fi = i;
+  r = fi < 0 ? scratch : xreg(fi);
+  om(c->j, 0xf3, 0, 0x0f6f, r, MS(s)); // movdqu
+  if (fi >= 0) c->x[fi] = (centry){s, ++c->clock, CK_V128, false, false, 0};
+  return r;
+}
+static void vto(JC *c, int x, uint32_t s) { movaps(c->j, x, vget(c, s, x)); }
+// The cache register that slots d, d + 1 get (entries overlapping them are dropped: their
+// values are being replaced); def_done(c, *e, CK_V128) completes it.
+static int vdef_reg(JC *c, uint32_t d, centry **out) {
+  chk_drop(c, d + 1);
+  for (int i = 0; i < NG; i++)
+    if (c->g[i].kind && (c->g[i].slot == d || c->g[i].slot == d + 1)) c->g[i].kind = 0;
+  for (int i = 0; i < NX; i++) {
+    centry *e = &c->x[i];
+    if (e->kind && e->slot != d && (e->slot == d + 1 || (e->kind == CK_V128 && e->slot + 1 == d))) e->kind = 0;
+  }
+  return alloc_reg(c, d, true, out);
+}
+// Slots d, d + 1 get the v128 in xmm src.
+static void vdef(JC *c, uint32_t d, int src) {
+  centry *e;
+  int r = vdef_reg(c, d, &e);
+  movaps(c->j, r, src);
+  e->kind = CK_V128, e->dirty = true, e->age = ++c->clock;
+}
+// d = op(a) for an op that does not read its destination (sqrtps, cvtdq2ps, pmovsx, ...).
+static void vun(JC *c, uint32_t d, uint32_t a, int pfx, uint32_t op, int imm) {
+  int ra = vget(c, a, 1);
+  centry *e;
+  int R = vdef_reg(c, d, &e);
+  orr(c->j, pfx, 0, op, R, ra);
+  if (imm >= 0) eb(c->j, (uint8_t)imm);
+  e->kind = CK_V128, e->dirty = true, e->age = ++c->clock;
+}
+static void all_ones(J *j, int x) { sx(j, 0x66, 0x0f76, x, x); } // pcmpeqd x, x
+// xmm0 = a <op> b (op: a 66-prefixed SSE opcode unless pfx says otherwise); swap: b <op> a.
+// Integer and bitwise ops whose operands commute bit for bit (not float ops: NaN payloads).
+static bool vcommutes(int pfx, uint32_t op) {
+  if (pfx != 0x66) return false;
+  switch (op) {
+  case 0x0fdb: case 0x0feb: case 0x0fef: case 0x0ffc: case 0x0ffd: case 0x0ffe: case 0x0fd4:
+  case 0x0fd5: case 0x0fec: case 0x0fed: case 0x0fdc: case 0x0fdd: case 0x0f74: case 0x0f75:
+  case 0x0f76: case 0x0fda: case 0x0fde: case 0x0fea: case 0x0fee: case 0x0fe0: case 0x0fe3:
+  case 0x0ff5: case 0x0f3840: case 0x0f3829: case 0x0f3838: case 0x0f3839: case 0x0f383a:
+  case 0x0f383b: case 0x0f383c: case 0x0f383d: case 0x0f383e: case 0x0f383f:
+    return true;
+  default: return false;
+  }
+}
+static void vbin(JC *c, uint32_t d, uint32_t a, uint32_t b, int pfx, uint32_t op, bool swap, bool invert) {
+  J *j = c->j;
+  if (swap) { uint32_t t = a; a = b; b = t; }
+  int ra = vget(c, a, 0);
+  int rb = a == b ? ra : vget(c, b, 1);
+  centry *e;
+  int R = vdef_reg(c, d, &e); // an evicted operand's register keeps its value until written
+  if (R == rb && R != ra && vcommutes(pfx, op)) { int t = ra; ra = rb; rb = t; } // R op= a
+  if (R == rb && R != ra) { // R = a would destroy b: compute in xmm0
+    movaps(j, 0, ra);
+    sx(j, pfx, op, 0, rb);
+    movaps(j, R, 0);
+  } else {
+    movaps(j, R, ra);
+    sx(j, pfx, op, R, rb);
+  }
+  if (invert) { all_ones(j, 0); sx(j, 0x66, 0x0fef, R, 0); }
+  e->kind = CK_V128, e->dirty = true, e->age = ++c->clock;
+}
+// The 16 bytes v into xmm x (uses rax, xmm1 when x != 1).
+static void vconst(J *j, int x, uint64_t lo, uint64_t hi) {
+  if (!lo && !hi) { sx(j, 0x66, 0x0fef, x, x); return; }
+  if (lo == UINT64_MAX && hi == UINT64_MAX) { all_ones(j, x); return; }
+  int t = x == 1 ? XS : 1;
+  movri(j, RAX, lo);
+  orr(j, 0x66, 1, 0x0f6e, x, RAX); // movq x, rax
+  if (hi == lo) { sx(j, 0x66, 0x0f6c, x, x); return; } // punpcklqdq
+  movri(j, RAX, hi);
+  orr(j, 0x66, 1, 0x0f6e, t, RAX);
+  sx(j, 0x66, 0x0f6c, x, t);
+}
+// xmm0 = the scalar of slot s broadcast (bytes: 1, 2, 4 or 8 per lane).
+static void vsplat(JC *c, uint32_t s, int bytes) {
+  J *j = c->j;
+  getg(c, RAX, s, bytes == 8);
+  if (bytes == 1) { orr(j, 0, 0, 0x0fb6, RAX, RAX); orr(j, 0, 0, 0x69, RAX, RAX); e32(j, 0x01010101u); }
+  if (bytes == 2) { orr(j, 0, 0, 0x0fb7, RAX, RAX); orr(j, 0, 0, 0x69, RAX, RAX); e32(j, 0x00010001u); }
+  orr(j, 0x66, bytes == 8, 0x0f6e, 0, RAX); // movd/movq xmm0, (e/r)ax
+  if (bytes == 8) sx(j, 0x66, 0x0f6c, 0, 0);
+  else sxi(j, 0x66, 0x0f70, 0, 0, 0); // pshufd xmm0, xmm0, 0
+}
+
+// i8x16.shuffle with immediate lanes idx: true if emitted into xmm0.
+static bool vshuffle(JC *c, uint32_t a, uint32_t b, const uint8_t *idx, uint32_t feat) {
+  J *j = c->j;
+  uint8_t q[4];
+  bool dwords = true;
+  for (int k = 0; k < 4 && dwords; k++) {
+    q[k] = idx[4 * k] >> 2;
+    for (int i = 0; i < 4; i++) dwords = dwords && idx[4 * k + i] == 4 * q[k] + i && !(idx[4 * k] & 3);
+  }
+  if (dwords) {
+    bool lo_a = q[0] < 4 && q[1] < 4, hi_a = q[2] < 4 && q[3] < 4;
+    bool lo_b = q[0] >= 4 && q[1] >= 4, hi_b = q[2] >= 4 && q[3] >= 4;
+    uint8_t imm = (uint8_t)((q[0] & 3) | (q[1] & 3) << 2 | (q[2] & 3) << 4 | (q[3] & 3) << 6);
+    if ((lo_a && hi_a) || (lo_b && hi_b) || a == b) { // one source: pshufd
+      sxi(j, 0x66, 0x0f70, 0, vget(c, lo_a ? a : b, 1), imm);
+      return true;
+    }
+    if ((lo_a && hi_b) || (lo_b && hi_a)) { // shufps: low lanes from the first, high from the second
+      vto(c, 0, lo_a ? a : b);
+      sxi(j, 0, 0x0fc6, 0, vget(c, lo_a ? b : a, 1), imm);
+      return true;
+    }
+  }
+  if (!(feat & CF_SSSE3)) return false;
+  uint64_t ma[2] = {0, 0}, mb[2] = {0, 0};
+  for (int i = 0; i < 16; i++) {
+    uint64_t va = a == b ? idx[i] & 15u : idx[i] < 16 ? idx[i] : 0x80; // one source: both halves index it
+    uint64_t vb = idx[i] >= 16 ? (uint64_t)(idx[i] - 16) : 0x80;
+    ma[i / 8] |= va << (8 * (i % 8));
+    mb[i / 8] |= vb << (8 * (i % 8));
+  }
+  vconst(j, XS, ma[0], ma[1]); // uses xmm1 as its temporary
+  vto(c, 0, a);
+  sx(j, 0x66, 0x0f3800, 0, XS); // pshufb
+  if (a != b) {
+    vconst(j, XS, mb[0], mb[1]);
+    vto(c, 1, b);
+    sx(j, 0x66, 0x0f3800, 1, XS);
+    sx(j, 0x66, 0x0feb, 0, 1); // por
+  }
+  return true;
+}
+
+// The templates. false: no template (the caller emits the C call).
+static bool emit_simd(JC *c, const uint32_t *ip) {
+  J *j = c->j;
+  const uint32_t d = ip[0], sub = ip[1], a = ip[2], b = ip[3], cc = ip[4], x = ip[5];
+  const uint32_t f = cpu_features();
+  const bool s41 = (f & CF_SSE41) != 0;
+#define BIN(op) vbin(c, d, a, b, 0x66, op, false, false); return true
+#define BINS(op, sw, inv) vbin(c, d, a, b, 0x66, op, sw, inv); return true
+#define BIN41(op) if (!s41) return false; BIN(op)
+#define FBIN(pd, op) vbin(c, d, a, b, pd ? 0x66 : 0, op, false, false); return true
+  switch ((enum simd_op)sub) {
+  // ---- memory
+  case SIMD_V128_LOAD: case SIMD_V128_LOAD32_ZERO: case SIMD_V128_LOAD64_ZERO: case SIMD_V128_LOAD32_SPLAT:
+  case SIMD_V128_LOAD64_SPLAT: {
+    uint32_t n = sub == SIMD_V128_LOAD ? 16 : sub == SIMD_V128_LOAD32_ZERO || sub == SIMD_V128_LOAD32_SPLAT ? 4 : 8;
+    M m = ea(c, a, false, 0, x, n);
+    if (n == 16) om(j, 0xf3, 0, 0x0f6f, 0, m);     // movdqu
+    else if (n == 8) om(j, 0xf3, 0, 0x0f7e, 0, m); // movq
+    else om(j, 0x66, 0, 0x0f6e, 0, m);             // movd
+    if (sub == SIMD_V128_LOAD32_SPLAT) sxi(j, 0x66, 0x0f70, 0, 0, 0);
+    if (sub == SIMD_V128_LOAD64_SPLAT) sx(j, 0x66, 0x0f6c, 0, 0);
+    vdef(c, d, 0);
+    return true;
+  }
+  case SIMD_V128_LOAD8X8_S: case SIMD_V128_LOAD8X8_U: case SIMD_V128_LOAD16X4_S: case SIMD_V128_LOAD16X4_U:
+  case SIMD_V128_LOAD32X2_S: case SIMD_V128_LOAD32X2_U: {
+    if (!s41) return false;
+    static const uint8_t ext[] = {0x20, 0x30, 0x23, 0x33, 0x25, 0x35}; // pmovsx/zx bw, wd, dq
+    M m = ea(c, a, false, 0, x, 8);
+    om(j, 0x66, 0, 0x0f3800u | ext[sub - SIMD_V128_LOAD8X8_S], 0, m);
+    vdef(c, d, 0);
+    return true;
+  }
+  case SIMD_V128_STORE: {
+    int r = vget(c, b, 1);
+    M m = ea(c, a, false, 0, x, 16);
+    om(j, 0xf3, 0, 0x0f7f, r, m);
+    return true;
+  }
+  case SIMD_V128_CONST: {
+    centry *e;
+    int R = vdef_reg(c, d, &e);
+    vconst(j, R, (uint64_t)ip[7] | (uint64_t)ip[8] << 32, (uint64_t)ip[9] | (uint64_t)ip[10] << 32);
+    e->kind = CK_V128, e->dirty = true, e->age = ++c->clock;
+    return true;
+  }
+  // ---- lanes
+  case SIMD_I8X16_SHUFFLE: {
+    uint8_t idx[16];
+    memcpy(idx, ip + 7, 16);
+    if (!vshuffle(c, a, b, idx, f)) return false;
+    vdef(c, d, 0);
+    return true;
+  }
+  case SIMD_I8X16_SWIZZLE: // indices >= 16 pick 0: saturating + 0x70 sets their top bit
+    if (!(f & CF_SSSE3)) return false;
+    vconst(j, XS, 0x7070707070707070ull, 0x7070707070707070ull);
+    vto(c, 1, b);
+    sx(j, 0x66, 0x0fdc, 1, XS); // paddusb
+    vto(c, 0, a);
+    sx(j, 0x66, 0x0f3800, 0, 1); // pshufb
+    vdef(c, d, 0);
+    return true;
+  case SIMD_I8X16_SPLAT: vsplat(c, a, 1); vdef(c, d, 0); return true;
+  case SIMD_I16X8_SPLAT: vsplat(c, a, 2); vdef(c, d, 0); return true;
+  case SIMD_I32X4_SPLAT: case SIMD_F32X4_SPLAT: vsplat(c, a, 4); vdef(c, d, 0); return true;
+  case SIMD_I64X2_SPLAT: case SIMD_F64X2_SPLAT: vsplat(c, a, 8); vdef(c, d, 0); return true;
+  case SIMD_I8X16_EXTRACT_LANE_S: case SIMD_I8X16_EXTRACT_LANE_U: {
+    orr(j, 0x66, 0, 0x0fc5, RAX, vget(c, a, 1)); // pextrw eax, v, x / 2
+    eb(j, (uint8_t)(x >> 1));
+    if (x & 1) { orr(j, 0, 0, 0xc1, SH_SHR, RAX); eb(j, 8); }
+    orr(j, 0, 0, sub == SIMD_I8X16_EXTRACT_LANE_S ? 0x0fbe : 0x0fb6, RAX, RAX); // movsx/movzx eax, al
+    defg(c, d, RAX);
+    return true;
+  }
+  case SIMD_I16X8_EXTRACT_LANE_S: case SIMD_I16X8_EXTRACT_LANE_U:
+    orr(j, 0x66, 0, 0x0fc5, RAX, vget(c, a, 1));
+    eb(j, (uint8_t)x);
+    if (sub == SIMD_I16X8_EXTRACT_LANE_S) orr(j, 0, 0, 0x0fbf, RAX, RAX);
+    defg(c, d, RAX);
+    return true;
+  case SIMD_I32X4_EXTRACT_LANE: case SIMD_F32X4_EXTRACT_LANE: {
+    int r = vget(c, a, 1);
+    if (x) { sxi(j, 0x66, 0x0f70, 0, r, (uint8_t)x); r = 0; }
+    if (sub == SIMD_F32X4_EXTRACT_LANE) { defx(c, d, 0, r); return true; }
+    orr(j, 0x66, 0, 0x0f7e, r, RAX); // movd eax, r
+    defg(c, d, RAX);
+    return true;
+  }
+  case SIMD_I64X2_EXTRACT_LANE: case SIMD_F64X2_EXTRACT_LANE: {
+    int r = vget(c, a, 1);
+    if (x) { sxi(j, 0x66, 0x0f70, 0, r, 0xee); r = 0; }
+    if (sub == SIMD_F64X2_EXTRACT_LANE) { defx(c, d, 1, r); return true; }
+    orr(j, 0x66, 1, 0x0f7e, r, RAX); // movq rax, r
+    defg(c, d, RAX);
+    return true;
+  }
+  case SIMD_I8X16_REPLACE_LANE:
+    if (!s41) return false;
+    getg(c, RCX, b, 0);
+    vto(c, 0, a);
+    orr(j, 0x66, 0, 0x0f3a20, 0, RCX); // pinsrb xmm0, ecx, x
+    eb(j, (uint8_t)x);
+    vdef(c, d, 0);
+    return true;
+  case SIMD_I16X8_REPLACE_LANE:
+    getg(c, RCX, b, 0);
+    vto(c, 0, a);
+    orr(j, 0x66, 0, 0x0fc4, 0, RCX); // pinsrw xmm0, ecx, x
+    eb(j, (uint8_t)x);
+    vdef(c, d, 0);
+    return true;
+  case SIMD_I32X4_REPLACE_LANE: case SIMD_F32X4_REPLACE_LANE:
+    getg(c, RCX, b, 0);
+    vto(c, 0, a);
+    if (!x) {
+      orr(j, 0x66, 0, 0x0f6e, 1, RCX); // movd xmm1, ecx
+      sx(j, 0xf3, 0x0f10, 0, 1);       // movss xmm0, xmm1
+    } else {
+      orr(j, 0x66, 0, 0x0fc4, 0, RCX);
+      eb(j, (uint8_t)(2 * x));
+      orr(j, 0, 0, 0xc1, SH_SHR, RCX);
+      eb(j, 16);
+      orr(j, 0x66, 0, 0x0fc4, 0, RCX);
+      eb(j, (uint8_t)(2 * x + 1));
+    }
+    vdef(c, d, 0);
+    return true;
+  case SIMD_I64X2_REPLACE_LANE: case SIMD_F64X2_REPLACE_LANE:
+    getg(c, RCX, b, 1);
+    vto(c, 0, a);
+    orr(j, 0x66, 1, 0x0f6e, 1, RCX);                // movq xmm1, rcx
+    if (!x) sx(j, 0xf2, 0x0f10, 0, 1);              // movsd xmm0, xmm1
+    else sx(j, 0x66, 0x0f6c, 0, 1);                 // punpcklqdq xmm0, xmm1
+    vdef(c, d, 0);
+    return true;
+  // ---- integer comparisons
+  case SIMD_I8X16_EQ: BIN(0x0f74);
+  case SIMD_I16X8_EQ: BIN(0x0f75);
+  case SIMD_I32X4_EQ: BIN(0x0f76);
+  case SIMD_I64X2_EQ: BIN41(0x0f3829);
+  case SIMD_I8X16_NE: BINS(0x0f74, false, true);
+  case SIMD_I16X8_NE: BINS(0x0f75, false, true);
+  case SIMD_I32X4_NE: BINS(0x0f76, false, true);
+  case SIMD_I64X2_NE: if (!s41) return false; BINS(0x0f3829, false, true);
+  case SIMD_I8X16_GT_S: BIN(0x0f64);
+  case SIMD_I16X8_GT_S: BIN(0x0f65);
+  case SIMD_I32X4_GT_S: BIN(0x0f66);
+  case SIMD_I8X16_LT_S: BINS(0x0f64, true, false);
+  case SIMD_I16X8_LT_S: BINS(0x0f65, true, false);
+  case SIMD_I32X4_LT_S: BINS(0x0f66, true, false);
+  case SIMD_I8X16_LE_S: BINS(0x0f64, false, true);
+  case SIMD_I16X8_LE_S: BINS(0x0f65, false, true);
+  case SIMD_I32X4_LE_S: BINS(0x0f66, false, true);
+  case SIMD_I8X16_GE_S: BINS(0x0f64, true, true);
+  case SIMD_I16X8_GE_S: BINS(0x0f65, true, true);
+  case SIMD_I32X4_GE_S: BINS(0x0f66, true, true);
+  case SIMD_I64X2_GT_S: if (!(f & CF_SSE42)) return false; BINS(0x0f3837, false, false);
+  case SIMD_I64X2_LT_S: if (!(f & CF_SSE42)) return false; BINS(0x0f3837, true, false);
+  case SIMD_I64X2_LE_S: if (!(f & CF_SSE42)) return false; BINS(0x0f3837, false, true);
+  case SIMD_I64X2_GE_S: if (!(f & CF_SSE42)) return false; BINS(0x0f3837, true, true);
+  case SIMD_I8X16_LE_U: case SIMD_I8X16_GE_U: case SIMD_I8X16_GT_U: case SIMD_I8X16_LT_U:
+  case SIMD_I16X8_LE_U: case SIMD_I16X8_GE_U: case SIMD_I16X8_GT_U: case SIMD_I16X8_LT_U:
+  case SIMD_I32X4_LE_U: case SIMD_I32X4_GE_U: case SIMD_I32X4_GT_U: case SIMD_I32X4_LT_U: {
+    // a <= b  <=>  min_u(a, b) == a;  a >= b  <=>  max_u(a, b) == a; gt/lt are their negations
+    int w = sub <= SIMD_I8X16_GE_U ? 0 : sub <= SIMD_I16X8_GE_U ? 1 : 2;
+    bool le = sub == SIMD_I8X16_LE_U || sub == SIMD_I16X8_LE_U || sub == SIMD_I32X4_LE_U ||
+              sub == SIMD_I8X16_GT_U || sub == SIMD_I16X8_GT_U || sub == SIMD_I32X4_GT_U;
+    bool inv = sub == SIMD_I8X16_GT_U || sub == SIMD_I16X8_GT_U || sub == SIMD_I32X4_GT_U ||
+               sub == SIMD_I8X16_LT_U || sub == SIMD_I16X8_LT_U || sub == SIMD_I32X4_LT_U;
+    static const uint32_t mn[3] = {0x0fda, 0x0f383a, 0x0f383b}, mx[3] = {0x0fde, 0x0f383e, 0x0f383f};
+    static const uint32_t eq[3] = {0x0f74, 0x0f75, 0x0f76};
+    if (w && !s41) return false;
+    vto(c, 0, a);
+    vto(c, 1, a);
+    sx(j, 0x66, le ? mn[w] : mx[w], 1, vget(c, b, XS));
+    sx(j, 0x66, eq[w], 0, 1);
+    if (inv) { all_ones(j, 1); sx(j, 0x66, 0x0fef, 0, 1); }
+    vdef(c, d, 0);
+    return true;
+  }
+  // ---- float comparisons: cmpps/cmppd predicates (eq 0, lt 1, le 2, neq 4)
+  case SIMD_F32X4_EQ: case SIMD_F32X4_NE: case SIMD_F32X4_LT: case SIMD_F32X4_GT: case SIMD_F32X4_LE:
+  case SIMD_F32X4_GE: case SIMD_F64X2_EQ: case SIMD_F64X2_NE: case SIMD_F64X2_LT: case SIMD_F64X2_GT:
+  case SIMD_F64X2_LE: case SIMD_F64X2_GE: {
+    bool pd = sub >= SIMD_F64X2_EQ;
+    uint32_t k = sub - (pd ? SIMD_F64X2_EQ : SIMD_F32X4_EQ); // eq ne lt gt le ge
+    static const uint8_t pred[6] = {0, 4, 1, 1, 2, 2};
+    bool sw = k == 3 || k == 5;
+    vto(c, 0, sw ? b : a);
+    sxi(j, pd ? 0x66 : 0, 0x0fc2, 0, vget(c, sw ? a : b, 1), pred[k]);
+    vdef(c, d, 0);
+    return true;
+  }
+  // ---- bitwise
+  case SIMD_V128_NOT: vto(c, 0, a); all_ones(j, 1); sx(j, 0x66, 0x0fef, 0, 1); vdef(c, d, 0); return true;
+  case SIMD_V128_AND: BIN(0x0fdb);
+  case SIMD_V128_OR: BIN(0x0feb);
+  case SIMD_V128_XOR: BIN(0x0fef);
+  case SIMD_V128_ANDNOT: BINS(0x0fdf, true, false); // pandn: ~b & a
+  case SIMD_V128_BITSELECT: // ((a ^ b) & c) ^ b
+    vto(c, 0, a);
+    sx(j, 0x66, 0x0fef, 0, vget(c, b, 1));
+    sx(j, 0x66, 0x0fdb, 0, vget(c, cc, XS));
+    sx(j, 0x66, 0x0fef, 0, vget(c, b, 1));
+    vdef(c, d, 0);
+    return true;
+  // ---- tests
+  case SIMD_V128_ANY_TRUE: case SIMD_I8X16_ALL_TRUE: case SIMD_I16X8_ALL_TRUE: case SIMD_I32X4_ALL_TRUE:
+  case SIMD_I64X2_ALL_TRUE: {
+    static const uint32_t eq[] = {0x0f74, 0x0f74, 0x0f75, 0x0f76, 0x0f3829};
+    int k = sub == SIMD_V128_ANY_TRUE ? 0 : sub == SIMD_I8X16_ALL_TRUE ? 1 : sub == SIMD_I16X8_ALL_TRUE ? 2 :
+            sub == SIMD_I32X4_ALL_TRUE ? 3 : 4;
+    if (k == 4 && !s41) return false;
+    if (k == 0 && s41) { // ptest v, v: ZF when all bits are 0
+      int r = vget(c, a, 1);
+      sx(j, 0x66, 0x0f3817, r, r);
+      setcc_rax(j, CC_NE);
+      defg(c, d, RAX);
+      return true;
+    }
+    sx(j, 0x66, 0x0fef, 0, 0);         // xmm0 = 0
+    sx(j, 0x66, eq[k], 0, vget(c, a, 1)); // lanes equal to zero
+    orr(j, 0x66, 0, 0x0fd7, RAX, 0);   // pmovmskb eax, xmm0
+    if (k == 0) { alu_ri(j, 0, G_CMP, RAX, 0xffff); setcc_rax(j, CC_NE); }
+    else { orr(j, 0, 0, 0x85, RAX, RAX); setcc_rax(j, CC_E); }
+    defg(c, d, RAX);
+    return true;
+  }
+  case SIMD_I8X16_BITMASK: orr(j, 0x66, 0, 0x0fd7, RAX, vget(c, a, 1)); defg(c, d, RAX); return true;
+  case SIMD_I32X4_BITMASK: orr(j, 0, 0, 0x0f50, RAX, vget(c, a, 1)); defg(c, d, RAX); return true;
+  case SIMD_I64X2_BITMASK: orr(j, 0x66, 0, 0x0f50, RAX, vget(c, a, 1)); defg(c, d, RAX); return true;
+  case SIMD_I16X8_BITMASK:
+    vto(c, 0, a);
+    sx(j, 0x66, 0x0f63, 0, 0); // packsswb xmm0, xmm0
+    orr(j, 0x66, 0, 0x0fd7, RAX, 0);
+    orr(j, 0, 0, 0x0fb6, RAX, RAX);
+    defg(c, d, RAX);
+    return true;
+  // ---- shifts by a slot (count modulo the lane width)
+  case SIMD_I16X8_SHL: case SIMD_I16X8_SHR_S: case SIMD_I16X8_SHR_U: case SIMD_I32X4_SHL: case SIMD_I32X4_SHR_S:
+  case SIMD_I32X4_SHR_U: case SIMD_I64X2_SHL: case SIMD_I64X2_SHR_U: {
+    uint32_t op, mask;
+    switch (sub) {
+    case SIMD_I16X8_SHL: op = 0x0ff1, mask = 15; break;
+    case SIMD_I16X8_SHR_S: op = 0x0fe1, mask = 15; break;
+    case SIMD_I16X8_SHR_U: op = 0x0fd1, mask = 15; break;
+    case SIMD_I32X4_SHL: op = 0x0ff2, mask = 31; break;
+    case SIMD_I32X4_SHR_S: op = 0x0fe2, mask = 31; break;
+    case SIMD_I32X4_SHR_U: op = 0x0fd2, mask = 31; break;
+    case SIMD_I64X2_SHL: op = 0x0ff3, mask = 63; break;
+    default: op = 0x0fd3, mask = 63; break;
+    }
+    uint64_t k;
+    if (slot_const(c, b, &k)) { // by an immediate: 66 0F 71/72/73 /digit ib
+      static const struct { uint32_t reg; uint32_t imm; uint8_t dig; } im[] = {
+          {0x0ff1, 0x0f71, 6}, {0x0fe1, 0x0f71, 4}, {0x0fd1, 0x0f71, 2}, {0x0ff2, 0x0f72, 6},
+          {0x0fe2, 0x0f72, 4}, {0x0fd2, 0x0f72, 2}, {0x0ff3, 0x0f73, 6}, {0x0fd3, 0x0f73, 2}};
+      size_t q = 0;
+      while (im[q].reg != op) q++;
+      int ra = vget(c, a, 0);
+      centry *e;
+      int R = vdef_reg(c, d, &e);
+      movaps(j, R, ra);
+      sxi(j, 0x66, im[q].imm, im[q].dig, R, (uint8_t)(k & mask));
+      e->kind = CK_V128, e->dirty = true, e->age = ++c->clock;
+      return true;
+    }
+    getg(c, RCX, b, 0);
+    alu_ri(j, 0, G_AND, RCX, (int32_t)mask);
+    orr(j, 0x66, 0, 0x0f6e, 1, RCX); // movd xmm1, ecx
+    vto(c, 0, a);
+    sx(j, 0x66, op, 0, 1);
+    vdef(c, d, 0);
+    return true;
+  }
+  // ---- integer arithmetic
+  case SIMD_I8X16_ADD: BIN(0x0ffc);
+  case SIMD_I8X16_SUB: BIN(0x0ff8);
+  case SIMD_I8X16_ADD_SAT_S: BIN(0x0fec);
+  case SIMD_I8X16_ADD_SAT_U: BIN(0x0fdc);
+  case SIMD_I8X16_SUB_SAT_S: BIN(0x0fe8);
+  case SIMD_I8X16_SUB_SAT_U: BIN(0x0fd8);
+  case SIMD_I8X16_MIN_U: BIN(0x0fda);
+  case SIMD_I8X16_MAX_U: BIN(0x0fde);
+  case SIMD_I8X16_MIN_S: BIN41(0x0f3838);
+  case SIMD_I8X16_MAX_S: BIN41(0x0f383c);
+  case SIMD_I8X16_AVGR_U: BIN(0x0fe0);
+  case SIMD_I8X16_NARROW_I16X8_S: BIN(0x0f63);
+  case SIMD_I8X16_NARROW_I16X8_U: BIN(0x0f67);
+  case SIMD_I16X8_ADD: BIN(0x0ffd);
+  case SIMD_I16X8_SUB: BIN(0x0ff9);
+  case SIMD_I16X8_MUL: BIN(0x0fd5);
+  case SIMD_I16X8_ADD_SAT_S: BIN(0x0fed);
+  case SIMD_I16X8_ADD_SAT_U: BIN(0x0fdd);
+  case SIMD_I16X8_SUB_SAT_S: BIN(0x0fe9);
+  case SIMD_I16X8_SUB_SAT_U: BIN(0x0fd9);
+  case SIMD_I16X8_MIN_S: BIN(0x0fea);
+  case SIMD_I16X8_MAX_S: BIN(0x0fee);
+  case SIMD_I16X8_MIN_U: BIN41(0x0f383a);
+  case SIMD_I16X8_MAX_U: BIN41(0x0f383e);
+  case SIMD_I16X8_AVGR_U: BIN(0x0fe3);
+  case SIMD_I16X8_NARROW_I32X4_S: BIN(0x0f6b);
+  case SIMD_I16X8_NARROW_I32X4_U: BIN41(0x0f382b);
+  case SIMD_I32X4_ADD: BIN(0x0ffe);
+  case SIMD_I32X4_SUB: BIN(0x0ffa);
+  case SIMD_I32X4_MUL: BIN41(0x0f3840);
+  case SIMD_I32X4_MIN_S: BIN41(0x0f3839);
+  case SIMD_I32X4_MIN_U: BIN41(0x0f383b);
+  case SIMD_I32X4_MAX_S: BIN41(0x0f383d);
+  case SIMD_I32X4_MAX_U: BIN41(0x0f383f);
+  case SIMD_I32X4_DOT_I16X8_S: BIN(0x0ff5); // pmaddwd
+  case SIMD_I64X2_ADD: BIN(0x0fd4);
+  case SIMD_I64X2_SUB: BIN(0x0ffb);
+  case SIMD_I8X16_NEG: case SIMD_I16X8_NEG: case SIMD_I32X4_NEG: case SIMD_I64X2_NEG: {
+    static const uint32_t psub[] = {0x0ff8, 0x0ff9, 0x0ffa, 0x0ffb};
+    sx(j, 0x66, 0x0fef, 0, 0);
+    sx(j, 0x66, psub[sub == SIMD_I8X16_NEG ? 0 : sub == SIMD_I16X8_NEG ? 1 : sub == SIMD_I32X4_NEG ? 2 : 3], 0,
+       vget(c, a, 1));
+    vdef(c, d, 0);
+    return true;
+  }
+  case SIMD_I8X16_ABS: case SIMD_I16X8_ABS: case SIMD_I32X4_ABS:
+    if (!(f & CF_SSSE3)) return false;
+    vun(c, d, a, 0x66, sub == SIMD_I8X16_ABS ? 0x0f381c : sub == SIMD_I16X8_ABS ? 0x0f381d : 0x0f381e, -1);
+    return true;
+  case SIMD_I16X8_EXTEND_LOW_I8X16_S: case SIMD_I16X8_EXTEND_HIGH_I8X16_S: case SIMD_I16X8_EXTEND_LOW_I8X16_U:
+  case SIMD_I16X8_EXTEND_HIGH_I8X16_U: case SIMD_I32X4_EXTEND_LOW_I16X8_S: case SIMD_I32X4_EXTEND_HIGH_I16X8_S:
+  case SIMD_I32X4_EXTEND_LOW_I16X8_U: case SIMD_I32X4_EXTEND_HIGH_I16X8_U: case SIMD_I64X2_EXTEND_LOW_I32X4_S:
+  case SIMD_I64X2_EXTEND_HIGH_I32X4_S: case SIMD_I64X2_EXTEND_LOW_I32X4_U: case SIMD_I64X2_EXTEND_HIGH_I32X4_U: {
+    if (!s41) return false;
+    uint32_t k = sub >= SIMD_I64X2_EXTEND_LOW_I32X4_S ? sub - SIMD_I64X2_EXTEND_LOW_I32X4_S + 8
+                 : sub >= SIMD_I32X4_EXTEND_LOW_I16X8_S ? sub - SIMD_I32X4_EXTEND_LOW_I16X8_S + 4
+                                                         : sub - SIMD_I16X8_EXTEND_LOW_I8X16_S;
+    // k % 4: low_s, high_s, low_u, high_u; k / 4: bw, wd, dq
+    static const uint8_t sx_op[3] = {0x20, 0x23, 0x25}, zx_op[3] = {0x30, 0x33, 0x35};
+    int r = vget(c, a, 1);
+    if (k % 2) { sxi(j, 0x66, 0x0f70, 0, r, 0xee); r = 0; } // the high half down
+    sx(j, 0x66, 0x0f3800u | (k % 4 < 2 ? sx_op[k / 4] : zx_op[k / 4]), 0, r);
+    vdef(c, d, 0);
+    return true;
+  }
+  // ---- floating point
+  case SIMD_F32X4_ADD: FBIN(0, 0x0f58);
+  case SIMD_F32X4_SUB: FBIN(0, 0x0f5c);
+  case SIMD_F32X4_MUL: FBIN(0, 0x0f59);
+  case SIMD_F32X4_DIV: FBIN(0, 0x0f5e);
+  case SIMD_F64X2_ADD: FBIN(1, 0x0f58);
+  case SIMD_F64X2_SUB: FBIN(1, 0x0f5c);
+  case SIMD_F64X2_MUL: FBIN(1, 0x0f59);
+  case SIMD_F64X2_DIV: FBIN(1, 0x0f5e);
+  case SIMD_F32X4_PMIN: vbin(c, d, a, b, 0, 0x0f5d, true, false); return true; // minps(b, a) = b < a ? b : a
+  case SIMD_F32X4_PMAX: vbin(c, d, a, b, 0, 0x0f5f, true, false); return true; // maxps(b, a) = b > a ? b : a
+  case SIMD_F64X2_PMIN: vbin(c, d, a, b, 0x66, 0x0f5d, true, false); return true;
+  case SIMD_F64X2_PMAX: vbin(c, d, a, b, 0x66, 0x0f5f, true, false); return true;
+  case SIMD_F32X4_SQRT: vun(c, d, a, 0, 0x0f51, -1); return true;
+  case SIMD_F64X2_SQRT: vun(c, d, a, 0x66, 0x0f51, -1); return true;
+  case SIMD_F32X4_ABS: case SIMD_F64X2_ABS: case SIMD_F32X4_NEG: case SIMD_F64X2_NEG: {
+    bool pd = sub == SIMD_F64X2_ABS || sub == SIMD_F64X2_NEG, neg = sub == SIMD_F32X4_NEG || sub == SIMD_F64X2_NEG;
+    all_ones(j, 1);
+    if (neg) sxi(j, 0x66, pd ? 0x0f73 : 0x0f72, 6, 1, pd ? 63 : 31); // psllq/pslld: sign bits
+    else sxi(j, 0x66, pd ? 0x0f73 : 0x0f72, 2, 1, 1);                 // psrlq/psrld: all but sign
+    vto(c, 0, a);
+    sx(j, 0x66, neg ? 0x0fef : 0x0fdb, 0, 1);
+    vdef(c, d, 0);
+    return true;
+  }
+  case SIMD_F32X4_CEIL: case SIMD_F32X4_FLOOR: case SIMD_F32X4_TRUNC: case SIMD_F32X4_NEAREST:
+  case SIMD_F64X2_CEIL: case SIMD_F64X2_FLOOR: case SIMD_F64X2_TRUNC: case SIMD_F64X2_NEAREST: {
+    if (!s41) return false;
+    bool pd = sub == SIMD_F64X2_CEIL || sub == SIMD_F64X2_FLOOR || sub == SIMD_F64X2_TRUNC || sub == SIMD_F64X2_NEAREST;
+    uint8_t mode = sub == SIMD_F32X4_CEIL || sub == SIMD_F64X2_CEIL ? 2 : sub == SIMD_F32X4_FLOOR || sub == SIMD_F64X2_FLOOR ? 1
+                   : sub == SIMD_F32X4_TRUNC || sub == SIMD_F64X2_TRUNC ? 3 : 0;
+    vun(c, d, a, 0x66, pd ? 0x0f3a09 : 0x0f3a08, mode | 8); // roundps/pd, inexact masked
+    return true;
+  }
+  case SIMD_F32X4_CONVERT_I32X4_S: vun(c, d, a, 0, 0x0f5b, -1); return true;    // cvtdq2ps
+  case SIMD_F64X2_CONVERT_LOW_I32X4_S: vun(c, d, a, 0xf3, 0x0fe6, -1); return true; // cvtdq2pd
+  case SIMD_F32X4_DEMOTE_F64X2_ZERO: vun(c, d, a, 0x66, 0x0f5a, -1); return true; // cvtpd2ps
+  case SIMD_F64X2_PROMOTE_LOW_F32X4: vun(c, d, a, 0, 0x0f5a, -1); return true;    // cvtps2pd
+  // ---- internal
+  case SIMD_V128_COPY: vdef(c, d, vget(c, a, 0)); return true;
+  case SIMD_V128_SELECT: {
+    // both operands into scratch first: the cache must be the same on both paths
+    vto(c, 0, a);
+    vto(c, 1, b);
+    test_slot(c, cc);
+    uint32_t p = jcc32(j, CC_NE);
+    movaps(j, 0, 1);
+    here(j, p);
+    vdef(c, d, 0);
+    return true;
+  }
+  case SIMD_V128_GLOBAL_GET:
+    movrp(j, RAX, &c->in->globals[x]->val);
+    om(j, 0xf3, 0, 0x0f6f, 0, MB(RAX, 0));
+    vdef(c, d, 0);
+    return true;
+  case SIMD_V128_GLOBAL_SET: {
+    int r = vget(c, a, 1);
+    movrp(j, RAX, &c->in->globals[x]->val);
+    om(j, 0xf3, 0, 0x0f7f, r, MB(RAX, 0));
+    return true;
+  }
+  default: return false;
+  }
+#undef BIN
+#undef BINS
+#undef BIN41
+#undef FBIN
+}
+
 // Every WebAssembly 2.0 instruction compiles (the rare ones as calls into C). Tail calls and
 // exception handling (WebAssembly 3.0) are interpreted: a function using one stays on the
 // interpreter (per-function fallback).
@@ -836,8 +1505,144 @@ static bool uses_exceptions(const eng_inst *in) {
   return false;
 }
 
+// Whether running the instance's code can move or resize its memory: memory.grow, or a call
+// that may leave the instance (an import, call_indirect, a tail call). A direct call between
+// its compiled functions then needs no reload of r12/r13.
+static bool mem_may_change(const eng_inst *in) {
+  uint32_t first = in->nfuncs - in->nown_funcs;
+  for (uint32_t i = 0; i < in->nown_funcs; i++) {
+    const eng_func *f = &in->own_funcs[i];
+    for (uint32_t pc = 0, n; pc < f->code_len; pc += n) {
+      n = eng_op_len(f->code + pc, f->code_len - pc);
+      if (!n) return true;
+      uint32_t op = f->code[pc];
+      if (op == OP_MEMORY_GROW || op == OP_CALL_INDIRECT || op == OP_RETURN_CALL ||
+          op == OP_RETURN_CALL_INDIRECT || (op == OP_CALL && f->code[pc + 1] < first))
+        return true;
+    }
+  }
+  return false;
+}
+
+// Loop headers: a label that only backward branches without slot copies reach (besides falling
+// through) keeps the cache at its entry, written back but not forgotten (its "map"); each such
+// branch first makes the registers hold what the map says (moves, or loads from the written-back
+// frame), so values carried around a loop stay in registers instead of going through memory.
+#define LAB_JOIN 1 // a label
+#define LAB_FWD 2  // reached by a forward branch, br_table or a branch that copies slots
+#define NHDR 64    // loop headers with a map, per function (more: plain labels)
+typedef struct hdr_map { uint32_t pc; centry g[NG], x[NX]; } hdr_map;
+
+static const hdr_map *find_hdr(const JC *c, uint32_t pc) {
+  for (uint32_t i = 0; i < c->nhdr; i++)
+    if (c->hdr[i].pc == pc) return &c->hdr[i];
+  return NULL;
+}
+
+// At loop header pc (the cache written back): loads the v128 locals that SIMD instructions of
+// the loop (up to its last backward branch, at most 4096 words on) read into free XMM registers,
+// so they become part of the header's map and stay in registers around the loop.
+static void preload_v128(JC *c, const uint32_t *code, uint32_t len, uint32_t pc, uint32_t end, uint32_t nlocals) {
+  if (end > pc + 4096) end = pc + 4096;
+  for (uint32_t p = pc, n; p < end; p += n) {
+    n = eng_op_len(code + p, len - p);
+    if (!n) return;
+    if (code[p] != OP_SIMD) continue;
+    const uint32_t *ip = code + p + 1;
+    uint32_t sub = ip[1], a_ = 0, rd[3], nr = 0;
+    switch (sub) {
+    case SIMD_V128_COPY: case SIMD_V128_GLOBAL_SET: rd[nr++] = ip[2]; break;
+    case SIMD_V128_SELECT: rd[nr++] = ip[2]; rd[nr++] = ip[3]; break;
+    case SIMD_V128_GLOBAL_GET: break;
+    default:
+      switch (eng_simd_kind(sub, &a_)) {
+      case SK_STORE: case SK_LOADLANE: case SK_STORELANE: rd[nr++] = ip[3]; break;
+      case SK_SHUFFLE: case SK_BIN: rd[nr++] = ip[2]; rd[nr++] = ip[3]; break;
+      case SK_TERN: rd[nr++] = ip[2]; rd[nr++] = ip[3]; rd[nr++] = ip[4]; break;
+      case SK_EXTRACT: case SK_REPLACE: case SK_UN: case SK_TEST: case SK_SHIFT: rd[nr++] = ip[2]; break;
+      default: break;
+      }
+    }
+    for (uint32_t k = 0; k < nr; k++) {
+      uint32_t sl = rd[k];
+      if (sl + 1 >= nlocals) continue;
+      bool busy = false;
+      int fi = -1;
+      for (int i = 0; i < NG; i++)
+        if (c->g[i].kind && (c->g[i].slot == sl || c->g[i].slot == sl + 1)) busy = true;
+      for (int i = 0; i < NX; i++) {
+        const centry *e = &c->x[i];
+        if (!e->kind && fi < 0) fi = i;
+        if (e->kind && (e->slot == sl || e->slot == sl + 1 || (e->kind == CK_V128 && e->slot + 1 == sl))) busy = true;
+      }
+      if (busy || fi < 0) continue;
+      om(c->j, 0xf3, 0, 0x0f6f, xreg(fi), MS(sl)); // movdqu
+      c->x[fi] = (centry){sl, ++c->clock, CK_V128, false, false, 0};
+    }
+  }
+}
+
+// Emits the moves that make registers hold the map's slots (the cache is flushed: the frame is
+// exact, so a load is always right; a register move is used when the slot is in a register now).
+// Parallel-move order: a register is written only when no pending move still reads it; a cycle
+// is broken by loading one value from the frame.
+static void reconcile(JC *c, const hdr_map *h) {
+  J *j = c->j;
+  struct { const centry *e; int dst, src; bool gpr; } mv[NG + NX];
+  int n = 0;
+  for (int i = 0; i < NG + NX; i++) {
+    const centry *e = i < NG ? &h->g[i] : &h->x[i - NG];
+    if (!e->kind) continue;
+    int dst = i < NG ? cache_gpr[i] : xreg(i - NG), r, src = -1;
+    centry *cur = find(c, e->slot, &r);
+    if (cur && cur->kind == e->kind) src = r;
+    if (src == dst) continue;
+    mv[n].e = e, mv[n].dst = dst, mv[n].src = src, mv[n].gpr = i < NG;
+    n++;
+  }
+  while (n) {
+    int k = -1;
+    for (int a = 0; a < n && k < 0; a++) {
+      bool read = false;
+      for (int b = 0; b < n; b++)
+        if (b != a && mv[b].src == mv[a].dst && mv[b].gpr == mv[a].gpr) read = true;
+      if (!read) k = a;
+    }
+    if (k < 0) { // a cycle: the readers of mv[0]'s destination load from the frame instead
+      k = 0;
+      for (int b = 1; b < n; b++)
+        if (mv[b].src == mv[0].dst && mv[b].gpr == mv[0].gpr) mv[b].src = -1;
+    }
+    const centry *e = mv[k].e;
+    int dst = mv[k].dst, src = mv[k].src;
+    if (e->kind == CK_GPR) {
+      if (src >= 0) orr(j, 0, 1, 0x8b, dst, src);
+      else ld(j, 1, dst, MS(e->slot));
+    } else if (src >= 0) {
+      movaps(j, dst, src);
+    } else if (e->kind == CK_V128) {
+      om(j, 0xf3, 0, 0x0f6f, dst, MS(e->slot));
+    } else {
+      om(j, e->kind == CK_F64 ? 0xf2 : 0xf3, 0, 0x0f10, dst, MS(e->slot));
+    }
+    mv[k] = mv[--n];
+  }
+}
+
+// A branch (cc < 0: unconditional) to word offset target; the cache is flushed. To a loop
+// header with a map: the moves on the taken path only (the fall-through keeps its cache).
+static void jbranch(JC *c, int cc, uint32_t target) {
+  J *j = c->j;
+  const hdr_map *h = find_hdr(c, target);
+  if (!h) { jword(j, cc, target); return; }
+  uint32_t skip = cc >= 0 ? jcc32(j, cc ^ 1) : 0;
+  reconcile(c, h);
+  jword(j, -1, target);
+  if (cc >= 0) here(j, skip);
+}
+
 // Marks the word offsets control can reach other than by falling through (labels).
-static bool mark_labels(const uint32_t *code, uint32_t len, uint8_t *lab) {
+static bool mark_labels(const uint32_t *code, uint32_t len, uint8_t *lab, uint32_t *lastb) {
   for (uint32_t pc = 0, n; pc < len; pc += n) {
     n = eng_op_len(code + pc, len - pc);
     if (!n) return false;
@@ -849,12 +1654,13 @@ static bool mark_labels(const uint32_t *code, uint32_t len, uint8_t *lab) {
       t = ip[0];
     if (t != UINT32_MAX) {
       if (t >= len) return false;
-      lab[t] = 1;
+      lab[t] |= LAB_JOIN | (t > pc ? LAB_FWD : 0) | (op == OP_BR_MOVE || op == OP_BR_IF_MOVE ? LAB_FWD : 0);
+      if (t <= pc) lastb[t] = pc; // the last backward branch to t: where its loop ends
     }
     if (op == OP_BR_TABLE_X)
       for (uint32_t k = 0; k <= ip[1]; k++) {
         if (ip[4 + 2 * k] >= len) return false;
-        lab[ip[4 + 2 * k]] = 1;
+        lab[ip[4 + 2 * k]] |= LAB_JOIN | LAB_FWD;
       }
   }
   return true;
@@ -867,8 +1673,10 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
   uint32_t *map = *mapp; // the instance's largest function fits (eng_jit_instance)
   memset(map, 0, (size_t)(len + 1) * 5);
   uint8_t *lab = (uint8_t *)map + (size_t)(len + 1) * 4; // after the map: len + 1 label flags
-  if (!mark_labels(code, len, lab)) return false;
+  memset(c->lastb, 0, (size_t)(len + 1) * 4);
+  if (!mark_labels(code, len, lab, c->lastb)) return false;
   j->nfx = 0;
+  c->nhdr = 0;
   forget(c);
   // prologue: 16-byte aligned stack for C calls, native and value stack checks, locals zeroed
   alu_ri(j, 1, G_SUB, RSP, 8);
@@ -894,7 +1702,25 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
     if (!n) return false;
     uint32_t op = code[pc];
     const uint32_t *ip = code + pc + 1;
-    if (lab[pc]) clear(c); // control joins here: the frame must be in memory
+    if (lab[pc] && !(lab[pc] & LAB_FWD) && c->nhdr < NHDR) { // a loop header: keep a map
+      flush(c);
+      c->nchk = 0;
+      hdr_map *h = &c->hdr[c->nhdr++];
+      h->pc = pc;
+      // locals only (operand-stack slots are rarely live around a loop): the others are
+      // forgotten here, so the cache below the header is exactly the map
+      for (int i = 0; i < NG; i++) {
+        if (c->g[i].slot >= f->nlocals) c->g[i].kind = 0;
+        c->g[i].konst = false; // a back edge brings other values
+      }
+      for (int i = 0; i < NX; i++)
+        if (c->x[i].slot + (c->x[i].kind == CK_V128) >= f->nlocals) c->x[i].kind = 0;
+      preload_v128(c, code, len, pc, c->lastb[pc], f->nlocals);
+      memcpy(h->g, c->g, sizeof h->g);
+      memcpy(h->x, c->x, sizeof h->x);
+    } else if (lab[pc]) {
+      clear(c); // control joins here: the frame must be in memory
+    }
     map[pc] = (uint32_t)j->n;
     iop io;
     fop fo;
@@ -903,14 +1729,36 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
     if (imm_base[op] || (num_helpers[op] && eng_op_words[op] == HL_W_N2)) { // N2 rows, _IMM forms
       uint32_t base = imm_base[op] ? imm_base[op] - 1u : op;
       src_t b = imm_base[op] ? SI(imm_words[op] == 2 ? (uint64_t)ip[2] | (uint64_t)ip[3] << 32 : ip[2]) : SS(ip[2]);
-      if ((io = int_op(base)).kind) {
+      int R;
+      centry *de;
+      if ((io = int_op(base)).kind == K_ALU || io.kind == K_MUL) {
+        int64_t sv = io.w ? (int64_t)b.v : (int64_t)(int32_t)(uint32_t)b.v;
+        if ((b.imm && !fits32(sv)) || (R = dst_reg(c, ip[0], false, ip[1], b, &de)) < 0) {
+          getg(c, RAX, ip[1], io.w);
+          ibin(c, io, b);
+          defg(c, ip[0], RAX);
+        } else {
+          getg(c, R, ip[1], io.w);
+          if (io.kind == K_ALU && b.imm) alu_ri(j, io.w, io.g, R, (int32_t)sv);
+          else if (io.kind == K_ALU) oo(j, 0, io.w, (uint32_t)(io.g * 8 + 3), R, og(c, b.slot, RCX));
+          else if (b.imm) { orr(j, 0, io.w, 0x69, R, R); e32(j, (uint32_t)sv); }
+          else oo(j, 0, io.w, 0x0faf, R, og(c, b.slot, RCX));
+          def_done(c, de, CK_GPR);
+        }
+      } else if (io.kind) {
         getg(c, RAX, ip[1], io.w);
         ibin(c, io, b);
         defg(c, ip[0], RAX);
       } else if ((fo = float_op(base)).kind == F_ARITH) {
-        getx(c, 0, ip[1], fo.d);
-        farith(c, 0, fo.d, fo.g, b);
-        defx(c, ip[0], fo.d, 0);
+        if ((R = dst_reg(c, ip[0], true, ip[1], b, &de)) < 0) {
+          getx(c, 0, ip[1], fo.d);
+          farith(c, 0, fo.d, fo.g, b);
+          defx(c, ip[0], fo.d, 0);
+        } else {
+          getx(c, R, ip[1], fo.d);
+          farith(c, R, fo.d, fo.g, b);
+          def_done(c, de, fo.d ? CK_F64 : CK_F32);
+        }
       } else if (fo.kind == F_CMP) {
         fcmp(c, fo.d, fo.g, ip[1], b);
         defg(c, ip[0], RAX);
@@ -928,7 +1776,7 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
       getg(c, RAX, ip[1], 0);
       if (op >= OP_BRIF_I32_EQ_IMM) alu_ri(j, 0, G_CMP, RAX, (int32_t)ip[2]);
       else oo(j, 0, 0, G_CMP * 8 + 3, RAX, og(c, ip[2], RCX));
-      jword(j, io.g, ip[0]);
+      jbranch(c, io.g, ip[0]);
     } else if (fb_info[op].outer) {
       const fused *fz = &fb_info[op];
       uint32_t o = fz->outer - 1u, i = fz->inner - 1u;
@@ -942,9 +1790,17 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
         fo = float_op(i);
         getx(c, 0, ip[1], 1);
         farith(c, 0, 1, fo.g, y);
-        getx(c, 1, ip[3], 1);
-        orr(j, 0xf2, 0, 0x0f00u | float_op(o).g, 1, 0); // xmm1 = a <outer> t
-        defx(c, ip[0], 1, 1);
+        centry *de;
+        int R = dst_reg(c, ip[0], true, ip[3], SI(0), &de); // its second operand is xmm0
+        if (R < 0) {
+          getx(c, 1, ip[3], 1);
+          orr(j, 0xf2, 0, 0x0f00u | float_op(o).g, 1, 0); // xmm1 = a <outer> t
+          defx(c, ip[0], 1, 1);
+        } else {
+          getx(c, R, ip[3], 1);
+          orr(j, 0xf2, 0, 0x0f00u | float_op(o).g, R, 0); // R = a <outer> t
+          def_done(c, de, CK_F64);
+        }
       }
     } else if (fl_info[op].outer || ldx_base[op] || load_info(op).n) {
       const fused *fz = &fl_info[op];
@@ -953,14 +1809,26 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
       li = load_info(lop);
       M m = x ? ea(c, ip[1], true, ip[2], ip[3], li.n) : ea(c, ip[1], false, 0, ip[2], li.n);
       if (!fz->outer) {
-        if (li.f) { om(j, li.f == 2 ? 0xf2 : 0xf3, 0, 0x0f10, 0, m); defx(c, ip[0], li.f == 2, 0); }
-        else { om(j, 0, li.w, li.op, RAX, m); defg(c, ip[0], RAX); }
+        centry *de;
+        int R = alloc_reg(c, ip[0], li.f != 0, &de); // evicting writes back: rax and the base survive
+        if (li.f) { om(j, li.f == 2 ? 0xf2 : 0xf3, 0, 0x0f10, R, m); def_done(c, de, li.f == 2 ? CK_F64 : CK_F32); }
+        else { om(j, 0, li.w, li.op, R, m); def_done(c, de, CK_GPR); }
       } else {
         uint32_t o = fz->outer - 1u, a = ip[x ? 4 : 3];
-        if ((io = int_op(o)).kind) {
+        centry *de;
+        int R;
+        if ((io = int_op(o)).kind == K_ALU && (R = dst_reg(c, ip[0], false, a, SS(a), &de)) >= 0) {
+          om(j, 0, li.w, li.op, R, m);
+          oo(j, 0, io.w, (uint32_t)(io.g * 8 + 3), R, og(c, a, RCX)); // commutative
+          def_done(c, de, CK_GPR);
+        } else if (io.kind) {
           om(j, 0, li.w, li.op, RAX, m);
           ibin(c, io, SS(a)); // commutative
           defg(c, ip[0], RAX);
+        } else if ((R = dst_reg(c, ip[0], true, a, SI(0), &de)) >= 0) { // the load: its second operand
+          getx(c, R, a, 1);
+          om(j, 0xf2, 0, 0x0f00u | float_op(o).g, R, m); // R = a <outer> [m]
+          def_done(c, de, CK_F64);
         } else {
           om(j, 0xf2, 0, 0x0f10, 0, m);
           getx(c, 1, a, 1);
@@ -987,6 +1855,8 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
       ld(j, 1, RDI, MS(ip[1]));
       call_abs(j, (const void *)num_helpers[op]);
       defg(c, ip[0], RAX);
+    } else if (op == OP_SIMD && emit_simd(c, ip)) {
+      // done
     } else if (is_slow_op(op)) {
       clear(c);
       movrp(j, RDI, c->in);
@@ -1012,6 +1882,9 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
           centry *e = find(c, s, &r);
           if (e && e->kind != CK_GPR) {
             defx(c, d, e->kind == CK_F64, r);
+          } else if (e) { // from its register (if alloc_reg evicts it for d, the value stays)
+            e->age = ++c->clock;
+            defg(c, d, r);
           } else {
             getg(c, RAX, s, 1);
             defg(c, d, RAX);
@@ -1050,11 +1923,11 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
         ld(j, 0, RAX, MB(RAX, 0));
         defg(c, ip[0], RAX);
         break;
-      case OP_JMP: clear(c); jword(j, -1, ip[0]); break;
+      case OP_JMP: flush(c); jbranch(c, -1, ip[0]); forget(c); break;
       case OP_BR_IF_NZ: case OP_BR_UNLESS: case OP_BRIF_I32_EQZ:
         flush(c);
         test_slot(c, ip[1]);
-        jword(j, op == OP_BR_IF_NZ ? CC_NE : CC_E, ip[0]);
+        jbranch(c, op == OP_BR_IF_NZ ? CC_NE : CC_E, ip[0]);
         break;
       case OP_BR_MOVE: clear(c); copy_slots(j, ip[1], ip[2], ip[3]); jword(j, -1, ip[0]); break;
       case OP_BR_IF_MOVE: {
@@ -1106,6 +1979,7 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
           if (!push_fix(&j->cx, &j->ncx, &j->capcx, (uint32_t)j->n - 4, ip[0] - c->first)) j->bad = true;
           if (base) lea(j, RBX, (M){RBX, -1, 0, -(int32_t)(base * 8)});
           depth_give(j);
+          if (c->mem_fixed) break; // r12/r13 are still right
         } else {
           orr(j, 0, 1, 0x8b, RDI, R14);
           movrp(j, RSI, callee);
@@ -1212,7 +2086,7 @@ void eng_jit_store_free(eng_store *s) {
 
 void eng_jit_instance(eng_store *s, eng_inst *in) {
   if (!s->jit || !in->nown_funcs || uses_exceptions(in)) return;
-  JC c = {.in = in, .nown = in->nown_funcs, .first = in->nfuncs - in->nown_funcs};
+  JC c = {.in = in, .nown = in->nown_funcs, .first = in->nfuncs - in->nown_funcs, .mem_fixed = !mem_may_change(in)};
   J j = {0};
   c.j = &j;
   // One map for all functions and a code buffer sized for the usual expansion (about 4.4
@@ -1225,7 +2099,9 @@ void eng_jit_instance(eng_store *s, eng_inst *in) {
   }
   uint32_t *map = eng_xalloc((maxlen + 1) * 5), *starts = eng_xalloc((size_t)c.nown * 4 + 4);
   c.ok = eng_xalloc((size_t)c.nown + 1);
-  if (!map || !starts || !c.ok) goto out;
+  c.hdr = eng_xalloc(NHDR * sizeof(hdr_map));
+  c.lastb = eng_xalloc((maxlen + 1) * 4);
+  if (!map || !starts || !c.ok || !c.hdr || !c.lastb) goto out;
   j.cap = words * 6 + 65536;
   if (j.cap > JIT_MAX_BYTES || !(j.b = eng_xalloc(j.cap))) goto out;
   for (uint32_t i = 0; i < c.nown; i++) { // which functions compile (per-function fallback)
@@ -1271,6 +2147,8 @@ out:
   eng_xfree(map);
   eng_xfree(starts);
   eng_xfree(c.ok);
+  eng_xfree(c.hdr);
+  eng_xfree(c.lastb);
   eng_xfree(j.b);
   eng_xfree(j.fx);
   eng_xfree(j.cx);

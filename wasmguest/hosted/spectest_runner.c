@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "../engine/engine.h"
+#include "../engine/jit.h"
 #include "json.h"
 #include "spec_value.h"
 #include "spectest_host.h"
@@ -863,7 +864,9 @@ static void usage(void) {
           "  -depth N        eng_limits.max_call_depth (default 10000)\n"
           "  -fuel N         eng_limits.fuel (default 0, unlimited)\n"
           "  -interp         interpreter only (default: the compile tier)\n"
-          "  -mixed          every other function compiled (calls cross tiers both ways)\n");
+          "  -mixed          every other function compiled (calls cross tiers both ways)\n"
+          "  -cpu-mask N     CPU features the compile tier must not use (eng_jit_cpu_mask: 1\n"
+          "                  SSSE3, 2 SSE4.1, 4 SSE4.2; 7 = SSE2 only)\n");
   exit(2);
 }
 
@@ -894,6 +897,7 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "-fuel") == 0) opt.limits.fuel = num_arg(argc, argv, &i);
     else if (strcmp(a, "-interp") == 0) opt.limits.tier = ENG_TIER_INTERP;
     else if (strcmp(a, "-mixed") == 0) opt.limits.tier = ENG_TIER_MIXED;
+    else if (strcmp(a, "-cpu-mask") == 0) eng_jit_cpu_mask = (uint32_t)num_arg(argc, argv, &i);
     else if (strcmp(a, "-skip") == 0 && i + 1 < argc) add_skip(argv[++i]);
     else if (strcmp(a, "-skiplist") == 0 && i + 1 < argc) load_skiplist(argv[++i]);
     else if (a[0] == '-') usage();

@@ -9,8 +9,10 @@
 #include <string.h>
 
 #include "../internal.h"
+#include "../jit.h"
 
-// RUNALL_TIER=interp|mixed picks the engine tier (default: compiled), for tier differential runs.
+// RUNALL_TIER=interp|mixed picks the engine tier (default: compiled), for tier differential runs;
+// RUNALL_CPU_MASK=N sets eng_jit_cpu_mask (7: the compile tier's SIMD templates SSE2 only).
 static uint32_t tier_from_env(void) {
   const char *t = getenv("RUNALL_TIER");
   if (t && strcmp(t, "interp") == 0) return ENG_TIER_INTERP;
@@ -20,6 +22,7 @@ static uint32_t tier_from_env(void) {
 
 int main(int argc, char **argv) {
   static uint8_t buf[1 << 22];
+  if (getenv("RUNALL_CPU_MASK")) eng_jit_cpu_mask = (uint32_t)strtoul(getenv("RUNALL_CPU_MASK"), NULL, 0);
   for (int a = 1; a < argc; a++) {
     FILE *f = fopen(argv[a], "rb");
     if (!f) continue;

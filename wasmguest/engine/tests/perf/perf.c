@@ -1,7 +1,9 @@
 // perf.c — hosted driver for profiling the interpreter on the bench/ kernels (no sanitizers).
-//   perf KERNEL [SCALE]   KERNEL = fib|sha256|nbody|qsort|gemm; SCALE divides the size used by
+//   perf KERNEL [SCALE]   KERNEL = fib|sha256|nbody|qsort|gemm|simd; SCALE divides the size used by
 //   bench/bench_test.go (default 1 = the benchmark's own arguments; e.g. 8 for callgrind runs).
-// Prints the result and the wall time of the call (instantiation excluded).
+// Prints the result and the wall time of the call (instantiation excluded). TIER_INTERP=1: the
+// interpreter; DUMP=1: the slot code; JITDUMP=FILE: the instance's machine code, for
+// objdump -D -b binary -mi386:x86-64 FILE.
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +54,7 @@ int main(int argc, char **argv) {
   else if (!strcmp(k, "nbody")) params[0] = 200000 / scale;
   else if (!strcmp(k, "qsort")) { params[0] = 1000000 / scale; params[1] = 1; np = 2; }
   else if (!strcmp(k, "gemm")) params[0] = scale == 1 ? 256 : 128;
+  else if (!strcmp(k, "simd")) params[0] = 500 / scale;
   else { fprintf(stderr, "unknown kernel %s\n", k); return 2; }
   char path[4096];
   snprintf(path, sizeof path, "%s/%s.wasm", dir, k);
@@ -68,6 +71,11 @@ int main(int argc, char **argv) {
   if (st) { fprintf(stderr, "instantiate: %u %s\n", st, err.msg); return 1; }
   eng_inst *in = s->insts[inst];
   if (getenv("DUMP")) dump(in);
+  if (getenv("JITDUMP") && in->jit_code) { // the machine code: objdump -D -b binary -mi386:x86-64 FILE
+    FILE *o = fopen(getenv("JITDUMP"), "wb");
+    if (!o || fwrite(in->jit_code, 1, in->jit_bytes, o) != in->jit_bytes) { perror("JITDUMP"); return 1; }
+    fclose(o);
+  }
   uint32_t idx = UINT32_MAX;
   for (uint32_t i = 0; i < in->mod->nexports; i++)
     if (in->mod->exports[i].name_len == 3 && memcmp(in->mod->exports[i].name, "run", 3) == 0) idx = i;
