@@ -195,8 +195,11 @@ func TestHugeModule(t *testing.T) {
 		len(wasm), info.CodeBytes, info.DataBytes, st.EngineHeapUsed, st.EngineHeapBytes,
 		float64(st.EngineHeapUsed)/float64(info.CodeBytes+info.DataBytes), st.CodeUsed, st.CodeBytes,
 		float64(st.CodeUsed)/float64(info.CodeBytes))
-	if st.CodeUsed <= 64<<20 || st.EngineHeapUsed <= 64<<20 {
-		t.Errorf("code region used %d, heap %d: the module should need more than the old fixed 64 MiB of each", st.CodeUsed, st.EngineHeapUsed)
+	// The heap it used, and the code region it was given, exceed the old fixed 64 MiB of each
+	// (how much machine code it needs moves with the compile tier: 82 MB before its register
+	// cache, 35 MB after).
+	if st.CodeBytes <= 64<<20 || st.EngineHeapUsed <= 64<<20 {
+		t.Errorf("code region %d bytes, heap used %d: the module should be given more than the old fixed 64 MiB of each", st.CodeBytes, st.EngineHeapUsed)
 	}
 }
 
@@ -260,7 +263,9 @@ func TestLimitErrorsNameTheirSetting(t *testing.T) {
 		check(t, err, "16 pages", "8 pages", "Config.MaxMemoryPages", "--max-memory")
 	})
 	t.Run("sandbox memory", func(t *testing.T) {
-		_, err := newRuntime(t, host.Config{MaxSandboxMemory: 24 << 20}).LoadModule(ctx, small)
-		check(t, err, "25165824", "Config.MaxSandboxMemory", "--max-sandbox-memory")
+		// Below what any sandbox maps to load a module: the layout, the transfer window, the
+		// engine's stacks and the first code region (the exact need moves with the engine).
+		_, err := newRuntime(t, host.Config{MaxSandboxMemory: 12 << 20}).LoadModule(ctx, small)
+		check(t, err, "12582912", "Config.MaxSandboxMemory", "--max-sandbox-memory")
 	})
 }
