@@ -42,18 +42,21 @@ func (m *Module) SaveSnapshot(ctx context.Context, path string) error {
 // LoadSnapshot opens a snapshot file written by Module.SaveSnapshot and returns a module whose
 // sandboxes start in the saved state. Memory pages are mapped from the file copy-on-write, so
 // sandboxes of one file share the pages they never write. A corrupt, truncated or foreign
-// file is refused with an error wrapping ErrSnapshotCorrupt or ErrSnapshotForeign; with
+// file (another build, or made on a CPU with features this one's guest lacks) is refused with an error wrapping ErrSnapshotCorrupt or ErrSnapshotForeign; with
 // Config.SnapshotKey, a file whose HMAC does not verify with the key (unkeyed files included)
 // with ErrSnapshotUnauthenticated. Every field is checked against what the host itself would
 // produce (docs/ARCHITECTURE.md, "Threat model for snapshot files").
 func (r *Runtime) LoadSnapshot(ctx context.Context, path string) (*Module, error) {
-	_ = ctx
 	if r.cfg.Engine != EngineMicroVM {
 		return nil, fmt.Errorf("%w: snapshot files need the micro-VM engine", ErrUnsupportedEngine)
 	}
 	sf, err := machine.OpenSnapshotFile(path, nil, r.cfg.SnapshotKey)
 	if err != nil {
 		return nil, err
+	}
+	if err := sf.CheckCPU(ctx, r.machineConfig()); err != nil {
+		sf.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(sf.Payload) < 4 {
 		sf.Close()

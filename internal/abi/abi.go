@@ -76,6 +76,17 @@ const (
 	FaultStubSize    = 16
 )
 
+// CPU features the guest's code may depend on: bits of CPUID leaf 1 ECX, which the compile
+// tier's SIMD templates are gated on (jit_x64.c cpu_features). A snapshot file records which of
+// them its guest saw; a machine whose guest would lack one refuses the file (its compiled code
+// may use the instructions), so files move between hosts of one CPU generation, or newer.
+const (
+	CPUFeatSSSE3 = 0x200    // CPUID.1:ECX bit 9
+	CPUFeatSSE41 = 0x80000  // CPUID.1:ECX bit 19
+	CPUFeatSSE42 = 0x100000 // CPUID.1:ECX bit 20
+	CPUFeatUsed  = 0x180200 // all of the above
+)
+
 // I/O ports the guest exits on with `out imm8, al`.
 const (
 	PortPark     = 0x10 // guest idle and parked: the host writes a request, sets StateRequest, resumes
@@ -148,8 +159,11 @@ const (
 	MbStatParks    = 0xc08 // u64, guest: times parked
 	MbStatHeapUsed = 0xc10 // u64, guest: engine heap bytes handed out so far (bump high-water mark)
 	MbStatCodeUsed = 0xc18 // u64, guest: code region bytes handed out so far
-	MaxValues      = 64
-	MsgMax         = 1024
+	// MbStatCPUFeatures: the CPUFeat* bits the guest's compiler uses, as its CPUID showed them
+	// at boot (on PVM a CPL3 CPUID may not be KVM's table: only the guest can tell).
+	MbStatCPUFeatures = 0xc20 // u32, guest
+	MaxValues         = 64
+	MsgMax            = 1024
 )
 
 // Execution tiers (MbTier): the engine's ENG_TIER_* values.

@@ -59,6 +59,7 @@ var memoryMapChecks = func() []Check {
 		Check{"UStackTop <= XferAddr", "the user stack ends before the transfer window"},
 		Check{"UStackTop <= SmallMapEnd", "the user stack lies in the 4 KiB-mapped region"},
 		Check{"SmallMapEnd == 2*0x200000", "PT0 and PT1 map exactly the small region"},
+		Check{"CPUFeatUsed == CPUFeatSSSE3+CPUFeatSSE41+CPUFeatSSE42", "CPUFeatUsed names every feature the guest may use"},
 		Check{"ImgOffParkResume+4 <= ImgHeaderSize", "the image header's fields fit the header"},
 		Check{"ImgOffFaultEnt < ImgOffParkResume", "the park resume field follows the fault table's"},
 		Check{"ImgHeaderSize+32*FaultStubSize <= ImageMax", "the image has room for the header and the fault stubs"},

@@ -190,6 +190,11 @@ type Machine struct {
 	dirtyLogging bool
 	lastReset    ResetStats
 	release      func() // drops this machine's reference to its snapshot file
+	// cpuFeatures: the abi.CPUFeat* bits this machine's guest compiles for (what it reported
+	// at boot, or the snapshot file's it started from: the guest keeps what it probed);
+	// snapshot files record it.
+	cpuFeatures uint32
+	fromFile    bool // started from a snapshot file (its guest never booted here)
 
 	// abort is closed by Close before it takes mu: a call in progress (a guest that runs on,
 	// a host function that blocks) sees it and gives the machine up, so Close never waits for

@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -28,7 +29,7 @@ import (
 //	magic "HLWSNAP\x00" | u32 format version | u32 flags | u32 ABI version
 //	[32]byte sha256 of the guest image
 //	u64 memory bytes | u64 transfer bytes | u64 code region bytes | u64 heap bytes
-//	u32 max pages | u32 max call depth
+//	u32 max pages | u32 max call depth | u32 CPU features its guest saw (abi.CPUFeat*)
 //	u32 len + payload (opaque to this package: the host stores the module there)
 //	u32 len + vCPU state | u32 count + u64 mapped heap regions (sorted)
 //	u32 count + u32 page numbers (sorted)
@@ -42,10 +43,10 @@ import (
 // refused.
 const (
 	snapMagic   = "HLWSNAP\x00"
-	snapVersion = 3 // 3: the code region and heap sizes (they follow the module)
+	snapVersion = 4 // 3: the code region and heap sizes (they follow the module); 4: CPU features
 	snapKeyed   = 1 // flag: an HMAC-SHA256 precedes the checksum
 	// snapHeader is the fixed part up to and including the payload length.
-	snapHeader = len(snapMagic) + 4 + 4 + 4 + sha256.Size + 8 + 8 + 8 + 8 + 4 + 4 + 4
+	snapHeader = len(snapMagic) + 4 + 4 + 4 + sha256.Size + 8 + 8 + 8 + 8 + 4 + 4 + 4 + 4
 )
 
 // Sentinel errors for snapshot files.
@@ -89,6 +90,7 @@ func (m *Machine) writeSnapshot(w io.Writer, s *Snapshot, payload, key []byte) e
 	b.Write(le.AppendUint64(nil, m.cfg.HeapBytes))
 	b.Write(le.AppendUint32(nil, m.cfg.MaxPages))
 	b.Write(le.AppendUint32(nil, m.cfg.MaxCallDepth))
+	b.Write(le.AppendUint32(nil, m.cpuFeatures))
 	b.Write(le.AppendUint32(nil, uint32(len(payload))))
 	b.Write(payload)
 	cpu := encodeState(s.cpu)
@@ -127,6 +129,7 @@ type SnapshotFile struct {
 	heapBytes   uint64
 	maxPages    uint32
 	maxDepth    uint32
+	cpuFeatures uint32 // abi.CPUFeat* bits the guest saw: a machine started from the file must have them
 	snap        *Snapshot
 	file        *os.File
 	dataOffset  int64
@@ -270,9 +273,12 @@ func parseSnapshotMeta(ra io.ReaderAt, end int64, image []byte, keyed bool) (*Sn
 		return nil, fmt.Errorf("%w: %w", ErrSnapshotForeign, err)
 	}
 	sf := &SnapshotFile{memoryBytes: d.u64(), xferBytes: d.u64(), codeBytes: d.u64(), heapBytes: d.u64(),
-		maxPages: d.u32(), maxDepth: d.u32()}
+		maxPages: d.u32(), maxDepth: d.u32(), cpuFeatures: d.u32()}
 	if err := sf.checkConfig(image); err != nil {
 		return nil, err
+	}
+	if sf.cpuFeatures&^abi.CPUFeatUsed != 0 {
+		return nil, corrupt("CPU features %#x: bits outside %#x", sf.cpuFeatures, abi.CPUFeatUsed)
 	}
 
 	// Each read takes a field and the next field's length.
@@ -453,11 +459,28 @@ func (sf *SnapshotFile) Config(base Config) Config {
 	return base
 }
 
+// CheckCPU refuses the file (ErrSnapshotForeign) if a guest of cfg.KVM lacks a CPU feature
+// the file's guest compiled for: its code may use their instructions.
+func (sf *SnapshotFile) CheckCPU(ctx context.Context, cfg Config) error {
+	have, err := guestCPUFeatures(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if missing := sf.cpuFeatures &^ have; missing != 0 {
+		return fmt.Errorf("%w: made on a CPU with %s, which this machine's guest lacks",
+			ErrSnapshotForeign, cpuFeatureNames(missing))
+	}
+	return nil
+}
+
 // NewFromSnapshot starts a machine in the state of a snapshot file: its pages are mapped from
 // the file copy-on-write (shared between machines until written), its vCPU state restored.
 // The machine's own Snapshot for Reset is the file's; the machine holds a reference to the
 // file until it is closed.
 func NewFromSnapshot(ctx context.Context, cfg Config, sf *SnapshotFile) (*Machine, *Snapshot, error) {
+	if err := sf.CheckCPU(ctx, cfg); err != nil {
+		return nil, nil, err
+	}
 	if err := sf.acquire(); err != nil {
 		return nil, nil, err
 	}
@@ -468,6 +491,7 @@ func NewFromSnapshot(ctx context.Context, cfg Config, sf *SnapshotFile) (*Machin
 		return nil, nil, err
 	}
 	m.release = func() { sf.release() }
+	m.cpuFeatures, m.fromFile = sf.cpuFeatures, true
 	markPhase("new machine")
 	s := sf.snap
 	for _, a := range s.mapped {
@@ -602,4 +626,42 @@ func (m *Machine) MemorySnapshot(s *Snapshot) (*SnapshotFile, error) {
 		return nil, fmt.Errorf("in-memory snapshot: %w", err)
 	}
 	return sf, nil
+}
+
+// cpuFeatureNames names abi.CPUFeat* bits, for errors.
+func cpuFeatureNames(bits uint32) string {
+	var names []string
+	for _, f := range []struct {
+		bit  uint32
+		name string
+	}{{abi.CPUFeatSSSE3, "SSSE3"}, {abi.CPUFeatSSE41, "SSE4.1"}, {abi.CPUFeatSSE42, "SSE4.2"}} {
+		if bits&f.bit != 0 {
+			names = append(names, f.name)
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// guestFeatures caches, per KVM handle, the abi.CPUFeat* bits a guest of it reports.
+var guestFeatures sync.Map // *vmm.KVM -> uint32
+
+// guestCPUFeatures is what a guest booted on cfg.KVM reports it compiles for: asked of a
+// guest once per handle (one boot, ~1 ms), because on PVM the CPUID a CPL3 guest executes
+// need not be KVM's table, so the host cannot read it off KVM_GET_SUPPORTED_CPUID.
+func guestCPUFeatures(ctx context.Context, cfg Config) (uint32, error) {
+	if v, ok := guestFeatures.Load(cfg.KVM); ok {
+		return v.(uint32), nil
+	}
+	probe := Config{KVM: cfg.KVM, Image: cfg.Image, Thread: cfg.Thread}
+	m, err := New(ctx, probe)
+	if err != nil {
+		return 0, fmt.Errorf("probing the guest's CPU features: %w", err)
+	}
+	defer m.Close()
+	if err := m.Ping(ctx); err != nil {
+		return 0, fmt.Errorf("probing the guest's CPU features: %w", err)
+	}
+	v := m.get32(abi.MbStatCPUFeatures) & abi.CPUFeatUsed
+	guestFeatures.Store(cfg.KVM, v)
+	return v, nil
 }

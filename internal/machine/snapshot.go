@@ -149,6 +149,9 @@ func (m *Machine) Snapshot(ctx context.Context, mode ResetMode) (*Snapshot, erro
 	if err := checkParked(cpu, m.img); err != nil {
 		return nil, m.fail(fmt.Errorf("%w: %w", ErrGuestFault, err))
 	}
+	if !m.fromFile { // untrusted: a guest that under-reports only breaks its own snapshot files
+		m.cpuFeatures = m.get32(abi.MbStatCPUFeatures) & abi.CPUFeatUsed
+	}
 	s := &Snapshot{mode: mode, cpu: cpu, index: map[uint32]int{}, mapped: slices.Clone(m.mapped)}
 	if err := m.changedCandidates(func(p uint32) {
 		s.index[p] = len(s.pages)

@@ -24,4 +24,9 @@ uint32_t eng_jit_enter(eng_store *s, eng_func *f, uint64_t *fp, uint32_t depth_l
 // must not use, as on a CPU without them (0: use what CPUID reports).
 extern uint32_t eng_jit_cpu_mask;
 
+// Probes the CPU (once; later calls return the cached answer) and returns the HL_CPU_FEAT_*
+// bits the generator uses from now on: the guest runtime reports them to the host, which records
+// them in snapshot files (code compiled here may need them wherever the snapshot runs).
+uint32_t eng_jit_cpu_probe(void);
+
 #endif

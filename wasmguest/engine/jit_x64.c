@@ -894,11 +894,18 @@ static uint32_t cpu_features(void) {
     __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(cx), "=d"(d));
     (void)b;
     (void)d;
-    f = CF_PROBED | (cx & (1u << 9) ? CF_SSSE3 : 0) | (cx & (1u << 19) ? CF_SSE41 : 0) |
-        (cx & (1u << 20) ? CF_SSE42 : 0);
+    // The host's snapshot files record these same bits (HL_CPU_FEAT_USED, internal/abi).
+    f = CF_PROBED | (cx & HL_CPU_FEAT_SSSE3 ? CF_SSSE3 : 0) | (cx & HL_CPU_FEAT_SSE41 ? CF_SSE41 : 0) |
+        (cx & HL_CPU_FEAT_SSE42 ? CF_SSE42 : 0);
     __atomic_store_n(&cpu_feat, f, __ATOMIC_RELAXED);
   }
   return f & ~eng_jit_cpu_mask;
+}
+
+uint32_t eng_jit_cpu_probe(void) {
+  uint32_t f = cpu_features();
+  return (f & CF_SSSE3 ? HL_CPU_FEAT_SSSE3 : 0) | (f & CF_SSE41 ? HL_CPU_FEAT_SSE41 : 0) |
+         (f & CF_SSE42 ? HL_CPU_FEAT_SSE42 : 0);
 }
 
 static void sx(J *j, int pfx, uint32_t op, int reg, int rm) { orr(j, pfx, 0, op, reg, rm); }

@@ -54,6 +54,11 @@
 #define HL_IMG_HEADER_SIZE HL_U(0x20)
 #define HL_FAULT_STUB_SIZE HL_U(0x10)
 
+#define HL_CPU_FEAT_SSSE3 HL_U(0x200)
+#define HL_CPU_FEAT_SSE41 HL_U(0x80000)
+#define HL_CPU_FEAT_SSE42 HL_U(0x100000)
+#define HL_CPU_FEAT_USED HL_U(0x180200)
+
 #define HL_PORT_PARK HL_U(0x10)
 #define HL_PORT_HOST_CALL HL_U(0x11)
 #define HL_PORT_FAULT HL_U(0x12)
@@ -110,6 +115,7 @@
 #define HL_MB_STAT_PARKS HL_U(0xc08)
 #define HL_MB_STAT_HEAP_USED HL_U(0xc10)
 #define HL_MB_STAT_CODE_USED HL_U(0xc18)
+#define HL_MB_STAT_CPU_FEATURES HL_U(0xc20)
 #define HL_MAX_VALUES HL_U(0x40)
 #define HL_MSG_MAX HL_U(0x400)
 
@@ -237,6 +243,7 @@ _Static_assert(HL_U_STACK_BASE < HL_U_STACK_TOP, "the user stack is not empty");
 _Static_assert(HL_U_STACK_TOP <= HL_XFER_ADDR, "the user stack ends before the transfer window");
 _Static_assert(HL_U_STACK_TOP <= HL_SMALL_MAP_END, "the user stack lies in the 4 KiB-mapped region");
 _Static_assert(HL_SMALL_MAP_END == (2 * 0x200000), "PT0 and PT1 map exactly the small region");
+_Static_assert(HL_CPU_FEAT_USED == ((HL_CPU_FEAT_SSSE3 + HL_CPU_FEAT_SSE41) + HL_CPU_FEAT_SSE42), "CPUFeatUsed names every feature the guest may use");
 _Static_assert((HL_IMG_OFF_PARK_RESUME + 4) <= HL_IMG_HEADER_SIZE, "the image header's fields fit the header");
 _Static_assert(HL_IMG_OFF_FAULT_ENT < HL_IMG_OFF_PARK_RESUME, "the park resume field follows the fault table's");
 _Static_assert((HL_IMG_HEADER_SIZE + (32 * HL_FAULT_STUB_SIZE)) <= HL_IMAGE_MAX, "the image has room for the header and the fault stubs");
@@ -334,7 +341,9 @@ _Static_assert((HL_MB_STAT_PARKS + 8) <= HL_MB_STAT_HEAP_USED, "MbStatParks ends
 _Static_assert((HL_MB_STAT_HEAP_USED % 8) == 0, "MbStatHeapUsed is aligned to its element size");
 _Static_assert((HL_MB_STAT_HEAP_USED + 8) <= HL_MB_STAT_CODE_USED, "MbStatHeapUsed ends before MbStatCodeUsed");
 _Static_assert((HL_MB_STAT_CODE_USED % 8) == 0, "MbStatCodeUsed is aligned to its element size");
-_Static_assert((HL_MB_STAT_CODE_USED + 8) <= HL_MAILBOX_SIZE, "MbStatCodeUsed ends within the mailbox page");
+_Static_assert((HL_MB_STAT_CODE_USED + 8) <= HL_MB_STAT_CPU_FEATURES, "MbStatCodeUsed ends before MbStatCPUFeatures");
+_Static_assert((HL_MB_STAT_CPU_FEATURES % 4) == 0, "MbStatCPUFeatures is aligned to its element size");
+_Static_assert((HL_MB_STAT_CPU_FEATURES + 4) <= HL_MAILBOX_SIZE, "MbStatCPUFeatures ends within the mailbox page");
 #endif
 
 #endif

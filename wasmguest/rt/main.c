@@ -3,6 +3,7 @@
 // HL_MB_SPIN_CYCLES TSC cycles (a request that arrives meanwhile costs no VM exit), then parks
 // with one `out` (the host resumes the vCPU once it has posted the next request).
 #include "../engine/engine.h"
+#include "../engine/jit.h"
 #include "rt.h"
 
 static eng_store *store;
@@ -297,6 +298,7 @@ _Noreturn void rt_main(void) {
                     .tier = MB_U32(HL_MB_TIER)};
   store = eng_store_new(&lim);
   if (!store) rt_panic("out of memory creating the store");
+  MB_U32(HL_MB_STAT_CPU_FEATURES) = eng_jit_cpu_probe();
   MB_U32(HL_MB_GUEST_READY) = HL_VERSION;
   // The host may post the first request before the guest has booted (it saves an exit on a
   // cold start): then the state is already Request and stays so.
