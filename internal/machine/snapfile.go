@@ -1,6 +1,7 @@
 package machine
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
 	"context"
@@ -72,6 +73,13 @@ func (m *Machine) WriteSnapshot(w io.Writer, s *Snapshot, payload, key []byte) e
 
 // writeSnapshot is WriteSnapshot without the check (tests write forged files with it).
 func (m *Machine) writeSnapshot(w io.Writer, s *Snapshot, payload, key []byte) error {
+	return m.encodeSnapshot(w, s, payload, key, true)
+}
+
+// encodeSnapshot writes the file to w as it goes (the page data straight from s, no copy of
+// it). Without checksum the trailer is zeros: only for a file this process reads back itself
+// (MemorySnapshot), which skips verification.
+func (m *Machine) encodeSnapshot(w io.Writer, s *Snapshot, payload, key []byte, checksum bool) error {
 	var b bytes.Buffer
 	b.WriteString(snapMagic)
 	le := binary.LittleEndian
@@ -105,15 +113,35 @@ func (m *Machine) writeSnapshot(w io.Writer, s *Snapshot, payload, key []byte) e
 		b.Write(le.AppendUint32(nil, p))
 	}
 	b.Write(make([]byte, (pageSize-b.Len()%pageSize)%pageSize))
-	b.Write(s.data)
-	if len(key) > 0 {
-		mac := hmac.New(sha256.New, key)
-		mac.Write(b.Bytes())
-		b.Write(mac.Sum(nil))
+
+	var mac, sum hash.Hash
+	out := w
+	if checksum {
+		sum = sha256.New()
+		out = io.MultiWriter(out, sum)
+		if len(key) > 0 {
+			mac = hmac.New(sha256.New, key)
+			out = io.MultiWriter(out, mac)
+		}
+	} else if len(key) > 0 {
+		return errors.New("snapshot: a keyed file needs its checksum")
 	}
-	sum := sha256.Sum256(b.Bytes())
-	b.Write(sum[:])
-	_, err := w.Write(b.Bytes())
+	if _, err := out.Write(b.Bytes()); err != nil {
+		return err
+	}
+	if _, err := out.Write(s.data[:len(s.pages)*pageSize]); err != nil {
+		return err
+	}
+	if mac != nil { // the MAC covers everything before it; the checksum covers the MAC too
+		if _, err := io.MultiWriter(w, sum).Write(mac.Sum(nil)); err != nil {
+			return err
+		}
+	}
+	trailer := make([]byte, sha256.Size)
+	if sum != nil {
+		trailer = sum.Sum(nil)
+	}
+	_, err := w.Write(trailer)
 	return err
 }
 
@@ -151,7 +179,7 @@ func OpenSnapshotFile(path string, image, key []byte) (*SnapshotFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	sf, err := parseSnapshotFile(f, image, key)
+	sf, err := parseSnapshotFile(f, image, key, true)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -159,14 +187,19 @@ func OpenSnapshotFile(path string, image, key []byte) (*SnapshotFile, error) {
 	return sf, nil
 }
 
-func parseSnapshotFile(f *os.File, image, key []byte) (*SnapshotFile, error) {
+// parseSnapshotFile loads f; verify false skips the checksum (a file this process just wrote).
+func parseSnapshotFile(f *os.File, image, key []byte, verify bool) (*SnapshotFile, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return nil, err
 	}
-	end, err := verifySnapshot(f, st.Size(), key)
-	if err != nil {
-		return nil, err
+	end := st.Size() - sha256.Size
+	if verify {
+		if end, err = verifySnapshot(f, st.Size(), key); err != nil {
+			return nil, err
+		}
+	} else if end < int64(snapHeader) {
+		return nil, fmt.Errorf("%w: %d bytes", ErrSnapshotCorrupt, st.Size())
 	}
 	sf, err := parseSnapshotMeta(f, end, image, len(key) > 0)
 	if err != nil {
@@ -616,11 +649,22 @@ func (m *Machine) MemorySnapshot(s *Snapshot) (*SnapshotFile, error) {
 		return nil, fmt.Errorf("memfd_create: %w", err)
 	}
 	f := os.NewFile(uintptr(fd), "hlwasm-snapshot")
-	if err := m.WriteSnapshot(f, s, nil, nil); err != nil {
+	if err := checkState(s.cpu, m.img); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("snapshot not kept: %w", err)
+	}
+	// No checksum, not verified: this process wrote the memfd a moment ago and nobody else
+	// holds it. The fields still go through the loader's checks.
+	bw := bufio.NewWriterSize(f, 1<<16) // the page data bypasses the buffer
+	if err := m.encodeSnapshot(bw, s, nil, nil, false); err != nil {
 		f.Close()
 		return nil, err
 	}
-	sf, err := parseSnapshotFile(f, m.cfg.Image, nil)
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	sf, err := parseSnapshotFile(f, m.cfg.Image, nil, false)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("in-memory snapshot: %w", err)

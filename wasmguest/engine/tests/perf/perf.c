@@ -1,6 +1,8 @@
 // perf.c — hosted driver for profiling the interpreter on the bench/ kernels (no sanitizers).
 //   perf KERNEL [SCALE]   KERNEL = fib|sha256|nbody|qsort|gemm|simd; SCALE divides the size used by
 //   bench/bench_test.go (default 1 = the benchmark's own arguments; e.g. 8 for callgrind runs).
+//   perf load FILE        instantiates FILE and prints the time it took (parse, validate,
+//   compile, instantiate: what module load costs in the guest), nothing called.
 // Prints the result and the wall time of the call (instantiation excluded). TIER_INTERP=1: the
 // interpreter; DUMP=1: the slot code; JITDUMP=FILE: the instance's machine code, for
 // objdump -D -b binary -mi386:x86-64 FILE.
@@ -41,9 +43,37 @@ static void dump(eng_inst *in) {
   }
 }
 
+static double ms_since(const struct timespec *t1) {
+  struct timespec t2;
+  clock_gettime(CLOCK_MONOTONIC, &t2);
+  return (double)(t2.tv_sec - t1->tv_sec) * 1e3 + (double)(t2.tv_nsec - t1->tv_nsec) / 1e6;
+}
+
+static int load_only(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) { perror(path); return 1; }
+  static uint8_t buf[64 << 20];
+  size_t n = fread(buf, 1, sizeof buf, f);
+  fclose(f);
+  eng_limits lim = {65536, 10000, 0, getenv("TIER_INTERP") ? ENG_TIER_INTERP : ENG_TIER_COMPILED};
+  eng_store *s = eng_store_new(&lim);
+  if (!s) return 1;
+  eng_error err;
+  uint32_t inst;
+  struct timespec t1;
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  uint32_t st = eng_instantiate(s, buf, n, &inst, &err);
+  double ms = ms_since(&t1);
+  if (st) { fprintf(stderr, "instantiate: %u %s\n", st, err.msg); return 1; }
+  printf("load %s (%zu bytes): %.1f ms, code %zu bytes\n", path, n, ms, (size_t)s->insts[inst]->jit_bytes);
+  eng_store_free(s);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) { fprintf(stderr, "usage: perf KERNEL [SCALE] [DIR]\n"); return 2; }
   const char *k = argv[1];
+  if (!strcmp(k, "load")) return argc == 3 ? load_only(argv[2]) : 2;
   unsigned scale = argc > 2 ? (unsigned)atoi(argv[2]) : 1;
   const char *dir = argc > 3 ? argv[3] : PERF_BENCH_DIR;
   if (!scale) scale = 1;
