@@ -49,9 +49,11 @@ static int slots_of(uint8_t t) {
   }
 }
 
-// One value type (a typed reference, 0x63/0x64, is followed by its heap type) -> its slots.
-static int rd_valtype(reader *r) {
+// One value type (a typed reference, 0x63/0x64, is followed by its heap type) -> its slots;
+// *ref says whether it is a reference.
+static int rd_valtype(reader *r, bool *ref) {
   uint8_t t = rd_u8(r);
+  *ref = t == 0x63 || t == 0x64 || t == 0x70 || t == 0x6f || t == 0x69;
   if (t == 0x63 || t == 0x64) {
     rd_leb(r, 33);
     return 1;
@@ -67,15 +69,23 @@ static void rd_limits(reader *r) {
 
 typedef struct {
   int32_t params, results;
+  uint64_t result_refs;
 } sig;
 
-static int32_t rd_valtypes(reader *r) {
+// Reads a vector of value types: its slots (-1 if a type is unknown), and in *refs a bit per
+// slot (the first 64) that holds a reference.
+static int32_t rd_valtypes(reader *r, uint64_t *refs) {
   uint32_t n = rd_u32(r);
   int32_t slots = 0;
+  *refs = 0;
   for (uint32_t i = 0; i < n && !r->bad; i++) {
-    int s = rd_valtype(r);
+    bool ref;
+    int s = rd_valtype(r, &ref);
     if (s < 0 || slots < 0) slots = -1;
-    else if (slots < INT32_MAX - 2) slots += s;
+    else {
+      if (ref && slots < 64) *refs |= (uint64_t)1 << slots;
+      if (slots < INT32_MAX - 2) slots += s;
+    }
   }
   return slots;
 }
@@ -107,8 +117,9 @@ bool wasm_info_read(const uint8_t *bytes, size_t len, wasm_info *info) {
       ntypes = n;
       for (uint32_t i = 0; i < n && !s.bad; i++) {
         if (rd_u8(&s) != 0x60) goto out;
-        types[i].params = rd_valtypes(&s);
-        types[i].results = rd_valtypes(&s);
+        uint64_t refs;
+        types[i].params = rd_valtypes(&s, &refs);
+        types[i].results = rd_valtypes(&s, &types[i].result_refs);
       }
     } else if (id == 2 || id == 3) { // imports, functions
       uint32_t n = rd_u32(&s);
@@ -120,15 +131,16 @@ bool wasm_info_read(const uint8_t *bytes, size_t len, wasm_info *info) {
           rd_skip(&s, rd_u32(&s)); // field
           uint8_t kind = rd_u8(&s);
           is_func = kind == WASM_EXTERN_FUNC;
+          bool ref;
           if (kind == WASM_EXTERN_TABLE) {
-            rd_valtype(&s);
+            rd_valtype(&s, &ref);
             rd_limits(&s);
             continue;
           } else if (kind == WASM_EXTERN_MEMORY) {
             rd_limits(&s);
             continue;
           } else if (kind == WASM_EXTERN_GLOBAL) {
-            rd_valtype(&s);
+            rd_valtype(&s, &ref);
             rd_u8(&s);
             continue;
           } else if (kind == 4) { // tag: attribute, type index
@@ -179,6 +191,7 @@ bool wasm_info_read(const uint8_t *bytes, size_t len, wasm_info *info) {
     if (e->kind == WASM_EXTERN_FUNC && e->index < nfuncs && func_types[e->index] < ntypes) {
       e->param_slots = types[func_types[e->index]].params;
       e->result_slots = types[func_types[e->index]].results;
+      e->result_refs = types[func_types[e->index]].result_refs;
     }
   }
   ok = true;

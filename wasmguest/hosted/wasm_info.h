@@ -17,6 +17,7 @@ typedef struct {
   uint32_t index;        // index in the kind's index space
   int32_t param_slots;   // functions: uint64_t slots of the parameters (v128 = 2); -1 unknown
   int32_t result_slots;  // functions: likewise for the results
+  uint64_t result_refs;  // functions: bit k set if result slot k (< 64) is a reference
 } wasm_export;
 
 typedef struct {
