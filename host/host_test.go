@@ -13,6 +13,7 @@ import (
 
 	"github.com/hlwasm/hlwasm/api"
 	"github.com/hlwasm/hlwasm/host"
+	"github.com/hlwasm/hlwasm/wasi"
 	"github.com/stretchr/testify/require"
 )
 
@@ -231,6 +232,43 @@ func TestImportsRefusedNamingEach(t *testing.T) {
 	_, err = newRuntime(t, host.Config{HostFunctions: []api.HostFunction{f}}).LoadModule(context.Background(), wasm)
 	require.ErrorIs(t, err, host.ErrImportNotAllowed)
 	require.Contains(t, err.Error(), "env.f: the module expects (i32) -> (), the host provides (i64) -> ()")
+}
+
+// Config.AllowImports narrows the provided host functions: imports.wasm (env.f and WASI's
+// fd_write) loads only when both match an entry, and each refused import is named.
+func TestAllowImports(t *testing.T) {
+	wasm := fixture(t, "imports.wasm")
+	f, err := api.Func("env", "f", func(int32) {})
+	require.NoError(t, err)
+	engines(t, func(t *testing.T, e host.Engine) {
+		ctx := context.Background()
+		load := func(allow ...string) error {
+			rt, err := host.NewRuntime(ctx, host.Config{Engine: e, HostFunctions: []api.HostFunction{f},
+				WASI: &wasi.Config{}, AllowImports: allow})
+			if err != nil {
+				return err
+			}
+			defer rt.Close(ctx)
+			m, err := rt.LoadModule(ctx, wasm)
+			if err == nil {
+				m.Close(ctx)
+			}
+			return err
+		}
+		require.NoError(t, load(), "no AllowImports: everything provided")
+		require.NoError(t, load("env.f", "wasi_snapshot_preview1.*"))
+		require.NoError(t, load("env.*", "wasi_snapshot_preview1.fd_write", "hlwasm.log"))
+		err := load("env.*")
+		require.ErrorIs(t, err, host.ErrImportNotAllowed)
+		require.Contains(t, err.Error(), "wasi_snapshot_preview1.fd_write (i32, i32, i32, i32) -> (i32): provided, but not in Config.AllowImports")
+		require.NotContains(t, err.Error(), "env.f")
+		err = load("wasi_snapshot_preview1.fd_read", "env.g")
+		require.ErrorIs(t, err, host.ErrImportNotAllowed)
+		require.Contains(t, err.Error(), "env.f (i32) -> (): provided, but not in Config.AllowImports")
+		for _, bad := range []string{"env", ".f", "env.", "env.f*", "*"} {
+			require.ErrorIs(t, load(bad), host.ErrArguments, bad)
+		}
+	})
 }
 
 func TestCBuiltModule(t *testing.T) {

@@ -49,6 +49,20 @@ func logFunction(w io.Writer) api.HostFunction {
 // allowList is what modules of a runtime may import.
 type allowList map[[2]string]api.HostFunction
 
+// importAllowed says whether Config.AllowImports (patterns; none: no narrowing) lets a module
+// import module.name.
+func importAllowed(patterns []string, module, name string) bool {
+	if len(patterns) == 0 {
+		return true
+	}
+	for _, p := range patterns {
+		if p == module+"."+name || p == module+".*" {
+			return true
+		}
+	}
+	return false
+}
+
 func (r *Runtime) allowed() allowList {
 	a := allowList{}
 	if !r.cfg.NoDefaultLog {
@@ -107,7 +121,7 @@ func (m *Module) sandboxFuncs() ([]api.HostFunction, *wasi.Instance, error) {
 
 // link resolves a module's imports against the allow-list, in import order. Every import that
 // is missing, of the wrong kind or of the wrong signature is named in one ImportError.
-func (a allowList) link(info *wasmbin.Module) ([]api.HostFunction, error) {
+func (a allowList) link(info *wasmbin.Module, patterns []string) ([]api.HostFunction, error) {
 	var funcs []api.HostFunction
 	ie := &ImportError{}
 	for _, im := range info.Imports {
@@ -121,6 +135,8 @@ func (a allowList) link(info *wasmbin.Module) ([]api.HostFunction, error) {
 		switch {
 		case !ok:
 			ie.Imports = append(ie.Imports, fmt.Sprintf("%s %s: not allowed by the host", name, want))
+		case !importAllowed(patterns, im.Module, im.Name):
+			ie.Imports = append(ie.Imports, fmt.Sprintf("%s %s: provided, but not in Config.AllowImports", name, want))
 		case !slices.Equal(f.ParamTypes, im.FuncType.Params) || !slices.Equal(f.ResultTypes, im.FuncType.Results):
 			ie.Imports = append(ie.Imports, fmt.Sprintf("%s: the module expects %s, the host provides %s",
 				name, want, api.Signature(f.ParamTypes, f.ResultTypes)))

@@ -84,7 +84,7 @@ func (r *Runtime) LoadModule(ctx context.Context, wasm []byte) (*Module, error) 
 	if err := r.checkMemory("module", info); err != nil {
 		return nil, err
 	}
-	funcs, err := r.allowed().link(info)
+	funcs, err := r.allowed().link(info, r.cfg.AllowImports)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -67,6 +68,13 @@ type Config struct {
 	Log io.Writer
 	// NoDefaultLog removes hlwasm.log from the allow-list.
 	NoDefaultLog bool
+	// AllowImports, when set, narrows what modules may import to the provided host functions
+	// (hlwasm.log, WASI, HostFunctions) whose "module.name" matches an entry: "module.name"
+	// exactly, or "module.*" for all of a module's. A module importing anything else is
+	// refused at load (ErrImportNotAllowed, naming each import). Entries name functions, so a
+	// typo is not caught here: an entry that matches nothing provided allows nothing.
+	// Linked sets (components) import through their LinkedHost, which this does not narrow.
+	AllowImports []string
 	// PoolSize bounds the sandboxes Module.Call keeps per module. Default runtime.NumCPU().
 	PoolSize int
 	// SpareSandboxes is how many sandboxes per module NewSandbox keeps made ahead of time, in
@@ -159,6 +167,12 @@ func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 		cfg.LoadTimeout = DefaultLoadTimeout
 	}
 	cfg.SnapshotKey = slices.Clone(cfg.SnapshotKey) // the caller may reuse its slice
+	cfg.AllowImports = slices.Clone(cfg.AllowImports)
+	for _, p := range cfg.AllowImports {
+		if mod, name, ok := strings.Cut(p, "."); !ok || mod == "" || name == "" || strings.Contains(name, "*") && name != "*" {
+			return nil, fmt.Errorf("%w: Config.AllowImports entry %q: want \"module.name\" or \"module.*\"", ErrArguments, p)
+		}
+	}
 	if cfg.MaxModuleBytes == 0 {
 		cfg.MaxModuleBytes = DefaultMaxModuleBytes
 	}

@@ -69,7 +69,7 @@ func (r *Runtime) LoadSnapshot(ctx context.Context, path string) (*Module, error
 		sf.Close()
 		return nil, fmt.Errorf("%s: %w: %w", path, machine.ErrSnapshotCorrupt, err)
 	}
-	funcs, err := r.allowed().link(info)
+	funcs, err := r.allowed().link(info, r.cfg.AllowImports)
 	if err != nil {
 		sf.Close()
 		return nil, err

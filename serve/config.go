@@ -78,14 +78,22 @@ type Tenant struct {
 	RequestEnv []string `json:"request_env,omitempty"`
 	// MaxArgBytes bounds a /run's arguments plus environment (each with its NUL) → 400.
 	MaxArgBytes int `json:"max_arg_bytes,omitempty"`
-	// Modules gives particular modules their own preopens, used instead of Preopens.
+	// HostFunctions narrows what the tenant's modules may import, out of what the tenant is
+	// given (hlwasm.log; WASI with WASI): entries "module.name" or "module.*"
+	// (host.Config.AllowImports). A module importing anything else is refused at upload (422
+	// import_not_allowed). Empty: all the tenant is given.
+	HostFunctions []string `json:"host_functions,omitempty"`
+	// Modules gives particular modules their own preopens or host functions, used instead of
+	// the tenant's.
 	Modules []ModuleConfig `json:"modules,omitempty"`
 }
 
-// ModuleConfig is a tenant's setting for one module, named by its hash.
+// ModuleConfig is a tenant's setting for one module, named by its hash. A field left out
+// (null) takes the tenant's; an empty list means none.
 type ModuleConfig struct {
-	Hash     string    `json:"hash"`
-	Preopens []Preopen `json:"preopens"`
+	Hash          string    `json:"hash"`
+	Preopens      []Preopen `json:"preopens"`
+	HostFunctions []string  `json:"host_functions"`
 }
 
 // Defaults for a tenant's unset limits.
@@ -157,6 +165,17 @@ func (t *Tenant) validate() error {
 	if err := preopens(t.Preopens); err != nil {
 		return err
 	}
+	hostFunctions := func(hf []string) error {
+		for _, p := range hf {
+			if mod, name, ok := strings.Cut(p, "."); !ok || mod == "" || name == "" || strings.Contains(name, "*") && name != "*" {
+				return bad("host function %q: want \"module.name\" or \"module.*\"", p)
+			}
+		}
+		return nil
+	}
+	if err := hostFunctions(t.HostFunctions); err != nil {
+		return err
+	}
 	seen := map[string]bool{}
 	for _, m := range t.Modules {
 		if b, err := hex.DecodeString(m.Hash); err != nil || len(b) != sha256.Size || strings.ToLower(m.Hash) != m.Hash {
@@ -167,6 +186,12 @@ func (t *Tenant) validate() error {
 		}
 		seen[m.Hash] = true
 		if err := preopens(m.Preopens); err != nil {
+			return err
+		}
+		if m.HostFunctions != nil && len(m.HostFunctions) == 0 {
+			return bad("module %s: host_functions is empty (it would allow all; leave it out for the tenant's)", m.Hash)
+		}
+		if err := hostFunctions(m.HostFunctions); err != nil {
 			return err
 		}
 	}

@@ -460,3 +460,33 @@ func TestReloadUnderLoad(t *testing.T) {
 	}
 	t.Logf("%d calls across 20 reloads", ok)
 }
+
+// TestHostFunctionsAllowList: a tenant's host_functions narrow what its modules may import
+// (a WASI program is refused at upload, 422 import_not_allowed, naming the import); a
+// module's own list replaces the tenant's, so that program loads and runs for its hash only.
+func TestHostFunctionsAllowList(t *testing.T) {
+	cprog := hashOf(fixture(t, "wasi/cprog.wasm"))
+	tenants := []Tenant{
+		{Name: "ida", Tokens: []string{"ida-token"}, WASI: true, HostFunctions: []string{"hlwasm.log"}},
+		{Name: "jay", Tokens: []string{"jay-token"}, WASI: true, HostFunctions: []string{"hlwasm.log"},
+			Modules: []ModuleConfig{{Hash: cprog, HostFunctions: []string{"wasi_snapshot_preview1.*"}}}},
+	}
+	ts := newTestServer(t, Config{Tenants: tenants})
+	r := do(t, "POST", ts.url+"/v1/modules", "ida-token", fixture(t, "wasi/cprog.wasm"))
+	wantCode(t, r, http.StatusUnprocessableEntity)
+	if !strings.Contains(string(r.body), "import_not_allowed") || !strings.Contains(string(r.body), "not in Config.AllowImports") {
+		t.Errorf("refused upload: %s", r.body)
+	}
+	upload(t, ts, "jay-token", "wasi/cprog.wasm")
+	out := do(t, "POST", ts.url+"/v1/modules/"+cprog+"/run", "jay-token", nil)
+	wantCode(t, out, http.StatusOK)
+	for _, bad := range [][]Tenant{
+		{{Name: "x", HostFunctions: []string{"nodot"}}},
+		{{Name: "x", HostFunctions: []string{"env.f*"}}},
+		{{Name: "x", Modules: []ModuleConfig{{Hash: cprog, HostFunctions: []string{}}}}},
+	} {
+		if err := ts.Reload(bad); err == nil {
+			t.Errorf("Reload(%+v) accepted", bad)
+		}
+	}
+}

@@ -327,8 +327,9 @@ func (s *Server) newTenant(tc Tenant) (*tenant, error) {
 	for _, n := range tc.RequestEnv {
 		t.requestEnv[n] = true
 	}
-	runtime := func(preopens []Preopen) (*host.Runtime, error) {
+	runtime := func(preopens []Preopen, hostFunctions []string) (*host.Runtime, error) {
 		hc := host.Config{
+			AllowImports:     hostFunctions,
 			Engine:           s.cfg.Engine,
 			MaxSandboxMemory: tc.MaxMemory,
 			MaxModuleBytes:   s.cfg.MaxModuleBytes,
@@ -349,12 +350,19 @@ func (s *Server) newTenant(tc Tenant) (*tenant, error) {
 		return host.NewRuntime(context.Background(), hc)
 	}
 	var err error
-	if t.rt, err = runtime(tc.Preopens); err != nil {
+	if t.rt, err = runtime(tc.Preopens, tc.HostFunctions); err != nil {
 		t.close()
 		return nil, err
 	}
 	for _, mc := range tc.Modules {
-		rt, err := runtime(mc.Preopens)
+		pre, hf := mc.Preopens, mc.HostFunctions
+		if pre == nil {
+			pre = tc.Preopens
+		}
+		if hf == nil {
+			hf = tc.HostFunctions
+		}
+		rt, err := runtime(pre, hf)
 		if err != nil {
 			t.close()
 			return nil, fmt.Errorf("module %s: %w", short(mc.Hash), err)
