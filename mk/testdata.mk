@@ -65,12 +65,17 @@
 #       load0..2,memory-multi,memory_copy0,memory_copy1,memory_fill0,memory_init0,
 #       memory_size0..3,memory_trap0,memory_trap1,start0,store0..2,traps0,
 #       simd_memory-multi}.wast (--enable-multi-memory: the multi-memory proposal's files)
-#     tests/spectest/testdata/memory64/{address64,binary_leb128_64,bulk64,endianness64,
-#       float_memory64,load64,memory_copy64,memory_fill64,memory_grow64,memory_init64,
-#       memory_redundancy64,memory_trap64}.wast (--enable-memory64 --enable-multi-memory).
-#       Not convertible by wabt 1.0.32, so not run: align64.wast (an offset above 2^32 in the
-#       text format), memory64.wast (`module definition`), memory64-imports.wast; table64 and
-#       the other *64 table files are not included (64-bit tables are not implemented)
+#   Spec tests in WebAssembly 3.0 text that wabt 1.0.32 cannot read (TD_SPEC3), converted by
+#     our tests/spectest/wastconv: the spec's reference interpreter ($(TD_SPEC_INTERP), built
+#     from github.com/WebAssembly/spec at commit $(TD_SPEC_INTERP_COMMIT), interpreter/ `make`)
+#     rewrites each script with binary modules (`wasm -d x.wast -o x.bin.wast`), wastconv turns
+#     that into X.json + X.N.wasm (the wast2json layout). The .wast files are copied unchanged
+#     from that spec commit's test/core/<dir> (the same files as the WebAssembly testsuite's):
+#     tests/spectest/testdata/memory64/{address64,align64,binary_leb128_64,bulk64,
+#       call_indirect64,endianness64,float_memory64,load64,memory64,memory64-imports,
+#       memory_copy64,memory_fill64,memory_grow64,memory_init64,memory_redundancy64,
+#       memory_trap64,table64,table_copy64,table_copy_mixed,table_fill64,table_get64,
+#       table_grow64,table_init64,table_set64,table_size64}.wast (all of test/core/memory64)
 #   Go generators (outputs committed beside the generator):
 #     tests/testdata/malformed/gen.go -> malformed/*.wasm + malformed/README.md
 #     tests/testdata/wit/gen -> tests/testdata/wit/rt.wit, rt_gen.c (sources of rt.wasm)
@@ -130,13 +135,16 @@ TD_MALFORMED := $(TD_MALFORMED_CASES) tests/testdata/malformed/README.md
 TD_WIT_GEN := tests/testdata/wit/rt.wit tests/testdata/wit/rt_gen.c
 TD_WAST2JSON ?= wast2json
 TD_SPEC_COMMIT := 193e551ff22663995b1ac95dc62344133669e14b
-TD_SPEC_DIRS := relaxed-simd multi-memory memory64
+TD_SPEC_DIRS := relaxed-simd multi-memory
 TD_SPEC_FLAGS_relaxed-simd := --enable-relaxed-simd
 TD_SPEC_FLAGS_multi-memory := --enable-multi-memory
-TD_SPEC_FLAGS_memory64 := --enable-memory64 --enable-multi-memory
+# The spec's reference interpreter (see the inventory): default, the copy beside the checkout.
+TD_SPEC_INTERP ?= ../tools/spec/interpreter/wasm
+TD_SPEC_INTERP_COMMIT := 285a9032950cbad6a9f84de11183008e286092a2
+TD_SPEC3_DIRS := memory64
 # The outputs are what is committed (wildcard): each .wast gives X.json and X.0.wasm, X.1.wasm...
 TD_SPEC_OUT = $(wildcard tests/spectest/testdata/$(1)/*.json tests/spectest/testdata/$(1)/*.wasm)
-TD_SPEC := $(foreach d,$(TD_SPEC_DIRS),$(call TD_SPEC_OUT,$(d)))
+TD_SPEC := $(foreach d,$(TD_SPEC_DIRS) $(TD_SPEC3_DIRS),$(call TD_SPEC_OUT,$(d)))
 
 # Compared byte for byte by check-testdata, always.
 TD_EXACT := $(TD_WAT) $(TD_WAT_EXT) $(TD_WAT3) $(TD_C) $(TD_WIT_C) $(TD_WASI_C) $(TD_COPIES) $(TD_WAZERO_COPIES) \
@@ -156,7 +164,7 @@ spectest-wasm: $(addprefix $(TD_O),tests/spectest/spectest.wasm wasmguest/hosted
 internal-wasm: $(addprefix $(TD_O),$(filter internal/%,$(TD_WAT)) $(TD_WAT_EXT) $(TD_WAZERO_COPIES))
 engine-wasm: $(addprefix $(TD_O),$(filter wasmguest/%,$(TD_WAT)))
 # Converts every proposal's .wast again (also the first time, when no output is committed yet).
-spec-testdata: $(addprefix td-spec-,$(TD_SPEC_DIRS))
+spec-testdata: $(addprefix td-spec-,$(TD_SPEC_DIRS) $(TD_SPEC3_DIRS))
 
 # ---- WAT ----
 $(addprefix $(TD_O),$(TD_WAT)): $(TD_O)%.wasm: %.wat
@@ -327,6 +335,18 @@ td-spec-$(1) $(addprefix $(TD_O),$(call TD_SPEC_OUT,$(1))) &: $(wildcard tests/s
 	chmod 644 $$$$tmp/*; cp $$$$tmp/* $(TD_O)tests/spectest/testdata/$(1)/
 endef
 $(foreach d,$(TD_SPEC_DIRS),$(eval $(call TD_SPEC_RULE,$(d))))
+
+# ---- spec tests: the reference interpreter and wastconv ----
+define TD_SPEC3_RULE
+td-spec-$(1) $(addprefix $(TD_O),$(call TD_SPEC_OUT,$(1))) &: $(wildcard tests/spectest/testdata/$(1)/*.wast) $(wildcard tests/spectest/wastconv/*.go)
+	@set -e; tmp=$$$$(mktemp -d); trap 'rm -rf "$$$$tmp"' EXIT; \
+	mkdir -p $(TD_O)tests/spectest/testdata/$(1); \
+	$(TD_GO) build -o $$$$tmp/wastconv ./tests/spectest/wastconv; \
+	for w in tests/spectest/testdata/$(1)/*.wast; do b=$$$$(basename $$$$w .wast); \
+	  $$$$tmp/wastconv -interp $(TD_SPEC_INTERP) -o $$$$tmp/$$$$b.json $$$$w; done; \
+	rm $$$$tmp/wastconv; chmod 644 $$$$tmp/*; cp $$$$tmp/* $(TD_O)tests/spectest/testdata/$(1)/
+endef
+$(foreach d,$(TD_SPEC3_DIRS),$(eval $(call TD_SPEC3_RULE,$(d))))
 
 # ---- Go generators ----
 # malformed/: README.md lists the cases; all are written by one run.
