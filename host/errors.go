@@ -36,7 +36,7 @@ var (
 	// ErrClosed: the sandbox, module or runtime is closed.
 	ErrClosed = machine.ErrClosed
 	// ErrUnsupportedFeature: the module uses a WebAssembly proposal hlwasm does not implement
-	// (GC, threads, 64-bit tables...); the error names it. It comes
+	// (GC, threads...); the error names it. It comes
 	// wrapped in ErrInvalidModule.
 	ErrUnsupportedFeature = errs.ErrUnsupportedFeature
 	// ErrUnsupportedEngine: the operation needs another engine.

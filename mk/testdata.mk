@@ -19,12 +19,17 @@
 #     tests/testdata/wasi/stdio.wat -> stdio.wasm
 #     examples/guests/add.wat -> add.wasm (and the copy examples/embed/add.wasm)
 #     tests/spectest/spectest.wat -> spectest.wasm (the `spectest` module of the spec suite, for
-#       both runners: Go embeds the .wasm, the hosted C runner includes
-#       wasmguest/hosted/spectest_wasm.inc, the same bytes as a C initializer made with od)
+#       the Go runner's wazero backend, which has no 64-bit tables)
 #     internal/bench/modules/{bench,hostcalls}.wat -> .wasm
 #     internal/wazeroengine/testdata/host.wat -> host.wasm
 #     wasmguest/engine/tests/wat/{edge,slots}.wat -> .wasm
 #     internal/wasmbin/testdata/{empty,imports,plain}.wat -> .wasm (--enable-extended-const)
+#   WAT with a 64-bit table, which wabt 1.0.32 cannot read: the spec's reference interpreter
+#   ($(TD_SPEC_INTERP), below) assembles it (`wasm -d x.wat -o x.wasm`):
+#     tests/spectest/spectest.wat plus the spec's 64-bit `table64` export (added by the recipe)
+#       -> spectest64.wasm (the `spectest` module of the micro-VM backend and of the hosted C
+#       runner, which includes wasmguest/hosted/spectest_wasm.inc, the same bytes as a C
+#       initializer made with od)
 #   C, clang-19 --target=wasm32 -mcpu=mvp, freestanding (TD_C):
 #     tests/testdata/c_basic.c -> c_basic.wasm (--export-dynamic)
 #     bench/kernels/{fib,sha256,nbody,qsort,gemm,simd}.c (+ rt.h) -> bench/*.wasm (simd: -msimd128)
@@ -117,6 +122,7 @@ TD_WAT := $(addsuffix .wasm,$(addprefix tests/testdata/,arith fresh hostcall imp
 	wasmguest/engine/tests/wat/edge wasmguest/engine/tests/wat/slots)
 TD_WAT_EXT := $(addsuffix .wasm,$(addprefix internal/wasmbin/testdata/,empty imports plain))
 TD_WAT3    := tests/testdata/wasm3.wasm
+TD_WAT_SPEC := tests/spectest/spectest64.wasm
 BENCH_KERNELS := fib sha256 nbody qsort gemm simd
 BENCH_WASM    := $(BENCH_KERNELS:%=bench/%.wasm)
 TD_C       := tests/testdata/c_basic.wasm $(BENCH_WASM) examples/guests/hello.wasm
@@ -147,7 +153,7 @@ TD_SPEC_OUT = $(wildcard tests/spectest/testdata/$(1)/*.json tests/spectest/test
 TD_SPEC := $(foreach d,$(TD_SPEC_DIRS) $(TD_SPEC3_DIRS),$(call TD_SPEC_OUT,$(d)))
 
 # Compared byte for byte by check-testdata, always.
-TD_EXACT := $(TD_WAT) $(TD_WAT_EXT) $(TD_WAT3) $(TD_C) $(TD_WIT_C) $(TD_WASI_C) $(TD_COPIES) $(TD_WAZERO_COPIES) \
+TD_EXACT := $(TD_WAT) $(TD_WAT_EXT) $(TD_WAT3) $(TD_WAT_SPEC) $(TD_C) $(TD_WIT_C) $(TD_WASI_C) $(TD_COPIES) $(TD_WAZERO_COPIES) \
 	$(TD_MALFORMED) $(TD_WIT_GEN) $(TD_SPEC)
 # Every committed .wasm must be one of these.
 TD_ALL_WASM := $(filter %.wasm,$(TD_EXACT) $(TD_GO_WASM) $(TD_COMPONENTS))
@@ -160,7 +166,8 @@ testdata: $(addprefix $(TD_O),$(filter tests/testdata/%,$(TD_EXACT) $(TD_GO_WASM
 components: $(addprefix $(TD_O),$(TD_COMPONENTS))
 bench-wasm: $(addprefix $(TD_O),$(BENCH_WASM) bench/gobig.wasm)
 examples-wasm: $(addprefix $(TD_O),$(filter examples/%,$(TD_WAT) $(TD_C) $(TD_WIT_C) $(TD_COPIES)))
-spectest-wasm: $(addprefix $(TD_O),tests/spectest/spectest.wasm wasmguest/hosted/spectest_wasm.inc)
+spectest-wasm: $(addprefix $(TD_O),tests/spectest/spectest.wasm tests/spectest/spectest64.wasm \
+	wasmguest/hosted/spectest_wasm.inc)
 internal-wasm: $(addprefix $(TD_O),$(filter internal/%,$(TD_WAT)) $(TD_WAT_EXT) $(TD_WAZERO_COPIES))
 engine-wasm: $(addprefix $(TD_O),$(filter wasmguest/%,$(TD_WAT)))
 # Converts every proposal's .wast again (also the first time, when no output is committed yet).
@@ -312,11 +319,18 @@ $(addprefix $(TD_O),$(TD_WAZERO_COPIES)): $(TD_O)internal/bench/modules/cat-%.wa
 	cp $(call TD_WAZERO_CAT_SRC,$*) $@
 	chmod 644 $@
 
-# The hosted spec runner's copy of spectest.wasm, as a C initializer.
+# spectest.wat with the reference interpreter's 64-bit table (spectest.ml's table64) after "table".
+$(TD_O)tests/spectest/spectest64.wasm: tests/spectest/spectest.wat
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	sed 's|^  (table (export "table") 10 20 funcref)$$|&\n  (table (export "table64") i64 10 20 funcref)|' $< > $$tmp/spectest64.wat; \
+	grep -q '"table64"' $$tmp/spectest64.wat; mkdir -p $(@D); \
+	$(TD_SPEC_INTERP) -d $$tmp/spectest64.wat -o $@; chmod 644 $@
+
+# The hosted spec runner's copy of spectest64.wasm, as a C initializer.
 TD_WASM_TO_C = od -An -v -tx1 $(1) | sed -e 's/ *\([0-9a-f][0-9a-f]\)/0x\1, /g' -e 's/, $$/,/'
-$(TD_O)wasmguest/hosted/spectest_wasm.inc: tests/spectest/spectest.wasm
+$(TD_O)wasmguest/hosted/spectest_wasm.inc: tests/spectest/spectest64.wasm
 	@mkdir -p $(@D)
-	{ echo '// Generated from tests/spectest/spectest.wasm by mk/testdata.mk. DO NOT EDIT.'; \
+	{ echo '// Generated from tests/spectest/spectest64.wasm by mk/testdata.mk. DO NOT EDIT.'; \
 	  $(call TD_WASM_TO_C,$<); } > $@.tmp && mv $@.tmp $@
 
 # ---- spec tests: wast2json ----

@@ -175,7 +175,6 @@ func TestParseErrors(t *testing.T) {
 		{"tag import of unknown type", mod(sec(secImport, 1, 1, 'a', 1, 'b', 4, 0, 0)), ErrInvalid},
 		{"bad utf8 name", mod(sec(secImport, 1, 1, 0xff, 1, 'b', 2, 0, 0)), ErrMalformed},
 		{"shared memory", mod(sec(secMemory, 1, 3, 1, 1)), ErrUnsupported},
-		{"64-bit table", mod(sec(secTable, 1, 0x70, 4, 1)), ErrUnsupported},
 		{"shared memory64", mod(sec(secMemory, 1, 6, 1)), ErrUnsupported},
 		{"bad limits flag", mod(sec(secMemory, 1, 8, 1)), ErrMalformed},
 		{"bad table elem", mod(sec(secTable, 1, 0x7f, 0, 1)), ErrMalformed},

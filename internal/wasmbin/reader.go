@@ -190,8 +190,8 @@ func (r *reader) refType() (api.ValueType, error) {
 	return api.ValueType(c), nil
 }
 
-// limits reads a memory's (mem) or a table's limits: flags 4 and 5 are a 64-bit memory
-// (memory64); 64-bit tables are not supported.
+// limits reads a memory's (mem) or a table's limits: flags 4 and 5 are a 64-bit memory or
+// table (memory64).
 func (r *reader) limits(mem bool) (Limits, error) {
 	flag, err := r.byte()
 	if err != nil {
@@ -203,9 +203,6 @@ func (r *reader) limits(mem bool) (Limits, error) {
 	case 0x02, 0x03, 0x06, 0x07:
 		return l, fmt.Errorf("%w: shared limits (threads)", ErrUnsupported)
 	case 0x04, 0x05:
-		if !mem {
-			return l, fmt.Errorf("%w: 64-bit table (memory64)", ErrUnsupported)
-		}
 		l.Is64 = true
 	default:
 		return l, r.errorf("malformed limits flags 0x%02x", flag)

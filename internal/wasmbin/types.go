@@ -59,7 +59,7 @@ type Limits struct {
 	Min    uint64
 	Max    uint64 // meaningful only if HasMax
 	HasMax bool
-	Is64   bool // a 64-bit memory (memory64): i64 addresses, limits up to 2^48 pages
+	Is64   bool // memory64: a 64-bit memory (i64 addresses, limits up to 2^48 pages) or table (i64 indices)
 }
 
 // TableType is the type of a table.

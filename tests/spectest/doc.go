@@ -19,7 +19,15 @@ package spectest
 
 import _ "embed"
 
-// spectestWasm is the module the suite imports as "spectest".
+// spectestWasm is the module the suite imports as "spectest" (wazero's backend: no 64-bit
+// tables); spectest64Wasm adds the 64-bit table "table64" (spectest.ml's), for backends with
+// memory64 (spectestModuler).
 //
 //go:embed spectest.wasm
 var spectestWasm []byte
+
+//go:embed spectest64.wasm
+var spectest64Wasm []byte
+
+// spectestModuler is implemented by backends whose spectest module is not spectestWasm.
+type spectestModuler interface{ spectestModule() []byte }

@@ -66,7 +66,11 @@ func RunFile(ctx context.Context, b Backend, dir, name string, opt Options) (*Re
 	}
 	defer store.Close()
 	sctx, cancel := context.WithTimeout(ctx, opt.CommandTimeout)
-	st, err := instantiate(sctx, store, spectestWasm, "spectest")
+	stw := spectestWasm
+	if sm, ok := b.(spectestModuler); ok {
+		stw = sm.spectestModule()
+	}
+	st, err := instantiate(sctx, store, stw, "spectest")
 	if err == nil {
 		err = store.Register(sctx, st, "spectest")
 	}

@@ -268,7 +268,7 @@ uint32_t eng_validate_module(const eng_module *cm, eng_error *err) {
     const eng_elemseg *s = &m->elems[i];
     if (s->mode == SEG_ACTIVE) {
       if (s->table >= m->ntables) return verr(err, "unknown table");
-      if ((st = check_const(m, &s->offset, VT_I32, err))) return st;
+      if ((st = check_const(m, &s->offset, m->tables[s->table].lim.is64 ? VT_I64 : VT_I32, err))) return st;
       if (!eng_vt_sub(m, s->type, m->tables[s->table].elemtype)) return verr(err, "type mismatch");
     }
     if (!vt_ok(s->type, m->ntypes)) return verr(err, "unknown type");
@@ -669,10 +669,13 @@ static void reset_inits(C *c, const ctl *f) {
   while (c->ninits > f->ninit) c->linit[c->inits[--c->ninits]] = 0;
 }
 
-// Pops three i32 operands (d, s, n order on the stack) and returns their slots.
-static bool pop3_i32(C *c, uint32_t *d, uint32_t *s, uint32_t *n) {
-  return pop_s(c, VT_I32, NULL, n) && pop_s(c, VT_I32, NULL, s) && pop_s(c, VT_I32, NULL, d);
+// Pops three operands of types dt, st, nt (d, s, n order on the stack) and returns their slots.
+static bool pop3(C *c, eng_vt dt, eng_vt st, eng_vt nt, uint32_t *d, uint32_t *s, uint32_t *n) {
+  return pop_s(c, nt, NULL, n) && pop_s(c, st, NULL, s) && pop_s(c, dt, NULL, d);
 }
+
+// A table's index type: i64 for a 64-bit table (memory64), else i32.
+static eng_vt table_at(const eng_module *m, uint32_t t) { return m->tables[t].lim.is64 ? VT_I64 : VT_I32; }
 
 // If the last instruction is a fusable i32 compare whose result (in slot cond) is the branch
 // condition, returns the position of its opcode word (and *end the code length after it).
@@ -1303,7 +1306,7 @@ static bool compile_call(C *c, uint32_t op, const eng_imm *im) {
     if (ti >= m->ntypes) return INVALID(c, "unknown type");
     if (!eng_vt_sub(m, m->tables[tab].elemtype, VT_FUNCREF)) return INVALID(c, "type mismatch");
     t = &m->types[ti];
-    if (!pop_s(c, VT_I32, NULL, &s1)) return false;
+    if (!pop_s(c, table_at(m, tab), NULL, &s1)) return false;
   }
   if (!flush(c)) return false;
   if (!pop_n(c, t->types, t->nparams)) return false;
@@ -1443,7 +1446,7 @@ static bool compile_table(C *c, uint32_t op, const eng_imm *im) {
     if (!need_table(c, ti)) return false;
     if (seg >= m->nelems) return INVALID(c, "unknown elem segment");
     if (!eng_vt_sub(m, m->elems[seg].type, m->tables[ti].elemtype)) return INVALID(c, "type mismatch");
-    if (!pop3_i32(c, &s1, &s2, &s3)) return false;
+    if (!pop3(c, table_at(m, ti), VT_I32, VT_I32, &s1, &s2, &s3)) return false;
     if (live) { E(op); E(seg); E(ti); E(s1); E(s2); E(s3); }
     no_retarget(c);
     return true;
@@ -1456,7 +1459,8 @@ static bool compile_table(C *c, uint32_t op, const eng_imm *im) {
     uint32_t d = im->a, s = im->b;
     if (!need_table(c, d) || !need_table(c, s)) return false;
     if (!eng_vt_sub(m, m->tables[s].elemtype, m->tables[d].elemtype)) return INVALID(c, "type mismatch");
-    if (!pop3_i32(c, &s1, &s2, &s3)) return false;
+    eng_vt dt = table_at(m, d), st = table_at(m, s);
+    if (!pop3(c, dt, st, dt == VT_I64 && st == VT_I64 ? VT_I64 : VT_I32, &s1, &s2, &s3)) return false;
     if (live) { E(op); E(d); E(s); E(s1); E(s2); E(s3); }
     no_retarget(c);
     return true;
@@ -1465,35 +1469,35 @@ static bool compile_table(C *c, uint32_t op, const eng_imm *im) {
   }
   uint32_t ti = im->a;
   if (!need_table(c, ti)) return false;
-  eng_vt t = m->tables[ti].elemtype;
+  eng_vt t = m->tables[ti].elemtype, at = table_at(m, ti);
   switch (op) {
   case OP_TABLE_GET:
-    if (!pop_s(c, VT_I32, NULL, &s1)) return false;
+    if (!pop_s(c, at, NULL, &s1)) return false;
     if (!live) return push(c, t);
     if (!emit_dst(c, op, t)) return false;
     E(s1); E(ti);
     mark_end(c);
     return true;
   case OP_TABLE_SET:
-    if (!pop_s(c, t, NULL, &s2) || !pop_s(c, VT_I32, NULL, &s1)) return false;
+    if (!pop_s(c, t, NULL, &s2) || !pop_s(c, at, NULL, &s1)) return false;
     if (live) { E(op); E(s1); E(s2); E(ti); }
     no_retarget(c);
     return true;
   case OP_TABLE_GROW:
-    if (!pop_s(c, VT_I32, NULL, &s2) || !pop_s(c, t, NULL, &s1)) return false;
-    if (!live) return push(c, VT_I32);
-    if (!emit_dst(c, op, VT_I32)) return false;
+    if (!pop_s(c, at, NULL, &s2) || !pop_s(c, t, NULL, &s1)) return false;
+    if (!live) return push(c, at);
+    if (!emit_dst(c, op, at)) return false;
     E(ti); E(s1); E(s2);
     mark_end(c);
     return true;
   case OP_TABLE_SIZE:
-    if (!live) return push(c, VT_I32);
-    if (!emit_dst(c, op, VT_I32)) return false;
+    if (!live) return push(c, at);
+    if (!emit_dst(c, op, at)) return false;
     E(ti);
     mark_end(c);
     return true;
   default: // table.fill
-    if (!pop_s(c, VT_I32, NULL, &s3) || !pop_s(c, t, NULL, &s2) || !pop_s(c, VT_I32, NULL, &s1))
+    if (!pop_s(c, at, NULL, &s3) || !pop_s(c, t, NULL, &s2) || !pop_s(c, at, NULL, &s1))
       return false;
     if (live) { E(op); E(ti); E(s1); E(s2); E(s3); }
     no_retarget(c);

@@ -161,10 +161,10 @@ static bool sec_imports(rd *r, eng_module *m) {
     switch (im->kind) {
     case EXT_FUNC: if (!rd_u32(r, &im->typeidx)) return false; m->nfunc_imports++; break;
     case EXT_TABLE:
-      if (!rd_reftype(r, &im->table.elemtype) || !rd_limits(r, &im->table.lim, false)) return false;
+      if (!rd_reftype(r, &im->table.elemtype) || !rd_limits(r, &im->table.lim)) return false;
       m->ntable_imports++;
       break;
-    case EXT_MEM: if (!rd_limits(r, &im->mem, true)) return false; m->nmem_imports++; break;
+    case EXT_MEM: if (!rd_limits(r, &im->mem)) return false; m->nmem_imports++; break;
     case EXT_GLOBAL: if (!rd_globaltype(r, &im->global)) return false; m->nglobal_imports++; break;
     case EXT_TAG: if (!rd_tagtype(r, &im->typeidx)) return false; m->ntag_imports++; break;
     default: return MALF(r, "malformed import kind");
@@ -204,7 +204,7 @@ static bool sec_tables(rd *r, eng_module *m, uint32_t n) {
       if (!rd_byte(r, &zero)) return false;
       if (zero != 0) return MALF(r, "malformed table");
     }
-    if (!rd_reftype(r, &t->elemtype) || !rd_limits(r, &t->lim, false)) return false;
+    if (!rd_reftype(r, &t->elemtype) || !rd_limits(r, &t->lim)) return false;
     if (init) {
       if (!rd_constexpr(r, &t->init)) return false;
       t->has_init = true;
@@ -221,7 +221,7 @@ static bool sec_mems(rd *r, eng_module *m, uint32_t n) {
   for (uint32_t i = 0; i < m->nimports; i++)
     if (m->imports[i].kind == EXT_MEM) m->mems[k++] = m->imports[i].mem;
   for (uint32_t i = 0; i < n; i++)
-    if (!rd_limits(r, &m->mems[k++], true)) return false;
+    if (!rd_limits(r, &m->mems[k++])) return false;
   return true;
 }
 

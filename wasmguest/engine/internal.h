@@ -159,8 +159,8 @@ typedef struct eng_constexpr {
   uint32_t nseq;
 } eng_constexpr;
 
-// Limits of a table or memory; is64: a 64-bit memory (memory64: i64 addresses, min and max up to
-// 2^48 pages; tables are 32-bit only).
+// Limits of a table or memory; is64: memory64's 64-bit memory (i64 addresses, min and max up to
+// 2^48 pages) or table (i64 indices, min and max up to 2^64-1 elements).
 typedef struct { uint64_t min, max; bool has_max; bool is64; } eng_limits_t;
 // The memory word of the multi-memory/memory64 forms (LOAD_M..., and the c word of SIMD memory
 // instructions): the memory index, MEM_FAR when the static offset is 2^32 or more (every access
@@ -422,8 +422,8 @@ void eng_exn_collect(eng_store *s, const uint64_t *live_end);
 #define ENG_EXN_COLLECT_MIN 1024u
 // Linear memory and table growth (memory.grow, table.grow): the old size, or UINT32_MAX.
 uint32_t eng_mem_grow(eng_mem *m, uint32_t delta);
-uint32_t eng_table_grow(eng_table *t, uint32_t n, uint64_t v);
-void eng_trap_index(eng_error *err, uint32_t idx);
+uint64_t eng_table_grow(eng_table *t, uint64_t n, uint64_t v);
+void eng_trap_index(eng_error *err, uint64_t idx);
 void eng_trap_fuel(eng_error *err);
 
 // Runs f with its nparams arguments already at s->stack[0..]; results left at s->stack[0..].

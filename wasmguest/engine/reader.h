@@ -190,7 +190,7 @@ static inline bool rd_u64(rd *r, uint64_t *out) {
 }
 
 // Limits of a memory (mem: flags 4 and 5 are 64-bit memories, memory64) or a table.
-static inline bool rd_limits(rd *r, eng_limits_t *l, bool mem) {
+static inline bool rd_limits(rd *r, eng_limits_t *l) {
   uint8_t flag;
   uint32_t x;
   if (!rd_byte(r, &flag)) return false;
@@ -198,7 +198,6 @@ static inline bool rd_limits(rd *r, eng_limits_t *l, bool mem) {
   // MALFORMED; the message names the proposal the flag belongs to.
   if (flag == 2 || flag == 3 || flag == 6 || flag == 7)
     return MALF(r, "integer too large (limits flag of shared memory: unsupported feature: threads)");
-  if ((flag == 4 || flag == 5) && !mem) return fail(r, HL_STATUS_UNSUPPORTED, "memory64 (64-bit table)");
   if (flag > 5) return MALF(r, "integer too large");
   l->is64 = flag >= 4;
   l->has_max = flag & 1;

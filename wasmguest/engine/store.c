@@ -370,7 +370,7 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
         }
         case EXT_TABLE: {
           eng_table *t = src->tables[ex->idx];
-          ok = t->type == eng_vt_store(in->type_ids, im->table.elemtype) &&
+          ok = t->type == eng_vt_store(in->type_ids, im->table.elemtype) && t->decl.is64 == im->table.lim.is64 &&
                limits_match(t->size, t->decl.has_max, t->decl.max, &im->table.lim);
           in->tables[nt++] = t;
           break;
@@ -505,8 +505,9 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
     eng_relem *re = &in->elems[i];
     if (es->mode == SEG_ACTIVE) {
       eng_table *t = in->tables[es->table];
-      uint32_t d = (uint32_t)eval_const(in, &es->offset);
-      if ((uint64_t)d + re->count > t->size) {
+      uint64_t d = eval_const(in, &es->offset);
+      if (!t->decl.is64) d = (uint32_t)d;
+      if (d > t->size || re->count > t->size - d) {
         eng_set_trap(err, HL_TRAP_TABLE_OUT_OF_BOUNDS);
         return HL_STATUS_TRAP;
       }
