@@ -81,6 +81,10 @@
 #       memory_copy64,memory_fill64,memory_grow64,memory_init64,memory_redundancy64,
 #       memory_trap64,table64,table_copy64,table_copy_mixed,table_fill64,table_get64,
 #       table_grow64,table_init64,table_set64,table_size64}.wast (all of test/core/memory64)
+#     tests/spectest/testdata/gc/{array,array_copy,array_fill,array_init_data,array_init_elem,
+#       array_new_data,array_new_elem,binary-gc,br_on_cast,br_on_cast_fail,extern,i31,ref_cast,
+#       ref_eq,ref_test,struct,type-subtyping}.wast (all of test/core/gc) and tag.wast (from
+#       test/core/exceptions: the exception-handling tests that need GC types)
 #   Go generators (outputs committed beside the generator):
 #     tests/testdata/malformed/gen.go -> malformed/*.wasm + malformed/README.md
 #     tests/testdata/wit/gen -> tests/testdata/wit/rt.wit, rt_gen.c (sources of rt.wasm)
@@ -147,7 +151,7 @@ TD_SPEC_FLAGS_multi-memory := --enable-multi-memory
 # The spec's reference interpreter (see the inventory): default, the copy beside the checkout.
 TD_SPEC_INTERP ?= ../tools/spec/interpreter/wasm
 TD_SPEC_INTERP_COMMIT := 285a9032950cbad6a9f84de11183008e286092a2
-TD_SPEC3_DIRS := memory64
+TD_SPEC3_DIRS := memory64 gc
 # The outputs are what is committed (wildcard): each .wast gives X.json and X.0.wasm, X.1.wasm...
 TD_SPEC_OUT = $(wildcard tests/spectest/testdata/$(1)/*.json tests/spectest/testdata/$(1)/*.wasm)
 TD_SPEC := $(foreach d,$(TD_SPEC_DIRS) $(TD_SPEC3_DIRS),$(call TD_SPEC_OUT,$(d)))
