@@ -843,6 +843,48 @@ L_REF_AS_NON_NULL:
   R(0) = R(1);
   ip += OPW_REF_AS_NON_NULL;
   NEXT();
+  // ---------------------------------------------------------------- GC (interpreted only)
+L_REF_EQ:
+  R(0) = R(1) == R(2);
+  ip += OPW_REF_EQ;
+  NEXT();
+L_REF_I31:
+  R(0) = eng_i31((uint32_t)R(1));
+  ip += OPW_REF_I31;
+  NEXT();
+L_I31_GET_S:
+L_I31_GET_U: {
+  uint64_t v = R(1);
+  if (!v) TRAP(HL_TRAP_NULL_I31_REFERENCE);
+  uint32_t x = (uint32_t)(v >> 1) & 0x7fffffffu;
+  if (ip[-1] == OP_I31_GET_S && (x & 0x40000000u)) x |= 0x80000000u; // sign-extend 31 bits
+  R(0) = x;
+  ip += OPW_I31_GET_S; // = OPW_I31_GET_U
+  NEXT();
+}
+L_REF_TEST:
+L_REF_TEST_NULL:
+  R(0) = eng_ref_test(R(1), ip[2]);
+  ip += OPW_REF_TEST; // = OPW_REF_TEST_NULL
+  NEXT();
+L_REF_CAST:
+L_REF_CAST_NULL:
+  if (!eng_ref_test(R(1), ip[2])) TRAP(HL_TRAP_CAST_FAILURE);
+  R(0) = R(1);
+  ip += OPW_REF_CAST; // = OPW_REF_CAST_NULL
+  NEXT();
+L_BR_ON_CAST:
+L_BR_ON_CAST_FAIL:
+  if (eng_ref_test(R(1), ip[5]) == (ip[-1] == OP_BR_ON_CAST)) {
+    uint64_t *d = fp + ip[2], *src = fp + ip[3];
+    uint32_t n = ip[4];
+    if (d != src)
+      for (uint32_t k = 0; k < n; k++) d[k] = src[k];
+    ip = cb + ip[0];
+  } else {
+    ip += OPW_BR_ON_CAST; // = OPW_BR_ON_CAST_FAIL
+  }
+  NEXT();
 L_BR_ON_NULL:
 L_BR_ON_NON_NULL:
   if ((R(1) == 0) == (ip[-1] == OP_BR_ON_NULL)) {
@@ -868,7 +910,7 @@ L_TABLE_INIT: {
   uint32_t src = (uint32_t)R(3), n = (uint32_t)R(4);
   ip += OPW_TABLE_INIT;
   if ((uint64_t)src + n > e->count || d > t->size || n > t->size - d) TRAP(HL_TRAP_TABLE_OUT_OF_BOUNDS);
-  for (uint32_t k = 0; k < n; k++) t->elems[d + k] = eng_elem_value(inst, e->items[src + k]);
+  for (uint32_t k = 0; k < n; k++) t->elems[d + k] = eng_elem_value(inst, e->exprs, e->items[src + k]);
   NEXT();
 }
 L_ELEM_DROP:

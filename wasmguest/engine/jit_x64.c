@@ -288,7 +288,7 @@ static uint32_t jit_slow_op(eng_inst *inst, const uint32_t *ip, uint64_t *fp) {
     uint64_t d = fp[ip[3]]; // table indices: the whole slot (i32 zero-extended, or table64's i64)
     uint32_t src = (uint32_t)fp[ip[4]], n = (uint32_t)fp[ip[5]];
     if ((uint64_t)src + n > e->count || d > t->size || n > t->size - d) return HL_TRAP_TABLE_OUT_OF_BOUNDS;
-    for (uint32_t k = 0; k < n; k++) t->elems[d + k] = eng_elem_value(inst, e->items[src + k]);
+    for (uint32_t k = 0; k < n; k++) t->elems[d + k] = eng_elem_value(inst, e->exprs, e->items[src + k]);
     return 0;
   }
   case OP_ELEM_DROP: inst->elems[ip[1]].count = 0; return 0;
@@ -1481,6 +1481,9 @@ static bool jit_supported(uint32_t op) {
   case OP_THROW_REF: case OP_HANDLER: return false;
   case OP_CALL_REF: case OP_RETURN_CALL_REF: case OP_REF_AS_NON_NULL: case OP_BR_ON_NULL:
   case OP_BR_ON_NON_NULL: return false; // typed function references: interpreted
+  case OP_REF_EQ: case OP_REF_I31: case OP_I31_GET_S: case OP_I31_GET_U: case OP_REF_TEST:
+  case OP_REF_TEST_NULL: case OP_REF_CAST: case OP_REF_CAST_NULL: case OP_BR_ON_CAST:
+  case OP_BR_ON_CAST_FAIL: return false; // GC: interpreted
   case OP_LOAD_M: case OP_STORE_M: case OP_MEMORY_SIZE_M: case OP_MEMORY_GROW_M: case OP_MEMORY_INIT_M:
   case OP_MEMORY_COPY_M: case OP_MEMORY_FILL_M: return false; // multi-memory, memory64: interpreted
   default: return true;
