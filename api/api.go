@@ -25,6 +25,10 @@ const (
 	// ValueTypeExnref is a caught exception (exception handling). The host sees an opaque
 	// value it may only pass back to the same instance; a parameter of this type must be null.
 	ValueTypeExnref ValueType = 0x69
+	// ValueTypeAnyref is a reference of GC's any hierarchy (anyref, eqref, i31ref, nullref):
+	// to the host an opaque value it may pass back; i31 references are the only non-null ones
+	// the engine makes yet.
+	ValueTypeAnyref ValueType = 0x6e
 )
 
 func (t ValueType) String() string {
@@ -45,13 +49,15 @@ func (t ValueType) String() string {
 		return "externref"
 	case ValueTypeExnref:
 		return "exnref"
+	case ValueTypeAnyref:
+		return "anyref"
 	}
 	return fmt.Sprintf("valtype(0x%02x)", byte(t))
 }
 
 // IsRef reports whether t is a reference type.
 func (t ValueType) IsRef() bool {
-	return t == ValueTypeFuncref || t == ValueTypeExternref || t == ValueTypeExnref
+	return t == ValueTypeFuncref || t == ValueTypeExternref || t == ValueTypeExnref || t == ValueTypeAnyref
 }
 
 // Slots is how many uint64 slots a value of type t takes in a call (2 for v128, else 1).

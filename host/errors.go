@@ -36,7 +36,7 @@ var (
 	// ErrClosed: the sandbox, module or runtime is closed.
 	ErrClosed = machine.ErrClosed
 	// ErrUnsupportedFeature: the module uses a WebAssembly proposal hlwasm does not implement
-	// (GC, threads, 64-bit tables...); the error names it. It comes
+	// (threads, GC's struct and array types...); the error names it. It comes
 	// wrapped in ErrInvalidModule.
 	ErrUnsupportedFeature = errs.ErrUnsupportedFeature
 	// ErrUnsupportedEngine: the operation needs another engine.
@@ -79,6 +79,10 @@ const (
 	TrapUncaughtException TrapKind = abi.TrapUncaughtException
 	// TrapNullFunctionReference: call_ref or return_call_ref of a null reference.
 	TrapNullFunctionReference TrapKind = abi.TrapNullFunctionReference
+	// TrapNullI31Reference: i31.get_s or i31.get_u of a null reference (GC).
+	TrapNullI31Reference TrapKind = abi.TrapNullI31Reference
+	// TrapCastFailure: ref.cast of a reference of another type (GC).
+	TrapCastFailure TrapKind = abi.TrapCastFailure
 )
 
 // TrapError is a Wasm trap, whichever engine ran it, nested calls included. errors.Is(err,

@@ -19,12 +19,17 @@
 #     tests/testdata/wasi/stdio.wat -> stdio.wasm
 #     examples/guests/add.wat -> add.wasm (and the copy examples/embed/add.wasm)
 #     tests/spectest/spectest.wat -> spectest.wasm (the `spectest` module of the spec suite, for
-#       both runners: Go embeds the .wasm, the hosted C runner includes
-#       wasmguest/hosted/spectest_wasm.inc, the same bytes as a C initializer made with od)
+#       the Go runner's wazero backend, which has no 64-bit tables)
 #     internal/bench/modules/{bench,hostcalls}.wat -> .wasm
 #     internal/wazeroengine/testdata/host.wat -> host.wasm
 #     wasmguest/engine/tests/wat/{edge,slots}.wat -> .wasm
 #     internal/wasmbin/testdata/{empty,imports,plain}.wat -> .wasm (--enable-extended-const)
+#   WAT with a 64-bit table, which wabt 1.0.32 cannot read: the spec's reference interpreter
+#   ($(TD_SPEC_INTERP), below) assembles it (`wasm -d x.wat -o x.wasm`):
+#     tests/spectest/spectest.wat plus the spec's 64-bit `table64` export (added by the recipe)
+#       -> spectest64.wasm (the `spectest` module of the micro-VM backend and of the hosted C
+#       runner, which includes wasmguest/hosted/spectest_wasm.inc, the same bytes as a C
+#       initializer made with od)
 #   C, clang-19 --target=wasm32 -mcpu=mvp, freestanding (TD_C):
 #     tests/testdata/c_basic.c -> c_basic.wasm (--export-dynamic)
 #     bench/kernels/{fib,sha256,nbody,qsort,gemm,simd}.c (+ rt.h) -> bench/*.wasm (simd: -msimd128)
@@ -65,12 +70,21 @@
 #       load0..2,memory-multi,memory_copy0,memory_copy1,memory_fill0,memory_init0,
 #       memory_size0..3,memory_trap0,memory_trap1,start0,store0..2,traps0,
 #       simd_memory-multi}.wast (--enable-multi-memory: the multi-memory proposal's files)
-#     tests/spectest/testdata/memory64/{address64,binary_leb128_64,bulk64,endianness64,
-#       float_memory64,load64,memory_copy64,memory_fill64,memory_grow64,memory_init64,
-#       memory_redundancy64,memory_trap64}.wast (--enable-memory64 --enable-multi-memory).
-#       Not convertible by wabt 1.0.32, so not run: align64.wast (an offset above 2^32 in the
-#       text format), memory64.wast (`module definition`), memory64-imports.wast; table64 and
-#       the other *64 table files are not included (64-bit tables are not implemented)
+#   Spec tests in WebAssembly 3.0 text that wabt 1.0.32 cannot read (TD_SPEC3), converted by
+#     our tests/spectest/wastconv: the spec's reference interpreter ($(TD_SPEC_INTERP), built
+#     from github.com/WebAssembly/spec at commit $(TD_SPEC_INTERP_COMMIT), interpreter/ `make`)
+#     rewrites each script with binary modules (`wasm -d x.wast -o x.bin.wast`), wastconv turns
+#     that into X.json + X.N.wasm (the wast2json layout). The .wast files are copied unchanged
+#     from that spec commit's test/core/<dir> (the same files as the WebAssembly testsuite's):
+#     tests/spectest/testdata/memory64/{address64,align64,binary_leb128_64,bulk64,
+#       call_indirect64,endianness64,float_memory64,load64,memory64,memory64-imports,
+#       memory_copy64,memory_fill64,memory_grow64,memory_init64,memory_redundancy64,
+#       memory_trap64,table64,table_copy64,table_copy_mixed,table_fill64,table_get64,
+#       table_grow64,table_init64,table_set64,table_size64}.wast (all of test/core/memory64)
+#     tests/spectest/testdata/gc/{array,array_copy,array_fill,array_init_data,array_init_elem,
+#       array_new_data,array_new_elem,binary-gc,br_on_cast,br_on_cast_fail,extern,i31,ref_cast,
+#       ref_eq,ref_test,struct,type-subtyping}.wast (all of test/core/gc) and tag.wast (from
+#       test/core/exceptions: the exception-handling tests that need GC types)
 #   Go generators (outputs committed beside the generator):
 #     tests/testdata/malformed/gen.go -> malformed/*.wasm + malformed/README.md
 #     tests/testdata/wit/gen -> tests/testdata/wit/rt.wit, rt_gen.c (sources of rt.wasm)
@@ -112,6 +126,7 @@ TD_WAT := $(addsuffix .wasm,$(addprefix tests/testdata/,arith fresh hostcall imp
 	wasmguest/engine/tests/wat/edge wasmguest/engine/tests/wat/slots)
 TD_WAT_EXT := $(addsuffix .wasm,$(addprefix internal/wasmbin/testdata/,empty imports plain))
 TD_WAT3    := tests/testdata/wasm3.wasm
+TD_WAT_SPEC := tests/spectest/spectest64.wasm
 BENCH_KERNELS := fib sha256 nbody qsort gemm simd
 BENCH_WASM    := $(BENCH_KERNELS:%=bench/%.wasm)
 TD_C       := tests/testdata/c_basic.wasm $(BENCH_WASM) examples/guests/hello.wasm
@@ -130,16 +145,19 @@ TD_MALFORMED := $(TD_MALFORMED_CASES) tests/testdata/malformed/README.md
 TD_WIT_GEN := tests/testdata/wit/rt.wit tests/testdata/wit/rt_gen.c
 TD_WAST2JSON ?= wast2json
 TD_SPEC_COMMIT := 193e551ff22663995b1ac95dc62344133669e14b
-TD_SPEC_DIRS := relaxed-simd multi-memory memory64
+TD_SPEC_DIRS := relaxed-simd multi-memory
 TD_SPEC_FLAGS_relaxed-simd := --enable-relaxed-simd
 TD_SPEC_FLAGS_multi-memory := --enable-multi-memory
-TD_SPEC_FLAGS_memory64 := --enable-memory64 --enable-multi-memory
+# The spec's reference interpreter (see the inventory): default, the copy beside the checkout.
+TD_SPEC_INTERP ?= ../tools/spec/interpreter/wasm
+TD_SPEC_INTERP_COMMIT := 285a9032950cbad6a9f84de11183008e286092a2
+TD_SPEC3_DIRS := memory64 gc
 # The outputs are what is committed (wildcard): each .wast gives X.json and X.0.wasm, X.1.wasm...
 TD_SPEC_OUT = $(wildcard tests/spectest/testdata/$(1)/*.json tests/spectest/testdata/$(1)/*.wasm)
-TD_SPEC := $(foreach d,$(TD_SPEC_DIRS),$(call TD_SPEC_OUT,$(d)))
+TD_SPEC := $(foreach d,$(TD_SPEC_DIRS) $(TD_SPEC3_DIRS),$(call TD_SPEC_OUT,$(d)))
 
 # Compared byte for byte by check-testdata, always.
-TD_EXACT := $(TD_WAT) $(TD_WAT_EXT) $(TD_WAT3) $(TD_C) $(TD_WIT_C) $(TD_WASI_C) $(TD_COPIES) $(TD_WAZERO_COPIES) \
+TD_EXACT := $(TD_WAT) $(TD_WAT_EXT) $(TD_WAT3) $(TD_WAT_SPEC) $(TD_C) $(TD_WIT_C) $(TD_WASI_C) $(TD_COPIES) $(TD_WAZERO_COPIES) \
 	$(TD_MALFORMED) $(TD_WIT_GEN) $(TD_SPEC)
 # Every committed .wasm must be one of these.
 TD_ALL_WASM := $(filter %.wasm,$(TD_EXACT) $(TD_GO_WASM) $(TD_COMPONENTS))
@@ -152,11 +170,12 @@ testdata: $(addprefix $(TD_O),$(filter tests/testdata/%,$(TD_EXACT) $(TD_GO_WASM
 components: $(addprefix $(TD_O),$(TD_COMPONENTS))
 bench-wasm: $(addprefix $(TD_O),$(BENCH_WASM) bench/gobig.wasm)
 examples-wasm: $(addprefix $(TD_O),$(filter examples/%,$(TD_WAT) $(TD_C) $(TD_WIT_C) $(TD_COPIES)))
-spectest-wasm: $(addprefix $(TD_O),tests/spectest/spectest.wasm wasmguest/hosted/spectest_wasm.inc)
+spectest-wasm: $(addprefix $(TD_O),tests/spectest/spectest.wasm tests/spectest/spectest64.wasm \
+	wasmguest/hosted/spectest_wasm.inc)
 internal-wasm: $(addprefix $(TD_O),$(filter internal/%,$(TD_WAT)) $(TD_WAT_EXT) $(TD_WAZERO_COPIES))
 engine-wasm: $(addprefix $(TD_O),$(filter wasmguest/%,$(TD_WAT)))
 # Converts every proposal's .wast again (also the first time, when no output is committed yet).
-spec-testdata: $(addprefix td-spec-,$(TD_SPEC_DIRS))
+spec-testdata: $(addprefix td-spec-,$(TD_SPEC_DIRS) $(TD_SPEC3_DIRS))
 
 # ---- WAT ----
 $(addprefix $(TD_O),$(TD_WAT)): $(TD_O)%.wasm: %.wat
@@ -304,11 +323,18 @@ $(addprefix $(TD_O),$(TD_WAZERO_COPIES)): $(TD_O)internal/bench/modules/cat-%.wa
 	cp $(call TD_WAZERO_CAT_SRC,$*) $@
 	chmod 644 $@
 
-# The hosted spec runner's copy of spectest.wasm, as a C initializer.
+# spectest.wat with the reference interpreter's 64-bit table (spectest.ml's table64) after "table".
+$(TD_O)tests/spectest/spectest64.wasm: tests/spectest/spectest.wat
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	sed 's|^  (table (export "table") 10 20 funcref)$$|&\n  (table (export "table64") i64 10 20 funcref)|' $< > $$tmp/spectest64.wat; \
+	grep -q '"table64"' $$tmp/spectest64.wat; mkdir -p $(@D); \
+	$(TD_SPEC_INTERP) -d $$tmp/spectest64.wat -o $@; chmod 644 $@
+
+# The hosted spec runner's copy of spectest64.wasm, as a C initializer.
 TD_WASM_TO_C = od -An -v -tx1 $(1) | sed -e 's/ *\([0-9a-f][0-9a-f]\)/0x\1, /g' -e 's/, $$/,/'
-$(TD_O)wasmguest/hosted/spectest_wasm.inc: tests/spectest/spectest.wasm
+$(TD_O)wasmguest/hosted/spectest_wasm.inc: tests/spectest/spectest64.wasm
 	@mkdir -p $(@D)
-	{ echo '// Generated from tests/spectest/spectest.wasm by mk/testdata.mk. DO NOT EDIT.'; \
+	{ echo '// Generated from tests/spectest/spectest64.wasm by mk/testdata.mk. DO NOT EDIT.'; \
 	  $(call TD_WASM_TO_C,$<); } > $@.tmp && mv $@.tmp $@
 
 # ---- spec tests: wast2json ----
@@ -327,6 +353,18 @@ td-spec-$(1) $(addprefix $(TD_O),$(call TD_SPEC_OUT,$(1))) &: $(wildcard tests/s
 	chmod 644 $$$$tmp/*; cp $$$$tmp/* $(TD_O)tests/spectest/testdata/$(1)/
 endef
 $(foreach d,$(TD_SPEC_DIRS),$(eval $(call TD_SPEC_RULE,$(d))))
+
+# ---- spec tests: the reference interpreter and wastconv ----
+define TD_SPEC3_RULE
+td-spec-$(1) $(addprefix $(TD_O),$(call TD_SPEC_OUT,$(1))) &: $(wildcard tests/spectest/testdata/$(1)/*.wast) $(wildcard tests/spectest/wastconv/*.go)
+	@set -e; tmp=$$$$(mktemp -d); trap 'rm -rf "$$$$tmp"' EXIT; \
+	mkdir -p $(TD_O)tests/spectest/testdata/$(1); \
+	$(TD_GO) build -o $$$$tmp/wastconv ./tests/spectest/wastconv; \
+	for w in tests/spectest/testdata/$(1)/*.wast; do b=$$$$(basename $$$$w .wast); \
+	  $$$$tmp/wastconv -interp $(TD_SPEC_INTERP) -o $$$$tmp/$$$$b.json $$$$w; done; \
+	rm $$$$tmp/wastconv; chmod 644 $$$$tmp/*; cp $$$$tmp/* $(TD_O)tests/spectest/testdata/$(1)/
+endef
+$(foreach d,$(TD_SPEC3_DIRS),$(eval $(call TD_SPEC3_RULE,$(d))))
 
 # ---- Go generators ----
 # malformed/: README.md lists the cases; all are written by one run.

@@ -233,7 +233,11 @@ const (
 	TrapUncaughtException = 13
 	// call_ref / return_call_ref of a null reference (typed function references).
 	TrapNullFunctionReference = 14
-	TrapCount                 = 15
+	// i31.get_s / i31.get_u of a null reference (GC).
+	TrapNullI31Reference = 15
+	// ref.cast of a reference that does not have the target type (GC).
+	TrapCastFailure = 16
+	TrapCount       = 17
 )
 
 // TrapMessages maps trap kinds to the spec's wording.
@@ -253,6 +257,8 @@ var TrapMessages = [TrapCount]string{
 	TrapHost:                  "host function error",
 	TrapUncaughtException:     "uncaught exception",
 	TrapNullFunctionReference: "null function reference",
+	TrapNullI31Reference:      "null i31 reference",
+	TrapCastFailure:           "cast failure",
 }
 
 // OpFault kinds.

@@ -3,7 +3,7 @@ package wasmbin
 import "fmt"
 
 // Opcodes that may appear in a constant expression (MVP, reference types, SIMD,
-// extended constant expressions).
+// extended constant expressions, GC's ref.i31).
 const (
 	opEnd       = 0x0b
 	opGlobalGet = 0x23
@@ -21,6 +21,8 @@ const (
 	opRefFunc   = 0xd2
 	opSIMD      = 0xfd
 	simdV128Cst = 12
+	opGC        = 0xfb
+	gcRefI31    = 28
 )
 
 // maxConstExprOps bounds the work spent on one expression (each op takes at least a byte,
@@ -59,6 +61,11 @@ func skipConstExpr(r *reader) error {
 		case opRefNull:
 			_, err = r.heapType()
 		case opI32Add, opI32Sub, opI32Mul, opI64Add, opI64Sub, opI64Mul:
+		case opGC:
+			var sub uint32
+			if sub, err = r.u32(); err == nil && sub != gcRefI31 {
+				return nonConstant(r, fmt.Sprintf("0xfb %d", sub))
+			}
 		case opSIMD:
 			var sub uint32
 			if sub, err = r.u32(); err == nil {

@@ -22,6 +22,6 @@ var (
 	// ErrInvalid: the module decodes but an index or name in the parts read here is invalid.
 	ErrInvalid = errors.New("invalid module")
 	// ErrUnsupported: a construct of a proposal this reader does not support (threads,
-	// 64-bit tables, GC...).
+	// GC...).
 	ErrUnsupported = errs.ErrUnsupportedFeature
 )

@@ -149,15 +149,21 @@ func (r *reader) valType() (api.ValueType, error) {
 	if c == 0x63 || c == 0x64 {
 		return r.heapType()
 	}
+	if c == 0x6b || c == 0x6a {
+		return 0, fmt.Errorf("%w: at offset %d: reference type 0x%02x (garbage collection: struct and array types)", ErrUnsupported, r.off+r.pos-1, c)
+	}
 	if !validValType(c) {
 		return 0, r.errorf("malformed value type 0x%02x", c)
+	}
+	if t, ok := refTypeOf(c); ok {
+		return t, nil
 	}
 	return api.ValueType(c), nil
 }
 
 // heapType reads the heap type of a typed reference (ref null ht / ref ht, typed function
 // references): func and a type index are funcref to the host API, extern externref, exn
-// exnref. The GC proposal's heap types are refused.
+// exnref, GC's abstract heap types as refTypeOf says. GC's struct and array are refused.
 func (r *reader) heapType() (api.ValueType, error) {
 	at := r.off + r.pos
 	v, err := r.sleb(33)
@@ -167,11 +173,12 @@ func (r *reader) heapType() (api.ValueType, error) {
 	if v >= 0 {
 		return api.ValueTypeFuncref, nil // a function type index (checked by the engine)
 	}
-	switch b := byte(v & 0x7f); b {
-	case byte(api.ValueTypeFuncref), byte(api.ValueTypeExternref), byte(api.ValueTypeExnref):
-		return api.ValueType(b), nil
-	case 0x6e, 0x6d, 0x6c, 0x6b, 0x6a, 0x71, 0x72, 0x73, 0x74: // any, eq, i31, struct, array, none, nofunc, noextern, noexn
-		return 0, fmt.Errorf("%w: at offset %d: heap type 0x%02x (garbage collection)", ErrUnsupported, at, b)
+	b := byte(v & 0x7f)
+	if t, ok := refTypeOf(b); ok {
+		return t, nil
+	}
+	if b == 0x6b || b == 0x6a { // struct, array
+		return 0, fmt.Errorf("%w: at offset %d: heap type 0x%02x (garbage collection: struct and array types)", ErrUnsupported, at, b)
 	}
 	return 0, r.errorf("malformed heap type %d", v)
 }
@@ -184,14 +191,18 @@ func (r *reader) refType() (api.ValueType, error) {
 	if c == 0x63 || c == 0x64 {
 		return r.heapType()
 	}
-	if t := api.ValueType(c); t != api.ValueTypeFuncref && t != api.ValueTypeExternref && t != api.ValueTypeExnref {
+	if c == 0x6b || c == 0x6a {
+		return 0, fmt.Errorf("%w: at offset %d: reference type 0x%02x (garbage collection: struct and array types)", ErrUnsupported, r.off+r.pos-1, c)
+	}
+	t, ok := refTypeOf(c)
+	if !ok {
 		return 0, r.errorf("malformed reference type 0x%02x", c)
 	}
-	return api.ValueType(c), nil
+	return t, nil
 }
 
-// limits reads a memory's (mem) or a table's limits: flags 4 and 5 are a 64-bit memory
-// (memory64); 64-bit tables are not supported.
+// limits reads a memory's (mem) or a table's limits: flags 4 and 5 are a 64-bit memory or
+// table (memory64).
 func (r *reader) limits(mem bool) (Limits, error) {
 	flag, err := r.byte()
 	if err != nil {
@@ -203,9 +214,6 @@ func (r *reader) limits(mem bool) (Limits, error) {
 	case 0x02, 0x03, 0x06, 0x07:
 		return l, fmt.Errorf("%w: shared limits (threads)", ErrUnsupported)
 	case 0x04, 0x05:
-		if !mem {
-			return l, fmt.Errorf("%w: 64-bit table (memory64)", ErrUnsupported)
-		}
 		l.Is64 = true
 	default:
 		return l, r.errorf("malformed limits flags 0x%02x", flag)

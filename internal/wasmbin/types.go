@@ -12,11 +12,28 @@ import (
 
 func validValType(b byte) bool {
 	switch api.ValueType(b) {
-	case api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeF32, api.ValueTypeF64, api.ValueTypeV128,
-		api.ValueTypeFuncref, api.ValueTypeExternref, api.ValueTypeExnref:
+	case api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeF32, api.ValueTypeF64, api.ValueTypeV128:
 		return true
 	}
-	return false
+	_, ok := refTypeOf(b)
+	return ok
+}
+
+// refTypeOf maps an abstract heap type (or its one-byte reference type) to the host API's
+// reference type: GC's any, eq, i31 and none are anyref, its nofunc, noextern and noexn the
+// func, extern and exn references (struct and array are not supported).
+func refTypeOf(b byte) (api.ValueType, bool) {
+	switch b {
+	case byte(api.ValueTypeFuncref), 0x73:
+		return api.ValueTypeFuncref, true
+	case byte(api.ValueTypeExternref), 0x72:
+		return api.ValueTypeExternref, true
+	case byte(api.ValueTypeExnref), 0x74:
+		return api.ValueTypeExnref, true
+	case 0x6e, 0x6d, 0x6c, 0x71:
+		return api.ValueTypeAnyref, true
+	}
+	return 0, false
 }
 
 // FuncType is a function signature.
@@ -59,7 +76,7 @@ type Limits struct {
 	Min    uint64
 	Max    uint64 // meaningful only if HasMax
 	HasMax bool
-	Is64   bool // a 64-bit memory (memory64): i64 addresses, limits up to 2^48 pages
+	Is64   bool // memory64: a 64-bit memory (i64 addresses, limits up to 2^48 pages) or table (i64 indices)
 }
 
 // TableType is the type of a table.

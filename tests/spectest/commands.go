@@ -21,6 +21,10 @@ type fileRun struct {
 	current *modRef // the last module command's
 	named   map[string]*modRef
 	res     *Result
+	// Module definitions (module_definition): their files by name ("" = the last one), and
+	// the names some module_instance instantiates (the others are only validated).
+	defs         map[string]string
+	instantiated map[string]bool
 }
 
 // modRef is the outcome of a module command.
@@ -46,6 +50,10 @@ func (f *fileRun) run(c, next *command) (outcome, string) {
 	switch c.Type {
 	case "module":
 		return f.module(c, next)
+	case "module_definition":
+		return f.moduleDefinition(c)
+	case "module_instance":
+		return f.moduleInstance(c, next)
 	case "register":
 		return f.register(c)
 	case "action":
@@ -107,6 +115,43 @@ func (f *fileRun) module(c, next *command) (outcome, string) {
 		return outcomeOf(ref.err), fmt.Sprintf("%s: %v", c.Filename, ref.err)
 	}
 	return pass, ""
+}
+
+// moduleDefinition records a module definition. One that no module_instance of the script
+// instantiates (a module that validates but need not instantiate, e.g. a memory larger than
+// any machine) is instantiated once, which must not fail as malformed or invalid (no store
+// here has a validate-only operation); an engine limit or unsupported feature is a skip.
+func (f *fileRun) moduleDefinition(c *command) (outcome, string) {
+	f.defs[c.Name] = c.Filename
+	f.defs[""] = c.Filename // (module instance) without a name: the last definition
+	if f.instantiated[c.Name] {
+		return pass, ""
+	}
+	wasm, err := f.readModule(c)
+	if err != nil {
+		return fail, err.Error()
+	}
+	_, err = f.store.Instantiate(f.ctx, wasm)
+	f.lastErr = err
+	switch {
+	case err == nil, errors.Is(err, machine.ErrTrap), errors.Is(err, machine.ErrUnlinkable):
+		return pass, ""
+	case errors.Is(err, ErrBackendUnsupported):
+		return skip, fmt.Sprintf("%s: %v", c.Filename, err)
+	}
+	return fail, fmt.Sprintf("%s: %v (a definition that must validate)", c.Filename, err)
+}
+
+// moduleInstance instantiates a definition (c.Module, "" = the last one) as module c.Name.
+func (f *fileRun) moduleInstance(c, next *command) (outcome, string) {
+	file, ok := f.defs[c.Module]
+	if !ok {
+		f.current = &modRef{line: c.Line, err: fmt.Errorf("%w: no module definition %q", errScript, c.Module)}
+		return fail, f.current.err.Error()
+	}
+	m := *c
+	m.Filename = file
+	return f.module(&m, next)
 }
 
 // instance resolves a module reference ("" = the current module). Commands on a module that

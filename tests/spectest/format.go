@@ -16,7 +16,8 @@ type testFile struct {
 type command struct {
 	Type       string  `json:"type"`
 	Line       int     `json:"line"`
-	Name       string  `json:"name"`        // module, register: the module's $name
+	Name       string  `json:"name"`        // module, module_definition, module_instance, register: the module's $name
+	Module     string  `json:"module"`      // module_instance: the definition's $name ("" = the last one)
 	Filename   string  `json:"filename"`    // module, assert_{malformed,invalid,unlinkable,uninstantiable}
 	As         string  `json:"as"`          // register
 	Action     action  `json:"action"`      // action, assert_{return,trap,exhaustion}
@@ -36,9 +37,18 @@ type action struct {
 // value is a typed constant; Value is a decimal string (bits for floats), "null",
 // "nan:canonical", "nan:arithmetic", absent (any non-null reference), or for v128 an array
 // of lane strings.
+//
+// Beyond wast2json's format, tests/spectest/wastconv writes (for WebAssembly 3.0 scripts):
+// commands "module_definition" (a module that is only defined: filename, name) and
+// "module_instance" (name, module: the definition's name); value types "refnull" (a null
+// reference; heap_type names the script's heap type, any null matches), "anyref", "eqref",
+// "i31ref", "structref", "arrayref", "exnref" (result patterns: any non-null reference of
+// that kind; the runner sees only slots, so it checks non-null) and "hostref" (ref.host N:
+// a host value inside anyref).
 type value struct {
 	Type     string          `json:"type"`
 	LaneType string          `json:"lane_type"`
+	HeapType string          `json:"heap_type"`
 	Value    json.RawMessage `json:"value"`
 }
 

@@ -82,6 +82,10 @@ func matchValue(e value, got []uint64) (bool, error) {
 	switch e.Type {
 	case "refnull": // a null reference of any type (typed function references)
 		return got[0] == 0, nil
+	case "anyref", "eqref", "i31ref", "structref", "arrayref", "exnref":
+		// Any non-null reference of the kind: the slot alone does not tell the kind (only
+		// non-null is checked).
+		return got[0] != 0, nil
 	case "funcref", "externref":
 		switch {
 		case !present:

@@ -55,6 +55,9 @@ func (b MicroVMBackend) Name() string {
 	return "microvm"
 }
 
+// spectestModule: the engine has 64-bit tables.
+func (b MicroVMBackend) spectestModule() []byte { return spectest64Wasm }
+
 // NewStore implements Backend.
 func (b MicroVMBackend) NewStore(ctx context.Context) (Store, error) {
 	if _, err := superseded(b.Suite); err != nil {

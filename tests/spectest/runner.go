@@ -66,7 +66,11 @@ func RunFile(ctx context.Context, b Backend, dir, name string, opt Options) (*Re
 	}
 	defer store.Close()
 	sctx, cancel := context.WithTimeout(ctx, opt.CommandTimeout)
-	st, err := instantiate(sctx, store, spectestWasm, "spectest")
+	stw := spectestWasm
+	if sm, ok := b.(spectestModuler); ok {
+		stw = sm.spectestModule()
+	}
+	st, err := instantiate(sctx, store, stw, "spectest")
 	if err == nil {
 		err = store.Register(sctx, st, "spectest")
 	}
@@ -75,8 +79,14 @@ func RunFile(ctx context.Context, b Backend, dir, name string, opt Options) (*Re
 		return nil, fmt.Errorf("%s: spectest module: %w", name, err)
 	}
 	dev, _ := b.(Deviator)
-	f := &fileRun{store: store, dir: dir, named: map[string]*modRef{}, res: &Result{File: name}}
+	f := &fileRun{store: store, dir: dir, named: map[string]*modRef{}, res: &Result{File: name},
+		defs: map[string]string{}, instantiated: map[string]bool{}}
 	cmds := tf.Commands
+	for i := range cmds {
+		if cmds[i].Type == "module_instance" {
+			f.instantiated[cmds[i].Module] = true
+		}
+	}
 	for i := 0; i < len(cmds); i++ {
 		c := &cmds[i]
 		var next *command

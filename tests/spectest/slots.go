@@ -51,6 +51,8 @@ func encodeValue(v value) ([]uint64, error) {
 		}
 		b, err := parseBits(s, 64)
 		return []uint64{b}, err
+	case "refnull":
+		return []uint64{0}, nil
 	case "funcref", "externref":
 		if !present || s == "null" {
 			return []uint64{0}, nil

@@ -17,7 +17,7 @@ enum { K_NONE = 0, K_UN, K_BIN, K_LOAD, K_STORE, K_SPECIAL };
 #define BM_N1(n, b, ...) [b] = OP_##n + 1,
 const uint16_t eng_byte_map[256] = {HL_OPCODES(BM_N1, BM_N1, BM_N1, BM_N1, BM_N1, BM_N1, BM_N1, Z, Z, Z)};
 #define FM(n, b, ...) [b] = OP_##n + 1,
-const uint16_t eng_fc_map[32] = {HL_OPCODES(Z, Z, Z, Z, Z, Z, Z, FM, FM, Z)};
+const uint16_t eng_fc_map[HL_PREFIX_MAP] = {HL_OPCODES(Z, Z, Z, Z, Z, Z, Z, FM, FM, Z)};
 
 // immediate kind and constant-expression flag of every row (N1/N2/T1/T2/FN1: none; LD/ST: memarg)
 #define OI_M(n, ...) [OP_##n] = IMM_MEMARG,
@@ -75,7 +75,7 @@ static const uint16_t ldx_of[OP_COUNT] = {HL_OPCODES(Z, Z, Z, Z, LX, Z, Z, Z, Z,
 static const struct { uint16_t outer, inner, fused; uint8_t comm; } fused_bin[] = {
     HL_FUSED_BIN(FBT) HL_FUSED_LD(FLT)};
 
-bool eng_is_opcode(uint8_t b) { return b == 0xfc || eng_byte_map[b] != 0; }
+bool eng_is_opcode(uint8_t b) { return b == 0xfc || b == 0xfb || eng_byte_map[b] != 0; }
 
 // ---------------------------------------------------------------- module validation
 static uint32_t verr(eng_error *err, const char *msg) {
@@ -142,12 +142,23 @@ static uint32_t canon_types(eng_module *m, eng_error *err) {
   return HL_STATUS_OK;
 }
 
+// Heap subtyping: within one hierarchy (vt_top), the top is above and the bottom below every
+// heap type, i31 is below eq, and a concrete (function) type is below func and equal only to
+// an equal type (canonical index).
+bool eng_heap_sub(const eng_module *m, eng_vt a, eng_vt b) {
+  uint8_t ka = vt_kind(a), kb = vt_kind(b);
+  if (!vt_top(ka) || vt_top(ka) != vt_top(kb)) return false;
+  if (vt_is_bottom(ka)) return true;
+  if (b & VT_CONCRETE) return (a & VT_CONCRETE) && m->canon[VT_IDX_OF(a)] == m->canon[VT_IDX_OF(b)];
+  if (kb == vt_top(kb) || ka == kb) return !(a & VT_CONCRETE) || kb == VT_FUNCREF;
+  return ka == VT_I31REF && kb == VT_EQREF;
+}
+
 bool eng_vt_sub(const eng_module *m, eng_vt a, eng_vt b) {
   if (a == b || a == VT_UNKNOWN) return true;
-  if (!vt_is_ref(a) || vt_kind(a) != vt_kind(b)) return false;
+  if (!vt_is_ref(a) || !vt_is_ref(b)) return false;
   if ((b & VT_NONNULL) && !(a & VT_NONNULL)) return false;
-  if (!(b & VT_CONCRETE)) return true; // func / extern / exn: every reference of that kind
-  return (a & VT_CONCRETE) && m->canon[VT_IDX_OF(a)] == m->canon[VT_IDX_OF(b)];
+  return eng_heap_sub(m, a, b);
 }
 
 #define CBT(n, ty) [OP_##n] = VT_##ty,
@@ -156,6 +167,7 @@ static const uint8_t const_bin_type[OP_COUNT] = {HL_CONST_BIN(CBT)}; // operand/
 // The type of one instruction of a constant expression that pushes a value (not HL_CONST_BIN).
 static uint32_t const_type(eng_module *m, const eng_constexpr *e, eng_vt *t, eng_error *err) {
   *t = e->type;
+  if (e->op == OP_REF_I31) return verr(err, "type mismatch"); // without its operand
   if (e->op == OP_REF_NULL && !vt_ok(e->type, m->ntypes)) return verr(err, "unknown type");
   if (e->op == OP_GLOBAL_GET) {
     if (e->idx >= m->nglobal_imports) return verr(err, "unknown global");
@@ -182,6 +194,11 @@ static uint32_t check_const(eng_module *m, const eng_constexpr *e, eng_vt want, 
   uint32_t h = 0;
   for (uint32_t i = 0; i < e->nseq; i++) {
     const eng_constexpr *x = &e->seq[i];
+    if (x->op == OP_REF_I31) { // GC: [i32] -> [(ref i31)]
+      if (h < 1 || stack[h - 1] != VT_I32) return verr(err, "type mismatch");
+      stack[h - 1] = VT_I31REF | VT_NONNULL;
+      continue;
+    }
     eng_vt bt = const_bin_type[x->op];
     if (bt) {
       if (h < 2 || stack[h - 1] != bt || stack[h - 2] != bt) return verr(err, "type mismatch");
@@ -268,7 +285,7 @@ uint32_t eng_validate_module(const eng_module *cm, eng_error *err) {
     const eng_elemseg *s = &m->elems[i];
     if (s->mode == SEG_ACTIVE) {
       if (s->table >= m->ntables) return verr(err, "unknown table");
-      if ((st = check_const(m, &s->offset, VT_I32, err))) return st;
+      if ((st = check_const(m, &s->offset, m->tables[s->table].lim.is64 ? VT_I64 : VT_I32, err))) return st;
       if (!eng_vt_sub(m, s->type, m->tables[s->table].elemtype)) return verr(err, "type mismatch");
     }
     if (!vt_ok(s->type, m->ntypes)) return verr(err, "unknown type");
@@ -279,10 +296,9 @@ uint32_t eng_validate_module(const eng_module *cm, eng_error *err) {
       case 0: e = (eng_constexpr){.op = OP_REF_FUNC, .type = VT_FUNCREF, .idx = v}; break;
       case ELEM_GLOBAL: e = (eng_constexpr){.op = OP_GLOBAL_GET, .type = VT_UNKNOWN, .idx = v & ~ELEM_TAG}; break;
       case ELEM_NULL: e = (eng_constexpr){.op = OP_REF_NULL, .type = v & ~ELEM_TAG}; break;
-      default: e = s->other; break; // ELEM_OTHER: the first one; validation stops there
+      default: e = s->exprs[v & ~ELEM_TAG]; break; // ELEM_OTHER
       }
       if ((st = check_const(m, &e, s->type, err))) return st;
-      if (v == ELEM_OTHER) return verr(err, "type mismatch"); // not reached (see ELEM_OTHER)
     }
   }
   for (uint32_t i = 0; i < m->ndatas; i++) {
@@ -360,7 +376,8 @@ typedef struct {
   uint32_t xbase, ntry;              // legacy try: first hidden slot, tries seen so far
 } C;
 
-static const eng_vt vt_single[] = {VT_I32, VT_I64, VT_F32, VT_F64, VT_V128, VT_FUNCREF, VT_EXTERNREF, VT_EXNREF};
+static const eng_vt vt_single[] = {VT_I32, VT_I64, VT_F32, VT_F64, VT_V128, VT_FUNCREF, VT_EXTERNREF, VT_EXNREF,
+                                   VT_ANYREF, VT_EQREF, VT_I31REF, VT_NONE, VT_NOFUNC, VT_NOEXTERN, VT_NOEXN};
 static const eng_vt *single(eng_vt t) {
   for (unsigned i = 0; i < sizeof vt_single / sizeof vt_single[0]; i++)
     if (vt_single[i] == t) return &vt_single[i];
@@ -669,10 +686,13 @@ static void reset_inits(C *c, const ctl *f) {
   while (c->ninits > f->ninit) c->linit[c->inits[--c->ninits]] = 0;
 }
 
-// Pops three i32 operands (d, s, n order on the stack) and returns their slots.
-static bool pop3_i32(C *c, uint32_t *d, uint32_t *s, uint32_t *n) {
-  return pop_s(c, VT_I32, NULL, n) && pop_s(c, VT_I32, NULL, s) && pop_s(c, VT_I32, NULL, d);
+// Pops three operands of types dt, st, nt (d, s, n order on the stack) and returns their slots.
+static bool pop3(C *c, eng_vt dt, eng_vt st, eng_vt nt, uint32_t *d, uint32_t *s, uint32_t *n) {
+  return pop_s(c, nt, NULL, n) && pop_s(c, st, NULL, s) && pop_s(c, dt, NULL, d);
 }
+
+// A table's index type: i64 for a 64-bit table (memory64), else i32.
+static eng_vt table_at(const eng_module *m, uint32_t t) { return m->tables[t].lim.is64 ? VT_I64 : VT_I32; }
 
 // If the last instruction is a fusable i32 compare whose result (in slot cond) is the branch
 // condition, returns the position of its opcode word (and *end the code length after it).
@@ -1303,7 +1323,7 @@ static bool compile_call(C *c, uint32_t op, const eng_imm *im) {
     if (ti >= m->ntypes) return INVALID(c, "unknown type");
     if (!eng_vt_sub(m, m->tables[tab].elemtype, VT_FUNCREF)) return INVALID(c, "type mismatch");
     t = &m->types[ti];
-    if (!pop_s(c, VT_I32, NULL, &s1)) return false;
+    if (!pop_s(c, table_at(m, tab), NULL, &s1)) return false;
   }
   if (!flush(c)) return false;
   if (!pop_n(c, t->types, t->nparams)) return false;
@@ -1443,7 +1463,7 @@ static bool compile_table(C *c, uint32_t op, const eng_imm *im) {
     if (!need_table(c, ti)) return false;
     if (seg >= m->nelems) return INVALID(c, "unknown elem segment");
     if (!eng_vt_sub(m, m->elems[seg].type, m->tables[ti].elemtype)) return INVALID(c, "type mismatch");
-    if (!pop3_i32(c, &s1, &s2, &s3)) return false;
+    if (!pop3(c, table_at(m, ti), VT_I32, VT_I32, &s1, &s2, &s3)) return false;
     if (live) { E(op); E(seg); E(ti); E(s1); E(s2); E(s3); }
     no_retarget(c);
     return true;
@@ -1456,7 +1476,8 @@ static bool compile_table(C *c, uint32_t op, const eng_imm *im) {
     uint32_t d = im->a, s = im->b;
     if (!need_table(c, d) || !need_table(c, s)) return false;
     if (!eng_vt_sub(m, m->tables[s].elemtype, m->tables[d].elemtype)) return INVALID(c, "type mismatch");
-    if (!pop3_i32(c, &s1, &s2, &s3)) return false;
+    eng_vt dt = table_at(m, d), st = table_at(m, s);
+    if (!pop3(c, dt, st, dt == VT_I64 && st == VT_I64 ? VT_I64 : VT_I32, &s1, &s2, &s3)) return false;
     if (live) { E(op); E(d); E(s); E(s1); E(s2); E(s3); }
     no_retarget(c);
     return true;
@@ -1465,35 +1486,35 @@ static bool compile_table(C *c, uint32_t op, const eng_imm *im) {
   }
   uint32_t ti = im->a;
   if (!need_table(c, ti)) return false;
-  eng_vt t = m->tables[ti].elemtype;
+  eng_vt t = m->tables[ti].elemtype, at = table_at(m, ti);
   switch (op) {
   case OP_TABLE_GET:
-    if (!pop_s(c, VT_I32, NULL, &s1)) return false;
+    if (!pop_s(c, at, NULL, &s1)) return false;
     if (!live) return push(c, t);
     if (!emit_dst(c, op, t)) return false;
     E(s1); E(ti);
     mark_end(c);
     return true;
   case OP_TABLE_SET:
-    if (!pop_s(c, t, NULL, &s2) || !pop_s(c, VT_I32, NULL, &s1)) return false;
+    if (!pop_s(c, t, NULL, &s2) || !pop_s(c, at, NULL, &s1)) return false;
     if (live) { E(op); E(s1); E(s2); E(ti); }
     no_retarget(c);
     return true;
   case OP_TABLE_GROW:
-    if (!pop_s(c, VT_I32, NULL, &s2) || !pop_s(c, t, NULL, &s1)) return false;
-    if (!live) return push(c, VT_I32);
-    if (!emit_dst(c, op, VT_I32)) return false;
+    if (!pop_s(c, at, NULL, &s2) || !pop_s(c, t, NULL, &s1)) return false;
+    if (!live) return push(c, at);
+    if (!emit_dst(c, op, at)) return false;
     E(ti); E(s1); E(s2);
     mark_end(c);
     return true;
   case OP_TABLE_SIZE:
-    if (!live) return push(c, VT_I32);
-    if (!emit_dst(c, op, VT_I32)) return false;
+    if (!live) return push(c, at);
+    if (!emit_dst(c, op, at)) return false;
     E(ti);
     mark_end(c);
     return true;
   default: // table.fill
-    if (!pop_s(c, VT_I32, NULL, &s3) || !pop_s(c, t, NULL, &s2) || !pop_s(c, VT_I32, NULL, &s1))
+    if (!pop_s(c, at, NULL, &s3) || !pop_s(c, t, NULL, &s2) || !pop_s(c, at, NULL, &s1))
       return false;
     if (live) { E(op); E(ti); E(s1); E(s2); E(s3); }
     no_retarget(c);
@@ -1545,11 +1566,89 @@ static bool compile_const_ref(C *c, uint32_t op, const eng_imm *im) {
   }
 }
 
+// ---- GC: ref.eq, ref.i31, i31.get_s/u, ref.test, ref.cast, br_on_cast, br_on_cast_fail
+// A cast's target as a store-wide word (eng_ref_test): the heap type (a concrete one by its
+// store type id) with VT_NONNULL when null fails the cast.
+static uint32_t cast_word(const C *c, eng_vt rt) { return eng_vt_store(c->type_ids, rt); }
+
+// br_on_cast l rt1 rt2: [t* rt1] -> [t* rt1\rt2], branching to l (taking t* rt2) when the cast
+// to rt2 succeeds; br_on_cast_fail: [t* rt1] -> [t* rt2], branching (with t* rt1\rt2) when it
+// fails. rt1\rt2 is rt1, non-nullable when rt2 is nullable.
+static bool compile_br_on_cast(C *c, uint32_t op, const eng_imm *im) {
+  const eng_module *m = c->m;
+  const bool live = LIVE(c);
+  uint32_t l = im->a, s1;
+  if (im->t > 3) return cerr(c, HL_STATUS_MALFORMED, "malformed br_on_cast flags");
+  eng_vt rt1 = im->ty | ((im->t & 1) ? 0 : VT_NONNULL), rt2 = im->b | ((im->t & 2) ? 0 : VT_NONNULL);
+  if (!vt_ok(rt1, m->ntypes) || !vt_ok(rt2, m->ntypes)) return INVALID(c, "unknown type");
+  if (!eng_vt_sub(m, rt2, rt1)) return INVALID(c, "type mismatch");
+  if (l >= c->nctls) return INVALID(c, "unknown label");
+  eng_vt diff = (rt2 & VT_NONNULL) ? rt1 : rt1 | VT_NONNULL;
+  eng_vt bt = op == OP_BR_ON_CAST ? rt2 : diff, ft = op == OP_BR_ON_CAST ? diff : rt2;
+  if (!flush(c)) return false;
+  if (!pop_s(c, rt1, NULL, &s1)) return false;
+  ctl *f = &c->ctls[c->nctls - 1 - l];
+  uint32_t n = label_n(f);
+  const eng_vt *lt = label_t(f);
+  if (n == 0 || !eng_vt_sub(m, bt, lt[n - 1])) return INVALID(c, "type mismatch");
+  if (!push_at(c, bt, s1)) return false; // the reference is part of the branch's values
+  uint32_t cur = natural(c, c->nvals), h = natural(c, f->height);
+  if (!pop_n(c, lt, n)) return false;
+  if (live) {
+    uint32_t ns = cur - natural(c, c->nvals);
+    E(op);
+    if (!emit_target(c, f)) return false;
+    E(s1); E(h); E(cur - ns); E(ns); E(cast_word(c, rt2));
+  }
+  if (!push_n(c, lt, n - 1)) return false;
+  no_retarget(c);
+  return push_at(c, ft, live ? s1 : natural(c, c->nvals));
+}
+
+static bool compile_gc(C *c, uint32_t op, const eng_imm *im) {
+  const eng_module *m = c->m;
+  const bool live = LIVE(c);
+  uint32_t s1, s2;
+  switch (op) {
+  case OP_REF_EQ:
+    if (!pop_s(c, VT_EQREF, NULL, &s2) || !pop_s(c, VT_EQREF, NULL, &s1)) return false;
+    if (!live) return push(c, VT_I32);
+    if (!emit_dst(c, op, VT_I32)) return false;
+    E(s1); E(s2);
+    mark_end(c);
+    return true;
+  case OP_REF_I31: case OP_I31_GET_S: case OP_I31_GET_U: {
+    eng_vt in = op == OP_REF_I31 ? VT_I32 : VT_I31REF, out = op == OP_REF_I31 ? VT_I31REF | VT_NONNULL : VT_I32;
+    if (!pop_s(c, in, NULL, &s1)) return false;
+    if (!live) return push(c, out);
+    if (!emit_dst(c, op, out)) return false;
+    E(s1);
+    mark_end(c);
+    return true;
+  }
+  case OP_REF_TEST: case OP_REF_TEST_NULL: case OP_REF_CAST: case OP_REF_CAST_NULL: {
+    bool nullable = op == OP_REF_TEST_NULL || op == OP_REF_CAST_NULL;
+    eng_vt rt = im->ty | (nullable ? 0 : VT_NONNULL);
+    if (!vt_ok(rt, m->ntypes)) return INVALID(c, "unknown type");
+    // the operand: any reference of the target's hierarchy
+    if (!pop_s(c, vt_top(vt_kind(rt)), NULL, &s1)) return false;
+    eng_vt out = op == OP_REF_TEST || op == OP_REF_TEST_NULL ? VT_I32 : rt;
+    if (!live) return push(c, out);
+    if (!emit_dst(c, op, out)) return false;
+    E(s1); E(cast_word(c, rt));
+    mark_end(c);
+    return true;
+  }
+  default: return compile_br_on_cast(c, op, im);
+  }
+}
+
 // An opcode byte the engine does not know: a proposal it does not implement is named
 // (HL_STATUS_UNSUPPORTED), anything else is malformed.
 static bool illegal_op(rd *r, uint8_t b) {
   switch (b) {
-  case 0xd3: case 0xfb: return fail(r, HL_STATUS_UNSUPPORTED, "garbage collection"); // ref.eq, 0xFB
+  case 0xfb: // the GC instructions not implemented (and unknown sub-opcodes)
+    return fail(r, HL_STATUS_UNSUPPORTED, "garbage collection (struct, array and extern conversion instructions)");
   case 0xfe: return fail(r, HL_STATUS_UNSUPPORTED, "threads");
   default: return fail(r, HL_STATUS_MALFORMED, "illegal opcode");
   }
@@ -1557,10 +1656,10 @@ static bool illegal_op(rd *r, uint8_t b) {
 
 // Reads the next instruction's opcode (0xFC: with its sub-opcode) as OP_* + 1; 0 if illegal.
 static uint32_t read_op(rd *r, uint8_t b) {
-  if (b != 0xfc) return eng_byte_map[b];
+  if (b != 0xfc && b != 0xfb) return eng_byte_map[b];
   uint32_t sub;
   if (!rd_u32(r, &sub)) return UINT32_MAX;
-  return sub < 32 ? eng_fc_map[sub] : 0;
+  return sub >= 32 ? 0 : b == 0xfc ? eng_fc_map[sub] : eng_fc_map[HL_FB(sub)];
 }
 
 static bool compile_body(C *c, const eng_functype *ft) {
@@ -1618,6 +1717,11 @@ static bool compile_body(C *c, const eng_functype *ft) {
         ok = compile_call(c, op, &im);
         break;
       case OP_BR_ON_NULL: case OP_BR_ON_NON_NULL: ok = compile_br_on_null(c, op, &im); break;
+      case OP_REF_EQ: case OP_REF_I31: case OP_I31_GET_S: case OP_I31_GET_U: case OP_REF_TEST:
+      case OP_REF_TEST_NULL: case OP_REF_CAST: case OP_REF_CAST_NULL: case OP_BR_ON_CAST:
+      case OP_BR_ON_CAST_FAIL:
+        ok = compile_gc(c, op, &im);
+        break;
       case OP_DROP: case OP_SELECT: case OP_SELECT_T: ok = compile_parametric(c, op, &im); break;
       case OP_LOCAL_GET: case OP_LOCAL_SET: case OP_LOCAL_TEE: ok = compile_local(c, op, &im); break;
       case OP_GLOBAL_GET: case OP_GLOBAL_SET: ok = compile_global(c, op, &im); break;

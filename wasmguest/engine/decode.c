@@ -109,7 +109,7 @@ static bool sec_types(rd *r, eng_module *m) {
     uint32_t np, nr;
     if (!rd_byte(r, &form)) return false;
     if (form == 0x5e || form == 0x5f || form == 0x4e || form == 0x4f || form == 0x50)
-      return fail(r, HL_STATUS_UNSUPPORTED, "garbage collection");
+      return fail(r, HL_STATUS_UNSUPPORTED, "garbage collection (struct, array, recursive and sub types)");
     if (form != 0x60) return MALF(r, "integer representation too long");
     eng_vt v;
     if (!rd_count(r, &np, ENG_MAX_FUNC_PARAMS, "too many parameters")) return false;
@@ -161,10 +161,10 @@ static bool sec_imports(rd *r, eng_module *m) {
     switch (im->kind) {
     case EXT_FUNC: if (!rd_u32(r, &im->typeidx)) return false; m->nfunc_imports++; break;
     case EXT_TABLE:
-      if (!rd_reftype(r, &im->table.elemtype) || !rd_limits(r, &im->table.lim, false)) return false;
+      if (!rd_reftype(r, &im->table.elemtype) || !rd_limits(r, &im->table.lim)) return false;
       m->ntable_imports++;
       break;
-    case EXT_MEM: if (!rd_limits(r, &im->mem, true)) return false; m->nmem_imports++; break;
+    case EXT_MEM: if (!rd_limits(r, &im->mem)) return false; m->nmem_imports++; break;
     case EXT_GLOBAL: if (!rd_globaltype(r, &im->global)) return false; m->nglobal_imports++; break;
     case EXT_TAG: if (!rd_tagtype(r, &im->typeidx)) return false; m->ntag_imports++; break;
     default: return MALF(r, "malformed import kind");
@@ -204,7 +204,7 @@ static bool sec_tables(rd *r, eng_module *m, uint32_t n) {
       if (!rd_byte(r, &zero)) return false;
       if (zero != 0) return MALF(r, "malformed table");
     }
-    if (!rd_reftype(r, &t->elemtype) || !rd_limits(r, &t->lim, false)) return false;
+    if (!rd_reftype(r, &t->elemtype) || !rd_limits(r, &t->lim)) return false;
     if (init) {
       if (!rd_constexpr(r, &t->init)) return false;
       t->has_init = true;
@@ -221,7 +221,7 @@ static bool sec_mems(rd *r, eng_module *m, uint32_t n) {
   for (uint32_t i = 0; i < m->nimports; i++)
     if (m->imports[i].kind == EXT_MEM) m->mems[k++] = m->imports[i].mem;
   for (uint32_t i = 0; i < n; i++)
-    if (!rd_limits(r, &m->mems[k++], true)) return false;
+    if (!rd_limits(r, &m->mems[k++])) return false;
   return true;
 }
 
@@ -254,20 +254,23 @@ static bool sec_exports(rd *r, eng_module *m) {
   return true;
 }
 
-// Stores item i of s: its ELEM_* encoding, and the first ELEM_OTHER item in full.
-static void put_item(eng_elemseg *s, uint32_t i, const eng_constexpr *e) {
+// Stores item i of s: its ELEM_* encoding (an ELEM_OTHER item in full, in s->exprs).
+static bool put_item(rd *r, eng_elemseg *s, uint32_t i, const eng_constexpr *e) {
   uint32_t v = ELEM_OTHER;
-  if (e->seq) v = ELEM_OTHER; // extended: numeric, never a reference
+  if (e->seq) v = ELEM_OTHER; // extended (ref.i31 of a number, or numeric)
   else if (e->op == OP_REF_FUNC && e->idx < ELEM_GLOBAL) v = e->idx;
   else if (e->op == OP_GLOBAL_GET && e->idx < ELEM_GLOBAL) v = ELEM_GLOBAL | e->idx;
   else if (e->op == OP_REF_NULL) v = ELEM_NULL | e->type; // a heap type fits in 30 bits (ENG_MAX_TYPES)
-  if (v == ELEM_OTHER && !s->has_other) {
-    s->other = *e; // takes e->seq
-    s->has_other = true;
-  } else {
-    eng_xfree(e->seq);
+  if (v == ELEM_OTHER) {
+    if (!s->exprs && !(s->exprs = alloc_array(r, s->count, sizeof *s->exprs))) {
+      eng_xfree(e->seq);
+      return false;
+    }
+    v |= s->nexprs; // count <= ENG_MAX_TABLE_ELEMS < 2^30
+    s->exprs[s->nexprs++] = *e; // takes e->seq
   }
   s->items[i] = v;
+  return true;
 }
 
 static bool rd_funcidx_items(rd *r, eng_elemseg *s) {
@@ -275,8 +278,7 @@ static bool rd_funcidx_items(rd *r, eng_elemseg *s) {
   if (!(s->items = alloc_array(r, s->count, sizeof *s->items))) return false;
   for (uint32_t i = 0; i < s->count; i++) {
     eng_constexpr e = {.op = OP_REF_FUNC, .type = VT_FUNCREF};
-    if (!rd_u32(r, &e.idx)) return false;
-    put_item(s, i, &e);
+    if (!rd_u32(r, &e.idx) || !put_item(r, s, i, &e)) return false;
   }
   return true;
 }
@@ -286,8 +288,7 @@ static bool rd_expr_items(rd *r, eng_elemseg *s) {
   if (!(s->items = alloc_array(r, s->count, sizeof *s->items))) return false;
   for (uint32_t i = 0; i < s->count; i++) {
     eng_constexpr e;
-    if (!rd_constexpr(r, &e)) return false;
-    put_item(s, i, &e);
+    if (!rd_constexpr(r, &e) || !put_item(r, s, i, &e)) return false;
   }
   return true;
 }
@@ -466,7 +467,8 @@ void eng_module_free(eng_module *m) {
   for (uint32_t i = 0; i < m->nelems && m->elems; i++) {
     eng_xfree(m->elems[i].items);
     eng_xfree(m->elems[i].offset.seq);
-    eng_xfree(m->elems[i].other.seq);
+    for (uint32_t k = 0; k < m->elems[i].nexprs; k++) eng_xfree(m->elems[i].exprs[k].seq);
+    eng_xfree(m->elems[i].exprs);
   }
   eng_xfree(m->elems);
   for (uint32_t i = 0; i < m->ndatas && m->datas; i++) {

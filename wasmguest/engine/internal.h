@@ -44,17 +44,33 @@ int memcmp(const void *a, const void *b, size_t n);
 // So funcref/externref/exnref are (ref null func/extern/exn), and vt_kind() is the byte the
 // host sees (api.ValueType). Subtyping: compile.c vt_sub.
 typedef uint32_t eng_vt;
+// GC's abstract heap types are kinds too (their bytes): any, eq, i31 and the bottom types none,
+// nofunc, noextern, noexn (struct and array are not implemented).
 enum { VT_UNKNOWN = 0, VT_I32 = 0x7f, VT_I64 = 0x7e, VT_F32 = 0x7d, VT_F64 = 0x7c, VT_V128 = 0x7b,
-       VT_FUNCREF = 0x70, VT_EXTERNREF = 0x6f, VT_EXNREF = 0x69 };
+       VT_FUNCREF = 0x70, VT_EXTERNREF = 0x6f, VT_EXNREF = 0x69,
+       VT_ANYREF = 0x6e, VT_EQREF = 0x6d, VT_I31REF = 0x6c, VT_NONE = 0x71, VT_NOFUNC = 0x73,
+       VT_NOEXTERN = 0x72, VT_NOEXN = 0x74 };
 #define VT_NONNULL 0x100u
 #define VT_CONCRETE 0x200u
 #define VT_IDX(x) (VT_CONCRETE | VT_FUNCREF | ((uint32_t)(x) << 10))
 #define VT_IDX_OF(t) ((t) >> 10)
 #define VT_BLOCK_EMPTY 0x40u // block type: no params, no results
 static inline uint8_t vt_kind(eng_vt t) { return (uint8_t)t; }
-static inline bool vt_is_ref(eng_vt t) {
-  return vt_kind(t) == VT_FUNCREF || vt_kind(t) == VT_EXTERNREF || vt_kind(t) == VT_EXNREF;
+// The top of a heap type kind's hierarchy (func, extern, exn or any), 0 if k is no reference kind.
+static inline uint8_t vt_top(uint8_t k) {
+  switch (k) {
+  case VT_FUNCREF: case VT_NOFUNC: return VT_FUNCREF;
+  case VT_EXTERNREF: case VT_NOEXTERN: return VT_EXTERNREF;
+  case VT_EXNREF: case VT_NOEXN: return VT_EXNREF;
+  case VT_ANYREF: case VT_EQREF: case VT_I31REF: case VT_NONE: return VT_ANYREF;
+  default: return 0;
+  }
 }
+static inline bool vt_is_ref(eng_vt t) { return vt_top(vt_kind(t)) != 0; }
+// The bottom heap types (only null references have them).
+static inline bool vt_is_bottom(uint8_t k) { return k == VT_NONE || k == VT_NOFUNC || k == VT_NOEXTERN || k == VT_NOEXN; }
+// i31 references are unboxed: (value << 1) | 1 (never 0, the null reference).
+static inline uint64_t eng_i31(uint32_t v) { return (uint64_t)(v & 0x7fffffffu) << 1 | 1; }
 // Whether a local of type t has a default value (non-nullable references do not).
 static inline bool vt_defaultable(eng_vt t) { return !(t & VT_NONNULL); }
 
@@ -117,7 +133,7 @@ extern const uint8_t eng_op_cexpr[OP_COUNT];
 extern const uint8_t eng_op_words[OP_COUNT];
 // Maps a byte (0xFC: sub-opcode) of the binary encoding to OP_* + 1 (0: not an opcode).
 extern const uint16_t eng_byte_map[256];
-extern const uint16_t eng_fc_map[32];
+extern const uint16_t eng_fc_map[HL_PREFIX_MAP]; // 0xFC sub-opcodes, and 0xFB's at HL_FB(sub)
 
 // Length in words (opcode word included) of the compiled instruction at code[0], of at most `left`
 // words; 0 when it is not a valid compiled instruction (unknown or never emitted, or cut short).
@@ -148,7 +164,7 @@ typedef struct {
 } eng_functype;
 
 typedef struct eng_constexpr {
-  uint8_t op;     // OP_I32_CONST... OP_REF_NULL, OP_REF_FUNC, OP_GLOBAL_GET
+  uint16_t op;    // OP_I32_CONST... OP_REF_NULL, OP_REF_FUNC, OP_GLOBAL_GET, OP_REF_I31
   eng_vt type;    // result value type
   uint32_t idx;   // func or global index
   uint64_t val;   // constant bits
@@ -159,8 +175,8 @@ typedef struct eng_constexpr {
   uint32_t nseq;
 } eng_constexpr;
 
-// Limits of a table or memory; is64: a 64-bit memory (memory64: i64 addresses, min and max up to
-// 2^48 pages; tables are 32-bit only).
+// Limits of a table or memory; is64: memory64's 64-bit memory (i64 addresses, min and max up to
+// 2^48 pages) or table (i64 indices, min and max up to 2^64-1 elements).
 typedef struct { uint64_t min, max; bool has_max; bool is64; } eng_limits_t;
 // The memory word of the multi-memory/memory64 forms (LOAD_M..., and the c word of SIMD memory
 // instructions): the memory index, MEM_FAR when the static offset is 2^32 or more (every access
@@ -197,10 +213,9 @@ enum { SEG_ACTIVE = 0, SEG_PASSIVE = 1, SEG_DECLARATIVE = 2 };
 // Element segment items take 4 bytes each (a segment's items are at least 1 byte each in the
 // binary, so memory stays a small multiple of the module's size): a function index below
 // ELEM_GLOBAL (ref.func x, or the plain function-index encoding), ELEM_GLOBAL | x (global.get
-// x), ELEM_NULL | reftype (ref.null t), or ELEM_OTHER: any other constant expression (a numeric
-// constant, an index of 2^30 or more). An ELEM_OTHER item never validates (numbers are not
-// references; indices are capped far below 2^30), so only the first one is kept whole, in
-// `other`, for validation to report exactly the error it finds there.
+// x), ELEM_NULL | reftype (ref.null t), or ELEM_OTHER | k: any other constant expression, kept
+// whole as exprs[k] (GC's ref.i31, or a numeric one or an index of 2^30 or more, which
+// validation refuses).
 #define ELEM_TAG 0xc0000000u
 #define ELEM_GLOBAL 0x40000000u
 #define ELEM_NULL 0x80000000u
@@ -213,8 +228,8 @@ typedef struct {
   eng_constexpr offset;
   uint32_t count;
   uint32_t *items;     // ELEM_* encoded; freed after instantiation unless the segment is passive
-  bool has_other;
-  eng_constexpr other; // the first ELEM_OTHER item
+  eng_constexpr *exprs; // the ELEM_OTHER items (owned; their count: nexprs)
+  uint32_t nexprs;
 } eng_elemseg;
 
 typedef struct {
@@ -313,6 +328,7 @@ typedef struct {
 
 typedef struct { // an instance's element segment: the module's items (count 0 once dropped)
   const uint32_t *items; uint32_t count; eng_vt type;
+  const eng_constexpr *exprs; // the module's ELEM_OTHER items
 } eng_relem;
 
 typedef struct {
@@ -372,13 +388,32 @@ struct eng_store {
   struct eng_jit *jit;  // the compile tier's run-time state, NULL: interpreter only (jit.h)
 };
 
-// The reference an ELEM_* item (of a validated module) stands for in instance `in`. global.get
-// names an imported immutable global, so its value is the same whenever this runs.
-static inline uint64_t eng_elem_value(const eng_inst *in, uint32_t item) {
+uint64_t eng_eval_const(const eng_inst *in, const eng_constexpr *e);
+
+// Whether reference v (0: null) passes a cast to w (compile.c cast_word: a store-wide reference
+// type; VT_NONNULL: null fails). Of the any hierarchy, only i31 values exist (struct and array
+// objects and internalized external references are not implemented), and a function type
+// matches only an equal one (no declared subtypes).
+static inline bool eng_ref_test(uint64_t v, eng_vt w) {
+  if (!v) return !(w & VT_NONNULL);
+  switch (vt_kind(w)) {
+  case VT_FUNCREF: return !(w & VT_CONCRETE) || ((const eng_func *)(uintptr_t)v)->type_id == VT_IDX_OF(w);
+  case VT_ANYREF: case VT_EXTERNREF: case VT_EXNREF: return true;
+  case VT_EQREF: case VT_I31REF: return (v & 1) != 0;
+  default: return false; // the bottom types: null only
+  }
+}
+
+// The reference an ELEM_* item (of a validated module; exprs: its segment's ELEM_OTHER items)
+// stands for in instance `in`. global.get names an imported immutable global, and the other
+// expressions that validate (ref.i31) allocate nothing, so the value is the same whenever this
+// runs.
+static inline uint64_t eng_elem_value(const eng_inst *in, const eng_constexpr *exprs, uint32_t item) {
   switch (item & ELEM_TAG) {
   case 0: return (uint64_t)(uintptr_t)in->funcs[item];
   case ELEM_GLOBAL: return in->globals[item & ~ELEM_TAG]->val;
-  default: return 0; // ELEM_NULL (ELEM_OTHER never validates)
+  case ELEM_OTHER: return eng_eval_const(in, &exprs[item & ~ELEM_TAG]);
+  default: return 0; // ELEM_NULL
   }
 }
 
@@ -405,6 +440,7 @@ uint32_t eng_scan_module(const eng_module *m, eng_error *err);
 uint32_t eng_validate_module(const eng_module *m, eng_error *err);
 // Whether a value of type a may be used where b is expected (a validated module's types).
 bool eng_vt_sub(const eng_module *m, eng_vt a, eng_vt b);
+bool eng_heap_sub(const eng_module *m, eng_vt a, eng_vt b); // heap types of a and b (nullability ignored)
 // The store-wide form of t (a concrete heap type's index mapped through type_ids).
 static inline eng_vt eng_vt_store(const uint32_t *type_ids, eng_vt t) {
   if (!(t & VT_CONCRETE)) return t;
@@ -422,8 +458,8 @@ void eng_exn_collect(eng_store *s, const uint64_t *live_end);
 #define ENG_EXN_COLLECT_MIN 1024u
 // Linear memory and table growth (memory.grow, table.grow): the old size, or UINT32_MAX.
 uint32_t eng_mem_grow(eng_mem *m, uint32_t delta);
-uint32_t eng_table_grow(eng_table *t, uint32_t n, uint64_t v);
-void eng_trap_index(eng_error *err, uint32_t idx);
+uint64_t eng_table_grow(eng_table *t, uint64_t n, uint64_t v);
+void eng_trap_index(eng_error *err, uint64_t idx);
 void eng_trap_fuel(eng_error *err);
 
 // Runs f with its nparams arguments already at s->stack[0..]; results left at s->stack[0..].

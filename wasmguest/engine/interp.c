@@ -49,16 +49,19 @@ uint32_t eng_mem_grow(eng_mem *m, uint32_t delta) {
   return old;
 }
 
-uint32_t eng_table_grow(eng_table *t, uint32_t n, uint64_t v) {
+// Grows t by n elements set to v; returns the old size, or -1 of the table's index type
+// (UINT32_MAX or, for a 64-bit table, UINT64_MAX) if it cannot grow.
+uint64_t eng_table_grow(eng_table *t, uint64_t n, uint64_t v) {
   uint32_t old = t->size;
-  if (n > t->max - old) return UINT32_MAX;
-  uint32_t ns = old + n;
+  const uint64_t fail = t->decl.is64 ? UINT64_MAX : UINT32_MAX;
+  if (n > t->max - old) return fail;
+  uint32_t ns = old + (uint32_t)n;
   if (ns > t->cap_elems) {
     uint64_t nc = (uint64_t)t->cap_elems * 2;
     if (nc < ns) nc = ns;
     if (nc > t->max) nc = t->max;
     uint64_t *e = eng_xrealloc(t->elems, (size_t)t->cap_elems * 8, (size_t)nc * 8);
-    if (!e) return UINT32_MAX;
+    if (!e) return fail;
     t->elems = e;
     t->cap_elems = (uint32_t)nc;
   }
@@ -82,12 +85,12 @@ uint32_t eng_table_grow(eng_table *t, uint32_t n, uint64_t v) {
 
 // Appends " <idx>" to a trap message: the reference interpreter names the element index of
 // call_indirect's traps ("uninitialized element 2").
-void eng_trap_index(eng_error *err, uint32_t idx) {
+void eng_trap_index(eng_error *err, uint64_t idx) {
   if (!err) return;
-  char d[12];
+  char d[21];
   int nd = 0;
-  uint32_t v = idx;
-  do { d[nd++] = (char)('0' + v % 10); v /= 10; } while (v && nd < 11);
+  uint64_t v = idx;
+  do { d[nd++] = (char)('0' + v % 10); v /= 10; } while (v && nd < 20);
   size_t at = 0;
   while (err->msg[at]) at++;
   if (at + (size_t)nd + 2 < sizeof err->msg) {
@@ -207,7 +210,8 @@ uint32_t eng_invoke(eng_store *s, eng_func *entry, eng_error *err) {
   uint32_t depth = 0;
   const bool fuel_on = s->limits.fuel != 0;
   uint64_t fuel = s->limits.fuel;
-  uint32_t trap = 0, trap_idx = UINT32_MAX;
+  uint32_t trap = 0;
+  uint64_t trap_idx = UINT32_MAX;
 
   eng_func *fn = entry;
   eng_inst *inst;
@@ -471,7 +475,7 @@ L_CALL:
 L_CALL_INDIRECT: {
   eng_table *t = inst->tables[ip[0]];
   uint32_t tid = ip[1];
-  uint32_t i = (uint32_t)R(2);
+  uint64_t i = R(2); // i32 or i64 (table64): slots hold i32 zero-extended
   call_base = ip[3];
   ip += OPW_CALL_INDIRECT;
   trap_idx = i;
@@ -545,7 +549,7 @@ L_RETURN_CALL:
 L_RETURN_CALL_INDIRECT: {
   eng_table *t = inst->tables[ip[0]];
   uint32_t tid = ip[1];
-  uint32_t i = (uint32_t)R(2);
+  uint64_t i = R(2); // i32 or i64 (table64): slots hold i32 zero-extended
   call_base = ip[3];
   ip += OPW_RETURN_CALL_INDIRECT;
   trap_idx = i;
@@ -640,9 +644,9 @@ L_GLOBAL_SET:
   ip += OPW_GLOBAL_SET;
   NEXT();
 
-L_TABLE_GET: {
+L_TABLE_GET: { // table indices: the whole slot (an i32 is zero-extended, an i64 is table64's)
   eng_table *t = inst->tables[ip[2]];
-  uint32_t i = (uint32_t)R(1);
+  uint64_t i = R(1);
   if (i >= t->size) TRAP(HL_TRAP_TABLE_OUT_OF_BOUNDS);
   R(0) = t->elems[i];
   ip += OPW_TABLE_GET;
@@ -650,7 +654,7 @@ L_TABLE_GET: {
 }
 L_TABLE_SET: {
   eng_table *t = inst->tables[ip[2]];
-  uint32_t i = (uint32_t)R(0);
+  uint64_t i = R(0);
   if (i >= t->size) TRAP(HL_TRAP_TABLE_OUT_OF_BOUNDS);
   t->elems[i] = R(1);
   ip += OPW_TABLE_SET;
@@ -839,6 +843,48 @@ L_REF_AS_NON_NULL:
   R(0) = R(1);
   ip += OPW_REF_AS_NON_NULL;
   NEXT();
+  // ---------------------------------------------------------------- GC (interpreted only)
+L_REF_EQ:
+  R(0) = R(1) == R(2);
+  ip += OPW_REF_EQ;
+  NEXT();
+L_REF_I31:
+  R(0) = eng_i31((uint32_t)R(1));
+  ip += OPW_REF_I31;
+  NEXT();
+L_I31_GET_S:
+L_I31_GET_U: {
+  uint64_t v = R(1);
+  if (!v) TRAP(HL_TRAP_NULL_I31_REFERENCE);
+  uint32_t x = (uint32_t)(v >> 1) & 0x7fffffffu;
+  if (ip[-1] == OP_I31_GET_S && (x & 0x40000000u)) x |= 0x80000000u; // sign-extend 31 bits
+  R(0) = x;
+  ip += OPW_I31_GET_S; // = OPW_I31_GET_U
+  NEXT();
+}
+L_REF_TEST:
+L_REF_TEST_NULL:
+  R(0) = eng_ref_test(R(1), ip[2]);
+  ip += OPW_REF_TEST; // = OPW_REF_TEST_NULL
+  NEXT();
+L_REF_CAST:
+L_REF_CAST_NULL:
+  if (!eng_ref_test(R(1), ip[2])) TRAP(HL_TRAP_CAST_FAILURE);
+  R(0) = R(1);
+  ip += OPW_REF_CAST; // = OPW_REF_CAST_NULL
+  NEXT();
+L_BR_ON_CAST:
+L_BR_ON_CAST_FAIL:
+  if (eng_ref_test(R(1), ip[5]) == (ip[-1] == OP_BR_ON_CAST)) {
+    uint64_t *d = fp + ip[2], *src = fp + ip[3];
+    uint32_t n = ip[4];
+    if (d != src)
+      for (uint32_t k = 0; k < n; k++) d[k] = src[k];
+    ip = cb + ip[0];
+  } else {
+    ip += OPW_BR_ON_CAST; // = OPW_BR_ON_CAST_FAIL
+  }
+  NEXT();
 L_BR_ON_NULL:
 L_BR_ON_NON_NULL:
   if ((R(1) == 0) == (ip[-1] == OP_BR_ON_NULL)) {
@@ -860,10 +906,11 @@ L_REF_FUNC:
 L_TABLE_INIT: {
   const eng_relem *e = &inst->elems[ip[0]];
   eng_table *t = inst->tables[ip[1]];
-  uint32_t d = (uint32_t)R(2), src = (uint32_t)R(3), n = (uint32_t)R(4);
+  uint64_t d = R(2);
+  uint32_t src = (uint32_t)R(3), n = (uint32_t)R(4);
   ip += OPW_TABLE_INIT;
-  if ((uint64_t)src + n > e->count || (uint64_t)d + n > t->size) TRAP(HL_TRAP_TABLE_OUT_OF_BOUNDS);
-  for (uint32_t k = 0; k < n; k++) t->elems[d + k] = eng_elem_value(inst, e->items[src + k]);
+  if ((uint64_t)src + n > e->count || d > t->size || n > t->size - d) TRAP(HL_TRAP_TABLE_OUT_OF_BOUNDS);
+  for (uint32_t k = 0; k < n; k++) t->elems[d + k] = eng_elem_value(inst, e->exprs, e->items[src + k]);
   NEXT();
 }
 L_ELEM_DROP:
@@ -872,17 +919,15 @@ L_ELEM_DROP:
   NEXT();
 L_TABLE_COPY: {
   eng_table *td = inst->tables[ip[0]], *ts = inst->tables[ip[1]];
-  uint32_t d = (uint32_t)R(2), src = (uint32_t)R(3), n = (uint32_t)R(4);
+  uint64_t d = R(2), src = R(3), n = R(4);
   ip += OPW_TABLE_COPY;
-  if ((uint64_t)src + n > ts->size || (uint64_t)d + n > td->size) TRAP(HL_TRAP_TABLE_OUT_OF_BOUNDS);
+  if (src > ts->size || n > ts->size - src || d > td->size || n > td->size - d) TRAP(HL_TRAP_TABLE_OUT_OF_BOUNDS);
   if (n) memmove(td->elems + d, ts->elems + src, (size_t)n * 8);
   NEXT();
 }
 L_TABLE_GROW: {
   eng_table *t = inst->tables[ip[1]];
-  uint64_t v = R(2);
-  uint32_t n = (uint32_t)R(3);
-  R(0) = eng_table_grow(t, n, v);
+  R(0) = eng_table_grow(t, R(3), R(2));
   ip += OPW_TABLE_GROW;
   NEXT();
 }
@@ -892,10 +937,9 @@ L_TABLE_SIZE:
   NEXT();
 L_TABLE_FILL: {
   eng_table *t = inst->tables[ip[0]];
-  uint32_t d = (uint32_t)R(1), n = (uint32_t)R(3);
-  uint64_t v = R(2);
+  uint64_t d = R(1), n = R(3), v = R(2);
   ip += OPW_TABLE_FILL;
-  if ((uint64_t)d + n > t->size) TRAP(HL_TRAP_TABLE_OUT_OF_BOUNDS);
+  if (d > t->size || n > t->size - d) TRAP(HL_TRAP_TABLE_OUT_OF_BOUNDS);
   for (uint32_t k = 0; k < n; k++) t->elems[d + k] = v;
   NEXT();
 }

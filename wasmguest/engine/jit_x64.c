@@ -205,7 +205,7 @@ NO_FN_SANITIZE static uint32_t jit_call_slow(eng_jit *c, eng_func *callee, uint6
   return st ? JIT_PROPAGATE : 0;
 }
 
-static uint32_t jit_call_indirect(eng_jit *c, eng_table *t, uint32_t tid, uint32_t i, uint64_t *cfp,
+static uint32_t jit_call_indirect(eng_jit *c, eng_table *t, uint32_t tid, uint64_t i, uint64_t *cfp,
                                   eng_inst *caller) {
   uint32_t trap = 0;
   eng_func *callee = NULL;
@@ -249,14 +249,14 @@ static uint32_t jit_slow_op(eng_inst *inst, const uint32_t *ip, uint64_t *fp) {
   switch (ip[0]) {
   case OP_TABLE_GET: {
     eng_table *t = inst->tables[ip[3]];
-    uint32_t i = (uint32_t)R(1);
+    uint64_t i = R(1); // the whole slot (i32 zero-extended, or table64's i64)
     if (i >= t->size) return HL_TRAP_TABLE_OUT_OF_BOUNDS;
     R(0) = t->elems[i];
     return 0;
   }
   case OP_TABLE_SET: {
     eng_table *t = inst->tables[ip[3]];
-    uint32_t i = (uint32_t)R(0);
+    uint64_t i = R(0);
     if (i >= t->size) return HL_TRAP_TABLE_OUT_OF_BOUNDS;
     t->elems[i] = R(1);
     return 0;
@@ -285,26 +285,26 @@ static uint32_t jit_slow_op(eng_inst *inst, const uint32_t *ip, uint64_t *fp) {
   case OP_TABLE_INIT: {
     const eng_relem *e = &inst->elems[ip[1]];
     eng_table *t = inst->tables[ip[2]];
-    uint32_t d = (uint32_t)fp[ip[3]], src = (uint32_t)fp[ip[4]], n = (uint32_t)fp[ip[5]];
-    if ((uint64_t)src + n > e->count || (uint64_t)d + n > t->size) return HL_TRAP_TABLE_OUT_OF_BOUNDS;
-    for (uint32_t k = 0; k < n; k++) t->elems[d + k] = eng_elem_value(inst, e->items[src + k]);
+    uint64_t d = fp[ip[3]]; // table indices: the whole slot (i32 zero-extended, or table64's i64)
+    uint32_t src = (uint32_t)fp[ip[4]], n = (uint32_t)fp[ip[5]];
+    if ((uint64_t)src + n > e->count || d > t->size || n > t->size - d) return HL_TRAP_TABLE_OUT_OF_BOUNDS;
+    for (uint32_t k = 0; k < n; k++) t->elems[d + k] = eng_elem_value(inst, e->exprs, e->items[src + k]);
     return 0;
   }
   case OP_ELEM_DROP: inst->elems[ip[1]].count = 0; return 0;
   case OP_TABLE_COPY: {
     eng_table *td = inst->tables[ip[1]], *ts = inst->tables[ip[2]];
-    uint32_t d = (uint32_t)fp[ip[3]], src = (uint32_t)fp[ip[4]], n = (uint32_t)fp[ip[5]];
-    if ((uint64_t)src + n > ts->size || (uint64_t)d + n > td->size) return HL_TRAP_TABLE_OUT_OF_BOUNDS;
+    uint64_t d = fp[ip[3]], src = fp[ip[4]], n = fp[ip[5]];
+    if (src > ts->size || n > ts->size - src || d > td->size || n > td->size - d) return HL_TRAP_TABLE_OUT_OF_BOUNDS;
     if (n) memmove(td->elems + d, ts->elems + src, (size_t)n * 8);
     return 0;
   }
-  case OP_TABLE_GROW: R(0) = eng_table_grow(inst->tables[ip[2]], (uint32_t)R(3), R(2)); return 0;
+  case OP_TABLE_GROW: R(0) = eng_table_grow(inst->tables[ip[2]], R(3), R(2)); return 0;
   case OP_TABLE_SIZE: R(0) = inst->tables[ip[2]]->size; return 0;
   case OP_TABLE_FILL: {
     eng_table *t = inst->tables[ip[1]];
-    uint32_t d = (uint32_t)fp[ip[2]], n = (uint32_t)fp[ip[4]];
-    uint64_t v = fp[ip[3]];
-    if ((uint64_t)d + n > t->size) return HL_TRAP_TABLE_OUT_OF_BOUNDS;
+    uint64_t d = fp[ip[2]], n = fp[ip[4]], v = fp[ip[3]];
+    if (d > t->size || n > t->size - d) return HL_TRAP_TABLE_OUT_OF_BOUNDS;
     for (uint32_t k = 0; k < n; k++) t->elems[d + k] = v;
     return 0;
   }
@@ -1488,6 +1488,9 @@ static bool jit_supported(uint32_t op) {
   case OP_THROW_REF: case OP_HANDLER: return false;
   case OP_CALL_REF: case OP_RETURN_CALL_REF: case OP_REF_AS_NON_NULL: case OP_BR_ON_NULL:
   case OP_BR_ON_NON_NULL: return false; // typed function references: interpreted
+  case OP_REF_EQ: case OP_REF_I31: case OP_I31_GET_S: case OP_I31_GET_U: case OP_REF_TEST:
+  case OP_REF_TEST_NULL: case OP_REF_CAST: case OP_REF_CAST_NULL: case OP_BR_ON_CAST:
+  case OP_BR_ON_CAST_FAIL: return false; // GC: interpreted
   case OP_LOAD_M: case OP_STORE_M: case OP_MEMORY_SIZE_M: case OP_MEMORY_GROW_M: case OP_MEMORY_INIT_M:
   case OP_MEMORY_COPY_M: case OP_MEMORY_FILL_M: return false; // multi-memory, memory64: interpreted
   default: return true;
@@ -2005,7 +2008,7 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
         orr(j, 0, 1, 0x8b, RDI, R14);
         movrp(j, RSI, c->in->tables[ip[0]]);
         movri(j, RDX, ip[1]);
-        ld(j, 0, RCX, MS(ip[2]));
+        ld(j, 1, RCX, MS(ip[2])); // the whole slot: an i32 index is zero-extended, table64's is i64
         lea(j, R8, MS(ip[3]));
         movrp(j, R9, c->in);
         call_abs(j, (const void *)jit_call_indirect);

@@ -48,6 +48,7 @@
 //                compile_try_table); a clause is a kind byte 0..3, a tag index for kinds 0
 //                and 1 (catch, catch_ref), and a label
 //   VALTS        vec(valtype): count into .a, the first type into .ty (0 if none)
+//   CASTT        two heap types: the first into .ty, the second into .b (br_on_cast)
 //   _            nothing
 #define HL_IMM_KINDS(X)                                                                          \
   X(NONE, _, _, _)                                                                              \
@@ -78,7 +79,13 @@
   X(REFTYPE, REFT, _, _)         /* ref.null: reference type */                                 \
   X(TAG, U32A, _, _)             /* throw, catch: tag index */                                  \
   X(TYPE, U32A, _, _)            /* call_ref, return_call_ref: type index */                    \
-  X(TRY_TABLE, BLOCKT, CATCHES, _) /* try_table: block type, catch clauses */
+  X(TRY_TABLE, BLOCKT, CATCHES, _) /* try_table: block type, catch clauses */                   \
+  X(BR_ON_CAST, BYTE, U32A, CASTT) /* br_on_cast(_fail): flags, label, two heap types (.ty, .b) */
+
+// GC's 0xFB-prefixed instructions are FS rows too, their sub-opcode offset by HL_FB (0xFC's are
+// below 32): eng_fc_map maps both.
+#define HL_FB(n) (0x100 + (n))
+#define HL_PREFIX_MAP 0x120
 
 // Word counts that are not a number (see "words" above).
 #define W_NEVER 0xff
@@ -283,6 +290,7 @@
   XS(REF_AS_NON_NULL, 0xd4, NONE, 0, 2) /* dst, a: traps on null */                            \
   XS(BR_ON_NULL, 0xd5, LABEL, 0, 5) /* target, ref, dst, src, n: copy n slots, jump if null */ \
   XS(BR_ON_NON_NULL, 0xd6, LABEL, 0, 5) /* target, ref, dst, src, n: ... if not null */        \
+  XS(REF_EQ, 0xd3, NONE, 0, 3) /* dst, a, b (GC) */                                             \
   XFN1(I32_TRUNC_SAT_F32_S, 0, F, I, sat_i32_f32_s(a))                                         \
   XFN1(I32_TRUNC_SAT_F32_U, 1, F, I, sat_i32_f32_u(a))                                         \
   XFN1(I32_TRUNC_SAT_F64_S, 2, D, I, sat_i32_f64_s(a))                                         \
@@ -301,6 +309,16 @@
   XFS(TABLE_GROW, 15, TABLE, 4) /* dst, table, val, n */                                       \
   XFS(TABLE_SIZE, 16, TABLE, 2) /* dst, table */                                               \
   XFS(TABLE_FILL, 17, TABLE, 4) /* table, d, val, n */                                         \
+  /* GC (0xFB): casts take the target heap type as a store-wide eng_vt word (eng_ref_test) */   \
+  XFS(REF_TEST, HL_FB(20), REFTYPE, 3) /* dst, a, heap type */                                  \
+  XFS(REF_TEST_NULL, HL_FB(21), REFTYPE, 3) /* dst, a, heap type: null passes */                \
+  XFS(REF_CAST, HL_FB(22), REFTYPE, 3) /* dst, a, heap type: traps "cast failure" */            \
+  XFS(REF_CAST_NULL, HL_FB(23), REFTYPE, 3) /* dst, a, heap type: null passes */                \
+  XFS(BR_ON_CAST, HL_FB(24), BR_ON_CAST, 6) /* target, ref, dst, src, n, heap type|null flag */ \
+  XFS(BR_ON_CAST_FAIL, HL_FB(25), BR_ON_CAST, 6) /* target, ref, dst, src, n, heap type|flag */ \
+  XFS(REF_I31, HL_FB(28), NONE, 2) /* dst, a */                                                 \
+  XFS(I31_GET_S, HL_FB(29), NONE, 2) /* dst, a: traps on null */                                \
+  XFS(I31_GET_U, HL_FB(30), NONE, 2) /* dst, a: traps on null */                                \
   XI(COPY, 2)        /* dst, src */                                                            \
   XI(JMP, 1)         /* target */                                                              \
   XI(BR_MOVE, 4)     /* target, dst, src, n: copy n slots src -> dst, jump */                  \

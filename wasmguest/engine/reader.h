@@ -108,9 +108,11 @@ static inline bool rd_name(rd *r, const uint8_t **s, uint32_t *n) {
   return true;
 }
 
+// Reference type shorthands (one byte: the nullable reference to that abstract heap type).
+static inline bool is_reftype_byte(uint8_t b) { return vt_top(b) != 0; }
+
 static inline bool is_valtype(uint8_t b) {
-  return b == VT_I32 || b == VT_I64 || b == VT_F32 || b == VT_F64 || b == VT_V128 ||
-         b == VT_FUNCREF || b == VT_EXTERNREF || b == VT_EXNREF;
+  return b == VT_I32 || b == VT_I64 || b == VT_F32 || b == VT_F64 || b == VT_V128 || is_reftype_byte(b);
 }
 
 // A value or reference type byte of a proposal the engine does not implement: the feature's
@@ -118,8 +120,7 @@ static inline bool is_valtype(uint8_t b) {
 // says "unsupported feature: NAME"), else NULL.
 static inline const char *unsupported_type(uint8_t b) {
   switch (b) {
-  case 0x6e: case 0x6d: case 0x6c: case 0x6b: case 0x6a: case 0x71: case 0x72: case 0x73:
-  case 0x74: return "garbage collection";
+  case 0x6b: case 0x6a: return "garbage collection (struct and array types)";
   default: return NULL;
   }
 }
@@ -136,7 +137,7 @@ static inline bool rd_heaptype(rd *r, eng_vt *t, const char *malformed) {
   uint8_t b = *r->p;
   if ((b & 0xc0) == 0x40) { // a one-byte negative s33: an abstract heap type
     r->p++;
-    if (b != VT_FUNCREF && b != VT_EXTERNREF && b != VT_EXNREF) return bad_type(r, b, malformed);
+    if (!is_reftype_byte(b)) return bad_type(r, b, malformed);
     *t = b;
     return true;
   }
@@ -151,7 +152,7 @@ static inline bool rd_heaptype(rd *r, eng_vt *t, const char *malformed) {
 // A reference type after its first byte b: funcref/externref/exnref, or 0x63/0x64 (ref null ht /
 // ref ht) and a heap type.
 static inline bool rd_reftype_after(rd *r, uint8_t b, eng_vt *t, const char *malformed) {
-  if (b == VT_FUNCREF || b == VT_EXTERNREF || b == VT_EXNREF) { *t = b; return true; }
+  if (is_reftype_byte(b)) { *t = b; return true; }
   if (b == 0x63 || b == 0x64) {
     if (!rd_heaptype(r, t, malformed)) return false;
     if (b == 0x64) *t |= VT_NONNULL;
@@ -190,7 +191,7 @@ static inline bool rd_u64(rd *r, uint64_t *out) {
 }
 
 // Limits of a memory (mem: flags 4 and 5 are 64-bit memories, memory64) or a table.
-static inline bool rd_limits(rd *r, eng_limits_t *l, bool mem) {
+static inline bool rd_limits(rd *r, eng_limits_t *l) {
   uint8_t flag;
   uint32_t x;
   if (!rd_byte(r, &flag)) return false;
@@ -198,7 +199,6 @@ static inline bool rd_limits(rd *r, eng_limits_t *l, bool mem) {
   // MALFORMED; the message names the proposal the flag belongs to.
   if (flag == 2 || flag == 3 || flag == 6 || flag == 7)
     return MALF(r, "integer too large (limits flag of shared memory: unsupported feature: threads)");
-  if ((flag == 4 || flag == 5) && !mem) return fail(r, HL_STATUS_UNSUPPORTED, "memory64 (64-bit table)");
   if (flag > 5) return MALF(r, "integer too large");
   l->is64 = flag >= 4;
   l->has_max = flag & 1;
@@ -290,6 +290,9 @@ static inline bool rf_B8(rd *r, eng_imm *im) {
 }
 static inline bool rf_B16(rd *r, eng_imm *im) { return rd_bytes(r, 16, &im->p); }
 static inline bool rf_REFT(rd *r, eng_imm *im) { return rd_heaptype(r, &im->ty, "malformed reference type"); }
+static inline bool rf_CASTT(rd *r, eng_imm *im) {
+  return rd_heaptype(r, &im->ty, "malformed reference type") && rd_heaptype(r, &im->b, "malformed reference type");
+}
 static inline bool rf_BLOCKT(rd *r, eng_imm *im) {
   if (r->p >= r->end) return MALF(r, "unexpected end");
   uint8_t b = *r->p;
@@ -377,6 +380,17 @@ static inline bool rd_cx1(rd *r, uint8_t b, eng_constexpr *e) {
     e->op = OP_SIMD;
     e->type = VT_V128;
     return true;
+  }
+  if (b == 0xfb) { // GC: ref.i31 (typed and evaluated as a sequence's operator)
+    uint32_t sub;
+    if (!rd_u32(r, &sub)) return false;
+    if (sub == 28) {
+      e->op = OP_REF_I31;
+      e->type = VT_UNKNOWN;
+      return true;
+    }
+    if (sub < 32 && eng_fc_map[HL_FB(sub)]) return fail(r, HL_STATUS_INVALID, "constant expression required");
+    return fail(r, HL_STATUS_UNSUPPORTED, "garbage collection (struct, array and extern conversion instructions)");
   }
   uint32_t op = b == 0xfc ? 0 : eng_byte_map[b]; // no 0xFC instruction is constant
   if (!op) {

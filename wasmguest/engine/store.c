@@ -261,13 +261,15 @@ static uint64_t eval_one(const eng_inst *in, const eng_constexpr *e) {
 
 // A validated constant expression's value (extended ones: at most ENG_MAX_CONST_DEPTH deep, of
 // i32/i64 values, ending with one).
-static uint64_t eval_const(const eng_inst *in, const eng_constexpr *e) {
+uint64_t eng_eval_const(const eng_inst *in, const eng_constexpr *e) {
   if (!e->seq) return eval_one(in, e);
   uint64_t stack[ENG_MAX_CONST_DEPTH];
   uint32_t h = 0;
   for (uint32_t i = 0; i < e->nseq; i++) {
     const eng_constexpr *x = &e->seq[i];
-    if (eng_op_cexpr[x->op] && eng_op_imm[x->op] == IMM_NONE) { // HL_CONST_BIN (validated: h >= 2)
+    if (x->op == OP_REF_I31) { // GC (validated: h >= 1, an i32)
+      stack[h - 1] = eng_i31((uint32_t)stack[h - 1]);
+    } else if (eng_op_cexpr[x->op] && eng_op_imm[x->op] == IMM_NONE) { // HL_CONST_BIN (validated: h >= 2)
       h--;
       stack[h - 1] = eng_const_bin(x->op, stack[h - 1], stack[h]);
     } else {
@@ -370,7 +372,7 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
         }
         case EXT_TABLE: {
           eng_table *t = src->tables[ex->idx];
-          ok = t->type == eng_vt_store(in->type_ids, im->table.elemtype) &&
+          ok = t->type == eng_vt_store(in->type_ids, im->table.elemtype) && t->decl.is64 == im->table.lim.is64 &&
                limits_match(t->size, t->decl.has_max, t->decl.max, &im->table.lim);
           in->tables[nt++] = t;
           break;
@@ -431,7 +433,7 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
       t->elems = eng_xalloc((size_t)t->size * 8 + 8);
       if (!t->elems) { st = oom(err); goto fail; }
       if (tt->has_init) { // its constant expression reads imported globals only (resolved above)
-        uint64_t v = eval_const(in, &tt->init);
+        uint64_t v = eng_eval_const(in, &tt->init);
         for (uint32_t k = 0; k < t->size; k++) t->elems[k] = v;
       }
       in->tables[nt + i] = t;
@@ -472,7 +474,7 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
       g->type = eng_vt_store(in->type_ids, m->globals[ng + i].type);
       g->mut = m->globals[ng + i].mut;
       const eng_constexpr *ge = &m->global_inits[ng + i];
-      g->val = eval_const(in, ge);
+      g->val = eng_eval_const(in, ge);
       g->val_hi = ge->op == OP_GLOBAL_GET ? in->globals[ge->idx]->val_hi : ge->val_hi; // v128
       in->globals[ng + i] = g;
     }
@@ -488,6 +490,7 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
     eng_relem *re = &in->elems[i];
     re->type = es->type;
     re->items = es->items;
+    re->exprs = es->exprs;
     re->count = es->count;
   }
   for (uint32_t i = 0; i < m->ndatas; i++) {
@@ -505,12 +508,13 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
     eng_relem *re = &in->elems[i];
     if (es->mode == SEG_ACTIVE) {
       eng_table *t = in->tables[es->table];
-      uint32_t d = (uint32_t)eval_const(in, &es->offset);
-      if ((uint64_t)d + re->count > t->size) {
+      uint64_t d = eng_eval_const(in, &es->offset);
+      if (!t->decl.is64) d = (uint32_t)d;
+      if (d > t->size || re->count > t->size - d) {
         eng_set_trap(err, HL_TRAP_TABLE_OUT_OF_BOUNDS);
         return HL_STATUS_TRAP;
       }
-      for (uint32_t k = 0; k < re->count; k++) t->elems[d + k] = eng_elem_value(in, re->items[k]);
+      for (uint32_t k = 0; k < re->count; k++) t->elems[d + k] = eng_elem_value(in, re->exprs, re->items[k]);
     }
     if (es->mode != SEG_PASSIVE) {
       re->count = 0;
@@ -525,7 +529,7 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
     eng_rdata *rdd = &in->datas[i];
     if (ds->mode != SEG_ACTIVE) continue;
     eng_mem *mm = in->mems[ds->mem];
-    uint64_t d = eval_const(in, &ds->offset);
+    uint64_t d = eng_eval_const(in, &ds->offset);
     if (!mm->decl.is64) d = (uint32_t)d;
     if (d > mm->size || rdd->len > mm->size - d) {
       eng_set_trap(err, HL_TRAP_MEMORY_OUT_OF_BOUNDS);
@@ -629,6 +633,14 @@ uint32_t eng_call(eng_store *s, uint32_t inst, uint32_t export_index, const uint
         return bad(err, "funcref parameter of the wrong function type");
       break;
     case VT_EXNREF: if (v) return bad(err, "an exnref parameter must be null"); break;
+    // GC: an any-hierarchy value from the host is null or an i31 ((v << 1) | 1; no other
+    // objects exist), a bottom type's only null
+    case VT_ANYREF: case VT_EQREF: case VT_I31REF:
+      if (v && !(v & 1)) return bad(err, "an anyref parameter must be null or an i31 reference");
+      break;
+    case VT_NONE: case VT_NOFUNC: case VT_NOEXTERN: case VT_NOEXN:
+      if (v) return bad(err, "a parameter of a bottom reference type must be null");
+      break;
     default: break;
     }
     if (s->nest_base + i >= s->stack_slots) return bad(err, "value stack exhausted");

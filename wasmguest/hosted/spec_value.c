@@ -68,6 +68,16 @@ const char *spec_parse_value(const json *j, spec_val *v, bool *unsupported) {
     v->type = ENG_FUNCREF;
     return NULL;
   }
+  // GC result patterns (tests/spectest/format.go): any non-null reference of the kind (the
+  // slot does not tell the kind)
+  static const char *const gc_kinds[] = {"anyref", "eqref", "i31ref", "structref", "arrayref", "exnref"};
+  for (size_t i = 0; val == NULL && i < sizeof gc_kinds / sizeof gc_kinds[0]; i++) {
+    if (strcmp(t, gc_kinds[i]) == 0) {
+      v->type = ENG_FUNCREF;
+      v->any_nonnull = true;
+      return NULL;
+    }
+  }
   if (val == NULL && (strcmp(t, "funcref") == 0 || strcmp(t, "externref") == 0)) {
     v->type = t[0] == 'e' ? ENG_EXTERNREF : ENG_FUNCREF;
     v->any_nonnull = true; // only in expected results (an argument needs a value)

@@ -1,4 +1,4 @@
-// spectest_wasm.c — the binary of tests/spectest/spectest.wat (spectest_wasm.inc, made by
+// spectest_wasm.c — tests/spectest/spectest64.wasm (spectest.wat with a 64-bit table; made by
 // mk/testdata.mk: "make regen-spectest").
 #include "spectest_host.h"
 

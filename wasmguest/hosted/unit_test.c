@@ -70,13 +70,14 @@ static void test_json(void) {
 static void test_wasm_info(void) {
   wasm_info info;
   CHECK(wasm_info_read(spectest_wasm, spectest_wasm_len, &info));
-  CHECK(info.n == 13);
+  CHECK(info.n == 14);
   CHECK(wasm_info_find(&info, "global_i32", 10, WASM_EXTERN_GLOBAL) == 0);
   CHECK(wasm_info_find(&info, "global_i32", 10, WASM_EXTERN_FUNC) == -1);
   CHECK(wasm_info_find(&info, "table", 5, WASM_EXTERN_TABLE) == 4);
-  CHECK(wasm_info_find(&info, "memory", 6, WASM_EXTERN_MEMORY) == 5);
+  CHECK(wasm_info_find(&info, "table64", 7, WASM_EXTERN_TABLE) == 5);
+  CHECK(wasm_info_find(&info, "memory", 6, WASM_EXTERN_MEMORY) == 6);
   int64_t i = wasm_info_find(&info, "print_f64_f64", 13, WASM_EXTERN_FUNC);
-  CHECK(i == 12);
+  CHECK(i == 13);
   if (i >= 0) CHECK(info.exports[i].param_slots == 2 && info.exports[i].result_slots == 0);
   wasm_info_free(&info);
   // Every truncation of a valid module is refused or read without overrunning (ASan checks).

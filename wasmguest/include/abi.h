@@ -157,7 +157,9 @@
 #define HL_TRAP_HOST HL_U(0xc)
 #define HL_TRAP_UNCAUGHT_EXCEPTION HL_U(0xd)
 #define HL_TRAP_NULL_FUNCTION_REFERENCE HL_U(0xe)
-#define HL_TRAP_COUNT HL_U(0xf)
+#define HL_TRAP_NULL_I31_REFERENCE HL_U(0xf)
+#define HL_TRAP_CAST_FAILURE HL_U(0x10)
+#define HL_TRAP_COUNT HL_U(0x11)
 
 #define HL_FAULT_UD HL_U(0x0)
 #define HL_FAULT_PF HL_U(0x1)
@@ -190,6 +192,8 @@
   "host function error", \
   "uncaught exception", \
   "null function reference", \
+  "null i31 reference", \
+  "cast failure", \
 }
 
 // ABI invariants (internal/abi/checks.go): the memory map, field alignment, and the mailbox

@@ -86,8 +86,11 @@ int main(int argc, char **argv) {
       uint32_t status;
       const char *msg;
     } cases[] = {
-        {"ref.eq", "\0", "\xd3\x0b", 1, 2, HL_STATUS_UNSUPPORTED, "garbage collection"},
-        {"anyref local", "\x01\x01\x63\x6e", "\x0b", 4, 1, HL_STATUS_UNSUPPORTED, "garbage collection"},
+        {"ref.eq without operands", "\0", "\xd3\x0b", 1, 2, HL_STATUS_INVALID, "type mismatch"},
+        {"structref local", "\x01\x01\x63\x6b", "\x0b", 4, 1, HL_STATUS_UNSUPPORTED,
+         "garbage collection (struct and array types)"},
+        {"i31.get_u of an i32", "\0", "\x41\x00\xfb\x1e\x1a\x0b", 1, 6, HL_STATUS_INVALID, "type mismatch"},
+        {"ref.test across hierarchies", "\0", "\xd0\x70\xfb\x14\x6c\x1a\x0b", 1, 7, HL_STATUS_INVALID, "type mismatch"},
         // typed function references: validation
         {"call_ref unknown type", "\0", "\x14\x05\x0b", 1, 3, HL_STATUS_INVALID, "unknown type"},
         {"ref local unknown type", "\x01\x01\x63\x07", "\x0b", 4, 1, HL_STATUS_INVALID, "unknown type"},
@@ -95,7 +98,8 @@ int main(int argc, char **argv) {
          "uninitialized local"},
         {"ref.as_non_null i32", "\0", "\x41\x00\xd4\x1a\x0b", 1, 5, HL_STATUS_INVALID, "type mismatch"},
         {"br_on_non_null no label value", "\0", "\xd0\x70\xd6\x00\x0b", 1, 5, HL_STATUS_INVALID, "type mismatch"},
-        {"gc prefix", "\0", "\xfb\x00\x0b", 1, 3, HL_STATUS_UNSUPPORTED, "garbage collection"},
+        {"gc prefix", "\0", "\xfb\x00\x0b", 1, 3, HL_STATUS_UNSUPPORTED,
+         "garbage collection (struct, array and extern conversion instructions)"},
         {"threads prefix", "\0", "\xfe\x00\x0b", 1, 3, HL_STATUS_UNSUPPORTED, "threads"},
         {"simd 0x114", "\0", "\xfd\x94\x02\x0b", 1, 4, HL_STATUS_MALFORMED, "illegal opcode"},
         {"catch kind 4", "\0", "\x1f\x40\x01\x04\x00\x0b\x0b", 1, 7, HL_STATUS_MALFORMED, "malformed catch clause"},
