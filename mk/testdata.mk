@@ -33,6 +33,7 @@
 #     examples/wit/guest/hello.c -> examples/wit/hello.wasm
 #     tests/testdata/wit/rt.c (+ rt_gen.c) -> rt.wasm (--allow-undefined: the WIT imports)
 #     tests/testdata/wit/res.c -> res.wasm
+#     tests/testdata/wit/xres.c -> xres.wasm (exported resources: imports the canonical built-ins)
 #   C, clang-19 --target=wasm32-wasi + wasi-libc (TD_WASI_C):
 #     tests/testdata/wasi/c/{cprog,p2prog}.c -> tests/testdata/wasi/{cprog,p2prog}.wasm
 #   Go, GOOS=wasip1 (TD_GO_WASM; byte-identical only with the Go release that built them):
@@ -41,6 +42,7 @@
 #   Components, jco $(TD_JCO_VERSION) from npm (wasm-tools component embed/new, mk/mkcomp.mjs):
 #     tests/testdata/wit/rt.wasm + rt.wit -> rt.component.wasm, rt.embed.wasm, rt-utf16.component.wasm
 #     tests/testdata/wit/res.wasm + res.wit -> res.component.wasm
+#     tests/testdata/wit/xres.wasm + xres.wit -> xres.component.wasm
 #   Copied, not built here (TD_WAZERO_COPIES): wazero's example `cat` programs, which wazero
 #   v1.12.0 ships prebuilt (cargo-wasi, tinygo, zig-cc; their sources are beside them in the
 #   module, but this repository has none of those toolchains). Copied from the module cache
@@ -115,12 +117,13 @@ TD_WAT3    := tests/testdata/wasm3.wasm
 BENCH_KERNELS := fib sha256 nbody qsort gemm simd
 BENCH_WASM    := $(BENCH_KERNELS:%=bench/%.wasm)
 TD_C       := tests/testdata/c_basic.wasm $(BENCH_WASM) examples/guests/hello.wasm
-TD_WIT_C   := examples/wit/hello.wasm tests/testdata/wit/rt.wasm tests/testdata/wit/res.wasm
+TD_WIT_C   := examples/wit/hello.wasm tests/testdata/wit/rt.wasm tests/testdata/wit/res.wasm \
+	tests/testdata/wit/xres.wasm
 TD_WASI_C  := tests/testdata/wasi/cprog.wasm tests/testdata/wasi/p2prog.wasm
 TD_GO_WASI := $(addprefix tests/testdata/wasi/,hello-go.wasm stdlib-go.wasm reactor-go.wasm)
 TD_GO_WASM := $(TD_GO_WASI) bench/gobig.wasm
 TD_COMPONENTS := $(addprefix tests/testdata/wit/,rt.component.wasm rt.embed.wasm \
-	rt-utf16.component.wasm res.component.wasm) \
+	rt-utf16.component.wasm res.component.wasm xres.component.wasm) \
 	tests/testdata/wasi/cprog.component.wasm tests/testdata/wasi/p2prog.component.wasm
 TD_COPIES  := examples/embed/add.wasm wasmguest/hosted/spectest_wasm.inc
 TD_WAZERO_CATS := cargo tinygo zig-cc
@@ -217,6 +220,10 @@ $(TD_O)tests/testdata/wit/res.wasm: tests/testdata/wit/res.c
 	@mkdir -p $(@D)
 	$(TD_CLANG) $(TD_WIT_CFLAGS) -o $@ $<
 
+$(TD_O)tests/testdata/wit/xres.wasm: tests/testdata/wit/xres.c
+	@mkdir -p $(@D)
+	$(TD_CLANG) $(TD_WIT_CFLAGS) -Wall -Wextra -Werror -o $@ $<
+
 # ---- C, WASI preview1 with wasi-libc ----
 # Needs Debian's wasi-libc (sysroot /usr) and libclang-rt-19-dev-wasm32 (compiler-rt builtins:
 # wasi-libc's calloc needs __muloti4).
@@ -281,6 +288,11 @@ $(TD_O)tests/testdata/wit/res.component.wasm: tests/testdata/wit/res.wasm tests/
 		mk/mkcomp.mjs | $(TD_JCO_STAMP)
 	@mkdir -p $(@D)
 	$(TD_MKCOMP) $(TD_WITDIR)/res.wasm $(TD_WITDIR)/res.wit res $(abspath $@)
+
+$(TD_O)tests/testdata/wit/xres.component.wasm: tests/testdata/wit/xres.wasm tests/testdata/wit/xres.wit \
+		mk/mkcomp.mjs | $(TD_JCO_STAMP)
+	@mkdir -p $(@D)
+	$(TD_MKCOMP) $(TD_WITDIR)/xres.wasm $(TD_WITDIR)/xres.wit xres $(abspath $@)
 
 # WASI 0.2 commands: the preview1 programs above with jco's preview1 command adapter.
 $(TD_O)tests/testdata/wasi/cprog.component.wasm $(TD_O)tests/testdata/wasi/p2prog.component.wasm: \

@@ -64,6 +64,7 @@ type cx struct {
 	realloc string
 	max     uint64
 	budget  uint64 // bytes left to lift in this call
+	hs      handleState
 }
 
 func newCx(ctx context.Context, mem api.Memory, inst caller, o *Options) *cx {
@@ -184,6 +185,9 @@ func (c *cx) decode(t *Type, b []byte) (Value, error) {
 	case kChar:
 		return liftChar(le.Uint32(b))
 	case kOwn, kBorrow:
+		if t.elem.res != nil {
+			return c.liftHandle(t, le.Uint32(b))
+		}
 		return Handle(le.Uint32(b)), nil
 	case kString:
 		return c.liftString(le.Uint32(b), le.Uint32(b[4:]))
@@ -414,6 +418,9 @@ func (c *cx) liftFlat(t *Type, flat []uint64) (Value, error) {
 	case kChar:
 		return liftChar(uint32(flat[0]))
 	case kOwn, kBorrow:
+		if t.elem.res != nil {
+			return c.liftHandle(t, uint32(flat[0]))
+		}
 		return Handle(uint32(flat[0])), nil
 	case kString:
 		return c.liftString(uint32(flat[0]), uint32(flat[1]))
