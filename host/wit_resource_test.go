@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/hlwasm/hlwasm/api"
 	"github.com/hlwasm/hlwasm/components"
 	"github.com/hlwasm/hlwasm/host"
 	"github.com/hlwasm/hlwasm/wit"
@@ -24,9 +25,22 @@ func TestWITExportedResource(t *testing.T) {
 		require.Len(t, w.Resources, 1)
 		require.Equal(t, "test:xres/store#counter", w.Resources[0].String())
 		require.Contains(t, w.String(), "export resource test:xres/store#counter")
-		funcs, err := w.Bind(nil) // the world imports nothing: only the built-ins
+		// added runs during counter.add, while the host's handle is lent to the guest: it can
+		// be neither dropped nor moved then
+		var sum uint32
+		var lent wit.Handle
+		var lentErrs []error
+		funcs, err := w.Bind(map[string]any{"added": func(ctx context.Context, n uint32) {
+			sum += n
+			if lent != 0 {
+				cl, _ := api.CallerFromContext(ctx)
+				lentErrs = append(lentErrs, w.Drop(ctx, cl, "counter", lent))
+				_, err := w.Call(ctx, cl, "store#[method]counter.absorb", lent, lent)
+				lentErrs = append(lentErrs, err)
+			}
+		}})
 		require.NoError(t, err)
-		require.Len(t, funcs, 3)
+		require.Len(t, funcs, 4) // added and the three built-ins
 		rt := newRuntime(t, host.Config{Engine: e, HostFunctions: funcs})
 		sb := sandbox(t, rt, c.Core)
 		call := func(name string, args ...any) (wit.Value, error) {
@@ -54,6 +68,16 @@ func TestWITExportedResource(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, uint32(108), u32("[method]counter.get", a))
 		require.Equal(t, uint32(2), u32("freed"))
+		lent = a
+		require.Equal(t, uint32(110), u32("[method]counter.add", a, uint32(2)))
+		require.Equal(t, uint32(5), sum)
+		require.Len(t, lentErrs, 2)
+		for _, err := range lentErrs {
+			require.ErrorIs(t, err, wit.ErrBadHandle)
+			require.Contains(t, err.Error(), "lent to a call in progress")
+		}
+		lent = 0
+		require.Equal(t, uint32(111), u32("[method]counter.add", a, uint32(1))) // the lend ended
 
 		// host mistakes: a moved handle, a dropped one, a handle of nothing
 		_, err = call("[method]counter.get", b)

@@ -52,6 +52,15 @@ type Resource struct {
 	Def *bwit.TypeDef
 }
 
+// Resource is the exported resource an own<T> or borrow<T> type denotes, nil for any other
+// type (imported resources included).
+func (t *Type) Resource() *Resource {
+	if (t.k == kOwn || t.k == kBorrow) && t.elem != nil {
+		return t.elem.res
+	}
+	return nil
+}
+
 func (r *Resource) String() string { return r.Interface + "#" + r.Name }
 
 func exportedResource(iface string, td *bwit.TypeDef) *Resource {
@@ -145,10 +154,8 @@ func resourcesOf(ctx context.Context, inst any) (*resources, error) {
 // handleState is what one lift or lower did to handle tables, undone or finished when the
 // call ends (cx.finish).
 type handleState struct {
-	rs        *resources
-	lent      []*handle // own host handles lent to the guest for the call
-	scoped    []uint32  // host borrow handles the guest lent to a host function for its call
-	guestLent []*handle // own guest handles the guest lent to a host function
+	rs   *resources
+	lent []*handle // own host handles lent to the guest for the call
 }
 
 func (c *cx) resources() (*resources, error) {

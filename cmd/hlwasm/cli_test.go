@@ -224,6 +224,18 @@ func TestCallWIT(t *testing.T) {
 	if _, errOut, code = hlwasm(t, "call", "--wit", "../../examples/wit/hello.wit", "../../examples/wit/hello.wasm", "run", "not-wave"); code == 0 {
 		t.Fatalf("bad WAVE accepted: %s", errOut)
 	}
+	// Exported resources: a constructor's handle prints; a handle cannot be passed (it lives in
+	// the call's sandbox); a guest's bad handle is a trap.
+	x := td + "wit/xres.component.wasm"
+	if out, errOut, code = hlwasm(t, "call", x, "store#[constructor]counter", "5"); code != 0 || out != "1\n" {
+		t.Fatalf("constructor: code %d stdout %q stderr %q", code, out, errOut)
+	}
+	if _, errOut, code = hlwasm(t, "call", x, "store#[method]counter.get", "1"); code != 2 || !strings.Contains(errOut, "cannot be passed from the command line") {
+		t.Fatalf("handle argument: code %d stderr %q", code, errOut)
+	}
+	if _, errOut, code = hlwasm(t, "call", x, "store#rep-of", "3"); code != 1 || !strings.Contains(errOut, "bad resource handle") {
+		t.Fatalf("bad handle: code %d stderr %q", code, errOut)
+	}
 }
 
 func TestWITBindgen(t *testing.T) {

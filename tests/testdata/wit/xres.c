@@ -8,6 +8,8 @@ BUILTIN("[resource-new]counter") int32_t counter_new(int32_t rep);
 BUILTIN("[resource-rep]counter") int32_t counter_rep(int32_t handle);
 BUILTIN("[resource-drop]counter") void counter_drop(int32_t handle);
 
+__attribute__((import_module("$root"), import_name("added"))) void added(int32_t n);
+
 #define EXPORT(name) __attribute__((export_name("test:xres/store#" name)))
 
 #define SLOTS 64
@@ -46,7 +48,10 @@ EXPORT("[dtor]counter") void counter_dtor(int32_t rep) {
 }
 
 EXPORT("[constructor]counter") int32_t counter_ctor(int32_t start) { return counter_new(alloc((uint32_t)start)); }
-EXPORT("[method]counter.add") int32_t counter_add(int32_t self, int32_t n) { return (int32_t)(*at(self) += (uint32_t)n); }
+EXPORT("[method]counter.add") int32_t counter_add(int32_t self, int32_t n) {
+	added(n);
+	return (int32_t)(*at(self) += (uint32_t)n);
+}
 EXPORT("[method]counter.get") int32_t counter_get(int32_t self) { return (int32_t)*at(self); }
 EXPORT("[static]counter.make") int32_t counter_make(int32_t start) { return counter_new(alloc((uint32_t)start)); }
 
