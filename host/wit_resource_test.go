@@ -41,6 +41,7 @@ func TestWITExportedResource(t *testing.T) {
 		}})
 		require.NoError(t, err)
 		require.Len(t, funcs, 4) // added and the three built-ins
+		w.Options.MaxHandles = 100
 		rt := newRuntime(t, host.Config{Engine: e, HostFunctions: funcs})
 		sb := sandbox(t, rt, c.Core)
 		call := func(name string, args ...any) (wit.Value, error) {
@@ -115,6 +116,14 @@ func TestWITExportedResource(t *testing.T) {
 		for _, h := range []uint32{0, 1, 2, 77} {
 			hostile("forge", h, "own<counter>")
 		}
+		// a guest making handles without end: its table is bounded
+		require.NoError(t, sb.Reset(ctx))
+		require.Equal(t, uint32(w.Options.MaxHandles), u32("flood", uint32(w.Options.MaxHandles)))
+		require.NoError(t, sb.Reset(ctx))
+		_, err = call("flood", uint32(w.Options.MaxHandles+1))
+		require.ErrorIs(t, err, wit.ErrTrap)
+		require.ErrorIs(t, err, wit.ErrLimit)
+		require.Contains(t, err.Error(), "handle table full")
 		require.NoError(t, sb.Reset(ctx))
 		require.Equal(t, uint32(0), u32("freed"))
 

@@ -33,6 +33,10 @@ type Options struct {
 	// cabi_post_* is called after an export's results are read. When nil, an Instance that
 	// has a HasExport(string) bool method is asked; otherwise post-return is skipped.
 	HasExport func(name string) bool
+	// MaxHandles bounds each handle table of an exported resource's instance (the guest's and
+	// the host's, see [Resource]): a guest creating handles without dropping them traps with
+	// ErrLimit. 0 means DefaultMaxHandles.
+	MaxHandles int
 }
 
 func (o *Options) maxBytes() uint64 {
@@ -58,18 +62,19 @@ type caller interface {
 
 // cx is the state of one lift or lower.
 type cx struct {
-	ctx     context.Context
-	mem     api.Memory
-	inst    caller // nil: no realloc
-	realloc string
-	max     uint64
-	budget  uint64 // bytes left to lift in this call
-	hs      handleState
+	ctx        context.Context
+	mem        api.Memory
+	inst       caller // nil: no realloc
+	realloc    string
+	max        uint64
+	budget     uint64 // bytes left to lift in this call
+	hs         handleState
+	maxHandles int
 }
 
 func newCx(ctx context.Context, mem api.Memory, inst caller, o *Options) *cx {
 	m := o.maxBytes()
-	return &cx{ctx: ctx, mem: mem, inst: inst, realloc: o.realloc(), max: m, budget: m}
+	return &cx{ctx: ctx, mem: mem, inst: inst, realloc: o.realloc(), max: m, budget: m, maxHandles: o.maxHandles()}
 }
 
 func (c *cx) memSize() uint64 {

@@ -33,9 +33,15 @@ import (
 // borrow where an own is needed, or lent to a call in progress.
 var ErrBadHandle = errors.New("bad resource handle")
 
-// MaxHandles bounds each of an instance's two handle tables: a guest creating handles without
-// dropping them traps with ErrLimit rather than growing host memory without bound.
-const MaxHandles = 1 << 16
+// DefaultMaxHandles is the default of Options.MaxHandles.
+const DefaultMaxHandles = 1 << 16
+
+func (o *Options) maxHandles() int {
+	if o == nil || o.MaxHandles <= 0 {
+		return DefaultMaxHandles
+	}
+	return o.MaxHandles
+}
 
 // Resource is a resource type the guest defines: a resource of an interface the world exports.
 type Resource struct {
@@ -81,9 +87,9 @@ type handleTable struct {
 	m    map[uint32]*handle
 }
 
-func (t *handleTable) add(h *handle, who string) (uint32, error) {
-	if len(t.m) >= MaxHandles {
-		return 0, fmt.Errorf("%w: %s handle table full (%d handles)", ErrLimit, who, MaxHandles)
+func (t *handleTable) add(h *handle, who string, limit int) (uint32, error) {
+	if len(t.m) >= limit {
+		return 0, fmt.Errorf("%w: %s handle table full (%d handles, Options.MaxHandles)", ErrLimit, who, limit)
 	}
 	if t.m == nil {
 		t.m = map[uint32]*handle{}
@@ -184,7 +190,7 @@ func (c *cx) liftHandle(t *Type, i uint32) (Value, error) {
 		if err != nil {
 			return nil, guestTrap(err, "own<%s>", r.Name)
 		}
-		n, err := rs.host.add(&handle{res: r, rep: h.rep, own: true}, "the host's")
+		n, err := rs.host.add(&handle{res: r, rep: h.rep, own: true}, "the host's", c.maxHandles)
 		if err != nil {
 			return nil, guestTrap(err, "%s", r.Name)
 		}
@@ -215,7 +221,7 @@ func (c *cx) lowerHandle(t *Type, v Value) (uint32, error) {
 		if err != nil {
 			return 0, fmt.Errorf("%w: own<%s>: %w", ErrType, r.Name, err)
 		}
-		n, err := rs.guest.add(&handle{res: r, rep: h.rep, own: true}, "the guest's")
+		n, err := rs.guest.add(&handle{res: r, rep: h.rep, own: true}, "the guest's", c.maxHandles)
 		if err != nil {
 			rs.host.m[uint32(x)] = h // not moved
 			return 0, fmt.Errorf("%w: own<%s>: %w", ErrType, r.Name, err)
@@ -272,7 +278,7 @@ func (w *World) resourceBuiltins(r *Resource) []api.HostFunction {
 				}
 				rs.mu.Lock()
 				defer rs.mu.Unlock()
-				n, err := rs.guest.add(&handle{res: r, rep: uint32(stack[0]), own: true}, "the guest's")
+				n, err := rs.guest.add(&handle{res: r, rep: uint32(stack[0]), own: true}, "the guest's", w.Options.maxHandles())
 				if err != nil {
 					return trap("[resource-new]", err)
 				}

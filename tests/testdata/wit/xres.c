@@ -73,3 +73,10 @@ EXPORT("roundtrip") int32_t roundtrip(int32_t start) {
 EXPORT("rep-of") int32_t rep_of(int32_t h) { return counter_rep(h); }
 EXPORT("drop-handle") void drop_handle(int32_t h) { counter_drop(h); }
 EXPORT("forge") int32_t forge(int32_t h) { return h; }
+EXPORT("flood") int32_t flood(int32_t n) {
+	int32_t h = 0;
+	for (int32_t i = 0; i < n; i++) {
+		h = counter_new(1);
+	}
+	return h;
+}
