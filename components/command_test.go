@@ -53,10 +53,15 @@ func (p program) config(t *testing.T, out, errOut *bytes.Buffer) wasi.Config {
 
 // preview1 runs the core program as WASI preview1 on wazero: the reference.
 func preview1(t *testing.T, core string, p program) (string, string, error) {
+	return preview1On(t, host.EngineWazero, core, p)
+}
+
+// preview1On runs the core program as WASI preview1 on engine e.
+func preview1On(t *testing.T, e host.Engine, core string, p program) (string, string, error) {
 	var out, errOut bytes.Buffer
 	cfg := p.config(t, &out, &errOut)
 	ctx := context.Background()
-	rt, err := host.NewRuntime(ctx, host.Config{Engine: host.EngineWazero, WASI: &cfg})
+	rt, err := host.NewRuntime(ctx, host.Config{Engine: e, WASI: &cfg})
 	require.NoError(t, err)
 	defer rt.Close(ctx)
 	mod, err := rt.LoadModule(ctx, read(t, "../wasi/"+core))
@@ -112,6 +117,16 @@ func TestCommandMatchesPreview1(t *testing.T) {
 		"random":   {"p2prog", program{args: []string{"p2prog", "random"}}},
 		"exit0":    {"p2prog", program{args: []string{"p2prog", "exit", "0"}}},
 		"unknown":  {"p2prog", program{args: []string{"p2prog", "nope"}}},
+		// Rust std (rustc 1.63, wasm32-wasi)
+		"rust-args":     {"rprog", program{args: []string{"rprog", "args", "a b", "ü"}}},
+		"rust-cat":      {"rprog", program{args: []string{"rprog", "cat"}, stdin: strings.Repeat("line of stdin\n", 5000)}},
+		"rust-read":     {"rprog", program{args: []string{"rprog", "read", "/w/a.txt", "/w/missing"}, files: files}},
+		"rust-ls":       {"rprog", program{args: []string{"rprog", "ls", "/w"}, files: files}},
+		"rust-write":    {"rprog", program{args: []string{"rprog", "write", "/w"}, files: files, writable: true}},
+		"rust-readonly": {"rprog", program{args: []string{"rprog", "write", "/w"}, files: files}},
+		"rust-compute":  {"rprog", program{args: []string{"rprog", "compute"}}},
+		"rust-exit":     {"rprog", program{args: []string{"rprog", "exit", "7"}}},
+		"rust-usage":    {"rprog", program{args: []string{"rprog"}}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			wantOut, wantErr, wantRes := preview1(t, c.prog+".wasm", c.p)
@@ -120,6 +135,36 @@ func TestCommandMatchesPreview1(t *testing.T) {
 			require.Equal(t, wantErr, errOut)
 			// WASI 0.2's exit takes a result: any nonzero status becomes 1 (as on Wasmtime).
 			require.Equal(t, min(exitCode(wantRes), 1), exitCode(res), "%v / %v", wantRes, res)
+		})
+	}
+}
+
+// TestRustPreview1: the Rust program as a preview1 core module on micro-VMs prints exactly
+// what it prints on wazero, with the same exit status (its component is in
+// TestCommandMatchesPreview1).
+func TestRustPreview1(t *testing.T) {
+	requireKVM(t)
+	files := map[string]string{"a.txt": "alpha beta\nbeta\n", "b.txt": "x"}
+	for name, p := range map[string]program{
+		"args":     {args: []string{"rprog", "args", "a b", "ü"}},
+		"cat":      {args: []string{"rprog", "cat"}, stdin: strings.Repeat("line of stdin\n", 5000)},
+		"read":     {args: []string{"rprog", "read", "/w/a.txt", "/w/missing"}, files: files},
+		"write":    {args: []string{"rprog", "write", "/w"}, files: files, writable: true},
+		"readonly": {args: []string{"rprog", "write", "/w"}, files: files},
+		"compute":  {args: []string{"rprog", "compute"}},
+		"exit":     {args: []string{"rprog", "exit", "7"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			wantOut, wantErr, wantRes := preview1(t, "rprog.wasm", p)
+			out, errOut, res := preview1On(t, host.EngineMicroVM, "rprog.wasm", p)
+			require.Equal(t, wantOut, out)
+			require.Equal(t, wantErr, errOut)
+			require.Equal(t, exitCode(wantRes), exitCode(res), "%v / %v", wantRes, res)
+			if name == "exit" {
+				require.Equal(t, 7, exitCode(res))
+			} else {
+				require.NotEmpty(t, out+errOut)
+			}
 		})
 	}
 }

@@ -8,8 +8,9 @@
 // module is accepted: that module, plus the wit-component shim and fixup modules that it
 // adds for indirect lowering (the host does not need them), and nested components that only
 // re-export functions, with UTF-8 strings. Imported resources work (their handles are plain
-// numbers to the host). Everything else — core modules in nested components, start
-// functions, component values, exported resources, async and other canonical built-ins,
+// numbers to the host), and so do exported ones (the guest's resource.new/rep/drop are bound
+// by wit.World.Bind, see wit.Resource). Everything else — core modules in nested components,
+// start functions, component values, async and other canonical built-ins,
 // non-UTF-8 string encodings, WASI adapter modules, several memories — is refused at load
 // with an error naming the feature ([ErrUnsupported]).
 //
@@ -292,13 +293,14 @@ func checkCanon(s section) error {
 					return err
 				}
 			}
-		case 0x03: // resource.drop rt: dropping handles of imported resources; the host
-			// binds the [resource-drop] import like any other
+		case 0x02, 0x03, 0x04: // resource.new, resource.drop, resource.rep rt: the host
+			// binds the [resource-drop] import of an imported resource like any other, and
+			// the built-ins of exported resources (wit.World.Resources) with World.Bind
 			if _, err := r.u32(); err != nil {
 				return err
 			}
-		case 0x02, 0x04, 0x07:
-			return fmt.Errorf("%w: exported resources (canon resource.new/rep, async drop)", ErrUnsupported)
+		case 0x07:
+			return fmt.Errorf("%w: async resource.drop", ErrUnsupported)
 		default:
 			return fmt.Errorf("%w: canonical built-in %#x (async, threads, streams, futures or error-context)", ErrUnsupported, op)
 		}

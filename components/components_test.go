@@ -74,7 +74,7 @@ func TestRefused(t *testing.T) {
 		{[]byte{4, 10, 0, 'a', 's', 'm', 0x0d, 0, 1, 0, 1, 0}, "core modules in nested components"},
 		{[]byte{9, 0}, "start"},
 		{[]byte{12, 0}, "values"},
-		{[]byte{8, 3, 1, 2, 0}, "exported resources"},
+		{[]byte{8, 3, 1, 7, 0}, "async resource.drop"},
 		{[]byte{8, 2, 1, 0x0b}, "canonical built-in"},
 		{[]byte{8, 6, 1, 1, 0, 0, 1, 6}, "async"},
 	} {
@@ -82,6 +82,9 @@ func TestRefused(t *testing.T) {
 		require.ErrorIs(t, err, components.ErrUnsupported, c.feature)
 		require.ErrorContains(t, err, c.feature)
 	}
+	// resource.new and resource.rep (exported resources) are accepted
+	_, err = components.Decode(append(pre, 8, 5, 2, 2, 0, 4, 0), "")
+	require.ErrorContains(t, err, "no core module defines a memory")
 	for _, bad := range [][]byte{
 		append(pre, 8, 0xff),                // section past the end
 		append(pre, 1, 0x80, 0x80),          // truncated LEB

@@ -131,8 +131,9 @@ func (m *Module) pooledCall(ctx context.Context, name string, params []uint64) (
 
 // Reset returns the sandbox to its state right after instantiation: memory pages that changed
 // are restored from the snapshot taken then, and so is the complete vCPU state. A sandbox that
-// trapped, faulted or timed out is usable again afterwards.
+// trapped, faulted or timed out is usable again afterwards. Its host-side State is emptied.
 func (s *Sandbox) Reset(ctx context.Context) error {
+	s.state.Clear()
 	if s.wasi != nil {
 		if err := s.wasi.Reset(*s.mod.rt.cfg.WASI); err != nil {
 			return err

@@ -20,6 +20,7 @@ type Sandbox struct {
 	in     instance
 	wasi   *wasi.Instance // the sandbox's own WASI state, if the module imports WASI
 	linked LinkedHost     // the sandbox's host state, for a linked set (LoadLinked)
+	state  api.State      // host-side per-instance state (State), emptied by Reset
 	closed atomic.Bool    // for Observer.SandboxClosed, once
 }
 
@@ -44,6 +45,7 @@ func (s *Sandbox) call(ctx context.Context, name string, params []uint64) ([]uin
 	}
 	ctx, cancel := bounded(ctx, s.mod.rt.cfg.CallTimeout)
 	defer cancel()
+	ctx = api.WithState(ctx, &s.state) // host functions the call reaches find the sandbox's state
 	res, err := s.in.call(ctx, f, params)
 	if s.wasi != nil {
 		// Batched output is written however the call ended (trap, exit, deadline included).
@@ -135,6 +137,11 @@ func (s *Sandbox) Memory() api.Memory {
 	}
 	return m
 }
+
+// State is the sandbox's host-side state (see api.State): host functions it calls see the same
+// with api.StateFromContext. Reset empties it, so fresh-state calls (Module.Call) never share
+// it. The wit package keeps the handle tables of exported resources there.
+func (s *Sandbox) State() *api.State { return &s.state }
 
 // HasExport reports whether the module exports a function of that name.
 func (s *Sandbox) HasExport(name string) bool {

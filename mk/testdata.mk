@@ -38,14 +38,19 @@
 #     examples/wit/guest/hello.c -> examples/wit/hello.wasm
 #     tests/testdata/wit/rt.c (+ rt_gen.c) -> rt.wasm (--allow-undefined: the WIT imports)
 #     tests/testdata/wit/res.c -> res.wasm
+#     tests/testdata/wit/xres.c -> xres.wasm (exported resources: imports the canonical built-ins)
 #   C, clang-19 --target=wasm32-wasi + wasi-libc (TD_WASI_C):
 #     tests/testdata/wasi/c/{cprog,p2prog}.c -> tests/testdata/wasi/{cprog,p2prog}.wasm
+#   Rust std, Debian's rustc 1.63 (/usr/bin/rustc, packages rustc and libstd-rust-dev-wasm32;
+#   no crates) --target wasm32-wasi (TD_RUST; compared byte for byte when that rustc is installed):
+#     tests/testdata/wasi/rust/rprog.rs -> tests/testdata/wasi/rprog.wasm
 #   Go, GOOS=wasip1 (TD_GO_WASM; byte-identical only with the Go release that built them):
 #     tests/testdata/wasi/go/{hello,stdlib,reactor} -> tests/testdata/wasi/{hello,stdlib,reactor}-go.wasm
 #     bench/gobig -> bench/gobig.wasm (WASI imports replaced by stubs, bench/gobig/stubimports)
 #   Components, jco $(TD_JCO_VERSION) from npm (wasm-tools component embed/new, mk/mkcomp.mjs):
 #     tests/testdata/wit/rt.wasm + rt.wit -> rt.component.wasm, rt.embed.wasm, rt-utf16.component.wasm
 #     tests/testdata/wit/res.wasm + res.wit -> res.component.wasm
+#     tests/testdata/wit/xres.wasm + xres.wit -> xres.component.wasm
 #   Copied, not built here (TD_WAZERO_COPIES): wazero's example `cat` programs, which wazero
 #   v1.12.0 ships prebuilt (cargo-wasi, tinygo, zig-cc; their sources are beside them in the
 #   module, but this repository has none of those toolchains). Copied from the module cache
@@ -54,7 +59,7 @@
 #       -> internal/bench/modules/cat-{cargo,tinygo,zig-cc}.wasm (`hlwasm bench`'s cat scenarios)
 #   WASI 0.2 commands, jco's wasm-tools component new with jco's preview1 command adapter
 #   (mk/mkcmd.mjs):
-#     tests/testdata/wasi/{cprog,p2prog}.wasm -> tests/testdata/wasi/{cprog,p2prog}.component.wasm
+#     tests/testdata/wasi/{cprog,p2prog,rprog}.wasm -> tests/testdata/wasi/{cprog,p2prog,rprog}.component.wasm
 #   Spec tests of proposals wazero's module does not ship (TD_SPEC), wabt's wast2json: the .wast
 #     files are copied unchanged from github.com/WebAssembly/testsuite at commit
 #     $(TD_SPEC_COMMIT) (the main folder: WebAssembly 3.0) and committed beside their outputs;
@@ -130,13 +135,16 @@ TD_WAT_SPEC := tests/spectest/spectest64.wasm
 BENCH_KERNELS := fib sha256 nbody qsort gemm simd
 BENCH_WASM    := $(BENCH_KERNELS:%=bench/%.wasm)
 TD_C       := tests/testdata/c_basic.wasm $(BENCH_WASM) examples/guests/hello.wasm
-TD_WIT_C   := examples/wit/hello.wasm tests/testdata/wit/rt.wasm tests/testdata/wit/res.wasm
+TD_WIT_C   := examples/wit/hello.wasm tests/testdata/wit/rt.wasm tests/testdata/wit/res.wasm \
+	tests/testdata/wit/xres.wasm
 TD_WASI_C  := tests/testdata/wasi/cprog.wasm tests/testdata/wasi/p2prog.wasm
+TD_RUST    := tests/testdata/wasi/rprog.wasm
 TD_GO_WASI := $(addprefix tests/testdata/wasi/,hello-go.wasm stdlib-go.wasm reactor-go.wasm)
 TD_GO_WASM := $(TD_GO_WASI) bench/gobig.wasm
 TD_COMPONENTS := $(addprefix tests/testdata/wit/,rt.component.wasm rt.embed.wasm \
-	rt-utf16.component.wasm res.component.wasm) \
-	tests/testdata/wasi/cprog.component.wasm tests/testdata/wasi/p2prog.component.wasm
+	rt-utf16.component.wasm res.component.wasm xres.component.wasm) \
+	tests/testdata/wasi/cprog.component.wasm tests/testdata/wasi/p2prog.component.wasm \
+	tests/testdata/wasi/rprog.component.wasm
 TD_COPIES  := examples/embed/add.wasm wasmguest/hosted/spectest_wasm.inc
 TD_WAZERO_CATS := cargo tinygo zig-cc
 TD_WAZERO_COPIES := $(TD_WAZERO_CATS:%=internal/bench/modules/cat-%.wasm)
@@ -160,13 +168,13 @@ TD_SPEC := $(foreach d,$(TD_SPEC_DIRS) $(TD_SPEC3_DIRS),$(call TD_SPEC_OUT,$(d))
 TD_EXACT := $(TD_WAT) $(TD_WAT_EXT) $(TD_WAT3) $(TD_WAT_SPEC) $(TD_C) $(TD_WIT_C) $(TD_WASI_C) $(TD_COPIES) $(TD_WAZERO_COPIES) \
 	$(TD_MALFORMED) $(TD_WIT_GEN) $(TD_SPEC)
 # Every committed .wasm must be one of these.
-TD_ALL_WASM := $(filter %.wasm,$(TD_EXACT) $(TD_GO_WASM) $(TD_COMPONENTS))
+TD_ALL_WASM := $(filter %.wasm,$(TD_EXACT) $(TD_GO_WASM) $(TD_COMPONENTS) $(TD_RUST))
 
 .PHONY: fixtures testdata components bench-wasm examples-wasm spectest-wasm internal-wasm \
 	engine-wasm spec-testdata check-testdata wasm-repro-check td-compare
 
-fixtures: $(addprefix $(TD_O),$(TD_EXACT) $(TD_GO_WASM) $(TD_COMPONENTS))
-testdata: $(addprefix $(TD_O),$(filter tests/testdata/%,$(TD_EXACT) $(TD_GO_WASM)))
+fixtures: $(addprefix $(TD_O),$(TD_EXACT) $(TD_GO_WASM) $(TD_RUST) $(TD_COMPONENTS))
+testdata: $(addprefix $(TD_O),$(filter tests/testdata/%,$(TD_EXACT) $(TD_GO_WASM) $(TD_RUST)))
 components: $(addprefix $(TD_O),$(TD_COMPONENTS))
 bench-wasm: $(addprefix $(TD_O),$(BENCH_WASM) bench/gobig.wasm)
 examples-wasm: $(addprefix $(TD_O),$(filter examples/%,$(TD_WAT) $(TD_C) $(TD_WIT_C) $(TD_COPIES)))
@@ -236,6 +244,10 @@ $(TD_O)tests/testdata/wit/res.wasm: tests/testdata/wit/res.c
 	@mkdir -p $(@D)
 	$(TD_CLANG) $(TD_WIT_CFLAGS) -o $@ $<
 
+$(TD_O)tests/testdata/wit/xres.wasm: tests/testdata/wit/xres.c
+	@mkdir -p $(@D)
+	$(TD_CLANG) $(TD_WIT_CFLAGS) -Wall -Wextra -Werror -o $@ $<
+
 # ---- C, WASI preview1 with wasi-libc ----
 # Needs Debian's wasi-libc (sysroot /usr) and libclang-rt-19-dev-wasm32 (compiler-rt builtins:
 # wasi-libc's calloc needs __muloti4).
@@ -243,6 +255,16 @@ $(TD_O)tests/testdata/wasi/cprog.wasm $(TD_O)tests/testdata/wasi/p2prog.wasm: $(
 		tests/testdata/wasi/c/%.c
 	@mkdir -p $(@D)
 	$(TD_CLANG) --target=wasm32-wasi --sysroot=$(TD_WASI_SYSROOT) -O2 -Wl,--strip-all -o $@ $< -lm
+
+# ---- Rust, wasm32-wasi, Debian's rustc (no cargo, no crates) ----
+# The source path is remapped so that panic locations name ./rprog.rs, not this checkout.
+TD_RUSTC ?= /usr/bin/rustc
+TD_HAVE_RUST := $(shell $(TD_RUSTC) --version 2>/dev/null | grep -q '^rustc 1\.63\.' && echo yes)
+$(TD_O)tests/testdata/wasi/rprog.wasm: tests/testdata/wasi/rust/rprog.rs
+	@mkdir -p $(@D)
+	cd tests/testdata/wasi/rust && $(TD_RUSTC) --target wasm32-wasi -C opt-level=2 -C strip=symbols \
+	  -C debuginfo=0 --remap-path-prefix=$(CURDIR)/tests/testdata/wasi/rust=. -o $(abspath $@) rprog.rs
+	chmod 644 $@
 
 # ---- Go, GOOS=wasip1 ----
 TD_GOFLAGS_WASM := -trimpath -ldflags='-s -w -buildid='
@@ -301,8 +323,14 @@ $(TD_O)tests/testdata/wit/res.component.wasm: tests/testdata/wit/res.wasm tests/
 	@mkdir -p $(@D)
 	$(TD_MKCOMP) $(TD_WITDIR)/res.wasm $(TD_WITDIR)/res.wit res $(abspath $@)
 
+$(TD_O)tests/testdata/wit/xres.component.wasm: tests/testdata/wit/xres.wasm tests/testdata/wit/xres.wit \
+		mk/mkcomp.mjs | $(TD_JCO_STAMP)
+	@mkdir -p $(@D)
+	$(TD_MKCOMP) $(TD_WITDIR)/xres.wasm $(TD_WITDIR)/xres.wit xres $(abspath $@)
+
 # WASI 0.2 commands: the preview1 programs above with jco's preview1 command adapter.
-$(TD_O)tests/testdata/wasi/cprog.component.wasm $(TD_O)tests/testdata/wasi/p2prog.component.wasm: \
+$(TD_O)tests/testdata/wasi/cprog.component.wasm $(TD_O)tests/testdata/wasi/p2prog.component.wasm \
+		$(TD_O)tests/testdata/wasi/rprog.component.wasm: \
 		$(TD_O)tests/testdata/wasi/%.component.wasm: tests/testdata/wasi/%.wasm mk/mkcmd.mjs | $(TD_JCO_STAMP)
 	@mkdir -p $(@D)
 	cp mk/mkcmd.mjs $(TD_JCO_DIR)/ && cd $(TD_JCO_DIR) && $(TD_NODE) mkcmd.mjs $(CURDIR)/$< $(abspath $@)
@@ -378,7 +406,7 @@ $(addprefix $(TD_O),$(TD_WIT_GEN)) &: tests/testdata/wit/gen/main.go
 
 # ---- the check ----
 TD_HAVE_NODE := $(shell command -v $(TD_NODE) >/dev/null 2>&1 && command -v $(TD_NPM) >/dev/null 2>&1 && echo yes)
-TD_CHECKED := $(TD_EXACT) $(TD_GO_WASM) $(if $(TD_HAVE_NODE),$(TD_COMPONENTS))
+TD_CHECKED := $(TD_EXACT) $(TD_GO_WASM) $(if $(TD_HAVE_NODE),$(TD_COMPONENTS)) $(if $(TD_HAVE_RUST),$(TD_RUST))
 
 check-testdata:
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
@@ -392,8 +420,10 @@ TD_GOVERSION = $(shell $(TD_GO) env GOVERSION)
 td-compare: $(if $(TD_O),$(addprefix $(TD_O),$(TD_CHECKED)))
 	@test -n "$(TD_OUT)" || { echo "td-compare: run make check-testdata"; exit 2; }
 	@status=0; n=0; ni=0; \
-	for f in $(TD_EXACT) $(if $(TD_HAVE_NODE),$(TD_COMPONENTS)); do n=$$((n+1)); \
+	for f in $(TD_EXACT) $(if $(TD_HAVE_NODE),$(TD_COMPONENTS)) $(if $(TD_HAVE_RUST),$(TD_RUST)); do n=$$((n+1)); \
 	  cmp -s "$$f" "$(TD_O)$$f" || { echo "check-testdata: $$f differs from a fresh build"; status=1; }; done; \
+	if [ -z "$(TD_HAVE_RUST)" ]; then \
+	  echo "check-testdata: SKIPPED $(TD_RUST) (needs Debian's rustc 1.63 with wasm32-wasi at $(TD_RUSTC))"; fi; \
 	if [ -z "$(TD_HAVE_NODE)" ]; then \
 	  echo "check-testdata: SKIPPED $(TD_COMPONENTS) (needs node and npm for jco $(TD_JCO_VERSION))"; fi; \
 	for f in $(TD_GO_WASM); do \

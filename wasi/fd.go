@@ -22,12 +22,16 @@ func fdClose(in *Instance, _ context.Context, _ api.Memory, p []uint64) Errno {
 
 func fdRenumber(in *Instance, _ context.Context, _ api.Memory, p []uint64) Errno {
 	from, to := uint32(p[0]), uint32(p[1])
-	ef, et := in.lookup(from), in.lookup(to)
-	if ef == nil || et == nil {
+	ef := in.lookup(from)
+	if ef == nil || uint64(to) >= uint64(len(in.fds)) {
 		return ErrnoBadf
 	}
+	// to may be a free descriptor of the table (dup2's semantics, as wazero): programs save
+	// stdout by renumbering it away, then renumber a file onto 1. Beyond the table: EBADF.
 	if from != to {
-		in.closeEntry(et)
+		if et := in.fds[to]; et != nil {
+			in.closeEntry(et)
+		}
 		in.fds[to], in.fds[from] = ef, nil
 	}
 	return ErrnoSuccess

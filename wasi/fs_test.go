@@ -303,6 +303,12 @@ func TestResetAndRenumber(t *testing.T) {
 	require.Equal(t, wasi.ErrnoBadf, g.call("fd_tell", 7, 16))
 	require.Equal(t, wasi.ErrnoSuccess, g.call("fd_tell", 5, 16))
 	require.Equal(t, wasi.ErrnoBadf, g.call("fd_renumber", 5, 99))
+	// onto a free descriptor (7, vacated above): as dup2
+	require.Equal(t, wasi.ErrnoSuccess, g.call("fd_renumber", 5, 7))
+	require.Equal(t, wasi.ErrnoSuccess, g.call("fd_tell", 7, 16))
+	require.Equal(t, wasi.ErrnoBadf, g.call("fd_tell", 5, 16))
+	require.Equal(t, wasi.ErrnoSuccess, g.call("fd_renumber", 7, 5))
+	require.Equal(t, wasi.ErrnoBadf, g.call("fd_renumber", 7, 5), "7 is free now")
 	// Closing a preopen, then resetting, restores it.
 	require.Equal(t, wasi.ErrnoSuccess, g.call("fd_close", 3))
 	require.Equal(t, wasi.ErrnoBadf, g.call("fd_prestat_get", 3, 16))

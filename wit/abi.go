@@ -33,6 +33,10 @@ type Options struct {
 	// cabi_post_* is called after an export's results are read. When nil, an Instance that
 	// has a HasExport(string) bool method is asked; otherwise post-return is skipped.
 	HasExport func(name string) bool
+	// MaxHandles bounds each handle table of an exported resource's instance (the guest's and
+	// the host's, see [Resource]): a guest creating handles without dropping them traps with
+	// ErrLimit. 0 means DefaultMaxHandles.
+	MaxHandles int
 }
 
 func (o *Options) maxBytes() uint64 {
@@ -58,17 +62,19 @@ type caller interface {
 
 // cx is the state of one lift or lower.
 type cx struct {
-	ctx     context.Context
-	mem     api.Memory
-	inst    caller // nil: no realloc
-	realloc string
-	max     uint64
-	budget  uint64 // bytes left to lift in this call
+	ctx        context.Context
+	mem        api.Memory
+	inst       caller // nil: no realloc
+	realloc    string
+	max        uint64
+	budget     uint64 // bytes left to lift in this call
+	hs         handleState
+	maxHandles int
 }
 
 func newCx(ctx context.Context, mem api.Memory, inst caller, o *Options) *cx {
 	m := o.maxBytes()
-	return &cx{ctx: ctx, mem: mem, inst: inst, realloc: o.realloc(), max: m, budget: m}
+	return &cx{ctx: ctx, mem: mem, inst: inst, realloc: o.realloc(), max: m, budget: m, maxHandles: o.maxHandles()}
 }
 
 func (c *cx) memSize() uint64 {
@@ -184,6 +190,9 @@ func (c *cx) decode(t *Type, b []byte) (Value, error) {
 	case kChar:
 		return liftChar(le.Uint32(b))
 	case kOwn, kBorrow:
+		if t.elem.res != nil {
+			return c.liftHandle(t, le.Uint32(b))
+		}
 		return Handle(le.Uint32(b)), nil
 	case kString:
 		return c.liftString(le.Uint32(b), le.Uint32(b[4:]))
@@ -414,6 +423,9 @@ func (c *cx) liftFlat(t *Type, flat []uint64) (Value, error) {
 	case kChar:
 		return liftChar(uint32(flat[0]))
 	case kOwn, kBorrow:
+		if t.elem.res != nil {
+			return c.liftHandle(t, uint32(flat[0]))
+		}
 		return Handle(uint32(flat[0])), nil
 	case kString:
 		return c.liftString(uint32(flat[0]), uint32(flat[1]))

@@ -23,7 +23,8 @@ func reflectValueOf(p any) reflect.Value { return reflect.ValueOf(p).Elem() }
 // "$root", field the WIT function name), with the flattened core signature. impls is keyed
 // like [World.Func] ("ns:pkg/iface@1.0.0#name", "iface#name" or "name"). Every import must
 // be bound ([ErrUnbound]) and every key must name an import ([ErrNotFound]): the world is
-// the allow-list.
+// the allow-list. The canonical built-ins of the resources the guest exports
+// ([World.Resources]) are appended: they need no implementation.
 //
 // An implementation is a [DynamicFunc] or a Go func whose parameters are an optional
 // context.Context followed by one Go value per WIT parameter, and whose results are one Go
@@ -91,6 +92,9 @@ func (w *World) Bind(impls map[string]any) ([]api.HostFunction, error) {
 	if len(missing) > 0 {
 		errs = append(errs, fmt.Errorf("%w: %s", ErrUnbound, strings.Join(missing, ", ")))
 	}
+	for _, r := range w.Resources {
+		out = append(out, w.resourceBuiltins(r)...)
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -126,6 +130,7 @@ func (w *World) HostFunction(f *Func, impl any) (api.HostFunction, error) {
 				return fmt.Errorf("%w: %s: stack of %d values", ErrType, f.Key(), len(stack))
 			}
 			c := newCx(ctx, mem, inst, &opts)
+			defer c.finish() // borrows the guest lent end with the host call
 			args := make([]Value, len(f.Params))
 			if spill {
 				v, err := c.load(f.params, uint32(stack[0]))

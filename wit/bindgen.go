@@ -107,6 +107,11 @@ func Bindgen(w *World, opts BindgenOptions) ([]byte, error) {
 			g.p("return wit.Invoke[%s](ctx, e.World, e.Instance, %q%s)\n}\n\n", g.goType(f.Result), f.Key(), argList)
 		}
 	}
+	for _, r := range w.Resources {
+		name := uniq(methods, goFuncName(&Func{Name: "[resource-drop]" + r.Name, Interface: r.Interface}))
+		g.p("// %s drops a handle of the guest's resource %s the host owns; the guest's destructor runs.\n", name, r)
+		g.p("func (e Exports) %s(ctx context.Context, self wit.Handle) error {\nreturn e.World.Drop(ctx, e.Instance, %q, self)\n}\n\n", name, r.String())
+	}
 	if g.err != nil {
 		return nil, g.err
 	}

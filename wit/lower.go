@@ -36,7 +36,22 @@ func (c *cx) encode(t *Type, v Value, b []byte) error {
 			b[0] = 1
 		}
 		return nil
-	case kS8, kU8, kS16, kU16, kS32, kU32, kS64, kU64, kChar, kOwn, kBorrow, kF32, kF64:
+	case kOwn, kBorrow:
+		if t.elem.res != nil {
+			n, err := c.lowerHandle(t, v)
+			if err != nil {
+				return err
+			}
+			le.PutUint32(b, n)
+			return nil
+		}
+		bits, ok := scalarBits(t, v)
+		if !ok {
+			return bad()
+		}
+		le.PutUint32(b, uint32(bits))
+		return nil
+	case kS8, kU8, kS16, kU16, kS32, kU32, kS64, kU64, kChar, kF32, kF64:
 		bits, ok := scalarBits(t, v)
 		if !ok {
 			return bad()
@@ -287,7 +302,20 @@ func (c *cx) lowerFlat(t *Type, v Value, out []uint64) ([]uint64, error) {
 			return append(out, 1), nil
 		}
 		return append(out, 0), nil
-	case kS8, kU8, kS16, kU16, kS32, kU32, kS64, kU64, kChar, kOwn, kBorrow, kF32, kF64:
+	case kOwn, kBorrow:
+		if t.elem.res != nil {
+			n, err := c.lowerHandle(t, v)
+			if err != nil {
+				return nil, err
+			}
+			return append(out, uint64(n)), nil
+		}
+		bits, ok := scalarBits(t, v)
+		if !ok {
+			return nil, mismatch(t, v)
+		}
+		return append(out, bits), nil
+	case kS8, kU8, kS16, kU16, kS32, kU32, kS64, kU64, kChar, kF32, kF64:
 		bits, ok := scalarBits(t, v)
 		if !ok {
 			return nil, mismatch(t, v)

@@ -49,6 +49,7 @@ type Type struct {
 	align uint32
 	poff  uint32 // variants: offset of the payload
 	flat  []api.ValueType
+	res   *Resource // a resource type the guest exports (under own/borrow: elem.res)
 	// Wit is the type as go.bytecodealliance.org/wit resolved it.
 	Wit bwit.Type
 }
@@ -151,10 +152,13 @@ func discSize(n int) uint32 {
 
 // compiler turns go.bytecodealliance.org/wit types into *Type, sharing results.
 type compiler struct {
-	memo map[bwit.Type]*Type
+	memo     map[bwit.Type]*Type
+	exported map[*bwit.TypeDef]*Resource // resources of exported interfaces, by their definition
 }
 
-func newCompiler() *compiler { return &compiler{memo: map[bwit.Type]*Type{}} }
+func newCompiler() *compiler {
+	return &compiler{memo: map[bwit.Type]*Type{}, exported: map[*bwit.TypeDef]*Resource{}}
+}
 
 func (c *compiler) compile(wt bwit.Type) (*Type, error) {
 	if wt == nil {
@@ -174,6 +178,7 @@ func (c *compiler) compile(wt bwit.Type) (*Type, error) {
 func (c *compiler) compile1(wt bwit.Type) (*Type, error) {
 	t := &Type{Wit: wt}
 	var k bwit.TypeDefKind = wt
+	var root *bwit.TypeDef
 	for {
 		td, ok := k.(*bwit.TypeDef)
 		if !ok {
@@ -182,7 +187,7 @@ func (c *compiler) compile1(wt bwit.Type) (*Type, error) {
 		if t.name == "" && td.Name != nil {
 			t.name = *td.Name
 		}
-		k = td.Kind
+		k, root = td.Kind, td
 	}
 	prim := func(kk kind, size uint32, flat api.ValueType) (*Type, error) {
 		t.k, t.size, t.align, t.flat = kk, size, size, []api.ValueType{flat}
@@ -325,7 +330,7 @@ func (c *compiler) compile1(wt bwit.Type) (*Type, error) {
 		return t, nil
 	case *bwit.Resource:
 		// A resource type itself only appears under own/borrow; it has no values.
-		t.k, t.size, t.align = kU32, 4, 4
+		t.k, t.size, t.align, t.res = kU32, 4, 4, c.exported[root]
 		t.flat = []api.ValueType{i32}
 		return t, nil
 	}

@@ -26,6 +26,10 @@ type World struct {
 	// Imports and Exports are the world's functions, interface functions included, in
 	// declaration order.
 	Imports, Exports []*Func
+	// Resources are the resources the guest defines (those of exported interfaces): their
+	// canonical built-ins are bound by Bind, their handles tracked per instance (see
+	// [Resource], [World.Drop]).
+	Resources []*Resource
 	// Options configure lifting and lowering for Bind and Call; set them before Bind.
 	Options Options
 	// Resolve and Wit are the world as go.bytecodealliance.org/wit decoded it.
@@ -173,6 +177,20 @@ func interfaceID(key string, i *bwit.Interface) string {
 func compileWorld(res *bwit.Resolve, ws *bwit.World) (*World, error) {
 	w := &World{Name: ws.Name, Resolve: res, Wit: ws}
 	c := newCompiler()
+	ws.Exports.All()(func(key string, item bwit.WorldItem) bool {
+		if it, ok := item.(*bwit.InterfaceRef); ok {
+			id := interfaceID(key, it.Interface)
+			it.Interface.TypeDefs.All()(func(_ string, td *bwit.TypeDef) bool {
+				if _, ok := td.Kind.(*bwit.Resource); ok {
+					r := exportedResource(id, td)
+					w.Resources = append(w.Resources, r)
+					c.exported[td] = r
+				}
+				return true
+			})
+		}
+		return true
+	})
 	var errs []error
 	add := func(export bool, iface string, fn *bwit.Function) {
 		f, err := c.function(export, iface, fn)
@@ -356,6 +374,10 @@ func (w *World) String() string {
 		p, r := f.CoreSignature()
 		fmt.Fprintf(&b, "  export %s\n    core: %s %s\n", qualified(f), f.CoreName, api.Signature(p, r))
 	}
+	for _, r := range w.Resources {
+		fmt.Fprintf(&b, "  export resource %s\n    core: imports %s.[resource-new|resource-rep|resource-drop]%s, destructor export %s\n",
+			r, r.Module, r.Name, r.Dtor)
+	}
 	return b.String()
 }
 
@@ -404,6 +426,7 @@ func (w *World) CallFunc(ctx context.Context, inst Instance, f *Func, args ...an
 		vals[i] = v
 	}
 	c := newCx(ctx, inst.Memory(), inst, &w.Options)
+	defer c.finish() // borrows lent to the call end with it
 	var core []uint64
 	if len(f.flatParams) > MaxFlatParams {
 		ptr, err := c.alloc(f.params.align, f.params.size)

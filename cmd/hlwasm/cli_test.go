@@ -224,6 +224,18 @@ func TestCallWIT(t *testing.T) {
 	if _, errOut, code = hlwasm(t, "call", "--wit", "../../examples/wit/hello.wit", "../../examples/wit/hello.wasm", "run", "not-wave"); code == 0 {
 		t.Fatalf("bad WAVE accepted: %s", errOut)
 	}
+	// Exported resources: a constructor's handle prints; a handle cannot be passed (it lives in
+	// the call's sandbox); a guest's bad handle is a trap.
+	x := td + "wit/xres.component.wasm"
+	if out, errOut, code = hlwasm(t, "call", x, "store#[constructor]counter", "5"); code != 0 || out != "1\n" {
+		t.Fatalf("constructor: code %d stdout %q stderr %q", code, out, errOut)
+	}
+	if _, errOut, code = hlwasm(t, "call", x, "store#[method]counter.get", "1"); code != 2 || !strings.Contains(errOut, "cannot be passed from the command line") {
+		t.Fatalf("handle argument: code %d stderr %q", code, errOut)
+	}
+	if _, errOut, code = hlwasm(t, "call", x, "store#rep-of", "3"); code != 1 || !strings.Contains(errOut, "bad resource handle") {
+		t.Fatalf("bad handle: code %d stderr %q", code, errOut)
+	}
 }
 
 func TestWITBindgen(t *testing.T) {
@@ -455,5 +467,53 @@ func TestReadOnlyDir(t *testing.T) {
 	out, errOut, code := hlwasm(t, "run", "--dir-rw", dir+":/data", td+"wasi/cprog.wasm", "-write", "/data/x.txt")
 	if code != 0 || strings.Contains(errOut, "read-only") {
 		t.Errorf("--dir-rw: code %d stdout %q stderr %q", code, out, errOut)
+	}
+}
+
+// TestRunRust: `hlwasm run` of the Rust std program (rustc 1.63, wasm32-wasi) and of its
+// component prints byte for byte what `hlwasm run --engine wazero` of the core program prints;
+// exit statuses match (a component's nonzero status is 1: WASI 0.2's exit takes a result).
+func TestRunRust(t *testing.T) {
+	requireKVM(t)
+	wd := td + "wasi/"
+	run := func(engine, prog, dir string, args ...string) (string, string, int) {
+		a := append([]string{"run", "--engine", engine, "--env", "GREETING=hi", "--dir-rw", dir + ":/w", wd + prog}, args...)
+		return hlwasm(t, a...)
+	}
+	for _, c := range []struct {
+		args []string
+		code int // its exit status
+	}{
+		{[]string{"args", "a b", "ü"}, 0},
+		{[]string{"read", "/w/hello.txt", "/w/missing"}, 2},
+		{[]string{"ls", "/w"}, 0},
+		{[]string{"write", "/w"}, 0},
+		{[]string{"compute"}, 0},
+		{[]string{"exit", "5"}, 5},
+		{nil, 64}, // usage on stderr
+	} {
+		args := c.args
+		dirs := [3]string{}
+		for i := range dirs {
+			dirs[i] = t.TempDir()
+			if err := os.WriteFile(filepath.Join(dirs[i], "hello.txt"), []byte("hello rust\nhello\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, wantErr, wantCode := run("wazero", "rprog.wasm", dirs[0], args...)
+		if wantCode != c.code || (want+wantErr == "") != (c.code == 5) {
+			t.Fatalf("%q on wazero: code %d stdout %q stderr %q", args, wantCode, want, wantErr)
+		}
+		out, errOut, code := run("microvm", "rprog.wasm", dirs[1], args...)
+		if out != want || errOut != wantErr || code != wantCode {
+			t.Fatalf("%q core: code %d (want %d)\nstdout %q\nwant   %q\nstderr %q\nwant   %q", args, code, wantCode, out, want, errOut, wantErr)
+		}
+		if len(args) > 0 && args[0] == "args" { // arg[0] is the file name
+			want = strings.Replace(want, `"rprog.wasm" (10 bytes)`, `"rprog.component.wasm" (20 bytes)`, 1)
+		}
+		out, errOut, code = run("microvm", "rprog.component.wasm", dirs[2], args...)
+		if out != want || errOut != wantErr || code != min(wantCode, 1) {
+			t.Fatalf("%q component: code %d (want %d)\nstdout %q\nwant   %q\nstderr %q\nwant   %q", args, code, wantCode, out, want, errOut, wantErr)
+		}
 	}
 }

@@ -35,6 +35,8 @@ func privateTempDir() {
 
 // callWIT is `hlwasm call --wit`: arguments and results in WAVE, imports traced to stderr
 // (each returns its type's zero value), for a core module with a WIT world or a component.
+// An exported resource's constructor or static function can be called (its handle prints as
+// a number), but nothing that takes a handle: the sandbox, and so the handle, ends with the call.
 func callWIT(ctx context.Context, cfg host.Config, witPath, world, path string, wasm []byte, fn string, args []string,
 	stdout, stderr io.Writer) error {
 	privateTempDir()
@@ -52,6 +54,13 @@ func callWIT(ctx context.Context, cfg host.Config, witPath, world, path string, 
 		}
 		if w, err = wit.LoadFile(witPath, world); err != nil {
 			return usagef("call: --wit: %v", err)
+		}
+	}
+	if f, err := w.Func(fn, true); err == nil {
+		for _, p := range f.Params {
+			if r := p.Type.Resource(); r != nil {
+				return usagef("call: %s takes a handle of the guest's resource %s (parameter %s): handles live in the sandbox of one call, so they cannot be passed from the command line; call it from Go (wit.World.Call, World.Drop)", fn, r, p.Name)
+			}
 		}
 	}
 	funcs, err := w.Bind(w.TraceImports(stderr))
