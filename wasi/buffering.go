@@ -134,6 +134,7 @@ func (in *Instance) isBuffered() bool {
 func (in *Instance) dropReadAheads() {
 	in.mu.Lock()
 	in.raGen++
+	in.dropGuestWindows()
 	in.mu.Unlock()
 }
 

@@ -52,6 +52,7 @@ func (in *Instance) seek(fd uint32, offset int64, whence uint32) (int64, Errno) 
 	if e.ra != nil {
 		e.ra.buf = nil
 	}
+	in.dropGuestWindow(e)
 	if _, ok := e.file.(io.ReaderAt); !ok {
 		s, ok := e.file.(io.Seeker)
 		if !ok {

@@ -153,21 +153,21 @@ const (
 	// the guest runtime answers small fd_write calls on batched descriptors by appending to the
 	// batch at IOBatchAddr and small fd_read calls inside a window from it, with no host call.
 	// Everything the guest writes here is untrusted: the host checks it against what it gave.
-	MbIOFlags      = 0xc40 // u32, host: IOEnabled when the guest may answer fd_write/fd_read itself
-	MbIOWriteFunc  = 0xc44 // u32, host: host function id of wasi_snapshot_preview1.fd_write
-	MbIOReadFunc   = 0xc48 // u32, host: host function id of wasi_snapshot_preview1.fd_read
-	MbIOErrKinds   = 0xc4c // u32, host: bit k set: stream kind k has a write error to report (go to the host)
-	MbIOBatchLen   = 0xc50 // u32, guest: bytes in the batch
-	MbIOBatchKind  = 0xc54 // u32, guest: the stream kind (IOKindStdout/IOKindStderr) of the batch
-	MbIOOutFd      = 0xc60 // u32[IOOutFds], host: descriptors whose writes are batched
-	MbIOOutKind    = 0xc80 // u32[IOOutFds], host: their stream kind (0: unused entry)
-	MbIOWinFd      = 0xca0 // u32[IOWindows], host: the descriptor of each read window
-	MbIOWinLen     = 0xcb0 // u32[IOWindows], host: bytes in the window (0: no window)
-	MbIOWinEOF     = 0xcc0 // u32[IOWindows], host: 1 if the file ended at the window's end when filled
-	MbIOWinPos     = 0xcd0 // u32[IOWindows], guest: bytes of the window consumed (the file offset is its start plus this)
-	MbStatIOLocal  = 0xce0 // u64, guest: fd_write/fd_read calls answered without a host call
-	MaxValues      = 64
-	MsgMax         = 1024
+	MbIOFlags     = 0xc40 // u32, host: IOEnabled when the guest may answer fd_write/fd_read itself
+	MbIOWriteFunc = 0xc44 // u32, host: host function id of wasi_snapshot_preview1.fd_write
+	MbIOReadFunc  = 0xc48 // u32, host: host function id of wasi_snapshot_preview1.fd_read
+	MbIOErrKinds  = 0xc4c // u32, host: bit k set: stream kind k has a write error to report (go to the host)
+	MbIOBatchLen  = 0xc50 // u32, guest: bytes in the batch
+	MbIOBatchKind = 0xc54 // u32, guest: the stream kind (IOKindStdout/IOKindStderr) of the batch
+	MbIOOutFd     = 0xc60 // u32[IOOutFds], host: descriptors whose writes are batched
+	MbIOOutKind   = 0xc80 // u32[IOOutFds], host: their stream kind (0: unused entry)
+	MbIOWinFd     = 0xca0 // u32[IOWindows], host: the descriptor of each read window
+	MbIOWinLen    = 0xcb0 // u32[IOWindows], host: bytes in the window (0: no window)
+	MbIOWinEOF    = 0xcc0 // u32[IOWindows], host: 1 if the file ended at the window's end when filled
+	MbIOWinPos    = 0xcd0 // u32[IOWindows], guest: bytes of the window consumed (the file offset is its start plus this)
+	MbStatIOLocal = 0xce0 // u64, guest: fd_write/fd_read calls answered without a host call
+	MaxValues     = 64
+	MsgMax        = 1024
 )
 
 // The IO region: the write batch and the read windows, user read/write, between the mailbox

@@ -190,6 +190,7 @@ type Machine struct {
 	dirtyLogging bool
 	lastReset    ResetStats
 	release      func() // drops this machine's reference to its snapshot file
+	gio          *GuestIO
 
 	// abort is closed by Close before it takes mu: a call in progress (a guest that runs on,
 	// a host function that blocks) sees it and gives the machine up, so Close never waits for
@@ -489,7 +490,15 @@ func (m *Machine) results(want int) ([]uint64, error) {
 // register writes. A caller-runs machine issues that KVM_RUN on the caller's OS thread, which
 // stays locked for the whole round trip: every exit, and every host function served after one,
 // is handled there.
-func (m *Machine) roundTrip(ctx context.Context) error {
+func (m *Machine) roundTrip(ctx context.Context) (err error) {
+	if m.gio != nil {
+		m.ioPublish(false)
+		defer func() {
+			if e := m.ioEnd(ctx); e != nil && err == nil {
+				err = m.fail(e)
+			}
+		}()
+	}
 	if m.sync {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
@@ -833,6 +842,7 @@ func (m *Machine) Hot() HotStats {
 // hostCall serves the host call the guest posted and hands it the results.
 func (m *Machine) hostCall(ctx context.Context) error {
 	m.serveHostCall(ctx)
+	m.ioPublish(false)
 	if m.broken != nil {
 		return m.broken
 	}
