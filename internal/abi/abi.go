@@ -175,12 +175,12 @@ const (
 const (
 	IOAddr       = 0x21000
 	IOBatchAddr  = 0x21000
-	IOBatchSize  = 0x10000 // 64 KiB
-	IOWinAddr    = 0x31000 // window i at IOWinAddr + i*IOWinSize
-	IOWinSize    = 0x10000
-	IOWindows    = 4
+	IOBatchSize  = 0x40000 // 256 KiB
+	IOWinAddr    = 0x61000 // window i at IOWinAddr + i*IOWinSize
+	IOWinSize    = 0x40000
+	IOWindows    = 2
 	IOOutFds     = 8
-	IOEnd        = 0x71000
+	IOEnd        = 0xe1000
 	IODirectMax  = 0x2000 // larger fd_write/fd_read calls always go to the host (8 KiB)
 	IOMaxIovecs  = 1024   // iovecs beyond this are ignored, as on the host
 	IOEnabled    = 1
