@@ -111,6 +111,7 @@ func (in *Instance) read(m api.Memory, fd, iovsPtr, count, resultPtr uint32, at 
 				m.WriteUint32Le(resultPtr, n)
 				return ErrnoSuccess
 			}
+			in.dropGuestWindow(e) // this read moves the offset past what the window knows
 			src = func(b []byte) (int, error) {
 				n, err := in.readAt(e, ra, b, e.offset)
 				e.offset += int64(n)

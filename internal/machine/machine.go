@@ -301,12 +301,13 @@ var tamperReply func(mb []byte)
 // Stats are the guest's own counters (untrusted, for diagnostics and benchmarks): requests
 // served, parks, and the engine heap's and the code region's bytes handed out so far (their
 // high-water marks, updated after each request).
-type Stats struct{ Calls, Parks, HeapUsed, CodeUsed uint64 }
+type Stats struct{ Calls, Parks, HeapUsed, CodeUsed, IOLocal uint64 }
 
 // Stats reads the guest's counters.
 func (m *Machine) Stats() Stats {
 	return Stats{Calls: m.get64(abi.MbStatCalls), Parks: m.get64(abi.MbStatParks),
-		HeapUsed: m.get64(abi.MbStatHeapUsed), CodeUsed: m.get64(abi.MbStatCodeUsed)}
+		HeapUsed: m.get64(abi.MbStatHeapUsed), CodeUsed: m.get64(abi.MbStatCodeUsed),
+		IOLocal: m.get64(abi.MbStatIOLocal)}
 }
 
 // Load sends a module to the guest, which parses, validates, links and instantiates it.
