@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -160,4 +161,23 @@ func TestGuestIOSameAsHost(t *testing.T) {
 	require.Equal(t, wzFile, vmFile, "the file afterwards")
 	t.Logf("micro-VM: %d of %d operations answered in the guest", st.LocalIOCalls, len(ops))
 	require.NotZero(t, st.LocalIOCalls, "the guest answered no call itself")
+}
+
+// TestGuestIOBatchesStdout: small stdout writes on a micro-VM are answered by the guest itself
+// (no host call), and their output arrives complete and in order, call after call.
+func TestGuestIOBatchesStdout(t *testing.T) {
+	var out bytes.Buffer
+	mod := stdioModule(t, host.EngineMicroVM, &wasi.Config{Stdout: &out}, 1)
+	ctx := context.Background()
+	sb, err := mod.NewSandbox(ctx)
+	require.NoError(t, err)
+	defer sb.Close(ctx)
+	for i := 1; i <= 3; i++ {
+		_, err = sb.Call(ctx, "hello", 50)
+		require.NoError(t, err)
+		require.Equal(t, strings.Repeat("hello from wasm\n", 50*i), out.String())
+	}
+	st, err := sb.Stats()
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, st.LocalIOCalls, uint64(3*50-3), "writes the guest answered itself")
 }
