@@ -48,11 +48,10 @@ type guestWindow struct {
 
 // guestIO is an instance's guest-side buffering state. With in.mu held.
 type guestIO struct {
-	view  api.Memory // from GuestDrain until GuestPublish (fd_read fills windows through it)
-	win   [abi.IOWindows]guestWindow
-	next  int // round robin when every window is taken
-	buf   []byte
-	dirty bool // windows changed since the last GuestPublish
+	view api.Memory // from GuestDrain until GuestPublish (fd_read fills windows through it)
+	win  [abi.IOWindows]guestWindow
+	next int // round robin when every window is taken
+	buf  []byte
 }
 
 // io offsets relative to the view's start (abi.MailboxAddr).

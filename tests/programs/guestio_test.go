@@ -23,11 +23,10 @@ const ioscriptWasm = ourData + "/ioscript.wasm"
 
 // ioOp is one record of the script (see ioscript.wat).
 type ioOp struct {
-	fn             uint32
-	iov            [4]uint32
-	payload        []byte
-	p              [5]uint64
-	payOff, payLen uint32
+	fn      uint32
+	iov     [4]uint32
+	payload []byte
+	p       [5]uint64
 }
 
 // ioScript makes n random operations like wasi's TestReadAheadSameAsWithout: small reads
