@@ -212,8 +212,15 @@ func (in *Instance) ingest(ctx context.Context, k fdKind, data []byte) {
 	b := &in.batch
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.s != s || (len(b.buf) > 0 && b.kind != k) || len(b.buf)+len(data) > batchCap {
-		_ = b.flushLocked(ctx) // a context error leaves the bytes for Flush; others are kept in failed
+	if len(b.buf) > 0 && (b.s != s || b.kind != k || len(b.buf)+len(data) > batchCap) {
+		// The batch must go before these bytes join it, even when the call's context has ended
+		// (the guest's batch is drained at every end): detached, bounded as Flush is.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
+		if err := b.flushLocked(fctx); errCtx(fctx, err) {
+			b.failed[b.kind-kindStdout] = err // the writer is stuck: what it did not take is lost
+			b.buf = nil
+		}
+		cancel()
 	}
 	if len(b.buf) == 0 && len(data) > batchCap {
 		b.buf = data
