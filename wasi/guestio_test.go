@@ -141,3 +141,17 @@ func TestGuestWindowLies(t *testing.T) {
 	}
 	_ = g.in.Flush(ctx)
 }
+
+// TestGuestPublishFollowsRenumber: the batched descriptors are the host's table as it is now:
+// after fd_renumber(1, 2) stdout is fd 2 and fd 1 is not batched.
+func TestGuestPublishFollowsRenumber(t *testing.T) {
+	g := bufferedGuest(t, wasi.Config{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}})
+	v := ioView()
+	g.in.GuestPublish(v.ByteMemory, false)
+	require.Equal(t, []uint32{1, abi.IOKindStdout, 2, abi.IOKindStderr},
+		[]uint32{v.u32(abi.MbIOOutFd), v.u32(abi.MbIOOutKind), v.u32(abi.MbIOOutFd + 4), v.u32(abi.MbIOOutKind + 4)})
+	require.Equal(t, wasi.ErrnoSuccess, g.call("fd_renumber", 1, 2))
+	g.in.GuestPublish(v.ByteMemory, false)
+	require.Equal(t, []uint32{2, abi.IOKindStdout, 0, 0},
+		[]uint32{v.u32(abi.MbIOOutFd), v.u32(abi.MbIOOutKind), v.u32(abi.MbIOOutFd + 4), v.u32(abi.MbIOOutKind + 4)})
+}
