@@ -28,7 +28,8 @@ import (
 //     window reached it) are answered by the guest. GuestDrain turns the window's consumed
 //     count into the descriptor's offset before any host function runs, so offsets are exactly
 //     those of plain reads. Windows are dropped when buffering.go drops its read-ahead buffers
-//     (every non-neutral function, a seek of that descriptor, the end of the request).
+//     (every non-neutral function, a seek of that descriptor other than a tell, a read of it the
+//     host serves itself, fd_close, the end of the request).
 //
 // What the guest writes there is checked against what the host gave (batch length and kind,
 // consumed counts); a lie fails the request.
