@@ -107,7 +107,7 @@ func TestGuestWindowLies(t *testing.T) {
 	require.Equal(t, uint64(5000), tell()) // fd_tell keeps the window
 	g.in.GuestPublish(v.ByteMemory, false)
 	require.Equal(t, uint32(abi.IOWinSize), v.u32(abi.MbIOWinLen))
-	require.Equal(t, wasi.ErrnoSuccess, g.call("fd_seek", uint64(fd), 0, 1, 16)) // neither does a seek by 0
+	require.Equal(t, wasi.ErrnoSuccess, g.call("fd_seek", uint64(fd), 0, 1, 16))    // neither does a seek by 0
 	require.Equal(t, wasi.ErrnoSuccess, g.call("fd_seek", uint64(fd), 5000, 0, 16)) // a seek drops it
 	g.in.GuestPublish(v.ByteMemory, false)
 	require.Zero(t, v.u32(abi.MbIOWinLen))
