@@ -11,7 +11,7 @@ ENGINE_DIR := wasmguest/engine
 include $(ENGINE_DIR)/engine.mk
 include mk/testdata.mk
 ENGINE_PATHS := $(addprefix $(ENGINE_DIR)/,$(ENGINE_SRCS))
-RT_SRCS   := wasmguest/rt/main.c wasmguest/rt/alloc.c wasmguest/rt/string.c wasmguest/rt/hostmod.c
+RT_SRCS   := wasmguest/rt/main.c wasmguest/rt/alloc.c wasmguest/rt/string.c wasmguest/rt/hostmod.c wasmguest/rt/io.c
 RT_ASM    := wasmguest/rt/start.S
 
 # Freestanding, position-dependent code for CPL3; no red zone, no unwind tables, no stack

@@ -128,7 +128,7 @@ func (v *vmInstance) stats() (SandboxStats, error) {
 	c := v.mach.Config()
 	return SandboxStats{MappedBytes: u.MappedBytes, PrivateBytes: u.PrivateBytes, SnapshotBytes: u.SnapshotBytes,
 		SnapshotShared: u.SnapshotShared, DirtiedPages: r.Restored + r.Cleared + r.Released,
-		EngineHeapUsed: g.HeapUsed, EngineHeapBytes: c.HeapBytes, CodeUsed: g.CodeUsed, CodeBytes: c.CodeBytes}, nil
+		EngineHeapUsed: g.HeapUsed, EngineHeapBytes: c.HeapBytes, CodeUsed: g.CodeUsed, CodeBytes: c.CodeBytes, LocalIOCalls: g.IOLocal}, nil
 }
 
 // wazeroInstance is a module instance on wazero, in this process.

@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
+	"os"
 	"slices"
 
 	"github.com/hlwasm/hlwasm/api"
+	"github.com/hlwasm/hlwasm/internal/machine"
 	"github.com/hlwasm/hlwasm/internal/wasmbin"
 	"github.com/hlwasm/hlwasm/wasi"
 )
@@ -150,4 +153,22 @@ func (a allowList) link(info *wasmbin.Module, patterns []string) ([]api.HostFunc
 		return nil, ie
 	}
 	return funcs, nil
+}
+
+// guestIO connects a sandbox's WASI instance to its machine's guest-side I/O (small fd_write
+// and fd_read calls answered inside the guest, internal/machine.GuestIO): nil without WASI, or
+// with HLWASM_GUEST_IO=off (a diagnostic: host-side buffering only, as the wazero engine has).
+func guestIO(funcs []api.HostFunction, wi *wasi.Instance) *machine.GuestIO {
+	if wi == nil || os.Getenv("HLWASM_GUEST_IO") == "off" {
+		return nil
+	}
+	id := func(name string) uint32 {
+		for i, f := range funcs {
+			if f.ModuleName == wasiModule && f.Name == name {
+				return uint32(i)
+			}
+		}
+		return math.MaxUint32 // no host function has this id
+	}
+	return &machine.GuestIO{WriteFunc: id("fd_write"), ReadFunc: id("fd_read"), Drain: wi.GuestDrain, Publish: wi.GuestPublish}
 }

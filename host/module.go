@@ -224,7 +224,7 @@ func (m *Module) newSandbox(ctx context.Context) (*Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	in, err := m.newInstance(ctx, funcs, wi != nil)
+	in, err := m.newInstance(ctx, funcs, wi)
 	if wi != nil {
 		if ferr := wi.Flush(ctx); err == nil && ferr != nil { // what _initialize wrote
 			in.close()
@@ -248,7 +248,8 @@ func (m *Module) newSandbox(ctx context.Context) (*Sandbox, error) {
 
 // newInstance makes the engine half of a sandbox: instantiated, `_initialize` run (reactor
 // modules), and for micro-VMs snapshotted in that state.
-func (m *Module) newInstance(ctx context.Context, funcs []api.HostFunction, ownWASI bool) (instance, error) {
+func (m *Module) newInstance(ctx context.Context, funcs []api.HostFunction, wi *wasi.Instance) (instance, error) {
+	ownWASI := wi != nil
 	init, hasInit := m.funcs["_initialize"]
 	if m.rt.cfg.Engine == EngineWazero {
 		wz, owns := m.wz, false
@@ -283,6 +284,7 @@ func (m *Module) newInstance(ctx context.Context, funcs []api.HostFunction, ownW
 			return nil, err
 		}
 		mach.BindHostFuncs(funcs)
+		mach.SetGuestIO(guestIO(funcs, wi))
 		return &vmInstance{mach: mach, inst: m.snapInst, snap: snap}, nil
 	}
 	mach, err := machine.New(ctx, m.machineConfig())
@@ -293,6 +295,7 @@ func (m *Module) newInstance(ctx context.Context, funcs []api.HostFunction, ownW
 		mach.Close()
 		return nil, err
 	}
+	mach.SetGuestIO(guestIO(funcs, wi))
 	if len(funcs) > 0 {
 		if err := mach.DefineHost(ctx, funcs); err != nil {
 			return fail(err)

@@ -96,6 +96,9 @@ type SandboxStats struct {
 	// Config.EngineHeapBytes). EngineHeapBytes and CodeBytes are their sizes in this sandbox.
 	EngineHeapUsed, EngineHeapBytes uint64
 	CodeUsed, CodeBytes             uint64
+	// LocalIOCalls counts the WASI fd_write/fd_read calls the guest answered itself, with no
+	// host call (micro-VMs only, since the sandbox started or was last reset; untrusted).
+	LocalIOCalls uint64
 }
 
 // Stats measures the sandbox's memory (micro-VMs: one scan of its page tables).

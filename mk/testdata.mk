@@ -16,7 +16,7 @@
 #   WAT, wabt's wat2wasm (TD_WAT):
 #     tests/testdata/{arith,fresh,hostcall,imports,linked_a,linked_b,mem4g,nested,simdleft,traps}.wat -> .wasm
 #     tests/soak/testdata/soak.wat -> soak.wasm
-#     tests/testdata/wasi/stdio.wat -> stdio.wasm
+#     tests/testdata/wasi/{stdio,ioscript}.wat -> .wasm
 #     examples/guests/add.wat -> add.wasm (and the copy examples/embed/add.wasm)
 #     tests/spectest/spectest.wat -> spectest.wasm (the `spectest` module of the spec suite, for
 #       the Go runner's wazero backend, which has no 64-bit tables)
@@ -126,7 +126,7 @@ TD_O := $(if $(TD_OUT),$(abspath $(TD_OUT))/)
 # ---- the inventory ----
 TD_WAT := $(addsuffix .wasm,$(addprefix tests/testdata/,arith fresh hostcall imports linked_a linked_b mem4g \
 	nested simdleft traps) \
-	tests/testdata/wasi/stdio tests/soak/testdata/soak examples/guests/add tests/spectest/spectest \
+	tests/testdata/wasi/stdio tests/testdata/wasi/ioscript tests/soak/testdata/soak examples/guests/add tests/spectest/spectest \
 	internal/bench/modules/bench internal/bench/modules/hostcalls internal/wazeroengine/testdata/host \
 	wasmguest/engine/tests/wat/edge wasmguest/engine/tests/wat/slots)
 TD_WAT_EXT := $(addsuffix .wasm,$(addprefix internal/wasmbin/testdata/,empty imports plain))

@@ -31,6 +31,10 @@ import (
 //     as without it. Buffers are dropped by every non-neutral function (any write or change
 //     through the instance, sleeps, polls, stdin), by seeks on their descriptor and by Flush.
 //
+// On micro-VMs the guest runtime answers most of those calls itself, with no host call
+// (guestio.go): its batch joins this one at the next host call or the end of the request, and
+// its read windows are synced to the descriptors' offsets before any function runs.
+//
 // Write errors: a batched write returns success before the host write happens. When the
 // batch's host write fails, the error is reported, with its errno, to the program's next
 // fd_write on that stream (which then writes nothing); if the program writes no more, Flush
@@ -134,6 +138,7 @@ func (in *Instance) isBuffered() bool {
 func (in *Instance) dropReadAheads() {
 	in.mu.Lock()
 	in.raGen++
+	in.dropGuestWindows()
 	in.mu.Unlock()
 }
 

@@ -29,7 +29,10 @@
 // stderr are batched and small reads of regular files served from a read-ahead window, without
 // changing what the program observes; the embedder must call [Instance.Flush] when each call
 // ends. buffering.go says what is batched, when it is flushed, and how a batched write's error
-// reaches the program (its next write on that stream, else Flush's [ErrOutput]).
+// reaches the program (its next write on that stream, else Flush's [ErrOutput]). An engine
+// whose guest answers small fd_write/fd_read calls itself (hlwasm's micro-VMs) hands what it
+// buffered to [Instance.GuestDrain] and gets the descriptor table and read windows from
+// [Instance.GuestPublish] (guestio.go).
 //
 // A [Instance] holds the per-guest state (the file-descriptor table: 0, 1, 2 are stdio, 3... the
 // preopens, then files the guest opens); [Instance.Reset] returns it to its initial state for a

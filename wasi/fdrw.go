@@ -104,6 +104,14 @@ func (in *Instance) read(m api.Memory, fd, iovsPtr, count, resultPtr uint32, at 
 		case isRA && at >= 0:
 			src = func(b []byte) (int, error) { n, err := in.readAt(e, ra, b, at); at += int64(n); return n, err }
 		case isRA:
+			if n, errno, ok := in.guestRead(m, e, fd, ra, iovs); ok {
+				if errno != ErrnoSuccess {
+					return errno
+				}
+				m.WriteUint32Le(resultPtr, n)
+				return ErrnoSuccess
+			}
+			in.dropGuestWindow(e) // this read moves the offset past what the window knows
 			src = func(b []byte) (int, error) {
 				n, err := in.readAt(e, ra, b, e.offset)
 				e.offset += int64(n)

@@ -52,6 +52,9 @@ func (in *Instance) seek(fd uint32, offset int64, whence uint32) (int64, Errno) 
 	if e.ra != nil {
 		e.ra.buf = nil
 	}
+	if whence != whenceCur || offset != 0 { // a tell keeps the guest's window: the offset stays
+		in.dropGuestWindow(e)
+	}
 	if _, ok := e.file.(io.ReaderAt); !ok {
 		s, ok := e.file.(io.Seeker)
 		if !ok {

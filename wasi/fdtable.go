@@ -59,6 +59,7 @@ func (e *fdEntry) close() {
 
 // closeEntry closes e, a descriptor of the table, and releases its read-ahead buffer.
 func (in *Instance) closeEntry(e *fdEntry) {
+	in.dropGuestWindow(e)
 	if e.ra != nil {
 		e.ra = nil
 		in.readAheads--

@@ -30,6 +30,7 @@ type Instance struct {
 	batch      outBatch
 	raGen      uint64 // bumped to drop every read-ahead buffer
 	readAheads int    // descriptors holding a read-ahead buffer
+	gio        guestIO
 }
 
 // New returns all 46 WASI preview1 host functions bound to a fresh Instance.
@@ -72,6 +73,7 @@ func (in *Instance) Reset(cfg Config) error {
 		}
 	}
 	in.readAheads = 0
+	in.dropGuestWindows()
 	in.cfg = cfg
 	in.clock = cfg.Clock
 	if in.clock == nil {

@@ -11,7 +11,7 @@ package abi
 //go:generate go run ./genabi -o ../../wasmguest/include/abi.h
 
 // Version is bumped whenever anything below changes meaning.
-const Version = 3
+const Version = 4
 
 // Magic identifies a mailbox the host initialised ("HLWM").
 const Magic = 0x4d574c48
@@ -162,8 +162,44 @@ const (
 	// MbStatCPUFeatures: the CPUFeat* bits the guest's compiler uses, as its CPUID showed them
 	// at boot (on PVM a CPL3 CPUID may not be KVM's table: only the guest can tell).
 	MbStatCPUFeatures = 0xc20 // u32, guest
-	MaxValues         = 64
-	MsgMax            = 1024
+	// Guest-side WASI I/O (the IO region; docs/ARCHITECTURE.md, "WASI I/O"). The host writes
+	// the flags, the function ids, the batched descriptors, the error bits and the windows;
+	// the guest runtime answers small fd_write calls on batched descriptors by appending to the
+	// batch at IOBatchAddr and small fd_read calls inside a window from it, with no host call.
+	// Everything the guest writes here is untrusted: the host checks it against what it gave.
+	MbIOFlags     = 0xc40 // u32, host: IOEnabled when the guest may answer fd_write/fd_read itself
+	MbIOWriteFunc = 0xc44 // u32, host: host function id of wasi_snapshot_preview1.fd_write
+	MbIOReadFunc  = 0xc48 // u32, host: host function id of wasi_snapshot_preview1.fd_read
+	MbIOErrKinds  = 0xc4c // u32, host: bit k set: stream kind k has a write error to report (go to the host)
+	MbIOBatchLen  = 0xc50 // u32, guest: bytes in the batch
+	MbIOBatchKind = 0xc54 // u32, guest: the stream kind (IOKindStdout/IOKindStderr) of the batch
+	MbIOOutFd     = 0xc60 // u32[IOOutFds], host: descriptors whose writes are batched
+	MbIOOutKind   = 0xc80 // u32[IOOutFds], host: their stream kind (0: unused entry)
+	MbIOWinFd     = 0xca0 // u32[IOWindows], host: the descriptor of each read window
+	MbIOWinLen    = 0xcb0 // u32[IOWindows], host: bytes in the window (0: no window)
+	MbIOWinEOF    = 0xcc0 // u32[IOWindows], host: 1 if the file ended at the window's end when filled
+	MbIOWinPos    = 0xcd0 // u32[IOWindows], guest: bytes of the window consumed (the file offset is its start plus this)
+	MbStatIOLocal = 0xce0 // u64, guest: fd_write/fd_read calls answered without a host call
+	MaxValues     = 64
+	MsgMax        = 1024
+)
+
+// The IO region: the write batch and the read windows, user read/write, between the mailbox
+// and the guest image. Pages are touched only as bytes are written or read through them.
+const (
+	IOAddr       = 0x21000
+	IOBatchAddr  = 0x21000
+	IOBatchSize  = 0x40000 // 256 KiB
+	IOWinAddr    = 0x61000 // window i at IOWinAddr + i*IOWinSize
+	IOWinSize    = 0x40000
+	IOWindows    = 2
+	IOOutFds     = 8
+	IOEnd        = 0xe1000
+	IODirectMax  = 0x2000 // larger fd_write/fd_read calls always go to the host (8 KiB)
+	IOMaxIovecs  = 1024   // iovecs beyond this are ignored, as on the host
+	IOEnabled    = 1
+	IOKindStdout = 1
+	IOKindStderr = 2
 )
 
 // Execution tiers (MbTier): the engine's ENG_TIER_* values.

@@ -28,7 +28,7 @@ var memoryMapChecks = func() []Check {
 	var cs []Check
 	for _, n := range []string{"GDTAddr", "IDTAddr", "TSSAddr", "KStackGuard", "KStackBase", "KStackTop",
 		"FaultAddr", "PML4Addr", "PDPTAddr", "PDAddr", "PT0Addr", "PT1Addr", "PDMoreAddr", "CodePDAddr", "MailboxAddr",
-		"ImageBase", "ImageMax", "UStackGuard", "UStackBase", "UStackTop", "XferAddr", "SmallMapEnd"} {
+		"ImageBase", "ImageMax", "UStackGuard", "UStackBase", "UStackTop", "XferAddr", "SmallMapEnd", "IOAddr", "IOWinAddr", "IOEnd"} {
 		cs = append(cs, Check{n + "%" + page + " == 0", n + " is page aligned"})
 	}
 	return append(cs,
@@ -52,7 +52,12 @@ var memoryMapChecks = func() []Check {
 		Check{"CodeExecAddr < 0x8000000000", "the executable view lies in PML4 entry 0"},
 		Check{"CodeMax == 0x40000000", "one page directory maps the executable view"},
 		Check{"MailboxSize == " + page, "the mailbox is one page"},
-		Check{"MailboxAddr+MailboxSize <= ImageBase", "the mailbox ends before the guest image"},
+		Check{"MailboxAddr+MailboxSize <= IOAddr", "the mailbox ends before the IO region"},
+		Check{"IOAddr == IOBatchAddr", "the batch starts the IO region"},
+		Check{"IOBatchAddr+IOBatchSize <= IOWinAddr", "the batch ends before the windows"},
+		Check{"IOWinAddr+IOWindows*IOWinSize <= IOEnd", "the windows end within the IO region"},
+		Check{"IOEnd <= ImageBase", "the IO region ends before the guest image"},
+		Check{"IODirectMax <= IOWinSize", "a direct-size read fits a window"},
 		Check{"ImageBase+ImageMax <= UStackGuard", "the guest image ends before the user stack guard"},
 		Check{"UStackGuard+" + page + " <= UStackBase", "the user stack guard is one page below the stack"},
 		Check{"UStackBase < UStackTop", "the user stack is not empty"},

@@ -68,6 +68,10 @@ func (m *Machine) BindHostFuncs(defs []api.HostFunction) {
 func (m *Machine) serveHostCall(ctx context.Context) {
 	status := uint32(1)
 	defer func() { m.put32(abi.MbHostStatus, status) }()
+	if err := m.ioDrain(ctx, false); err != nil { // the guest's batch goes first, whatever the function
+		m.hostErr = err
+		return
+	}
 	id := m.get32(abi.MbHostFunc)
 	if id >= uint32(len(m.hostFuncs)) {
 		m.hostErr = fmt.Errorf("%w: guest called unknown host function %d", ErrGuestFault, id)
@@ -381,6 +385,9 @@ func (c vmCaller) nested(ctx context.Context, op, inst, index uint32, params []u
 	}
 	if err := m.await(ctx, nestedDone); err != nil {
 		return nil, err
+	}
+	if err := m.ioDrain(ctx, false); err != nil { // what the nested call batched comes first
+		return nil, m.fail(err)
 	}
 	if err := m.replyError(); err != nil {
 		if m.hostErr != nil {

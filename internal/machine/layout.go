@@ -117,6 +117,7 @@ func writeLayout(mem []byte, im *image, eagerEnd, code, codeSize uint64) {
 	span(abi.FaultAddr, abi.FaultAddr+pageSize, supRW)
 	span(abi.PML4Addr, abi.CodePDAddr+pageSize, supRW)
 	span(abi.MailboxAddr, abi.MailboxAddr+abi.MailboxSize, userRW)
+	span(abi.IOAddr, abi.IOEnd, userRW)
 	span(abi.ImageBase, im.textEnd, userRX)
 	span(im.textEnd, im.rodataEnd, userRO)
 	span(im.rodataEnd, im.dataEnd, userRW)

@@ -195,6 +195,7 @@ type Machine struct {
 	// snapshot files record it.
 	cpuFeatures uint32
 	fromFile    bool // started from a snapshot file (its guest never booted here)
+	gio         *GuestIO
 
 	// abort is closed by Close before it takes mu: a call in progress (a guest that runs on,
 	// a host function that blocks) sees it and gives the machine up, so Close never waits for
@@ -305,12 +306,13 @@ var tamperReply func(mb []byte)
 // Stats are the guest's own counters (untrusted, for diagnostics and benchmarks): requests
 // served, parks, and the engine heap's and the code region's bytes handed out so far (their
 // high-water marks, updated after each request).
-type Stats struct{ Calls, Parks, HeapUsed, CodeUsed uint64 }
+type Stats struct{ Calls, Parks, HeapUsed, CodeUsed, IOLocal uint64 }
 
 // Stats reads the guest's counters.
 func (m *Machine) Stats() Stats {
 	return Stats{Calls: m.get64(abi.MbStatCalls), Parks: m.get64(abi.MbStatParks),
-		HeapUsed: m.get64(abi.MbStatHeapUsed), CodeUsed: m.get64(abi.MbStatCodeUsed)}
+		HeapUsed: m.get64(abi.MbStatHeapUsed), CodeUsed: m.get64(abi.MbStatCodeUsed),
+		IOLocal: m.get64(abi.MbStatIOLocal)}
 }
 
 // Load sends a module to the guest, which parses, validates, links and instantiates it.
@@ -494,7 +496,15 @@ func (m *Machine) results(want int) ([]uint64, error) {
 // register writes. A caller-runs machine issues that KVM_RUN on the caller's OS thread, which
 // stays locked for the whole round trip: every exit, and every host function served after one,
 // is handled there.
-func (m *Machine) roundTrip(ctx context.Context) error {
+func (m *Machine) roundTrip(ctx context.Context) (err error) {
+	if m.gio != nil {
+		m.ioPublish(false)
+		defer func() {
+			if e := m.ioEnd(ctx); e != nil && err == nil {
+				err = m.fail(e)
+			}
+		}()
+	}
 	if m.sync {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
@@ -838,6 +848,7 @@ func (m *Machine) Hot() HotStats {
 // hostCall serves the host call the guest posted and hands it the results.
 func (m *Machine) hostCall(ctx context.Context) error {
 	m.serveHostCall(ctx)
+	m.ioPublish(false)
 	if m.broken != nil {
 		return m.broken
 	}

@@ -60,7 +60,7 @@ type Snapshot struct {
 func (s *Snapshot) Pages() int { return len(s.pages) }
 
 // writableRanges lists the guest-physical ranges anything but the host may write: the guest at
-// CPL3 (mailbox, image data, stack, transfer window and the heap regions mapped so far) and the
+// CPL3 (mailbox, IO region, image data, stack, transfer window and the heap regions mapped so far) and the
 // CPL0 stubs (their stack, the fault page). Page tables and descriptor tables are left out: only
 // the host writes them (the CPU's accessed bits aside), and the heap mappings the host added
 // since the snapshot must stay (unmapping behind KVM's back could leave stale translations).
@@ -68,6 +68,7 @@ func (m *Machine) writableRanges() [][2]uint64 {
 	r := [][2]uint64{
 		{abi.KStackBase, abi.FaultAddr + pageSize},
 		{abi.MailboxAddr, abi.MailboxAddr + abi.MailboxSize},
+		{abi.IOAddr, abi.IOEnd},
 		{m.img.rodataEnd, m.img.dataEnd},
 		{abi.UStackBase, abi.UStackTop},
 		{abi.XferAddr, m.heapStart},

@@ -8,7 +8,7 @@
 #define HL_U(x) x##ULL
 #endif
 
-#define HL_VERSION HL_U(0x3)
+#define HL_VERSION HL_U(0x4)
 
 #define HL_MAGIC HL_U(0x4d574c48)
 
@@ -116,8 +116,35 @@
 #define HL_MB_STAT_HEAP_USED HL_U(0xc10)
 #define HL_MB_STAT_CODE_USED HL_U(0xc18)
 #define HL_MB_STAT_CPU_FEATURES HL_U(0xc20)
+#define HL_MB_IO_FLAGS HL_U(0xc40)
+#define HL_MB_IO_WRITE_FUNC HL_U(0xc44)
+#define HL_MB_IO_READ_FUNC HL_U(0xc48)
+#define HL_MB_IO_ERR_KINDS HL_U(0xc4c)
+#define HL_MB_IO_BATCH_LEN HL_U(0xc50)
+#define HL_MB_IO_BATCH_KIND HL_U(0xc54)
+#define HL_MB_IO_OUT_FD HL_U(0xc60)
+#define HL_MB_IO_OUT_KIND HL_U(0xc80)
+#define HL_MB_IO_WIN_FD HL_U(0xca0)
+#define HL_MB_IO_WIN_LEN HL_U(0xcb0)
+#define HL_MB_IO_WIN_EOF HL_U(0xcc0)
+#define HL_MB_IO_WIN_POS HL_U(0xcd0)
+#define HL_MB_STAT_IO_LOCAL HL_U(0xce0)
 #define HL_MAX_VALUES HL_U(0x40)
 #define HL_MSG_MAX HL_U(0x400)
+
+#define HL_IO_ADDR HL_U(0x21000)
+#define HL_IO_BATCH_ADDR HL_U(0x21000)
+#define HL_IO_BATCH_SIZE HL_U(0x40000)
+#define HL_IO_WIN_ADDR HL_U(0x61000)
+#define HL_IO_WIN_SIZE HL_U(0x40000)
+#define HL_IO_WINDOWS HL_U(0x2)
+#define HL_IO_OUT_FDS HL_U(0x8)
+#define HL_IO_END HL_U(0xe1000)
+#define HL_IO_DIRECT_MAX HL_U(0x2000)
+#define HL_IO_MAX_IOVECS HL_U(0x400)
+#define HL_IO_ENABLED HL_U(0x1)
+#define HL_IO_KIND_STDOUT HL_U(0x1)
+#define HL_IO_KIND_STDERR HL_U(0x2)
 
 #define HL_TIER_COMPILED HL_U(0x0)
 #define HL_TIER_INTERP HL_U(0x1)
@@ -220,6 +247,9 @@ _Static_assert((HL_U_STACK_BASE % 0x1000) == 0, "UStackBase is page aligned");
 _Static_assert((HL_U_STACK_TOP % 0x1000) == 0, "UStackTop is page aligned");
 _Static_assert((HL_XFER_ADDR % 0x1000) == 0, "XferAddr is page aligned");
 _Static_assert((HL_SMALL_MAP_END % 0x1000) == 0, "SmallMapEnd is page aligned");
+_Static_assert((HL_IO_ADDR % 0x1000) == 0, "IOAddr is page aligned");
+_Static_assert((HL_IO_WIN_ADDR % 0x1000) == 0, "IOWinAddr is page aligned");
+_Static_assert((HL_IO_END % 0x1000) == 0, "IOEnd is page aligned");
 _Static_assert((HL_GDT_ADDR + 0x1000) <= HL_IDT_ADDR, "the GDT page ends before the IDT");
 _Static_assert((HL_IDT_ADDR + 0x1000) <= HL_TSS_ADDR, "the IDT page ends before the TSS");
 _Static_assert((HL_TSSIO_MAP_OFFSET + 0x2000) <= HL_TSS_LIMIT, "the 8 KiB I/O bitmap and its 0xff byte lie within the TSS limit");
@@ -240,7 +270,12 @@ _Static_assert(((HL_PD_MORE_MAX + 1) * 0x40000000) <= HL_CODE_EXEC_ADDR, "the ex
 _Static_assert(HL_CODE_EXEC_ADDR < 0x8000000000, "the executable view lies in PML4 entry 0");
 _Static_assert(HL_CODE_MAX == 0x40000000, "one page directory maps the executable view");
 _Static_assert(HL_MAILBOX_SIZE == 0x1000, "the mailbox is one page");
-_Static_assert((HL_MAILBOX_ADDR + HL_MAILBOX_SIZE) <= HL_IMAGE_BASE, "the mailbox ends before the guest image");
+_Static_assert((HL_MAILBOX_ADDR + HL_MAILBOX_SIZE) <= HL_IO_ADDR, "the mailbox ends before the IO region");
+_Static_assert(HL_IO_ADDR == HL_IO_BATCH_ADDR, "the batch starts the IO region");
+_Static_assert((HL_IO_BATCH_ADDR + HL_IO_BATCH_SIZE) <= HL_IO_WIN_ADDR, "the batch ends before the windows");
+_Static_assert((HL_IO_WIN_ADDR + (HL_IO_WINDOWS * HL_IO_WIN_SIZE)) <= HL_IO_END, "the windows end within the IO region");
+_Static_assert(HL_IO_END <= HL_IMAGE_BASE, "the IO region ends before the guest image");
+_Static_assert(HL_IO_DIRECT_MAX <= HL_IO_WIN_SIZE, "a direct-size read fits a window");
 _Static_assert((HL_IMAGE_BASE + HL_IMAGE_MAX) <= HL_U_STACK_GUARD, "the guest image ends before the user stack guard");
 _Static_assert((HL_U_STACK_GUARD + 0x1000) <= HL_U_STACK_BASE, "the user stack guard is one page below the stack");
 _Static_assert(HL_U_STACK_BASE < HL_U_STACK_TOP, "the user stack is not empty");
@@ -347,7 +382,33 @@ _Static_assert((HL_MB_STAT_HEAP_USED + 8) <= HL_MB_STAT_CODE_USED, "MbStatHeapUs
 _Static_assert((HL_MB_STAT_CODE_USED % 8) == 0, "MbStatCodeUsed is aligned to its element size");
 _Static_assert((HL_MB_STAT_CODE_USED + 8) <= HL_MB_STAT_CPU_FEATURES, "MbStatCodeUsed ends before MbStatCPUFeatures");
 _Static_assert((HL_MB_STAT_CPU_FEATURES % 4) == 0, "MbStatCPUFeatures is aligned to its element size");
-_Static_assert((HL_MB_STAT_CPU_FEATURES + 4) <= HL_MAILBOX_SIZE, "MbStatCPUFeatures ends within the mailbox page");
+_Static_assert((HL_MB_STAT_CPU_FEATURES + 4) <= HL_MB_IO_FLAGS, "MbStatCPUFeatures ends before MbIOFlags");
+_Static_assert((HL_MB_IO_FLAGS % 4) == 0, "MbIOFlags is aligned to its element size");
+_Static_assert((HL_MB_IO_FLAGS + 4) <= HL_MB_IO_WRITE_FUNC, "MbIOFlags ends before MbIOWriteFunc");
+_Static_assert((HL_MB_IO_WRITE_FUNC % 4) == 0, "MbIOWriteFunc is aligned to its element size");
+_Static_assert((HL_MB_IO_WRITE_FUNC + 4) <= HL_MB_IO_READ_FUNC, "MbIOWriteFunc ends before MbIOReadFunc");
+_Static_assert((HL_MB_IO_READ_FUNC % 4) == 0, "MbIOReadFunc is aligned to its element size");
+_Static_assert((HL_MB_IO_READ_FUNC + 4) <= HL_MB_IO_ERR_KINDS, "MbIOReadFunc ends before MbIOErrKinds");
+_Static_assert((HL_MB_IO_ERR_KINDS % 4) == 0, "MbIOErrKinds is aligned to its element size");
+_Static_assert((HL_MB_IO_ERR_KINDS + 4) <= HL_MB_IO_BATCH_LEN, "MbIOErrKinds ends before MbIOBatchLen");
+_Static_assert((HL_MB_IO_BATCH_LEN % 4) == 0, "MbIOBatchLen is aligned to its element size");
+_Static_assert((HL_MB_IO_BATCH_LEN + 4) <= HL_MB_IO_BATCH_KIND, "MbIOBatchLen ends before MbIOBatchKind");
+_Static_assert((HL_MB_IO_BATCH_KIND % 4) == 0, "MbIOBatchKind is aligned to its element size");
+_Static_assert((HL_MB_IO_BATCH_KIND + 4) <= HL_MB_IO_OUT_FD, "MbIOBatchKind ends before MbIOOutFd");
+_Static_assert((HL_MB_IO_OUT_FD % 4) == 0, "MbIOOutFd is aligned to its element size");
+_Static_assert((HL_MB_IO_OUT_FD + (4 * HL_IO_OUT_FDS)) <= HL_MB_IO_OUT_KIND, "MbIOOutFd ends before MbIOOutKind");
+_Static_assert((HL_MB_IO_OUT_KIND % 4) == 0, "MbIOOutKind is aligned to its element size");
+_Static_assert((HL_MB_IO_OUT_KIND + (4 * HL_IO_OUT_FDS)) <= HL_MB_IO_WIN_FD, "MbIOOutKind ends before MbIOWinFd");
+_Static_assert((HL_MB_IO_WIN_FD % 4) == 0, "MbIOWinFd is aligned to its element size");
+_Static_assert((HL_MB_IO_WIN_FD + (4 * HL_IO_WINDOWS)) <= HL_MB_IO_WIN_LEN, "MbIOWinFd ends before MbIOWinLen");
+_Static_assert((HL_MB_IO_WIN_LEN % 4) == 0, "MbIOWinLen is aligned to its element size");
+_Static_assert((HL_MB_IO_WIN_LEN + (4 * HL_IO_WINDOWS)) <= HL_MB_IO_WIN_EOF, "MbIOWinLen ends before MbIOWinEOF");
+_Static_assert((HL_MB_IO_WIN_EOF % 4) == 0, "MbIOWinEOF is aligned to its element size");
+_Static_assert((HL_MB_IO_WIN_EOF + (4 * HL_IO_WINDOWS)) <= HL_MB_IO_WIN_POS, "MbIOWinEOF ends before MbIOWinPos");
+_Static_assert((HL_MB_IO_WIN_POS % 4) == 0, "MbIOWinPos is aligned to its element size");
+_Static_assert((HL_MB_IO_WIN_POS + (4 * HL_IO_WINDOWS)) <= HL_MB_STAT_IO_LOCAL, "MbIOWinPos ends before MbStatIOLocal");
+_Static_assert((HL_MB_STAT_IO_LOCAL % 8) == 0, "MbStatIOLocal is aligned to its element size");
+_Static_assert((HL_MB_STAT_IO_LOCAL + 8) <= HL_MAILBOX_SIZE, "MbStatIOLocal ends within the mailbox page");
 #endif
 
 #endif

@@ -104,6 +104,7 @@ static bool stack_low(void) {
 uint32_t plat_host_call(uint32_t id, uint64_t *slots, uint32_t nparams, uint32_t nresults,
                         uint8_t *mem, uint64_t mem_size) {
   if (nparams > HL_MAX_VALUES || nresults > HL_MAX_VALUES) return 1;
+  if (rt_io_local(id, slots, nparams, nresults, mem, mem_size)) return 0;
   MB_U32(HL_MB_HOST_FUNC) = id;
   MB_U32(HL_MB_HOST_N_PARAMS) = nparams;
   MB_U32(HL_MB_HOST_N_RESULTS) = nresults;

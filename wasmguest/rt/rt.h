@@ -28,6 +28,9 @@ void heap_usage(uint64_t *data, uint64_t *code);
 uint32_t rt_define_host(eng_store *store, const uint8_t *p, size_t len, uint32_t count, eng_error *err);
 // wait_while and outb are the mailbox primitives (main.c).
 uint32_t wait_while(uint32_t waiting, uint32_t parked, uint16_t port, uint32_t budget_off);
+// rt_io_local answers a small fd_write or fd_read without a host call when it can (io.c).
+#include <stdbool.h>
+bool rt_io_local(uint32_t id, uint64_t *slots, uint32_t nparams, uint32_t nresults, uint8_t *mem, uint64_t size);
 _Noreturn void rt_panic(const char *msg);
 
 #endif
