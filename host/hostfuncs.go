@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/hlwasm/hlwasm/api"
 	"github.com/hlwasm/hlwasm/internal/machine"
@@ -51,6 +52,15 @@ func logFunction(w io.Writer) api.HostFunction {
 
 // allowList is what modules of a runtime may import.
 type allowList map[[2]string]api.HostFunction
+
+// CheckImportPattern checks one Config.AllowImports entry: "module.name" or "module.*"
+// (ErrArguments otherwise).
+func CheckImportPattern(p string) error {
+	if mod, name, ok := strings.Cut(p, "."); !ok || mod == "" || name == "" || strings.Contains(name, "*") && name != "*" {
+		return fmt.Errorf("%w: import pattern %q: want \"module.name\" or \"module.*\"", ErrArguments, p)
+	}
+	return nil
+}
 
 // importAllowed says whether Config.AllowImports (patterns; none: no narrowing) lets a module
 // import module.name.

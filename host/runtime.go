@@ -16,7 +16,6 @@ import (
 	"log/slog"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -169,8 +168,8 @@ func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 	cfg.SnapshotKey = slices.Clone(cfg.SnapshotKey) // the caller may reuse its slice
 	cfg.AllowImports = slices.Clone(cfg.AllowImports)
 	for _, p := range cfg.AllowImports {
-		if mod, name, ok := strings.Cut(p, "."); !ok || mod == "" || name == "" || strings.Contains(name, "*") && name != "*" {
-			return nil, fmt.Errorf("%w: Config.AllowImports entry %q: want \"module.name\" or \"module.*\"", ErrArguments, p)
+		if err := CheckImportPattern(p); err != nil {
+			return nil, fmt.Errorf("Config.AllowImports: %w", err)
 		}
 	}
 	if cfg.MaxModuleBytes == 0 {

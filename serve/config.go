@@ -11,6 +11,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/hlwasm/hlwasm/host"
 )
 
 // Duration is a time.Duration written as a Go duration string ("5s", "250ms") in JSON.
@@ -167,8 +169,8 @@ func (t *Tenant) validate() error {
 	}
 	hostFunctions := func(hf []string) error {
 		for _, p := range hf {
-			if mod, name, ok := strings.Cut(p, "."); !ok || mod == "" || name == "" || strings.Contains(name, "*") && name != "*" {
-				return bad("host function %q: want \"module.name\" or \"module.*\"", p)
+			if err := host.CheckImportPattern(p); err != nil {
+				return bad("host_functions: %v", err)
 			}
 		}
 		return nil
