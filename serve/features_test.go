@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hlwasm/hlwasm/host"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -61,7 +62,12 @@ func TestSpansParentChild(t *testing.T) {
 	if call.Parent.SpanID() != server.SpanContext.SpanID() || call.SpanContext.TraceID() != server.SpanContext.TraceID() {
 		t.Errorf("call span's parent %s, want the server span %s", call.Parent.SpanID(), server.SpanContext.SpanID())
 	}
-	want := map[string]int{"hlwasm.host wasi_snapshot_preview1.fd_read": 2, "hlwasm.host wasi_snapshot_preview1.fd_write": 1}
+	// The stdin reads go to the host (stdin is no regular file); the one small stdout write is
+	// answered inside the guest (guest-side WASI I/O, micro-VM engine): no host call, no span.
+	want := map[string]int{"hlwasm.host wasi_snapshot_preview1.fd_read": 2, "hlwasm.host wasi_snapshot_preview1.fd_write": 0}
+	if ts.cfg.Engine == host.EngineWazero {
+		want["hlwasm.host wasi_snapshot_preview1.fd_write"] = 1
+	}
 	got := map[string]int{}
 	for _, h := range hosts {
 		got[h.Name]++
