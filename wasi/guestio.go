@@ -16,7 +16,7 @@ import (
 // window, so they cost no host call at all:
 //
 //   - fd_write of at most abi.IODirectMax bytes on a descriptor GuestPublish lists as stdout
-//     or stderr is appended to a 64 KiB batch in guest memory (one stream kind at a time), and
+//     or stderr is appended to a batch of abi.IOBatchSize bytes in guest memory (one stream kind at a time), and
 //     answered at once. GuestDrain, called before every host call of any kind and when each
 //     request ends, appends the batch to the instance's own batch (ingest) exactly as those
 //     writes would have been, so from there every rule of buffering.go applies unchanged. A
@@ -224,7 +224,7 @@ func (in *Instance) ingest(ctx context.Context, k fdKind, data []byte) {
 		cancel()
 	}
 	if len(b.buf) == 0 && len(data) > batchCap {
-		b.buf = data
+		b.buf = data // api.Memory.Read's copy: the guest rewrites its batch once it runs again
 	} else {
 		if b.buf == nil {
 			b.buf = make([]byte, 0, batchCap)

@@ -62,6 +62,26 @@ func TestGuestDrainBatch(t *testing.T) {
 	require.Empty(t, errOut.String())
 }
 
+// TestGuestDrainCopiesTheBatch: a guest batch larger than the host's batch is kept whole by the
+// host (a copy, never guest memory): the guest reuses its batch as soon as it runs again,
+// before the host writes the bytes.
+func TestGuestDrainCopiesTheBatch(t *testing.T) {
+	ctx := context.Background()
+	var out bytes.Buffer
+	g := bufferedGuest(t, wasi.Config{Stdout: &out})
+	v := ioView()
+	g.in.GuestPublish(v.ByteMemory, false)
+	want := bytes.Repeat([]byte("0123456789abcdef"), abi.IOBatchSize/16) // 256 KiB > the host's 64 KiB batch
+	copy(v.ByteMemory[batchOff:], want)
+	v.put32(abi.MbIOBatchLen, uint32(len(want)))
+	v.put32(abi.MbIOBatchKind, abi.IOKindStdout)
+	require.NoError(t, g.in.GuestDrain(ctx, v.ByteMemory, false))
+	g.in.GuestPublish(v.ByteMemory, false)
+	copy(v.ByteMemory[batchOff:], bytes.Repeat([]byte{'X'}, len(want))) // the guest batches again
+	require.NoError(t, g.in.Flush(ctx))
+	require.Equal(t, want, out.Bytes())
+}
+
 type view struct{ api.ByteMemory }
 
 func (m view) u32(off uint32) uint32 { return binary.LittleEndian.Uint32(m.ByteMemory[off:]) }

@@ -67,8 +67,11 @@ func TestSnapshotFileCPUFeatures(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { older.Close() })
-	guestFeatures.Store(older, have&^(abi.CPUFeatSSE41|abi.CPUFeatSSE42)) // an SSSE3-only CPU
-	t.Cleanup(func() { guestFeatures.Delete(older) })
+	if _, err := older.Memo(guestFeaturesMemo, func() (any, error) { // an SSSE3-only CPU
+		return have &^ (abi.CPUFeatSSE41 | abi.CPUFeatSSE42), nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 
 	n, full, fullSnap := pmulldCount(t, k)
 	if n == 0 {

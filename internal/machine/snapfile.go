@@ -158,6 +158,7 @@ type SnapshotFile struct {
 	maxPages    uint32
 	maxDepth    uint32
 	cpuFeatures uint32 // abi.CPUFeat* bits the guest saw: a machine started from the file must have them
+	local       bool   // made by MemorySnapshot in this process
 	snap        *Snapshot
 	file        *os.File
 	dataOffset  int64
@@ -511,8 +512,10 @@ func (sf *SnapshotFile) CheckCPU(ctx context.Context, cfg Config) error {
 // The machine's own Snapshot for Reset is the file's; the machine holds a reference to the
 // file until it is closed.
 func NewFromSnapshot(ctx context.Context, cfg Config, sf *SnapshotFile) (*Machine, *Snapshot, error) {
-	if err := sf.CheckCPU(ctx, cfg); err != nil {
-		return nil, nil, err
+	if !sf.local { // a file this process made has this host's features
+		if err := sf.CheckCPU(ctx, cfg); err != nil {
+			return nil, nil, err
+		}
 	}
 	if err := sf.acquire(); err != nil {
 		return nil, nil, err
@@ -669,6 +672,7 @@ func (m *Machine) MemorySnapshot(s *Snapshot) (*SnapshotFile, error) {
 		f.Close()
 		return nil, fmt.Errorf("in-memory snapshot: %w", err)
 	}
+	sf.local = true
 	return sf, nil
 }
 
@@ -686,26 +690,26 @@ func cpuFeatureNames(bits uint32) string {
 	return strings.Join(names, ", ")
 }
 
-// guestFeatures caches, per KVM handle, the abi.CPUFeat* bits a guest of it reports.
-var guestFeatures sync.Map // *vmm.KVM -> uint32
+// guestFeaturesMemo is guestCPUFeatures' vmm.KVM.Memo key.
+const guestFeaturesMemo = "guest CPU features"
 
 // guestCPUFeatures is what a guest booted on cfg.KVM reports it compiles for: asked of a
-// guest once per handle (one boot, ~1 ms), because on PVM the CPUID a CPL3 guest executes
-// need not be KVM's table, so the host cannot read it off KVM_GET_SUPPORTED_CPUID.
+// guest once per handle (one boot, ~1 ms; vmm.KVM.Memo), because on PVM the CPUID a CPL3 guest
+// executes need not be KVM's table, so the host cannot read it off KVM_GET_SUPPORTED_CPUID.
 func guestCPUFeatures(ctx context.Context, cfg Config) (uint32, error) {
-	if v, ok := guestFeatures.Load(cfg.KVM); ok {
-		return v.(uint32), nil
-	}
-	probe := Config{KVM: cfg.KVM, Image: cfg.Image, Thread: cfg.Thread}
-	m, err := New(ctx, probe)
+	v, err := cfg.KVM.Memo(guestFeaturesMemo, func() (any, error) {
+		m, err := New(ctx, Config{KVM: cfg.KVM, Image: cfg.Image, Thread: cfg.Thread})
+		if err != nil {
+			return nil, err
+		}
+		defer m.Close()
+		if err := m.Ping(ctx); err != nil {
+			return nil, err
+		}
+		return m.get32(abi.MbStatCPUFeatures) & abi.CPUFeatUsed, nil
+	})
 	if err != nil {
 		return 0, fmt.Errorf("probing the guest's CPU features: %w", err)
 	}
-	defer m.Close()
-	if err := m.Ping(ctx); err != nil {
-		return 0, fmt.Errorf("probing the guest's CPU features: %w", err)
-	}
-	v := m.get32(abi.MbStatCPUFeatures) & abi.CPUFeatUsed
-	guestFeatures.Store(cfg.KVM, v)
-	return v, nil
+	return v.(uint32), nil
 }

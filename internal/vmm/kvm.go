@@ -57,6 +57,9 @@ type KVM struct {
 	mu     sync.Mutex
 	closed bool
 
+	memoMu sync.Mutex
+	memo   map[string]any // Memo's values
+
 	templateOnce sync.Once
 	template     *State // CPL0-only vCPU state as KVM creates it (see SaveState)
 	templateErr  error
@@ -173,4 +176,24 @@ func ioctlRun(fd int) error {
 		return e
 	}
 	return nil
+}
+
+// Memo returns what f computed for key the first time it succeeded on this handle: facts about
+// the handle's guests that packages above measure once (package machine: the CPU features a
+// guest sees). Calls are serialized; f must not call Memo.
+func (k *KVM) Memo(key string, f func() (any, error)) (any, error) {
+	k.memoMu.Lock()
+	defer k.memoMu.Unlock()
+	if v, ok := k.memo[key]; ok {
+		return v, nil
+	}
+	v, err := f()
+	if err != nil {
+		return nil, err
+	}
+	if k.memo == nil {
+		k.memo = map[string]any{}
+	}
+	k.memo[key] = v
+	return v, nil
 }
