@@ -21,7 +21,7 @@ func fdRead(in *Instance, ctx context.Context, m api.Memory, stack []uint64) err
 		stack[0] = uint64(errno)
 		return err
 	}
-	errno := in.read(m, fd, iovs, count, resultPtr, -1)
+	errno := in.read(ctx, m, fd, iovs, count, resultPtr, -1)
 	in.mu.Unlock()
 	stack[0] = uint64(errno)
 	return nil
@@ -69,7 +69,7 @@ func readStream(ctx context.Context, m api.Memory, s *stream, iovsPtr, count, re
 	return ErrnoSuccess, nil
 }
 
-func fdPread(in *Instance, _ context.Context, m api.Memory, p []uint64) Errno {
+func fdPread(in *Instance, ctx context.Context, m api.Memory, p []uint64) Errno {
 	if p[3] > math.MaxInt64 {
 		return ErrnoInval
 	}
@@ -77,11 +77,11 @@ func fdPread(in *Instance, _ context.Context, m api.Memory, p []uint64) Errno {
 	if e != nil && e.kind != kindFile && e.kind != kindDir {
 		return ErrnoSpipe
 	}
-	return in.read(m, uint32(p[0]), uint32(p[1]), uint32(p[2]), uint32(p[4]), int64(p[3]))
+	return in.read(ctx, m, uint32(p[0]), uint32(p[1]), uint32(p[2]), uint32(p[4]), int64(p[3]))
 }
 
 // read implements fd_read (at < 0) and fd_pread.
-func (in *Instance) read(m api.Memory, fd, iovsPtr, count, resultPtr uint32, at int64) Errno {
+func (in *Instance) read(ctx context.Context, m api.Memory, fd, iovsPtr, count, resultPtr uint32, at int64) Errno {
 	e := in.lookup(fd)
 	if e == nil {
 		return ErrnoBadf
@@ -104,7 +104,7 @@ func (in *Instance) read(m api.Memory, fd, iovsPtr, count, resultPtr uint32, at 
 		case isRA && at >= 0:
 			src = func(b []byte) (int, error) { n, err := in.readAt(e, ra, b, at); at += int64(n); return n, err }
 		case isRA:
-			if n, errno, ok := in.guestRead(m, e, fd, ra, iovs); ok {
+			if n, errno, ok := in.guestRead(ctx, m, e, fd, ra, iovs); ok {
 				if errno != ErrnoSuccess {
 					return errno
 				}

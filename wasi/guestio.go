@@ -238,9 +238,9 @@ func (in *Instance) ingest(ctx context.Context, k fdKind, data []byte) {
 // through a window in guest memory: one ReadAt of abi.IOWinSize bytes from e's offset, the
 // request answered from it, the rest left for the guest. ok is false when no window can be
 // used (then the caller reads as usual). With in.mu held.
-func (in *Instance) guestRead(m api.Memory, e *fdEntry, fd uint32, ra io.ReaderAt, iovs []iovec) (uint32, Errno, bool) {
+func (in *Instance) guestRead(ctx context.Context, m api.Memory, e *fdEntry, fd uint32, ra io.ReaderAt, iovs []iovec) (uint32, Errno, bool) {
 	g := &in.gio
-	if g.view == nil || !in.buffered || !in.guestWindowOK(e) {
+	if g.view == nil || !in.buffered || !in.guestWindowOK(ctx, e) {
 		return 0, 0, false
 	}
 	want := uint64(0)
@@ -295,13 +295,14 @@ func (in *Instance) guestRead(m api.Memory, e *fdEntry, fd uint32, ra io.ReaderA
 }
 
 // guestWindowOK says whether e may get a guest read window: a regular file, and not the file
-// stdout or stderr writes to (the program must read its own output). With in.mu held.
-func (in *Instance) guestWindowOK(e *fdEntry) bool {
+// this call's stdout or stderr writes to (the Config's or a WithStdio context's: the program
+// must read its own output). With in.mu held.
+func (in *Instance) guestWindowOK(ctx context.Context, e *fdEntry) bool {
 	fi, err := e.stat()
 	if err != nil || !fi.Mode().IsRegular() {
 		return false
 	}
-	for _, s := range []*stream{in.streams.out, in.streams.err} {
+	for _, s := range []*stream{in.stdio(ctx, kindStdout), in.stdio(ctx, kindStderr)} {
 		if s != nil && s.regular && (s.fi == nil || os.SameFile(fi, s.fi)) {
 			return false
 		}

@@ -179,3 +179,45 @@ func TestGuestPublishFollowsRenumber(t *testing.T) {
 	require.Equal(t, []uint32{2, abi.IOKindStdout, 0, 0},
 		[]uint32{v.u32(abi.MbIOOutFd), v.u32(abi.MbIOOutKind), v.u32(abi.MbIOOutFd + 4), v.u32(abi.MbIOOutKind + 4)})
 }
+
+// TestGuestWindowNotOnOwnOutput: a file the call's stdout writes to gets no read window, whether
+// stdout is the Config's or a WithStdio context's (the guest would answer reads of its own
+// output from a stale copy while its writes sit in its batch); another file does get one.
+func TestGuestWindowNotOnOwnOutput(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"out", "other"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), bytes.Repeat([]byte("x"), 1000), 0o644))
+	}
+	root, err := os.OpenRoot(dir)
+	require.NoError(t, err)
+	t.Cleanup(func() { root.Close() })
+	outFile, err := os.OpenFile(filepath.Join(dir, "out"), os.O_WRONLY|os.O_APPEND, 0)
+	require.NoError(t, err)
+	t.Cleanup(func() { outFile.Close() })
+
+	for _, viaCtx := range []bool{false, true} {
+		cfg := wasi.Config{Preopens: []wasi.Preopen{{GuestPath: "/", FS: wasi.RootFS(root)}}}
+		ctx := context.Background()
+		if viaCtx {
+			cfg.Stdout = &bytes.Buffer{}
+			ctx = wasi.WithStdio(ctx, wasi.Stdio{Stdout: outFile})
+		} else {
+			cfg.Stdout = outFile
+		}
+		g := bufferedGuest(t, cfg)
+		windowAfterRead := func(name string) uint32 {
+			e, fd := g.open(3, name, 0, 0, rightFdRead)
+			require.Equal(t, wasi.ErrnoSuccess, e)
+			v := ioView()
+			require.NoError(t, g.in.GuestDrain(ctx, v.ByteMemory, false))
+			g.iovecs(100, 8192, 10)
+			require.Equal(t, wasi.ErrnoSuccess, g.callCtx(ctx, "fd_read", uint64(fd), 100, 1, 8))
+			g.in.GuestPublish(v.ByteMemory, false)
+			require.Equal(t, wasi.ErrnoSuccess, g.call("fd_close", uint64(fd)))
+			return v.u32(abi.MbIOWinLen)
+		}
+		require.Zero(t, windowAfterRead("out"), "stdout's file (via context: %v)", viaCtx)
+		require.Equal(t, uint32(1000), windowAfterRead("other"), "via context: %v", viaCtx)
+		require.NoError(t, g.in.Flush(ctx))
+	}
+}

@@ -40,12 +40,18 @@ func newGuest(t *testing.T, cfg wasi.Config) *guest {
 // call invokes name and returns its errno.
 func (g *guest) call(name string, params ...uint64) wasi.Errno {
 	g.t.Helper()
+	return g.callCtx(context.Background(), name, params...)
+}
+
+// callCtx is call with the call's context (a WithStdio one, say).
+func (g *guest) callCtx(ctx context.Context, name string, params ...uint64) wasi.Errno {
+	g.t.Helper()
 	f, ok := g.fns[name]
 	require.True(g.t, ok, name)
 	require.Len(g.t, params, len(f.ParamTypes), name)
 	stack := make([]uint64, max(len(params), 1))
 	copy(stack, params)
-	require.NoError(g.t, f.Fn(context.Background(), g.mem, stack), name)
+	require.NoError(g.t, f.Fn(ctx, g.mem, stack), name)
 	return wasi.Errno(stack[0])
 }
 
