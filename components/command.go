@@ -9,6 +9,7 @@ import (
 	"github.com/hlwasm/hlwasm/api"
 	"github.com/hlwasm/hlwasm/host"
 	"github.com/hlwasm/hlwasm/wasi"
+	"github.com/hlwasm/hlwasm/wit"
 )
 
 // ErrNotCommand: the component exports no wasi:cli/run function.
@@ -77,6 +78,12 @@ func (h *commandHost) Reset() error                  { return h.p2.Reset(h.cfg) 
 func (h *commandHost) Close() error                  { return h.p2.Close() }
 
 func newCommandHost(l *Link, cfg wasi.Config) (*commandHost, error) {
+	return newLinkedHost(l, cfg, nil)
+}
+
+// newLinkedHost binds every canonical built-in of l: WASI 0.2 functions to a fresh
+// wasi.Preview2, the others to imports (implementations by World.Func key, as World.Bind takes).
+func newLinkedHost(l *Link, cfg wasi.Config, imports map[string]any) (*commandHost, error) {
 	p2, err := wasi.NewPreview2(cfg)
 	if err != nil {
 		return nil, err
@@ -90,6 +97,9 @@ func newCommandHost(l *Link, cfg wasi.Config) (*commandHost, error) {
 			return nil, err
 		}
 		impl, ok := p2.Func(c.Func)
+		if !ok {
+			impl, ok = imports[c.Func]
+		}
 		if !ok {
 			missing = append(missing, c.Func)
 			continue
@@ -106,7 +116,10 @@ func newCommandHost(l *Link, cfg wasi.Config) (*commandHost, error) {
 	}
 	if len(missing) > 0 {
 		_ = p2.Close()
-		return nil, fmt.Errorf("%w: WASI 0.2 functions hlwasm does not implement: %v", ErrUnsupported, missing)
+		if imports == nil {
+			return nil, fmt.Errorf("%w: WASI 0.2 functions hlwasm does not implement: %v", ErrUnsupported, missing)
+		}
+		return nil, fmt.Errorf("%w: imports that are neither WASI 0.2 functions hlwasm implements nor given: %v", wit.ErrUnbound, missing)
 	}
 	return h, nil
 }

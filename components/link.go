@@ -489,6 +489,8 @@ func (k *linker) canons(r *reader) error {
 				return fmt.Errorf("%w: resource.drop of a resource that is not an imported interface's", ErrUnsupported)
 			}
 			k.addCanon(Canon{Kind: CanonResourceDrop, Func: ref.iface + "#[resource-drop]" + ref.name})
+		case 0x02, 0x04:
+			return fmt.Errorf("%w: resource.new/resource.rep (a resource the component exports) in a component of several core modules", ErrUnsupported)
 		default:
 			return fmt.Errorf("%w: canonical built-in %#x", ErrUnsupported, op)
 		}

@@ -210,6 +210,26 @@ func TestRunCommand(t *testing.T) {
 	}
 }
 
+// TestCallReactor: hlwasm call calls the exports of a component of several core modules (a
+// library with the preview1 reactor adapter): WASI output passes through, other imports are
+// traced to stderr, a trap is an error.
+func TestCallReactor(t *testing.T) {
+	requireKVM(t)
+	c := td + "wasi/p2reactor.component.wasm"
+	if out, errOut, code := hlwasm(t, "call", c, "shout", `"hi"`); code != 0 || out != "shouting 2 bytes\n\"HI\"\n" {
+		t.Fatalf("shout: code %d stdout %q stderr %s", code, out, errOut)
+	}
+	if out, errOut, code := hlwasm(t, "call", c, "relay", `"x"`); code != 0 || out != "0\n" || !strings.Contains(errOut, `note("x")`) {
+		t.Fatalf("relay: code %d stdout %q stderr %s", code, out, errOut)
+	}
+	if _, errOut, code := hlwasm(t, "call", c, "boom"); code != 1 || !strings.Contains(errOut, "unreachable") {
+		t.Fatalf("boom: code %d stderr %s", code, errOut)
+	}
+	if out, _, code := hlwasm(t, "inspect", c); code != 0 || !strings.Contains(out, "a library (hlwasm call") {
+		t.Fatalf("inspect: code %d stdout %s", code, out)
+	}
+}
+
 func TestCallWIT(t *testing.T) {
 	requireKVM(t)
 	out, errOut, code := hlwasm(t, "call", "--wit", "../../examples/wit/hello.wit", "../../examples/wit/hello.wasm", "run", `"micro-VM"`)

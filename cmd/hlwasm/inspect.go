@@ -37,6 +37,8 @@ func cmdInspect(ctx context.Context, args []string, stdout io.Writer) error {
 					len(l.Parts), len(l.Canon), l.World)
 				if run, ok := l.RunExport(); ok {
 					fmt.Fprintf(stdout, "a wasi:cli/command (hlwasm run runs it): %s of core module %d\n", run.Name, run.Part)
+				} else {
+					fmt.Fprintf(stdout, "a library (hlwasm call calls its exports)\n")
 				}
 				return nil
 			}

@@ -125,11 +125,18 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	return exitCodeOf(err, *timeout)
 }
 
-// runCommand runs a wasi:cli/command component (its WASI 0.2 imports served with cfg.WASI).
-func runCommand(ctx context.Context, cfg host.Config, path string, wasm []byte, timeout time.Duration) error {
+// linkedRuntime is the runtime for a component of several core modules: cfg without its WASI
+// preview1 configuration, which the component's WASI 0.2 host gets instead (returned).
+func linkedRuntime(ctx context.Context, cfg host.Config) (*host.Runtime, wasi.Config, error) {
 	wc := *cfg.WASI
 	cfg.WASI = nil
 	rt, err := host.NewRuntime(ctx, cfg)
+	return rt, wc, err
+}
+
+// runCommand runs a wasi:cli/command component (its WASI 0.2 imports served with cfg.WASI).
+func runCommand(ctx context.Context, cfg host.Config, path string, wasm []byte, timeout time.Duration) error {
+	rt, wc, err := linkedRuntime(ctx, cfg)
 	if err != nil {
 		return err
 	}

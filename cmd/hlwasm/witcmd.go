@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -44,6 +45,11 @@ func callWIT(ctx context.Context, cfg host.Config, witPath, world, path string, 
 	var err error
 	if components.Detect(wasm) == components.KindComponent {
 		c, err := components.Decode(wasm, world)
+		if errors.Is(err, components.ErrUnsupported) && world == "" {
+			if _, lerr := components.DecodeLink(wasm); lerr == nil { // several core modules: the adapter's shape
+				return callReactor(ctx, cfg, path, wasm, fn, args, stdout, stderr)
+			}
+		}
 		if err != nil {
 			return fmt.Errorf("decoding component %s: %w", path, err)
 		}
@@ -56,12 +62,8 @@ func callWIT(ctx context.Context, cfg host.Config, witPath, world, path string, 
 			return usagef("call: --wit: %v", err)
 		}
 	}
-	if f, err := w.Func(fn, true); err == nil {
-		for _, p := range f.Params {
-			if r := p.Type.Resource(); r != nil {
-				return usagef("call: %s takes a handle of the guest's resource %s (parameter %s): handles live in the sandbox of one call, so they cannot be passed from the command line; call it from Go (wit.World.Call, World.Drop)", fn, r, p.Name)
-			}
-		}
+	if err := refuseHandleParams(w, fn); err != nil {
+		return err
 	}
 	funcs, err := w.Bind(w.TraceImports(stderr))
 	if err != nil {
@@ -79,6 +81,53 @@ func callWIT(ctx context.Context, cfg host.Config, witPath, world, path string, 
 	}
 	defer sb.Close(ctx)
 	out, err := w.CallWAVE(ctx, sb, fn, args)
+	if err != nil {
+		return err
+	}
+	if out != "" {
+		fmt.Fprintln(stdout, out)
+	}
+	return nil
+}
+
+// refuseHandleParams refuses to call fn from the command line when it takes a resource handle.
+func refuseHandleParams(w *wit.World, fn string) error {
+	if f, err := w.Func(fn, true); err == nil {
+		for _, p := range f.Params {
+			if r := p.Type.Resource(); r != nil {
+				return usagef("call: %s takes a handle of the guest's resource %s (parameter %s): handles live in the sandbox of one call, so they cannot be passed from the command line; call it from Go (wit.World.Call, World.Drop)", fn, r, p.Name)
+			}
+		}
+	}
+	return nil
+}
+
+// callReactor calls an export of a component of several core modules (a library built with
+// the preview1 reactor adapter): WASI 0.2 from cfg.WASI, other imports traced to stderr.
+func callReactor(ctx context.Context, cfg host.Config, path string, wasm []byte, fn string, args []string, stdout, stderr io.Writer) error {
+	rt, wc, err := linkedRuntime(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer rt.Close(ctx)
+	l, err := components.DecodeLink(wasm)
+	if err != nil {
+		return fmt.Errorf("decoding component %s: %w", path, err)
+	}
+	if err := refuseHandleParams(l.World, fn); err != nil {
+		return err
+	}
+	r, err := components.LoadReactor(ctx, rt, wasm, wc, l.World.TraceImports(stderr))
+	if err != nil {
+		return fmt.Errorf("loading %s: %w", path, err)
+	}
+	defer r.Close(ctx)
+	sb, err := r.Module.NewSandbox(ctx)
+	if err != nil {
+		return err
+	}
+	defer sb.Close(ctx)
+	out, err := r.World().CallWAVE(ctx, sb, fn, args)
 	if err != nil {
 		return err
 	}
