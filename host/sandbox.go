@@ -85,7 +85,8 @@ type SandboxStats struct {
 	// not counting pages still shared with its module's snapshot.
 	PrivateBytes uint64
 	// SnapshotBytes is the size of the state the sandbox is reset to; SnapshotShared says that
-	// it is shared with the module's other sandboxes (every sandbox but a module's first).
+	// it is shared with the module's other sandboxes (kept once in memory for a module, see
+	// docs/ARCHITECTURE.md).
 	SnapshotBytes  uint64
 	SnapshotShared bool
 	// DirtiedPages is the number of 4 KiB pages the last Reset restored, cleared or released:

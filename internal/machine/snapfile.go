@@ -645,7 +645,9 @@ func decodeState(b []byte) (*vmm.State, error) {
 // MemorySnapshot keeps snapshot s of this machine as a snapshot file in memory (a memfd):
 // machines started from it with NewFromSnapshot share its pages copy-on-write, instead of each
 // booting, loading and keeping a private copy of the same state. It goes through the same
-// writer and checks as a file on disk.
+// writer and checks as a file on disk. Snapshot s itself then reads its pages from the file
+// too (this machine holds a reference to it), and its private copy is dropped: one copy of the
+// state in memory, not two (380 MB of a 75 MB program's).
 func (m *Machine) MemorySnapshot(s *Snapshot) (*SnapshotFile, error) {
 	fd, err := unix.MemfdCreate("hlwasm-snapshot", unix.MFD_CLOEXEC)
 	if err != nil {
@@ -673,7 +675,37 @@ func (m *Machine) MemorySnapshot(s *Snapshot) (*SnapshotFile, error) {
 		return nil, fmt.Errorf("in-memory snapshot: %w", err)
 	}
 	sf.local = true
+	if err := m.adoptPages(s, sf); err != nil {
+		sf.Close()
+		return nil, err
+	}
 	return sf, nil
+}
+
+// adoptPages makes snapshot s (of this machine, written to sf) read its pages from sf's
+// mapping, holding a reference to sf until the machine closes. A snapshot that already reads
+// them from a file is left alone.
+func (m *Machine) adoptPages(s *Snapshot, sf *SnapshotFile) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s.backing != nil {
+		return nil
+	}
+	if !slices.Equal(s.pages, sf.snap.pages) || len(sf.data) != len(s.data) {
+		return fmt.Errorf("%w: the in-memory snapshot holds other pages than the snapshot", ErrSnapshotCorrupt)
+	}
+	if err := sf.acquire(); err != nil {
+		return err
+	}
+	prev := m.release
+	m.release = func() {
+		sf.release()
+		if prev != nil {
+			prev()
+		}
+	}
+	s.data, s.backing = sf.data, sf.data
+	return nil
 }
 
 // cpuFeatureNames names abi.CPUFeat* bits, for errors.
