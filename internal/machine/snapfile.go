@@ -13,6 +13,7 @@ import (
 	"hash"
 	"io"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -129,7 +130,9 @@ func (m *Machine) encodeSnapshot(w io.Writer, s *Snapshot, payload, key []byte, 
 	if _, err := out.Write(b.Bytes()); err != nil {
 		return err
 	}
-	if _, err := out.Write(s.data[:len(s.pages)*pageSize]); err != nil {
+	_, err := out.Write(s.data[:len(s.pages)*pageSize])
+	runtime.KeepAlive(s) // s.data may be s's own mapping, unmapped when s is dropped
+	if err != nil {
 		return err
 	}
 	if mac != nil { // the MAC covers everything before it; the checksum covers the MAC too
@@ -141,7 +144,7 @@ func (m *Machine) encodeSnapshot(w io.Writer, s *Snapshot, payload, key []byte, 
 	if sum != nil {
 		trailer = sum.Sum(nil)
 	}
-	_, err := w.Write(trailer)
+	_, err = w.Write(trailer)
 	return err
 }
 
@@ -705,6 +708,8 @@ func (m *Machine) adoptPages(s *Snapshot, sf *SnapshotFile) error {
 		}
 	}
 	s.data, s.backing = sf.data, sf.data
+	s.own.free()
+	s.own = nil
 	return nil
 }
 

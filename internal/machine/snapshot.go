@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -54,6 +56,40 @@ type Snapshot struct {
 	mapped []uint64
 	// backing, when the snapshot came from a file, is the file's page data mapping.
 	backing []byte
+	// own holds data when the snapshot made its copy itself.
+	own *pageCopy
+}
+
+// pageCopy is a snapshot's own page copy: an anonymous mapping rather than Go heap, so that
+// dropping it (adoptPages) gives the memory back at once instead of after a collection, and a
+// big module's copy never sets the heap's growth target.
+type pageCopy struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+// newPageCopy maps n bytes for s, unmapped when s is dropped (or by free).
+func newPageCopy(s *Snapshot, n int) (*pageCopy, error) {
+	b, err := unix.Mmap(-1, 0, n, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot copy of %d bytes: %w", n, err)
+	}
+	pc := &pageCopy{b: b}
+	runtime.AddCleanup(s, func(pc *pageCopy) { pc.free() }, pc)
+	return pc, nil
+}
+
+// free unmaps the copy, once.
+func (c *pageCopy) free() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.b != nil {
+		_ = unix.Munmap(c.b)
+		c.b = nil
+	}
 }
 
 // Pages is the number of guest pages the snapshot holds.
@@ -178,7 +214,12 @@ func (m *Machine) Snapshot(ctx context.Context, mode ResetMode) (*Snapshot, erro
 	}, nil); err != nil {
 		return nil, err
 	}
-	s.data = make([]byte, len(s.pages)*pageSize) // one allocation: appending doubled the cost
+	if len(s.pages) > 0 {
+		if s.own, err = newPageCopy(s, len(s.pages)*pageSize); err != nil {
+			return nil, err
+		}
+		s.data = s.own.b
+	}
 	for i, p := range s.pages {
 		copy(s.data[i*pageSize:], m.page(p))
 	}
@@ -302,6 +343,7 @@ func (m *Machine) Reset(ctx context.Context, s *Snapshot) (ResetStats, error) {
 			return st, m.fail(fmt.Errorf("releasing guest pages: %w", err))
 		}
 	}
+	runtime.KeepAlive(s) // s.data may be s's own mapping, unmapped when s is dropped
 	m.lastReset = st
 	var err error
 	if clean {

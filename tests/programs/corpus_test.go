@@ -4,14 +4,17 @@ package programs_test
 //
 //	HLWASM_CORPUS_YOSYS=DIR  the @yowasp/yosys package directory (node_modules/@yowasp/yosys)
 //	HLWASM_CORPUS_RUBY=DIR   the @ruby/3.4-wasm-wasi package directory
+//	HLWASM_CORPUS_CLANG=DIR  the @yowasp/clang package directory
 //
-// (`npm install @yowasp/yosys @ruby/3.4-wasm-wasi` in a scratch directory). Without the
+// (`npm install @yowasp/yosys @ruby/3.4-wasm-wasi @yowasp/clang` in a scratch directory). Without the
 // variable a test skips saying so; with it, anything missing fails.
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -304,4 +307,90 @@ func TestCorpusRuby(t *testing.T) {
 		require.Equal(t, wantSt, st, e.String())
 	}
 	t.Logf("states %v\nstdout:\n%s\nstderr:\n%s", wantSt, wantOut, wantErr)
+}
+
+const helloC = `#include <stdio.h>
+#include <math.h>
+int main(int argc, char **argv) {
+	double s = 0;
+	for (int i = 1; i < argc * 1000; i++) s += sin(i) / i;
+	printf("hello from clang-in-wasm: %d args, %.9f\n", argc, s);
+	return 0;
+}
+`
+
+// TestCorpusClang compiles and links a C program with YoWASP's Clang/LLD (LLVM 22, a 75.5 MB
+// WASI command, multi-call: argv[0] picks clang or wasm-ld) against the wasi-libc its package
+// ships: the object file and the linked program must be byte-identical on wazero's own WASI,
+// on hlwasm's wazero engine and in a micro-VM, and the program must print the same on all
+// three.
+func TestCorpusClang(t *testing.T) {
+	pkg := corpusDir(t, "HLWASM_CORPUS_CLANG")
+	wasmPath := filepath.Join(pkg, "gen", "llvm.core.wasm")
+	wasm, err := os.ReadFile(wasmPath)
+	require.NoError(t, err)
+	usr := t.TempDir() // the package's sysroot (headers, libc, compiler-rt), mounted at /usr
+	untar(t, filepath.Join(pkg, "gen", "llvm-resources.tar"), usr)
+	src := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(src, "hello.c"), []byte(helloC), 0o644))
+	step := func(name string, in string, args ...string) result {
+		c := progCase{name: name, wasm: wasmPath, writable: true, compiler: true, env: []string{"TMPDIR=/w"},
+			mounts: []mount{{usr, "/usr"}, {in, "/in"}}, args: args}
+		t0 := time.Now()
+		ref := runReference(t, c, wasm)
+		t.Logf("%s: wazero %v", name, time.Since(t0).Round(time.Millisecond))
+		for _, e := range []host.Engine{host.EngineWazero, host.EngineMicroVM} {
+			t0 := time.Now()
+			got := runHost(t, c, wasm, e)
+			t.Logf("%s: hlwasm %v %v", name, e, time.Since(t0).Round(time.Millisecond))
+			require.Equal(t, ref, got, "%s on %v", name, e)
+		}
+		require.Equal(t, uint32(0), ref.code, "%s: stderr %q", name, ref.stderr)
+		return ref
+	}
+	obj := step("compile", src, "clang", "-O2", "-c", "/in/hello.c", "-o", "/w/hello.o")
+	require.Contains(t, obj.files, "hello.o")
+	objDir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(objDir, "hello.o"), []byte(obj.files["hello.o"]), 0o644))
+	lib := "/usr/lib/wasm32-wasip1"
+	linked := step("link", objDir, "wasm-ld", lib+"/crt1-command.o", "/in/hello.o", "-L"+lib, "-lc", "-lm",
+		"/usr/lib/wasm32-unknown-wasip1/libclang_rt.builtins.a", "-o", "/w/hello.wasm")
+	hello := []byte(linked.files["hello.wasm"])
+	require.NotEmpty(t, hello)
+	c := progCase{name: "hello", args: []string{"hello", "a", "b"}}
+	ref := runReference(t, c, hello)
+	require.Contains(t, ref.stdout, "hello from clang-in-wasm: 3 args")
+	for _, e := range []host.Engine{host.EngineWazero, host.EngineMicroVM} {
+		require.Equal(t, ref, runHost(t, c, hello, e), "the compiled program on %v", e)
+	}
+}
+
+// untar extracts a tar file's regular files and directories into dir (names stay inside it).
+func untar(t *testing.T, file, dir string) {
+	f, err := os.Open(file)
+	require.NoError(t, err)
+	defer f.Close()
+	tr := tar.NewReader(f)
+	root, err := os.OpenRoot(dir)
+	require.NoError(t, err)
+	defer root.Close()
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return
+		}
+		require.NoError(t, err)
+		name := filepath.Clean(strings.TrimPrefix(h.Name, "/"))
+		switch h.Typeflag {
+		case tar.TypeDir:
+			require.NoError(t, root.MkdirAll(name, 0o755))
+		case tar.TypeReg:
+			require.NoError(t, root.MkdirAll(filepath.Dir(name), 0o755))
+			w, err := root.Create(name)
+			require.NoError(t, err)
+			_, err = io.Copy(w, tr)
+			require.NoError(t, err)
+			require.NoError(t, w.Close())
+		}
+	}
 }
