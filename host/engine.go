@@ -99,6 +99,19 @@ type vmInstance struct {
 	mach *machine.Machine
 	inst uint32
 	snap *machine.Snapshot // state right after instantiation
+	// memFile is snap as a snapshot file in memory, made with it for the module's first
+	// sandbox (its later sandboxes start from it); the module takes it (takeMemFile).
+	memFile *machine.SnapshotFile
+}
+
+// takeMemFile hands the in-memory snapshot file made with the sandbox's snapshot to the module.
+func (v *vmInstance) takeMemFile() (*machine.SnapshotFile, error) {
+	sf := v.memFile
+	v.memFile = nil
+	if sf == nil {
+		return nil, fmt.Errorf("%w: no in-memory snapshot was made", ErrGuestFault)
+	}
+	return sf, nil
 }
 
 func (v *vmInstance) call(ctx context.Context, f FunctionDefinition, params []uint64) ([]uint64, error) {
@@ -116,7 +129,12 @@ func (v *vmInstance) reset(ctx context.Context) error {
 	return err
 }
 
-func (v *vmInstance) close() error { return v.mach.Close() }
+func (v *vmInstance) close() error {
+	if v.memFile != nil {
+		v.memFile.Close()
+	}
+	return v.mach.Close()
+}
 
 func (v *vmInstance) stats() (SandboxStats, error) {
 	u, err := v.mach.Usage(v.snap)

@@ -114,7 +114,7 @@ func (r *Runtime) LoadLinked(ctx context.Context, l Linked) (*Module, error) {
 		return nil, err
 	}
 	if v, ok := sb.in.(*vmInstance); ok && r.cfg.ResetMode == ResetCompare {
-		if m.snapFile, err = v.mach.MemorySnapshot(v.snap); err != nil {
+		if m.snapFile, err = v.takeMemFile(); err != nil {
 			sb.Close(ctx)
 			return nil, err
 		}

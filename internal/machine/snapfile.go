@@ -130,10 +130,18 @@ func (m *Machine) encodeSnapshot(w io.Writer, s *Snapshot, payload, key []byte, 
 	if _, err := out.Write(b.Bytes()); err != nil {
 		return err
 	}
-	_, err := out.Write(s.data[:len(s.pages)*pageSize])
-	runtime.KeepAlive(s) // s.data may be s's own mapping, unmapped when s is dropped
-	if err != nil {
-		return err
+	if s.data == nil { // a snapshot of the guest as it is now (SnapshotToMemory, m.mu held)
+		for _, p := range s.pages {
+			if _, err := out.Write(m.page(p)); err != nil {
+				return err
+			}
+		}
+	} else {
+		_, err := out.Write(s.data[:len(s.pages)*pageSize])
+		runtime.KeepAlive(s) // s.data may be s's own mapping, unmapped when s is dropped
+		if err != nil {
+			return err
+		}
 	}
 	if mac != nil { // the MAC covers everything before it; the checksum covers the MAC too
 		if _, err := io.MultiWriter(w, sum).Write(mac.Sum(nil)); err != nil {
@@ -144,7 +152,7 @@ func (m *Machine) encodeSnapshot(w io.Writer, s *Snapshot, payload, key []byte, 
 	if sum != nil {
 		trailer = sum.Sum(nil)
 	}
-	_, err = w.Write(trailer)
+	_, err := w.Write(trailer)
 	return err
 }
 
@@ -645,6 +653,27 @@ func decodeState(b []byte) (*vmm.State, error) {
 	return s, nil
 }
 
+// SnapshotToMemory takes a ResetCompare snapshot straight into a snapshot file in memory, as
+// Snapshot followed by MemorySnapshot does, but writes the pages from guest memory itself:
+// no copy of them is ever made besides the file's (the peak memory of loading a big module).
+func (m *Machine) SnapshotToMemory(ctx context.Context) (*Snapshot, *SnapshotFile, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, err := m.snapshotLocked(ctx, ResetCompare, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	sf, err := m.memoryFile(s)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := m.adoptPagesLocked(s, sf); err != nil {
+		sf.Close()
+		return nil, nil, err
+	}
+	return s, sf, nil
+}
+
 // MemorySnapshot keeps snapshot s of this machine as a snapshot file in memory (a memfd):
 // machines started from it with NewFromSnapshot share its pages copy-on-write, instead of each
 // booting, loading and keeping a private copy of the same state. It goes through the same
@@ -652,6 +681,22 @@ func decodeState(b []byte) (*vmm.State, error) {
 // too (this machine holds a reference to it), and its private copy is dropped: one copy of the
 // state in memory, not two (380 MB of a 75 MB program's).
 func (m *Machine) MemorySnapshot(s *Snapshot) (*SnapshotFile, error) {
+	if s.data == nil && len(s.pages) > 0 {
+		return nil, fmt.Errorf("%w: a snapshot without its pages", ErrSnapshotCorrupt)
+	}
+	sf, err := m.memoryFile(s)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.adoptPages(s, sf); err != nil {
+		sf.Close()
+		return nil, err
+	}
+	return sf, nil
+}
+
+// memoryFile writes s into a new memfd and opens it as a snapshot file.
+func (m *Machine) memoryFile(s *Snapshot) (*SnapshotFile, error) {
 	fd, err := unix.MemfdCreate("hlwasm-snapshot", unix.MFD_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("memfd_create: %w", err)
@@ -678,10 +723,6 @@ func (m *Machine) MemorySnapshot(s *Snapshot) (*SnapshotFile, error) {
 		return nil, fmt.Errorf("in-memory snapshot: %w", err)
 	}
 	sf.local = true
-	if err := m.adoptPages(s, sf); err != nil {
-		sf.Close()
-		return nil, err
-	}
 	return sf, nil
 }
 
@@ -691,10 +732,14 @@ func (m *Machine) MemorySnapshot(s *Snapshot) (*SnapshotFile, error) {
 func (m *Machine) adoptPages(s *Snapshot, sf *SnapshotFile) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.adoptPagesLocked(s, sf)
+}
+
+func (m *Machine) adoptPagesLocked(s *Snapshot, sf *SnapshotFile) error {
 	if s.backing != nil {
 		return nil
 	}
-	if !slices.Equal(s.pages, sf.snap.pages) || len(sf.data) != len(s.data) {
+	if !slices.Equal(s.pages, sf.snap.pages) || len(sf.data) != len(s.pages)*pageSize {
 		return fmt.Errorf("%w: the in-memory snapshot holds other pages than the snapshot", ErrSnapshotCorrupt)
 	}
 	if err := sf.acquire(); err != nil {

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/hlwasm/hlwasm/api"
+	"github.com/hlwasm/hlwasm/internal/abi"
 	"github.com/hlwasm/hlwasm/internal/bench"
 	"github.com/hlwasm/hlwasm/internal/vmm"
 )
@@ -138,4 +140,68 @@ func TestSnapshotFileRefusesBadFiles(t *testing.T) {
 	}
 	try("foreign", good, []byte("another guest image"), ErrSnapshotForeign)
 	try("not a snapshot", bench.Module, nil, ErrSnapshotCorrupt)
+}
+
+// TestSnapshotToMemory: a snapshot taken straight into an in-memory file and one copied there
+// afterwards (MemorySnapshot) both read their pages from the file, reset the origin machine to
+// the snapshot state, and start machines from the file in that state; the file outlives its
+// owner's Close while a machine still uses it.
+func TestSnapshotToMemory(t *testing.T) {
+	k := requireKVM(t)
+	ctx := context.Background()
+	for _, direct := range []bool{true, false} {
+		m, inst := benchMachineNoSnapshot(t, Config{KVM: k})
+		var s *Snapshot
+		var sf *SnapshotFile
+		var err error
+		if direct {
+			s, sf, err = m.SnapshotToMemory(ctx)
+		} else if s, err = m.Snapshot(ctx, ResetCompare); err == nil {
+			if s.own == nil {
+				t.Fatal("Snapshot made no copy of its own")
+			}
+			sf, err = m.MemorySnapshot(s)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.own != nil || s.backing == nil || &s.data[0] != &sf.data[0] {
+			t.Fatalf("direct %v: the snapshot does not read its pages from the file", direct)
+		}
+		want := slices.Clone(m.Mem()[abi.MailboxAddr : abi.MailboxAddr+pageSize])
+		for round := 0; round < 3; round++ {
+			if _, err := m.Call(ctx, inst, benchDirty, []uint64{8}, 1); err != nil {
+				t.Fatal(err)
+			}
+			st, err := m.Reset(ctx, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Restored+st.Cleared < 8 {
+				t.Fatalf("direct %v: reset restored %+v after dirtying 8 pages", direct, st)
+			}
+			if !bytes.Equal(want, m.Mem()[abi.MailboxAddr:abi.MailboxAddr+pageSize]) {
+				t.Fatalf("direct %v: the mailbox differs from the snapshot after a reset", direct)
+			}
+		}
+		m2, snap2, err := NewFromSnapshot(ctx, Config{KVM: k}, sf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sf.Close(); err != nil { // the owner lets go; both machines keep it open
+			t.Fatal(err)
+		}
+		for _, mm := range []*Machine{m, m2} {
+			if r, err := mm.Call(ctx, inst, benchAdd, []uint64{40, 2}, 1); err != nil || r[0] != 42 {
+				t.Fatalf("direct %v: add: %v %v", direct, r, err)
+			}
+		}
+		if _, err := m2.Reset(ctx, snap2); err != nil {
+			t.Fatal(err)
+		}
+		m2.Close()
+		if _, err := m.Reset(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

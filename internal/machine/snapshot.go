@@ -188,6 +188,12 @@ func (m *Machine) park(ctx context.Context) error {
 func (m *Machine) Snapshot(ctx context.Context, mode ResetMode) (*Snapshot, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.snapshotLocked(ctx, mode, true)
+}
+
+// snapshotLocked is Snapshot with m.mu held; without copy the pages are listed but not copied
+// (the caller writes them elsewhere before the guest runs again).
+func (m *Machine) snapshotLocked(ctx context.Context, mode ResetMode, copyPages bool) (*Snapshot, error) {
 	if err := m.usable(); err != nil {
 		return nil, err
 	}
@@ -214,14 +220,14 @@ func (m *Machine) Snapshot(ctx context.Context, mode ResetMode) (*Snapshot, erro
 	}, nil); err != nil {
 		return nil, err
 	}
-	if len(s.pages) > 0 {
+	if len(s.pages) > 0 && copyPages {
 		if s.own, err = newPageCopy(s, len(s.pages)*pageSize); err != nil {
 			return nil, err
 		}
 		s.data = s.own.b
-	}
-	for i, p := range s.pages {
-		copy(s.data[i*pageSize:], m.page(p))
+		for i, p := range s.pages {
+			copy(s.data[i*pageSize:], m.page(p))
+		}
 	}
 	if mode == ResetDirtyLog {
 		if !m.dirtyLogging {
