@@ -122,6 +122,12 @@ func TestUsage(t *testing.T) {
 	if code != 2 {
 		t.Fatalf("unknown command: code %d", code)
 	}
+	// A command's mistake shows that command's synopsis only.
+	_, errOut, code = hlwasm(t, "call", "/nonexistent.wasm", "f")
+	if code != 2 || !strings.Contains(errOut, "no such file") || !strings.Contains(errOut, "usage:\n  hlwasm call [") ||
+		strings.Contains(errOut, "hlwasm run [") || !strings.Contains(errOut, "hlwasm call --help") {
+		t.Fatalf("call of a missing file: code %d stderr %q", code, errOut)
+	}
 }
 
 func TestBenchJSON(t *testing.T) {

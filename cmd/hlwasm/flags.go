@@ -33,19 +33,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 
 // printHelp writes a command's synopsis (from usage) and its flags.
 func printHelp(w io.Writer, fs *flag.FlagSet) {
-	fmt.Fprint(w, "usage:\n")
-	in := false
-	for _, line := range strings.Split(strings.TrimSuffix(usage, "\n"), "\n") {
-		switch {
-		case line == "  hlwasm "+fs.Name() || strings.HasPrefix(line, "  hlwasm "+fs.Name()+" "):
-			in = true
-		case strings.HasPrefix(line, "  hlwasm "):
-			in = false
-		}
-		if in {
-			fmt.Fprintln(w, line)
-		}
-	}
+	fmt.Fprintf(w, "usage:\n%s", commandSynopsis(fs.Name()))
 	fmt.Fprint(w, "\nflags:\n")
 	fs.VisitAll(func(f *flag.Flag) {
 		name, help := flag.UnquoteUsage(f)
@@ -55,6 +43,24 @@ func printHelp(w io.Writer, fs *flag.FlagSet) {
 		}
 		fmt.Fprintln(w)
 	})
+}
+
+// commandSynopsis is command name's lines of the usage text ("" for no such command).
+func commandSynopsis(name string) string {
+	var b strings.Builder
+	in := false
+	for _, line := range strings.Split(strings.TrimSuffix(usage, "\n"), "\n") {
+		switch {
+		case line == "  hlwasm "+name || strings.HasPrefix(line, "  hlwasm "+name+" "):
+			in = true
+		case strings.HasPrefix(line, "  hlwasm "), line == "":
+			in = false
+		}
+		if in {
+			b.WriteString(line + "\n")
+		}
+	}
+	return b.String()
 }
 
 // sizeUnits is what every size flag accepts.

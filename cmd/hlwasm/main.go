@@ -88,7 +88,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return int(status)
 	}
 	if errors.As(err, &ue) {
-		fmt.Fprintf(stderr, "hlwasm: %v\n%s", err, usage)
+		// A command's mistake shows that command's synopsis, not every command's.
+		if syn := commandSynopsis(args[0]); syn != "" {
+			fmt.Fprintf(stderr, "hlwasm: %v\nusage:\n%s(hlwasm %s --help lists its flags)\n", err, syn, args[0])
+		} else {
+			fmt.Fprintf(stderr, "hlwasm: %v\n%s", err, usage)
+		}
 		return 2
 	}
 	fmt.Fprintf(stderr, "hlwasm: %v\n", err)
