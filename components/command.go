@@ -91,6 +91,15 @@ func newLinkedHost(l *Link, cfg wasi.Config, imports map[string]any) (*commandHo
 	h := &commandHost{p2: p2, cfg: cfg}
 	var missing []string
 	for i, c := range l.Canon {
+		if c.Kind == CanonResourceBuiltin {
+			hf, ok := l.World.ResourceBuiltin(c.Func)
+			if !ok { // never imported: nothing calls it
+				continue
+			}
+			hf.ModuleName, hf.Name = CanonModule, strconv.Itoa(i)
+			h.funcs = append(h.funcs, hf)
+			continue
+		}
 		f, err := l.World.Func(c.Func, false)
 		if err != nil {
 			_ = p2.Close()

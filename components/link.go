@@ -56,10 +56,15 @@ const (
 	CanonLower CanonKind = iota
 	// CanonResourceDrop drops a handle of an imported resource.
 	CanonResourceDrop
+	// CanonResourceBuiltin is resource.new, resource.rep or resource.drop of a resource the
+	// component exports (implements): Func is the core import that names it,
+	// "[export]<interface>#[resource-new|rep|drop]<name>" (wit.Resource's Module and field).
+	CanonResourceBuiltin
 )
 
 // Canon is one canonical built-in. Func is the WIT import it calls (World.Func key:
-// "ns:pkg/iface@ver#name", "…#[resource-drop]res" for drops). Memory and Realloc, when set,
+// "ns:pkg/iface@ver#name", "…#[resource-drop]res" for drops), or for CanonResourceBuiltin the
+// built-in of an exported resource. Memory and Realloc, when set,
 // are the memory the lowered function reads and writes and the function that allocates in it.
 type Canon struct {
 	Kind    CanonKind
@@ -117,6 +122,12 @@ func DecodeLink(b []byte) (*Link, error) {
 		return nil, err
 	}
 	for i, c := range l.Canon {
+		if c.Kind == CanonResourceBuiltin {
+			if _, ok := l.World.ResourceBuiltin(c.Func); !ok && c.Func != "" {
+				return nil, fmt.Errorf("%w: canonical built-in %d is %s, of no resource the world exports", ErrMalformed, i, c.Func)
+			}
+			continue
+		}
 		if _, err := l.World.Func(c.Func, false); err != nil {
 			return nil, fmt.Errorf("%w: canonical built-in %d calls %s, which the world does not import", ErrMalformed, i, c.Func)
 		}
@@ -265,6 +276,9 @@ func (k *linker) coreInstances(r *reader) error {
 				}
 				res = append(res, resolvedImport{kind, it})
 				if it.part < 0 {
+					if err := k.nameBuiltin(it.canon, mod, name); err != nil {
+						return "", "", err
+					}
 					return CanonModule, strconv.Itoa(it.canon), nil
 				}
 				if kind == 2 {
@@ -313,6 +327,26 @@ func (k *linker) coreInstances(r *reader) error {
 			return r.errf("core instance kind %#x", tag)
 		}
 	}
+	return nil
+}
+
+// nameBuiltin names an exported resource's built-in by the core import that uses it (its module
+// is "[export]<interface>", its field "[resource-new]<name>" and so on, as wit-component writes
+// them); every import of one built-in must name it the same.
+func (k *linker) nameBuiltin(canon int, mod, name string) error {
+	c := &k.l.Canon[canon]
+	if c.Kind != CanonResourceBuiltin {
+		return nil
+	}
+	key := mod + "#" + name
+	if !strings.HasPrefix(mod, "[export]") || !(strings.HasPrefix(name, "[resource-new]") ||
+		strings.HasPrefix(name, "[resource-rep]") || strings.HasPrefix(name, "[resource-drop]")) {
+		return fmt.Errorf("%w: a resource built-in imported as %s.%s", ErrMalformed, mod, name)
+	}
+	if c.Func != "" && c.Func != key {
+		return fmt.Errorf("%w: a resource built-in imported as both %s and %s", ErrMalformed, c.Func, key)
+	}
+	c.Func = key
 	return nil
 }
 
@@ -485,12 +519,20 @@ func (k *linker) canons(r *reader) error {
 				return r.errf("type %d out of range", t)
 			}
 			ref := k.types[t]
-			if ref.iface == "" {
-				return fmt.Errorf("%w: resource.drop of a resource that is not an imported interface's", ErrUnsupported)
+			if ref.iface == "" { // the component's own resource: named by the core import using it
+				k.addCanon(Canon{Kind: CanonResourceBuiltin})
+				continue
 			}
 			k.addCanon(Canon{Kind: CanonResourceDrop, Func: ref.iface + "#[resource-drop]" + ref.name})
-		case 0x02, 0x04:
-			return fmt.Errorf("%w: resource.new/resource.rep (a resource the component exports) in a component of several core modules", ErrUnsupported)
+		case 0x02, 0x04: // resource.new, resource.rep: only of the component's own resources
+			t, err := r.u32()
+			if err != nil {
+				return err
+			}
+			if t >= uint32(len(k.types)) {
+				return r.errf("type %d out of range", t)
+			}
+			k.addCanon(Canon{Kind: CanonResourceBuiltin})
 		default:
 			return fmt.Errorf("%w: canonical built-in %#x", ErrUnsupported, op)
 		}

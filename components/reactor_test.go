@@ -17,8 +17,10 @@ import (
 
 // TestReactor: a library component of several core modules (a WASI preview1 reactor with
 // jco's reactor adapter) is called with WIT values: its WASI 0.2 imports (stdout, environment)
-// are served, its own import by the host's implementation, each sandbox starts fresh, a trap is
-// a trap, and an import left unimplemented is refused at load naming it.
+// are served, its own import by the host's implementation, the resource it exports works
+// (constructor, method, drop with its destructor, resource.new/rep/drop from the guest), each
+// sandbox starts fresh, a trap is a trap, and an import left unimplemented is refused at load
+// naming it.
 func TestReactor(t *testing.T) {
 	requireKVM(t)
 	ctx := context.Background()
@@ -65,6 +67,18 @@ func TestReactor(t *testing.T) {
 	require.Equal(t, uint32(2), call("bump"))
 	require.NoError(t, sb.Reset(ctx))
 	require.Equal(t, uint32(1), call("bump"), "a reset sandbox starts from the snapshot")
+
+	// The resource the component exports: handles in the sandbox's tables, the destructor
+	// called in the core module through the linked parts.
+	h, err := wit.Invoke[wit.Handle](ctx, w, sb, "store#[constructor]counter", uint32(5))
+	require.NoError(t, err)
+	require.Equal(t, uint32(12), call("store#[method]counter.add", h, uint32(7)))
+	require.Equal(t, uint32(0), call("store#freed"))
+	require.NoError(t, w.Drop(ctx, sb, "counter", h))
+	require.Equal(t, uint32(1), call("store#freed"), "the destructor ran")
+	require.ErrorIs(t, w.Drop(ctx, sb, "counter", h), wit.ErrBadHandle)
+	require.Equal(t, uint32(9), call("store#roundtrip", uint32(9)), "resource.new, rep and drop from the guest")
+	require.Equal(t, uint32(2), call("store#freed"))
 
 	_, err = w.Call(ctx, sb, "boom")
 	require.ErrorIs(t, err, host.ErrTrap)

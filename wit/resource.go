@@ -318,6 +318,20 @@ func (w *World) resourceBuiltins(r *Resource) []api.HostFunction {
 	}
 }
 
+// ResourceBuiltin is the canonical built-in key names ("[export]<interface>#[resource-new]<name>",
+// "…#[resource-rep]…" or "…#[resource-drop]…": a core import's module and field) as a host
+// function (the one Bind binds), for an exported resource of w.
+func (w *World) ResourceBuiltin(key string) (api.HostFunction, bool) {
+	for _, r := range w.Resources {
+		for _, f := range w.resourceBuiltins(r) {
+			if f.ModuleName+"#"+f.Name == key {
+				return f, true
+			}
+		}
+	}
+	return api.HostFunction{}, false
+}
+
 // destroy runs the destructor of an owned handle just dropped, if the guest exports one.
 func (w *World) destroy(ctx context.Context, inst caller, h *handle) error {
 	has := w.Options.HasExport

@@ -47,3 +47,36 @@ __attribute__((export_name("bump"))) uint32_t bump(void) { return ++calls; }
 __attribute__((export_name("relay"))) uint32_t relay(char *p, uint32_t n) { return note(p, n); }
 
 __attribute__((export_name("boom"))) void boom(void) { __builtin_trap(); }
+
+// The exported resource counter of interface store: its rep is a pointer to a heap cell.
+#define BUILTIN(name) __attribute__((import_module("[export]test:p2reactor/store"), import_name(name)))
+BUILTIN("[resource-new]counter") int32_t counter_new(uint32_t *rep);
+BUILTIN("[resource-rep]counter") uint32_t *counter_rep(int32_t handle);
+BUILTIN("[resource-drop]counter") void counter_drop(int32_t handle);
+#define STORE(name) __attribute__((export_name("test:p2reactor/store#" name)))
+
+static uint32_t freed;
+
+static uint32_t *cell(uint32_t start) {
+	uint32_t *c = malloc(sizeof *c);
+	*c = start;
+	return c;
+}
+
+STORE("[dtor]counter") void counter_dtor(uint32_t *rep) {
+	free(rep);
+	freed++;
+}
+
+STORE("[constructor]counter") int32_t counter_ctor(uint32_t start) { return counter_new(cell(start)); }
+
+STORE("[method]counter.add") uint32_t counter_add(uint32_t *self, uint32_t n) { return *self += n; }
+
+STORE("roundtrip") uint32_t roundtrip(uint32_t start) {
+	int32_t h = counter_new(cell(start));
+	uint32_t v = *counter_rep(h);
+	counter_drop(h);
+	return v;
+}
+
+STORE("freed") uint32_t get_freed(void) { return freed; }
