@@ -106,6 +106,7 @@ func newLinkedHost(l *Link, cfg wasi.Config, imports map[string]any) (*commandHo
 			return nil, err
 		}
 		impl, ok := p2.Func(c.Func)
+		wasiFunc := ok
 		if !ok {
 			impl, ok = imports[c.Func]
 		}
@@ -119,7 +120,7 @@ func newLinkedHost(l *Link, cfg wasi.Config, imports map[string]any) (*commandHo
 			return nil, fmt.Errorf("components: binding %s: %w", c.Func, err)
 		}
 		hf.ModuleName, hf.Name = CanonModule, strconv.Itoa(i)
-		hf.HonorsContext = true // WASI's blocking I/O ends with the call's context
+		hf.HonorsContext = wasiFunc // WASI's blocking I/O ends with the call's context
 		hf.Fn = canonFunc(c, l.OneMemory, hf.Fn)
 		h.funcs = append(h.funcs, hf)
 	}

@@ -2,6 +2,7 @@ package components
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/hlwasm/hlwasm/host"
@@ -67,6 +68,72 @@ func LoadReactor(ctx context.Context, rt *host.Runtime, b []byte, cfg wasi.Confi
 		return nil, err
 	}
 	return &Reactor{Link: l, Module: mod}, nil
+}
+
+// LoadComponent loads any component for calls: one of several core modules as LoadReactor
+// does, and a single-module component (its core module with the world's imports bound: WASI
+// 0.2 ones to a fresh wasi.Preview2 per sandbox, the others to imports, and the canonical
+// built-ins of the resources it exports) the same way, so that both are called alike.
+func LoadComponent(ctx context.Context, rt *host.Runtime, b []byte, cfg wasi.Config, imports map[string]any) (*Reactor, error) {
+	c, err := Decode(b, "")
+	if errors.Is(err, ErrUnsupported) {
+		if _, lerr := DecodeLink(b); lerr == nil {
+			return LoadReactor(ctx, rt, b, cfg, imports)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if imports == nil {
+		imports = map[string]any{}
+	}
+	newHost := func() (host.LinkedHost, error) { return newWorldHost(c.World, cfg, imports) }
+	mod, err := rt.LoadLinked(ctx, host.Linked{Parts: []host.LinkedPart{{Name: PartName(0), Wasm: c.Core}}, NewHost: newHost})
+	if err != nil {
+		return nil, err
+	}
+	return &Reactor{Link: &Link{World: c.World, Parts: []Part{{Wasm: c.Core}}}, Module: mod}, nil
+}
+
+// newWorldHost binds a single-module component's imports by their core names: WASI 0.2 ones
+// to a fresh wasi.Preview2, the others to imports; and its exported resources' built-ins.
+func newWorldHost(w *wit.World, cfg wasi.Config, imports map[string]any) (*commandHost, error) {
+	p2, err := wasi.NewPreview2(cfg)
+	if err != nil {
+		return nil, err
+	}
+	h := &commandHost{p2: p2, cfg: cfg}
+	var missing []string
+	for _, f := range w.Imports {
+		impl, ok := p2.Func(f.Key())
+		wasiFunc := ok
+		if !ok {
+			impl, ok = imports[f.Key()]
+		}
+		if !ok {
+			missing = append(missing, f.Key())
+			continue
+		}
+		hf, err := w.HostFunction(f, impl)
+		if err != nil {
+			_ = p2.Close()
+			return nil, fmt.Errorf("components: binding %s: %w", f.Key(), err)
+		}
+		hf.HonorsContext = wasiFunc // WASI's blocking I/O ends with the call's context
+		h.funcs = append(h.funcs, hf)
+	}
+	if len(missing) > 0 {
+		_ = p2.Close()
+		return nil, fmt.Errorf("%w: imports that are neither WASI 0.2 functions hlwasm implements nor given: %v", wit.ErrUnbound, missing)
+	}
+	for _, r := range w.Resources {
+		for _, op := range []string{"[resource-new]", "[resource-rep]", "[resource-drop]"} {
+			if hf, ok := w.ResourceBuiltin(r.Module + "#" + op + r.Name); ok {
+				h.funcs = append(h.funcs, hf)
+			}
+		}
+	}
+	return h, nil
 }
 
 // Close releases the component's sandboxes.

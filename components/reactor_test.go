@@ -85,3 +85,35 @@ func TestReactor(t *testing.T) {
 	require.NoError(t, sb.Reset(ctx))
 	require.Equal(t, uint32(5), call("add", uint32(2), uint32(3)), "usable after a trap and a reset")
 }
+
+// TestLoadComponentSingleModule: LoadComponent loads a single-module component as a linked
+// set of one part, its own import bound from imports and its exported resource working.
+func TestLoadComponentSingleModule(t *testing.T) {
+	requireKVM(t)
+	ctx := context.Background()
+	b, err := os.ReadFile(filepath.Join("..", "tests", "testdata", "wit", "xres.component.wasm"))
+	require.NoError(t, err)
+	rt, err := host.NewRuntime(ctx, host.Config{})
+	require.NoError(t, err)
+	t.Cleanup(func() { rt.Close(ctx) })
+	_, err = components.LoadComponent(ctx, rt, b, wasi.Config{}, nil)
+	require.ErrorIs(t, err, wit.ErrUnbound, "added is not given")
+	var added []uint32
+	r, err := components.LoadComponent(ctx, rt, b, wasi.Config{}, map[string]any{"added": func(n uint32) { added = append(added, n) }})
+	require.NoError(t, err)
+	t.Cleanup(func() { r.Close(ctx) })
+	w := r.World()
+	sb, err := r.Module.NewSandbox(ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() { sb.Close(ctx) })
+	h, err := wit.Invoke[wit.Handle](ctx, w, sb, "store#[constructor]counter", uint32(5))
+	require.NoError(t, err)
+	got, err := wit.Invoke[uint32](ctx, w, sb, "store#[method]counter.add", h, uint32(3))
+	require.NoError(t, err)
+	require.Equal(t, uint32(8), got)
+	require.Equal(t, []uint32{3}, added)
+	require.NoError(t, w.Drop(ctx, sb, "counter", h))
+	freed, err := wit.Invoke[uint32](ctx, w, sb, "store#freed")
+	require.NoError(t, err)
+	require.Equal(t, uint32(1), freed)
+}
