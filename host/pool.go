@@ -28,6 +28,11 @@ func newPool(m *Module, size int) *pool {
 // its size, or the next one a background reset finishes.
 func (p *pool) get(ctx context.Context) (*Sandbox, error) {
 	select {
+	case <-p.quit: // the module is closed
+		return nil, ErrClosed
+	default:
+	}
+	select {
 	case sb := <-p.ready:
 		return sb, nil
 	default:
@@ -117,6 +122,25 @@ func (m *Module) Call(ctx context.Context, name string, params ...uint64) ([]uin
 		return m.pooledCall(ctx, name, params)
 	}
 	return m.observeCall(ctx, name, func(ctx context.Context) ([]uint64, error) { return m.pooledCall(ctx, name, params) })
+}
+
+// WithSandbox runs f on a pooled sandbox in its fresh state, as Call runs one export, for work
+// that needs several calls on one instance (a WIT call: cabi_realloc, the export, its
+// cabi_post_), and resets the sandbox afterwards, whatever f did. name is what observers see
+// as the export called. f must not keep sb. The call's deadline (Config.CallTimeout without
+// one) bounds f's calls.
+func (m *Module) WithSandbox(ctx context.Context, name string, f func(ctx context.Context, sb *Sandbox) error) error {
+	ctx, cancel := bounded(ctx, m.rt.cfg.CallTimeout)
+	defer cancel()
+	_, err := m.observeCall(ctx, name, func(ctx context.Context) ([]uint64, error) {
+		sb, err := m.pool.get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer m.pool.put(sb)
+		return nil, f(ctx, sb)
+	})
+	return err
 }
 
 func (m *Module) pooledCall(ctx context.Context, name string, params []uint64) ([]uint64, error) {

@@ -2,6 +2,7 @@ package host_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -83,4 +84,29 @@ func TestMaxSandboxMemory(t *testing.T) {
 	_, err = tiny.LoadModule(ctx, fixture(t, "fresh.wasm"))
 	require.ErrorIs(t, err, host.ErrLimit)
 	require.ErrorContains(t, err, "memory budget")
+}
+
+// TestWithSandbox: the calls f makes share one sandbox; every WithSandbox starts fresh; f's
+// error is returned; a closed module refuses it and Call with ErrClosed.
+func TestWithSandbox(t *testing.T) {
+	ctx := context.Background()
+	rt := newRuntime(t, host.Config{PoolSize: 2})
+	mod, err := rt.LoadModule(ctx, fixture(t, "fresh.wasm"))
+	require.NoError(t, err)
+	for range 3 {
+		require.NoError(t, mod.WithSandbox(ctx, "incr", func(ctx context.Context, sb *host.Sandbox) error {
+			for i := uint64(1); i <= 3; i++ { // incr counts in a global (×1000) and in memory
+				r, err := sb.Call(ctx, "incr")
+				require.NoError(t, err)
+				require.Equal(t, []uint64{i*1000 + i}, r)
+			}
+			return nil
+		}))
+	}
+	boom := errors.New("boom")
+	require.ErrorIs(t, mod.WithSandbox(ctx, "incr", func(context.Context, *host.Sandbox) error { return boom }), boom)
+	require.NoError(t, mod.Close(ctx))
+	require.ErrorIs(t, mod.WithSandbox(ctx, "incr", func(context.Context, *host.Sandbox) error { return nil }), host.ErrClosed)
+	_, err = mod.Call(ctx, "incr") // was "snapshot file is closed", wrapping no sentinel
+	require.ErrorIs(t, err, host.ErrClosed)
 }
