@@ -48,7 +48,15 @@ func LoadCommand(ctx context.Context, rt *host.Runtime, b []byte, cfg wasi.Confi
 // Run runs the command once, on fresh state. A program that exits with a status (wasi:cli/exit,
 // or run returning err, which is status 1) ends with an *api.ExitError; status 0 is nil.
 func (c *Command) Run(ctx context.Context) error {
-	res, err := c.mod.Call(ctx, c.run)
+	return RunResult(c.mod.Call(ctx, c.run))
+}
+
+// Module is the command's module: Call of its run export (Link.RunExport) on fresh state.
+func (c *Command) Module() *host.Module { return c.mod }
+
+// RunResult is what a call of a command's run export (res, err) means: nil for status 0, an
+// *api.ExitError for another status (run returning err is status 1), else the call's error.
+func RunResult(res []uint64, err error) error {
 	var exit *api.ExitError
 	switch {
 	case errors.As(err, &exit) && exit.Code == 0:
@@ -56,7 +64,7 @@ func (c *Command) Run(ctx context.Context) error {
 	case err != nil:
 		return err
 	case len(res) != 1 || uint32(res[0]) > 1:
-		return fmt.Errorf("%w: %s returned %v, not a result", ErrMalformed, c.run, res)
+		return fmt.Errorf("%w: run returned %v, not a result", ErrMalformed, res)
 	case res[0] == 1:
 		return &api.ExitError{Code: 1}
 	}

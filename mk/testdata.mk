@@ -41,7 +41,8 @@
 #     tests/testdata/wit/xres.c -> xres.wasm (exported resources: imports the canonical built-ins)
 #   C, clang-19 --target=wasm32-wasi + wasi-libc (TD_WASI_C):
 #     tests/testdata/wasi/c/{cprog,p2prog}.c -> tests/testdata/wasi/{cprog,p2prog}.wasm
-#     tests/testdata/wasi/c/p2reactor.c -> tests/testdata/wasi/p2reactor.wasm (-mexec-model=reactor)
+#     tests/testdata/wasi/c/p2reactor.c -> tests/testdata/wasi/p2reactor.wasm (-mexec-model=reactor
+#       -DNOTE), p2lib.wasm (the same without -DNOTE)
 #   Rust std, Debian's rustc 1.63 (/usr/bin/rustc, packages rustc and libstd-rust-dev-wasm32;
 #   no crates) --target wasm32-wasi (TD_RUST; compared byte for byte when that rustc is installed):
 #     tests/testdata/wasi/rust/rprog.rs -> tests/testdata/wasi/rprog.wasm
@@ -52,8 +53,9 @@
 #     tests/testdata/wit/rt.wasm + rt.wit -> rt.component.wasm, rt.embed.wasm, rt-utf16.component.wasm
 #     tests/testdata/wit/res.wasm + res.wit -> res.component.wasm
 #     tests/testdata/wit/xres.wasm + xres.wit -> xres.component.wasm
-#     tests/testdata/wasi/p2reactor.wasm + p2reactor.wit -> p2reactor.component.wasm (with jco's
-#       preview1 reactor adapter: a component of several core modules)
+#     tests/testdata/wasi/{p2reactor,p2lib}.wasm + p2reactor.wit -> {p2reactor,p2lib}.component.wasm
+#       (worlds p2reactor, p2lib; with jco's preview1 reactor adapter: components of several
+#       core modules)
 #   Copied, not built here (TD_WAZERO_COPIES): wazero's example `cat` programs, which wazero
 #   v1.12.0 ships prebuilt (cargo-wasi, tinygo, zig-cc; their sources are beside them in the
 #   module, but this repository has none of those toolchains). Copied from the module cache
@@ -140,14 +142,16 @@ BENCH_WASM    := $(BENCH_KERNELS:%=bench/%.wasm)
 TD_C       := tests/testdata/c_basic.wasm $(BENCH_WASM) examples/guests/hello.wasm
 TD_WIT_C   := examples/wit/hello.wasm tests/testdata/wit/rt.wasm tests/testdata/wit/res.wasm \
 	tests/testdata/wit/xres.wasm
-TD_WASI_C  := tests/testdata/wasi/cprog.wasm tests/testdata/wasi/p2prog.wasm tests/testdata/wasi/p2reactor.wasm
+TD_WASI_C  := tests/testdata/wasi/cprog.wasm tests/testdata/wasi/p2prog.wasm tests/testdata/wasi/p2reactor.wasm \
+	tests/testdata/wasi/p2lib.wasm
 TD_RUST    := tests/testdata/wasi/rprog.wasm
 TD_GO_WASI := $(addprefix tests/testdata/wasi/,hello-go.wasm stdlib-go.wasm reactor-go.wasm)
 TD_GO_WASM := $(TD_GO_WASI) bench/gobig.wasm
 TD_COMPONENTS := $(addprefix tests/testdata/wit/,rt.component.wasm rt.embed.wasm \
 	rt-utf16.component.wasm res.component.wasm xres.component.wasm) \
 	tests/testdata/wasi/cprog.component.wasm tests/testdata/wasi/p2prog.component.wasm \
-	tests/testdata/wasi/rprog.component.wasm tests/testdata/wasi/p2reactor.component.wasm
+	tests/testdata/wasi/rprog.component.wasm tests/testdata/wasi/p2reactor.component.wasm \
+	tests/testdata/wasi/p2lib.component.wasm
 TD_COPIES  := examples/embed/add.wasm wasmguest/hosted/spectest_wasm.inc
 TD_WAZERO_CATS := cargo tinygo zig-cc
 TD_WAZERO_COPIES := $(TD_WAZERO_CATS:%=internal/bench/modules/cat-%.wasm)
@@ -259,10 +263,10 @@ $(TD_O)tests/testdata/wasi/cprog.wasm $(TD_O)tests/testdata/wasi/p2prog.wasm: $(
 	@mkdir -p $(@D)
 	$(TD_CLANG) --target=wasm32-wasi --sysroot=$(TD_WASI_SYSROOT) -O2 -Wl,--strip-all -o $@ $< -lm
 
-$(TD_O)tests/testdata/wasi/p2reactor.wasm: tests/testdata/wasi/c/p2reactor.c
+$(TD_O)tests/testdata/wasi/p2reactor.wasm $(TD_O)tests/testdata/wasi/p2lib.wasm: tests/testdata/wasi/c/p2reactor.c
 	@mkdir -p $(@D)
 	$(TD_CLANG) --target=wasm32-wasi --sysroot=$(TD_WASI_SYSROOT) -mexec-model=reactor -O2 -Wall -Wextra -Werror \
-	  -Wl,--strip-all -o $@ $<
+	  $(if $(findstring p2reactor,$(@F)),-DNOTE) -Wl,--strip-all -o $@ $<
 
 # ---- Rust, wasm32-wasi, Debian's rustc (no cargo, no crates) ----
 # The source path is remapped so that panic locations name ./rprog.rs, not this checkout.
@@ -336,10 +340,11 @@ $(TD_O)tests/testdata/wit/xres.component.wasm: tests/testdata/wit/xres.wasm test
 	@mkdir -p $(@D)
 	$(TD_MKCOMP) $(TD_WITDIR)/xres.wasm $(TD_WITDIR)/xres.wit xres $(abspath $@)
 
-$(TD_O)tests/testdata/wasi/p2reactor.component.wasm: tests/testdata/wasi/p2reactor.wasm \
-		tests/testdata/wasi/p2reactor.wit mk/mkcomp.mjs | $(TD_JCO_STAMP)
+$(TD_O)tests/testdata/wasi/p2reactor.component.wasm $(TD_O)tests/testdata/wasi/p2lib.component.wasm: \
+		$(TD_O)tests/testdata/wasi/%.component.wasm: tests/testdata/wasi/%.wasm tests/testdata/wasi/p2reactor.wit \
+		mk/mkcomp.mjs | $(TD_JCO_STAMP)
 	@mkdir -p $(@D)
-	$(TD_MKCOMP) $(CURDIR)/$< $(CURDIR)/tests/testdata/wasi/p2reactor.wit p2reactor $(abspath $@) "" "" reactor
+	$(TD_MKCOMP) $(CURDIR)/$< $(CURDIR)/tests/testdata/wasi/p2reactor.wit $* $(abspath $@) "" "" reactor
 
 # WASI 0.2 commands: the preview1 programs above with jco's preview1 command adapter.
 $(TD_O)tests/testdata/wasi/cprog.component.wasm $(TD_O)tests/testdata/wasi/p2prog.component.wasm \

@@ -25,8 +25,10 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hlwasm/hlwasm/api"
+	"github.com/hlwasm/hlwasm/components"
 	"github.com/hlwasm/hlwasm/host"
 	"github.com/hlwasm/hlwasm/wasi"
+	"github.com/hlwasm/hlwasm/wit"
 )
 
 // TimeoutHeader asks for a shorter deadline than the tenant's (a Go duration, "250ms"); the
@@ -247,8 +249,10 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, t *tenant) {
 
 func (s *Server) writeLoadError(w http.ResponseWriter, err error) {
 	switch {
-	case errors.Is(err, host.ErrInvalidModule):
+	case errors.Is(err, host.ErrInvalidModule), errors.Is(err, components.ErrMalformed), errors.Is(err, components.ErrUnsupported):
 		writeError(w, http.StatusBadRequest, "invalid_module", err.Error())
+	case errors.Is(err, wit.ErrUnbound):
+		writeError(w, http.StatusUnprocessableEntity, "import_not_allowed", err.Error()+" (components get WASI 0.2 only)")
 	case errors.Is(err, host.ErrImportNotAllowed):
 		writeError(w, http.StatusUnprocessableEntity, "import_not_allowed", err.Error())
 	case errors.Is(err, host.ErrLimit):
@@ -410,6 +414,10 @@ func (s *Server) call(w http.ResponseWriter, r *http.Request, t *tenant) {
 		return
 	}
 	note(w, slog.String("export", export))
+	if l.world != nil {
+		s.callComponent(w, r, t, l, export, body, timeout)
+		return
+	}
 	def, found := l.mod.ExportedFunction(export)
 	if !found {
 		writeError(w, http.StatusNotFound, "unknown_export", fmt.Sprintf("the module has no function export %q", export))
@@ -420,6 +428,18 @@ func (s *Server) call(w http.ResponseWriter, r *http.Request, t *tenant) {
 		writeError(w, http.StatusBadRequest, "bad_arguments", err.Error())
 		return
 	}
+	s.invoke(w, r, t, timeout, func(ctx context.Context) ([]any, error) {
+		res, err := l.mod.Call(ctx, export, params...)
+		if err != nil {
+			return nil, err
+		}
+		return formatResults(res, def.ResultTypes), nil
+	})
+}
+
+// invoke takes a concurrency slot, runs call under the request's deadline and answers with its
+// outcome (and results, when it returned).
+func (s *Server) invoke(w http.ResponseWriter, r *http.Request, t *tenant, timeout time.Duration, call func(ctx context.Context) ([]any, error)) {
 	if !s.acquire(w, r, t) {
 		return
 	}
@@ -427,7 +447,7 @@ func (s *Server) call(w http.ResponseWriter, r *http.Request, t *tenant) {
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
 	start := time.Now()
-	res, err := l.mod.Call(ctx, export, params...)
+	results, err := call(ctx)
 	cr, ok := result(err, timeout)
 	if !ok {
 		s.callError(w, r, err)
@@ -435,10 +455,58 @@ func (s *Server) call(w http.ResponseWriter, r *http.Request, t *tenant) {
 	}
 	cr.DurationUS = time.Since(start).Microseconds()
 	if err == nil {
-		cr.Results = formatResults(res, def.ResultTypes)
+		cr.Results = results
 	}
 	note(w, slog.String("outcome", cr.Outcome))
 	s.writeOutcome(w, cr)
+}
+
+// callComponent calls a component's export: the arguments are a JSON array of WAVE values
+// (strings, one per parameter), the result one WAVE value; one pooled sandbox on fresh state
+// serves the call's core calls (realloc, the export, its post-return).
+func (s *Server) callComponent(w http.ResponseWriter, r *http.Request, t *tenant, l *loaded, export string, body []byte, timeout time.Duration) {
+	f, err := l.world.Func(export, true)
+	if err != nil || l.run != "" {
+		writeError(w, http.StatusNotFound, "unknown_export", fmt.Sprintf("the component exports no function %q", export))
+		return
+	}
+	var waves []string
+	if len(bytes.TrimSpace(body)) > 0 {
+		if err := json.Unmarshal(body, &waves); err != nil {
+			writeError(w, http.StatusBadRequest, "bad_arguments", "arguments must be one JSON array of WAVE values, each a string (e.g. [\"42\", \"\\\"text\\\"\"]): "+err.Error())
+			return
+		}
+	}
+	for _, p := range f.Params {
+		if res := p.Type.Resource(); res != nil {
+			writeError(w, http.StatusBadRequest, "bad_arguments", fmt.Sprintf("%s takes a handle of the component's resource %s (parameter %s): handles live in one call's sandbox", f.Key(), res, p.Name))
+			return
+		}
+	}
+	args, err := wit.ParseArgs(f, waves)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_arguments", err.Error())
+		return
+	}
+	anys := make([]any, len(args))
+	copy(anys, args)
+	s.invoke(w, r, t, timeout, func(ctx context.Context) ([]any, error) {
+		var out []any
+		err := l.mod.WithSandbox(ctx, f.CoreName, func(ctx context.Context, sb *host.Sandbox) error {
+			v, err := l.world.CallFunc(ctx, sb, f, anys...)
+			if err == nil && f.Result != nil {
+				var res string
+				res, err = wit.FormatWAVE(f.Result, v)
+				out = []any{res}
+			}
+			return err
+		})
+		if errors.Is(err, wit.ErrTrap) && !errors.Is(err, host.ErrTrap) {
+			// A guest that broke the canonical ABI (a bad pointer, string, handle): its fault.
+			err = fmt.Errorf("%w: %w", host.ErrGuestFault, err)
+		}
+		return out, err
+	})
 }
 
 func (s *Server) writeOutcome(w http.ResponseWriter, cr CallResult) {
@@ -489,7 +557,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, t *tenant) {
 		return
 	}
 	if !e.info.Command {
-		writeError(w, http.StatusBadRequest, "not_a_command", "the module has no _start (call its exports instead)")
+		writeError(w, http.StatusBadRequest, "not_a_command", "the module has no _start and is no wasi:cli/command (call its exports instead)")
 		return
 	}
 	q := r.URL.Query()
@@ -542,7 +610,11 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, t *tenant) {
 		ctx = wasi.WithEnv(ctx, env)
 	}
 	start := time.Now()
-	_, err = l.mod.Call(ctx, "_start")
+	if l.run != "" { // a wasi:cli/command component
+		err = components.RunResult(l.mod.Call(ctx, l.run))
+	} else {
+		_, err = l.mod.Call(ctx, "_start")
+	}
 	if errors.Is(err, wasi.ErrOutput) && errors.Is(err, errOutputLimit) {
 		// Output cut by the response cap is what Truncated reports, not a failure (a batched
 		// write's error reaches the host when the program did not write again).

@@ -25,8 +25,10 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 	"golang.org/x/time/rate"
 
+	"github.com/hlwasm/hlwasm/components"
 	"github.com/hlwasm/hlwasm/host"
 	"github.com/hlwasm/hlwasm/wasi"
+	"github.com/hlwasm/hlwasm/wit"
 )
 
 // Config configures a Server.
@@ -71,8 +73,9 @@ func (s *Server) bodyTimeout() time.Duration {
 // the last one out closes it.
 type tenant struct {
 	Tenant
-	rt         *host.Runtime            // modules without a ModuleConfig
-	rts        map[string]*host.Runtime // by hash: modules with their own preopens
+	rt         *host.Runtime                  // modules without a ModuleConfig
+	rts        map[string]*host.Runtime       // by hash: modules with their own preopens
+	wasiOf     map[*host.Runtime]*wasi.Config // each runtime's WASI configuration (components get it as WASI 0.2)
 	slots      chan struct{}
 	limiter    *rate.Limiter // nil: no rate limit
 	requestEnv map[string]bool
@@ -99,6 +102,10 @@ type loaded struct {
 	mod   *host.Module
 	from  string // "snapshot" or "wasm"
 	err   error
+	// A component: its world (calls take and give WAVE values), and for a wasi:cli/command
+	// the core export of its run function.
+	world *wit.World
+	run   string
 }
 
 // Server is the HTTP service. Create with New, serve with Serve or Handler, stop with Shutdown.
@@ -320,7 +327,7 @@ func (t *tenant) wasiConfig(preopens []Preopen) (*wasi.Config, error) {
 func (s *Server) newTenant(tc Tenant) (*tenant, error) {
 	tc.applyDefaults()
 	t := &tenant{Tenant: tc, slots: make(chan struct{}, tc.MaxConcurrency), mods: map[string]*loaded{},
-		rts: map[string]*host.Runtime{}, requestEnv: map[string]bool{}, names: &s.names}
+		rts: map[string]*host.Runtime{}, wasiOf: map[*host.Runtime]*wasi.Config{}, requestEnv: map[string]bool{}, names: &s.names}
 	if tc.Rate > 0 {
 		t.limiter = rate.NewLimiter(rate.Limit(tc.Rate), tc.Burst)
 	}
@@ -347,7 +354,11 @@ func (s *Server) newTenant(tc Tenant) (*tenant, error) {
 			}
 			hc.WASI = wc
 		}
-		return host.NewRuntime(context.Background(), hc)
+		rt, err := host.NewRuntime(context.Background(), hc)
+		if err == nil {
+			t.wasiOf[rt] = hc.WASI
+		}
+		return rt, err
 	}
 	var err error
 	if t.rt, err = runtime(tc.Preopens, tc.HostFunctions); err != nil {
@@ -440,7 +451,11 @@ func (s *Server) module(t *tenant, e *entry, wasm []byte) (*loaded, error) {
 	l := &loaded{ready: make(chan struct{})}
 	t.mods[hash] = l
 	t.mu.Unlock()
-	l.mod, l.from, l.err = s.load(t, e, wasm)
+	if e.info.Component {
+		l.err = s.loadComponent(t, e, wasm, l)
+	} else {
+		l.mod, l.from, l.err = s.load(t, e, wasm)
+	}
 	if l.err != nil {
 		t.mu.Lock()
 		if t.mods[hash] == l {
@@ -486,6 +501,39 @@ func (s *Server) load(t *tenant, e *entry, wasm []byte) (*host.Module, string, e
 		}
 	}
 	return m, "wasm", nil
+}
+
+// loadComponent loads a component (no snapshot file: a component's sandboxes need its linked
+// host, which a snapshot does not carry): WASI 0.2 from the runtime's WASI configuration, no
+// other imports (a component importing anything else is refused, naming it).
+func (s *Server) loadComponent(t *tenant, e *entry, wasm []byte, l *loaded) error {
+	ctx := context.Background() // a load is shared by later requests: not bound to this one
+	if wasm == nil {
+		var err error
+		if wasm, err = e.bytes(); err != nil {
+			return err
+		}
+	}
+	rt := t.runtime(e.info.Hash)
+	var wc wasi.Config
+	if c := t.wasiOf[rt]; c != nil {
+		wc = *c
+	}
+	if e.info.Command {
+		c, err := components.LoadCommand(ctx, rt, wasm, wc)
+		if err != nil {
+			return err
+		}
+		run, _ := c.Link.RunExport()
+		l.mod, l.world, l.run, l.from = c.Module(), c.Link.World, run.Name, "wasm"
+		return nil
+	}
+	r, err := components.LoadComponent(ctx, rt, wasm, wc, nil)
+	if err != nil {
+		return err
+	}
+	l.mod, l.world, l.from = r.Module, r.World(), "wasm"
+	return nil
 }
 
 // drop removes a tenant's instance of a module and closes it once its load is done.

@@ -14,7 +14,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hlwasm/hlwasm/components"
 	"github.com/hlwasm/hlwasm/internal/wasmbin"
+	"github.com/hlwasm/hlwasm/wit"
 )
 
 // Export is one exported function and its signature.
@@ -30,9 +32,12 @@ type ModuleInfo struct {
 	Size     int       `json:"size"`
 	Created  time.Time `json:"created"`
 	ReadOnly bool      `json:"read_only,omitempty"` // from --modules-dir: visible to all, not deletable
-	WASI     bool      `json:"wasi"`                // imports wasi_snapshot_preview1
-	Command  bool      `json:"command"`             // exports _start (POST .../run)
-	Exports  []Export  `json:"exports"`
+	WASI     bool      `json:"wasi"`                // imports wasi_snapshot_preview1 (a component: WASI 0.2)
+	Command  bool      `json:"command"`             // exports _start, or is a wasi:cli/command (POST .../run)
+	// Component: a WebAssembly component; its exports are WIT functions (keys as
+	// wit.World.Func takes them), called with WAVE values, their types WIT types.
+	Component bool     `json:"component,omitempty"`
+	Exports   []Export `json:"exports"`
 }
 
 // meta is the on-disk record beside a stored module.
@@ -76,6 +81,9 @@ func hashOf(wasm []byte) string {
 
 // describe reads a module's exports and imports on the host (no VM).
 func describe(hash string, wasm []byte) (ModuleInfo, error) {
+	if components.Detect(wasm) == components.KindComponent {
+		return describeComponent(hash, wasm)
+	}
 	m, err := wasmbin.Parse(wasm)
 	if err != nil {
 		return ModuleInfo{}, err
@@ -332,4 +340,45 @@ func (s *store) count() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.byHash)
+}
+
+// describeComponent reads a component's world: a single core module's, or that of several
+// linked core modules (the WASI adapter's shape, a command when it exports wasi:cli/run).
+func describeComponent(hash string, wasm []byte) (ModuleInfo, error) {
+	info := ModuleInfo{Hash: hash, Size: len(wasm), Component: true, Exports: []Export{}}
+	var w *wit.World
+	c, err := components.Decode(wasm, "")
+	switch {
+	case err == nil:
+		w = c.World
+	case errors.Is(err, components.ErrUnsupported):
+		l, lerr := components.DecodeLink(wasm)
+		if lerr != nil {
+			return ModuleInfo{}, lerr
+		}
+		w = l.World
+		_, info.Command = l.RunExport()
+	default:
+		return ModuleInfo{}, err
+	}
+	for _, f := range w.Imports {
+		if strings.HasPrefix(f.Interface, "wasi:") {
+			info.WASI = true
+		}
+	}
+	if info.Command {
+		return info, nil
+	}
+	for _, f := range w.Exports {
+		ex := Export{Name: f.Key(), Params: []string{}, Results: []string{}}
+		for _, p := range f.Params {
+			ex.Params = append(ex.Params, p.Name+": "+p.Type.String())
+		}
+		if f.Result != nil {
+			ex.Results = append(ex.Results, f.Result.String())
+		}
+		info.Exports = append(info.Exports, ex)
+	}
+	sort.Slice(info.Exports, func(i, j int) bool { return info.Exports[i].Name < info.Exports[j].Name })
+	return info, nil
 }

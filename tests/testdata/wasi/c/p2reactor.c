@@ -1,4 +1,5 @@
-// A WASI preview1 reactor with WIT exports (tests/testdata/wasi/p2reactor.wit), made a
+// A WASI preview1 reactor with WIT exports (tests/testdata/wasi/p2reactor.wit: world p2lib,
+// and with -DNOTE world p2reactor), made a
 // component with jco's preview1 reactor adapter: the shape cargo-component and
 // `wasm-tools component new --adapt` give libraries. Built by mk/testdata.mk.
 #include <stdint.h>
@@ -6,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef NOTE // world p2reactor: an import of the embedder's own
 __attribute__((import_module("$root"), import_name("note"))) uint32_t note(const char *p, uint32_t n);
+#endif
 
 __attribute__((export_name("cabi_realloc"))) void *cabi_realloc(void *old, size_t old_size, size_t align, size_t new_size) {
 	(void)old_size, (void)align;
@@ -44,7 +47,9 @@ static uint32_t calls;
 
 __attribute__((export_name("bump"))) uint32_t bump(void) { return ++calls; }
 
+#ifdef NOTE
 __attribute__((export_name("relay"))) uint32_t relay(char *p, uint32_t n) { return note(p, n); }
+#endif
 
 __attribute__((export_name("boom"))) void boom(void) { __builtin_trap(); }
 
