@@ -89,29 +89,56 @@ static bool limits_ok(const eng_limits_t *l, uint64_t bound) {
   return true;
 }
 
-// ---- typed function references: canonical types and subtyping
-// Function types are compared structurally (no recursive types: a type refers only to earlier
-// ones), so m->canon maps each type index to the first structurally equal type's index and a
-// concrete heap type compares by canon.
-static eng_vt canon_vt(const eng_module *m, eng_vt t) {
-  return (t & VT_CONCRETE) ? (t & 0x3ffu) | (m->canon[VT_IDX_OF(t)] << 10) : t;
+// ---- canonical types (iso-recursive) and subtyping
+// Types are equal when their rec groups are: the same number of types, pairwise of the same
+// form, finality and fields, where a reference into the type's own group compares by position
+// in the group and any other by the canonical index of the type it names. m->canon maps each
+// type index to the index of the equal type in the first equal group, so two concrete heap
+// types are equal when their canon is. (A type refers only to its own group and earlier ones.)
+
+// The comparison key of value type t (or supertype index when sup) of a type in group [g, g+n):
+// in-group references by position (bit 32 set), others through map (NULL: store ids as is).
+static uint64_t type_key(uint32_t v, bool sup, uint32_t g, uint32_t n, const uint32_t *map) {
+  uint32_t x;
+  if (sup) { if (v >= ENG_NO_SUPER - 1) return v; x = v; }
+  else { if (!(v & VT_CONCRETE)) return v; x = VT_IDX_OF(v); }
+  if (x - g < n) return (uint64_t)1 << 32 | (sup ? x - g : ((x - g) << 10 | (v & 0x3ffu)));
+  uint32_t c = map ? map[x] : x;
+  return sup ? c : (c << 10 | (v & 0x3ffu));
 }
 
-static bool same_functype(const eng_module *m, const eng_functype *a, const eng_functype *b) {
-  if (a->nparams != b->nparams || a->nresults != b->nresults) return false;
-  for (uint32_t k = 0; k < a->nparams + a->nresults; k++)
-    if (canon_vt(m, a->types[k]) != canon_vt(m, b->types[k])) return false;
+// Whether type a (group at ga, via map ma) equals type b (group at gb, via mb); both groups of
+// n types.
+bool eng_type_same(const eng_functype *a, uint32_t ga, const uint32_t *ma, const eng_functype *b, uint32_t gb,
+                   const uint32_t *mb, uint32_t n) {
+  if (a->kind != b->kind || a->final != b->final || a->nparams != b->nparams || a->nresults != b->nresults)
+    return false;
+  if (type_key(a->super, true, ga, n, ma) != type_key(b->super, true, gb, n, mb)) return false;
+  for (uint32_t k = 0; k < a->nparams + a->nresults; k++) {
+    if (type_key(a->types[k], false, ga, n, ma) != type_key(b->types[k], false, gb, n, mb)) return false;
+    if (a->kind != TK_FUNC && a->muts[k] != b->muts[k]) return false;
+  }
   return true;
 }
 
-static uint32_t functype_hash(const eng_module *m, const eng_functype *t) {
-  uint32_t h = 2166136261u ^ t->nparams;
-  for (uint32_t k = 0; k < t->nparams + t->nresults; k++) h = (h ^ canon_vt(m, t->types[k])) * 16777619u;
+uint32_t eng_group_hash(const eng_functype *t, uint32_t g, const uint32_t *map, uint32_t n) {
+  uint32_t h = 2166136261u ^ n;
+  for (uint32_t i = 0; i < n; i++, t++) {
+    h = (h ^ (t->kind | (uint32_t)t->final << 2 | t->nparams << 3)) * 16777619u;
+    h = (h ^ (uint32_t)type_key(t->super, true, g, n, map)) * 16777619u;
+    for (uint32_t k = 0; k < t->nparams + t->nresults; k++) {
+      uint64_t x = type_key(t->types[k], false, g, n, map);
+      h = (h ^ (uint32_t)x ^ (uint32_t)(x >> 32) * 31u) * 16777619u;
+      if (t->kind != TK_FUNC) h = (h ^ t->muts[k]) * 16777619u;
+    }
+  }
   return h;
 }
 
 // Checks that every concrete heap type in t names a type below limit ("unknown type").
 static bool vt_ok(eng_vt t, uint32_t limit) { return !(t & VT_CONCRETE) || VT_IDX_OF(t) < limit; }
+
+static uint32_t sub_ok(const eng_module *m, uint32_t i);
 
 static uint32_t canon_types(eng_module *m, eng_error *err) {
   uint32_t cap = 8;
@@ -123,35 +150,61 @@ static uint32_t canon_types(eng_module *m, eng_error *err) {
     return HL_STATUS_NO_MEMORY;
   }
   memset(tab, 0xff, (size_t)cap * 4);
-  for (uint32_t i = 0; i < m->ntypes; i++) {
-    const eng_functype *t = &m->types[i];
-    for (uint32_t k = 0; k < t->nparams + t->nresults; k++)
-      if (!vt_ok(t->types[k], i)) {
+  for (uint32_t g = 0; g < m->ntypes; g += m->types[g].nrec) {
+    uint32_t n = m->types[g].nrec;
+    for (uint32_t i = g; i < g + n; i++) {
+      const eng_functype *t = &m->types[i];
+      for (uint32_t k = 0; k < t->nparams + t->nresults; k++)
+        if (!vt_ok(t->types[k], g + n)) {
+          eng_xfree(tab);
+          return verr(err, "unknown type");
+        }
+      if (t->super != ENG_NO_SUPER && t->super >= i && t->super != ENG_NO_SUPER - 1) {
         eng_xfree(tab);
         return verr(err, "unknown type");
       }
-    uint32_t h = functype_hash(m, t) & (cap - 1);
-    m->canon[i] = i;
-    while (tab[h] != UINT32_MAX) {
-      if (same_functype(m, &m->types[tab[h]], t)) { m->canon[i] = tab[h]; break; }
-      h = (h + 1) & (cap - 1);
     }
-    if (m->canon[i] == i) tab[h] = i;
+    uint32_t h = eng_group_hash(&m->types[g], g, m->canon, n) & (cap - 1), rep = g;
+    for (; tab[h] != UINT32_MAX; h = (h + 1) & (cap - 1)) {
+      uint32_t o = tab[h];
+      if (m->types[o].nrec != n) continue;
+      uint32_t k = 0;
+      while (k < n && eng_type_same(&m->types[g + k], g, m->canon, &m->types[o + k], o, m->canon, n)) k++;
+      if (k == n) { rep = o; break; }
+    }
+    if (rep == g) tab[h] = g;
+    for (uint32_t k = 0; k < n; k++) m->canon[g + k] = rep + k;
   }
   eng_xfree(tab);
+  for (uint32_t i = 0; i < m->ntypes; i++) {
+    uint32_t st = sub_ok(m, i);
+    if (st == HL_STATUS_LIMIT) {
+      eng_set_error(err, HL_STATUS_LIMIT, "subtype chain too deep (engine limit)");
+      return st;
+    }
+    if (st) return verr(err, m->types[i].super == ENG_NO_SUPER - 1 ? "multiple supertypes" : "sub type");
+  }
   return HL_STATUS_OK;
 }
 
 // Heap subtyping: within one hierarchy (vt_top), the top is above and the bottom below every
-// heap type, i31 is below eq, and a concrete (function) type is below func and equal only to
-// an equal type (canonical index).
+// heap type; i31, struct and array are below eq; a concrete type is below its form's abstract
+// type (func, struct, array) and below the types of its declared supertype chain (equal types:
+// same canon).
+static bool idx_sub(const eng_module *m, uint32_t a, uint32_t b) {
+  for (uint32_t cb = m->canon[b]; a != ENG_NO_SUPER; a = m->types[a].super)
+    if (m->canon[a] == cb) return true;
+  return false;
+}
+
 bool eng_heap_sub(const eng_module *m, eng_vt a, eng_vt b) {
   uint8_t ka = vt_kind(a), kb = vt_kind(b);
   if (!vt_top(ka) || vt_top(ka) != vt_top(kb)) return false;
   if (vt_is_bottom(ka)) return true;
-  if (b & VT_CONCRETE) return (a & VT_CONCRETE) && m->canon[VT_IDX_OF(a)] == m->canon[VT_IDX_OF(b)];
-  if (kb == vt_top(kb) || ka == kb) return !(a & VT_CONCRETE) || kb == VT_FUNCREF;
-  return ka == VT_I31REF && kb == VT_EQREF;
+  if (b & VT_CONCRETE) return (a & VT_CONCRETE) && idx_sub(m, VT_IDX_OF(a), VT_IDX_OF(b));
+  if (vt_is_bottom(kb)) return false;
+  if (kb == vt_top(kb) || ka == kb) return true;
+  return kb == VT_EQREF && (ka == VT_I31REF || ka == VT_STRUCTREF || ka == VT_ARRAYREF);
 }
 
 bool eng_vt_sub(const eng_module *m, eng_vt a, eng_vt b) {
@@ -159,6 +212,40 @@ bool eng_vt_sub(const eng_module *m, eng_vt a, eng_vt b) {
   if (!vt_is_ref(a) || !vt_is_ref(b)) return false;
   if ((b & VT_NONNULL) && !(a & VT_NONNULL)) return false;
   return eng_heap_sub(m, a, b);
+}
+
+// A field of a sub type matches its supertype's: the same mutability and packed type; an
+// immutable one may be a subtype, a mutable one must be equal.
+static bool field_sub(const eng_module *m, eng_vt a, uint8_t ma, eng_vt b, uint8_t mb) {
+  if (ma != mb) return false;
+  if (a == VT_I8 || a == VT_I16 || b == VT_I8 || b == VT_I16) return a == b;
+  return eng_vt_sub(m, a, b) && (!ma || eng_vt_sub(m, b, a));
+}
+
+// Whether type i's declared supertype is valid for it: not final, the same form, and i's
+// composite type matches (function params contravariant and results covariant; struct a prefix
+// of fields; array fields). 0 if so, else an error status (LIMIT: the chain is too deep).
+static uint32_t sub_ok(const eng_module *m, uint32_t i) {
+  eng_functype *t = &m->types[i];
+  if (t->super == ENG_NO_SUPER) return HL_STATUS_OK;
+  if (t->super == ENG_NO_SUPER - 1) return HL_STATUS_INVALID;
+  const eng_functype *u = &m->types[t->super];
+  if (u->final || u->kind != t->kind) return HL_STATUS_INVALID;
+  if ((t->depth = u->depth + 1) > ENG_MAX_SUBTYPE_DEPTH) return HL_STATUS_LIMIT;
+  switch (t->kind) {
+  case TK_FUNC:
+    if (t->nparams != u->nparams || t->nresults != u->nresults) return HL_STATUS_INVALID;
+    for (uint32_t k = 0; k < t->nparams; k++)
+      if (!eng_vt_sub(m, u->types[k], t->types[k])) return HL_STATUS_INVALID;
+    for (uint32_t k = t->nparams; k < t->nparams + t->nresults; k++)
+      if (!eng_vt_sub(m, t->types[k], u->types[k])) return HL_STATUS_INVALID;
+    return HL_STATUS_OK;
+  default: // struct, array
+    if (t->nparams < u->nparams) return HL_STATUS_INVALID;
+    for (uint32_t k = 0; k < u->nparams; k++)
+      if (!field_sub(m, t->types[k], t->muts[k], u->types[k], u->muts[k])) return HL_STATUS_INVALID;
+    return HL_STATUS_OK;
+  }
 }
 
 #define CBT(n, ty) [OP_##n] = VT_##ty,
@@ -226,10 +313,12 @@ uint32_t eng_validate_module(const eng_module *cm, eng_error *err) {
   if ((st = canon_types(m, err))) return st;
   for (uint32_t i = 0; i < m->nfuncs; i++)
     if (m->func_types[i] >= m->ntypes) return verr(err, "unknown type");
+    else if (m->types[m->func_types[i]].kind != TK_FUNC) return verr(err, "type mismatch");
   for (uint32_t i = 0; i < m->nglobals; i++)
     if (!vt_ok(m->globals[i].type, m->ntypes)) return verr(err, "unknown type");
   for (uint32_t i = 0; i < m->ntags; i++) {
     if (m->tag_types[i] >= m->ntypes) return verr(err, "unknown type");
+    if (m->types[m->tag_types[i]].kind != TK_FUNC) return verr(err, "type mismatch");
     if (m->types[m->tag_types[i]].nresults) return verr(err, "non-empty tag result type");
   }
   for (uint32_t i = 0; i < m->ntables; i++) {
@@ -646,6 +735,7 @@ static bool block_type(C *c, const eng_imm *im, uint32_t *np, const eng_vt **p, 
   }
   if (im->a >= c->m->ntypes) return INVALID(c, "unknown type");
   const eng_functype *t = &c->m->types[im->a];
+  if (t->kind != TK_FUNC) return INVALID(c, "type mismatch");
   *np = t->nparams; *p = t->types;
   *nr = t->nresults; *r = t->types + t->nparams;
   return true;
@@ -1044,7 +1134,7 @@ static bool compile_try_table(C *c, const eng_imm *im) {
     hpos = c->ncode;
     E(OP_HANDLER); E(0); E(0); E(TOP(c)->tdepth + 1); E(HL_NO_SLOT); E(im->b);
   }
-  rd cr = {im->p, c->r.end, c->r.err, 0}; // the clauses (read once by rd_imm: they decode)
+  rd cr = {im->p, c->r.end, c->r.err, 0, NULL, 0}; // the clauses (read once by rd_imm: they decode)
   for (uint32_t i = 0; i < im->b; i++) {
     uint8_t k;
     uint32_t tag = 0, l;
@@ -1269,7 +1359,7 @@ static bool compile_br_table(C *c, const eng_imm *im) {
   uint32_t src = arity <= c->nvals ? natural(c, c->nvals - arity) : 0;
   uint32_t arity_slots = natural(c, c->nvals) - src;
   if (live) { E(OP_BR_TABLE_X); E(s1); E(n); E(arity_slots); E(src); }
-  rd lr = {im->p, c->r.end, c->r.err, 0}; // the labels (read once by rd_imm: they decode)
+  rd lr = {im->p, c->r.end, c->r.err, 0, NULL, 0}; // the labels (read once by rd_imm: they decode)
   for (uint32_t i = 0; i <= n; i++) {
     uint32_t l;
     if (i < n) { if (!rd_u32(&lr, &l)) return false; } else l = ldef;
@@ -1316,6 +1406,7 @@ static bool compile_call(C *c, uint32_t op, const eng_imm *im) {
   } else if (op == OP_CALL_REF || op == OP_RETURN_CALL_REF) { // typed function references
     if (im->a >= m->ntypes) return INVALID(c, "unknown type");
     t = &m->types[im->a];
+    if (t->kind != TK_FUNC) return INVALID(c, "type mismatch");
     if (!pop_s(c, VT_IDX(im->a), NULL, &s1)) return false;
   } else {
     uint32_t ti = im->a, tab = im->b;
@@ -1323,6 +1414,7 @@ static bool compile_call(C *c, uint32_t op, const eng_imm *im) {
     if (ti >= m->ntypes) return INVALID(c, "unknown type");
     if (!eng_vt_sub(m, m->tables[tab].elemtype, VT_FUNCREF)) return INVALID(c, "type mismatch");
     t = &m->types[ti];
+    if (t->kind != TK_FUNC) return INVALID(c, "type mismatch");
     if (!pop_s(c, table_at(m, tab), NULL, &s1)) return false;
   }
   if (!flush(c)) return false;
@@ -1755,7 +1847,7 @@ static bool compile_body(C *c, const eng_functype *ft) {
 // MALFORMED even when an earlier instruction is invalid. This pass checks the binary structure of
 // every body (opcodes, immediates, nesting, exact end) without validating types.
 static bool scan_body(const eng_module *m, const eng_code *code, eng_error *err, uint32_t *ntry) {
-  rd rr = {code->body, code->body + code->body_len, err, 0}, *r = &rr;
+  rd rr = {code->body, code->body + code->body_len, err, 0, NULL, 0}, *r = &rr;
   uint32_t ngroups, n, x;
   uint64_t total = 0;
   eng_vt t;
@@ -1816,7 +1908,7 @@ uint32_t eng_compile_func(eng_store *s, const eng_module *m, const uint32_t *typ
   c.type_ids = type_ids;
   c.fuel = s->limits.fuel != 0;
   const eng_code *code = &m->codes[i];
-  c.r = (rd){code->body, code->body + code->body_len, err, 0};
+  c.r = (rd){code->body, code->body + code->body_len, err, 0, m->type_kinds, m->ntypes};
   uint32_t fidx = m->nfunc_imports + i;
   const eng_functype *ft = &m->types[m->func_types[fidx]];
   // locals
@@ -1845,7 +1937,7 @@ uint32_t eng_compile_func(eng_store *s, const eng_module *m, const uint32_t *typ
   }
   if (ok) {
     memcpy(c.locals, ft->types, ft->nparams * sizeof(eng_vt));
-    rd g = {groups, c.r.end, err, 0};
+    rd g = {groups, c.r.end, err, 0, m->type_kinds, m->ntypes};
     uint32_t at = ft->nparams;
     for (uint32_t k = 0; k < ngroups; k++) {
       uint32_t n = 0;

@@ -483,7 +483,7 @@ L_CALL_INDIRECT: {
   uint64_t r = t->elems[i];
   if (!r) TRAP(HL_TRAP_UNINITIALIZED_ELEMENT);
   callee = (eng_func *)(uintptr_t)r;
-  if (callee->type_id != tid) TRAP(HL_TRAP_INDIRECT_TYPE_MISMATCH);
+  if (callee->type_id != tid && !eng_type_sub(inst->store, callee->type_id, tid)) TRAP(HL_TRAP_INDIRECT_TYPE_MISMATCH);
   goto do_call;
 }
 
@@ -557,7 +557,7 @@ L_RETURN_CALL_INDIRECT: {
   uint64_t r = t->elems[i];
   if (!r) TRAP(HL_TRAP_UNINITIALIZED_ELEMENT);
   callee = (eng_func *)(uintptr_t)r;
-  if (callee->type_id != tid) TRAP(HL_TRAP_INDIRECT_TYPE_MISMATCH);
+  if (callee->type_id != tid && !eng_type_sub(inst->store, callee->type_id, tid)) TRAP(HL_TRAP_INDIRECT_TYPE_MISMATCH);
   goto do_tail_call;
 }
 
@@ -864,18 +864,18 @@ L_I31_GET_U: {
 }
 L_REF_TEST:
 L_REF_TEST_NULL:
-  R(0) = eng_ref_test(R(1), ip[2]);
+  R(0) = eng_ref_test(inst->store, R(1), ip[2]);
   ip += OPW_REF_TEST; // = OPW_REF_TEST_NULL
   NEXT();
 L_REF_CAST:
 L_REF_CAST_NULL:
-  if (!eng_ref_test(R(1), ip[2])) TRAP(HL_TRAP_CAST_FAILURE);
+  if (!eng_ref_test(inst->store, R(1), ip[2])) TRAP(HL_TRAP_CAST_FAILURE);
   R(0) = R(1);
   ip += OPW_REF_CAST; // = OPW_REF_CAST_NULL
   NEXT();
 L_BR_ON_CAST:
 L_BR_ON_CAST_FAIL:
-  if (eng_ref_test(R(1), ip[5]) == (ip[-1] == OP_BR_ON_CAST)) {
+  if (eng_ref_test(inst->store, R(1), ip[5]) == (ip[-1] == OP_BR_ON_CAST)) {
     uint64_t *d = fp + ip[2], *src = fp + ip[3];
     uint32_t n = ip[4];
     if (d != src)

@@ -216,7 +216,7 @@ static uint32_t jit_call_indirect(eng_jit *c, eng_table *t, uint32_t tid, uint64
     eng_trap_index(c->err, i);
     return JIT_PROPAGATE;
   }
-  if (callee->type_id != tid) return HL_TRAP_INDIRECT_TYPE_MISMATCH;
+  if (callee->type_id != tid && !eng_type_sub(caller->store, callee->type_id, tid)) return HL_TRAP_INDIRECT_TYPE_MISMATCH;
   return jit_call_slow(c, callee, cfp, caller);
 }
 

@@ -9,6 +9,7 @@ typedef struct {
   const uint8_t *p, *end;
   eng_error *err;
   uint32_t status;
+  const uint8_t *kinds; uint32_t nkinds; // the module's types' kind bytes (tk_vt), for rd_heaptype
 } rd;
 
 static inline bool fail(rd *r, uint32_t status, const char *msg) {
@@ -120,8 +121,7 @@ static inline bool is_valtype(uint8_t b) {
 // says "unsupported feature: NAME"), else NULL.
 static inline const char *unsupported_type(uint8_t b) {
   switch (b) {
-  case 0x6b: case 0x6a: return "garbage collection (struct and array types)";
-  default: return NULL;
+  default: (void)b; return NULL;
   }
 }
 
@@ -145,7 +145,7 @@ static inline bool rd_heaptype(rd *r, eng_vt *t, const char *malformed) {
   if (!rd_sleb(r, 33, &idx)) return false;
   if (idx < 0) return MALF(r, malformed);
   if (idx >= (int64_t)ENG_MAX_TYPES) return fail(r, HL_STATUS_INVALID, "unknown type");
-  *t = VT_IDX((uint32_t)idx);
+  *t = VT_IDXK((uint32_t)idx, (uint32_t)idx < r->nkinds ? r->kinds[idx] : VT_FUNCREF);
   return true;
 }
 

@@ -168,20 +168,21 @@ void eng_store_free(eng_store *s) {
   eng_xfree(s);
 }
 
-// Interns a function type store-wide; returns its id or UINT32_MAX when out of memory.
-static uint32_t type_hash(const eng_functype *t) {
-  return eng_hash((const uint8_t *)t->types, (t->nparams + t->nresults) * sizeof(eng_vt)) ^
-         (t->nparams * 0x9e3779b9u);
+// Store-wide types: rec groups are interned (iso-recursive equality, eng_type_same), so a
+// type's store id is the same in every instance whose module has an equal rec group. The hash
+// index holds the first id of each group.
+static uint32_t group_hash(const eng_store *s, uint32_t g) {
+  return eng_group_hash(&s->types[g], g, NULL, s->types[g].nrec);
 }
 
 static bool rehash_types(eng_store *s, uint32_t cap) {
   uint32_t *h = eng_xalloc((size_t)cap * 4);
   if (!h) return false;
   memset(h, 0xff, (size_t)cap * 4);
-  for (uint32_t i = 0; i < s->ntypes; i++) {
-    uint32_t k = type_hash(&s->types[i]) & (cap - 1);
+  for (uint32_t g = 0; g < s->ntypes; g += s->types[g].nrec) {
+    uint32_t k = group_hash(s, g) & (cap - 1);
     while (h[k] != UINT32_MAX) k = (k + 1) & (cap - 1);
-    h[k] = i;
+    h[k] = g;
   }
   eng_xfree(s->type_hash);
   s->type_hash = h;
@@ -189,46 +190,93 @@ static bool rehash_types(eng_store *s, uint32_t cap) {
   return true;
 }
 
-// t's value types are store-wide (eng_vt_store): structurally equal types get one id.
-static uint32_t intern_type(eng_store *s, const eng_functype *t) {
-  uint32_t n = t->nparams + t->nresults;
-  if (s->ntypes >= (1u << 22)) return UINT32_MAX; // VT_IDX holds 22 bits
-  if (!s->type_hash && !rehash_types(s, 64)) return UINT32_MAX;
-  uint32_t k = type_hash(t) & s->type_hash_mask;
-  for (;; k = (k + 1) & s->type_hash_mask) {
-    uint32_t i = s->type_hash[k];
-    if (i == UINT32_MAX) break;
-    const eng_functype *u = &s->types[i];
-    if (u->nparams == t->nparams && u->nresults == t->nresults &&
-        memcmp(u->types, t->types, n * sizeof(eng_vt)) == 0)
-      return i;
-  }
-  if ((uint64_t)(s->ntypes + 1) * 2 > (uint64_t)s->type_hash_mask + 1) {
-    if (s->type_hash_mask >= (1u << 30) || !rehash_types(s, (s->type_hash_mask + 1) * 2)) return UINT32_MAX;
-    k = type_hash(t) & s->type_hash_mask;
-    while (s->type_hash[k] != UINT32_MAX) k = (k + 1) & s->type_hash_mask;
-  }
-  if (s->ntypes == s->cap_types) {
-    uint32_t nc = s->cap_types ? s->cap_types * 2 : 32;
+// Interns rec group [g, g+n) of module m (earlier groups' store ids in type_ids): writes the
+// store ids of its types to type_ids[g..g+n). False when out of memory or ids.
+static bool intern_group(eng_store *s, const eng_module *m, uint32_t *type_ids, uint32_t g, uint32_t n) {
+  uint32_t base = s->ntypes;
+  if ((uint64_t)base + n >= (1u << 22)) return false; // VT_IDX holds 22 bits
+  if (!s->type_hash && !rehash_types(s, 64)) return false;
+  if (base + n > s->cap_types) {
+    uint32_t nc = s->cap_types ? s->cap_types : 32;
+    while (nc < base + n) nc *= 2;
     eng_functype *p = eng_xrealloc(s->types, (size_t)s->cap_types * sizeof *p, (size_t)nc * sizeof *p);
-    if (!p) return UINT32_MAX;
+    if (!p) return false;
     s->types = p;
     s->cap_types = nc;
   }
-  eng_vt *ty = eng_xalloc((n + 1) * sizeof(eng_vt));
-  if (!ty) return UINT32_MAX;
-  memcpy(ty, t->types, n * sizeof(eng_vt));
-  s->types[s->ntypes] = (eng_functype){t->nparams, t->nresults, ty, s->ntypes};
-  s->type_hash[k] = s->ntypes;
-  return s->ntypes++;
+  // the group in store form, tentatively at [base, base+n)
+  uint32_t made = 0;
+  for (; made < n; made++) {
+    const eng_functype *mt = &m->types[g + made];
+    eng_functype *st = &s->types[base + made];
+    uint32_t cnt = mt->nparams + mt->nresults;
+    *st = *mt;
+    if (!(st->types = eng_xalloc((cnt + 1) * sizeof(eng_vt) + cnt))) break;
+    st->muts = (uint8_t *)(st->types + cnt + 1);
+    memcpy(st->muts, mt->muts, cnt);
+    for (uint32_t k = 0; k < cnt; k++) {
+      eng_vt v = mt->types[k];
+      if (v & VT_CONCRETE) {
+        uint32_t x = VT_IDX_OF(v);
+        v = (v & 0x3ffu) | (x - g < n ? base + (x - g) : type_ids[x]) << 10;
+      }
+      st->types[k] = v;
+    }
+    if (mt->super != ENG_NO_SUPER) st->super = mt->super - g < n ? base + (mt->super - g) : type_ids[mt->super];
+    st->rec = base;
+    st->id = base + made;
+  }
+  if (made < n) {
+    for (uint32_t k = 0; k < made; k++) eng_xfree(s->types[base + k].types);
+    return false;
+  }
+  uint32_t h = group_hash(s, base) & s->type_hash_mask;
+  for (;; h = (h + 1) & s->type_hash_mask) {
+    uint32_t o = s->type_hash[h];
+    if (o == UINT32_MAX) break;
+    if (s->types[o].nrec != n) continue;
+    uint32_t k = 0;
+    while (k < n && eng_type_same(&s->types[o + k], o, NULL, &s->types[base + k], base, NULL, n)) k++;
+    if (k < n) continue;
+    for (k = 0; k < n; k++) {
+      eng_xfree(s->types[base + k].types);
+      type_ids[g + k] = o + k;
+    }
+    return true;
+  }
+  s->type_hash[h] = base;
+  s->ntypes += n;
+  for (uint32_t k = 0; k < n; k++) type_ids[g + k] = base + k;
+  if (++s->ngroups * 2 > s->type_hash_mask + 1) {
+    if (s->type_hash_mask >= (1u << 30) || !rehash_types(s, (s->type_hash_mask + 1) * 2)) return false;
+  }
+  return true;
 }
 
-// Subtyping of store-wide reference types (concrete heap types are interned store ids).
-static bool vt_sub_store(eng_vt a, eng_vt b) {
+// Whether store type a is b or declares it in its supertype chain.
+bool eng_type_sub(const eng_store *s, uint32_t a, uint32_t b) {
+  for (; a != ENG_NO_SUPER; a = s->types[a].super)
+    if (a == b) return true;
+  return false;
+}
+
+// Heap subtyping of store-wide reference types (concrete heap types by store id), as
+// eng_heap_sub in a module.
+bool eng_store_heap_sub(const eng_store *s, eng_vt a, eng_vt b) {
+  uint8_t ka = vt_kind(a), kb = vt_kind(b);
+  if (!vt_top(ka) || vt_top(ka) != vt_top(kb)) return false;
+  if (vt_is_bottom(ka)) return true;
+  if (b & VT_CONCRETE) return (a & VT_CONCRETE) && eng_type_sub(s, VT_IDX_OF(a), VT_IDX_OF(b));
+  if (vt_is_bottom(kb)) return false;
+  if (kb == vt_top(kb) || ka == kb) return true;
+  return kb == VT_EQREF && (ka == VT_I31REF || ka == VT_STRUCTREF || ka == VT_ARRAYREF);
+}
+
+static bool vt_sub_store(const eng_store *s, eng_vt a, eng_vt b) {
   if (a == b) return true;
-  if (!vt_is_ref(a) || vt_kind(a) != vt_kind(b)) return false;
+  if (!vt_is_ref(a) || !vt_is_ref(b)) return false;
   if ((b & VT_NONNULL) && !(a & VT_NONNULL)) return false;
-  return !(b & VT_CONCRETE) || (a | VT_NONNULL) == (b | VT_NONNULL);
+  return eng_store_heap_sub(s, a, b);
 }
 
 static eng_inst *find_registered(eng_store *s, const uint8_t *name, uint32_t len) {
@@ -315,16 +363,9 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
   // store-wide type ids
   in->type_ids = eng_xalloc((size_t)m->ntypes * 4 + 4);
   if (!in->type_ids) { st = oom(err); goto fail; }
-  for (uint32_t i = 0; i < m->ntypes; i++) { // a type refers only to earlier ones
-    eng_functype *mt = &m->types[i];
-    uint32_t n = mt->nparams + mt->nresults;
-    eng_vt *sty = eng_xalloc((n + 1) * sizeof(eng_vt));
-    if (!sty) { st = oom(err); goto fail; }
-    for (uint32_t k = 0; k < n; k++) sty[k] = eng_vt_store(in->type_ids, mt->types[k]);
-    eng_functype tmp = {mt->nparams, mt->nresults, sty, 0};
-    mt->id = in->type_ids[i] = intern_type(s, &tmp);
-    eng_xfree(sty);
-    if (in->type_ids[i] == UINT32_MAX) { st = oom(err); goto fail; }
+  for (uint32_t g = 0; g < m->ntypes; g += m->types[g].nrec) { // a group refers only to earlier ones
+    if (!intern_group(s, m, in->type_ids, g, m->types[g].nrec)) { st = oom(err); goto fail; }
+    for (uint32_t k = g; k < g + m->types[g].nrec; k++) m->types[k].id = in->type_ids[k];
   }
   // compile
   in->own_funcs = eng_xalloc((size_t)m->ncodes * sizeof(eng_func) + 1);
@@ -366,7 +407,7 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
         switch (im->kind) {
         case EXT_FUNC: {
           eng_func *f = src->funcs[ex->idx];
-          ok = f->type_id == in->type_ids[im->typeidx];
+          ok = eng_type_sub(s, f->type_id, in->type_ids[im->typeidx]);
           in->funcs[nf++] = f;
           break;
         }
@@ -386,7 +427,7 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
         case EXT_GLOBAL: {
           eng_global *g = src->globals[ex->idx];
           eng_vt want = eng_vt_store(in->type_ids, im->global.type);
-          ok = g->mut == im->global.mut && (g->mut ? g->type == want : vt_sub_store(g->type, want));
+          ok = g->mut == im->global.mut && (g->mut ? g->type == want : vt_sub_store(s, g->type, want));
           in->globals[ng++] = g;
           break;
         }
