@@ -286,6 +286,37 @@ static uint32_t check_const(eng_module *m, const eng_constexpr *e, eng_vt want, 
       stack[h - 1] = VT_I31REF | VT_NONNULL;
       continue;
     }
+    if (x->op == OP_STRUCT_NEW || x->op == OP_STRUCT_NEW_DEFAULT || x->op == OP_ARRAY_NEW ||
+        x->op == OP_ARRAY_NEW_DEFAULT || x->op == OP_ARRAY_NEW_FIXED) { // GC allocations
+      bool st_ = x->op == OP_STRUCT_NEW || x->op == OP_STRUCT_NEW_DEFAULT;
+      if (x->idx >= m->ntypes) return verr(err, "unknown type");
+      const eng_functype *ty = &m->types[x->idx];
+      if (ty->kind != (st_ ? TK_STRUCT : TK_ARRAY)) return verr(err, "type mismatch");
+      for (uint32_t k = 0; k < ty->nparams; k++)
+        if (ty->types[k] == VT_V128) {
+          eng_set_error(err, HL_STATUS_UNSUPPORTED, "garbage collection (v128 fields in constant expressions)");
+          return HL_STATUS_UNSUPPORTED;
+        }
+      uint64_t npop = x->op == OP_STRUCT_NEW ? ty->nparams : x->op == OP_ARRAY_NEW_FIXED ? x->val : 0;
+      bool len = x->op == OP_ARRAY_NEW || x->op == OP_ARRAY_NEW_DEFAULT;
+      if ((x->op == OP_STRUCT_NEW_DEFAULT || x->op == OP_ARRAY_NEW_DEFAULT))
+        for (uint32_t k = 0; k < ty->nparams; k++)
+          if (!vt_defaultable(ty->types[k])) return verr(err, "type mismatch");
+      if (len) {
+        if (h < 1 || stack[h - 1] != VT_I32) return verr(err, "type mismatch");
+        h--;
+        if (x->op == OP_ARRAY_NEW) npop = 1;
+      }
+      if (npop > h) return verr(err, "type mismatch");
+      for (uint64_t k = 0; k < npop; k++) {
+        eng_vt ft = ty->types[st_ ? ty->nparams - 1 - k : 0];
+        if (ft == VT_I8 || ft == VT_I16) ft = VT_I32;
+        if (!eng_vt_sub(m, stack[h - 1 - k], ft)) return verr(err, "type mismatch");
+      }
+      h -= (uint32_t)npop;
+      stack[h++] = VT_IDXK(x->idx, st_ ? VT_STRUCTREF : VT_ARRAYREF) | VT_NONNULL;
+      continue;
+    }
     eng_vt bt = const_bin_type[x->op];
     if (bt) {
       if (h < 2 || stack[h - 1] != bt || stack[h - 2] != bt) return verr(err, "type mismatch");
@@ -385,7 +416,14 @@ uint32_t eng_validate_module(const eng_module *cm, eng_error *err) {
       case 0: e = (eng_constexpr){.op = OP_REF_FUNC, .type = VT_FUNCREF, .idx = v}; break;
       case ELEM_GLOBAL: e = (eng_constexpr){.op = OP_GLOBAL_GET, .type = VT_UNKNOWN, .idx = v & ~ELEM_TAG}; break;
       case ELEM_NULL: e = (eng_constexpr){.op = OP_REF_NULL, .type = v & ~ELEM_TAG}; break;
-      default: e = s->exprs[v & ~ELEM_TAG]; break; // ELEM_OTHER
+      default: // ELEM_OTHER
+        e = s->exprs[v & ~ELEM_TAG];
+        for (uint32_t k = 0; k < e.nseq; k++)
+          if (e.seq[k].op >= OP_STRUCT_NEW && e.seq[k].op <= OP_ARRAY_NEW_FIXED) {
+            eng_set_error(err, HL_STATUS_UNSUPPORTED, "garbage collection (struct and array allocation in element segments)");
+            return HL_STATUS_UNSUPPORTED;
+          }
+        break;
       }
       if ((st = check_const(m, &e, s->type, err))) return st;
     }
@@ -1697,6 +1735,141 @@ static bool compile_br_on_cast(C *c, uint32_t op, const eng_imm *im) {
   return push_at(c, ft, live ? s1 : natural(c, c->nvals));
 }
 
+// ---- GC: struct and array instructions (objects: internal.h eng_obj, one slot per field or
+// element, two for v128)
+static eng_vt unpacked(eng_vt t) { return t == VT_I8 || t == VT_I16 ? VT_I32 : t; }
+
+// The type at index x when it has form kind (else "type mismatch"/"unknown type").
+static const eng_functype *gc_type(C *c, uint32_t x, uint8_t kind) {
+  if (x >= c->m->ntypes) return INVALID(c, "unknown type"), NULL;
+  const eng_functype *t = &c->m->types[x];
+  if (t->kind != kind) return INVALID(c, "type mismatch"), NULL;
+  return t;
+}
+
+static uint32_t field_slot(const eng_functype *t, uint32_t k) {
+  uint32_t off = 0;
+  for (uint32_t i = 0; i < k; i++) off += eng_field_slots(t->types[i]);
+  return off;
+}
+
+static bool compile_struct(C *c, uint32_t op, const eng_imm *im) {
+  const bool live = LIVE(c);
+  const eng_functype *t = gc_type(c, im->a, TK_STRUCT);
+  uint32_t s1, s2;
+  if (!t) return false;
+  eng_vt ref = VT_IDXK(im->a, VT_STRUCTREF);
+  if (op == OP_STRUCT_NEW || op == OP_STRUCT_NEW_DEFAULT) {
+    if (op == OP_STRUCT_NEW) {
+      if (!flush(c)) return false;
+      for (uint32_t k = t->nparams; k-- > 0;)
+        if (!pop(c, unpacked(t->types[k]), NULL)) return false;
+      if (live) { E(op); E(natural(c, c->nvals)); E(c->type_ids[im->a]); E(natural(c, c->nvals)); }
+      no_retarget(c);
+      return push(c, ref | VT_NONNULL);
+    }
+    for (uint32_t k = 0; k < t->nparams; k++)
+      if (!vt_defaultable(t->types[k])) return INVALID(c, "type mismatch");
+    if (!live) return push(c, ref | VT_NONNULL);
+    if (!emit_dst(c, op, ref | VT_NONNULL)) return false;
+    E(c->type_ids[im->a]);
+    mark_end(c);
+    return true;
+  }
+  if (im->b >= t->nparams) return INVALID(c, "unknown field");
+  eng_vt ft = t->types[im->b];
+  bool packed = ft == VT_I8 || ft == VT_I16;
+  if (op == OP_STRUCT_SET) {
+    if (!t->muts[im->b]) return INVALID(c, "immutable field");
+    if (!pop_s(c, unpacked(ft), NULL, &s2) || !pop_s(c, ref, NULL, &s1)) return false;
+    if (live) { E(op); E(s1); E(s2); E(field_slot(t, im->b)); E(ft); }
+    no_retarget(c);
+    return true;
+  }
+  if ((op == OP_STRUCT_GET) == packed) return INVALID(c, "type mismatch");
+  if (!pop_s(c, ref, NULL, &s1)) return false;
+  if (!live) return push(c, unpacked(ft));
+  if (!emit_dst(c, op, unpacked(ft))) return false;
+  E(s1); E(field_slot(t, im->b)); E(ft);
+  mark_end(c);
+  return true;
+}
+
+static bool compile_array(C *c, uint32_t op, const eng_imm *im) {
+  const bool live = LIVE(c);
+  uint32_t s1, s2, s3, s4, s5;
+  if (op == OP_ARRAY_LEN) {
+    if (!pop_s(c, VT_ARRAYREF, NULL, &s1)) return false;
+    if (!live) return push(c, VT_I32);
+    if (!emit_dst(c, op, VT_I32)) return false;
+    E(s1);
+    mark_end(c);
+    return true;
+  }
+  const eng_functype *t = gc_type(c, im->a, TK_ARRAY);
+  if (!t) return false;
+  eng_vt ref = VT_IDXK(im->a, VT_ARRAYREF), et = t->types[0], ut = unpacked(et);
+  bool packed = et == VT_I8 || et == VT_I16;
+  switch (op) {
+  case OP_ARRAY_NEW: case OP_ARRAY_NEW_DEFAULT:
+    if (!pop_s(c, VT_I32, NULL, &s2)) return false;
+    if (op == OP_ARRAY_NEW && !pop_s(c, ut, NULL, &s1)) return false;
+    if (op == OP_ARRAY_NEW_DEFAULT && !vt_defaultable(et)) return INVALID(c, "type mismatch");
+    if (!live) return push(c, ref | VT_NONNULL);
+    if (!emit_dst(c, op, ref | VT_NONNULL)) return false;
+    E(c->type_ids[im->a]);
+    if (op == OP_ARRAY_NEW) E(s1);
+    E(s2); E(et);
+    mark_end(c);
+    return true;
+  case OP_ARRAY_NEW_FIXED:
+    if (!flush(c)) return false;
+    if ((uint64_t)im->b * eng_field_slots(et) > ENG_MAX_OPERANDS) return cerr(c, HL_STATUS_LIMIT, "function too complex (engine limit)");
+    for (uint32_t k = 0; k < im->b; k++)
+      if (!pop(c, ut, NULL)) return false;
+    if (live) { E(op); E(natural(c, c->nvals)); E(c->type_ids[im->a]); E(im->b); E(et); }
+    no_retarget(c);
+    return push(c, ref | VT_NONNULL);
+  case OP_ARRAY_GET: case OP_ARRAY_GET_S: case OP_ARRAY_GET_U:
+    if ((op == OP_ARRAY_GET) == packed) return INVALID(c, "type mismatch");
+    if (!pop_s(c, VT_I32, NULL, &s2) || !pop_s(c, ref, NULL, &s1)) return false;
+    if (!live) return push(c, ut);
+    if (!emit_dst(c, op, ut)) return false;
+    E(s1); E(s2); E(et);
+    mark_end(c);
+    return true;
+  case OP_ARRAY_SET:
+    if (!t->muts[0]) return INVALID(c, "immutable array");
+    if (!pop_s(c, ut, NULL, &s3) || !pop_s(c, VT_I32, NULL, &s2) || !pop_s(c, ref, NULL, &s1)) return false;
+    if (live) { E(op); E(s1); E(s2); E(s3); E(et); }
+    no_retarget(c);
+    return true;
+  case OP_ARRAY_FILL:
+    if (!t->muts[0]) return INVALID(c, "immutable array");
+    if (!pop_s(c, VT_I32, NULL, &s4) || !pop_s(c, ut, NULL, &s3) || !pop_s(c, VT_I32, NULL, &s2) ||
+        !pop_s(c, ref, NULL, &s1))
+      return false;
+    if (live) { E(op); E(s1); E(s2); E(s3); E(s4); E(et); }
+    no_retarget(c);
+    return true;
+  default: { // OP_ARRAY_COPY: dst type im->a, src type im->b
+    if (!t->muts[0]) return INVALID(c, "immutable array");
+    const eng_functype *u = gc_type(c, im->b, TK_ARRAY);
+    if (!u) return false;
+    eng_vt st = u->types[0];
+    bool ok = (et == VT_I8 || et == VT_I16 || st == VT_I8 || st == VT_I16) ? et == st : eng_vt_sub(c->m, st, et);
+    if (!ok) return INVALID(c, "array types do not match");
+    if (!pop_s(c, VT_I32, NULL, &s5) || !pop_s(c, VT_I32, NULL, &s4) ||
+        !pop_s(c, VT_IDXK(im->b, VT_ARRAYREF), NULL, &s3) || !pop_s(c, VT_I32, NULL, &s2) ||
+        !pop_s(c, ref, NULL, &s1))
+      return false;
+    if (live) { E(op); E(s1); E(s2); E(s3); E(s4); E(s5); E(eng_field_slots(et)); }
+    no_retarget(c);
+    return true;
+  }
+  }
+}
+
 static bool compile_gc(C *c, uint32_t op, const eng_imm *im) {
   const eng_module *m = c->m;
   const bool live = LIVE(c);
@@ -1740,7 +1913,7 @@ static bool compile_gc(C *c, uint32_t op, const eng_imm *im) {
 static bool illegal_op(rd *r, uint8_t b) {
   switch (b) {
   case 0xfb: // the GC instructions not implemented (and unknown sub-opcodes)
-    return fail(r, HL_STATUS_UNSUPPORTED, "garbage collection (struct, array and extern conversion instructions)");
+    return fail(r, HL_STATUS_UNSUPPORTED, "garbage collection (array.new_data, array.new_elem, array.init_data, array.init_elem, any.convert_extern, extern.convert_any)");
   case 0xfe: return fail(r, HL_STATUS_UNSUPPORTED, "threads");
   default: return fail(r, HL_STATUS_MALFORMED, "illegal opcode");
   }
@@ -1813,6 +1986,15 @@ static bool compile_body(C *c, const eng_functype *ft) {
       case OP_REF_TEST_NULL: case OP_REF_CAST: case OP_REF_CAST_NULL: case OP_BR_ON_CAST:
       case OP_BR_ON_CAST_FAIL:
         ok = compile_gc(c, op, &im);
+        break;
+      case OP_STRUCT_NEW: case OP_STRUCT_NEW_DEFAULT: case OP_STRUCT_GET: case OP_STRUCT_GET_S:
+      case OP_STRUCT_GET_U: case OP_STRUCT_SET:
+        ok = compile_struct(c, op, &im);
+        break;
+      case OP_ARRAY_NEW: case OP_ARRAY_NEW_DEFAULT: case OP_ARRAY_NEW_FIXED: case OP_ARRAY_GET:
+      case OP_ARRAY_GET_S: case OP_ARRAY_GET_U: case OP_ARRAY_SET: case OP_ARRAY_LEN: case OP_ARRAY_FILL:
+      case OP_ARRAY_COPY:
+        ok = compile_array(c, op, &im);
         break;
       case OP_DROP: case OP_SELECT: case OP_SELECT_T: ok = compile_parametric(c, op, &im); break;
       case OP_LOCAL_GET: case OP_LOCAL_SET: case OP_LOCAL_TEE: ok = compile_local(c, op, &im); break;

@@ -324,6 +324,20 @@ typedef struct eng_exn {
   uint64_t vals[];
 } eng_exn;
 
+// A GC object (struct or array) in the engine heap; an any-hierarchy reference to it is its
+// address (even, never 0; odd words are i31). Every field or element takes one slot (v128
+// two; packed i8/i16 fields hold the value masked to its width). Objects are on the store's
+// list (objs) and freed by eng_gc_collect when unreachable.
+typedef struct eng_obj {
+  struct eng_obj *next;
+  uint32_t type_id; // store type id (struct or array type)
+  uint32_t len;     // array: elements; struct: fields
+  uint32_t nslots;  // slots of f
+  uint8_t mark;
+  uint64_t f[];
+} eng_obj;
+#define ENG_MAX_ARRAY_SLOTS (1u << 27) // slots of one array (1 GiB)
+
 typedef struct {
   uint64_t *elems;
   uint32_t size, cap_elems; // allocated length of elems
@@ -409,7 +423,12 @@ struct eng_store {
   uint32_t nkept;       // length of exns
   uint32_t collect_at;  // nkept at which eng_exn_collect runs next (0: ENG_EXN_COLLECT_MIN)
   struct eng_jit *jit;  // the compile tier's run-time state, NULL: interpreter only (jit.h)
+  eng_obj *objs;        // every GC object
+  uint64_t obj_bytes;   // their size
+  uint64_t gc_at;       // obj_bytes at which the next allocation collects first (0: ENG_GC_MIN)
+  bool const_oom;       // a constant expression's GC allocation failed (instantiation checks it)
 };
+#define ENG_GC_MIN (4u << 20)
 
 uint64_t eng_eval_const(const eng_inst *in, const eng_constexpr *e);
 
@@ -472,14 +491,29 @@ bool eng_store_heap_sub(const eng_store *s, eng_vt a, eng_vt b);
 // objects and internalized external references are not implemented).
 static inline bool eng_ref_test(const eng_store *s, uint64_t v, eng_vt w) {
   if (!v) return !(w & VT_NONNULL);
+  const eng_obj *o = (const eng_obj *)(uintptr_t)v;
   switch (vt_kind(w)) {
   case VT_FUNCREF:
     return !(w & VT_CONCRETE) || eng_type_sub(s, ((const eng_func *)(uintptr_t)v)->type_id, VT_IDX_OF(w));
   case VT_ANYREF: case VT_EXTERNREF: case VT_EXNREF: return true;
-  case VT_EQREF: case VT_I31REF: return (v & 1) != 0;
+  case VT_EQREF: return true; // i31 or an object (no boxed host values yet)
+  case VT_I31REF: return (v & 1) != 0;
+  case VT_STRUCTREF: case VT_ARRAYREF:
+    if (v & 1) return false;
+    if (w & VT_CONCRETE) return eng_type_sub(s, o->type_id, VT_IDX_OF(w));
+    return s->types[o->type_id].kind == (vt_kind(w) == VT_STRUCTREF ? TK_STRUCT : TK_ARRAY);
   default: return false; // the bottom types: null only
   }
 }
+
+// GC objects (store.c): a new object of store type tid with nslots zeroed slots (len: array
+// elements), NULL when the heap is full even after a collection; the collector (roots: the
+// value stack below live_end, globals and tables, kept exceptions' payloads; objects traced by
+// their types).
+eng_obj *eng_obj_new(eng_store *s, uint32_t tid, uint32_t len, uint64_t nslots, uint64_t *live_end);
+void eng_gc_collect(eng_store *s, const uint64_t *live_end);
+// Slots per field/element of storage type t.
+static inline uint32_t eng_field_slots(eng_vt t) { return t == VT_V128 ? 2 : 1; }
 
 // The value of HL_CONST_BIN row op applied to a and b (interp.c, from the row's semantics).
 uint64_t eng_const_bin(uint32_t op, uint64_t a, uint64_t b);

@@ -4,6 +4,13 @@
 // locals in s->stack (one contiguous slot array; a frame's locals are followed by its operand
 // slots, and a callee's frame starts at the caller's argument slots).
 #include "internal.h"
+
+// Slots of a struct type's fields (an object's nslots).
+static uint32_t field_slot_count(const eng_functype *t) {
+  uint32_t n = 0;
+  for (uint32_t k = 0; k < t->nparams; k++) n += eng_field_slots(t->types[k]);
+  return n;
+}
 #include "numeric.h"
 #include "eval.h"
 #include "jit.h"
@@ -862,6 +869,136 @@ L_I31_GET_U: {
   ip += OPW_I31_GET_S; // = OPW_I31_GET_U
   NEXT();
 }
+  // GC objects. An allocation may collect: its roots are the value stack up to this frame's
+  // top (conservatively), globals, tables and kept exceptions (store.c eng_gc_collect).
+#define GC_NEW(o, tid, len, nslots)                                                             \
+  do {                                                                                          \
+    (o) = eng_obj_new(s, (tid), (len), (nslots), fp + fn->max_stack);                           \
+    if (!(o)) TRAP(HL_TRAP_HEAP_EXHAUSTED);                                                     \
+  } while (0)
+#define GC_LOAD(d, src, mode, sgn)                                                              \
+  do {                                                                                          \
+    uint64_t v_ = (src)[0];                                                                     \
+    if ((mode) == VT_V128) (d)[1] = (src)[1];                                                   \
+    else if (sgn && (mode) == VT_I8) v_ = (uint32_t)(int32_t)(int8_t)v_;                        \
+    else if (sgn && (mode) == VT_I16) v_ = (uint32_t)(int32_t)(int16_t)v_;                      \
+    (d)[0] = v_;                                                                                \
+  } while (0)
+#define GC_STORE(d, src, mode)                                                                  \
+  do {                                                                                          \
+    uint64_t v_ = (src)[0];                                                                     \
+    if ((mode) == VT_V128) (d)[1] = (src)[1];                                                   \
+    else if ((mode) == VT_I8) v_ &= 0xffu;                                                      \
+    else if ((mode) == VT_I16) v_ &= 0xffffu;                                                   \
+    (d)[0] = v_;                                                                                \
+  } while (0)
+L_STRUCT_NEW:
+L_STRUCT_NEW_DEFAULT: {
+  const eng_functype *t = &s->types[ip[1]];
+  uint32_t ns = field_slot_count(t);
+  eng_obj *o;
+  GC_NEW(o, ip[1], t->nparams, ns);
+  if (ip[-1] == OP_STRUCT_NEW) {
+    const uint64_t *a = fp + ip[2];
+    for (uint32_t k = 0, off = 0; k < t->nparams; off += eng_field_slots(t->types[k]), k++)
+      GC_STORE(o->f + off, a + off, t->types[k]);
+    R(0) = (uint64_t)(uintptr_t)o;
+    ip += OPW_STRUCT_NEW;
+  } else {
+    R(0) = (uint64_t)(uintptr_t)o;
+    ip += OPW_STRUCT_NEW_DEFAULT;
+  }
+  NEXT();
+}
+L_STRUCT_GET:
+L_STRUCT_GET_S:
+L_STRUCT_GET_U: {
+  eng_obj *o = (eng_obj *)(uintptr_t)R(1);
+  if (!o) TRAP(HL_TRAP_NULL_STRUCT_REFERENCE);
+  GC_LOAD(fp + ip[0], o->f + ip[2], ip[3], ip[-1] == OP_STRUCT_GET_S);
+  ip += OPW_STRUCT_GET;
+  NEXT();
+}
+L_STRUCT_SET: {
+  eng_obj *o = (eng_obj *)(uintptr_t)R(0);
+  if (!o) TRAP(HL_TRAP_NULL_STRUCT_REFERENCE);
+  GC_STORE(o->f + ip[2], fp + ip[1], ip[3]);
+  ip += OPW_STRUCT_SET;
+  NEXT();
+}
+L_ARRAY_NEW:
+L_ARRAY_NEW_DEFAULT: {
+  bool init = ip[-1] == OP_ARRAY_NEW;
+  uint32_t n = (uint32_t)fp[ip[init ? 3 : 2]], mode = ip[init ? 4 : 3], es = eng_field_slots(mode);
+  if ((uint64_t)n * es > ENG_MAX_ARRAY_SLOTS) TRAP(HL_TRAP_HEAP_EXHAUSTED);
+  uint64_t v[2] = {0, 0};
+  if (init) { v[0] = fp[ip[2]]; if (es == 2) v[1] = fp[ip[2] + 1]; }
+  eng_obj *o;
+  GC_NEW(o, ip[1], n, (uint64_t)n * es);
+  if (init)
+    for (uint32_t k = 0; k < n; k++) GC_STORE(o->f + (uint64_t)k * es, v, mode);
+  R(0) = (uint64_t)(uintptr_t)o;
+  ip += init ? OPW_ARRAY_NEW : OPW_ARRAY_NEW_DEFAULT;
+  NEXT();
+}
+L_ARRAY_NEW_FIXED: {
+  uint32_t n = ip[2], mode = ip[3], es = eng_field_slots(mode);
+  eng_obj *o;
+  GC_NEW(o, ip[1], n, (uint64_t)n * es);
+  const uint64_t *a = fp + ip[0];
+  for (uint32_t k = 0; k < n; k++) GC_STORE(o->f + (uint64_t)k * es, a + (uint64_t)k * es, mode);
+  R(0) = (uint64_t)(uintptr_t)o;
+  ip += OPW_ARRAY_NEW_FIXED;
+  NEXT();
+}
+L_ARRAY_GET:
+L_ARRAY_GET_S:
+L_ARRAY_GET_U: {
+  eng_obj *o = (eng_obj *)(uintptr_t)R(1);
+  uint32_t i = (uint32_t)R(2), mode = ip[3];
+  if (!o) TRAP(HL_TRAP_NULL_ARRAY_REFERENCE);
+  if (i >= o->len) TRAP(HL_TRAP_ARRAY_OUT_OF_BOUNDS);
+  GC_LOAD(fp + ip[0], o->f + (uint64_t)i * eng_field_slots(mode), mode, ip[-1] == OP_ARRAY_GET_S);
+  ip += OPW_ARRAY_GET;
+  NEXT();
+}
+L_ARRAY_SET: {
+  eng_obj *o = (eng_obj *)(uintptr_t)R(0);
+  uint32_t i = (uint32_t)R(1), mode = ip[3];
+  if (!o) TRAP(HL_TRAP_NULL_ARRAY_REFERENCE);
+  if (i >= o->len) TRAP(HL_TRAP_ARRAY_OUT_OF_BOUNDS);
+  GC_STORE(o->f + (uint64_t)i * eng_field_slots(mode), fp + ip[2], mode);
+  ip += OPW_ARRAY_SET;
+  NEXT();
+}
+L_ARRAY_LEN: {
+  eng_obj *o = (eng_obj *)(uintptr_t)R(1);
+  if (!o) TRAP(HL_TRAP_NULL_ARRAY_REFERENCE);
+  R(0) = o->len;
+  ip += OPW_ARRAY_LEN;
+  NEXT();
+}
+L_ARRAY_FILL: {
+  eng_obj *o = (eng_obj *)(uintptr_t)R(0);
+  uint32_t d = (uint32_t)R(1), n = (uint32_t)R(3), mode = ip[4], es = eng_field_slots(mode);
+  if (!o) TRAP(HL_TRAP_NULL_ARRAY_REFERENCE);
+  if ((uint64_t)d + n > o->len) TRAP(HL_TRAP_ARRAY_OUT_OF_BOUNDS);
+  for (uint32_t k = 0; k < n; k++) GC_STORE(o->f + ((uint64_t)d + k) * es, fp + ip[2], mode);
+  ip += OPW_ARRAY_FILL;
+  NEXT();
+}
+L_ARRAY_COPY: {
+  eng_obj *od = (eng_obj *)(uintptr_t)R(0), *os = (eng_obj *)(uintptr_t)R(2);
+  uint32_t d = (uint32_t)R(1), sidx = (uint32_t)R(3), n = (uint32_t)R(4), es = ip[5];
+  if (!od || !os) TRAP(HL_TRAP_NULL_ARRAY_REFERENCE);
+  if ((uint64_t)d + n > od->len || (uint64_t)sidx + n > os->len) TRAP(HL_TRAP_ARRAY_OUT_OF_BOUNDS);
+  memmove(od->f + (uint64_t)d * es, os->f + (uint64_t)sidx * es, (size_t)n * es * 8);
+  ip += OPW_ARRAY_COPY;
+  NEXT();
+}
+#undef GC_NEW
+#undef GC_LOAD
+#undef GC_STORE
 L_REF_TEST:
 L_REF_TEST_NULL:
   R(0) = eng_ref_test(inst->store, R(1), ip[2]);

@@ -1490,7 +1490,11 @@ static bool jit_supported(uint32_t op) {
   case OP_BR_ON_NON_NULL: return false; // typed function references: interpreted
   case OP_REF_EQ: case OP_REF_I31: case OP_I31_GET_S: case OP_I31_GET_U: case OP_REF_TEST:
   case OP_REF_TEST_NULL: case OP_REF_CAST: case OP_REF_CAST_NULL: case OP_BR_ON_CAST:
-  case OP_BR_ON_CAST_FAIL: return false; // GC: interpreted
+  case OP_BR_ON_CAST_FAIL: case OP_STRUCT_NEW: case OP_STRUCT_NEW_DEFAULT: case OP_STRUCT_GET:
+  case OP_STRUCT_GET_S: case OP_STRUCT_GET_U: case OP_STRUCT_SET: case OP_ARRAY_NEW:
+  case OP_ARRAY_NEW_DEFAULT: case OP_ARRAY_NEW_FIXED: case OP_ARRAY_GET: case OP_ARRAY_GET_S:
+  case OP_ARRAY_GET_U: case OP_ARRAY_SET: case OP_ARRAY_LEN: case OP_ARRAY_FILL: case OP_ARRAY_COPY:
+    return false; // GC: interpreted (objects are allocated and collected by the interpreter only)
   case OP_LOAD_M: case OP_STORE_M: case OP_MEMORY_SIZE_M: case OP_MEMORY_GROW_M: case OP_MEMORY_INIT_M:
   case OP_MEMORY_COPY_M: case OP_MEMORY_FILL_M: return false; // multi-memory, memory64: interpreted
   default: return true;

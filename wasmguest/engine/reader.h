@@ -389,8 +389,20 @@ static inline bool rd_cx1(rd *r, uint8_t b, eng_constexpr *e) {
       e->type = VT_UNKNOWN;
       return true;
     }
+    // struct.new, struct.new_default, array.new, array.new_default: a type index (.idx);
+    // array.new_fixed: and a count (.val). Always kept as a sequence (rd_constexpr).
+    if (sub <= 1 || sub == 6 || sub == 7 || sub == 8) {
+      e->op = sub == 0 ? OP_STRUCT_NEW : sub == 1 ? OP_STRUCT_NEW_DEFAULT : sub == 6 ? OP_ARRAY_NEW
+            : sub == 7 ? OP_ARRAY_NEW_DEFAULT : OP_ARRAY_NEW_FIXED;
+      e->type = VT_UNKNOWN;
+      if (!rd_u32(r, &e->idx)) return false;
+      uint32_t n = 0;
+      if (sub == 8 && !rd_u32(r, &n)) return false;
+      e->val = n;
+      return true;
+    }
     if (sub < 32 && eng_fc_map[HL_FB(sub)]) return fail(r, HL_STATUS_INVALID, "constant expression required");
-    return fail(r, HL_STATUS_UNSUPPORTED, "garbage collection (struct, array and extern conversion instructions)");
+    return fail(r, HL_STATUS_UNSUPPORTED, "garbage collection (any.convert_extern, extern.convert_any)");
   }
   uint32_t op = b == 0xfc ? 0 : eng_byte_map[b]; // no 0xFC instruction is constant
   if (!op) {
@@ -424,7 +436,9 @@ static inline bool rd_constexpr(rd *r, eng_constexpr *e) {
   if (b == 0x0b) return fail(r, HL_STATUS_INVALID, "type mismatch");
   if (!rd_cx1(r, b, e)) return false;
   if (!rd_byte(r, &b)) return false;
-  if (b == 0x0b) return true;
+  bool alloc = e->op == OP_STRUCT_NEW || e->op == OP_STRUCT_NEW_DEFAULT || e->op == OP_ARRAY_NEW ||
+               e->op == OP_ARRAY_NEW_DEFAULT || e->op == OP_ARRAY_NEW_FIXED;
+  if (b == 0x0b && !alloc) return true;
   uint32_t n = 1, cap = 4;
   eng_constexpr *seq = eng_xalloc(cap * sizeof *seq);
   if (!seq) return fail(r, HL_STATUS_NO_MEMORY, "out of memory");

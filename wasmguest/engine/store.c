@@ -91,6 +91,7 @@ void eng_exn_collect(eng_store *s, const uint64_t *live_end) {
       for (uint32_t t = 0; t < in->nown_globals; t++)
         if (vt_kind(in->own_globals[t].type) == VT_EXNREF) gc_scan(&g, &in->own_globals[t].val, 1);
     }
+    for (const eng_obj *o = s->objs; o; o = o->next) gc_scan(&g, o->f, o->nslots); // objects' exnref fields
     while (g.nwork) { // payloads of reachable exceptions
       const eng_exn *x = (const eng_exn *)g.p[g.work[--g.nwork]];
       gc_scan(&g, x->vals, x->nslots);
@@ -116,6 +117,94 @@ void eng_exn_collect(eng_store *s, const uint64_t *live_end) {
   eng_xfree(g.p);
   eng_xfree(g.mark);
   eng_xfree(g.work);
+}
+
+// ---- GC objects: allocation and a mark-sweep collector
+// Roots: the value stack below live_end (conservatively: any slot holding an object's address
+// keeps it; a stale slot may keep garbage, never the reverse), globals and tables of the any
+// hierarchy (precisely, by type), and the payloads of kept exceptions (conservatively).
+// Objects are traced precisely: only fields and elements whose storage type is a reference of
+// the any hierarchy are followed. Compiled code never allocates (GC instructions are
+// interpreted) and writes back every value it holds before a call, so every reference a
+// compiled caller holds is in its frame when an allocation collects.
+static bool holds_any(eng_vt t) { return vt_top(vt_kind(t)) == VT_ANYREF; }
+
+void eng_gc_collect(eng_store *s, const uint64_t *live_end) {
+  exn_gc g = {0};
+  uint64_t n = 0;
+  for (eng_obj *o = s->objs; o; o = o->next) n++;
+  if (n == 0 || n >= UINT32_MAX) return;
+  g.n = (uint32_t)n;
+  g.p = eng_xalloc((size_t)g.n * sizeof *g.p);
+  g.mark = eng_xalloc(g.n);
+  g.work = eng_xalloc((size_t)g.n * 4);
+  if (g.p && g.mark && g.work) {
+    uint32_t k = 0;
+    for (eng_obj *o = s->objs; o; o = o->next) g.p[k++] = (uintptr_t)o;
+    sort_ptrs(g.p, g.n);
+    if (live_end > s->stack) gc_scan(&g, s->stack, (size_t)(live_end - s->stack));
+    for (uint32_t i = 0; i < s->ninsts; i++) {
+      const eng_inst *in = s->insts[i];
+      for (uint32_t t = 0; t < in->nown_tables; t++)
+        if (holds_any(in->own_tables[t].type)) gc_scan(&g, in->own_tables[t].elems, in->own_tables[t].size);
+      for (uint32_t t = 0; t < in->nown_globals; t++)
+        if (holds_any(in->own_globals[t].type)) gc_scan(&g, &in->own_globals[t].val, 1);
+    }
+    for (const eng_exn *x = s->exns; x; x = x->next) gc_scan(&g, x->vals, x->nslots);
+    while (g.nwork) {
+      const eng_obj *o = (const eng_obj *)g.p[g.work[--g.nwork]];
+      const eng_functype *t = &s->types[o->type_id];
+      if (t->kind == TK_ARRAY) {
+        if (holds_any(t->types[0])) gc_scan(&g, o->f, o->nslots);
+      } else {
+        for (uint32_t f = 0, off = 0; f < t->nparams; off += eng_field_slots(t->types[f]), f++)
+          if (holds_any(t->types[f])) gc_scan(&g, o->f + off, 1);
+      }
+    }
+    eng_obj **link = &s->objs;
+    k = 0;
+    while (*link) {
+      eng_obj *o = *link;
+      uint32_t lo = 0, hi = g.n; // o's index in g.p
+      while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (g.p[mid] < (uintptr_t)o) lo = mid + 1;
+        else hi = mid;
+      }
+      if (!g.mark[lo]) {
+        *link = o->next;
+        s->obj_bytes -= sizeof *o + (uint64_t)o->nslots * 8;
+        eng_xfree(o);
+      } else {
+        link = &o->next;
+      }
+    }
+  }
+  eng_xfree(g.p);
+  eng_xfree(g.mark);
+  eng_xfree(g.work);
+}
+
+eng_obj *eng_obj_new(eng_store *s, uint32_t tid, uint32_t len, uint64_t nslots, uint64_t *live_end) {
+  uint64_t bytes = sizeof(eng_obj) + nslots * 8;
+  if (nslots > ENG_MAX_ARRAY_SLOTS) return NULL;
+  if (live_end && s->obj_bytes + bytes >= (s->gc_at ? s->gc_at : ENG_GC_MIN)) {
+    eng_gc_collect(s, live_end);
+    s->gc_at = 2 * (s->obj_bytes + bytes);
+    if (s->gc_at < ENG_GC_MIN) s->gc_at = ENG_GC_MIN;
+  }
+  eng_obj *o = eng_xalloc(bytes);
+  if (!o && live_end) { // the heap is full: collect, then try once more
+    eng_gc_collect(s, live_end);
+    if (!(o = eng_xalloc(bytes))) return NULL;
+  }
+  o->type_id = tid;
+  o->len = len;
+  o->nslots = (uint32_t)nslots;
+  o->next = s->objs;
+  s->objs = o;
+  s->obj_bytes += bytes;
+  return o;
 }
 
 static void inst_free(eng_inst *in) {
@@ -163,6 +252,11 @@ void eng_store_free(eng_store *s) {
     eng_exn *x = s->exns;
     s->exns = x->next;
     eng_xfree(x);
+  }
+  while (s->objs) {
+    eng_obj *o = s->objs;
+    s->objs = o->next;
+    eng_xfree(o);
   }
   eng_jit_store_free(s);
   eng_xfree(s);
@@ -307,6 +401,38 @@ static uint64_t eval_one(const eng_inst *in, const eng_constexpr *e) {
   }
 }
 
+// A GC allocation of a constant expression on stack[0..h): its operands replaced by the new
+// object; the new height, 0 when out of memory. No collection runs (the stack is no root).
+static uint32_t eval_alloc(const eng_inst *in, const eng_constexpr *x, uint64_t *stack, uint32_t h) {
+  eng_store *s = in->store;
+  uint32_t tid = in->type_ids[x->idx];
+  const eng_functype *t = &s->types[tid];
+  uint32_t n, npop;
+  uint64_t init = 0;
+  switch (x->op) {
+  case OP_STRUCT_NEW: n = t->nparams; npop = n; break;
+  case OP_STRUCT_NEW_DEFAULT: n = t->nparams; npop = 0; break;
+  case OP_ARRAY_NEW: n = (uint32_t)stack[h - 1]; init = stack[h - 2]; npop = 2; break;
+  case OP_ARRAY_NEW_DEFAULT: n = (uint32_t)stack[h - 1]; npop = 1; break;
+  default: n = (uint32_t)x->val; npop = n; break; // OP_ARRAY_NEW_FIXED
+  }
+  eng_obj *o = eng_obj_new(s, tid, n, n, NULL);
+  if (!o) {
+    s->const_oom = true;
+    return 0;
+  }
+  uint64_t mask_ = 0;
+  for (uint32_t k = 0; k < n; k++) {
+    eng_vt ft = t->types[t->kind == TK_STRUCT ? k : 0];
+    mask_ = ft == VT_I8 ? 0xff : ft == VT_I16 ? 0xffff : ~(uint64_t)0;
+    uint64_t v = x->op == OP_ARRAY_NEW ? init : (x->op == OP_STRUCT_NEW || x->op == OP_ARRAY_NEW_FIXED) ? stack[h - npop + k] : 0;
+    o->f[k] = v & mask_;
+  }
+  h -= npop;
+  stack[h++] = (uint64_t)(uintptr_t)o;
+  return h;
+}
+
 // A validated constant expression's value (extended ones: at most ENG_MAX_CONST_DEPTH deep, of
 // i32/i64 values, ending with one).
 uint64_t eng_eval_const(const eng_inst *in, const eng_constexpr *e) {
@@ -317,6 +443,8 @@ uint64_t eng_eval_const(const eng_inst *in, const eng_constexpr *e) {
     const eng_constexpr *x = &e->seq[i];
     if (x->op == OP_REF_I31) { // GC (validated: h >= 1, an i32)
       stack[h - 1] = eng_i31((uint32_t)stack[h - 1]);
+    } else if (x->op >= OP_STRUCT_NEW && x->op <= OP_ARRAY_NEW_FIXED) { // GC allocation (validated)
+      if (!(h = eval_alloc(in, x, stack, h))) return 0; // out of memory: null (checked by the caller)
     } else if (eng_op_cexpr[x->op] && eng_op_imm[x->op] == IMM_NONE) { // HL_CONST_BIN (validated: h >= 2)
       h--;
       stack[h - 1] = eng_const_bin(x->op, stack[h - 1], stack[h]);
@@ -518,6 +646,12 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
       g->val = eng_eval_const(in, ge);
       g->val_hi = ge->op == OP_GLOBAL_GET ? in->globals[ge->idx]->val_hi : ge->val_hi; // v128
       in->globals[ng + i] = g;
+    }
+    if (s->const_oom) { // a GC allocation of a constant expression did not fit
+      s->const_oom = false;
+      eng_set_error(err, HL_STATUS_NO_MEMORY, "out of memory (GC heap)");
+      st = HL_STATUS_NO_MEMORY;
+      goto fail;
     }
   }
   // runtime segments
