@@ -1852,6 +1852,31 @@ static bool compile_array(C *c, uint32_t op, const eng_imm *im) {
     if (live) { E(op); E(s1); E(s2); E(s3); E(s4); E(et); }
     no_retarget(c);
     return true;
+  case OP_ARRAY_NEW_DATA: case OP_ARRAY_INIT_DATA: case OP_ARRAY_NEW_ELEM: case OP_ARRAY_INIT_ELEM: {
+    bool data = op == OP_ARRAY_NEW_DATA || op == OP_ARRAY_INIT_DATA, init = op == OP_ARRAY_INIT_DATA || op == OP_ARRAY_INIT_ELEM;
+    if (data) {
+      if (!c->m->has_datacount) return cerr(c, HL_STATUS_MALFORMED, "data count section required");
+      if (im->b >= c->m->ndatas) return INVALID(c, "unknown data segment");
+      if (vt_is_ref(et)) return INVALID(c, "array type is not numeric or vector");
+    } else {
+      if (im->b >= c->m->nelems) return INVALID(c, "unknown elem segment");
+      if (!eng_vt_sub(c->m, c->m->elems[im->b].type, et)) return INVALID(c, "type mismatch");
+    }
+    if (init && !t->muts[0]) return INVALID(c, "immutable array");
+    if (!pop_s(c, VT_I32, NULL, &s4) || !pop_s(c, VT_I32, NULL, &s3)) return false;
+    if (init && (!pop_s(c, VT_I32, NULL, &s2) || !pop_s(c, ref, NULL, &s1))) return false;
+    if (!init) {
+      if (!live) return push(c, ref | VT_NONNULL);
+      if (!emit_dst(c, op, ref | VT_NONNULL)) return false;
+      E(c->type_ids[im->a]); E(im->b); E(s3); E(s4);
+      if (data) E(et);
+      mark_end(c);
+      return true;
+    }
+    if (live) { E(op); E(s1); E(s2); E(s3); E(s4); E(im->b); if (data) E(et); }
+    no_retarget(c);
+    return true;
+  }
   default: { // OP_ARRAY_COPY: dst type im->a, src type im->b
     if (!t->muts[0]) return INVALID(c, "immutable array");
     const eng_functype *u = gc_type(c, im->b, TK_ARRAY);
@@ -1913,7 +1938,7 @@ static bool compile_gc(C *c, uint32_t op, const eng_imm *im) {
 static bool illegal_op(rd *r, uint8_t b) {
   switch (b) {
   case 0xfb: // the GC instructions not implemented (and unknown sub-opcodes)
-    return fail(r, HL_STATUS_UNSUPPORTED, "garbage collection (array.new_data, array.new_elem, array.init_data, array.init_elem, any.convert_extern, extern.convert_any)");
+    return fail(r, HL_STATUS_UNSUPPORTED, "garbage collection (any.convert_extern, extern.convert_any)");
   case 0xfe: return fail(r, HL_STATUS_UNSUPPORTED, "threads");
   default: return fail(r, HL_STATUS_MALFORMED, "illegal opcode");
   }
@@ -1993,7 +2018,8 @@ static bool compile_body(C *c, const eng_functype *ft) {
         break;
       case OP_ARRAY_NEW: case OP_ARRAY_NEW_DEFAULT: case OP_ARRAY_NEW_FIXED: case OP_ARRAY_GET:
       case OP_ARRAY_GET_S: case OP_ARRAY_GET_U: case OP_ARRAY_SET: case OP_ARRAY_LEN: case OP_ARRAY_FILL:
-      case OP_ARRAY_COPY:
+      case OP_ARRAY_COPY: case OP_ARRAY_NEW_DATA: case OP_ARRAY_NEW_ELEM: case OP_ARRAY_INIT_DATA:
+      case OP_ARRAY_INIT_ELEM:
         ok = compile_array(c, op, &im);
         break;
       case OP_DROP: case OP_SELECT: case OP_SELECT_T: ok = compile_parametric(c, op, &im); break;
@@ -2061,7 +2087,7 @@ static bool scan_body(const eng_module *m, const eng_code *code, eng_error *err,
     case OP_TRY: if (*ntry < UINT32_MAX) (*ntry)++; depth++; break;
     case OP_BLOCK: case OP_LOOP: case OP_IF: case OP_TRY_TABLE: depth++; break;
     case OP_END: case OP_DELEGATE: depth--; break;
-    case OP_DATA_DROP: case OP_MEMORY_INIT:
+    case OP_DATA_DROP: case OP_MEMORY_INIT: case OP_ARRAY_NEW_DATA: case OP_ARRAY_INIT_DATA:
       if (!m->has_datacount && m->ndatas) return fail(r, HL_STATUS_MALFORMED, "data count section required");
       break;
     default: break;

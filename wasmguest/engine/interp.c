@@ -5,6 +5,27 @@
 // slots, and a callee's frame starts at the caller's argument slots).
 #include "internal.h"
 
+// Bytes of an array element of (numeric or vector) storage type t in a data segment.
+static uint32_t gc_elem_bytes(uint32_t t) {
+  switch (t) {
+  case VT_I8: return 1;
+  case VT_I16: return 2;
+  case VT_I32: case VT_F32: return 4;
+  case VT_V128: return 16;
+  default: return 8; // i64, f64
+  }
+}
+
+// Reads n elements of storage type t from p (little-endian) into array slots f from index d.
+static void gc_read_data(uint64_t *f, const uint8_t *p, uint32_t d, uint32_t n, uint32_t t) {
+  uint32_t z = gc_elem_bytes(t), es = eng_field_slots(t);
+  for (uint32_t k = 0; k < n; k++) {
+    uint64_t v[2] = {0, 0};
+    memcpy(v, p + (uint64_t)k * z, z);
+    memcpy(f + ((uint64_t)d + k) * es, v, (size_t)es * 8);
+  }
+}
+
 // Slots of a struct type's fields (an object's nslots).
 static uint32_t field_slot_count(const eng_functype *t) {
   uint32_t n = 0;
@@ -994,6 +1015,39 @@ L_ARRAY_COPY: {
   if ((uint64_t)d + n > od->len || (uint64_t)sidx + n > os->len) TRAP(HL_TRAP_ARRAY_OUT_OF_BOUNDS);
   memmove(od->f + (uint64_t)d * es, os->f + (uint64_t)sidx * es, (size_t)n * es * 8);
   ip += OPW_ARRAY_COPY;
+  NEXT();
+}
+L_ARRAY_NEW_DATA:
+L_ARRAY_NEW_ELEM: {
+  bool data = ip[-1] == OP_ARRAY_NEW_DATA;
+  uint32_t seg = ip[2], off = (uint32_t)R(3), n = (uint32_t)R(4), mode = data ? ip[5] : 0;
+  uint64_t es = data ? eng_field_slots(mode) : 1, z = data ? gc_elem_bytes(mode) : 1;
+  uint64_t seglen = data ? inst->datas[seg].len : inst->elems[seg].count;
+  if ((uint64_t)off + (uint64_t)n * z > seglen) TRAP(data ? HL_TRAP_MEMORY_OUT_OF_BOUNDS : HL_TRAP_TABLE_OUT_OF_BOUNDS);
+  if ((uint64_t)n * es > ENG_MAX_ARRAY_SLOTS) TRAP(HL_TRAP_HEAP_EXHAUSTED);
+  eng_obj *o;
+  GC_NEW(o, ip[1], n, (uint64_t)n * es);
+  if (data) gc_read_data(o->f, inst->datas[seg].bytes + off, 0, n, mode);
+  else
+    for (uint32_t k = 0; k < n; k++) o->f[k] = eng_elem_value(inst, inst->elems[seg].exprs, inst->elems[seg].items[off + k]);
+  R(0) = (uint64_t)(uintptr_t)o;
+  ip += data ? OPW_ARRAY_NEW_DATA : OPW_ARRAY_NEW_ELEM;
+  NEXT();
+}
+L_ARRAY_INIT_DATA:
+L_ARRAY_INIT_ELEM: {
+  bool data = ip[-1] == OP_ARRAY_INIT_DATA;
+  eng_obj *o = (eng_obj *)(uintptr_t)R(0);
+  uint32_t d = (uint32_t)R(1), src = (uint32_t)R(2), n = (uint32_t)R(3), seg = ip[4], mode = data ? ip[5] : 0;
+  uint64_t z = data ? gc_elem_bytes(mode) : 1;
+  uint64_t seglen = data ? inst->datas[seg].len : inst->elems[seg].count;
+  if (!o) TRAP(HL_TRAP_NULL_ARRAY_REFERENCE);
+  if ((uint64_t)d + n > o->len) TRAP(HL_TRAP_ARRAY_OUT_OF_BOUNDS);
+  if ((uint64_t)src + (uint64_t)n * z > seglen) TRAP(data ? HL_TRAP_MEMORY_OUT_OF_BOUNDS : HL_TRAP_TABLE_OUT_OF_BOUNDS);
+  if (data) gc_read_data(o->f, inst->datas[seg].bytes + src, d, n, mode);
+  else
+    for (uint32_t k = 0; k < n; k++) o->f[d + k] = eng_elem_value(inst, inst->elems[seg].exprs, inst->elems[seg].items[src + k]);
+  ip += data ? OPW_ARRAY_INIT_DATA : OPW_ARRAY_INIT_ELEM;
   NEXT();
 }
 #undef GC_NEW

@@ -320,6 +320,8 @@
   XFS(ARRAY_NEW, HL_FB(6), TYPE, 5) /* dst, type id, val, len, mode */                             \
   XFS(ARRAY_NEW_DEFAULT, HL_FB(7), TYPE, 4) /* dst, type id, len, mode */                          \
   XFS(ARRAY_NEW_FIXED, HL_FB(8), TYPE2, 4) /* dst (= base), type id, n, mode */                    \
+  XFS(ARRAY_NEW_DATA, HL_FB(9), TYPE2, 6) /* dst, type id, data, off, n, mode */                  \
+  XFS(ARRAY_NEW_ELEM, HL_FB(10), TYPE2, 5) /* dst, type id, elem, off, n */                        \
   XFS(ARRAY_GET, HL_FB(11), TYPE, 4) /* dst, ref, idx, mode */                                     \
   XFS(ARRAY_GET_S, HL_FB(12), TYPE, 4) /* dst, ref, idx, mode */                                   \
   XFS(ARRAY_GET_U, HL_FB(13), TYPE, 4) /* dst, ref, idx, mode */                                   \
@@ -327,6 +329,8 @@
   XFS(ARRAY_LEN, HL_FB(15), NONE, 2) /* dst, ref */                                                \
   XFS(ARRAY_FILL, HL_FB(16), TYPE, 5) /* ref, off, val, n, mode */                                 \
   XFS(ARRAY_COPY, HL_FB(17), TYPE2, 6) /* dref, doff, sref, soff, n, element slots */              \
+  XFS(ARRAY_INIT_DATA, HL_FB(18), TYPE2, 6) /* ref, d, s, n, data, mode */                         \
+  XFS(ARRAY_INIT_ELEM, HL_FB(19), TYPE2, 5) /* ref, d, s, n, elem */                               \
   XFS(REF_TEST, HL_FB(20), REFTYPE, 3) /* dst, a, heap type */                                  \
   XFS(REF_TEST_NULL, HL_FB(21), REFTYPE, 3) /* dst, a, heap type: null passes */                \
   XFS(REF_CAST, HL_FB(22), REFTYPE, 3) /* dst, a, heap type: traps "cast failure" */            \
