@@ -286,6 +286,12 @@ static uint32_t check_const(eng_module *m, const eng_constexpr *e, eng_vt want, 
       stack[h - 1] = VT_I31REF | VT_NONNULL;
       continue;
     }
+    if (x->op == OP_ANY_CONVERT_EXTERN || x->op == OP_EXTERN_CONVERT_ANY) {
+      eng_vt in = x->op == OP_ANY_CONVERT_EXTERN ? VT_EXTERNREF : VT_ANYREF;
+      if (h < 1 || !eng_vt_sub(m, stack[h - 1], in)) return verr(err, "type mismatch");
+      stack[h - 1] = (x->op == OP_ANY_CONVERT_EXTERN ? VT_ANYREF : VT_EXTERNREF) | (stack[h - 1] & VT_NONNULL);
+      continue;
+    }
     if (x->op == OP_STRUCT_NEW || x->op == OP_STRUCT_NEW_DEFAULT || x->op == OP_ARRAY_NEW ||
         x->op == OP_ARRAY_NEW_DEFAULT || x->op == OP_ARRAY_NEW_FIXED) { // GC allocations
       bool st_ = x->op == OP_STRUCT_NEW || x->op == OP_STRUCT_NEW_DEFAULT;
@@ -419,7 +425,8 @@ uint32_t eng_validate_module(const eng_module *cm, eng_error *err) {
       default: // ELEM_OTHER
         e = s->exprs[v & ~ELEM_TAG];
         for (uint32_t k = 0; k < e.nseq; k++)
-          if (e.seq[k].op >= OP_STRUCT_NEW && e.seq[k].op <= OP_ARRAY_NEW_FIXED) {
+          if ((e.seq[k].op >= OP_STRUCT_NEW && e.seq[k].op <= OP_ARRAY_NEW_FIXED) ||
+              e.seq[k].op == OP_ANY_CONVERT_EXTERN || e.seq[k].op == OP_EXTERN_CONVERT_ANY) {
             eng_set_error(err, HL_STATUS_UNSUPPORTED, "garbage collection (struct and array allocation in element segments)");
             return HL_STATUS_UNSUPPORTED;
           }
@@ -1907,6 +1914,16 @@ static bool compile_gc(C *c, uint32_t op, const eng_imm *im) {
     E(s1); E(s2);
     mark_end(c);
     return true;
+  case OP_ANY_CONVERT_EXTERN: case OP_EXTERN_CONVERT_ANY: {
+    eng_vt got, in = op == OP_ANY_CONVERT_EXTERN ? VT_EXTERNREF : VT_ANYREF;
+    if (!pop_s(c, in, &got, &s1)) return false;
+    eng_vt out = (op == OP_ANY_CONVERT_EXTERN ? VT_ANYREF : VT_EXTERNREF) | (got & VT_NONNULL);
+    if (!live) return push(c, out);
+    if (!emit_dst(c, op, out)) return false;
+    E(s1);
+    mark_end(c);
+    return true;
+  }
   case OP_REF_I31: case OP_I31_GET_S: case OP_I31_GET_U: {
     eng_vt in = op == OP_REF_I31 ? VT_I32 : VT_I31REF, out = op == OP_REF_I31 ? VT_I31REF | VT_NONNULL : VT_I32;
     if (!pop_s(c, in, NULL, &s1)) return false;
@@ -1938,7 +1955,7 @@ static bool compile_gc(C *c, uint32_t op, const eng_imm *im) {
 static bool illegal_op(rd *r, uint8_t b) {
   switch (b) {
   case 0xfb: // the GC instructions not implemented (and unknown sub-opcodes)
-    return fail(r, HL_STATUS_UNSUPPORTED, "garbage collection (any.convert_extern, extern.convert_any)");
+    return fail(r, HL_STATUS_MALFORMED, "illegal opcode");
   case 0xfe: return fail(r, HL_STATUS_UNSUPPORTED, "threads");
   default: return fail(r, HL_STATUS_MALFORMED, "illegal opcode");
   }
@@ -2009,7 +2026,7 @@ static bool compile_body(C *c, const eng_functype *ft) {
       case OP_BR_ON_NULL: case OP_BR_ON_NON_NULL: ok = compile_br_on_null(c, op, &im); break;
       case OP_REF_EQ: case OP_REF_I31: case OP_I31_GET_S: case OP_I31_GET_U: case OP_REF_TEST:
       case OP_REF_TEST_NULL: case OP_REF_CAST: case OP_REF_CAST_NULL: case OP_BR_ON_CAST:
-      case OP_BR_ON_CAST_FAIL:
+      case OP_BR_ON_CAST_FAIL: case OP_ANY_CONVERT_EXTERN: case OP_EXTERN_CONVERT_ANY:
         ok = compile_gc(c, op, &im);
         break;
       case OP_STRUCT_NEW: case OP_STRUCT_NEW_DEFAULT: case OP_STRUCT_GET: case OP_STRUCT_GET_S:

@@ -334,8 +334,13 @@ typedef struct eng_obj {
   uint32_t len;     // array: elements; struct: fields
   uint32_t nslots;  // slots of f
   uint8_t mark;
+  bool ext;         // in the store's ext set: its address was handed out as an externref
   uint64_t f[];
 } eng_obj;
+// Objects that are no struct or array (type_id): a box (any.convert_extern of a host value,
+// f[0] the value) and a wrap (extern.convert_any of an i31 reference, f[0] the i31 word).
+#define ENG_TYPE_BOX (UINT32_MAX - 1)
+#define ENG_TYPE_WRAP (UINT32_MAX - 2)
 #define ENG_MAX_ARRAY_SLOTS (1u << 27) // slots of one array (1 GiB)
 
 typedef struct {
@@ -427,6 +432,10 @@ struct eng_store {
   uint64_t obj_bytes;   // their size
   uint64_t gc_at;       // obj_bytes at which the next allocation collects first (0: ENG_GC_MIN)
   bool const_oom;       // a constant expression's GC allocation failed (instantiation checks it)
+  // The ext set: addresses of the objects (and wraps) that extern.convert_any handed out, so
+  // any.convert_extern knows them from host values (open addressing, 0 = empty; rebuilt by
+  // every collection).
+  uintptr_t *ext_set; uint32_t ext_cap, ext_n;
 };
 #define ENG_GC_MIN (4u << 20)
 
@@ -496,10 +505,10 @@ static inline bool eng_ref_test(const eng_store *s, uint64_t v, eng_vt w) {
   case VT_FUNCREF:
     return !(w & VT_CONCRETE) || eng_type_sub(s, ((const eng_func *)(uintptr_t)v)->type_id, VT_IDX_OF(w));
   case VT_ANYREF: case VT_EXTERNREF: case VT_EXNREF: return true;
-  case VT_EQREF: return true; // i31 or an object (no boxed host values yet)
+  case VT_EQREF: return (v & 1) || o->type_id != ENG_TYPE_BOX; // i31 or a struct/array
   case VT_I31REF: return (v & 1) != 0;
   case VT_STRUCTREF: case VT_ARRAYREF:
-    if (v & 1) return false;
+    if ((v & 1) || o->type_id == ENG_TYPE_BOX) return false;
     if (w & VT_CONCRETE) return eng_type_sub(s, o->type_id, VT_IDX_OF(w));
     return s->types[o->type_id].kind == (vt_kind(w) == VT_STRUCTREF ? TK_STRUCT : TK_ARRAY);
   default: return false; // the bottom types: null only
@@ -512,6 +521,9 @@ static inline bool eng_ref_test(const eng_store *s, uint64_t v, eng_vt w) {
 // their types).
 eng_obj *eng_obj_new(eng_store *s, uint32_t tid, uint32_t len, uint64_t nslots, uint64_t *live_end);
 void eng_gc_collect(eng_store *s, const uint64_t *live_end);
+// any.convert_extern and extern.convert_any (store.c); *ok false when out of memory.
+uint64_t eng_internalize(eng_store *s, uint64_t x, uint64_t *live_end, bool *ok);
+uint64_t eng_externalize(eng_store *s, uint64_t a, uint64_t *live_end, bool *ok);
 // Slots per field/element of storage type t.
 static inline uint32_t eng_field_slots(eng_vt t) { return t == VT_V128 ? 2 : 1; }
 

@@ -1050,6 +1050,16 @@ L_ARRAY_INIT_ELEM: {
   ip += data ? OPW_ARRAY_INIT_DATA : OPW_ARRAY_INIT_ELEM;
   NEXT();
 }
+L_ANY_CONVERT_EXTERN:
+L_EXTERN_CONVERT_ANY: {
+  bool ok;
+  uint64_t v = ip[-1] == OP_ANY_CONVERT_EXTERN ? eng_internalize(s, R(1), fp + fn->max_stack, &ok)
+                                               : eng_externalize(s, R(1), fp + fn->max_stack, &ok);
+  if (!ok) TRAP(HL_TRAP_HEAP_EXHAUSTED);
+  R(0) = v;
+  ip += OPW_ANY_CONVERT_EXTERN; // = OPW_EXTERN_CONVERT_ANY
+  NEXT();
+}
 #undef GC_NEW
 #undef GC_LOAD
 #undef GC_STORE

@@ -1495,6 +1495,7 @@ static bool jit_supported(uint32_t op) {
   case OP_ARRAY_NEW_DEFAULT: case OP_ARRAY_NEW_FIXED: case OP_ARRAY_GET: case OP_ARRAY_GET_S:
   case OP_ARRAY_GET_U: case OP_ARRAY_SET: case OP_ARRAY_LEN: case OP_ARRAY_FILL: case OP_ARRAY_COPY:
   case OP_ARRAY_NEW_DATA: case OP_ARRAY_NEW_ELEM: case OP_ARRAY_INIT_DATA: case OP_ARRAY_INIT_ELEM:
+  case OP_ANY_CONVERT_EXTERN: case OP_EXTERN_CONVERT_ANY:
     return false; // GC: interpreted (objects are allocated and collected by the interpreter only)
   case OP_LOAD_M: case OP_STORE_M: case OP_MEMORY_SIZE_M: case OP_MEMORY_GROW_M: case OP_MEMORY_INIT_M:
   case OP_MEMORY_COPY_M: case OP_MEMORY_FILL_M: return false; // multi-memory, memory64: interpreted

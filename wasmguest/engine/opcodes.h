@@ -337,6 +337,8 @@
   XFS(REF_CAST_NULL, HL_FB(23), REFTYPE, 3) /* dst, a, heap type: null passes */                \
   XFS(BR_ON_CAST, HL_FB(24), BR_ON_CAST, 6) /* target, ref, dst, src, n, heap type|null flag */ \
   XFS(BR_ON_CAST_FAIL, HL_FB(25), BR_ON_CAST, 6) /* target, ref, dst, src, n, heap type|flag */ \
+  XFS(ANY_CONVERT_EXTERN, HL_FB(26), NONE, 2) /* dst, a: boxes a host value (eng_internalize) */ \
+  XFS(EXTERN_CONVERT_ANY, HL_FB(27), NONE, 2) /* dst, a (eng_externalize) */                    \
   XFS(REF_I31, HL_FB(28), NONE, 2) /* dst, a */                                                 \
   XFS(I31_GET_S, HL_FB(29), NONE, 2) /* dst, a: traps on null */                                \
   XFS(I31_GET_U, HL_FB(30), NONE, 2) /* dst, a: traps on null */                                \

@@ -389,6 +389,11 @@ static inline bool rd_cx1(rd *r, uint8_t b, eng_constexpr *e) {
       e->type = VT_UNKNOWN;
       return true;
     }
+    if (sub == 26 || sub == 27) { // any.convert_extern, extern.convert_any (a sequence's operator)
+      e->op = sub == 26 ? OP_ANY_CONVERT_EXTERN : OP_EXTERN_CONVERT_ANY;
+      e->type = VT_UNKNOWN;
+      return true;
+    }
     // struct.new, struct.new_default, array.new, array.new_default: a type index (.idx);
     // array.new_fixed: and a count (.val). Always kept as a sequence (rd_constexpr).
     if (sub <= 1 || sub == 6 || sub == 7 || sub == 8) {
@@ -402,7 +407,7 @@ static inline bool rd_cx1(rd *r, uint8_t b, eng_constexpr *e) {
       return true;
     }
     if (sub < 32 && eng_fc_map[HL_FB(sub)]) return fail(r, HL_STATUS_INVALID, "constant expression required");
-    return fail(r, HL_STATUS_UNSUPPORTED, "garbage collection (any.convert_extern, extern.convert_any)");
+    return fail(r, HL_STATUS_MALFORMED, "illegal opcode");
   }
   uint32_t op = b == 0xfc ? 0 : eng_byte_map[b]; // no 0xFC instruction is constant
   if (!op) {
@@ -437,7 +442,7 @@ static inline bool rd_constexpr(rd *r, eng_constexpr *e) {
   if (!rd_cx1(r, b, e)) return false;
   if (!rd_byte(r, &b)) return false;
   bool alloc = e->op == OP_STRUCT_NEW || e->op == OP_STRUCT_NEW_DEFAULT || e->op == OP_ARRAY_NEW ||
-               e->op == OP_ARRAY_NEW_DEFAULT || e->op == OP_ARRAY_NEW_FIXED;
+               e->op == OP_ARRAY_NEW_DEFAULT || e->op == OP_ARRAY_NEW_FIXED; // (conversions take an operand)
   if (b == 0x0b && !alloc) return true;
   uint32_t n = 1, cap = 4;
   eng_constexpr *seq = eng_xalloc(cap * sizeof *seq);

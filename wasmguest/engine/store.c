@@ -127,7 +127,74 @@ void eng_exn_collect(eng_store *s, const uint64_t *live_end) {
 // the any hierarchy are followed. Compiled code never allocates (GC instructions are
 // interpreted) and writes back every value it holds before a call, so every reference a
 // compiled caller holds is in its frame when an allocation collects.
-static bool holds_any(eng_vt t) { return vt_top(vt_kind(t)) == VT_ANYREF; }
+// References of the any hierarchy, and external ones (an externalized object is its address).
+static bool holds_any(eng_vt t) { return vt_top(vt_kind(t)) == VT_ANYREF || vt_top(vt_kind(t)) == VT_EXTERNREF; }
+
+static uint32_t ext_hash(uintptr_t p, uint32_t cap) { return (uint32_t)((p >> 4) * 0x9e3779b97f4a7c15ull >> 32) & (cap - 1); }
+
+static bool ext_find(const eng_store *s, uintptr_t p) {
+  if (!s->ext_n) return false;
+  for (uint32_t h = ext_hash(p, s->ext_cap);; h = (h + 1) & (s->ext_cap - 1)) {
+    if (s->ext_set[h] == p) return true;
+    if (!s->ext_set[h]) return false;
+  }
+}
+
+// Adds o to the ext set (grown at half full); false when out of memory.
+static bool ext_add(eng_store *s, eng_obj *o) {
+  if (o->ext) return true;
+  if ((uint64_t)(s->ext_n + 1) * 2 > s->ext_cap) {
+    uint32_t nc = s->ext_cap ? s->ext_cap * 2 : 64;
+    uintptr_t *t = eng_xalloc((size_t)nc * sizeof *t);
+    if (!t) return false;
+    for (uint32_t i = 0; i < s->ext_cap; i++)
+      if (s->ext_set[i]) {
+        uint32_t h = ext_hash(s->ext_set[i], nc);
+        while (t[h]) h = (h + 1) & (nc - 1);
+        t[h] = s->ext_set[i];
+      }
+    eng_xfree(s->ext_set);
+    s->ext_set = t;
+    s->ext_cap = nc;
+  }
+  uint32_t h = ext_hash((uintptr_t)o, s->ext_cap);
+  while (s->ext_set[h]) h = (h + 1) & (s->ext_cap - 1);
+  s->ext_set[h] = (uintptr_t)o;
+  s->ext_n++;
+  o->ext = true;
+  return true;
+}
+
+// any.convert_extern: null stays null; an address extern.convert_any handed out (a live object,
+// or a wrap of an i31) gives that reference back; any other (host) value is boxed, so an any
+// reference is only ever null, i31 or an engine object.
+uint64_t eng_internalize(eng_store *s, uint64_t x, uint64_t *live_end, bool *ok) {
+  *ok = true;
+  if (!x) return 0;
+  if (ext_find(s, (uintptr_t)x)) {
+    const eng_obj *o = (const eng_obj *)(uintptr_t)x;
+    return o->type_id == ENG_TYPE_WRAP ? o->f[0] : x;
+  }
+  eng_obj *b = eng_obj_new(s, ENG_TYPE_BOX, 0, 1, live_end);
+  if (!b) return *ok = false, 0;
+  b->f[0] = x;
+  return (uint64_t)(uintptr_t)b;
+}
+
+// extern.convert_any: a box gives its host value back; an object is handed out as its address
+// and an i31 as a new wrap, both entered in the ext set.
+uint64_t eng_externalize(eng_store *s, uint64_t a, uint64_t *live_end, bool *ok) {
+  *ok = true;
+  if (!a) return 0;
+  eng_obj *o = (eng_obj *)(uintptr_t)a;
+  if (!(a & 1) && o->type_id == ENG_TYPE_BOX) return o->f[0];
+  if (a & 1) {
+    if (!(o = eng_obj_new(s, ENG_TYPE_WRAP, 0, 1, live_end))) return *ok = false, 0;
+    o->f[0] = a;
+  }
+  if (!ext_add(s, o)) return *ok = false, 0;
+  return (uint64_t)(uintptr_t)o;
+}
 
 void eng_gc_collect(eng_store *s, const uint64_t *live_end) {
   exn_gc g = {0};
@@ -153,6 +220,7 @@ void eng_gc_collect(eng_store *s, const uint64_t *live_end) {
     for (const eng_exn *x = s->exns; x; x = x->next) gc_scan(&g, x->vals, x->nslots);
     while (g.nwork) {
       const eng_obj *o = (const eng_obj *)g.p[g.work[--g.nwork]];
+      if (o->type_id == ENG_TYPE_BOX || o->type_id == ENG_TYPE_WRAP) continue; // hold no references
       const eng_functype *t = &s->types[o->type_id];
       if (t->kind == TK_ARRAY) {
         if (holds_any(t->types[0])) gc_scan(&g, o->f, o->nslots);
@@ -179,6 +247,16 @@ void eng_gc_collect(eng_store *s, const uint64_t *live_end) {
         link = &o->next;
       }
     }
+    // the ext set keeps the survivors (a freed object's address is no longer known)
+    if (s->ext_set) memset(s->ext_set, 0, (size_t)s->ext_cap * sizeof *s->ext_set);
+    s->ext_n = 0;
+    for (eng_obj *o = s->objs; o; o = o->next)
+      if (o->ext) {
+        uint32_t h = ext_hash((uintptr_t)o, s->ext_cap);
+        while (s->ext_set[h]) h = (h + 1) & (s->ext_cap - 1);
+        s->ext_set[h] = (uintptr_t)o;
+        s->ext_n++;
+      }
   }
   eng_xfree(g.p);
   eng_xfree(g.mark);
@@ -258,6 +336,7 @@ void eng_store_free(eng_store *s) {
     s->objs = o->next;
     eng_xfree(o);
   }
+  eng_xfree(s->ext_set);
   eng_jit_store_free(s);
   eng_xfree(s);
 }
@@ -443,6 +522,12 @@ uint64_t eng_eval_const(const eng_inst *in, const eng_constexpr *e) {
     const eng_constexpr *x = &e->seq[i];
     if (x->op == OP_REF_I31) { // GC (validated: h >= 1, an i32)
       stack[h - 1] = eng_i31((uint32_t)stack[h - 1]);
+    } else if (x->op == OP_ANY_CONVERT_EXTERN || x->op == OP_EXTERN_CONVERT_ANY) { // GC (validated: h >= 1)
+      bool ok;
+      eng_store *st = in->store;
+      stack[h - 1] = x->op == OP_ANY_CONVERT_EXTERN ? eng_internalize(st, stack[h - 1], NULL, &ok)
+                                                    : eng_externalize(st, stack[h - 1], NULL, &ok);
+      if (!ok) { st->const_oom = true; return 0; }
     } else if (x->op >= OP_STRUCT_NEW && x->op <= OP_ARRAY_NEW_FIXED) { // GC allocation (validated)
       if (!(h = eval_alloc(in, x, stack, h))) return 0; // out of memory: null (checked by the caller)
     } else if (eng_op_cexpr[x->op] && eng_op_imm[x->op] == IMM_NONE) { // HL_CONST_BIN (validated: h >= 2)
