@@ -422,15 +422,7 @@ uint32_t eng_validate_module(const eng_module *cm, eng_error *err) {
       case 0: e = (eng_constexpr){.op = OP_REF_FUNC, .type = VT_FUNCREF, .idx = v}; break;
       case ELEM_GLOBAL: e = (eng_constexpr){.op = OP_GLOBAL_GET, .type = VT_UNKNOWN, .idx = v & ~ELEM_TAG}; break;
       case ELEM_NULL: e = (eng_constexpr){.op = OP_REF_NULL, .type = v & ~ELEM_TAG}; break;
-      default: // ELEM_OTHER
-        e = s->exprs[v & ~ELEM_TAG];
-        for (uint32_t k = 0; k < e.nseq; k++)
-          if ((e.seq[k].op >= OP_STRUCT_NEW && e.seq[k].op <= OP_ARRAY_NEW_FIXED) ||
-              e.seq[k].op == OP_ANY_CONVERT_EXTERN || e.seq[k].op == OP_EXTERN_CONVERT_ANY) {
-            eng_set_error(err, HL_STATUS_UNSUPPORTED, "garbage collection (struct and array allocation in element segments)");
-            return HL_STATUS_UNSUPPORTED;
-          }
-        break;
+      default: e = s->exprs[v & ~ELEM_TAG]; break; // ELEM_OTHER
       }
       if ((st = check_const(m, &e, s->type, err))) return st;
     }

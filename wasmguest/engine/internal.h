@@ -370,6 +370,8 @@ typedef struct {
 typedef struct { // an instance's element segment: the module's items (count 0 once dropped)
   const uint32_t *items; uint32_t count; eng_vt type;
   const eng_constexpr *exprs; // the module's ELEM_OTHER items
+  uint64_t *vals; // GC: a segment whose items allocate (struct.new, ...): their values, made once
+                  // at instantiation (owned; a root of the collector), else NULL
 } eng_relem;
 
 typedef struct {
@@ -442,9 +444,9 @@ struct eng_store {
 uint64_t eng_eval_const(const eng_inst *in, const eng_constexpr *e);
 
 // The reference an ELEM_* item (of a validated module; exprs: its segment's ELEM_OTHER items)
-// stands for in instance `in`. global.get names an imported immutable global, and the other
-// expressions that validate (ref.i31) allocate nothing, so the value is the same whenever this
-// runs.
+// stands for in instance `in`. global.get names an immutable global, and the expressions that
+// allocate (GC) are evaluated once at instantiation (eng_relem.vals), so the value is the same
+// whenever this runs for an item of an eng_relem without vals.
 static inline uint64_t eng_elem_value(const eng_inst *in, const eng_constexpr *exprs, uint32_t item) {
   switch (item & ELEM_TAG) {
   case 0: return (uint64_t)(uintptr_t)in->funcs[item];
@@ -452,6 +454,11 @@ static inline uint64_t eng_elem_value(const eng_inst *in, const eng_constexpr *e
   case ELEM_OTHER: return eng_eval_const(in, &exprs[item & ~ELEM_TAG]);
   default: return 0; // ELEM_NULL
   }
+}
+
+// Item k of an instance's element segment e.
+static inline uint64_t eng_relem_value(const eng_inst *in, const eng_relem *e, uint32_t k) {
+  return e->vals ? e->vals[k] : eng_elem_value(in, e->exprs, e->items[k]);
 }
 
 // ---- cross-file functions ----

@@ -1029,7 +1029,7 @@ L_ARRAY_NEW_ELEM: {
   GC_NEW(o, ip[1], n, (uint64_t)n * es);
   if (data) gc_read_data(o->f, inst->datas[seg].bytes + off, 0, n, mode);
   else
-    for (uint32_t k = 0; k < n; k++) o->f[k] = eng_elem_value(inst, inst->elems[seg].exprs, inst->elems[seg].items[off + k]);
+    for (uint32_t k = 0; k < n; k++) o->f[k] = eng_relem_value(inst, &inst->elems[seg], off + k);
   R(0) = (uint64_t)(uintptr_t)o;
   ip += data ? OPW_ARRAY_NEW_DATA : OPW_ARRAY_NEW_ELEM;
   NEXT();
@@ -1046,7 +1046,7 @@ L_ARRAY_INIT_ELEM: {
   if ((uint64_t)src + (uint64_t)n * z > seglen) TRAP(data ? HL_TRAP_MEMORY_OUT_OF_BOUNDS : HL_TRAP_TABLE_OUT_OF_BOUNDS);
   if (data) gc_read_data(o->f, inst->datas[seg].bytes + src, d, n, mode);
   else
-    for (uint32_t k = 0; k < n; k++) o->f[d + k] = eng_elem_value(inst, inst->elems[seg].exprs, inst->elems[seg].items[src + k]);
+    for (uint32_t k = 0; k < n; k++) o->f[d + k] = eng_relem_value(inst, &inst->elems[seg], src + k);
   ip += data ? OPW_ARRAY_INIT_DATA : OPW_ARRAY_INIT_ELEM;
   NEXT();
 }
@@ -1111,7 +1111,7 @@ L_TABLE_INIT: {
   uint32_t src = (uint32_t)R(3), n = (uint32_t)R(4);
   ip += OPW_TABLE_INIT;
   if ((uint64_t)src + n > e->count || d > t->size || n > t->size - d) TRAP(HL_TRAP_TABLE_OUT_OF_BOUNDS);
-  for (uint32_t k = 0; k < n; k++) t->elems[d + k] = eng_elem_value(inst, e->exprs, e->items[src + k]);
+  for (uint32_t k = 0; k < n; k++) t->elems[d + k] = eng_relem_value(inst, e, src + k);
   NEXT();
 }
 L_ELEM_DROP:

@@ -288,7 +288,7 @@ static uint32_t jit_slow_op(eng_inst *inst, const uint32_t *ip, uint64_t *fp) {
     uint64_t d = fp[ip[3]]; // table indices: the whole slot (i32 zero-extended, or table64's i64)
     uint32_t src = (uint32_t)fp[ip[4]], n = (uint32_t)fp[ip[5]];
     if ((uint64_t)src + n > e->count || d > t->size || n > t->size - d) return HL_TRAP_TABLE_OUT_OF_BOUNDS;
-    for (uint32_t k = 0; k < n; k++) t->elems[d + k] = eng_elem_value(inst, e->exprs, e->items[src + k]);
+    for (uint32_t k = 0; k < n; k++) t->elems[d + k] = eng_relem_value(inst, e, src + k);
     return 0;
   }
   case OP_ELEM_DROP: inst->elems[ip[1]].count = 0; return 0;

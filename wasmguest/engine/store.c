@@ -216,6 +216,8 @@ void eng_gc_collect(eng_store *s, const uint64_t *live_end) {
         if (holds_any(in->own_tables[t].type)) gc_scan(&g, in->own_tables[t].elems, in->own_tables[t].size);
       for (uint32_t t = 0; t < in->nown_globals; t++)
         if (holds_any(in->own_globals[t].type)) gc_scan(&g, &in->own_globals[t].val, 1);
+      for (uint32_t e = 0; e < in->nelems; e++)
+        if (in->elems[e].vals) gc_scan(&g, in->elems[e].vals, in->elems[e].count);
     }
     for (const eng_exn *x = s->exns; x; x = x->next) gc_scan(&g, x->vals, x->nslots);
     while (g.nwork) {
@@ -305,6 +307,7 @@ static void inst_free(eng_inst *in) {
   eng_xfree(in->mems);
   eng_xfree(in->own_globals);
   eng_xfree(in->globals);
+  for (uint32_t i = 0; i < in->nelems && in->elems; i++) eng_xfree(in->elems[i].vals);
   eng_xfree(in->elems); // their items belong to the module
   eng_xfree(in->datas);
   eng_xfree(in->type_ids);
@@ -752,6 +755,23 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
     re->items = es->items;
     re->exprs = es->exprs;
     re->count = es->count;
+    bool alloc = false;
+    for (uint32_t k = 0; k < es->nexprs && !alloc; k++)
+      for (uint32_t j = 0; j < es->exprs[k].nseq; j++) {
+        uint16_t op = es->exprs[k].seq[j].op;
+        if ((op >= OP_STRUCT_NEW && op <= OP_ARRAY_NEW_FIXED) || op == OP_ANY_CONVERT_EXTERN || op == OP_EXTERN_CONVERT_ANY)
+          alloc = true;
+      }
+    if (alloc && es->mode != SEG_DECLARATIVE) { // evaluated once (no collection runs here)
+      if (!(re->vals = eng_xalloc((size_t)re->count * 8 + 8))) { st = oom(err); goto fail; }
+      for (uint32_t k = 0; k < re->count; k++) re->vals[k] = eng_elem_value(in, re->exprs, re->items[k]);
+      if (s->const_oom) {
+        s->const_oom = false;
+        eng_set_error(err, HL_STATUS_NO_MEMORY, "out of memory (GC heap)");
+        st = HL_STATUS_NO_MEMORY;
+        goto fail;
+      }
+    }
   }
   for (uint32_t i = 0; i < m->ndatas; i++) {
     in->datas[i].bytes = m->datas[i].bytes;
@@ -774,7 +794,7 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
         eng_set_trap(err, HL_TRAP_TABLE_OUT_OF_BOUNDS);
         return HL_STATUS_TRAP;
       }
-      for (uint32_t k = 0; k < re->count; k++) t->elems[d + k] = eng_elem_value(in, re->exprs, re->items[k]);
+      for (uint32_t k = 0; k < re->count; k++) t->elems[d + k] = eng_relem_value(in, re, k);
     }
     if (es->mode != SEG_PASSIVE) {
       re->count = 0;
