@@ -456,6 +456,20 @@ static inline uint64_t eng_elem_value(const eng_inst *in, const eng_constexpr *e
   }
 }
 
+// Whether a host function's results (f's, at r) are references the engine can hold: an any
+// hierarchy result is null or an i31 (objects are the engine's: a host word there would be a
+// forged pointer), a struct/array or bottom one null. Host calls trap (HL_TRAP_HOST) otherwise.
+static inline bool eng_host_results_ok(const eng_func *f, const uint64_t *r) {
+  const eng_vt *t = f->type->types + f->type->nparams;
+  for (uint32_t i = 0, k = 0; i < f->type->nresults; k += t[i] == VT_V128 ? 2 : 1, i++) {
+    uint8_t kind = vt_kind(t[i]);
+    if (!r[k]) continue;
+    if ((kind == VT_ANYREF || kind == VT_EQREF || kind == VT_I31REF) && !(r[k] & 1)) return false;
+    if (kind == VT_STRUCTREF || kind == VT_ARRAYREF || vt_is_bottom(kind)) return false;
+  }
+  return true;
+}
+
 // Item k of an instance's element segment e.
 static inline uint64_t eng_relem_value(const eng_inst *in, const eng_relem *e, uint32_t k) {
   return e->vals ? e->vals[k] : eng_elem_value(in, e->exprs, e->items[k]);

@@ -540,6 +540,7 @@ L_CALL_REF: // typed function references: validation guarantees the callee's typ
       host_failed = true;                                                                       \
       TRAP(HL_TRAP_HOST);                                                                       \
     }                                                                                           \
+    if (!eng_host_results_ok(callee, (hfp))) TRAP(HL_TRAP_HOST);                                \
   } while (0)
 
 do_call: {

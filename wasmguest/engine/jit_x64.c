@@ -189,7 +189,7 @@ NO_FN_SANITIZE static uint32_t jit_call_slow(eng_jit *c, eng_func *callee, uint6
     s->in_host--;
     s->nest_base = saved_base;
     s->nest_frames = saved_frames;
-    return hst ? HL_TRAP_HOST : 0;
+    return hst || !eng_host_results_ok(callee, cfp) ? HL_TRAP_HOST : 0;
   }
   if (callee->jit_entry) { // another instance's compiled function: its own memory
     eng_mem *m = callee->inst->mem;

@@ -909,7 +909,7 @@ uint32_t eng_call(eng_store *s, uint32_t inst, uint32_t export_index, const uint
     case VT_FUNCREF:
       if (v && !is_store_func(s, v)) return bad(err, "invalid funcref parameter");
       if (v && (t->types[ti] & VT_CONCRETE) &&
-          ((const eng_func *)(uintptr_t)v)->type_id != f->inst->type_ids[VT_IDX_OF(t->types[ti])])
+          !eng_type_sub(s, ((const eng_func *)(uintptr_t)v)->type_id, f->inst->type_ids[VT_IDX_OF(t->types[ti])]))
         return bad(err, "funcref parameter of the wrong function type");
       break;
     case VT_EXNREF: if (v) return bad(err, "an exnref parameter must be null"); break;
@@ -917,6 +917,9 @@ uint32_t eng_call(eng_store *s, uint32_t inst, uint32_t export_index, const uint
     // objects exist), a bottom type's only null
     case VT_ANYREF: case VT_EQREF: case VT_I31REF:
       if (v && !(v & 1)) return bad(err, "an anyref parameter must be null or an i31 reference");
+      break;
+    case VT_STRUCTREF: case VT_ARRAYREF: // objects are the engine's: the host cannot make one
+      if (v) return bad(err, "a struct or array reference parameter must be null");
       break;
     case VT_NONE: case VT_NOFUNC: case VT_NOEXTERN: case VT_NOEXN:
       if (v) return bad(err, "a parameter of a bottom reference type must be null");
