@@ -16,7 +16,7 @@ import (
 var v1SupersededText string
 
 // spec-v2-superseded.txt: the same for the 2.0 suite, whose expectations 3.0 changed where the
-// engine implements a 3.0 proposal (multi-memory).
+// engine implements a 3.0 proposal (multi-memory, GC).
 //
 //go:embed spec-v2-superseded.txt
 var v2SupersededText string

@@ -252,12 +252,16 @@ static uint32_t sub_ok(const eng_module *m, uint32_t i) {
 static const uint8_t const_bin_type[OP_COUNT] = {HL_CONST_BIN(CBT)}; // operand/result type
 
 // The type of one instruction of a constant expression that pushes a value (not HL_CONST_BIN).
-static uint32_t const_type(eng_module *m, const eng_constexpr *e, eng_vt *t, eng_error *err) {
+// nglob: the globals it may read (global.get of an immutable one): those before the global it
+// initializes, all of them in element and data segments, the imported ones in a table's
+// initializer (tables are made before the defined globals).
+static uint32_t const_type(eng_module *m, const eng_constexpr *e, uint32_t nglob, eng_vt *t, eng_error *err) {
   *t = e->type;
-  if (e->op == OP_REF_I31) return verr(err, "type mismatch"); // without its operand
+  if (e->op == OP_REF_I31 || e->op == OP_ANY_CONVERT_EXTERN || e->op == OP_EXTERN_CONVERT_ANY)
+    return verr(err, "type mismatch"); // without its operand
   if (e->op == OP_REF_NULL && !vt_ok(e->type, m->ntypes)) return verr(err, "unknown type");
   if (e->op == OP_GLOBAL_GET) {
-    if (e->idx >= m->nglobal_imports) return verr(err, "unknown global");
+    if (e->idx >= nglob) return verr(err, "unknown global");
     if (m->globals[e->idx].mut) return verr(err, "constant expression required");
     *t = m->globals[e->idx].type;
   } else if (e->op == OP_REF_FUNC) {
@@ -268,11 +272,11 @@ static uint32_t const_type(eng_module *m, const eng_constexpr *e, eng_vt *t, eng
   return HL_STATUS_OK;
 }
 
-static uint32_t check_const(eng_module *m, const eng_constexpr *e, eng_vt want, eng_error *err) {
+static uint32_t check_const(eng_module *m, const eng_constexpr *e, uint32_t nglob, eng_vt want, eng_error *err) {
   eng_vt t;
   uint32_t st;
   if (!e->seq) {
-    if ((st = const_type(m, e, &t, err))) return st;
+    if ((st = const_type(m, e, nglob, &t, err))) return st;
     if (!eng_vt_sub(m, t, want)) return verr(err, "type mismatch");
     return HL_STATUS_OK;
   }
@@ -329,7 +333,7 @@ static uint32_t check_const(eng_module *m, const eng_constexpr *e, eng_vt want, 
       h--;
       continue;
     }
-    if ((st = const_type(m, x, &t, err))) return st;
+    if ((st = const_type(m, x, nglob, &t, err))) return st;
     if (h == ENG_MAX_CONST_DEPTH) {
       eng_set_error(err, HL_STATUS_LIMIT, "constant expression too deep (engine limit)");
       return HL_STATUS_LIMIT;
@@ -373,9 +377,9 @@ uint32_t eng_validate_module(const eng_module *cm, eng_error *err) {
     if (l->has_max && l->min > l->max) return verr(err, "size minimum must not be greater than maximum");
   }
   for (uint32_t i = m->nglobal_imports; i < m->nglobals; i++)
-    if ((st = check_const(m, &m->global_inits[i], m->globals[i].type, err))) return st;
+    if ((st = check_const(m, &m->global_inits[i], i, m->globals[i].type, err))) return st;
   for (uint32_t i = m->ntable_imports; i < m->ntables; i++)
-    if (m->tables[i].has_init && (st = check_const(m, &m->tables[i].init, m->tables[i].elemtype, err)))
+    if (m->tables[i].has_init && (st = check_const(m, &m->tables[i].init, m->nglobal_imports, m->tables[i].elemtype, err)))
       return st;
   uint32_t hcap = 8;
   while (hcap < 2 * (uint64_t)m->nexports) hcap *= 2;
@@ -411,7 +415,7 @@ uint32_t eng_validate_module(const eng_module *cm, eng_error *err) {
     const eng_elemseg *s = &m->elems[i];
     if (s->mode == SEG_ACTIVE) {
       if (s->table >= m->ntables) return verr(err, "unknown table");
-      if ((st = check_const(m, &s->offset, m->tables[s->table].lim.is64 ? VT_I64 : VT_I32, err))) return st;
+      if ((st = check_const(m, &s->offset, m->nglobals, m->tables[s->table].lim.is64 ? VT_I64 : VT_I32, err))) return st;
       if (!eng_vt_sub(m, s->type, m->tables[s->table].elemtype)) return verr(err, "type mismatch");
     }
     if (!vt_ok(s->type, m->ntypes)) return verr(err, "unknown type");
@@ -424,14 +428,14 @@ uint32_t eng_validate_module(const eng_module *cm, eng_error *err) {
       case ELEM_NULL: e = (eng_constexpr){.op = OP_REF_NULL, .type = v & ~ELEM_TAG}; break;
       default: e = s->exprs[v & ~ELEM_TAG]; break; // ELEM_OTHER
       }
-      if ((st = check_const(m, &e, s->type, err))) return st;
+      if ((st = check_const(m, &e, m->nglobals, s->type, err))) return st;
     }
   }
   for (uint32_t i = 0; i < m->ndatas; i++) {
     const eng_dataseg *d = &m->datas[i];
     if (d->mode == SEG_ACTIVE) {
       if (d->mem >= m->nmems) return verr(err, "unknown memory");
-      if ((st = check_const(m, &d->offset, m->mems[d->mem].is64 ? VT_I64 : VT_I32, err))) return st;
+      if ((st = check_const(m, &d->offset, m->nglobals, m->mems[d->mem].is64 ? VT_I64 : VT_I32, err))) return st;
     }
   }
   return HL_STATUS_OK;
