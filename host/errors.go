@@ -83,6 +83,14 @@ const (
 	TrapNullI31Reference TrapKind = abi.TrapNullI31Reference
 	// TrapCastFailure: ref.cast of a reference of another type (GC).
 	TrapCastFailure TrapKind = abi.TrapCastFailure
+	// TrapNullStructReference: struct.get or struct.set of a null reference (GC).
+	TrapNullStructReference TrapKind = abi.TrapNullStructReference
+	// TrapNullArrayReference: an array instruction on a null reference (GC).
+	TrapNullArrayReference TrapKind = abi.TrapNullArrayReference
+	// TrapArrayOutOfBounds: an array index or range out of bounds (GC).
+	TrapArrayOutOfBounds TrapKind = abi.TrapArrayOutOfBounds
+	// TrapHeapExhausted: no room in the engine heap for a GC object, even after a collection.
+	TrapHeapExhausted TrapKind = abi.TrapHeapExhausted
 )
 
 // TrapError is a Wasm trap, whichever engine ran it, nested calls included. errors.Is(err,

@@ -99,6 +99,10 @@ func (r *Runtime) LoadModule(ctx context.Context, wasm []byte) (*Module, error) 
 	}
 	// A module that imports WASI gets a wazero module per sandbox (WASI state is per sandbox;
 	// the compiled code is shared through the cache): the allow-list has only its signatures.
+	if r.cfg.Engine == EngineWazero && info.GCTypes {
+		return nil, fmt.Errorf("%w: %w: garbage collection types (struct, array, rec and sub types) with the wazero engine",
+			ErrInvalidModule, ErrUnsupportedFeature)
+	}
 	if r.cfg.Engine == EngineWazero && !m.importsWASI() {
 		m.wz, err = wazeroengine.Load(ctx, m.wasm, funcs, m.wazeroConfig())
 		if err != nil {

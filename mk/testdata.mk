@@ -26,6 +26,7 @@
 #     internal/wasmbin/testdata/{empty,imports,plain}.wat -> .wasm (--enable-extended-const)
 #   WAT with a 64-bit table, which wabt 1.0.32 cannot read: the spec's reference interpreter
 #   ($(TD_SPEC_INTERP), below) assembles it (`wasm -d x.wat -o x.wasm`):
+#     wasmguest/engine/tests/wat/gc.wat -> gc.wasm (GC: struct and array types; TD_WAT_GC)
 #     tests/spectest/spectest.wat plus the spec's 64-bit `table64` export (added by the recipe)
 #       -> spectest64.wasm (the `spectest` module of the micro-VM backend and of the hosted C
 #       runner, which includes wasmguest/hosted/spectest_wasm.inc, the same bytes as a C
@@ -137,6 +138,7 @@ TD_WAT := $(addsuffix .wasm,$(addprefix tests/testdata/,arith fresh hostcall imp
 TD_WAT_EXT := $(addsuffix .wasm,$(addprefix internal/wasmbin/testdata/,empty imports plain))
 TD_WAT3    := tests/testdata/wasm3.wasm
 TD_WAT_SPEC := tests/spectest/spectest64.wasm
+TD_WAT_GC  := wasmguest/engine/tests/wat/gc.wasm
 BENCH_KERNELS := fib sha256 nbody qsort gemm simd
 BENCH_WASM    := $(BENCH_KERNELS:%=bench/%.wasm)
 TD_C       := tests/testdata/c_basic.wasm $(BENCH_WASM) examples/guests/hello.wasm
@@ -172,7 +174,7 @@ TD_SPEC_OUT = $(wildcard tests/spectest/testdata/$(1)/*.json tests/spectest/test
 TD_SPEC := $(foreach d,$(TD_SPEC_DIRS) $(TD_SPEC3_DIRS),$(call TD_SPEC_OUT,$(d)))
 
 # Compared byte for byte by check-testdata, always.
-TD_EXACT := $(TD_WAT) $(TD_WAT_EXT) $(TD_WAT3) $(TD_WAT_SPEC) $(TD_C) $(TD_WIT_C) $(TD_WASI_C) $(TD_COPIES) $(TD_WAZERO_COPIES) \
+TD_EXACT := $(TD_WAT) $(TD_WAT_EXT) $(TD_WAT3) $(TD_WAT_SPEC) $(TD_WAT_GC) $(TD_C) $(TD_WIT_C) $(TD_WASI_C) $(TD_COPIES) $(TD_WAZERO_COPIES) \
 	$(TD_MALFORMED) $(TD_WIT_GEN) $(TD_SPEC)
 # Every committed .wasm must be one of these.
 TD_ALL_WASM := $(filter %.wasm,$(TD_EXACT) $(TD_GO_WASM) $(TD_COMPONENTS) $(TD_RUST))
@@ -188,7 +190,7 @@ examples-wasm: $(addprefix $(TD_O),$(filter examples/%,$(TD_WAT) $(TD_C) $(TD_WI
 spectest-wasm: $(addprefix $(TD_O),tests/spectest/spectest.wasm tests/spectest/spectest64.wasm \
 	wasmguest/hosted/spectest_wasm.inc)
 internal-wasm: $(addprefix $(TD_O),$(filter internal/%,$(TD_WAT)) $(TD_WAT_EXT) $(TD_WAZERO_COPIES))
-engine-wasm: $(addprefix $(TD_O),$(filter wasmguest/%,$(TD_WAT)))
+engine-wasm: $(addprefix $(TD_O),$(filter wasmguest/%,$(TD_WAT)) $(TD_WAT_GC))
 # Converts every proposal's .wast again (also the first time, when no output is committed yet).
 spec-testdata: $(addprefix td-spec-,$(TD_SPEC_DIRS) $(TD_SPEC3_DIRS))
 
@@ -367,6 +369,12 @@ TD_WAZERO_CAT_SRC = $(TD_WAZERO_DIR)/imports/wasi_snapshot_preview1/example/test
 $(addprefix $(TD_O),$(TD_WAZERO_COPIES)): $(TD_O)internal/bench/modules/cat-%.wasm:
 	@mkdir -p $(@D)
 	cp $(call TD_WAZERO_CAT_SRC,$*) $@
+	chmod 644 $@
+
+# GC text, which wabt 1.0.32 cannot read: the reference interpreter assembles it.
+$(addprefix $(TD_O),$(TD_WAT_GC)): $(TD_O)%.wasm: %.wat
+	@mkdir -p $(@D)
+	$(TD_SPEC_INTERP) -d $< -o $@
 	chmod 644 $@
 
 # spectest.wat with the reference interpreter's 64-bit table (spectest.ml's table64) after "table".

@@ -273,7 +273,15 @@ const (
 	TrapNullI31Reference = 15
 	// ref.cast of a reference that does not have the target type (GC).
 	TrapCastFailure = 16
-	TrapCount       = 17
+	// struct.get / struct.set of a null reference (GC).
+	TrapNullStructReference = 17
+	// array instructions on a null reference (GC).
+	TrapNullArrayReference = 18
+	// an array index or range out of bounds (GC).
+	TrapArrayOutOfBounds = 19
+	// the engine heap holds no room for a GC object even after a collection (GC).
+	TrapHeapExhausted = 20
+	TrapCount         = 21
 )
 
 // TrapMessages maps trap kinds to the spec's wording.
@@ -295,6 +303,10 @@ var TrapMessages = [TrapCount]string{
 	TrapNullFunctionReference: "null function reference",
 	TrapNullI31Reference:      "null i31 reference",
 	TrapCastFailure:           "cast failure",
+	TrapNullStructReference:   "null structure reference",
+	TrapNullArrayReference:    "null array reference",
+	TrapArrayOutOfBounds:      "out of bounds array access",
+	TrapHeapExhausted:         "out of memory (GC heap exhausted)",
 }
 
 // OpFault kinds.

@@ -3,7 +3,8 @@ package wasmbin
 import "fmt"
 
 // Opcodes that may appear in a constant expression (MVP, reference types, SIMD,
-// extended constant expressions, GC's ref.i31).
+// extended constant expressions, GC's ref.i31, struct.new(_default), array.new(_default,
+// _fixed), any.convert_extern and extern.convert_any).
 const (
 	opEnd       = 0x0b
 	opGlobalGet = 0x23
@@ -63,7 +64,18 @@ func skipConstExpr(r *reader) error {
 		case opI32Add, opI32Sub, opI32Mul, opI64Add, opI64Sub, opI64Mul:
 		case opGC:
 			var sub uint32
-			if sub, err = r.u32(); err == nil && sub != gcRefI31 {
+			if sub, err = r.u32(); err != nil {
+				break
+			}
+			switch sub {
+			case gcRefI31, 26, 27: // ref.i31, any.convert_extern, extern.convert_any
+			case 0, 1, 6, 7: // struct.new, struct.new_default, array.new, array.new_default: type
+				_, err = r.u32()
+			case 8: // array.new_fixed: type, count
+				if _, err = r.u32(); err == nil {
+					_, err = r.u32()
+				}
+			default:
 				return nonConstant(r, fmt.Sprintf("0xfb %d", sub))
 			}
 		case opSIMD:

@@ -11,6 +11,9 @@ type Module struct {
 	Tags     []uint32     // type index of each tag defined in the module (exception handling)
 	Exports  []Export
 	Start    uint32 // the start function's index, if HasStart
+	// GCTypes: the module declares GC types (rec groups, sub types, struct or array types) or
+	// uses the struct/array heap types. The guest engine implements them; wazero does not.
+	GCTypes  bool
 	HasStart bool
 	// CodeBytes and DataBytes are the sizes of the code and data sections (what the engine's
 	// memory use grows with: host.Config's default engine heap is sized from them).

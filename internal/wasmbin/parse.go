@@ -72,7 +72,7 @@ func Parse(b []byte) (*Module, error) {
 		case secData:
 			p.m.DataBytes = uint64(size)
 		}
-		sr := &reader{b: body, off: start}
+		sr := &reader{b: body, off: start, data: p.data, gc: &p.m.GCTypes}
 		if err := p.section(id, sr); err != nil {
 			return nil, fmt.Errorf("section %d: %w", id, err)
 		}
@@ -95,6 +95,7 @@ type parser struct {
 	seenCode     bool
 	seenDataCnt  bool
 	seenData     bool
+	data         []bool // reader.data: which types are struct or array types
 }
 
 func (p *parser) section(id byte, r *reader) error {

@@ -154,10 +154,11 @@ func TestParseErrors(t *testing.T) {
 		{"bad tag attribute", mod(sec(secType, 1, 0x60, 0, 0), sec(secTag, 1, 1, 0)), ErrMalformed},
 		{"tag after global", mod(sec(secGlobal, 0), sec(secTag, 0)), ErrMalformed},
 		{"export unknown tag", mod(sec(secExport, 1, 1, 't', 4, 0)), ErrInvalid},
-		{"gc struct heap type", mod(sec(secType, 1, 0x60, 1, 0x63, 0x6b, 0)), ErrUnsupported},
-		{"gc array reference type", mod(sec(secType, 1, 0x60, 1, 0x6a, 0)), ErrUnsupported},
+		{"gc malformed mutability", mod(sec(secType, 1, 0x5e, 0x78, 2)), ErrMalformed},
+		{"gc malformed composite type", mod(sec(secType, 1, 0x4e, 1, 0x50, 0, 0x5d)), ErrMalformed},
+		{"gc func import of a struct type", mod(sec(secType, 1, 0x5f, 0), sec(secImport, 1, 1, 'm', 1, 'f', 0, 0)), ErrInvalid},
 		{"malformed heap type", mod(sec(secType, 1, 0x60, 1, 0x64, 0x7f, 0)), ErrMalformed},
-		{"gc struct type", mod(sec(secType, 1, 0x5f, 0, 0)), ErrUnsupported},
+		{"gc struct type, junk after it", mod(sec(secType, 1, 0x5f, 0, 0)), ErrMalformed},
 		{"table initializer flag", mod(sec(secTable, 1, 0x40, 1, 0x70, 0, 1, 0xd2, 0, 0x0b)), ErrMalformed},
 		{"duplicate section", mod(sec(secType, 0), sec(secType, 0)), ErrMalformed},
 		{"out of order", mod(sec(secImport, 0), sec(secType, 0)), ErrMalformed},
@@ -281,5 +282,30 @@ func TestParseMemory64(t *testing.T) {
 	must(t, err)
 	if l := m.Memories[0].Limits; !l.Is64 || !l.HasMax || l.Min != 1<<32 || l.Max != 1<<48 {
 		t.Fatalf("limits %+v", l)
+	}
+}
+
+// GC types: a rec group of a struct type and a function type referring to it (and to the
+// struct type before its definition within the group), then an array: references to struct
+// and array types are anyref to the host, to function types funcref.
+func TestParseGCTypes(t *testing.T) {
+	m, err := Parse(mod(sec(secType, 2,
+		0x4e, 2,
+		0x60, 1, 0x63, 1, 1, 0x64, 0, // (func (param (ref null 1)) (result (ref 0)))
+		0x50, 0, 0x5f, 2, 0x7f, 1, 0x77, 0, // (sub (struct (field (mut i32)) (field i16)))
+		0x4f, 0, 0x5e, 0x63, 0x6b, 0, // (sub final (array (ref null struct)))
+	)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.GCTypes || len(m.Types) != 3 || m.Types[0].Data || !m.Types[1].Data || !m.Types[2].Data {
+		t.Fatalf("types %+v", m.Types)
+	}
+	want := FuncType{Params: []api.ValueType{api.ValueTypeAnyref}, Results: []api.ValueType{api.ValueTypeFuncref}}
+	if !m.Types[0].Equal(want) {
+		t.Fatalf("type 0 = %v, want %v", m.Types[0], want)
+	}
+	if m, err := Parse(mod(sec(secType, 1, 0x60, 1, 0x6e, 0))); err != nil || m.GCTypes {
+		t.Fatalf("anyref only: GCTypes %v, %v", m != nil && m.GCTypes, err)
 	}
 }

@@ -12,6 +12,17 @@ type reader struct {
 	b   []byte
 	off int // absolute offset of b[0] in the module, for messages
 	pos int
+	// data[i]: type i is a struct or array type (GC), whose references are anyref to the host
+	// API; a type index not in data is a function type's (funcref).
+	data []bool
+	gc   *bool // set when a struct or array heap type is read (Module.GCTypes)
+}
+
+// sawGC records that a GC construct was read.
+func (r *reader) sawGC() {
+	if r.gc != nil {
+		*r.gc = true
+	}
 }
 
 func (r *reader) remaining() int { return len(r.b) - r.pos }
@@ -150,7 +161,7 @@ func (r *reader) valType() (api.ValueType, error) {
 		return r.heapType()
 	}
 	if c == 0x6b || c == 0x6a {
-		return 0, fmt.Errorf("%w: at offset %d: reference type 0x%02x (garbage collection: struct and array types)", ErrUnsupported, r.off+r.pos-1, c)
+		r.sawGC()
 	}
 	if !validValType(c) {
 		return 0, r.errorf("malformed value type 0x%02x", c)
@@ -162,23 +173,26 @@ func (r *reader) valType() (api.ValueType, error) {
 }
 
 // heapType reads the heap type of a typed reference (ref null ht / ref ht, typed function
-// references): func and a type index are funcref to the host API, extern externref, exn
-// exnref, GC's abstract heap types as refTypeOf says. GC's struct and array are refused.
+// references): func and a function type's index are funcref to the host API, a struct or
+// array type's anyref, extern externref, exn exnref, GC's abstract heap types as refTypeOf
+// says.
 func (r *reader) heapType() (api.ValueType, error) {
-	at := r.off + r.pos
 	v, err := r.sleb(33)
 	if err != nil {
 		return 0, err
 	}
 	if v >= 0 {
+		if v < int64(len(r.data)) && r.data[v] {
+			return api.ValueTypeAnyref, nil
+		}
 		return api.ValueTypeFuncref, nil // a function type index (checked by the engine)
 	}
 	b := byte(v & 0x7f)
+	if b == 0x6b || b == 0x6a {
+		r.sawGC()
+	}
 	if t, ok := refTypeOf(b); ok {
 		return t, nil
-	}
-	if b == 0x6b || b == 0x6a { // struct, array
-		return 0, fmt.Errorf("%w: at offset %d: heap type 0x%02x (garbage collection: struct and array types)", ErrUnsupported, at, b)
 	}
 	return 0, r.errorf("malformed heap type %d", v)
 }
@@ -190,9 +204,6 @@ func (r *reader) refType() (api.ValueType, error) {
 	}
 	if c == 0x63 || c == 0x64 {
 		return r.heapType()
-	}
-	if c == 0x6b || c == 0x6a {
-		return 0, fmt.Errorf("%w: at offset %d: reference type 0x%02x (garbage collection: struct and array types)", ErrUnsupported, r.off+r.pos-1, c)
 	}
 	t, ok := refTypeOf(c)
 	if !ok {

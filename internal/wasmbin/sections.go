@@ -6,31 +6,110 @@ import (
 	"github.com/hlwasm/hlwasm/api"
 )
 
+// types reads the type section: rec groups (0x4e) of sub types (0x50 sub, 0x4f sub final:
+// supertype indices, then a composite type) of composite types: func (0x60), struct (0x5f)
+// and array (0x5e). The index space counts sub types. Structure only: the engine validates.
+// It is read twice: first which types are struct/array types (references to them are anyref
+// to the host API, and a rec group may refer to later types of the group), then the types.
 func (p *parser) types(r *reader) error {
-	n, err := r.count(3) // 0x60, params, results
+	first := *r
+	if err := p.typeSection(&first, nil); err != nil {
+		return err
+	}
+	data := make([]bool, 0, len(first.data))
+	for _, t := range p.m.Types {
+		data = append(data, t.Data)
+	}
+	r.data = data
+	p.data = data
+	return p.typeSection(r, data)
+}
+
+func (p *parser) typeSection(r *reader, data []bool) error {
+	n, err := r.count(1)
 	if err != nil {
 		return err
 	}
 	p.m.Types = make([]FuncType, 0, n)
-	for i := uint32(0); i < n; i++ {
-		form, err := r.byte()
-		if err != nil {
-			return err
+	for g := uint32(0); g < n; g++ {
+		k := uint32(1)
+		if r.remaining() > 0 && r.peek() == 0x4e {
+			r.pos++
+			r.sawGC()
+			if k, err = r.count(1); err != nil {
+				return err
+			}
 		}
-		if form == 0x5e || form == 0x5f || form == 0x4e || form == 0x4f || form == 0x50 {
-			return fmt.Errorf("%w: type %d: garbage collection type form 0x%02x", ErrUnsupported, i, form)
+		for j := uint32(0); j < k; j++ {
+			i := len(p.m.Types)
+			form, err := r.byte()
+			if err != nil {
+				return err
+			}
+			if form == 0x50 || form == 0x4f {
+				r.sawGC()
+				ns, err := r.count(1)
+				if err != nil {
+					return err
+				}
+				for x := uint32(0); x < ns; x++ {
+					if _, err := r.u32(); err != nil {
+						return err
+					}
+				}
+				if form, err = r.byte(); err != nil {
+					return err
+				}
+			}
+			var ft FuncType
+			switch form {
+			case 0x60:
+				if ft.Params, err = valTypes(r); err != nil {
+					return fmt.Errorf("type %d: %w", i, err)
+				}
+				if ft.Results, err = valTypes(r); err != nil {
+					return fmt.Errorf("type %d: %w", i, err)
+				}
+			case 0x5f, 0x5e:
+				r.sawGC()
+				ft.Data = true
+				nf := uint32(1)
+				if form == 0x5f {
+					if nf, err = r.count(2); err != nil {
+						return fmt.Errorf("type %d: %w", i, err)
+					}
+				}
+				for x := uint32(0); x < nf; x++ {
+					if err := fieldType(r); err != nil {
+						return fmt.Errorf("type %d: %w", i, err)
+					}
+				}
+			default:
+				return r.errorf("type %d: malformed composite type 0x%02x", i, form)
+			}
+			p.m.Types = append(p.m.Types, ft)
 		}
-		if form != 0x60 {
-			return r.errorf("type %d: malformed function type 0x%02x", i, form)
-		}
-		var ft FuncType
-		if ft.Params, err = valTypes(r); err != nil {
-			return fmt.Errorf("type %d: %w", i, err)
-		}
-		if ft.Results, err = valTypes(r); err != nil {
-			return fmt.Errorf("type %d: %w", i, err)
-		}
-		p.m.Types = append(p.m.Types, ft)
+	}
+	if data == nil {
+		r.data = make([]bool, len(p.m.Types))
+	}
+	return nil
+}
+
+// fieldType reads a struct or array field: a storage type (a value type, or packed i8 0x78 /
+// i16 0x77) and its mutability.
+func fieldType(r *reader) error {
+	if r.remaining() > 0 && (r.peek() == 0x78 || r.peek() == 0x77) {
+		r.pos++
+	} else if _, err := r.valType(); err != nil {
+		return err
+	}
+	m, err := r.byte()
+	if err != nil {
+		return err
+	}
+	if m > 1 {
+		return r.errorf("malformed mutability %d", m)
 	}
 	return nil
 }
@@ -76,6 +155,9 @@ func (p *parser) imports(r *reader) error {
 			}
 			if int64(im.TypeIndex) >= int64(len(m.Types)) {
 				return fmt.Errorf("%w: import %d: unknown type %d", ErrInvalid, i, im.TypeIndex)
+			}
+			if m.Types[im.TypeIndex].Data {
+				return fmt.Errorf("%w: import %d: type %d is not a function type", ErrInvalid, i, im.TypeIndex)
 			}
 			im.FuncType = m.Types[im.TypeIndex]
 			m.importedFuncs = append(m.importedFuncs, im.TypeIndex)

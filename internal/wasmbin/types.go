@@ -20,8 +20,8 @@ func validValType(b byte) bool {
 }
 
 // refTypeOf maps an abstract heap type (or its one-byte reference type) to the host API's
-// reference type: GC's any, eq, i31 and none are anyref, its nofunc, noextern and noexn the
-// func, extern and exn references (struct and array are not supported).
+// reference type: GC's any, eq, i31, struct, array and none are anyref, its nofunc, noextern
+// and noexn the func, extern and exn references.
 func refTypeOf(b byte) (api.ValueType, bool) {
 	switch b {
 	case byte(api.ValueTypeFuncref), 0x73:
@@ -30,7 +30,7 @@ func refTypeOf(b byte) (api.ValueType, bool) {
 		return api.ValueTypeExternref, true
 	case byte(api.ValueTypeExnref), 0x74:
 		return api.ValueTypeExnref, true
-	case 0x6e, 0x6d, 0x6c, 0x71:
+	case 0x6e, 0x6d, 0x6c, 0x6b, 0x6a, 0x71:
 		return api.ValueTypeAnyref, true
 	}
 	return 0, false
@@ -39,6 +39,9 @@ func refTypeOf(b byte) (api.ValueType, bool) {
 // FuncType is a function signature.
 type FuncType struct {
 	Params, Results []api.ValueType
+	// GC: the type is a struct or array type, not a function type (Params and Results empty).
+	// Kept in Module.Types so type indices stay those of the binary.
+	Data bool
 }
 
 // String formats the type as "(i32, i64) -> (f32)".

@@ -204,6 +204,9 @@ func (f *fileRun) perform(c *command) ([]uint64, error) {
 	switch c.Action.Type {
 	case "invoke":
 		args, err := encodeArgs(c.Action.Args)
+		if errors.Is(err, ErrBackendUnsupported) {
+			return nil, err
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: bad arguments: %v", errScript, err)
 		}

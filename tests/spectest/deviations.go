@@ -16,10 +16,20 @@ import (
 var v1SupersededText string
 
 // spec-v2-superseded.txt: the same for the 2.0 suite, whose expectations 3.0 changed where the
-// engine implements a 3.0 proposal (multi-memory).
+// engine implements a 3.0 proposal (multi-memory, GC).
 //
 //go:embed spec-v2-superseded.txt
 var v2SupersededText string
+
+// spec-typed-function-references-superseded.txt: the same for wazero's typed function
+// references suite, whose expectations GC (3.0) changed.
+//
+//go:embed spec-typed-function-references-superseded.txt
+var tfrSupersededText string
+
+var tfrSuperseded = sync.OnceValues(func() (map[string]string, error) {
+	return parseDeviations(tfrSupersededText)
+})
 
 // v1Superseded is spec-v1-superseded.txt parsed: "FILE.json:LINE" -> reason.
 var v1Superseded = sync.OnceValues(func() (map[string]string, error) {
@@ -31,13 +41,15 @@ var v2Superseded = sync.OnceValues(func() (map[string]string, error) {
 	return parseDeviations(v2SupersededText)
 })
 
-// superseded returns the deviations list of a core suite ("v1", "v2"), or nil.
+// superseded returns the deviations list of a suite ("v1", "v2", "typed-function-references"), or nil.
 func superseded(suite string) (map[string]string, error) {
 	switch suite {
 	case "v1":
 		return v1Superseded()
 	case "v2":
 		return v2Superseded()
+	case "typed-function-references":
+		return tfrSuperseded()
 	}
 	return nil, nil
 }

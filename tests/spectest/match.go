@@ -82,9 +82,10 @@ func matchValue(e value, got []uint64) (bool, error) {
 	switch e.Type {
 	case "refnull": // a null reference of any type (typed function references)
 		return got[0] == 0, nil
-	case "anyref", "eqref", "i31ref", "structref", "arrayref", "exnref":
+	case "anyref", "eqref", "i31ref", "structref", "arrayref", "exnref", "hostref":
 		// Any non-null reference of the kind: the slot alone does not tell the kind (only
-		// non-null is checked).
+		// non-null is checked). hostref N is host value N inside anyref: the engine boxes it,
+		// so the slot is the box's address, not N.
 		return got[0] != 0, nil
 	case "funcref", "externref":
 		switch {

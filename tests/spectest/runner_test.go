@@ -226,10 +226,10 @@ func TestCheckTrap(t *testing.T) {
 	}
 }
 
-// TestDeviationsFile checks spec-v1/v2-superseded.txt (shared with the hosted C runner) parse,
+// TestDeviationsFile checks spec-*-superseded.txt (shared with the hosted C runner) parse,
 // and the parser's refusals.
 func TestDeviationsFile(t *testing.T) {
-	for _, suite := range []string{"v1", "v2"} {
+	for _, suite := range []string{"v1", "v2", "typed-function-references"} {
 		m, err := superseded(suite)
 		if err != nil {
 			t.Fatal(err)

@@ -66,6 +66,9 @@ func encodeValue(v value) ([]uint64, error) {
 		}
 		return []uint64{n + 1}, nil
 	}
+	if v.Type == "hostref" { // a host value inside anyref: only the engine makes those (boxes)
+		return nil, fmt.Errorf("%w: a hostref argument (the runner cannot make a boxed host value)", ErrBackendUnsupported)
+	}
 	return nil, fmt.Errorf("unsupported value type %q", v.Type)
 }
 

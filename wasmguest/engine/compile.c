@@ -89,29 +89,56 @@ static bool limits_ok(const eng_limits_t *l, uint64_t bound) {
   return true;
 }
 
-// ---- typed function references: canonical types and subtyping
-// Function types are compared structurally (no recursive types: a type refers only to earlier
-// ones), so m->canon maps each type index to the first structurally equal type's index and a
-// concrete heap type compares by canon.
-static eng_vt canon_vt(const eng_module *m, eng_vt t) {
-  return (t & VT_CONCRETE) ? (t & 0x3ffu) | (m->canon[VT_IDX_OF(t)] << 10) : t;
+// ---- canonical types (iso-recursive) and subtyping
+// Types are equal when their rec groups are: the same number of types, pairwise of the same
+// form, finality and fields, where a reference into the type's own group compares by position
+// in the group and any other by the canonical index of the type it names. m->canon maps each
+// type index to the index of the equal type in the first equal group, so two concrete heap
+// types are equal when their canon is. (A type refers only to its own group and earlier ones.)
+
+// The comparison key of value type t (or supertype index when sup) of a type in group [g, g+n):
+// in-group references by position (bit 32 set), others through map (NULL: store ids as is).
+static uint64_t type_key(uint32_t v, bool sup, uint32_t g, uint32_t n, const uint32_t *map) {
+  uint32_t x;
+  if (sup) { if (v >= ENG_NO_SUPER - 1) return v; x = v; }
+  else { if (!(v & VT_CONCRETE)) return v; x = VT_IDX_OF(v); }
+  if (x - g < n) return (uint64_t)1 << 32 | (sup ? x - g : ((x - g) << 10 | (v & 0x3ffu)));
+  uint32_t c = map ? map[x] : x;
+  return sup ? c : (c << 10 | (v & 0x3ffu));
 }
 
-static bool same_functype(const eng_module *m, const eng_functype *a, const eng_functype *b) {
-  if (a->nparams != b->nparams || a->nresults != b->nresults) return false;
-  for (uint32_t k = 0; k < a->nparams + a->nresults; k++)
-    if (canon_vt(m, a->types[k]) != canon_vt(m, b->types[k])) return false;
+// Whether type a (group at ga, via map ma) equals type b (group at gb, via mb); both groups of
+// n types.
+bool eng_type_same(const eng_functype *a, uint32_t ga, const uint32_t *ma, const eng_functype *b, uint32_t gb,
+                   const uint32_t *mb, uint32_t n) {
+  if (a->kind != b->kind || a->final != b->final || a->nparams != b->nparams || a->nresults != b->nresults)
+    return false;
+  if (type_key(a->super, true, ga, n, ma) != type_key(b->super, true, gb, n, mb)) return false;
+  for (uint32_t k = 0; k < a->nparams + a->nresults; k++) {
+    if (type_key(a->types[k], false, ga, n, ma) != type_key(b->types[k], false, gb, n, mb)) return false;
+    if (a->kind != TK_FUNC && a->muts[k] != b->muts[k]) return false;
+  }
   return true;
 }
 
-static uint32_t functype_hash(const eng_module *m, const eng_functype *t) {
-  uint32_t h = 2166136261u ^ t->nparams;
-  for (uint32_t k = 0; k < t->nparams + t->nresults; k++) h = (h ^ canon_vt(m, t->types[k])) * 16777619u;
+uint32_t eng_group_hash(const eng_functype *t, uint32_t g, const uint32_t *map, uint32_t n) {
+  uint32_t h = 2166136261u ^ n;
+  for (uint32_t i = 0; i < n; i++, t++) {
+    h = (h ^ (t->kind | (uint32_t)t->final << 2 | t->nparams << 3)) * 16777619u;
+    h = (h ^ (uint32_t)type_key(t->super, true, g, n, map)) * 16777619u;
+    for (uint32_t k = 0; k < t->nparams + t->nresults; k++) {
+      uint64_t x = type_key(t->types[k], false, g, n, map);
+      h = (h ^ (uint32_t)x ^ (uint32_t)(x >> 32) * 31u) * 16777619u;
+      if (t->kind != TK_FUNC) h = (h ^ t->muts[k]) * 16777619u;
+    }
+  }
   return h;
 }
 
 // Checks that every concrete heap type in t names a type below limit ("unknown type").
 static bool vt_ok(eng_vt t, uint32_t limit) { return !(t & VT_CONCRETE) || VT_IDX_OF(t) < limit; }
+
+static uint32_t sub_ok(const eng_module *m, uint32_t i);
 
 static uint32_t canon_types(eng_module *m, eng_error *err) {
   uint32_t cap = 8;
@@ -123,35 +150,61 @@ static uint32_t canon_types(eng_module *m, eng_error *err) {
     return HL_STATUS_NO_MEMORY;
   }
   memset(tab, 0xff, (size_t)cap * 4);
-  for (uint32_t i = 0; i < m->ntypes; i++) {
-    const eng_functype *t = &m->types[i];
-    for (uint32_t k = 0; k < t->nparams + t->nresults; k++)
-      if (!vt_ok(t->types[k], i)) {
+  for (uint32_t g = 0; g < m->ntypes; g += m->types[g].nrec) {
+    uint32_t n = m->types[g].nrec;
+    for (uint32_t i = g; i < g + n; i++) {
+      const eng_functype *t = &m->types[i];
+      for (uint32_t k = 0; k < t->nparams + t->nresults; k++)
+        if (!vt_ok(t->types[k], g + n)) {
+          eng_xfree(tab);
+          return verr(err, "unknown type");
+        }
+      if (t->super != ENG_NO_SUPER && t->super >= i && t->super != ENG_NO_SUPER - 1) {
         eng_xfree(tab);
         return verr(err, "unknown type");
       }
-    uint32_t h = functype_hash(m, t) & (cap - 1);
-    m->canon[i] = i;
-    while (tab[h] != UINT32_MAX) {
-      if (same_functype(m, &m->types[tab[h]], t)) { m->canon[i] = tab[h]; break; }
-      h = (h + 1) & (cap - 1);
     }
-    if (m->canon[i] == i) tab[h] = i;
+    uint32_t h = eng_group_hash(&m->types[g], g, m->canon, n) & (cap - 1), rep = g;
+    for (; tab[h] != UINT32_MAX; h = (h + 1) & (cap - 1)) {
+      uint32_t o = tab[h];
+      if (m->types[o].nrec != n) continue;
+      uint32_t k = 0;
+      while (k < n && eng_type_same(&m->types[g + k], g, m->canon, &m->types[o + k], o, m->canon, n)) k++;
+      if (k == n) { rep = o; break; }
+    }
+    if (rep == g) tab[h] = g;
+    for (uint32_t k = 0; k < n; k++) m->canon[g + k] = rep + k;
   }
   eng_xfree(tab);
+  for (uint32_t i = 0; i < m->ntypes; i++) {
+    uint32_t st = sub_ok(m, i);
+    if (st == HL_STATUS_LIMIT) {
+      eng_set_error(err, HL_STATUS_LIMIT, "subtype chain too deep (engine limit)");
+      return st;
+    }
+    if (st) return verr(err, m->types[i].super == ENG_NO_SUPER - 1 ? "multiple supertypes" : "sub type");
+  }
   return HL_STATUS_OK;
 }
 
 // Heap subtyping: within one hierarchy (vt_top), the top is above and the bottom below every
-// heap type, i31 is below eq, and a concrete (function) type is below func and equal only to
-// an equal type (canonical index).
+// heap type; i31, struct and array are below eq; a concrete type is below its form's abstract
+// type (func, struct, array) and below the types of its declared supertype chain (equal types:
+// same canon).
+static bool idx_sub(const eng_module *m, uint32_t a, uint32_t b) {
+  for (uint32_t cb = m->canon[b]; a != ENG_NO_SUPER; a = m->types[a].super)
+    if (m->canon[a] == cb) return true;
+  return false;
+}
+
 bool eng_heap_sub(const eng_module *m, eng_vt a, eng_vt b) {
   uint8_t ka = vt_kind(a), kb = vt_kind(b);
   if (!vt_top(ka) || vt_top(ka) != vt_top(kb)) return false;
   if (vt_is_bottom(ka)) return true;
-  if (b & VT_CONCRETE) return (a & VT_CONCRETE) && m->canon[VT_IDX_OF(a)] == m->canon[VT_IDX_OF(b)];
-  if (kb == vt_top(kb) || ka == kb) return !(a & VT_CONCRETE) || kb == VT_FUNCREF;
-  return ka == VT_I31REF && kb == VT_EQREF;
+  if (b & VT_CONCRETE) return (a & VT_CONCRETE) && idx_sub(m, VT_IDX_OF(a), VT_IDX_OF(b));
+  if (vt_is_bottom(kb)) return false;
+  if (kb == vt_top(kb) || ka == kb) return true;
+  return kb == VT_EQREF && (ka == VT_I31REF || ka == VT_STRUCTREF || ka == VT_ARRAYREF);
 }
 
 bool eng_vt_sub(const eng_module *m, eng_vt a, eng_vt b) {
@@ -161,16 +214,54 @@ bool eng_vt_sub(const eng_module *m, eng_vt a, eng_vt b) {
   return eng_heap_sub(m, a, b);
 }
 
+// A field of a sub type matches its supertype's: the same mutability and packed type; an
+// immutable one may be a subtype, a mutable one must be equal.
+static bool field_sub(const eng_module *m, eng_vt a, uint8_t ma, eng_vt b, uint8_t mb) {
+  if (ma != mb) return false;
+  if (a == VT_I8 || a == VT_I16 || b == VT_I8 || b == VT_I16) return a == b;
+  return eng_vt_sub(m, a, b) && (!ma || eng_vt_sub(m, b, a));
+}
+
+// Whether type i's declared supertype is valid for it: not final, the same form, and i's
+// composite type matches (function params contravariant and results covariant; struct a prefix
+// of fields; array fields). 0 if so, else an error status (LIMIT: the chain is too deep).
+static uint32_t sub_ok(const eng_module *m, uint32_t i) {
+  eng_functype *t = &m->types[i];
+  if (t->super == ENG_NO_SUPER) return HL_STATUS_OK;
+  if (t->super == ENG_NO_SUPER - 1) return HL_STATUS_INVALID;
+  const eng_functype *u = &m->types[t->super];
+  if (u->final || u->kind != t->kind) return HL_STATUS_INVALID;
+  if ((t->depth = u->depth + 1) > ENG_MAX_SUBTYPE_DEPTH) return HL_STATUS_LIMIT;
+  switch (t->kind) {
+  case TK_FUNC:
+    if (t->nparams != u->nparams || t->nresults != u->nresults) return HL_STATUS_INVALID;
+    for (uint32_t k = 0; k < t->nparams; k++)
+      if (!eng_vt_sub(m, u->types[k], t->types[k])) return HL_STATUS_INVALID;
+    for (uint32_t k = t->nparams; k < t->nparams + t->nresults; k++)
+      if (!eng_vt_sub(m, t->types[k], u->types[k])) return HL_STATUS_INVALID;
+    return HL_STATUS_OK;
+  default: // struct, array
+    if (t->nparams < u->nparams) return HL_STATUS_INVALID;
+    for (uint32_t k = 0; k < u->nparams; k++)
+      if (!field_sub(m, t->types[k], t->muts[k], u->types[k], u->muts[k])) return HL_STATUS_INVALID;
+    return HL_STATUS_OK;
+  }
+}
+
 #define CBT(n, ty) [OP_##n] = VT_##ty,
 static const uint8_t const_bin_type[OP_COUNT] = {HL_CONST_BIN(CBT)}; // operand/result type
 
 // The type of one instruction of a constant expression that pushes a value (not HL_CONST_BIN).
-static uint32_t const_type(eng_module *m, const eng_constexpr *e, eng_vt *t, eng_error *err) {
+// nglob: the globals it may read (global.get of an immutable one): those before the global it
+// initializes, all of them in element and data segments, the imported ones in a table's
+// initializer (tables are made before the defined globals).
+static uint32_t const_type(eng_module *m, const eng_constexpr *e, uint32_t nglob, eng_vt *t, eng_error *err) {
   *t = e->type;
-  if (e->op == OP_REF_I31) return verr(err, "type mismatch"); // without its operand
+  if (e->op == OP_REF_I31 || e->op == OP_ANY_CONVERT_EXTERN || e->op == OP_EXTERN_CONVERT_ANY)
+    return verr(err, "type mismatch"); // without its operand
   if (e->op == OP_REF_NULL && !vt_ok(e->type, m->ntypes)) return verr(err, "unknown type");
   if (e->op == OP_GLOBAL_GET) {
-    if (e->idx >= m->nglobal_imports) return verr(err, "unknown global");
+    if (e->idx >= nglob) return verr(err, "unknown global");
     if (m->globals[e->idx].mut) return verr(err, "constant expression required");
     *t = m->globals[e->idx].type;
   } else if (e->op == OP_REF_FUNC) {
@@ -181,11 +272,11 @@ static uint32_t const_type(eng_module *m, const eng_constexpr *e, eng_vt *t, eng
   return HL_STATUS_OK;
 }
 
-static uint32_t check_const(eng_module *m, const eng_constexpr *e, eng_vt want, eng_error *err) {
+static uint32_t check_const(eng_module *m, const eng_constexpr *e, uint32_t nglob, eng_vt want, eng_error *err) {
   eng_vt t;
   uint32_t st;
   if (!e->seq) {
-    if ((st = const_type(m, e, &t, err))) return st;
+    if ((st = const_type(m, e, nglob, &t, err))) return st;
     if (!eng_vt_sub(m, t, want)) return verr(err, "type mismatch");
     return HL_STATUS_OK;
   }
@@ -199,13 +290,50 @@ static uint32_t check_const(eng_module *m, const eng_constexpr *e, eng_vt want, 
       stack[h - 1] = VT_I31REF | VT_NONNULL;
       continue;
     }
+    if (x->op == OP_ANY_CONVERT_EXTERN || x->op == OP_EXTERN_CONVERT_ANY) {
+      eng_vt in = x->op == OP_ANY_CONVERT_EXTERN ? VT_EXTERNREF : VT_ANYREF;
+      if (h < 1 || !eng_vt_sub(m, stack[h - 1], in)) return verr(err, "type mismatch");
+      stack[h - 1] = (x->op == OP_ANY_CONVERT_EXTERN ? VT_ANYREF : VT_EXTERNREF) | (stack[h - 1] & VT_NONNULL);
+      continue;
+    }
+    if (x->op == OP_STRUCT_NEW || x->op == OP_STRUCT_NEW_DEFAULT || x->op == OP_ARRAY_NEW ||
+        x->op == OP_ARRAY_NEW_DEFAULT || x->op == OP_ARRAY_NEW_FIXED) { // GC allocations
+      bool st_ = x->op == OP_STRUCT_NEW || x->op == OP_STRUCT_NEW_DEFAULT;
+      if (x->idx >= m->ntypes) return verr(err, "unknown type");
+      const eng_functype *ty = &m->types[x->idx];
+      if (ty->kind != (st_ ? TK_STRUCT : TK_ARRAY)) return verr(err, "type mismatch");
+      for (uint32_t k = 0; k < ty->nparams; k++)
+        if (ty->types[k] == VT_V128) {
+          eng_set_error(err, HL_STATUS_UNSUPPORTED, "garbage collection (v128 fields in constant expressions)");
+          return HL_STATUS_UNSUPPORTED;
+        }
+      uint64_t npop = x->op == OP_STRUCT_NEW ? ty->nparams : x->op == OP_ARRAY_NEW_FIXED ? x->val : 0;
+      bool len = x->op == OP_ARRAY_NEW || x->op == OP_ARRAY_NEW_DEFAULT;
+      if ((x->op == OP_STRUCT_NEW_DEFAULT || x->op == OP_ARRAY_NEW_DEFAULT))
+        for (uint32_t k = 0; k < ty->nparams; k++)
+          if (!vt_defaultable(ty->types[k])) return verr(err, "type mismatch");
+      if (len) {
+        if (h < 1 || stack[h - 1] != VT_I32) return verr(err, "type mismatch");
+        h--;
+        if (x->op == OP_ARRAY_NEW) npop = 1;
+      }
+      if (npop > h) return verr(err, "type mismatch");
+      for (uint64_t k = 0; k < npop; k++) {
+        eng_vt ft = ty->types[st_ ? ty->nparams - 1 - k : 0];
+        if (ft == VT_I8 || ft == VT_I16) ft = VT_I32;
+        if (!eng_vt_sub(m, stack[h - 1 - k], ft)) return verr(err, "type mismatch");
+      }
+      h -= (uint32_t)npop;
+      stack[h++] = VT_IDXK(x->idx, st_ ? VT_STRUCTREF : VT_ARRAYREF) | VT_NONNULL;
+      continue;
+    }
     eng_vt bt = const_bin_type[x->op];
     if (bt) {
       if (h < 2 || stack[h - 1] != bt || stack[h - 2] != bt) return verr(err, "type mismatch");
       h--;
       continue;
     }
-    if ((st = const_type(m, x, &t, err))) return st;
+    if ((st = const_type(m, x, nglob, &t, err))) return st;
     if (h == ENG_MAX_CONST_DEPTH) {
       eng_set_error(err, HL_STATUS_LIMIT, "constant expression too deep (engine limit)");
       return HL_STATUS_LIMIT;
@@ -226,10 +354,12 @@ uint32_t eng_validate_module(const eng_module *cm, eng_error *err) {
   if ((st = canon_types(m, err))) return st;
   for (uint32_t i = 0; i < m->nfuncs; i++)
     if (m->func_types[i] >= m->ntypes) return verr(err, "unknown type");
+    else if (m->types[m->func_types[i]].kind != TK_FUNC) return verr(err, "type mismatch");
   for (uint32_t i = 0; i < m->nglobals; i++)
     if (!vt_ok(m->globals[i].type, m->ntypes)) return verr(err, "unknown type");
   for (uint32_t i = 0; i < m->ntags; i++) {
     if (m->tag_types[i] >= m->ntypes) return verr(err, "unknown type");
+    if (m->types[m->tag_types[i]].kind != TK_FUNC) return verr(err, "type mismatch");
     if (m->types[m->tag_types[i]].nresults) return verr(err, "non-empty tag result type");
   }
   for (uint32_t i = 0; i < m->ntables; i++) {
@@ -247,9 +377,9 @@ uint32_t eng_validate_module(const eng_module *cm, eng_error *err) {
     if (l->has_max && l->min > l->max) return verr(err, "size minimum must not be greater than maximum");
   }
   for (uint32_t i = m->nglobal_imports; i < m->nglobals; i++)
-    if ((st = check_const(m, &m->global_inits[i], m->globals[i].type, err))) return st;
+    if ((st = check_const(m, &m->global_inits[i], i, m->globals[i].type, err))) return st;
   for (uint32_t i = m->ntable_imports; i < m->ntables; i++)
-    if (m->tables[i].has_init && (st = check_const(m, &m->tables[i].init, m->tables[i].elemtype, err)))
+    if (m->tables[i].has_init && (st = check_const(m, &m->tables[i].init, m->nglobal_imports, m->tables[i].elemtype, err)))
       return st;
   uint32_t hcap = 8;
   while (hcap < 2 * (uint64_t)m->nexports) hcap *= 2;
@@ -285,7 +415,7 @@ uint32_t eng_validate_module(const eng_module *cm, eng_error *err) {
     const eng_elemseg *s = &m->elems[i];
     if (s->mode == SEG_ACTIVE) {
       if (s->table >= m->ntables) return verr(err, "unknown table");
-      if ((st = check_const(m, &s->offset, m->tables[s->table].lim.is64 ? VT_I64 : VT_I32, err))) return st;
+      if ((st = check_const(m, &s->offset, m->nglobals, m->tables[s->table].lim.is64 ? VT_I64 : VT_I32, err))) return st;
       if (!eng_vt_sub(m, s->type, m->tables[s->table].elemtype)) return verr(err, "type mismatch");
     }
     if (!vt_ok(s->type, m->ntypes)) return verr(err, "unknown type");
@@ -298,14 +428,14 @@ uint32_t eng_validate_module(const eng_module *cm, eng_error *err) {
       case ELEM_NULL: e = (eng_constexpr){.op = OP_REF_NULL, .type = v & ~ELEM_TAG}; break;
       default: e = s->exprs[v & ~ELEM_TAG]; break; // ELEM_OTHER
       }
-      if ((st = check_const(m, &e, s->type, err))) return st;
+      if ((st = check_const(m, &e, m->nglobals, s->type, err))) return st;
     }
   }
   for (uint32_t i = 0; i < m->ndatas; i++) {
     const eng_dataseg *d = &m->datas[i];
     if (d->mode == SEG_ACTIVE) {
       if (d->mem >= m->nmems) return verr(err, "unknown memory");
-      if ((st = check_const(m, &d->offset, m->mems[d->mem].is64 ? VT_I64 : VT_I32, err))) return st;
+      if ((st = check_const(m, &d->offset, m->nglobals, m->mems[d->mem].is64 ? VT_I64 : VT_I32, err))) return st;
     }
   }
   return HL_STATUS_OK;
@@ -646,6 +776,7 @@ static bool block_type(C *c, const eng_imm *im, uint32_t *np, const eng_vt **p, 
   }
   if (im->a >= c->m->ntypes) return INVALID(c, "unknown type");
   const eng_functype *t = &c->m->types[im->a];
+  if (t->kind != TK_FUNC) return INVALID(c, "type mismatch");
   *np = t->nparams; *p = t->types;
   *nr = t->nresults; *r = t->types + t->nparams;
   return true;
@@ -1044,7 +1175,7 @@ static bool compile_try_table(C *c, const eng_imm *im) {
     hpos = c->ncode;
     E(OP_HANDLER); E(0); E(0); E(TOP(c)->tdepth + 1); E(HL_NO_SLOT); E(im->b);
   }
-  rd cr = {im->p, c->r.end, c->r.err, 0}; // the clauses (read once by rd_imm: they decode)
+  rd cr = {im->p, c->r.end, c->r.err, 0, NULL, 0}; // the clauses (read once by rd_imm: they decode)
   for (uint32_t i = 0; i < im->b; i++) {
     uint8_t k;
     uint32_t tag = 0, l;
@@ -1269,7 +1400,7 @@ static bool compile_br_table(C *c, const eng_imm *im) {
   uint32_t src = arity <= c->nvals ? natural(c, c->nvals - arity) : 0;
   uint32_t arity_slots = natural(c, c->nvals) - src;
   if (live) { E(OP_BR_TABLE_X); E(s1); E(n); E(arity_slots); E(src); }
-  rd lr = {im->p, c->r.end, c->r.err, 0}; // the labels (read once by rd_imm: they decode)
+  rd lr = {im->p, c->r.end, c->r.err, 0, NULL, 0}; // the labels (read once by rd_imm: they decode)
   for (uint32_t i = 0; i <= n; i++) {
     uint32_t l;
     if (i < n) { if (!rd_u32(&lr, &l)) return false; } else l = ldef;
@@ -1316,6 +1447,7 @@ static bool compile_call(C *c, uint32_t op, const eng_imm *im) {
   } else if (op == OP_CALL_REF || op == OP_RETURN_CALL_REF) { // typed function references
     if (im->a >= m->ntypes) return INVALID(c, "unknown type");
     t = &m->types[im->a];
+    if (t->kind != TK_FUNC) return INVALID(c, "type mismatch");
     if (!pop_s(c, VT_IDX(im->a), NULL, &s1)) return false;
   } else {
     uint32_t ti = im->a, tab = im->b;
@@ -1323,6 +1455,7 @@ static bool compile_call(C *c, uint32_t op, const eng_imm *im) {
     if (ti >= m->ntypes) return INVALID(c, "unknown type");
     if (!eng_vt_sub(m, m->tables[tab].elemtype, VT_FUNCREF)) return INVALID(c, "type mismatch");
     t = &m->types[ti];
+    if (t->kind != TK_FUNC) return INVALID(c, "type mismatch");
     if (!pop_s(c, table_at(m, tab), NULL, &s1)) return false;
   }
   if (!flush(c)) return false;
@@ -1605,6 +1738,166 @@ static bool compile_br_on_cast(C *c, uint32_t op, const eng_imm *im) {
   return push_at(c, ft, live ? s1 : natural(c, c->nvals));
 }
 
+// ---- GC: struct and array instructions (objects: internal.h eng_obj, one slot per field or
+// element, two for v128)
+static eng_vt unpacked(eng_vt t) { return t == VT_I8 || t == VT_I16 ? VT_I32 : t; }
+
+// The type at index x when it has form kind (else "type mismatch"/"unknown type").
+static const eng_functype *gc_type(C *c, uint32_t x, uint8_t kind) {
+  if (x >= c->m->ntypes) return INVALID(c, "unknown type"), NULL;
+  const eng_functype *t = &c->m->types[x];
+  if (t->kind != kind) return INVALID(c, "type mismatch"), NULL;
+  return t;
+}
+
+static uint32_t field_slot(const eng_functype *t, uint32_t k) {
+  uint32_t off = 0;
+  for (uint32_t i = 0; i < k; i++) off += eng_field_slots(t->types[i]);
+  return off;
+}
+
+static bool compile_struct(C *c, uint32_t op, const eng_imm *im) {
+  const bool live = LIVE(c);
+  const eng_functype *t = gc_type(c, im->a, TK_STRUCT);
+  uint32_t s1, s2;
+  if (!t) return false;
+  eng_vt ref = VT_IDXK(im->a, VT_STRUCTREF);
+  if (op == OP_STRUCT_NEW || op == OP_STRUCT_NEW_DEFAULT) {
+    if (op == OP_STRUCT_NEW) {
+      if (!flush(c)) return false;
+      for (uint32_t k = t->nparams; k-- > 0;)
+        if (!pop(c, unpacked(t->types[k]), NULL)) return false;
+      if (live) { E(op); E(natural(c, c->nvals)); E(c->type_ids[im->a]); E(natural(c, c->nvals)); }
+      no_retarget(c);
+      return push(c, ref | VT_NONNULL);
+    }
+    for (uint32_t k = 0; k < t->nparams; k++)
+      if (!vt_defaultable(t->types[k])) return INVALID(c, "type mismatch");
+    if (!live) return push(c, ref | VT_NONNULL);
+    if (!emit_dst(c, op, ref | VT_NONNULL)) return false;
+    E(c->type_ids[im->a]);
+    mark_end(c);
+    return true;
+  }
+  if (im->b >= t->nparams) return INVALID(c, "unknown field");
+  eng_vt ft = t->types[im->b];
+  bool packed = ft == VT_I8 || ft == VT_I16;
+  if (op == OP_STRUCT_SET) {
+    if (!t->muts[im->b]) return INVALID(c, "immutable field");
+    if (!pop_s(c, unpacked(ft), NULL, &s2) || !pop_s(c, ref, NULL, &s1)) return false;
+    if (live) { E(op); E(s1); E(s2); E(field_slot(t, im->b)); E(ft); }
+    no_retarget(c);
+    return true;
+  }
+  if ((op == OP_STRUCT_GET) == packed) return INVALID(c, "type mismatch");
+  if (!pop_s(c, ref, NULL, &s1)) return false;
+  if (!live) return push(c, unpacked(ft));
+  if (!emit_dst(c, op, unpacked(ft))) return false;
+  E(s1); E(field_slot(t, im->b)); E(ft);
+  mark_end(c);
+  return true;
+}
+
+static bool compile_array(C *c, uint32_t op, const eng_imm *im) {
+  const bool live = LIVE(c);
+  uint32_t s1, s2, s3, s4, s5;
+  if (op == OP_ARRAY_LEN) {
+    if (!pop_s(c, VT_ARRAYREF, NULL, &s1)) return false;
+    if (!live) return push(c, VT_I32);
+    if (!emit_dst(c, op, VT_I32)) return false;
+    E(s1);
+    mark_end(c);
+    return true;
+  }
+  const eng_functype *t = gc_type(c, im->a, TK_ARRAY);
+  if (!t) return false;
+  eng_vt ref = VT_IDXK(im->a, VT_ARRAYREF), et = t->types[0], ut = unpacked(et);
+  bool packed = et == VT_I8 || et == VT_I16;
+  switch (op) {
+  case OP_ARRAY_NEW: case OP_ARRAY_NEW_DEFAULT:
+    if (!pop_s(c, VT_I32, NULL, &s2)) return false;
+    if (op == OP_ARRAY_NEW && !pop_s(c, ut, NULL, &s1)) return false;
+    if (op == OP_ARRAY_NEW_DEFAULT && !vt_defaultable(et)) return INVALID(c, "type mismatch");
+    if (!live) return push(c, ref | VT_NONNULL);
+    if (!emit_dst(c, op, ref | VT_NONNULL)) return false;
+    E(c->type_ids[im->a]);
+    if (op == OP_ARRAY_NEW) E(s1);
+    E(s2); E(et);
+    mark_end(c);
+    return true;
+  case OP_ARRAY_NEW_FIXED:
+    if (!flush(c)) return false;
+    if ((uint64_t)im->b * eng_field_slots(et) > ENG_MAX_OPERANDS) return cerr(c, HL_STATUS_LIMIT, "function too complex (engine limit)");
+    for (uint32_t k = 0; k < im->b; k++)
+      if (!pop(c, ut, NULL)) return false;
+    if (live) { E(op); E(natural(c, c->nvals)); E(c->type_ids[im->a]); E(im->b); E(et); }
+    no_retarget(c);
+    return push(c, ref | VT_NONNULL);
+  case OP_ARRAY_GET: case OP_ARRAY_GET_S: case OP_ARRAY_GET_U:
+    if ((op == OP_ARRAY_GET) == packed) return INVALID(c, "type mismatch");
+    if (!pop_s(c, VT_I32, NULL, &s2) || !pop_s(c, ref, NULL, &s1)) return false;
+    if (!live) return push(c, ut);
+    if (!emit_dst(c, op, ut)) return false;
+    E(s1); E(s2); E(et);
+    mark_end(c);
+    return true;
+  case OP_ARRAY_SET:
+    if (!t->muts[0]) return INVALID(c, "immutable array");
+    if (!pop_s(c, ut, NULL, &s3) || !pop_s(c, VT_I32, NULL, &s2) || !pop_s(c, ref, NULL, &s1)) return false;
+    if (live) { E(op); E(s1); E(s2); E(s3); E(et); }
+    no_retarget(c);
+    return true;
+  case OP_ARRAY_FILL:
+    if (!t->muts[0]) return INVALID(c, "immutable array");
+    if (!pop_s(c, VT_I32, NULL, &s4) || !pop_s(c, ut, NULL, &s3) || !pop_s(c, VT_I32, NULL, &s2) ||
+        !pop_s(c, ref, NULL, &s1))
+      return false;
+    if (live) { E(op); E(s1); E(s2); E(s3); E(s4); E(et); }
+    no_retarget(c);
+    return true;
+  case OP_ARRAY_NEW_DATA: case OP_ARRAY_INIT_DATA: case OP_ARRAY_NEW_ELEM: case OP_ARRAY_INIT_ELEM: {
+    bool data = op == OP_ARRAY_NEW_DATA || op == OP_ARRAY_INIT_DATA, init = op == OP_ARRAY_INIT_DATA || op == OP_ARRAY_INIT_ELEM;
+    if (data) {
+      if (!c->m->has_datacount) return cerr(c, HL_STATUS_MALFORMED, "data count section required");
+      if (im->b >= c->m->ndatas) return INVALID(c, "unknown data segment");
+      if (vt_is_ref(et)) return INVALID(c, "array type is not numeric or vector");
+    } else {
+      if (im->b >= c->m->nelems) return INVALID(c, "unknown elem segment");
+      if (!eng_vt_sub(c->m, c->m->elems[im->b].type, et)) return INVALID(c, "type mismatch");
+    }
+    if (init && !t->muts[0]) return INVALID(c, "immutable array");
+    if (!pop_s(c, VT_I32, NULL, &s4) || !pop_s(c, VT_I32, NULL, &s3)) return false;
+    if (init && (!pop_s(c, VT_I32, NULL, &s2) || !pop_s(c, ref, NULL, &s1))) return false;
+    if (!init) {
+      if (!live) return push(c, ref | VT_NONNULL);
+      if (!emit_dst(c, op, ref | VT_NONNULL)) return false;
+      E(c->type_ids[im->a]); E(im->b); E(s3); E(s4);
+      if (data) E(et);
+      mark_end(c);
+      return true;
+    }
+    if (live) { E(op); E(s1); E(s2); E(s3); E(s4); E(im->b); if (data) E(et); }
+    no_retarget(c);
+    return true;
+  }
+  default: { // OP_ARRAY_COPY: dst type im->a, src type im->b
+    if (!t->muts[0]) return INVALID(c, "immutable array");
+    const eng_functype *u = gc_type(c, im->b, TK_ARRAY);
+    if (!u) return false;
+    eng_vt st = u->types[0];
+    bool ok = (et == VT_I8 || et == VT_I16 || st == VT_I8 || st == VT_I16) ? et == st : eng_vt_sub(c->m, st, et);
+    if (!ok) return INVALID(c, "array types do not match");
+    if (!pop_s(c, VT_I32, NULL, &s5) || !pop_s(c, VT_I32, NULL, &s4) ||
+        !pop_s(c, VT_IDXK(im->b, VT_ARRAYREF), NULL, &s3) || !pop_s(c, VT_I32, NULL, &s2) ||
+        !pop_s(c, ref, NULL, &s1))
+      return false;
+    if (live) { E(op); E(s1); E(s2); E(s3); E(s4); E(s5); E(eng_field_slots(et)); }
+    no_retarget(c);
+    return true;
+  }
+  }
+}
+
 static bool compile_gc(C *c, uint32_t op, const eng_imm *im) {
   const eng_module *m = c->m;
   const bool live = LIVE(c);
@@ -1617,6 +1910,16 @@ static bool compile_gc(C *c, uint32_t op, const eng_imm *im) {
     E(s1); E(s2);
     mark_end(c);
     return true;
+  case OP_ANY_CONVERT_EXTERN: case OP_EXTERN_CONVERT_ANY: {
+    eng_vt got, in = op == OP_ANY_CONVERT_EXTERN ? VT_EXTERNREF : VT_ANYREF;
+    if (!pop_s(c, in, &got, &s1)) return false;
+    eng_vt out = (op == OP_ANY_CONVERT_EXTERN ? VT_ANYREF : VT_EXTERNREF) | (got & VT_NONNULL);
+    if (!live) return push(c, out);
+    if (!emit_dst(c, op, out)) return false;
+    E(s1);
+    mark_end(c);
+    return true;
+  }
   case OP_REF_I31: case OP_I31_GET_S: case OP_I31_GET_U: {
     eng_vt in = op == OP_REF_I31 ? VT_I32 : VT_I31REF, out = op == OP_REF_I31 ? VT_I31REF | VT_NONNULL : VT_I32;
     if (!pop_s(c, in, NULL, &s1)) return false;
@@ -1648,7 +1951,7 @@ static bool compile_gc(C *c, uint32_t op, const eng_imm *im) {
 static bool illegal_op(rd *r, uint8_t b) {
   switch (b) {
   case 0xfb: // the GC instructions not implemented (and unknown sub-opcodes)
-    return fail(r, HL_STATUS_UNSUPPORTED, "garbage collection (struct, array and extern conversion instructions)");
+    return fail(r, HL_STATUS_MALFORMED, "illegal opcode");
   case 0xfe: return fail(r, HL_STATUS_UNSUPPORTED, "threads");
   default: return fail(r, HL_STATUS_MALFORMED, "illegal opcode");
   }
@@ -1719,8 +2022,18 @@ static bool compile_body(C *c, const eng_functype *ft) {
       case OP_BR_ON_NULL: case OP_BR_ON_NON_NULL: ok = compile_br_on_null(c, op, &im); break;
       case OP_REF_EQ: case OP_REF_I31: case OP_I31_GET_S: case OP_I31_GET_U: case OP_REF_TEST:
       case OP_REF_TEST_NULL: case OP_REF_CAST: case OP_REF_CAST_NULL: case OP_BR_ON_CAST:
-      case OP_BR_ON_CAST_FAIL:
+      case OP_BR_ON_CAST_FAIL: case OP_ANY_CONVERT_EXTERN: case OP_EXTERN_CONVERT_ANY:
         ok = compile_gc(c, op, &im);
+        break;
+      case OP_STRUCT_NEW: case OP_STRUCT_NEW_DEFAULT: case OP_STRUCT_GET: case OP_STRUCT_GET_S:
+      case OP_STRUCT_GET_U: case OP_STRUCT_SET:
+        ok = compile_struct(c, op, &im);
+        break;
+      case OP_ARRAY_NEW: case OP_ARRAY_NEW_DEFAULT: case OP_ARRAY_NEW_FIXED: case OP_ARRAY_GET:
+      case OP_ARRAY_GET_S: case OP_ARRAY_GET_U: case OP_ARRAY_SET: case OP_ARRAY_LEN: case OP_ARRAY_FILL:
+      case OP_ARRAY_COPY: case OP_ARRAY_NEW_DATA: case OP_ARRAY_NEW_ELEM: case OP_ARRAY_INIT_DATA:
+      case OP_ARRAY_INIT_ELEM:
+        ok = compile_array(c, op, &im);
         break;
       case OP_DROP: case OP_SELECT: case OP_SELECT_T: ok = compile_parametric(c, op, &im); break;
       case OP_LOCAL_GET: case OP_LOCAL_SET: case OP_LOCAL_TEE: ok = compile_local(c, op, &im); break;
@@ -1755,7 +2068,7 @@ static bool compile_body(C *c, const eng_functype *ft) {
 // MALFORMED even when an earlier instruction is invalid. This pass checks the binary structure of
 // every body (opcodes, immediates, nesting, exact end) without validating types.
 static bool scan_body(const eng_module *m, const eng_code *code, eng_error *err, uint32_t *ntry) {
-  rd rr = {code->body, code->body + code->body_len, err, 0}, *r = &rr;
+  rd rr = {code->body, code->body + code->body_len, err, 0, NULL, 0}, *r = &rr;
   uint32_t ngroups, n, x;
   uint64_t total = 0;
   eng_vt t;
@@ -1787,7 +2100,7 @@ static bool scan_body(const eng_module *m, const eng_code *code, eng_error *err,
     case OP_TRY: if (*ntry < UINT32_MAX) (*ntry)++; depth++; break;
     case OP_BLOCK: case OP_LOOP: case OP_IF: case OP_TRY_TABLE: depth++; break;
     case OP_END: case OP_DELEGATE: depth--; break;
-    case OP_DATA_DROP: case OP_MEMORY_INIT:
+    case OP_DATA_DROP: case OP_MEMORY_INIT: case OP_ARRAY_NEW_DATA: case OP_ARRAY_INIT_DATA:
       if (!m->has_datacount && m->ndatas) return fail(r, HL_STATUS_MALFORMED, "data count section required");
       break;
     default: break;
@@ -1816,7 +2129,7 @@ uint32_t eng_compile_func(eng_store *s, const eng_module *m, const uint32_t *typ
   c.type_ids = type_ids;
   c.fuel = s->limits.fuel != 0;
   const eng_code *code = &m->codes[i];
-  c.r = (rd){code->body, code->body + code->body_len, err, 0};
+  c.r = (rd){code->body, code->body + code->body_len, err, 0, m->type_kinds, m->ntypes};
   uint32_t fidx = m->nfunc_imports + i;
   const eng_functype *ft = &m->types[m->func_types[fidx]];
   // locals
@@ -1845,7 +2158,7 @@ uint32_t eng_compile_func(eng_store *s, const eng_module *m, const uint32_t *typ
   }
   if (ok) {
     memcpy(c.locals, ft->types, ft->nparams * sizeof(eng_vt));
-    rd g = {groups, c.r.end, err, 0};
+    rd g = {groups, c.r.end, err, 0, m->type_kinds, m->ntypes};
     uint32_t at = ft->nparams;
     for (uint32_t k = 0; k < ngroups; k++) {
       uint32_t n = 0;

@@ -100,32 +100,118 @@ void eng_set_trap(eng_error *err, uint32_t trap) {
 #include "reader.h"
 
 // ---------------------------------------------------------------- sections
+// A field's storage type (a value type, or packed i8/i16) and mutability.
+static bool rd_fieldtype(rd *r, eng_vt *t, uint8_t *mut) {
+  if (r->p < r->end && (*r->p == VT_I8 || *r->p == VT_I16)) *t = *r->p++;
+  else if (!rd_valtype(r, t)) return false;
+  if (!rd_byte(r, mut)) return false;
+  if (*mut > 1) return MALF(r, "malformed mutability");
+  return true;
+}
+
+// The storage of a type's n value types and, for struct/array, n mutability bytes after them.
+static bool type_alloc(rd *r, eng_functype *t, uint32_t n) {
+  if (!(t->types = eng_xalloc(((size_t)n + 1) * sizeof(eng_vt) + n)))
+    return fail(r, HL_STATUS_NO_MEMORY, "out of memory");
+  t->muts = (uint8_t *)(t->types + n + 1);
+  return true;
+}
+
+// One composite type: func (0x60), struct (0x5f) or array (0x5e).
+static bool rd_comptype(rd *r, eng_functype *t) {
+  uint8_t form;
+  uint32_t np, nr;
+  eng_vt v;
+  uint8_t mu;
+  if (!rd_byte(r, &form)) return false;
+  if (form == 0x5e) {
+    t->kind = TK_ARRAY;
+    t->nparams = 1;
+    if (!type_alloc(r, t, 1)) return false;
+    return rd_fieldtype(r, &t->types[0], &t->muts[0]);
+  }
+  if (form == 0x5f) {
+    t->kind = TK_STRUCT;
+    if (!rd_count(r, &np, ENG_MAX_FIELDS, "too many fields")) return false;
+    rd again = *r;
+    for (uint32_t k = 0; k < np; k++)
+      if (!rd_fieldtype(r, &v, &mu)) return false;
+    if (!type_alloc(r, t, np)) return false;
+    for (uint32_t k = 0; k < np; k++) rd_fieldtype(&again, &t->types[k], &t->muts[k]);
+    t->nparams = np;
+    return true;
+  }
+  if (form != 0x60) return MALF(r, "integer representation too long");
+  t->kind = TK_FUNC;
+  if (!rd_count(r, &np, ENG_MAX_FUNC_PARAMS, "too many parameters")) return false;
+  rd again = *r; // the types are read twice: checked and counted, then stored
+  for (uint32_t k = 0; k < np; k++)
+    if (!rd_valtype(r, &v)) return false;
+  if (!rd_count(r, &nr, ENG_MAX_FUNC_PARAMS, "too many results")) return false;
+  for (uint32_t k = 0; k < nr; k++)
+    if (!rd_valtype(r, &v)) return false;
+  if (!type_alloc(r, t, np + nr)) return false;
+  for (uint32_t k = 0; k < np; k++) rd_valtype(&again, &t->types[k]);
+  rd_u32(&again, &nr);
+  for (uint32_t k = 0; k < nr; k++) rd_valtype(&again, &t->types[np + k]);
+  t->nparams = np;
+  t->nresults = nr;
+  return true;
+}
+
+// The type section: rec groups (0x4e) of sub types (0x50 sub, 0x4f sub final, or a bare
+// composite type: final, no supertype). The index space counts sub types. Once read, every
+// concrete heap type's kind byte is set from the type it names (forward references within a
+// rec group are only known now), and m->type_kinds serves the later sections' readers.
 static bool sec_types(rd *r, eng_module *m) {
-  if (!rd_count(r, &m->ntypes, ENG_MAX_TYPES, "too many types")) return false;
-  if (!(m->types = alloc_array(r, m->ntypes, sizeof *m->types))) return false;
+  uint32_t ngroups, cap = 0;
+  if (!rd_count(r, &ngroups, ENG_MAX_TYPES, "too many types")) return false;
+  for (uint32_t g = 0; g < ngroups; g++) {
+    uint32_t n = 1;
+    bool rec = r->p < r->end && *r->p == 0x4e;
+    if (rec) {
+      r->p++;
+      if (!rd_count(r, &n, ENG_MAX_TYPES, "too many types")) return false;
+    }
+    if ((uint64_t)m->ntypes + n > ENG_MAX_TYPES) return fail(r, HL_STATUS_LIMIT, "too many types");
+    if (m->ntypes + n > cap) {
+      uint32_t nc = cap ? cap : 8;
+      while (nc < m->ntypes + n) nc *= 2;
+      eng_functype *p = eng_xrealloc(m->types, (size_t)cap * sizeof *p, (size_t)nc * sizeof *p);
+      if (!p) return fail(r, HL_STATUS_NO_MEMORY, "out of memory");
+      m->types = p;
+      cap = nc;
+    }
+    uint32_t first = m->ntypes;
+    for (uint32_t k = 0; k < n; k++) {
+      eng_functype *t = &m->types[m->ntypes++];
+      memset(t, 0, sizeof *t);
+      t->super = ENG_NO_SUPER;
+      t->final = true;
+      t->rec = first;
+      t->nrec = n;
+      if (r->p < r->end && (*r->p == 0x50 || *r->p == 0x4f)) {
+        t->final = *r->p++ == 0x4f;
+        uint32_t ns, x;
+        if (!rd_count(r, &ns, ENG_MAX_TYPES, "too many supertypes")) return false;
+        for (uint32_t j = 0; j < ns; j++) {
+          if (!rd_u32(r, &x)) return false;
+          // more than one supertype: kept as an impossible index (validation: "sub type")
+          t->super = j == 0 ? x : UINT32_MAX - 1;
+        }
+      }
+      if (!rd_comptype(r, t)) return false;
+    }
+  }
+  if (!(m->type_kinds = eng_xalloc((size_t)m->ntypes + 1))) return fail(r, HL_STATUS_NO_MEMORY, "out of memory");
+  for (uint32_t i = 0; i < m->ntypes; i++) m->type_kinds[i] = tk_vt(m->types[i].kind);
   for (uint32_t i = 0; i < m->ntypes; i++) {
     eng_functype *t = &m->types[i];
-    uint8_t form;
-    uint32_t np, nr;
-    if (!rd_byte(r, &form)) return false;
-    if (form == 0x5e || form == 0x5f || form == 0x4e || form == 0x4f || form == 0x50)
-      return fail(r, HL_STATUS_UNSUPPORTED, "garbage collection (struct, array, recursive and sub types)");
-    if (form != 0x60) return MALF(r, "integer representation too long");
-    eng_vt v;
-    if (!rd_count(r, &np, ENG_MAX_FUNC_PARAMS, "too many parameters")) return false;
-    rd again = *r; // the types are read twice: checked and counted, then stored
-    for (uint32_t k = 0; k < np; k++)
-      if (!rd_valtype(r, &v)) return false;
-    if (!rd_count(r, &nr, ENG_MAX_FUNC_PARAMS, "too many results")) return false;
-    for (uint32_t k = 0; k < nr; k++)
-      if (!rd_valtype(r, &v)) return false;
-    if (!(t->types = eng_xalloc(((size_t)np + nr + 1) * sizeof(eng_vt))))
-      return fail(r, HL_STATUS_NO_MEMORY, "out of memory");
-    for (uint32_t k = 0; k < np; k++) rd_valtype(&again, &t->types[k]);
-    rd_u32(&again, &nr);
-    for (uint32_t k = 0; k < nr; k++) rd_valtype(&again, &t->types[np + k]);
-    t->nparams = np;
-    t->nresults = nr;
+    for (uint32_t k = 0; k < t->nparams + t->nresults; k++) {
+      eng_vt v = t->types[k];
+      if ((v & VT_CONCRETE) && VT_IDX_OF(v) < m->ntypes)
+        t->types[k] = (v & ~0xffu) | m->type_kinds[VT_IDX_OF(v)];
+    }
   }
   return true;
 }
@@ -381,7 +467,7 @@ static bool own_names(rd *r, eng_module *m) {
 
 uint32_t eng_decode(const uint8_t *bytes, size_t len, eng_module *m, eng_error *err) {
   memset(m, 0, sizeof *m);
-  rd r = {bytes, bytes + len, err, 0};
+  rd r = {bytes, bytes + len, err, 0, NULL, 0};
   // section id -> position: 13 (tag) between memory and global, 12 (datacount) before 10 (code)
   static const uint8_t order[14] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 12, 13, 11, 6};
   uint32_t nfuncs_defined = 0;
@@ -397,7 +483,7 @@ uint32_t eng_decode(const uint8_t *bytes, size_t len, eng_module *m, eng_error *
     if (!rd_byte(&r, &id)) goto out;
     if (!rd_u32(&r, &size)) goto out;
     if ((size_t)(r.end - r.p) < size) { MALF(&r, "length out of bounds"); goto out; }
-    rd s = {r.p, r.p + size, err, 0};
+    rd s = {r.p, r.p + size, err, 0, m->type_kinds, m->ntypes};
     if (id > 13) { MALF(&r, "malformed section id"); goto out; }
     if (id != 0) {
       if (order[id] <= last) { MALF(&r, "unexpected content after last section"); goto out; }
@@ -431,7 +517,7 @@ uint32_t eng_decode(const uint8_t *bytes, size_t len, eng_module *m, eng_error *
     // sections absent: fill implicit imported-only arrays lazily below
   }
   // Build the index spaces of sections that were absent.
-  if (!m->func_types) { if (!sec_functions(&(rd){(const uint8_t *)"\0", (const uint8_t *)"\0" + 1, err, 0}, m, &nfuncs_defined)) { r.status = HL_STATUS_NO_MEMORY; goto out; } }
+  if (!m->func_types) { if (!sec_functions(&(rd){(const uint8_t *)"\0", (const uint8_t *)"\0" + 1, err, 0, NULL, 0}, m, &nfuncs_defined)) { r.status = HL_STATUS_NO_MEMORY; goto out; } }
   if (!m->tables && !sec_tables(&r, m, 0)) goto out;
   if (!m->mems && !sec_mems(&r, m, 0)) goto out;
   if (!m->globals && !sec_globals(&r, m, 0)) goto out;
@@ -482,5 +568,6 @@ void eng_module_free(eng_module *m) {
   eng_xfree(m->declared_refs);
   eng_xfree(m->export_hash);
   eng_xfree(m->canon);
+  eng_xfree(m->type_kinds);
   memset(m, 0, sizeof *m);
 }

@@ -21,6 +21,7 @@ int memcmp(const void *a, const void *b, size_t n);
 #define ENG_MAX_MODULE_BYTES HL_MAX_MODULE_BYTES // module binary size (256 MiB, internal/abi)
 #define ENG_MAX_TYPES 100000u              // type section entries
 #define ENG_MAX_FUNC_PARAMS 1000u          // params (and results) of one function type
+#define ENG_MAX_FIELDS 10000u              // fields of one struct type
 #define ENG_MAX_FUNCS 1000000u             // functions (imported + defined)
 #define ENG_MAX_IMPORTS 100000u
 #define ENG_MAX_EXPORTS 100000u
@@ -44,15 +45,20 @@ int memcmp(const void *a, const void *b, size_t n);
 // So funcref/externref/exnref are (ref null func/extern/exn), and vt_kind() is the byte the
 // host sees (api.ValueType). Subtyping: compile.c vt_sub.
 typedef uint32_t eng_vt;
-// GC's abstract heap types are kinds too (their bytes): any, eq, i31 and the bottom types none,
-// nofunc, noextern, noexn (struct and array are not implemented).
+// GC's abstract heap types are kinds too (their bytes): any, eq, i31, struct, array and the
+// bottom types none, nofunc, noextern, noexn. A concrete heap type's kind byte is that of its
+// type's form: VT_FUNCREF (func), VT_STRUCTREF (struct), VT_ARRAYREF (array); the reader sets
+// it from the module's types (rd.kinds), so vt_top works on concrete types too. VT_I8/VT_I16
+// are the packed storage types (struct and array fields only).
 enum { VT_UNKNOWN = 0, VT_I32 = 0x7f, VT_I64 = 0x7e, VT_F32 = 0x7d, VT_F64 = 0x7c, VT_V128 = 0x7b,
        VT_FUNCREF = 0x70, VT_EXTERNREF = 0x6f, VT_EXNREF = 0x69,
-       VT_ANYREF = 0x6e, VT_EQREF = 0x6d, VT_I31REF = 0x6c, VT_NONE = 0x71, VT_NOFUNC = 0x73,
-       VT_NOEXTERN = 0x72, VT_NOEXN = 0x74 };
+       VT_ANYREF = 0x6e, VT_EQREF = 0x6d, VT_I31REF = 0x6c, VT_STRUCTREF = 0x6b, VT_ARRAYREF = 0x6a,
+       VT_NONE = 0x71, VT_NOFUNC = 0x73, VT_NOEXTERN = 0x72, VT_NOEXN = 0x74,
+       VT_I8 = 0x78, VT_I16 = 0x77 };
 #define VT_NONNULL 0x100u
 #define VT_CONCRETE 0x200u
-#define VT_IDX(x) (VT_CONCRETE | VT_FUNCREF | ((uint32_t)(x) << 10))
+#define VT_IDXK(x, k) (VT_CONCRETE | (uint32_t)(k) | ((uint32_t)(x) << 10))
+#define VT_IDX(x) VT_IDXK(x, VT_FUNCREF) // a function type's
 #define VT_IDX_OF(t) ((t) >> 10)
 #define VT_BLOCK_EMPTY 0x40u // block type: no params, no results
 static inline uint8_t vt_kind(eng_vt t) { return (uint8_t)t; }
@@ -62,7 +68,8 @@ static inline uint8_t vt_top(uint8_t k) {
   case VT_FUNCREF: case VT_NOFUNC: return VT_FUNCREF;
   case VT_EXTERNREF: case VT_NOEXTERN: return VT_EXTERNREF;
   case VT_EXNREF: case VT_NOEXN: return VT_EXNREF;
-  case VT_ANYREF: case VT_EQREF: case VT_I31REF: case VT_NONE: return VT_ANYREF;
+  case VT_ANYREF: case VT_EQREF: case VT_I31REF: case VT_STRUCTREF: case VT_ARRAYREF: case VT_NONE:
+    return VT_ANYREF;
   default: return 0;
   }
 }
@@ -157,11 +164,25 @@ void eng_xfree(void *p);
 void *eng_xrealloc(void *p, size_t old_n, size_t new_n); // zero-fills the tail
 
 // ---- module (decoded) ----
+// A defined type (GC: a sub type of a rec group). In a module, super and rec are module type
+// indices; in the store (eng_store.types), store type ids.
+enum { TK_FUNC = 0, TK_STRUCT = 1, TK_ARRAY = 2 };
+#define ENG_NO_SUPER UINT32_MAX
+#define ENG_MAX_SUBTYPE_DEPTH 1000u // length of a declared supertype chain
 typedef struct {
-  uint32_t nparams, nresults;
-  eng_vt *types; // params then results
-  uint32_t id;    // store-wide canonical id (structural)
+  uint32_t nparams, nresults; // func; struct: nparams fields (nresults 0); array: 1 field
+  eng_vt *types;  // func: params then results; struct/array: the fields' storage types
+  uint8_t *muts;  // struct/array: each field's mutability (in the same allocation as types)
+  uint32_t id;    // store-wide canonical id (iso-recursive)
+  uint8_t kind;   // TK_*
+  bool final;
+  uint32_t super; // declared supertype, ENG_NO_SUPER
+  uint32_t depth; // supertypes above it
+  uint32_t rec, nrec; // its rec group: first type, number of types
 } eng_functype;
+static inline uint8_t tk_vt(uint8_t kind) {
+  return kind == TK_STRUCT ? VT_STRUCTREF : kind == TK_ARRAY ? VT_ARRAYREF : VT_FUNCREF;
+}
 
 typedef struct eng_constexpr {
   uint16_t op;    // OP_I32_CONST... OP_REF_NULL, OP_REF_FUNC, OP_GLOBAL_GET, OP_REF_I31
@@ -247,6 +268,7 @@ typedef struct {
 
 typedef struct {
   uint32_t ntypes; eng_functype *types;
+  uint8_t *type_kinds; // each type's kind byte (tk_vt), for the readers of the sections after types
   uint32_t nimports; eng_import *imports;
   uint32_t nfuncs, nfunc_imports; uint32_t *func_types; // all functions' type indices
   uint32_t ntables, ntable_imports; eng_tabletype *tables;
@@ -302,6 +324,25 @@ typedef struct eng_exn {
   uint64_t vals[];
 } eng_exn;
 
+// A GC object (struct or array) in the engine heap; an any-hierarchy reference to it is its
+// address (even, never 0; odd words are i31). Every field or element takes one slot (v128
+// two; packed i8/i16 fields hold the value masked to its width). Objects are on the store's
+// list (objs) and freed by eng_gc_collect when unreachable.
+typedef struct eng_obj {
+  struct eng_obj *next;
+  uint32_t type_id; // store type id (struct or array type)
+  uint32_t len;     // array: elements; struct: fields
+  uint32_t nslots;  // slots of f
+  uint8_t mark;
+  bool ext;         // in the store's ext set: its address was handed out as an externref
+  uint64_t f[];
+} eng_obj;
+// Objects that are no struct or array (type_id): a box (any.convert_extern of a host value,
+// f[0] the value) and a wrap (extern.convert_any of an i31 reference, f[0] the i31 word).
+#define ENG_TYPE_BOX (UINT32_MAX - 1)
+#define ENG_TYPE_WRAP (UINT32_MAX - 2)
+#define ENG_MAX_ARRAY_SLOTS (1u << 27) // slots of one array (1 GiB)
+
 typedef struct {
   uint64_t *elems;
   uint32_t size, cap_elems; // allocated length of elems
@@ -329,6 +370,8 @@ typedef struct {
 typedef struct { // an instance's element segment: the module's items (count 0 once dropped)
   const uint32_t *items; uint32_t count; eng_vt type;
   const eng_constexpr *exprs; // the module's ELEM_OTHER items
+  uint64_t *vals; // GC: a segment whose items allocate (struct.new, ...): their values, made once
+                  // at instantiation (owned; a root of the collector), else NULL
 } eng_relem;
 
 typedef struct {
@@ -372,7 +415,8 @@ struct eng_store {
   eng_inst **insts; uint32_t ninsts, cap_insts;
   eng_reg *regs; uint32_t nregs, cap_regs;
   eng_functype *types; uint32_t ntypes, cap_types; // interned function types
-  uint32_t *type_hash; uint32_t type_hash_mask;     // index of types (UINT32_MAX = empty)
+  uint32_t *type_hash; uint32_t type_hash_mask;     // index of rec groups (UINT32_MAX = empty)
+  uint32_t ngroups;                                 // rec groups in types
   uint64_t *stack; uint32_t stack_slots;
   eng_frame *frames; uint32_t max_frames;
   bool running;
@@ -386,28 +430,23 @@ struct eng_store {
   uint32_t nkept;       // length of exns
   uint32_t collect_at;  // nkept at which eng_exn_collect runs next (0: ENG_EXN_COLLECT_MIN)
   struct eng_jit *jit;  // the compile tier's run-time state, NULL: interpreter only (jit.h)
+  eng_obj *objs;        // every GC object
+  uint64_t obj_bytes;   // their size
+  uint64_t gc_at;       // obj_bytes at which the next allocation collects first (0: ENG_GC_MIN)
+  bool const_oom;       // a constant expression's GC allocation failed (instantiation checks it)
+  // The ext set: addresses of the objects (and wraps) that extern.convert_any handed out, so
+  // any.convert_extern knows them from host values (open addressing, 0 = empty; rebuilt by
+  // every collection).
+  uintptr_t *ext_set; uint32_t ext_cap, ext_n;
 };
+#define ENG_GC_MIN (4u << 20)
 
 uint64_t eng_eval_const(const eng_inst *in, const eng_constexpr *e);
 
-// Whether reference v (0: null) passes a cast to w (compile.c cast_word: a store-wide reference
-// type; VT_NONNULL: null fails). Of the any hierarchy, only i31 values exist (struct and array
-// objects and internalized external references are not implemented), and a function type
-// matches only an equal one (no declared subtypes).
-static inline bool eng_ref_test(uint64_t v, eng_vt w) {
-  if (!v) return !(w & VT_NONNULL);
-  switch (vt_kind(w)) {
-  case VT_FUNCREF: return !(w & VT_CONCRETE) || ((const eng_func *)(uintptr_t)v)->type_id == VT_IDX_OF(w);
-  case VT_ANYREF: case VT_EXTERNREF: case VT_EXNREF: return true;
-  case VT_EQREF: case VT_I31REF: return (v & 1) != 0;
-  default: return false; // the bottom types: null only
-  }
-}
-
 // The reference an ELEM_* item (of a validated module; exprs: its segment's ELEM_OTHER items)
-// stands for in instance `in`. global.get names an imported immutable global, and the other
-// expressions that validate (ref.i31) allocate nothing, so the value is the same whenever this
-// runs.
+// stands for in instance `in`. global.get names an immutable global, and the expressions that
+// allocate (GC) are evaluated once at instantiation (eng_relem.vals), so the value is the same
+// whenever this runs for an item of an eng_relem without vals.
 static inline uint64_t eng_elem_value(const eng_inst *in, const eng_constexpr *exprs, uint32_t item) {
   switch (item & ELEM_TAG) {
   case 0: return (uint64_t)(uintptr_t)in->funcs[item];
@@ -415,6 +454,25 @@ static inline uint64_t eng_elem_value(const eng_inst *in, const eng_constexpr *e
   case ELEM_OTHER: return eng_eval_const(in, &exprs[item & ~ELEM_TAG]);
   default: return 0; // ELEM_NULL
   }
+}
+
+// Whether a host function's results (f's, at r) are references the engine can hold: an any
+// hierarchy result is null or an i31 (objects are the engine's: a host word there would be a
+// forged pointer), a struct/array or bottom one null. Host calls trap (HL_TRAP_HOST) otherwise.
+static inline bool eng_host_results_ok(const eng_func *f, const uint64_t *r) {
+  const eng_vt *t = f->type->types + f->type->nparams;
+  for (uint32_t i = 0, k = 0; i < f->type->nresults; k += t[i] == VT_V128 ? 2 : 1, i++) {
+    uint8_t kind = vt_kind(t[i]);
+    if (!r[k]) continue;
+    if ((kind == VT_ANYREF || kind == VT_EQREF || kind == VT_I31REF) && !(r[k] & 1)) return false;
+    if (kind == VT_STRUCTREF || kind == VT_ARRAYREF || vt_is_bottom(kind)) return false;
+  }
+  return true;
+}
+
+// Item k of an instance's element segment e.
+static inline uint64_t eng_relem_value(const eng_inst *in, const eng_relem *e, uint32_t k) {
+  return e->vals ? e->vals[k] : eng_elem_value(in, e->exprs, e->items[k]);
 }
 
 // ---- cross-file functions ----
@@ -446,6 +504,49 @@ static inline eng_vt eng_vt_store(const uint32_t *type_ids, eng_vt t) {
   if (!(t & VT_CONCRETE)) return t;
   return (t & 0x3ffu) | ((uint32_t)type_ids[VT_IDX_OF(t)] << 10);
 }
+
+// Iso-recursive type equality and the hash of a rec group (compile.c): a and b are types of
+// groups at ga and gb of n types each; references out of a group compare through ma/mb (a
+// module's canon or store ids; NULL: the indices are store ids already).
+bool eng_type_same(const eng_functype *a, uint32_t ga, const uint32_t *ma, const eng_functype *b, uint32_t gb,
+                   const uint32_t *mb, uint32_t n);
+uint32_t eng_group_hash(const eng_functype *t, uint32_t g, const uint32_t *map, uint32_t n);
+// Store-wide subtyping (store.c): type ids (declared supertype chains), heap types.
+bool eng_type_sub(const eng_store *s, uint32_t a, uint32_t b);
+bool eng_store_heap_sub(const eng_store *s, eng_vt a, eng_vt b);
+
+// Whether reference v (0: null) passes a cast to w (compile.c cast_word: a store-wide reference
+// type; VT_NONNULL: null fails). A concrete function type matches a function whose type is it
+// or declares it as a supertype. Of the any hierarchy, only i31 values exist (struct and array
+// objects and internalized external references are not implemented).
+static inline bool eng_ref_test(const eng_store *s, uint64_t v, eng_vt w) {
+  if (!v) return !(w & VT_NONNULL);
+  const eng_obj *o = (const eng_obj *)(uintptr_t)v;
+  switch (vt_kind(w)) {
+  case VT_FUNCREF:
+    return !(w & VT_CONCRETE) || eng_type_sub(s, ((const eng_func *)(uintptr_t)v)->type_id, VT_IDX_OF(w));
+  case VT_ANYREF: case VT_EXTERNREF: case VT_EXNREF: return true;
+  case VT_EQREF: return (v & 1) || o->type_id != ENG_TYPE_BOX; // i31 or a struct/array
+  case VT_I31REF: return (v & 1) != 0;
+  case VT_STRUCTREF: case VT_ARRAYREF:
+    if ((v & 1) || o->type_id == ENG_TYPE_BOX) return false;
+    if (w & VT_CONCRETE) return eng_type_sub(s, o->type_id, VT_IDX_OF(w));
+    return s->types[o->type_id].kind == (vt_kind(w) == VT_STRUCTREF ? TK_STRUCT : TK_ARRAY);
+  default: return false; // the bottom types: null only
+  }
+}
+
+// GC objects (store.c): a new object of store type tid with nslots zeroed slots (len: array
+// elements), NULL when the heap is full even after a collection; the collector (roots: the
+// value stack below live_end, globals and tables, kept exceptions' payloads; objects traced by
+// their types).
+eng_obj *eng_obj_new(eng_store *s, uint32_t tid, uint32_t len, uint64_t nslots, uint64_t *live_end);
+void eng_gc_collect(eng_store *s, const uint64_t *live_end);
+// any.convert_extern and extern.convert_any (store.c); *ok false when out of memory.
+uint64_t eng_internalize(eng_store *s, uint64_t x, uint64_t *live_end, bool *ok);
+uint64_t eng_externalize(eng_store *s, uint64_t a, uint64_t *live_end, bool *ok);
+// Slots per field/element of storage type t.
+static inline uint32_t eng_field_slots(eng_vt t) { return t == VT_V128 ? 2 : 1; }
 
 // The value of HL_CONST_BIN row op applied to a and b (interp.c, from the row's semantics).
 uint64_t eng_const_bin(uint32_t op, uint64_t a, uint64_t b);

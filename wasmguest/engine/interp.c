@@ -4,6 +4,34 @@
 // locals in s->stack (one contiguous slot array; a frame's locals are followed by its operand
 // slots, and a callee's frame starts at the caller's argument slots).
 #include "internal.h"
+
+// Bytes of an array element of (numeric or vector) storage type t in a data segment.
+static uint32_t gc_elem_bytes(uint32_t t) {
+  switch (t) {
+  case VT_I8: return 1;
+  case VT_I16: return 2;
+  case VT_I32: case VT_F32: return 4;
+  case VT_V128: return 16;
+  default: return 8; // i64, f64
+  }
+}
+
+// Reads n elements of storage type t from p (little-endian) into array slots f from index d.
+static void gc_read_data(uint64_t *f, const uint8_t *p, uint32_t d, uint32_t n, uint32_t t) {
+  uint32_t z = gc_elem_bytes(t), es = eng_field_slots(t);
+  for (uint32_t k = 0; k < n; k++) {
+    uint64_t v[2] = {0, 0};
+    memcpy(v, p + (uint64_t)k * z, z);
+    memcpy(f + ((uint64_t)d + k) * es, v, (size_t)es * 8);
+  }
+}
+
+// Slots of a struct type's fields (an object's nslots).
+static uint32_t field_slot_count(const eng_functype *t) {
+  uint32_t n = 0;
+  for (uint32_t k = 0; k < t->nparams; k++) n += eng_field_slots(t->types[k]);
+  return n;
+}
 #include "numeric.h"
 #include "eval.h"
 #include "jit.h"
@@ -483,7 +511,7 @@ L_CALL_INDIRECT: {
   uint64_t r = t->elems[i];
   if (!r) TRAP(HL_TRAP_UNINITIALIZED_ELEMENT);
   callee = (eng_func *)(uintptr_t)r;
-  if (callee->type_id != tid) TRAP(HL_TRAP_INDIRECT_TYPE_MISMATCH);
+  if (callee->type_id != tid && !eng_type_sub(inst->store, callee->type_id, tid)) TRAP(HL_TRAP_INDIRECT_TYPE_MISMATCH);
   goto do_call;
 }
 
@@ -512,6 +540,7 @@ L_CALL_REF: // typed function references: validation guarantees the callee's typ
       host_failed = true;                                                                       \
       TRAP(HL_TRAP_HOST);                                                                       \
     }                                                                                           \
+    if (!eng_host_results_ok(callee, (hfp))) TRAP(HL_TRAP_HOST);                                \
   } while (0)
 
 do_call: {
@@ -557,7 +586,7 @@ L_RETURN_CALL_INDIRECT: {
   uint64_t r = t->elems[i];
   if (!r) TRAP(HL_TRAP_UNINITIALIZED_ELEMENT);
   callee = (eng_func *)(uintptr_t)r;
-  if (callee->type_id != tid) TRAP(HL_TRAP_INDIRECT_TYPE_MISMATCH);
+  if (callee->type_id != tid && !eng_type_sub(inst->store, callee->type_id, tid)) TRAP(HL_TRAP_INDIRECT_TYPE_MISMATCH);
   goto do_tail_call;
 }
 
@@ -862,20 +891,193 @@ L_I31_GET_U: {
   ip += OPW_I31_GET_S; // = OPW_I31_GET_U
   NEXT();
 }
+  // GC objects. An allocation may collect: its roots are the value stack up to this frame's
+  // top (conservatively), globals, tables and kept exceptions (store.c eng_gc_collect).
+#define GC_NEW(o, tid, len, nslots)                                                             \
+  do {                                                                                          \
+    (o) = eng_obj_new(s, (tid), (len), (nslots), fp + fn->max_stack);                           \
+    if (!(o)) TRAP(HL_TRAP_HEAP_EXHAUSTED);                                                     \
+  } while (0)
+#define GC_LOAD(d, src, mode, sgn)                                                              \
+  do {                                                                                          \
+    uint64_t v_ = (src)[0];                                                                     \
+    if ((mode) == VT_V128) (d)[1] = (src)[1];                                                   \
+    else if (sgn && (mode) == VT_I8) v_ = (uint32_t)(int32_t)(int8_t)v_;                        \
+    else if (sgn && (mode) == VT_I16) v_ = (uint32_t)(int32_t)(int16_t)v_;                      \
+    (d)[0] = v_;                                                                                \
+  } while (0)
+#define GC_STORE(d, src, mode)                                                                  \
+  do {                                                                                          \
+    uint64_t v_ = (src)[0];                                                                     \
+    if ((mode) == VT_V128) (d)[1] = (src)[1];                                                   \
+    else if ((mode) == VT_I8) v_ &= 0xffu;                                                      \
+    else if ((mode) == VT_I16) v_ &= 0xffffu;                                                   \
+    (d)[0] = v_;                                                                                \
+  } while (0)
+L_STRUCT_NEW:
+L_STRUCT_NEW_DEFAULT: {
+  const eng_functype *t = &s->types[ip[1]];
+  uint32_t ns = field_slot_count(t);
+  eng_obj *o;
+  GC_NEW(o, ip[1], t->nparams, ns);
+  if (ip[-1] == OP_STRUCT_NEW) {
+    const uint64_t *a = fp + ip[2];
+    for (uint32_t k = 0, off = 0; k < t->nparams; off += eng_field_slots(t->types[k]), k++)
+      GC_STORE(o->f + off, a + off, t->types[k]);
+    R(0) = (uint64_t)(uintptr_t)o;
+    ip += OPW_STRUCT_NEW;
+  } else {
+    R(0) = (uint64_t)(uintptr_t)o;
+    ip += OPW_STRUCT_NEW_DEFAULT;
+  }
+  NEXT();
+}
+L_STRUCT_GET:
+L_STRUCT_GET_S:
+L_STRUCT_GET_U: {
+  eng_obj *o = (eng_obj *)(uintptr_t)R(1);
+  if (!o) TRAP(HL_TRAP_NULL_STRUCT_REFERENCE);
+  GC_LOAD(fp + ip[0], o->f + ip[2], ip[3], ip[-1] == OP_STRUCT_GET_S);
+  ip += OPW_STRUCT_GET;
+  NEXT();
+}
+L_STRUCT_SET: {
+  eng_obj *o = (eng_obj *)(uintptr_t)R(0);
+  if (!o) TRAP(HL_TRAP_NULL_STRUCT_REFERENCE);
+  GC_STORE(o->f + ip[2], fp + ip[1], ip[3]);
+  ip += OPW_STRUCT_SET;
+  NEXT();
+}
+L_ARRAY_NEW:
+L_ARRAY_NEW_DEFAULT: {
+  bool init = ip[-1] == OP_ARRAY_NEW;
+  uint32_t n = (uint32_t)fp[ip[init ? 3 : 2]], mode = ip[init ? 4 : 3], es = eng_field_slots(mode);
+  if ((uint64_t)n * es > ENG_MAX_ARRAY_SLOTS) TRAP(HL_TRAP_HEAP_EXHAUSTED);
+  uint64_t v[2] = {0, 0};
+  if (init) { v[0] = fp[ip[2]]; if (es == 2) v[1] = fp[ip[2] + 1]; }
+  eng_obj *o;
+  GC_NEW(o, ip[1], n, (uint64_t)n * es);
+  if (init)
+    for (uint32_t k = 0; k < n; k++) GC_STORE(o->f + (uint64_t)k * es, v, mode);
+  R(0) = (uint64_t)(uintptr_t)o;
+  ip += init ? OPW_ARRAY_NEW : OPW_ARRAY_NEW_DEFAULT;
+  NEXT();
+}
+L_ARRAY_NEW_FIXED: {
+  uint32_t n = ip[2], mode = ip[3], es = eng_field_slots(mode);
+  eng_obj *o;
+  GC_NEW(o, ip[1], n, (uint64_t)n * es);
+  const uint64_t *a = fp + ip[0];
+  for (uint32_t k = 0; k < n; k++) GC_STORE(o->f + (uint64_t)k * es, a + (uint64_t)k * es, mode);
+  R(0) = (uint64_t)(uintptr_t)o;
+  ip += OPW_ARRAY_NEW_FIXED;
+  NEXT();
+}
+L_ARRAY_GET:
+L_ARRAY_GET_S:
+L_ARRAY_GET_U: {
+  eng_obj *o = (eng_obj *)(uintptr_t)R(1);
+  uint32_t i = (uint32_t)R(2), mode = ip[3];
+  if (!o) TRAP(HL_TRAP_NULL_ARRAY_REFERENCE);
+  if (i >= o->len) TRAP(HL_TRAP_ARRAY_OUT_OF_BOUNDS);
+  GC_LOAD(fp + ip[0], o->f + (uint64_t)i * eng_field_slots(mode), mode, ip[-1] == OP_ARRAY_GET_S);
+  ip += OPW_ARRAY_GET;
+  NEXT();
+}
+L_ARRAY_SET: {
+  eng_obj *o = (eng_obj *)(uintptr_t)R(0);
+  uint32_t i = (uint32_t)R(1), mode = ip[3];
+  if (!o) TRAP(HL_TRAP_NULL_ARRAY_REFERENCE);
+  if (i >= o->len) TRAP(HL_TRAP_ARRAY_OUT_OF_BOUNDS);
+  GC_STORE(o->f + (uint64_t)i * eng_field_slots(mode), fp + ip[2], mode);
+  ip += OPW_ARRAY_SET;
+  NEXT();
+}
+L_ARRAY_LEN: {
+  eng_obj *o = (eng_obj *)(uintptr_t)R(1);
+  if (!o) TRAP(HL_TRAP_NULL_ARRAY_REFERENCE);
+  R(0) = o->len;
+  ip += OPW_ARRAY_LEN;
+  NEXT();
+}
+L_ARRAY_FILL: {
+  eng_obj *o = (eng_obj *)(uintptr_t)R(0);
+  uint32_t d = (uint32_t)R(1), n = (uint32_t)R(3), mode = ip[4], es = eng_field_slots(mode);
+  if (!o) TRAP(HL_TRAP_NULL_ARRAY_REFERENCE);
+  if ((uint64_t)d + n > o->len) TRAP(HL_TRAP_ARRAY_OUT_OF_BOUNDS);
+  for (uint32_t k = 0; k < n; k++) GC_STORE(o->f + ((uint64_t)d + k) * es, fp + ip[2], mode);
+  ip += OPW_ARRAY_FILL;
+  NEXT();
+}
+L_ARRAY_COPY: {
+  eng_obj *od = (eng_obj *)(uintptr_t)R(0), *os = (eng_obj *)(uintptr_t)R(2);
+  uint32_t d = (uint32_t)R(1), sidx = (uint32_t)R(3), n = (uint32_t)R(4), es = ip[5];
+  if (!od || !os) TRAP(HL_TRAP_NULL_ARRAY_REFERENCE);
+  if ((uint64_t)d + n > od->len || (uint64_t)sidx + n > os->len) TRAP(HL_TRAP_ARRAY_OUT_OF_BOUNDS);
+  memmove(od->f + (uint64_t)d * es, os->f + (uint64_t)sidx * es, (size_t)n * es * 8);
+  ip += OPW_ARRAY_COPY;
+  NEXT();
+}
+L_ARRAY_NEW_DATA:
+L_ARRAY_NEW_ELEM: {
+  bool data = ip[-1] == OP_ARRAY_NEW_DATA;
+  uint32_t seg = ip[2], off = (uint32_t)R(3), n = (uint32_t)R(4), mode = data ? ip[5] : 0;
+  uint64_t es = data ? eng_field_slots(mode) : 1, z = data ? gc_elem_bytes(mode) : 1;
+  uint64_t seglen = data ? inst->datas[seg].len : inst->elems[seg].count;
+  if ((uint64_t)off + (uint64_t)n * z > seglen) TRAP(data ? HL_TRAP_MEMORY_OUT_OF_BOUNDS : HL_TRAP_TABLE_OUT_OF_BOUNDS);
+  if ((uint64_t)n * es > ENG_MAX_ARRAY_SLOTS) TRAP(HL_TRAP_HEAP_EXHAUSTED);
+  eng_obj *o;
+  GC_NEW(o, ip[1], n, (uint64_t)n * es);
+  if (data) gc_read_data(o->f, inst->datas[seg].bytes + off, 0, n, mode);
+  else
+    for (uint32_t k = 0; k < n; k++) o->f[k] = eng_relem_value(inst, &inst->elems[seg], off + k);
+  R(0) = (uint64_t)(uintptr_t)o;
+  ip += data ? OPW_ARRAY_NEW_DATA : OPW_ARRAY_NEW_ELEM;
+  NEXT();
+}
+L_ARRAY_INIT_DATA:
+L_ARRAY_INIT_ELEM: {
+  bool data = ip[-1] == OP_ARRAY_INIT_DATA;
+  eng_obj *o = (eng_obj *)(uintptr_t)R(0);
+  uint32_t d = (uint32_t)R(1), src = (uint32_t)R(2), n = (uint32_t)R(3), seg = ip[4], mode = data ? ip[5] : 0;
+  uint64_t z = data ? gc_elem_bytes(mode) : 1;
+  uint64_t seglen = data ? inst->datas[seg].len : inst->elems[seg].count;
+  if (!o) TRAP(HL_TRAP_NULL_ARRAY_REFERENCE);
+  if ((uint64_t)d + n > o->len) TRAP(HL_TRAP_ARRAY_OUT_OF_BOUNDS);
+  if ((uint64_t)src + (uint64_t)n * z > seglen) TRAP(data ? HL_TRAP_MEMORY_OUT_OF_BOUNDS : HL_TRAP_TABLE_OUT_OF_BOUNDS);
+  if (data) gc_read_data(o->f, inst->datas[seg].bytes + src, d, n, mode);
+  else
+    for (uint32_t k = 0; k < n; k++) o->f[d + k] = eng_relem_value(inst, &inst->elems[seg], src + k);
+  ip += data ? OPW_ARRAY_INIT_DATA : OPW_ARRAY_INIT_ELEM;
+  NEXT();
+}
+L_ANY_CONVERT_EXTERN:
+L_EXTERN_CONVERT_ANY: {
+  bool ok;
+  uint64_t v = ip[-1] == OP_ANY_CONVERT_EXTERN ? eng_internalize(s, R(1), fp + fn->max_stack, &ok)
+                                               : eng_externalize(s, R(1), fp + fn->max_stack, &ok);
+  if (!ok) TRAP(HL_TRAP_HEAP_EXHAUSTED);
+  R(0) = v;
+  ip += OPW_ANY_CONVERT_EXTERN; // = OPW_EXTERN_CONVERT_ANY
+  NEXT();
+}
+#undef GC_NEW
+#undef GC_LOAD
+#undef GC_STORE
 L_REF_TEST:
 L_REF_TEST_NULL:
-  R(0) = eng_ref_test(R(1), ip[2]);
+  R(0) = eng_ref_test(inst->store, R(1), ip[2]);
   ip += OPW_REF_TEST; // = OPW_REF_TEST_NULL
   NEXT();
 L_REF_CAST:
 L_REF_CAST_NULL:
-  if (!eng_ref_test(R(1), ip[2])) TRAP(HL_TRAP_CAST_FAILURE);
+  if (!eng_ref_test(inst->store, R(1), ip[2])) TRAP(HL_TRAP_CAST_FAILURE);
   R(0) = R(1);
   ip += OPW_REF_CAST; // = OPW_REF_CAST_NULL
   NEXT();
 L_BR_ON_CAST:
 L_BR_ON_CAST_FAIL:
-  if (eng_ref_test(R(1), ip[5]) == (ip[-1] == OP_BR_ON_CAST)) {
+  if (eng_ref_test(inst->store, R(1), ip[5]) == (ip[-1] == OP_BR_ON_CAST)) {
     uint64_t *d = fp + ip[2], *src = fp + ip[3];
     uint32_t n = ip[4];
     if (d != src)
@@ -910,7 +1112,7 @@ L_TABLE_INIT: {
   uint32_t src = (uint32_t)R(3), n = (uint32_t)R(4);
   ip += OPW_TABLE_INIT;
   if ((uint64_t)src + n > e->count || d > t->size || n > t->size - d) TRAP(HL_TRAP_TABLE_OUT_OF_BOUNDS);
-  for (uint32_t k = 0; k < n; k++) t->elems[d + k] = eng_elem_value(inst, e->exprs, e->items[src + k]);
+  for (uint32_t k = 0; k < n; k++) t->elems[d + k] = eng_relem_value(inst, e, src + k);
   NEXT();
 }
 L_ELEM_DROP:

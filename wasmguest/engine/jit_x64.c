@@ -189,7 +189,7 @@ NO_FN_SANITIZE static uint32_t jit_call_slow(eng_jit *c, eng_func *callee, uint6
     s->in_host--;
     s->nest_base = saved_base;
     s->nest_frames = saved_frames;
-    return hst ? HL_TRAP_HOST : 0;
+    return hst || !eng_host_results_ok(callee, cfp) ? HL_TRAP_HOST : 0;
   }
   if (callee->jit_entry) { // another instance's compiled function: its own memory
     eng_mem *m = callee->inst->mem;
@@ -216,7 +216,7 @@ static uint32_t jit_call_indirect(eng_jit *c, eng_table *t, uint32_t tid, uint64
     eng_trap_index(c->err, i);
     return JIT_PROPAGATE;
   }
-  if (callee->type_id != tid) return HL_TRAP_INDIRECT_TYPE_MISMATCH;
+  if (callee->type_id != tid && !eng_type_sub(caller->store, callee->type_id, tid)) return HL_TRAP_INDIRECT_TYPE_MISMATCH;
   return jit_call_slow(c, callee, cfp, caller);
 }
 
@@ -288,7 +288,7 @@ static uint32_t jit_slow_op(eng_inst *inst, const uint32_t *ip, uint64_t *fp) {
     uint64_t d = fp[ip[3]]; // table indices: the whole slot (i32 zero-extended, or table64's i64)
     uint32_t src = (uint32_t)fp[ip[4]], n = (uint32_t)fp[ip[5]];
     if ((uint64_t)src + n > e->count || d > t->size || n > t->size - d) return HL_TRAP_TABLE_OUT_OF_BOUNDS;
-    for (uint32_t k = 0; k < n; k++) t->elems[d + k] = eng_elem_value(inst, e->exprs, e->items[src + k]);
+    for (uint32_t k = 0; k < n; k++) t->elems[d + k] = eng_relem_value(inst, e, src + k);
     return 0;
   }
   case OP_ELEM_DROP: inst->elems[ip[1]].count = 0; return 0;
@@ -1490,7 +1490,13 @@ static bool jit_supported(uint32_t op) {
   case OP_BR_ON_NON_NULL: return false; // typed function references: interpreted
   case OP_REF_EQ: case OP_REF_I31: case OP_I31_GET_S: case OP_I31_GET_U: case OP_REF_TEST:
   case OP_REF_TEST_NULL: case OP_REF_CAST: case OP_REF_CAST_NULL: case OP_BR_ON_CAST:
-  case OP_BR_ON_CAST_FAIL: return false; // GC: interpreted
+  case OP_BR_ON_CAST_FAIL: case OP_STRUCT_NEW: case OP_STRUCT_NEW_DEFAULT: case OP_STRUCT_GET:
+  case OP_STRUCT_GET_S: case OP_STRUCT_GET_U: case OP_STRUCT_SET: case OP_ARRAY_NEW:
+  case OP_ARRAY_NEW_DEFAULT: case OP_ARRAY_NEW_FIXED: case OP_ARRAY_GET: case OP_ARRAY_GET_S:
+  case OP_ARRAY_GET_U: case OP_ARRAY_SET: case OP_ARRAY_LEN: case OP_ARRAY_FILL: case OP_ARRAY_COPY:
+  case OP_ARRAY_NEW_DATA: case OP_ARRAY_NEW_ELEM: case OP_ARRAY_INIT_DATA: case OP_ARRAY_INIT_ELEM:
+  case OP_ANY_CONVERT_EXTERN: case OP_EXTERN_CONVERT_ANY:
+    return false; // GC: interpreted (objects are allocated and collected by the interpreter only)
   case OP_LOAD_M: case OP_STORE_M: case OP_MEMORY_SIZE_M: case OP_MEMORY_GROW_M: case OP_MEMORY_INIT_M:
   case OP_MEMORY_COPY_M: case OP_MEMORY_FILL_M: return false; // multi-memory, memory64: interpreted
   default: return true;

@@ -80,7 +80,8 @@
   X(TAG, U32A, _, _)             /* throw, catch: tag index */                                  \
   X(TYPE, U32A, _, _)            /* call_ref, return_call_ref: type index */                    \
   X(TRY_TABLE, BLOCKT, CATCHES, _) /* try_table: block type, catch clauses */                   \
-  X(BR_ON_CAST, BYTE, U32A, CASTT) /* br_on_cast(_fail): flags, label, two heap types (.ty, .b) */
+  X(BR_ON_CAST, BYTE, U32A, CASTT) /* br_on_cast(_fail): flags, label, two heap types (.ty, .b) */ \
+  X(TYPE2, U32A, U32B, _)        /* struct.get/set: type, field; array.new_fixed: type, n; array.copy: types */
 
 // GC's 0xFB-prefixed instructions are FS rows too, their sub-opcode offset by HL_FB (0xFC's are
 // below 32): eng_fc_map maps both.
@@ -310,12 +311,34 @@
   XFS(TABLE_SIZE, 16, TABLE, 2) /* dst, table */                                               \
   XFS(TABLE_FILL, 17, TABLE, 4) /* table, d, val, n */                                         \
   /* GC (0xFB): casts take the target heap type as a store-wide eng_vt word (eng_ref_test) */   \
+  XFS(STRUCT_NEW, HL_FB(0), TYPE, 3) /* dst (= base), type id, base: the fields' values */         \
+  XFS(STRUCT_NEW_DEFAULT, HL_FB(1), TYPE, 2) /* dst, type id */                                    \
+  XFS(STRUCT_GET, HL_FB(2), TYPE2, 4) /* dst, ref, slot, mode (GC_M_*) */                          \
+  XFS(STRUCT_GET_S, HL_FB(3), TYPE2, 4) /* dst, ref, slot, mode */                                 \
+  XFS(STRUCT_GET_U, HL_FB(4), TYPE2, 4) /* dst, ref, slot, mode */                                 \
+  XFS(STRUCT_SET, HL_FB(5), TYPE2, 4) /* ref, val, slot, mode */                                   \
+  XFS(ARRAY_NEW, HL_FB(6), TYPE, 5) /* dst, type id, val, len, mode */                             \
+  XFS(ARRAY_NEW_DEFAULT, HL_FB(7), TYPE, 4) /* dst, type id, len, mode */                          \
+  XFS(ARRAY_NEW_FIXED, HL_FB(8), TYPE2, 4) /* dst (= base), type id, n, mode */                    \
+  XFS(ARRAY_NEW_DATA, HL_FB(9), TYPE2, 6) /* dst, type id, data, off, n, mode */                  \
+  XFS(ARRAY_NEW_ELEM, HL_FB(10), TYPE2, 5) /* dst, type id, elem, off, n */                        \
+  XFS(ARRAY_GET, HL_FB(11), TYPE, 4) /* dst, ref, idx, mode */                                     \
+  XFS(ARRAY_GET_S, HL_FB(12), TYPE, 4) /* dst, ref, idx, mode */                                   \
+  XFS(ARRAY_GET_U, HL_FB(13), TYPE, 4) /* dst, ref, idx, mode */                                   \
+  XFS(ARRAY_SET, HL_FB(14), TYPE, 4) /* ref, idx, val, mode */                                     \
+  XFS(ARRAY_LEN, HL_FB(15), NONE, 2) /* dst, ref */                                                \
+  XFS(ARRAY_FILL, HL_FB(16), TYPE, 5) /* ref, off, val, n, mode */                                 \
+  XFS(ARRAY_COPY, HL_FB(17), TYPE2, 6) /* dref, doff, sref, soff, n, element slots */              \
+  XFS(ARRAY_INIT_DATA, HL_FB(18), TYPE2, 6) /* ref, d, s, n, data, mode */                         \
+  XFS(ARRAY_INIT_ELEM, HL_FB(19), TYPE2, 5) /* ref, d, s, n, elem */                               \
   XFS(REF_TEST, HL_FB(20), REFTYPE, 3) /* dst, a, heap type */                                  \
   XFS(REF_TEST_NULL, HL_FB(21), REFTYPE, 3) /* dst, a, heap type: null passes */                \
   XFS(REF_CAST, HL_FB(22), REFTYPE, 3) /* dst, a, heap type: traps "cast failure" */            \
   XFS(REF_CAST_NULL, HL_FB(23), REFTYPE, 3) /* dst, a, heap type: null passes */                \
   XFS(BR_ON_CAST, HL_FB(24), BR_ON_CAST, 6) /* target, ref, dst, src, n, heap type|null flag */ \
   XFS(BR_ON_CAST_FAIL, HL_FB(25), BR_ON_CAST, 6) /* target, ref, dst, src, n, heap type|flag */ \
+  XFS(ANY_CONVERT_EXTERN, HL_FB(26), NONE, 2) /* dst, a: boxes a host value (eng_internalize) */ \
+  XFS(EXTERN_CONVERT_ANY, HL_FB(27), NONE, 2) /* dst, a (eng_externalize) */                    \
   XFS(REF_I31, HL_FB(28), NONE, 2) /* dst, a */                                                 \
   XFS(I31_GET_S, HL_FB(29), NONE, 2) /* dst, a: traps on null */                                \
   XFS(I31_GET_U, HL_FB(30), NONE, 2) /* dst, a: traps on null */                                \

@@ -9,6 +9,7 @@ typedef struct {
   const uint8_t *p, *end;
   eng_error *err;
   uint32_t status;
+  const uint8_t *kinds; uint32_t nkinds; // the module's types' kind bytes (tk_vt), for rd_heaptype
 } rd;
 
 static inline bool fail(rd *r, uint32_t status, const char *msg) {
@@ -120,8 +121,7 @@ static inline bool is_valtype(uint8_t b) {
 // says "unsupported feature: NAME"), else NULL.
 static inline const char *unsupported_type(uint8_t b) {
   switch (b) {
-  case 0x6b: case 0x6a: return "garbage collection (struct and array types)";
-  default: return NULL;
+  default: (void)b; return NULL;
   }
 }
 
@@ -145,7 +145,7 @@ static inline bool rd_heaptype(rd *r, eng_vt *t, const char *malformed) {
   if (!rd_sleb(r, 33, &idx)) return false;
   if (idx < 0) return MALF(r, malformed);
   if (idx >= (int64_t)ENG_MAX_TYPES) return fail(r, HL_STATUS_INVALID, "unknown type");
-  *t = VT_IDX((uint32_t)idx);
+  *t = VT_IDXK((uint32_t)idx, (uint32_t)idx < r->nkinds ? r->kinds[idx] : VT_FUNCREF);
   return true;
 }
 
@@ -389,8 +389,25 @@ static inline bool rd_cx1(rd *r, uint8_t b, eng_constexpr *e) {
       e->type = VT_UNKNOWN;
       return true;
     }
+    if (sub == 26 || sub == 27) { // any.convert_extern, extern.convert_any (a sequence's operator)
+      e->op = sub == 26 ? OP_ANY_CONVERT_EXTERN : OP_EXTERN_CONVERT_ANY;
+      e->type = VT_UNKNOWN;
+      return true;
+    }
+    // struct.new, struct.new_default, array.new, array.new_default: a type index (.idx);
+    // array.new_fixed: and a count (.val). Always kept as a sequence (rd_constexpr).
+    if (sub <= 1 || sub == 6 || sub == 7 || sub == 8) {
+      e->op = sub == 0 ? OP_STRUCT_NEW : sub == 1 ? OP_STRUCT_NEW_DEFAULT : sub == 6 ? OP_ARRAY_NEW
+            : sub == 7 ? OP_ARRAY_NEW_DEFAULT : OP_ARRAY_NEW_FIXED;
+      e->type = VT_UNKNOWN;
+      if (!rd_u32(r, &e->idx)) return false;
+      uint32_t n = 0;
+      if (sub == 8 && !rd_u32(r, &n)) return false;
+      e->val = n;
+      return true;
+    }
     if (sub < 32 && eng_fc_map[HL_FB(sub)]) return fail(r, HL_STATUS_INVALID, "constant expression required");
-    return fail(r, HL_STATUS_UNSUPPORTED, "garbage collection (struct, array and extern conversion instructions)");
+    return fail(r, HL_STATUS_MALFORMED, "illegal opcode");
   }
   uint32_t op = b == 0xfc ? 0 : eng_byte_map[b]; // no 0xFC instruction is constant
   if (!op) {
@@ -424,7 +441,9 @@ static inline bool rd_constexpr(rd *r, eng_constexpr *e) {
   if (b == 0x0b) return fail(r, HL_STATUS_INVALID, "type mismatch");
   if (!rd_cx1(r, b, e)) return false;
   if (!rd_byte(r, &b)) return false;
-  if (b == 0x0b) return true;
+  bool alloc = e->op == OP_STRUCT_NEW || e->op == OP_STRUCT_NEW_DEFAULT || e->op == OP_ARRAY_NEW ||
+               e->op == OP_ARRAY_NEW_DEFAULT || e->op == OP_ARRAY_NEW_FIXED; // (conversions take an operand)
+  if (b == 0x0b && !alloc) return true;
   uint32_t n = 1, cap = 4;
   eng_constexpr *seq = eng_xalloc(cap * sizeof *seq);
   if (!seq) return fail(r, HL_STATUS_NO_MEMORY, "out of memory");

@@ -91,6 +91,7 @@ void eng_exn_collect(eng_store *s, const uint64_t *live_end) {
       for (uint32_t t = 0; t < in->nown_globals; t++)
         if (vt_kind(in->own_globals[t].type) == VT_EXNREF) gc_scan(&g, &in->own_globals[t].val, 1);
     }
+    for (const eng_obj *o = s->objs; o; o = o->next) gc_scan(&g, o->f, o->nslots); // objects' exnref fields
     while (g.nwork) { // payloads of reachable exceptions
       const eng_exn *x = (const eng_exn *)g.p[g.work[--g.nwork]];
       gc_scan(&g, x->vals, x->nslots);
@@ -118,6 +119,174 @@ void eng_exn_collect(eng_store *s, const uint64_t *live_end) {
   eng_xfree(g.work);
 }
 
+// ---- GC objects: allocation and a mark-sweep collector
+// Roots: the value stack below live_end (conservatively: any slot holding an object's address
+// keeps it; a stale slot may keep garbage, never the reverse), globals and tables of the any
+// hierarchy (precisely, by type), and the payloads of kept exceptions (conservatively).
+// Objects are traced precisely: only fields and elements whose storage type is a reference of
+// the any hierarchy are followed. Compiled code never allocates (GC instructions are
+// interpreted) and writes back every value it holds before a call, so every reference a
+// compiled caller holds is in its frame when an allocation collects.
+// References of the any hierarchy, and external ones (an externalized object is its address).
+static bool holds_any(eng_vt t) { return vt_top(vt_kind(t)) == VT_ANYREF || vt_top(vt_kind(t)) == VT_EXTERNREF; }
+
+static uint32_t ext_hash(uintptr_t p, uint32_t cap) { return (uint32_t)((p >> 4) * 0x9e3779b97f4a7c15ull >> 32) & (cap - 1); }
+
+static bool ext_find(const eng_store *s, uintptr_t p) {
+  if (!s->ext_n) return false;
+  for (uint32_t h = ext_hash(p, s->ext_cap);; h = (h + 1) & (s->ext_cap - 1)) {
+    if (s->ext_set[h] == p) return true;
+    if (!s->ext_set[h]) return false;
+  }
+}
+
+// Adds o to the ext set (grown at half full); false when out of memory.
+static bool ext_add(eng_store *s, eng_obj *o) {
+  if (o->ext) return true;
+  if ((uint64_t)(s->ext_n + 1) * 2 > s->ext_cap) {
+    uint32_t nc = s->ext_cap ? s->ext_cap * 2 : 64;
+    uintptr_t *t = eng_xalloc((size_t)nc * sizeof *t);
+    if (!t) return false;
+    for (uint32_t i = 0; i < s->ext_cap; i++)
+      if (s->ext_set[i]) {
+        uint32_t h = ext_hash(s->ext_set[i], nc);
+        while (t[h]) h = (h + 1) & (nc - 1);
+        t[h] = s->ext_set[i];
+      }
+    eng_xfree(s->ext_set);
+    s->ext_set = t;
+    s->ext_cap = nc;
+  }
+  uint32_t h = ext_hash((uintptr_t)o, s->ext_cap);
+  while (s->ext_set[h]) h = (h + 1) & (s->ext_cap - 1);
+  s->ext_set[h] = (uintptr_t)o;
+  s->ext_n++;
+  o->ext = true;
+  return true;
+}
+
+// any.convert_extern: null stays null; an address extern.convert_any handed out (a live object,
+// or a wrap of an i31) gives that reference back; any other (host) value is boxed, so an any
+// reference is only ever null, i31 or an engine object.
+uint64_t eng_internalize(eng_store *s, uint64_t x, uint64_t *live_end, bool *ok) {
+  *ok = true;
+  if (!x) return 0;
+  if (ext_find(s, (uintptr_t)x)) {
+    const eng_obj *o = (const eng_obj *)(uintptr_t)x;
+    return o->type_id == ENG_TYPE_WRAP ? o->f[0] : x;
+  }
+  eng_obj *b = eng_obj_new(s, ENG_TYPE_BOX, 0, 1, live_end);
+  if (!b) return *ok = false, 0;
+  b->f[0] = x;
+  return (uint64_t)(uintptr_t)b;
+}
+
+// extern.convert_any: a box gives its host value back; an object is handed out as its address
+// and an i31 as a new wrap, both entered in the ext set.
+uint64_t eng_externalize(eng_store *s, uint64_t a, uint64_t *live_end, bool *ok) {
+  *ok = true;
+  if (!a) return 0;
+  eng_obj *o = (eng_obj *)(uintptr_t)a;
+  if (!(a & 1) && o->type_id == ENG_TYPE_BOX) return o->f[0];
+  if (a & 1) {
+    if (!(o = eng_obj_new(s, ENG_TYPE_WRAP, 0, 1, live_end))) return *ok = false, 0;
+    o->f[0] = a;
+  }
+  if (!ext_add(s, o)) return *ok = false, 0;
+  return (uint64_t)(uintptr_t)o;
+}
+
+void eng_gc_collect(eng_store *s, const uint64_t *live_end) {
+  exn_gc g = {0};
+  uint64_t n = 0;
+  for (eng_obj *o = s->objs; o; o = o->next) n++;
+  if (n == 0 || n >= UINT32_MAX) return;
+  g.n = (uint32_t)n;
+  g.p = eng_xalloc((size_t)g.n * sizeof *g.p);
+  g.mark = eng_xalloc(g.n);
+  g.work = eng_xalloc((size_t)g.n * 4);
+  if (g.p && g.mark && g.work) {
+    uint32_t k = 0;
+    for (eng_obj *o = s->objs; o; o = o->next) g.p[k++] = (uintptr_t)o;
+    sort_ptrs(g.p, g.n);
+    if (live_end > s->stack) gc_scan(&g, s->stack, (size_t)(live_end - s->stack));
+    for (uint32_t i = 0; i < s->ninsts; i++) {
+      const eng_inst *in = s->insts[i];
+      for (uint32_t t = 0; t < in->nown_tables; t++)
+        if (holds_any(in->own_tables[t].type)) gc_scan(&g, in->own_tables[t].elems, in->own_tables[t].size);
+      for (uint32_t t = 0; t < in->nown_globals; t++)
+        if (holds_any(in->own_globals[t].type)) gc_scan(&g, &in->own_globals[t].val, 1);
+      for (uint32_t e = 0; e < in->nelems; e++)
+        if (in->elems[e].vals) gc_scan(&g, in->elems[e].vals, in->elems[e].count);
+    }
+    for (const eng_exn *x = s->exns; x; x = x->next) gc_scan(&g, x->vals, x->nslots);
+    while (g.nwork) {
+      const eng_obj *o = (const eng_obj *)g.p[g.work[--g.nwork]];
+      if (o->type_id == ENG_TYPE_BOX || o->type_id == ENG_TYPE_WRAP) continue; // hold no references
+      const eng_functype *t = &s->types[o->type_id];
+      if (t->kind == TK_ARRAY) {
+        if (holds_any(t->types[0])) gc_scan(&g, o->f, o->nslots);
+      } else {
+        for (uint32_t f = 0, off = 0; f < t->nparams; off += eng_field_slots(t->types[f]), f++)
+          if (holds_any(t->types[f])) gc_scan(&g, o->f + off, 1);
+      }
+    }
+    eng_obj **link = &s->objs;
+    k = 0;
+    while (*link) {
+      eng_obj *o = *link;
+      uint32_t lo = 0, hi = g.n; // o's index in g.p
+      while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (g.p[mid] < (uintptr_t)o) lo = mid + 1;
+        else hi = mid;
+      }
+      if (!g.mark[lo]) {
+        *link = o->next;
+        s->obj_bytes -= sizeof *o + (uint64_t)o->nslots * 8;
+        eng_xfree(o);
+      } else {
+        link = &o->next;
+      }
+    }
+    // the ext set keeps the survivors (a freed object's address is no longer known)
+    if (s->ext_set) memset(s->ext_set, 0, (size_t)s->ext_cap * sizeof *s->ext_set);
+    s->ext_n = 0;
+    for (eng_obj *o = s->objs; o; o = o->next)
+      if (o->ext) {
+        uint32_t h = ext_hash((uintptr_t)o, s->ext_cap);
+        while (s->ext_set[h]) h = (h + 1) & (s->ext_cap - 1);
+        s->ext_set[h] = (uintptr_t)o;
+        s->ext_n++;
+      }
+  }
+  eng_xfree(g.p);
+  eng_xfree(g.mark);
+  eng_xfree(g.work);
+}
+
+eng_obj *eng_obj_new(eng_store *s, uint32_t tid, uint32_t len, uint64_t nslots, uint64_t *live_end) {
+  uint64_t bytes = sizeof(eng_obj) + nslots * 8;
+  if (nslots > ENG_MAX_ARRAY_SLOTS) return NULL;
+  if (live_end && s->obj_bytes + bytes >= (s->gc_at ? s->gc_at : ENG_GC_MIN)) {
+    eng_gc_collect(s, live_end);
+    s->gc_at = 2 * (s->obj_bytes + bytes);
+    if (s->gc_at < ENG_GC_MIN) s->gc_at = ENG_GC_MIN;
+  }
+  eng_obj *o = eng_xalloc(bytes);
+  if (!o && live_end) { // the heap is full: collect, then try once more
+    eng_gc_collect(s, live_end);
+    if (!(o = eng_xalloc(bytes))) return NULL;
+  }
+  o->type_id = tid;
+  o->len = len;
+  o->nslots = (uint32_t)nslots;
+  o->next = s->objs;
+  s->objs = o;
+  s->obj_bytes += bytes;
+  return o;
+}
+
 static void inst_free(eng_inst *in) {
   if (!in) return;
   if (in->jit_code) plat_code_free(in->jit_code, in->jit_bytes);
@@ -138,6 +307,7 @@ static void inst_free(eng_inst *in) {
   eng_xfree(in->mems);
   eng_xfree(in->own_globals);
   eng_xfree(in->globals);
+  for (uint32_t i = 0; i < in->nelems && in->elems; i++) eng_xfree(in->elems[i].vals);
   eng_xfree(in->elems); // their items belong to the module
   eng_xfree(in->datas);
   eng_xfree(in->type_ids);
@@ -164,24 +334,31 @@ void eng_store_free(eng_store *s) {
     s->exns = x->next;
     eng_xfree(x);
   }
+  while (s->objs) {
+    eng_obj *o = s->objs;
+    s->objs = o->next;
+    eng_xfree(o);
+  }
+  eng_xfree(s->ext_set);
   eng_jit_store_free(s);
   eng_xfree(s);
 }
 
-// Interns a function type store-wide; returns its id or UINT32_MAX when out of memory.
-static uint32_t type_hash(const eng_functype *t) {
-  return eng_hash((const uint8_t *)t->types, (t->nparams + t->nresults) * sizeof(eng_vt)) ^
-         (t->nparams * 0x9e3779b9u);
+// Store-wide types: rec groups are interned (iso-recursive equality, eng_type_same), so a
+// type's store id is the same in every instance whose module has an equal rec group. The hash
+// index holds the first id of each group.
+static uint32_t group_hash(const eng_store *s, uint32_t g) {
+  return eng_group_hash(&s->types[g], g, NULL, s->types[g].nrec);
 }
 
 static bool rehash_types(eng_store *s, uint32_t cap) {
   uint32_t *h = eng_xalloc((size_t)cap * 4);
   if (!h) return false;
   memset(h, 0xff, (size_t)cap * 4);
-  for (uint32_t i = 0; i < s->ntypes; i++) {
-    uint32_t k = type_hash(&s->types[i]) & (cap - 1);
+  for (uint32_t g = 0; g < s->ntypes; g += s->types[g].nrec) {
+    uint32_t k = group_hash(s, g) & (cap - 1);
     while (h[k] != UINT32_MAX) k = (k + 1) & (cap - 1);
-    h[k] = i;
+    h[k] = g;
   }
   eng_xfree(s->type_hash);
   s->type_hash = h;
@@ -189,46 +366,93 @@ static bool rehash_types(eng_store *s, uint32_t cap) {
   return true;
 }
 
-// t's value types are store-wide (eng_vt_store): structurally equal types get one id.
-static uint32_t intern_type(eng_store *s, const eng_functype *t) {
-  uint32_t n = t->nparams + t->nresults;
-  if (s->ntypes >= (1u << 22)) return UINT32_MAX; // VT_IDX holds 22 bits
-  if (!s->type_hash && !rehash_types(s, 64)) return UINT32_MAX;
-  uint32_t k = type_hash(t) & s->type_hash_mask;
-  for (;; k = (k + 1) & s->type_hash_mask) {
-    uint32_t i = s->type_hash[k];
-    if (i == UINT32_MAX) break;
-    const eng_functype *u = &s->types[i];
-    if (u->nparams == t->nparams && u->nresults == t->nresults &&
-        memcmp(u->types, t->types, n * sizeof(eng_vt)) == 0)
-      return i;
-  }
-  if ((uint64_t)(s->ntypes + 1) * 2 > (uint64_t)s->type_hash_mask + 1) {
-    if (s->type_hash_mask >= (1u << 30) || !rehash_types(s, (s->type_hash_mask + 1) * 2)) return UINT32_MAX;
-    k = type_hash(t) & s->type_hash_mask;
-    while (s->type_hash[k] != UINT32_MAX) k = (k + 1) & s->type_hash_mask;
-  }
-  if (s->ntypes == s->cap_types) {
-    uint32_t nc = s->cap_types ? s->cap_types * 2 : 32;
+// Interns rec group [g, g+n) of module m (earlier groups' store ids in type_ids): writes the
+// store ids of its types to type_ids[g..g+n). False when out of memory or ids.
+static bool intern_group(eng_store *s, const eng_module *m, uint32_t *type_ids, uint32_t g, uint32_t n) {
+  uint32_t base = s->ntypes;
+  if ((uint64_t)base + n >= (1u << 22)) return false; // VT_IDX holds 22 bits
+  if (!s->type_hash && !rehash_types(s, 64)) return false;
+  if (base + n > s->cap_types) {
+    uint32_t nc = s->cap_types ? s->cap_types : 32;
+    while (nc < base + n) nc *= 2;
     eng_functype *p = eng_xrealloc(s->types, (size_t)s->cap_types * sizeof *p, (size_t)nc * sizeof *p);
-    if (!p) return UINT32_MAX;
+    if (!p) return false;
     s->types = p;
     s->cap_types = nc;
   }
-  eng_vt *ty = eng_xalloc((n + 1) * sizeof(eng_vt));
-  if (!ty) return UINT32_MAX;
-  memcpy(ty, t->types, n * sizeof(eng_vt));
-  s->types[s->ntypes] = (eng_functype){t->nparams, t->nresults, ty, s->ntypes};
-  s->type_hash[k] = s->ntypes;
-  return s->ntypes++;
+  // the group in store form, tentatively at [base, base+n)
+  uint32_t made = 0;
+  for (; made < n; made++) {
+    const eng_functype *mt = &m->types[g + made];
+    eng_functype *st = &s->types[base + made];
+    uint32_t cnt = mt->nparams + mt->nresults;
+    *st = *mt;
+    if (!(st->types = eng_xalloc((cnt + 1) * sizeof(eng_vt) + cnt))) break;
+    st->muts = (uint8_t *)(st->types + cnt + 1);
+    memcpy(st->muts, mt->muts, cnt);
+    for (uint32_t k = 0; k < cnt; k++) {
+      eng_vt v = mt->types[k];
+      if (v & VT_CONCRETE) {
+        uint32_t x = VT_IDX_OF(v);
+        v = (v & 0x3ffu) | (x - g < n ? base + (x - g) : type_ids[x]) << 10;
+      }
+      st->types[k] = v;
+    }
+    if (mt->super != ENG_NO_SUPER) st->super = mt->super - g < n ? base + (mt->super - g) : type_ids[mt->super];
+    st->rec = base;
+    st->id = base + made;
+  }
+  if (made < n) {
+    for (uint32_t k = 0; k < made; k++) eng_xfree(s->types[base + k].types);
+    return false;
+  }
+  uint32_t h = group_hash(s, base) & s->type_hash_mask;
+  for (;; h = (h + 1) & s->type_hash_mask) {
+    uint32_t o = s->type_hash[h];
+    if (o == UINT32_MAX) break;
+    if (s->types[o].nrec != n) continue;
+    uint32_t k = 0;
+    while (k < n && eng_type_same(&s->types[o + k], o, NULL, &s->types[base + k], base, NULL, n)) k++;
+    if (k < n) continue;
+    for (k = 0; k < n; k++) {
+      eng_xfree(s->types[base + k].types);
+      type_ids[g + k] = o + k;
+    }
+    return true;
+  }
+  s->type_hash[h] = base;
+  s->ntypes += n;
+  for (uint32_t k = 0; k < n; k++) type_ids[g + k] = base + k;
+  if (++s->ngroups * 2 > s->type_hash_mask + 1) {
+    if (s->type_hash_mask >= (1u << 30) || !rehash_types(s, (s->type_hash_mask + 1) * 2)) return false;
+  }
+  return true;
 }
 
-// Subtyping of store-wide reference types (concrete heap types are interned store ids).
-static bool vt_sub_store(eng_vt a, eng_vt b) {
+// Whether store type a is b or declares it in its supertype chain.
+bool eng_type_sub(const eng_store *s, uint32_t a, uint32_t b) {
+  for (; a != ENG_NO_SUPER; a = s->types[a].super)
+    if (a == b) return true;
+  return false;
+}
+
+// Heap subtyping of store-wide reference types (concrete heap types by store id), as
+// eng_heap_sub in a module.
+bool eng_store_heap_sub(const eng_store *s, eng_vt a, eng_vt b) {
+  uint8_t ka = vt_kind(a), kb = vt_kind(b);
+  if (!vt_top(ka) || vt_top(ka) != vt_top(kb)) return false;
+  if (vt_is_bottom(ka)) return true;
+  if (b & VT_CONCRETE) return (a & VT_CONCRETE) && eng_type_sub(s, VT_IDX_OF(a), VT_IDX_OF(b));
+  if (vt_is_bottom(kb)) return false;
+  if (kb == vt_top(kb) || ka == kb) return true;
+  return kb == VT_EQREF && (ka == VT_I31REF || ka == VT_STRUCTREF || ka == VT_ARRAYREF);
+}
+
+static bool vt_sub_store(const eng_store *s, eng_vt a, eng_vt b) {
   if (a == b) return true;
-  if (!vt_is_ref(a) || vt_kind(a) != vt_kind(b)) return false;
+  if (!vt_is_ref(a) || !vt_is_ref(b)) return false;
   if ((b & VT_NONNULL) && !(a & VT_NONNULL)) return false;
-  return !(b & VT_CONCRETE) || (a | VT_NONNULL) == (b | VT_NONNULL);
+  return eng_store_heap_sub(s, a, b);
 }
 
 static eng_inst *find_registered(eng_store *s, const uint8_t *name, uint32_t len) {
@@ -259,6 +483,38 @@ static uint64_t eval_one(const eng_inst *in, const eng_constexpr *e) {
   }
 }
 
+// A GC allocation of a constant expression on stack[0..h): its operands replaced by the new
+// object; the new height, 0 when out of memory. No collection runs (the stack is no root).
+static uint32_t eval_alloc(const eng_inst *in, const eng_constexpr *x, uint64_t *stack, uint32_t h) {
+  eng_store *s = in->store;
+  uint32_t tid = in->type_ids[x->idx];
+  const eng_functype *t = &s->types[tid];
+  uint32_t n, npop;
+  uint64_t init = 0;
+  switch (x->op) {
+  case OP_STRUCT_NEW: n = t->nparams; npop = n; break;
+  case OP_STRUCT_NEW_DEFAULT: n = t->nparams; npop = 0; break;
+  case OP_ARRAY_NEW: n = (uint32_t)stack[h - 1]; init = stack[h - 2]; npop = 2; break;
+  case OP_ARRAY_NEW_DEFAULT: n = (uint32_t)stack[h - 1]; npop = 1; break;
+  default: n = (uint32_t)x->val; npop = n; break; // OP_ARRAY_NEW_FIXED
+  }
+  eng_obj *o = eng_obj_new(s, tid, n, n, NULL);
+  if (!o) {
+    s->const_oom = true;
+    return 0;
+  }
+  uint64_t mask_ = 0;
+  for (uint32_t k = 0; k < n; k++) {
+    eng_vt ft = t->types[t->kind == TK_STRUCT ? k : 0];
+    mask_ = ft == VT_I8 ? 0xff : ft == VT_I16 ? 0xffff : ~(uint64_t)0;
+    uint64_t v = x->op == OP_ARRAY_NEW ? init : (x->op == OP_STRUCT_NEW || x->op == OP_ARRAY_NEW_FIXED) ? stack[h - npop + k] : 0;
+    o->f[k] = v & mask_;
+  }
+  h -= npop;
+  stack[h++] = (uint64_t)(uintptr_t)o;
+  return h;
+}
+
 // A validated constant expression's value (extended ones: at most ENG_MAX_CONST_DEPTH deep, of
 // i32/i64 values, ending with one).
 uint64_t eng_eval_const(const eng_inst *in, const eng_constexpr *e) {
@@ -269,6 +525,14 @@ uint64_t eng_eval_const(const eng_inst *in, const eng_constexpr *e) {
     const eng_constexpr *x = &e->seq[i];
     if (x->op == OP_REF_I31) { // GC (validated: h >= 1, an i32)
       stack[h - 1] = eng_i31((uint32_t)stack[h - 1]);
+    } else if (x->op == OP_ANY_CONVERT_EXTERN || x->op == OP_EXTERN_CONVERT_ANY) { // GC (validated: h >= 1)
+      bool ok;
+      eng_store *st = in->store;
+      stack[h - 1] = x->op == OP_ANY_CONVERT_EXTERN ? eng_internalize(st, stack[h - 1], NULL, &ok)
+                                                    : eng_externalize(st, stack[h - 1], NULL, &ok);
+      if (!ok) { st->const_oom = true; return 0; }
+    } else if (x->op >= OP_STRUCT_NEW && x->op <= OP_ARRAY_NEW_FIXED) { // GC allocation (validated)
+      if (!(h = eval_alloc(in, x, stack, h))) return 0; // out of memory: null (checked by the caller)
     } else if (eng_op_cexpr[x->op] && eng_op_imm[x->op] == IMM_NONE) { // HL_CONST_BIN (validated: h >= 2)
       h--;
       stack[h - 1] = eng_const_bin(x->op, stack[h - 1], stack[h]);
@@ -315,16 +579,9 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
   // store-wide type ids
   in->type_ids = eng_xalloc((size_t)m->ntypes * 4 + 4);
   if (!in->type_ids) { st = oom(err); goto fail; }
-  for (uint32_t i = 0; i < m->ntypes; i++) { // a type refers only to earlier ones
-    eng_functype *mt = &m->types[i];
-    uint32_t n = mt->nparams + mt->nresults;
-    eng_vt *sty = eng_xalloc((n + 1) * sizeof(eng_vt));
-    if (!sty) { st = oom(err); goto fail; }
-    for (uint32_t k = 0; k < n; k++) sty[k] = eng_vt_store(in->type_ids, mt->types[k]);
-    eng_functype tmp = {mt->nparams, mt->nresults, sty, 0};
-    mt->id = in->type_ids[i] = intern_type(s, &tmp);
-    eng_xfree(sty);
-    if (in->type_ids[i] == UINT32_MAX) { st = oom(err); goto fail; }
+  for (uint32_t g = 0; g < m->ntypes; g += m->types[g].nrec) { // a group refers only to earlier ones
+    if (!intern_group(s, m, in->type_ids, g, m->types[g].nrec)) { st = oom(err); goto fail; }
+    for (uint32_t k = g; k < g + m->types[g].nrec; k++) m->types[k].id = in->type_ids[k];
   }
   // compile
   in->own_funcs = eng_xalloc((size_t)m->ncodes * sizeof(eng_func) + 1);
@@ -366,7 +623,7 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
         switch (im->kind) {
         case EXT_FUNC: {
           eng_func *f = src->funcs[ex->idx];
-          ok = f->type_id == in->type_ids[im->typeidx];
+          ok = eng_type_sub(s, f->type_id, in->type_ids[im->typeidx]);
           in->funcs[nf++] = f;
           break;
         }
@@ -386,7 +643,7 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
         case EXT_GLOBAL: {
           eng_global *g = src->globals[ex->idx];
           eng_vt want = eng_vt_store(in->type_ids, im->global.type);
-          ok = g->mut == im->global.mut && (g->mut ? g->type == want : vt_sub_store(g->type, want));
+          ok = g->mut == im->global.mut && (g->mut ? g->type == want : vt_sub_store(s, g->type, want));
           in->globals[ng++] = g;
           break;
         }
@@ -478,6 +735,12 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
       g->val_hi = ge->op == OP_GLOBAL_GET ? in->globals[ge->idx]->val_hi : ge->val_hi; // v128
       in->globals[ng + i] = g;
     }
+    if (s->const_oom) { // a GC allocation of a constant expression did not fit
+      s->const_oom = false;
+      eng_set_error(err, HL_STATUS_NO_MEMORY, "out of memory (GC heap)");
+      st = HL_STATUS_NO_MEMORY;
+      goto fail;
+    }
   }
   // runtime segments
   in->elems = eng_xalloc((size_t)m->nelems * sizeof(eng_relem) + 1);
@@ -492,6 +755,23 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
     re->items = es->items;
     re->exprs = es->exprs;
     re->count = es->count;
+    bool alloc = false;
+    for (uint32_t k = 0; k < es->nexprs && !alloc; k++)
+      for (uint32_t j = 0; j < es->exprs[k].nseq; j++) {
+        uint16_t op = es->exprs[k].seq[j].op;
+        if ((op >= OP_STRUCT_NEW && op <= OP_ARRAY_NEW_FIXED) || op == OP_ANY_CONVERT_EXTERN || op == OP_EXTERN_CONVERT_ANY)
+          alloc = true;
+      }
+    if (alloc && es->mode != SEG_DECLARATIVE) { // evaluated once (no collection runs here)
+      if (!(re->vals = eng_xalloc((size_t)re->count * 8 + 8))) { st = oom(err); goto fail; }
+      for (uint32_t k = 0; k < re->count; k++) re->vals[k] = eng_elem_value(in, re->exprs, re->items[k]);
+      if (s->const_oom) {
+        s->const_oom = false;
+        eng_set_error(err, HL_STATUS_NO_MEMORY, "out of memory (GC heap)");
+        st = HL_STATUS_NO_MEMORY;
+        goto fail;
+      }
+    }
   }
   for (uint32_t i = 0; i < m->ndatas; i++) {
     in->datas[i].bytes = m->datas[i].bytes;
@@ -514,7 +794,7 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
         eng_set_trap(err, HL_TRAP_TABLE_OUT_OF_BOUNDS);
         return HL_STATUS_TRAP;
       }
-      for (uint32_t k = 0; k < re->count; k++) t->elems[d + k] = eng_elem_value(in, re->exprs, re->items[k]);
+      for (uint32_t k = 0; k < re->count; k++) t->elems[d + k] = eng_relem_value(in, re, k);
     }
     if (es->mode != SEG_PASSIVE) {
       re->count = 0;
@@ -629,7 +909,7 @@ uint32_t eng_call(eng_store *s, uint32_t inst, uint32_t export_index, const uint
     case VT_FUNCREF:
       if (v && !is_store_func(s, v)) return bad(err, "invalid funcref parameter");
       if (v && (t->types[ti] & VT_CONCRETE) &&
-          ((const eng_func *)(uintptr_t)v)->type_id != f->inst->type_ids[VT_IDX_OF(t->types[ti])])
+          !eng_type_sub(s, ((const eng_func *)(uintptr_t)v)->type_id, f->inst->type_ids[VT_IDX_OF(t->types[ti])]))
         return bad(err, "funcref parameter of the wrong function type");
       break;
     case VT_EXNREF: if (v) return bad(err, "an exnref parameter must be null"); break;
@@ -637,6 +917,9 @@ uint32_t eng_call(eng_store *s, uint32_t inst, uint32_t export_index, const uint
     // objects exist), a bottom type's only null
     case VT_ANYREF: case VT_EQREF: case VT_I31REF:
       if (v && !(v & 1)) return bad(err, "an anyref parameter must be null or an i31 reference");
+      break;
+    case VT_STRUCTREF: case VT_ARRAYREF: // objects are the engine's: the host cannot make one
+      if (v) return bad(err, "a struct or array reference parameter must be null");
       break;
     case VT_NONE: case VT_NOFUNC: case VT_NOEXTERN: case VT_NOEXN:
       if (v) return bad(err, "a parameter of a bottom reference type must be null");

@@ -12,8 +12,24 @@
 #include "../engine/engine.h"
 #include "plat_hosted.h"
 
+static uint64_t heap_limit, heap_used; // plat_hosted_set_heap_limit
+static void *hosted_alloc(size_t size);
+
+void plat_hosted_set_heap_limit(uint64_t bytes) { heap_limit = bytes; }
+
 void *plat_alloc(size_t size) {
   if (size == 0) size = 1; // a unique, freeable pointer, like the guest allocator
+  uint64_t used = __atomic_add_fetch(&heap_used, size, __ATOMIC_RELAXED);
+  if (heap_limit && used > heap_limit) {
+    __atomic_sub_fetch(&heap_used, size, __ATOMIC_RELAXED);
+    return NULL;
+  }
+  void *p = hosted_alloc(size);
+  if (!p) __atomic_sub_fetch(&heap_used, size, __ATOMIC_RELAXED);
+  return p;
+}
+
+static void *hosted_alloc(size_t size) {
   // calloc first: large blocks come zeroed from mmap, with no memset to touch every page (the
   // engine's 4 MiB value stack per store). glibc's and the sanitizers' calloc align to 16 on
   // x86-64; anything else falls back to posix_memalign.
@@ -26,7 +42,7 @@ void *plat_alloc(size_t size) {
 }
 
 void plat_free(void *p, size_t size) {
-  (void)size;
+  if (p) __atomic_sub_fetch(&heap_used, size ? size : 1, __ATOMIC_RELAXED);
   free(p);
 }
 

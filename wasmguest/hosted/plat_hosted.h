@@ -12,4 +12,9 @@ typedef uint32_t (*plat_hosted_host_fn)(uint32_t id, uint64_t *slots, uint32_t n
 // Installs the handler (NULL: every host call fails). Not thread-safe: set it before running.
 void plat_hosted_set_host_call(plat_hosted_host_fn fn);
 
+// Caps what plat_alloc hands out at once (bytes; 0: no cap), as the guest's fixed heap does:
+// tests of the engine's behaviour when its heap is full (the GC's collections). Not
+// thread-safe: set it while no engine runs.
+void plat_hosted_set_heap_limit(uint64_t bytes);
+
 #endif

@@ -70,9 +70,10 @@ const char *spec_parse_value(const json *j, spec_val *v, bool *unsupported) {
   }
   // GC result patterns (tests/spectest/format.go): any non-null reference of the kind (the
   // slot does not tell the kind)
-  static const char *const gc_kinds[] = {"anyref", "eqref", "i31ref", "structref", "arrayref", "exnref"};
-  for (size_t i = 0; val == NULL && i < sizeof gc_kinds / sizeof gc_kinds[0]; i++) {
-    if (strcmp(t, gc_kinds[i]) == 0) {
+  // (hostref N: host value N inside anyref, a box: the slot is its address, so non-null too)
+  static const char *const gc_kinds[] = {"anyref", "eqref", "i31ref", "structref", "arrayref", "exnref", "hostref"};
+  for (size_t i = 0; i < sizeof gc_kinds / sizeof gc_kinds[0]; i++) {
+    if ((val == NULL || strcmp(t, "hostref") == 0) && strcmp(t, gc_kinds[i]) == 0) {
       v->type = ENG_FUNCREF;
       v->any_nonnull = true;
       return NULL;

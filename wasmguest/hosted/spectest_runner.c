@@ -329,6 +329,10 @@ static act_result run_action(file_ctx *f, const json *action, act_out *o) {
       snprintf(o->why, sizeof o->why, "argument %zu: %s", i, bad);
       return unsupported ? ACT_SKIP : ACT_ERROR;
     }
+    if (v.any_nonnull) { // a result pattern (e.g. hostref: a host value inside anyref) as an argument
+      snprintf(o->why, sizeof o->why, "argument %zu: a reference the runner cannot make", i);
+      return ACT_SKIP;
+    }
     int n = spec_type_slots(v.type);
     if (np + (uint32_t)n > HL_MAX_VALUES) {
       snprintf(o->why, sizeof o->why, "more than %d argument slots", (int)HL_MAX_VALUES);

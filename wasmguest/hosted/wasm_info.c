@@ -43,9 +43,9 @@ static void rd_skip(reader *r, uint64_t n) {
 // Value type -> uint64_t slots, or -1 for a type this reader does not know.
 static int slots_of(uint8_t t) {
   switch (t) {
-  case 0x7f: case 0x7e: case 0x7d: case 0x7c: case 0x70: case 0x6f: case 0x69: return 1;
+  case 0x7f: case 0x7e: case 0x7d: case 0x7c: case 0x78: case 0x77: return 1;
   case 0x7b: return 2;
-  default: return -1;
+  default: return t >= 0x69 && t <= 0x74 ? 1 : -1; // reference types (GC's abstract ones too)
   }
 }
 
@@ -53,7 +53,7 @@ static int slots_of(uint8_t t) {
 // *ref says whether it is a reference.
 static int rd_valtype(reader *r, bool *ref) {
   uint8_t t = rd_u8(r);
-  *ref = t == 0x63 || t == 0x64 || t == 0x70 || t == 0x6f || t == 0x69;
+  *ref = t == 0x63 || t == 0x64 || (t >= 0x69 && t <= 0x74);
   if (t == 0x63 || t == 0x64) {
     rd_leb(r, 33);
     return 1;
@@ -109,17 +109,45 @@ bool wasm_info_read(const uint8_t *bytes, size_t len, wasm_info *info) {
     reader s = {r.p, r.p + size, false};
     r.p += size;
     if (id == 1) { // types
-      uint32_t n = rd_u32(&s);
+      // rec groups (0x4e) of sub types (0x50/0x4f, supertypes), composite types: func (0x60),
+      // struct (0x5f: fields, each a storage type and mutability), array (0x5e: one field)
+      uint32_t n = rd_u32(&s), cap = 0;
       if (n > size) goto out;
       free(types);
-      types = calloc(n ? n : 1, sizeof *types);
-      if (types == NULL) goto out;
-      ntypes = n;
-      for (uint32_t i = 0; i < n && !s.bad; i++) {
-        if (rd_u8(&s) != 0x60) goto out;
-        uint64_t refs;
-        types[i].params = rd_valtypes(&s, &refs);
-        types[i].results = rd_valtypes(&s, &types[i].result_refs);
+      types = NULL;
+      ntypes = 0;
+      for (uint32_t g = 0; g < n && !s.bad; g++) {
+        uint32_t k = 1;
+        if (s.p < s.end && *s.p == 0x4e) { s.p++; k = rd_u32(&s); }
+        if (k > size) goto out;
+        for (uint32_t j = 0; j < k && !s.bad; j++) {
+          if (ntypes == cap) {
+            cap = cap ? cap * 2 : 16;
+            sig *nt = realloc(types, cap * sizeof *nt);
+            if (!nt) goto out;
+            types = nt;
+          }
+          sig *t = &types[ntypes++];
+          memset(t, 0, sizeof *t);
+          uint8_t form = rd_u8(&s);
+          if (form == 0x50 || form == 0x4f) {
+            uint32_t ns = rd_u32(&s);
+            for (uint32_t x = 0; x < ns && !s.bad; x++) rd_u32(&s);
+            form = rd_u8(&s);
+          }
+          uint64_t refs;
+          bool ref;
+          if (form == 0x60) {
+            t->params = rd_valtypes(&s, &refs);
+            t->results = rd_valtypes(&s, &t->result_refs);
+          } else if (form == 0x5f || form == 0x5e) {
+            uint32_t nf = form == 0x5e ? 1 : rd_u32(&s);
+            for (uint32_t x = 0; x < nf && !s.bad; x++) { rd_valtype(&s, &ref); rd_u8(&s); }
+            t->params = t->results = -1; // not a function type
+          } else {
+            goto out;
+          }
+        }
       }
     } else if (id == 2 || id == 3) { // imports, functions
       uint32_t n = rd_u32(&s);

@@ -186,7 +186,11 @@
 #define HL_TRAP_NULL_FUNCTION_REFERENCE HL_U(0xe)
 #define HL_TRAP_NULL_I31_REFERENCE HL_U(0xf)
 #define HL_TRAP_CAST_FAILURE HL_U(0x10)
-#define HL_TRAP_COUNT HL_U(0x11)
+#define HL_TRAP_NULL_STRUCT_REFERENCE HL_U(0x11)
+#define HL_TRAP_NULL_ARRAY_REFERENCE HL_U(0x12)
+#define HL_TRAP_ARRAY_OUT_OF_BOUNDS HL_U(0x13)
+#define HL_TRAP_HEAP_EXHAUSTED HL_U(0x14)
+#define HL_TRAP_COUNT HL_U(0x15)
 
 #define HL_FAULT_UD HL_U(0x0)
 #define HL_FAULT_PF HL_U(0x1)
@@ -221,6 +225,10 @@
   "null function reference", \
   "null i31 reference", \
   "cast failure", \
+  "null structure reference", \
+  "null array reference", \
+  "out of bounds array access", \
+  "out of memory (GC heap exhausted)", \
 }
 
 // ABI invariants (internal/abi/checks.go): the memory map, field alignment, and the mailbox
