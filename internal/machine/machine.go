@@ -221,8 +221,8 @@ type Machine struct {
 	hotParked       int
 	parkedHostCalls int
 	hotPhases       uint64
-	worker          chan func() // hostWorker
-	workerBusy      bool
+	srv             chan func() bool // the server goroutine's jobs (handOff)
+	sess            *serveSession    // the server session running the request now, if any
 	hotServedTotal  uint64
 	booted          bool  // the first request (which boots the guest) has been posted
 	broken          error // sticky failure
@@ -701,6 +701,9 @@ func (m *Machine) await(ctx context.Context, done func(uint32) bool) error {
 				if s == abi.StateHostCall && st.CompareAndSwap(abi.StateHostCall, abi.StateHostCallClaimed) {
 					// Served without an exit: the guest spins on the mailbox meanwhile.
 					m.hotServed++
+					if m.needsServer(ctx) {
+						return m.handOff(ctx, done)
+					}
 					if err := m.hostCall(ctx); err != nil {
 						return err
 					}
@@ -758,6 +761,9 @@ func (m *Machine) await(ctx context.Context, done func(uint32) bool) error {
 					if m.hotParked++; m.hotParked >= hotMaxParked {
 						m.leaveHot()
 					}
+				}
+				if m.needsServer(ctx) {
+					return m.handOff(ctx, done)
 				}
 				if err := m.hostCall(ctx); err != nil {
 					return err
@@ -847,7 +853,9 @@ func (m *Machine) Hot() HotStats {
 
 // hostCall serves the host call the guest posted and hands it the results.
 func (m *Machine) hostCall(ctx context.Context) error {
-	m.serveHostCall(ctx)
+	if err := m.serveHostCall(ctx); err != nil {
+		return err // abandoned: not ours to touch any more
+	}
 	m.ioPublish(false)
 	if m.broken != nil {
 		return m.broken
