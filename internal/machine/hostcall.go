@@ -210,9 +210,9 @@ type serveSession struct {
 	// mu is held by the server while it touches the machine; it releases it only while a host
 	// function runs. The request's goroutine takes it to give the session up.
 	mu        sync.Mutex
-	abandoned bool       // under mu: given up; the server must not touch the machine again
+	abandoned bool              // under mu: given up; the server must not touch the machine again
 	fn        *api.HostFunction // under mu: the host function the server runs (for the error)
-	res       chan error // buffered: the request's outcome, sent under mu
+	res       chan error        // buffered: the request's outcome, sent under mu
 }
 
 // needsServer says whether the host call the guest posted must run off the request's goroutine.
