@@ -1,0 +1,128 @@
+package machine
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hlwasm/hlwasm/api"
+	"github.com/hlwasm/hlwasm/internal/vmm"
+)
+
+// A host function that ignores its context, on a call with a deadline, costs a handful of
+// allocations per host call and no hand-off per host call: the whole rest of the request is
+// served by the machine's server goroutine (one hand-off per request). Before, each such host
+// call went to a worker goroutine of its own (a channel, a closure, a memory view, a caller
+// and more per host call).
+func TestHostCallAllocations(t *testing.T) {
+	k := requireKVM(t)
+	var n atomic.Int64
+	add := api.HostFunction{ModuleName: "env", Name: "add",
+		ParamTypes: []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, ResultTypes: []api.ValueType{api.ValueTypeI32},
+		Fn: func(ctx context.Context, _ api.Memory, stack []uint64) error {
+			n.Add(1)
+			stack[0] = uint64(uint32(stack[0]) + uint32(stack[1]))
+			return nil
+		}}
+	for _, deadline := range []bool{false, true} {
+		for _, honors := range []bool{false, true} {
+			f := add
+			f.HonorsContext = honors
+			// A dedicated vCPU thread with a spinning guest: host calls are exit-less while both
+			// cores are free, and an exit costs one allocation when they are not.
+			m, inst, _ := testMachine(t, Config{KVM: k, Thread: vmm.ThreadDedicated, GuestSpin: time.Millisecond}, f)
+			ctx := context.Background()
+			if deadline {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, time.Minute)
+				defer cancel()
+			}
+			const loop, calls = 200, 5
+			call := func() {
+				if r, err := m.Call(ctx, inst, benchHostLoop, []uint64{loop}, 1); err != nil || r[0] != loop {
+					t.Fatalf("host_loop(%d) = %v, %v", loop, r, err)
+				}
+			}
+			call() // warm: the server goroutine, the hot phase
+			n.Store(0)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			for range calls {
+				call()
+			}
+			runtime.ReadMemStats(&after)
+			if n.Load() != calls*loop {
+				t.Fatalf("%d host calls, want %d", n.Load(), calls*loop)
+			}
+			allocs := float64(after.Mallocs-before.Mallocs) / calls // the whole process's: an upper bound
+			per := allocs / loop
+			t.Logf("deadline %v, honors %v: %.0f allocations per call, %.2f per host call", deadline, honors, allocs, per)
+			// Each host call allocates its frame and the context carrying its caller; an exit of
+			// the dedicated thread one more.
+			if per > 3.5 {
+				t.Errorf("deadline %v, honors %v: %.2f allocations per host call, want at most 3.5", deadline, honors, per)
+			}
+		}
+	}
+}
+
+// A host function that ignores its context and blocks inside a nested call's host call (the
+// server runs both) is given up at the deadline like one that blocks at the top: the call
+// returns ErrDeadline while the function still blocks, and the machine is unusable.
+func TestServerNestedBlockingDeadline(t *testing.T) {
+	k := requireKVM(t)
+	release := make(chan struct{})
+	defer close(release)
+	entered := make(chan struct{}, 1)
+	var depth atomic.Int32
+	var nestedErr atomic.Value
+	add := api.HostFunction{ModuleName: "env", Name: "add",
+		ParamTypes: []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, ResultTypes: []api.ValueType{api.ValueTypeI32},
+		Fn: func(ctx context.Context, _ api.Memory, stack []uint64) error {
+			if depth.Add(1) == 1 {
+				// The outer host call calls host_loop(1) back, whose host call blocks.
+				c, _ := api.CallerFromContext(ctx)
+				_, err := c.Call(ctx, "host_loop", 1)
+				nestedErr.Store(errBox{err})
+				return err
+			}
+			entered <- struct{}{}
+			<-release
+			return nil
+		}}
+	exports := func(name string) (uint32, int, bool) {
+		if name == "host_loop" {
+			return benchHostLoop, 1, true
+		}
+		return 0, 0, false
+	}
+	for _, mode := range []vmm.ThreadMode{vmm.ThreadCaller, vmm.ThreadDedicated} {
+		depth.Store(0)
+		m, inst, _ := testMachine(t, Config{KVM: k, Thread: mode, Exports: exports}, add)
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		done := make(chan error, 1)
+		go func() {
+			_, err := m.Call(ctx, inst, benchHostLoop, []uint64{1}, 1)
+			done <- err
+		}()
+		<-entered
+		var err error
+		select {
+		case err = <-done:
+		case <-time.After(time.Minute):
+			t.Fatalf("%v: the call did not end at its deadline", mode)
+		}
+		cancel()
+		if !errors.Is(err, ErrDeadline) {
+			t.Fatalf("%v: call ended with %v, want ErrDeadline", mode, err)
+		}
+		if _, err := m.Call(context.Background(), inst, 0, []uint64{1, 2}, 1); !errors.Is(err, ErrUnusable) {
+			t.Fatalf("%v: call after the deadline: %v, want ErrUnusable", mode, err)
+		}
+	}
+}
+
+type errBox struct{ error }
