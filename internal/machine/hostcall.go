@@ -75,6 +75,7 @@ type hostFrame struct {
 	sess  *serveSession
 	mu    sync.Mutex // held by a nested call while it runs
 	ended bool       // under mu: the host call is over; later nested calls fail
+	cctx  api.CallerContext
 	slots [8]uint64
 }
 
@@ -117,7 +118,8 @@ func (m *Machine) serveHostCall(ctx context.Context) error {
 	for i := 0; i < np; i++ {
 		stack[i] = m.get64(abi.MbHostValues + 8*i)
 	}
-	cctx := api.WithCaller(ctx, f)
+	f.cctx = api.CallerContext{Context: ctx, Caller: f} // api.WithCaller, without an allocation
+	cctx := &f.cctx
 	var err error
 	if s := f.sess; s != nil {
 		// On the server: the request's goroutine may give the function up while it runs (its

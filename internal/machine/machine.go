@@ -689,7 +689,7 @@ func (m *Machine) await(ctx context.Context, done func(uint32) bool) error {
 		if window := m.spinWindow(); window > 0 && m.inflight {
 			deadline := time.Now().Add(window)
 			limit := deadline.Add(max(time.Millisecond, 10*window)) // on waiting for a resume
-			quiet := false
+			quiet, served := false, false
 			for i := 1; ; i++ {
 				s := st.Load()
 				if done(s) {
@@ -707,8 +707,7 @@ func (m *Machine) await(ctx context.Context, done func(uint32) bool) error {
 					if err := m.hostCall(ctx); err != nil {
 						return err
 					}
-					deadline = time.Now().Add(window)
-					limit = deadline.Add(max(time.Millisecond, 10*window))
+					served = true // the quiet window restarts at the next check (no clock read per host call)
 					continue
 				}
 				if i%ctxCheckInterval == 0 {
@@ -721,6 +720,10 @@ func (m *Machine) await(ctx context.Context, done func(uint32) bool) error {
 						unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
 					}
 					now := time.Now()
+					if served {
+						deadline, limit = now.Add(window), now.Add(window+max(time.Millisecond, 10*window))
+						served = false
+					}
 					if s == abi.StateHostReturn && now.Before(limit) {
 						// The guest has not taken the answer yet (a resumed vCPU takes tens of
 						// µs to enter on PVM): the quiet window starts when it has.
