@@ -109,7 +109,7 @@ func (m *Machine) serveHostCall(ctx context.Context) error {
 	if err := m.frameMemory(f, m.get64(abi.MbHostMemSize)); err != nil {
 		return fail(err)
 	}
-	stack := f.slots[:]
+	var stack []uint64
 	if n := max(np, nr); n <= len(f.slots) {
 		stack = f.slots[:n]
 	} else {
