@@ -139,13 +139,13 @@ const (
 	MbReqIndex     = 0x108 // u32: export index
 	MbReqNParams   = 0x10c // u32
 	MbReqXferLen   = 0x110 // u64: payload bytes at XferAddr
-	MbReqParams    = 0x140 // u64[MaxValues]
+	MbReqParams    = 0x118 // u64[MaxValues]: the first five share the request's cache line
 	MbRepStatus    = 0x340 // u32
 	MbRepTrap      = 0x344 // u32
 	MbRepNResults  = 0x348 // u32
 	MbRepValue     = 0x34c // u32: instance id for OpLoad
 	MbRepMsgLen    = 0x350 // u32
-	MbRepResults   = 0x380 // u64[MaxValues]
+	MbRepResults   = 0x358 // u64[MaxValues]: the first five share the reply's cache line
 	// The state word shares one 64-byte cache line with a host call's id, counts, status,
 	// memory window and first three values, so that an exit-less host call moves that line
 	// between the cores about once each way instead of three lines.
