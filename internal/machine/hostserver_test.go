@@ -27,13 +27,22 @@ func TestHostCallAllocations(t *testing.T) {
 			stack[0] = uint64(uint32(stack[0]) + uint32(stack[1]))
 			return nil
 		}}
-	for _, deadline := range []bool{false, true} {
-		for _, honors := range []bool{false, true} {
+	for _, c := range []struct {
+		parked, deadline, honors bool
+	}{{false, false, false}, {false, false, true}, {false, true, false}, {false, true, true}, {true, true, true}, {true, true, false}} {
+		deadline, honors := c.deadline, c.honors
+		{
 			f := add
 			f.HonorsContext = honors
 			// A dedicated vCPU thread with a spinning guest: host calls are exit-less while both
-			// cores are free, and an exit costs one allocation when they are not.
-			m, inst, _ := testMachine(t, Config{KVM: k, Thread: vmm.ThreadDedicated, GuestSpin: time.Millisecond}, f)
+			// cores are free, and an exit costs one allocation when they are not. Parked: a
+			// caller-runs machine without hot phases, every host call an exit (its deadline
+			// watched once per request, not per KVM_RUN).
+			cfg := Config{KVM: k, Thread: vmm.ThreadDedicated, GuestSpin: time.Millisecond}
+			if c.parked {
+				cfg = Config{KVM: k, Thread: vmm.ThreadCaller, HostCallSpin: -1}
+			}
+			m, inst, _ := testMachine(t, cfg, f)
 			ctx := context.Background()
 			if deadline {
 				var cancel context.CancelFunc
@@ -59,11 +68,11 @@ func TestHostCallAllocations(t *testing.T) {
 			}
 			allocs := float64(after.Mallocs-before.Mallocs) / calls // the whole process's: an upper bound
 			per := allocs / loop
-			t.Logf("deadline %v, honors %v: %.0f allocations per call, %.2f per host call", deadline, honors, allocs, per)
+			t.Logf("parked %v, deadline %v, honors %v: %.0f allocations per call, %.2f per host call", c.parked, deadline, honors, allocs, per)
 			// Each host call allocates its frame (memory view, caller and context included); an
 			// exit of the dedicated thread, when the cores are busy, one more.
 			if per > 2.5 {
-				t.Errorf("deadline %v, honors %v: %.2f allocations per host call, want at most 2.5", deadline, honors, per)
+				t.Errorf("parked %v, deadline %v, honors %v: %.2f allocations per host call, want at most 2.5", c.parked, deadline, honors, per)
 			}
 		}
 	}

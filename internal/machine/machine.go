@@ -221,6 +221,7 @@ type Machine struct {
 	hotParked       int
 	parkedHostCalls int
 	hotPhases       uint64
+	watch           *kickWatch       // the caller-runs request's deadline watcher
 	srv             chan func() bool // the server goroutine's jobs (handOff)
 	sess            *serveSession    // the server session running the request now, if any
 	hotServedTotal  uint64
@@ -510,6 +511,25 @@ func (m *Machine) roundTrip(ctx context.Context) (err error) {
 		defer runtime.UnlockOSThread()
 		m.parkedHostCalls = 0
 		defer m.leaveHot()
+		if ctx.Done() != nil && m.watch == nil {
+			// One deadline watcher for the whole request, not one per KVM_RUN (an AfterFunc
+			// costs four allocations and a lock of the context, per exit).
+			w := &kickWatch{done: ctx.Done(), kicked: make(chan struct{})}
+			stop := context.AfterFunc(ctx, func() {
+				w.fired.Store(true)
+				if w.running.Load() {
+					m.cpu.Kick()
+				}
+				close(w.kicked)
+			})
+			m.watch = w
+			defer func() {
+				m.watch = nil
+				if !stop() {
+					<-w.kicked
+				}
+			}()
+		}
 	}
 	m.views.invalidate() // views are valid until the next request
 	m.waiting().Store(m.idleWaiting())
@@ -574,20 +594,31 @@ func (m *Machine) nextExit(ctx context.Context) (vmm.Exit, error) {
 		}
 	}
 	for {
-		if m.aborted() {
-			m.stop()
-			return vmm.Exit{}, m.fail(ErrClosed)
+		// Close kicks the vCPU after closing abort (checked below); a deadline kicks it through
+		// the request's watcher (roundTrip), or for a nested request with a context of its own
+		// through an AfterFunc around this run. A kick that comes after the exit is withdrawn at
+		// once, so it cannot interrupt the next run; one that lands before KVM_RUN makes it
+		// return at once.
+		w := m.watch
+		if w != nil && (ctx.Done() == nil || ctx.Done() != w.done) {
+			w = nil
 		}
-		if ctx.Err() != nil {
+		if w != nil {
+			w.running.Store(true) // before the check: either it sees the context end, or the watcher this
+		}
+		if m.aborted() || ctx.Err() != nil {
+			if w != nil {
+				w.running.Store(false)
+			}
 			m.stop()
+			if m.aborted() {
+				return vmm.Exit{}, m.fail(ErrClosed)
+			}
 			return vmm.Exit{}, m.fail(ctxError(ctx))
 		}
-		// Close kicks the vCPU after closing abort (checked above); a deadline kicks it through
-		// this AfterFunc. A kick that comes after the exit is withdrawn at once, so it cannot
-		// interrupt the next run; one that lands before KVM_RUN makes it return at once.
 		var kicked chan struct{}
 		var stop func() bool
-		if ctx.Done() != nil {
+		if w == nil && ctx.Done() != nil {
 			kicked = make(chan struct{})
 			stop = context.AfterFunc(ctx, func() { m.cpu.Kick(); close(kicked) })
 		}
@@ -595,6 +626,13 @@ func (m *Machine) nextExit(ctx context.Context) (vmm.Exit, error) {
 			testHookRun()
 		}
 		e := m.cpu.Run()
+		if w != nil {
+			w.running.Store(false)
+			if w.fired.Load() {
+				<-w.kicked // it may be kicking this run: wait, then withdraw the kick
+				m.cpu.Disarm()
+			}
+		}
 		if stop != nil && !stop() {
 			<-kicked
 			m.cpu.Disarm()
@@ -605,6 +643,19 @@ func (m *Machine) nextExit(ctx context.Context) (vmm.Exit, error) {
 		}
 		return e, nil
 	}
+}
+
+// kickWatch is a caller-runs request's deadline watcher: when the request's context ends it
+// kicks the vCPU if a KVM_RUN of the request is in progress (running), on whichever goroutine
+// issues it (the caller's, or the server's after a hand-off). The runner sets running before
+// it checks the context and clears it after the run; the watcher sets fired before it reads
+// running: so either the runner sees the context ended, or the watcher kicks its run, and a
+// runner that sees fired waits for the watcher and withdraws the kick.
+type kickWatch struct {
+	done    <-chan struct{} // the request's ctx.Done()
+	running atomic.Bool
+	fired   atomic.Bool
+	kicked  chan struct{} // closed when the watcher has finished
 }
 
 // testHookRun, set only by tests, runs on the thread that is about to issue a caller-runs
