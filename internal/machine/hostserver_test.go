@@ -135,3 +135,30 @@ func TestServerNestedBlockingDeadline(t *testing.T) {
 }
 
 type errBox struct{ error }
+
+// The hot-phase threshold adapts down to one parked host call: after a phase that paid, a
+// call's first parked host call goes hot (no second exit); a phase that did not pay doubles it.
+func TestHotThresholdAdapts(t *testing.T) {
+	m := &Machine{sync: true, cfg: Config{HostCallSpin: defaultHostCallSpin}, mb: make([]byte, 4096), hotAfter: hotAfterStart}
+	for range 3 { // three phases that served plenty
+		m.parkedHostCalls = 0
+		for !m.hot {
+			m.parkedHostCall()
+		}
+		m.hotServed = 100
+		m.leaveHot()
+	}
+	if m.hotAfter != 1 {
+		t.Fatalf("hotAfter %d after phases that paid, want 1", m.hotAfter)
+	}
+	m.parkedHostCalls = 0
+	m.parkedHostCall()
+	if !m.hot {
+		t.Fatal("the first parked host call did not go hot")
+	}
+	m.hotServed = 0
+	m.leaveHot()
+	if m.hotAfter != 2 {
+		t.Fatalf("hotAfter %d after a phase that served nothing, want 2", m.hotAfter)
+	}
+}

@@ -255,7 +255,7 @@ func New(ctx context.Context, cfg Config) (*Machine, error) {
 		return nil, err
 	}
 	m := &Machine{cfg: cfg, vm: vm, cpu: vm.VCPU(), mem: vm.Mem(), img: im, abort: make(chan struct{}),
-		hotAfter: hotAfterMin}
+		hotAfter: hotAfterStart}
 	m.sync = !m.cpu.Dedicated()
 	m.guestHostCallSpin = cyclesFor(cfg.GuestSpin)
 	if m.sync && cfg.HostCallSpin > 0 {
@@ -855,10 +855,11 @@ func (m *Machine) await(ctx context.Context, done func(uint32) bool) error {
 // hotAfterMax), one that served more halves it (down to hotAfterMin). The spinning is real CPU
 // time on the caller's thread, bounded by HostCallSpin past the last host call.
 const (
-	hotAfterMin  = 2
-	hotAfterMax  = 256
-	hotMinServed = 4
-	hotMaxParked = 2 // host calls that park despite a hot phase before it ends
+	hotAfterMin   = 1 // after a phase that paid: the first parked host call of a call goes hot
+	hotAfterStart = 2
+	hotAfterMax   = 256
+	hotMinServed  = 4
+	hotMaxParked  = 2 // host calls that park despite a hot phase before it ends
 )
 
 // parkedHostCall counts a host call served after a park exit and goes hot past the threshold.
