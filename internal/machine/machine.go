@@ -604,7 +604,9 @@ func (m *Machine) nextExit(ctx context.Context) (vmm.Exit, error) {
 			w = nil
 		}
 		if w != nil {
-			w.running.Store(true) // before the check: either it sees the context end, or the watcher this
+			// Before the check: either this run sees the context ended, or the watcher sees
+			// the run and kicks it.
+			w.running.Store(true)
 		}
 		if m.aborted() || ctx.Err() != nil {
 			if w != nil {
