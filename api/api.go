@@ -133,10 +133,12 @@ type HostFunction struct {
 	ResultTypes      []ValueType
 	Fn               GoFunction
 	// HonorsContext promises that Fn returns promptly once its context is done (or never
-	// blocks at all). It then runs on the calling goroutine. Otherwise, when the call has a
-	// deadline, it runs on a goroutine of its own, so that the call can end at the deadline
-	// even if Fn does not; that hand-off costs microseconds per host call (measured: ~9 µs on
-	// PVM, where waking the scheduler's idle thread is expensive).
+	// blocks at all). It then runs on the calling goroutine. Otherwise, when the call can end
+	// early (a deadline, a cancelable context), the micro-VM engine serves the rest of the
+	// call, from its first host call of such a function, on a goroutine of the sandbox's own,
+	// so that the call can end at the deadline even if Fn does not (docs/ARCHITECTURE.md, "Host
+	// functions that ignore their context"): two goroutine switches per call, none per host
+	// call.
 	HonorsContext bool
 }
 

@@ -18,6 +18,22 @@ func WithCaller(ctx context.Context, c Caller) context.Context {
 	return context.WithValue(ctx, callerKey{}, c)
 }
 
+// CallerContext is a context carrying a Caller, as WithCaller makes, for engines that embed it
+// in the state they keep per host call anyway (it saves WithCaller's allocation): set both
+// fields and pass its address.
+type CallerContext struct {
+	context.Context
+	Caller Caller
+}
+
+// Value returns the Caller for CallerFromContext's key and asks the parent otherwise.
+func (c *CallerContext) Value(key any) any {
+	if _, ok := key.(callerKey); ok {
+		return c.Caller
+	}
+	return c.Context.Value(key)
+}
+
 // CallerFromContext returns the instance that called the running host function, if any.
 func CallerFromContext(ctx context.Context) (Caller, bool) {
 	c, ok := ctx.Value(callerKey{}).(Caller)

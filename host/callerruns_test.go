@@ -22,7 +22,7 @@ import (
 // serve again, and the pool serves on.
 func TestConcurrentCallsDeadlines(t *testing.T) {
 	// env.add adds, except for a == -1: blocks until its context ends, honoring it; env.fail
-	// blocks ignoring its context (it runs on a goroutine of its own when the call has a
+	// blocks ignoring its context (it runs on the machine's server goroutine when the call has a
 	// deadline) until the test ends.
 	release := make(chan struct{})
 	defer close(release)

@@ -11,9 +11,10 @@ import (
 )
 
 // BenchmarkHotHostCall is one exit-less host call (a spinning guest, 16 per Wasm call, as
-// hlwasm bench's host-call-hot): with a deadline the host function runs on a goroutine of its
-// own, so that the call can give it up, unless it HonorsContext; without a deadline (NoTimeout
-// and context.Background) always on the caller's goroutine.
+// hlwasm bench's host-call-hot): with a deadline and a host function that ignores its context,
+// each Wasm call hands off to the machine's server goroutine at its first host call (the
+// server then serves all 16 inline); with one that HonorsContext, or without a deadline
+// (NoTimeout and context.Background), everything runs on the caller's goroutine.
 func BenchmarkHotHostCall(b *testing.B) {
 	const loop = 16
 	for _, c := range []struct {

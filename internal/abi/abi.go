@@ -11,7 +11,7 @@ package abi
 //go:generate go run ./genabi -o ../../wasmguest/include/abi.h
 
 // Version is bumped whenever anything below changes meaning.
-const Version = 4
+const Version = 5
 
 // Magic identifies a mailbox the host initialised ("HLWM").
 const Magic = 0x4d574c48
@@ -121,7 +121,6 @@ const (
 const (
 	MbMagic        = 0x000 // u32, host
 	MbVersion      = 0x004 // u32, host
-	MbState        = 0x008 // u32, atomic
 	MbHostWaiting  = 0x00c // u32, atomic: a host thread blocks (not spinning) on the reply
 	MbSpinCycles   = 0x010 // u64, host: how long the guest spins before it parks
 	MbHeapAddr     = 0x018 // u64, host
@@ -140,20 +139,24 @@ const (
 	MbReqIndex     = 0x108 // u32: export index
 	MbReqNParams   = 0x10c // u32
 	MbReqXferLen   = 0x110 // u64: payload bytes at XferAddr
-	MbReqParams    = 0x140 // u64[MaxValues]
+	MbReqParams    = 0x118 // u64[MaxValues]: the first five share the request's cache line
 	MbRepStatus    = 0x340 // u32
 	MbRepTrap      = 0x344 // u32
 	MbRepNResults  = 0x348 // u32
 	MbRepValue     = 0x34c // u32: instance id for OpLoad
 	MbRepMsgLen    = 0x350 // u32
-	MbRepResults   = 0x380 // u64[MaxValues]
-	MbHostFunc     = 0x580 // u32: host function id
-	MbHostNParams  = 0x584 // u32
-	MbHostNResults = 0x588 // u32
-	MbHostStatus   = 0x58c // u32: 0 ok; non-zero aborts the call with TrapHost
-	MbHostMemBase  = 0x590 // u64: the calling instance's memory 0 (0 if none)
-	MbHostMemSize  = 0x598 // u64: its size in bytes
-	MbHostValues   = 0x5c0 // u64[MaxValues]: params in, results out
+	MbRepResults   = 0x358 // u64[MaxValues]: the first five share the reply's cache line
+	// The state word shares one 64-byte cache line with a host call's id, counts, status,
+	// memory window and first three values, so that an exit-less host call moves that line
+	// between the cores about once each way instead of three lines.
+	MbState        = 0x580 // u32, atomic
+	MbHostFunc     = 0x584 // u32: host function id
+	MbHostNParams  = 0x588 // u32
+	MbHostNResults = 0x58c // u32
+	MbHostStatus   = 0x590 // u32: 0 ok; non-zero aborts the call with TrapHost
+	MbHostMemBase  = 0x598 // u64: the calling instance's memory 0 (0 if none)
+	MbHostMemSize  = 0x5a0 // u64: its size in bytes
+	MbHostValues   = 0x5a8 // u64[MaxValues]: params in, results out
 	MbMsg          = 0x800 // char[MsgMax]
 	MbStatCalls    = 0xc00 // u64, guest: requests served
 	MbStatParks    = 0xc08 // u64, guest: times parked

@@ -72,8 +72,9 @@ func BenchmarkHostLoop(b *testing.B) {
 }
 
 // BenchmarkHostCallContext: host_loop(16) under a deadline, parked host calls only, with a
-// host function that honors its context (runs inline) and one that does not (runs on a
-// goroutine of its own so that the deadline can give up on it).
+// host function that honors its context (runs inline) and one that does not (the request
+// moves to the machine's server goroutine at its first host call, so that the deadline can give
+// the function up).
 func BenchmarkHostCallContext(b *testing.B) {
 	k, err := vmm.Open()
 	if err != nil {

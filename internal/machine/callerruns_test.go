@@ -261,7 +261,7 @@ func concurrentStep(m *Machine, h *testHost, inst, spin uint32, g, i int) error 
 
 // Close from another goroutine stops a call that is inside KVM_RUN on its caller's thread (a
 // guest spinning in Wasm code) or waiting for a host function that ignores its context (which
-// runs on a goroutine of its own when the call has a deadline): the call ends with ErrClosed.
+// runs on the machine's server goroutine when the call has a deadline): the call ends with ErrClosed.
 func TestCloseDuringCall(t *testing.T) {
 	k := requireKVM(t)
 	for _, mode := range []vmm.ThreadMode{vmm.ThreadCaller, vmm.ThreadDedicated} {

@@ -221,8 +221,9 @@ type Machine struct {
 	hotParked       int
 	parkedHostCalls int
 	hotPhases       uint64
-	worker          chan func() // hostWorker
-	workerBusy      bool
+	watch           *kickWatch       // the caller-runs request's deadline watcher
+	srv             chan func() bool // the server goroutine's jobs (handOff)
+	sess            *serveSession    // the server session running the request now, if any
 	hotServedTotal  uint64
 	booted          bool  // the first request (which boots the guest) has been posted
 	broken          error // sticky failure
@@ -254,7 +255,7 @@ func New(ctx context.Context, cfg Config) (*Machine, error) {
 		return nil, err
 	}
 	m := &Machine{cfg: cfg, vm: vm, cpu: vm.VCPU(), mem: vm.Mem(), img: im, abort: make(chan struct{}),
-		hotAfter: hotAfterMin}
+		hotAfter: hotAfterStart}
 	m.sync = !m.cpu.Dedicated()
 	m.guestHostCallSpin = cyclesFor(cfg.GuestSpin)
 	if m.sync && cfg.HostCallSpin > 0 {
@@ -510,6 +511,25 @@ func (m *Machine) roundTrip(ctx context.Context) (err error) {
 		defer runtime.UnlockOSThread()
 		m.parkedHostCalls = 0
 		defer m.leaveHot()
+		if ctx.Done() != nil && m.watch == nil {
+			// One deadline watcher for the whole request, not one per KVM_RUN (an AfterFunc
+			// costs four allocations and a lock of the context, per exit).
+			w := &kickWatch{done: ctx.Done(), kicked: make(chan struct{})}
+			stop := context.AfterFunc(ctx, func() {
+				w.fired.Store(true)
+				if w.running.Load() {
+					m.cpu.Kick()
+				}
+				close(w.kicked)
+			})
+			m.watch = w
+			defer func() {
+				m.watch = nil
+				if !stop() {
+					<-w.kicked
+				}
+			}()
+		}
 	}
 	m.views.invalidate() // views are valid until the next request
 	m.waiting().Store(m.idleWaiting())
@@ -574,20 +594,33 @@ func (m *Machine) nextExit(ctx context.Context) (vmm.Exit, error) {
 		}
 	}
 	for {
-		if m.aborted() {
-			m.stop()
-			return vmm.Exit{}, m.fail(ErrClosed)
+		// Close kicks the vCPU after closing abort (checked below); a deadline kicks it through
+		// the request's watcher (roundTrip), or for a nested request with a context of its own
+		// through an AfterFunc around this run. A kick that comes after the exit is withdrawn at
+		// once, so it cannot interrupt the next run; one that lands before KVM_RUN makes it
+		// return at once.
+		w := m.watch
+		if w != nil && (ctx.Done() == nil || ctx.Done() != w.done) {
+			w = nil
 		}
-		if ctx.Err() != nil {
+		if w != nil {
+			// Before the check: either this run sees the context ended, or the watcher sees
+			// the run and kicks it.
+			w.running.Store(true)
+		}
+		if m.aborted() || ctx.Err() != nil {
+			if w != nil {
+				w.running.Store(false)
+			}
 			m.stop()
+			if m.aborted() {
+				return vmm.Exit{}, m.fail(ErrClosed)
+			}
 			return vmm.Exit{}, m.fail(ctxError(ctx))
 		}
-		// Close kicks the vCPU after closing abort (checked above); a deadline kicks it through
-		// this AfterFunc. A kick that comes after the exit is withdrawn at once, so it cannot
-		// interrupt the next run; one that lands before KVM_RUN makes it return at once.
 		var kicked chan struct{}
 		var stop func() bool
-		if ctx.Done() != nil {
+		if w == nil && ctx.Done() != nil {
 			kicked = make(chan struct{})
 			stop = context.AfterFunc(ctx, func() { m.cpu.Kick(); close(kicked) })
 		}
@@ -595,6 +628,13 @@ func (m *Machine) nextExit(ctx context.Context) (vmm.Exit, error) {
 			testHookRun()
 		}
 		e := m.cpu.Run()
+		if w != nil {
+			w.running.Store(false)
+			if w.fired.Load() {
+				<-w.kicked // it may be kicking this run: wait, then withdraw the kick
+				m.cpu.Disarm()
+			}
+		}
 		if stop != nil && !stop() {
 			<-kicked
 			m.cpu.Disarm()
@@ -605,6 +645,19 @@ func (m *Machine) nextExit(ctx context.Context) (vmm.Exit, error) {
 		}
 		return e, nil
 	}
+}
+
+// kickWatch is a caller-runs request's deadline watcher: when the request's context ends it
+// kicks the vCPU if a KVM_RUN of the request is in progress (running), on whichever goroutine
+// issues it (the caller's, or the server's after a hand-off). The runner sets running before
+// it checks the context and clears it after the run; the watcher sets fired before it reads
+// running: so either the runner sees the context ended, or the watcher kicks its run, and a
+// runner that sees fired waits for the watcher and withdraws the kick.
+type kickWatch struct {
+	done    <-chan struct{} // the request's ctx.Done()
+	running atomic.Bool
+	fired   atomic.Bool
+	kicked  chan struct{} // closed when the watcher has finished
 }
 
 // testHookRun, set only by tests, runs on the thread that is about to issue a caller-runs
@@ -689,7 +742,7 @@ func (m *Machine) await(ctx context.Context, done func(uint32) bool) error {
 		if window := m.spinWindow(); window > 0 && m.inflight {
 			deadline := time.Now().Add(window)
 			limit := deadline.Add(max(time.Millisecond, 10*window)) // on waiting for a resume
-			quiet := false
+			quiet, served := false, false
 			for i := 1; ; i++ {
 				s := st.Load()
 				if done(s) {
@@ -701,11 +754,13 @@ func (m *Machine) await(ctx context.Context, done func(uint32) bool) error {
 				if s == abi.StateHostCall && st.CompareAndSwap(abi.StateHostCall, abi.StateHostCallClaimed) {
 					// Served without an exit: the guest spins on the mailbox meanwhile.
 					m.hotServed++
+					if m.needsServer(ctx) {
+						return m.handOff(ctx, done)
+					}
 					if err := m.hostCall(ctx); err != nil {
 						return err
 					}
-					deadline = time.Now().Add(window)
-					limit = deadline.Add(max(time.Millisecond, 10*window))
+					served = true // the quiet window restarts at the next check (no clock read per host call)
 					continue
 				}
 				if i%ctxCheckInterval == 0 {
@@ -718,6 +773,10 @@ func (m *Machine) await(ctx context.Context, done func(uint32) bool) error {
 						unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
 					}
 					now := time.Now()
+					if served {
+						deadline, limit = now.Add(window), now.Add(window+max(time.Millisecond, 10*window))
+						served = false
+					}
 					if s == abi.StateHostReturn && now.Before(limit) {
 						// The guest has not taken the answer yet (a resumed vCPU takes tens of
 						// µs to enter on PVM): the quiet window starts when it has.
@@ -759,6 +818,9 @@ func (m *Machine) await(ctx context.Context, done func(uint32) bool) error {
 						m.leaveHot()
 					}
 				}
+				if m.needsServer(ctx) {
+					return m.handOff(ctx, done)
+				}
 				if err := m.hostCall(ctx); err != nil {
 					return err
 				}
@@ -795,10 +857,11 @@ func (m *Machine) await(ctx context.Context, done func(uint32) bool) error {
 // hotAfterMax), one that served more halves it (down to hotAfterMin). The spinning is real CPU
 // time on the caller's thread, bounded by HostCallSpin past the last host call.
 const (
-	hotAfterMin  = 2
-	hotAfterMax  = 256
-	hotMinServed = 4
-	hotMaxParked = 2 // host calls that park despite a hot phase before it ends
+	hotAfterMin   = 1 // after a phase that paid: the first parked host call of a call goes hot
+	hotAfterStart = 2
+	hotAfterMax   = 256
+	hotMinServed  = 4
+	hotMaxParked  = 2 // host calls that park despite a hot phase before it ends
 )
 
 // parkedHostCall counts a host call served after a park exit and goes hot past the threshold.
@@ -847,7 +910,9 @@ func (m *Machine) Hot() HotStats {
 
 // hostCall serves the host call the guest posted and hands it the results.
 func (m *Machine) hostCall(ctx context.Context) error {
-	m.serveHostCall(ctx)
+	if err := m.serveHostCall(ctx); err != nil {
+		return err // abandoned: not ours to touch any more
+	}
 	m.ioPublish(false)
 	if m.broken != nil {
 		return m.broken

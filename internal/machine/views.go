@@ -18,9 +18,16 @@ type viewGuard struct {
 }
 
 func (g *viewGuard) view(b []byte) api.Memory {
+	v := &guestView{}
+	g.init(v, b)
+	return v
+}
+
+// init makes v a view of b valid now (v is new: a host call's view lives in its frame).
+func (g *viewGuard) init(v *guestView, b []byte) {
 	g.mu.RLock()
-	defer g.mu.RUnlock()
-	return &guestView{g: g, gen: g.gen, b: api.ByteMemory(b)}
+	v.g, v.gen, v.b = g, g.gen, api.ByteMemory(b)
+	g.mu.RUnlock()
 }
 
 func (g *viewGuard) invalidate() {
@@ -36,6 +43,15 @@ func (g *viewGuard) close() {
 	g.mu.Unlock()
 }
 
+// grower grows the memory a guestView shows (a host call's frame, or growFunc).
+type grower interface {
+	grow(delta uint32) (api.ByteMemory, uint32, bool)
+}
+
+type growFunc func(delta uint32) (api.ByteMemory, uint32, bool)
+
+func (f growFunc) grow(delta uint32) (api.ByteMemory, uint32, bool) { return f(delta) }
+
 // guestView is a bounded window of guest memory that checks its validity on every access.
 type guestView struct {
 	g   *viewGuard
@@ -43,7 +59,7 @@ type guestView struct {
 	b   api.ByteMemory
 	// grow, when set, asks the guest to grow the memory and returns the window it covers
 	// now (checked), the previous size in pages and whether it grew.
-	grow func(delta uint32) (api.ByteMemory, uint32, bool)
+	grow grower
 	// regen: the grow request invalidates every view (a top-level request); this one is
 	// made valid again with the grown window.
 	regen bool
@@ -203,7 +219,7 @@ func (v *guestView) Grow(delta uint32) (uint32, bool) {
 		return 0, false
 	}
 	v.leave()
-	b, prev, ok := v.grow(delta)
+	b, prev, ok := v.grow.grow(delta)
 	if b == nil {
 		return 0, false
 	}

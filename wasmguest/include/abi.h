@@ -8,7 +8,7 @@
 #define HL_U(x) x##ULL
 #endif
 
-#define HL_VERSION HL_U(0x4)
+#define HL_VERSION HL_U(0x5)
 
 #define HL_MAGIC HL_U(0x4d574c48)
 
@@ -77,7 +77,6 @@
 
 #define HL_MB_MAGIC HL_U(0x0)
 #define HL_MB_VERSION HL_U(0x4)
-#define HL_MB_STATE HL_U(0x8)
 #define HL_MB_HOST_WAITING HL_U(0xc)
 #define HL_MB_SPIN_CYCLES HL_U(0x10)
 #define HL_MB_HEAP_ADDR HL_U(0x18)
@@ -96,20 +95,21 @@
 #define HL_MB_REQ_INDEX HL_U(0x108)
 #define HL_MB_REQ_N_PARAMS HL_U(0x10c)
 #define HL_MB_REQ_XFER_LEN HL_U(0x110)
-#define HL_MB_REQ_PARAMS HL_U(0x140)
+#define HL_MB_REQ_PARAMS HL_U(0x118)
 #define HL_MB_REP_STATUS HL_U(0x340)
 #define HL_MB_REP_TRAP HL_U(0x344)
 #define HL_MB_REP_N_RESULTS HL_U(0x348)
 #define HL_MB_REP_VALUE HL_U(0x34c)
 #define HL_MB_REP_MSG_LEN HL_U(0x350)
-#define HL_MB_REP_RESULTS HL_U(0x380)
-#define HL_MB_HOST_FUNC HL_U(0x580)
-#define HL_MB_HOST_N_PARAMS HL_U(0x584)
-#define HL_MB_HOST_N_RESULTS HL_U(0x588)
-#define HL_MB_HOST_STATUS HL_U(0x58c)
-#define HL_MB_HOST_MEM_BASE HL_U(0x590)
-#define HL_MB_HOST_MEM_SIZE HL_U(0x598)
-#define HL_MB_HOST_VALUES HL_U(0x5c0)
+#define HL_MB_REP_RESULTS HL_U(0x358)
+#define HL_MB_STATE HL_U(0x580)
+#define HL_MB_HOST_FUNC HL_U(0x584)
+#define HL_MB_HOST_N_PARAMS HL_U(0x588)
+#define HL_MB_HOST_N_RESULTS HL_U(0x58c)
+#define HL_MB_HOST_STATUS HL_U(0x590)
+#define HL_MB_HOST_MEM_BASE HL_U(0x598)
+#define HL_MB_HOST_MEM_SIZE HL_U(0x5a0)
+#define HL_MB_HOST_VALUES HL_U(0x5a8)
 #define HL_MB_MSG HL_U(0x800)
 #define HL_MB_STAT_CALLS HL_U(0xc00)
 #define HL_MB_STAT_PARKS HL_U(0xc08)
@@ -313,9 +313,7 @@ _Static_assert((HL_FAULT_RESUME % 8) == 0, "FaultResume (u64) is 8-byte aligned"
 _Static_assert((HL_MB_MAGIC % 4) == 0, "MbMagic is aligned to its element size");
 _Static_assert((HL_MB_MAGIC + 4) <= HL_MB_VERSION, "MbMagic ends before MbVersion");
 _Static_assert((HL_MB_VERSION % 4) == 0, "MbVersion is aligned to its element size");
-_Static_assert((HL_MB_VERSION + 4) <= HL_MB_STATE, "MbVersion ends before MbState");
-_Static_assert((HL_MB_STATE % 4) == 0, "MbState is aligned to its element size");
-_Static_assert((HL_MB_STATE + 4) <= HL_MB_HOST_WAITING, "MbState ends before MbHostWaiting");
+_Static_assert((HL_MB_VERSION + 4) <= HL_MB_HOST_WAITING, "MbVersion ends before MbHostWaiting");
 _Static_assert((HL_MB_HOST_WAITING % 4) == 0, "MbHostWaiting is aligned to its element size");
 _Static_assert((HL_MB_HOST_WAITING + 4) <= HL_MB_SPIN_CYCLES, "MbHostWaiting ends before MbSpinCycles");
 _Static_assert((HL_MB_SPIN_CYCLES % 8) == 0, "MbSpinCycles is aligned to its element size");
@@ -365,7 +363,9 @@ _Static_assert((HL_MB_REP_VALUE + 4) <= HL_MB_REP_MSG_LEN, "MbRepValue ends befo
 _Static_assert((HL_MB_REP_MSG_LEN % 4) == 0, "MbRepMsgLen is aligned to its element size");
 _Static_assert((HL_MB_REP_MSG_LEN + 4) <= HL_MB_REP_RESULTS, "MbRepMsgLen ends before MbRepResults");
 _Static_assert((HL_MB_REP_RESULTS % 8) == 0, "MbRepResults is aligned to its element size");
-_Static_assert((HL_MB_REP_RESULTS + (8 * HL_MAX_VALUES)) <= HL_MB_HOST_FUNC, "MbRepResults ends before MbHostFunc");
+_Static_assert((HL_MB_REP_RESULTS + (8 * HL_MAX_VALUES)) <= HL_MB_STATE, "MbRepResults ends before MbState");
+_Static_assert((HL_MB_STATE % 4) == 0, "MbState is aligned to its element size");
+_Static_assert((HL_MB_STATE + 4) <= HL_MB_HOST_FUNC, "MbState ends before MbHostFunc");
 _Static_assert((HL_MB_HOST_FUNC % 4) == 0, "MbHostFunc is aligned to its element size");
 _Static_assert((HL_MB_HOST_FUNC + 4) <= HL_MB_HOST_N_PARAMS, "MbHostFunc ends before MbHostNParams");
 _Static_assert((HL_MB_HOST_N_PARAMS % 4) == 0, "MbHostNParams is aligned to its element size");

@@ -98,6 +98,14 @@ static bool stack_low(void) {
   return sp < HL_U_STACK_BASE || sp - HL_U_STACK_BASE < NESTED_STACK_MARGIN;
 }
 
+static inline void set_u32(uint32_t off, uint32_t v) {
+  if (MB_U32(off) != v) MB_U32(off) = v;
+}
+
+static inline void set_u64(uint32_t off, uint64_t v) {
+  if (MB_U64(off) != v) MB_U64(off) = v;
+}
+
 // plat_host_call runs a host function: the request goes into the mailbox's host-call area and
 // the guest waits for the answer the same way it waits for requests (spinning for HostCallSpin
 // while a host thread polls the mailbox, then parked on one `out`). A host thread that claimed the call keeps the guest spinning until it answers.
@@ -105,11 +113,14 @@ uint32_t plat_host_call(uint32_t id, uint64_t *slots, uint32_t nparams, uint32_t
                         uint8_t *mem, uint64_t mem_size) {
   if (nparams > HL_MAX_VALUES || nresults > HL_MAX_VALUES) return 1;
   if (rt_io_local(id, slots, nparams, nresults, mem, mem_size)) return 0;
-  MB_U32(HL_MB_HOST_FUNC) = id;
-  MB_U32(HL_MB_HOST_N_PARAMS) = nparams;
-  MB_U32(HL_MB_HOST_N_RESULTS) = nresults;
-  MB_U64(HL_MB_HOST_MEM_BASE) = (uint64_t)(uintptr_t)mem;
-  MB_U64(HL_MB_HOST_MEM_SIZE) = mem ? mem_size : 0;
+  // The state word's cache line holds these fields too, and a spinning host reads it while
+  // they are written: a field that already holds its value (the same function called again)
+  // is not written, so the line is not taken from the host for it.
+  set_u32(HL_MB_HOST_FUNC, id);
+  set_u32(HL_MB_HOST_N_PARAMS, nparams);
+  set_u32(HL_MB_HOST_N_RESULTS, nresults);
+  set_u64(HL_MB_HOST_MEM_BASE, (uint64_t)(uintptr_t)mem);
+  set_u64(HL_MB_HOST_MEM_SIZE, mem ? mem_size : 0);
   for (uint32_t i = 0; i < nparams; i++) MB_U64(HL_MB_HOST_VALUES + 8 * i) = slots[i];
   __atomic_store_n(state_word(), HL_STATE_HOST_CALL, __ATOMIC_SEQ_CST);
   uint32_t s = wait_while(HL_STATE_HOST_CALL, HL_STATE_HOST_CALL_PARKED, HL_PORT_HOST_CALL,
