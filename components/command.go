@@ -113,22 +113,16 @@ func newLinkedHost(l *Link, cfg wasi.Config, imports map[string]any) (*commandHo
 			_ = p2.Close()
 			return nil, err
 		}
-		impl, ok := p2.Func(c.Func)
-		wasiFunc := ok
-		if !ok {
-			impl, ok = imports[c.Func]
+		hf, ok, err := bindImport(l.World, f, p2, imports)
+		if err != nil {
+			_ = p2.Close()
+			return nil, err
 		}
 		if !ok {
 			missing = append(missing, c.Func)
 			continue
 		}
-		hf, err := l.World.HostFunction(f, impl)
-		if err != nil {
-			_ = p2.Close()
-			return nil, fmt.Errorf("components: binding %s: %w", c.Func, err)
-		}
 		hf.ModuleName, hf.Name = CanonModule, strconv.Itoa(i)
-		hf.HonorsContext = wasiFunc // WASI's blocking I/O ends with the call's context
 		hf.Fn = canonFunc(c, l.OneMemory, hf.Fn)
 		h.funcs = append(h.funcs, hf)
 	}
@@ -140,6 +134,25 @@ func newLinkedHost(l *Link, cfg wasi.Config, imports map[string]any) (*commandHo
 		return nil, fmt.Errorf("%w: imports that are neither WASI 0.2 functions hlwasm implements nor given: %v", wit.ErrUnbound, missing)
 	}
 	return h, nil
+}
+
+// bindImport binds one imported WIT function: to WASI 0.2 (p2) if it is one hlwasm
+// implements, else to the embedder's imports (keyed by Func.Key); ok is false when neither has it.
+func bindImport(w *wit.World, f *wit.Func, p2 *wasi.Preview2, imports map[string]any) (hf api.HostFunction, ok bool, err error) {
+	impl, ok := p2.Func(f.Key())
+	wasiFunc := ok
+	if !ok {
+		impl, ok = imports[f.Key()]
+	}
+	if !ok {
+		return api.HostFunction{}, false, nil
+	}
+	hf, err = w.HostFunction(f, impl)
+	if err != nil {
+		return api.HostFunction{}, false, fmt.Errorf("components: binding %s: %w", f.Key(), err)
+	}
+	hf.HonorsContext = wasiFunc // WASI's blocking I/O ends with the call's context
+	return hf, true, nil
 }
 
 // canonFunc runs a lowered import with the memory and realloc its canonical options name,

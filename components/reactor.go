@@ -105,21 +105,15 @@ func newWorldHost(w *wit.World, cfg wasi.Config, imports map[string]any) (*comma
 	h := &commandHost{p2: p2, cfg: cfg}
 	var missing []string
 	for _, f := range w.Imports {
-		impl, ok := p2.Func(f.Key())
-		wasiFunc := ok
-		if !ok {
-			impl, ok = imports[f.Key()]
+		hf, ok, err := bindImport(w, f, p2, imports)
+		if err != nil {
+			_ = p2.Close()
+			return nil, err
 		}
 		if !ok {
 			missing = append(missing, f.Key())
 			continue
 		}
-		hf, err := w.HostFunction(f, impl)
-		if err != nil {
-			_ = p2.Close()
-			return nil, fmt.Errorf("components: binding %s: %w", f.Key(), err)
-		}
-		hf.HonorsContext = wasiFunc // WASI's blocking I/O ends with the call's context
 		h.funcs = append(h.funcs, hf)
 	}
 	if len(missing) > 0 {

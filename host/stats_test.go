@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -109,4 +110,34 @@ func TestWithSandbox(t *testing.T) {
 	require.ErrorIs(t, mod.WithSandbox(ctx, "incr", func(context.Context, *host.Sandbox) error { return nil }), host.ErrClosed)
 	_, err = mod.Call(ctx, "incr") // was "snapshot file is closed", wrapping no sentinel
 	require.ErrorIs(t, err, host.ErrClosed)
+}
+
+// TestWithSandboxDeadline: a deadline that fires while f's call runs ends that call with
+// ErrDeadline and every later call of f; the sandbox goes back to the pool reset and the next
+// WithSandbox gets a working one.
+func TestWithSandboxDeadline(t *testing.T) {
+	rt := newRuntime(t, host.Config{PoolSize: 1})
+	mod, err := rt.LoadModule(context.Background(), fixture(t, "traps.wasm"))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	var after error
+	err = mod.WithSandbox(ctx, "spin", func(ctx context.Context, sb *host.Sandbox) error {
+		r, err := sb.Call(ctx, "indirect_ok", 4) // $dec(4)
+		require.NoError(t, err)
+		require.Equal(t, []uint64{3}, r)
+		_, err = sb.Call(ctx, "spin")
+		_, after = sb.Call(ctx, "indirect_ok", 1)
+		return err
+	})
+	require.ErrorIs(t, err, host.ErrDeadline)
+	require.ErrorIs(t, after, host.ErrDeadline, "the request's deadline has passed")
+	for range 2 { // the one pooled sandbox, reset
+		require.NoError(t, mod.WithSandbox(context.Background(), "size", func(ctx context.Context, sb *host.Sandbox) error {
+			r, err := sb.Call(ctx, "size")
+			require.NoError(t, err)
+			require.Equal(t, []uint64{1}, r)
+			return nil
+		}))
+	}
 }

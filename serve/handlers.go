@@ -477,11 +477,9 @@ func (s *Server) callComponent(w http.ResponseWriter, r *http.Request, t *tenant
 			return
 		}
 	}
-	for _, p := range f.Params {
-		if res := p.Type.Resource(); res != nil {
-			writeError(w, http.StatusBadRequest, "bad_arguments", fmt.Sprintf("%s takes a handle of the component's resource %s (parameter %s): handles live in one call's sandbox", f.Key(), res, p.Name))
-			return
-		}
+	if p, res := f.HandleParam(); p != nil {
+		writeError(w, http.StatusBadRequest, "bad_arguments", fmt.Sprintf("%s takes a handle of the component's resource %s (parameter %s): handles live in one call's sandbox", f.Key(), res, p.Name))
+		return
 	}
 	args, err := wit.ParseArgs(f, waves)
 	if err != nil {

@@ -78,6 +78,18 @@ func (f *Func) Key() string {
 	return f.Interface + "#" + f.Name
 }
 
+// HandleParam returns the first parameter that is a handle of a resource (own or borrow) and
+// its resource, or nil. Such a function cannot be called with values from outside the
+// sandbox (a command line, an HTTP request): handles live in the sandbox of one call.
+func (f *Func) HandleParam() (*Param, *Resource) {
+	for i := range f.Params {
+		if r := f.Params[i].Type.Resource(); r != nil {
+			return &f.Params[i], r
+		}
+	}
+	return nil, nil
+}
+
 // CoreSignature is the core function type the guest imports or exports.
 func (f *Func) CoreSignature() (params, results []api.ValueType) {
 	return slices.Clone(f.coreParams), slices.Clone(f.coreResults)

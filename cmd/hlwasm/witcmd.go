@@ -93,10 +93,8 @@ func callWIT(ctx context.Context, cfg host.Config, witPath, world, path string, 
 // refuseHandleParams refuses to call fn from the command line when it takes a resource handle.
 func refuseHandleParams(w *wit.World, fn string) error {
 	if f, err := w.Func(fn, true); err == nil {
-		for _, p := range f.Params {
-			if r := p.Type.Resource(); r != nil {
-				return usagef("call: %s takes a handle of the guest's resource %s (parameter %s): handles live in the sandbox of one call, so they cannot be passed from the command line; call it from Go (wit.World.Call, World.Drop)", fn, r, p.Name)
-			}
+		if p, r := f.HandleParam(); p != nil {
+			return usagef("call: %s takes a handle of the guest's resource %s (parameter %s): handles live in the sandbox of one call, so they cannot be passed from the command line; call it from Go (wit.World.Call, World.Drop)", fn, r, p.Name)
 		}
 	}
 	return nil
