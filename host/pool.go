@@ -127,7 +127,9 @@ func (m *Module) Call(ctx context.Context, name string, params ...uint64) ([]uin
 // WithSandbox runs f on a pooled sandbox in its fresh state, as Call runs one export, for work
 // that needs several calls on one instance (a WIT call: cabi_realloc, the export, its
 // cabi_post_), and resets the sandbox afterwards, whatever f did. name is what observers see
-// as the export called. f must not keep sb. The call's deadline (Config.CallTimeout without
+// as the export called. sb is a handle that works until f returns (later it fails with
+// ErrClosed; WithSandbox waits for calls through it still running on goroutines f started), with
+// a State of its own; it cannot be closed. The call's deadline (Config.CallTimeout without
 // one) bounds f's calls.
 func (m *Module) WithSandbox(ctx context.Context, name string, f func(ctx context.Context, sb *Sandbox) error) error {
 	ctx, cancel := bounded(ctx, m.rt.cfg.CallTimeout)
@@ -138,7 +140,9 @@ func (m *Module) WithSandbox(ctx context.Context, name string, f func(ctx contex
 			return nil, err
 		}
 		defer m.pool.put(sb)
-		return nil, f(ctx, sb)
+		lent := sb.lend()
+		defer lent.lease.end() // before put: no call through the handle runs past this
+		return nil, f(ctx, lent)
 	})
 	return err
 }
@@ -157,6 +161,10 @@ func (m *Module) pooledCall(ctx context.Context, name string, params []uint64) (
 // are restored from the snapshot taken then, and so is the complete vCPU state. A sandbox that
 // trapped, faulted or timed out is usable again afterwards. Its host-side State is emptied.
 func (s *Sandbox) Reset(ctx context.Context) error {
+	if err := s.lease.enter(); err != nil {
+		return err
+	}
+	defer s.lease.exit()
 	s.state.Clear()
 	if s.wasi != nil {
 		if err := s.wasi.Reset(*s.mod.rt.cfg.WASI); err != nil {

@@ -22,6 +22,7 @@ type Sandbox struct {
 	linked LinkedHost     // the sandbox's host state, for a linked set (LoadLinked)
 	state  api.State      // host-side per-instance state (State), emptied by Reset
 	closed atomic.Bool    // for Observer.SandboxClosed, once
+	lease  *lease         // set on a handle lent by Module.WithSandbox (see lease)
 }
 
 // Call calls an exported function. Parameters and results are encoded as in wazero: i32 and
@@ -29,6 +30,10 @@ type Sandbox struct {
 // count are checked on the host before anything enters the VM. The context's deadline or
 // cancellation stops a running guest.
 func (s *Sandbox) Call(ctx context.Context, name string, params ...uint64) ([]uint64, error) {
+	if err := s.lease.enter(); err != nil {
+		return nil, err
+	}
+	defer s.lease.exit()
 	if s.mod.rt.cfg.Observer == nil {
 		return s.call(ctx, name, params)
 	}
@@ -103,14 +108,24 @@ type SandboxStats struct {
 }
 
 // Stats measures the sandbox's memory (micro-VMs: one scan of its page tables).
-func (s *Sandbox) Stats() (SandboxStats, error) { return s.in.stats() }
+func (s *Sandbox) Stats() (SandboxStats, error) {
+	if err := s.lease.enter(); err != nil {
+		return SandboxStats{}, err
+	}
+	defer s.lease.exit()
+	return s.in.stats()
+}
 
 // Module is the module this sandbox runs.
 func (s *Sandbox) Module() *Module { return s.mod }
 
-// Close stops the sandbox's VM and releases it.
+// Close stops the sandbox's VM and releases it. A sandbox lent by Module.WithSandbox is not
+// closed (ErrArguments): it goes back to the pool when the function it was lent to returns.
 func (s *Sandbox) Close(ctx context.Context) error {
 	_ = ctx
+	if s.lease != nil {
+		return fmt.Errorf("%w: a sandbox lent by Module.WithSandbox goes back to the pool when the function returns; it cannot be closed", ErrArguments)
+	}
 	if o := s.mod.rt.cfg.Observer; o != nil && !s.closed.Swap(true) {
 		o.SandboxClosed(s.mod)
 	}
@@ -133,6 +148,10 @@ const memoryTimeout = 5 * time.Second
 // access is range-checked and reads return copies. It stays valid until the next call into the
 // sandbox, which may grow the memory. Sandbox thereby implements wit.Instance.
 func (s *Sandbox) Memory() api.Memory {
+	if s.lease.enter() != nil {
+		return nil
+	}
+	defer s.lease.exit()
 	ctx, cancel := context.WithTimeout(context.Background(), memoryTimeout)
 	defer cancel()
 	m, err := s.in.memory(ctx)

@@ -141,3 +141,49 @@ func TestWithSandboxDeadline(t *testing.T) {
 		}))
 	}
 }
+
+// TestWithSandboxLease: the sandbox WithSandbox lends works only until f returns. A handle f
+// keeps fails with ErrClosed (calls, resets, memory) and cannot be closed; its State is its
+// own, never the next user's; a call through it still running on a goroutine f started ends
+// before the sandbox is reset for the next user.
+func TestWithSandboxLease(t *testing.T) {
+	engines(t, func(t *testing.T, e host.Engine) {
+		ctx := context.Background()
+		rt := newRuntime(t, host.Config{PoolSize: 1, Engine: e})
+		mod, err := rt.LoadModule(ctx, fixture(t, "traps.wasm"))
+		require.NoError(t, err)
+		type key struct{}
+		var kept *host.Sandbox
+		spun := make(chan error, 1)
+		require.NoError(t, mod.WithSandbox(ctx, "lease", func(ctx context.Context, sb *host.Sandbox) error {
+			kept = sb
+			sb.State().Value(key{}, func() any { return "first user's" })
+			require.ErrorIs(t, sb.Close(ctx), host.ErrArguments)
+			started := make(chan struct{})
+			go func() {
+				sctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+				defer cancel()
+				close(started)
+				_, err := sb.Call(sctx, "spin")
+				spun <- err
+			}()
+			<-started
+			return nil
+		}))
+		err = <-spun
+		if !errors.Is(err, host.ErrClosed) { // the goroutine may have started its call after f returned
+			require.ErrorIs(t, err, host.ErrDeadline)
+		}
+		_, err = kept.Call(ctx, "size")
+		require.ErrorIs(t, err, host.ErrClosed)
+		require.ErrorIs(t, kept.Reset(ctx), host.ErrClosed)
+		require.Nil(t, kept.Memory())
+		require.NoError(t, mod.WithSandbox(ctx, "lease", func(ctx context.Context, sb *host.Sandbox) error {
+			require.Nil(t, sb.State().Value(key{}, func() any { return nil }), "the first user's state")
+			r, err := sb.Call(ctx, "size")
+			require.NoError(t, err)
+			require.Equal(t, []uint64{1}, r)
+			return nil
+		}))
+	})
+}
