@@ -125,6 +125,9 @@ func (v *vmInstance) memory(ctx context.Context) (api.Memory, error) {
 }
 
 func (v *vmInstance) reset(ctx context.Context) error {
+	if v.snap == nil {
+		return ErrNoSnapshot
+	}
 	_, err := v.mach.Reset(ctx, v.snap)
 	return err
 }

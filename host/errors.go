@@ -41,6 +41,8 @@ var (
 	ErrUnsupportedFeature = errs.ErrUnsupportedFeature
 	// ErrUnsupportedEngine: the operation needs another engine.
 	ErrUnsupportedEngine = errors.New("not supported by this engine")
+	// ErrNoSnapshot: the sandbox has no snapshot to reset to or save (Config.NoSnapshot).
+	ErrNoSnapshot = errors.New("sandbox has no snapshot (Config.NoSnapshot)")
 	// ErrNoKVM: /dev/kvm cannot be used.
 	ErrNoKVM = errors.New("KVM is not available")
 )

@@ -113,7 +113,7 @@ func (r *Runtime) LoadLinked(ctx context.Context, l Linked) (*Module, error) {
 	if err != nil {
 		return nil, err
 	}
-	if v, ok := sb.in.(*vmInstance); ok && r.cfg.ResetMode == ResetCompare {
+	if v, ok := sb.in.(*vmInstance); ok && r.cfg.ResetMode == ResetCompare && !r.cfg.NoSnapshot {
 		if m.snapFile, err = v.takeMemFile(); err != nil {
 			sb.Close(ctx)
 			return nil, err

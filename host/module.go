@@ -115,7 +115,7 @@ func (r *Runtime) LoadModule(ctx context.Context, wasm []byte) (*Module, error) 
 	}
 	// Dirty-log resets need the log started from each machine's own snapshot: those machines
 	// keep booting on their own.
-	if v, ok := sb.in.(*vmInstance); ok && r.cfg.ResetMode == ResetCompare {
+	if v, ok := sb.in.(*vmInstance); ok && r.cfg.ResetMode == ResetCompare && !r.cfg.NoSnapshot {
 		if m.snapFile, err = v.takeMemFile(); err != nil {
 			sb.Close(ctx)
 			return nil, err
@@ -320,11 +320,13 @@ func (m *Module) newInstance(ctx context.Context, funcs []api.HostFunction, wi *
 			return fail(fmt.Errorf("_initialize: %w", err))
 		}
 	}
-	if m.rt.cfg.ResetMode == ResetCompare {
+	switch {
+	case m.rt.cfg.NoSnapshot:
+	case m.rt.cfg.ResetMode == ResetCompare:
 		// The module's first sandbox (the others start from its file): the snapshot goes
 		// straight into the file later sandboxes share, with no copy of its own.
 		v.snap, v.memFile, err = mach.SnapshotToMemory(ctx)
-	} else {
+	default:
 		v.snap, err = mach.Snapshot(ctx, m.rt.cfg.ResetMode)
 	}
 	if err != nil {

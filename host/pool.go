@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 
@@ -73,7 +74,9 @@ func (p *pool) put(sb *Sandbox) {
 	go func() {
 		defer p.wg.Done()
 		if err := sb.Reset(context.Background()); err != nil {
-			p.mod.rt.log.Warn("hlwasm: dropping a pooled sandbox that failed to reset", "err", err)
+			if !errors.Is(err, ErrNoSnapshot) { // Config.NoSnapshot: every call gets a new sandbox
+				p.mod.rt.log.Warn("hlwasm: dropping a pooled sandbox that failed to reset", "err", err)
+			}
 			sb.Close(context.Background())
 			p.live.Add(-1)
 			return
@@ -165,6 +168,9 @@ func (s *Sandbox) Reset(ctx context.Context) error {
 		return err
 	}
 	defer s.lease.exit()
+	if v, ok := s.in.(*vmInstance); ok && v.snap == nil {
+		return ErrNoSnapshot // before the host state is emptied: the sandbox stays as it is
+	}
 	s.state.Clear()
 	if s.wasi != nil {
 		if err := s.wasi.Reset(*s.mod.rt.cfg.WASI); err != nil {

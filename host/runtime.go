@@ -85,6 +85,13 @@ type Config struct {
 	// ResetMode chooses how a sandbox finds the memory pages to restore on Reset.
 	// Default ResetCompare; see machine.ResetMode and docs/ARCHITECTURE.md for measurements.
 	ResetMode ResetMode
+	// NoSnapshot skips the snapshot of a micro-VM sandbox's state after instantiation, for
+	// programs run once (`hlwasm run`): loading is faster (no copy of the instance's memory is
+	// written) and holds less memory, but no sandbox can be reset or saved (Sandbox.Reset and
+	// Module.SaveSnapshot fail with ErrNoSnapshot), every sandbox after the module's first boots
+	// and loads the module anew, and so does every Module.Call (each on a new sandbox, still
+	// fresh state).
+	NoSnapshot bool
 	// SnapshotKey, when set, authenticates snapshot files: Module.SaveSnapshot writes an
 	// HMAC-SHA256 with it and Runtime.LoadSnapshot refuses files whose HMAC does not verify
 	// (ErrSnapshotUnauthenticated), unkeyed files included. Without it files are only

@@ -26,6 +26,9 @@ func (m *Module) SaveSnapshot(ctx context.Context, path string) error {
 	}
 	defer sb.Close(ctx)
 	vi := sb.in.(*vmInstance)
+	if vi.snap == nil {
+		return ErrNoSnapshot
+	}
 	payload := binary.LittleEndian.AppendUint32(nil, vi.inst)
 	payload = append(payload, m.wasm...)
 	var b bytes.Buffer

@@ -3,6 +3,7 @@ package host_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -186,4 +187,35 @@ func TestWithSandboxLease(t *testing.T) {
 			return nil
 		}))
 	})
+}
+
+// TestNoSnapshot: with Config.NoSnapshot nothing is snapshotted; sandboxes run once, cannot be
+// reset or saved (ErrNoSnapshot, the sandbox and its state left as they are), and Module.Call
+// still gives every call fresh state, each on a new sandbox.
+func TestNoSnapshot(t *testing.T) {
+	ctx := context.Background()
+	rt := newRuntime(t, host.Config{NoSnapshot: true})
+	mod, err := rt.LoadModule(ctx, fixture(t, "fresh.wasm"))
+	require.NoError(t, err)
+	for range 2 { // the module's first sandbox, then one booted anew
+		sb, err := mod.NewSandbox(ctx)
+		require.NoError(t, err)
+		r, err := sb.Call(ctx, "incr")
+		require.NoError(t, err)
+		require.Equal(t, []uint64{1001}, r)
+		require.ErrorIs(t, sb.Reset(ctx), host.ErrNoSnapshot)
+		r, err = sb.Call(ctx, "incr")
+		require.NoError(t, err)
+		require.Equal(t, []uint64{2002}, r, "a refused reset leaves the sandbox as it was")
+		st, err := sb.Stats()
+		require.NoError(t, err)
+		require.Zero(t, st.SnapshotBytes)
+		require.NoError(t, sb.Close(ctx))
+	}
+	for range 3 {
+		r, err := mod.Call(ctx, "incr")
+		require.NoError(t, err)
+		require.Equal(t, []uint64{1001}, r)
+	}
+	require.ErrorIs(t, mod.SaveSnapshot(ctx, filepath.Join(t.TempDir(), "x.snap")), host.ErrNoSnapshot)
 }

@@ -13,8 +13,10 @@ type loaded struct {
 	mod *host.Module
 }
 
-// load creates a runtime with cfg and loads the module read from path.
+// load creates a runtime with cfg and loads the module read from path, for one run: without
+// snapshots (host.Config.NoSnapshot), which a sandbox used once never reads.
 func load(ctx context.Context, cfg host.Config, path string, wasm []byte) (*loaded, error) {
+	cfg.NoSnapshot = true
 	rt, err := host.NewRuntime(ctx, cfg)
 	if err != nil {
 		return nil, err

@@ -130,6 +130,7 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 func linkedRuntime(ctx context.Context, cfg host.Config) (*host.Runtime, wasi.Config, error) {
 	wc := *cfg.WASI
 	cfg.WASI = nil
+	cfg.NoSnapshot = true // one run (see load)
 	rt, err := host.NewRuntime(ctx, cfg)
 	return rt, wc, err
 }
