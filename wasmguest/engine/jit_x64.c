@@ -30,6 +30,8 @@ struct eng_jit {
   eng_store *s;
   eng_error *err;       // where nested calls report
   uint64_t fuel;        // fuel left (when eng_limits.fuel is set: FUEL instructions count it)
+  uint8_t *tail_base;   // jit_tail's answer: the memory of the compiled callee to jump to
+  uint64_t tail_size;
 };
 
 // Calls into generated code carry no function-type signature for UBSan's -fsanitize=function.
@@ -203,6 +205,56 @@ NO_FN_SANITIZE static uint32_t jit_call_slow(eng_jit *c, eng_func *callee, uint6
   s->nest_base = saved_base;
   s->nest_frames = saved_frames;
   return st ? JIT_PROPAGATE : 0;
+}
+
+// Tail calls other than a direct jump within the instance (jit_tail's answer in rax): the
+// callee replaces the caller's frame at fp (its arguments at afp). A compiled callee (any
+// instance): the arguments are moved down to fp[0..] and its entry returned; the caller's code
+// loads r12/r13 from tail_base/tail_size, pops its frame and jumps there (constant native stack).
+// A host callee runs as a call and its results move down (as the interpreter's do_tail_call).
+// An interpreted callee runs as a nested eng_invoke in the caller's place (the frames it may
+// use are the caller's); its own tail calls, also to compiled functions, then stay inside that
+// interpreter (interp.c do_tail_call runs any function's slot code), so a chain of tail calls
+// crossing the tiers costs one native eng_invoke frame, not one per call. 0: the call ran, its
+// results are at fp[0..] (the caller returns); otherwise a trap (below JIT_ENTRY_MIN).
+#define JIT_ENTRY_MIN 0x1000u
+NO_FN_SANITIZE static uintptr_t jit_tail(eng_jit *c, eng_func *callee, uint64_t *fp, uint64_t *afp, eng_inst *caller) {
+  eng_store *s = c->s;
+  if (callee->is_host) {
+    uint32_t rc = jit_call_slow(c, callee, afp, caller);
+    if (rc) return rc;
+    for (uint32_t k = 0; k < callee->nresults; k++) fp[k] = afp[k];
+    return 0;
+  }
+  for (uint32_t k = 0; k < callee->nparams; k++) fp[k] = afp[k]; // afp > fp: ascending is safe
+  if (callee->jit_entry) {
+    eng_mem *m = callee->inst->mem;
+    c->tail_base = m ? m->base : NULL;
+    c->tail_size = m ? m->size : 0;
+    return (uintptr_t)callee->jit_entry;
+  }
+  uint32_t saved_base = s->nest_base, saved_frames = s->nest_frames;
+  s->nest_base = (uint32_t)(fp - s->stack);
+  s->nest_frames = s->max_frames - c->depth_left - 1; // the caller's frame, which it replaces
+  uint32_t st = eng_invoke(s, callee, c->err);
+  s->nest_base = saved_base;
+  s->nest_frames = saved_frames;
+  return st ? JIT_PROPAGATE : 0;
+}
+
+// return_call_indirect's table lookup: the callee, or a trap (below JIT_ENTRY_MIN).
+static uintptr_t jit_tail_resolve(eng_jit *c, eng_table *t, uint32_t tid, uint64_t i) {
+  eng_func *callee = NULL;
+  uint32_t trap = 0;
+  if (i >= t->size) trap = HL_TRAP_UNDEFINED_ELEMENT;
+  else if (!(callee = (eng_func *)(uintptr_t)t->elems[i])) trap = HL_TRAP_UNINITIALIZED_ELEMENT;
+  if (trap) {
+    eng_set_trap(c->err, trap);
+    eng_trap_index(c->err, i);
+    return JIT_PROPAGATE;
+  }
+  if (callee->type_id != tid && !eng_type_sub(c->s, callee->type_id, tid)) return HL_TRAP_INDIRECT_TYPE_MISMATCH;
+  return (uintptr_t)callee;
 }
 
 static uint32_t jit_call_indirect(eng_jit *c, eng_table *t, uint32_t tid, uint64_t i, uint64_t *cfp,
@@ -737,6 +789,28 @@ static void copy_slots(J *j, uint32_t dst, uint32_t src, uint32_t n) {
 }
 
 // ------------------------------------------------------------------ per function
+// A tail call through jit_tail (the callee in rsi, the cache cleared): enters a compiled
+// callee by a jump from this function's caller's level, or returns when the call ran in C.
+static void emit_tail_c(JC *c, uint32_t base) {
+  J *j = c->j;
+  orr(j, 0, 1, 0x8b, RDI, R14);
+  orr(j, 0, 1, 0x8b, RDX, RBX);
+  lea(j, RCX, MS(base));
+  movrp(j, R8, c->in);
+  call_abs(j, (const void *)jit_tail);
+  orr(j, 0, 1, 0x85, RAX, RAX);
+  uint32_t ran = jcc32(j, CC_E);
+  alu_ri(j, 1, G_CMP, RAX, JIT_ENTRY_MIN);
+  jstub(j, CC_B, 0);
+  ld(j, 1, R12, MB(R14, JOFF(eng_jit, tail_base)));
+  ld(j, 1, R13, MB(R14, JOFF(eng_jit, tail_size)));
+  alu_ri(j, 1, G_ADD, RSP, 8);
+  orr(j, 0, 0, 0xff, 4, RAX); // jmp rax
+  here(j, ran);
+  alu_ri(j, 1, G_ADD, RSP, 8);
+  eb(j, 0xc3);
+}
+
 static void reload_mem(JC *c) {
   eng_mem *m = c->in->mem;
   if (!m) return;
@@ -1479,15 +1553,12 @@ static bool emit_simd(JC *c, const uint32_t *ip) {
 #undef FBIN
 }
 
-// Every WebAssembly 2.0 instruction compiles (the rare ones as calls into C). Tail calls and
-// exception handling (WebAssembly 3.0) are interpreted: a function using one stays on the
-// interpreter (per-function fallback).
+// Every WebAssembly 2.0 instruction compiles (the rare ones as calls into C), and tail calls
+// and typed function references. Exception handling, GC and multi-memory/memory64 accesses are
+// interpreted: a function using one stays on the interpreter (per-function fallback).
 static bool jit_supported(uint32_t op) {
   switch (op) {
-  case OP_RETURN_CALL: case OP_RETURN_CALL_INDIRECT: case OP_THROW: case OP_RETHROW:
-  case OP_THROW_REF: case OP_HANDLER: return false;
-  case OP_CALL_REF: case OP_RETURN_CALL_REF: case OP_REF_AS_NON_NULL: case OP_BR_ON_NULL:
-  case OP_BR_ON_NON_NULL: return false; // typed function references: interpreted
+  case OP_THROW: case OP_RETHROW: case OP_THROW_REF: case OP_HANDLER: return false;
   case OP_REF_EQ: case OP_REF_I31: case OP_I31_GET_S: case OP_I31_GET_U: case OP_REF_TEST:
   case OP_REF_TEST_NULL: case OP_REF_CAST: case OP_REF_CAST_NULL: case OP_BR_ON_CAST:
   case OP_BR_ON_CAST_FAIL: case OP_STRUCT_NEW: case OP_STRUCT_NEW_DEFAULT: case OP_STRUCT_GET:
@@ -1522,7 +1593,7 @@ static bool uses_exceptions(const eng_inst *in) {
 }
 
 // Whether running the instance's code can move or resize its memory: memory.grow, or a call
-// that may leave the instance (an import, call_indirect, a tail call). A direct call between
+// that may leave the instance (an import, call_indirect, call_ref, a tail call). A direct call between
 // its compiled functions then needs no reload of r12/r13.
 static bool mem_may_change(const eng_inst *in) {
   uint32_t first = in->nfuncs - in->nown_funcs;
@@ -1533,7 +1604,8 @@ static bool mem_may_change(const eng_inst *in) {
       if (!n) return true;
       uint32_t op = f->code[pc];
       if (op == OP_MEMORY_GROW || op == OP_CALL_INDIRECT || op == OP_RETURN_CALL ||
-          op == OP_RETURN_CALL_INDIRECT || (op == OP_CALL && f->code[pc + 1] < first))
+          op == OP_RETURN_CALL_INDIRECT || op == OP_CALL_REF || op == OP_RETURN_CALL_REF ||
+          (op == OP_CALL && f->code[pc + 1] < first))
         return true;
     }
   }
@@ -1666,11 +1738,12 @@ static bool mark_labels(const uint32_t *code, uint32_t len, uint8_t *lab, uint32
     uint32_t op = code[pc];
     uint32_t t = UINT32_MAX;
     if (brif_base[op] || op == OP_JMP || op == OP_BR_MOVE || op == OP_BR_IF_NZ || op == OP_BR_IF_MOVE ||
-        op == OP_BR_UNLESS || op == OP_BRIF_I32_EQZ)
+        op == OP_BR_UNLESS || op == OP_BRIF_I32_EQZ || op == OP_BR_ON_NULL || op == OP_BR_ON_NON_NULL)
       t = ip[0];
     if (t != UINT32_MAX) {
       if (t >= len) return false;
-      lab[t] |= LAB_JOIN | (t > pc ? LAB_FWD : 0) | (op == OP_BR_MOVE || op == OP_BR_IF_MOVE ? LAB_FWD : 0);
+      bool moves = op == OP_BR_MOVE || op == OP_BR_IF_MOVE || op == OP_BR_ON_NULL || op == OP_BR_ON_NON_NULL;
+      lab[t] |= LAB_JOIN | (t > pc ? LAB_FWD : 0) | (moves ? LAB_FWD : 0);
       if (t <= pc) lastb[t] = pc; // the last backward branch to t: where its loop ends
     }
     if (op == OP_BR_TABLE_X)
@@ -2006,6 +2079,75 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
           check_rc(j);
         }
         reload_mem(c);
+        break;
+      }
+      case OP_CALL_REF: // typed function references: the callee's type is validated
+        clear(c);
+        ld(j, 1, RSI, MS(ip[0]));
+        orr(j, 0, 1, 0x85, RSI, RSI);
+        jstub(j, CC_E, HL_TRAP_NULL_FUNCTION_REFERENCE);
+        depth_take(j);
+        orr(j, 0, 1, 0x8b, RDI, R14);
+        lea(j, RDX, MS(ip[1]));
+        movrp(j, RCX, c->in);
+        call_abs(j, (const void *)jit_call_slow);
+        depth_give(j);
+        check_rc(j);
+        reload_mem(c);
+        break;
+      case OP_RETURN_CALL: {
+        uint32_t fi = ip[0], base = ip[1];
+        clear(c);
+        if (fi >= c->first && fi - c->first < c->nown && c->ok[fi - c->first]) {
+          // a compiled function of this instance: the arguments move down, the frame is popped
+          // and the callee's code entered by a jump (the depth and native stack stay the same)
+          copy_slots(j, 0, base, c->in->funcs[fi]->nparams);
+          alu_ri(j, 1, G_ADD, RSP, 8);
+          eb(j, 0xe9); e32(j, 0);
+          if (!push_fix(&j->cx, &j->ncx, &j->capcx, (uint32_t)j->n - 4, fi - c->first)) j->bad = true;
+        } else {
+          movrp(j, RSI, c->in->funcs[fi]);
+          emit_tail_c(c, base);
+        }
+        forget(c);
+        break;
+      }
+      case OP_RETURN_CALL_REF:
+        clear(c);
+        ld(j, 1, RSI, MS(ip[0]));
+        orr(j, 0, 1, 0x85, RSI, RSI);
+        jstub(j, CC_E, HL_TRAP_NULL_FUNCTION_REFERENCE);
+        emit_tail_c(c, ip[1]);
+        forget(c);
+        break;
+      case OP_RETURN_CALL_INDIRECT:
+        clear(c);
+        orr(j, 0, 1, 0x8b, RDI, R14);
+        movrp(j, RSI, c->in->tables[ip[0]]);
+        movri(j, RDX, ip[1]);
+        ld(j, 1, RCX, MS(ip[2])); // the whole slot (i32 zero-extended, or table64's i64)
+        call_abs(j, (const void *)jit_tail_resolve);
+        alu_ri(j, 1, G_CMP, RAX, JIT_ENTRY_MIN);
+        jstub(j, CC_B, 0);
+        orr(j, 0, 1, 0x8b, RSI, RAX);
+        emit_tail_c(c, ip[3]);
+        forget(c);
+        break;
+      case OP_REF_AS_NON_NULL:
+        getg(c, RAX, ip[1], 1);
+        orr(j, 0, 1, 0x85, RAX, RAX);
+        jstub(j, CC_E, HL_TRAP_NULL_REFERENCE);
+        defg(c, ip[0], RAX);
+        break;
+      case OP_BR_ON_NULL: case OP_BR_ON_NON_NULL: { // target, ref, dst, src, n
+        flush(c);
+        getg(c, RAX, ip[1], 1);
+        orr(j, 0, 1, 0x85, RAX, RAX);
+        uint32_t skip = jcc32(j, op == OP_BR_ON_NULL ? CC_NE : CC_E);
+        copy_slots(j, ip[2], ip[3], ip[4]); // clobbers rsi/rdi: this path leaves the block
+        jword(j, -1, ip[0]);
+        here(j, skip);
+        if (ip[4] > 4) forget(c);
         break;
       }
       case OP_CALL_INDIRECT:
