@@ -362,6 +362,44 @@ static uint32_t jit_slow_op(eng_inst *inst, const uint32_t *ip, uint64_t *fp) {
   }
   case OP_SIMD:
     return eng_simd_exec(ip + 1, fp, mem_base, mem_size, inst) ? 0 : HL_TRAP_MEMORY_OUT_OF_BOUNDS;
+    // Other memories and 64-bit ones (interp.c's _M forms: addresses and lengths of the
+    // memory's address type; a memory is at most 4 GiB, so the checks cannot overflow).
+#define MADDR(mm, v) ((mm)->decl.is64 ? (v) : (uint64_t)(uint32_t)(v))
+#define MFITS(mm, a, n) ((a) <= (mm)->size && (uint64_t)(n) <= (mm)->size - (a))
+  case OP_MEMORY_SIZE_M: R(0) = inst->mems[ip[2]]->pages; return 0;
+  case OP_MEMORY_GROW_M: {
+    eng_mem *mm = inst->mems[ip[3]];
+    uint64_t delta = MADDR(mm, R(1));
+    uint32_t old = delta > UINT32_MAX ? UINT32_MAX : eng_mem_grow(mm, (uint32_t)delta);
+    R(0) = old == UINT32_MAX ? (mm->decl.is64 ? UINT64_MAX : UINT32_MAX) : old;
+    return 0;
+  }
+  case OP_MEMORY_INIT_M: {
+    const eng_rdata *ds = &inst->datas[ip[1]];
+    const eng_mem *mm = inst->mems[ip[5]];
+    uint64_t d = MADDR(mm, R(1));
+    uint32_t src = (uint32_t)R(2), n = (uint32_t)R(3);
+    if ((uint64_t)src + n > ds->len || !MFITS(mm, d, n)) return HL_TRAP_MEMORY_OUT_OF_BOUNDS;
+    if (n) memcpy(mm->base + d, ds->bytes + src, n);
+    return 0;
+  }
+  case OP_MEMORY_COPY_M: {
+    const eng_mem *md = inst->mems[ip[4]], *ms = inst->mems[ip[5]];
+    uint64_t d = MADDR(md, R(0)), src = MADDR(ms, R(1));
+    uint64_t n = md->decl.is64 && ms->decl.is64 ? R(2) : (uint32_t)R(2);
+    if (!MFITS(ms, src, n) || !MFITS(md, d, n)) return HL_TRAP_MEMORY_OUT_OF_BOUNDS;
+    if (n) memmove(md->base + d, ms->base + src, n);
+    return 0;
+  }
+  case OP_MEMORY_FILL_M: {
+    const eng_mem *mm = inst->mems[ip[4]];
+    uint64_t d = MADDR(mm, R(0)), n = MADDR(mm, R(2));
+    if (!MFITS(mm, d, n)) return HL_TRAP_MEMORY_OUT_OF_BOUNDS;
+    if (n) memset(mm->base + d, (int)(R(1) & 0xff), n);
+    return 0;
+  }
+#undef MADDR
+#undef MFITS
 #define TRUNC(name, in, fits, conv)                                                             \
   case OP_##name: {                                                                             \
     CT_##in a = LD_##in(R(1));                                                                  \
@@ -388,7 +426,8 @@ static bool is_slow_op(uint32_t op) {
   switch (op) {
   case OP_TABLE_GET: case OP_TABLE_SET: case OP_MEMORY_GROW: case OP_MEMORY_INIT: case OP_DATA_DROP:
   case OP_MEMORY_COPY: case OP_MEMORY_FILL: case OP_TABLE_INIT: case OP_ELEM_DROP: case OP_TABLE_COPY:
-  case OP_TABLE_GROW: case OP_TABLE_SIZE: case OP_TABLE_FILL: case OP_SIMD:
+  case OP_TABLE_GROW: case OP_TABLE_SIZE: case OP_TABLE_FILL: case OP_SIMD: case OP_MEMORY_SIZE_M:
+  case OP_MEMORY_GROW_M: case OP_MEMORY_INIT_M: case OP_MEMORY_COPY_M: case OP_MEMORY_FILL_M:
   case OP_I32_TRUNC_F32_S: case OP_I32_TRUNC_F32_U: case OP_I32_TRUNC_F64_S: case OP_I32_TRUNC_F64_U:
   case OP_I64_TRUNC_F32_S: case OP_I64_TRUNC_F32_U: case OP_I64_TRUNC_F64_S: case OP_I64_TRUNC_F64_U:
     return true;
@@ -786,6 +825,28 @@ static void copy_slots(J *j, uint32_t dst, uint32_t src, uint32_t n) {
   orr(j, 0, 0, 0xff, 1, RCX); // dec ecx
   uint32_t p = jcc32(j, CC_NE);
   patch32(j, p, top - (p + 4));
+}
+
+// The _M forms' loads and stores (another memory, or a 64-bit one): address slot a, of the
+// memory's address type (the whole slot for memory64), + off + n checked against the memory's
+// size loaded now; a carry out of 64 bits is out of bounds (never a wrap). Returns the operand
+// [rax + rdx] (rax = the memory's base, loaded now: it may have moved). Uses rax, rcx, rdx.
+static M ea_m(JC *c, const eng_mem *mm, uint32_t a, uint32_t off, uint32_t n) {
+  J *j = c->j;
+  getg(c, RDX, a, mm->decl.is64);
+  if (off) {
+    movri(j, RCX, off);
+    alu_rr(j, 1, G_ADD, RDX, RCX);
+    jstub(j, CC_B, HL_TRAP_MEMORY_OUT_OF_BOUNDS);
+  }
+  orr(j, 0, 1, 0x8b, RCX, RDX);
+  alu_ri(j, 1, G_ADD, RCX, (int32_t)n);
+  jstub(j, CC_B, HL_TRAP_MEMORY_OUT_OF_BOUNDS);
+  movrp(j, RAX, mm);
+  alu_rm(j, 1, G_CMP, RCX, MB(RAX, JOFF(eng_mem, size)));
+  jstub(j, CC_A, HL_TRAP_MEMORY_OUT_OF_BOUNDS);
+  ld(j, 1, RAX, MB(RAX, JOFF(eng_mem, base)));
+  return (M){RAX, RDX, 0, 0};
 }
 
 // ------------------------------------------------------------------ per function
@@ -1553,11 +1614,11 @@ static bool emit_simd(JC *c, const uint32_t *ip) {
 #undef FBIN
 }
 
-// Every WebAssembly 2.0 instruction compiles (the rare ones as calls into C), and tail calls
-// and typed function references. Exception handling, GC and multi-memory/memory64 accesses are
+// Every WebAssembly 2.0 instruction compiles (the rare ones as calls into C), and tail calls,
+// typed function references, multi-memory and memory64. Exception handling and GC are
 // interpreted: a function using one stays on the interpreter (per-function fallback).
-static bool jit_supported(uint32_t op) {
-  switch (op) {
+static bool jit_supported(const uint32_t *code) {
+  switch (code[0]) {
   case OP_THROW: case OP_RETHROW: case OP_THROW_REF: case OP_HANDLER: return false;
   case OP_REF_EQ: case OP_REF_I31: case OP_I31_GET_S: case OP_I31_GET_U: case OP_REF_TEST:
   case OP_REF_TEST_NULL: case OP_REF_CAST: case OP_REF_CAST_NULL: case OP_BR_ON_CAST:
@@ -1568,8 +1629,8 @@ static bool jit_supported(uint32_t op) {
   case OP_ARRAY_NEW_DATA: case OP_ARRAY_NEW_ELEM: case OP_ARRAY_INIT_DATA: case OP_ARRAY_INIT_ELEM:
   case OP_ANY_CONVERT_EXTERN: case OP_EXTERN_CONVERT_ANY:
     return false; // GC: interpreted (objects are allocated and collected by the interpreter only)
-  case OP_LOAD_M: case OP_STORE_M: case OP_MEMORY_SIZE_M: case OP_MEMORY_GROW_M: case OP_MEMORY_INIT_M:
-  case OP_MEMORY_COPY_M: case OP_MEMORY_FILL_M: return false; // multi-memory, memory64: interpreted
+  case OP_LOAD_M: return load_info(code[5]).n != 0; // (the LD rows: v128 loads are OP_SIMD)
+  case OP_STORE_M: return store_bytes(code[5]) != 0;
   default: return true;
   }
 }
@@ -1603,7 +1664,7 @@ static bool mem_may_change(const eng_inst *in) {
       n = eng_op_len(f->code + pc, f->code_len - pc);
       if (!n) return true;
       uint32_t op = f->code[pc];
-      if (op == OP_MEMORY_GROW || op == OP_CALL_INDIRECT || op == OP_RETURN_CALL ||
+      if (op == OP_MEMORY_GROW || op == OP_MEMORY_GROW_M || op == OP_CALL_INDIRECT || op == OP_RETURN_CALL ||
           op == OP_RETURN_CALL_INDIRECT || op == OP_CALL_REF || op == OP_RETURN_CALL_REF ||
           (op == OP_CALL && f->code[pc + 1] < first))
         return true;
@@ -1953,7 +2014,28 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
       orr(j, 0, 1, 0x8b, RDX, RBX);
       call_abs(j, (const void *)jit_slow_op);
       check_rc(j);
-      if (op == OP_MEMORY_GROW) reload_mem(c);
+      if (op == OP_MEMORY_GROW || op == OP_MEMORY_GROW_M) reload_mem(c);
+    } else if ((op == OP_LOAD_M || op == OP_STORE_M) && (ip[3] & MEM_FAR)) {
+      to_stub(j, jmp32(j), HL_TRAP_MEMORY_OUT_OF_BOUNDS); // an offset of 2^32 or more: never in bounds
+      forget(c);
+    } else if (op == OP_LOAD_M && (li = load_info(ip[4])).n) { // dst, addr, offset, mem, op
+      M m = ea_m(c, c->in->mems[MEM_IDX(ip[3])], ip[1], ip[2], li.n);
+      centry *de;
+      int R = alloc_reg(c, ip[0], li.f != 0, &de); // evicting writes back: rax and rdx survive
+      if (li.f) { om(j, li.f == 2 ? 0xf2 : 0xf3, 0, 0x0f10, R, m); def_done(c, de, li.f == 2 ? CK_F64 : CK_F32); }
+      else { om(j, 0, li.w, li.op, R, m); def_done(c, de, CK_GPR); }
+    } else if (op == OP_STORE_M && (sb = store_bytes(ip[4]))) { // addr, val, offset, mem, op
+      M m = ea_m(c, c->in->mems[MEM_IDX(ip[3])], ip[0], ip[2], sb);
+      int xr;
+      centry *xe = find(c, ip[1], &xr);
+      if (xe && xe->kind != CK_GPR && (ip[4] == OP_F64_STORE || ip[4] == OP_F32_STORE)) {
+        om(j, ip[4] == OP_F64_STORE ? 0xf2 : 0xf3, 0, 0x0f11, xr, m);
+        xe->age = ++c->clock;
+      } else {
+        getg(c, RCX, ip[1], sb == 8);
+        if (sb == 1) om(j, 0, 0, 0x88, RCX, m);
+        else om(j, sb == 2 ? 0x66 : 0, sb == 8, 0x89, RCX, m);
+      }
     } else {
       switch (op) {
       case OP_UNREACHABLE: to_stub(j, jmp32(j), HL_TRAP_UNREACHABLE); forget(c); break;
@@ -2267,7 +2349,7 @@ void eng_jit_instance(eng_store *s, eng_inst *in) {
     bool ok = true;
     for (uint32_t pc = 0, n; ok && pc < f->code_len; pc += n) {
       n = eng_op_len(f->code + pc, f->code_len - pc);
-      ok = n && jit_supported(f->code[pc]);
+      ok = n && jit_supported(f->code + pc);
     }
     c.ok[i] = ok && (s->limits.tier != ENG_TIER_MIXED || i % 2 == 0);
   }

@@ -217,6 +217,44 @@ int main(int argc, char **argv) {
     free(mb);
   }
 
+  // memory64 and multi-memory on each tier (wat/jit3m.wat): compiled on the compile tier; an
+  // address + offset that carries out of 64 bits traps (a wrap would land at 0, in bounds).
+  for (uint32_t tier = 0; tier < 3; tier++) {
+    static const uint32_t tiers[] = {ENG_TIER_COMPILED, ENG_TIER_MIXED, ENG_TIER_INTERP};
+    eng_limits lim = {10, 50, 0, tiers[tier]};
+    eng_store *s = eng_store_new(&lim);
+    snprintf(path, sizeof path, "%s/jit3m.wasm", dir);
+    b = readf(path, &n);
+    st = eng_instantiate(s, b, n, &inst, &err);
+    CHECK(st == HL_STATUS_OK, "instantiate jit3m: %u %s", st, err.msg);
+    if (st != HL_STATUS_OK) { eng_store_free(s); continue; }
+    if (tiers[tier] == ENG_TIER_COMPILED && s->jit) {
+      const eng_inst *in = s->insts[inst];
+      for (uint32_t i = 0; i < in->nown_funcs; i++)
+        CHECK(in->own_funcs[i].jit_entry != NULL, "jit3m function %u not compiled", i);
+    }
+    p[0] = 8192;
+    st = call(s, inst, "sum64", p, 1, r, &nr, &err);
+    CHECK(st == HL_STATUS_OK && r[0] == 8191ull * 8192 / 2, "tier %u sum64: %u %s %llu", tier, st, err.msg,
+          (unsigned long long)r[0]);
+    static const struct { const char *name; uint64_t a; } oob[] = {
+        {"wrap_load", 0xffffffffffffff00ull}, {"wrap_store", 0xffffffff00000001ull}, {"far", 0},
+        {"wrap_load", 65536 - 0x100 - 7}, {"m1_oob", 0}};
+    for (size_t k = 0; k < sizeof oob / sizeof oob[0]; k++) {
+      p[0] = oob[k].a;
+      st = call(s, inst, oob[k].name, p, k == 4 ? 0 : 1, r, &nr, &err);
+      CHECK(st == HL_STATUS_TRAP && err.trap == HL_TRAP_MEMORY_OUT_OF_BOUNDS, "tier %u %s %llx: %u %u %s", tier,
+            oob[k].name, (unsigned long long)oob[k].a, st, err.trap, err.msg);
+    }
+    p[0] = 65536 - 0x100 - 8;
+    st = call(s, inst, "wrap_load", p, 1, r, &nr, &err);
+    CHECK(st == HL_STATUS_OK, "tier %u wrap_load at the end: %u %s", tier, st, err.msg);
+    st = call(s, inst, "m1", NULL, 0, r, &nr, &err);
+    CHECK(st == HL_STATUS_OK && r[0] == 0x04030201u + 50, "tier %u m1: %u %s %llx", tier, st, err.msg,
+          (unsigned long long)r[0]);
+    eng_store_free(s);
+  }
+
   // fuel, call depth, memory/table growth, host boundary
   {
     eng_limits lim = {10, 100, 100000, ENG_TIER_COMPILED};
