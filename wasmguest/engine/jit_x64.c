@@ -30,6 +30,8 @@ struct eng_jit {
   eng_store *s;
   eng_error *err;       // where nested calls report
   uint64_t fuel;        // fuel left (when eng_limits.fuel is set: FUEL instructions count it)
+  uint8_t *tail_base;   // jit_tail's answer: the memory of the compiled callee to jump to
+  uint64_t tail_size;
 };
 
 // Calls into generated code carry no function-type signature for UBSan's -fsanitize=function.
@@ -205,6 +207,56 @@ NO_FN_SANITIZE static uint32_t jit_call_slow(eng_jit *c, eng_func *callee, uint6
   return st ? JIT_PROPAGATE : 0;
 }
 
+// Tail calls other than a direct jump within the instance (jit_tail's answer in rax): the
+// callee replaces the caller's frame at fp (its arguments at afp). A compiled callee (any
+// instance): the arguments are moved down to fp[0..] and its entry returned; the caller's code
+// loads r12/r13 from tail_base/tail_size, pops its frame and jumps there (constant native stack).
+// A host callee runs as a call and its results move down (as the interpreter's do_tail_call).
+// An interpreted callee runs as a nested eng_invoke in the caller's place (the frames it may
+// use are the caller's); its own tail calls, also to compiled functions, then stay inside that
+// interpreter (interp.c do_tail_call runs any function's slot code), so a chain of tail calls
+// crossing the tiers costs one native eng_invoke frame, not one per call. 0: the call ran, its
+// results are at fp[0..] (the caller returns); otherwise a trap (below JIT_ENTRY_MIN).
+#define JIT_ENTRY_MIN 0x1000u
+NO_FN_SANITIZE static uintptr_t jit_tail(eng_jit *c, eng_func *callee, uint64_t *fp, uint64_t *afp, eng_inst *caller) {
+  eng_store *s = c->s;
+  if (callee->is_host) {
+    uint32_t rc = jit_call_slow(c, callee, afp, caller);
+    if (rc) return rc;
+    for (uint32_t k = 0; k < callee->nresults; k++) fp[k] = afp[k];
+    return 0;
+  }
+  for (uint32_t k = 0; k < callee->nparams; k++) fp[k] = afp[k]; // afp > fp: ascending is safe
+  if (callee->jit_entry) {
+    eng_mem *m = callee->inst->mem;
+    c->tail_base = m ? m->base : NULL;
+    c->tail_size = m ? m->size : 0;
+    return (uintptr_t)callee->jit_entry;
+  }
+  uint32_t saved_base = s->nest_base, saved_frames = s->nest_frames;
+  s->nest_base = (uint32_t)(fp - s->stack);
+  s->nest_frames = s->max_frames - c->depth_left - 1; // the caller's frame, which it replaces
+  uint32_t st = eng_invoke(s, callee, c->err);
+  s->nest_base = saved_base;
+  s->nest_frames = saved_frames;
+  return st ? JIT_PROPAGATE : 0;
+}
+
+// return_call_indirect's table lookup: the callee, or a trap (below JIT_ENTRY_MIN).
+static uintptr_t jit_tail_resolve(eng_jit *c, eng_table *t, uint32_t tid, uint64_t i) {
+  eng_func *callee = NULL;
+  uint32_t trap = 0;
+  if (i >= t->size) trap = HL_TRAP_UNDEFINED_ELEMENT;
+  else if (!(callee = (eng_func *)(uintptr_t)t->elems[i])) trap = HL_TRAP_UNINITIALIZED_ELEMENT;
+  if (trap) {
+    eng_set_trap(c->err, trap);
+    eng_trap_index(c->err, i);
+    return JIT_PROPAGATE;
+  }
+  if (callee->type_id != tid && !eng_type_sub(c->s, callee->type_id, tid)) return HL_TRAP_INDIRECT_TYPE_MISMATCH;
+  return (uintptr_t)callee;
+}
+
 static uint32_t jit_call_indirect(eng_jit *c, eng_table *t, uint32_t tid, uint64_t i, uint64_t *cfp,
                                   eng_inst *caller) {
   uint32_t trap = 0;
@@ -310,6 +362,44 @@ static uint32_t jit_slow_op(eng_inst *inst, const uint32_t *ip, uint64_t *fp) {
   }
   case OP_SIMD:
     return eng_simd_exec(ip + 1, fp, mem_base, mem_size, inst) ? 0 : HL_TRAP_MEMORY_OUT_OF_BOUNDS;
+    // Other memories and 64-bit ones (interp.c's _M forms: addresses and lengths of the
+    // memory's address type; a memory is at most 4 GiB, so the checks cannot overflow).
+#define MADDR(mm, v) ((mm)->decl.is64 ? (v) : (uint64_t)(uint32_t)(v))
+#define MFITS(mm, a, n) ((a) <= (mm)->size && (uint64_t)(n) <= (mm)->size - (a))
+  case OP_MEMORY_SIZE_M: R(0) = inst->mems[ip[2]]->pages; return 0;
+  case OP_MEMORY_GROW_M: {
+    eng_mem *mm = inst->mems[ip[3]];
+    uint64_t delta = MADDR(mm, R(1));
+    uint32_t old = delta > UINT32_MAX ? UINT32_MAX : eng_mem_grow(mm, (uint32_t)delta);
+    R(0) = old == UINT32_MAX ? (mm->decl.is64 ? UINT64_MAX : UINT32_MAX) : old;
+    return 0;
+  }
+  case OP_MEMORY_INIT_M: {
+    const eng_rdata *ds = &inst->datas[ip[1]];
+    const eng_mem *mm = inst->mems[ip[5]];
+    uint64_t d = MADDR(mm, R(1));
+    uint32_t src = (uint32_t)R(2), n = (uint32_t)R(3);
+    if ((uint64_t)src + n > ds->len || !MFITS(mm, d, n)) return HL_TRAP_MEMORY_OUT_OF_BOUNDS;
+    if (n) memcpy(mm->base + d, ds->bytes + src, n);
+    return 0;
+  }
+  case OP_MEMORY_COPY_M: {
+    const eng_mem *md = inst->mems[ip[4]], *ms = inst->mems[ip[5]];
+    uint64_t d = MADDR(md, R(0)), src = MADDR(ms, R(1));
+    uint64_t n = md->decl.is64 && ms->decl.is64 ? R(2) : (uint32_t)R(2);
+    if (!MFITS(ms, src, n) || !MFITS(md, d, n)) return HL_TRAP_MEMORY_OUT_OF_BOUNDS;
+    if (n) memmove(md->base + d, ms->base + src, n);
+    return 0;
+  }
+  case OP_MEMORY_FILL_M: {
+    const eng_mem *mm = inst->mems[ip[4]];
+    uint64_t d = MADDR(mm, R(0)), n = MADDR(mm, R(2));
+    if (!MFITS(mm, d, n)) return HL_TRAP_MEMORY_OUT_OF_BOUNDS;
+    if (n) memset(mm->base + d, (int)(R(1) & 0xff), n);
+    return 0;
+  }
+#undef MADDR
+#undef MFITS
 #define TRUNC(name, in, fits, conv)                                                             \
   case OP_##name: {                                                                             \
     CT_##in a = LD_##in(R(1));                                                                  \
@@ -336,7 +426,8 @@ static bool is_slow_op(uint32_t op) {
   switch (op) {
   case OP_TABLE_GET: case OP_TABLE_SET: case OP_MEMORY_GROW: case OP_MEMORY_INIT: case OP_DATA_DROP:
   case OP_MEMORY_COPY: case OP_MEMORY_FILL: case OP_TABLE_INIT: case OP_ELEM_DROP: case OP_TABLE_COPY:
-  case OP_TABLE_GROW: case OP_TABLE_SIZE: case OP_TABLE_FILL: case OP_SIMD:
+  case OP_TABLE_GROW: case OP_TABLE_SIZE: case OP_TABLE_FILL: case OP_SIMD: case OP_MEMORY_SIZE_M:
+  case OP_MEMORY_GROW_M: case OP_MEMORY_INIT_M: case OP_MEMORY_COPY_M: case OP_MEMORY_FILL_M:
   case OP_I32_TRUNC_F32_S: case OP_I32_TRUNC_F32_U: case OP_I32_TRUNC_F64_S: case OP_I32_TRUNC_F64_U:
   case OP_I64_TRUNC_F32_S: case OP_I64_TRUNC_F32_U: case OP_I64_TRUNC_F64_S: case OP_I64_TRUNC_F64_U:
     return true;
@@ -736,7 +827,51 @@ static void copy_slots(J *j, uint32_t dst, uint32_t src, uint32_t n) {
   patch32(j, p, top - (p + 4));
 }
 
+// The _M forms' loads and stores (another memory, or a 64-bit one): address slot a, of the
+// memory's address type (the whole slot for memory64), + off + n checked against the memory's
+// size loaded now; a carry out of 64 bits is out of bounds (never a wrap). Returns the operand
+// [rax + rdx] (rax = the memory's base, loaded now: it may have moved). Uses rax, rcx, rdx.
+static M ea_m(JC *c, const eng_mem *mm, uint32_t a, uint32_t off, uint32_t n) {
+  J *j = c->j;
+  getg(c, RDX, a, mm->decl.is64);
+  if (off) {
+    movri(j, RCX, off);
+    alu_rr(j, 1, G_ADD, RDX, RCX);
+    jstub(j, CC_B, HL_TRAP_MEMORY_OUT_OF_BOUNDS);
+  }
+  orr(j, 0, 1, 0x8b, RCX, RDX);
+  alu_ri(j, 1, G_ADD, RCX, (int32_t)n);
+  jstub(j, CC_B, HL_TRAP_MEMORY_OUT_OF_BOUNDS);
+  movrp(j, RAX, mm);
+  alu_rm(j, 1, G_CMP, RCX, MB(RAX, JOFF(eng_mem, size)));
+  jstub(j, CC_A, HL_TRAP_MEMORY_OUT_OF_BOUNDS);
+  ld(j, 1, RAX, MB(RAX, JOFF(eng_mem, base)));
+  return (M){RAX, RDX, 0, 0};
+}
+
 // ------------------------------------------------------------------ per function
+// A tail call through jit_tail (the callee in rsi, the cache cleared): enters a compiled
+// callee by a jump from this function's caller's level, or returns when the call ran in C.
+static void emit_tail_c(JC *c, uint32_t base) {
+  J *j = c->j;
+  orr(j, 0, 1, 0x8b, RDI, R14);
+  orr(j, 0, 1, 0x8b, RDX, RBX);
+  lea(j, RCX, MS(base));
+  movrp(j, R8, c->in);
+  call_abs(j, (const void *)jit_tail);
+  orr(j, 0, 1, 0x85, RAX, RAX);
+  uint32_t ran = jcc32(j, CC_E);
+  alu_ri(j, 1, G_CMP, RAX, JIT_ENTRY_MIN);
+  jstub(j, CC_B, 0);
+  ld(j, 1, R12, MB(R14, JOFF(eng_jit, tail_base)));
+  ld(j, 1, R13, MB(R14, JOFF(eng_jit, tail_size)));
+  alu_ri(j, 1, G_ADD, RSP, 8);
+  orr(j, 0, 0, 0xff, 4, RAX); // jmp rax
+  here(j, ran);
+  alu_ri(j, 1, G_ADD, RSP, 8);
+  eb(j, 0xc3);
+}
+
 static void reload_mem(JC *c) {
   eng_mem *m = c->in->mem;
   if (!m) return;
@@ -1479,15 +1614,12 @@ static bool emit_simd(JC *c, const uint32_t *ip) {
 #undef FBIN
 }
 
-// Every WebAssembly 2.0 instruction compiles (the rare ones as calls into C). Tail calls and
-// exception handling (WebAssembly 3.0) are interpreted: a function using one stays on the
-// interpreter (per-function fallback).
-static bool jit_supported(uint32_t op) {
-  switch (op) {
-  case OP_RETURN_CALL: case OP_RETURN_CALL_INDIRECT: case OP_THROW: case OP_RETHROW:
-  case OP_THROW_REF: case OP_HANDLER: return false;
-  case OP_CALL_REF: case OP_RETURN_CALL_REF: case OP_REF_AS_NON_NULL: case OP_BR_ON_NULL:
-  case OP_BR_ON_NON_NULL: return false; // typed function references: interpreted
+// Every WebAssembly 2.0 instruction compiles (the rare ones as calls into C), and tail calls,
+// typed function references, multi-memory and memory64. Exception handling and GC are
+// interpreted: a function using one stays on the interpreter (per-function fallback).
+static bool jit_supported(const uint32_t *code) {
+  switch (code[0]) {
+  case OP_THROW: case OP_RETHROW: case OP_THROW_REF: case OP_HANDLER: return false;
   case OP_REF_EQ: case OP_REF_I31: case OP_I31_GET_S: case OP_I31_GET_U: case OP_REF_TEST:
   case OP_REF_TEST_NULL: case OP_REF_CAST: case OP_REF_CAST_NULL: case OP_BR_ON_CAST:
   case OP_BR_ON_CAST_FAIL: case OP_STRUCT_NEW: case OP_STRUCT_NEW_DEFAULT: case OP_STRUCT_GET:
@@ -1497,8 +1629,8 @@ static bool jit_supported(uint32_t op) {
   case OP_ARRAY_NEW_DATA: case OP_ARRAY_NEW_ELEM: case OP_ARRAY_INIT_DATA: case OP_ARRAY_INIT_ELEM:
   case OP_ANY_CONVERT_EXTERN: case OP_EXTERN_CONVERT_ANY:
     return false; // GC: interpreted (objects are allocated and collected by the interpreter only)
-  case OP_LOAD_M: case OP_STORE_M: case OP_MEMORY_SIZE_M: case OP_MEMORY_GROW_M: case OP_MEMORY_INIT_M:
-  case OP_MEMORY_COPY_M: case OP_MEMORY_FILL_M: return false; // multi-memory, memory64: interpreted
+  case OP_LOAD_M: return load_info(code[5]).n != 0; // (the LD rows: v128 loads are OP_SIMD)
+  case OP_STORE_M: return store_bytes(code[5]) != 0;
   default: return true;
   }
 }
@@ -1522,7 +1654,7 @@ static bool uses_exceptions(const eng_inst *in) {
 }
 
 // Whether running the instance's code can move or resize its memory: memory.grow, or a call
-// that may leave the instance (an import, call_indirect, a tail call). A direct call between
+// that may leave the instance (an import, call_indirect, call_ref, a tail call). A direct call between
 // its compiled functions then needs no reload of r12/r13.
 static bool mem_may_change(const eng_inst *in) {
   uint32_t first = in->nfuncs - in->nown_funcs;
@@ -1532,8 +1664,9 @@ static bool mem_may_change(const eng_inst *in) {
       n = eng_op_len(f->code + pc, f->code_len - pc);
       if (!n) return true;
       uint32_t op = f->code[pc];
-      if (op == OP_MEMORY_GROW || op == OP_CALL_INDIRECT || op == OP_RETURN_CALL ||
-          op == OP_RETURN_CALL_INDIRECT || (op == OP_CALL && f->code[pc + 1] < first))
+      if (op == OP_MEMORY_GROW || op == OP_MEMORY_GROW_M || op == OP_CALL_INDIRECT || op == OP_RETURN_CALL ||
+          op == OP_RETURN_CALL_INDIRECT || op == OP_CALL_REF || op == OP_RETURN_CALL_REF ||
+          (op == OP_CALL && f->code[pc + 1] < first))
         return true;
     }
   }
@@ -1666,11 +1799,12 @@ static bool mark_labels(const uint32_t *code, uint32_t len, uint8_t *lab, uint32
     uint32_t op = code[pc];
     uint32_t t = UINT32_MAX;
     if (brif_base[op] || op == OP_JMP || op == OP_BR_MOVE || op == OP_BR_IF_NZ || op == OP_BR_IF_MOVE ||
-        op == OP_BR_UNLESS || op == OP_BRIF_I32_EQZ)
+        op == OP_BR_UNLESS || op == OP_BRIF_I32_EQZ || op == OP_BR_ON_NULL || op == OP_BR_ON_NON_NULL)
       t = ip[0];
     if (t != UINT32_MAX) {
       if (t >= len) return false;
-      lab[t] |= LAB_JOIN | (t > pc ? LAB_FWD : 0) | (op == OP_BR_MOVE || op == OP_BR_IF_MOVE ? LAB_FWD : 0);
+      bool moves = op == OP_BR_MOVE || op == OP_BR_IF_MOVE || op == OP_BR_ON_NULL || op == OP_BR_ON_NON_NULL;
+      lab[t] |= LAB_JOIN | (t > pc ? LAB_FWD : 0) | (moves ? LAB_FWD : 0);
       if (t <= pc) lastb[t] = pc; // the last backward branch to t: where its loop ends
     }
     if (op == OP_BR_TABLE_X)
@@ -1880,7 +2014,28 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
       orr(j, 0, 1, 0x8b, RDX, RBX);
       call_abs(j, (const void *)jit_slow_op);
       check_rc(j);
-      if (op == OP_MEMORY_GROW) reload_mem(c);
+      if (op == OP_MEMORY_GROW || op == OP_MEMORY_GROW_M) reload_mem(c);
+    } else if ((op == OP_LOAD_M || op == OP_STORE_M) && (ip[3] & MEM_FAR)) {
+      to_stub(j, jmp32(j), HL_TRAP_MEMORY_OUT_OF_BOUNDS); // an offset of 2^32 or more: never in bounds
+      forget(c);
+    } else if (op == OP_LOAD_M && (li = load_info(ip[4])).n) { // dst, addr, offset, mem, op
+      M m = ea_m(c, c->in->mems[MEM_IDX(ip[3])], ip[1], ip[2], li.n);
+      centry *de;
+      int R = alloc_reg(c, ip[0], li.f != 0, &de); // evicting writes back: rax and rdx survive
+      if (li.f) { om(j, li.f == 2 ? 0xf2 : 0xf3, 0, 0x0f10, R, m); def_done(c, de, li.f == 2 ? CK_F64 : CK_F32); }
+      else { om(j, 0, li.w, li.op, R, m); def_done(c, de, CK_GPR); }
+    } else if (op == OP_STORE_M && (sb = store_bytes(ip[4]))) { // addr, val, offset, mem, op
+      M m = ea_m(c, c->in->mems[MEM_IDX(ip[3])], ip[0], ip[2], sb);
+      int xr;
+      centry *xe = find(c, ip[1], &xr);
+      if (xe && xe->kind != CK_GPR && (ip[4] == OP_F64_STORE || ip[4] == OP_F32_STORE)) {
+        om(j, ip[4] == OP_F64_STORE ? 0xf2 : 0xf3, 0, 0x0f11, xr, m);
+        xe->age = ++c->clock;
+      } else {
+        getg(c, RCX, ip[1], sb == 8);
+        if (sb == 1) om(j, 0, 0, 0x88, RCX, m);
+        else om(j, sb == 2 ? 0x66 : 0, sb == 8, 0x89, RCX, m);
+      }
     } else {
       switch (op) {
       case OP_UNREACHABLE: to_stub(j, jmp32(j), HL_TRAP_UNREACHABLE); forget(c); break;
@@ -2008,6 +2163,75 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
         reload_mem(c);
         break;
       }
+      case OP_CALL_REF: // typed function references: the callee's type is validated
+        clear(c);
+        ld(j, 1, RSI, MS(ip[0]));
+        orr(j, 0, 1, 0x85, RSI, RSI);
+        jstub(j, CC_E, HL_TRAP_NULL_FUNCTION_REFERENCE);
+        depth_take(j);
+        orr(j, 0, 1, 0x8b, RDI, R14);
+        lea(j, RDX, MS(ip[1]));
+        movrp(j, RCX, c->in);
+        call_abs(j, (const void *)jit_call_slow);
+        depth_give(j);
+        check_rc(j);
+        reload_mem(c);
+        break;
+      case OP_RETURN_CALL: {
+        uint32_t fi = ip[0], base = ip[1];
+        clear(c);
+        if (fi >= c->first && fi - c->first < c->nown && c->ok[fi - c->first]) {
+          // a compiled function of this instance: the arguments move down, the frame is popped
+          // and the callee's code entered by a jump (the depth and native stack stay the same)
+          copy_slots(j, 0, base, c->in->funcs[fi]->nparams);
+          alu_ri(j, 1, G_ADD, RSP, 8);
+          eb(j, 0xe9); e32(j, 0);
+          if (!push_fix(&j->cx, &j->ncx, &j->capcx, (uint32_t)j->n - 4, fi - c->first)) j->bad = true;
+        } else {
+          movrp(j, RSI, c->in->funcs[fi]);
+          emit_tail_c(c, base);
+        }
+        forget(c);
+        break;
+      }
+      case OP_RETURN_CALL_REF:
+        clear(c);
+        ld(j, 1, RSI, MS(ip[0]));
+        orr(j, 0, 1, 0x85, RSI, RSI);
+        jstub(j, CC_E, HL_TRAP_NULL_FUNCTION_REFERENCE);
+        emit_tail_c(c, ip[1]);
+        forget(c);
+        break;
+      case OP_RETURN_CALL_INDIRECT:
+        clear(c);
+        orr(j, 0, 1, 0x8b, RDI, R14);
+        movrp(j, RSI, c->in->tables[ip[0]]);
+        movri(j, RDX, ip[1]);
+        ld(j, 1, RCX, MS(ip[2])); // the whole slot (i32 zero-extended, or table64's i64)
+        call_abs(j, (const void *)jit_tail_resolve);
+        alu_ri(j, 1, G_CMP, RAX, JIT_ENTRY_MIN);
+        jstub(j, CC_B, 0);
+        orr(j, 0, 1, 0x8b, RSI, RAX);
+        emit_tail_c(c, ip[3]);
+        forget(c);
+        break;
+      case OP_REF_AS_NON_NULL:
+        getg(c, RAX, ip[1], 1);
+        orr(j, 0, 1, 0x85, RAX, RAX);
+        jstub(j, CC_E, HL_TRAP_NULL_REFERENCE);
+        defg(c, ip[0], RAX);
+        break;
+      case OP_BR_ON_NULL: case OP_BR_ON_NON_NULL: { // target, ref, dst, src, n
+        flush(c);
+        getg(c, RAX, ip[1], 1);
+        orr(j, 0, 1, 0x85, RAX, RAX);
+        uint32_t skip = jcc32(j, op == OP_BR_ON_NULL ? CC_NE : CC_E);
+        copy_slots(j, ip[2], ip[3], ip[4]); // clobbers rsi/rdi: this path leaves the block
+        jword(j, -1, ip[0]);
+        here(j, skip);
+        if (ip[4] > 4) forget(c);
+        break;
+      }
       case OP_CALL_INDIRECT:
         clear(c);
         depth_take(j);
@@ -2125,7 +2349,7 @@ void eng_jit_instance(eng_store *s, eng_inst *in) {
     bool ok = true;
     for (uint32_t pc = 0, n; ok && pc < f->code_len; pc += n) {
       n = eng_op_len(f->code + pc, f->code_len - pc);
-      ok = n && jit_supported(f->code[pc]);
+      ok = n && jit_supported(f->code + pc);
     }
     c.ok[i] = ok && (s->limits.tier != ENG_TIER_MIXED || i % 2 == 0);
   }

@@ -157,6 +157,104 @@ int main(int argc, char **argv) {
     eng_store_free(s);
   }
 
+  // Compile tier, WebAssembly 3.0 (wat/jit3.wat, jit3b.wat): on each tier, loops of 10^7 tail
+  // calls (return_call, return_call_ref, return_call_indirect, and mutual ones that cross the
+  // tiers with ENG_TIER_MIXED) under a call depth limit of 50, so a tail call that took a frame
+  // or native stack would trap or overflow; a tail call into another instance's compiled
+  // function (it must see its own memory); typed function references and their traps. On the
+  // compiled tier every function of the module must have been compiled.
+  for (uint32_t tier = 0; tier < 3; tier++) {
+    static const uint32_t tiers[] = {ENG_TIER_COMPILED, ENG_TIER_MIXED, ENG_TIER_INTERP};
+    eng_limits lim = {10, 50, 0, tiers[tier]};
+    eng_store *s = eng_store_new(&lim);
+    snprintf(path, sizeof path, "%s/jit3.wasm", dir);
+    uint8_t *ma = malloc(1 << 20), *mb = malloc(1 << 20); // (readf's buffer is reused)
+    memcpy(ma, readf(path, &n), n);
+    st = eng_instantiate(s, ma, n, &inst, &err);
+    CHECK(st == HL_STATUS_OK, "instantiate jit3: %u %s", st, err.msg);
+    if (st != HL_STATUS_OK) { eng_store_free(s); free(ma); free(mb); continue; }
+    if (tiers[tier] == ENG_TIER_COMPILED && s->jit) {
+      const eng_inst *in = s->insts[inst];
+      for (uint32_t i = 0; i < in->nown_funcs; i++)
+        CHECK(in->own_funcs[i].jit_entry != NULL, "jit3 function %u not compiled", i);
+    }
+    static const struct { const char *name; uint64_t want; } loops[] = {
+        {"loop", 10000000}, {"loop_ref", 20000000}, {"loop_ind", 70000000}, {"even", 20000000}};
+    for (size_t k = 0; k < sizeof loops / sizeof loops[0]; k++) {
+      p[0] = 10000000;
+      p[1] = 0;
+      st = call(s, inst, loops[k].name, p, 2, r, &nr, &err);
+      CHECK(st == HL_STATUS_OK && r[0] == loops[k].want, "tier %u %s: %u %s %llu", tier, loops[k].name, st,
+            err.msg, (unsigned long long)r[0]);
+    }
+    for (uint64_t i = 0; i < 2; i++) {
+      p[0] = i;
+      st = call(s, inst, "refs", p, 1, r, &nr, &err);
+      CHECK(st == HL_STATUS_OK && r[0] == (i ? 109 : (uint64_t)-1), "tier %u refs %llu: %u %s %llx", tier,
+            (unsigned long long)i, st, err.msg, (unsigned long long)r[0]);
+    }
+    static const struct { const char *name; uint32_t trap; } traps[] = {
+        {"call_null", HL_TRAP_NULL_FUNCTION_REFERENCE}, {"as_null", HL_TRAP_NULL_REFERENCE},
+        {"tail_oob", HL_TRAP_UNDEFINED_ELEMENT}};
+    for (size_t k = 0; k < sizeof traps / sizeof traps[0]; k++) {
+      st = call(s, inst, traps[k].name, NULL, 0, r, &nr, &err);
+      CHECK(st == HL_STATUS_TRAP && err.trap == traps[k].trap, "tier %u %s: %u %u %s", tier, traps[k].name, st,
+            err.trap, err.msg);
+    }
+    st = eng_register(s, inst, "a", 1, &err);
+    CHECK(st == HL_STATUS_OK, "register jit3: %u %s", st, err.msg);
+    uint32_t inst_b;
+    snprintf(path, sizeof path, "%s/jit3b.wasm", dir);
+    memcpy(mb, readf(path, &n), n);
+    st = eng_instantiate(s, mb, n, &inst_b, &err);
+    CHECK(st == HL_STATUS_OK, "instantiate jit3b: %u %s", st, err.msg);
+    p[0] = 1000000;
+    st = call(s, inst_b, "tail_import", p, 1, r, &nr, &err);
+    CHECK(st == HL_STATUS_OK && r[0] == 7000000, "tier %u tail_import: %u %s %llu", tier, st, err.msg,
+          (unsigned long long)r[0]);
+    eng_store_free(s);
+    free(ma);
+    free(mb);
+  }
+
+  // memory64 and multi-memory on each tier (wat/jit3m.wat): compiled on the compile tier; an
+  // address + offset that carries out of 64 bits traps (a wrap would land at 0, in bounds).
+  for (uint32_t tier = 0; tier < 3; tier++) {
+    static const uint32_t tiers[] = {ENG_TIER_COMPILED, ENG_TIER_MIXED, ENG_TIER_INTERP};
+    eng_limits lim = {10, 50, 0, tiers[tier]};
+    eng_store *s = eng_store_new(&lim);
+    snprintf(path, sizeof path, "%s/jit3m.wasm", dir);
+    b = readf(path, &n);
+    st = eng_instantiate(s, b, n, &inst, &err);
+    CHECK(st == HL_STATUS_OK, "instantiate jit3m: %u %s", st, err.msg);
+    if (st != HL_STATUS_OK) { eng_store_free(s); continue; }
+    if (tiers[tier] == ENG_TIER_COMPILED && s->jit) {
+      const eng_inst *in = s->insts[inst];
+      for (uint32_t i = 0; i < in->nown_funcs; i++)
+        CHECK(in->own_funcs[i].jit_entry != NULL, "jit3m function %u not compiled", i);
+    }
+    p[0] = 8192;
+    st = call(s, inst, "sum64", p, 1, r, &nr, &err);
+    CHECK(st == HL_STATUS_OK && r[0] == 8191ull * 8192 / 2, "tier %u sum64: %u %s %llu", tier, st, err.msg,
+          (unsigned long long)r[0]);
+    static const struct { const char *name; uint64_t a; } oob[] = {
+        {"wrap_load", 0xffffffffffffff00ull}, {"wrap_store", 0xffffffff00000001ull}, {"far", 0},
+        {"wrap_load", 65536 - 0x100 - 7}, {"m1_oob", 0}};
+    for (size_t k = 0; k < sizeof oob / sizeof oob[0]; k++) {
+      p[0] = oob[k].a;
+      st = call(s, inst, oob[k].name, p, k == 4 ? 0 : 1, r, &nr, &err);
+      CHECK(st == HL_STATUS_TRAP && err.trap == HL_TRAP_MEMORY_OUT_OF_BOUNDS, "tier %u %s %llx: %u %u %s", tier,
+            oob[k].name, (unsigned long long)oob[k].a, st, err.trap, err.msg);
+    }
+    p[0] = 65536 - 0x100 - 8;
+    st = call(s, inst, "wrap_load", p, 1, r, &nr, &err);
+    CHECK(st == HL_STATUS_OK, "tier %u wrap_load at the end: %u %s", tier, st, err.msg);
+    st = call(s, inst, "m1", NULL, 0, r, &nr, &err);
+    CHECK(st == HL_STATUS_OK && r[0] == 0x04030201u + 50, "tier %u m1: %u %s %llx", tier, st, err.msg,
+          (unsigned long long)r[0]);
+    eng_store_free(s);
+  }
+
   // fuel, call depth, memory/table growth, host boundary
   {
     eng_limits lim = {10, 100, 100000, ENG_TIER_COMPILED};

@@ -1,0 +1,57 @@
+;; Compile-tier tests of WebAssembly 3.0 instructions (edge.c; assembled with the spec
+;; reference interpreter: wasm -d jit3.wat -o jit3.wasm). Every loop runs its count of tail
+;; calls; a tail call that used native stack or call depth would trap "call stack exhausted".
+(module
+  (type $t (func (param i64 i64) (result i64)))
+  (memory 1)
+  (data (i32.const 0) "\07")
+  (table 4 funcref)
+  (elem (i32.const 0) $ind $even $odd $ref_loop)
+  (elem declare func $ref_loop $even)
+
+  ;; return_call: a direct tail call within the instance (a jump)
+  (func $loop (export "loop") (param $n i64) (param $acc i64) (result i64)
+    (if (result i64) (i64.eqz (local.get $n)) (then (local.get $acc))
+      (else (return_call $loop (i64.sub (local.get $n) (i64.const 1))
+                               (i64.add (local.get $acc) (i64.const 1))))))
+  ;; return_call_ref (through C: jit_tail answers the entry to jump to)
+  (func $ref_loop (export "loop_ref") (param $n i64) (param $acc i64) (result i64)
+    (if (result i64) (i64.eqz (local.get $n)) (then (local.get $acc))
+      (else (return_call_ref $t (i64.sub (local.get $n) (i64.const 1))
+                                (i64.add (local.get $acc) (i64.const 2)) (ref.func $ref_loop)))))
+  ;; return_call_indirect, reading memory on the way (the memory registers are the callee's)
+  (func $ind (export "loop_ind") (param $n i64) (param $acc i64) (result i64)
+    (if (result i64) (i64.eqz (local.get $n)) (then (local.get $acc))
+      (else (return_call_indirect (type $t) (i64.sub (local.get $n) (i64.const 1))
+               (i64.add (local.get $acc) (i64.load8_u (i32.const 0))) (i32.const 0)))))
+  ;; mutual tail calls: with ENG_TIER_MIXED one of the two is compiled, the other interpreted
+  (func $even (export "even") (param $n i64) (param $acc i64) (result i64)
+    (if (result i64) (i64.eqz (local.get $n)) (then (local.get $acc))
+      (else (return_call $odd (i64.sub (local.get $n) (i64.const 1)) (i64.add (local.get $acc) (i64.const 1))))))
+  (func $odd (param $n i64) (param $acc i64) (result i64)
+    (if (result i64) (i64.eqz (local.get $n)) (then (local.get $acc))
+      (else (return_call_indirect (type $t) (i64.sub (local.get $n) (i64.const 1))
+               (i64.add (local.get $acc) (i64.const 3)) (i32.const 1)))))
+  ;; call_ref, ref.as_non_null, br_on_null, br_on_non_null
+  (func (export "refs") (param $i i32) (result i64)
+    (local $f (ref null $t))
+    (if (local.get $i) (then (local.set $f (ref.func $even))))
+    (block $null
+      (block $nonnull (result (ref $t))
+        (br_on_non_null $nonnull (local.get $f))
+        (br $null))
+      (drop)
+      (return (call_ref $t (i64.const 5) (i64.const 100) (ref.as_non_null (local.get $f)))))
+    (block $isnull
+      (br_on_null $isnull (local.get $f))
+      (drop)
+      (return (i64.const -2)))
+    (i64.const -1))
+  ;; traps: call_ref null, ref.as_non_null null, return_call_indirect past the table
+  (func (export "call_null") (result i64)
+    (call_ref $t (i64.const 1) (i64.const 1) (ref.null $t)))
+  (func (export "as_null") (result i32)
+    (ref.is_null (ref.as_non_null (ref.null func))))
+  (func (export "tail_oob") (result i64)
+    (return_call_indirect (type $t) (i64.const 1) (i64.const 1) (i32.const 9)))
+)
