@@ -27,6 +27,8 @@
 #   WAT with a 64-bit table, which wabt 1.0.32 cannot read: the spec's reference interpreter
 #   ($(TD_SPEC_INTERP), below) assembles it (`wasm -d x.wat -o x.wasm`):
 #     wasmguest/engine/tests/wat/gc.wat -> gc.wasm (GC: struct and array types; TD_WAT_GC)
+#     wasmguest/engine/tests/wat/{jit3,jit3b,jit3m,jit3ea,jit3eb,jit3ec}.wat -> .wasm (the
+#       compile tier's 3.0 tests: tail calls, typed references, memory64, exceptions; TD_WAT_GC)
 #     tests/spectest/spectest.wat plus the spec's 64-bit `table64` export (added by the recipe)
 #       -> spectest64.wasm (the `spectest` module of the micro-VM backend and of the hosted C
 #       runner, which includes wasmguest/hosted/spectest_wasm.inc, the same bytes as a C
@@ -138,7 +140,7 @@ TD_WAT := $(addsuffix .wasm,$(addprefix tests/testdata/,arith fresh hostcall imp
 TD_WAT_EXT := $(addsuffix .wasm,$(addprefix internal/wasmbin/testdata/,empty imports plain))
 TD_WAT3    := tests/testdata/wasm3.wasm
 TD_WAT_SPEC := tests/spectest/spectest64.wasm
-TD_WAT_GC  := wasmguest/engine/tests/wat/gc.wasm
+TD_WAT_GC  := $(addsuffix .wasm,$(addprefix wasmguest/engine/tests/wat/,gc jit3 jit3b jit3m jit3ea jit3eb jit3ec))
 BENCH_KERNELS := fib sha256 nbody qsort gemm simd
 BENCH_WASM    := $(BENCH_KERNELS:%=bench/%.wasm)
 TD_C       := tests/testdata/c_basic.wasm $(BENCH_WASM) examples/guests/hello.wasm

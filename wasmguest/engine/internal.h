@@ -427,6 +427,7 @@ struct eng_store {
   uint32_t nest_base;   // first free value-stack slot for a nested call
   uint32_t nest_frames; // first free frame for a nested call
   eng_exn *exns;        // kept exceptions (eng_exn)
+  eng_exn *thrown;      // the exception in flight while eng_invoke returns ENG_STATUS_THROWN
   uint32_t nkept;       // length of exns
   uint32_t collect_at;  // nkept at which eng_exn_collect runs next (0: ENG_EXN_COLLECT_MIN)
   struct eng_jit *jit;  // the compile tier's run-time state, NULL: interpreter only (jit.h)
@@ -564,6 +565,13 @@ void eng_trap_index(eng_error *err, uint64_t idx);
 void eng_trap_fuel(eng_error *err);
 
 // Runs f with its nparams arguments already at s->stack[0..]; results left at s->stack[0..].
+// An exception that no frame of this invocation handles leaves it as ENG_STATUS_THROWN with
+// the exception in s->thrown: the caller (compiled code, then the interpreter frame that made
+// the call) continues the handler search; at the outermost call eng_uncaught makes it a trap.
 uint32_t eng_invoke(eng_store *s, eng_func *f, eng_error *err);
+#define ENG_STATUS_THROWN 0x100u // engine-internal: never leaves eng_call or eng_instantiate
+// Ends an exception in flight (s->thrown) that reached the outermost call: frees it unless an
+// exnref keeps it, reports HL_TRAP_UNCAUGHT_EXCEPTION; returns HL_STATUS_TRAP.
+uint32_t eng_uncaught(eng_store *s, eng_error *err);
 
 #endif

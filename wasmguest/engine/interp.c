@@ -150,8 +150,8 @@ uint64_t eng_const_bin(uint32_t op, uint64_t a, uint64_t b) {
 // Finds the innermost handler of exn thrown at top->ip (inside the throwing instruction): the
 // function's HANDLERs covering it (innermost first; a delegate moves the search out to its
 // depth), then each caller's at its call (frames are popped as a return would). A match writes
-// the payload (and the exnref) to the clause's slots and leaves *top at its target; false: no
-// handler (exn freed unless kept). Returns the depth of the handler's frame, UINT32_MAX if none.
+// the payload (and the exnref) to the clause's slots and leaves *top at its target. Returns
+// the depth of the handler's frame, UINT32_MAX if no frame of this invocation has one.
 static __attribute__((noinline)) uint32_t unwind(eng_store *s, const eng_frame *frames, uint32_t depth,
                                                  eng_frame *top, eng_exn *exn) {
   eng_func *fn = top->fn;
@@ -197,10 +197,7 @@ static __attribute__((noinline)) uint32_t unwind(eng_store *s, const eng_frame *
         return depth;
       }
     }
-    if (depth == 0) {
-      if (!exn->kept) eng_xfree(exn);
-      return UINT32_MAX;
-    }
+    if (depth == 0) return UINT32_MAX; // (exn stays alive: the caller's search goes on)
     depth--;
     const uint32_t *rip = frames[depth].ip;
     fp = frames[depth].fp;
@@ -552,7 +549,14 @@ do_call: {
   if (depth + 1 >= max_depth) TRAP(HL_TRAP_CALL_STACK_EXHAUSTED);
   uint64_t *nfp = fp + call_base;
   if (callee->jit_entry) { // compiled: runs on the native stack with the frames left (jit.h)
-    if (eng_jit_enter(s, callee, nfp, max_depth - depth - 1, &fuel, err)) return HL_STATUS_TRAP;
+    uint32_t jst = eng_jit_enter(s, callee, nfp, max_depth - depth - 1, &fuel, err);
+    if (jst == ENG_STATUS_THROWN) { // thrown below the call: search from the call instruction
+      callee = (eng_func *)(void *)s->thrown;
+      s->thrown = NULL;
+      ip--;
+      goto do_throw;
+    }
+    if (jst) return HL_STATUS_TRAP;
     RELOAD(); // the callee may have grown the memory
     NEXT();
   }
@@ -648,7 +652,10 @@ L_RETHROW:
 do_throw: {
   eng_frame top = {ip, fp, fn};
   uint32_t hd = unwind(s, frames, depth, &top, (eng_exn *)(void *)callee);
-  if (hd == UINT32_MAX) TRAP(HL_TRAP_UNCAUGHT_EXCEPTION);
+  if (hd == UINT32_MAX) { // to the caller of this invocation, which searches on (internal.h)
+    s->thrown = (eng_exn *)(void *)callee;
+    return ENG_STATUS_THROWN;
+  }
   depth = hd;
   ip = top.ip;
   fp = top.fp;

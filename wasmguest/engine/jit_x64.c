@@ -41,8 +41,10 @@ struct eng_jit {
 #define NO_FN_SANITIZE
 #endif
 
-#define JIT_PROPAGATE 0x100u
-#define JIT_FUEL 0x101u // out of fuel: HL_TRAP_HOST "fuel exhausted", as the interpreter          // a trap whose eng_error is already written
+// Return codes of compiled code and its C helpers besides 0 (ok) and a trap number:
+#define JIT_PROPAGATE 0x100u // a trap whose eng_error is already written
+#define JIT_FUEL 0x101u      // out of fuel: HL_TRAP_HOST "fuel exhausted", as the interpreter
+#define JIT_THROWN 0x102u    // an exception in flight (s->thrown): eng_jit_enter's ENG_STATUS_THROWN
 #define JIT_STACK_BUDGET (512u << 10) // without plat_stack_limit: stack below the first entry
 #define JIT_MAX_BYTES (256u << 20)    // machine code of one instance
 
@@ -204,7 +206,7 @@ NO_FN_SANITIZE static uint32_t jit_call_slow(eng_jit *c, eng_func *callee, uint6
   uint32_t st = eng_invoke(s, callee, c->err);
   s->nest_base = saved_base;
   s->nest_frames = saved_frames;
-  return st ? JIT_PROPAGATE : 0;
+  return st == ENG_STATUS_THROWN ? JIT_THROWN : st ? JIT_PROPAGATE : 0;
 }
 
 // Tail calls other than a direct jump within the instance (jit_tail's answer in rax): the
@@ -239,7 +241,28 @@ NO_FN_SANITIZE static uintptr_t jit_tail(eng_jit *c, eng_func *callee, uint64_t 
   uint32_t st = eng_invoke(s, callee, c->err);
   s->nest_base = saved_base;
   s->nest_frames = saved_frames;
-  return st ? JIT_PROPAGATE : 0;
+  return st == ENG_STATUS_THROWN ? JIT_THROWN : st ? JIT_PROPAGATE : 0;
+}
+
+// throw: the exception (tag tg, payload at vals) goes in flight; compiled code has no handlers
+// (a function with one stays interpreted), so its caller's exit leaves for eng_jit_enter.
+static uint32_t jit_throw(eng_jit *c, const eng_tag *tg, const uint64_t *vals) {
+  eng_exn *x = eng_xalloc(sizeof *x + (size_t)tg->nslots * 8);
+  if (!x) {
+    eng_set_error(c->err, HL_STATUS_NO_MEMORY, "out of memory (exception)");
+    return JIT_PROPAGATE;
+  }
+  x->tag = tg;
+  x->nslots = tg->nslots;
+  for (uint32_t k = 0; k < tg->nslots; k++) x->vals[k] = vals[k];
+  c->s->thrown = x;
+  return JIT_THROWN;
+}
+// throw_ref and the legacy rethrow: the exception an exnref points to goes in flight again.
+static uint32_t jit_throw_ref(eng_jit *c, uint64_t ref) {
+  if (!ref) return HL_TRAP_NULL_REFERENCE;
+  c->s->thrown = (eng_exn *)(uintptr_t)ref;
+  return JIT_THROWN;
 }
 
 // return_call_indirect's table lookup: the callee, or a trap (below JIT_ENTRY_MIN).
@@ -1619,7 +1642,7 @@ static bool emit_simd(JC *c, const uint32_t *ip) {
 // interpreted: a function using one stays on the interpreter (per-function fallback).
 static bool jit_supported(const uint32_t *code) {
   switch (code[0]) {
-  case OP_THROW: case OP_RETHROW: case OP_THROW_REF: case OP_HANDLER: return false;
+  case OP_HANDLER: return false; // a function with a handler is interpreted (jit_throw)
   case OP_REF_EQ: case OP_REF_I31: case OP_I31_GET_S: case OP_I31_GET_U: case OP_REF_TEST:
   case OP_REF_TEST_NULL: case OP_REF_CAST: case OP_REF_CAST_NULL: case OP_BR_ON_CAST:
   case OP_BR_ON_CAST_FAIL: case OP_STRUCT_NEW: case OP_STRUCT_NEW_DEFAULT: case OP_STRUCT_GET:
@@ -1633,24 +1656,6 @@ static bool jit_supported(const uint32_t *code) {
   case OP_STORE_M: return store_bytes(code[5]) != 0;
   default: return true;
   }
-}
-
-// An exception unwinds through interpreter frames only (the handler search walks s->frames):
-// an instance that declares or imports a tag, or whose code throws or catches, is interpreted
-// whole, so no compiled frame of it can stand between a throw and its handler.
-static bool uses_exceptions(const eng_inst *in) {
-  if (in->ntags) return true;
-  for (uint32_t i = 0; i < in->nown_funcs; i++) {
-    const eng_func *f = &in->own_funcs[i];
-    if (f->nhandlers) return true;
-    for (uint32_t pc = 0, n; pc < f->code_len; pc += n) {
-      n = eng_op_len(f->code + pc, f->code_len - pc);
-      if (!n) return true;
-      uint32_t op = f->code[pc];
-      if (op == OP_THROW || op == OP_RETHROW || op == OP_THROW_REF || op == OP_HANDLER) return true;
-    }
-  }
-  return false;
 }
 
 // Whether running the instance's code can move or resize its memory: memory.grow, or a call
@@ -2215,6 +2220,23 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
         emit_tail_c(c, ip[3]);
         forget(c);
         break;
+      case OP_THROW: // tag, base: the payload is in the frame (clear), jit_throw copies it
+        clear(c);
+        orr(j, 0, 1, 0x8b, RDI, R14);
+        movrp(j, RSI, c->in->tags[ip[0]]);
+        lea(j, RDX, MS(ip[1]));
+        call_abs(j, (const void *)jit_throw);
+        to_stub(j, jmp32(j), 0); // always a code (JIT_THROWN): the dynamic exit
+        forget(c);
+        break;
+      case OP_THROW_REF: case OP_RETHROW: // the exnref's slot
+        clear(c);
+        orr(j, 0, 1, 0x8b, RDI, R14);
+        ld(j, 1, RSI, MS(ip[0]));
+        call_abs(j, (const void *)jit_throw_ref);
+        to_stub(j, jmp32(j), 0);
+        forget(c);
+        break;
       case OP_REF_AS_NON_NULL:
         getg(c, RAX, ip[1], 1);
         orr(j, 0, 1, 0x85, RAX, RAX);
@@ -2325,7 +2347,7 @@ void eng_jit_store_free(eng_store *s) {
 }
 
 void eng_jit_instance(eng_store *s, eng_inst *in) {
-  if (!s->jit || !in->nown_funcs || uses_exceptions(in)) return;
+  if (!s->jit || !in->nown_funcs) return;
   JC c = {.in = in, .nown = in->nown_funcs, .first = in->nfuncs - in->nown_funcs, .mem_fixed = !mem_may_change(in)};
   J j = {0};
   c.j = &j;
@@ -2416,6 +2438,7 @@ NO_FN_SANITIZE uint32_t eng_jit_enter(eng_store *s, eng_func *f, uint64_t *fp, u
   *fuel = c->fuel;
   c->fuel = old_fuel;
   if (!rc) return HL_STATUS_OK;
+  if (rc == JIT_THROWN) return ENG_STATUS_THROWN;
   if (rc == JIT_FUEL) {
     eng_trap_fuel(err);
   } else if (rc != JIT_PROPAGATE) {

@@ -71,6 +71,14 @@ static void gc_scan(exn_gc *g, const uint64_t *v, size_t n) {
     if (v[i]) gc_mark(g, v[i]);
 }
 
+uint32_t eng_uncaught(eng_store *s, eng_error *err) {
+  eng_exn *x = s->thrown;
+  s->thrown = NULL;
+  if (x && !x->kept) eng_xfree(x);
+  eng_set_trap(err, HL_TRAP_UNCAUGHT_EXCEPTION);
+  return HL_STATUS_TRAP;
+}
+
 void eng_exn_collect(eng_store *s, const uint64_t *live_end) {
   exn_gc g = {0};
   g.n = s->nkept;
@@ -821,6 +829,7 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
   if (m->has_start) {
     s->running = true;
     st = eng_invoke(s, in->funcs[m->start], err);
+    if (st == ENG_STATUS_THROWN) st = eng_uncaught(s, err);
     s->running = false;
     if (st) return st;
   }
@@ -932,6 +941,7 @@ uint32_t eng_call(eng_store *s, uint32_t inst, uint32_t export_index, const uint
   bool was_running = s->running;
   s->running = true;
   uint32_t st = eng_invoke(s, f, err);
+  if (st == ENG_STATUS_THROWN) st = eng_uncaught(s, err);
   s->running = was_running;
   if (st) return st;
   for (uint32_t i = 0; i < f->nresults; i++) results[i] = s->stack[s->nest_base + i];

@@ -255,6 +255,66 @@ int main(int argc, char **argv) {
     eng_store_free(s);
   }
 
+  // Exceptions through compiled frames (wat/jit3e[abc].wat), on each tier: an exception thrown
+  // in instance b, called from compiled code of instance c (a native call between two compiled
+  // functions on the way), reaches the handler of instance a above it; catch_ref, a rethrow by
+  // a compiled function, a throw by a compiled function of the handler's own instance, an
+  // escape to the outermost call (uncaught trap, the exception freed) and throw_ref of null.
+  // On the compiled tier every function without a handler must have been compiled.
+  for (uint32_t tier = 0; tier < 3; tier++) {
+    static const uint32_t tiers[] = {ENG_TIER_COMPILED, ENG_TIER_MIXED, ENG_TIER_INTERP};
+    eng_limits lim = {10, 50, 0, tiers[tier]};
+    eng_store *s = eng_store_new(&lim);
+    static const char *const names[] = {"jit3eb", "jit3ec", "jit3ea"}, *const as[] = {"b", "c", "a"};
+    uint32_t ids[3];
+    uint8_t *bufs[3] = {0};
+    bool ok = true;
+    for (int k = 0; k < 3; k++) {
+      snprintf(path, sizeof path, "%s/%s.wasm", dir, names[k]);
+      bufs[k] = malloc(1 << 16);
+      memcpy(bufs[k], readf(path, &n), n);
+      st = eng_instantiate(s, bufs[k], n, &ids[k], &err);
+      CHECK(st == HL_STATUS_OK, "instantiate %s: %u %s", names[k], st, err.msg);
+      if (st == HL_STATUS_OK) st = eng_register(s, ids[k], as[k], 1, &err);
+      if (st != HL_STATUS_OK) ok = false;
+      if (!ok) break;
+      if (tiers[tier] == ENG_TIER_COMPILED && s->jit) {
+        const eng_inst *in = s->insts[ids[k]];
+        for (uint32_t i = 0; i < in->nown_funcs; i++)
+          CHECK(in->own_funcs[i].jit_entry != NULL || in->own_funcs[i].nhandlers, "%s function %u not compiled",
+                names[k], i);
+      }
+    }
+    if (ok) {
+      static const struct { const char *name; uint64_t want; } catches[] = {
+          {"catch", 106}, {"catch_ref", 1006}, {"catch_local", 10}};
+      for (size_t k = 0; k < sizeof catches / sizeof catches[0]; k++) {
+        for (int rep = 0; rep < 3; rep++) { // a second call finds the store clean
+          p[0] = 5;
+          st = call(s, ids[2], catches[k].name, p, 1, r, &nr, &err);
+          CHECK(st == HL_STATUS_OK && (uint32_t)r[0] == catches[k].want, "tier %u %s: %u %u %s %llu", tier,
+                catches[k].name, st, err.trap, err.msg, (unsigned long long)r[0]);
+        }
+      }
+      p[0] = 5;
+      st = call(s, ids[2], "uncaught", p, 1, r, &nr, &err);
+      CHECK(st == HL_STATUS_TRAP && err.trap == HL_TRAP_UNCAUGHT_EXCEPTION, "tier %u uncaught: %u %u %s", tier,
+            st, err.trap, err.msg);
+      CHECK(s->thrown == NULL, "tier %u: an exception left in flight", tier);
+      st = call(s, ids[0], "throw", p, 1, r, &nr, &err);
+      CHECK(st == HL_STATUS_TRAP && err.trap == HL_TRAP_UNCAUGHT_EXCEPTION, "tier %u throw: %u %u %s", tier, st,
+            err.trap, err.msg);
+      st = call(s, ids[0], "throw_null", NULL, 0, r, &nr, &err);
+      CHECK(st == HL_STATUS_TRAP && err.trap == HL_TRAP_NULL_REFERENCE, "tier %u throw_null: %u %u %s", tier, st,
+            err.trap, err.msg);
+      p[0] = 7;
+      st = call(s, ids[2], "catch", p, 1, r, &nr, &err); // still usable after the traps
+      CHECK(st == HL_STATUS_OK && (uint32_t)r[0] == 108, "tier %u catch after traps: %u %s", tier, st, err.msg);
+    }
+    eng_store_free(s);
+    for (int k = 0; k < 3; k++) free(bufs[k]);
+  }
+
   // fuel, call depth, memory/table growth, host boundary
   {
     eng_limits lim = {10, 100, 100000, ENG_TIER_COMPILED};
