@@ -4,34 +4,8 @@
 // locals in s->stack (one contiguous slot array; a frame's locals are followed by its operand
 // slots, and a callee's frame starts at the caller's argument slots).
 #include "internal.h"
+#include "gc_ops.h"
 
-// Bytes of an array element of (numeric or vector) storage type t in a data segment.
-static uint32_t gc_elem_bytes(uint32_t t) {
-  switch (t) {
-  case VT_I8: return 1;
-  case VT_I16: return 2;
-  case VT_I32: case VT_F32: return 4;
-  case VT_V128: return 16;
-  default: return 8; // i64, f64
-  }
-}
-
-// Reads n elements of storage type t from p (little-endian) into array slots f from index d.
-static void gc_read_data(uint64_t *f, const uint8_t *p, uint32_t d, uint32_t n, uint32_t t) {
-  uint32_t z = gc_elem_bytes(t), es = eng_field_slots(t);
-  for (uint32_t k = 0; k < n; k++) {
-    uint64_t v[2] = {0, 0};
-    memcpy(v, p + (uint64_t)k * z, z);
-    memcpy(f + ((uint64_t)d + k) * es, v, (size_t)es * 8);
-  }
-}
-
-// Slots of a struct type's fields (an object's nslots).
-static uint32_t field_slot_count(const eng_functype *t) {
-  uint32_t n = 0;
-  for (uint32_t k = 0; k < t->nparams; k++) n += eng_field_slots(t->types[k]);
-  return n;
-}
 #include "numeric.h"
 #include "eval.h"
 #include "jit.h"
@@ -879,209 +853,46 @@ L_REF_AS_NON_NULL:
   R(0) = R(1);
   ip += OPW_REF_AS_NON_NULL;
   NEXT();
-  // ---------------------------------------------------------------- GC (interpreted only)
-L_REF_EQ:
-  R(0) = R(1) == R(2);
-  ip += OPW_REF_EQ;
-  NEXT();
-L_REF_I31:
-  R(0) = eng_i31((uint32_t)R(1));
-  ip += OPW_REF_I31;
-  NEXT();
-L_I31_GET_S:
-L_I31_GET_U: {
-  uint64_t v = R(1);
-  if (!v) TRAP(HL_TRAP_NULL_I31_REFERENCE);
-  uint32_t x = (uint32_t)(v >> 1) & 0x7fffffffu;
-  if (ip[-1] == OP_I31_GET_S && (x & 0x40000000u)) x |= 0x80000000u; // sign-extend 31 bits
-  R(0) = x;
-  ip += OPW_I31_GET_S; // = OPW_I31_GET_U
-  NEXT();
-}
-  // GC objects. An allocation may collect: its roots are the value stack up to this frame's
-  // top (conservatively), globals, tables and kept exceptions (store.c eng_gc_collect).
-#define GC_NEW(o, tid, len, nslots)                                                             \
-  do {                                                                                          \
-    (o) = eng_obj_new(s, (tid), (len), (nslots), fp + fn->max_stack);                           \
-    if (!(o)) TRAP(HL_TRAP_HEAP_EXHAUSTED);                                                     \
-  } while (0)
-#define GC_LOAD(d, src, mode, sgn)                                                              \
-  do {                                                                                          \
-    uint64_t v_ = (src)[0];                                                                     \
-    if ((mode) == VT_V128) (d)[1] = (src)[1];                                                   \
-    else if (sgn && (mode) == VT_I8) v_ = (uint32_t)(int32_t)(int8_t)v_;                        \
-    else if (sgn && (mode) == VT_I16) v_ = (uint32_t)(int32_t)(int16_t)v_;                      \
-    (d)[0] = v_;                                                                                \
-  } while (0)
-#define GC_STORE(d, src, mode)                                                                  \
-  do {                                                                                          \
-    uint64_t v_ = (src)[0];                                                                     \
-    if ((mode) == VT_V128) (d)[1] = (src)[1];                                                   \
-    else if ((mode) == VT_I8) v_ &= 0xffu;                                                      \
-    else if ((mode) == VT_I16) v_ &= 0xffffu;                                                   \
-    (d)[0] = v_;                                                                                \
-  } while (0)
-L_STRUCT_NEW:
-L_STRUCT_NEW_DEFAULT: {
-  const eng_functype *t = &s->types[ip[1]];
-  uint32_t ns = field_slot_count(t);
-  eng_obj *o;
-  GC_NEW(o, ip[1], t->nparams, ns);
-  if (ip[-1] == OP_STRUCT_NEW) {
-    const uint64_t *a = fp + ip[2];
-    for (uint32_t k = 0, off = 0; k < t->nparams; off += eng_field_slots(t->types[k]), k++)
-      GC_STORE(o->f + off, a + off, t->types[k]);
-    R(0) = (uint64_t)(uintptr_t)o;
-    ip += OPW_STRUCT_NEW;
-  } else {
-    R(0) = (uint64_t)(uintptr_t)o;
-    ip += OPW_STRUCT_NEW_DEFAULT;
+  // ---------------------------------------------------------------- GC (gc_ops.h)
+  // eng_gc_op inlined with a constant opcode; an allocation's roots end at this frame's top.
+#define GC_OP(o)                                                                                \
+  L_##o : {                                                                                     \
+    uint32_t t_ = eng_gc_op(s, inst, OP_##o, ip, fp, fp + fn->max_stack);                      \
+    if (t_) TRAP(t_);                                                                           \
+    ip += OPW_##o;                                                                              \
+    NEXT();                                                                                     \
   }
-  NEXT();
-}
-L_STRUCT_GET:
-L_STRUCT_GET_S:
-L_STRUCT_GET_U: {
-  eng_obj *o = (eng_obj *)(uintptr_t)R(1);
-  if (!o) TRAP(HL_TRAP_NULL_STRUCT_REFERENCE);
-  GC_LOAD(fp + ip[0], o->f + ip[2], ip[3], ip[-1] == OP_STRUCT_GET_S);
-  ip += OPW_STRUCT_GET;
-  NEXT();
-}
-L_STRUCT_SET: {
-  eng_obj *o = (eng_obj *)(uintptr_t)R(0);
-  if (!o) TRAP(HL_TRAP_NULL_STRUCT_REFERENCE);
-  GC_STORE(o->f + ip[2], fp + ip[1], ip[3]);
-  ip += OPW_STRUCT_SET;
-  NEXT();
-}
-L_ARRAY_NEW:
-L_ARRAY_NEW_DEFAULT: {
-  bool init = ip[-1] == OP_ARRAY_NEW;
-  uint32_t n = (uint32_t)fp[ip[init ? 3 : 2]], mode = ip[init ? 4 : 3], es = eng_field_slots(mode);
-  if ((uint64_t)n * es > ENG_MAX_ARRAY_SLOTS) TRAP(HL_TRAP_HEAP_EXHAUSTED);
-  uint64_t v[2] = {0, 0};
-  if (init) { v[0] = fp[ip[2]]; if (es == 2) v[1] = fp[ip[2] + 1]; }
-  eng_obj *o;
-  GC_NEW(o, ip[1], n, (uint64_t)n * es);
-  if (init)
-    for (uint32_t k = 0; k < n; k++) GC_STORE(o->f + (uint64_t)k * es, v, mode);
-  R(0) = (uint64_t)(uintptr_t)o;
-  ip += init ? OPW_ARRAY_NEW : OPW_ARRAY_NEW_DEFAULT;
-  NEXT();
-}
-L_ARRAY_NEW_FIXED: {
-  uint32_t n = ip[2], mode = ip[3], es = eng_field_slots(mode);
-  eng_obj *o;
-  GC_NEW(o, ip[1], n, (uint64_t)n * es);
-  const uint64_t *a = fp + ip[0];
-  for (uint32_t k = 0; k < n; k++) GC_STORE(o->f + (uint64_t)k * es, a + (uint64_t)k * es, mode);
-  R(0) = (uint64_t)(uintptr_t)o;
-  ip += OPW_ARRAY_NEW_FIXED;
-  NEXT();
-}
-L_ARRAY_GET:
-L_ARRAY_GET_S:
-L_ARRAY_GET_U: {
-  eng_obj *o = (eng_obj *)(uintptr_t)R(1);
-  uint32_t i = (uint32_t)R(2), mode = ip[3];
-  if (!o) TRAP(HL_TRAP_NULL_ARRAY_REFERENCE);
-  if (i >= o->len) TRAP(HL_TRAP_ARRAY_OUT_OF_BOUNDS);
-  GC_LOAD(fp + ip[0], o->f + (uint64_t)i * eng_field_slots(mode), mode, ip[-1] == OP_ARRAY_GET_S);
-  ip += OPW_ARRAY_GET;
-  NEXT();
-}
-L_ARRAY_SET: {
-  eng_obj *o = (eng_obj *)(uintptr_t)R(0);
-  uint32_t i = (uint32_t)R(1), mode = ip[3];
-  if (!o) TRAP(HL_TRAP_NULL_ARRAY_REFERENCE);
-  if (i >= o->len) TRAP(HL_TRAP_ARRAY_OUT_OF_BOUNDS);
-  GC_STORE(o->f + (uint64_t)i * eng_field_slots(mode), fp + ip[2], mode);
-  ip += OPW_ARRAY_SET;
-  NEXT();
-}
-L_ARRAY_LEN: {
-  eng_obj *o = (eng_obj *)(uintptr_t)R(1);
-  if (!o) TRAP(HL_TRAP_NULL_ARRAY_REFERENCE);
-  R(0) = o->len;
-  ip += OPW_ARRAY_LEN;
-  NEXT();
-}
-L_ARRAY_FILL: {
-  eng_obj *o = (eng_obj *)(uintptr_t)R(0);
-  uint32_t d = (uint32_t)R(1), n = (uint32_t)R(3), mode = ip[4], es = eng_field_slots(mode);
-  if (!o) TRAP(HL_TRAP_NULL_ARRAY_REFERENCE);
-  if ((uint64_t)d + n > o->len) TRAP(HL_TRAP_ARRAY_OUT_OF_BOUNDS);
-  for (uint32_t k = 0; k < n; k++) GC_STORE(o->f + ((uint64_t)d + k) * es, fp + ip[2], mode);
-  ip += OPW_ARRAY_FILL;
-  NEXT();
-}
-L_ARRAY_COPY: {
-  eng_obj *od = (eng_obj *)(uintptr_t)R(0), *os = (eng_obj *)(uintptr_t)R(2);
-  uint32_t d = (uint32_t)R(1), sidx = (uint32_t)R(3), n = (uint32_t)R(4), es = ip[5];
-  if (!od || !os) TRAP(HL_TRAP_NULL_ARRAY_REFERENCE);
-  if ((uint64_t)d + n > od->len || (uint64_t)sidx + n > os->len) TRAP(HL_TRAP_ARRAY_OUT_OF_BOUNDS);
-  memmove(od->f + (uint64_t)d * es, os->f + (uint64_t)sidx * es, (size_t)n * es * 8);
-  ip += OPW_ARRAY_COPY;
-  NEXT();
-}
-L_ARRAY_NEW_DATA:
-L_ARRAY_NEW_ELEM: {
-  bool data = ip[-1] == OP_ARRAY_NEW_DATA;
-  uint32_t seg = ip[2], off = (uint32_t)R(3), n = (uint32_t)R(4), mode = data ? ip[5] : 0;
-  uint64_t es = data ? eng_field_slots(mode) : 1, z = data ? gc_elem_bytes(mode) : 1;
-  uint64_t seglen = data ? inst->datas[seg].len : inst->elems[seg].count;
-  if ((uint64_t)off + (uint64_t)n * z > seglen) TRAP(data ? HL_TRAP_MEMORY_OUT_OF_BOUNDS : HL_TRAP_TABLE_OUT_OF_BOUNDS);
-  if ((uint64_t)n * es > ENG_MAX_ARRAY_SLOTS) TRAP(HL_TRAP_HEAP_EXHAUSTED);
-  eng_obj *o;
-  GC_NEW(o, ip[1], n, (uint64_t)n * es);
-  if (data) gc_read_data(o->f, inst->datas[seg].bytes + off, 0, n, mode);
-  else
-    for (uint32_t k = 0; k < n; k++) o->f[k] = eng_relem_value(inst, &inst->elems[seg], off + k);
-  R(0) = (uint64_t)(uintptr_t)o;
-  ip += data ? OPW_ARRAY_NEW_DATA : OPW_ARRAY_NEW_ELEM;
-  NEXT();
-}
-L_ARRAY_INIT_DATA:
-L_ARRAY_INIT_ELEM: {
-  bool data = ip[-1] == OP_ARRAY_INIT_DATA;
-  eng_obj *o = (eng_obj *)(uintptr_t)R(0);
-  uint32_t d = (uint32_t)R(1), src = (uint32_t)R(2), n = (uint32_t)R(3), seg = ip[4], mode = data ? ip[5] : 0;
-  uint64_t z = data ? gc_elem_bytes(mode) : 1;
-  uint64_t seglen = data ? inst->datas[seg].len : inst->elems[seg].count;
-  if (!o) TRAP(HL_TRAP_NULL_ARRAY_REFERENCE);
-  if ((uint64_t)d + n > o->len) TRAP(HL_TRAP_ARRAY_OUT_OF_BOUNDS);
-  if ((uint64_t)src + (uint64_t)n * z > seglen) TRAP(data ? HL_TRAP_MEMORY_OUT_OF_BOUNDS : HL_TRAP_TABLE_OUT_OF_BOUNDS);
-  if (data) gc_read_data(o->f, inst->datas[seg].bytes + src, d, n, mode);
-  else
-    for (uint32_t k = 0; k < n; k++) o->f[d + k] = eng_relem_value(inst, &inst->elems[seg], src + k);
-  ip += data ? OPW_ARRAY_INIT_DATA : OPW_ARRAY_INIT_ELEM;
-  NEXT();
-}
-L_ANY_CONVERT_EXTERN:
-L_EXTERN_CONVERT_ANY: {
-  bool ok;
-  uint64_t v = ip[-1] == OP_ANY_CONVERT_EXTERN ? eng_internalize(s, R(1), fp + fn->max_stack, &ok)
-                                               : eng_externalize(s, R(1), fp + fn->max_stack, &ok);
-  if (!ok) TRAP(HL_TRAP_HEAP_EXHAUSTED);
-  R(0) = v;
-  ip += OPW_ANY_CONVERT_EXTERN; // = OPW_EXTERN_CONVERT_ANY
-  NEXT();
-}
-#undef GC_NEW
-#undef GC_LOAD
-#undef GC_STORE
-L_REF_TEST:
-L_REF_TEST_NULL:
-  R(0) = eng_ref_test(inst->store, R(1), ip[2]);
-  ip += OPW_REF_TEST; // = OPW_REF_TEST_NULL
-  NEXT();
-L_REF_CAST:
-L_REF_CAST_NULL:
-  if (!eng_ref_test(inst->store, R(1), ip[2])) TRAP(HL_TRAP_CAST_FAILURE);
-  R(0) = R(1);
-  ip += OPW_REF_CAST; // = OPW_REF_CAST_NULL
-  NEXT();
+  GC_OP(REF_EQ)
+  GC_OP(REF_I31)
+  GC_OP(I31_GET_S)
+  GC_OP(I31_GET_U)
+  GC_OP(REF_TEST)
+  GC_OP(REF_TEST_NULL)
+  GC_OP(REF_CAST)
+  GC_OP(REF_CAST_NULL)
+  GC_OP(STRUCT_NEW)
+  GC_OP(STRUCT_NEW_DEFAULT)
+  GC_OP(STRUCT_GET)
+  GC_OP(STRUCT_GET_S)
+  GC_OP(STRUCT_GET_U)
+  GC_OP(STRUCT_SET)
+  GC_OP(ARRAY_NEW)
+  GC_OP(ARRAY_NEW_DEFAULT)
+  GC_OP(ARRAY_NEW_FIXED)
+  GC_OP(ARRAY_GET)
+  GC_OP(ARRAY_GET_S)
+  GC_OP(ARRAY_GET_U)
+  GC_OP(ARRAY_SET)
+  GC_OP(ARRAY_LEN)
+  GC_OP(ARRAY_FILL)
+  GC_OP(ARRAY_COPY)
+  GC_OP(ARRAY_NEW_DATA)
+  GC_OP(ARRAY_NEW_ELEM)
+  GC_OP(ARRAY_INIT_DATA)
+  GC_OP(ARRAY_INIT_ELEM)
+  GC_OP(ANY_CONVERT_EXTERN)
+  GC_OP(EXTERN_CONVERT_ANY)
+#undef GC_OP
 L_BR_ON_CAST:
 L_BR_ON_CAST_FAIL:
   if (eng_ref_test(inst->store, R(1), ip[5]) == (ip[-1] == OP_BR_ON_CAST)) {

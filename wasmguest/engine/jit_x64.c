@@ -12,6 +12,7 @@
 #include "jit.h"
 
 #include "eval.h"
+#include "gc_ops.h"
 #include "numeric.h"
 #include "simd.h"
 
@@ -264,6 +265,13 @@ static uint32_t jit_throw_ref(eng_jit *c, uint64_t ref) {
   c->s->thrown = (eng_exn *)(uintptr_t)ref;
   return JIT_THROWN;
 }
+
+// GC instructions (gc_ops.h): one C call each, the frame written back first (an allocation
+// may collect; its roots end at live_end, the top of the frame). 0 or the trap.
+static uint32_t jit_gc(eng_jit *c, const eng_inst *inst, const uint32_t *ip, uint64_t *fp, uint64_t *live_end) {
+  return eng_gc_op(c->s, inst, ip[-1], ip, fp, live_end);
+}
+static uint32_t jit_ref_test(eng_jit *c, uint64_t v, uint32_t w) { return eng_ref_test(c->s, v, w); }
 
 // return_call_indirect's table lookup: the callee, or a trap (below JIT_ENTRY_MIN).
 static uintptr_t jit_tail_resolve(eng_jit *c, eng_table *t, uint32_t tid, uint64_t i) {
@@ -1637,21 +1645,12 @@ static bool emit_simd(JC *c, const uint32_t *ip) {
 #undef FBIN
 }
 
-// Every WebAssembly 2.0 instruction compiles (the rare ones as calls into C), and tail calls,
-// typed function references, multi-memory and memory64. Exception handling and GC are
-// interpreted: a function using one stays on the interpreter (per-function fallback).
+// Every WebAssembly 3.0 instruction compiles (the rare ones and GC's as calls into C, throws
+// as jit_throw) except the handlers of exception handling: a function with a try_table (or a
+// legacy try) stays on the interpreter, which runs the handler search (per-function fallback).
 static bool jit_supported(const uint32_t *code) {
   switch (code[0]) {
   case OP_HANDLER: return false; // a function with a handler is interpreted (jit_throw)
-  case OP_REF_EQ: case OP_REF_I31: case OP_I31_GET_S: case OP_I31_GET_U: case OP_REF_TEST:
-  case OP_REF_TEST_NULL: case OP_REF_CAST: case OP_REF_CAST_NULL: case OP_BR_ON_CAST:
-  case OP_BR_ON_CAST_FAIL: case OP_STRUCT_NEW: case OP_STRUCT_NEW_DEFAULT: case OP_STRUCT_GET:
-  case OP_STRUCT_GET_S: case OP_STRUCT_GET_U: case OP_STRUCT_SET: case OP_ARRAY_NEW:
-  case OP_ARRAY_NEW_DEFAULT: case OP_ARRAY_NEW_FIXED: case OP_ARRAY_GET: case OP_ARRAY_GET_S:
-  case OP_ARRAY_GET_U: case OP_ARRAY_SET: case OP_ARRAY_LEN: case OP_ARRAY_FILL: case OP_ARRAY_COPY:
-  case OP_ARRAY_NEW_DATA: case OP_ARRAY_NEW_ELEM: case OP_ARRAY_INIT_DATA: case OP_ARRAY_INIT_ELEM:
-  case OP_ANY_CONVERT_EXTERN: case OP_EXTERN_CONVERT_ANY:
-    return false; // GC: interpreted (objects are allocated and collected by the interpreter only)
   case OP_LOAD_M: return load_info(code[5]).n != 0; // (the LD rows: v128 loads are OP_SIMD)
   case OP_STORE_M: return store_bytes(code[5]) != 0;
   default: return true;
@@ -1804,11 +1803,13 @@ static bool mark_labels(const uint32_t *code, uint32_t len, uint8_t *lab, uint32
     uint32_t op = code[pc];
     uint32_t t = UINT32_MAX;
     if (brif_base[op] || op == OP_JMP || op == OP_BR_MOVE || op == OP_BR_IF_NZ || op == OP_BR_IF_MOVE ||
-        op == OP_BR_UNLESS || op == OP_BRIF_I32_EQZ || op == OP_BR_ON_NULL || op == OP_BR_ON_NON_NULL)
+        op == OP_BR_UNLESS || op == OP_BRIF_I32_EQZ || op == OP_BR_ON_NULL || op == OP_BR_ON_NON_NULL ||
+        op == OP_BR_ON_CAST || op == OP_BR_ON_CAST_FAIL)
       t = ip[0];
     if (t != UINT32_MAX) {
       if (t >= len) return false;
-      bool moves = op == OP_BR_MOVE || op == OP_BR_IF_MOVE || op == OP_BR_ON_NULL || op == OP_BR_ON_NON_NULL;
+      bool moves = op == OP_BR_MOVE || op == OP_BR_IF_MOVE || op == OP_BR_ON_NULL || op == OP_BR_ON_NON_NULL ||
+                   op == OP_BR_ON_CAST || op == OP_BR_ON_CAST_FAIL;
       lab[t] |= LAB_JOIN | (t > pc ? LAB_FWD : 0) | (moves ? LAB_FWD : 0);
       if (t <= pc) lastb[t] = pc; // the last backward branch to t: where its loop ends
     }
@@ -2012,6 +2013,15 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
       defg(c, ip[0], RAX);
     } else if (op == OP_SIMD && emit_simd(c, ip)) {
       // done
+    } else if (eng_is_gc_op(op)) { // jit_gc
+      clear(c);
+      orr(j, 0, 1, 0x8b, RDI, R14);
+      movrp(j, RSI, c->in);
+      movrp(j, RDX, ip);
+      orr(j, 0, 1, 0x8b, RCX, RBX);
+      lea(j, R8, MS(f->max_stack));
+      call_abs(j, (const void *)jit_gc);
+      check_rc(j);
     } else if (is_slow_op(op)) {
       clear(c);
       movrp(j, RDI, c->in);
@@ -2243,6 +2253,19 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
         jstub(j, CC_E, HL_TRAP_NULL_REFERENCE);
         defg(c, ip[0], RAX);
         break;
+      case OP_BR_ON_CAST: case OP_BR_ON_CAST_FAIL: { // target, ref, dst, src, n, cast target
+        clear(c); // (jit_ref_test is a C call)
+        orr(j, 0, 1, 0x8b, RDI, R14);
+        ld(j, 1, RSI, MS(ip[1]));
+        movri(j, RDX, ip[5]);
+        call_abs(j, (const void *)jit_ref_test);
+        orr(j, 0, 0, 0x85, RAX, RAX);
+        uint32_t skip = jcc32(j, op == OP_BR_ON_CAST ? CC_E : CC_NE);
+        copy_slots(j, ip[2], ip[3], ip[4]);
+        jword(j, -1, ip[0]);
+        here(j, skip);
+        break;
+      }
       case OP_BR_ON_NULL: case OP_BR_ON_NON_NULL: { // target, ref, dst, src, n
         flush(c);
         getg(c, RAX, ip[1], 1);
