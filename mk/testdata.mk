@@ -22,7 +22,7 @@
 #       the Go runner's wazero backend, which has no 64-bit tables)
 #     internal/bench/modules/{bench,hostcalls}.wat -> .wasm
 #     internal/wazeroengine/testdata/host.wat -> host.wasm
-#     wasmguest/engine/tests/wat/{edge,slots}.wat -> .wasm
+#     wasmguest/engine/tests/wat/{edge,slots,fuel}.wat -> .wasm
 #     internal/wasmbin/testdata/{empty,imports,plain}.wat -> .wasm (--enable-extended-const)
 #   WAT with a 64-bit table, which wabt 1.0.32 cannot read: the spec's reference interpreter
 #   ($(TD_SPEC_INTERP), below) assembles it (`wasm -d x.wat -o x.wasm`):
@@ -136,7 +136,7 @@ TD_WAT := $(addsuffix .wasm,$(addprefix tests/testdata/,arith fresh hostcall imp
 	nested simdleft traps) \
 	tests/testdata/wasi/stdio tests/testdata/wasi/ioscript tests/soak/testdata/soak examples/guests/add tests/spectest/spectest \
 	internal/bench/modules/bench internal/bench/modules/hostcalls internal/wazeroengine/testdata/host \
-	wasmguest/engine/tests/wat/edge wasmguest/engine/tests/wat/slots)
+	wasmguest/engine/tests/wat/edge wasmguest/engine/tests/wat/slots wasmguest/engine/tests/wat/fuel)
 TD_WAT_EXT := $(addsuffix .wasm,$(addprefix internal/wasmbin/testdata/,empty imports plain))
 TD_WAT3    := tests/testdata/wasm3.wasm
 TD_WAT_SPEC := tests/spectest/spectest64.wasm

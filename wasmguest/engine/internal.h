@@ -428,6 +428,7 @@ struct eng_store {
   uint32_t nest_frames; // first free frame for a nested call
   eng_exn *exns;        // kept exceptions (eng_exn)
   eng_exn *thrown;      // the exception in flight while eng_invoke returns ENG_STATUS_THROWN
+  uint64_t fuel_left;   // the call's fuel budget where it crosses into and out of eng_invoke
   uint32_t nkept;       // length of exns
   uint32_t collect_at;  // nkept at which eng_exn_collect runs next (0: ENG_EXN_COLLECT_MIN)
   struct eng_jit *jit;  // the compile tier's run-time state, NULL: interpreter only (jit.h)
@@ -565,6 +566,8 @@ void eng_trap_index(eng_error *err, uint64_t idx);
 void eng_trap_fuel(eng_error *err);
 
 // Runs f with its nparams arguments already at s->stack[0..]; results left at s->stack[0..].
+// Fuel (when limited): starts from s->fuel_left and leaves what remains there, so one budget
+// covers a call however often it crosses the tiers.
 // An exception that no frame of this invocation handles leaves it as ENG_STATUS_THROWN with
 // the exception in s->thrown: the caller (compiled code, then the interpreter frame that made
 // the call) continues the handler search; at the outermost call eng_uncaught makes it a trap.

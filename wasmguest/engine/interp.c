@@ -208,7 +208,7 @@ uint32_t eng_invoke(eng_store *s, eng_func *entry, eng_error *err) {
   const uint32_t max_depth = s->max_frames - s->nest_frames;
   uint32_t depth = 0;
   const bool fuel_on = s->limits.fuel != 0;
-  uint64_t fuel = s->limits.fuel;
+  uint64_t fuel = s->fuel_left;
   uint32_t trap = 0;
   uint64_t trap_idx = UINT32_MAX;
 
@@ -253,7 +253,11 @@ uint32_t eng_invoke(eng_store *s, eng_func *entry, eng_error *err) {
     goto done;
   }
   if (max_depth < 2 || entry->max_stack > (size_t)(stack_end - stack)) TRAP(HL_TRAP_CALL_STACK_EXHAUSTED);
-  if (entry->jit_entry) return eng_jit_enter(s, entry, stack, max_depth, &fuel, err); // compiled (jit.h)
+  if (entry->jit_entry) { // compiled (jit.h)
+    uint32_t jst = eng_jit_enter(s, entry, stack, max_depth, &fuel, err);
+    s->fuel_left = fuel;
+    return jst;
+  }
   for (uint32_t k = entry->nparams; k < entry->nlocals; k++) fp[k] = 0;
   cb = ip = fn->code;
   RELOAD();
@@ -628,6 +632,7 @@ do_throw: {
   uint32_t hd = unwind(s, frames, depth, &top, (eng_exn *)(void *)callee);
   if (hd == UINT32_MAX) { // to the caller of this invocation, which searches on (internal.h)
     s->thrown = (eng_exn *)(void *)callee;
+    s->fuel_left = fuel;
     return ENG_STATUS_THROWN;
   }
   depth = hd;
@@ -1010,5 +1015,6 @@ no_memory:
   eng_set_error(err, HL_STATUS_NO_MEMORY, "out of memory (exception)");
   return HL_STATUS_NO_MEMORY;
 done:
+  s->fuel_left = fuel;
   return HL_STATUS_OK;
 }

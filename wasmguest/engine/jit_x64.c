@@ -204,7 +204,9 @@ NO_FN_SANITIZE static uint32_t jit_call_slow(eng_jit *c, eng_func *callee, uint6
   // call site already took one from depth_left).
   s->nest_base = (uint32_t)(cfp - s->stack);
   s->nest_frames = s->max_frames - c->depth_left - 1;
+  s->fuel_left = c->fuel;
   uint32_t st = eng_invoke(s, callee, c->err);
+  c->fuel = s->fuel_left;
   s->nest_base = saved_base;
   s->nest_frames = saved_frames;
   return st == ENG_STATUS_THROWN ? JIT_THROWN : st ? JIT_PROPAGATE : 0;
@@ -239,7 +241,9 @@ NO_FN_SANITIZE static uintptr_t jit_tail(eng_jit *c, eng_func *callee, uint64_t 
   uint32_t saved_base = s->nest_base, saved_frames = s->nest_frames;
   s->nest_base = (uint32_t)(fp - s->stack);
   s->nest_frames = s->max_frames - c->depth_left - 1; // the caller's frame, which it replaces
+  s->fuel_left = c->fuel;
   uint32_t st = eng_invoke(s, callee, c->err);
+  c->fuel = s->fuel_left;
   s->nest_base = saved_base;
   s->nest_frames = saved_frames;
   return st == ENG_STATUS_THROWN ? JIT_THROWN : st ? JIT_PROPAGATE : 0;

@@ -828,6 +828,7 @@ uint32_t eng_instantiate(eng_store *s, const uint8_t *bytes, size_t len, uint32_
   }
   if (m->has_start) {
     s->running = true;
+    s->fuel_left = s->limits.fuel;
     st = eng_invoke(s, in->funcs[m->start], err);
     if (st == ENG_STATUS_THROWN) st = eng_uncaught(s, err);
     s->running = false;
@@ -940,6 +941,7 @@ uint32_t eng_call(eng_store *s, uint32_t inst, uint32_t export_index, const uint
   }
   bool was_running = s->running;
   s->running = true;
+  s->fuel_left = s->limits.fuel;
   uint32_t st = eng_invoke(s, f, err);
   if (st == ENG_STATUS_THROWN) st = eng_uncaught(s, err);
   s->running = was_running;

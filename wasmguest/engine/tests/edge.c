@@ -315,6 +315,27 @@ int main(int argc, char **argv) {
     for (int k = 0; k < 3; k++) free(bufs[k]);
   }
 
+  // One fuel budget per call however often it crosses the tiers (wat/fuel.wat): burn(100)
+  // needs about 10^6, more than the 10^5 given, and must run out on every tier; burn(2) fits.
+  for (uint32_t tier = 0; tier < 3; tier++) {
+    static const uint32_t tiers[] = {ENG_TIER_COMPILED, ENG_TIER_MIXED, ENG_TIER_INTERP};
+    eng_limits lim = {10, 100, 100000, tiers[tier]};
+    eng_store *s = eng_store_new(&lim);
+    snprintf(path, sizeof path, "%s/fuel.wasm", dir);
+    b = readf(path, &n);
+    st = eng_instantiate(s, b, n, &inst, &err);
+    CHECK(st == HL_STATUS_OK, "instantiate fuel: %u %s", st, err.msg);
+    p[0] = 100;
+    st = call(s, inst, "burn", p, 1, r, &nr, &err);
+    CHECK(st == HL_STATUS_TRAP && err.trap == HL_TRAP_HOST, "tier %u burn 100: %u %u %s", tier, st, err.trap,
+          err.msg);
+    p[0] = 2;
+    st = call(s, inst, "burn", p, 1, r, &nr, &err);
+    CHECK(st == HL_STATUS_OK && r[0] == 12001, "tier %u burn 2: %u %s %llu", tier, st, err.msg,
+          (unsigned long long)r[0]);
+    eng_store_free(s);
+  }
+
   // fuel, call depth, memory/table growth, host boundary
   {
     eng_limits lim = {10, 100, 100000, ENG_TIER_COMPILED};
