@@ -333,3 +333,64 @@ func TestHotPhase(t *testing.T) {
 		}
 	}
 }
+
+// A call of an export whose last hot phase paid starts hot, and a hot call that paid leaves
+// its guest spinning on the mailbox (endHot). Whether a phase pays depends on the machine's
+// load, so this checks what must hold either way: every result, every host function on the
+// caller's thread, and whatever comes next — a call of another export, a deadline, a reset, a
+// snapshot, Close — served correctly while the guest may still be spinning from the call before.
+func TestHotStartAndLinger(t *testing.T) {
+	k := requireKVM(t)
+	ctx := context.Background()
+	h := newTestHost()
+	m, inst, s := testMachine(t, Config{KVM: k}, h.fn(true))
+	const loop = 1000
+	hostLoop := func(ctx context.Context) {
+		t.Helper()
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		caller := unix.Gettid()
+		for len(h.tids) > 0 {
+			<-h.tids
+		}
+		if r, err := m.Call(ctx, inst, benchHostLoop, []uint64{loop}, 1); err != nil || r[0] != loop {
+			t.Fatalf("host_loop(%d) = %v, %v", loop, r, err)
+		}
+		for len(h.tids) > 0 {
+			if tid := <-h.tids; tid != caller {
+				t.Fatalf("host function ran on thread %d, the caller is %d", tid, caller)
+			}
+		}
+	}
+	const add = 1 // bench.Module's export "add"
+	for i := range 3 {
+		hostLoop(ctx)
+		hostLoop(ctx)
+		if r, err := m.Call(ctx, inst, add, []uint64{2, 3}, 1); err != nil || r[0] != 5 {
+			t.Fatalf("round %d: add(2, 3) = %v, %v", i, r, err)
+		}
+		hostLoop(ctx)
+		dctx, cancel := context.WithTimeout(ctx, time.Minute)
+		hostLoop(dctx)
+		cancel()
+		if _, err := m.Reset(ctx, s); err != nil {
+			t.Fatalf("round %d: reset: %v", i, err)
+		}
+		hostLoop(ctx)
+		if _, err := m.Snapshot(ctx, ResetCompare); err != nil {
+			t.Fatalf("round %d: snapshot: %v", i, err)
+		}
+	}
+	t.Logf("hot: %+v, parks %d", m.Hot(), m.Stats().Parks)
+	hostLoop(ctx)
+	done := make(chan error, 1)
+	go func() { done <- m.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("close: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close after a hot call did not return")
+	}
+}

@@ -161,4 +161,27 @@ func TestHotThresholdAdapts(t *testing.T) {
 	if m.hotAfter != 2 {
 		t.Fatalf("hotAfter %d after a phase that served nothing, want 2", m.hotAfter)
 	}
+	// Per export: one whose phase paid starts hot next time, until a phase of it does not pay;
+	// another export (in another slot) does not.
+	one, other := exportKey(0, 3), exportKey(1, 3)
+	phase := func(key uint64, served int) {
+		m.callKey = key
+		m.hot, m.hotServed = true, served
+		m.leaveHot()
+	}
+	phase(one, 100)
+	if m.callKey = one; !m.startsHot() {
+		t.Fatal("an export whose phase paid does not start hot")
+	}
+	if m.callKey = other; m.startsHot() {
+		t.Fatal("another export starts hot")
+	}
+	phase(one, 1)
+	if m.callKey = one; m.startsHot() {
+		t.Fatal("an export whose last phase served 1 host call starts hot")
+	}
+	m.callKey = 0
+	if m.startsHot() {
+		t.Fatal("a request that is not a call starts hot")
+	}
 }

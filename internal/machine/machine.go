@@ -225,8 +225,10 @@ type Machine struct {
 	srv             chan func() bool // the server goroutine's jobs (handOff)
 	sess            *serveSession    // the server session running the request now, if any
 	hotServedTotal  uint64
-	booted          bool  // the first request (which boots the guest) has been posted
-	broken          error // sticky failure
+	callKey         uint64                // the export the request calls (exportKey), 0 for other requests
+	startHot        [hotStartSlots]uint64 // exportKeys whose last hot phase paid (startsHot)
+	booted          bool                  // the first request (which boots the guest) has been posted
+	broken          error                 // sticky failure
 	closed          bool
 }
 
@@ -270,7 +272,12 @@ func New(ctx context.Context, cfg Config) (*Machine, error) {
 	m.heapStart = heap
 	m.put32(abi.MbMagic, abi.Magic)
 	m.put32(abi.MbVersion, abi.Version)
-	m.put64(abi.MbSpinCycles, cyclesFor(cfg.GuestSpin))
+	idleSpin := cfg.GuestSpin
+	if m.sync && cfg.HostCallSpin > 0 {
+		// A caller-runs guest spins between requests only after a hot call (endHot).
+		idleSpin = max(idleSpin, cfg.HostCallSpin)
+	}
+	m.put64(abi.MbSpinCycles, cyclesFor(idleSpin))
 	m.put64(abi.MbCodeAddr, heap)
 	m.put64(abi.MbCodeSize, cfg.CodeBytes)
 	m.put32(abi.MbTier, cfg.Tier)
@@ -374,6 +381,8 @@ func (m *Machine) Call(ctx context.Context, inst, exportIndex uint32, params []u
 	m.request(abi.OpCall, inst, exportIndex, params, 0)
 	m.hostErr = nil
 	m.callInst = inst
+	m.callKey = exportKey(inst, exportIndex)
+	defer func() { m.callKey = 0 }()
 	if err := m.roundTrip(ctx); err != nil {
 		return nil, err
 	}
@@ -510,7 +519,10 @@ func (m *Machine) roundTrip(ctx context.Context) (err error) {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 		m.parkedHostCalls = 0
-		defer m.leaveHot()
+		if m.startsHot() {
+			m.hot, m.hotServed, m.hotParked = true, 0, 0
+		}
+		defer m.endHot()
 		if ctx.Done() != nil && m.watch == nil {
 			// One deadline watcher for the whole request, not one per KVM_RUN (an AfterFunc
 			// costs four allocations and a lock of the context, per exit).
@@ -560,7 +572,12 @@ func idleDone(s uint32) bool { return s == abi.StateIdle || s == abi.StateParked
 // the vCPU's Exits; otherwise the run is owed and nextExit issues it on the caller's thread.
 func (m *Machine) resume() {
 	m.running = true
-	if !m.sync || m.hot {
+	switch {
+	case m.hot:
+		// The caller spins on the mailbox while the guest runs: on two CPUs (vmm.ResumeAway).
+		m.inflight = true
+		m.cpu.ResumeAway(vmm.CurrentCPU())
+	case !m.sync:
 		m.inflight = true
 		m.cpu.Resume()
 	}
@@ -754,6 +771,8 @@ func (m *Machine) await(ctx context.Context, done func(uint32) bool) error {
 				if s == abi.StateHostCall && st.CompareAndSwap(abi.StateHostCall, abi.StateHostCallClaimed) {
 					// Served without an exit: the guest spins on the mailbox meanwhile.
 					m.hotServed++
+					m.hotParked = 0 // the phase pays again: only parks in a row end it
+					m.hotParked = 0 // the phase pays again: only parks in a row end it
 					if m.needsServer(ctx) {
 						return m.handOff(ctx, done)
 					}
@@ -777,9 +796,10 @@ func (m *Machine) await(ctx context.Context, done func(uint32) bool) error {
 						deadline, limit = now.Add(window), now.Add(window+max(time.Millisecond, 10*window))
 						served = false
 					}
-					if s == abi.StateHostReturn && now.Before(limit) {
-						// The guest has not taken the answer yet (a resumed vCPU takes tens of
-						// µs to enter on PVM): the quiet window starts when it has.
+					if (s == abi.StateHostReturn || s == abi.StateRequest) && now.Before(limit) {
+						// The guest has not taken the answer (or the request) yet: a resumed
+						// vCPU takes tens of µs to enter on PVM, a woken CPU more. The quiet
+						// window starts when it has.
 						deadline = now.Add(window)
 					}
 					if now.After(deadline) {
@@ -861,8 +881,25 @@ const (
 	hotAfterStart = 2
 	hotAfterMax   = 256
 	hotMinServed  = 4
-	hotMaxParked  = 2 // host calls that park despite a hot phase before it ends
+	hotMaxParked  = 2 // host calls in a row that park despite a hot phase before it ends
 )
+
+// A call of an export whose last call's hot phase paid starts hot: its first run goes to the
+// vCPU's goroutine at once and the caller spins from the start, which saves the exit of the
+// first host call (the guest does not park on it) for the price of waking the vCPU's thread at
+// the start instead of at that host call. A call that then makes no host call costs
+// Config.HostCallSpin of spinning and a wake-up more than otherwise, once: its phase serves
+// nothing, so the next call of that export starts cold. The table is direct-mapped by export,
+// so two exports that share a slot only forget each other.
+const hotStartSlots = 16
+
+// exportKey names export exportIndex of instance inst for startHot (never 0).
+func exportKey(inst, exportIndex uint32) uint64 { return uint64(inst)<<32 | uint64(exportIndex) + 1 }
+
+func (m *Machine) startsHot() bool {
+	k := m.callKey
+	return k != 0 && m.cfg.HostCallSpin > 0 && m.startHot[k%hotStartSlots] == k
+}
 
 // parkedHostCall counts a host call served after a park exit and goes hot past the threshold.
 func (m *Machine) parkedHostCall() {
@@ -876,20 +913,47 @@ func (m *Machine) parkedHostCall() {
 	}
 }
 
+// endHot ends the request's hot phase, if any. A phase that paid lingers: the guest, still
+// running on the vCPU's goroutine, spins on the mailbox for its idle budget (MbSpinCycles:
+// Config.HostCallSpin) before it parks, so that a next call of an export that starts hot
+// (startsHot) reaches it through the mailbox, without a wake-up or an exit. Any other request
+// sets MbHostWaiting (roundTrip), and the guest parks at once or serves it in flight. The
+// spinning is CPU time of the vCPU's thread, at most HostCallSpin per hot call.
+func (m *Machine) endHot() {
+	if !m.hot {
+		return
+	}
+	linger := m.inflight && m.hotServed >= hotMinServed
+	m.stopHot(!linger)
+}
+
 // leaveHot ends a hot phase and adapts the threshold to what it served.
-func (m *Machine) leaveHot() {
+func (m *Machine) leaveHot() { m.stopHot(true) }
+
+// stopHot is leaveHot; park false leaves MbHostWaiting clear (endHot).
+func (m *Machine) stopHot(park bool) {
 	if !m.hot {
 		return
 	}
 	m.hot = false
-	m.waiting().Store(1)
+	if park {
+		m.waiting().Store(1)
+	}
 	m.hotPhases++
 	m.hotServedTotal += uint64(m.hotServed)
 	m.parkedHostCalls = 0
-	if m.hotServed < hotMinServed {
-		m.hotAfter = min(m.hotAfter*2, hotAfterMax)
-	} else {
+	paid := m.hotServed >= hotMinServed
+	if paid {
 		m.hotAfter = max(m.hotAfter/2, hotAfterMin)
+	} else {
+		m.hotAfter = min(m.hotAfter*2, hotAfterMax)
+	}
+	if k := m.callKey; k != 0 {
+		if paid {
+			m.startHot[k%hotStartSlots] = k
+		} else if m.startHot[k%hotStartSlots] == k {
+			m.startHot[k%hotStartSlots] = 0
+		}
 	}
 }
 

@@ -187,7 +187,16 @@ func (c *VCPU) Run() Exit {
 
 // Resume starts a run without waiting; its exit arrives on Exits. At most one run may be
 // outstanding. (In ThreadCaller mode the run goes to a goroutine of its own.)
-func (c *VCPU) Resume() {
+func (c *VCPU) Resume() { c.ResumeAway(-1) }
+
+// ResumeAway is Resume for a caller that spins on CPU cpu (CurrentCPU) while the run goes on,
+// waiting for the guest through shared memory: in ThreadCaller mode a run that starts on that
+// CPU moves off it for its duration (where the process may use another), so that the guest and
+// its spinning host do not take turns on one CPU while another idles. (A thread woken from a
+// spinning one is often placed on the waker's CPU; the load balancer separates them only
+// milliseconds later, and meanwhile every message between them waits for a time slice.) cpu < 0:
+// Resume.
+func (c *VCPU) ResumeAway(cpu int) {
 	if c.thread != nil {
 		select {
 		case c.thread.cmds <- func() { c.exits <- c.runOnce() }:
@@ -196,7 +205,45 @@ func (c *VCPU) Resume() {
 		}
 		return
 	}
-	go func() { c.exits <- c.Run() }()
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		restore := moveOff(cpu)
+		e := c.runOnce()
+		restore()
+		c.exits <- e
+	}()
+}
+
+// CurrentCPU is the CPU the calling thread runs on (-1 if unknown); meaningful while the
+// goroutine is locked to its thread.
+func CurrentCPU() int {
+	var cpu, node uint32
+	if _, _, e := unix.RawSyscall(unix.SYS_GETCPU, uintptr(unsafe.Pointer(&cpu)), uintptr(unsafe.Pointer(&node)), 0); e != 0 {
+		return -1
+	}
+	return int(cpu)
+}
+
+// moveOff moves the calling thread (locked to it) off CPU cpu if it runs there and may run
+// elsewhere, and returns what restores its CPU mask (before the thread is unlocked: other
+// goroutines must not inherit the restriction). A thread that runs elsewhere is left alone:
+// pinning either thread for good measured worse (the load balancer then cannot move them out
+// of the way of the process's other threads).
+func moveOff(cpu int) (restore func()) {
+	if cpu < 0 || CurrentCPU() != cpu {
+		return func() {}
+	}
+	var mask unix.CPUSet
+	if unix.SchedGetaffinity(0, &mask) != nil {
+		return func() {}
+	}
+	away := mask
+	away.Clear(cpu)
+	if away.Count() == 0 || unix.SchedSetaffinity(0, &away) != nil {
+		return func() {}
+	}
+	return func() { _ = unix.SchedSetaffinity(0, &mask) }
 }
 
 // Exits delivers the exit of each Resume.

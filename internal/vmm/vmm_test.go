@@ -347,3 +347,59 @@ func TestIoctlArgsSurviveStackGrowth(t *testing.T) {
 		t.Fatalf("%d of %d reads lost the kernel's answer", bad, depths)
 	}
 }
+
+// moveOff moves the calling thread off the CPU it is told to avoid when it runs there, and
+// its restore gives the thread back the CPU mask it had; where the thread cannot go elsewhere,
+// or already runs elsewhere, the mask is left alone.
+func TestMoveOff(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	mask := func() unix.CPUSet {
+		var m unix.CPUSet
+		if err := unix.SchedGetaffinity(0, &m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	orig := mask()
+	if orig.Count() < 2 {
+		t.Skip("needs two CPUs")
+	}
+	first := -1
+	for c := 0; first < 0; c++ {
+		if orig.IsSet(c) {
+			first = c
+		}
+	}
+	var one unix.CPUSet
+	one.Set(first)
+	if err := unix.SchedSetaffinity(0, &one); err != nil {
+		t.Fatal(err)
+	}
+	if CurrentCPU() != first {
+		t.Fatalf("pinned to CPU %d, on %d", first, CurrentCPU())
+	}
+	moveOff(first)() // nowhere else to go
+	if m := mask(); m != one {
+		t.Errorf("moveOff(%d) pinned there changed the mask to %v", first, m)
+	}
+	if err := unix.SchedSetaffinity(0, &orig); err != nil {
+		t.Fatal(err)
+	}
+	if on := CurrentCPU(); on == first { // most likely: it has no reason to move
+		restore := moveOff(first)
+		if m := mask(); CurrentCPU() == first || m.IsSet(first) || m.Count() != orig.Count()-1 {
+			t.Errorf("moveOff(%d): on CPU %d, mask %v", first, CurrentCPU(), m)
+		}
+		restore()
+		if m := mask(); m != orig {
+			t.Errorf("mask after restore %v, want %v", m, orig)
+		}
+	}
+	if on := CurrentCPU(); on != first {
+		moveOff(first)()
+		if m := mask(); m != orig {
+			t.Errorf("moveOff(%d) on CPU %d changed the mask to %v", first, on, m)
+		}
+	}
+}
