@@ -394,3 +394,33 @@ func TestHotStartAndLinger(t *testing.T) {
 		t.Fatal("Close after a hot call did not return")
 	}
 }
+
+// A host function that outlasts the guest's spin (HostCallSpin/2) makes the guest park while it
+// runs: such an answer costs an exit and a wake-up of the vCPU's thread in a hot phase, so it
+// does not count as served without an exit, and host calls like it end the phase like parks
+// (their calls then serve them after park exits, on the caller's thread).
+func TestLongHostCallsEndHotPhase(t *testing.T) {
+	k := requireKVM(t)
+	ctx := context.Background()
+	slow := api.HostFunction{ModuleName: "env", Name: "add", HonorsContext: true,
+		ParamTypes: []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, ResultTypes: []api.ValueType{api.ValueTypeI32},
+		Fn: func(ctx context.Context, _ api.Memory, stack []uint64) error {
+			time.Sleep(time.Millisecond) // 40 times the guest's spin
+			stack[0] = uint64(uint32(stack[0]) + uint32(stack[1]))
+			return nil
+		}}
+	m, inst, _ := testMachine(t, Config{KVM: k}, slow)
+	const loop, calls = 20, 4
+	for range calls {
+		if r, err := m.Call(ctx, inst, benchHostLoop, []uint64{loop}, 1); err != nil || r[0] != loop {
+			t.Fatalf("host_loop(%d) = %v, %v", loop, r, err)
+		}
+	}
+	h := m.Hot()
+	if h.Served != 0 {
+		t.Errorf("%d host calls of 1 ms counted as served without an exit", h.Served)
+	}
+	if h.HotAfter <= hotAfterStart {
+		t.Errorf("hotAfter %d after %d phases that served nothing, want more than %d", h.HotAfter, h.Phases, hotAfterStart)
+	}
+}

@@ -214,6 +214,11 @@ type Machine struct {
 	mu       sync.Mutex
 	running  bool // the guest is not stopped at a collected exit: a run is in flight or owed
 	inflight bool // a run started by vCPU.Resume whose exit has not been collected
+	// entering: the last state was posted by resuming the vCPU, and the guest has not been seen
+	// to act on it since (it leaves the state as posted until its next host call or reply).
+	entering bool
+	// answerParked: post found the guest parked (it stopped spinning for the answer).
+	answerParked bool
 	// Caller-runs hot phase (see parkedHostCall).
 	hot             bool
 	hotAfter        int
@@ -572,6 +577,7 @@ func idleDone(s uint32) bool { return s == abi.StateIdle || s == abi.StateParked
 // the vCPU's Exits; otherwise the run is owed and nextExit issues it on the caller's thread.
 func (m *Machine) resume() {
 	m.running = true
+	m.entering = true
 	switch {
 	case m.hot:
 		// The caller spins on the mailbox while the guest runs: on two CPUs (vmm.ResumeAway).
@@ -695,9 +701,11 @@ func (m *Machine) post(ctx context.Context, to uint32) error {
 		switch s := st.Load(); s {
 		case abi.StateIdle, abi.StateHostCallClaimed, abi.StateNestedReply:
 			if st.CompareAndSwap(s, to) {
+				m.entering = false // a spinning guest takes it at once
 				return nil
 			}
 		case abi.StateParked, abi.StateNestedParked:
+			m.answerParked = true
 			if err := m.collectExit(ctx); err != nil {
 				return err
 			}
@@ -769,17 +777,30 @@ func (m *Machine) await(ctx context.Context, done func(uint32) bool) error {
 					break // the guest gave up waiting: its exit follows
 				}
 				if s == abi.StateHostCall && st.CompareAndSwap(abi.StateHostCall, abi.StateHostCallClaimed) {
-					// Served without an exit: the guest spins on the mailbox meanwhile.
-					m.hotServed++
-					m.hotParked = 0 // the phase pays again: only parks in a row end it
-					m.hotParked = 0 // the phase pays again: only parks in a row end it
+					// Claimed without an exit: the guest spins on the mailbox meanwhile.
+					m.entering = false
 					if m.needsServer(ctx) {
+						m.hotServed++
 						return m.handOff(ctx, done)
 					}
+					m.answerParked = false
 					if err := m.hostCall(ctx); err != nil {
 						return err
 					}
 					served = true // the quiet window restarts at the next check (no clock read per host call)
+					if !m.answerParked {
+						m.hotServed++
+						m.hotParked = 0 // the phase pays again: only parks in a row end it
+						continue
+					}
+					// The function outlasted the guest's spin (HostCallSpin/2): the guest parked,
+					// and the answer cost its exit and a wake-up of the vCPU's thread, more than
+					// serving it after a park exit on this thread would have. Long host calls
+					// (WASI I/O of large buffers) end the phase like parks.
+					if m.hotParked++; m.hotParked >= hotMaxParked {
+						m.leaveHot()
+						break
+					}
 					continue
 				}
 				if i%ctxCheckInterval == 0 {
@@ -796,10 +817,12 @@ func (m *Machine) await(ctx context.Context, done func(uint32) bool) error {
 						deadline, limit = now.Add(window), now.Add(window+max(time.Millisecond, 10*window))
 						served = false
 					}
-					if (s == abi.StateHostReturn || s == abi.StateRequest) && now.Before(limit) {
-						// The guest has not taken the answer (or the request) yet: a resumed
-						// vCPU takes tens of µs to enter on PVM, a woken CPU more. The quiet
-						// window starts when it has.
+					if m.entering && (s == abi.StateHostReturn || s == abi.StateRequest) && now.Before(limit) {
+						// A resumed guest may not have taken the answer (or the request) yet:
+						// its vCPU takes tens of µs to enter on PVM, a woken CPU more. The
+						// quiet window starts when it has. (The state stays as posted while
+						// the guest computes: after an answer it took from the mailbox the
+						// window starts at once.)
 						deadline = now.Add(window)
 					}
 					if now.After(deadline) {
