@@ -52,10 +52,18 @@ type Config struct {
 	// Spin is how long an idle sandbox keeps its vCPU spinning on the shared mailbox after a
 	// call: a call that arrives meanwhile costs no VM exit (well under a microsecond instead of
 	// one exit), at the price of a busy host core for that time. Zero parks at once (one exit
-	// per call). Default 0. A sandbox with Spin > 0 has a dedicated vCPU thread (something must
-	// be inside KVM_RUN while it spins); otherwise the calling goroutine runs the vCPU itself
-	// (docs/ARCHITECTURE.md, "Which thread runs the vCPU").
+	// per call; after a call that made many host calls, see HostCallSpin). Default 0. A sandbox
+	// with Spin > 0 has a dedicated vCPU thread (something must be inside KVM_RUN while it
+	// spins); otherwise the calling goroutine runs the vCPU itself (docs/ARCHITECTURE.md, "Which
+	// thread runs the vCPU").
 	Spin time.Duration
+	// HostCallSpin, for sandboxes without Spin: once a call makes host calls in quick
+	// succession, its caller spins on the mailbox and serves them without VM exits, until none
+	// comes for HostCallSpin; after such a call the guest spins as long for the next call of
+	// that export (docs/ARCHITECTURE.md, "Exit-less host calls: the hot phase"). The price is up
+	// to two busy cores meanwhile (the CPU column of `hlwasm bench`). 0: the default, 50µs;
+	// negative: never, every host call costs one VM exit.
+	HostCallSpin time.Duration
 	// HostFunctions are the functions modules may import, beyond the default hlwasm.log (the
 	// allow-list: a module importing anything else is refused at load, naming each import).
 	HostFunctions []api.HostFunction
@@ -223,6 +231,7 @@ func (r *Runtime) machineConfig() machine.Config {
 		MaxPages:     r.cfg.MaxMemoryPages,
 		MaxCallDepth: r.cfg.MaxCallDepth,
 		GuestSpin:    r.cfg.Spin,
+		HostCallSpin: r.cfg.HostCallSpin,
 		MemoryBudget: r.cfg.MaxSandboxMemory,
 		Tier:         r.cfg.Tier.abi(),
 	}

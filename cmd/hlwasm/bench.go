@@ -245,14 +245,28 @@ func benchMicroVM(ctx context.Context, o benchOpts, record recorder) error {
 		sb.Close(ctx)
 		return err
 	}
-	// host-call: a guest-to-host call from a parked sandbox: one exit each. Each sample is the
-	// mean of hostLoop calls made by one Wasm call.
+	// host-call: a guest-to-host call, hostLoop of them per Wasm call on one sandbox, as the
+	// default policy serves them (exit-less once its calls go hot). host-call-parked: the same
+	// with hot phases off (HostCallSpin < 0), one exit each. Each sample is the mean of the
+	// hostLoop host calls of one Wasm call.
 	const hostLoop = 16
 	err = record("host-call", "microvm")(perCall(o.runs/4, hostLoop, func() error {
 		_, err := sb.Call(ctx, "host_loop", hostLoop)
 		return err
 	}))
 	sb.Close(ctx)
+	if err != nil {
+		return err
+	}
+	psb, closeParked, err := benchSandbox(ctx, host.Config{HostCallSpin: -1, HostFunctions: hostFuncs}, o.wasm)
+	if err != nil {
+		return err
+	}
+	err = record("host-call-parked", "microvm")(perCall(o.runs/4, hostLoop, func() error {
+		_, err := psb.Call(ctx, "host_loop", hostLoop)
+		return err
+	}))
+	closeParked()
 	if err != nil {
 		return err
 	}
@@ -475,7 +489,7 @@ func benchResets(ctx context.Context, o benchOpts, record recorder) error {
 
 // floorOf names the raw floor each scenario is held against.
 var floorOf = map[string]string{"cold": "floor-create", "cold-idle": "floor-create", "cold-spare": "floor-create", "warm-call": "floor-exit", "hot-call": "floor-mailbox",
-	"fresh-call": "floor-exit", "host-call": "floor-exit", "host-call-hot": "floor-mailbox"}
+	"fresh-call": "floor-exit", "host-call": "floor-mailbox", "host-call-parked": "floor-exit", "host-call-hot": "floor-mailbox"}
 
 func printTable(w io.Writer, rs []bench.Result) {
 	p50 := map[string]int64{}

@@ -297,7 +297,7 @@ func TestBenchSmoke(t *testing.T) {
 		seen[r.Scenario+"/"+r.Engine] = true
 	}
 	for _, want := range []string{"floor-create/raw", "floor-exit/raw", "floor-exit-handoff/raw", "floor-mailbox/raw",
-		"cold/microvm", "cold-idle/microvm", "cold-spare/microvm", "load/microvm", "warm-call/microvm", "host-call/microvm", "fresh-call/microvm",
+		"cold/microvm", "cold-idle/microvm", "cold-spare/microvm", "load/microvm", "warm-call/microvm", "host-call/microvm", "host-call-parked/microvm", "fresh-call/microvm",
 		"throughput-1/microvm", "throughput-2/microvm", "hot-call/microvm", "host-call-hot/microvm",
 		"cold/wazero", "warm-call/wazero", "host-calls-1000/microvm", "host-calls-1000/wazero",
 		"cat-cargo/microvm", "cat-cargo/wazero", "cat-tinygo/microvm", "cat-tinygo/wazero",
