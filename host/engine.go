@@ -89,7 +89,8 @@ func (t Tier) abi() uint32 {
 type instance interface {
 	call(ctx context.Context, f FunctionDefinition, params []uint64) ([]uint64, error)
 	memory(ctx context.Context) (api.Memory, error)
-	reset(ctx context.Context) error
+	reset(ctx context.Context) (pages int, err error) // pages: the 4 KiB pages it restored, cleared or released
+	exits() uint64                                    // VM exits so far (0 on wazero)
 	stats() (SandboxStats, error)
 	close() error
 }
@@ -124,13 +125,15 @@ func (v *vmInstance) memory(ctx context.Context) (api.Memory, error) {
 	return m, translate(err)
 }
 
-func (v *vmInstance) reset(ctx context.Context) error {
+func (v *vmInstance) reset(ctx context.Context) (int, error) {
 	if v.snap == nil {
-		return ErrNoSnapshot
+		return 0, ErrNoSnapshot
 	}
-	_, err := v.mach.Reset(ctx, v.snap)
-	return err
+	st, err := v.mach.Reset(ctx, v.snap)
+	return st.Restored + st.Cleared + st.Released, err
 }
+
+func (v *vmInstance) exits() uint64 { return v.mach.Exits() }
 
 func (v *vmInstance) close() error {
 	if v.memFile != nil {
@@ -147,7 +150,7 @@ func (v *vmInstance) stats() (SandboxStats, error) {
 	r := u.LastReset
 	g := v.mach.Stats()
 	c := v.mach.Config()
-	return SandboxStats{MappedBytes: u.MappedBytes, PrivateBytes: u.PrivateBytes, SnapshotBytes: u.SnapshotBytes,
+	return SandboxStats{VMExits: v.mach.Exits(), MappedBytes: u.MappedBytes, PrivateBytes: u.PrivateBytes, SnapshotBytes: u.SnapshotBytes,
 		SnapshotShared: u.SnapshotShared, DirtiedPages: r.Restored + r.Cleared + r.Released,
 		EngineHeapUsed: g.HeapUsed, EngineHeapBytes: c.HeapBytes, CodeUsed: g.CodeUsed, CodeBytes: c.CodeBytes, LocalIOCalls: g.IOLocal}, nil
 }
@@ -204,20 +207,22 @@ func (w *wazeroInstance) memory(ctx context.Context) (api.Memory, error) {
 }
 
 // reset replaces the instance with a fresh one: the same guarantee as a micro-VM reset.
-func (w *wazeroInstance) reset(ctx context.Context) error {
+func (w *wazeroInstance) reset(ctx context.Context) (int, error) {
 	w.inst.Close()
 	inst, err := w.mod.Instantiate(ctx)
 	if err != nil {
-		return translateWazeroLoad(err)
+		return 0, translateWazeroLoad(err)
 	}
 	w.inst, w.broken = inst, false
 	if w.init != nil {
 		if _, err := w.call(ctx, *w.init, nil); err != nil {
-			return fmt.Errorf("_initialize: %w", err)
+			return 0, fmt.Errorf("_initialize: %w", err)
 		}
 	}
-	return nil
+	return 0, nil
 }
+
+func (w *wazeroInstance) exits() uint64 { return 0 }
 
 func (w *wazeroInstance) close() error {
 	err := w.inst.Close()

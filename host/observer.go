@@ -25,6 +25,19 @@ type Observer interface {
 	SandboxClosed(m *Module)
 }
 
+// VMObserver is an optional extension of Observer: an Observer that also implements it receives
+// what the micro-VMs do, on the same terms (concurrent calls, quick methods; nothing is measured
+// when the Observer does not implement it).
+type VMObserver interface {
+	// VMExits is called after each call of a sandbox's export (Sandbox.Call, each call of
+	// Module.Call, WIT calls' parts) with the VM exits it took (0 on wazero), before CallEnded.
+	VMExits(ctx context.Context, m *Module, export string, exits uint64)
+	// SandboxReset is called after each reset of a sandbox of m (Sandbox.Reset, and a pooled
+	// sandbox's in the background after each Module.Call) with its duration, the 4 KiB pages it
+	// restored, cleared or released, and its error.
+	SandboxReset(m *Module, d time.Duration, pages int, err error)
+}
+
 // observeCall runs call between CallStarted and CallEnded when the runtime has an Observer.
 func (m *Module) observeCall(ctx context.Context, name string, call func(context.Context) ([]uint64, error)) ([]uint64, error) {
 	o := m.rt.cfg.Observer

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/hlwasm/hlwasm/internal/errs"
 )
@@ -182,5 +183,28 @@ func (s *Sandbox) Reset(ctx context.Context) error {
 			return err
 		}
 	}
-	return s.in.reset(ctx)
+	vo := s.mod.rt.vmObs
+	if vo == nil {
+		_, err := s.in.reset(ctx)
+		return err
+	}
+	start := time.Now()
+	pages, err := s.in.reset(ctx)
+	vo.SandboxReset(s.mod, time.Since(start), pages, err)
+	return err
+}
+
+// PooledSandboxes is the number of sandboxes ready in the pool of Module.Call (reset, waiting
+// for a call).
+func (m *Module) PooledSandboxes() int { return len(m.pool.ready) }
+
+// SnapshotBytes is the size of the snapshot the module's sandboxes start from and are reset
+// to, kept once for all of them (0 before the first sandbox has made it, and on wazero).
+func (m *Module) SnapshotBytes() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.snapFile == nil {
+		return 0
+	}
+	return m.snapFile.DataBytes()
 }

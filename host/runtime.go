@@ -151,6 +151,7 @@ type Runtime struct {
 	kvm     *machine.KVM
 	wzCache wazeroengine.Cache // EngineWazero: compiled code shared by its modules
 	cfg     Config
+	vmObs   VMObserver // cfg.Observer, when it is one too
 	log     *slog.Logger
 
 	mu     sync.Mutex
@@ -219,6 +220,7 @@ func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 		}
 	}
 	r := &Runtime{kvm: k, cfg: cfg, log: log}
+	r.vmObs, _ = cfg.Observer.(VMObserver)
 	if cfg.Engine == EngineWazero {
 		r.wzCache = wazeroengine.NewCache()
 	}

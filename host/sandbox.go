@@ -51,7 +51,15 @@ func (s *Sandbox) call(ctx context.Context, name string, params []uint64) ([]uin
 	ctx, cancel := bounded(ctx, s.mod.rt.cfg.CallTimeout)
 	defer cancel()
 	ctx = api.WithState(ctx, &s.state) // host functions the call reaches find the sandbox's state
+	vo := s.mod.rt.vmObs
+	var exits0 uint64
+	if vo != nil {
+		exits0 = s.in.exits()
+	}
 	res, err := s.in.call(ctx, f, params)
+	if vo != nil {
+		vo.VMExits(ctx, s.mod, name, s.in.exits()-exits0)
+	}
 	if s.wasi != nil {
 		// Batched output is written however the call ended (trap, exit, deadline included).
 		// A write error the program could not be told of fails a call that had succeeded.
@@ -83,6 +91,9 @@ func slots(ts []api.ValueType) int {
 
 // SandboxStats is what a sandbox costs the host (Sandbox.Stats).
 type SandboxStats struct {
+	// VMExits is the number of VM exits the sandbox has taken since it was created (counted by
+	// the host; 0 on wazero).
+	VMExits uint64
 	// MappedBytes is the guest memory the sandbox can reach now, what Config.MaxSandboxMemory
 	// is charged with (on wazero: the linear memory's size).
 	MappedBytes uint64

@@ -19,6 +19,9 @@ import (
 
 type metrics struct {
 	calls     *prometheus.CounterVec
+	exits     *prometheus.CounterVec
+	resetDur  *prometheus.HistogramVec
+	resetPgs  *prometheus.CounterVec
 	duration  *prometheus.HistogramVec
 	hostCalls *prometheus.CounterVec
 	hostDur   *prometheus.HistogramVec
@@ -32,7 +35,13 @@ type metrics struct {
 	requestsBy sync.Map // requestKey → prometheus.Counter
 	callsBy    sync.Map // callKey → callSeries
 	hostsBy    sync.Map // hostKey → callSeries
+	exitsBy    sync.Map // exitsKey → prometheus.Counter
 }
+
+type exitsKey struct{ tenant, module string }
+
+// moduleName is what the server knows of a loaded module (Server.names).
+type moduleName struct{ hash, tenant string }
 
 type hostKey struct{ tenant, function, result string }
 
@@ -88,6 +97,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		duration: f(prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "hlwasm_call_duration_seconds",
 			Help: "Duration of calls, including the wait for a pooled sandbox.", Buckets: callBuckets},
 			[]string{"tenant", "module", "export", "outcome"})).(*prometheus.HistogramVec),
+		exits: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hlwasm_vm_exits_total",
+			Help: "VM exits taken by calls, by tenant and module (host-counted; 0 on wazero)."},
+			[]string{"tenant", "module"})).(*prometheus.CounterVec),
+		resetDur: f(prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "hlwasm_reset_duration_seconds",
+			Help:    "Duration of sandbox resets (pooled sandboxes are reset in the background after each call), by tenant and result (ok, error).",
+			Buckets: prometheus.ExponentialBucketsRange(5e-6, 1, 12)}, []string{"tenant", "result"})).(*prometheus.HistogramVec),
+		resetPgs: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hlwasm_reset_pages_total",
+			Help: "4 KiB pages sandbox resets restored, cleared or released, by tenant."}, []string{"tenant"})).(*prometheus.CounterVec),
 		hostCalls: f(prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hlwasm_host_calls_total",
 			Help: "Host function calls (WASI, hlwasm.log) by function and result."},
 			[]string{"tenant", "function", "result"})).(*prometheus.CounterVec),
@@ -156,9 +173,54 @@ func newObserver(s *Server, tenant string) *observer {
 
 func (o *observer) moduleName(m *host.Module) string {
 	if v, ok := o.s.names.Load(m); ok {
-		return short(v.(string))
+		return short(v.(moduleName).hash)
 	}
 	return "unknown"
+}
+
+// VMExits and SandboxReset make the observer a host.VMObserver.
+func (o *observer) VMExits(ctx context.Context, m *host.Module, export string, n uint64) {
+	if n == 0 {
+		return
+	}
+	k := exitsKey{o.tenant, o.moduleName(m)}
+	c, ok := o.s.metrics.exitsBy.Load(k)
+	if !ok {
+		c, _ = o.s.metrics.exitsBy.LoadOrStore(k, o.s.metrics.exits.WithLabelValues(k.tenant, k.module))
+	}
+	c.(prometheus.Counter).Add(float64(n))
+}
+
+func (o *observer) SandboxReset(m *host.Module, d time.Duration, pages int, err error) {
+	result := "ok"
+	if err != nil {
+		result = "error"
+	}
+	o.s.metrics.resetDur.WithLabelValues(o.tenant, result).Observe(d.Seconds())
+	o.s.metrics.resetPgs.WithLabelValues(o.tenant).Add(float64(pages))
+}
+
+// moduleCollector reports, at each scrape, every loaded module's pooled sandboxes and snapshot
+// size (read from the modules themselves: nothing to keep in step).
+type moduleCollector struct{ s *Server }
+
+var (
+	pooledDesc = prometheus.NewDesc("hlwasm_sandboxes_pooled",
+		"Sandboxes reset and ready in a module's pool, by tenant and module.", []string{"tenant", "module"}, nil)
+	snapshotDesc = prometheus.NewDesc("hlwasm_snapshot_bytes",
+		"Size of the snapshot a module's sandboxes start from and are reset to (kept once per module), by tenant and module.",
+		[]string{"tenant", "module"}, nil)
+)
+
+func (c *moduleCollector) Describe(ch chan<- *prometheus.Desc) { ch <- pooledDesc; ch <- snapshotDesc }
+
+func (c *moduleCollector) Collect(ch chan<- prometheus.Metric) {
+	c.s.names.Range(func(k, v any) bool {
+		m, n := k.(*host.Module), v.(moduleName)
+		ch <- prometheus.MustNewConstMetric(pooledDesc, prometheus.GaugeValue, float64(m.PooledSandboxes()), n.tenant, short(n.hash))
+		ch <- prometheus.MustNewConstMetric(snapshotDesc, prometheus.GaugeValue, float64(m.SnapshotBytes()), n.tenant, short(n.hash))
+		return true
+	})
 }
 
 func short(hash string) string {

@@ -439,11 +439,28 @@ func TestMetricsAndSpans(t *testing.T) {
 		`hlwasm_sandboxes{tenant="alice"}`,
 		`hlwasm_http_requests_total{code="201",route="POST /v1/modules"} 1`,
 		`hlwasm_modules 1`,
+		`hlwasm_vm_exits_total{module="` + short + `",tenant="alice"} `,
+		`hlwasm_sandboxes_pooled{module="` + short + `",tenant="alice"} `,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)
 		}
+	}
+	if v := sumMetric(metricLines(t, ts), `hlwasm_snapshot_bytes{module="`+short+`",tenant="alice"}`, ""); v <= 0 {
+		t.Errorf("hlwasm_snapshot_bytes of the module: %v", v)
+	}
+	// The pooled sandboxes' resets run in the background after the calls.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		met := metricLines(t, ts)
+		if sumMetric(met, `hlwasm_reset_duration_seconds_count{result="ok",tenant="alice"}`, "") >= 2 &&
+			sumMetric(met, `hlwasm_reset_pages_total{tenant="alice"}`, "") > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no reset metrics for two calls: %v", met)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	// A request carrying traceparent gets a child span.
 	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"

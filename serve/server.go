@@ -119,7 +119,7 @@ type Server struct {
 	noAuth  bool
 	metrics *metrics
 	reg     *prometheus.Registry
-	names   sync.Map // *host.Module → hash, for metrics and spans
+	names   sync.Map // *host.Module → moduleName, for metrics and spans
 
 	reloadMu sync.Mutex       // one Reload (or Shutdown's closing) at a time
 	retMu    sync.Mutex       // guards retiring
@@ -156,6 +156,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		reg = newRegistry()
 	}
 	s.metrics, s.reg = newMetrics(reg), reg
+	reg.MustRegister(&moduleCollector{s: s})
 	var err error
 	if s.store, err = openStore(cfg.DataDir, cfg.ModulesDir); err != nil {
 		return nil, err
@@ -463,7 +464,7 @@ func (s *Server) module(t *tenant, e *entry, wasm []byte) (*loaded, error) {
 		}
 		t.mu.Unlock()
 	} else {
-		s.names.Store(l.mod, hash)
+		s.names.Store(l.mod, moduleName{hash: hash, tenant: t.Name})
 	}
 	close(l.ready)
 	if l.err != nil {

@@ -230,6 +230,7 @@ type Machine struct {
 	srv             chan func() bool // the server goroutine's jobs (handOff)
 	sess            *serveSession    // the server session running the request now, if any
 	hotServedTotal  uint64
+	exits           atomic.Uint64 // VM exits so far (Exits), counted by the host
 	callKey         uint64                // the export the request calls (exportKey), 0 for other requests
 	startHot        [hotStartSlots]uint64 // exportKeys whose last hot phase paid (startsHot)
 	booted          bool                  // the first request (which boots the guest) has been posted
@@ -320,6 +321,11 @@ var tamperReply func(mb []byte)
 // served, parks, and the engine heap's and the code region's bytes handed out so far (their
 // high-water marks, updated after each request).
 type Stats struct{ Calls, Parks, HeapUsed, CodeUsed, IOLocal uint64 }
+
+// Exits is the number of VM exits the machine has taken: every return of KVM_RUN, whatever its
+// reason (a park, a host call, a lazily mapped page, a signal, a fault), counted by the host.
+// Safe to call while the machine runs.
+func (m *Machine) Exits() uint64 { return m.exits.Load() }
 
 // Stats reads the guest's counters.
 func (m *Machine) Stats() Stats {
@@ -607,6 +613,7 @@ func (m *Machine) nextExit(ctx context.Context) (vmm.Exit, error) {
 		select {
 		case e := <-m.cpu.Exits():
 			m.inflight = false
+			m.exits.Add(1)
 			return e, nil
 		case <-ctx.Done():
 			m.stop()
@@ -651,6 +658,7 @@ func (m *Machine) nextExit(ctx context.Context) (vmm.Exit, error) {
 			testHookRun()
 		}
 		e := m.cpu.Run()
+		m.exits.Add(1)
 		if w != nil {
 			w.running.Store(false)
 			if w.fired.Load() {
@@ -1040,6 +1048,7 @@ func (m *Machine) interrupt() {
 	if m.inflight {
 		m.cpu.Kick()
 		<-m.cpu.Exits()
+		m.exits.Add(1)
 		m.cpu.Disarm()
 		m.inflight = false
 	}

@@ -495,6 +495,9 @@ func (sf *SnapshotFile) release() error {
 	return sf.file.Close()
 }
 
+// DataBytes is the size of the file's page data (mapped once, shared by its machines).
+func (sf *SnapshotFile) DataBytes() uint64 { return uint64(len(sf.data)) }
+
 // Config returns the machine configuration the snapshot was taken with (KVM and spin
 // settings are the caller's).
 func (sf *SnapshotFile) Config(base Config) Config {
