@@ -33,7 +33,7 @@ type VMObserver interface {
 	// Module.Call, WIT calls' parts) with the VM exits it took (0 on wazero), before CallEnded.
 	VMExits(ctx context.Context, m *Module, export string, exits uint64)
 	// SandboxReset is called after each reset of a sandbox of m (Sandbox.Reset, and a pooled
-	// sandbox's in the background after each Module.Call) with its duration, the 4 KiB pages it
+	// sandbox's before its next Module.Call or when its pool is idle) with its duration, the 4 KiB pages it
 	// restored, cleared or released, and its error.
 	SandboxReset(m *Module, d time.Duration, pages int, err error)
 }

@@ -270,8 +270,8 @@ func benchMicroVM(ctx context.Context, o benchOpts, record recorder) error {
 	if err != nil {
 		return err
 	}
-	// fresh-call: Module.Call, each call on a sandbox in its snapshot state (reset in the
-	// background after each call).
+	// fresh-call: Module.Call, each call on a sandbox in its snapshot state (reset before the
+	// next call takes it).
 	if err := record("fresh-call", "microvm")(bench.Time(o.runs, func() error {
 		_, err := mod.Call(ctx, "dirty", o.dirty)
 		return err
