@@ -33,10 +33,24 @@ type pool struct {
 
 	lastPages atomic.Int32 // pages the last reset of a sandbox of the pool restored, cleared or released
 	janitorOn atomic.Bool  // a janitor goroutine runs
+	lastPut   atomic.Int64 // monotonic ns of the last put
+	gap       atomic.Int64 // ns from a put to the next get, smoothed (lazyMaxGap)
 }
+
+// monoBase anchors the pool's monotonic clock readings.
+var monoBase = time.Now()
+
+func monoNow() int64 { return int64(time.Since(monoBase)) }
 
 // lazyMaxPages: resets of more pages than this (~30 µs on PVM) run in the background.
 const lazyMaxPages = 32
+
+// lazyMaxGap: a pool whose next call comes later than this after a put (a server: the caller
+// answers its client between calls) resets in the background. The reset then runs while the
+// caller is away, and the wake-up is cheap there (other threads are awake); a reset on the next
+// call's path would also run inside a request handler, where each system call longer than the
+// scheduler's 20 µs tick risks a hand-off of its P (measured over HTTP: +25 µs a request).
+const lazyMaxGap = 20 * time.Microsecond
 
 // janitorIdle is how often the janitor resets the pool's dirty sandboxes.
 const janitorIdle = 10 * time.Millisecond
@@ -54,6 +68,10 @@ func (p *pool) get(ctx context.Context) (*Sandbox, error) {
 		case <-p.quit: // the module is closed
 			return nil, ErrClosed
 		default:
+		}
+		if last := p.lastPut.Load(); last != 0 {
+			gap := monoNow() - last
+			p.gap.Store((3*p.gap.Load() + gap) / 4)
 		}
 		var sb *Sandbox
 		select {
@@ -129,7 +147,8 @@ func (p *pool) put(sb *Sandbox) {
 		return
 	default:
 	}
-	if p.mod.rt.cfg.Engine == EngineWazero || p.lastPages.Load() > lazyMaxPages {
+	p.lastPut.Store(monoNow())
+	if p.mod.rt.cfg.Engine == EngineWazero || p.lastPages.Load() > lazyMaxPages || p.gap.Load() > int64(lazyMaxGap) {
 		// wazero's reset instantiates the module anew: not for the next call's path.
 		p.wg.Add(1)
 		p.mu.Unlock()

@@ -112,37 +112,43 @@ func TestSandboxReset(t *testing.T) {
 }
 
 // A pooled sandbox goes back dirty and is reset by the next call, or by the pool's janitor when
-// no call comes (so an idle pool holds no call's pages); a call whose context has ended while
-// it would reset one fails with the context's error and the pool serves the next call fresh.
+// no call comes (so an idle pool holds no call's pages), or — when calls come apart, as a
+// server's do — in the background right away; a call whose context has ended while it would
+// reset one fails with the context's error and the pool serves the next call fresh.
 func TestPoolResetsLazilyAndWhenIdle(t *testing.T) {
-	ctx := context.Background()
-	o := &vmObserver{recObserver: recObserver{hostCalls: map[string]int{}}, exits: map[string]uint64{}}
-	rt := newRuntime(t, host.Config{PoolSize: 1, Observer: o})
-	mod, err := rt.LoadModule(ctx, fixture(t, "fresh.wasm"))
-	require.NoError(t, err)
-	defer mod.Close(ctx)
-	resets := func() int { o.mu.Lock(); defer o.mu.Unlock(); return o.resets }
-	for i := range 3 {
-		r, err := mod.Call(ctx, "incr")
-		require.NoError(t, err)
-		require.Equal(t, uint64(1001), r[0], "call %d saw the state of the one before", i)
+	for _, apart := range []time.Duration{0, time.Millisecond} {
+		t.Run(apart.String(), func(t *testing.T) {
+			ctx := context.Background()
+			o := &vmObserver{recObserver: recObserver{hostCalls: map[string]int{}}, exits: map[string]uint64{}}
+			rt := newRuntime(t, host.Config{PoolSize: 1, Observer: o})
+			mod, err := rt.LoadModule(ctx, fixture(t, "fresh.wasm"))
+			require.NoError(t, err)
+			defer mod.Close(ctx)
+			resets := func() int { o.mu.Lock(); defer o.mu.Unlock(); return o.resets }
+			for i := range 3 {
+				time.Sleep(apart)
+				r, err := mod.Call(ctx, "incr")
+				require.NoError(t, err)
+				require.Equal(t, uint64(1001), r[0], "call %d saw the state of the one before", i)
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for mod.PooledSandboxes() == 0 && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+			require.Equal(t, 1, mod.PooledSandboxes(), "the idle pool's sandbox was not reset")
+			require.Equal(t, 3, resets(), "one reset after each call, by the next call, the janitor or in the background")
+			_, err = mod.Call(ctx, "incr") // dirty again
+			require.NoError(t, err)
+			canceled, cancel := context.WithCancel(ctx)
+			cancel()
+			_, err = mod.Call(canceled, "incr")
+			require.ErrorIs(t, err, host.ErrCanceled)
+			r, err := mod.Call(ctx, "incr")
+			require.NoError(t, err)
+			require.Equal(t, uint64(1001), r[0])
+			o.mu.Lock()
+			defer o.mu.Unlock()
+			require.Empty(t, o.resetErrs)
+		})
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for mod.PooledSandboxes() == 0 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	require.Equal(t, 1, mod.PooledSandboxes(), "the idle pool's sandbox was not reset")
-	require.Equal(t, 3, resets(), "two resets by the calls that took the sandbox, one by the janitor")
-	_, err = mod.Call(ctx, "incr") // dirty again
-	require.NoError(t, err)
-	canceled, cancel := context.WithCancel(ctx)
-	cancel()
-	_, err = mod.Call(canceled, "incr")
-	require.ErrorIs(t, err, host.ErrCanceled)
-	r, err := mod.Call(ctx, "incr")
-	require.NoError(t, err)
-	require.Equal(t, uint64(1001), r[0])
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	require.Empty(t, o.resetErrs)
 }
