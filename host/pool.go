@@ -317,6 +317,9 @@ func (s *Sandbox) Reset(ctx context.Context) error {
 		return err
 	}
 	defer s.lease.exit()
+	if s.closed.Load() {
+		return ErrClosed
+	}
 	if v, ok := s.in.(*vmInstance); ok && v.snap == nil {
 		return ErrNoSnapshot // before the host state is emptied: the sandbox stays as it is
 	}

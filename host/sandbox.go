@@ -21,7 +21,7 @@ type Sandbox struct {
 	wasi   *wasi.Instance // the sandbox's own WASI state, if the module imports WASI
 	linked LinkedHost     // the sandbox's host state, for a linked set (LoadLinked)
 	state  api.State      // host-side per-instance state (State), emptied by Reset
-	closed atomic.Bool    // for Observer.SandboxClosed, once
+	closed atomic.Bool    // Close was called (Observer.SandboxClosed once; Reset's ErrClosed)
 	lease  *lease         // set on a handle lent by Module.WithSandbox (see lease)
 }
 
@@ -137,7 +137,7 @@ func (s *Sandbox) Close(ctx context.Context) error {
 	if s.lease != nil {
 		return fmt.Errorf("%w: a sandbox lent by Module.WithSandbox goes back to the pool when the function returns; it cannot be closed", ErrArguments)
 	}
-	if o := s.mod.rt.cfg.Observer; o != nil && !s.closed.Swap(true) {
+	if o := s.mod.rt.cfg.Observer; !s.closed.Swap(true) && o != nil {
 		o.SandboxClosed(s.mod)
 	}
 	err := s.in.close()

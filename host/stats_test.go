@@ -219,3 +219,50 @@ func TestNoSnapshot(t *testing.T) {
 	}
 	require.ErrorIs(t, mod.SaveSnapshot(ctx, filepath.Join(t.TempDir(), "x.snap")), host.ErrNoSnapshot)
 }
+
+// With Config.NoSnapshot every sandbox boots, loads and instantiates anew, on the call's path
+// for Module.Call: a deadline that fires anywhere in that (swept from far too short to long
+// enough) ends the call with ErrDeadline — which is context.DeadlineExceeded too — or lets it
+// succeed with fresh state, never anything else; the module keeps serving; and after Close
+// the module and its sandboxes refuse with ErrClosed.
+func TestNoSnapshotDeadlinesAndClose(t *testing.T) {
+	ctx := context.Background()
+	rt := newRuntime(t, host.Config{NoSnapshot: true, PoolSize: 2})
+	mod, err := rt.LoadModule(ctx, fixture(t, "fresh.wasm"))
+	require.NoError(t, err)
+	var ok, late int
+	for d := 50 * time.Microsecond; d < 200*time.Millisecond; d = d * 3 / 2 {
+		dctx, cancel := context.WithTimeout(ctx, d)
+		var r []uint64
+		within(t, "Module.Call under a deadline", func() { r, err = mod.Call(dctx, "incr") })
+		cancel()
+		switch {
+		case err == nil:
+			ok++
+			require.Equal(t, []uint64{1001}, r, "deadline %v", d)
+		case errors.Is(err, host.ErrDeadline):
+			late++
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+		default:
+			t.Fatalf("deadline %v: %v", d, err)
+		}
+	}
+	t.Logf("%d calls made it, %d ended at their deadline", ok, late)
+	require.Positive(t, late, "no deadline fired")
+	require.Positive(t, ok, "no call made it")
+	r, err := mod.Call(ctx, "incr")
+	require.NoError(t, err)
+	require.Equal(t, []uint64{1001}, r)
+
+	sb, err := mod.NewSandbox(ctx)
+	require.NoError(t, err)
+	require.NoError(t, mod.Close(ctx))
+	_, err = mod.Call(ctx, "incr")
+	require.ErrorIs(t, err, host.ErrClosed)
+	_, err = mod.NewSandbox(ctx)
+	require.ErrorIs(t, err, host.ErrClosed)
+	require.NoError(t, sb.Close(ctx))
+	_, err = sb.Call(ctx, "incr")
+	require.ErrorIs(t, err, host.ErrClosed)
+	require.ErrorIs(t, sb.Reset(ctx), host.ErrClosed)
+}
