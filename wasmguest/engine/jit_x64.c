@@ -277,8 +277,9 @@ static uint32_t jit_gc(eng_jit *c, const eng_inst *inst, const uint32_t *ip, uin
 }
 static uint32_t jit_ref_test(eng_jit *c, uint64_t v, uint32_t w) { return eng_ref_test(c->s, v, w); }
 
-// return_call_indirect's table lookup: the callee, or a trap (below JIT_ENTRY_MIN).
-static uintptr_t jit_tail_resolve(eng_jit *c, eng_table *t, uint32_t tid, uint64_t i) {
+// call_indirect's and return_call_indirect's table lookup: the callee, or a trap (below
+// JIT_ENTRY_MIN).
+static uintptr_t jit_resolve_indirect(eng_jit *c, eng_table *t, uint32_t tid, uint64_t i) {
   eng_func *callee = NULL;
   uint32_t trap = 0;
   if (i >= t->size) trap = HL_TRAP_UNDEFINED_ELEMENT;
@@ -294,17 +295,9 @@ static uintptr_t jit_tail_resolve(eng_jit *c, eng_table *t, uint32_t tid, uint64
 
 static uint32_t jit_call_indirect(eng_jit *c, eng_table *t, uint32_t tid, uint64_t i, uint64_t *cfp,
                                   eng_inst *caller) {
-  uint32_t trap = 0;
-  eng_func *callee = NULL;
-  if (i >= t->size) trap = HL_TRAP_UNDEFINED_ELEMENT;
-  else if (!(callee = (eng_func *)(uintptr_t)t->elems[i])) trap = HL_TRAP_UNINITIALIZED_ELEMENT;
-  if (trap) {
-    eng_set_trap(c->err, trap);
-    eng_trap_index(c->err, i);
-    return JIT_PROPAGATE;
-  }
-  if (callee->type_id != tid && !eng_type_sub(caller->store, callee->type_id, tid)) return HL_TRAP_INDIRECT_TYPE_MISMATCH;
-  return jit_call_slow(c, callee, cfp, caller);
+  uintptr_t callee = jit_resolve_indirect(c, t, tid, i);
+  if (callee < JIT_ENTRY_MIN) return (uint32_t)callee; // the trap
+  return jit_call_slow(c, (eng_func *)callee, cfp, caller);
 }
 
 // Numeric instructions without a template: one C call computing the opcodes.h expression.
@@ -2227,7 +2220,7 @@ static bool emit_func(JC *c, eng_func *f, uint32_t **mapp) {
         movrp(j, RSI, c->in->tables[ip[0]]);
         movri(j, RDX, ip[1]);
         ld(j, 1, RCX, MS(ip[2])); // the whole slot (i32 zero-extended, or table64's i64)
-        call_abs(j, (const void *)jit_tail_resolve);
+        call_abs(j, (const void *)jit_resolve_indirect);
         alu_ri(j, 1, G_CMP, RAX, JIT_ENTRY_MIN);
         jstub(j, CC_B, 0);
         orr(j, 0, 1, 0x8b, RSI, RAX);
