@@ -137,6 +137,11 @@ func TestVMObserver(t *testing.T) {
 		for mod.PooledSandboxes() == 0 && time.Now().Before(deadline) {
 			time.Sleep(time.Millisecond)
 		}
+		require.Positive(t, mod.PooledSandboxes())
+		snapBytes := mod.SnapshotBytes()
+		require.NoError(t, mod.Close(ctx)) // after Close: nothing pooled, no snapshot
+		require.Zero(t, mod.PooledSandboxes())
+		require.Zero(t, mod.SnapshotBytes())
 
 		o.mu.Lock()
 		defer o.mu.Unlock()
@@ -147,11 +152,10 @@ func TestVMObserver(t *testing.T) {
 		} else {
 			require.Equal(t, st1.VMExits-st0.VMExits, uint64(11), "sandbox's VMExits over a call of add_loop(10)")
 			require.GreaterOrEqual(t, o.exits["add_loop"], uint64(11+3*3), "exits reported for the calls")
-			require.Positive(t, mod.SnapshotBytes())
+			require.Positive(t, snapBytes)
 			require.Positive(t, o.resetPages, "a reset after add_loop restored nothing")
 		}
 		require.GreaterOrEqual(t, o.resets, 2, "Sandbox.Reset and a pooled sandbox's reset")
 		require.True(t, o.resetTimed)
-		require.Positive(t, mod.PooledSandboxes())
 	})
 }

@@ -138,6 +138,13 @@ func (p *pool) drop(sb *Sandbox, err error) {
 // put takes a used sandbox back: its host state is cleared now, its VM reset later (see pool);
 // one that fails to clear is dropped.
 func (p *pool) put(sb *Sandbox) {
+	p.lastPut.Store(monoNow())
+	if err := sb.resetHost(); err != nil {
+		p.drop(sb, err)
+		return
+	}
+	// Under mu, so that close either sees what put hands on (its wait group, or the dirty
+	// channel it drains after) or put sees the pool closed.
 	p.mu.Lock()
 	select {
 	case <-p.quit:
@@ -147,7 +154,6 @@ func (p *pool) put(sb *Sandbox) {
 		return
 	default:
 	}
-	p.lastPut.Store(monoNow())
 	if p.mod.rt.cfg.Engine == EngineWazero || p.lastPages.Load() > lazyMaxPages || p.gap.Load() > int64(lazyMaxGap) {
 		// wazero's reset instantiates the module anew: not for the next call's path.
 		p.wg.Add(1)
@@ -158,22 +164,14 @@ func (p *pool) put(sb *Sandbox) {
 		}()
 		return
 	}
-	p.mu.Unlock()
-	if err := sb.resetHost(); err != nil {
-		p.drop(sb, err)
-		return
-	}
 	p.dirty <- sb // never blocks: at most size sandboxes live
+	p.mu.Unlock()
 	p.startJanitor()
 }
 
-// resetIdle resets a sandbox off any call's path (put's background reset, the janitor) and
-// makes it ready.
+// resetIdle resets a dirty sandbox's VM off any call's path (put's background reset, the
+// janitor) and makes it ready.
 func (p *pool) resetIdle(sb *Sandbox) {
-	if err := sb.resetHost(); err != nil {
-		p.drop(sb, err)
-		return
-	}
 	if err := p.resetVM(context.Background(), sb); err != nil {
 		p.drop(sb, err)
 		return
@@ -320,9 +318,6 @@ func (s *Sandbox) Reset(ctx context.Context) error {
 	if s.closed.Load() {
 		return ErrClosed
 	}
-	if v, ok := s.in.(*vmInstance); ok && v.snap == nil {
-		return ErrNoSnapshot // before the host state is emptied: the sandbox stays as it is
-	}
 	if err := s.resetHost(); err != nil {
 		return err
 	}
@@ -331,6 +326,7 @@ func (s *Sandbox) Reset(ctx context.Context) error {
 }
 
 // resetHost is Reset's host half: the sandbox's State, WASI state and linked host state.
+// Without a snapshot (Config.NoSnapshot) it refuses first, leaving the sandbox as it is.
 func (s *Sandbox) resetHost() error {
 	if v, ok := s.in.(*vmInstance); ok && v.snap == nil {
 		return ErrNoSnapshot
@@ -367,11 +363,12 @@ func (s *Sandbox) resetVM(ctx context.Context) (int, error) {
 func (m *Module) PooledSandboxes() int { return len(m.pool.ready) }
 
 // SnapshotBytes is the size of the snapshot the module's sandboxes start from and are reset
-// to, kept once for all of them (0 before the first sandbox has made it, and on wazero).
+// to, kept once for all of them (0 before the first sandbox has made it, on wazero, and after
+// Close).
 func (m *Module) SnapshotBytes() uint64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.snapFile == nil {
+	if m.snapFile == nil || m.closed {
 		return 0
 	}
 	return m.snapFile.DataBytes()

@@ -162,13 +162,18 @@ func outcome(err error) (string, string) {
 
 // observer is a tenant runtime's host.Observer: metrics and a span per call.
 type observer struct {
-	s        *Server
-	tenant   string
-	inflight prometheus.Gauge
+	s          *Server
+	tenant     string
+	inflight   prometheus.Gauge
+	resetOK    prometheus.Observer // the tenant's children of the reset metrics, looked up once
+	resetErr   prometheus.Observer
+	resetPages prometheus.Counter
 }
 
 func newObserver(s *Server, tenant string) *observer {
-	return &observer{s: s, tenant: tenant, inflight: s.metrics.inflight.WithLabelValues(tenant)}
+	return &observer{s: s, tenant: tenant, inflight: s.metrics.inflight.WithLabelValues(tenant),
+		resetOK: s.metrics.resetDur.WithLabelValues(tenant, "ok"), resetErr: s.metrics.resetDur.WithLabelValues(tenant, "error"),
+		resetPages: s.metrics.resetPgs.WithLabelValues(tenant)}
 }
 
 func (o *observer) moduleName(m *host.Module) string {
@@ -192,12 +197,12 @@ func (o *observer) VMExits(ctx context.Context, m *host.Module, export string, n
 }
 
 func (o *observer) SandboxReset(m *host.Module, d time.Duration, pages int, err error) {
-	result := "ok"
+	h := o.resetOK
 	if err != nil {
-		result = "error"
+		h = o.resetErr
 	}
-	o.s.metrics.resetDur.WithLabelValues(o.tenant, result).Observe(d.Seconds())
-	o.s.metrics.resetPgs.WithLabelValues(o.tenant).Add(float64(pages))
+	h.Observe(d.Seconds())
+	o.resetPages.Add(float64(pages))
 }
 
 // moduleCollector reports, at each scrape, every loaded module's pooled sandboxes and snapshot

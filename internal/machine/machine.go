@@ -230,7 +230,7 @@ type Machine struct {
 	srv             chan func() bool // the server goroutine's jobs (handOff)
 	sess            *serveSession    // the server session running the request now, if any
 	hotServedTotal  uint64
-	exits           atomic.Uint64 // VM exits so far (Exits), counted by the host
+	exits           atomic.Uint64         // VM exits so far (Exits), counted by the host
 	callKey         uint64                // the export the request calls (exportKey), 0 for other requests
 	startHot        [hotStartSlots]uint64 // exportKeys whose last hot phase paid (startsHot)
 	booted          bool                  // the first request (which boots the guest) has been posted

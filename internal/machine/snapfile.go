@@ -495,8 +495,13 @@ func (sf *SnapshotFile) release() error {
 	return sf.file.Close()
 }
 
-// DataBytes is the size of the file's page data (mapped once, shared by its machines).
-func (sf *SnapshotFile) DataBytes() uint64 { return uint64(len(sf.data)) }
+// DataBytes is the size of the file's page data (mapped once, shared by its machines); 0 once
+// the last of them and the owner have let it go.
+func (sf *SnapshotFile) DataBytes() uint64 {
+	sf.mu.Lock()
+	defer sf.mu.Unlock()
+	return uint64(len(sf.data))
+}
 
 // Config returns the machine configuration the snapshot was taken with (KVM and spin
 // settings are the caller's).

@@ -69,6 +69,27 @@ static uint32_t call(eng_store *s, uint32_t inst, const char *name, const uint64
   return eng_call(s, inst, exp_idx(s, inst, name), p, np, r, nr, err);
 }
 
+// The tiers the per-tier blocks below run on, in this order.
+static const uint32_t tiers[] = {ENG_TIER_COMPILED, ENG_TIER_MIXED, ENG_TIER_INTERP};
+
+// A store with limits lim and dir/file instantiated in it (its instance in *inst), or NULL
+// after a failed check.
+static eng_store *store_with(const char *dir, const char *file, eng_limits lim, uint32_t *inst) {
+  char path[512];
+  size_t n;
+  eng_error err;
+  snprintf(path, sizeof path, "%s/%s", dir, file);
+  const uint8_t *b = readf(path, &n);
+  eng_store *s = eng_store_new(&lim);
+  uint32_t st = eng_instantiate(s, b, n, inst, &err);
+  CHECK(st == HL_STATUS_OK, "instantiate %s: %u %s", file, st, err.msg);
+  if (st != HL_STATUS_OK) {
+    eng_store_free(s);
+    return NULL;
+  }
+  return s;
+}
+
 int main(int argc, char **argv) {
   const char *dir = argc > 1 ? argv[1] : "wat";
   char path[512];
@@ -164,7 +185,6 @@ int main(int argc, char **argv) {
   // function (it must see its own memory); typed function references and their traps. On the
   // compiled tier every function of the module must have been compiled.
   for (uint32_t tier = 0; tier < 3; tier++) {
-    static const uint32_t tiers[] = {ENG_TIER_COMPILED, ENG_TIER_MIXED, ENG_TIER_INTERP};
     eng_limits lim = {10, 50, 0, tiers[tier]};
     eng_store *s = eng_store_new(&lim);
     snprintf(path, sizeof path, "%s/jit3.wasm", dir);
@@ -220,14 +240,8 @@ int main(int argc, char **argv) {
   // memory64 and multi-memory on each tier (wat/jit3m.wat): compiled on the compile tier; an
   // address + offset that carries out of 64 bits traps (a wrap would land at 0, in bounds).
   for (uint32_t tier = 0; tier < 3; tier++) {
-    static const uint32_t tiers[] = {ENG_TIER_COMPILED, ENG_TIER_MIXED, ENG_TIER_INTERP};
-    eng_limits lim = {10, 50, 0, tiers[tier]};
-    eng_store *s = eng_store_new(&lim);
-    snprintf(path, sizeof path, "%s/jit3m.wasm", dir);
-    b = readf(path, &n);
-    st = eng_instantiate(s, b, n, &inst, &err);
-    CHECK(st == HL_STATUS_OK, "instantiate jit3m: %u %s", st, err.msg);
-    if (st != HL_STATUS_OK) { eng_store_free(s); continue; }
+    eng_store *s = store_with(dir, "jit3m.wasm", (eng_limits){10, 50, 0, tiers[tier]}, &inst);
+    if (!s) continue;
     if (tiers[tier] == ENG_TIER_COMPILED && s->jit) {
       const eng_inst *in = s->insts[inst];
       for (uint32_t i = 0; i < in->nown_funcs; i++)
@@ -262,7 +276,6 @@ int main(int argc, char **argv) {
   // escape to the outermost call (uncaught trap, the exception freed) and throw_ref of null.
   // On the compiled tier every function without a handler must have been compiled.
   for (uint32_t tier = 0; tier < 3; tier++) {
-    static const uint32_t tiers[] = {ENG_TIER_COMPILED, ENG_TIER_MIXED, ENG_TIER_INTERP};
     eng_limits lim = {10, 50, 0, tiers[tier]};
     eng_store *s = eng_store_new(&lim);
     static const char *const names[] = {"jit3eb", "jit3ec", "jit3ea"}, *const as[] = {"b", "c", "a"};
@@ -318,13 +331,8 @@ int main(int argc, char **argv) {
   // One fuel budget per call however often it crosses the tiers (wat/fuel.wat): burn(100)
   // needs about 10^6, more than the 10^5 given, and must run out on every tier; burn(2) fits.
   for (uint32_t tier = 0; tier < 3; tier++) {
-    static const uint32_t tiers[] = {ENG_TIER_COMPILED, ENG_TIER_MIXED, ENG_TIER_INTERP};
-    eng_limits lim = {10, 100, 100000, tiers[tier]};
-    eng_store *s = eng_store_new(&lim);
-    snprintf(path, sizeof path, "%s/fuel.wasm", dir);
-    b = readf(path, &n);
-    st = eng_instantiate(s, b, n, &inst, &err);
-    CHECK(st == HL_STATUS_OK, "instantiate fuel: %u %s", st, err.msg);
+    eng_store *s = store_with(dir, "fuel.wasm", (eng_limits){10, 100, 100000, tiers[tier]}, &inst);
+    if (!s) continue;
     p[0] = 100;
     st = call(s, inst, "burn", p, 1, r, &nr, &err);
     CHECK(st == HL_STATUS_TRAP && err.trap == HL_TRAP_HOST, "tier %u burn 100: %u %u %s", tier, st, err.trap,
@@ -510,7 +518,6 @@ int main(int argc, char **argv) {
   // compiled, the roots are in compiled frames (written back before each GC instruction's call).
   snprintf(path, sizeof path, "%s/gc.wasm", dir);
   for (uint32_t tier = 0; tier < 3 && (b = readf(path, &n)); tier++) {
-    static const uint32_t tiers[] = {ENG_TIER_COMPILED, ENG_TIER_MIXED, ENG_TIER_INTERP};
     eng_limits lim = {0, 0, 0, tiers[tier]};
     plat_hosted_set_heap_limit(64u << 20);
     eng_store *s = eng_store_new(&lim);
