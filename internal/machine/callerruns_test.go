@@ -416,9 +416,11 @@ func TestLongHostCallsEndHotPhase(t *testing.T) {
 			t.Fatalf("host_loop(%d) = %v, %v", loop, r, err)
 		}
 	}
+	// A guest whose thread the host's scheduler held off through a whole 1 ms host call (a loaded
+	// machine) does take its answer from the mailbox: most must not.
 	h := m.Hot()
-	if h.Served != 0 {
-		t.Errorf("%d host calls of 1 ms counted as served without an exit", h.Served)
+	if h.Served*4 >= loop*calls {
+		t.Errorf("%d of %d host calls of 1 ms counted as served without an exit", h.Served, loop*calls)
 	}
 	if h.HotAfter <= hotAfterStart {
 		t.Errorf("hotAfter %d after %d phases that served nothing, want more than %d", h.HotAfter, h.Phases, hotAfterStart)
