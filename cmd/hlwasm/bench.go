@@ -120,6 +120,18 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 		{"floors", func() error { return record("floor-exit", "raw")(bench.FloorExit(k, o.runs)) }},
 		{"floors", func() error { return record("floor-exit-handoff", "raw")(bench.FloorExitHandoff(k, o.runs)) }},
 		{"floors", func() error { return record("floor-mailbox", "raw")(bench.FloorMailbox(k, o.runs*10)) }},
+		// The throughput scenarios' floors: n callers' exits at once, each on a VM of its own, with
+		// KVM_RUN issued as hlwasm does (holding the goroutine's P) and, for comparison, as an
+		// ordinary system call (package vmm, RunMode).
+		{"floors", func() error {
+			return record("floor-throughput-1", "raw")(bench.FloorThroughput(k, 1, o.duration, vmm.RunHoldsP))
+		}},
+		{"floors", func() error {
+			return record("floor-throughput-2", "raw")(bench.FloorThroughput(k, 2, o.duration, vmm.RunHoldsP))
+		}},
+		{"floors", func() error {
+			return record("floor-throughput-2-syscall", "raw")(bench.FloorThroughput(k, 2, o.duration, vmm.RunReleasesP))
+		}},
 		{"microvm", func() error { return benchMicroVM(ctx, o, record) }},
 		{"wazero", func() error { return benchWazero(ctx, o, record) }},
 		{"hostcalls", func() error { return benchHostCalls(ctx, o, record) }},
@@ -487,6 +499,16 @@ func benchResets(ctx context.Context, o benchOpts, record recorder) error {
 	return nil
 }
 
+// oneCaller names the one-caller scenario a throughput scenario of several callers is held
+// against: throughput-2 → throughput-1, floor-throughput-2-syscall → floor-throughput-1.
+func oneCaller(scenario string) (string, bool) {
+	base, rest, ok := strings.Cut(scenario, "throughput-")
+	if !ok || strings.HasPrefix(rest, "1") {
+		return "", false
+	}
+	return base + "throughput-1", true
+}
+
 // floorOf names the raw floor each scenario is held against.
 var floorOf = map[string]string{"cold": "floor-create", "cold-idle": "floor-create", "cold-spare": "floor-create", "warm-call": "floor-exit", "hot-call": "floor-mailbox",
 	"fresh-call": "floor-exit", "host-call": "floor-mailbox", "host-call-parked": "floor-exit", "host-call-hot": "floor-mailbox"}
@@ -494,7 +516,9 @@ var floorOf = map[string]string{"cold": "floor-create", "cold-idle": "floor-crea
 func printTable(w io.Writer, rs []bench.Result) {
 	p50 := map[string]int64{}
 	wz, wzCPU := map[string]int64{}, map[string]int64{}
+	ops := map[[2]string]float64{} // ops/s by engine and scenario
 	for _, r := range rs {
+		ops[[2]string{r.Engine, r.Scenario}] = r.OpsPerSec
 		switch r.Engine {
 		case "raw":
 			p50[r.Scenario] = r.P50
@@ -509,7 +533,7 @@ func printTable(w io.Writer, rs []bench.Result) {
 		}
 		return fmt.Sprintf("%.2fx %s", float64(v)/float64(base[key]), name)
 	}
-	fmt.Fprintf(w, "%-24s %-13s %12s %12s %12s %12s  %s\n", "scenario", "engine", "p50", "p99", "ops/s", "cpu/op", "p50 vs floor")
+	fmt.Fprintf(w, "%-26s %-13s %12s %12s %12s %12s  %s\n", "scenario", "engine", "p50", "p99", "ops/s", "cpu/op", "p50 vs floor")
 	for _, r := range rs {
 		var cols []string
 		f, ok := floorOf[r.Scenario]
@@ -522,13 +546,20 @@ func printTable(w io.Writer, rs []bench.Result) {
 				cols = append(cols, ratio(r.P50, p50, "floor-exit-handoff", "floor-exit-handoff"))
 			}
 		}
+		if one, ok := oneCaller(r.Scenario); ok && ops[[2]string{r.Engine, one}] > 0 {
+			// n callers' throughput against one's (and, for hlwasm, the raw floor's ratio)
+			cols = append(cols, fmt.Sprintf("%.2fx %s", r.OpsPerSec/ops[[2]string{r.Engine, one}], one))
+			if f1, f2 := ops[[2]string{"raw", "floor-" + one}], ops[[2]string{"raw", "floor-" + r.Scenario}]; r.Engine == "microvm" && f1 > 0 && f2 > 0 {
+				cols = append(cols, fmt.Sprintf("floor %.2fx", f2/f1))
+			}
+		}
 		if vsWazero(r.Scenario) && r.Engine != "wazero" {
 			cols = append(cols, ratio(r.P50, wz, r.Scenario, "wazero"))
 			if isKernel(r.Scenario) { // CPU time too: on a shared machine it hides preemption
 				cols = append(cols, ratio(r.CPUPerOp, wzCPU, r.Scenario, "wazero cpu/op"))
 			}
 		}
-		fmt.Fprintf(w, "%-24s %-13s %12v %12v %12.0f %12v  %s\n", r.Scenario, r.Engine,
+		fmt.Fprintf(w, "%-26s %-13s %12v %12v %12.0f %12v  %s\n", r.Scenario, r.Engine,
 			time.Duration(r.P50), time.Duration(r.P99), r.OpsPerSec, time.Duration(r.CPUPerOp), strings.Join(cols, ", "))
 	}
 }

@@ -148,6 +148,28 @@ func FloorExitHandoff(k *vmm.KVM, n int) ([]time.Duration, time.Duration, error)
 	return Time(n, func() error { return expectOut(c.Run()) })
 }
 
+// FloorThroughput: the floor-exit round trip from callers goroutines at once for d, each with a
+// VM of its own, issued as hlwasm issues its runs (VCPU.Run on the caller's locked thread), under
+// run mode mode: what the platform and Go's scheduler allow n concurrent callers (the throughput
+// scenarios are held against it).
+func FloorThroughput(k *vmm.KVM, callers int, d time.Duration, mode vmm.RunMode) ([]time.Duration, time.Duration, error) {
+	defer vmm.SetRunMode(vmm.SetRunMode(mode))
+	vcpus := make([]*vmm.VCPU, callers)
+	for i := range vcpus {
+		vm, err := k.NewFlatVM(floorMem, outLoop, nil, vmm.ThreadCaller)
+		if err != nil {
+			return nil, 0, err
+		}
+		defer vm.Close()
+		if vcpus[i] = vm.VCPU(); expectOut(vcpus[i].Run()) != nil {
+			return nil, 0, expectOut(vcpus[i].Run())
+		}
+	}
+	return ThroughputEach(callers, d, func(i int) func() error {
+		return func() error { return expectOut(vcpus[i].Run()) }
+	})
+}
+
 // FloorMailbox: exit-less round trip: the host writes a request word into guest memory, the
 // guest (spinning inside KVM_RUN) answers in shared memory, the host spins on the answer.
 func FloorMailbox(k *vmm.KVM, n int) ([]time.Duration, time.Duration, error) {
@@ -197,6 +219,11 @@ func awaitWord(w *atomic.Uint64, v uint64) error {
 
 // Throughput runs f from n goroutines for d and returns per-call samples and the wall time.
 func Throughput(n int, d time.Duration, f func() error) ([]time.Duration, time.Duration, error) {
+	return ThroughputEach(n, d, func(int) func() error { return f })
+}
+
+// ThroughputEach is Throughput with a function of its own for each goroutine i (caller(i)).
+func ThroughputEach(n int, d time.Duration, caller func(i int) func() error) ([]time.Duration, time.Duration, error) {
 	var mu sync.Mutex
 	var all []time.Duration
 	var firstErr error
@@ -204,6 +231,7 @@ func Throughput(n int, d time.Duration, f func() error) ([]time.Duration, time.D
 	start := time.Now()
 	for g := 0; g < n; g++ {
 		wg.Add(1)
+		f := caller(g)
 		go func() {
 			defer wg.Done()
 			var local []time.Duration

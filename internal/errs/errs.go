@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/hlwasm/hlwasm/internal/abi"
 )
@@ -34,12 +35,24 @@ func (e *ctxSentinel) Error() string        { return e.msg }
 func (e *ctxSentinel) Is(target error) bool { return target == e.ctx }
 
 // FromContext is ErrDeadline or ErrCanceled, by why ctx ended; the cause counts (a nested
-// call's context ends with the cause of the call it is nested in).
+// call's context ends with the cause of the call it is nested in). A context whose deadline
+// has passed ended by it even before its own timer has fired (Expired).
 func FromContext(ctx context.Context) error {
-	if errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
+	if errors.Is(context.Cause(ctx), context.DeadlineExceeded) || ctx.Err() == nil && Expired(ctx) {
 		return ErrDeadline
 	}
 	return ErrCanceled
+}
+
+// Expired reports whether ctx has ended or its deadline has passed. The two differ while a
+// deadline's timer waits for a P of Go's scheduler, which every P running a guest can delay by
+// milliseconds (package vmm: a run keeps its P); the guest's own deadline timer does not wait.
+func Expired(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
 }
 
 // HostError is a host function's failure that ended a call; errors.As/Is see the cause.

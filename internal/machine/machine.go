@@ -526,6 +526,15 @@ func (m *Machine) roundTrip(ctx context.Context) (err error) {
 			}
 		}()
 	}
+	if d, ok := ctx.Deadline(); ok {
+		// The guest's runs end by themselves at the deadline (vmm.VCPU.SetDeadline), on time
+		// however busy Go's scheduler is; a nested request keeps the earlier of the two.
+		prev := m.cpu.SetDeadline(d)
+		if !prev.IsZero() && prev.Before(d) {
+			m.cpu.SetDeadline(prev)
+		}
+		defer m.cpu.SetDeadline(prev)
+	}
 	if m.sync {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
@@ -609,12 +618,28 @@ func (m *Machine) idleWaiting() uint32 {
 // goroutine issues now (caller-runs; a deadline or Close kicks it). A deadline, cancellation or
 // Close stops the guest and fails the machine.
 func (m *Machine) nextExit(ctx context.Context) (vmm.Exit, error) {
-	if m.inflight {
+	for m.inflight {
+		if errs.Expired(ctx) { // before ctx.Done() may say so (errs.Expired)
+			m.stop()
+			return vmm.Exit{}, m.fail(ctxError(ctx))
+		}
 		select {
 		case e := <-m.cpu.Exits():
 			m.inflight = false
 			m.exits.Add(1)
-			return e, nil
+			if !e.Interrupted {
+				return e, nil
+			}
+			// The run's deadline passed (nobody else kicks a run in flight without collecting
+			// its exit): this request's, or, for a run that outlived its request (a guest left
+			// spinning), an earlier one's, and then the guest runs on.
+			m.cpu.Disarm()
+			if errs.Expired(ctx) {
+				m.running = false
+				return vmm.Exit{}, m.fail(ctxError(ctx))
+			}
+			m.resume()
+			continue
 		case <-ctx.Done():
 			m.stop()
 			return vmm.Exit{}, m.fail(ctxError(ctx))
@@ -638,7 +663,7 @@ func (m *Machine) nextExit(ctx context.Context) (vmm.Exit, error) {
 			// the run and kicks it.
 			w.running.Store(true)
 		}
-		if m.aborted() || ctx.Err() != nil {
+		if m.aborted() || errs.Expired(ctx) {
 			if w != nil {
 				w.running.Store(false)
 			}
@@ -812,7 +837,7 @@ func (m *Machine) await(ctx context.Context, done func(uint32) bool) error {
 					continue
 				}
 				if i%ctxCheckInterval == 0 {
-					if ctx.Err() != nil || m.aborted() {
+					if errs.Expired(ctx) || m.aborted() {
 						break
 					}
 					if m.sync {

@@ -169,15 +169,6 @@ func ioctlValue(fd int, req, val uintptr) (int, error) {
 	}
 }
 
-// ioctlRun issues KVM_RUN once: EINTR is reported, not retried.
-func ioctlRun(fd int) error {
-	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), kvmRun, 0)
-	if e != 0 {
-		return e
-	}
-	return nil
-}
-
 // Memo returns what f computed for key the first time it succeeded on this handle: facts about
 // the handle's guests that packages above measure once (package machine: the CPU features a
 // guest sees). Calls are serialized; f must not call Memo.

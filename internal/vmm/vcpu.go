@@ -34,9 +34,12 @@ type VCPU struct {
 	tid    atomic.Int32 // the thread inside (or entering) KVM_RUN, 0 if none; set under mu
 	kicked atomic.Bool
 	closed atomic.Bool
-	kickMu sync.Mutex // orders Kick and Disarm against close's unmapping of kvm_run
-	exits  chan Exit
-	thread *vcpuThread // ThreadDedicated only
+	// deadline: the monotonic nanoseconds (see SetDeadline) by which a run that starts must
+	// end, 0 if none.
+	deadline atomic.Int64
+	kickMu   sync.Mutex // orders Kick and Disarm against close's unmapping of kvm_run
+	exits    chan Exit
+	thread   *vcpuThread // ThreadDedicated only
 	// syncRegs: KVM_CAP_SYNC_REGS lets RestoreUserState pass registers through kvm_run.
 	syncRegs bool
 }
@@ -94,6 +97,7 @@ func (c *VCPU) create(k *KVM, vm *VM) error {
 func (t *vcpuThread) loop() {
 	runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
 	defer close(t.done)
+	defer dropThreadTimer()
 	for {
 		select {
 		case f := <-t.cmds:
@@ -262,6 +266,14 @@ func (c *VCPU) runOnce() Exit {
 	// Kick sees this thread and signals it, or KVM_RUN sees immediate_exit and returns at once.
 	c.tid.Store(int32(unix.Gettid()))
 	defer c.tid.Store(0)
+	deadline := c.deadline.Load()
+	if deadline != 0 {
+		left := time.Duration(deadline - monoNow())
+		if left <= 0 {
+			return Exit{Interrupted: true, Reason: ExitIntr}
+		}
+		armThreadDeadline(deadline)
+	}
 	for {
 		err := ioctlRun(c.fd)
 		if err == unix.EINTR || err == unix.EAGAIN {
@@ -269,7 +281,11 @@ func (c *VCPU) runOnce() Exit {
 				c.hdr.ImmediateExit = 0
 				return Exit{Interrupted: true, Reason: ExitIntr}
 			}
-			continue // a signal not meant for us (Go's runtime preemption): run on
+			if deadline != 0 && monoNow() >= deadline {
+				return Exit{Interrupted: true, Reason: ExitIntr} // this thread's timer
+			}
+			yieldAfterSignal() // a signal not meant for us (Go's runtime preemption): run on
+			continue
 		}
 		if err != nil {
 			return Exit{Err: err}
@@ -392,6 +408,7 @@ func (c *VCPU) RunLoop(n int, check func(Exit) error) ([]time.Duration, error) {
 			t0 := time.Now()
 			e := ioctlRun(c.fd)
 			for e == unix.EINTR || e == unix.EAGAIN { // Go's preemption signal: run on
+				yieldAfterSignal()
 				e = ioctlRun(c.fd)
 			}
 			if e != nil {

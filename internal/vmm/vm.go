@@ -131,7 +131,7 @@ func (vm *VM) Close() error {
 // Exit describes why KVM_RUN returned.
 type Exit struct {
 	Reason      uint32 // KVM_EXIT_*
-	Interrupted bool   // Kick stopped the run (KVM_RUN returned EINTR with a kick pending)
+	Interrupted bool   // Kick stopped the run, or its deadline (VCPU.SetDeadline) passed
 	Err         error  // KVM_RUN itself failed
 	// KVM_EXIT_IO
 	Port uint16

@@ -1,10 +1,14 @@
 package vmm
 
 import (
+	"bytes"
 	"errors"
 	"os"
+	"os/exec"
 	"runtime"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unsafe"
@@ -401,5 +405,106 @@ func TestMoveOff(t *testing.T) {
 		if m := mask(); m != orig {
 			t.Errorf("moveOff(%d) on CPU %d changed the mask to %v", first, on, m)
 		}
+	}
+}
+
+var runModes = []RunMode{RunHoldsP, RunReleasesP}
+
+func (m RunMode) String() string {
+	if m == RunReleasesP {
+		return "releases-p"
+	}
+	return "holds-p"
+}
+
+// A run with a deadline ends by itself (Interrupted) with nothing else to stop it, in both
+// thread modes and both run modes, even with GOMAXPROCS 1, where the run holds the only P and no
+// Go timer could fire: the thread's own timer does. A deadline already past ends the next run at
+// once; a cleared one lets the guest reach its exit.
+func TestRunDeadline(t *testing.T) {
+	k := requireKVM(t)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	for _, rm := range runModes {
+		for _, mode := range modes {
+			t.Run(rm.String()+"/"+mode.String(), func(t *testing.T) {
+				defer SetRunMode(SetRunMode(rm))
+				vm := newTinyVMMode(t, k, []byte{0xe6, 0x10, 0xeb, 0xfe}, nil, false, mode) // out 0x10; jmp .
+				c := vm.VCPU()
+				if e := c.Run(); e.Reason != ExitIO {
+					t.Fatalf("first run: %v", e)
+				}
+				// A watchdog that only a broken deadline lets act (a kick from it fails the test).
+				var watchdog atomic.Bool
+				stop := make(chan struct{})
+				defer close(stop)
+				go func() {
+					select {
+					case <-time.After(20 * time.Second):
+						watchdog.Store(true)
+						c.Kick()
+					case <-stop:
+					}
+				}()
+				c.SetDeadline(time.Now().Add(5 * time.Millisecond))
+				if e := c.Run(); !e.Interrupted || watchdog.Load() {
+					t.Fatalf("spinning guest with a deadline: got %v (watchdog %v)", e, watchdog.Load())
+				}
+				if e := c.Run(); !e.Interrupted { // the deadline has passed: at once
+					t.Fatalf("deadline past: got %v", e)
+				}
+				if prev := c.SetDeadline(time.Time{}); prev.IsZero() {
+					t.Fatal("SetDeadline did not return the previous deadline")
+				}
+			})
+		}
+	}
+}
+
+// A run that holds its P yields when the runtime asks (SIGURG makes KVM_RUN return EINTR): a
+// garbage collection, which stops the world, completes while a guest spins in a long run with
+// no deadline. Run in a child process: a run that did not yield would hang the collection, and
+// with it every goroutine that could notice.
+func TestLongRunYieldsToGC(t *testing.T) {
+	if os.Getenv("HLWASM_VMM_GC_CHILD") == "1" {
+		k := requireKVM(t)
+		defer SetRunMode(SetRunMode(RunHoldsP))
+		vm := newTinyVMMode(t, k, []byte{0xeb, 0xfe}, nil, false, ThreadCaller) // jmp .
+		c := vm.VCPU()
+		var returned atomic.Bool
+		done := make(chan Exit, 1)
+		go func() { e := c.Run(); returned.Store(true); done <- e }()
+		for c.tid.Load() == 0 {
+			time.Sleep(time.Millisecond) // until the run has started
+		}
+		time.Sleep(20 * time.Millisecond)
+		runtime.GC()
+		if returned.Load() {
+			t.Fatal("the run ended before the collection did")
+		}
+		c.Kick()
+		if e := <-done; !e.Interrupted {
+			t.Fatalf("got %v, want interrupted", e)
+		}
+		return
+	}
+	requireKVM(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestLongRunYieldsToGC$", "-test.v")
+	cmd.Env = append(os.Environ(), "HLWASM_VMM_GC_CHILD=1")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ended := make(chan error, 1)
+	go func() { ended <- cmd.Wait() }()
+	select {
+	case err := <-ended:
+		if err != nil || !strings.Contains(out.String(), "--- PASS: TestLongRunYieldsToGC") {
+			t.Fatalf("child: %v\n%s", err, out.String())
+		}
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		<-ended
+		t.Fatalf("a collection did not complete while a guest ran (the run never yielded)\n%s", out.String())
 	}
 }
