@@ -125,6 +125,30 @@ func TestEveryTrapKind(t *testing.T) {
 	})
 }
 
+// With one P, held by the guest's run (package vmm: KVM_RUN keeps its P), no Go timer can fire
+// while the guest spins: the deadline still stops it (the run's own thread timer) and names the
+// deadline, not a cancellation, though the context's timer may not have fired yet.
+func TestDeadlineWithEveryPBusy(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	rt := newRuntime(t, host.Config{})
+	for i := 0; i < 5; i++ {
+		sb := sandbox(t, rt, fixture(t, "traps.wasm"))
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		_, err := sb.Call(ctx, "spin")
+		cancel()
+		require.ErrorIs(t, err, host.ErrDeadline)
+		require.NotErrorIs(t, err, host.ErrCanceled)
+	}
+	// Module.Call's pooled sandboxes too.
+	mod, err := rt.LoadModule(context.Background(), fixture(t, "traps.wasm"))
+	require.NoError(t, err)
+	defer mod.Close(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err = mod.Call(ctx, "spin")
+	require.ErrorIs(t, err, host.ErrDeadline)
+}
+
 func TestDeadlineStopsInfiniteLoop(t *testing.T) {
 	rt := newRuntime(t, host.Config{})
 	for _, fn := range []string{"spin", "spin_count"} {
