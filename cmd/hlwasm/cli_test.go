@@ -297,6 +297,7 @@ func TestBenchSmoke(t *testing.T) {
 		seen[r.Scenario+"/"+r.Engine] = true
 	}
 	for _, want := range []string{"floor-create/raw", "floor-exit/raw", "floor-exit-handoff/raw", "floor-mailbox/raw",
+		"floor-throughput-1/raw", "floor-throughput-2/raw", "floor-throughput-2-syscall/raw",
 		"cold/microvm", "cold-idle/microvm", "cold-spare/microvm", "load/microvm", "warm-call/microvm", "host-call/microvm", "host-call-parked/microvm", "fresh-call/microvm",
 		"throughput-1/microvm", "throughput-2/microvm", "hot-call/microvm", "host-call-hot/microvm",
 		"cold/wazero", "warm-call/wazero", "host-calls-1000/microvm", "host-calls-1000/wazero",
@@ -540,6 +541,17 @@ func TestRunRust(t *testing.T) {
 		out, errOut, code = run("microvm", "rprog.component.wasm", dirs[2], args...)
 		if out != want || errOut != wantErr || code != min(wantCode, 1) {
 			t.Fatalf("%q component: code %d (want %d)\nstdout %q\nwant   %q\nstderr %q\nwant   %q", args, code, wantCode, out, want, errOut, wantErr)
+		}
+	}
+}
+
+func TestOneCaller(t *testing.T) {
+	for scenario, want := range map[string]string{
+		"throughput-2": "throughput-1", "floor-throughput-2": "floor-throughput-1",
+		"floor-throughput-2-syscall": "floor-throughput-1", "throughput-1": "", "warm-call": "",
+	} {
+		if got, ok := oneCaller(scenario); got != want || ok != (want != "") {
+			t.Errorf("oneCaller(%q) = %q, %v; want %q", scenario, got, ok, want)
 		}
 	}
 }
