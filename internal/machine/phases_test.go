@@ -72,6 +72,7 @@ func TestColdBreakdown(t *testing.T) {
 	}
 	var touched []int
 	var where string
+	kvmCounts := map[string][][2]uint64{} // KVM's own counters (vmm.VCPU.KVMStats): first, second call
 	for range rounds {
 		last := time.Now()
 		start := last
@@ -88,11 +89,13 @@ func TestColdBreakdown(t *testing.T) {
 		started := last.Sub(start)
 		m2.BindHostFuncs([]api.HostFunction{bench.HostAdd})
 		before := presentPages(t, m2.mem)
+		st0, _ := m2.cpu.KVMStats()
 		t1 := time.Now()
 		if r, err := m2.Call(ctx, inst, benchAdd, []uint64{40, 2}, 1); err != nil || r[0] != 42 {
 			t.Fatalf("first call: %v %v", r, err)
 		}
 		first := time.Since(t1)
+		st1, _ := m2.cpu.KVMStats()
 		add("first call", first)
 		add("= cold total", started+first)
 		after := presentPages(t, m2.mem)
@@ -109,6 +112,10 @@ func TestColdBreakdown(t *testing.T) {
 			t.Fatal(err)
 		}
 		add("(second call, for comparison)", time.Since(t2))
+		st2, _ := m2.cpu.KVMStats()
+		for _, c := range []string{"exits", "pf_taken"} {
+			kvmCounts[c] = append(kvmCounts[c], [2]uint64{st1[c] - st0[c], st2[c] - st1[c]})
+		}
 		t3 := time.Now()
 		m2.Close()
 		add("(close, not in the total)", time.Since(t3))
@@ -127,6 +134,12 @@ func TestColdBreakdown(t *testing.T) {
 	}
 	slices.Sort(touched)
 	fmt.Fprintf(&b, "  pages first present after the first call: %d (median; last round by region: %s)\n", touched[len(touched)/2], where)
+	for _, c := range []string{"exits", "pf_taken"} {
+		if v := kvmCounts[c]; len(v) > 0 {
+			slices.SortFunc(v, func(a, b [2]uint64) int { return int(a[0]) - int(b[0]) })
+			fmt.Fprintf(&b, "  KVM %-8s first call %d, second %d (median round; pf_taken: guest page faults KVM handled, shadow faults on PVM)\n", c, v[len(v)/2][0], v[len(v)/2][1])
+		}
+	}
 	fmt.Fprintf(&b, "  cold / floor-create = %.2fx\n", float64(med(phases["= cold total"]))/float64(fl))
 	t.Log("\n" + b.String())
 }

@@ -29,6 +29,7 @@ const (
 	kvmGetSregs            = 0x8138ae83
 	kvmSetSregs            = 0x4138ae84
 	kvmSetCPUID2           = 0x4008ae90
+	kvmGetStatsFD          = 0xaece
 
 	kvmAPIVersion       = 12
 	kvmCapUserMemory    = 3

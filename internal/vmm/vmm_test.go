@@ -508,3 +508,26 @@ func TestLongRunYieldsToGC(t *testing.T) {
 		t.Fatalf("a collection did not complete while a guest ran (the run never yielded)\n%s", out.String())
 	}
 }
+
+// KVMStats counts the vCPU's exits: two runs that each end at an out add at least two.
+func TestKVMStats(t *testing.T) {
+	k := requireKVM(t)
+	vm := newTinyVMMode(t, k, []byte{0xe6, 0x10, 0xeb, 0xfc}, nil, false, ThreadCaller) // out 0x10; jmp back
+	c := vm.VCPU()
+	before, err := c.KVMStats()
+	if err != nil {
+		t.Skip("no KVM statistics on this kernel:", err)
+	}
+	if _, ok := before["exits"]; !ok {
+		t.Fatalf("no exits counter among %d statistics", len(before))
+	}
+	c.Run()
+	c.Run()
+	after, err := c.KVMStats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after["exits"] < before["exits"]+2 {
+		t.Fatalf("exits %d → %d after two runs", before["exits"], after["exits"])
+	}
+}
