@@ -630,11 +630,15 @@ func (m *Machine) nextExit(ctx context.Context) (vmm.Exit, error) {
 			if !e.Interrupted {
 				return e, nil
 			}
-			// The run's deadline passed (nobody else kicks a run in flight without collecting
-			// its exit): this request's, or, for a run that outlived its request (a guest left
-			// spinning), an earlier one's, and then the guest runs on.
+			// Close kicked the run, or its deadline passed (nobody else kicks a run in flight
+			// without collecting its exit): this request's, or, for a run that outlived its
+			// request (a guest left spinning), an earlier one's, and then the guest runs on.
 			m.cpu.Disarm()
-			if errs.Expired(ctx) {
+			switch {
+			case m.aborted(): // Close's kick
+				m.running = false
+				return vmm.Exit{}, m.fail(ErrClosed)
+			case errs.Expired(ctx):
 				m.running = false
 				return vmm.Exit{}, m.fail(ctxError(ctx))
 			}
