@@ -161,8 +161,9 @@ func FloorThroughput(k *vmm.KVM, callers int, d time.Duration, mode vmm.RunMode)
 			return nil, 0, err
 		}
 		defer vm.Close()
-		if vcpus[i] = vm.VCPU(); expectOut(vcpus[i].Run()) != nil {
-			return nil, 0, expectOut(vcpus[i].Run())
+		vcpus[i] = vm.VCPU()
+		if err := expectOut(vcpus[i].Run()); err != nil {
+			return nil, 0, err
 		}
 	}
 	return ThroughputEach(callers, d, func(i int) func() error {

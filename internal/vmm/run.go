@@ -41,7 +41,8 @@ const (
 var runMode atomic.Int32
 
 // SetRunMode sets how every later KVM_RUN of the process is issued and returns the previous
-// mode. It exists to measure one against the other (hlwasm bench's floor-exit-2 scenarios).
+// mode. It exists to measure one against the other (hlwasm bench's floor-throughput-2 and
+// floor-throughput-2-syscall scenarios, which run alone).
 func SetRunMode(m RunMode) RunMode { return RunMode(runMode.Swap(int32(m))) }
 
 // ioctlRun issues KVM_RUN once: EINTR is reported, not retried.
@@ -102,10 +103,11 @@ type threadTimer struct {
 	armedFor atomic.Int64
 }
 
-// threadTimers maps a thread id to its timer. Only that thread (locked to it) uses its entry. A Go thread ends only with a goroutine locked to it (a dedicated vCPU's
-// thread deletes its timer then, dropThreadTimer); were another one's id reused, the new
-// thread's runs would not be signalled (the timer names the old thread) and their deadlines
-// would fall back on the caller's kick.
+// threadTimers maps a thread id to its timer. Only that thread (locked to it) uses its entry.
+// A Go thread ends only with a goroutine locked to it (a dedicated vCPU's thread deletes its
+// timer then, dropThreadTimer); were another one's id reused, the new thread's runs would not
+// be signalled (the timer names the old thread) and their deadlines would fall back on the
+// caller's kick.
 var threadTimers sync.Map
 
 // sigevent is struct sigevent of the Linux ABI for SIGEV_THREAD_ID (64 bytes on 64-bit).

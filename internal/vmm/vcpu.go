@@ -268,8 +268,7 @@ func (c *VCPU) runOnce() Exit {
 	defer c.tid.Store(0)
 	deadline := c.deadline.Load()
 	if deadline != 0 {
-		left := time.Duration(deadline - monoNow())
-		if left <= 0 {
+		if monoNow() >= deadline {
 			return Exit{Interrupted: true, Reason: ExitIntr}
 		}
 		armThreadDeadline(deadline)

@@ -531,3 +531,48 @@ func TestKVMStats(t *testing.T) {
 		t.Fatalf("exits %d → %d after two runs", before["exits"], after["exits"])
 	}
 }
+
+// readStats refuses a statistics file whose header, descriptors or values run past its end,
+// and KVMStats after Close reports ErrClosed.
+func TestKVMStatsBadInput(t *testing.T) {
+	le := func(vs ...uint32) []byte {
+		b := make([]byte, 0, 4*len(vs))
+		for _, v := range vs {
+			b = append(b, byte(v), byte(v>>8), byte(v>>16), byte(v>>24))
+		}
+		return b
+	}
+	desc := append(le(0, 0, 0, 0), []byte("exits\x00\x00\x00")...) // flags, exp+size, offset 0, bucket; name
+	for name, file := range map[string][]byte{
+		"short header":       le(0, 8, 1),
+		"descriptor too far": le(0, 8, 1, 24, 1000, 24),
+		"value too far":      append(append(le(0, 8, 1, 24, 24, 1000), desc...), make([]byte, 8)...),
+	} {
+		f, err := os.CreateTemp(t.TempDir(), "stats")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Write(file)
+		if err := readStats(int(f.Fd()), map[string]uint64{}); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+		f.Close()
+	}
+	good := append(append(le(0, 8, 1, 24, 24, 48), desc...), 7, 0, 0, 0, 0, 0, 0, 0)
+	f, err := os.CreateTemp(t.TempDir(), "stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.Write(good)
+	out := map[string]uint64{}
+	if err := readStats(int(f.Fd()), out); err != nil || out["exits"] != 7 {
+		t.Fatalf("a well-formed file: %v %v", out, err)
+	}
+	k := requireKVM(t)
+	vm := newTinyVMMode(t, k, []byte{0xeb, 0xfe}, nil, false, ThreadCaller)
+	vm.Close()
+	if _, err := vm.VCPU().KVMStats(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("after Close: %v", err)
+	}
+}
